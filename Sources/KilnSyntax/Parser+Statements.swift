@@ -1,0 +1,142 @@
+// Parser+Statements.swift: parsing of blocks and statements.
+
+import KilnSource
+
+extension Parser {
+    /// block = "{" { statement } "}" ;
+    mutating func parseBlock() -> Block {
+        let open = advance()
+        var statements: [Statement] = []
+        let parsed: Void? = nested { parser in
+            while parser.currentKind != .rightBrace && !parser.atEnd {
+                let before = parser.index
+                if let statement = parser.parseStatement() {
+                    statements.append(statement)
+                }
+                if parser.panicking || parser.index == before {
+                    if parser.index == before, parser.currentKind != .rightBrace { parser.advance() }
+                    parser.synchronizeStatement()
+                }
+            }
+        }
+        if parsed == nil {
+            // Too deep: skip the rest of this block, balanced, so the outer levels stay in step.
+            var nesting = 0
+            while !atEnd {
+                if currentKind == .leftBrace { nesting += 1 }
+                if currentKind == .rightBrace {
+                    if nesting == 0 { break }
+                    nesting -= 1
+                }
+                advance()
+            }
+        }
+        if accept(.rightBrace) == nil {
+            panicking = false
+            error(DiagnosticCatalogue.unclosedDelimiter("{", expectedClose: "}", found: describeCurrent(),
+                                                        at: current.span, openedAt: open.span))
+        }
+        return Block(statements: statements, span: span(from: open.span.start))
+    }
+
+    /// statement = ( let_stmt | var_stmt | for_stmt | return_stmt | assign_stmt | expr_stmt ) [ ";" ] ;
+    mutating func parseStatement() -> Statement? {
+        let start = current.span.start
+        let kind: StatementKind?
+        switch currentKind {
+        case .keyword(.let): kind = parseLet()
+        case .keyword(.var): kind = parseVar()
+        case .keyword(.for): kind = parseFor()
+        case .keyword(.return): kind = parseReturn()
+        case .identifier where peekKind() == .assign || peekKind() == .plusAssign:
+            kind = parseAssign()
+        case .semicolon:
+            advance()
+            return nil
+        default:
+            if (currentKind == .minus || currentKind == .plus) && current.startsLine {
+                diagnostics.report(DiagnosticCatalogue.operatorOnNewLine(text(of: current), at: current.span))
+            }
+            let expr = parseExpr()
+            if currentKind == .assign || currentKind == .plusAssign {
+                error(DiagnosticCatalogue.invalidAssignmentTarget(at: expr.span))
+                return nil
+            }
+            kind = .expression(expr)
+        }
+        guard let kind else { return nil }
+        let statement = Statement(kind, span: span(from: start))
+        endStatement()
+        return statement
+    }
+
+    /// After a statement: `;`, a token on a new line, `}` or end of file; anything else is an error.
+    mutating func endStatement() {
+        if panicking { return }
+        if accept(.semicolon) != nil { return }
+        if currentKind == .rightBrace || atEnd || current.startsLine { return }
+        error(DiagnosticCatalogue.unexpectedTokenAfterStatement(found: describeCurrent(), at: current.span))
+    }
+
+    /// let_stmt = "let" IDENT [ ":" type ] "=" expr ;
+    mutating func parseLet() -> StatementKind? {
+        advance()
+        guard let name = expectIdentifier("a name after 'let'") else { return nil }
+        var type: TypeSyntax?
+        if accept(.colon) != nil {
+            guard let parsed = parseType() else { return nil }
+            type = parsed
+        }
+        guard expect(.assign, "'=' and a value for '\(name.name)'") != nil else { return nil }
+        return .letBinding(name: name, type: type, value: parseExpr())
+    }
+
+    /// var_stmt = "var" IDENT ":" type [ "=" expr ] ;
+    mutating func parseVar() -> StatementKind? {
+        advance()
+        guard let name = expectIdentifier("a name after 'var'") else { return nil }
+        guard expect(.colon, "':' and the tile type of '\(name.name)', e.g. 'sbuf f32[128, 512]'") != nil,
+              let type = parseType() else { return nil }
+        var initial: Expr?
+        if accept(.assign) != nil { initial = parseExpr() }
+        return .varDecl(name: name, type: type, initial: initial)
+    }
+
+    /// for_stmt = "for" IDENT "in" expr "..<" expr [ "step" expr ] block ;
+    mutating func parseFor() -> StatementKind? {
+        advance()
+        guard let variable = expectIdentifier("a loop variable after 'for'") else { return nil }
+        guard expect(.keyword(.in), "'in' after the loop variable") != nil else { return nil }
+        let lower = parseExpr()
+        guard expect(.rangeUpTo, "'..<' in the loop range") != nil else { return nil }
+        let upper = parseExpr()
+        var step: Expr?
+        if accept(.keyword(.step)) != nil { step = parseExpr() }
+        guard currentKind == .leftBrace else {
+            error(DiagnosticCatalogue.expected("'{' to begin the loop body", found: describeCurrent(), at: current.span))
+            return nil
+        }
+        let body = parseBlock()
+        return .forLoop(variable: variable, lower: lower, upper: upper, step: step, body: body)
+    }
+
+    /// return_stmt = "return" expr { "," expr } ;
+    mutating func parseReturn() -> StatementKind? {
+        let keyword = advance()
+        // A bare `return` (nothing after it on the line) parses; the checker reports the missing values.
+        if currentKind == .rightBrace || atEnd || (current.startsLine && current.span.start > keyword.span.end)
+            || currentKind == .semicolon {
+            return .returnValues([])
+        }
+        var values = [parseExpr()]
+        while accept(.comma) != nil { values.append(parseExpr()) }
+        return .returnValues(values)
+    }
+
+    /// assign_stmt = IDENT assign_op expr ;   assign_op = "=" | "+=" ;
+    mutating func parseAssign() -> StatementKind? {
+        let target = advance()
+        let op: AssignOp = advance().kind == .plusAssign ? .accumulate : .assign
+        return .assign(target: Identifier(text(of: target), span: target.span), op: op, value: parseExpr())
+    }
+}
