@@ -5,6 +5,7 @@ import KilnSource
 extension Parser {
     /// expr = or_expr ;
     mutating func parseExpr() -> Expr {
+        used(.expr)
         let start = current.span.start
         return nested { $0.parseOr() } ?? makeExpr(.error, SourceSpan(start: start, end: current.span.end))
     }
@@ -24,6 +25,7 @@ extension Parser {
         var lhs = parseAnd()
         while currentKind == .orOr && continuesExpression {
             advance()
+            used(.or_expr)
             lhs = binary(.or, lhs, parseAnd())
         }
         return lhs
@@ -34,6 +36,7 @@ extension Parser {
         var lhs = parseCompare()
         while currentKind == .andAnd && continuesExpression {
             advance()
+            used(.and_expr)
             lhs = binary(.and, lhs, parseCompare())
         }
         return lhs
@@ -56,6 +59,8 @@ extension Parser {
     mutating func parseCompare() -> Expr {
         let lhs = parseAdditive()
         guard let op = Parser.comparisonOp(currentKind), continuesExpression else { return lhs }
+        used(.compare_expr)
+        used(.compare_op)
         advance()
         let result = binary(op, lhs, parseAdditive())
         if Parser.comparisonOp(currentKind) != nil && continuesExpression {
@@ -75,6 +80,7 @@ extension Parser {
             default: return lhs
             }
             advance()
+            used(.additive_expr)
             lhs = binary(op, lhs, parseMultiplicative())
         }
         return lhs
@@ -93,6 +99,7 @@ extension Parser {
             default: return lhs
             }
             advance()
+            used(.multiplicative_expr)
             lhs = binary(op, lhs, parseCast())
         }
         return lhs
@@ -102,6 +109,7 @@ extension Parser {
     mutating func parseCast() -> Expr {
         var value = parseUnary()
         while currentKind == .keyword(.as) && continuesExpression {
+            used(.cast_expr)
             advance()
             guard let dtype = expectIdentifier("a dtype after 'as'") else { return makeExpr(.error, value.span) }
             value = makeExpr(.cast(value, dtype: dtype), value.span.merged(with: dtype.span))
@@ -118,6 +126,7 @@ extension Parser {
         case .bang: op = .not
         default: return parsePostfix()
         }
+        used(.unary_expr)
         advance()
         guard let operand = nested({ $0.parseUnary() }) else {
             return makeExpr(.error, span(from: start))
@@ -135,13 +144,19 @@ extension Parser {
                     error(DiagnosticCatalogue.expected("a function name before '('", found: "an expression", at: current.span))
                     return makeExpr(.error, base.span)
                 }
+                used(.postfix_expr)
+                used(.call_suffix)
                 let arguments = parseArgumentList(requireLabels: false)
                 let callee = Identifier(name, span: base.span)
                 base = makeExpr(.call(callee: callee, arguments: arguments), span(from: base.span.start))
             case .leftBracket:
+                used(.postfix_expr)
+                used(.index_suffix)
                 let items = parseIndexSuffix()
                 base = makeExpr(.index(base: base, items: items), span(from: base.span.start))
             case .dot:
+                used(.postfix_expr)
+                used(.member_suffix)
                 advance()
                 guard let member = expectIdentifier("a member name after '.', such as 'T'") else {
                     return makeExpr(.error, base.span)
@@ -172,6 +187,7 @@ extension Parser {
                                                    at: current.span))
                 break
             }
+            used(label != nil && requireLabels ? .attribute_arg : .argument)
             arguments.append(Argument(label: label, value: parseExpr()))
             if accept(.comma) == nil { break }
         }
@@ -188,10 +204,12 @@ extension Parser {
         defer { groupingDepth -= 1 }
         var items: [IndexItem] = []
         repeat {
+            used(.index_item)
             let start = current.span.start
             var lower: Expr?
             if currentKind != .colon { lower = parseExpr() }
             if accept(.colon) != nil {
+                used(.slice)
                 var upper: Expr?
                 if currentKind != .comma && currentKind != .rightBracket { upper = parseExpr() }
                 items.append(.slice(lower: lower, upper: upper, span: span(from: start)))
@@ -206,6 +224,7 @@ extension Parser {
 
     /// primary = INT | FLOAT | "true" | "false" | IDENT | "(" expr ")" ;
     mutating func parsePrimary() -> Expr {
+        used(.primary)
         let token = current
         switch token.kind {
         case .integer:

@@ -5,6 +5,7 @@ import KilnSource
 extension Parser {
     /// file = { item } ;
     mutating func parseFile() -> SourceFileSyntax {
+        used(.file)
         var items: [Item] = []
         while !atEnd {
             let before = index
@@ -21,6 +22,7 @@ extension Parser {
 
     /// item = { attribute } ( kernel_decl | function_decl ) ;
     mutating func parseItem() -> Item? {
+        used(.item)
         var attributes: [Attribute] = []
         while currentKind == .at {
             attributes.append(parseAttribute())
@@ -38,6 +40,7 @@ extension Parser {
     /// attribute = "@" IDENT [ "(" [ attribute_arg { "," attribute_arg } ] ")" ] ;
     /// attribute_arg = IDENT ":" expr ;
     mutating func parseAttribute() -> Attribute {
+        used(.attribute)
         let start = advance().span.start
         let name = expectIdentifier("an attribute name after '@'") ?? Identifier("", span: current.span)
         var arguments: [Argument] = []
@@ -49,6 +52,7 @@ extension Parser {
 
     /// kernel_decl = "kernel" IDENT [ dim_list ] "(" [ param_list ] ")" "->" result_spec block ;
     mutating func parseKernel(attributes: [Attribute]) -> KernelDecl? {
+        used(.kernel_decl)
         let start = attributes.first?.span.start ?? current.span.start
         advance()
         guard let name = expectIdentifier("a kernel name after 'kernel'") else { return nil }
@@ -69,6 +73,7 @@ extension Parser {
 
     /// function_decl = "fn" IDENT [ dim_list ] "(" [ param_list ] ")" "->" type block ;
     mutating func parseFunction(attributes: [Attribute]) -> FunctionDecl? {
+        used(.function_decl)
         let start = attributes.first?.span.start ?? current.span.start
         advance()
         guard let name = expectIdentifier("a function name after 'fn'") else { return nil }
@@ -91,6 +96,7 @@ extension Parser {
     /// dim_list = "<" dim_decl { "," dim_decl } ">" ;
     /// dim_decl = IDENT [ "=" INT ] ;
     mutating func parseDimList() -> [DimDecl] {
+        used(.dim_list)
         advance()
         var dims: [DimDecl] = []
         repeat {
@@ -106,6 +112,7 @@ extension Parser {
                     error(DiagnosticCatalogue.expected("an integer default size", found: describeCurrent(), at: current.span))
                 }
             }
+            used(.dim_decl)
             dims.append(DimDecl(name: name, defaultSize: size, span: span(from: start)))
         } while accept(.comma) != nil
         expect(.greater, "',' or '>' to close the dim list")
@@ -118,6 +125,7 @@ extension Parser {
         guard let open = expect(.leftParen, "'(' to begin the parameter list") else { return [] }
         groupingDepth += 1
         defer { groupingDepth -= 1 }
+        if currentKind != .rightParen { used(.param_list) }
         var params: [Param] = []
         while currentKind != .rightParen && !atEnd {
             let start = current.span.start
@@ -126,6 +134,7 @@ extension Parser {
             guard let type = parseType() else { break }
             var defaultValue: Expr?
             if accept(.assign) != nil { defaultValue = parseExpr() }
+            used(.param)
             params.append(Param(name: name, type: type, defaultValue: defaultValue, span: span(from: start)))
             if accept(.comma) == nil { break }
         }
@@ -137,6 +146,7 @@ extension Parser {
     /// result_spec = type | "(" named_result { "," named_result } [ "," ] ")" ;
     /// named_result = IDENT ":" type ;
     mutating func parseResultSpec() -> [ResultDecl] {
+        used(.result_spec)
         guard let open = accept(.leftParen) else {
             guard let type = parseType() else { return [] }
             return [ResultDecl(name: nil, type: type, span: type.span)]
@@ -149,6 +159,7 @@ extension Parser {
             guard let name = expectIdentifier("a result name") else { break }
             guard expect(.colon, "':' and the type of result '\(name.name)'") != nil else { break }
             guard let type = parseType() else { break }
+            used(.named_result)
             results.append(ResultDecl(name: name, type: type, span: span(from: start)))
             if accept(.comma) == nil { break }
         }
@@ -163,6 +174,7 @@ extension Parser {
     /// memory_space = "hbm" | "sbuf" | "psum" ;
     /// shape = "[" [ dim_expr { "," dim_expr } ] "]" ;   dim_expr = expr ;
     mutating func parseType() -> TypeSyntax? {
+        used(.type)
         let start = current.span.start
         var space: MemorySpaceSyntax?
         switch currentKind {
@@ -171,13 +183,16 @@ extension Parser {
         case .keyword(.psum): space = .psum; advance()
         default: break
         }
+        if space != nil { used(.memory_space) }
         guard let dtype = expectIdentifier("a dtype such as f32 or bf16") else { return nil }
         var shape: [Expr]?
         if let open = accept(.leftBracket) {
+            used(.shape)
             groupingDepth += 1
             defer { groupingDepth -= 1 }
             var dims: [Expr] = []
             while currentKind != .rightBracket && !atEnd {
+                used(.dim_expr)
                 dims.append(parseExpr())
                 if accept(.comma) == nil { break }
             }

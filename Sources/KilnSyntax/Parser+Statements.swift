@@ -5,6 +5,7 @@ import KilnSource
 extension Parser {
     /// block = "{" { statement } "}" ;
     mutating func parseBlock() -> Block {
+        used(.block)
         let open = advance()
         var statements: [Statement] = []
         let parsed: Void? = nested { parser in
@@ -41,6 +42,7 @@ extension Parser {
 
     /// statement = ( let_stmt | var_stmt | for_stmt | return_stmt | assign_stmt | expr_stmt ) [ ";" ] ;
     mutating func parseStatement() -> Statement? {
+        used(.statement)
         let start = current.span.start
         let kind: StatementKind?
         switch currentKind {
@@ -62,6 +64,7 @@ extension Parser {
                 error(DiagnosticCatalogue.invalidAssignmentTarget(at: expr.span))
                 return nil
             }
+            used(.expr_stmt)
             kind = .expression(expr)
         }
         guard let kind else { return nil }
@@ -80,6 +83,7 @@ extension Parser {
 
     /// let_stmt = "let" IDENT [ ":" type ] "=" expr ;
     mutating func parseLet() -> StatementKind? {
+        used(.let_stmt)
         advance()
         guard let name = expectIdentifier("a name after 'let'") else { return nil }
         var type: TypeSyntax?
@@ -93,6 +97,7 @@ extension Parser {
 
     /// var_stmt = "var" IDENT ":" type [ "=" expr ] ;
     mutating func parseVar() -> StatementKind? {
+        used(.var_stmt)
         advance()
         guard let name = expectIdentifier("a name after 'var'") else { return nil }
         guard expect(.colon, "':' and the tile type of '\(name.name)', e.g. 'sbuf f32[128, 512]'") != nil,
@@ -104,6 +109,7 @@ extension Parser {
 
     /// for_stmt = "for" IDENT "in" expr "..<" expr [ "step" expr ] block ;
     mutating func parseFor() -> StatementKind? {
+        used(.for_stmt)
         advance()
         guard let variable = expectIdentifier("a loop variable after 'for'") else { return nil }
         guard expect(.keyword(.in), "'in' after the loop variable") != nil else { return nil }
@@ -122,6 +128,7 @@ extension Parser {
 
     /// return_stmt = "return" expr { "," expr } ;
     mutating func parseReturn() -> StatementKind? {
+        used(.return_stmt)
         let keyword = advance()
         // A bare `return` (nothing after it on the line) parses; the checker reports the missing values.
         if currentKind == .rightBrace || atEnd || (current.startsLine && current.span.start > keyword.span.end)
@@ -135,6 +142,8 @@ extension Parser {
 
     /// assign_stmt = IDENT assign_op expr ;   assign_op = "=" | "+=" ;
     mutating func parseAssign() -> StatementKind? {
+        used(.assign_stmt)
+        used(.assign_op)
         let target = advance()
         let op: AssignOp = advance().kind == .plusAssign ? .accumulate : .assign
         return .assign(target: Identifier(text(of: target), span: target.span), op: op, value: parseExpr())

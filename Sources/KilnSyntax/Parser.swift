@@ -22,6 +22,8 @@ public struct Parser {
     var depth = 0
     var panicking = false
     var lastErrorOffset = -1
+    /// Grammar rules the input exercised (see `GrammarRule`).
+    var rulesUsed = GrammarRuleSet()
 
     init(tokens: [Token], diagnostics: DiagnosticBag) {
         self.tokens = tokens
@@ -30,11 +32,21 @@ public struct Parser {
 
     /// Lexes and parses a whole file, returning the tree and every lexical and syntax diagnostic.
     public static func parse(source: SourceFile) -> (SourceFileSyntax, DiagnosticBag) {
+        let (file, diagnostics, _) = parseRecordingRules(source: source)
+        return (file, diagnostics)
+    }
+
+    /// Like `parse`, also returning which grammar rules the file exercised.
+    public static func parseRecordingRules(source: SourceFile) -> (SourceFileSyntax, DiagnosticBag, GrammarRuleSet) {
         let (tokens, lexDiagnostics) = Lexer.tokenize(source)
         var parser = Parser(tokens: tokens, diagnostics: lexDiagnostics)
         parser.sourceBytes = source.bytes
         let file = parser.parseFile()
-        return (file, parser.diagnostics)
+        return (file, parser.diagnostics, parser.rulesUsed)
+    }
+
+    mutating func used(_ rule: GrammarRule) {
+        rulesUsed.insert(rule)
     }
 
     // MARK: cursor
@@ -127,7 +139,6 @@ public struct Parser {
     /// while skipping), a `;` (consumed), or a `}` / end of file (not consumed). Leaves panic mode.
     mutating func synchronizeStatement() {
         var nesting = 0
-        var first = true
         while !atEnd {
             let token = current
             if nesting == 0 {
@@ -136,7 +147,7 @@ public struct Parser {
                     advance()
                     break
                 }
-                if token.startsLine && !first { break }
+                if token.startsLine { break }
             }
             switch token.kind {
             case .leftParen, .leftBracket, .leftBrace: nesting += 1
@@ -144,7 +155,6 @@ public struct Parser {
             default: break
             }
             advance()
-            first = false
         }
         panicking = false
     }
