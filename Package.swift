@@ -7,6 +7,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "kiln", targets: ["KilnCLI"]),
+        .library(name: "KilnPluginAPI", type: .dynamic, targets: ["KilnPluginAPI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -23,6 +24,14 @@ let package = Package(
             .product(name: "Collections", package: "swift-collections"),
         ]),
         // MARK: later pipeline stages are added here.
+        // The machine model: trn1/trn2 numbers, limits and cost formulas, as data.
+        .target(name: "KilnMachine"),
+        // Tile IR: data structure, text printer and parser, verifier.
+        .target(name: "KilnTileIR", dependencies: ["KilnSource", "KilnMachine"]),
+        // The plugin API (a dynamic library): Pass protocol, pass registry, pass manager.
+        .target(name: "KilnPluginAPI", dependencies: ["KilnTileIR", "KilnMachine", "KilnSource"]),
+        // The built-in passes.
+        .target(name: "KilnPasses", dependencies: ["KilnPluginAPI", "KilnTileIR", "KilnMachine", "KilnSource"]),
         // The pipeline, top to bottom, for the CLI, the tests and embedders.
         .target(name: "KilnDriver", dependencies: ["KilnSource", "KilnSyntax", "KilnSema"]),
         // The `kiln` command.
@@ -35,5 +44,9 @@ let package = Package(
         .testTarget(name: "KilnSyntaxTests", dependencies: ["KilnSyntax"]),
         .testTarget(name: "KilnSemaTests", dependencies: ["KilnSema", "KilnSyntax"]),
         .testTarget(name: "KilnDriverTests", dependencies: ["KilnDriver"]),
+        .testTarget(name: "KilnMachineTests", dependencies: ["KilnMachine"]),
+        .testTarget(name: "KilnTileIRTests", dependencies: ["KilnTileIR", "KilnMachine", "KilnSource"]),
+        .testTarget(name: "KilnPluginAPITests", dependencies: ["KilnPluginAPI", "KilnTileIR", "KilnMachine", "KilnSource"]),
+        .testTarget(name: "KilnPassesTests", dependencies: ["KilnPasses", "KilnPluginAPI", "KilnTileIR", "KilnMachine"]),
     ]
 )

@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import KilnDriver
+import KilnSource
 
 /// `--dim NAME=SIZE`
 struct DimBinding: ExpressibleByArgument {
@@ -44,10 +45,33 @@ struct BuildCommand: ParsableCommand {
     @Flag(help: "Show each diagnostic's stable id.")
     var showIDs = false
 
+    /// `--dim` flags as a dictionary; a name given twice is a usage error.
+    func dimFlags() throws -> [String: Int] {
+        var result: [String: Int] = [:]
+        for binding in dims {
+            if result[binding.name] != nil {
+                throw ValidationError("--dim \(binding.name) is given more than once")
+            }
+            result[binding.name] = binding.size
+        }
+        return result
+    }
+
     func run() throws {
         guard case .loaded(let source) = load(file) else { throw ExitCode(1) }
         let result = Driver.runFrontEnd(source)
         printError(result.renderedDiagnostics(showIDs: showIDs), terminator: "")
         if result.hasErrors { throw ExitCode(1) }
+        let options = CompileOptions(dims: try dimFlags())
+        let (bound, bindDiagnostics) = Driver.bindDims(result, options: options)
+        if !bindDiagnostics.diagnostics.isEmpty {
+            printError(DiagnosticRenderer(showIDs: showIDs).render(bindDiagnostics.sorted(), in: source), terminator: "")
+        }
+        if bindDiagnostics.hasErrors { throw ExitCode(1) }
+        let text: String
+        switch emit {
+        case .ast: text = Driver.dumpAST(result, bound: bound)
+        }
+        try writeOutput(text, to: output)
     }
 }

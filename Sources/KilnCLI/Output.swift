@@ -1,5 +1,6 @@
 // Output.swift: writing to standard error and loading files with CLI-style errors.
 
+import ArgumentParser
 import Foundation
 import KilnDriver
 import KilnSource
@@ -23,5 +24,29 @@ func load(_ path: String) -> SourceFileLoad {
     } catch {
         printError("kiln: error: \(error)")
         return .failed
+    }
+}
+
+/// Writes `text` to `path` (or standard output when nil) all at once: to a temporary file in the same
+/// folder, then renamed over the destination, so a failure never leaves a half-written file.
+func writeOutput(_ text: String, to path: String?) throws {
+    guard let path else {
+        FileHandle.standardOutput.write(Data(text.utf8))
+        return
+    }
+    let destination = URL(fileURLWithPath: path)
+    let temporary = destination.deletingLastPathComponent()
+        .appendingPathComponent(".\(destination.lastPathComponent).kiln-tmp-\(ProcessInfo.processInfo.processIdentifier)")
+    do {
+        try Data(text.utf8).write(to: temporary)
+        if FileManager.default.fileExists(atPath: destination.path) {
+            _ = try FileManager.default.replaceItemAt(destination, withItemAt: temporary)
+        } else {
+            try FileManager.default.moveItem(at: temporary, to: destination)
+        }
+    } catch {
+        try? FileManager.default.removeItem(at: temporary)
+        printError("kiln: error: cannot write '\(path)': \(error.localizedDescription)")
+        throw ExitCode(1)
     }
 }

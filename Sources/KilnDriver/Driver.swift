@@ -1,5 +1,6 @@
 // Driver.swift: the Kiln pipeline, read top to bottom: source -> syntax -> checked program -> (later stages).
 
+import KilnSema
 import KilnSource
 import KilnSyntax
 
@@ -24,6 +25,8 @@ public struct CompileOptions: Sendable {
 public struct FrontEndResult: Sendable {
     public var source: SourceFile
     public var syntax: SourceFileSyntax
+    /// The checked program; lower it only when `hasErrors` is false.
+    public var program: CheckedProgram
     public var diagnostics: DiagnosticBag
 
     public var hasErrors: Bool { diagnostics.hasErrors }
@@ -64,9 +67,46 @@ public enum Driver {
         return SourceFile(path: path, bytes: bytes)
     }
 
-    /// The front end: lex and parse, then check names, dtypes and shapes.
+    /// The front end: lex and parse, then check names, dtypes and shapes. The checker runs even when
+    /// parsing reported errors (it is silent about the parser's error nodes), so one run reports both.
     public static func runFrontEnd(_ source: SourceFile) -> FrontEndResult {
-        let (syntax, diagnostics) = Parser.parse(source: source)
-        return FrontEndResult(source: source, syntax: syntax, diagnostics: diagnostics)
+        var (syntax, diagnostics) = Parser.parse(source: source)
+        let (program, semaDiagnostics) = Sema.check(syntax, source: source)
+        diagnostics.append(contentsOf: semaDiagnostics)
+        return FrontEndResult(source: source, syntax: syntax, program: program, diagnostics: diagnostics)
+    }
+
+    /// Binds the symbolic dims of every kernel in the file: `--dim` flags (each applies to every kernel
+    /// that has a dim of that name), then input shapes, then the kernel's defaults. A flag naming a dim
+    /// no kernel has is an error, as is a dim left without a size.
+    public static func bindDims(_ result: FrontEndResult, options: CompileOptions,
+                                inputShapes: [String: [Int]] = [:]) -> ([String: BoundDims], DiagnosticBag) {
+        var diagnostics = DiagnosticBag()
+        var bound: [String: BoundDims] = [:]
+        let kernels = result.program.kernels
+        let known = Set(kernels.flatMap { $0.dims.map(\.name) })
+        for name in options.dims.keys.sorted() where !known.contains(name) {
+            diagnostics.report(DiagnosticCatalogue.dimFlagMatchesNoKernel(
+                name, kernels: kernels.map(\.name), dims: known.sorted()))
+        }
+        for kernel in kernels {
+            let names = Set(kernel.dims.map(\.name))
+            let flags = options.dims.filter { names.contains($0.key) }
+            let (dims, kernelDiagnostics) = kernel.bindDims(flags, inputShapes: inputShapes)
+            diagnostics.append(contentsOf: kernelDiagnostics)
+            if let dims { bound[kernel.name] = dims }
+        }
+        return (bound, diagnostics)
+    }
+
+    /// `--emit ast`: the checked tree with types, shapes and positions, after a header per kernel giving
+    /// the size each dim is bound to.
+    public static func dumpAST(_ result: FrontEndResult, bound: [String: BoundDims]) -> String {
+        var out = ""
+        for kernel in result.program.kernels {
+            let sizes = bound[kernel.name]?.ordered.map { "\($0.name)=\($0.size)" }.joined(separator: " ") ?? ""
+            out += "// kernel \(kernel.name): dims \(sizes.isEmpty ? "(none)" : sizes)\n"
+        }
+        return out + ASTDumper.dump(result.program, source: result.source)
     }
 }

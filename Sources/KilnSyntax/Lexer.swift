@@ -9,6 +9,7 @@ public struct Lexer {
     private let bytes: [UInt8]
     private var position = 0
     private var atLineStart = true
+    private var unterminatedComment = false
     public private(set) var diagnostics = DiagnosticBag()
 
     public init(source: SourceFile) {
@@ -76,6 +77,7 @@ public struct Lexer {
             }
         }
         diagnostics.report(DiagnosticCatalogue.unterminatedComment(at: SourceSpan(start: start, end: start + 2)))
+        unterminatedComment = true
     }
 
     public mutating func next() -> Token {
@@ -84,7 +86,9 @@ public struct Lexer {
         atLineStart = false
         let start = position
         guard position < bytes.count else {
-            return Token(kind: .endOfFile, span: SourceSpan(start: bytes.count, end: bytes.count), startsLine: true)
+            var token = Token(kind: .endOfFile, span: SourceSpan(start: bytes.count, end: bytes.count), startsLine: true)
+            token.followsLexicalError = unterminatedComment
+            return token
         }
         let b = bytes[position]
         if Lexer.isIdentifierStart(b) {
@@ -101,7 +105,7 @@ public struct Lexer {
         }
         reportStrayRun()
         var token = next()
-        token.followsStrayCharacter = true
+        token.followsLexicalError = true
         return token
     }
 

@@ -59,7 +59,9 @@ extension Parser {
         let dims = currentKind == .less ? parseDimList() : []
         let params = parseParamList()
         var results: [ResultDecl] = []
-        if expect(.arrow, "'->' and the kernel's result type") != nil {
+        if expect(.arrow, "'->' and the kernel's result type") != nil || resultSpecFollows {
+            // With the arrow missing but a result type present, parse it anyway (silently), so the
+            // checker sees the real results instead of reporting a wrong count.
             results = parseResultSpec()
         }
         if currentKind != .leftBrace {
@@ -80,7 +82,7 @@ extension Parser {
         let dims = currentKind == .less ? parseDimList() : []
         let params = parseParamList()
         var result: TypeSyntax?
-        if expect(.arrow, "'->' and the function's result type") != nil {
+        if expect(.arrow, "'->' and the function's result type") != nil || resultSpecFollows {
             result = parseType()
         }
         if currentKind != .leftBrace {
@@ -200,6 +202,14 @@ extension Parser {
             shape = dims
         }
         return TypeSyntax(space: space, dtype: dtype, shape: shape, span: span(from: start))
+    }
+
+    /// True when the current token can begin a result type (after a missing `->`).
+    var resultSpecFollows: Bool {
+        switch currentKind {
+        case .identifier, .keyword(.hbm), .keyword(.sbuf), .keyword(.psum), .leftParen: true
+        default: false
+        }
     }
 
     /// After an error in an item's header, skips to the `{` that opens its body (stopping at the next item),

@@ -126,7 +126,7 @@ public struct Parser {
     /// Reports a syntax error unless recovering from an earlier one or one was already reported here.
     mutating func error(_ diagnostic: Diagnostic) {
         if panicking || diagnostic.span.start == lastErrorOffset { return }
-        if current.followsStrayCharacter && diagnostic.span.start == current.span.start {
+        if current.followsLexicalError && diagnostic.span.start == current.span.start {
             panicking = true
             return
         }

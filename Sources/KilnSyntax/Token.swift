@@ -68,9 +68,10 @@ public struct Token: Sendable {
     public var span: SourceSpan
     /// True when only whitespace and comments precede the token on its line.
     public var startsLine: Bool
-    /// True when the lexer skipped a stray character just before this token; the parser then stays
-    /// silent about this token, since the lexer's error already explains it.
-    public var followsStrayCharacter = false
+    /// True when the lexer reported an error just before this token (a stray character it skipped, or an
+    /// unterminated comment that ran to the end of the file); the parser then stays silent about this
+    /// token, since the lexer's error already explains it.
+    public var followsLexicalError = false
     /// The value of an integer literal.
     public var integerValue: Int = 0
     /// The value of a float literal.

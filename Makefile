@@ -1,0 +1,88 @@
+# Makefile: Kiln's entry points: deps, build, run, test, golden-update, bench, clean (`make help`).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+SWIFT    ?= swift
+PYTHON   ?= python3
+LLVM_BIN ?= /usr/lib/llvm-19/bin
+EXAMPLE  ?= Examples/softmax.kiln
+# lit ships no `python -m lit`; this runs the installed package whether or not its script is on PATH.
+LIT      ?= $(PYTHON) -c 'import sys, lit.main; sys.argv[0] = "lit"; lit.main.main()'
+LIT_FLAGS ?=
+SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+GOLDEN_LOG := .build/golden/lit.log
+
+.PHONY: help deps build run test golden-update bench clean
+
+help:
+	@echo "make run            install what is missing, build kiln (release), check and dump $(EXAMPLE)"
+	@echo "make test           install what is missing, swift test + lit golden tests (debug build)"
+	@echo "make deps           install LLVM 19 (FileCheck, not, C API) and lit if missing"
+	@echo "make build          swift build -c release --product kiln"
+	@echo "make golden-update FILES=...   regenerate CHECK lines of golden tests; review with git diff"
+	@echo "make bench          run Benchmarks/*.py against the release build (ratios to a same-run baseline)"
+	@echo "make clean          remove build products and lit scratch files"
+
+# Idempotent: installs only what is missing. apt-get needs root; sudo is used only when not root.
+deps:
+	@if [ ! -x "$(LLVM_BIN)/FileCheck" ] || [ ! -x "$(LLVM_BIN)/not" ]; then \
+	  echo "deps: installing llvm-19-dev llvm-19-tools (FileCheck, not, the LLVM C API)"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y llvm-19-dev llvm-19-tools; \
+	fi
+	@if ! $(PYTHON) -c 'import lit' 2>/dev/null; then \
+	  echo "deps: installing lit"; \
+	  $(PYTHON) -m pip install --quiet lit || $(PYTHON) -m pip install --quiet --break-system-packages lit; \
+	fi
+	@echo "deps: FileCheck, not and lit are present"
+
+build:
+	$(SWIFT) build -c release --product kiln
+
+run: deps build
+	@kiln="$$($(SWIFT) build -c release --show-bin-path)/kiln"; \
+	echo "+ kiln check $(EXAMPLE)"; "$$kiln" check $(EXAMPLE); \
+	echo "+ kiln build $(EXAMPLE) --emit ast"; "$$kiln" build $(EXAMPLE) --emit ast
+
+# Debug build: the tests compile it anyway, and a release build would double the compile time.
+# Both suites run even if the first fails; the target fails if either did.
+test: deps
+	@set +e; \
+	$(SWIFT) test; unit=$$?; \
+	mkdir -p "$(dir $(GOLDEN_LOG))"; rm -f "$(GOLDEN_LOG)"; \
+	$(SWIFT) build --product kiln && \
+	  $(LIT) -v $(LIT_FLAGS) Tests/golden --param kiln="$$($(SWIFT) build --show-bin-path)/kiln" | tee "$(GOLDEN_LOG)"; \
+	golden=$$?; \
+	passed=$$(grep -cE '^(PASS|XFAIL): ' "$(GOLDEN_LOG)"); \
+	failed=$$(grep -cE '^(FAIL|XPASS|UNRESOLVED|TIMEOUT): ' "$(GOLDEN_LOG)"); \
+	echo "make test: swift test exit $$unit, lit exit $$golden"; \
+	echo "golden: $$passed passed, $$failed failed"; \
+	[ $$unit -eq 0 ] && [ $$golden -eq 0 ]
+
+# Regenerates CHECK lines on purpose (FILES: test files or folders); see utils/update-golden.py.
+golden-update: deps
+	@if [ -z "$(FILES)" ]; then \
+	  echo 'usage: make golden-update FILES="Tests/golden/diagnostics/foo.kiln ..."   (a folder works: FILES=Tests/golden)'; \
+	  exit 2; \
+	fi
+	$(SWIFT) build --product kiln
+	$(PYTHON) utils/update-golden.py --kiln "$$($(SWIFT) build --show-bin-path)/kiln" $(FILES)
+	@echo "golden-update: now review the change with: git diff -- $(FILES)"
+
+# Benchmarks print ratios against a baseline measured in the same script (CPython's compile for the
+# front end today; numpy and published NKI figures once the backends exist). Each Benchmarks/*.py takes --kiln.
+bench: build
+	@kiln="$$($(SWIFT) build -c release --show-bin-path)/kiln"; found=0; \
+	for script in Benchmarks/*.py; do \
+	  [ -e "$$script" ] || continue; found=1; \
+	  echo "+ $$script"; $(PYTHON) "$$script" --kiln "$$kiln"; \
+	done; \
+	[ $$found = 1 ] || echo "bench: no benchmarks in Benchmarks/ yet"
+
+clean:
+	$(SWIFT) package clean
+	rm -rf .build/golden
+	find Tests/golden -type d -name Output -prune -exec rm -rf {} +
+	rm -f Tests/golden/.lit_test_times.txt

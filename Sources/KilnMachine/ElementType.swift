@@ -1,0 +1,61 @@
+// ElementType.swift: the element types the machine stores and computes with, and its memory spaces.
+
+/// An element type as the machine stores it. The raw names match Kiln's source dtypes
+/// (`KilnSema.DType`), so lowering maps one to the other by name.
+public enum ElementType: String, CaseIterable, Sendable, Hashable, CustomStringConvertible {
+    case f32, bf16, f16, f8e4m3, f8e5m2, i32, bool
+
+    /// Storage size of one element in bytes.
+    public var byteSize: Int {
+        switch self {
+        case .f32, .i32: 4
+        case .bf16, .f16: 2
+        case .f8e4m3, .f8e5m2, .bool: 1
+        }
+    }
+
+    public var isFloat: Bool {
+        switch self {
+        case .f32, .bf16, .f16, .f8e4m3, .f8e5m2: true
+        case .i32, .bool: false
+        }
+    }
+
+    /// The two 8-bit float formats (the trn2 tensor engine runs them at twice the bf16 rate).
+    public var isFP8: Bool { self == .f8e4m3 || self == .f8e5m2 }
+
+    public var description: String { rawValue }
+
+    /// "f32, bf16, f16, f8e4m3, f8e5m2, i32, bool", for messages.
+    public static var allNames: String { allCases.map(\.rawValue).joined(separator: ", ") }
+}
+
+/// The machine's memories: off-chip HBM, the on-chip state buffer (SBUF) and the matmul
+/// accumulation buffer (PSUM).
+public enum MemorySpace: String, CaseIterable, Sendable, Hashable, CustomStringConvertible {
+    case hbm, sbuf, psum
+    public var description: String { rawValue }
+}
+
+/// The engines of one NeuronCore, named as the tile IR names them (`pe.matmul`, `act.activate`, ...).
+/// Each has its own in-order instruction queue.
+public enum Engine: String, CaseIterable, Sendable, Hashable, CustomStringConvertible {
+    /// Tensor engine: the 128x128 systolic array (matmul, transpose).
+    case pe
+    /// Scalar engine: activation functions, func(in * scale + bias).
+    case act
+    /// Vector engine: tensor-tensor, tensor-scalar, reductions, copies.
+    case dve
+    /// GpSimd engine: eight general-purpose SIMD cores (iota, select).
+    case pool
+    /// The DMA engines and their queues (HBM <-> SBUF transfers).
+    case dma
+
+    public var description: String { rawValue }
+}
+
+/// How an engine touches a memory.
+public enum MemoryAccess: String, Sendable, Hashable, CustomStringConvertible {
+    case read, write
+    public var description: String { rawValue }
+}

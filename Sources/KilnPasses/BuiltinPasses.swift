@@ -1,0 +1,28 @@
+// BuiltinPasses.swift: the passes that ship with Kiln, registered into a registry by one call.
+
+import KilnPluginAPI
+
+/// The built-in passes.
+public enum BuiltinPasses {
+    /// Every built-in pass, in the order `kiln passes` documents them.
+    public static let all: [any Pass] = [
+        CommonSubexpressionElimination(),
+        DeadCodeElimination(),
+    ]
+
+    /// Registers every built-in pass as `built-in`.
+    public static func register(into registry: PassRegistry) throws(PassRegistrationError) {
+        for pass in all { try registry.register(pass, origin: .builtIn) }
+    }
+
+    /// A registry holding just the built-in passes.
+    public static func makeRegistry() -> PassRegistry {
+        let registry = PassRegistry()
+        for pass in all {
+            // Built-in names are distinct and valid (a test checks), so registration cannot fail here;
+            // were it to, the pass would be missing from the registry and `kiln passes` would show it.
+            try? registry.register(pass, origin: .builtIn)
+        }
+        return registry
+    }
+}

@@ -1,0 +1,38 @@
+// Builtins.swift: the table of builtin functions: names, aliases and argument shapes.
+
+/// How a builtin is called: its positional parameters and its optional labelled ones.
+struct BuiltinSpec {
+    var positional: [String]
+    var labels: [String] = []
+
+    /// "1 argument", "2 arguments", "1 argument and an optional 'axis:'", for arity messages.
+    var expected: String {
+        let count = positional.count == 1 ? "1 argument" : "\(positional.count) arguments"
+        return labels.isEmpty ? count : count + " and an optional " + labels.map { "'\($0):'" }.joined(separator: ", ")
+    }
+}
+
+/// The builtin functions, looked up by the name written at the call.
+enum BuiltinTable {
+    /// The builtin a name calls; `where` is an alias of `select`.
+    static func lookup(_ name: String) -> Builtin? {
+        name == "where" ? .select : Builtin(rawValue: name)
+    }
+
+    static func spec(_ builtin: Builtin) -> BuiltinSpec {
+        switch builtin {
+        case .exp, .log, .tanh, .sigmoid, .relu, .gelu, .silu, .sqrt, .rsqrt, .reciprocal, .abs, .square:
+            BuiltinSpec(positional: ["x"])
+        case .maximum, .minimum, .matmul: BuiltinSpec(positional: ["a", "b"])
+        case .sum, .max, .min, .mean: BuiltinSpec(positional: ["x"], labels: ["axis"])
+        case .transpose, .copy: BuiltinSpec(positional: ["x"])
+        case .select: BuiltinSpec(positional: ["cond", "a", "b"])
+        case .load: BuiltinSpec(positional: ["src"])
+        case .store: BuiltinSpec(positional: ["dst", "tile"])
+        case .nc_matmul: BuiltinSpec(positional: ["stationary", "moving"])
+        }
+    }
+
+    /// Unary math that also accepts i32 tensors.
+    static func acceptsInteger(_ builtin: Builtin) -> Bool { builtin == .abs || builtin == .relu }
+}

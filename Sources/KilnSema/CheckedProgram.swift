@@ -1,0 +1,154 @@
+// CheckedProgram.swift: what the checker hands to lowering: per-kernel signatures and per-expression facts.
+
+import KilnSource
+import KilnSyntax
+
+/// A symbolic dim of a kernel or helper function.
+public struct DimInfo: Sendable, Hashable {
+    public var name: String
+    public var defaultSize: Int?
+    /// True if written in the `<...>` list; false if introduced by naming it in a parameter shape.
+    public var isDeclared: Bool
+    /// The declaration, or the first use for an implicit dim.
+    public var span: SourceSpan
+}
+
+/// A parameter with its resolved type (kernel tensors are `hbm`, scalars `value`).
+public struct ParamInfo: Sendable, Hashable {
+    public var name: String
+    public var type: ValueType
+    /// Only scalar parameters may have one.
+    public var defaultValue: ScalarValue?
+    public var span: SourceSpan
+}
+
+/// A kernel result: its effective name (`out` when unnamed) and its hbm type.
+public struct ResultInfo: Sendable, Hashable {
+    public var name: String
+    public var type: ValueType
+    public var span: SourceSpan
+}
+
+/// `@schedule(tile_m: 128, tile_n: 512, tile_k: 128, bufs: 2)`; nil fields were not given.
+public struct ScheduleAttribute: Sendable, Hashable {
+    public var tileM: Int?
+    public var tileN: Int?
+    public var tileK: Int?
+    public var bufs: Int?
+    public var span: SourceSpan
+    public static let argumentNames = ["tile_m", "tile_n", "tile_k", "bufs"]
+}
+
+/// A machine limit on a dim that was symbolic at check time; re-checked once dims are bound.
+public struct StaticLimit: Sendable, Hashable {
+    public enum Kind: Sendable, Hashable {
+        /// First dim of an sbuf/psum tile: at most 128.
+        case partition(MemorySpace)
+        /// nc_matmul contraction dim K, stationary free dim M (<= 128), moving free dim N (<= 512).
+        case matmulK, matmulM, matmulN
+        /// A shape or slice size that must come out positive (e.g. `N - 128`).
+        case positive
+    }
+    public var kind: Kind
+    public var dim: Dim
+    public var span: SourceSpan
+
+    public var maximum: Int? {
+        switch kind {
+        case .partition, .matmulK, .matmulM: 128
+        case .matmulN: 512
+        case .positive: nil
+        }
+    }
+}
+
+/// A checked kernel: its signature, whether it is tile-form, its schedule, and the limits to re-check.
+public struct CheckedKernel: Sendable {
+    public var name: String
+    public var syntax: KernelDecl
+    /// Declared dims first (in `<...>` order), then implicit ones in order of first use.
+    public var dims: [DimInfo]
+    public var params: [ParamInfo]
+    public var results: [ResultInfo]
+    /// True if the kernel uses `load` or `store` (explicit tile-level form).
+    public var isTileForm: Bool
+    public var schedule: ScheduleAttribute?
+    public var limits: [StaticLimit]
+    public var span: SourceSpan { syntax.span }
+}
+
+/// A checked helper function (inlined at each call).
+public struct CheckedFunction: Sendable {
+    public var name: String
+    public var syntax: FunctionDecl
+    public var dims: [DimInfo]
+    public var params: [ParamInfo]
+    public var result: ValueType
+}
+
+/// What a name in an expression refers to. Locals are identified by their declaration's span.
+public enum NameResolution: Sendable, Hashable {
+    case parameter(index: Int)
+    case dim(String)
+    case letBinding(declaredAt: SourceSpan)
+    case varBuffer(declaredAt: SourceSpan)
+    case loopVariable(declaredAt: SourceSpan)
+    case result(index: Int)
+}
+
+/// The builtins, called by name (`where` is an alias of `select`; `a @ b` is `matmul`).
+public enum Builtin: String, Sendable, Hashable, CaseIterable {
+    case exp, log, tanh, sigmoid, relu, gelu, silu, sqrt, rsqrt, reciprocal, abs, square
+    case maximum, minimum
+    case sum, max, min, mean
+    case matmul, transpose, select
+    case load, store, nc_matmul = "nc_matmul", copy
+
+    public var isUnaryMath: Bool {
+        switch self {
+        case .exp, .log, .tanh, .sigmoid, .relu, .gelu, .silu, .sqrt, .rsqrt, .reciprocal, .abs, .square: true
+        default: false
+        }
+    }
+    public var isReduction: Bool { self == .sum || self == .max || self == .min || self == .mean }
+    /// Tile-level builtins, usable in kernels only.
+    public var isTileLevel: Bool { self == .load || self == .store || self == .nc_matmul || self == .copy }
+}
+
+/// What a call expression calls; for helpers, the caller's dim for each of the helper's dims.
+public enum CallTarget: Sendable, Hashable {
+    case builtin(Builtin)
+    case function(name: String, dims: [String: Dim])
+}
+
+/// One item of a slice, in loop variables and dims: the rows `lower ..< lower + size`.
+public struct SliceInfo: Sendable, Hashable {
+    public var lower: AffineExpr
+    public var size: Dim
+}
+
+/// The checker's output: signatures plus facts keyed by `Expr.id`.
+///
+/// Lowering should only run on a program whose check reported no errors: where a declaration had an
+/// error, its `ParamInfo`/`ResultInfo` type is a placeholder (`f32` or `f32[1]`) and its expressions
+/// have no type. Names are resolved once here; lowering looks them up in `resolutions` and `calls`.
+public struct CheckedProgram: Sendable {
+    public var syntax: SourceFileSyntax
+    public var kernels: [CheckedKernel]
+    public var functions: [CheckedFunction]
+    /// The type of every expression by id; nil where the expression had an error or has no value (`store`).
+    public var types: [ValueType?]
+    public var resolutions: [Int: NameResolution]
+    public var calls: [Int: CallTarget]
+    /// The normalised (non-negative) axis of each reduction call.
+    public var reductionAxes: [Int: Int]
+    /// The items of each index expression `x[...]`, one per dim of `x`.
+    public var slices: [Int: [SliceInfo]]
+    /// The type of each local (`let`, `var`, loop variable) by the span of its name.
+    public var declarations: [SourceSpan: ValueType]
+
+    public func type(of expr: Expr) -> ValueType? { type(ofID: expr.id) }
+    public func type(ofID id: Int) -> ValueType? { id >= 0 && id < types.count ? types[id] : nil }
+    public func kernel(named name: String) -> CheckedKernel? { kernels.first { $0.name == name } }
+    public func function(named name: String) -> CheckedFunction? { functions.first { $0.name == name } }
+}

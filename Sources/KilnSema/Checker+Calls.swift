@@ -1,0 +1,292 @@
+// Checker+Calls.swift: resolving callees and binding call arguments; the semantics of each builtin.
+
+import KilnSource
+import KilnSyntax
+
+extension Checker {
+    /// A call: a builtin, a helper function, or an error naming what the callee really is.
+    func checkCall(_ callee: Identifier, _ arguments: [Argument], _ expr: Expr, asStatement: Bool) -> ValueType? {
+        let name = callee.name
+        if let builtin = BuiltinTable.lookup(name) {
+            calls[expr.id] = .builtin(builtin)
+            return checkBuiltin(builtin, callee, arguments, expr, asStatement: asStatement)
+        }
+        if let signature = signatures[name] {
+            return checkFunctionCall(signature, callee, arguments, expr)
+        }
+        for argument in arguments { checkExpr(argument.value) }
+        if let item = items[name], case .kernel = item {
+            report(DiagnosticCatalogue.notCallable("kernel '\(name)'", reason: "only helper functions (fn) can be called",
+                                                   at: callee.span, declared: item.name.span))
+        } else if let symbol = scopes.lookup(name) {
+            report(DiagnosticCatalogue.notCallable("\(symbol.kind.noun) '\(name)'", reason: "it is not a function",
+                                                   at: callee.span, declared: symbol.span))
+        } else if DType(name: name) != nil {
+            report(DiagnosticCatalogue.undefinedFunction(name, hint: "to convert a value write 'x as \(name)'",
+                                                         at: callee.span))
+        } else {
+            report(DiagnosticCatalogue.undefinedFunction(name, at: callee.span))
+        }
+        return nil
+    }
+
+    /// Binds arguments to the builtin's parameters (positional ones, then `axis:`), types them, and
+    /// applies the builtin's rule. Every argument is typed even when the call is malformed.
+    private func checkBuiltin(_ builtin: Builtin, _ callee: Identifier, _ arguments: [Argument], _ expr: Expr,
+                              asStatement: Bool) -> ValueType? {
+        let name = callee.name
+        let spec = BuiltinTable.spec(builtin)
+        var positional: [Expr] = []
+        var axis: Expr?
+        var ok = true
+        for (index, argument) in arguments.enumerated() {
+            if let label = argument.label {
+                if spec.labels.contains(label.name) && axis == nil {
+                    axis = argument.value
+                } else {
+                    report(DiagnosticCatalogue.unexpectedLabel(name, label.name, at: label.span))
+                    ok = false
+                }
+            } else if builtin.isReduction && positional.count == 1 {
+                report(DiagnosticCatalogue.missingLabel(name, position: index + 1, label: "axis", at: argument.span))
+                ok = false
+            } else {
+                positional.append(argument.value)
+            }
+        }
+        if ok && positional.count != spec.positional.count {
+            report(DiagnosticCatalogue.wrongArity(name, expected: spec.expected, given: positional.count,
+                                                  at: expr.span))
+            ok = false
+        }
+        let inFunction = builtin.isTileLevel && context.kind == .function
+        if inFunction {
+            report(DiagnosticCatalogue.tileOpInFunction(name, at: callee.span))
+            ok = false
+        }
+        if builtin == .store && !asStatement {
+            report(DiagnosticCatalogue.noValue(name, at: callee.span))
+        }
+        if builtin == .load || builtin == .store, context.kind == .kernel { context.usesTiles = true }
+        if builtin == .store {
+            context.usesStore = true
+            return checkStore(positional, ok: ok && !inFunction && positional.count == 2, span: expr.span)
+        }
+        let types = positional.map { checkExpr($0) }
+        if let axis { checkExpr(axis) }
+        guard ok else { return nil }
+        var operands: [ValueType] = []
+        for type in types {
+            guard let type else { return nil }
+            operands.append(type)
+        }
+        return applyBuiltin(builtin, name, operands, positional, axis: axis, expr: expr)
+    }
+
+    private func applyBuiltin(_ builtin: Builtin, _ name: String, _ operands: [ValueType], _ arguments: [Expr],
+                              axis: Expr?, expr: Expr) -> ValueType? {
+        let span = expr.span
+        switch builtin {
+        case .exp, .log, .tanh, .sigmoid, .relu, .gelu, .silu, .sqrt, .rsqrt, .reciprocal, .abs, .square:
+            return unaryMath(builtin, name, operands[0], span: span)
+        case .maximum, .minimum:
+            if let bad = operands.first(where: { $0.dtype == .bool }) {
+                report(DiagnosticCatalogue.operandDType(name, "numeric", found: bad.description, at: span))
+                return nil
+            }
+            return elementwise(name, operands[0], operands[1], span: span)
+        case .sum, .max, .min, .mean:
+            return reduction(builtin, name, operands[0], axis: axis, expr: expr)
+        case .matmul:
+            return checkMatmul(name, operands[0], arguments[0], operands[1], arguments[1], span: span)
+        case .transpose:
+            return checkTranspose(name, operands[0], arguments[0], span: span)
+        case .select:
+            return select(name, operands[0], operands[1], operands[2], span: span)
+        case .load:
+            return load(operands[0], span: span)
+        case .nc_matmul:
+            return ncMatmul(operands[0], operands[1], span: span)
+        case .copy:
+            let type = operands[0]
+            guard type.isTile else {
+                report(DiagnosticCatalogue.needsSBUFTile("the argument of 'copy'", found: type.description,
+                                                         hint: "copy takes a tile (sbuf or psum)", at: span))
+                return nil
+            }
+            return type.with(space: .sbuf)
+        case .store:
+            return nil
+        }
+    }
+
+    /// `exp(x)` etc.: float operands (an i32 scalar is promoted to f32; `abs`, `relu` also take i32).
+    private func unaryMath(_ builtin: Builtin, _ name: String, _ type: ValueType, span: SourceSpan) -> ValueType? {
+        if type.dtype.isFloat || (type.dtype == .i32 && BuiltinTable.acceptsInteger(builtin)) { return computed(type) }
+        if type.dtype == .i32 && type.isScalar { return computed(type).with(dtype: .f32) }
+        report(DiagnosticCatalogue.unaryMathDType(name, found: type.description, at: span))
+        return nil
+    }
+
+    /// `sum(x, axis: k)`: the axis (default: the last) is an integer literal in range, negative from
+    /// the end; the reduced axis is kept with size 1 (keepdims) so the result broadcasts against `x`.
+    private func reduction(_ builtin: Builtin, _ name: String, _ type: ValueType, axis: Expr?,
+                           expr: Expr) -> ValueType? {
+        guard !type.isScalar else {
+            report(DiagnosticCatalogue.rankRequirement(name, "a tensor or tile of rank 1 or 2", what: "its argument",
+                                                       found: type.description, at: expr.span))
+            return nil
+        }
+        if (builtin == .sum || builtin == .mean) && type.dtype == .bool {
+            report(DiagnosticCatalogue.operandDType(name, "numeric", found: type.description, at: expr.span))
+            return nil
+        }
+        var index = type.rank - 1
+        if let axis {
+            let literal: Int?
+            switch axis.kind {
+            case .integer(let value): literal = value
+            case .unary(.negate, let inner):
+                if case .integer(let value) = inner.kind { literal = 0 &- value } else { literal = nil }
+            default: literal = nil
+            }
+            guard let value = literal else {
+                report(DiagnosticCatalogue.axisNotLiteral(name, at: axis.span))
+                return nil
+            }
+            guard value >= -type.rank && value < type.rank else {
+                report(DiagnosticCatalogue.axisOutOfRange(value, rank: type.rank, at: axis.span))
+                return nil
+            }
+            index = value < 0 ? value + type.rank : value
+        }
+        reductionAxes[expr.id] = index
+        var shape = type.shape
+        shape[index] = .constant(1)
+        return computed(type).with(shape: shape)
+    }
+
+    /// `select(cond, a, b)`: cond bool; a and b unify like a binary operation; all three broadcast.
+    private func select(_ name: String, _ cond: ValueType, _ a: ValueType, _ b: ValueType,
+                        span: SourceSpan) -> ValueType? {
+        guard cond.dtype == .bool else {
+            report(DiagnosticCatalogue.operandDType(name, "a bool condition as first of its", found: cond.description,
+                                                    at: span))
+            return nil
+        }
+        guard let space = elementwiseSpace(name, [cond, a, b], span: span),
+              let dtype = unifyDTypes(name, a, b, span: span),
+              let valueShape = broadcast(name, a, b, span: span),
+              let shape = broadcast(name, cond, ValueType(dtype, valueShape), span: span) else { return nil }
+        return ValueType(dtype, shape, space: space)
+    }
+
+    /// `load(src)`: an hbm tensor or slice of one becomes an sbuf tile of the same dtype and shape.
+    private func load(_ source: ValueType, span: SourceSpan) -> ValueType? {
+        guard source.space == .hbm else {
+            report(DiagnosticCatalogue.loadSource(found: source.description, at: span))
+            return nil
+        }
+        let tile = source.with(space: .sbuf)
+        checkPartition(tile, span: span)
+        return tile
+    }
+
+    /// `nc_matmul(stationary[K, M], moving[K, N]) -> psum f32[M, N]` on sbuf tiles of one float dtype;
+    /// K, M <= 128 and N <= 512 where static (symbolic ones are re-checked when dims are bound).
+    private func ncMatmul(_ stationary: ValueType, _ moving: ValueType, span: SourceSpan) -> ValueType? {
+        for (type, role) in [(stationary, "stationary"), (moving, "moving")] {
+            let what = "the \(role) operand of 'nc_matmul'"
+            if type.space == .sbuf && type.rank != 2 {
+                report(DiagnosticCatalogue.rankRequirement("nc_matmul", "rank-2 tiles", what: what,
+                                                           found: type.description, at: span))
+                return nil
+            }
+            guard type.space == .sbuf && type.isTile else {
+                let hint = type.space == .psum ? "copy it to SBUF first with copy(...)"
+                    : type.isScalar ? "nc_matmul multiplies tiles" : "load it first with load(...)"
+                report(DiagnosticCatalogue.needsSBUFTile(what, found: type.description, hint: hint, at: span))
+                return nil
+            }
+        }
+        guard stationary.dtype == moving.dtype && stationary.dtype.isFloat else {
+            report(DiagnosticCatalogue.matmulDType("nc_matmul", stationary.description, moving.description, at: span))
+            return nil
+        }
+        guard stationary.shape[0] == moving.shape[0] else {
+            report(DiagnosticCatalogue.contractionMismatch(stationary.description, moving.description,
+                                                           stationary.shape[0].description,
+                                                           moving.shape[0].description, at: span))
+            return nil
+        }
+        checkLimit(StaticLimit(kind: .matmulK, dim: stationary.shape[0], span: span))
+        checkLimit(StaticLimit(kind: .matmulM, dim: stationary.shape[1], span: span))
+        checkLimit(StaticLimit(kind: .matmulN, dim: moving.shape[1], span: span))
+        return ValueType(.f32, [stationary.shape[1], moving.shape[1]], space: .psum)
+    }
+
+    /// `store(dst, tile)`: dst a kernel result or a slice of one; tile an sbuf tile of the same shape
+    /// (its dtype may differ: it is converted on the way out). Storing from PSUM needs a `copy` first.
+    private func checkStore(_ arguments: [Expr], ok: Bool, span: SourceSpan) -> ValueType? {
+        guard ok else {
+            context.storeFailed = true
+            for (index, argument) in arguments.enumerated() where index > 0 || !namesDestination(argument) {
+                checkExpr(argument)
+            }
+            return nil
+        }
+        let destination = storeDestination(arguments[0])
+        guard let tile = checkExpr(arguments[1]), let destination else { return nil }
+        if tile.space == .psum {
+            report(DiagnosticCatalogue.storeFromPSUM(tile.description, at: arguments[1].span))
+        } else if !tile.isTile {
+            let hint = tile.isScalar ? "fill a 'var' tile with it first" : "load or compute it into an SBUF tile first"
+            report(DiagnosticCatalogue.needsSBUFTile("the value stored", found: tile.description, hint: hint,
+                                                     at: arguments[1].span))
+        } else if tile.shape != destination.shape {
+            report(DiagnosticCatalogue.shapeMismatch("store", expected: destination.with(space: .value).description,
+                                                     found: tile.description, at: arguments[1].span))
+        }
+        return nil
+    }
+
+    /// True for `name` or `name[...]`: a would-be store destination, not typed as a value when the
+    /// call is already malformed (reading a result there would only add a second error).
+    private func namesDestination(_ expr: Expr) -> Bool {
+        var base = expr
+        if case .index(let inner, _) = expr.kind { base = inner }
+        if case .name = base.kind { return true }
+        return false
+    }
+
+    /// The destination of `store`: a result name, or a slice of one. Results are typed here only,
+    /// since reading them elsewhere is an error.
+    private func storeDestination(_ expr: Expr) -> ValueType? {
+        var base = expr
+        var items: [IndexItem]?
+        if case .index(let inner, let indexItems) = expr.kind {
+            base = inner
+            items = indexItems
+        }
+        guard case .name(let name) = base.kind, let symbol = scopes.lookup(name),
+              case .result(let index) = symbol.kind else {
+            context.storeFailed = true
+            if checkExpr(expr) != nil {
+                report(DiagnosticCatalogue.storeDestination(results: context.results.map(\.name), at: expr.span))
+            }
+            return nil
+        }
+        scopes.markUsed(symbol.id)
+        resolutions[base.id] = symbol.resolution
+        context.storedResults.insert(index)
+        guard let type = symbol.type else { return nil }
+        types[base.id] = type
+        guard let items else { return type }
+        guard let sliced = sliceType(type, items, expr) else {
+            context.storeFailed = true
+            return nil
+        }
+        types[expr.id] = sliced
+        return sliced
+    }
+}

@@ -1,0 +1,258 @@
+// Checker+Expressions.swift: typing of literals, names, operators, casts, members and slices.
+
+import KilnSource
+import KilnSyntax
+
+extension Checker {
+    /// Infers and records the type of `expr`; nil means an error was reported here or below
+    /// (callers stay silent about nil operands, so one mistake gives one diagnostic).
+    /// `asStatement` allows calls with no value (`store`).
+    @discardableResult
+    func checkExpr(_ expr: Expr, asStatement: Bool = false) -> ValueType? {
+        let type: ValueType? = nested(at: expr.span) { inferType(expr, asStatement: asStatement) } ?? nil
+        if expr.id >= 0 && expr.id < types.count { types[expr.id] = type }
+        return type
+    }
+
+    private func inferType(_ expr: Expr, asStatement: Bool) -> ValueType? {
+        switch expr.kind {
+        case .integer: return .scalar(.i32)
+        case .float: return .scalar(.f32)
+        case .bool: return .scalar(.bool)
+        case .name(let name): return checkName(name, expr)
+        case .unary(let op, let operand): return checkUnary(op, operand, expr)
+        case .binary(let op, let lhs, let rhs): return checkBinary(op, lhs, rhs, expr)
+        case .call(let callee, let arguments): return checkCall(callee, arguments, expr, asStatement: asStatement)
+        case .index(let base, let items): return checkIndex(base, items, expr)
+        case .member(let base, let member):
+            guard let type = checkExpr(base) else { return nil }
+            guard member.name == "T" else {
+                report(DiagnosticCatalogue.unknownMember(member.name, at: member.span))
+                return nil
+            }
+            return checkTranspose(".T", type, base, span: expr.span)
+        case .cast(let operand, let dtypeName):
+            let type = checkExpr(operand)
+            guard let dtype = DType(name: dtypeName.name) else {
+                report(DiagnosticCatalogue.unknownDType(dtypeName.name, at: dtypeName.span))
+                return nil
+            }
+            return type.map { computed($0).with(dtype: dtype) }
+        case .error:
+            return nil
+        }
+    }
+
+    /// A name: a local, parameter or dim in scope. Results cannot be read; functions, kernels and
+    /// dtypes are not values.
+    private func checkName(_ name: String, _ expr: Expr) -> ValueType? {
+        if let symbol = scopes.lookup(name) {
+            scopes.markUsed(symbol.id)
+            resolutions[expr.id] = symbol.resolution
+            if case .result = symbol.kind {
+                report(DiagnosticCatalogue.resultNotReadable(name, at: expr.span, declared: symbol.span))
+                return nil
+            }
+            return symbol.type
+        }
+        if BuiltinTable.lookup(name) != nil || signatures[name] != nil {
+            report(DiagnosticCatalogue.notAValue(name, "a function", hint: "call it: \(name)(...)", at: expr.span))
+        } else if let item = items[name], case .kernel = item {
+            report(DiagnosticCatalogue.notAValue(name, "a kernel", hint: "kernels cannot be used in expressions",
+                                                 at: expr.span))
+        } else if DType(name: name) != nil {
+            report(DiagnosticCatalogue.notAValue(name, "a dtype", hint: "to convert a value write 'x as \(name)'",
+                                                 at: expr.span))
+        } else {
+            report(DiagnosticCatalogue.undefinedName(name, at: expr.span))
+        }
+        return nil
+    }
+
+    private func checkUnary(_ op: UnaryOp, _ operand: Expr, _ expr: Expr) -> ValueType? {
+        guard let type = checkExpr(operand) else { return nil }
+        switch op {
+        case .negate:
+            guard type.dtype.isNumeric else {
+                report(DiagnosticCatalogue.operandDType("-", "numeric", found: type.description, at: expr.span))
+                return nil
+            }
+        case .not:
+            guard type.dtype == .bool else {
+                report(DiagnosticCatalogue.operandDType("!", "bool", found: type.description, at: expr.span))
+                return nil
+            }
+        }
+        return computed(type)
+    }
+
+    /// Arithmetic (numeric), comparisons (giving bool) and logic (bool), broadcasting; `@` is matmul.
+    private func checkBinary(_ op: BinaryOp, _ lhs: Expr, _ rhs: Expr, _ expr: Expr) -> ValueType? {
+        let left = checkExpr(lhs)
+        let right = checkExpr(rhs)
+        guard let left, let right else { return nil }
+        let symbol = op.rawValue
+        if op == .matmul { return checkMatmul(symbol, left, lhs, right, rhs, span: expr.span) }
+        let bad: ValueType?
+        let requirement: String
+        if op.isLogical {
+            requirement = "bool"
+            bad = [left, right].first { $0.dtype != .bool }
+        } else if op.isComparison && (op == .equal || op == .notEqual) {
+            requirement = "numeric or bool"
+            bad = nil
+        } else {
+            requirement = "numeric"
+            bad = [left, right].first { $0.dtype == .bool }
+        }
+        if let bad {
+            report(DiagnosticCatalogue.operandDType(symbol, requirement, found: bad.description, at: expr.span))
+            return nil
+        }
+        guard let result = elementwise(symbol, left, right, span: expr.span) else { return nil }
+        return op.isComparison ? result.with(dtype: .bool) : result
+    }
+
+    /// The result of computing on a value: tiles give sbuf tiles, everything else an unplaced value.
+    func computed(_ type: ValueType) -> ValueType {
+        type.with(space: type.isTile ? .sbuf : .value)
+    }
+
+    /// "a" for a name operand, else "the left operand"/"the right operand", for messages.
+    func operandName(_ expr: Expr, _ fallback: String) -> String {
+        if case .name(let name) = expr.kind { return name }
+        return fallback
+    }
+
+    // MARK: slices
+
+    private func checkIndex(_ base: Expr, _ items: [IndexItem], _ expr: Expr) -> ValueType? {
+        guard let baseType = checkExpr(base) else {
+            checkIndexItems(items)
+            return nil
+        }
+        return sliceType(baseType, items, expr)
+    }
+
+    /// Types the bound expressions of items whose base already failed, for their own errors.
+    private func checkIndexItems(_ items: [IndexItem]) {
+        for item in items {
+            switch item {
+            case .index(let e): checkExpr(e)
+            case .slice(let lower, let upper, _):
+                if let lower { checkExpr(lower) }
+                if let upper { checkExpr(upper) }
+            }
+        }
+    }
+
+    /// `x[lo : hi, ...]` on an hbm tensor or a tile: one item per dim; each size `hi - lo` must simplify
+    /// to a constant or a dim (no loop variable); a plain index is a size-1 slice. The result keeps the base's space.
+    func sliceType(_ base: ValueType, _ items: [IndexItem], _ expr: Expr) -> ValueType? {
+        let reason: String? = base.isScalar ? "a scalar has no dims"
+            : base.space == .value ? "only hbm tensors and tiles can be sliced, and this is a computed value" : nil
+        if let reason {
+            report(DiagnosticCatalogue.notSliceable(base.description, reason: reason, at: expr.span))
+            checkIndexItems(items)
+            return nil
+        }
+        guard items.count == base.rank else {
+            report(DiagnosticCatalogue.indexCount(base.description, rank: base.rank, given: items.count, at: expr.span))
+            checkIndexItems(items)
+            return nil
+        }
+        var infos: [SliceInfo] = []
+        for (item, dim) in zip(items, base.shape) {
+            if let info = sliceItem(item, dim: dim) { infos.append(info) }
+        }
+        guard infos.count == items.count else { return nil }
+        slices[expr.id] = infos
+        return base.with(shape: infos.map(\.size))
+    }
+
+    private func sliceItem(_ item: IndexItem, dim: Dim) -> SliceInfo? {
+        switch item {
+        case .index(let expr):
+            guard let lower = boundAffine(expr, what: "an index") else { return nil }
+            guard checkStart(lower, dim: dim, span: expr.span) else { return nil }
+            return SliceInfo(lower: lower, size: .constant(1))
+        case .slice(let lowerExpr, let upperExpr, let span):
+            let lower = lowerExpr.map { boundAffine($0, what: "a slice bound") } ?? AffineExpr(constant: 0)
+            let upper = upperExpr.map { boundAffine($0, what: "a slice bound") } ?? dim.affine
+            guard let lower, let upper else { return nil }
+            guard let size = upper.subtracting(lower) else {
+                report(DiagnosticCatalogue.integerOverflow(text(span), at: span))
+                return nil
+            }
+            if let loop = size.loopVariables.first {
+                report(DiagnosticCatalogue.sliceSizeNotStatic(size.description, loopVariable: loop.name, at: span))
+                return nil
+            }
+            if let value = size.constantValue, value <= 0 {
+                report(DiagnosticCatalogue.emptySlice(size: String(value), at: span))
+                return nil
+            }
+            guard checkStart(lower, dim: dim, span: lowerExpr?.span ?? span) else { return nil }
+            if size.constantValue == nil && size.singleVariable == nil {
+                context.limits.append(StaticLimit(kind: .positive, dim: Dim(size), span: span))
+            }
+            return SliceInfo(lower: lower, size: Dim(size))
+        }
+    }
+
+    /// A constant start must lie inside the dim (when the dim is constant) and not be negative.
+    private func checkStart(_ lower: AffineExpr, dim: Dim, span: SourceSpan) -> Bool {
+        guard let start = lower.constantValue else { return true }
+        if start < 0 || (dim.constantValue.map { start >= $0 } ?? false) {
+            report(DiagnosticCatalogue.sliceOutOfBounds(start: start, dim: dim.description, at: span))
+            return false
+        }
+        return true
+    }
+
+    /// A slice or loop bound: an i32 scalar expression that is affine in loop variables, dims and integers.
+    func boundAffine(_ expr: Expr, what: String) -> AffineExpr? {
+        guard let type = checkExpr(expr) else { return nil }
+        guard type.isScalar && type.dtype == .i32 else {
+            report(DiagnosticCatalogue.indexNotInteger(what, found: type.description, at: expr.span))
+            return nil
+        }
+        return affineIndex(expr, what: what)
+    }
+
+    /// Converts an already-typed integer expression to affine form; reports what makes it non-affine.
+    func affineIndex(_ expr: Expr, what: String) -> AffineExpr? {
+        nested(at: expr.span) { () -> AffineExpr? in
+            switch expr.kind {
+            case .integer(let value):
+                return AffineExpr(constant: value)
+            case .name(let name):
+                guard let symbol = scopes.lookup(name) else { return nil }
+                switch symbol.kind {
+                case .dim: return AffineExpr(.dim(name))
+                case .loopVariable: return AffineExpr(.loop(name, id: symbol.id))
+                default:
+                    report(DiagnosticCatalogue.nonAffineIndex(what, reason: "'\(name)' is a \(symbol.kind.noun)",
+                                                              at: expr.span))
+                    return nil
+                }
+            case .unary(.negate, let operand):
+                guard let inner = affineIndex(operand, what: what) else { return nil }
+                guard let result = inner.scaled(by: -1) else {
+                    report(DiagnosticCatalogue.integerOverflow(text(expr.span), at: expr.span))
+                    return nil
+                }
+                return result
+            case .binary(let op, let lhs, let rhs) where op == .add || op == .subtract || op == .multiply:
+                let left = affineIndex(lhs, what: what)
+                let right = affineIndex(rhs, what: what)
+                guard let left, let right else { return nil }
+                return combineAffine(op, left, right, span: expr.span)
+            default:
+                report(DiagnosticCatalogue.nonAffineIndex(
+                    what, reason: "'\(text(expr.span))' is not + - * of integers, dims and loop variables", at: expr.span))
+                return nil
+            }
+        } ?? nil
+    }
+}

@@ -1,0 +1,248 @@
+// OpKind.swift: the closed set of tile IR operations, with their operands and attributes as typed fields.
+
+import KilnMachine
+
+/// Every operation the IR has. Tensor-level cases are pure and define a value; tile-level cases name their
+/// engine (`dma`, `pe`, `act`, `dve`, `pool`), write into destination tiles and define nothing but `alloc`.
+public enum OpKind: Hashable, Sendable {
+    // Tensor level.
+    /// `constant 0.5 : f32[128, 4]`: a splat tensor or a scalar.
+    case constant(Double)
+    /// `exp %a : T`: an elementwise math function.
+    case unary(UnaryFunction, ValueID)
+    /// `add %a, %b : T`: an elementwise operator on two tensors of the result's shape.
+    case binary(BinaryOperator, ValueID, ValueID)
+    /// `broadcast %a : T`: stretches size-1 dims (or a scalar) to the result's shape.
+    case broadcast(ValueID)
+    /// `reduce max %a axis 1 : T`: reduces one axis to size 1.
+    case reduce(ReduceKind, ValueID, axis: Int)
+    /// `matmul %a, %b : T`: a[M, K] @ b[K, N].
+    case matmul(ValueID, ValueID)
+    /// `transpose %a : T`: swaps the two dims of a 2-D tensor.
+    case transpose(ValueID)
+    /// `select %c, %a, %b : T`: elementwise c ? a : b.
+    case select(ValueID, ValueID, ValueID)
+    /// `cast %a : T`: converts the element type.
+    case cast(ValueID)
+    /// `call @f(%a, %b) : T`: a helper function with one output.
+    case call(String, [ValueID])
+
+    // Tile level.
+    /// `for %i = 0 to 8 step 1 { ... }`.
+    case forLoop(ForLoop)
+    /// `alloc sbuf f32[128 | 512] at partition 0 offset 0`: a tile, placed once `allocate` has run.
+    case alloc(TileType, TilePlacement?)
+    /// `dma.load %x[%i * 128, 0] -> %t`: HBM slice into a tile.
+    case dmaLoad(DMATransfer)
+    /// `dma.store %t -> %out[%i * 128, 0]`: a tile into an HBM slice.
+    case dmaStore(DMATransfer)
+    /// `pe.matmul %stationary, %moving -> %acc start stop`.
+    case peMatmul(PEMatmul)
+    /// `pe.transpose %a -> %b`: [P | F] in SBUF to [F | P] in PSUM.
+    case peTranspose(source: ValueID, destination: ValueID)
+    /// `act.activate exp %a -> %b scale 2.0 bias %c reduce add -> %r`.
+    case actActivate(Activation)
+    /// `dve.tensor_tensor add %a, %b -> %c`.
+    case dveTensorTensor(BinaryOperator, ValueID, ValueID, destination: ValueID)
+    /// `dve.tensor_scalar mul %a, 2.0 -> %c`: a tile and a constant or a per-partition [P | 1] tile.
+    case dveTensorScalar(BinaryOperator, ValueID, ScalarOperand, destination: ValueID)
+    /// `dve.reduce max %a -> %r`: reduces the last free dim to 1.
+    case dveReduce(EngineReduceOp, ValueID, destination: ValueID)
+    /// `dve.copy %a -> %b`: copies (and converts) a tile; also how PSUM is evacuated.
+    case dveCopy(source: ValueID, destination: ValueID)
+    /// `dve.reciprocal %a -> %b`.
+    case dveReciprocal(source: ValueID, destination: ValueID)
+    /// `pool.iota base 0 partition_step 1 free_step 1 -> %t`: base + p * partition_step + f * free_step.
+    case poolIota(Iota)
+    /// `pool.select %c, %a, %b -> %d`.
+    case poolSelect(condition: ValueID, ValueID, ValueID, destination: ValueID)
+    /// `sync.signal sem 3 on pe`: the engine's queue increments semaphore 3.
+    case syncSignal(semaphore: Int, engine: Engine)
+    /// `sync.wait sem 3 >= 2 on act`: the engine's queue waits until semaphore 3 reaches 2.
+    case syncWait(semaphore: Int, atLeast: Int, engine: Engine)
+    /// `return %a, %b`: ends a function, giving its outputs (tensor level) or nothing (tile level).
+    case ret([ValueID])
+}
+
+/// An elementwise math function of the tensor level.
+public enum UnaryFunction: String, CaseIterable, Hashable, Sendable {
+    case neg, not, exp, log, tanh, sigmoid, relu, gelu, silu, sqrt, rsqrt, reciprocal, abs, square, sign, erf,
+         softplus, sin
+}
+
+/// A two-operand elementwise operator, at the tensor level and on the vector engine.
+public enum BinaryOperator: String, CaseIterable, Hashable, Sendable {
+    case add, sub, mul, div, max, min, pow, eq, ne, lt, le, gt, ge, and, or
+
+    /// Comparisons produce `bool`.
+    public var isComparison: Bool { [.eq, .ne, .lt, .le, .gt, .ge].contains(self) }
+    /// `and` and `or` take and produce `bool`.
+    public var isLogical: Bool { self == .and || self == .or }
+    /// a op b == b op a.
+    public var isCommutative: Bool { [.add, .mul, .max, .min, .eq, .ne, .and, .or].contains(self) }
+}
+
+/// A tensor-level reduction.
+public enum ReduceKind: String, CaseIterable, Hashable, Sendable {
+    case sum, max, min, mean
+}
+
+/// A reduction an engine performs along the free axis.
+public enum EngineReduceOp: String, CaseIterable, Hashable, Sendable {
+    case add, max, min
+}
+
+/// Where `allocate` placed a tile: its first partition and its byte offset within each partition.
+public struct TilePlacement: Hashable, Sendable {
+    public var partition: Int
+    public var offset: Int
+    public init(partition: Int, offset: Int) {
+        self.partition = partition
+        self.offset = offset
+    }
+}
+
+/// `c + sum(coefficient * variable)` over loop induction variables: an HBM offset.
+public struct AffineExpr: Hashable, Sendable {
+    public struct Term: Hashable, Sendable {
+        public var variable: ValueID
+        public var coefficient: Int
+        public init(_ variable: ValueID, _ coefficient: Int) {
+            self.variable = variable
+            self.coefficient = coefficient
+        }
+    }
+
+    public var terms: [Term]
+    public var constant: Int
+
+    public init(terms: [Term] = [], constant: Int = 0) {
+        self.terms = terms
+        self.constant = constant
+    }
+
+    public static func constant(_ value: Int) -> AffineExpr { AffineExpr(constant: value) }
+}
+
+/// One DMA transfer between an HBM tensor slice and a tile. The slice starts at `offsets` (one per HBM dim)
+/// and has the tile's shape (reversed for a transposing load).
+public struct DMATransfer: Hashable, Sendable {
+    public var hbm: ValueID
+    public var offsets: [AffineExpr]
+    public var tile: ValueID
+    public var transpose: Bool
+    /// The DMA queue, once scheduled.
+    public var queue: Int?
+
+    public init(hbm: ValueID, offsets: [AffineExpr], tile: ValueID, transpose: Bool = false, queue: Int? = nil) {
+        self.hbm = hbm
+        self.offsets = offsets
+        self.tile = tile
+        self.transpose = transpose
+        self.queue = queue
+    }
+}
+
+/// When a matmul flag holds: never, on every execution, or when a loop variable equals a value.
+public enum IterationCondition: Hashable, Sendable {
+    case never
+    case always
+    case when(ValueID, equals: Int)
+}
+
+/// `stationary[K | M]`^T @ `moving[K | N]` into `accumulator[M | N]` in PSUM. `start` overwrites the
+/// accumulator (the first matmul of a group); otherwise it accumulates. `stop` ends the group.
+public struct PEMatmul: Hashable, Sendable {
+    public var stationary: ValueID
+    public var moving: ValueID
+    public var accumulator: ValueID
+    public var start: IterationCondition
+    public var stop: IterationCondition
+
+    public init(stationary: ValueID, moving: ValueID, accumulator: ValueID,
+                start: IterationCondition = .always, stop: IterationCondition = .always) {
+        self.stationary = stationary
+        self.moving = moving
+        self.accumulator = accumulator
+        self.start = start
+        self.stop = stop
+    }
+}
+
+/// A constant or a per-partition [P | 1] tile.
+public enum ScalarOperand: Hashable, Sendable {
+    case constant(Double)
+    case value(ValueID)
+}
+
+/// A reduction along the free axis that `act.activate` performs as it writes, into a [P | 1] tile.
+public struct FreeAxisReduce: Hashable, Sendable {
+    public var op: EngineReduceOp
+    public var destination: ValueID
+    public init(_ op: EngineReduceOp, into destination: ValueID) {
+        self.op = op
+        self.destination = destination
+    }
+}
+
+/// func(source * scale + bias) into `destination`, optionally also reducing along the free axis.
+public struct Activation: Hashable, Sendable {
+    public var function: ActivationFunction
+    public var source: ValueID
+    public var destination: ValueID
+    public var scale: Double
+    public var bias: ScalarOperand
+    public var reduce: FreeAxisReduce?
+
+    public init(function: ActivationFunction, source: ValueID, destination: ValueID, scale: Double = 1,
+                bias: ScalarOperand = .constant(0), reduce: FreeAxisReduce? = nil) {
+        self.function = function
+        self.source = source
+        self.destination = destination
+        self.scale = scale
+        self.bias = bias
+        self.reduce = reduce
+    }
+}
+
+/// `pool.iota`: element (p, f) = base + p * partitionStep + f * freeStep (f counts over all free dims).
+public struct Iota: Hashable, Sendable {
+    public var base: Int
+    public var partitionStep: Int
+    public var freeStep: Int
+    public var destination: ValueID
+    public init(base: Int, partitionStep: Int, freeStep: Int, destination: ValueID) {
+        self.base = base
+        self.partitionStep = partitionStep
+        self.freeStep = freeStep
+        self.destination = destination
+    }
+}
+
+/// `for %i = lower to upper step s { body }`: the body runs with %i = lower, lower + s, ... < upper.
+public struct ForLoop: Hashable, Sendable {
+    public var inductionVariable: ValueDef
+    public var lowerBound: Int
+    public var upperBound: Int
+    public var step: Int
+    public var body: Block
+
+    public init(inductionVariable: ValueDef, lowerBound: Int, upperBound: Int, step: Int = 1, body: Block = Block()) {
+        self.inductionVariable = inductionVariable
+        self.lowerBound = lowerBound
+        self.upperBound = upperBound
+        self.step = step
+        self.body = body
+    }
+
+    /// Number of iterations (0 for an empty or malformed range).
+    public var tripCount: Int {
+        guard step > 0, upperBound > lowerBound else { return 0 }
+        return (upperBound - lowerBound + step - 1) / step
+    }
+
+    /// The last value the induction variable takes, nil if the loop never runs.
+    public var lastValue: Int? {
+        tripCount > 0 ? lowerBound + (tripCount - 1) * step : nil
+    }
+}

@@ -1,0 +1,335 @@
+// Parser+Ops.swift: the tile IR parser's operation rules, one per opcode.
+
+import KilnMachine
+import KilnSource
+
+extension TileIRParser {
+    /// Every opcode, for "did you mean" suggestions.
+    static let opcodes: [String] = ["constant", "broadcast", "reduce", "matmul", "transpose", "select", "cast", "call",
+        "for", "alloc", "dma.load", "dma.store", "pe.matmul", "pe.transpose", "act.activate", "dve.tensor_tensor",
+        "dve.tensor_scalar", "dve.reduce", "dve.copy", "dve.reciprocal", "pool.iota", "pool.select", "sync.signal",
+        "sync.wait", "return"] + UnaryFunction.allCases.map(\.rawValue) + BinaryOperator.allCases.map(\.rawValue)
+
+    /// op := (VALUE '=')? opcode operands-and-attributes (':' type)? loc?
+    mutating func parseOperation() throws(Recover) -> Operation {
+        let start = current.span
+        var resultName: (name: String, span: SourceSpan)?
+        if case .value(let name) = current.kind, index + 1 < tokens.count, tokens[index + 1].kind == .punct("=") {
+            resultName = (name, current.span)
+            advance()
+            advance()
+        }
+        let (opcode, opcodeSpan) = try expectAnyWord("an operation")
+        let (kind, resultType) = try parseOperationBody(opcode, at: opcodeSpan)
+        var result: ValueDef?
+        switch (resultType, resultName) {
+        case (let type?, let name?): result = try define(name.name, type: type, at: name.span)
+        case (.some, nil):
+            throw fail(DiagnosticCatalogue.tileIRExpected("a result name '%name =' before '\(opcode)'", found: "'\(opcode)'",
+                                                          at: opcodeSpan))
+        case (nil, let name?):
+            throw fail(DiagnosticCatalogue.tileIRExpected("'\(opcode)' without a result ('\(opcode)' defines no value)",
+                                                          found: "'%\(name.name) ='", at: name.span))
+        case (nil, nil): break
+        }
+        var finalKind = kind
+        if case .forLoop(var loop) = kind {
+            loop.body = try parseLoopBody()
+            finalKind = .forLoop(loop)
+        }
+        let end = tokens[max(0, index - 1)].span.end
+        let span = try parseLocation()
+        return Operation(finalKind, result: result, span: span, textSpan: SourceSpan(start: start.start, end: end))
+    }
+
+    /// The loop body, with a limit on nesting so hostile input cannot exhaust the stack.
+    mutating func parseLoopBody() throws(Recover) -> Block {
+        guard loopDepth < TileIRParser.maxLoopDepth else {
+            throw fail(DiagnosticCatalogue.tileIRNestingTooDeep(limit: TileIRParser.maxLoopDepth, at: current.span))
+        }
+        loopDepth += 1
+        defer { loopDepth -= 1 }
+        return try parseBlock()
+    }
+
+    /// The op after its opcode; returns the kind and the result type for ops that define a value.
+    mutating func parseOperationBody(_ opcode: String, at span: SourceSpan) throws(Recover) -> (OpKind, IRType?) {
+        if let function = UnaryFunction(rawValue: opcode) {
+            // unary := FUNCTION VALUE ':' type
+            let a = try parseValue()
+            return (.unary(function, a), try parseResultType())
+        }
+        if let op = BinaryOperator(rawValue: opcode) {
+            // binary := OPERATOR VALUE ',' VALUE ':' type
+            let a = try parseValue()
+            try expectPunct(",")
+            let b = try parseValue()
+            return (.binary(op, a, b), try parseResultType())
+        }
+        switch opcode {
+        case "constant":
+            // constant := 'constant' number ':' type
+            let value = try parseNumber()
+            return (.constant(value), try parseResultType())
+        case "broadcast", "transpose", "cast":
+            // broadcast := 'broadcast' VALUE ':' type   (also transpose, cast)
+            let a = try parseValue()
+            let kind: OpKind = opcode == "broadcast" ? .broadcast(a) : opcode == "transpose" ? .transpose(a) : .cast(a)
+            return (kind, try parseResultType())
+        case "reduce":
+            // reduce := 'reduce' KIND VALUE 'axis' INT ':' type
+            let kind = try parseName(ReduceKind.self, "reduction")
+            let a = try parseValue()
+            try expectWord("axis")
+            let axis = try parseInteger("an axis")
+            return (.reduce(kind, a, axis: axis), try parseResultType())
+        case "matmul":
+            // matmul := 'matmul' VALUE ',' VALUE ':' type
+            let a = try parseValue()
+            try expectPunct(",")
+            let b = try parseValue()
+            return (.matmul(a, b), try parseResultType())
+        case "select":
+            // select := 'select' VALUE ',' VALUE ',' VALUE ':' type
+            let (c, a, b) = try parseThreeValues()
+            return (.select(c, a, b), try parseResultType())
+        case "call":
+            // call := 'call' SYMBOL '(' (VALUE (',' VALUE)*)? ')' ':' type
+            guard case .symbol(let callee) = current.kind else { throw failExpected("a function name '@name'") }
+            advance()
+            try expectPunct("(")
+            var arguments: [ValueID] = []
+            if !acceptPunct(")") {
+                repeat { arguments.append(try parseValue()) } while acceptPunct(",")
+                try expectPunct(")")
+            }
+            return (.call(callee, arguments), try parseResultType())
+        case "for":
+            // for := 'for' VALUE '=' integer 'to' integer ('step' integer)? block
+            guard case .value(let name) = current.kind else { throw failExpected("an induction variable '%name'") }
+            let nameSpan = current.span
+            advance()
+            try expectPunct("=")
+            let lower = try parseInteger("a lower bound")
+            try expectWord("to")
+            let upper = try parseInteger("an upper bound")
+            let step = acceptWord("step") ? try parseInteger("a step") : 1
+            let variable = try define(name, type: .index, at: nameSpan)
+            return (.forLoop(ForLoop(inductionVariable: variable, lowerBound: lower, upperBound: upper, step: step)), nil)
+        case "alloc":
+            // alloc := 'alloc' tile-type ('at' 'partition' integer 'offset' integer)?
+            let typeSpan = current.span
+            guard case .tile(let tile) = try parseType() else {
+                throw fail(DiagnosticCatalogue.tileIRExpected("a tile type 'sbuf T[P | F]' or 'psum T[P | F]'",
+                                                              found: "another type", at: typeSpan))
+            }
+            var placement: TilePlacement?
+            if acceptWord("at") {
+                try expectWord("partition")
+                let partition = try parseInteger("a partition")
+                try expectWord("offset")
+                placement = TilePlacement(partition: partition, offset: try parseInteger("a byte offset"))
+            }
+            return (.alloc(tile, placement), .tile(tile))
+        case "dma.load":
+            // dma.load := 'dma.load' slice '->' VALUE 'transpose'? ('queue' INT)?
+            let (hbm, offsets) = try parseSlice()
+            try expectPunct("->")
+            let tile = try parseValue()
+            let transpose = acceptWord("transpose")
+            let queue = acceptWord("queue") ? try parseInteger("a queue number") : nil
+            return (.dmaLoad(DMATransfer(hbm: hbm, offsets: offsets, tile: tile, transpose: transpose, queue: queue)), nil)
+        case "dma.store":
+            // dma.store := 'dma.store' VALUE '->' slice ('queue' INT)?
+            let tile = try parseValue()
+            try expectPunct("->")
+            let (hbm, offsets) = try parseSlice()
+            let queue = acceptWord("queue") ? try parseInteger("a queue number") : nil
+            return (.dmaStore(DMATransfer(hbm: hbm, offsets: offsets, tile: tile, queue: queue)), nil)
+        case "pe.matmul":
+            // pe.matmul := 'pe.matmul' VALUE ',' VALUE '->' VALUE flag('start')? flag('stop')?
+            let stationary = try parseValue()
+            try expectPunct(",")
+            let moving = try parseValue()
+            try expectPunct("->")
+            let accumulator = try parseValue()
+            let start = try parseFlag("start")
+            let stop = try parseFlag("stop")
+            return (.peMatmul(PEMatmul(stationary: stationary, moving: moving, accumulator: accumulator,
+                                       start: start, stop: stop)), nil)
+        case "pe.transpose", "dve.copy", "dve.reciprocal":
+            // pe.transpose := 'pe.transpose' VALUE '->' VALUE   (also dve.copy, dve.reciprocal)
+            let (source, destination) = try parseSourceToDestination()
+            let kind: OpKind = opcode == "pe.transpose" ? .peTranspose(source: source, destination: destination)
+                : opcode == "dve.copy" ? .dveCopy(source: source, destination: destination)
+                : .dveReciprocal(source: source, destination: destination)
+            return (kind, nil)
+        case "act.activate":
+            return (try parseActivation(), nil)
+        case "dve.tensor_tensor":
+            // dve.tensor_tensor := 'dve.tensor_tensor' OPERATOR VALUE ',' VALUE '->' VALUE
+            let op = try parseName(BinaryOperator.self, "operator")
+            let a = try parseValue()
+            try expectPunct(",")
+            let (b, destination) = try parseSourceToDestination()
+            return (.dveTensorTensor(op, a, b, destination: destination), nil)
+        case "dve.tensor_scalar":
+            // dve.tensor_scalar := 'dve.tensor_scalar' OPERATOR VALUE ',' (number | VALUE) '->' VALUE
+            let op = try parseName(BinaryOperator.self, "operator")
+            let a = try parseValue()
+            try expectPunct(",")
+            let scalar = try parseScalarOperand()
+            try expectPunct("->")
+            return (.dveTensorScalar(op, a, scalar, destination: try parseValue()), nil)
+        case "dve.reduce":
+            // dve.reduce := 'dve.reduce' ('add' | 'max' | 'min') VALUE '->' VALUE
+            let op = try parseName(EngineReduceOp.self, "engine reduction")
+            let (source, destination) = try parseSourceToDestination()
+            return (.dveReduce(op, source, destination: destination), nil)
+        case "pool.iota":
+            // pool.iota := 'pool.iota' 'base' integer 'partition_step' integer 'free_step' integer '->' VALUE
+            try expectWord("base")
+            let base = try parseInteger()
+            try expectWord("partition_step")
+            let partitionStep = try parseInteger()
+            try expectWord("free_step")
+            let freeStep = try parseInteger()
+            try expectPunct("->")
+            let destination = try parseValue()
+            return (.poolIota(Iota(base: base, partitionStep: partitionStep, freeStep: freeStep, destination: destination)), nil)
+        case "pool.select":
+            // pool.select := 'pool.select' VALUE ',' VALUE ',' VALUE '->' VALUE
+            let (c, a, b) = try parseThreeValues()
+            try expectPunct("->")
+            return (.poolSelect(condition: c, a, b, destination: try parseValue()), nil)
+        case "sync.signal":
+            // sync.signal := 'sync.signal' 'sem' INT 'on' ENGINE
+            try expectWord("sem")
+            let semaphore = try parseInteger("a semaphore number")
+            try expectWord("on")
+            return (.syncSignal(semaphore: semaphore, engine: try parseName(Engine.self, "engine")), nil)
+        case "sync.wait":
+            // sync.wait := 'sync.wait' 'sem' INT '>=' INT 'on' ENGINE
+            try expectWord("sem")
+            let semaphore = try parseInteger("a semaphore number")
+            try expectPunct(">=")
+            let count = try parseInteger("a semaphore count")
+            try expectWord("on")
+            return (.syncWait(semaphore: semaphore, atLeast: count, engine: try parseName(Engine.self, "engine")), nil)
+        case "return":
+            // return := 'return' (VALUE (',' VALUE)*)?   (operands on the same line)
+            var values: [ValueID] = []
+            if case .value = current.kind, !current.startsLine {
+                repeat { values.append(try parseValue()) } while acceptPunct(",")
+            }
+            return (.ret(values), nil)
+        default:
+            let suggestions = NameSuggestions.closeMatches(to: opcode, in: TileIRParser.opcodes)
+            throw fail(DiagnosticCatalogue.tileIRUnknownOpcode(opcode, suggestions: suggestions, at: span))
+        }
+    }
+
+    /// act.activate := 'act.activate' FUNCTION VALUE '->' VALUE ('scale' number)? ('bias' (number | VALUE))?
+    ///                 ('reduce' ('add' | 'max' | 'min') '->' VALUE)?
+    mutating func parseActivation() throws(Recover) -> OpKind {
+        let function = try parseName(ActivationFunction.self, "activation function")
+        let (source, destination) = try parseSourceToDestination()
+        var activation = Activation(function: function, source: source, destination: destination)
+        if acceptWord("scale") { activation.scale = try parseNumber() }
+        if acceptWord("bias") { activation.bias = try parseScalarOperand() }
+        if acceptWord("reduce") {
+            let op = try parseName(EngineReduceOp.self, "engine reduction")
+            try expectPunct("->")
+            activation.reduce = FreeAxisReduce(op, into: try parseValue())
+        }
+        return .actActivate(activation)
+    }
+
+    /// ':' type
+    mutating func parseResultType() throws(Recover) -> IRType {
+        try expectPunct(":")
+        return try parseType()
+    }
+
+    /// VALUE '->' VALUE
+    mutating func parseSourceToDestination() throws(Recover) -> (ValueID, ValueID) {
+        let source = try parseValue()
+        try expectPunct("->")
+        return (source, try parseValue())
+    }
+
+    /// VALUE ',' VALUE ',' VALUE
+    mutating func parseThreeValues() throws(Recover) -> (ValueID, ValueID, ValueID) {
+        let a = try parseValue()
+        try expectPunct(",")
+        let b = try parseValue()
+        try expectPunct(",")
+        return (a, b, try parseValue())
+    }
+
+    /// scalar := number | VALUE
+    mutating func parseScalarOperand() throws(Recover) -> ScalarOperand {
+        if case .value = current.kind { return .value(try parseValue()) }
+        return .constant(try parseNumber())
+    }
+
+    /// flag(WORD) := WORD ('(' VALUE '==' integer ')')?  -- absent means never
+    mutating func parseFlag(_ word: String) throws(Recover) -> IterationCondition {
+        guard acceptWord(word) else { return .never }
+        guard acceptPunct("(") else { return .always }
+        let variable = try parseValue("a loop variable")
+        try expectPunct("==")
+        let value = try parseInteger()
+        try expectPunct(")")
+        return .when(variable, equals: value)
+    }
+
+    /// slice := VALUE '[' affine (',' affine)* ']'
+    mutating func parseSlice() throws(Recover) -> (ValueID, [AffineExpr]) {
+        let hbm = try parseValue("an HBM tensor '%name'")
+        try expectPunct("[")
+        var offsets = [try parseAffine()]
+        while acceptPunct(",") { offsets.append(try parseAffine()) }
+        try expectPunct("]")
+        return (hbm, offsets)
+    }
+
+    /// affine := '-'? term (('+' | '-') term)*
+    /// term := INT ('*' (INT | VALUE))? | VALUE ('*' integer)?
+    mutating func parseAffine() throws(Recover) -> AffineExpr {
+        var expr = AffineExpr()
+        var sign = acceptPunct("-") ? -1 : 1
+        while true {
+            if case .integer = current.kind {
+                let factor = try parseInteger()
+                if acceptPunct("*") {
+                    if case .value = current.kind {
+                        expr.terms.append(.init(try parseValue("a loop variable"), sign * factor))
+                    } else {
+                        expr.constant += sign * factor * (try parseInteger("an integer or a loop variable"))
+                    }
+                } else {
+                    expr.constant += sign * factor
+                }
+            } else if case .value = current.kind {
+                let variable = try parseValue("a loop variable")
+                let coefficient = acceptPunct("*") ? try parseInteger("a coefficient") : 1
+                expr.terms.append(.init(variable, sign * coefficient))
+            } else {
+                throw failExpected("an offset (integer or '%var * integer')")
+            }
+            if acceptPunct("+") { sign = 1 } else if acceptPunct("-") { sign = -1 } else { return expr }
+        }
+    }
+
+    /// A name from a closed set (reduction kinds, engines, activation functions).
+    mutating func parseName<Name: RawRepresentable & CaseIterable>(_ type: Name.Type, _ what: String) throws(Recover) -> Name
+    where Name.RawValue == String {
+        let (word, span) = try expectAnyWord("a \(what)")
+        guard let name = Name(rawValue: word) else {
+            let allowed = Name.allCases.map(\.rawValue).joined(separator: ", ")
+            throw fail(DiagnosticCatalogue.tileIRUnknownName(what, word, allowed: allowed, at: span))
+        }
+        return name
+    }
+}

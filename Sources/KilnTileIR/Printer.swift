@@ -1,0 +1,217 @@
+// Printer.swift: prints a tile IR module in its one text form (which `TileIRParser` reads back).
+
+import KilnMachine
+import KilnSource
+
+/// Prints modules. Values print by their name hint when it is free in the function, otherwise
+/// by a number (`%0`, `%1`, ... in order of definition), so the output is stable: printing a parsed
+/// printout gives the same text. Spans print as `loc(start:end)` byte offsets into the kernel source;
+/// given the kernel source file, the printer adds its line and column: `loc(120:135 at 12:5)`.
+public struct TileIRPrinter {
+    public var kernelSource: SourceFile?
+
+    public init(kernelSource: SourceFile? = nil) {
+        self.kernelSource = kernelSource
+    }
+
+    public func print(_ module: Module) -> String {
+        var out = "kiln.module target \(quoted(module.target))"
+        if let source = module.sourcePath { out += " source \(quoted(source))" }
+        out += " {\n"
+        for (index, function) in module.functions.enumerated() {
+            if index > 0 { out += "\n" }
+            out += print(function)
+        }
+        return out + "}\n"
+    }
+
+    func print(_ function: Function) -> String {
+        let names = ValueNames(function)
+        func parameter(_ value: ValueDef, _ defaultValue: Double?) -> String {
+            "\(names[value.id]): \(value.type)" + (defaultValue.map { " = \(number($0))" } ?? "")
+        }
+        let parameters = function.parameters.map { parameter($0.value, $0.defaultValue) }.joined(separator: ", ")
+        let outputs = function.outputs.map { parameter($0, nil) }.joined(separator: ", ")
+        var out = "  func @\(function.name)(\(parameters)) -> (\(outputs))\(location(function.span)) {\n"
+        print(function.body, names: names, indent: "    ", into: &out)
+        return out + "  }\n"
+    }
+
+    private func print(_ block: Block, names: ValueNames, indent: String, into out: inout String) {
+        for op in block.ops {
+            out += indent
+            if let result = op.result { out += "\(names[result.id]) = " }
+            out += body(of: op, names: names)
+            if case .forLoop(let loop) = op.kind {
+                out += " {\n"
+                print(loop.body, names: names, indent: indent + "  ", into: &out)
+                out += indent + "}"
+            }
+            out += location(op.span) + "\n"
+        }
+    }
+
+    /// The op without its result name and without its location.
+    private func body(of op: Operation, names: ValueNames) -> String {
+        let n = { (value: ValueID) in names[value] }
+        let type = op.result.map { " : \($0.type)" } ?? ""
+        func affine(_ expr: AffineExpr) -> String {
+            var parts: [String] = []
+            for term in expr.terms where term.coefficient != 0 {
+                let magnitude = abs(term.coefficient)
+                let text = magnitude == 1 ? n(term.variable) : "\(n(term.variable)) * \(magnitude)"
+                if parts.isEmpty {
+                    parts.append(term.coefficient < 0 ? "-" + text : text)
+                } else {
+                    parts.append(term.coefficient < 0 ? "- " + text : "+ " + text)
+                }
+            }
+            if parts.isEmpty { return String(expr.constant) }
+            if expr.constant > 0 { parts.append("+ \(expr.constant)") }
+            if expr.constant < 0 { parts.append("- \(-expr.constant)") }
+            return parts.joined(separator: " ")
+        }
+        func slice(_ transfer: DMATransfer) -> String {
+            "\(n(transfer.hbm))[\(transfer.offsets.map(affine).joined(separator: ", "))]"
+        }
+        func queue(_ transfer: DMATransfer) -> String {
+            transfer.queue.map { " queue \($0)" } ?? ""
+        }
+        func flag(_ word: String, _ condition: IterationCondition) -> String {
+            switch condition {
+            case .never: ""
+            case .always: " " + word
+            case .when(let variable, let value): " \(word)(\(n(variable)) == \(value))"
+            }
+        }
+        func scalar(_ operand: ScalarOperand) -> String {
+            switch operand {
+            case .constant(let value): number(value)
+            case .value(let value): n(value)
+            }
+        }
+
+        switch op.kind {
+        case .constant(let value): return "constant \(number(value))\(type)"
+        case .unary(let function, let a): return "\(function.rawValue) \(n(a))\(type)"
+        case .binary(let op, let a, let b): return "\(op.rawValue) \(n(a)), \(n(b))\(type)"
+        case .broadcast(let a): return "broadcast \(n(a))\(type)"
+        case .reduce(let kind, let a, let axis): return "reduce \(kind.rawValue) \(n(a)) axis \(axis)\(type)"
+        case .matmul(let a, let b): return "matmul \(n(a)), \(n(b))\(type)"
+        case .transpose(let a): return "transpose \(n(a))\(type)"
+        case .select(let c, let a, let b): return "select \(n(c)), \(n(a)), \(n(b))\(type)"
+        case .cast(let a): return "cast \(n(a))\(type)"
+        case .call(let callee, let arguments):
+            return "call @\(callee)(\(arguments.map(n).joined(separator: ", ")))\(type)"
+        case .forLoop(let loop):
+            let step = loop.step == 1 ? "" : " step \(loop.step)"
+            return "for \(n(loop.inductionVariable.id)) = \(loop.lowerBound) to \(loop.upperBound)\(step)"
+        case .alloc(let tile, let placement):
+            let at = placement.map { " at partition \($0.partition) offset \($0.offset)" } ?? ""
+            return "alloc \(IRType.tile(tile))\(at)"
+        case .dmaLoad(let transfer):
+            return "dma.load \(slice(transfer)) -> \(n(transfer.tile))\(transfer.transpose ? " transpose" : "")\(queue(transfer))"
+        case .dmaStore(let transfer):
+            return "dma.store \(n(transfer.tile)) -> \(slice(transfer))\(queue(transfer))"
+        case .peMatmul(let matmul):
+            return "pe.matmul \(n(matmul.stationary)), \(n(matmul.moving)) -> \(n(matmul.accumulator))"
+                + flag("start", matmul.start) + flag("stop", matmul.stop)
+        case .peTranspose(let source, let destination):
+            return "pe.transpose \(n(source)) -> \(n(destination))"
+        case .actActivate(let activation):
+            var text = "act.activate \(activation.function.rawValue) \(n(activation.source)) -> \(n(activation.destination))"
+            if activation.scale != 1 { text += " scale \(number(activation.scale))" }
+            if activation.bias != .constant(0) { text += " bias \(scalar(activation.bias))" }
+            if let reduce = activation.reduce { text += " reduce \(reduce.op.rawValue) -> \(n(reduce.destination))" }
+            return text
+        case .dveTensorTensor(let op, let a, let b, let destination):
+            return "dve.tensor_tensor \(op.rawValue) \(n(a)), \(n(b)) -> \(n(destination))"
+        case .dveTensorScalar(let op, let a, let operand, let destination):
+            return "dve.tensor_scalar \(op.rawValue) \(n(a)), \(scalar(operand)) -> \(n(destination))"
+        case .dveReduce(let op, let a, let destination):
+            return "dve.reduce \(op.rawValue) \(n(a)) -> \(n(destination))"
+        case .dveCopy(let source, let destination): return "dve.copy \(n(source)) -> \(n(destination))"
+        case .dveReciprocal(let source, let destination): return "dve.reciprocal \(n(source)) -> \(n(destination))"
+        case .poolIota(let iota):
+            return "pool.iota base \(iota.base) partition_step \(iota.partitionStep) free_step \(iota.freeStep) -> \(n(iota.destination))"
+        case .poolSelect(let c, let a, let b, let destination):
+            return "pool.select \(n(c)), \(n(a)), \(n(b)) -> \(n(destination))"
+        case .syncSignal(let semaphore, let engine): return "sync.signal sem \(semaphore) on \(engine)"
+        case .syncWait(let semaphore, let atLeast, let engine): return "sync.wait sem \(semaphore) >= \(atLeast) on \(engine)"
+        case .ret(let values): return values.isEmpty ? "return" : "return \(values.map(n).joined(separator: ", "))"
+        }
+    }
+
+    private func location(_ span: SourceSpan) -> String {
+        guard span.isKnown else { return "" }
+        guard let kernelSource else { return " loc(\(span.start):\(span.end))" }
+        let position = kernelSource.lineColumn(of: span.start)
+        return " loc(\(span.start):\(span.end) at \(position.line):\(position.column))"
+    }
+}
+
+/// A double in the shortest text that reads back to the same value (`0.5`, `1e-05`, `inf`, `nan`).
+func number(_ value: Double) -> String {
+    value.description
+}
+
+/// A string literal with `"`, `\` and control characters escaped.
+func quoted(_ text: String) -> String {
+    var out = "\""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\t": out += "\\t"
+        default:
+            if scalar.value < 0x20 || scalar.value == 0x7F {
+                out += "?"  // other control characters have no escape in the text form
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+    }
+    return out + "\""
+}
+
+/// The printed name of every value of a function: its hint if valid and free (`%x`, then `%x_1`, ...),
+/// otherwise the next number.
+struct ValueNames {
+    private var names: [ValueID: String] = [:]
+
+    init(_ function: Function) {
+        var used = Set<String>()
+        var counter = 0
+        var ordered = function.parameters.map(\.value) + function.outputs
+        function.body.walk { op in ordered += op.definitions }
+        for def in ordered where names[def.id] == nil {
+            if let hint = def.nameHint, ValueNames.isValidHint(hint) {
+                var candidate = hint
+                var suffix = 1
+                while used.contains(candidate) {
+                    candidate = "\(hint)_\(suffix)"
+                    suffix += 1
+                }
+                used.insert(candidate)
+                names[def.id] = "%" + candidate
+            } else {
+                names[def.id] = "%\(counter)"
+                counter += 1
+            }
+        }
+    }
+
+    /// A value not defined in the function (malformed IR built in memory) prints as `%?N`.
+    subscript(_ id: ValueID) -> String {
+        names[id] ?? "%?\(id.raw)"
+    }
+
+    /// A hint prints as a name if it starts with a letter or `_` and continues with letters, digits, `_`, `.`.
+    static func isValidHint(_ hint: String) -> Bool {
+        guard let first = hint.unicodeScalars.first, first.properties.isAlphabetic && first.isASCII || first == "_" else {
+            return false
+        }
+        return hint.unicodeScalars.allSatisfy { ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || $0 == "_" || $0 == "." }
+    }
+}

@@ -1,0 +1,127 @@
+// Verifier+Machine.swift: machine rules from the target model: matmul limits, memories, placement, engine access.
+
+import KilnMachine
+import KilnSource
+
+extension FunctionVerifier {
+    /// K <= 128, M <= 128, N <= 512, and an accumulation group fits one PSUM bank.
+    func checkMatmulLimits(_ op: Operation, k: Int, m: Int, n: Int) {
+        let engine = target.tensorEngine
+        for (dim, actual, limit) in [("K (contraction, partitions)", k, engine.maxK),
+                                     ("M (stationary free size)", m, engine.maxM),
+                                     ("N (moving free size)", n, engine.maxN)] where actual > limit {
+            report(at: op) { DiagnosticCatalogue.matmulLimit(dim, actual, limit: limit, at: $0) }
+        }
+        let bytes = n * ElementType.f32.byteSize
+        if bytes > target.psumBankBytes {
+            report(at: op) { DiagnosticCatalogue.psumBankOverflow(
+                "the accumulation group needs \(bytes) bytes per partition; a PSUM bank has \(target.psumBankBytes)", at: $0) }
+        }
+        if case .peMatmul(let matmul) = op.kind, let placed = placement(of: matmul.accumulator) {
+            let firstBank = placed.offset / target.psumBankBytes
+            let lastBank = (placed.offset + bytes - 1) / target.psumBankBytes
+            if firstBank != lastBank {
+                report(at: op) { DiagnosticCatalogue.psumBankOverflow(
+                    "the accumulator spans bytes \(placed.offset)..<\(placed.offset + bytes), crossing PSUM banks "
+                        + "\(firstBank) and \(lastBank) (a bank has \(target.psumBankBytes) bytes)", at: $0) }
+            }
+        }
+    }
+
+    /// A tensor-engine transpose moves at most 128 partitions and 128 free elements.
+    func checkTransposeLimits(_ op: Operation, partitions: Int, free: Int) {
+        let engine = target.tensorEngine
+        if partitions > engine.maxK {
+            report(at: op) { DiagnosticCatalogue.matmulLimit("transpose input partitions", partitions, limit: engine.maxK, at: $0) }
+        }
+        if free > engine.maxM {
+            report(at: op) { DiagnosticCatalogue.matmulLimit("transpose input free size", free, limit: engine.maxM, at: $0) }
+        }
+    }
+
+    func checkActivationFunction(_ op: Operation, _ function: ActivationFunction) {
+        if !target.activationFunctions.contains(function) {
+            report(at: op) { DiagnosticCatalogue.unsupportedOnTarget("activation function '\(function)'", target: target.name, at: $0) }
+        }
+    }
+
+    func checkDMATranspose(_ op: Operation) {
+        if !target.dma.canTransposeInFlight {
+            report(at: op) { DiagnosticCatalogue.unsupportedOnTarget(
+                "a transposing DMA (use pe.transpose)", target: "\(target.name) (\(target.hardware))", at: $0) }
+        }
+    }
+
+    /// Each engine op may read and write only the memories its engine reaches.
+    func checkEngineAccess(_ op: Operation) {
+        guard let engine = op.kind.engine else { return }
+        let written = Set(op.kind.writes)
+        let accesses = op.kind.reads.filter { !written.contains($0) }.map { ($0, MemoryAccess.read) }
+            + op.kind.writes.map { ($0, MemoryAccess.write) }
+        for (value, access) in accesses {
+            guard let space = memory(of: value), !target.allows(engine, access, space) else { continue }
+            let allowed = target.memories(engine, access).map(\.rawValue).joined(separator: ", ")
+            report(at: op) { DiagnosticCatalogue.engineMemoryAccess(
+                op.opcode, engine: engine.rawValue, access: access.rawValue, memory: space.rawValue,
+                allowed: allowed.isEmpty ? "nothing" : allowed, at: $0) }
+        }
+    }
+
+    /// Partition count and size against the memory; once placed: alignment, range, and overlap with live tiles.
+    func checkAllocation(_ op: Operation) {
+        guard case .alloc(let tile, let placement) = op.kind, let memory = target.onChipMemory(tile.space) else { return }
+        if tile.partitions > memory.partitions {
+            report(at: op) { DiagnosticCatalogue.partitionDimTooLarge(tile.partitions, limit: memory.partitions,
+                                                                      target: target.name, at: $0) }
+        }
+        if tile.bytesPerPartition > memory.bytesPerPartition {
+            report(at: op) { DiagnosticCatalogue.tileExceedsMemory(tile.space.rawValue, bytes: tile.bytesPerPartition,
+                                                                   capacity: memory.bytesPerPartition, target: target.name, at: $0) }
+        }
+        guard let placement else { return }
+        let allowed = target.allowedPartitionStarts(forPartitions: tile.partitions)
+        if !allowed.contains(placement.partition) {
+            report(at: op) { DiagnosticCatalogue.partitionStartMisaligned(
+                start: placement.partition, partitions: tile.partitions, allowed: allowed, at: $0) }
+        }
+        if placement.partition < 0 || placement.partition + tile.partitions > memory.partitions {
+            report(at: op) { DiagnosticCatalogue.partitionRangeOutOfBounds(
+                start: placement.partition, partitions: tile.partitions, limit: memory.partitions, at: $0) }
+        }
+        let end = placement.offset + tile.bytesPerPartition
+        if placement.offset < 0 || end > memory.bytesPerPartition {
+            report(at: op) { DiagnosticCatalogue.allocationOutOfRange(
+                tile.space.rawValue, end: end, capacity: memory.bytesPerPartition, target: target.name, at: $0) }
+        }
+        for other in liveAllocations.joined() where overlaps(op, other) {
+            let otherSpan = other.span.isKnown ? other.span : nil
+            report(at: op) { DiagnosticCatalogue.allocationOverlap(tile.space.rawValue, at: $0, other: otherSpan) }
+        }
+    }
+
+    /// True if two placed tiles of the same memory share a partition and a byte.
+    private func overlaps(_ a: Operation, _ b: Operation) -> Bool {
+        guard case .alloc(let first, let p?) = a.kind, case .alloc(let second, let q?) = b.kind,
+              first.space == second.space else { return false }
+        let partitions = p.partition < q.partition + second.partitions && q.partition < p.partition + first.partitions
+        let bytes = p.offset < q.offset + second.bytesPerPartition && q.offset < p.offset + first.bytesPerPartition
+        return partitions && bytes
+    }
+
+    /// The memory a value lives in; nil for scalars and indices.
+    private func memory(of value: ValueID) -> MemorySpace? {
+        switch types[value]?.type {
+        case .hbm: .hbm
+        case .tile(let tile): tile.space
+        default: nil
+        }
+    }
+
+    /// Where the tile a value names was placed, if it was made by a placed `alloc` visible here.
+    private func placement(of value: ValueID) -> TilePlacement? {
+        for op in liveAllocations.joined() where op.result?.id == value {
+            if case .alloc(_, let placement) = op.kind { return placement }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,198 @@
+// Verifier+TensorOps.swift: type rules of the tensor-level ops (shapes, element types, calls, return).
+
+import KilnMachine
+import KilnSource
+
+extension FunctionVerifier {
+    /// The type rules of one op; its uses are known to be visible.
+    func checkTypes(of op: Operation) {
+        if let result = op.result { checkDeclaredType(result.type, at: op) }
+        switch op.kind {
+        case .constant:
+            guard let result = op.result else { return missingResult(op) }
+            switch result.type {
+            case .scalar, .tensor: break
+            default: mismatch(op, "result", expected: "a scalar or a tensor", found: result.type)
+            }
+        case .unary(let function, let a):
+            guard let resultType = expectResult(op) else { return }
+            if function == .not, types[a]?.type.element != .bool {
+                mismatch(op, "operand", expected: "bool", found: type(a))
+            }
+            if valueType(of: a) != resultType {
+                resultMismatch(op, expected: valueType(of: a), found: resultType)
+            }
+        case .binary(let binary, let a, let b):
+            guard let resultType = expectResult(op) else { return }
+            let (left, right) = (valueType(of: a), valueType(of: b))
+            guard left == right else {
+                return report(at: op) { DiagnosticCatalogue.tileIRShapeMismatch(op.opcode, "\(left) and \(right)", at: $0) }
+            }
+            if binary.isLogical, left.element != .bool { mismatch(op, "operands", expected: "bool", found: left) }
+            let expected = binary.isComparison ? withElement(left, .bool) : left
+            if expected != resultType { resultMismatch(op, expected: expected, found: resultType) }
+        case .broadcast(let a):
+            guard let resultType = expectResult(op), let result = resultType.tensorType else {
+                return mismatch(op, "result", expected: "a tensor", found: op.result?.type)
+            }
+            let source = valueType(of: a)
+            if let element = source.element, element != result.element {
+                resultMismatch(op, expected: withElement(resultType, element), found: resultType)
+            }
+            if let tensor = tensorLike(source) {
+                let stretches = tensor.rank == result.rank && zip(tensor.shape, result.shape).allSatisfy { $0 == $1 || $0 == 1 }
+                if !stretches {
+                    report(at: op) { DiagnosticCatalogue.tileIRShapeMismatch(op.opcode,
+                        "\(source) cannot broadcast to \(resultType) (each dim must match or be 1)", at: $0) }
+                }
+            } else if case .scalar = source {} else {
+                mismatch(op, "operand", expected: "a tensor or a scalar", found: source)
+            }
+        case .reduce(_, let a, let axis):
+            guard let resultType = expectResult(op), let source = tensorOperand(op, a, "operand") else { return }
+            guard axis >= 0 && axis < source.rank else {
+                return report(at: op) { DiagnosticCatalogue.tileIRInvalidAxis(axis, rank: source.rank, at: $0) }
+            }
+            var shape = source.shape
+            shape[axis] = 1
+            let expected = IRType.tensor(TensorType(source.element, shape))
+            if expected != resultType { resultMismatch(op, expected: expected, found: resultType) }
+        case .matmul(let a, let b):
+            guard let resultType = expectResult(op), let left = tensorOperand(op, a, "left operand"),
+                  let right = tensorOperand(op, b, "right operand") else { return }
+            guard left.rank == 2, right.rank == 2, left.shape[1] == right.shape[0] else {
+                return report(at: op) { DiagnosticCatalogue.tileIRShapeMismatch(op.opcode,
+                    "\(type(a)) @ \(type(b)) needs [M, K] @ [K, N]", at: $0) }
+            }
+            if left.element != right.element { mismatch(op, "right operand", expected: "\(left.element)", found: type(b)) }
+            guard let result = resultType.tensorType, result.shape == [left.shape[0], right.shape[1]], result.element.isFloat else {
+                return resultMismatch(op, expected: .tensor(TensorType(.f32, [left.shape[0], right.shape[1]])), found: resultType)
+            }
+        case .transpose(let a):
+            guard let resultType = expectResult(op), let source = tensorOperand(op, a, "operand") else { return }
+            guard source.rank == 2 else { return mismatch(op, "operand", expected: "a 2-D tensor", found: type(a)) }
+            let expected = IRType.tensor(TensorType(source.element, [source.shape[1], source.shape[0]]))
+            if expected != resultType { resultMismatch(op, expected: expected, found: resultType) }
+        case .select(let c, let a, let b):
+            guard let resultType = expectResult(op) else { return }
+            let (condition, left, right) = (valueType(of: c), valueType(of: a), valueType(of: b))
+            if condition.element != .bool { mismatch(op, "condition", expected: "bool", found: condition) }
+            if left != right || withElement(condition, left.element ?? .bool) != left {
+                report(at: op) { DiagnosticCatalogue.tileIRShapeMismatch(op.opcode, "\(condition), \(left), \(right)", at: $0) }
+            } else if left != resultType {
+                resultMismatch(op, expected: left, found: resultType)
+            }
+        case .cast(let a):
+            guard let resultType = expectResult(op) else { return }
+            let source = valueType(of: a)
+            if let element = resultType.element, withElement(source, element) != resultType {
+                resultMismatch(op, expected: withElement(source, element), found: resultType)
+            }
+        case .call(let callee, let arguments):
+            checkCall(op, callee: callee, arguments: arguments)
+        case .ret(let values):
+            checkReturn(op, values: values)
+        default:
+            checkTileOp(op)
+        }
+    }
+
+    private func checkCall(_ op: Operation, callee: String, arguments: [ValueID]) {
+        guard let resultType = expectResult(op) else { return }
+        guard let target = module.function(named: callee) else {
+            return report(at: op) { DiagnosticCatalogue.tileIRCallMismatch("call to unknown function @\(callee)", at: $0) }
+        }
+        guard arguments.count == target.parameters.count else {
+            return report(at: op) { DiagnosticCatalogue.tileIRCallMismatch(
+                "@\(callee) takes \(target.parameters.count) arguments, found \(arguments.count)", at: $0) }
+        }
+        for (argument, parameter) in zip(arguments, target.parameters) where !accepts(parameter.value.type, valueType(of: argument)) {
+            mismatch(op, "argument \(name(argument))", expected: "\(parameter.value.type)", found: type(argument))
+        }
+        guard target.outputs.count == 1, let output = target.outputs.first else {
+            return report(at: op) { DiagnosticCatalogue.tileIRCallMismatch(
+                "'call' needs a function with one output; @\(callee) has \(target.outputs.count)", at: $0) }
+        }
+        let expected = valueType(of: output.type)
+        if expected != resultType { resultMismatch(op, expected: expected, found: resultType) }
+    }
+
+    private func checkReturn(_ op: Operation, values: [ValueID]) {
+        if values.isEmpty { return }  // tile level: outputs were stored with dma.store
+        guard values.count == function.outputs.count else {
+            return report(at: op) { DiagnosticCatalogue.tileIRMisplacedReturn(
+                "'return' gives \(values.count) values for \(function.outputs.count) outputs", at: $0) }
+        }
+        for (value, output) in zip(values, function.outputs) where !accepts(output.type, valueType(of: value)) {
+            mismatch(op, "value \(name(value))", expected: "\(valueType(of: output.type))", found: type(value))
+        }
+    }
+
+    // MARK: Helpers
+
+    /// The type a value has when used as a tensor-level operand: HBM tensors read as tensors.
+    func valueType(of id: ValueID) -> IRType {
+        valueType(of: types[id]?.type ?? .index)
+    }
+
+    func valueType(of type: IRType) -> IRType {
+        if case .hbm(let tensor) = type { return .tensor(tensor) }
+        return type
+    }
+
+    /// True if a parameter or output of type `declared` accepts a value of type `given`.
+    func accepts(_ declared: IRType, _ given: IRType) -> Bool {
+        valueType(of: declared) == valueType(of: given)
+    }
+
+    func tensorLike(_ type: IRType) -> TensorType? {
+        type.tensorType ?? type.hbmType
+    }
+
+    func withElement(_ type: IRType, _ element: ElementType) -> IRType {
+        switch type {
+        case .scalar: .scalar(element)
+        case .tensor(let tensor): .tensor(TensorType(element, tensor.shape))
+        case .hbm(let tensor): .hbm(TensorType(element, tensor.shape))
+        case .tile(let tile): .tile(TileType(tile.space, element, partitions: tile.partitions, free: tile.freeDims))
+        case .index: .index
+        }
+    }
+
+    func type(_ id: ValueID) -> String {
+        types[id].map { "\($0.type)" } ?? "an undefined value"
+    }
+
+    func tensorOperand(_ op: Operation, _ id: ValueID, _ role: String) -> TensorType? {
+        guard let tensor = types[id].flatMap({ tensorLike($0.type) }) else {
+            mismatch(op, role, expected: "a tensor", found: types[id]?.type)
+            return nil
+        }
+        return tensor
+    }
+
+    func expectResult(_ op: Operation) -> IRType? {
+        guard let result = op.result else {
+            missingResult(op)
+            return nil
+        }
+        return result.type
+    }
+
+    func missingResult(_ op: Operation) {
+        report(at: op) { DiagnosticCatalogue.tileIRResultType(op.opcode, expected: "a value", found: "without a result", at: $0) }
+    }
+
+    func mismatch(_ op: Operation, _ role: String, expected: String, found: IRType?) {
+        let foundText = found.map { "\($0)" } ?? "nothing"
+        report(at: op) { DiagnosticCatalogue.tileIROperandType(op.opcode, role, expected: expected, found: foundText, at: $0) }
+    }
+
+    func mismatch(_ op: Operation, _ role: String, expected: String, found: String) {
+        report(at: op) { DiagnosticCatalogue.tileIROperandType(op.opcode, role, expected: expected, found: found, at: $0) }
+    }
+
+    func resultMismatch(_ op: Operation, expected: IRType, found: IRType) {
+        report(at: op) { DiagnosticCatalogue.tileIRResultType(op.opcode, expected: "\(expected)", found: "\(found)", at: $0) }
+    }
+}

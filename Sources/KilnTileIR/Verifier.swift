@@ -1,0 +1,150 @@
+// Verifier.swift: checks a tile IR module: SSA, dominance, region rules, then op types and machine limits.
+
+import KilnMachine
+import KilnSource
+
+/// Verifies modules against one target. Structural rules (each value defined once, every use after its
+/// definition in an enclosing block, `return` last, loops well-formed) and type rules per op are
+/// target-independent; machine rules (`MachineRules`) read their limits from the target. All problems
+/// are collected; each is located at the op's kernel source span, or at its IR text span when the op
+/// has no kernel location.
+public struct TileIRVerifier {
+    public var target: MachineTarget
+
+    public init(target: MachineTarget) {
+        self.target = target
+    }
+
+    public func verify(_ module: Module) -> [TileIRDiagnostic] {
+        var diagnostics: [TileIRDiagnostic] = []
+        var seenFunctions = Set<String>()
+        for function in module.functions {
+            if !seenFunctions.insert(function.name).inserted {
+                diagnostics.append(.at(function) { DiagnosticCatalogue.tileIRDuplicateFunction(function.name, at: $0) })
+            }
+            let walker = FunctionVerifier(function: function, module: module, target: target)
+            walker.verify()
+            diagnostics += walker.diagnostics
+        }
+        return diagnostics
+    }
+}
+
+/// What the verifier knows at one point of a function walk.
+final class FunctionVerifier {
+    let function: Function
+    let module: Module
+    let target: MachineTarget
+    var diagnostics: [TileIRDiagnostic] = []
+    /// Every value defined so far, for the SSA check.
+    var defined = Set<ValueID>()
+    /// Values visible at the current point: one set per enclosing block.
+    var visible: [Set<ValueID>] = [[]]
+    /// Types of the values defined so far.
+    var types: [ValueID: ValueDef] = [:]
+    /// The value range of each enclosing loop's induction variable.
+    var loopRanges: [ValueID: ClosedRange<Int>] = [:]
+    /// Placed tiles live at the current point, per enclosing block, for the overlap check.
+    var liveAllocations: [[Operation]] = [[]]
+
+    init(function: Function, module: Module, target: MachineTarget) {
+        self.function = function
+        self.module = module
+        self.target = target
+    }
+
+    func verify() {
+        for parameter in function.parameters { define(parameter.value, at: nil) }
+        for output in function.outputs { define(output, at: nil) }
+        for def in function.parameters.map(\.value) + function.outputs {
+            checkDeclaredType(def.type, at: nil)
+        }
+        verify(function.body, isFunctionBody: true)
+        if case .ret = function.body.ops.last?.kind {} else {
+            report(at: nil) { DiagnosticCatalogue.tileIRMisplacedReturn("function @\(function.name) does not end with 'return'", at: $0) }
+        }
+    }
+
+    func verify(_ block: Block, isFunctionBody: Bool) {
+        for (position, op) in block.ops.enumerated() {
+            if case .ret = op.kind, !(isFunctionBody && position == block.ops.count - 1) {
+                report(at: op) { DiagnosticCatalogue.tileIRMisplacedReturn(
+                    "'return' must be the last operation of the function body, not inside a loop or before other ops", at: $0) }
+            }
+            let usesVisible = checkUses(of: op)
+            if usesVisible { checkTypes(of: op) }
+            if case .forLoop(let loop) = op.kind {
+                verifyLoop(loop, op: op)
+            }
+            if let result = op.result { define(result, at: op) }
+            if case .alloc = op.kind {
+                checkAllocation(op)
+                liveAllocations[liveAllocations.count - 1].append(op)
+            }
+        }
+    }
+
+    func verifyLoop(_ loop: ForLoop, op: Operation) {
+        if loop.step <= 0 {
+            report(at: op) { DiagnosticCatalogue.tileIRInvalidLoop("loop step must be positive, found \(loop.step)", at: $0) }
+        }
+        if loop.inductionVariable.type != .index {
+            report(at: op) { DiagnosticCatalogue.tileIRInvalidLoop(
+                "a loop's induction variable has type index, found \(loop.inductionVariable.type)", at: $0) }
+        }
+        visible.append([])
+        liveAllocations.append([])
+        define(loop.inductionVariable, at: op)
+        if let last = loop.lastValue { loopRanges[loop.inductionVariable.id] = loop.lowerBound...last }
+        verify(loop.body, isFunctionBody: false)
+        visible.removeLast()
+        liveAllocations.removeLast()
+    }
+
+    /// Records a definition; reports a second definition of the same value.
+    func define(_ def: ValueDef, at op: Operation?) {
+        if !defined.insert(def.id).inserted {
+            report(at: op) { DiagnosticCatalogue.tileIRValueDefinedTwice(name(def.id), at: $0) }
+        }
+        visible[visible.count - 1].insert(def.id)
+        types[def.id] = def
+    }
+
+    /// Every value an op refers to must be defined before it in an enclosing block.
+    func checkUses(of op: Operation) -> Bool {
+        var allVisible = true
+        for use in op.kind.uses where !visible.contains(where: { $0.contains(use) }) {
+            allVisible = false
+            report(at: op) { DiagnosticCatalogue.tileIRUseNotDominated(name(use), in: op.opcode, at: $0) }
+        }
+        return allVisible
+    }
+
+    /// The name a value prints with, for messages.
+    func name(_ id: ValueID) -> String {
+        if let hint = types[id]?.nameHint, ValueNames.isValidHint(hint) { return "%" + hint }
+        return "value #\(id.raw)"
+    }
+
+    /// Reports at an op, or at the function for problems of its signature.
+    func report(at op: Operation?, _ make: (SourceSpan) -> Diagnostic) {
+        if let op { diagnostics.append(.at(op, make)) } else { diagnostics.append(.at(function, make)) }
+    }
+
+    /// Dimensions must be positive and tile types must be on chip.
+    func checkDeclaredType(_ type: IRType, at op: Operation?) {
+        let dims: [Int]
+        switch type {
+        case .tensor(let tensor), .hbm(let tensor): dims = tensor.shape
+        case .tile(let tile):
+            dims = tile.shape
+            if tile.space == .hbm {
+                report(at: op) { DiagnosticCatalogue.tileIRInvalidDims("a tile lives in sbuf or psum, not hbm", at: $0) }
+            }
+        case .scalar, .index: dims = []
+        }
+        if dims.contains(where: { $0 <= 0 }) || (type.tensorType ?? type.hbmType)?.shape.isEmpty == true {
+            report(at: op) { DiagnosticCatalogue.tileIRInvalidDims("dimensions must be positive, found \(type)", at: $0) }
+        }
+    }
+}
