@@ -24,6 +24,29 @@ let package = Package(
             .product(name: "Collections", package: "swift-collections"),
         ]),
         // MARK: later pipeline stages are added here.
+        // The LLVM 19 C API as a system library (headers and libLLVM-19.so from Debian's llvm-19-dev).
+        .systemLibrary(name: "CLLVM", path: "Sources/CLLVM"),
+        // The llvm backend: tile IR -> LLVM IR, optimised, verified, JIT-run (ORC LLJIT) or emitted as an object.
+        .target(
+            name: "KilnLLVM",
+            dependencies: ["CLLVM", "KilnTileIR", "KilnNumerics", "KilnSource", "KilnMachine"],
+            swiftSettings: [.unsafeFlags(["-Xcc", "-I/usr/lib/llvm-19/include"])],
+            linkerSettings: [.unsafeFlags(["-L/usr/lib/llvm-19/lib", "-Xlinker", "-rpath", "-Xlinker", "/usr/lib/llvm-19/lib"])]
+        ),
+        // Simulator bytecode: the format, one opcode table driving encoder, decoder, validator, disassembler.
+        .target(name: "KilnBytecode", dependencies: ["KilnSource", "KilnMachine"]),
+        // The sim backend: scheduled tile IR -> bytecode, with a line table back to the kernel source.
+        .target(name: "KilnSimBackend", dependencies: ["KilnBytecode", "KilnTileIR", "KilnSource", "KilnMachine"]),
+        // The simulator: bytecode run for results (hardware numerics) and time (engine queues, semaphores, DMA).
+        .target(name: "KilnSim", dependencies: ["KilnBytecode", "KilnNumerics", "KilnSource", "KilnMachine"]),
+        // Lowering: the checked program (with dims bound) to tile IR.
+        .target(name: "KilnLowering", dependencies: ["KilnSource", "KilnSyntax", "KilnSema", "KilnTileIR", "KilnMachine"]),
+        // Numerics shared by every executor: float formats and RNE conversion, Tensor, elementwise math, random inputs.
+        .target(name: "KilnNumerics", dependencies: ["KilnMachine"]),
+        // NumPy .npy reading and writing (format 1.0/2.0/3.0), atomic writes.
+        .target(name: "KilnNpy", dependencies: ["KilnNumerics", "KilnMachine"]),
+        // The reference interpreter (the oracle) and the binding of `kiln run` inputs.
+        .target(name: "KilnInterp", dependencies: ["KilnSource", "KilnSyntax", "KilnSema", "KilnMachine", "KilnNumerics", "KilnNpy"]),
         // The machine model: trn1/trn2 numbers, limits and cost formulas, as data.
         .target(name: "KilnMachine"),
         // Tile IR: data structure, text printer and parser, verifier.
@@ -33,20 +56,38 @@ let package = Package(
         // The built-in passes.
         .target(name: "KilnPasses", dependencies: ["KilnPluginAPI", "KilnTileIR", "KilnMachine", "KilnSource"]),
         // The pipeline, top to bottom, for the CLI, the tests and embedders.
-        .target(name: "KilnDriver", dependencies: ["KilnSource", "KilnSyntax", "KilnSema"]),
+        .target(name: "KilnDriver", dependencies: [
+            "KilnSource", "KilnSyntax", "KilnSema", "KilnLowering", "KilnTileIR", "KilnMachine", "KilnPluginAPI", "KilnPasses",
+            "KilnInterp", "KilnNpy", "KilnNumerics",
+        ]),
         // The `kiln` command.
         .executableTarget(name: "KilnCLI", dependencies: [
             "KilnDriver",
+            "KilnInterp", "KilnNpy", "KilnNumerics", "KilnSource",
+            "KilnBytecode", "KilnSim", "KilnMachine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "KilnSourceTests", dependencies: ["KilnSource"]),
+        .testTarget(name: "KilnBytecodeTests", dependencies: ["KilnBytecode", "KilnSimBackend", "KilnTileIR", "KilnSource", "KilnMachine"]),
+        .testTarget(name: "KilnSimTests", dependencies: ["KilnSim", "KilnBytecode", "KilnSimBackend", "KilnTileIR", "KilnNumerics", "KilnSource", "KilnMachine"]),
         .testTarget(name: "KilnSyntaxTests", dependencies: ["KilnSyntax"]),
         .testTarget(name: "KilnSemaTests", dependencies: ["KilnSema", "KilnSyntax"]),
         .testTarget(name: "KilnDriverTests", dependencies: ["KilnDriver"]),
+        .testTarget(name: "KilnLoweringTests", dependencies: [
+            "KilnLowering", "KilnDriver", "KilnSema", "KilnSource", "KilnTileIR", "KilnMachine", "KilnPluginAPI", "KilnPasses",
+        ]),
         .testTarget(name: "KilnMachineTests", dependencies: ["KilnMachine"]),
         .testTarget(name: "KilnTileIRTests", dependencies: ["KilnTileIR", "KilnMachine", "KilnSource"]),
         .testTarget(name: "KilnPluginAPITests", dependencies: ["KilnPluginAPI", "KilnTileIR", "KilnMachine", "KilnSource"]),
-        .testTarget(name: "KilnPassesTests", dependencies: ["KilnPasses", "KilnPluginAPI", "KilnTileIR", "KilnMachine"]),
+        .testTarget(name: "KilnPassesTests", dependencies: ["KilnPasses", "KilnPluginAPI", "KilnTileIR", "KilnMachine", "KilnSource"]),
+        .testTarget(name: "KilnNumericsTests", dependencies: ["KilnNumerics", "KilnMachine"]),
+        .testTarget(name: "KilnNpyTests", dependencies: ["KilnNpy", "KilnNumerics", "KilnMachine"]),
+        .testTarget(
+            name: "KilnLLVMTests",
+            dependencies: ["KilnLLVM", "KilnTileIR", "KilnNumerics", "KilnSource", "KilnMachine"],
+            swiftSettings: [.unsafeFlags(["-Xcc", "-I/usr/lib/llvm-19/include"])]
+        ),
+        .testTarget(name: "KilnInterpTests", dependencies: ["KilnInterp", "KilnSema", "KilnSyntax", "KilnSource", "KilnMachine", "KilnNumerics", "KilnNpy"]),
     ]
 )

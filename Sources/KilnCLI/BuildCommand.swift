@@ -21,13 +21,20 @@ struct DimBinding: ExpressibleByArgument {
 
 enum EmitKind: String, ExpressibleByArgument, CaseIterable {
     case ast
+    case tileIR = "tile-ir"
 }
 
 struct BuildCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "build",
         abstract: "Compile a kernel file and emit one stage of it.",
-        discussion: "Example: kiln build Examples/softmax.kiln --emit ast --dim N=1024 --dim D=512"
+        discussion: """
+            Examples: kiln build Examples/softmax.kiln --emit ast --dim N=1024 --dim D=512
+                      kiln build Examples/softmax.kiln --emit tile-ir --passes '' (the IR straight from lowering)
+                      kiln build Examples/matmul.kiln --emit tile-ir --target trn2 --print-ir-after-all --time-passes
+            --emit tile-ir runs the pass pipeline (--passes, default: the target's default pipeline) and prints \
+            the IR after it; IR dumps and pass timings go to standard error.
+            """
     )
 
     @Argument(help: "The kernel file.")
@@ -45,6 +52,8 @@ struct BuildCommand: ParsableCommand {
     @Flag(help: "Show each diagnostic's stable id.")
     var showIDs = false
 
+    @OptionGroup var pipeline: PipelineFlags
+
     /// `--dim` flags as a dictionary; a name given twice is a usage error.
     func dimFlags() throws -> [String: Int] {
         var result: [String: Int] = [:]
@@ -59,6 +68,13 @@ struct BuildCommand: ParsableCommand {
 
     func run() throws {
         guard case .loaded(let source) = load(file) else { throw ExitCode(1) }
+        switch emit {
+        case .ast: try emitAST(source)
+        case .tileIR: try emitTileIR(source)
+        }
+    }
+
+    private func emitAST(_ source: SourceFile) throws {
         let result = Driver.runFrontEnd(source)
         printError(result.renderedDiagnostics(showIDs: showIDs), terminator: "")
         if result.hasErrors { throw ExitCode(1) }
@@ -68,10 +84,24 @@ struct BuildCommand: ParsableCommand {
             printError(DiagnosticRenderer(showIDs: showIDs).render(bindDiagnostics.sorted(), in: source), terminator: "")
         }
         if bindDiagnostics.hasErrors { throw ExitCode(1) }
-        let text: String
-        switch emit {
-        case .ast: text = Driver.dumpAST(result, bound: bound)
+        try writeOutput(Driver.dumpAST(result, bound: bound), to: output)
+    }
+
+    /// The whole pipeline through `Driver.compile`; kernel-source diagnostics, then IR dumps, timings and
+    /// IR diagnostics on standard error; the final IR (with line:col in its locations) on stdout or -o.
+    private func emitTileIR(_ source: SourceFile) throws {
+        let compilation = Driver.compile(source, dims: try dimFlags(), options: pipeline.options(target: pipeline.target ?? "trn1"))
+        printError(DiagnosticRenderer(showIDs: showIDs).render(compilation.diagnostics.sorted(), in: source), terminator: "")
+        guard let run = compilation.pipeline else { throw ExitCode(1) }
+        if !run.irDumps.isEmpty { printError(run.irDumps, terminator: "") }
+        if let timing = run.timingReport { printError(timing, terminator: "") }
+        if let usage = run.usageError {
+            printError("kiln: error: \(usage)")
+            throw ExitCode(1)
         }
-        try writeOutput(text, to: output)
+        printError(Driver.renderIRDiagnostics(run.diagnostics, kernelSource: source, kernelSourcePath: source.path,
+                                              irText: nil, module: nil, showIDs: showIDs), terminator: "")
+        guard let module = run.module, !run.hasErrors else { throw ExitCode(1) }
+        try writeOutput(Driver.printIR(module, kernelSource: source), to: output)
     }
 }

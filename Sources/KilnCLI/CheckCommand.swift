@@ -13,7 +13,7 @@ struct CheckCommand: ParsableCommand {
     @Argument(help: "Kernel files to check.")
     var files: [String]
 
-    @Flag(help: "Show each diagnostic's stable id, e.g. [K2001].")
+    @Flag(name: .customLong("show-ids"), help: "Show each diagnostic's stable id, e.g. [K2001].")
     var showIDs = false
 
     func run() throws {

@@ -8,6 +8,14 @@ public enum BuiltinPasses {
     public static let all: [any Pass] = [
         CommonSubexpressionElimination(),
         DeadCodeElimination(),
+        Canonicalize(),
+        Inline(),
+        AssignEngines(),
+        DoubleBuffer(),
+        Allocate(),
+        Schedule(),
+        FuseGroups(),
+        TileTensorOps(),
     ]
 
     /// Registers every built-in pass as `built-in`.

@@ -74,7 +74,7 @@ extension DiagnosticCatalogue {
     }
     public static func tileIRStoreToInput(_ value: String, at span: SourceSpan) -> Diagnostic {
         make("K3211", "store-to-input", .error,
-             "'dma.store' writes \(value), a function input; only outputs can be stored to", at: span)
+             "'dma.store' writes \(value), a function input; only outputs and hbm.alloc scratch tensors can be stored to", at: span)
     }
     public static func tileIRInvalidDims(_ detail: String, at span: SourceSpan) -> Diagnostic {
         make("K3212", "invalid-dims", .error, detail, at: span)

@@ -18,6 +18,7 @@ extension OpKind {
         case .call: "call"
         case .forLoop: "for"
         case .alloc: "alloc"
+        case .hbmAlloc: "hbm.alloc"
         case .dmaLoad: "dma.load"
         case .dmaStore: "dma.store"
         case .peMatmul: "pe.matmul"
@@ -44,7 +45,7 @@ extension OpKind {
         case .actActivate: .act
         case .dveTensorTensor, .dveTensorScalar, .dveReduce, .dveCopy, .dveReciprocal: .dve
         case .poolIota, .poolSelect: .pool
-        case .syncSignal(_, let engine), .syncWait(_, _, let engine): engine
+        case .syncSignal(_, let engine, _), .syncWait(_, _, let engine, _): engine
         default: nil
         }
     }
@@ -64,7 +65,7 @@ extension OpKind {
     /// tiles or HBM tensors it writes. Values nested in a loop body are not included.
     public var reads: [ValueID] {
         switch self {
-        case .constant, .alloc, .forLoop, .syncSignal, .syncWait, .poolIota: []
+        case .constant, .alloc, .hbmAlloc, .forLoop, .syncSignal, .syncWait, .poolIota: []
         case .unary(_, let a), .broadcast(let a), .reduce(_, let a, _), .transpose(let a), .cast(let a): [a]
         case .binary(_, let a, let b), .matmul(let a, let b): [a, b]
         case .select(let c, let a, let b): [c, a, b]
@@ -116,7 +117,7 @@ extension OpKind {
         }
         func transfer(_ t: DMATransfer) -> DMATransfer {
             DMATransfer(hbm: map(t.hbm), offsets: t.offsets.map(affine), tile: map(t.tile),
-                        transpose: t.transpose, queue: t.queue)
+                        transpose: t.transpose, queue: t.queue, broadcast: t.broadcast)
         }
         func condition(_ c: IterationCondition) -> IterationCondition {
             if case .when(let variable, let value) = c { return .when(map(variable), equals: value) }
@@ -127,7 +128,7 @@ extension OpKind {
             return s
         }
         switch self {
-        case .constant, .alloc, .syncSignal, .syncWait: return self
+        case .constant, .alloc, .hbmAlloc, .syncSignal, .syncWait: return self
         case .unary(let f, let a): return .unary(f, map(a))
         case .binary(let op, let a, let b): return .binary(op, map(a), map(b))
         case .broadcast(let a): return .broadcast(map(a))

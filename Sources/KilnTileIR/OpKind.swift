@@ -32,6 +32,9 @@ public enum OpKind: Hashable, Sendable {
     case forLoop(ForLoop)
     /// `alloc sbuf f32[128 | 512] at partition 0 offset 0`: a tile, placed once `allocate` has run.
     case alloc(TileType, TilePlacement?)
+    /// `%s = hbm.alloc f32[256, 256]`: an internal HBM scratch tensor (not a kernel input or output) that
+    /// `dma.store` may write and `dma.load` read; `tile` passes values between loop nests through it.
+    case hbmAlloc(TensorType)
     /// `dma.load %x[%i * 128, 0] -> %t`: HBM slice into a tile.
     case dmaLoad(DMATransfer)
     /// `dma.store %t -> %out[%i * 128, 0]`: a tile into an HBM slice.
@@ -56,10 +59,12 @@ public enum OpKind: Hashable, Sendable {
     case poolIota(Iota)
     /// `pool.select %c, %a, %b -> %d`.
     case poolSelect(condition: ValueID, ValueID, ValueID, destination: ValueID)
-    /// `sync.signal sem 3 on pe`: the engine's queue increments semaphore 3.
-    case syncSignal(semaphore: Int, engine: Engine)
-    /// `sync.wait sem 3 >= 2 on act`: the engine's queue waits until semaphore 3 reaches 2.
-    case syncWait(semaphore: Int, atLeast: Int, engine: Engine)
+    /// `sync.signal sem 3 on pe`: the engine's queue increments semaphore 3 once everything before it in that
+    /// queue has finished. On DMA the queue is named: `sync.signal sem 3 on dma queue 2`.
+    case syncSignal(semaphore: Int, engine: Engine, queue: Int? = nil)
+    /// `sync.wait sem 3 >= 2 on act`: the engine's queue waits until semaphore 3 is at least 2, then takes 2
+    /// from it (a counting semaphore); `on dma queue 2` for a DMA queue.
+    case syncWait(semaphore: Int, atLeast: Int, engine: Engine, queue: Int? = nil)
     /// `return %a, %b`: ends a function, giving its outputs (tensor level) or nothing (tile level).
     case ret([ValueID])
 }
@@ -73,6 +78,8 @@ public enum UnaryFunction: String, CaseIterable, Hashable, Sendable {
 /// A two-operand elementwise operator, at the tensor level and on the vector engine.
 public enum BinaryOperator: String, CaseIterable, Hashable, Sendable {
     case add, sub, mul, div, max, min, pow, eq, ne, lt, le, gt, ge, and, or
+    /// The remainder of a division, the language's `%` (sign of the dividend, as C's fmod / integer `%`).
+    case rem
 
     /// Comparisons produce `bool`.
     public var isComparison: Bool { [.eq, .ne, .lt, .le, .gt, .ge].contains(self) }
@@ -133,13 +140,18 @@ public struct DMATransfer: Hashable, Sendable {
     public var transpose: Bool
     /// The DMA queue, once scheduled.
     public var queue: Int?
+    /// A broadcasting load: the slice has the shape of the tile's free dims (padded with leading 1s to the
+    /// HBM rank) and is copied into every partition of the tile.
+    public var broadcast: Bool
 
-    public init(hbm: ValueID, offsets: [AffineExpr], tile: ValueID, transpose: Bool = false, queue: Int? = nil) {
+    public init(hbm: ValueID, offsets: [AffineExpr], tile: ValueID, transpose: Bool = false, queue: Int? = nil,
+                broadcast: Bool = false) {
         self.hbm = hbm
         self.offsets = offsets
         self.tile = tile
         self.transpose = transpose
         self.queue = queue
+        self.broadcast = broadcast
     }
 }
 

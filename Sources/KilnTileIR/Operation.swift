@@ -43,12 +43,17 @@ public struct Operation: Hashable, Sendable {
     public var result: ValueDef?
     public var span: SourceSpan
     public var textSpan: SourceSpan
+    /// The fusion group `fuse` put this tensor-level op in (printed `group N`): `tile` emits one tile loop
+    /// nest per group. Nil when not grouped.
+    public var fusionGroup: Int?
 
-    public init(_ kind: OpKind, result: ValueDef? = nil, span: SourceSpan = .unknown, textSpan: SourceSpan = .unknown) {
+    public init(_ kind: OpKind, result: ValueDef? = nil, span: SourceSpan = .unknown, textSpan: SourceSpan = .unknown,
+                fusionGroup: Int? = nil) {
         self.kind = kind
         self.result = result
         self.span = span
         self.textSpan = textSpan
+        self.fusionGroup = fusionGroup
     }
 
     /// The values this op defines: its result and, for a loop, its induction variable.
@@ -100,6 +105,9 @@ public struct Function: Hashable, Sendable {
     public var parameters: [Parameter]
     public var outputs: [ValueDef]
     public var body: Block
+    /// Schedule hints from the kernel's `@schedule(...)` attribute (`tile_m`, `tile_n`, `tile_k`, `bufs`),
+    /// printed after the signature as `schedule(tile_k = 128, tile_n = 512)`; empty when none were given.
+    public var schedule: [String: Int]
     public var span: SourceSpan
     public var textSpan: SourceSpan
     /// The next unused value id.
@@ -110,6 +118,7 @@ public struct Function: Hashable, Sendable {
         self.parameters = []
         self.outputs = []
         self.body = Block()
+        self.schedule = [:]
         self.span = span
         self.textSpan = textSpan
         self.nextValueID = 0

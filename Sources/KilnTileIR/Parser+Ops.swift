@@ -6,11 +6,11 @@ import KilnSource
 extension TileIRParser {
     /// Every opcode, for "did you mean" suggestions.
     static let opcodes: [String] = ["constant", "broadcast", "reduce", "matmul", "transpose", "select", "cast", "call",
-        "for", "alloc", "dma.load", "dma.store", "pe.matmul", "pe.transpose", "act.activate", "dve.tensor_tensor",
+        "for", "alloc", "hbm.alloc", "dma.load", "dma.store", "pe.matmul", "pe.transpose", "act.activate", "dve.tensor_tensor",
         "dve.tensor_scalar", "dve.reduce", "dve.copy", "dve.reciprocal", "pool.iota", "pool.select", "sync.signal",
         "sync.wait", "return"] + UnaryFunction.allCases.map(\.rawValue) + BinaryOperator.allCases.map(\.rawValue)
 
-    /// op := (VALUE '=')? opcode operands-and-attributes (':' type)? loc?
+    /// op := (VALUE '=')? opcode operands-and-attributes (':' type)? ('group' INT)? loc?
     mutating func parseOperation() throws(Recover) -> Operation {
         let start = current.span
         var resultName: (name: String, span: SourceSpan)?
@@ -32,6 +32,16 @@ extension TileIRParser {
                                                           found: "'%\(name.name) ='", at: name.span))
         case (nil, nil): break
         }
+        var fusionGroup: Int?
+        if !current.startsLine, acceptWord("group") {
+            // fusion-group := 'group' INT   (a non-negative group number, written by `fuse`)
+            let groupSpan = current.span
+            let group = try parseInteger("a fusion group number")
+            guard group >= 0 else {
+                throw fail(DiagnosticCatalogue.tileIRBadNumber(String(group), "fusion groups are non-negative", at: groupSpan))
+            }
+            fusionGroup = group
+        }
         var finalKind = kind
         if case .forLoop(var loop) = kind {
             loop.body = try parseLoopBody()
@@ -39,7 +49,8 @@ extension TileIRParser {
         }
         let end = tokens[max(0, index - 1)].span.end
         let span = try parseLocation()
-        return Operation(finalKind, result: result, span: span, textSpan: SourceSpan(start: start.start, end: end))
+        return Operation(finalKind, result: result, span: span, textSpan: SourceSpan(start: start.start, end: end),
+                         fusionGroup: fusionGroup)
     }
 
     /// The loop body, with a limit on nesting so hostile input cannot exhaust the stack.
@@ -131,14 +142,24 @@ extension TileIRParser {
                 placement = TilePlacement(partition: partition, offset: try parseInteger("a byte offset"))
             }
             return (.alloc(tile, placement), .tile(tile))
+        case "hbm.alloc":
+            // hbm-alloc := 'hbm.alloc' 'hbm'? ELEMENT '[' INT (',' INT)* ']'
+            let typeSpan = current.span
+            switch try parseType() {
+            case .tensor(let tensor), .hbm(let tensor): return (.hbmAlloc(tensor), .hbm(tensor))
+            default:
+                throw fail(DiagnosticCatalogue.tileIRExpected("a tensor type 'T[D0, D1]'", found: "another type", at: typeSpan))
+            }
         case "dma.load":
-            // dma.load := 'dma.load' slice '->' VALUE 'transpose'? ('queue' INT)?
+            // dma.load := 'dma.load' slice '->' VALUE 'transpose'? 'broadcast'? ('queue' INT)?
             let (hbm, offsets) = try parseSlice()
             try expectPunct("->")
             let tile = try parseValue()
             let transpose = acceptWord("transpose")
+            let broadcast = acceptWord("broadcast")
             let queue = acceptWord("queue") ? try parseInteger("a queue number") : nil
-            return (.dmaLoad(DMATransfer(hbm: hbm, offsets: offsets, tile: tile, transpose: transpose, queue: queue)), nil)
+            return (.dmaLoad(DMATransfer(hbm: hbm, offsets: offsets, tile: tile, transpose: transpose, queue: queue,
+                                         broadcast: broadcast)), nil)
         case "dma.store":
             // dma.store := 'dma.store' VALUE '->' slice ('queue' INT)?
             let tile = try parseValue()
@@ -203,19 +224,23 @@ extension TileIRParser {
             try expectPunct("->")
             return (.poolSelect(condition: c, a, b, destination: try parseValue()), nil)
         case "sync.signal":
-            // sync.signal := 'sync.signal' 'sem' INT 'on' ENGINE
+            // sync.signal := 'sync.signal' 'sem' INT 'on' ENGINE ('queue' INT)?
             try expectWord("sem")
             let semaphore = try parseInteger("a semaphore number")
             try expectWord("on")
-            return (.syncSignal(semaphore: semaphore, engine: try parseName(Engine.self, "engine")), nil)
+            let engine = try parseName(Engine.self, "engine")
+            let queue = acceptWord("queue") ? try parseInteger("a queue number") : nil
+            return (.syncSignal(semaphore: semaphore, engine: engine, queue: queue), nil)
         case "sync.wait":
-            // sync.wait := 'sync.wait' 'sem' INT '>=' INT 'on' ENGINE
+            // sync.wait := 'sync.wait' 'sem' INT '>=' INT 'on' ENGINE ('queue' INT)?
             try expectWord("sem")
             let semaphore = try parseInteger("a semaphore number")
             try expectPunct(">=")
             let count = try parseInteger("a semaphore count")
             try expectWord("on")
-            return (.syncWait(semaphore: semaphore, atLeast: count, engine: try parseName(Engine.self, "engine")), nil)
+            let engine = try parseName(Engine.self, "engine")
+            let queue = acceptWord("queue") ? try parseInteger("a queue number") : nil
+            return (.syncWait(semaphore: semaphore, atLeast: count, engine: engine, queue: queue), nil)
         case "return":
             // return := 'return' (VALUE (',' VALUE)*)?   (operands on the same line)
             var values: [ValueID] = []

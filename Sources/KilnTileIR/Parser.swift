@@ -148,7 +148,7 @@ public struct TileIRParser {
         index + 1 < tokens.count && tokens[index + 1].kind != .end
     }
 
-    /// function := 'func' SYMBOL '(' params ')' '->' '(' params ')' loc? block
+    /// function := 'func' SYMBOL '(' params ')' '->' '(' params ')' schedule? loc? block
     mutating func parseFunction() throws(Recover) -> Function {
         let start = current.span
         try expectWord("func")
@@ -166,9 +166,27 @@ public struct TileIRParser {
             if defaultValue != nil { throw failExpected("',' or ')' (outputs have no default)") }
             function.outputs.append(value)
         }
+        if acceptWord("schedule") { function.schedule = try parseSchedule() }
         function.span = try parseLocation()
         function.body = try parseBlock()
         return function
+    }
+
+    /// schedule := 'schedule' '(' WORD '=' INT (',' WORD '=' INT)* ')'   (after 'schedule'; values positive)
+    mutating func parseSchedule() throws(Recover) -> [String: Int] {
+        try expectPunct("(")
+        var hints: [String: Int] = [:]
+        repeat {
+            let (key, keySpan) = try expectAnyWord("a schedule hint name such as 'tile_n'")
+            if hints[key] != nil {
+                throw fail(DiagnosticCatalogue.tileIRExpected("a schedule hint not given before", found: "'\(key)' again",
+                                                              at: keySpan))
+            }
+            try expectPunct("=")
+            hints[key] = try parseDimension()
+        } while acceptPunct(",")
+        try expectPunct(")")
+        return hints
     }
 
     /// params := (param (',' param)*)? ')'        param := VALUE ':' type ('=' number)?

@@ -32,7 +32,8 @@ public struct TileIRPrinter {
         }
         let parameters = function.parameters.map { parameter($0.value, $0.defaultValue) }.joined(separator: ", ")
         let outputs = function.outputs.map { parameter($0, nil) }.joined(separator: ", ")
-        var out = "  func @\(function.name)(\(parameters)) -> (\(outputs))\(location(function.span)) {\n"
+        var out = "  func @\(function.name)(\(parameters)) -> (\(outputs))\(schedule(function.schedule))"
+            + "\(location(function.span)) {\n"
         print(function.body, names: names, indent: "    ", into: &out)
         return out + "  }\n"
     }
@@ -42,6 +43,7 @@ public struct TileIRPrinter {
             out += indent
             if let result = op.result { out += "\(names[result.id]) = " }
             out += body(of: op, names: names)
+            if let group = op.fusionGroup { out += " group \(group)" }
             if case .forLoop(let loop) = op.kind {
                 out += " {\n"
                 print(loop.body, names: names, indent: indent + "  ", into: &out)
@@ -109,8 +111,11 @@ public struct TileIRPrinter {
         case .alloc(let tile, let placement):
             let at = placement.map { " at partition \($0.partition) offset \($0.offset)" } ?? ""
             return "alloc \(IRType.tile(tile))\(at)"
+        case .hbmAlloc(let tensor):
+            return "hbm.alloc \(IRType.tensor(tensor))"
         case .dmaLoad(let transfer):
-            return "dma.load \(slice(transfer)) -> \(n(transfer.tile))\(transfer.transpose ? " transpose" : "")\(queue(transfer))"
+            return "dma.load \(slice(transfer)) -> \(n(transfer.tile))\(transfer.transpose ? " transpose" : "")"
+                + "\(transfer.broadcast ? " broadcast" : "")\(queue(transfer))"
         case .dmaStore(let transfer):
             return "dma.store \(n(transfer.tile)) -> \(slice(transfer))\(queue(transfer))"
         case .peMatmul(let matmul):
@@ -136,10 +141,18 @@ public struct TileIRPrinter {
             return "pool.iota base \(iota.base) partition_step \(iota.partitionStep) free_step \(iota.freeStep) -> \(n(iota.destination))"
         case .poolSelect(let c, let a, let b, let destination):
             return "pool.select \(n(c)), \(n(a)), \(n(b)) -> \(n(destination))"
-        case .syncSignal(let semaphore, let engine): return "sync.signal sem \(semaphore) on \(engine)"
-        case .syncWait(let semaphore, let atLeast, let engine): return "sync.wait sem \(semaphore) >= \(atLeast) on \(engine)"
+        case .syncSignal(let semaphore, let engine, let queue):
+            return "sync.signal sem \(semaphore) on \(engine)" + (queue.map { " queue \($0)" } ?? "")
+        case .syncWait(let semaphore, let atLeast, let engine, let queue):
+            return "sync.wait sem \(semaphore) >= \(atLeast) on \(engine)" + (queue.map { " queue \($0)" } ?? "")
         case .ret(let values): return values.isEmpty ? "return" : "return \(values.map(n).joined(separator: ", "))"
         }
+    }
+
+    /// ` schedule(tile_k = 128, tile_n = 512)`, keys sorted; nothing when there are no hints.
+    private func schedule(_ hints: [String: Int]) -> String {
+        guard !hints.isEmpty else { return "" }
+        return " schedule(" + hints.sorted { $0.key < $1.key }.map { "\($0.key) = \($0.value)" }.joined(separator: ", ") + ")"
     }
 
     private func location(_ span: SourceSpan) -> String {

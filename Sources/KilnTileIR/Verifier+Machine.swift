@@ -93,10 +93,16 @@ extension FunctionVerifier {
             report(at: op) { DiagnosticCatalogue.allocationOutOfRange(
                 tile.space.rawValue, end: end, capacity: memory.bytesPerPartition, target: target.name, at: $0) }
         }
-        for other in liveAllocations.joined() where overlaps(op, other) {
+        for other in liveAllocations.joined() where overlaps(op, other) && liveTogether(op, other) {
             let otherSpan = other.span.isKnown ? other.span : nil
             report(at: op) { DiagnosticCatalogue.allocationOverlap(tile.space.rawValue, at: $0, other: otherSpan) }
         }
+    }
+
+    /// True if the two allocs' tiles are live at a common program point (`TileLiveness`).
+    private func liveTogether(_ a: Operation, _ b: Operation) -> Bool {
+        guard let first = a.result?.id, let second = b.result?.id else { return true }
+        return liveness.interfere(first, second)
     }
 
     /// True if two placed tiles of the same memory share a partition and a byte.

@@ -40,10 +40,12 @@ extension FunctionVerifier {
                 resultMismatch(op, expected: withElement(resultType, element), found: resultType)
             }
             if let tensor = tensorLike(source) {
-                let stretches = tensor.rank == result.rank && zip(tensor.shape, result.shape).allSatisfy { $0 == $1 || $0 == 1 }
+                // NumPy rules: shapes aligned on the right; size-1 dims and missing leading dims stretch.
+                let stretches = tensor.rank <= result.rank
+                    && zip(tensor.shape.reversed(), result.shape.reversed()).allSatisfy { $0 == $1 || $0 == 1 }
                 if !stretches {
                     report(at: op) { DiagnosticCatalogue.tileIRShapeMismatch(op.opcode,
-                        "\(source) cannot broadcast to \(resultType) (each dim must match or be 1)", at: $0) }
+                        "\(source) cannot broadcast to \(resultType) (aligned on the right, each dim must match or be 1)", at: $0) }
                 }
             } else if case .scalar = source {} else {
                 mismatch(op, "operand", expected: "a tensor or a scalar", found: source)

@@ -11,6 +11,10 @@ extension FunctionVerifier {
             if op.result?.type != .tile(tile) {
                 resultMismatch(op, expected: .tile(tile), found: op.result?.type ?? .index)
             }
+        case .hbmAlloc(let tensor):
+            if op.result?.type != .hbm(tensor) {
+                resultMismatch(op, expected: .hbm(tensor), found: op.result?.type ?? .index)
+            }
         case .dmaLoad(let transfer), .dmaStore(let transfer):
             checkTransfer(op, transfer)
         case .peMatmul(let matmul):
@@ -68,9 +72,13 @@ extension FunctionVerifier {
             sameShape(op, input, output)
         case .poolIota(let iota):
             _ = tile(op, iota.destination, "destination")
-        case .syncSignal(let semaphore, _), .syncWait(let semaphore, _, _):
+        case .syncSignal(let semaphore, let engine, let queue), .syncWait(let semaphore, _, let engine, let queue):
             if semaphore < 0 {
                 report(at: op) { DiagnosticCatalogue.tileIRInvalidDims("semaphore numbers are non-negative, found \(semaphore)", at: $0) }
+            }
+            if let queue, engine != .dma || queue < 0 {
+                report(at: op) { DiagnosticCatalogue.tileIRInvalidDims(
+                    "only dma names a queue, with a non-negative number; found '\(engine) queue \(queue)'", at: $0) }
             }
         default:
             break
@@ -85,18 +93,28 @@ extension FunctionVerifier {
             return mismatch(op, "HBM operand", expected: "an hbm tensor", found: types[transfer.hbm]?.type)
         }
         guard let tile = tile(op, transfer.tile, "tile") else { return }
-        if case .dmaStore = op.kind, !function.outputs.contains(where: { $0.id == transfer.hbm }) {
+        if case .dmaStore = op.kind, !function.outputs.contains(where: { $0.id == transfer.hbm }),
+           !scratchTensors.contains(transfer.hbm) {
             report(at: op) { DiagnosticCatalogue.tileIRStoreToInput(name(transfer.hbm), at: $0) }
         }
         if tile.element != tensor.element {
             mismatch(op, "tile", expected: "a \(tensor.element) tile like the HBM tensor", found: .tile(tile))
         }
         let sliceShape: [Int]
-        if transfer.transpose {
+        if transfer.broadcast {
+            guard case .dmaLoad = op.kind, !transfer.transpose, tensor.rank >= tile.freeDims.count else {
+                return shapeMismatch(op, "a broadcasting load reads an HBM slice shaped like the tile's free dims "
+                    + "(\(tile.freeDims.count) dims) into every partition, and does not transpose")
+            }
+            sliceShape = Array(repeating: 1, count: tensor.rank - tile.freeDims.count) + tile.freeDims
+        } else if transfer.transpose {
             guard case .dmaLoad = op.kind, tensor.rank == 2, tile.freeDims.count == 1 else {
                 return shapeMismatch(op, "a transposing load moves a 2-D HBM slice into a [P | F] tile")
             }
             sliceShape = [tile.freeElements, tile.partitions]
+        } else if tensor.rank == 1, tile.freeDims.count == 1, transfer.offsets.count == 1 {
+            // A flat transfer: a rank-1 tensor's P * F elements from the offset, partition-major.
+            sliceShape = [tile.partitions * tile.freeElements]
         } else {
             sliceShape = tile.shape
         }
@@ -153,8 +171,10 @@ extension FunctionVerifier {
         }
     }
 
-    /// A per-partition scalar operand: a [P | 1] tile with the partitions of `like`.
+    /// A per-partition scalar operand: a [P | 1] tile with the partitions of `like`, or a scalar kernel
+    /// parameter (the same value in every partition).
     private func perPartitionScalar(_ op: Operation, _ id: ValueID, _ role: String, like input: TileType) {
+        if case .scalar = types[id]?.type { return }
         guard let scalar = tile(op, id, role) else { return }
         if scalar.partitions != input.partitions || scalar.freeElements != 1 {
             mismatch(op, role, expected: "a [\(input.partitions) | 1] tile", found: .tile(scalar))

@@ -44,8 +44,22 @@ final class FunctionVerifier {
     var types: [ValueID: ValueDef] = [:]
     /// The value range of each enclosing loop's induction variable.
     var loopRanges: [ValueID: ClosedRange<Int>] = [:]
-    /// Placed tiles live at the current point, per enclosing block, for the overlap check.
+    /// Placed tiles allocated so far, per enclosing block, for the overlap check.
     var liveAllocations: [[Operation]] = [[]]
+    /// Each tile's live range (first access to last); tiles whose ranges are disjoint may share memory.
+    lazy var liveness = TileLiveness(function)
+    /// The internal HBM scratch tensors (`hbm.alloc` results), which `dma.store` may write like outputs.
+    lazy var scratchTensors: Set<ValueID> = {
+        var found = Set<ValueID>()
+        func walk(_ block: Block) {
+            for op in block.ops {
+                if case .hbmAlloc = op.kind, let result = op.result { found.insert(result.id) }
+                if case .forLoop(let loop) = op.kind { walk(loop.body) }
+            }
+        }
+        walk(function.body)
+        return found
+    }()
 
     init(function: Function, module: Module, target: MachineTarget) {
         self.function = function

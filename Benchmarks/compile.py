@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""compile.py: compile speed of the whole pipeline (front end, lowering, default passes) per example.
+
+Usage:  python3 Benchmarks/compile.py [--kiln .build/release/kiln] [--runs 5] [--target trn1]
+
+For every Examples/*.kiln it runs, in this one script:
+  - `kiln check FILE`                       (front end only: the baseline)
+  - `kiln build FILE --emit tile-ir --time-passes -o TMP`  (front end + lowering + default pipeline)
+and reports the best wall time of each over --runs runs, the per-pass times kiln itself measured
+(--time-passes), and the ratio build / check, i.e. what lowering and the passes add on top of parsing,
+checking and process start-up. Target: every example compiles in under 20 ms.
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PASS_LINE = re.compile(r"^\s*([0-9.]+) ms\s+(?:[0-9.]+%\s+)?(\S+)\s*$")
+
+
+def best_time(command, runs):
+    """Best wall time of `runs` runs in ms, and the last run's stderr."""
+    best, stderr = float("inf"), ""
+    for _ in range(runs):
+        start = time.perf_counter()
+        done = subprocess.run(command, capture_output=True, text=True)
+        elapsed = (time.perf_counter() - start) * 1000
+        for path in command[command.index("-o") + 1:command.index("-o") + 2] if "-o" in command else []:
+            if os.path.exists(path):
+                os.remove(path)  # `-o` replaces files through a rename; start each run from scratch
+        if done.returncode != 0:
+            sys.exit(f"failed: {' '.join(command)}\n{done.stderr}")
+        best, stderr = min(best, elapsed), done.stderr
+    return best, stderr
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kiln", default=os.path.join(ROOT, ".build", "release", "kiln"))
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--target", default="trn1")
+    args = parser.parse_args()
+    examples = sorted(f for f in os.listdir(os.path.join(ROOT, "Examples")) if f.endswith(".kiln"))
+    print(f"kiln: {args.kiln}   target: {args.target}   best of {args.runs} runs")
+    print(f"{'example':<22}{'check ms':>10}{'build ms':>10}{'ratio':>7}{'passes ms':>11}  slowest pass")
+    worst = 0.0
+    scratch = os.path.join(tempfile.mkdtemp(prefix="kiln-bench-"), "out.tir")
+    for name in examples:
+        path = os.path.join(ROOT, "Examples", name)
+        check, _ = best_time([args.kiln, "check", path], args.runs)
+        build, stderr = best_time([args.kiln, "build", path, "--emit", "tile-ir", "--target", args.target,
+                                   "--time-passes", "-o", scratch], args.runs)
+        passes = [(float(m.group(1)), m.group(2)) for m in map(PASS_LINE.match, stderr.splitlines()) if m]
+        per_pass = [p for p in passes if p[1] != "total"]
+        total = next((t for t, n in passes if n == "total"), 0.0)
+        slowest = max(per_pass, default=(0.0, "-"))
+        worst = max(worst, build)
+        print(f"{name:<22}{check:>10.2f}{build:>10.2f}{build / check:>7.2f}{total:>11.3f}  {slowest[1]} {slowest[0]:.3f} ms")
+    print(f"slowest build: {worst:.2f} ms ({'within' if worst < 20 else 'over'} the 20 ms target)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,114 @@
+// RunCommand.swift: `kiln run FILE.kiln`: execute a kernel on .npy or random inputs and write or summarise its outputs.
+
+import ArgumentParser
+import Foundation
+import KilnDriver
+import KilnInterp
+import KilnNumerics
+
+extension RunBackend: ExpressibleByArgument {}
+
+/// `--input NAME=FILE.npy` and `--scalar NAME=VALUE`.
+struct NamedArgument: ExpressibleByArgument {
+    var name: String
+    var value: String
+
+    init?(argument: String) {
+        let parts = argument.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { return nil }
+        name = parts[0]
+        value = parts[1]
+    }
+}
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a kernel on inputs and write or summarise its outputs.",
+        discussion: """
+            Examples: kiln run Examples/softmax.kiln --random 1
+                      kiln run Examples/softmax.kiln --input x=x.npy --output-dir out/
+                      kiln run Examples/cast_fp8.kiln --random 7 --scalar qmax=224 --dim N=8
+            Inputs come from --input files (their shapes bind the kernel's dims), --scalar values, \
+            parameter defaults, then --random SEED (floats uniform in [-1, 1), i32 in [-8, 8], bools; \
+            the same seed gives the same inputs on every backend). With --output-dir each result is \
+            written as DIR/NAME.npy (an unnamed result is out.npy); otherwise a summary is printed.
+            """
+    )
+
+    @Argument(help: "The kernel file.")
+    var file: String
+
+    @Option(help: "The kernel to run, when the file has several.")
+    var kernel: String?
+
+    @Option(help: "The executor: \(RunBackend.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var backend: RunBackend = .ref
+
+    @Option(name: .customLong("input"), help: ArgumentHelp("A parameter's value from a .npy file (repeatable).", valueName: "NAME=FILE.npy"))
+    var inputs: [NamedArgument] = []
+
+    @Option(name: .customLong("scalar"), help: ArgumentHelp("A scalar parameter's value (repeatable).", valueName: "NAME=VALUE"))
+    var scalars: [NamedArgument] = []
+
+    @Option(help: ArgumentHelp("Generate every input not given otherwise from this seed.", valueName: "SEED"))
+    var random: UInt64?
+
+    @Option(help: "Write each output as DIR/NAME.npy.")
+    var outputDir: String?
+
+    @Option(name: .customLong("dim"), help: ArgumentHelp("Bind a symbolic dim, e.g. --dim N=1024 (repeatable).", valueName: "NAME=SIZE"))
+    var dims: [DimBinding] = []
+
+    @Flag(name: .customLong("strict-dtypes"), help: "An input array's dtype must be exactly its parameter's (no rounding).")
+    var strictDTypes = false
+
+    @Flag(name: .customLong("show-ids"), help: "Show each diagnostic's stable id.")
+    var showIDs = false
+
+    func run() throws {
+        var dimFlags: [String: Int] = [:]
+        for binding in dims {
+            guard dimFlags.updateValue(binding.size, forKey: binding.name) == nil else {
+                throw ValidationError("--dim \(binding.name) is given more than once")
+            }
+        }
+        if let outputDir {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: outputDir, isDirectory: &isDirectory), isDirectory.boolValue else {
+                printError("kiln: error: output directory '\(outputDir)' does not exist")
+                throw ExitCode(1)
+            }
+        }
+        guard case .loaded(let source) = load(file) else { throw ExitCode(1) }
+        let options = RunInputOptions(files: inputs.map { ($0.name, $0.value) }, scalars: scalars.map { ($0.name, $0.value) },
+                                      randomSeed: random, strictDTypes: strictDTypes)
+        let outcome = Driver.run(source, request: RunRequest(kernelName: kernel, backend: backend, dims: dimFlags, inputs: options))
+        printError(outcome.renderedDiagnostics(showIDs: showIDs), terminator: "")
+        guard let outputs = outcome.outputs, !outcome.diagnostics.hasErrors else { throw ExitCode(1) }
+        if let outputDir {
+            do {
+                try Driver.writeOutputs(outputs, to: outputDir)
+            } catch {
+                printError("kiln: error: cannot write output \(error)")
+                throw ExitCode(1)
+            }
+        } else {
+            print(summary(outputs))
+        }
+    }
+
+    /// One block per output: name, type, the first values, min/max/mean.
+    private func summary(_ outputs: [(name: String, tensor: Tensor)]) -> String {
+        outputs.map { name, tensor in
+            let stats = tensor.statistics
+            let first = tensor.values.prefix(6).map { format($0) }.joined(separator: ", ")
+            let more = tensor.count > 6 ? ", ..." : ""
+            let nans = stats.nanCount > 0 ? "  nan=\(stats.nanCount)" : ""
+            return "\(name): \(tensor.typeDescription)\n  [\(first)\(more)]\n"
+                + "  min=\(format(stats.min))  max=\(format(stats.max))  mean=\(format(stats.mean))\(nans)"
+        }.joined(separator: "\n")
+    }
+
+    private func format(_ value: Double) -> String { String(format: "%.6g", value) }
+}

@@ -1,0 +1,170 @@
+// Execution+Statements.swift: the interpreter's statements: let, var, assignment, loops, return, store.
+
+import KilnMachine
+import KilnNumerics
+import KilnSema
+import KilnSource
+import KilnSyntax
+
+extension Execution {
+    /// Runs a block in a new lexical scope.
+    func execute(_ block: Block, _ frame: Frame) throws(InterpreterError) {
+        frame.scopes.append([:])
+        defer { frame.scopes.removeLast() }
+        for statement in block.statements { try execute(statement, frame) }
+    }
+
+    func execute(_ statement: Statement, _ frame: Frame) throws(InterpreterError) {
+        switch statement.kind {
+        case .letBinding(let name, _, let value):
+            frame.declare(name, try evaluate(value, frame))
+        case .varDecl(let name, _, let initial):
+            try declareVar(name, initial: initial, frame)
+        case .assign(let target, let op, let value):
+            try assign(target, op, value, frame)
+        case .forLoop(let variable, let lower, let upper, let step, let body):
+            let low = try integer(lower, frame), high = try integer(upper, frame)
+            let stride = try step.map { (expr) throws(InterpreterError) in try integer(expr, frame) } ?? 1
+            guard stride > 0 else { throw invariant("loop step \(stride) is not positive", statement.span) }
+            var index = low
+            while index < high {
+                frame.scopes.append([variable.name: variable.span])
+                frame.locals[variable.span] = .scalar(Double(index), .i32)
+                defer { frame.scopes.removeLast() }
+                try execute(body, frame)
+                index += stride
+            }
+        case .returnValues(let values):
+            frame.returned = []
+            for value in values { frame.returned.append(try evaluate(value, frame)) }
+            if !frame.results.isEmpty { try storeReturned(frame, at: statement.span) }
+        case .expression(let expr):
+            if case .call(_, let arguments) = expr.kind, program.calls[expr.id] == .builtin(.store) {
+                guard arguments.count == 2 else { throw invariant("store takes two arguments", expr.span) }
+                try store(into: arguments[0].value, arguments[1].value, frame)
+            } else {
+                _ = try evaluate(expr, frame)
+            }
+        }
+    }
+
+    /// `var name: space dt[shape] [= scalar or tile]`: a full tile buffer, or unwritten.
+    private func declareVar(_ name: Identifier, initial: Expr?, _ frame: Frame) throws(InterpreterError) {
+        guard let type = program.declarations[name.span] else { throw invariant("var '\(name)' has no type", name.span) }
+        let shape = try self.shape(of: type, frame, at: name.span)
+        let dtype = ElementType(type.dtype)
+        guard let initial else { frame.declare(name, nil); return }
+        let value = try evaluate(initial, frame)
+        if value.rank == 0 {
+            frame.declare(name, Value(dtype: dtype, staticShape: shape, valid: shape,
+                                      elements: Array(repeating: dtype.convert(value.scalarValue), count: shape.reduce(1, *))))
+        } else {
+            frame.declare(name, Value(dtype: dtype, staticShape: shape, valid: value.valid,
+                                      elements: value.elements.map(dtype.convert)))
+        }
+    }
+
+    /// `name = value` replaces the buffer's contents (and valid region); `name += value` adds
+    /// into the region both hold, rounding each sum to the buffer's dtype.
+    private func assign(_ target: Identifier, _ op: AssignOp, _ valueExpr: Expr, _ frame: Frame) throws(InterpreterError) {
+        guard let span = frame.lookup(target.name), let type = program.declarations[span] else {
+            throw invariant("assignment to unknown buffer '\(target)'", target.span)
+        }
+        let value = try evaluate(valueExpr, frame)
+        let dtype = ElementType(type.dtype)
+        let shape = try self.shape(of: type, frame, at: target.span)
+        switch op {
+        case .assign:
+            if value.rank == 0 {
+                frame.locals[span] = Value(dtype: dtype, staticShape: shape, valid: shape,
+                                           elements: Array(repeating: dtype.convert(value.scalarValue), count: shape.reduce(1, *)))
+            } else {
+                frame.locals[span] = Value(dtype: dtype, staticShape: shape, valid: value.valid,
+                                           elements: value.elements.map(dtype.convert))
+            }
+            frame.unwritten.remove(span)
+        case .accumulate:
+            guard var buffer = frame.locals[span], !frame.unwritten.contains(span) else {
+                throw fail(DiagnosticCatalogue.tileReadBeforeWrite(target.name, at: target.span))
+            }
+            let addend = value.rank == 0
+                ? Value(dtype: value.dtype, staticShape: shape, valid: shape,
+                        elements: Array(repeating: value.scalarValue, count: shape.reduce(1, *)))
+                : value
+            let rows = min(buffer.rows, addend.rows), columns = min(buffer.columns, addend.columns)
+            for row in 0..<rows {
+                for column in 0..<columns {
+                    let index = row * buffer.columns + column
+                    buffer.elements[index] = dtype.storeComputed(buffer.elements[index] + addend.at(row, column))
+                }
+            }
+            frame.locals[span] = buffer
+        }
+    }
+
+    /// Converts the returned values to the kernel's results.
+    private func storeReturned(_ frame: Frame, at span: SourceSpan) throws(InterpreterError) {
+        guard frame.returned.count == frame.results.count else {
+            throw invariant("return gives \(frame.returned.count) values for \(frame.results.count) results", span)
+        }
+        for (index, value) in frame.returned.enumerated() {
+            let result = frame.results[index]
+            guard value.valid == result.staticShape else {
+                throw invariant("returned shape \(value.valid) is not the result's \(result.staticShape)", span)
+            }
+            frame.results[index].elements = value.elements.map(result.dtype.convert)
+        }
+    }
+
+    /// `store(out[lo : hi, ...], tile)`: writes the tile's valid region at the slice's start,
+    /// clipped at the result's bounds, converting each element to the result's dtype.
+    private func store(into destination: Expr, _ tileExpr: Expr, _ frame: Frame) throws(InterpreterError) {
+        let tile = try evaluate(tileExpr, frame)
+        var baseExpr = destination
+        var starts: [Int] = []
+        if case .index(let base, let items) = destination.kind {
+            baseExpr = base
+            for item in items {
+                switch item {
+                case .index(let expr): starts.append(try integer(expr, frame))
+                case .slice(let lower, _, _):
+                    starts.append(try lower.map { (expr) throws(InterpreterError) in try integer(expr, frame) } ?? 0)
+                }
+            }
+        }
+        guard case .result(let index)? = program.resolutions[baseExpr.id], index < frame.results.count else {
+            throw invariant("store destination is not a kernel result", destination.span)
+        }
+        var result = frame.results[index]
+        if starts.isEmpty { starts = Array(repeating: 0, count: result.rank) }
+        guard starts.count == result.rank, tile.rank == result.rank else {
+            throw invariant("store ranks disagree", destination.span)
+        }
+        for (axis, start) in starts.enumerated() where start < 0 || start >= result.staticShape[axis] {
+            throw fail(DiagnosticCatalogue.sliceOutOfBounds("result '\(name(of: baseExpr))'", start: start, size: result.staticShape[axis],
+                                         at: destination.span))
+        }
+        let rowStart = result.rank == 2 ? starts[0] : 0
+        let columnStart = result.rank == 0 ? 0 : starts[result.rank - 1]
+        let rows = min(tile.rows, result.rows - rowStart), columns = min(tile.columns, result.columns - columnStart)
+        for row in 0..<max(rows, 0) {
+            for column in 0..<max(columns, 0) {
+                result.elements[(rowStart + row) * result.columns + columnStart + column] = result.dtype.convert(tile.at(row, column))
+            }
+        }
+        frame.results[index] = result
+    }
+
+    /// The name an expression is, or "value" when it is not a plain name.
+    func name(of expr: Expr) -> String {
+        if case .name(let name) = expr.kind { return name }
+        return "value"
+    }
+
+    /// Evaluates an integer scalar expression (loop bounds, slice bounds).
+    func integer(_ expr: Expr, _ frame: Frame) throws(InterpreterError) -> Int {
+        let value = try evaluate(expr, frame)
+        guard value.rank == 0, value.dtype == .i32 else { throw invariant("expected an i32 scalar", expr.span) }
+        return Int(value.scalarValue)
+    }
+}

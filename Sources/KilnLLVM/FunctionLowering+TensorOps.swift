@@ -1,0 +1,245 @@
+// FunctionLowering+TensorOps.swift: tensor-level ops as loop nests over whole tensors, with elementwise fusion.
+
+internal import CLLVM
+import KilnMachine
+import KilnNumerics
+import KilnSource
+import KilnTileIR
+
+extension FunctionLowering {
+    /// Lowers a tensor-level op: lazy values emit nothing here; scalars are computed once; everything else is
+    /// materialised into a buffer (the output buffer when the value is returned).
+    func lowerTensorOp(_ op: Operation) {
+        guard let result = op.result else { return }
+        if case .scalar = result.type {
+            values[result.id] = .scalar(element(result.id, at: []))
+            return
+        }
+        guard let tensor = result.type.tensorType else {
+            unsupported("'\(op.opcode)' with a result of type \(result.type)", op.span)
+            return
+        }
+        if lazyValues.contains(result.id) {
+            values[result.id] = .lazy
+            return
+        }
+        let target = destinations[result.id] ?? allocate(tensor.element, shape: tensor.shape)
+        switch op.kind {
+        case .reduce(let kind, let source, let axis):
+            emitReduce(kind, source, axis: axis, into: target)
+        case .matmul(let lhs, let rhs):
+            emitMatmul(lhs, rhs, into: target)
+        case .transpose(let source):
+            lowering.emitLoopNest(target.shape) { index in
+                let value = element(source, at: index.reversed())
+                lowering.storeElement(value, target.pointer, target.element, index: lowering.linearIndex(index, shape: target.shape))
+            }
+        case .call(let name, let arguments):
+            emitCall(name, arguments, into: target, span: op.span)
+        default:
+            values[result.id] = .lazy   // evaluated by `materialise` below, once, into the buffer
+            materialise(result.id, into: target)
+        }
+        values[result.id] = .buffer(target)
+    }
+
+    /// Stores every element of `value` into `buffer` (a loop nest over the buffer's shape).
+    func materialise(_ value: ValueID, into buffer: LoweredBuffer) {
+        lowering.emitLoopNest(buffer.shape) { index in
+            lowering.storeElement(element(value, at: index), buffer.pointer, buffer.element,
+                                  index: lowering.linearIndex(index, shape: buffer.shape))
+        }
+    }
+
+    /// Copies (converting) a value into an output buffer at `return`.
+    func store(_ value: ValueID, into buffer: LoweredBuffer, span: SourceSpan) {
+        if case .buffer(let source)? = values[value], source.count != buffer.count {
+            unsupported("returning a \(source.shape) value into an output of shape \(buffer.shape)", span)
+            return
+        }
+        materialise(value, into: buffer)
+    }
+
+    /// The shape of a value's type (`[]` for scalars).
+    func shape(of value: ValueID) -> [Int] {
+        switch types[value] {
+        case .tensor(let tensor)?, .hbm(let tensor)?: tensor.shape
+        case .tile(let tile)?: tile.shape
+        default: []
+        }
+    }
+
+    /// The value of `value` at `index` (one i64 per dim of its shape), computed at the builder's position:
+    /// loaded from its buffer, or, for a lazy value, computed from its operands (recursively), rounded to its
+    /// element type as a stored value would be.
+    func element(_ value: ValueID, at index: [LLVMValueRef]) -> ComputedValue {
+        switch values[value] {
+        case .buffer(let buffer)?:
+            let linear = buffer.shape.count == index.count ? lowering.linearIndex(index, shape: buffer.shape) : lowering.int64(0)
+            return lowering.loadElement(buffer.pointer, buffer.element, index: linear)
+        case .scalar(let computed)?:
+            return computed
+        case .index(let induction)?:
+            return ComputedValue(ref: LLVMBuildSIToFP(b, induction, lowering.types.f64, ""), kind: .f64)
+        case .lazy?, nil:
+            guard let op = definitions[value], let type = types[value], let elementType = type.element else {
+                return lowering.constant(0, kind: .f32)
+            }
+            return lowering.round(evaluate(op, at: index, elementType), to: elementType)
+        }
+    }
+
+    private func evaluate(_ op: Operation, at index: [LLVMValueRef], _ elementType: ElementType) -> ComputedValue {
+        let kind = ComputeKind(elementType)
+        switch op.kind {
+        case .constant(let value):
+            return lowering.constant(elementType.convert(value), kind: kind)
+        case .unary(let function, let source):
+            return lowering.unary(function, element(source, at: index))
+        case .binary(let op, let lhs, let rhs):
+            return lowering.binary(op, element(lhs, at: index), element(rhs, at: index))
+        case .broadcast(let source):
+            return element(source, at: broadcastIndex(index, to: shape(of: source)))
+        case .select(let condition, let whenTrue, let whenFalse):
+            let c = lowering.convert(element(condition, at: index), to: .bool)
+            let t = lowering.convert(element(whenTrue, at: index), to: kind)
+            let f = lowering.convert(element(whenFalse, at: index), to: kind)
+            return ComputedValue(ref: LLVMBuildSelect(b, c.ref, t.ref, f.ref, ""), kind: kind)
+        case .cast(let source):
+            return lowering.convert(element(source, at: index), to: kind)
+        default:
+            unsupported("'\(op.opcode)' as an elementwise operand", op.span)
+            return lowering.constant(0, kind: kind)
+        }
+    }
+
+    /// Maps an index of the broadcast result to the source: dims aligned on the right; size-1 dims read index 0.
+    private func broadcastIndex(_ index: [LLVMValueRef], to sourceShape: [Int]) -> [LLVMValueRef] {
+        let lead = index.count - sourceShape.count
+        return sourceShape.indices.map { dim in
+            sourceShape[dim] == 1 || dim + lead < 0 ? lowering.int64(0) : index[dim + lead]
+        }
+    }
+
+    /// `reduce` along `axis`. The last axis reduces in a register per output element; another axis
+    /// accumulates whole rows, so the inner loop runs along contiguous memory. `mean` divides the sum.
+    private func emitReduce(_ kind: ReduceKind, _ source: ValueID, axis: Int, into target: LoweredBuffer) {
+        let sourceShape = shape(of: source)
+        guard axis >= 0, axis < sourceShape.count else { return }
+        let op: EngineReduceOp = kind == .max ? .max : (kind == .min ? .min : .add)
+        let computeKind = ComputeKind(target.element) == .f64 ? ComputeKind.f64 : .f32
+        let length = sourceShape[axis]
+        func finish(_ accumulated: ComputedValue) -> ComputedValue {
+            guard kind == .mean else { return accumulated }
+            let count = lowering.constant(Double(length), kind: accumulated.kind)
+            return ComputedValue(ref: LLVMBuildFDiv(b, accumulated.ref, count.ref, ""), kind: accumulated.kind)
+        }
+        if axis == sourceShape.count - 1 || computeKind == .f64 {
+            // One register accumulator per output element (i32 sums in f64 stay exact).
+            let type = lowering.types.type(of: computeKind)
+            let slot = stackSlot(type, name: "acc")
+            lowering.emitLoopNest(target.shape) { position in
+                LLVMBuildStore(b, lowering.reduceIdentity(op, kind: computeKind).ref, slot)
+                lowering.emitLoop(from: 0, to: length, name: "r") { r in
+                    var sourceIndex = position
+                    sourceIndex[axis] = r
+                    let accumulator = ComputedValue(ref: LLVMBuildLoad2(b, type, slot, ""), kind: computeKind)
+                    LLVMBuildStore(b, lowering.reduceStep(op, accumulator, element(source, at: sourceIndex)).ref, slot)
+                }
+                let total = ComputedValue(ref: LLVMBuildLoad2(b, type, slot, ""), kind: computeKind)
+                lowering.storeElement(finish(total), target.pointer, target.element,
+                                      index: lowering.linearIndex(position, shape: target.shape))
+            }
+            return
+        }
+        // Another axis: accumulate whole f32 rows, so the innermost loop runs along contiguous memory.
+        let accumulator = target.element == .f32 ? target : allocate(.f32, shape: target.shape)
+        let before = Array(sourceShape[..<axis]), after = Array(sourceShape[(axis + 1)...])
+        lowering.emitLoopNest(before) { outer in
+            func position(_ inner: [LLVMValueRef]) -> LLVMValueRef {
+                lowering.linearIndex(outer + [lowering.int64(0)] + inner, shape: target.shape)
+            }
+            lowering.emitLoopNest(after) { inner in
+                lowering.storeElement(lowering.reduceIdentity(op, kind: .f32), accumulator.pointer, .f32, index: position(inner))
+            }
+            lowering.emitLoop(from: 0, to: length, name: "r") { r in
+                lowering.emitLoopNest(after) { inner in
+                    let current = lowering.loadElement(accumulator.pointer, .f32, index: position(inner))
+                    let next = lowering.reduceStep(op, current, element(source, at: outer + [r] + inner))
+                    lowering.storeElement(next, accumulator.pointer, .f32, index: position(inner))
+                }
+            }
+            lowering.emitLoopNest(after) { inner in
+                let total = lowering.loadElement(accumulator.pointer, .f32, index: position(inner))
+                lowering.storeElement(finish(total), target.pointer, target.element, index: position(inner))
+            }
+        }
+    }
+
+    /// `a[M, K] @ b[K, N]`: operands staged as f32 when stored narrower, then the register-blocked kernel
+    /// accumulates in f32 (into the target if it is f32, else into a scratch buffer that is then converted).
+    private func emitMatmul(_ lhs: ValueID, _ rhs: ValueID, into target: LoweredBuffer) {
+        let (a, b) = (stagedF32(lhs), stagedF32(rhs))
+        guard a.shape.count == 2, b.shape.count == 2 else { return }
+        let (m, k, n) = (a.shape[0], a.shape[1], b.shape[1])
+        let accumulator = target.element == .f32 ? target : allocate(.f32, shape: target.shape)
+        lowering.emitMatmulKernel(MatmulOperands(a: a.pointer, aRowStride: k, aColumnStride: 1, b: b.pointer,
+                                                 c: accumulator.pointer, m: m, n: n, k: k),
+                                  accumulate: lowering.bool(false), slots: { type, name in self.stackSlot(type, name: name) })
+        if accumulator.pointer != target.pointer {
+            lowering.emitLoop(from: 0, to: target.count) { i in
+                lowering.storeElement(lowering.loadElement(accumulator.pointer, .f32, index: i), target.pointer, target.element, index: i)
+            }
+        }
+    }
+
+    /// The value as a dense f32 buffer: itself if it already is one, else converted into scratch.
+    func stagedF32(_ value: ValueID) -> LoweredBuffer {
+        if case .buffer(let buffer)? = values[value], buffer.element == .f32 { return buffer }
+        let staged = allocate(.f32, shape: shape(of: value))
+        if case .buffer(let buffer)? = values[value] {
+            lowering.emitLoop(from: 0, to: buffer.count) { i in
+                lowering.storeElement(lowering.loadElement(buffer.pointer, buffer.element, index: i), staged.pointer, .f32, index: i)
+            }
+        } else {
+            materialise(value, into: staged)
+        }
+        return staged
+    }
+
+    /// A call of another function of the module: tensor arguments as buffers, scalars by value, the result
+    /// into `target`; a failure status from the callee takes the failure path.
+    private func emitCall(_ name: String, _ arguments: [ValueID], into target: LoweredBuffer, span: SourceSpan) {
+        guard let callee = callees[name] else {
+            unsupported("a call of '\(name)', which is not a function of the module", span)
+            return
+        }
+        var args: [LLVMValueRef?] = []
+        for (argument, parameter) in zip(arguments, callee.signature.inputs) {
+            switch parameter.kind {
+            case .buffer(let shape):
+                if case .buffer(let buffer)? = values[argument], buffer.element == parameter.element {
+                    args.append(buffer.pointer)
+                } else {
+                    let staged = allocate(parameter.element, shape: shape)
+                    materialise(argument, into: staged)
+                    args.append(staged.pointer)
+                }
+            case .scalar:
+                let value = element(argument, at: [])
+                switch parameter.element {
+                case .i32: args.append(lowering.encode(value, .i32))
+                case .bool: args.append(lowering.encode(value, .bool))
+                case .f32, .bf16, .f16, .f8e4m3, .f8e5m2: args.append(lowering.convert(value, to: .f32).ref)
+                }
+            }
+        }
+        args.append(target.pointer)
+        guard args.count == callee.signature.arguments.count else {
+            unsupported("a call of '\(name)' with \(arguments.count) arguments", span)
+            return
+        }
+        let status = LLVMBuildCall2(b, callee.type, callee.function, &args, UInt32(args.count), "")!
+        checkStatus(status)
+    }
+}

@@ -1,0 +1,268 @@
+// FunctionLowering+TileOps.swift: engine ops (dma, pe, act, dve, pool) as loop nests over partitions x free elements.
+
+internal import CLLVM
+import KilnMachine
+import KilnSource
+import KilnTileIR
+
+extension FunctionLowering {
+    /// Lowers an engine op. Every op reads its source tiles converted to compute values (fp32 math, f64 for
+    /// i32 data), computes, and stores into its destination tile converted to that tile's element type.
+    func lowerTileOp(_ op: Operation) {
+        switch op.kind {
+        case .dmaLoad(let transfer): emitDMA(transfer, load: true, op.span)
+        case .dmaStore(let transfer): emitDMA(transfer, load: false, op.span)
+        case .peMatmul(let matmul): emitPEMatmul(matmul, op.span)
+        case .peTranspose(let source, let destination):
+            guard let (src, dst) = tiles(source, destination, op.span) else { return }
+            let free = src.count / max(1, src.shape[0])
+            lowering.emitLoopNest([src.shape[0], free]) { index in
+                let value = lowering.loadElement(src.pointer, src.element, index: lowering.linearIndex(index, shape: [src.shape[0], free]))
+                let target = lowering.linearIndex([index[1], index[0]], shape: [free, src.shape[0]])
+                lowering.storeElement(value, dst.pointer, dst.element, index: target)
+            }
+        case .actActivate(let activation): emitActivation(activation, op.span)
+        case .dveTensorTensor(let binaryOp, let lhs, let rhs, let destination):
+            guard let (a, c) = tiles(lhs, destination, op.span), let bTile = tile(rhs, op.span) else { return }
+            let kind = computeKind(binaryOp, [a, bTile, c])
+            lowering.emitLoop(from: 0, to: c.count, name: "e") { i in
+                let l = lowering.convert(lowering.loadElement(a.pointer, a.element, index: i), to: kind)
+                let r = lowering.convert(lowering.loadElement(bTile.pointer, bTile.element, index: i), to: kind)
+                lowering.storeElement(lowering.binary(binaryOp, l, r), c.pointer, c.element, index: i)
+            }
+        case .dveTensorScalar(let binaryOp, let source, let scalar, let destination):
+            guard let (a, c) = tiles(source, destination, op.span) else { return }
+            let kind = computeKind(binaryOp, [a, c])
+            perPartition(a) { partition, offset, free in
+                let s = lowering.convert(scalarOperand(scalar, partition: partition, kind: kind), to: kind)
+                lowering.emitLoop(from: 0, to: free, name: "f") { f in
+                    let i = LLVMBuildNSWAdd(b, offset, f, "")!
+                    let l = lowering.convert(lowering.loadElement(a.pointer, a.element, index: i), to: kind)
+                    lowering.storeElement(lowering.binary(binaryOp, l, s), c.pointer, c.element, index: i)
+                }
+            }
+        case .dveReduce(let reduceOp, let source, let destination):
+            guard let (a, r) = tiles(source, destination, op.span) else { return }
+            let group = a.shape.last ?? 1
+            let kind: ComputeKind = ComputeKind(a.element) == .f64 ? .f64 : .f32
+            let slot = stackSlot(lowering.types.type(of: kind), name: "acc")
+            lowering.emitLoop(from: 0, to: r.count, name: "g") { g in
+                LLVMBuildStore(b, lowering.reduceIdentity(reduceOp, kind: kind).ref, slot)
+                let base = LLVMBuildNSWMul(b, g, lowering.int64(group), "")!
+                lowering.emitLoop(from: 0, to: group, name: "f") { f in
+                    let value = lowering.loadElement(a.pointer, a.element, index: LLVMBuildNSWAdd(b, base, f, ""))
+                    let current = ComputedValue(ref: LLVMBuildLoad2(b, lowering.types.type(of: kind), slot, ""), kind: kind)
+                    LLVMBuildStore(b, lowering.reduceStep(reduceOp, current, value).ref, slot)
+                }
+                let total = ComputedValue(ref: LLVMBuildLoad2(b, lowering.types.type(of: kind), slot, ""), kind: kind)
+                lowering.storeElement(total, r.pointer, r.element, index: g)
+            }
+        case .dveCopy(let source, let destination):
+            guard let (a, c) = tiles(source, destination, op.span) else { return }
+            copyElements(from: a, to: c, count: min(a.count, c.count))
+        case .dveReciprocal(let source, let destination):
+            guard let (a, c) = tiles(source, destination, op.span) else { return }
+            lowering.emitLoop(from: 0, to: c.count, name: "e") { i in
+                let value = lowering.loadElement(a.pointer, a.element, index: i)
+                lowering.storeElement(lowering.activation(.reciprocal, value), c.pointer, c.element, index: i)
+            }
+        case .poolIota(let iota):
+            guard let t = tile(iota.destination, op.span) else { return }
+            perPartition(t) { partition, offset, free in
+                let p = LLVMBuildSIToFP(b, partition, lowering.types.f64, "")!
+                let rowBase = LLVMBuildFAdd(b, lowering.double(Double(iota.base)),
+                                            LLVMBuildFMul(b, p, lowering.double(Double(iota.partitionStep)), ""), "")!
+                lowering.emitLoop(from: 0, to: free, name: "f") { f in
+                    let step = LLVMBuildFMul(b, LLVMBuildSIToFP(b, f, lowering.types.f64, ""), lowering.double(Double(iota.freeStep)), "")
+                    let value = ComputedValue(ref: LLVMBuildFAdd(b, rowBase, step, ""), kind: .f64)
+                    lowering.storeElement(value, t.pointer, t.element, index: LLVMBuildNSWAdd(b, offset, f, ""))
+                }
+            }
+        case .poolSelect(let condition, let whenTrue, let whenFalse, let destination):
+            guard let (c, d) = tiles(condition, destination, op.span), let (t, f) = tiles(whenTrue, whenFalse, op.span) else { return }
+            let kind: ComputeKind = [t, f, d].contains { $0.element == .i32 } ? .f64 : (d.element == .bool ? .bool : .f32)
+            lowering.emitLoop(from: 0, to: d.count, name: "e") { i in
+                let chosen = lowering.convert(lowering.loadElement(c.pointer, c.element, index: i), to: .bool)
+                let yes = lowering.convert(lowering.loadElement(t.pointer, t.element, index: i), to: kind)
+                let no = lowering.convert(lowering.loadElement(f.pointer, f.element, index: i), to: kind)
+                lowering.storeElement(ComputedValue(ref: LLVMBuildSelect(b, chosen.ref, yes.ref, no.ref, ""), kind: kind),
+                                      d.pointer, d.element, index: i)
+            }
+        default:
+            unsupported("'\(op.opcode)'", op.span)
+        }
+    }
+
+    // MARK: helpers
+
+    func tile(_ value: ValueID, _ span: SourceSpan) -> LoweredBuffer? {
+        guard case .buffer(let buffer)? = values[value] else {
+            unsupported("an engine op whose operand is not a tile", span)
+            return nil
+        }
+        return buffer
+    }
+
+    func tiles(_ first: ValueID, _ second: ValueID, _ span: SourceSpan) -> (LoweredBuffer, LoweredBuffer)? {
+        guard let a = tile(first, span), let c = tile(second, span) else { return nil }
+        return (a, c)
+    }
+
+    /// f64 when any tile holds i32 (exact integer math), bool for `and`/`or`, else fp32.
+    private func computeKind(_ op: BinaryOperator, _ buffers: [LoweredBuffer]) -> ComputeKind {
+        if op.isLogical { return .bool }
+        return buffers.contains { $0.element == .i32 } ? .f64 : .f32
+    }
+
+    /// Loops over a tile's partitions, giving the partition (i64), its first element's linear index and the
+    /// number of free elements per partition.
+    private func perPartition(_ tile: LoweredBuffer, _ body: (LLVMValueRef, LLVMValueRef, Int) -> Void) {
+        let free = tile.count / max(1, tile.shape.first ?? 1)
+        lowering.emitLoop(from: 0, to: tile.shape.first ?? 1, name: "p") { p in
+            body(p, LLVMBuildNSWMul(b, p, lowering.int64(free), ""), free)
+        }
+    }
+
+    /// A `scale`/`bias`/`tensor_scalar` operand: a constant, or element `partition` of a [P | 1] tile.
+    private func scalarOperand(_ operand: ScalarOperand, partition: LLVMValueRef, kind: ComputeKind) -> ComputedValue {
+        switch operand {
+        case .constant(let value):
+            return lowering.constant(value, kind: kind == .bool ? .f32 : kind)
+        case .value(let id):
+            switch values[id] {
+            case .buffer(let buffer)?:
+                return lowering.loadElement(buffer.pointer, buffer.element, index: partition)
+            case .scalar(let computed)?:
+                return computed
+            default:
+                return lowering.constant(0, kind: kind)
+            }
+        }
+    }
+
+    /// Copies `count` elements, converting when the element types differ (a raw copy when they agree).
+    func copyElements(from source: LoweredBuffer, to destination: LoweredBuffer, count: Int) {
+        lowering.emitLoop(from: 0, to: count, name: "e") { i in
+            copyElement(from: source, i, to: destination, i)
+        }
+    }
+
+    func copyElement(from source: LoweredBuffer, _ sourceIndex: LLVMValueRef, to destination: LoweredBuffer,
+                     _ destinationIndex: LLVMValueRef) {
+        if source.element == destination.element {
+            let storage = lowering.types.storage(source.element)
+            let raw = LLVMBuildLoad2(b, storage, lowering.elementAddress(source.pointer, storage: storage, index: sourceIndex), "")
+            LLVMBuildStore(b, raw, lowering.elementAddress(destination.pointer, storage: storage, index: destinationIndex))
+        } else {
+            lowering.storeElement(lowering.loadElement(source.pointer, source.element, index: sourceIndex),
+                                  destination.pointer, destination.element, index: destinationIndex)
+        }
+    }
+
+    /// `func(a * scale + bias)` per element in fp32, optionally reducing the results along the free axis.
+    private func emitActivation(_ activation: Activation, _ span: SourceSpan) {
+        guard let (a, out) = tiles(activation.source, activation.destination, span) else { return }
+        let reduceTarget = activation.reduce.flatMap { tile($0.destination, span) }
+        let slot = activation.reduce.map { _ in stackSlot(lowering.types.f32, name: "acc") }
+        perPartition(a) { partition, offset, free in
+            let bias = lowering.convert(scalarOperand(activation.bias, partition: partition, kind: .f32), to: .f32)
+            if let reduce = activation.reduce, let slot {
+                LLVMBuildStore(b, lowering.reduceIdentity(reduce.op, kind: .f32).ref, slot)
+            }
+            lowering.emitLoop(from: 0, to: free, name: "f") { f in
+                let i = LLVMBuildNSWAdd(b, offset, f, "")!
+                let x = lowering.convert(lowering.loadElement(a.pointer, a.element, index: i), to: .f32)
+                let scaled = LLVMBuildFMul(b, x.ref, lowering.float(Float(activation.scale)), "")!
+                let input = ComputedValue(ref: LLVMBuildFAdd(b, scaled, bias.ref, ""), kind: .f32)
+                let y = lowering.activation(activation.function, input)
+                lowering.storeElement(y, out.pointer, out.element, index: i)
+                if let reduce = activation.reduce, let slot {
+                    let current = ComputedValue(ref: LLVMBuildLoad2(b, lowering.types.f32, slot, ""), kind: .f32)
+                    LLVMBuildStore(b, lowering.reduceStep(reduce.op, current, y).ref, slot)
+                }
+            }
+            if let slot, let reduceTarget {
+                let total = ComputedValue(ref: LLVMBuildLoad2(b, lowering.types.f32, slot, ""), kind: .f32)
+                lowering.storeElement(total, reduceTarget.pointer, reduceTarget.element, index: partition)
+            }
+        }
+    }
+
+    /// `acc[M | N] (+)= s[K | M]^T @ m[K | N]` with the micro-kernel; `start` (possibly conditional on a loop
+    /// variable) overwrites instead of accumulating.
+    private func emitPEMatmul(_ matmul: PEMatmul, _ span: SourceSpan) {
+        guard let (s, m) = tiles(matmul.stationary, matmul.moving, span), let acc = tile(matmul.accumulator, span) else { return }
+        let stationary = stagedF32(matmul.stationary), moving = stagedF32(matmul.moving)
+        let k = s.shape.first ?? 1
+        let mCount = s.count / max(1, k), nCount = m.count / max(1, k)
+        let accumulator = acc.element == .f32 ? acc : allocate(.f32, shape: acc.shape)
+        let start = condition(matmul.start)
+        if accumulator.pointer != acc.pointer { copyElements(from: acc, to: accumulator, count: acc.count) }
+        lowering.emitMatmulKernel(MatmulOperands(a: stationary.pointer, aRowStride: 1, aColumnStride: mCount, b: moving.pointer,
+                                                 c: accumulator.pointer, m: mCount, n: nCount, k: k),
+                                  accumulate: LLVMBuildNot(b, start, ""), slots: { type, name in self.stackSlot(type, name: name) })
+        if accumulator.pointer != acc.pointer { copyElements(from: accumulator, to: acc, count: acc.count) }
+    }
+
+    /// A matmul flag as an i1: never, always, or `loop variable == value`.
+    private func condition(_ condition: IterationCondition) -> LLVMValueRef {
+        switch condition {
+        case .never: return lowering.bool(false)
+        case .always: return lowering.bool(true)
+        case .when(let variable, let value):
+            guard case .index(let induction)? = values[variable] else { return lowering.bool(false) }
+            return LLVMBuildICmp(b, LLVMIntEQ, induction, lowering.int64(value), "")
+        }
+    }
+
+    /// `dma.load` / `dma.store`: the HBM slice at the affine offsets, element by element in the tile's
+    /// partition-major order (transposed: the slice is [F, P]; broadcast: the free dims' slice in every partition).
+    private func emitDMA(_ transfer: DMATransfer, load: Bool, _ span: SourceSpan) {
+        guard let t = tile(transfer.tile, span), case .buffer(let hbm)? = values[transfer.hbm] else {
+            unsupported("a DMA whose operands are not a tile and an HBM tensor", span)
+            return
+        }
+        var strides = Array(repeating: 1, count: hbm.shape.count)
+        for dim in stride(from: hbm.shape.count - 2, through: 0, by: -1) { strides[dim] = strides[dim + 1] * hbm.shape[dim + 1] }
+        var base = lowering.int64(0)
+        for (dim, offset) in transfer.offsets.enumerated() where dim < strides.count {
+            base = LLVMBuildNSWAdd(b, base, LLVMBuildNSWMul(b, affine(offset), lowering.int64(strides[dim]), ""), "")
+        }
+        let freeDims = Array(t.shape.dropFirst())
+        let freeCount = freeDims.reduce(1, *)
+        lowering.emitLoopNest(t.shape) { index in
+            let partition = index[0]
+            var hbmIndex = base
+            if transfer.transpose, strides.count == 2 {
+                let f = lowering.linearIndex(Array(index.dropFirst()), shape: freeDims)
+                hbmIndex = LLVMBuildNSWAdd(b, hbmIndex, LLVMBuildNSWAdd(b, LLVMBuildNSWMul(b, f, lowering.int64(strides[0]), ""),
+                                                                        LLVMBuildNSWMul(b, partition, lowering.int64(strides[1]), ""), ""), "")
+            } else {
+                let lead = transfer.broadcast ? hbm.shape.count - freeDims.count : 1
+                if !transfer.broadcast {
+                    hbmIndex = LLVMBuildNSWAdd(b, hbmIndex, LLVMBuildNSWMul(b, partition, lowering.int64(strides[0]), ""), "")
+                }
+                for (dim, free) in index.dropFirst().enumerated() where lead + dim < strides.count {
+                    hbmIndex = LLVMBuildNSWAdd(b, hbmIndex, LLVMBuildNSWMul(b, free, lowering.int64(strides[lead + dim]), ""), "")
+                }
+            }
+            let tileIndex = LLVMBuildNSWAdd(b, LLVMBuildNSWMul(b, partition, lowering.int64(freeCount), ""),
+                                            lowering.linearIndex(Array(index.dropFirst()), shape: freeDims), "")!
+            if load {
+                copyElement(from: hbm, hbmIndex, to: t, tileIndex)
+            } else {
+                copyElement(from: t, tileIndex, to: hbm, hbmIndex)
+            }
+        }
+    }
+
+    /// An affine offset `c + sum(coefficient * variable)` as an i64.
+    private func affine(_ expression: AffineExpr) -> LLVMValueRef {
+        var total = lowering.int64(expression.constant)
+        for term in expression.terms {
+            guard case .index(let induction)? = values[term.variable] else { continue }
+            total = LLVMBuildNSWAdd(b, total, LLVMBuildNSWMul(b, induction, lowering.int64(term.coefficient), ""), "")
+        }
+        return total
+    }
+}

@@ -1,0 +1,263 @@
+// FunctionLowering.swift: one tile IR function to one LLVM function: values, buffers, prologue, ops in program order.
+
+internal import CLLVM
+import KilnMachine
+import KilnSource
+import KilnTileIR
+
+/// A dense row-major buffer: an HBM tensor, a materialised tensor value, or a tile (shape `[P] + free dims`).
+struct LoweredBuffer {
+    var pointer: LLVMValueRef
+    var element: ElementType
+    var shape: [Int]
+    var count: Int { shape.reduce(1, *) }
+}
+
+/// What a tile IR value became.
+enum LoweredValue {
+    case buffer(LoweredBuffer)
+    case scalar(ComputedValue)
+    /// A loop induction variable (i64).
+    case index(LLVMValueRef)
+    /// An elementwise value computed where it is used (fused into its consumer's loop nest).
+    case lazy
+}
+
+/// A lowered function other functions can call.
+struct LoweredFunction {
+    var signature: EntrySignature
+    var function: LLVMValueRef
+    var type: LLVMTypeRef
+}
+
+/// Lowers one function.
+///
+/// Algorithm. The LLVM function has a prologue block, the body, a failure block and an exit. Every scratch
+/// buffer (tiles from `alloc`, materialised tensor values, f32 staging for matmul operands) is `malloc`ed in
+/// the prologue, whatever loop its op sits in, so a tile made in a loop is one buffer reused by every
+/// iteration (its contents are undefined at each `alloc` anyway); the prologue then checks all of them and
+/// jumps to the failure block (free everything, return 1) if any is null. The body lowers ops in program
+/// order (the host runs engines one after another, so semaphores are no-ops and placements are ignored):
+/// `for` becomes a counted loop; tensor-level elementwise ops used once (and splats and broadcasts of stored
+/// values) are *lazy*: nothing is emitted at their definition and each use evaluates the expression at its
+/// own index, which fuses elementwise chains into the loop nest of their consumer; every other tensor op
+/// materialises its result in a buffer (the function's output buffer directly when the value is returned).
+/// `return` frees the scratch buffers and returns 0.
+final class FunctionLowering {
+    let lowering: LoweringContext
+    let function: Function
+    let lowered: LoweredFunction
+    let callees: [String: LoweredFunction]
+    var values: [ValueID: LoweredValue] = [:]
+    var definitions: [ValueID: Operation] = [:]
+    var types: [ValueID: IRType] = [:]
+    var lazyValues: Set<ValueID> = []
+    var destinations: [ValueID: LoweredBuffer] = [:]
+    var diagnostics: [Diagnostic] = []
+    private var heapBuffers: [LLVMValueRef] = []
+    private let prologue: LLVMBasicBlockRef
+    private let bodyStart: LLVMBasicBlockRef
+    private let failure: LLVMBasicBlockRef
+    private let exit: LLVMBasicBlockRef
+    private var returned = false
+
+    init(lowering: LoweringContext, function: Function, lowered: LoweredFunction, callees: [String: LoweredFunction]) {
+        self.lowering = lowering
+        self.function = function
+        self.lowered = lowered
+        self.callees = callees
+        let context = lowering.context
+        prologue = LLVMAppendBasicBlockInContext(context, lowered.function, "prologue")
+        bodyStart = LLVMAppendBasicBlockInContext(context, lowered.function, "body")
+        failure = LLVMAppendBasicBlockInContext(context, lowered.function, "out_of_memory")
+        exit = LLVMAppendBasicBlockInContext(context, lowered.function, "exit")
+    }
+
+    var b: LLVMBuilderRef { lowering.b }
+
+    /// Lowers the body; diagnostics (unsupported ops) are collected in `diagnostics`.
+    func lower() {
+        lowering.debugInfo?.enter(function: function, llvmFunction: lowered.function, lowering: lowering)
+        bindArguments()
+        planLaziness()
+        LLVMPositionBuilderAtEnd(b, bodyStart)
+        lower(function.body)
+        if !returned { emitReturn([], span: function.span) }
+        finish()
+    }
+
+    private func bindArguments() {
+        var index: UInt32 = 0
+        for parameter in function.parameters {
+            let value = parameter.value
+            let argument = LLVMGetParam(lowered.function, index)!
+            index += 1
+            types[value.id] = value.type
+            switch value.type {
+            case .scalar(let element):
+                LLVMPositionBuilderAtEnd(b, prologue)
+                let computed: ComputedValue
+                switch element {
+                case .bool:
+                    computed = ComputedValue(ref: LLVMBuildICmp(b, LLVMIntNE, argument, lowering.int(lowering.types.i8, 0), ""),
+                                             kind: .bool)
+                case .i32:
+                    computed = ComputedValue(ref: LLVMBuildSIToFP(b, argument, lowering.types.f64, ""), kind: .f64)
+                case .f32, .bf16, .f16, .f8e4m3, .f8e5m2:
+                    computed = ComputedValue(ref: argument, kind: .f32)
+                }
+                values[value.id] = .scalar(lowering.round(computed, to: element))
+            case .tensor(let tensor), .hbm(let tensor):
+                values[value.id] = .buffer(LoweredBuffer(pointer: argument, element: tensor.element, shape: tensor.shape))
+            case .index, .tile:
+                break
+            }
+        }
+        for output in function.outputs {
+            let argument = LLVMGetParam(lowered.function, index)!
+            index += 1
+            types[output.id] = output.type
+            if let tensor = output.type.hbmType ?? output.type.tensorType {
+                values[output.id] = .buffer(LoweredBuffer(pointer: argument, element: tensor.element, shape: tensor.shape))
+            }
+        }
+    }
+
+    /// Decides which elementwise values are lazy, and which materialised values go straight to an output.
+    private func planLaziness() {
+        let uses = function.useCounts()
+        function.body.walk { op in
+            for definition in op.definitions { types[definition.id] = definition.type }
+            guard let result = op.result else { return }
+            definitions[result.id] = op
+            guard result.type.tensorType != nil else { return }
+            switch op.kind {
+            case .constant:
+                lazyValues.insert(result.id)
+            case .broadcast(let source):
+                if uses[result.id, default: 0] <= 1 || !lazyValues.contains(source) { lazyValues.insert(result.id) }
+            case .unary, .binary, .select, .cast:
+                if uses[result.id, default: 0] <= 1 { lazyValues.insert(result.id) }
+            default:
+                break
+            }
+        }
+        guard case .ret(let returnedValues)? = function.body.ops.last?.kind else { return }
+        var claimed: Set<ValueID> = []
+        for (value, output) in zip(returnedValues, function.outputs) where definitions[value] != nil {
+            guard !claimed.contains(value), case .buffer(let buffer)? = values[output.id],
+                  types[value]?.tensorType?.shape == buffer.shape, types[value]?.element == buffer.element else { continue }
+            claimed.insert(value)
+            destinations[value] = buffer
+        }
+    }
+
+    func lower(_ block: Block) {
+        for op in block.ops { lower(op) }
+    }
+
+    private func lower(_ op: Operation) {
+        lowering.debugInfo?.setLocation(op.span, lowering: lowering)
+        switch op.kind {
+        case .forLoop(let loop):
+            lowering.emitLoop(from: loop.lowerBound, to: loop.upperBound, step: max(1, loop.step),
+                              name: loop.inductionVariable.nameHint ?? "loop") { induction in
+                values[loop.inductionVariable.id] = .index(induction)
+                lower(loop.body)
+                lowering.debugInfo?.setLocation(op.span, lowering: lowering)
+            }
+        case .ret(let results):
+            emitReturn(results, span: op.span)
+        case .alloc(let tile, _):
+            guard let result = op.result else { return }
+            let shape = [tile.partitions] + tile.freeDims
+            values[result.id] = .buffer(allocate(tile.element, shape: shape))
+        case .hbmAlloc(let tensor):
+            guard let result = op.result else { return }
+            values[result.id] = .buffer(allocate(tensor.element, shape: tensor.shape))
+        case .syncSignal, .syncWait:
+            break   // the host runs ops in program order
+        case .constant, .unary, .binary, .broadcast, .select, .cast, .reduce, .matmul, .transpose, .call:
+            lowerTensorOp(op)
+        case .dmaLoad, .dmaStore, .peMatmul, .peTranspose, .actActivate, .dveTensorTensor, .dveTensorScalar,
+             .dveReduce, .dveCopy, .dveReciprocal, .poolIota, .poolSelect:
+            lowerTileOp(op)
+        }
+    }
+
+    // MARK: buffers
+
+    /// A scratch buffer of `shape`, malloc'ed in the prologue and freed on exit.
+    func allocate(_ element: ElementType, shape: [Int]) -> LoweredBuffer {
+        let count = max(1, shape.reduce(1, *))
+        let position = LLVMGetInsertBlock(b)!
+        LLVMPositionBuilderAtEnd(b, prologue)
+        let bytes = lowering.int64(count * element.byteSize)
+        let pointer = lowering.callExternal("malloc", returns: lowering.types.pointer, [lowering.types.i64], [bytes])
+        heapBuffers.append(pointer)
+        LLVMPositionBuilderAtEnd(b, position)
+        return LoweredBuffer(pointer: pointer, element: element, shape: shape)
+    }
+
+    /// A stack slot of `type` in the prologue (promoted to a register by the optimiser).
+    func stackSlot(_ type: LLVMTypeRef, name: String) -> LLVMValueRef {
+        let position = LLVMGetInsertBlock(b)!
+        LLVMPositionBuilderAtEnd(b, prologue)
+        let slot = LLVMBuildAlloca(b, type, name)!
+        LLVMPositionBuilderAtEnd(b, position)
+        return slot
+    }
+
+    /// Branches to the failure path when a callee reported failure (`status != 0`).
+    func checkStatus(_ status: LLVMValueRef) {
+        let next = LLVMAppendBasicBlockInContext(lowering.context, lowered.function, "call.ok")!
+        let failed = LLVMBuildICmp(b, LLVMIntNE, status, lowering.int32(0), "")
+        LLVMBuildCondBr(b, failed, failure, next)
+        LLVMPositionBuilderAtEnd(b, next)
+    }
+
+    private func emitReturn(_ results: [ValueID], span: SourceSpan) {
+        for (value, output) in zip(results, function.outputs) {
+            guard case .buffer(let buffer)? = values[output.id] else { continue }
+            if case .buffer(let source)? = values[value], source.pointer == buffer.pointer { continue }
+            store(value, into: buffer, span: span)
+        }
+        LLVMBuildBr(b, exit)
+        returned = true
+        // Anything after a return (the verifier forbids it) would land in an unreachable block.
+        let rest = LLVMAppendBasicBlockInContext(lowering.context, lowered.function, "after.return")!
+        LLVMPositionBuilderAtEnd(b, rest)
+    }
+
+    private func finish() {
+        LLVMBuildUnreachable(b)
+        LLVMPositionBuilderAtEnd(b, exit)
+        freeHeapBuffers()
+        LLVMBuildRet(b, lowering.int32(0))
+        LLVMPositionBuilderAtEnd(b, failure)
+        freeHeapBuffers()
+        LLVMBuildRet(b, lowering.int32(1))
+        LLVMPositionBuilderAtEnd(b, prologue)
+        var anyNull: LLVMValueRef?
+        for pointer in heapBuffers {
+            let isNull = LLVMBuildIsNull(b, pointer, "")!
+            anyNull = anyNull.map { LLVMBuildOr(b, $0, isNull, "")! } ?? isNull
+        }
+        if let anyNull {
+            LLVMBuildCondBr(b, anyNull, failure, bodyStart)
+        } else {
+            LLVMBuildBr(b, bodyStart)
+        }
+    }
+
+    private func freeHeapBuffers() {
+        for pointer in heapBuffers.reversed() {
+            _ = lowering.callExternal("free", returns: lowering.types.void, [lowering.types.pointer], [pointer])
+        }
+    }
+
+    /// Reports an op this backend cannot lower (the function is still completed, so LLVM stays consistent).
+    func unsupported(_ what: String, _ span: SourceSpan) {
+        diagnostics.append(DiagnosticCatalogue.llvmUnsupported(what, at: span))
+    }
+}

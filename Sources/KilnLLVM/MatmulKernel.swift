@@ -1,0 +1,126 @@
+// MatmulKernel.swift: the register-blocked f32 matmul micro-kernel shared by tensor-level matmul and pe.matmul.
+
+internal import CLLVM
+
+/// `C[m][n] (+)= sum_k A(m, k) * B[k][n]`, all f32: A read through strides (so a `[K | M]` stationary tile is
+/// read transposed in place), B and C dense row-major with row length `n`.
+struct MatmulOperands {
+    var a: LLVMValueRef
+    var aRowStride: Int
+    var aColumnStride: Int
+    var b: LLVMValueRef
+    var c: LLVMValueRef
+    var m: Int
+    var n: Int
+    var k: Int
+}
+
+extension LoweringContext {
+    /// Lanes of one vector register in the kernel, and its blocking: `rowBlock` rows of C by `vectorsPerRow`
+    /// vectors, held in registers across the whole k loop.
+    static let matmulLanes = 8
+    static let matmulRowBlock = 4
+    static let matmulVectorsPerRow = 2
+
+    /// Emits the matmul.
+    ///
+    /// Algorithm. C is covered by blocks of 4 rows x 16 columns (two 8-lane vectors per row). For each block
+    /// the eight vector accumulators start at 0 (`accumulate` false) or at C, then for every k one row slice
+    /// of B is loaded as two vectors and each of the four A(m, k) is splatted and fused-multiply-added into
+    /// its row's accumulators: 8 FMAs per 2 vector loads and 4 scalar loads, with the accumulators in
+    /// registers for the whole k loop. Columns past the last full 16 are done by a 4-row scalar block per
+    /// column, rows past the last full 4 by 1-row blocks of the same two shapes. LLVM legalises the 8-lane
+    /// vectors to whatever the CPU has (SSE, AVX2, AVX-512, NEON).
+    func emitMatmulKernel(_ operands: MatmulOperands, accumulate: LLVMValueRef,
+                          slots: (LLVMTypeRef, String) -> LLVMValueRef) {
+        let rowBlock = Self.matmulRowBlock
+        let width = Self.matmulLanes * Self.matmulVectorsPerRow
+        let fullRows = operands.m / rowBlock * rowBlock
+        let fullColumns = operands.n / width * width
+        func columns(rows: Int, rowStart: LLVMValueRef) {
+            if fullColumns > 0 {
+                emitLoop(from: 0, to: fullColumns, step: width, name: "n") { n0 in
+                    emitMatmulBlock(operands, rowStart: rowStart, rows: rows, columnStart: n0, lanes: Self.matmulLanes,
+                                    vectors: Self.matmulVectorsPerRow, accumulate: accumulate, slots: slots)
+                }
+            }
+            if fullColumns < operands.n {
+                emitLoop(from: fullColumns, to: operands.n, name: "n.tail") { n0 in
+                    emitMatmulBlock(operands, rowStart: rowStart, rows: rows, columnStart: n0, lanes: 1, vectors: 1,
+                                    accumulate: accumulate, slots: slots)
+                }
+            }
+        }
+        if fullRows > 0 {
+            emitLoop(from: 0, to: fullRows, step: rowBlock, name: "m") { m0 in columns(rows: rowBlock, rowStart: m0) }
+        }
+        if fullRows < operands.m {
+            emitLoop(from: fullRows, to: operands.m, name: "m.tail") { m0 in columns(rows: 1, rowStart: m0) }
+        }
+    }
+
+    /// One block of `rows` x (`vectors` x `lanes`) elements of C, accumulated over the whole k range.
+    private func emitMatmulBlock(_ operands: MatmulOperands, rowStart: LLVMValueRef, rows: Int, columnStart: LLVMValueRef,
+                                 lanes: Int, vectors: Int, accumulate: LLVMValueRef,
+                                 slots: (LLVMTypeRef, String) -> LLVMValueRef) {
+        let vectorType = lanes == 1 ? types.f32 : LLVMVectorType(types.f32, UInt32(lanes))!
+        let zero = LLVMConstNull(vectorType)!
+        func cAddress(_ row: Int, _ vector: Int) -> LLVMValueRef {
+            let rowIndex = LLVMBuildNSWAdd(b, rowStart, int64(row), "")!
+            let column = LLVMBuildNSWAdd(b, columnStart, int64(vector * lanes), "")!
+            let index = LLVMBuildNSWAdd(b, LLVMBuildNSWMul(b, rowIndex, int64(operands.n), ""), column, "")!
+            return elementAddress(operands.c, storage: types.f32, index: index)
+        }
+        func load(_ address: LLVMValueRef) -> LLVMValueRef {
+            let value = LLVMBuildLoad2(b, vectorType, address, "")!
+            LLVMSetAlignment(value, 4)
+            return value
+        }
+        // Accumulators live in stack slots (promoted to registers by the optimiser).
+        var accumulators: [[LLVMValueRef]] = []
+        for row in 0..<rows {
+            var rowSlots: [LLVMValueRef] = []
+            for vector in 0..<vectors {
+                let slot = slots(vectorType, "c\(row)_\(vector)")
+                let initial = LLVMBuildSelect(b, accumulate, load(cAddress(row, vector)), zero, "")
+                LLVMBuildStore(b, initial, slot)
+                rowSlots.append(slot)
+            }
+            accumulators.append(rowSlots)
+        }
+        emitLoop(from: 0, to: operands.k, name: "k") { k in
+            let bRow = LLVMBuildNSWMul(b, k, int64(operands.n), "")!
+            let bVectors = (0..<vectors).map { vector -> LLVMValueRef in
+                let column = LLVMBuildNSWAdd(b, columnStart, int64(vector * lanes), "")!
+                return load(elementAddress(operands.b, storage: types.f32, index: LLVMBuildNSWAdd(b, bRow, column, "")))
+            }
+            for row in 0..<rows {
+                let rowIndex = LLVMBuildNSWAdd(b, rowStart, int64(row), "")!
+                let aIndex = LLVMBuildNSWAdd(b, LLVMBuildNSWMul(b, rowIndex, int64(operands.aRowStride), ""),
+                                             LLVMBuildNSWMul(b, k, int64(operands.aColumnStride), ""), "")!
+                let aScalar = LLVMBuildLoad2(b, types.f32, elementAddress(operands.a, storage: types.f32, index: aIndex), "")!
+                let aSplat = lanes == 1 ? aScalar : splat(aScalar, type: vectorType, lanes: lanes)
+                for vector in 0..<vectors {
+                    let slot = accumulators[row][vector]
+                    let current = LLVMBuildLoad2(b, vectorType, slot, "")!
+                    let next = callIntrinsic("llvm.fmuladd", overloads: [vectorType], [aSplat, bVectors[vector], current])
+                    LLVMBuildStore(b, next, slot)
+                }
+            }
+        }
+        for row in 0..<rows {
+            for vector in 0..<vectors {
+                let value = LLVMBuildLoad2(b, vectorType, accumulators[row][vector], "")!
+                let store = LLVMBuildStore(b, value, cAddress(row, vector))!
+                LLVMSetAlignment(store, 4)
+            }
+        }
+    }
+
+    /// A vector with every lane equal to `scalar`.
+    func splat(_ scalar: LLVMValueRef, type: LLVMTypeRef, lanes: Int) -> LLVMValueRef {
+        let inserted = LLVMBuildInsertElement(b, LLVMGetUndef(type), scalar, int(types.i32, 0), "")!
+        let mask = LLVMConstNull(LLVMVectorType(types.i32, UInt32(lanes)))!
+        return LLVMBuildShuffleVector(b, inserted, LLVMGetUndef(type), mask, "")!
+    }
+}

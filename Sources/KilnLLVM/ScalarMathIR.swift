@@ -1,0 +1,142 @@
+// ScalarMathIR.swift: the elementwise math of the language and the engines, one definition each, as LLVM IR.
+
+internal import CLLVM
+import KilnMachine
+import KilnTileIR
+
+/// Elementwise functions and operators on compute values, with the definitions of Docs/language.md and
+/// `KilnNumerics.UnaryMath` (gelu is the exact erf form 0.5 x (1 + erf(x / sqrt 2)); silu is x * sigmoid(x);
+/// relu(NaN) is NaN; sign(+-0) keeps the zero; softplus is max(x, 0) + log1p(exp(-|x|)); `rem` has the sign of
+/// the dividend; `max`/`min` propagate NaN). Arithmetic uses LLVM instructions and intrinsics; exp, log, sin,
+/// pow and sqrt are LLVM intrinsics (lowered to the C library's functions where the CPU has no instruction);
+/// tanh, erf and log1p are the C library's `tanhf`/`erff`/`log1pf` (or the double versions for f64).
+extension LoweringContext {
+    func unary(_ function: UnaryFunction, _ x: ComputedValue) -> ComputedValue {
+        switch function {
+        case .neg: return ComputedValue(ref: LLVMBuildFNeg(b, x.ref, ""), kind: x.kind)
+        case .not: return ComputedValue(ref: LLVMBuildNot(b, convert(x, to: .bool).ref, ""), kind: .bool)
+        case .exp: return activation(.exp, x)
+        case .log: return activation(.log, x)
+        case .tanh: return activation(.tanh, x)
+        case .sigmoid: return activation(.sigmoid, x)
+        case .relu: return activation(.relu, x)
+        case .gelu: return activation(.gelu, x)
+        case .silu: return activation(.silu, x)
+        case .sqrt: return activation(.sqrt, x)
+        case .rsqrt: return activation(.rsqrt, x)
+        case .reciprocal: return activation(.reciprocal, x)
+        case .abs: return activation(.abs, x)
+        case .square: return activation(.square, x)
+        case .sign: return activation(.sign, x)
+        case .erf: return activation(.erf, x)
+        case .softplus: return activation(.softplus, x)
+        case .sin: return activation(.sin, x)
+        }
+    }
+
+    /// The scalar engine's functions (and the tensor-level ones of the same name), on f32 or f64 values.
+    func activation(_ function: ActivationFunction, _ input: ComputedValue) -> ComputedValue {
+        let x = input.kind == .bool ? convert(input, to: .f32) : input
+        let type = types.type(of: x.kind)
+        let double = x.kind == .f64
+        func constant(_ value: Double) -> LLVMValueRef { LLVMConstReal(type, value) }
+        func intrinsic(_ name: String, _ args: [LLVMValueRef]) -> LLVMValueRef { callIntrinsic(name, overloads: [type], args) }
+        func libm(_ name: String, _ value: LLVMValueRef) -> LLVMValueRef {
+            callExternal(double ? name : name + "f", returns: type, [type], [value])
+        }
+        func expNegated(_ value: LLVMValueRef) -> LLVMValueRef { intrinsic("llvm.exp", [LLVMBuildFNeg(b, value, "")]) }
+        let result: LLVMValueRef
+        switch function {
+        case .identity: result = x.ref
+        case .square: result = LLVMBuildFMul(b, x.ref, x.ref, "")
+        case .sigmoid:
+            result = LLVMBuildFDiv(b, constant(1), LLVMBuildFAdd(b, constant(1), expNegated(x.ref), ""), "")
+        case .relu:
+            let positive = LLVMBuildFCmp(b, LLVMRealOGT, x.ref, constant(0), "")
+            let isNaN = LLVMBuildFCmp(b, LLVMRealUNO, x.ref, x.ref, "")
+            result = LLVMBuildSelect(b, LLVMBuildOr(b, positive, isNaN, ""), x.ref, constant(0), "")
+        case .gelu:
+            let scaled = LLVMBuildFMul(b, x.ref, constant(0.5.squareRoot()), "")!   // x / sqrt(2)
+            let onePlusErf = LLVMBuildFAdd(b, constant(1), libm("erf", scaled), "")
+            result = LLVMBuildFMul(b, LLVMBuildFMul(b, constant(0.5), x.ref, ""), onePlusErf, "")
+        case .silu:
+            result = LLVMBuildFDiv(b, x.ref, LLVMBuildFAdd(b, constant(1), expNegated(x.ref), ""), "")
+        case .tanh: result = libm("tanh", x.ref)
+        case .softplus:
+            let magnitude = intrinsic("llvm.fabs", [x.ref])
+            let positivePart = intrinsic("llvm.maxnum", [x.ref, constant(0)])
+            result = LLVMBuildFAdd(b, positivePart, libm("log1p", expNegated(magnitude)), "")
+        case .erf: result = libm("erf", x.ref)
+        case .exp: result = intrinsic("llvm.exp", [x.ref])
+        case .log: result = intrinsic("llvm.log", [x.ref])
+        case .sin: result = intrinsic("llvm.sin", [x.ref])
+        case .sqrt: result = intrinsic("llvm.sqrt", [x.ref])
+        case .rsqrt: result = LLVMBuildFDiv(b, constant(1), intrinsic("llvm.sqrt", [x.ref]), "")
+        case .reciprocal: result = LLVMBuildFDiv(b, constant(1), x.ref, "")
+        case .abs: result = intrinsic("llvm.fabs", [x.ref])
+        case .sign:
+            let positive = LLVMBuildFCmp(b, LLVMRealOGT, x.ref, constant(0), "")
+            let negative = LLVMBuildFCmp(b, LLVMRealOLT, x.ref, constant(0), "")
+            result = LLVMBuildSelect(b, positive, constant(1), LLVMBuildSelect(b, negative, constant(-1), x.ref, ""), "")
+        }
+        return ComputedValue(ref: result, kind: x.kind)
+    }
+
+    /// A two-operand operator on values of one kind (comparisons give bool; `and`/`or` work on bools).
+    func binary(_ op: BinaryOperator, _ lhs: ComputedValue, _ rhs: ComputedValue) -> ComputedValue {
+        if op.isLogical {
+            let (l, r) = (convert(lhs, to: .bool).ref, convert(rhs, to: .bool).ref)
+            return ComputedValue(ref: op == .and ? LLVMBuildAnd(b, l, r, "") : LLVMBuildOr(b, l, r, ""), kind: .bool)
+        }
+        let kind: ComputeKind = lhs.kind == .f64 || rhs.kind == .f64 ? .f64 : .f32
+        let (l, r) = (convert(lhs, to: kind).ref, convert(rhs, to: kind).ref)
+        let type = types.type(of: kind)
+        func compare(_ predicate: LLVMRealPredicate) -> ComputedValue {
+            ComputedValue(ref: LLVMBuildFCmp(b, predicate, l, r, ""), kind: .bool)
+        }
+        let result: LLVMValueRef
+        switch op {
+        case .add: result = LLVMBuildFAdd(b, l, r, "")
+        case .sub: result = LLVMBuildFSub(b, l, r, "")
+        case .mul: result = LLVMBuildFMul(b, l, r, "")
+        case .div: result = LLVMBuildFDiv(b, l, r, "")
+        case .rem: result = LLVMBuildFRem(b, l, r, "")
+        case .max: result = callIntrinsic("llvm.maximum", overloads: [type], [l, r])
+        case .min: result = callIntrinsic("llvm.minimum", overloads: [type], [l, r])
+        case .pow: result = callIntrinsic("llvm.pow", overloads: [type], [l, r])
+        case .eq: return compare(LLVMRealOEQ)
+        case .ne: return compare(LLVMRealUNE)
+        case .lt: return compare(LLVMRealOLT)
+        case .le: return compare(LLVMRealOLE)
+        case .gt: return compare(LLVMRealOGT)
+        case .ge: return compare(LLVMRealOGE)
+        case .and, .or: result = l   // handled above
+        }
+        return ComputedValue(ref: result, kind: kind)
+    }
+
+    /// The engine reduction step `accumulator op value` (NaN-propagating max/min), reassociable so that the
+    /// vectoriser may split a long reduction into lanes.
+    func reduceStep(_ op: EngineReduceOp, _ accumulator: ComputedValue, _ value: ComputedValue) -> ComputedValue {
+        let v = convert(value, to: accumulator.kind)
+        let type = types.type(of: accumulator.kind)
+        let result: LLVMValueRef
+        switch op {
+        case .add:
+            result = LLVMBuildFAdd(b, accumulator.ref, v.ref, "")
+            LLVMSetFastMathFlags(result, LLVMFastMathFlags(LLVMFastMathAllowReassoc))
+        case .max: result = callIntrinsic("llvm.maximum", overloads: [type], [accumulator.ref, v.ref])
+        case .min: result = callIntrinsic("llvm.minimum", overloads: [type], [accumulator.ref, v.ref])
+        }
+        return ComputedValue(ref: result, kind: accumulator.kind)
+    }
+
+    /// The identity of a reduction: 0, -infinity, +infinity.
+    func reduceIdentity(_ op: EngineReduceOp, kind: ComputeKind) -> ComputedValue {
+        switch op {
+        case .add: constant(0, kind: kind)
+        case .max: constant(-.infinity, kind: kind)
+        case .min: constant(.infinity, kind: kind)
+        }
+    }
+}

@@ -1,0 +1,278 @@
+// FunctionLowering+Expressions.swift: expressions to tensor-level ops, with explicit broadcasts and weak scalars.
+
+import KilnMachine
+import KilnSema
+import KilnSource
+import KilnSyntax
+import KilnTileIR
+
+extension FunctionLowering {
+    /// Lowers an expression. Operations on tiles go to `FunctionLowering+Tiles.swift`; everything else
+    /// becomes tensor-level (or scalar) ops.
+    func lower(_ expr: Expr) throws(LoweringFailed) -> Lowered {
+        switch expr.kind {
+        case .integer(let value): return .constant(Double(value), .i32)
+        case .float(let value): return .constant(value, .f32)
+        case .bool(let value): return .constant(value ? 1 : 0, .bool)
+        case .name: return try lowerName(expr)
+        case .unary(let op, let operand):
+            let value = try lower(operand)
+            if case .constant(let number, let element) = value, op == .negate { return .constant(-number, element) }
+            let function: UnaryFunction = op == .negate ? .neg : .not
+            if value.tile != nil { return try tileUnary(function, value, expr) }
+            return try elementwiseUnary(function, value, expr)
+        case .binary(let op, let lhs, let rhs):
+            let (a, b) = (try lower(lhs), try lower(rhs))
+            if op == .matmul { return try tensorOp(expr, .matmul(try tensor(a, lhs), try tensor(b, rhs))) }
+            return try binary(Self.binaryOperator(op), a, b, expr)
+        case .call(let callee, let arguments):
+            return try lowerCall(callee, arguments.map(\.value), expr)
+        case .index:
+            throw fail(DiagnosticCatalogue.loweringUnsupported("a slice used as a value",
+                reason: "slices are read with load(...) and written with store(...)", at: expr.span))
+        case .member(let base, _):
+            let value = try lower(base)
+            return try tensorOp(expr, .transpose(try tensor(value, base)))
+        case .cast(let operand, _):
+            let value = try lower(operand)
+            let type = try irType(checkedType(expr), at: expr.span)
+            guard let element = type.element else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
+            if case .constant(let number, _) = value { return .constant(Self.convert(number, to: element), element) }
+            if let (id, tile) = value.tile { return .value(try tileCopy(id, tile, element: element, at: expr.span), .tile(tile.with(element: element, space: .sbuf))) }
+            guard case .value(let id, let sourceType) = value else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
+            let result = sourceType.valueType.with(element: element)
+            return .value(self.value(.cast(id), result, at: expr.span), result)
+        case .error:
+            throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span))
+        }
+    }
+
+    /// A name: a parameter, a dim (an i32 constant), a local, a loop variable.
+    func lowerName(_ expr: Expr) throws(LoweringFailed) -> Lowered {
+        guard let resolution = program.resolutions[expr.id] else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
+        switch resolution {
+        case .parameter(let index) where index < parameters.count:
+            return parameters[index]
+        case .dim(let name):
+            guard let size = dimSizes[name] else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
+            return .constant(Double(size), .i32)
+        case .letBinding(let span), .varBuffer(let span):
+            guard let local = locals[span] else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
+            return local
+        case .loopVariable(let span):
+            guard let local = locals[span] else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
+            if case .value = local {
+                throw fail(DiagnosticCatalogue.loweringUnsupported("the loop variable '\(program.syntaxText(expr))' as a value",
+                    reason: "loop variables may be used in slice bounds and loop bounds only", at: expr.span))
+            }
+            return local
+        case .parameter, .result:
+            throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span))
+        }
+    }
+
+    /// Builtins and helper calls.
+    func lowerCall(_ callee: Identifier, _ arguments: [Expr], _ expr: Expr) throws(LoweringFailed) -> Lowered {
+        guard let target = program.calls[expr.id] else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
+        guard case .builtin(let builtin) = target else { return try lowerHelperCall(target, arguments, expr) }
+        switch builtin {
+        case .load: return try load(arguments[0], at: expr.span)
+        case .store:
+            try store(arguments[0], arguments[1], at: expr.span)
+            return .constant(0, .i32)
+        case .nc_matmul: return try matmulTile(arguments[0], arguments[1], into: nil, at: expr.span)
+        case .copy:
+            guard let (id, tile) = try lower(arguments[0]).tile else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
+            return .value(try tileCopy(id, tile, element: tile.element, at: expr.span), .tile(tile.with(element: tile.element, space: .sbuf)))
+        default: break
+        }
+        let values = try arguments.map { (argument) throws(LoweringFailed) in try lower(argument) }
+        if builtin.isUnaryMath {
+            guard let function = UnaryFunction(rawValue: builtin.rawValue) else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
+            if values[0].tile != nil { return try tileUnary(function, values[0], expr) }
+            return try elementwiseUnary(function, values[0], expr)
+        }
+        switch builtin {
+        case .maximum: return try binary(.max, values[0], values[1], expr)
+        case .minimum: return try binary(.min, values[0], values[1], expr)
+        case .sum, .max, .min, .mean:
+            guard let kind = ReduceKind(rawValue: builtin.rawValue) else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
+            let axis = program.reductionAxes[expr.id] ?? 0
+            if values[0].tile != nil { return try tileReduce(kind, values[0], axis: axis, expr) }
+            return try tensorOp(expr, .reduce(kind, try tensor(values[0], arguments[0]), axis: axis))
+        case .matmul:
+            return try tensorOp(expr, .matmul(try tensor(values[0], arguments[0]), try tensor(values[1], arguments[1])))
+        case .transpose:
+            return try tensorOp(expr, .transpose(try tensor(values[0], arguments[0])))
+        case .select:
+            if values.contains(where: { $0.tile != nil }) { return try tileSelect(values, expr) }
+            let result = try irType(checkedType(expr), at: expr.span)
+            let condition = try coerce(values[0], to: result.with(element: .bool), at: expr.span)
+            let (a, b) = (try coerce(values[1], to: result, at: expr.span), try coerce(values[2], to: result, at: expr.span))
+            return .value(value(.select(condition, a, b), result, at: expr.span), result)
+        default:
+            throw fail(DiagnosticCatalogue.loweringUnsupported("'\(builtin.rawValue)' here", reason: "it has no value", at: expr.span))
+        }
+    }
+
+    /// A helper call: the helper specialised to the caller's dims, called with `call`; scalar arguments are
+    /// converted to the parameter's dtype (weak scalars).
+    func lowerHelperCall(_ target: CallTarget, _ arguments: [Expr], _ expr: Expr) throws(LoweringFailed) -> Lowered {
+        guard case .function(let name, let dims) = target, let helper = program.function(named: name) else {
+            throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span))
+        }
+        var sizes: [String: Int] = [:]
+        for (dim, callerDim) in dims { sizes[dim] = try size(callerDim, at: expr.span) }
+        let callee = context.helperName(helper, dims: sizes)
+        var operands: [ValueID] = []
+        for (argument, param) in zip(arguments, helper.params) {
+            let value = try lower(argument)
+            if value.tile != nil { throw fail(DiagnosticCatalogue.loweringUntyped(at: argument.span)) }
+            if param.type.isScalar {
+                operands.append(try coerce(value, to: .scalar(ElementType(param.type.dtype)), at: argument.span))
+            } else {
+                operands.append(try tensor(value, argument))
+            }
+        }
+        let result = try irType(checkedType(expr), at: expr.span)
+        return .value(value(.call(callee, operands), result, at: expr.span), result)
+    }
+
+    /// An elementwise operator on two values (tiles go to the tile lowering). Both operands are converted
+    /// to the operand type (the result's, or for comparisons the operands' common dtype) and broadcast
+    /// to the result's shape first.
+    func binary(_ op: BinaryOperator, _ a: Lowered, _ b: Lowered, _ expr: Expr) throws(LoweringFailed) -> Lowered {
+        if a.tile != nil || b.tile != nil { return try tileBinary(op, a, b, expr) }
+        let result = try irType(checkedType(expr), at: expr.span)
+        var operandType = result
+        if op.isComparison { operandType = result.with(element: Self.commonElement(a, b)) }
+        let x = try coerce(a, to: operandType, at: expr.span)
+        let y = try coerce(b, to: operandType, at: expr.span)
+        return .value(value(.binary(op, x, y), result, at: expr.span), result)
+    }
+
+    /// A math function of a scalar or tensor; the operand is converted to the result's dtype (an i32
+    /// scalar becomes f32).
+    func elementwiseUnary(_ function: UnaryFunction, _ operand: Lowered, _ expr: Expr) throws(LoweringFailed) -> Lowered {
+        let result = try irType(checkedType(expr), at: expr.span)
+        let x = try coerce(operand, to: result, at: expr.span)
+        return .value(value(.unary(function, x), result, at: expr.span), result)
+    }
+
+    /// A tensor op whose result type is the checker's type of `expr`.
+    func tensorOp(_ expr: Expr, _ kind: OpKind) throws(LoweringFailed) -> Lowered {
+        let result = try irType(checkedType(expr), at: expr.span)
+        return .value(value(kind, result, at: expr.span), result)
+    }
+
+    /// A value that must be a tensor (whole-tensor operations): an hbm or value tensor.
+    func tensor(_ value: Lowered, _ expr: Expr) throws(LoweringFailed) -> ValueID {
+        guard case .value(let id, let type) = value, type.tensorType != nil || type.hbmType != nil else {
+            throw fail(DiagnosticCatalogue.loweringUnsupported("this operand", reason: "a whole tensor is expected here",
+                                                               at: expr.span))
+        }
+        return id
+    }
+
+    /// Converts a value to `type` (a scalar or value tensor): a constant is materialised with that type
+    /// (a splat for a tensor), another value is `cast` if its element differs and `broadcast` if its
+    /// shape differs.
+    func coerce(_ operand: Lowered, to type: IRType, at span: SourceSpan) throws(LoweringFailed) -> ValueID {
+        guard let element = type.element else { throw fail(DiagnosticCatalogue.loweringUntyped(at: span)) }
+        switch operand {
+        case .constant(let number, _):
+            return value(.constant(Self.convert(number, to: element)), type, at: span)
+        case .value(var id, var current):
+            if current.element != element {
+                let casted = current.valueType.with(element: element)
+                id = value(.cast(id), casted, at: span)
+                current = casted
+            }
+            if current.dims != type.dims {
+                id = value(.broadcast(id), type, at: span)
+            }
+            return id
+        }
+    }
+
+    /// The dtype two compared operands share: a tensor's wins over a weak scalar's; two different scalars give f32.
+    static func commonElement(_ a: Lowered, _ b: Lowered) -> ElementType {
+        if !a.isScalar, let element = a.element { return element }
+        if !b.isScalar, let element = b.element { return element }
+        if a.element == b.element, let element = a.element { return element }
+        if case .value = a, case .constant = b, let element = a.element, element.isFloat || b.element == .i32 { return element }
+        if case .constant = a, case .value = b, let element = b.element, element.isFloat || a.element == .i32 { return element }
+        return .f32
+    }
+
+    /// A constant as stored in `element`: truncated toward zero for i32 (saturating), 0 or 1 for bool.
+    static func convert(_ value: Double, to element: ElementType) -> Double {
+        switch element {
+        case .i32:
+            guard value.isFinite else { return value.isNaN ? 0 : (value > 0 ? Double(Int32.max) : Double(Int32.min)) }
+            return Swift.min(Swift.max(value.rounded(.towardZero), Double(Int32.min)), Double(Int32.max))
+        case .bool: return value != 0 ? 1 : 0
+        default: return value
+        }
+    }
+
+    static func binaryOperator(_ op: BinaryOp) -> BinaryOperator {
+        switch op {
+        case .add: .add
+        case .subtract: .sub
+        case .multiply: .mul
+        case .divide: .div
+        case .remainder: .rem
+        case .matmul: .mul  // `@` is lowered to `matmul` before operators are mapped
+        case .equal: .eq
+        case .notEqual: .ne
+        case .less: .lt
+        case .lessEqual: .le
+        case .greater: .gt
+        case .greaterEqual: .ge
+        case .and: .and
+        case .or: .or
+        }
+    }
+}
+
+extension IRType {
+    /// The shape of a tensor or tile (partitions first); `[]` for scalars and indices.
+    var dims: [Int] {
+        switch self {
+        case .scalar, .index: []
+        case .tensor(let tensor), .hbm(let tensor): tensor.shape
+        case .tile(let tile): tile.shape
+        }
+    }
+
+    /// The type an operand has at the tensor level: hbm tensors read as value tensors.
+    var valueType: IRType {
+        if case .hbm(let tensor) = self { return .tensor(tensor) }
+        return self
+    }
+
+    /// The same shape with another element type (hbm tensors become value tensors).
+    func with(element: ElementType) -> IRType {
+        switch self {
+        case .scalar: .scalar(element)
+        case .index: .index
+        case .tensor(let tensor), .hbm(let tensor): .tensor(TensorType(element, tensor.shape))
+        case .tile(let tile): .tile(tile.with(element: element, space: tile.space))
+        }
+    }
+}
+
+extension TileType {
+    func with(element: ElementType, space: KilnMachine.MemorySpace) -> TileType {
+        TileType(space, element, partitions: partitions, free: freeDims)
+    }
+}
+
+extension CheckedProgram {
+    /// The source text of an expression, for messages (names only; other expressions print as "this value").
+    func syntaxText(_ expr: Expr) -> String {
+        if case .name(let name) = expr.kind { return name }
+        return "this value"
+    }
+}

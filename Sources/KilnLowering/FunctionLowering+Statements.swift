@@ -1,0 +1,193 @@
+// FunctionLowering+Statements.swift: let, var, assignments, PSUM accumulation flags, loops with remainder peeling, return.
+
+import KilnMachine
+import KilnSema
+import KilnSource
+import KilnSyntax
+import KilnTileIR
+
+/// What lowering tracks about a `var` tile: its IR value, the loop depth it was declared at, where its
+/// `alloc` is (so a remainder iteration can shrink it before the first write), and whether the next
+/// accumulation opens a PSUM group (`start`) because the buffer was declared zero (or uninitialised).
+struct BufferState {
+    var id: ValueID
+    var name: String
+    var depth: Int
+    var allocBlock: Int
+    var allocIndex: Int
+    var written = false
+    var startPending: Bool
+}
+
+/// One enclosing loop: its variable (an IR induction variable or a peeled constant), the values it takes
+/// over the whole loop, and its body (to place accumulation flags).
+struct LoopFrame {
+    var name: String
+    var value: Lowered
+    var first: Int
+    var last: Int
+    var body: [Statement]
+}
+
+extension FunctionLowering {
+    func lowerStatement(_ statement: Statement, following: [Statement]) throws(LoweringFailed) {
+        switch statement.kind {
+        case .letBinding(let name, _, let value):
+            let lowered = try lower(value)
+            if case .value(let id, _) = lowered { nameValue(id, name.name) }
+            locals[name.span] = lowered
+        case .varDecl(let name, let syntax, let initial):
+            try declareBuffer(name, syntax, initial, following: following)
+        case .assign(let target, let op, let value):
+            try assign(target, op, value, span: statement.span, following: following)
+        case .forLoop(let variable, let lower, let upper, let step, let body):
+            try lowerLoop(variable, lower, upper, step, body, span: statement.span)
+        case .returnValues(let values):
+            var operands: [ValueID] = []
+            for (value, output) in zip(values, results) {
+                guard let type = type(of: output) else { throw fail(DiagnosticCatalogue.loweringUntyped(at: value.span)) }
+                let lowered = try lower(value)
+                if lowered.tile != nil { throw fail(DiagnosticCatalogue.loweringUntyped(at: value.span)) }
+                operands.append(try coerce(lowered, to: type.valueType, at: value.span))
+            }
+            emit(.ret(operands), at: statement.span)
+        case .expression(let expr):
+            _ = try lower(expr)
+        }
+    }
+
+    /// Gives an op's result the name of the `let` it was bound to, when the op was just emitted.
+    func nameValue(_ id: ValueID, _ name: String) {
+        let block = blocks.count - 1
+        guard let index = blocks[block].lastIndex(where: { $0.result?.id == id }), blocks[block][index].result?.nameHint == nil else { return }
+        blocks[block][index].result?.nameHint = name
+    }
+
+    // MARK: var and assignment
+
+    /// `var t: space dt[P, F] [= fill]`: an `alloc`. A PSUM buffer filled with zero (or not at all) that is
+    /// accumulated into later is not filled: its first `pe.matmul` carries `start` instead.
+    func declareBuffer(_ name: Identifier, _ syntax: TypeSyntax, _ initial: Expr?, following: [Statement]) throws(LoweringFailed) {
+        guard let declared = program.declarations[name.span], case .tile(let tile) = try irType(declared, at: syntax.span) else {
+            throw fail(DiagnosticCatalogue.loweringUntyped(at: name.span))
+        }
+        var fillValue: Double?
+        if let initial {
+            guard case .constant(let number, _) = try lower(initial) else {
+                throw fail(DiagnosticCatalogue.loweringUnsupported("this fill", reason: "a var is filled with a constant", at: initial.span))
+            }
+            fillValue = number
+        }
+        let accumulates = following.contains { Self.accumulates(into: name.name, $0) }
+        let startPending = tile.space == .psum && accumulates && (fillValue ?? 0) == 0
+        let block = blocks.count - 1
+        let id = allocate(tile, at: name.span, name: name.name)
+        varScopes[varScopes.count - 1][name.name] = name.span
+        buffers[name.span] = BufferState(id: id, name: name.name, depth: loopFrames.count, allocBlock: block,
+                                         allocIndex: blocks[block].count - 1, written: false, startPending: startPending)
+        locals[name.span] = .value(id, .tile(tile))
+        if let fillValue, !startPending {
+            _ = fill(tile, with: fillValue, at: initial?.span ?? name.span, into: id)
+            buffers[name.span]?.written = true
+        }
+    }
+
+    /// The buffer a name refers to (the innermost `var` of that name), shrunk to `shape` if this is its first
+    /// write and it is larger there (a remainder iteration); a later write of another shape is an error.
+    func buffer(_ target: Identifier, shape: [Int]?, at span: SourceSpan) throws(LoweringFailed) -> (SourceSpan, BufferState, TileType) {
+        guard let key = varScopes.reversed().lazy.compactMap({ $0[target.name] }).first, var state = buffers[key],
+              case .tile(var tile)? = type(of: state.id) else {
+            throw fail(DiagnosticCatalogue.loweringUntyped(at: target.span))
+        }
+        if let shape, shape != tile.shape {
+            guard !state.written, shape.count == tile.shape.count, zip(shape, tile.shape).allSatisfy({ $0 <= $1 }) else {
+                throw fail(DiagnosticCatalogue.loweringRemainder("'\(target.name)' is \(IRType.tile(tile)) but a value of shape "
+                    + "[\(shape.map(String.init).joined(separator: ", "))] is written into it", at: span))
+            }
+            tile = TileType(tile.space, tile.element, partitions: shape[0], free: Array(shape.dropFirst()))
+            blocks[state.allocBlock][state.allocIndex].kind = .alloc(tile, nil)
+            blocks[state.allocBlock][state.allocIndex].result?.type = .tile(tile)
+            valueTypes[state.id] = .tile(tile)
+            locals[key] = .value(state.id, .tile(tile))
+        }
+        state.written = true
+        buffers[key] = state
+        return (key, state, tile)
+    }
+
+    /// `t = e` (the value written into `t`) and `t += e` (accumulated: `pe.matmul` into PSUM with start and
+    /// stop flags, or a vector-engine add).
+    func assign(_ target: Identifier, _ op: AssignOp, _ value: Expr, span: SourceSpan, following: [Statement]) throws(LoweringFailed) {
+        if case .call = value.kind, case .builtin(.nc_matmul)? = program.calls[value.id], case .call(_, let arguments) = value.kind {
+            let (stationary, moving) = (try lower(arguments[0].value), try lower(arguments[1].value))
+            guard let (_, sTile) = stationary.tile, let (_, mTile) = moving.tile else { throw fail(DiagnosticCatalogue.loweringUntyped(at: value.span)) }
+            let (key, state, _) = try buffer(target, shape: [sTile.freeElements, mTile.freeElements], at: span)
+            var (start, stop) = (IterationCondition.always, IterationCondition.always)
+            if op == .accumulate { (start, stop) = try accumulationFlags(key, state, following: following, at: span) }
+            _ = try matmulTile(arguments[0].value, arguments[1].value, into: state.id, at: span, start: start, stop: stop)
+            return
+        }
+        if op == .assign, case .call = value.kind, case .builtin(.load)? = program.calls[value.id], case .call(_, let arguments) = value.kind {
+            let slice = try hbmSlice(arguments[0].value)
+            let (_, state, _) = try buffer(target, shape: slice.shape, at: span)
+            emit(.dmaLoad(DMATransfer(hbm: slice.hbm, offsets: slice.offsets, tile: state.id)), at: span)
+            return
+        }
+        let lowered = try lower(value)
+        let (_, state, tile) = try buffer(target, shape: lowered.tile?.1.shape, at: span)
+        switch (op, lowered) {
+        case (.assign, .constant(let number, _)):
+            _ = fill(tile, with: number, at: span, into: state.id)
+        case (.assign, .value(let id, .tile)):
+            emit(.dveCopy(source: id, destination: state.id), at: span)
+        case (.accumulate, .value(let id, .tile)):
+            emit(.dveTensorTensor(.add, state.id, id, destination: state.id), at: span)
+        case (.accumulate, _):
+            guard let scalar = scalarOperand(lowered, partitions: tile.partitions) else { throw fail(DiagnosticCatalogue.loweringUntyped(at: value.span)) }
+            emit(.dveTensorScalar(.add, state.id, scalar, destination: state.id), at: span)
+        default:
+            throw fail(DiagnosticCatalogue.loweringUnsupported("this assignment", reason: "a var takes a tile or a constant", at: value.span))
+        }
+    }
+
+    /// The `start`/`stop` flags of `acc += nc_matmul(...)`. The group opens at the first accumulation of a
+    /// zero-declared buffer and closes at the last one: in the buffer's own block these are the first and
+    /// last `+=` statements; in a loop directly inside that block (the usual loop over K) they are the
+    /// first and last `+=` of the body on the loop's first and last iteration (`start(%k == 0)`,
+    /// `stop(%k == 384)`), or plain `start`/`stop` in a peeled iteration.
+    func accumulationFlags(_ key: SourceSpan, _ state: BufferState, following: [Statement],
+                           at span: SourceSpan) throws(LoweringFailed) -> (IterationCondition, IterationCondition) {
+        let loops = Array(loopFrames[state.depth...])
+        let laterInBlock = following.contains { Self.accumulates(into: state.name, $0) }
+        if loops.isEmpty {
+            let start: IterationCondition = state.startPending ? .always : .never
+            buffers[key]?.startPending = false
+            return (start, laterInBlock ? .never : .always)
+        }
+        guard loops.count == 1, let loop = loops.first else {
+            throw fail(DiagnosticCatalogue.loweringAccumulation(state.name,
+                reason: "it accumulates across \(loops.count) nested loops; one loop (over K) between the var and its '+=' is supported",
+                at: span))
+        }
+        let position = loop.body.firstIndex { $0.span.start <= span.start && span.end <= $0.span.end } ?? 0
+        let earlierInBody = loop.body[..<position].contains { Self.accumulates(into: state.name, $0) }
+        func condition(_ value: Int) -> IterationCondition {
+            switch loop.value {
+            case .value(let id, _): return .when(id, equals: value)
+            case .constant(let number, _): return Int(number) == value ? .always : .never
+            }
+        }
+        let start = state.startPending && !earlierInBody ? condition(loop.first) : .never
+        let stop = laterInBlock ? .never : condition(loop.last)
+        return (start, stop)
+    }
+
+    /// True if a statement (or a loop body in it) accumulates into the buffer `name`.
+    static func accumulates(into name: String, _ statement: Statement) -> Bool {
+        switch statement.kind {
+        case .assign(let target, .accumulate, _): return target.name == name
+        case .forLoop(_, _, _, _, let body): return body.statements.contains { accumulates(into: name, $0) }
+        default: return false
+        }
+    }
+}

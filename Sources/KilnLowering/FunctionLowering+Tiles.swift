@@ -1,0 +1,287 @@
+// FunctionLowering+Tiles.swift: tile-form code to engine ops: loads, stores, matmuls, elementwise math on tiles.
+
+import KilnMachine
+import KilnSema
+import KilnSource
+import KilnSyntax
+import KilnTileIR
+
+// Tile-form conventions. Every tile value (`load`, elementwise results, `copy`, `nc_matmul`) is a fresh
+// `alloc`ed tile written by one engine op: `dma.load`/`dma.store` for HBM traffic, `pe.matmul` for
+// `nc_matmul`, `act.activate` for math functions and negation, `dve.tensor_tensor` for two equal-shaped
+// tiles, `dve.tensor_scalar` for a tile with a constant, a scalar or a per-partition [P | 1] tile,
+// `dve.reduce` for reductions along the free axis (`mean` adds a multiply by 1/F), `dve.copy` for casts and
+// copies, `pool.select` for select. Tile shapes come from the operands, not from the checker, so the
+// clipped tiles of a peeled remainder iteration flow through the code that uses them.
+
+extension FunctionLowering {
+    /// A new tile.
+    func allocate(_ tile: TileType, at span: SourceSpan, name: String? = nil) -> ValueID {
+        value(.alloc(tile, nil), .tile(tile), at: span, name: name)
+    }
+
+    /// `load(src)`: a fresh SBUF tile of the (clipped) slice's shape, filled by `dma.load`.
+    func load(_ source: Expr, at span: SourceSpan) throws(LoweringFailed) -> Lowered {
+        let slice = try hbmSlice(source)
+        let tile = try tileType(.sbuf, slice.element, slice.shape, at: span)
+        let id = allocate(tile, at: span)
+        emit(.dmaLoad(DMATransfer(hbm: slice.hbm, offsets: slice.offsets, tile: id)), at: span)
+        return .value(id, .tile(tile))
+    }
+
+    /// `store(dst, tile)`: `dma.store` into the result slice; a tile of another dtype is converted first.
+    func store(_ destination: Expr, _ source: Expr, at span: SourceSpan) throws(LoweringFailed) {
+        let slice = try hbmSlice(destination)
+        guard var (id, tile) = try lower(source).tile else { throw fail(DiagnosticCatalogue.loweringUntyped(at: source.span)) }
+        guard tile.shape == slice.shape else {
+            throw fail(DiagnosticCatalogue.loweringRemainder("the stored tile is \(IRType.tile(tile)) but the clipped slice "
+                + "is [\(slice.shape.map(String.init).joined(separator: ", "))]; load the tile with the same slice bounds", at: span))
+        }
+        if tile.element != slice.element || tile.space != .sbuf {
+            id = try tileCopy(id, tile, element: slice.element, at: span)
+            tile = tile.with(element: slice.element, space: .sbuf)
+        }
+        emit(.dmaStore(DMATransfer(hbm: slice.hbm, offsets: slice.offsets, tile: id)), at: span)
+    }
+
+    /// An HBM tensor or a slice of one: its value, offsets in loop variables, and its shape clipped to the
+    /// tensor where the start is known (a remainder iteration).
+    func hbmSlice(_ expr: Expr) throws(LoweringFailed) -> (hbm: ValueID, element: ElementType, offsets: [IRAffine], shape: [Int]) {
+        var base = expr
+        var items: [SliceInfo]?
+        if case .index(let inner, _) = expr.kind {
+            base = inner
+            items = program.slices[expr.id]
+        }
+        let hbm: ValueID
+        switch program.resolutions[base.id] {
+        case .parameter(let index)?:
+            guard index < parameters.count, case .value(let id, _) = parameters[index] else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
+            hbm = id
+        case .result(let index)? where index < results.count:
+            hbm = results[index]
+        default:
+            throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span))
+        }
+        guard case .hbm(let tensor)? = type(of: hbm) else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
+        guard let items else { return (hbm, tensor.element, tensor.shape.map { _ in .constant(0) }, tensor.shape) }
+        var offsets: [IRAffine] = []
+        var shape: [Int] = []
+        for (item, dimSize) in zip(items, tensor.shape) {
+            let offset = try affine(item.lower, at: expr.span)
+            var extent = try size(item.size, at: expr.span)
+            if offset.terms.isEmpty {
+                if offset.constant >= dimSize || offset.constant < 0 {
+                    throw fail(DiagnosticCatalogue.loweringRemainder(
+                        "the slice starts at \(offset.constant), outside a dim of size \(dimSize)", at: expr.span))
+                }
+                extent = Swift.min(extent, dimSize - offset.constant)
+            }
+            offsets.append(offset)
+            shape.append(extent)
+        }
+        return (hbm, tensor.element, offsets, shape)
+    }
+
+    /// An affine index in IR terms: dims become constants; loop variables become IR induction variables,
+    /// or constants in peeled iterations.
+    func affine(_ expr: SemaAffine, at span: SourceSpan) throws(LoweringFailed) -> IRAffine {
+        var result = IRAffine(constant: expr.constant)
+        for variable in expr.variables {
+            let coefficient = expr.terms[variable] ?? 0
+            let value: Int
+            switch variable.kind {
+            case .dim:
+                value = try size(.symbol(variable.name), at: span)
+            case .loop:
+                guard let frame = loopFrames.last(where: { $0.name == variable.name }) else {
+                    throw fail(DiagnosticCatalogue.loweringUntyped(at: span))
+                }
+                if case .value(let id, _) = frame.value {
+                    result.terms.append(.init(id, coefficient))
+                    continue
+                }
+                guard case .constant(let number, _) = frame.value else { continue }
+                value = Int(number)
+            }
+            let (product, overflow1) = coefficient.multipliedReportingOverflow(by: value)
+            let (sum, overflow2) = result.constant.addingReportingOverflow(product)
+            if overflow1 || overflow2 { throw fail(DiagnosticCatalogue.loweringOverflow("a slice bound", at: span)) }
+            result.constant = sum
+        }
+        return result
+    }
+
+    /// A tile type from a shape (partition dim first).
+    func tileType(_ space: KilnMachine.MemorySpace, _ element: ElementType, _ shape: [Int], at span: SourceSpan) throws(LoweringFailed) -> TileType {
+        guard shape.count >= 2 else {
+            throw fail(DiagnosticCatalogue.loweringUnsupported("a rank-1 tile",
+                reason: "a tile needs a partition dim and a free dim; slice it as [P, 1] or [1, F]", at: span))
+        }
+        return TileType(space, element, partitions: shape[0], free: Array(shape.dropFirst()))
+    }
+
+    /// `nc_matmul(stationary, moving)` into a fresh PSUM tile (or `into`), as one whole accumulation group.
+    func matmulTile(_ stationary: Expr, _ moving: Expr, into destination: ValueID?, at span: SourceSpan,
+                    start: IterationCondition = .always, stop: IterationCondition = .always) throws(LoweringFailed) -> Lowered {
+        guard let (s, sTile) = try lower(stationary).tile, let (m, mTile) = try lower(moving).tile else {
+            throw fail(DiagnosticCatalogue.loweringUntyped(at: span))
+        }
+        let result = TileType(.psum, .f32, partitions: sTile.freeElements, free: [mTile.freeElements])
+        let accumulator = destination ?? allocate(result, at: span)
+        emit(.peMatmul(PEMatmul(stationary: s, moving: m, accumulator: accumulator, start: start, stop: stop)), at: span)
+        return .value(accumulator, .tile(result))
+    }
+
+    /// `dve.copy` into a fresh SBUF tile of `element`.
+    func tileCopy(_ source: ValueID, _ tile: TileType, element: ElementType, at span: SourceSpan) throws(LoweringFailed) -> ValueID {
+        let destination = allocate(tile.with(element: element, space: .sbuf), at: span)
+        emit(.dveCopy(source: source, destination: destination), at: span)
+        return destination
+    }
+
+    /// A tile filled with a constant: `pool.iota` with zero steps (its base when the constant is an integer),
+    /// plus a `dve.tensor_scalar add` otherwise; PSUM tiles are filled through an SBUF tile.
+    func fill(_ tile: TileType, with number: Double, at span: SourceSpan, into existing: ValueID? = nil) -> ValueID {
+        let sbuf = tile.with(element: tile.element, space: .sbuf)
+        let target = existing.flatMap { tile.space == .sbuf ? $0 : nil } ?? allocate(sbuf, at: span)
+        let integral = number.rounded() == number && abs(number) < 1e9
+        emit(.poolIota(Iota(base: integral ? Int(number) : 0, partitionStep: 0, freeStep: 0, destination: target)), at: span)
+        if !integral { emit(.dveTensorScalar(.add, target, .constant(number), destination: target), at: span) }
+        guard tile.space == .psum else { return target }
+        let psum = existing ?? allocate(tile, at: span)
+        emit(.dveCopy(source: target, destination: psum), at: span)
+        return psum
+    }
+
+    /// A per-partition scalar operand for `dve.tensor_scalar` / `act.activate` bias: a constant, a scalar
+    /// value, or a [P | 1] tile with `partitions` partitions.
+    func scalarOperand(_ value: Lowered, partitions: Int) -> ScalarOperand? {
+        switch value {
+        case .constant(let number, _): return .constant(number)
+        case .value(let id, .scalar): return .value(id)
+        case .value(let id, .tile(let tile)) where tile.partitions == partitions && tile.freeElements == 1: return .value(id)
+        default: return nil
+        }
+    }
+
+    /// An elementwise operator with at least one tile operand.
+    func tileBinary(_ op: BinaryOperator, _ a: Lowered, _ b: Lowered, _ expr: Expr) throws(LoweringFailed) -> Lowered {
+        let element = ElementType(try checkedType(expr).dtype)
+        let span = expr.span
+        func unsupported(_ reason: String) -> LoweringFailed {
+            fail(DiagnosticCatalogue.loweringUnsupported("'\(op.rawValue)' on these tiles", reason: reason, at: span))
+        }
+        // Two tiles of one shape.
+        if let (x, xTile) = a.tile, let (y, yTile) = b.tile, xTile.hasSameShape(as: yTile) {
+            let destination = allocate(xTile.with(element: element, space: .sbuf), at: span)
+            emit(.dveTensorTensor(op, x, y, destination: destination), at: span)
+            return .value(destination, .tile(xTile.with(element: element, space: .sbuf)))
+        }
+        // A full tile with a scalar operand, on either side.
+        let tileOnLeft: Bool
+        if let (_, xTile) = a.tile, scalarOperand(b, partitions: xTile.partitions) != nil, xTile.freeElements > 1 || b.tile == nil {
+            tileOnLeft = true
+        } else if let (_, yTile) = b.tile, scalarOperand(a, partitions: yTile.partitions) != nil {
+            tileOnLeft = false
+        } else {
+            throw unsupported("the shapes differ other than by a per-partition [P, 1] tile, or an operand is neither "
+                + "a tile, a constant nor a scalar; broadcasting across partitions is not lowered for tiles")
+        }
+        guard let (tileValue, tile) = (tileOnLeft ? a : b).tile,
+              let scalar = scalarOperand(tileOnLeft ? b : a, partitions: tile.partitions) else { throw unsupported("internal") }
+        let result = tile.with(element: element, space: .sbuf)
+        let destination = allocate(result, at: span)
+        if tileOnLeft || op.isCommutative {
+            emit(.dveTensorScalar(op, tileValue, scalar, destination: destination), at: span)
+        } else if let flipped = op.flippedComparison {
+            emit(.dveTensorScalar(flipped, tileValue, scalar, destination: destination), at: span)
+        } else if op == .sub {
+            // s - t = identity(t * -1 + s)
+            emit(.actActivate(Activation(function: .identity, source: tileValue, destination: destination, scale: -1, bias: scalar)), at: span)
+        } else if op == .div {
+            // s / t = (1 / t) * s
+            emit(.dveReciprocal(source: tileValue, destination: destination), at: span)
+            emit(.dveTensorScalar(.mul, destination, scalar, destination: destination), at: span)
+        } else if case .constant(let number) = scalar {
+            let filled = fill(tile.with(element: tile.element, space: .sbuf), with: number, at: span)
+            emit(.dveTensorTensor(op, filled, tileValue, destination: destination), at: span)
+        } else {
+            throw unsupported("'\(op.rawValue)' with a non-constant scalar on the left of a tile")
+        }
+        return .value(destination, .tile(result))
+    }
+
+    /// A math function or negation of a tile on the scalar engine; `!` on the vector engine.
+    func tileUnary(_ function: UnaryFunction, _ operand: Lowered, _ expr: Expr) throws(LoweringFailed) -> Lowered {
+        guard let (source, tile) = operand.tile else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
+        let result = tile.with(element: ElementType(try checkedType(expr).dtype), space: .sbuf)
+        let destination = allocate(result, at: expr.span)
+        switch function {
+        case .neg:
+            emit(.actActivate(Activation(function: .identity, source: source, destination: destination, scale: -1)), at: expr.span)
+        case .not:
+            emit(.dveTensorScalar(.eq, source, .constant(0), destination: destination), at: expr.span)
+        default:
+            guard let activation = ActivationFunction(rawValue: function.rawValue) else {
+                throw fail(DiagnosticCatalogue.loweringUnsupported("'\(function.rawValue)' on a tile",
+                    reason: "the scalar engine has no such activation function", at: expr.span))
+            }
+            emit(.actActivate(Activation(function: activation, source: source, destination: destination)), at: expr.span)
+        }
+        return .value(destination, .tile(result))
+    }
+
+    /// A reduction of a tile along its last free axis (`mean` divides by the axis length afterwards).
+    func tileReduce(_ kind: ReduceKind, _ operand: Lowered, axis: Int, _ expr: Expr) throws(LoweringFailed) -> Lowered {
+        guard let (source, tile) = operand.tile else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
+        guard axis == tile.freeDims.count, let length = tile.freeDims.last else {
+            throw fail(DiagnosticCatalogue.loweringUnsupported("a reduction across partitions (axis \(axis)) of a tile",
+                reason: "tiles reduce along their free axis only; reduce the whole tensor, or transpose it first", at: expr.span))
+        }
+        let result = TileType(.sbuf, tile.element, partitions: tile.partitions, free: Array(tile.freeDims.dropLast()) + [1])
+        let destination = allocate(result, at: expr.span)
+        let op: EngineReduceOp = kind == .max ? .max : kind == .min ? .min : .add
+        emit(.dveReduce(op, source, destination: destination), at: expr.span)
+        if kind == .mean {
+            emit(.dveTensorScalar(.mul, destination, .constant(1 / Double(length)), destination: destination), at: expr.span)
+        }
+        return .value(destination, .tile(result))
+    }
+
+    /// `select` with tile operands: `pool.select` over tiles of one shape (constants are filled into tiles).
+    func tileSelect(_ values: [Lowered], _ expr: Expr) throws(LoweringFailed) -> Lowered {
+        guard let shapeTile = values.compactMap({ $0.tile?.1 }).first else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
+        let element = ElementType(try checkedType(expr).dtype)
+        var operands: [ValueID] = []
+        for (index, value) in values.enumerated() {
+            let wanted = shapeTile.with(element: index == 0 ? .bool : element, space: .sbuf)
+            switch value {
+            case .constant(let number, _): operands.append(fill(wanted, with: number, at: expr.span))
+            case .value(let id, .tile(let tile)) where tile.hasSameShape(as: shapeTile): operands.append(id)
+            default:
+                throw fail(DiagnosticCatalogue.loweringUnsupported("select on these tiles",
+                    reason: "its operands must be tiles of one shape or constants", at: expr.span))
+            }
+        }
+        let result = shapeTile.with(element: element, space: .sbuf)
+        let destination = allocate(result, at: expr.span)
+        emit(.poolSelect(condition: operands[0], operands[1], operands[2], destination: destination), at: expr.span)
+        return .value(destination, .tile(result))
+    }
+}
+
+extension BinaryOperator {
+    /// The comparison with its operands swapped (`a < b` is `b > a`); nil for other operators.
+    var flippedComparison: BinaryOperator? {
+        switch self {
+        case .lt: .gt
+        case .gt: .lt
+        case .le: .ge
+        case .ge: .le
+        case .eq: .eq
+        case .ne: .ne
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,32 @@
+// NpyArray+Tensor.swift: the .npy encoding Kiln writes for each element type, from a Tensor.
+
+import KilnMachine
+import KilnNumerics
+
+extension NpyArray {
+    /// The encoding Kiln writes for a tensor of `type`: `<f4` f32, `<f2` f16, `<i4` i32, `|b1` bool;
+    /// bf16 as its 16-bit patterns in `<u2` and the fp8 types as their 8-bit patterns in `|u1`
+    /// (numpy has no such dtypes; `np.load(f).view(ml_dtypes.bfloat16)` reads them back).
+    public static func encoding(for type: ElementType) -> NpyElementEncoding {
+        switch type {
+        case .f32: .float32
+        case .f16: .float16
+        case .bf16: .bits16
+        case .f8e4m3, .f8e5m2: .bits8
+        case .i32: .int32
+        case .bool: .bool
+        }
+    }
+
+    /// The array holding `tensor`'s stored bit patterns, in C order.
+    public init(_ tensor: Tensor) {
+        let encoding = Self.encoding(for: tensor.dtype)
+        var data: [UInt8] = []
+        data.reserveCapacity(tensor.count * encoding.byteSize)
+        for value in tensor.values {
+            let bits = tensor.dtype.bitPattern(of: value)
+            for byte in 0..<encoding.byteSize { data.append(UInt8(truncatingIfNeeded: bits >> UInt64(8 * byte))) }
+        }
+        self.init(shape: tensor.shape, encoding: encoding, data: data)
+    }
+}

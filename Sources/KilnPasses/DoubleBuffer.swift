@@ -1,0 +1,156 @@
+// DoubleBuffer.swift: the `double-buffer` pass: unrolls load-then-compute loops so the next loads overlap compute.
+
+import KilnMachine
+import KilnPluginAPI
+import KilnTileIR
+
+/// `double-buffer`: rotates the load buffers of loops that load with DMA and then compute, so iteration i+1's
+/// loads can run while iteration i computes.
+///
+/// Design: unroll by the buffer count B and load first. B is the function's `schedule(bufs = N)` hint, 2
+/// without one, and at most the loop's trip count; B = 1 leaves the function alone. A loop qualifies when its
+/// body has, at its top level, a *prefetchable load*: a `dma.load` from a function input into a tile
+/// allocated at the top level of the body, the load being that tile's first access, and a compute op
+/// (pe / act / dve / pool) in the body reading the tile. Inner loops are handled before outer ones.
+///
+/// Algorithm for a qualifying `for %i = L to U step S` with trip count T:
+/// 1. Main loop: `for %i = L to L + (T - T mod B) * S step S * B`. Its body is B copies of the original
+///    body; copy j stands for iteration `%i + j * S`: its defined values are fresh (name hint plus `.j`),
+///    its DMA offsets add `j * S * coefficient`, its matmul flags `start(%i == v)` become `%i == v - j*S`,
+///    and flags no main-loop value of `%i` satisfies become absent.
+/// 2. Order: the prefetchable loads of every copy (each with its `alloc`) come first, copy 0 to B-1, then
+///    the rest of each copy in order. Moving those loads up is safe: their tile is fresh and untouched before
+///    the load, and inputs are never written.
+/// 3. Remainder: when T mod B != 0, a copy of the original loop runs the last T mod B iterations.
+///
+/// The result, once allocated and scheduled: the B copies' buffers are live together (distinct memory),
+/// and the only wait a load has is for the compute that read the same buffer B iterations earlier, so
+/// the DMA queues run ahead of the compute engines by up to B - 1 iterations.
+public struct DoubleBuffer: Pass {
+    public let name = "double-buffer"
+    public let summary = "unroll load-then-compute loops by the buffer count, loads first, so loads overlap compute"
+    /// Buffers per loop without a `bufs` hint.
+    public static let defaultBuffers = 2
+
+    public init() {}
+
+    public func run(on module: inout Module, context: inout PassContext) throws {
+        for index in module.functions.indices {
+            var function = module.functions[index]
+            let buffers = function.schedule["bufs"] ?? DoubleBuffer.defaultBuffers
+            guard buffers >= 2 else { continue }
+            let inputs = Set(function.parameters.map(\.value.id))
+            var rewriter = DoubleBufferRewriter(buffers: buffers, inputs: inputs)
+            function.body = rewriter.rewrite(function.body, in: &function)
+            module.functions[index] = function
+        }
+    }
+}
+
+/// The rewriting behind `double-buffer`.
+struct DoubleBufferRewriter {
+    let buffers: Int
+    let inputs: Set<ValueID>
+
+    mutating func rewrite(_ block: Block, in function: inout Function) -> Block {
+        var ops: [Operation] = []
+        for var op in block.ops {
+            guard case .forLoop(var loop) = op.kind else {
+                ops.append(op)
+                continue
+            }
+            loop.body = rewrite(loop.body, in: &function)
+            op.kind = .forLoop(loop)
+            let copies = min(buffers, loop.tripCount)
+            if copies >= 2, !prefetchableLoads(in: loop.body).isEmpty {
+                ops += unroll(op, loop, copies: copies, in: &function)
+            } else {
+                ops.append(op)
+            }
+        }
+        return Block(ops)
+    }
+
+    /// Positions (in `body.ops`) of the loads that can move to the front of the body, with their allocs.
+    func prefetchableLoads(in body: Block) -> [(alloc: Int, load: Int)] {
+        var allocPosition: [ValueID: Int] = [:]
+        var touched = Set<ValueID>()
+        var found: [(alloc: Int, load: Int)] = []
+        for (position, op) in body.ops.enumerated() {
+            if case .alloc = op.kind, let tile = op.result?.id {
+                allocPosition[tile] = position
+                continue
+            }
+            if case .dmaLoad(let transfer) = op.kind, inputs.contains(transfer.hbm),
+               let alloc = allocPosition[transfer.tile], !touched.contains(transfer.tile),
+               isComputed(transfer.tile, in: body) {
+                found.append((alloc, position))
+            }
+            var uses: [ValueID] = []
+            op.regions.forEach { $0.walk { uses += $0.kind.uses } }
+            touched.formUnion(op.kind.uses + uses)
+        }
+        return found
+    }
+
+    /// True if a compute engine op (not DMA) in `body` reads `tile`.
+    private func isComputed(_ tile: ValueID, in body: Block) -> Bool {
+        var read = false
+        body.walk { op in
+            if let engine = op.kind.engine, engine != .dma, op.kind.reads.contains(tile) { read = true }
+        }
+        return read
+    }
+
+    /// The main loop of `copies` copies, loads first, and the remainder loop if the trip count needs one.
+    private func unroll(_ op: Operation, _ loop: ForLoop, copies: Int, in function: inout Function) -> [Operation] {
+        let variable = loop.inductionVariable.id
+        let mainTrips = loop.tripCount - loop.tripCount % copies
+        let mainUpper = loop.lowerBound + mainTrips * loop.step
+        let mainStep = loop.step * copies
+        var prefetch: [Operation] = []
+        var rest: [Operation] = []
+        for copy in 0..<copies {
+            var body = loop.body
+            if copy > 0 {
+                var cloner = SchedulingCloner(shifting: variable, by: copy * loop.step, suffix: ".\(copy)")
+                body = cloner.clone(loop.body, in: &function)
+            }
+            body = simplifyFlags(body, variable: variable, lower: loop.lowerBound, upper: mainUpper, step: mainStep)
+            let moved = prefetchableLoads(in: body)
+            let movedPositions = Set(moved.flatMap { [$0.alloc, $0.load] })
+            for entry in moved { prefetch += [body.ops[entry.alloc], body.ops[entry.load]] }
+            rest += body.ops.enumerated().filter { !movedPositions.contains($0.offset) }.map(\.element)
+        }
+        var main = loop
+        main.upperBound = mainUpper
+        main.step = mainStep
+        main.body = Block(prefetch + rest)
+        var result = [Operation(.forLoop(main), span: op.span, textSpan: op.textSpan)]
+        if mainTrips < loop.tripCount {
+            var remainder = loop
+            var cloner = SchedulingCloner(suffix: "")
+            let fresh = function.makeValue(.index, name: loop.inductionVariable.nameHint)
+            cloner.renamed[variable] = fresh.id
+            remainder.inductionVariable = fresh
+            remainder.lowerBound = mainUpper
+            remainder.body = cloner.clone(loop.body, in: &function)
+            result.append(Operation(.forLoop(remainder), span: op.span, textSpan: op.textSpan))
+        }
+        return result
+    }
+
+    /// Matmul flags on `variable` (at any depth) that the main loop's values never satisfy become absent.
+    private func simplifyFlags(_ block: Block, variable: ValueID, lower: Int, upper: Int, step: Int) -> Block {
+        Block(block.ops.map { op in
+            var copy = op
+            if case .forLoop(var inner) = op.kind {
+                inner.body = simplifyFlags(inner.body, variable: variable, lower: lower, upper: upper, step: step)
+                copy.kind = .forLoop(inner)
+            } else {
+                copy.kind = op.kind.simplifyingFlags(on: variable, lower: lower, upper: upper, step: step)
+            }
+            return copy
+        })
+    }
+}

@@ -1,0 +1,187 @@
+// FuseGroups.swift: the `fuse` pass: puts tensor-level ops that can share one tile loop nest into fusion groups.
+
+import KilnPluginAPI
+import KilnTileIR
+
+/// `fuse`: groups tensor-level ops so that `tile` emits one loop nest per group, with data going
+/// HBM -> SBUF -> HBM once per group.
+///
+/// Algorithm, per function with tensor-level ops (tile-level functions are left alone). Each op is
+/// classified by what it does to a 2-D row space `[R, C]` (rows on the partition axis):
+/// - *row ops*: elementwise math and operators, `select`, `cast`, `broadcast`, tensor constants, and
+///   reductions along the last (free) axis of a 2-D tensor; their row count is the result's first dim;
+/// - *matmul*: `a @ b` with rows M;
+/// - *flat ops*: the same elementwise ops on rank-1 tensors; their space is the element count;
+/// - *other*: everything else (transposes, reductions across rows, calls, scalar math), alone.
+/// Scalar constants belong to no group (they become immediate operands). The pass then walks the ops
+/// in order with a union-find over groups: a row op joins the group of every operand producer that is a
+/// row op with the same row count (a flat op: a flat op of the same length), and the group of the first
+/// earlier op of that space that reads the same kernel input (sibling fusion: the input is loaded once).
+/// A matmul group accepts a consumer only as an *epilogue*: an elementwise op (no reduction) whose result
+/// has the matmul's shape, so it can run on the PSUM accumulator as it is evacuated (bias add, gelu,
+/// cast); two matmuls never share a group. No join may make the groups cyclic: two sets merge only when
+/// no op outside both is reachable from them and reaches them (a softmax of a matmul's result leaves the
+/// matmul group, since its row max needs the whole result first). The root of each set gets a number in
+/// order of first appearance, written on each op as `group N`. Ops in one group exchange values through
+/// SBUF tiles; `tile` passes a value that crosses groups through HBM (its output, or a scratch tensor).
+public struct FuseGroups: Pass {
+    public let name = "fuse"
+    public let summary = "group elementwise ops, row reductions and matmul epilogues into fusion groups"
+
+    public init() {}
+
+    public func run(on module: inout Module, context: inout PassContext) throws {
+        for index in module.functions.indices {
+            let function = module.functions[index]
+            guard function.body.ops.contains(where: { $0.kind.isTensorLevel }) else { continue }
+            var planner = FusionPlanner(function)
+            module.functions[index].body = Block(planner.groupedOps())
+        }
+    }
+}
+
+/// What an op is to the fusion rules.
+enum FusionClass: Equatable {
+    /// An elementwise op or a free-axis reduction over `rows` rows (2-D), or over `-n` for a rank-1 space
+    /// of n elements (so the two never mix).
+    case row(rows: Int, reduces: Bool)
+    case matmul(shape: [Int])
+    case scalar
+    case alone
+}
+
+/// The union-find walk of `fuse` over one function's top-level ops.
+struct FusionPlanner {
+    let ops: [Operation]
+    let producer: [ValueID: Int]
+    /// The kernel's HBM inputs.
+    let hbmInputs: Set<ValueID>
+    var parent: [Int]
+    /// Per op: the ops reading its result.
+    let consumers: [[Int]]
+    /// Per set root: the matmul shape if the set holds a matmul.
+    var matmulShape: [Int: [Int]] = [:]
+
+    init(_ function: Function) {
+        ops = function.body.ops
+        var producer: [ValueID: Int] = [:]
+        for (index, op) in ops.enumerated() { if let result = op.result { producer[result.id] = index } }
+        self.producer = producer
+        hbmInputs = Set(function.parameters.map(\.value).filter { $0.type.hbmType != nil }.map(\.id))
+        parent = Array(ops.indices)
+        var consumers = Array(repeating: [Int](), count: ops.count)
+        for (index, op) in ops.enumerated() {
+            for read in Set(op.kind.reads) { if let source = producer[read] { consumers[source].append(index) } }
+        }
+        self.consumers = consumers
+    }
+
+    static func classify(_ op: Operation) -> FusionClass {
+        guard let type = op.result?.type else { return .alone }
+        guard case .tensor(let tensor) = type else { return isScalarConstant(op) ? .scalar : .alone }
+        switch op.kind {
+        case .matmul: return tensor.rank == 2 ? .matmul(shape: tensor.shape) : .alone
+        case .unary, .binary, .select, .cast, .broadcast, .constant:
+            if tensor.rank == 1 { return .row(rows: -tensor.shape[0], reduces: false) }
+            return tensor.rank == 2 ? .row(rows: tensor.shape[0], reduces: false) : .alone
+        case .reduce(_, _, let axis):
+            return tensor.rank == 2 && axis == 1 ? .row(rows: tensor.shape[0], reduces: true) : .alone
+        default: return .alone
+        }
+    }
+
+    static func isScalarConstant(_ op: Operation) -> Bool {
+        if case .constant = op.kind, case .scalar = op.result?.type { return true }
+        return false
+    }
+
+    /// Sibling fusion: the first earlier row op with `rows` rows that reads the same kernel input, so that
+    /// the input is loaded once for both.
+    func sharedInputReader(_ input: ValueID, rows: Int, index: Int) -> Int? {
+        guard hbmInputs.contains(input) else { return nil }
+        return ops[..<index].indices.first { other in
+            guard ops[other].kind.reads.contains(input),
+                  case .row(let otherRows, _) = FusionPlanner.classify(ops[other]) else { return false }
+            return otherRows == rows
+        }
+    }
+
+    mutating func find(_ index: Int) -> Int {
+        var root = index
+        while parent[root] != root { root = parent[root] }
+        var node = index
+        while parent[node] != root {
+            let next = parent[node]
+            parent[node] = root
+            node = next
+        }
+        return root
+    }
+
+    /// The ops with `fusionGroup` set: groups numbered in order of first appearance.
+    mutating func groupedOps() -> [Operation] {
+        let classes = ops.map(FusionPlanner.classify)
+        for (index, kind) in classes.enumerated() {
+            if case .matmul(let shape) = kind { matmulShape[index] = shape }
+            guard case .row(let rows, _) = kind else { continue }
+            for operand in ops[index].kind.reads {
+                guard let source = producer[operand] ?? sharedInputReader(operand, rows: rows, index: index) else { continue }
+                let sourceRoot = find(source), root = find(index)
+                guard sourceRoot != root else { continue }
+                switch classes[source] {
+                case .row(let sourceRows, _) where sourceRows == rows: join(root, sourceRoot)
+                case .matmul: join(root, sourceRoot)
+                default:
+                    break
+                }
+            }
+        }
+        var numbers: [Int: Int] = [:]
+        var result = ops
+        for index in ops.indices {
+            guard classes[index] != .scalar, ops[index].kind.isTensorLevel else { continue }
+            let root = find(index)
+            let number = numbers[root] ?? numbers.count
+            numbers[root] = number
+            result[index].fusionGroup = number
+        }
+        return result
+    }
+
+    /// Merges the producer's set `other` into the consumer's set `root`, unless that would put two matmuls in
+    /// one group or give a matmul a consumer that is not an epilogue (a reduction, another shape).
+    private mutating func join(_ root: Int, _ other: Int) {
+        guard !createsCycle(root, other) else { return }
+        let rootShape = matmulShape[root], otherShape = matmulShape[other]
+        if rootShape != nil && otherShape != nil { return }
+        if let shape = rootShape ?? otherShape {
+            let rowRoot = rootShape == nil ? root : other
+            for index in ops.indices where find(index) == rowRoot {
+                if case .row(_, true) = FusionPlanner.classify(ops[index]) { return }
+                if ops[index].result?.type.tensorType?.shape != shape { return }
+            }
+        }
+        parent[other] = root
+        matmulShape[root] = rootShape ?? otherShape
+        matmulShape[other] = nil
+    }
+
+    /// True if merging the sets rooted at `a` and `b` would make the group graph cyclic: some op outside
+    /// both is reachable from the merged set and reaches it.
+    private mutating func createsCycle(_ a: Int, _ b: Int) -> Bool {
+        var merged = Array(repeating: false, count: ops.count)
+        for index in ops.indices {
+            let root = find(index)
+            merged[index] = root == a || root == b
+        }
+        var stack = ops.indices.filter { merged[$0] }.flatMap { consumers[$0] }.filter { !merged[$0] }
+        var seen = Set(stack)
+        while let index = stack.popLast() {
+            for consumer in consumers[index] {
+                if merged[consumer] { return true }
+                if seen.insert(consumer).inserted { stack.append(consumer) }
+            }
+        }
+        return false
+    }
+}

@@ -1,0 +1,90 @@
+// SchedulingClone.swift: copies a block with fresh value ids, shifting a loop variable, for unrolling passes.
+
+import KilnTileIR
+
+/// Copies blocks of one function. Every value a copied op defines (tile results, loop induction variables)
+/// gets a fresh id from the function, with the original name hint plus `suffix`; uses of those values, and
+/// of any value in `renamed`, are rewritten. With `shift`, every use of `variable` in an affine offset or a
+/// matmul flag stands for `variable + shift` (the copy runs `shift` further along the loop).
+struct SchedulingCloner {
+    var renamed: [ValueID: ValueID]
+    let variable: ValueID?
+    let shift: Int
+    let suffix: String
+
+    init(renamed: [ValueID: ValueID] = [:], shifting variable: ValueID? = nil, by shift: Int = 0, suffix: String) {
+        self.renamed = renamed
+        self.variable = variable
+        self.shift = shift
+        self.suffix = suffix
+    }
+
+    mutating func clone(_ block: Block, in function: inout Function) -> Block {
+        var ops: [Operation] = []
+        for op in block.ops {
+            var copy = op
+            if case .forLoop(var loop) = op.kind {
+                loop.inductionVariable = fresh(loop.inductionVariable, in: &function)
+                loop.body = clone(loop.body, in: &function)
+                copy.kind = .forLoop(loop)
+            } else {
+                let map = renamed
+                copy.kind = op.kind.mappingValues { map[$0] ?? $0 }
+                if let variable, shift != 0 { copy.kind = copy.kind.shifting(variable, by: shift) }
+            }
+            if let result = op.result { copy.result = fresh(result, in: &function) }
+            ops.append(copy)
+        }
+        return Block(ops)
+    }
+
+    private mutating func fresh(_ def: ValueDef, in function: inout Function) -> ValueDef {
+        let made = function.makeValue(def.type, name: def.nameHint.map { $0 + suffix })
+        renamed[def.id] = made.id
+        return made
+    }
+}
+
+extension OpKind {
+    /// The op with `variable` replaced by `variable + amount` in its DMA offsets and matmul flags.
+    func shifting(_ variable: ValueID, by amount: Int) -> OpKind {
+        func offsets(_ transfer: DMATransfer) -> DMATransfer {
+            var shifted = transfer
+            shifted.offsets = transfer.offsets.map { expr in
+                var out = expr
+                for term in expr.terms where term.variable == variable { out.constant += term.coefficient * amount }
+                return out
+            }
+            return shifted
+        }
+        func condition(_ flag: IterationCondition) -> IterationCondition {
+            if case .when(let flagVariable, let value) = flag, flagVariable == variable {
+                return .when(variable, equals: value - amount)
+            }
+            return flag
+        }
+        switch self {
+        case .dmaLoad(let transfer): return .dmaLoad(offsets(transfer))
+        case .dmaStore(let transfer): return .dmaStore(offsets(transfer))
+        case .peMatmul(var matmul):
+            matmul.start = condition(matmul.start)
+            matmul.stop = condition(matmul.stop)
+            return .peMatmul(matmul)
+        default: return self
+        }
+    }
+
+    /// The op with flags on `variable` that none of its values `lower, lower + step, ... < upper` satisfies
+    /// turned into `never`.
+    func simplifyingFlags(on variable: ValueID, lower: Int, upper: Int, step: Int) -> OpKind {
+        guard case .peMatmul(var matmul) = self else { return self }
+        func simplify(_ flag: IterationCondition) -> IterationCondition {
+            guard case .when(let flagVariable, let value) = flag, flagVariable == variable else { return flag }
+            let reachable = value >= lower && value < upper && (value - lower) % step == 0
+            return reachable ? flag : .never
+        }
+        matmul.start = simplify(matmul.start)
+        matmul.stop = simplify(matmul.stop)
+        return .peMatmul(matmul)
+    }
+}

@@ -1,0 +1,223 @@
+// SchedulingDependences.swift: which engine ops touch which memory, and the cross-stream dependences between them.
+
+import KilnMachine
+import KilnTileIR
+
+/// An in-order instruction stream: one engine's queue, or one DMA queue.
+struct SchedulingStream: Hashable, Comparable {
+    var engine: Engine
+    var queue: Int?
+
+    static func < (lhs: SchedulingStream, rhs: SchedulingStream) -> Bool {
+        let order = Engine.allCases
+        let (a, b) = (order.firstIndex(of: lhs.engine) ?? 0, order.firstIndex(of: rhs.engine) ?? 0)
+        return a != b ? a < b : (lhs.queue ?? -1) < (rhs.queue ?? -1)
+    }
+}
+
+/// A piece of memory an op touches: a placed tile's partitions and bytes, an unplaced tile as a whole, or a
+/// box of an HBM tensor covering every iteration of the enclosing loops.
+enum SchedulingRegion: Equatable {
+    case placed(MemorySpace, partitions: Range<Int>, bytes: Range<Int>)
+    case unplaced(ValueID)
+    case hbm(ValueID, box: [ClosedRange<Int>])
+
+    func overlaps(_ other: SchedulingRegion) -> Bool {
+        switch (self, other) {
+        case (.placed(let s, let p, let b), .placed(let t, let q, let c)): s == t && p.overlaps(q) && b.overlaps(c)
+        case (.unplaced(let a), .unplaced(let b)): a == b
+        case (.hbm(let a, let box), .hbm(let b, let other)):
+            a == b && zip(box, other).allSatisfy { $0.overlaps($1) }
+        default: false
+        }
+    }
+
+    var space: MemorySpace {
+        switch self {
+        case .placed(let space, _, _): space
+        case .unplaced: .sbuf
+        case .hbm: .hbm
+        }
+    }
+}
+
+/// One engine op: where it is (indices through the nested blocks), its stream, and what it reads and writes.
+struct SchedulingAccess {
+    var path: [Int]
+    var stream: SchedulingStream
+    var reads: [SchedulingRegion]
+    var writes: [SchedulingRegion]
+    var spaces: Set<MemorySpace>
+}
+
+/// A dependence to enforce: in the block at `block` (loop indices from the function body), the op at
+/// `consumer` on `consumerStream` waits for the op at `producer` on `producerStream` of the same iteration
+/// (forward), or of the previous iteration (`carried`, producer after consumer in the body).
+struct SchedulingEdge: Hashable {
+    var block: [Int]
+    var producer: Int
+    var producerStream: SchedulingStream
+    var consumer: Int
+    var consumerStream: SchedulingStream
+    var carried: Bool
+}
+
+/// Collects every engine op's accesses in program order.
+struct SchedulingAccessCollector {
+    let types: [ValueID: ValueDef]
+    var placements: [ValueID: TilePlacement] = [:]
+    var loopRanges: [ValueID: ClosedRange<Int>] = [:]
+    var accesses: [SchedulingAccess] = []
+
+    init(function: Function) {
+        types = function.valueTable()
+        function.body.walk { op in
+            if case .alloc(_, let placement?) = op.kind, let id = op.result?.id { placements[id] = placement }
+        }
+        collect(function.body, path: [])
+    }
+
+    private mutating func collect(_ block: Block, path: [Int]) {
+        for (index, op) in block.ops.enumerated() {
+            if case .forLoop(let loop) = op.kind {
+                if let last = loop.lastValue { loopRanges[loop.inductionVariable.id] = loop.lowerBound...last }
+                collect(loop.body, path: path + [index])
+                continue
+            }
+            guard let engine = op.kind.engine, !op.kind.isSynchronisation else { continue }
+            var queue: Int?
+            var hbmRegion: SchedulingRegion?
+            if case .dmaLoad(let transfer) = op.kind { queue = transfer.queue; hbmRegion = region(of: transfer) }
+            if case .dmaStore(let transfer) = op.kind { queue = transfer.queue; hbmRegion = region(of: transfer) }
+            let tileReads = op.kind.reads.compactMap(region(ofTile:))
+            let tileWrites = op.kind.writes.compactMap(region(ofTile:))
+            var access = SchedulingAccess(path: path + [index], stream: SchedulingStream(engine: engine, queue: queue),
+                                          reads: tileReads, writes: tileWrites, spaces: [])
+            if let hbmRegion {
+                if case .dmaLoad = op.kind { access.reads.append(hbmRegion) } else { access.writes.append(hbmRegion) }
+            }
+            access.spaces = Set((access.reads + access.writes).map(\.space))
+            accesses.append(access)
+        }
+    }
+
+    private func region(ofTile value: ValueID) -> SchedulingRegion? {
+        guard let tile = types[value]?.type.tileType else { return nil }
+        guard let spot = placements[value] else { return .unplaced(value) }
+        return .placed(tile.space, partitions: spot.partition..<(spot.partition + tile.partitions),
+                       bytes: spot.offset..<(spot.offset + max(1, tile.bytesPerPartition)))
+    }
+
+    /// The HBM box a transfer touches over all iterations of its loops.
+    private func region(of transfer: DMATransfer) -> SchedulingRegion? {
+        guard let tile = types[transfer.tile]?.type.tileType else { return nil }
+        let extents = transfer.transpose ? [tile.freeElements, tile.partitions] : tile.shape
+        var box: [ClosedRange<Int>] = []
+        for (dim, offset) in transfer.offsets.enumerated() {
+            var low = offset.constant, high = offset.constant
+            for term in offset.terms {
+                let range = loopRanges[term.variable] ?? 0...0
+                let (a, b) = (term.coefficient * range.lowerBound, term.coefficient * range.upperBound)
+                low += min(a, b)
+                high += max(a, b)
+            }
+            box.append(low...(high + max(1, dim < extents.count ? extents[dim] : 1) - 1))
+        }
+        return .hbm(transfer.hbm, box: box)
+    }
+}
+
+extension OpKind {
+    var isSynchronisation: Bool {
+        switch self {
+        case .syncSignal, .syncWait: true
+        default: false
+        }
+    }
+}
+
+/// The dependence analysis behind `schedule`.
+enum SchedulingDependences {
+    /// True if the two ops must not overlap in time: they touch overlapping memory and one of them writes it,
+    /// or their engines share a memory port (trn1) and both use that memory.
+    static func conflict(_ a: SchedulingAccess, _ b: SchedulingAccess, target: MachineTarget) -> Bool {
+        let hazard = a.writes.contains { w in b.reads.contains(where: w.overlaps) || b.writes.contains(where: w.overlaps) }
+            || b.writes.contains { w in a.reads.contains(where: w.overlaps) }
+        if hazard { return true }
+        return target.exclusiveMemoryUse.contains { rule in
+            let engines: Set<Engine> = [a.stream.engine, b.stream.engine]
+            return engines == [rule.first, rule.second] && a.spaces.contains(rule.memory) && b.spaces.contains(rule.memory)
+        }
+    }
+
+    /// Every dependence between ops on different streams, lifted to the innermost block holding both
+    /// (forward within an iteration, and carried from one iteration to the next when that block is a loop
+    /// body), then pruned to the ones program order on the consumer's stream does not already imply.
+    static func edges(_ accesses: [SchedulingAccess], target: MachineTarget) -> [SchedulingEdge] {
+        var all: [SchedulingEdge] = []
+        for (i, first) in accesses.enumerated() {
+            for second in accesses[(i + 1)...] where first.stream != second.stream && conflict(first, second, target: target) {
+                var depth = 0
+                while depth < first.path.count - 1, depth < second.path.count - 1, first.path[depth] == second.path[depth] {
+                    depth += 1
+                }
+                let block = Array(first.path[..<depth])
+                let (a, b) = (first.path[depth], second.path[depth])
+                all.append(SchedulingEdge(block: block, producer: a, producerStream: first.stream,
+                                          consumer: b, consumerStream: second.stream, carried: false))
+                if depth > 0 {
+                    all.append(SchedulingEdge(block: block, producer: b, producerStream: second.stream,
+                                              consumer: a, consumerStream: first.stream, carried: true))
+                }
+            }
+        }
+        return prune(all)
+    }
+
+    /// Keeps, per consumer and producer stream, the latest producer (a forward one if any: waiting for this
+    /// iteration's op also covers the previous iteration's); then drops waits an earlier wait of the same
+    /// consumer stream in the same block already implies.
+    static func prune(_ edges: [SchedulingEdge]) -> [SchedulingEdge] {
+        struct Key: Hashable {
+            var block: [Int]
+            var consumer: Int
+            var consumerStream: SchedulingStream
+            var producerStream: SchedulingStream
+        }
+        var strongest: [Key: SchedulingEdge] = [:]
+        for edge in edges {
+            let key = Key(block: edge.block, consumer: edge.consumer, consumerStream: edge.consumerStream,
+                          producerStream: edge.producerStream)
+            guard let kept = strongest[key] else {
+                strongest[key] = edge
+                continue
+            }
+            if (kept.carried && !edge.carried) || (kept.carried == edge.carried && edge.producer > kept.producer) {
+                strongest[key] = edge
+            }
+        }
+        let ordered = strongest.values.sorted { a, b in
+            if a.block != b.block { return a.block.lexicographicallyPrecedes(b.block) }
+            if a.consumerStream != b.consumerStream { return a.consumerStream < b.consumerStream }
+            if a.consumer != b.consumer { return a.consumer < b.consumer }
+            if a.producerStream != b.producerStream { return a.producerStream < b.producerStream }
+            return a.producer < b.producer
+        }
+        var kept: [SchedulingEdge] = []
+        var waited: [[Int]: [SchedulingStream: [SchedulingStream: (forward: Int?, carried: Int?)]]] = [:]
+        for edge in ordered {
+            let previous = waited[edge.block]?[edge.consumerStream]?[edge.producerStream]
+            let implied = edge.carried
+                ? previous?.forward != nil || (previous?.carried ?? Int.min) >= edge.producer
+                : (previous?.forward ?? Int.min) >= edge.producer
+            if implied { continue }
+            kept.append(edge)
+            var entry = previous ?? (nil, nil)
+            if edge.carried { entry.carried = max(entry.carried ?? Int.min, edge.producer) } else {
+                entry.forward = max(entry.forward ?? Int.min, edge.producer)
+            }
+            waited[edge.block, default: [:]][edge.consumerStream, default: [:]][edge.producerStream] = entry
+        }
+        return kept
+    }
+}

@@ -1,0 +1,87 @@
+// SchedulingPortableOp.swift: ops that both the scalar (act) and vector (dve) engines can run, in either form.
+
+import KilnMachine
+import KilnTileIR
+
+/// The engine-neutral meaning of an op that act and dve both implement, so `assign-engines` can move it.
+/// Only float tiles qualify: the scalar engine computes in floating point.
+enum SchedulingPortableOp: Equatable {
+    /// `dve.copy a -> b` / `act.activate identity a -> b`.
+    case copy(ValueID, ValueID)
+    /// `dve.tensor_scalar mul a, c -> b` / `act.activate identity a -> b scale c`.
+    case scale(ValueID, Double, ValueID)
+    /// `dve.tensor_scalar add a, s -> b` / `act.activate identity a -> b bias s` (s a constant or [P | 1] tile).
+    case addScalar(ValueID, ScalarOperand, ValueID)
+    /// `dve.tensor_scalar max a, 0.0 -> b` / `act.activate relu a -> b`.
+    case relu(ValueID, ValueID)
+    /// `dve.reciprocal a -> b` / `act.activate reciprocal a -> b`.
+    case reciprocal(ValueID, ValueID)
+
+    /// The portable meaning of `kind`, or nil when only one engine has it.
+    init?(_ kind: OpKind, types: [ValueID: ValueDef]) {
+        let isFloatTile = { (value: ValueID) in types[value]?.type.tileType?.element.isFloat == true }
+        switch kind {
+        case .dveCopy(let source, let destination):
+            self = .copy(source, destination)
+        case .dveReciprocal(let source, let destination):
+            self = .reciprocal(source, destination)
+        case .dveTensorScalar(.mul, let source, .constant(let factor), let destination):
+            self = .scale(source, factor, destination)
+        case .dveTensorScalar(.add, let source, let operand, let destination):
+            self = .addScalar(source, operand, destination)
+        case .dveTensorScalar(.sub, let source, .constant(let value), let destination):
+            self = .addScalar(source, .constant(-value), destination)
+        case .dveTensorScalar(.max, let source, .constant(0), let destination):
+            self = .relu(source, destination)
+        case .actActivate(let activation) where activation.reduce == nil:
+            let plain = activation.scale == 1 && activation.bias == .constant(0)
+            switch activation.function {
+            case .identity where plain: self = .copy(activation.source, activation.destination)
+            case .identity where activation.bias == .constant(0):
+                self = .scale(activation.source, activation.scale, activation.destination)
+            case .identity where activation.scale == 1:
+                self = .addScalar(activation.source, activation.bias, activation.destination)
+            case .relu where plain: self = .relu(activation.source, activation.destination)
+            case .reciprocal where plain: self = .reciprocal(activation.source, activation.destination)
+            default: return nil
+            }
+        default:
+            return nil
+        }
+        guard isFloatTile(source), isFloatTile(destination) else { return nil }
+    }
+
+    var source: ValueID {
+        switch self {
+        case .copy(let a, _), .scale(let a, _, _), .addScalar(let a, _, _), .relu(let a, _), .reciprocal(let a, _): a
+        }
+    }
+
+    var destination: ValueID {
+        switch self {
+        case .copy(_, let b), .scale(_, _, let b), .addScalar(_, _, let b), .relu(_, let b), .reciprocal(_, let b): b
+        }
+    }
+
+    /// The op in the form of `engine` (act or dve).
+    func kind(on engine: Engine) -> OpKind {
+        if engine == .act {
+            var activation = Activation(function: .identity, source: source, destination: destination)
+            switch self {
+            case .copy: break
+            case .scale(_, let factor, _): activation.scale = factor
+            case .addScalar(_, let operand, _): activation.bias = operand
+            case .relu: activation.function = .relu
+            case .reciprocal: activation.function = .reciprocal
+            }
+            return .actActivate(activation)
+        }
+        switch self {
+        case .copy(let a, let b): return .dveCopy(source: a, destination: b)
+        case .scale(let a, let factor, let b): return .dveTensorScalar(.mul, a, .constant(factor), destination: b)
+        case .addScalar(let a, let operand, let b): return .dveTensorScalar(.add, a, operand, destination: b)
+        case .relu(let a, let b): return .dveTensorScalar(.max, a, .constant(0), destination: b)
+        case .reciprocal(let a, let b): return .dveReciprocal(source: a, destination: b)
+        }
+    }
+}

@@ -1,0 +1,178 @@
+// TileTensorOps.swift: the `tile` pass: turns tensor-level ops (by fusion group) into tile loops of engine ops.
+
+import KilnMachine
+import KilnPluginAPI
+import KilnSource
+import KilnTileIR
+
+/// `tile`: lowers every tensor-level function to tile level: loops over tiles, `alloc`ed SBUF/PSUM tiles
+/// (unplaced), DMA loads and stores, and engine ops (pe, act, dve, pool); no semaphores yet.
+///
+/// Algorithm, per kernel (helpers, whose outputs are not HBM, and tile-level kernels are left alone):
+/// 1. Collect the groups (`TilingGroups`): ops with the same `group N` (from `fuse`) form one group; an
+///    ungrouped op is a group of its own; groups are ordered so each runs after the groups it reads from
+///    (K3606 if they depend on each other in a cycle). Scalar constants become immediate operands.
+/// 2. Give every value that crosses groups an HBM home: the kernel output it is returned as, or else an
+///    internal scratch tensor (`%s = hbm.alloc T`, made at the top of the kernel) that the producing group
+///    stores to and the consuming groups load from (a computed scalar gets an `[1]` scratch).
+/// 3. A *row group* (elementwise ops and free-axis reductions over [R, C]) becomes a loop over row
+///    tiles of `tile_m` (128) partitions with the remainder peeled (300 rows = a loop of 2 x 128, then 44)
+///    (`RowGroupTiler`); when a row tile does not fit SBUF the free axis is split too. The body loads each HBM operand
+///    once ([P | C] slices, [P | 1] columns; [C] / [1, C] rows broadcast across partitions by one DMA,
+///    hoisted before the loop), lowers the ops in order (`ElementwiseLowering`: act for math, dve for
+///    operators, reductions and copies, pool for select; `x + c`, `x - col`, `c * x` stay pending
+///    and fold into the next activation's scale and bias; a reduction of an activation's output
+///    becomes that activation's free-axis reduce), and stores each returned value. A rank-1 group and a
+///    group of scalar math run the same way on a flat view (`TileWindow.flat`).
+/// 4. A *matmul group* (a matmul and its elementwise epilogue) becomes the blocked nest of `MatmulTiler`:
+///    resident B slabs per column block, transposed A tiles, PSUM accumulation over K, the epilogue
+///    fused into the PSUM evacuation. Tile sizes come from `@schedule` (K3604 when out of range) or the
+///    target; K3605 when a B slab cannot fit.
+/// 5. A transpose becomes `TransposeTiler`'s block loop; a reduction across rows (axis 0) becomes
+///    `ColumnReductionTiler`'s loop (ones-vector matmuls into PSUM for sums, transposes for max/min).
+/// Anything else is reported (K3601) at the op's kernel span; the function is then left unchanged.
+public struct TileTensorOps: Pass {
+    public let name = "tile"
+    public let summary = "lower tensor-level ops and fusion groups to tile loops of engine ops"
+
+    public init() {}
+
+    public func run(on module: inout Module, context: inout PassContext) throws {
+        for index in module.functions.indices {
+            let function = module.functions[index]
+            guard function.body.ops.contains(where: { $0.kind.isTensorLevel }),
+                  function.outputs.allSatisfy({ $0.type.hbmType != nil }) else { continue }
+            var tiler = FunctionTiler(function, target: context.target)
+            let tiled = tiler.run()
+            for diagnostic in tiler.diagnostics { context.report(diagnostic) }
+            if let tiled { module.functions[index] = tiled }
+        }
+    }
+}
+
+/// Where one group's values go: every kernel output and scratch tensor the value is stored to.
+typealias GroupStore = (value: ValueID, output: ValueDef, op: Operation)
+
+/// Tiles one kernel; `diagnostics` holds every problem found (then `run` gives nil).
+struct FunctionTiler {
+    let function: Function
+    let target: MachineTarget
+    let types: [ValueID: ValueDef]
+    var diagnostics: [TileIRDiagnostic] = []
+
+    init(_ function: Function, target: MachineTarget) {
+        self.function = function
+        self.target = target
+        self.types = function.valueTable()
+    }
+
+    mutating func run() -> Function? {
+        let function = self.function
+        let sizes = TileSizes.resolve(function.schedule, target: target) { key, value, limit in
+            diagnostics.append(.at(function) { DiagnosticCatalogue.tilingScheduleOutOfRange(key, value, limit: limit, at: $0) })
+        }
+        var groups = TilingGroups(function)
+        diagnostics += groups.diagnostics
+        guard let order = groups.dependencyOrder() else {
+            diagnostics += groups.diagnostics
+            return nil
+        }
+        let values = TilingValues(function)
+        let top = TileEmitter(values: values, span: function.span)
+        var hbmSources: [ValueID: ValueID] = [:]
+        for parameter in function.parameters where parameter.value.type.hbmType != nil {
+            hbmSources[parameter.value.id] = parameter.value.id
+        }
+        var destinations: [ValueID: [ValueDef]] = [:]
+        for (value, output) in zip(groups.returned, function.outputs) {
+            destinations[value, default: []].append(output)
+            if hbmSources[value] == nil { hbmSources[value] = output.id }
+        }
+        for value in groups.crossingValues() where hbmSources[value] == nil {
+            guard let type = types[value]?.type else { continue }
+            let tensor = type.tensorType ?? TensorType(type.element ?? .f32, [1])
+            let scratch = values.make(.hbm(tensor), name: types[value]?.nameHint.map { $0 + ".hbm" } ?? "scratch")
+            top.ops.append(Operation(.hbmAlloc(tensor), result: scratch, span: function.span))
+            destinations[value, default: []].append(scratch)
+            hbmSources[value] = scratch.id
+        }
+        for group in order {
+            do {
+                try tile(groups.groups[group], into: top, sizes: sizes, scalars: groups.scalars, hbmSources: hbmSources,
+                         destinations: destinations)
+            } catch {
+                diagnostics.append(error.diagnostic)
+            }
+        }
+        guard !diagnostics.contains(where: { $0.severity == .error }) else { return nil }
+        var result = values.function
+        result.body = Block(top.ops + [Operation(.ret([]), span: function.body.ops.last?.span ?? function.span)])
+        return result
+    }
+
+    /// Dispatches one group to the row, matmul, transpose or column-reduction tiler.
+    private mutating func tile(_ ops: [Operation], into top: TileEmitter, sizes: TileSizes, scalars: [ValueID: TileOperand],
+                               hbmSources: [ValueID: ValueID], destinations: [ValueID: [ValueDef]]) throws(TilingError) {
+        let produced = Set(ops.compactMap { $0.result?.id })
+        let stores: [GroupStore] = ops.flatMap { op in
+            (op.result.flatMap { destinations[$0.id] } ?? []).map { (value: op.result?.id ?? ValueID(-1), output: $0, op: op) }
+        }
+        // A group reads its own values from tiles, never back from the HBM tensor it stores them to.
+        let sources = hbmSources.filter { !produced.contains($0.key) || $0.key == $0.value }
+        if let matmul = ops.first(where: { if case .matmul = $0.kind { true } else { false } }) {
+            return try tileMatmul(matmul, epilogue: ops.filter { $0 != matmul }, into: top, sizes: sizes, scalars: scalars,
+                                  hbmSources: sources, stores: stores)
+        }
+        if ops.count == 1, case .transpose(let source) = ops[0].kind {
+            let (hbm, tensor) = try hbmOperand(source, of: ops[0], sources: sources)
+            guard tensor.rank == 2 else { throw .unsupported(ops[0], "only 2-D tensors are transposed") }
+            top.span = ops[0].span
+            TransposeTiler(target: target, tile: sizes.m)
+                .emit(into: top, source: hbm, outputs: stores.map(\.output.id), shape: tensor.shape, element: tensor.element)
+            return
+        }
+        if ops.count == 1, case .reduce(let kind, let source, 0) = ops[0].kind,
+           let shape = types[source]?.type.tensorType?.shape ?? types[source]?.type.hbmType?.shape, shape.count == 2 {
+            let (hbm, tensor) = try hbmOperand(source, of: ops[0], sources: sources)
+            top.span = ops[0].span
+            let element = ops[0].result?.type.element ?? tensor.element
+            ColumnReductionTiler(target: target, sizes: sizes)
+                .emit(into: top, kind: kind, source: hbm, shape: tensor.shape, element: tensor.element,
+                      resultElement: element, outputs: stores.map(\.output.id))
+            return
+        }
+        var rows = RowGroupTiler(target: target, types: types, sizes: sizes)
+        try rows.emit(ops, into: top, scalars: scalars, hbmSources: sources, stores: stores)
+    }
+
+    /// The HBM tensor holding an operand of a standalone op (an input, an output or a scratch tensor).
+    private func hbmOperand(_ value: ValueID, of op: Operation,
+                            sources: [ValueID: ValueID]) throws(TilingError) -> (ValueID, TensorType) {
+        guard let hbm = sources[value], let tensor = types[hbm]?.type.hbmType else {
+            throw TilingError(.at(op) { DiagnosticCatalogue.tilingValueCrossesLoopNests(
+                types[value]?.nameHint.map { "%" + $0 } ?? "an operand of '\(op.opcode)'", at: $0) })
+        }
+        return (hbm, tensor)
+    }
+
+    private mutating func tileMatmul(_ matmul: Operation, epilogue: [Operation], into top: TileEmitter, sizes: TileSizes,
+                                     scalars: [ValueID: TileOperand], hbmSources: [ValueID: ValueID],
+                                     stores: [GroupStore]) throws(TilingError) {
+        guard case .matmul(let a, let b) = matmul.kind else { throw .unsupported(matmul, "it is not a matmul") }
+        let (aHBM, left) = try hbmOperand(a, of: matmul, sources: hbmSources)
+        let (bHBM, right) = try hbmOperand(b, of: matmul, sources: hbmSources)
+        guard left.rank == 2, right.rank == 2, left.shape[1] == right.shape[0] else {
+            throw .unsupported(matmul, "both operands must be 2-D tensors ([M, K] @ [K, N])")
+        }
+        let (m, k, n) = (left.shape[0], left.shape[1], right.shape[1])
+        let choice = MatmulBlocking.choose(m: m, k: k, n: n, element: left.element, sizes: sizes, target: target)
+        guard let blocking = choice.blocking else {
+            throw TilingError(.at(matmul) { DiagnosticCatalogue.tilingMatmulSlabTooLarge(
+                bytes: choice.bytesPerSlab, capacity: choice.budget, target: target.name, at: $0) })
+        }
+        top.span = matmul.span
+        let tiler = MatmulTiler(matmul: matmul, epilogue: epilogue, blocking: blocking, target: target, types: types,
+                                hbmSources: hbmSources, scalars: scalars, stores: stores)
+        try tiler.emit(into: top, a: aHBM, b: bHBM, m: m, k: k, n: n, element: left.element)
+    }
+}

@@ -1,0 +1,234 @@
+// TilingElementwise.swift: lowers the row ops of a fusion group to engine ops on one [P | F] window of tiles.
+
+import KilnMachine
+import KilnPluginAPI
+import KilnSource
+import KilnTileIR
+
+/// How a tensor value of a fusion group is held inside one tile body.
+enum TileOperand {
+    /// A full [P | F] tile (SBUF, or the PSUM accumulator of a matmul).
+    case tile(ValueID, ElementType, MemorySpace)
+    /// A per-partition [P | 1] tile: a row statistic broadcast along the free axis.
+    case column(ValueID, ElementType)
+    /// The same value everywhere: a constant or a scalar kernel parameter.
+    case scalar(ScalarOperand)
+    /// `source * scale + bias`, not computed yet: a consumer on the scalar engine folds it into its own
+    /// `act.activate` (softmax's `exp(x - max)` becomes one activation with bias -max).
+    case affine(source: ValueID, scale: Double, bias: ScalarOperand, element: ElementType)
+}
+
+/// The part of a tensor a tile body covers: `partitions` rows from `rowOffset` and `width` columns from
+/// `columnOffset` of a group whose full shape is [rows, columns].
+struct TileWindow {
+    var partitions: Int
+    var width: Int
+    var rowOffset: AffineExpr
+    var columnOffset: AffineExpr
+    var rows: Int
+    var columns: Int
+}
+
+/// Lowers tensor-level row ops, one at a time and in order, into `body`, with loads of HBM operands put
+/// in `body` (row slices) or `hoist` (rows broadcast across partitions, loaded once per loop).
+struct ElementwiseLowering {
+    let body: TileEmitter
+    let hoist: TileEmitter
+    let window: TileWindow
+    let types: [ValueID: ValueDef]
+    /// HBM tensors that hold a value: parameters, and group inputs that are kernel outputs of another group.
+    let hbmSources: [ValueID: ValueID]
+    var operands: [ValueID: TileOperand]
+    /// For a tile written by `act.activate`, the index of that op in `body.ops` (its free-axis reduce is free).
+    var activationWriting: [ValueID: Int] = [:]
+    /// Affine operands already computed into a tile.
+    var materialized: [ValueID: ValueID] = [:]
+
+    init(body: TileEmitter, hoist: TileEmitter, window: TileWindow, types: [ValueID: ValueDef],
+         hbmSources: [ValueID: ValueID], operands: [ValueID: TileOperand]) {
+        self.body = body
+        self.hoist = hoist
+        self.window = window
+        self.types = types
+        self.hbmSources = hbmSources
+        self.operands = operands
+    }
+
+    var free: [Int] { [window.width] }
+
+    func hint(_ value: ValueID) -> String? { types[value]?.nameHint }
+
+    func element(_ value: ValueID) -> ElementType { types[value]?.type.element ?? .f32 }
+
+    // MARK: Operands
+
+    /// The operand for a value: computed earlier in the body, or loaded from HBM on first use.
+    mutating func operand(_ value: ValueID, for op: Operation) throws(TilingError) -> TileOperand {
+        if let known = operands[value] { return known }
+        guard let def = types[value] else { throw .unsupported(op, "an operand is not defined") }
+        if case .scalar = def.type {
+            operands[value] = .scalar(.value(value))
+            return .scalar(.value(value))
+        }
+        guard let hbm = hbmSources[value], let tensor = types[hbm]?.type.hbmType ?? def.type.tensorType else {
+            throw TilingError(.at(op) { DiagnosticCatalogue.tilingValueCrossesLoopNests(
+                def.nameHint.map { "%" + $0 } ?? "an operand of '\(op.opcode)'", at: $0) })
+        }
+        let loaded = try load(hbm, tensor, for: op)
+        operands[value] = loaded
+        return loaded
+    }
+
+    /// Loads an HBM tensor for this window by its shape: a row slice [P | F], a column [P | 1], or a row
+    /// [C] / [1, C] broadcast across partitions (hoisted).
+    private func load(_ hbm: ValueID, _ tensor: TensorType, for op: Operation) throws(TilingError) -> TileOperand {
+        let name = types[hbm]?.nameHint
+        let (rows, columns, shape) = (window.rows, window.columns, tensor.shape)
+        if shape == [rows, 1] {
+            let tile = body.alloc(.sbuf, tensor.element, partitions: window.partitions, free: [1], name: name)
+            body.load(hbm, at: [window.rowOffset, .constant(0)], into: tile)
+            return .column(tile, tensor.element)
+        }
+        if shape == [rows, columns] {
+            let tile = body.alloc(.sbuf, tensor.element, partitions: window.partitions, free: free, name: name)
+            body.load(hbm, at: [window.rowOffset, window.columnOffset], into: tile)
+            return .tile(tile, tensor.element, .sbuf)
+        }
+        if shape == [columns] || shape == [1, columns] {
+            let tile = hoist.alloc(.sbuf, tensor.element, partitions: window.partitions, free: free, name: name)
+            let offsets = shape.count == 1 ? [window.columnOffset] : [.constant(0), window.columnOffset]
+            hoist.load(hbm, at: offsets, into: tile, broadcast: true)
+            return .tile(tile, tensor.element, .sbuf)
+        }
+        if shape == [1] || shape == [1, 1] {
+            let tile = hoist.alloc(.sbuf, tensor.element, partitions: window.partitions, free: [1], name: name)
+            hoist.load(hbm, at: shape.map { _ in .constant(0) }, into: tile, broadcast: true)
+            return .column(tile, tensor.element)
+        }
+        throw .unsupported(op, "operand shape \(tensor.shape) does not fit the row space [\(rows), \(columns)]")
+    }
+
+    /// A full tile holding the operand (computing an affine operand, broadcasting a column or scalar).
+    mutating func fullTile(_ operand: TileOperand, element: ElementType, name: String?) -> ValueID {
+        switch operand {
+        case .tile(let tile, _, _):
+            return tile
+        case .affine(let source, let scale, let bias, let affineElement):
+            if let done = materialized[source], scale == 1, bias == .constant(0) { return done }
+            let tile = body.alloc(.sbuf, affineElement, partitions: window.partitions, free: free, name: name)
+            activation(.identity, source: source, into: tile, scale: scale, bias: bias)
+            return tile
+        case .column(let column, _):
+            let zero = zeroTile(element)
+            let tile = body.alloc(.sbuf, element, partitions: window.partitions, free: free, name: name)
+            body.emit(.dveTensorScalar(.add, zero, .value(column), destination: tile))
+            return tile
+        case .scalar(let scalar):
+            if case .constant(let value) = scalar, let integer = Int(exactly: value) {
+                let tile = body.alloc(.sbuf, element, partitions: window.partitions, free: free, name: name)
+                body.emit(.poolIota(Iota(base: integer, partitionStep: 0, freeStep: 0, destination: tile)))
+                return tile
+            }
+            let zero = zeroTile(element)
+            let tile = body.alloc(.sbuf, element, partitions: window.partitions, free: free, name: name)
+            body.emit(.dveTensorScalar(.add, zero, scalar, destination: tile))
+            return tile
+        }
+    }
+
+    private func zeroTile(_ element: ElementType) -> ValueID {
+        let zero = body.alloc(.sbuf, element, partitions: window.partitions, free: free, name: "zero")
+        body.emit(.poolIota(Iota(base: 0, partitionStep: 0, freeStep: 0, destination: zero)))
+        return zero
+    }
+
+    /// `act.activate FUNC source -> destination scale bias`, remembered so a later reduction can fold in.
+    mutating func activation(_ function: ActivationFunction, source: ValueID, into destination: ValueID,
+                             scale: Double = 1, bias: ScalarOperand = .constant(0)) {
+        body.emit(.actActivate(Activation(function: function, source: source, destination: destination, scale: scale, bias: bias)))
+        activationWriting[destination] = body.ops.count - 1
+    }
+
+    /// A new full or column tile of the op's result.
+    func resultTile(_ op: Operation, column: Bool, element: ElementType? = nil) -> ValueID {
+        let resultElement = element ?? op.result.map { self.element($0.id) } ?? .f32
+        return body.alloc(.sbuf, resultElement, partitions: window.partitions, free: column ? [1] : free,
+                          name: op.result?.nameHint)
+    }
+
+    // MARK: Reductions
+
+    /// A free-axis reduction of a full or affine operand into a new column: folded into the `act.activate`
+    /// that wrote the tile when there is one, else `dve.reduce`.
+    mutating func reduceAlongFree(_ op: Operation, _ operand: TileOperand, _ reduceOp: EngineReduceOp) -> ValueID {
+        let element = op.result.map { self.element($0.id) } ?? .f32
+        switch operand {
+        case .affine(let source, let scale, let bias, let affineElement):
+            let tile = body.alloc(.sbuf, affineElement, partitions: window.partitions, free: free, name: hint(source))
+            let column = resultTile(op, column: true)
+            body.emit(.actActivate(Activation(function: .identity, source: source, destination: tile, scale: scale,
+                                              bias: bias, reduce: FreeAxisReduce(reduceOp, into: column))))
+            materialized[source] = tile
+            return column
+        case .tile(let tile, _, _):
+            if let index = activationWriting[tile], case .actActivate(var activation) = body.ops[index].kind,
+               activation.reduce == nil {
+                let column = body.values.make(.tile(TileType(.sbuf, element, partitions: window.partitions, free: [1])),
+                                              name: op.result?.nameHint)
+                activation.reduce = FreeAxisReduce(reduceOp, into: column.id)
+                body.ops[index].kind = .actActivate(activation)
+                body.ops.insert(Operation(.alloc(TileType(.sbuf, element, partitions: window.partitions, free: [1]), nil),
+                                          result: column, span: body.span), at: index)
+                for (key, position) in activationWriting where position >= index { activationWriting[key] = position + 1 }
+                return column.id
+            }
+            let column = resultTile(op, column: true)
+            body.emit(.dveReduce(reduceOp, tile, destination: column))
+            return column
+        case .column(let column, _):
+            return column
+        case .scalar:
+            let full = fullTile(operand, element: element, name: nil)
+            let column = resultTile(op, column: true)
+            body.emit(.dveReduce(reduceOp, full, destination: column))
+            return column
+        }
+    }
+}
+
+extension ElementwiseLowering {
+    /// Stores a group value into a kernel output at this window: a full tile at (row, column) offsets, a
+    /// column at (row, 0). PSUM tiles and tiles of another element type are first copied into an SBUF tile
+    /// of the output's element type (for a matmul this is the PSUM evacuation).
+    mutating func store(_ value: ValueID, to output: ValueDef, for op: Operation) throws(TilingError) {
+        guard let tensor = output.type.hbmType else { throw .unsupported(op, "kernel outputs must be HBM tensors") }
+        let operand = try self.operand(value, for: op)
+        let isColumn = tensor.shape.last == 1 && window.columns > 1
+        var tile: ValueID
+        var element: ElementType
+        var space = MemorySpace.sbuf
+        switch operand {
+        case .column(let column, let columnElement):
+            guard isColumn else { throw .unsupported(op, "a per-row value is returned as \(IRType.hbm(tensor))") }
+            (tile, element) = (column, columnElement)
+        case .tile(let full, let fullElement, let fullSpace):
+            guard !isColumn else { throw .unsupported(op, "a full-width value is returned as \(IRType.hbm(tensor))") }
+            (tile, element, space) = (full, fullElement, fullSpace)
+        case .affine(_, _, _, let affineElement):
+            guard !isColumn else { throw .unsupported(op, "a full-width value is returned as \(IRType.hbm(tensor))") }
+            (tile, element) = (fullTile(operand, element: tensor.element, name: output.nameHint), affineElement)
+            if case .affine(let source, 1, .constant(0), _) = operand { materialized[source] = tile }
+        case .scalar:
+            (tile, element) = (fullTile(operand, element: tensor.element, name: output.nameHint), tensor.element)
+        }
+        if element != tensor.element || space != .sbuf {
+            let copy = body.alloc(.sbuf, tensor.element, partitions: window.partitions, free: isColumn ? [1] : free,
+                                  name: output.nameHint)
+            body.emit(.dveCopy(source: tile, destination: copy))
+            tile = copy
+            element = tensor.element
+            space = .sbuf
+        }
+        body.store(tile, to: output.id, at: [window.rowOffset, isColumn ? .constant(0) : window.columnOffset])
+    }
+}

@@ -1,0 +1,259 @@
+// TilingElementwiseOps.swift: the per-op rules of the row-op lowering: which engine op each tensor op becomes.
+
+import KilnMachine
+import KilnPluginAPI
+import KilnTileIR
+
+extension ElementwiseLowering {
+    /// Lowers one tensor-level row op of the group; its result becomes an operand for later ops.
+    mutating func lower(_ op: Operation) throws(TilingError) {
+        guard let result = op.result else { throw .unsupported(op, "it defines no value") }
+        let value: TileOperand
+        switch op.kind {
+        case .constant(let constant):
+            value = .scalar(.constant(constant))
+        case .broadcast(let source):
+            value = try operand(source, for: op)
+        case .cast(let source):
+            value = try cast(op, try operand(source, for: op))
+        case .unary(let function, let source):
+            value = try unary(op, function, try operand(source, for: op))
+        case .binary(let binaryOp, let a, let b):
+            value = try binary(op, binaryOp, try operand(a, for: op), try operand(b, for: op))
+        case .select(let condition, let a, let b):
+            let element = self.element(result.id)
+            let c = fullTile(try operand(condition, for: op), element: .bool, name: hint(condition))
+            let x = fullTile(try operand(a, for: op), element: element, name: hint(a))
+            let y = fullTile(try operand(b, for: op), element: element, name: hint(b))
+            let tile = resultTile(op, column: false)
+            body.emit(.poolSelect(condition: c, x, y, destination: tile))
+            value = .tile(tile, element, .sbuf)
+        case .reduce(let kind, let source, let axis):
+            let sourceType = types[source].flatMap { $0.type.tensorType ?? $0.type.hbmType }
+            guard axis == (sourceType?.rank ?? 0) - 1 else {
+                throw .unsupported(op, "only reductions along the last (free) axis are tiled; axis \(axis) reduces across partitions")
+            }
+            let input = try operand(source, for: op)
+            let reduceOp: EngineReduceOp = kind == .max ? .max : kind == .min ? .min : .add
+            var column = reduceAlongFree(op, input, reduceOp)
+            if kind == .mean, window.columns > 1 {
+                let scaled = resultTile(op, column: true)
+                body.emit(.dveTensorScalar(.mul, column, .constant(1 / Double(window.columns)), destination: scaled))
+                column = scaled
+            }
+            value = .column(column, element(result.id))
+        default:
+            throw .unsupported(op, "it is not an elementwise op or a row reduction")
+        }
+        operands[result.id] = value
+    }
+
+    private mutating func cast(_ op: Operation, _ input: TileOperand) throws(TilingError) -> TileOperand {
+        let element = op.result.map { self.element($0.id) } ?? .f32
+        switch input {
+        case .scalar(let scalar):
+            if case .constant(let constant) = scalar, !element.isFloat {
+                return .scalar(.constant(element == .bool ? (constant != 0 ? 1 : 0) : constant.rounded(.towardZero)))
+            }
+            return input
+        case .column(let column, _):
+            let tile = resultTile(op, column: true)
+            body.emit(.dveCopy(source: column, destination: tile))
+            return .column(tile, element)
+        case .affine(let source, let scale, let bias, _):
+            let tile = resultTile(op, column: false)
+            activation(.identity, source: source, into: tile, scale: scale, bias: bias)
+            return .tile(tile, element, .sbuf)
+        case .tile(let source, _, _):
+            let tile = resultTile(op, column: false)
+            body.emit(.dveCopy(source: source, destination: tile))
+            return .tile(tile, element, .sbuf)
+        }
+    }
+
+    private mutating func unary(_ op: Operation, _ function: UnaryFunction, _ input: TileOperand) throws(TilingError) -> TileOperand {
+        let element = op.result.map { self.element($0.id) } ?? .f32
+        switch (function, input) {
+        case (.neg, .tile(let source, let sourceElement, _)):
+            return .affine(source: source, scale: -1, bias: .constant(0), element: sourceElement)
+        case (.neg, .affine(let source, let scale, .constant(let bias), let affineElement)):
+            return .affine(source: source, scale: -scale, bias: .constant(-bias), element: affineElement)
+        case (.neg, .scalar(.constant(let constant))):
+            return .scalar(.constant(-constant))
+        case (_, .scalar):
+            throw .unsupported(op, "math on a scalar is folded before tiling")
+        default:
+            break
+        }
+        let isColumn: Bool
+        if case .column = input { isColumn = true } else { isColumn = false }
+        let tile = resultTile(op, column: isColumn)
+        let wrap: (ValueID) -> TileOperand = { isColumn ? .column($0, element) : .tile($0, element, .sbuf) }
+        switch function {
+        case .neg:
+            body.emit(.dveTensorScalar(.mul, source(input, element: element), .constant(-1), destination: tile))
+        case .not:
+            body.emit(.dveTensorScalar(.eq, source(input, element: element), .constant(0), destination: tile))
+        case .reciprocal:
+            body.emit(.dveReciprocal(source: source(input, element: element), destination: tile))
+        default:
+            guard let activationFunction = ActivationFunction(rawValue: function.rawValue) else {
+                throw .unsupported(op, "the scalar engine has no '\(function)' activation")
+            }
+            if case .affine(let source, let scale, let bias, _) = input {
+                activation(activationFunction, source: source, into: tile, scale: scale, bias: bias)
+            } else {
+                activation(activationFunction, source: self.source(input, element: element), into: tile)
+            }
+        }
+        return wrap(tile)
+    }
+
+    /// The tile a full or column operand is held in (affine and scalar operands become full tiles).
+    private mutating func source(_ input: TileOperand, element: ElementType) -> ValueID {
+        if case .column(let column, _) = input { return column }
+        return fullTile(input, element: element, name: nil)
+    }
+
+    private mutating func binary(_ op: Operation, _ binaryOp: BinaryOperator, _ a: TileOperand,
+                                 _ b: TileOperand) throws(TilingError) -> TileOperand {
+        let element = op.result.map { self.element($0.id) } ?? .f32
+        let operandElement = op.kind.reads.first.map { self.element($0) } ?? element
+        switch (a, b) {
+        case (.scalar(.constant(let x)), .scalar(.constant(let y))):
+            guard let folded = fold(binaryOp, x, y) else { throw .unsupported(op, "'\(binaryOp)' of two constants") }
+            return .scalar(.constant(folded))
+        case (.scalar, .scalar):
+            throw .unsupported(op, "arithmetic on scalar parameters is folded before tiling")
+        case (.column(let x, _), .column(let y, _)):
+            let tile = resultTile(op, column: true)
+            body.emit(.dveTensorTensor(binaryOp, x, y, destination: tile))
+            return .column(tile, element)
+        case (.column(let x, _), .scalar(let s)):
+            let tile = resultTile(op, column: true)
+            body.emit(.dveTensorScalar(binaryOp, x, s, destination: tile))
+            return .column(tile, element)
+        case (.scalar(let s), .column(let y, _)):
+            if let swapped = binaryOp.swapped {
+                let tile = resultTile(op, column: true)
+                body.emit(.dveTensorScalar(swapped, y, s, destination: tile))
+                return .column(tile, element)
+            }
+            let full = resultTile(op, column: true)
+            body.emit(.poolIota(Iota(base: 0, partitionStep: 0, freeStep: 0, destination: full)))
+            body.emit(.dveTensorScalar(.add, full, s, destination: full))
+            body.emit(.dveTensorTensor(binaryOp, full, y, destination: full))
+            return .column(full, element)
+        default:
+            break
+        }
+        // At least one side is a full (or affine) tile.
+        if let perPartition = scalarOperand(b), !isScalarOrColumn(a) {
+            return fullWithScalar(op, binaryOp, a, perPartition, element: element, operandElement: operandElement)
+        }
+        if let perPartition = scalarOperand(a), !isScalarOrColumn(b) {
+            if let swapped = binaryOp.swapped {
+                return fullWithScalar(op, swapped, b, perPartition, element: element, operandElement: operandElement)
+            }
+            if binaryOp == .sub, case .tile(let source, let sourceElement, _) = b {
+                return .affine(source: source, scale: -1, bias: perPartition, element: sourceElement)
+            }
+            if binaryOp == .div {
+                let reciprocal = body.alloc(.sbuf, operandElement, partitions: window.partitions, free: free, name: nil)
+                body.emit(.dveReciprocal(source: fullTile(b, element: operandElement, name: nil), destination: reciprocal))
+                if perPartition == .constant(1) { return .tile(reciprocal, operandElement, .sbuf) }
+                let tile = resultTile(op, column: false)
+                body.emit(.dveTensorScalar(.mul, reciprocal, perPartition, destination: tile))
+                return .tile(tile, element, .sbuf)
+            }
+        }
+        let x = fullTile(a, element: operandElement, name: nil)
+        let y = fullTile(b, element: operandElement, name: nil)
+        let tile = resultTile(op, column: false)
+        body.emit(.dveTensorTensor(binaryOp, x, y, destination: tile))
+        return .tile(tile, element, .sbuf)
+    }
+
+    /// `full OP s` with s a constant, scalar parameter or column: kept affine when the scalar engine can
+    /// fold it into a later activation (add, sub, mul by a constant), else one `dve.tensor_scalar`.
+    private mutating func fullWithScalar(_ op: Operation, _ binaryOp: BinaryOperator, _ full: TileOperand,
+                                         _ s: ScalarOperand, element: ElementType, operandElement: ElementType) -> TileOperand {
+        switch (binaryOp, full, s) {
+        case (.add, .tile(let source, let sourceElement, _), _):
+            return .affine(source: source, scale: 1, bias: s, element: sourceElement)
+        case (.sub, .tile(let source, let sourceElement, _), .constant(let c)):
+            return .affine(source: source, scale: 1, bias: .constant(-c), element: sourceElement)
+        case (.sub, .tile(let source, let sourceElement, _), .value(let column)) where isColumnTile(column):
+            let negated = body.alloc(.sbuf, operandElement, partitions: window.partitions, free: [1], name: nil)
+            body.emit(.dveTensorScalar(.mul, column, .constant(-1), destination: negated))
+            return .affine(source: source, scale: 1, bias: .value(negated), element: sourceElement)
+        case (.mul, .tile(let source, let sourceElement, _), .constant(let c)):
+            return .affine(source: source, scale: c, bias: .constant(0), element: sourceElement)
+        case (.add, .affine(let source, let scale, .constant(let bias), let affineElement), .constant(let c)):
+            return .affine(source: source, scale: scale, bias: .constant(bias + c), element: affineElement)
+        case (.mul, .affine(let source, let scale, .constant(let bias), let affineElement), .constant(let c)):
+            return .affine(source: source, scale: scale * c, bias: .constant(bias * c), element: affineElement)
+        case (.div, _, .constant(let c)) where c != 0:
+            return fullWithScalar(op, .mul, full, .constant(1 / c), element: element, operandElement: operandElement)
+        case (.div, _, .value(let column)) where isColumnTile(column):
+            let reciprocal = body.alloc(.sbuf, operandElement, partitions: window.partitions, free: [1], name: nil)
+            body.emit(.dveReciprocal(source: column, destination: reciprocal))
+            let tile = resultTile(op, column: false)
+            body.emit(.dveTensorScalar(.mul, fullTile(full, element: operandElement, name: nil), .value(reciprocal),
+                                       destination: tile))
+            return .tile(tile, element, .sbuf)
+        default:
+            let tile = resultTile(op, column: false)
+            body.emit(.dveTensorScalar(binaryOp, fullTile(full, element: operandElement, name: nil), s, destination: tile))
+            return .tile(tile, element, .sbuf)
+        }
+    }
+
+    private func isScalarOrColumn(_ operand: TileOperand) -> Bool {
+        switch operand {
+        case .scalar, .column: true
+        case .tile, .affine: false
+        }
+    }
+
+    /// A column tile or scalar as a per-partition operand of a tensor_scalar / activation bias.
+    private func scalarOperand(_ operand: TileOperand) -> ScalarOperand? {
+        switch operand {
+        case .scalar(let scalar): scalar
+        case .column(let column, _): .value(column)
+        case .tile, .affine: nil
+        }
+    }
+
+    /// True for a [P | 1] tile made in this body; false for a scalar kernel parameter.
+    private func isColumnTile(_ value: ValueID) -> Bool {
+        if case .scalar = types[value]?.type { return false }
+        return true
+    }
+
+    private func fold(_ op: BinaryOperator, _ x: Double, _ y: Double) -> Double? {
+        switch op {
+        case .add: x + y
+        case .sub: x - y
+        case .mul: x * y
+        case .div: y == 0 ? nil : x / y
+        case .max: Swift.max(x, y)
+        case .min: Swift.min(x, y)
+        default: nil
+        }
+    }
+}
+
+extension BinaryOperator {
+    /// The operator with its operands exchanged (`a < b` is `b > a`), nil when there is none.
+    var swapped: BinaryOperator? {
+        switch self {
+        case .add, .mul, .max, .min, .eq, .ne, .and, .or: self
+        case .lt: .gt
+        case .gt: .lt
+        case .le: .ge
+        case .ge: .le
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,55 @@
+// ActivationMath.swift: the scalar engine's functions and the vector engine's operators, one definition each.
+
+import Foundation
+import KilnBytecode
+import KilnMachine
+import KilnNumerics
+
+/// Function and operator definitions. The functions the language also has come from `KilnNumerics.UnaryMath`
+/// (the reference interpreter's definitions: exact-erf gelu, x*sigmoid(x) silu, ...); the rest are defined here.
+enum ActivationMath {
+    static func apply(_ function: ActivationFunction, _ x: Double) -> Double {
+        switch function {
+        case .identity: x
+        case .square: UnaryMath.square.apply(x)
+        case .sigmoid: UnaryMath.sigmoid.apply(x)
+        case .relu: UnaryMath.relu.apply(x)
+        case .gelu: UnaryMath.gelu.apply(x)
+        case .silu: UnaryMath.silu.apply(x)
+        case .tanh: UnaryMath.tanh.apply(x)
+        case .exp: UnaryMath.exp.apply(x)
+        case .log: UnaryMath.log.apply(x)
+        case .sqrt: UnaryMath.sqrt.apply(x)
+        case .rsqrt: UnaryMath.rsqrt.apply(x)
+        case .reciprocal: UnaryMath.reciprocal.apply(x)
+        case .abs: UnaryMath.abs.apply(x)
+        case .softplus: Swift.max(x, 0) + Foundation.log1p(Foundation.exp(-Swift.abs(x)))
+        case .erf: Foundation.erf(x)
+        case .sin: Foundation.sin(x)
+        case .sign: x > 0 ? 1 : (x < 0 ? -1 : x)
+        }
+    }
+
+    /// The vector engine's two-operand operators; comparisons and logic give 1 or 0; `rem` has the sign of
+    /// the dividend (C's fmod); integer results are truncated when stored.
+    static func apply(_ op: ALUOperator, _ a: Double, _ b: Double) -> Double {
+        switch op {
+        case .add: a + b
+        case .sub: a - b
+        case .mul: a * b
+        case .div: a / b
+        case .max: a.isNaN || b.isNaN ? .nan : Swift.max(a, b)
+        case .min: a.isNaN || b.isNaN ? .nan : Swift.min(a, b)
+        case .pow: Foundation.pow(a, b)
+        case .eq: a == b ? 1 : 0
+        case .ne: a != b ? 1 : 0
+        case .lt: a < b ? 1 : 0
+        case .le: a <= b ? 1 : 0
+        case .gt: a > b ? 1 : 0
+        case .ge: a >= b ? 1 : 0
+        case .and: a != 0 && b != 0 ? 1 : 0
+        case .or: a != 0 || b != 0 ? 1 : 0
+        case .rem: Foundation.fmod(a, b)
+        }
+    }
+}

@@ -1,0 +1,112 @@
+// Memory.swift: the simulated memories: SBUF and PSUM as bytes with written-bits, HBM tensors as values.
+
+import KilnBytecode
+import KilnMachine
+import KilnNumerics
+
+/// One on-chip memory (SBUF or PSUM) as raw bytes, `partitions x bytesPerPartition`, plus one "written"
+/// flag per byte for the uninitialised-read check. Only the bytes the memory plan uses are allocated.
+struct OnChipStore {
+    let bytesPerPartition: Int
+    var bytes: [UInt8]
+    var written: [Bool]
+
+    init(partitions: Int, bytesPerPartition: Int) {
+        self.bytesPerPartition = bytesPerPartition
+        bytes = Array(repeating: 0, count: partitions * bytesPerPartition)
+        written = Array(repeating: false, count: partitions * bytesPerPartition)
+    }
+
+    func address(_ buffer: BufferEntry, partition: Int, element: Int) -> Int {
+        (buffer.partitionStart + partition) * bytesPerPartition + buffer.offset + element * buffer.dtype.byteSize
+    }
+
+    /// The buffer's values, partition-major (`values[p * freeElements + f]`), decoded from its element type;
+    /// `firstUnwritten` is the first (partition, element) any of whose bytes was never written.
+    func read(_ buffer: BufferEntry) -> (values: [Double], firstUnwritten: (Int, Int)?) {
+        let size = buffer.dtype.byteSize
+        var values = [Double]()
+        values.reserveCapacity(buffer.partitions * buffer.freeElements)
+        var firstUnwritten: (Int, Int)?
+        for partition in 0..<buffer.partitions {
+            var address = address(buffer, partition: partition, element: 0)
+            for element in 0..<buffer.freeElements {
+                var bits: UInt64 = 0
+                for byte in 0..<size {
+                    bits |= UInt64(bytes[address + byte]) << (8 * UInt64(byte))
+                    if firstUnwritten == nil && !written[address + byte] { firstUnwritten = (partition, element) }
+                }
+                values.append(buffer.dtype.value(fromBits: bits))
+                address += size
+            }
+        }
+        return (values, firstUnwritten)
+    }
+
+    /// Stores computed values (rounded as the engines do: to f32, then to the buffer's type).
+    mutating func write(_ buffer: BufferEntry, _ values: [Double]) {
+        let size = buffer.dtype.byteSize
+        var index = 0
+        for partition in 0..<buffer.partitions {
+            var address = address(buffer, partition: partition, element: 0)
+            for _ in 0..<buffer.freeElements {
+                let stored = buffer.dtype.storeComputed(index < values.count ? values[index] : 0)
+                let bits = buffer.dtype.bitPattern(of: stored)
+                for byte in 0..<size {
+                    bytes[address + byte] = UInt8(truncatingIfNeeded: bits >> (8 * UInt64(byte)))
+                    written[address + byte] = true
+                }
+                address += size
+                index += 1
+            }
+        }
+    }
+}
+
+/// An HBM tensor: its values (already of its element type) and which elements were ever written.
+struct HBMTensor {
+    let entry: TensorEntry
+    var values: [Double]
+    var written: [Bool]
+    /// Row-major strides.
+    let strides: [Int]
+
+    init(entry: TensorEntry, values: [Double]?) {
+        self.entry = entry
+        let count = entry.elementCount
+        self.values = values ?? Array(repeating: 0, count: count)
+        self.written = Array(repeating: values != nil, count: count)
+        var strides = Array(repeating: 1, count: entry.shape.count)
+        for dim in stride(from: entry.shape.count - 2, through: 0, by: -1) {
+            strides[dim] = strides[dim + 1] * entry.shape[dim + 1]
+        }
+        self.strides = strides
+    }
+}
+
+/// The memories of one simulation.
+struct MachineMemory {
+    var sbuf: OnChipStore
+    var psum: OnChipStore
+    var hbm: [HBMTensor]
+
+    /// Allocates, per on-chip memory, the partitions and bytes the memory plan reaches.
+    init(program: BytecodeProgram, target: MachineTarget, inputs: [Int: [Double]]) {
+        func store(_ space: MemorySpace) -> OnChipStore {
+            let used = program.buffers.filter { $0.space == space }
+            return OnChipStore(partitions: used.map { $0.partitionStart + $0.partitions }.max() ?? 0,
+                               bytesPerPartition: used.map { $0.offset + $0.bytesPerPartition }.max() ?? 0)
+        }
+        sbuf = store(.sbuf)
+        psum = store(.psum)
+        hbm = program.tensors.enumerated().map { HBMTensor(entry: $0.element, values: inputs[$0.offset]) }
+    }
+
+    func read(_ buffer: BufferEntry) -> (values: [Double], firstUnwritten: (Int, Int)?) {
+        buffer.space == .psum ? psum.read(buffer) : sbuf.read(buffer)
+    }
+
+    mutating func write(_ buffer: BufferEntry, _ values: [Double]) {
+        if buffer.space == .psum { psum.write(buffer, values) } else { sbuf.write(buffer, values) }
+    }
+}

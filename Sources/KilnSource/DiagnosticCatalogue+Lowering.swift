@@ -1,0 +1,35 @@
+// DiagnosticCatalogue+Lowering.swift: diagnostics of lowering the checked program to tile IR (K35xx).
+
+extension DiagnosticCatalogue {
+    /// A construct the checker accepts that lowering cannot express in tile IR yet.
+    public static func loweringUnsupported(_ what: String, reason: String, at span: SourceSpan) -> Diagnostic {
+        make("K3501", "lowering-unsupported", .error, "cannot lower \(what): \(reason)", at: span)
+    }
+    /// A loop whose bounds are not known once dims are bound.
+    public static func loweringLoopBounds(_ reason: String, at span: SourceSpan) -> Diagnostic {
+        make("K3502", "lowering-loop-bounds", .error, "cannot lower this loop: \(reason)", at: span)
+    }
+    /// A `+=` into a PSUM accumulator that does not form one accumulation group per loop.
+    public static func loweringAccumulation(_ name: String, reason: String, at span: SourceSpan) -> Diagnostic {
+        make("K3503", "lowering-accumulation", .error, "cannot lower the accumulation into '\(name)': \(reason)", at: span)
+    }
+    /// Remainder iterations of a loop that cannot be peeled into straight-line code.
+    public static func loweringRemainder(_ reason: String, at span: SourceSpan) -> Diagnostic {
+        make("K3504", "lowering-remainder", .error, "cannot lower the remainder tiles of this loop: \(reason)", at: span)
+    }
+    /// A size or value that overflows once dims are bound.
+    public static func loweringOverflow(_ what: String, at span: SourceSpan) -> Diagnostic {
+        make("K3505", "lowering-overflow", .error, "\(what) overflows 64-bit integers once dims are bound", at: span)
+    }
+    /// An expression the checker left without a type (lowering runs only on programs without errors).
+    public static func loweringUntyped(at span: SourceSpan) -> Diagnostic {
+        make("K3506", "lowering-untyped", .error, "cannot lower an expression the checker did not type; fix the errors reported before",
+             at: span)
+    }
+
+    /// `inline`: calls still left after the depth limit (a recursive helper in hand-written IR).
+    public static func inlineTooDeep(_ callee: String, limit: Int, at span: SourceSpan) -> Diagnostic {
+        make("K3510", "inline-too-deep", .error,
+             "calls to @\(callee) nest more than \(limit) deep when inlined; is the function recursive?", at: span)
+    }
+}

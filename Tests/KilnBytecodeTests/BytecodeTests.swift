@@ -1,0 +1,139 @@
+// BytecodeTests.swift: encoder/decoder round trip, the opcode table, validator errors, the disassembly.
+
+import KilnBytecode
+import KilnMachine
+import KilnSimBackend
+import KilnSource
+import KilnTileIR
+import Testing
+
+/// A program that uses every opcode and every operand kind (it need not make numerical sense).
+func everyOpcodeProgram() -> BytecodeProgram {
+    let tile = BufferEntry(name: "t", space: .sbuf, dtype: .f32, partitionStart: 0, partitions: 64, offset: 0, freeDims: [64])
+    let column = BufferEntry(name: "c", space: .sbuf, dtype: .f32, partitionStart: 0, partitions: 64, offset: 512, freeDims: [1])
+    let acc = BufferEntry(name: "acc", space: .psum, dtype: .f32, partitionStart: 0, partitions: 64, offset: 0, freeDims: [64])
+    let offset = AffineOffset(constant: 4, terms: [.init(slot: 1, coefficient: 64)])
+    let body: [Instruction] = [
+        Instruction(.loopBegin, [.loopSlot(0), .integer(0), .integer(2), .integer(1)]),
+        Instruction(.semWait, [.semaphore(1), .affine(AffineOffset(constant: 1))]),
+        Instruction(.matmul, [.buffer(0), .buffer(0), .buffer(2), .condition(.when(slot: 0, equals: 0)), .condition(.always)]),
+        Instruction(.peTranspose, [.buffer(0), .buffer(2)]),
+        Instruction(.semSignal, [.semaphore(0)]),
+        Instruction(.loopEnd, [.loopSlot(0)]),
+    ]
+    var streams = [InstructionStream(unit: .engine(.pe), instructions: body,
+                                     lines: body.indices.map { LineEntry(line: $0 + 1, column: 3) })]
+    let others: [(StreamUnit, [Instruction])] = [
+        (.engine(.act), [Instruction(.activate, [.activationFunction(.gelu), .buffer(0), .buffer(0), .float(0.5), .scalarSource(.buffer(1))]),
+                         Instruction(.activateReduce, [.activationFunction(.exp), .buffer(2), .buffer(0), .float(1),
+                                                       .scalarSource(.constant(-1.5)), .reduceOperator(.max), .buffer(1)])]),
+        (.engine(.dve), [Instruction(.tensorTensor, [.aluOperator(.rem), .buffer(0), .buffer(0), .buffer(0)]),
+                         Instruction(.tensorScalar, [.aluOperator(.lt), .buffer(0), .scalarSource(.constant(2)), .buffer(0)]),
+                         Instruction(.tensorReduce, [.reduceOperator(.add), .buffer(0), .buffer(1)]),
+                         Instruction(.tensorCopy, [.buffer(2), .buffer(0)]),
+                         Instruction(.reciprocal, [.buffer(0), .buffer(0)])]),
+        (.engine(.pool), [Instruction(.iota, [.integer(-3), .integer(1), .integer(-1), .buffer(0)]),
+                          Instruction(.select, [.buffer(0), .buffer(0), .buffer(0), .buffer(0)])]),
+        (.dmaQueue(5), [Instruction(.loopBegin, [.loopSlot(1), .integer(0), .integer(2), .integer(1)]),
+                        Instruction(.dmaLoad, [.tensor(0), .affineList([offset, .init()]), .buffer(0), .flag(false), .flag(false)]),
+                        Instruction(.dmaStore, [.buffer(0), .tensor(1), .affineList([.init(), .init(terms: [.init(slot: 1, coefficient: 64)])])]),
+                        Instruction(.loopEnd, [.loopSlot(1)])]),
+    ]
+    for (unit, instructions) in others {
+        streams.append(InstructionStream(unit: unit, instructions: instructions, lines: instructions.map { _ in .unknown }))
+    }
+    return BytecodeProgram(
+        target: "trn2", kernelName: "every", sourcePath: "every.kiln",
+        tensors: [TensorEntry(name: "x", dtype: .bf16, shape: [132, 64], role: .input),
+                  TensorEntry(name: "y", dtype: .f32, shape: [64, 128], role: .output),
+                  TensorEntry(name: "eps", dtype: .f32, shape: [], role: .scalar, defaultValue: 1e-5)],
+        buffers: [tile, column, acc], semaphoreCount: 2, loopSlotCount: 2, streams: streams)
+}
+
+@Test func everyOpcodeIsExercisedAndRoundTrips() throws {
+    let program = everyOpcodeProgram()
+    let used = Set(program.streams.flatMap { $0.instructions.map(\.opcode) })
+    #expect(used == Set(Opcode.allCases))
+    let bytes = BytecodeEncoder.encode(program)
+    let (decoded, layout) = try BytecodeDecoder.decode(bytes)
+    #expect(decoded == program)
+    #expect(BytecodeEncoder.encode(decoded) == bytes)
+    #expect(layout.instructionOffsets.map(\.count) == program.streams.map(\.instructions.count))
+    try BytecodeValidator.validate(decoded, layout: layout)
+}
+
+@Test func opcodeTableIsConsistent() {
+    #expect(Set(Opcode.allCases.map(\.spec.mnemonic)).count == Opcode.allCases.count)
+    for opcode in Opcode.allCases {
+        let names = opcode.spec.fields.map(\.name)
+        #expect(Set(names).count == names.count, "\(opcode) repeats a field name")
+    }
+}
+
+/// Validates bytes and returns the error's message and offset.
+private func rejection(_ bytes: [UInt8]) -> BytecodeError? {
+    do {
+        _ = try BytecodeValidator.load(bytes)
+        return nil
+    } catch {
+        return error
+    }
+}
+
+@Test func malformedFilesAreRejectedAtTheirByteOffset() throws {
+    let bytes = BytecodeEncoder.encode(everyOpcodeProgram())
+    var badMagic = bytes
+    badMagic[1] = 0
+    #expect(rejection(badMagic)?.diagnostic.id.code == "K4002")
+    #expect(rejection(Array(bytes.prefix(40)))?.diagnostic.id.code == "K4001")
+    var badVersion = bytes
+    badVersion[8] = 9
+    let versionError = try #require(rejection(badVersion))
+    #expect(versionError.byteOffset == 8)
+    #expect(versionError.description.hasPrefix("at byte 8 (0x8): bytecode version 9"))
+    #expect(rejection(bytes + [0])?.diagnostic.id.code == "K4006")
+    let (_, layout) = try BytecodeDecoder.decode(bytes)
+    let matmulOffset = layout.instructionOffsets[0][2]
+    var badOpcode = bytes
+    badOpcode[matmulOffset] = 0xEE
+    let opcodeError = try #require(rejection(badOpcode))
+    #expect(opcodeError.diagnostic.id.code == "K4005")
+    #expect(opcodeError.byteOffset == matmulOffset)
+}
+
+@Test func validatorNamesTheBrokenRule() {
+    func message(_ change: (inout BytecodeProgram) -> Void) -> String {
+        var program = everyOpcodeProgram()
+        change(&program)
+        do {
+            try BytecodeValidator.validate(program)
+            return "accepted"
+        } catch {
+            return error.diagnostic.message
+        }
+    }
+    #expect(message { _ in } == "accepted")
+    #expect(message { $0.target = "trn9" }.contains("'trn9' is not a known target"))
+    #expect(message { $0.buffers[0].offset = 229_300 }.contains("spans bytes 229300..<229556"))
+    #expect(message { $0.buffers[0].partitionStart = 100 }.contains("covers partitions 100..<164"))
+    #expect(message { $0.streams[0].instructions[2].operands[2] = .buffer(9) }.contains("buffer 9 does not exist"))
+    #expect(message { $0.streams[0].instructions[1].operands[0] = .semaphore(2) }.contains("semaphore 2 does not exist"))
+    #expect(message { $0.streams[0].instructions.removeLast(); $0.streams[0].lines.removeLast() }.contains("still open"))
+    #expect(message { $0.streams[1].unit = .dmaQueue(9) }.contains("cannot run on dma.q9"))
+    #expect(message { $0.streams[4].instructions[1].operands[1] = .affineList([.init(terms: [.init(slot: 0, coefficient: 1)]), .init()]) }
+        .contains("needs an enclosing loop L0"))
+    #expect(message { $0.streams[3].instructions[0].operands[3] = .buffer(2) }.contains("pool cannot write psum"))
+    #expect(message { $0.buffers[2].dtype = .bf16 }.contains("accumulator must be f32"))
+    #expect(message { $0.streams[4].instructions[2].operands[1] = .tensor(0) }.contains("not an output"))
+    #expect(message { $0.streams[0].instructions[0].operands[2] = .integer(-1) }.contains("trips and step must be"))
+}
+
+@Test func disassemblyShowsStreamsLoopsAndSourceLines() {
+    let text = BytecodeDisassembler(everyOpcodeProgram(), sourceLine: { "  line \($0) text" }).render()
+    #expect(text.contains("stream pe: 6 instructions"))
+    #expect(text.contains("     0  loop slot L0 from 0 trips 2 step 1  ; every.kiln:1:3  line 1 text"))
+    #expect(text.contains("     2    pe.matmul stationary B0(%t) moving B0(%t) acc B2(%acc) start L0==0 stop always"))
+    #expect(text.contains("dma.load src T0(%x) at [64*L1 + 4, 0] dst B0(%t) transpose no broadcast no"))
+    #expect(text.contains("T2 %eps: scalar f32 = 1e-05"))
+    #expect(text.contains("stream dma.q5: 4 instructions"))
+}

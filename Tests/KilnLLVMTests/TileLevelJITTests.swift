@@ -1,0 +1,85 @@
+// TileLevelJITTests.swift: hand-written tile-level IR (DMA, pe, act, dve, pool) JIT-run and checked against plain Swift.
+
+import Foundation
+import KilnLLVM
+import KilnMachine
+import KilnNumerics
+import KilnTileIR
+import Testing
+
+@Suite struct TileLevelJITTests {
+    /// A K-tiled matmul accumulating in PSUM (conditional start/stop), then exp(0.5 * acc + bias) with a row-sum
+    /// reduction on the scalar engine, and a per-partition division on the vector engine.
+    @Test func tiledMatmulActivationAndReduce() throws {
+        let text = """
+        kiln.module target "trn1" {
+          func @mm(%at: hbm f32[192, 40], %b: hbm f32[192, 70], %bias: hbm f32[40, 1]) -> (%out: hbm f32[40, 70]) {
+            %acc = alloc psum f32[40 | 70]
+            for %k = 0 to 2 {
+              %s = alloc sbuf f32[96 | 40]
+              %m = alloc sbuf f32[96 | 70]
+              dma.load %at[%k * 96, 0] -> %s
+              dma.load %b[%k * 96, 0] -> %m
+              pe.matmul %s, %m -> %acc start(%k == 0) stop(%k == 1)
+            }
+            %bt = alloc sbuf f32[40 | 1]
+            dma.load %bias[0, 0] -> %bt
+            %h = alloc sbuf f32[40 | 70]
+            %rowsum = alloc sbuf f32[40 | 1]
+            act.activate exp %acc -> %h scale 0.5 bias %bt reduce add -> %rowsum
+            %o = alloc sbuf f32[40 | 70]
+            dve.tensor_scalar div %h, %rowsum -> %o
+            dma.store %o -> %out[0, 0]
+            return
+          }
+        }
+        """
+        let at = sampleTensor("at", [192, 40]), b = sampleTensor("b", [192, 70]), bias = sampleTensor("bias", [40, 1])
+        let out = try #require(try jitRun(text, ["at": at, "b": b, "bias": bias])["out"])
+        var expected: [Double] = []
+        for m in 0..<40 {
+            var row: [Double] = []
+            for n in 0..<70 {
+                var dot = 0.0
+                for k in 0..<192 { dot += at.values[k * 40 + m] * b.values[k * 70 + n] }
+                row.append(Foundation.exp(0.5 * dot + bias.values[m]))
+            }
+            let total = row.reduce(0, +)
+            expected += row.map { $0 / total }
+        }
+        expectClose(out.values, expected, relative: 1e-4)
+    }
+
+    /// bf16 tiles through the tensor engine's transpose and a PSUM evacuation, a max reduction, and iota.
+    @Test func transposeCopyReduceAndIota() throws {
+        let text = """
+        kiln.module target "trn1" {
+          func @misc(%x: hbm bf16[8, 16]) -> (%y: hbm bf16[16, 8], %mx: hbm f32[8, 1], %io: hbm i32[8, 16]) {
+            %t = alloc sbuf bf16[8 | 16]
+            dma.load %x[0, 0] -> %t
+            %tp = alloc psum f32[16 | 8]
+            pe.transpose %t -> %tp
+            %yt = alloc sbuf bf16[16 | 8]
+            dve.copy %tp -> %yt
+            dma.store %yt -> %y[0, 0]
+            %r = alloc sbuf f32[8 | 1]
+            dve.reduce max %t -> %r
+            dma.store %r -> %mx[0, 0]
+            %i = alloc sbuf i32[8 | 16]
+            pool.iota base -3 partition_step 16 free_step 1 -> %i
+            dma.store %i -> %io[0, 0]
+            return
+          }
+        }
+        """
+        let x = sampleTensor("x", [8, 16], dtype: .bf16)
+        let outputs = try jitRun(text, ["x": x])
+        let y = try #require(outputs["y"]), mx = try #require(outputs["mx"]), io = try #require(outputs["io"])
+        let transposed: [Double] = (0..<128).map { index in x.values[(index % 8) * 16 + index / 8] }
+        let rowMaxima: [Double] = (0..<8).map { row in x.values[(row * 16)..<((row + 1) * 16)].max() ?? .nan }
+        let iota: [Double] = (0..<128).map { index in Double(index - 3) }
+        #expect(y.values == transposed)
+        #expect(mx.values == rowMaxima)
+        #expect(io.values == iota)
+    }
+}

@@ -1,0 +1,148 @@
+// FloatFormatTests.swift: exhaustive round-trip and round-to-nearest-even tests of the float formats.
+
+import Foundation
+import KilnMachine
+import Testing
+
+@testable import KilnNumerics
+
+/// An independent, slow model of a format: every value computed with `pow`, and rounding by
+/// searching the sorted list of values for the nearest one (ties to the even bit pattern).
+struct SlowReferenceFormat {
+    let format: FloatFormat
+    /// (value, bits) for every finite non-negative pattern, ascending, plus the first value past
+    /// the largest finite (2^(emax+1)) standing for infinity, as IEEE rounding treats it.
+    let ladder: [(value: Double, bits: UInt64)]
+
+    init(_ format: FloatFormat) {
+        self.format = format
+        let mantissaCount = 1 << format.mantissaBits
+        let exponentCount = (1 << format.exponentBits) - 1
+        var ladder: [(Double, UInt64)] = []
+        for exponentField in 0..<exponentCount {
+            for fraction in 0..<mantissaCount {
+                let bits = UInt64(exponentField * mantissaCount + fraction)
+                ladder.append((Self.value(format, exponentField: exponentField, fraction: fraction), bits))
+            }
+        }
+        let infinityBits = UInt64(exponentCount * mantissaCount)
+        ladder.append((pow(2.0, Double(exponentCount - format.bias)), infinityBits))
+        self.ladder = ladder
+    }
+
+    static func value(_ format: FloatFormat, exponentField: Int, fraction: Int) -> Double {
+        let fractionValue = Double(fraction) / pow(2.0, Double(format.mantissaBits))
+        if exponentField == 0 { return fractionValue * pow(2.0, Double(1 - format.bias)) }
+        return (1 + fractionValue) * pow(2.0, Double(exponentField - format.bias))
+    }
+
+    /// The bits nearest to `x` (finite, any sign), ties to the even pattern.
+    func round(_ x: Double) -> UInt64 {
+        let sign: UInt64 = x.sign == .minus ? 1 << UInt64(format.exponentBits + format.mantissaBits) : 0
+        let magnitude = Swift.abs(x)
+        if magnitude >= ladder[ladder.count - 1].value { return sign | ladder[ladder.count - 1].bits }
+        var low = 0, high = ladder.count - 1   // ladder[low].value <= magnitude < ladder[high].value
+        while high - low > 1 {
+            let middle = (low + high) / 2
+            if ladder[middle].value <= magnitude { low = middle } else { high = middle }
+        }
+        let below = magnitude - ladder[low].value, above = ladder[high].value - magnitude
+        if below < above { return sign | ladder[low].bits }
+        if above < below { return sign | ladder[high].bits }
+        return sign | (ladder[low].bits & 1 == 0 ? ladder[low].bits : ladder[high].bits)
+    }
+}
+
+let allFormats: [(String, FloatFormat)] = [
+    ("bf16", .bf16), ("f16", .f16), ("f8e4m3", .f8e4m3), ("f8e5m2", .f8e5m2),
+]
+
+@Test(arguments: allFormats)
+func everyBitPatternRoundTrips(name: String, format: FloatFormat) {
+    let reference = SlowReferenceFormat(format)
+    let exponentShift = UInt64(format.mantissaBits)
+    var failures = 0
+    for bits in UInt64(0)..<(1 << UInt64(format.bitWidth)) {
+        let value = format.decode(bits)
+        let exponentField = Int((bits >> exponentShift) & ((1 << UInt64(format.exponentBits)) - 1))
+        let fraction = Int(bits & ((1 << exponentShift) - 1))
+        let negative = bits >> UInt64(format.exponentBits + format.mantissaBits) != 0
+        if exponentField == (1 << format.exponentBits) - 1 {
+            let expectedNaN = fraction != 0
+            if value.isNaN != expectedNaN || (!expectedNaN && value != (negative ? -.infinity : .infinity)) { failures += 1 }
+            if value.isNaN { if !format.decode(format.encode(value)).isNaN { failures += 1 } }
+            else if format.encode(value) != bits { failures += 1 }
+            continue
+        }
+        let expected = SlowReferenceFormat.value(format, exponentField: exponentField, fraction: fraction)
+        if value != (negative ? -expected : expected) || value.sign != (negative ? .minus : .plus) { failures += 1 }
+        if format.encode(value) != bits { failures += 1 }
+        if reference.round(value) != bits { failures += 1 }
+    }
+    #expect(failures == 0, "\(name): \(failures) mismatches")
+}
+
+@Test(arguments: allFormats)
+func tiesAndNeighboursRoundLikeTheSlowReference(name: String, format: FloatFormat) {
+    let reference = SlowReferenceFormat(format)
+    var failures: [String] = []
+    for index in 0..<(reference.ladder.count - 1) {
+        let low = reference.ladder[index].value, high = reference.ladder[index + 1].value
+        let middle = (low + high) / 2   // exact: both are short binary fractions
+        for probe in [middle, middle.nextUp, middle.nextDown, low.nextUp, high.nextDown] {
+            for signed in [probe, -probe] where format.encode(signed) != reference.round(signed) {
+                failures.append("\(name) \(signed): got \(format.encode(signed)), want \(reference.round(signed))")
+            }
+        }
+    }
+    #expect(failures.isEmpty, "\(failures.prefix(5))")
+}
+
+@Test func randomFloat32ValuesRoundLikeTheSlowReference() {
+    var stream = SplitMix64(state: 42)
+    for (name, format) in allFormats {
+        let reference = SlowReferenceFormat(format)
+        var failures = 0
+        for _ in 0..<20_000 {
+            let value = Double(Float(bitPattern: UInt32(truncatingIfNeeded: stream.next())))
+            guard value.isFinite else { continue }
+            if format.encode(value) != reference.round(value) { failures += 1 }
+        }
+        #expect(failures == 0, "\(name): \(failures) mismatches")
+    }
+}
+
+@Test func genericF32EncoderAgreesWithHardwareConversion() {
+    var stream = SplitMix64(state: 7)
+    var failures = 0
+    for _ in 0..<100_000 {
+        let value = Double(bitPattern: stream.next())
+        let hardware = Float(value)
+        let generic = FloatFormat.f32.encode(value)
+        if hardware.isNaN { if !FloatFormat.f32.decode(generic).isNaN { failures += 1 } }
+        else if UInt64(hardware.bitPattern) != generic { failures += 1 }
+    }
+    #expect(failures == 0)
+}
+
+@Test func knownValuesOfEachFormat() {
+    // bf16: 1 + 2^-8 is a tie between 1 and 1 + 2^-7: even is 1.0; 1 + 3 * 2^-8 goes up.
+    #expect(FloatFormat.bf16.encode(Double(Float(bitPattern: 0x3F80_8000))) == 0x3F80)
+    #expect(FloatFormat.bf16.encode(Double(Float(bitPattern: 0x3F81_8000))) == 0x3F82)
+    #expect(FloatFormat.bf16.encode(Double(Float(bitPattern: 0x3F80_8001))) == 0x3F81)
+    #expect(FloatFormat.f16.largestFinite == 65504)
+    #expect(FloatFormat.f16.encode(65519.99) == 0x7BFF)
+    #expect(FloatFormat.f16.encode(65520) == 0x7C00)   // the tie above the largest finite overflows
+    #expect(FloatFormat.f8e4m3.largestFinite == 240)
+    #expect(FloatFormat.f8e4m3.encode(247.9) == 0x77)
+    #expect(FloatFormat.f8e4m3.encode(248) == 0x78)    // +inf
+    #expect(FloatFormat.f8e4m3.encode(-1e9) == 0xF8)   // -inf
+    #expect(FloatFormat.f8e5m2.largestFinite == 57344)
+    #expect(FloatFormat.f8e4m3.decode(0x01) == 1.0 / 512)   // smallest subnormal 2^-9
+    #expect(FloatFormat.f8e4m3.encode(1.0 / 1024) == 0)     // tie with 0: even
+    #expect(FloatFormat.f8e4m3.encode(1.0 / 1024 * 1.01) == 0x01)
+    #expect(FloatFormat.f8e4m3.encode(-0.0) == 0x80)
+    #expect(FloatFormat.f8e5m2.decode(FloatFormat.f8e5m2.encode(.nan)).isNaN)
+    #expect(FloatFormat.bf16.encode(1e-300) == 0)
+    #expect(FloatFormat.bf16.encode(.leastNonzeroMagnitude) == 0)
+}

@@ -1,0 +1,74 @@
+// OpcodeNumericsTests.swift: each engine opcode's numerics on a small tile, against values computed here.
+
+import Foundation
+import KilnMachine
+import KilnNumerics
+import KilnSim
+import Testing
+
+/// Loads x[4, 8] into %x (f32), runs `body` on the given engine, stores %y (of `outType`) to out[4, outFree].
+private func run(_ body: String, engine: String, outType: String = "f32", outFree: Int = 8,
+                 extra: String = "") throws -> (x: [Double], out: [Double]) {
+    let text = """
+        kiln.module target "trn1" {
+          func @k(%x: hbm f32[4, 8]) -> (%out: hbm \(outType)[4, \(outFree)]) {
+            %xt = alloc sbuf f32[4 | 8] at partition 0 offset 0
+            %y = alloc sbuf \(outType)[4 | \(outFree)] at partition 0 offset 64
+            %c = alloc sbuf f32[4 | 1] at partition 0 offset 128
+        \(extra)
+            dma.load %x[0, 0] -> %xt queue 0
+            sync.signal sem 0 on dma queue 0
+            sync.wait sem 0 >= 1 on \(engine)
+            \(body)
+            sync.signal sem 1 on \(engine)
+            sync.wait sem 1 >= 1 on dma queue 1
+            dma.store %y -> %out[0, 0] queue 1
+            return
+          }
+        }
+        """
+    let x = try SimSamples.tensor(.f32, [4, 8]) { Double($0) / 4 - 3.3 }
+    let result = try Simulator.run(try SimSamples.compile(text), inputs: ["x": x])
+    #expect(result.findings.isEmpty, "\(result.findings.map { $0.rendered() })")
+    return (x.values, try #require(result.outputs.first?.tensor.values))
+}
+
+private func f32(_ value: Double) -> Double { Double(Float(value)) }
+
+@Test func vectorEngineOpcodes() throws {
+    var (x, out) = try run("dve.tensor_tensor mul %xt, %xt -> %y", engine: "dve")
+    #expect(out == x.map { f32($0 * $0) })
+    (x, out) = try run("dve.tensor_scalar rem %xt, 1.5 -> %y", engine: "dve")
+    #expect(out == x.map { f32(fmod($0, 1.5)) })
+    (x, out) = try run("dve.tensor_tensor lt %xt, %xt -> %y", engine: "dve", outType: "bool")
+    #expect(out == x.map { _ in 0 })
+    (x, out) = try run("dve.reciprocal %xt -> %y", engine: "dve", outType: "bf16")
+    #expect(out == x.map { ElementType.bf16.storeComputed(1 / $0) })
+    (x, out) = try run("dve.reduce max %xt -> %y", engine: "dve", outFree: 1)
+    #expect(out == (0..<4).map { row in x[(row * 8)..<(row * 8 + 8)].max() ?? 0 })
+}
+
+@Test func scalarEngineActivationWithBiasAndReduction() throws {
+    let (x, out) = try run("""
+        act.activate identity %xt -> %y reduce add -> %c
+            act.activate tanh %xt -> %y scale 0.5 bias %c reduce add -> %c
+        """, engine: "act")
+    // %c is first the row sums (identity with a reduction), then the bias of tanh(x / 2 + rowsum).
+    let rowSums: [Double] = (0..<4).map { row in Double(x[(row * 8)..<(row * 8 + 8)].reduce(Float(0)) { $0 + Float($1) }) }
+    let expected: [Double] = x.indices.map { index in f32(Foundation.tanh(f32(x[index] * 0.5 + rowSums[index / 8]))) }
+    #expect(out == expected)
+}
+
+@Test func gpsimdIotaAndSelect() throws {
+    let (_, iota) = try run("pool.iota base 5 partition_step 10 free_step -1 -> %y", engine: "pool", outType: "i32")
+    let expectedIota: [Double] = (0..<32).map { index in
+        let (partition, element) = (index / 8, index % 8)
+        return Double(5 + partition * 10 - element)
+    }
+    #expect(iota == expectedIota)
+    let (x, out) = try run("""
+        pool.iota base -2 partition_step 0 free_step 1 -> %s
+            pool.select %s, %xt, %s -> %y
+        """, engine: "pool", extra: "    %s = alloc sbuf f32[4 | 8] at partition 0 offset 256")
+    #expect(out == x.indices.map { Double($0 % 8 - 2) != 0 ? x[$0] : 0 })
+}
