@@ -17,8 +17,8 @@ GOLDEN_LOG := .build/golden/lit.log
 .PHONY: help deps build run test golden-update bench clean
 
 help:
-	@echo "make run            install what is missing, build kiln (release), check and dump $(EXAMPLE)"
-	@echo "make test           install what is missing, swift test + lit golden tests (debug build)"
+	@echo "make run            install what is missing, build kiln (release), compile Examples/matmul.kiln, simulate it with stats, verify it against the reference"
+	@echo "make test           install what is missing, swift test + lit golden tests + pytest (debug build)"
 	@echo "make deps           install LLVM 19 (FileCheck, not, C API) and lit if missing"
 	@echo "make build          swift build -c release --product kiln"
 	@echo "make golden-update FILES=...   regenerate CHECK lines of golden tests; review with git diff"
@@ -36,15 +36,23 @@ deps:
 	  echo "deps: installing lit"; \
 	  $(PYTHON) -m pip install --quiet lit || $(PYTHON) -m pip install --quiet --break-system-packages lit; \
 	fi
-	@echo "deps: FileCheck, not and lit are present"
+	@if ! $(PYTHON) -c 'import numpy, pytest, ml_dtypes' 2>/dev/null; then \
+	  echo "deps: installing numpy, pytest, ml_dtypes (Python tests compare kiln's outputs with numpy)"; \
+	  $(PYTHON) -m pip install --quiet numpy pytest ml_dtypes || \
+	    $(PYTHON) -m pip install --quiet --break-system-packages numpy pytest ml_dtypes; \
+	fi
+	@echo "deps: FileCheck, not, lit, numpy and pytest are present"
 
 build:
 	$(SWIFT) build -c release --product kiln
 
 run: deps build
-	@kiln="$$($(SWIFT) build -c release --show-bin-path)/kiln"; \
-	echo "+ kiln check $(EXAMPLE)"; "$$kiln" check $(EXAMPLE); \
-	echo "+ kiln build $(EXAMPLE) --emit ast"; "$$kiln" build $(EXAMPLE) --emit ast
+	@kiln="$$($(SWIFT) build -c release --show-bin-path)/kiln"; example=Examples/matmul.kiln; out=.build/run; \
+	mkdir -p "$$out"; \
+	echo "+ kiln build $$example --emit bytecode -o $$out/matmul.kbc"; "$$kiln" build $$example --emit bytecode -o "$$out/matmul.kbc"; \
+	echo "+ kiln sim $$out/matmul.kbc --random 1 --output-dir $$out --stats"; \
+	"$$kiln" sim "$$out/matmul.kbc" --random 1 --output-dir "$$out" --stats; \
+	echo "+ kiln verify $$example   (reference interpreter vs simulator, same random inputs)"; "$$kiln" verify $$example
 
 # Debug build: the tests compile it anyway, and a release build would double the compile time.
 # Both suites run even if the first fails; the target fails if either did.
@@ -55,11 +63,12 @@ test: deps
 	$(SWIFT) build --product kiln && \
 	  $(LIT) -v $(LIT_FLAGS) Tests/golden --param kiln="$$($(SWIFT) build --show-bin-path)/kiln" | tee "$(GOLDEN_LOG)"; \
 	golden=$$?; \
+	KILN="$$($(SWIFT) build --show-bin-path)/kiln" $(PYTHON) -m pytest -q Tests/python; python=$$?; \
 	passed=$$(grep -cE '^(PASS|XFAIL): ' "$(GOLDEN_LOG)"); \
 	failed=$$(grep -cE '^(FAIL|XPASS|UNRESOLVED|TIMEOUT): ' "$(GOLDEN_LOG)"); \
-	echo "make test: swift test exit $$unit, lit exit $$golden"; \
+	echo "make test: swift test exit $$unit, lit exit $$golden, pytest exit $$python"; \
 	echo "golden: $$passed passed, $$failed failed"; \
-	[ $$unit -eq 0 ] && [ $$golden -eq 0 ]
+	[ $$unit -eq 0 ] && [ $$golden -eq 0 ] && [ $$python -eq 0 ]
 
 # Regenerates CHECK lines on purpose (FILES: test files or folders); see utils/update-golden.py.
 golden-update: deps

@@ -7,7 +7,8 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "kiln", targets: ["KilnCLI"]),
-        .library(name: "KilnPluginAPI", type: .dynamic, targets: ["KilnPluginAPI"]),
+        // What a plugin sees: the plugin API and the IR, machine and diagnostic types it is written in terms of.
+        .library(name: "KilnPluginAPI", type: .dynamic, targets: ["KilnPluginAPI", "KilnTileIR", "KilnMachine", "KilnSource"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -24,6 +25,9 @@ let package = Package(
             .product(name: "Collections", package: "swift-collections"),
         ]),
         // MARK: later pipeline stages are added here.
+        // The built-in backends (sim, llvm) as `Backend` values, registered through the plugin API like a plugin's.
+        .target(name: "KilnBuiltinBackends", dependencies: ["KilnPluginAPI", "KilnSimBackend", "KilnLLVM", "KilnTileIR"],
+                swiftSettings: [.unsafeFlags(["-Xcc", "-I/usr/lib/llvm-19/include"])]),
         // The LLVM 19 C API as a system library (headers and libLLVM-19.so from Debian's llvm-19-dev).
         .systemLibrary(name: "CLLVM", path: "Sources/CLLVM"),
         // The llvm backend: tile IR -> LLVM IR, optimised, verified, JIT-run (ORC LLJIT) or emitted as an object.
@@ -59,28 +63,36 @@ let package = Package(
         .target(name: "KilnDriver", dependencies: [
             "KilnSource", "KilnSyntax", "KilnSema", "KilnLowering", "KilnTileIR", "KilnMachine", "KilnPluginAPI", "KilnPasses",
             "KilnInterp", "KilnNpy", "KilnNumerics",
-        ]),
+            "KilnBytecode", "KilnSimBackend", "KilnSim",
+            "KilnLLVM",
+            "KilnBuiltinBackends",
+        ], swiftSettings: [.unsafeFlags(["-Xcc", "-I/usr/lib/llvm-19/include"])]),
         // The `kiln` command.
         .executableTarget(name: "KilnCLI", dependencies: [
             "KilnDriver",
             "KilnInterp", "KilnNpy", "KilnNumerics", "KilnSource",
             "KilnBytecode", "KilnSim", "KilnMachine",
+            "KilnPluginAPI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ],
+        // Plugins resolve their KilnPluginAPI (and IR) symbols against this executable's copy: one copy of every type.
+        linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic"])]),
 
         .testTarget(name: "KilnSourceTests", dependencies: ["KilnSource"]),
         .testTarget(name: "KilnBytecodeTests", dependencies: ["KilnBytecode", "KilnSimBackend", "KilnTileIR", "KilnSource", "KilnMachine"]),
         .testTarget(name: "KilnSimTests", dependencies: ["KilnSim", "KilnBytecode", "KilnSimBackend", "KilnTileIR", "KilnNumerics", "KilnSource", "KilnMachine"]),
         .testTarget(name: "KilnSyntaxTests", dependencies: ["KilnSyntax"]),
         .testTarget(name: "KilnSemaTests", dependencies: ["KilnSema", "KilnSyntax"]),
-        .testTarget(name: "KilnDriverTests", dependencies: ["KilnDriver"]),
+        .testTarget(name: "KilnDriverTests", dependencies: ["KilnDriver", "KilnSim", "KilnNumerics", "KilnMachine", "KilnSource"]),
         .testTarget(name: "KilnLoweringTests", dependencies: [
             "KilnLowering", "KilnDriver", "KilnSema", "KilnSource", "KilnTileIR", "KilnMachine", "KilnPluginAPI", "KilnPasses",
         ]),
         .testTarget(name: "KilnMachineTests", dependencies: ["KilnMachine"]),
         .testTarget(name: "KilnTileIRTests", dependencies: ["KilnTileIR", "KilnMachine", "KilnSource"]),
+        .testTarget(name: "KilnPluginTests", dependencies: ["KilnPluginAPI", "KilnDriver", "KilnPasses", "KilnTileIR", "KilnSource"]),
         .testTarget(name: "KilnPluginAPITests", dependencies: ["KilnPluginAPI", "KilnTileIR", "KilnMachine", "KilnSource"]),
         .testTarget(name: "KilnPassesTests", dependencies: ["KilnPasses", "KilnPluginAPI", "KilnTileIR", "KilnMachine", "KilnSource"]),
+        .testTarget(name: "KilnTileExamplesTests", dependencies: ["KilnDriver", "KilnTileIR", "KilnMachine", "KilnSource"]),
         .testTarget(name: "KilnNumericsTests", dependencies: ["KilnNumerics", "KilnMachine"]),
         .testTarget(name: "KilnNpyTests", dependencies: ["KilnNpy", "KilnNumerics", "KilnMachine"]),
         .testTarget(

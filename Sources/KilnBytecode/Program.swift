@@ -39,11 +39,14 @@ public struct BytecodeProgram: Hashable, Sendable {
 /// What a tensor-table entry is to the kernel.
 public enum TensorRole: UInt8, CaseIterable, Hashable, Sendable, CustomStringConvertible {
     case input = 0, output = 1, scalar = 2
+    /// An internal HBM tensor (`hbm.alloc`): allocated per run, uninitialised, written and read by DMA.
+    case scratch = 3
     public var description: String {
         switch self {
         case .input: "input"
         case .output: "output"
         case .scalar: "scalar"
+        case .scratch: "scratch"
         }
     }
 }
@@ -165,10 +168,18 @@ public struct InstructionStream: Hashable, Sendable {
 /// The HBM slice a DMA instruction moves, shared by the validator and the simulator.
 public enum DMAGeometry {
     /// The slice's extents: the tile's shape; reversed for a transposing load; for a broadcasting load the
-    /// tile's free dims padded with leading 1s to the tensor's rank (the slice is copied into every partition).
+    /// tile's free dims padded with leading 1s to the tensor's rank (the slice is copied into every partition);
+    /// for a *flat* transfer (a rank-1 tensor, neither transposing nor broadcasting) the P * F contiguous
+    /// elements, partition-major.
     public static func sliceExtents(tile: BufferEntry, rank: Int, transpose: Bool, broadcast: Bool) -> [Int] {
         if transpose { return [tile.freeElements, tile.partitions] }
         if broadcast { return Array(repeating: 1, count: max(0, rank - tile.freeDims.count)) + tile.freeDims }
+        if isFlat(rank: rank, transpose: transpose, broadcast: broadcast) { return [tile.partitions * tile.freeElements] }
         return [tile.partitions] + tile.freeDims
+    }
+
+    /// A flat transfer: element (p, f) of a `[P | F]` tile is `x[offset + p * F + f]` of a rank-1 tensor.
+    public static func isFlat(rank: Int, transpose: Bool, broadcast: Bool) -> Bool {
+        rank == 1 && !transpose && !broadcast
     }
 }

@@ -104,7 +104,8 @@ extension BytecodeValidator {
             let tensor = program.tensors[tensorIndex]
             let transpose = instruction.opcode == .dmaLoad && ops[3] == .flag(true)
             let broadcast = instruction.opcode == .dmaLoad && ops[4] == .flag(true)
-            try require(instruction.opcode == .dmaLoad || tensor.role == .output, "dma.store writes '\(tensor.name)', not an output")
+            try require(instruction.opcode == .dmaLoad || tensor.role == .output || tensor.role == .scratch,
+                        "dma.store writes '\(tensor.name)', not an output or scratch tensor")
             try require(offsets.count == tensor.shape.count, "\(offsets.count) offsets for rank-\(tensor.shape.count) '\(tensor.name)'")
             try require(!(transpose && broadcast), "a load cannot both transpose and broadcast")
             try require(!transpose || tensor.shape.count == 2, "a transposing load needs a 2-D tensor")

@@ -1,6 +1,7 @@
 // BuildCommand.swift: `kiln build FILE --emit ...`: compile a kernel file to one of its stages.
 
 import ArgumentParser
+import KilnBytecode
 import KilnDriver
 import KilnSource
 
@@ -22,6 +23,9 @@ struct DimBinding: ExpressibleByArgument {
 enum EmitKind: String, ExpressibleByArgument, CaseIterable {
     case ast
     case tileIR = "tile-ir"
+    case bytecode
+    case llvm
+    case obj
 }
 
 struct BuildCommand: ParsableCommand {
@@ -33,15 +37,16 @@ struct BuildCommand: ParsableCommand {
                       kiln build Examples/softmax.kiln --emit tile-ir --passes '' (the IR straight from lowering)
                       kiln build Examples/matmul.kiln --emit tile-ir --target trn2 --print-ir-after-all --time-passes
             --emit tile-ir runs the pass pipeline (--passes, default: the target's default pipeline) and prints \
-            the IR after it; IR dumps and pass timings go to standard error.
+            the IR after it; IR dumps and pass timings go to standard error. --emit bytecode continues \
+            through the sim backend and writes a .kbc file (-o is required; scalar parameters take their defaults).
             """
     )
 
     @Argument(help: "The kernel file.")
     var file: String
 
-    @Option(help: "What to emit: \(EmitKind.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var emit: EmitKind = .ast
+    @Option(help: "What to emit: \(EmitKind.allCases.map(\.rawValue).joined(separator: ", ")), or a registered backend (kiln backends).")
+    var emit: EmitChoice = EmitChoice(.ast)
 
     @Option(name: .customLong("dim"), help: ArgumentHelp("Bind a symbolic dim, e.g. --dim N=1024 (repeatable).", valueName: "NAME=SIZE"))
     var dims: [DimBinding] = []
@@ -49,10 +54,14 @@ struct BuildCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Write the output here instead of standard output.")
     var output: String?
 
-    @Flag(help: "Show each diagnostic's stable id.")
+    @Flag(name: .customLong("show-ids"), help: "Show each diagnostic's stable id, e.g. [K2001].")
     var showIDs = false
 
     @OptionGroup var pipeline: PipelineFlags
+
+    @OptionGroup var llvmFlags: LLVMFlags
+
+    @OptionGroup var plugins: PluginFlags
 
     /// `--dim` flags as a dictionary; a name given twice is a usage error.
     func dimFlags() throws -> [String: Int] {
@@ -68,9 +77,14 @@ struct BuildCommand: ParsableCommand {
 
     func run() throws {
         guard case .loaded(let source) = load(file) else { throw ExitCode(1) }
-        switch emit {
+        try plugins.load(showIDs: showIDs)
+        guard let stage = emit.stage else { return try emitWithBackend(source, named: emit.name) }
+        switch stage {
         case .ast: try emitAST(source)
         case .tileIR: try emitTileIR(source)
+        case .bytecode: try emitBytecode(source)
+        case .llvm: try emitLLVM(source)
+        case .obj: try emitObject(source)
         }
     }
 
@@ -103,5 +117,19 @@ struct BuildCommand: ParsableCommand {
                                               irText: nil, module: nil, showIDs: showIDs), terminator: "")
         guard let module = run.module, !run.hasErrors else { throw ExitCode(1) }
         try writeOutput(Driver.printIR(module, kernelSource: source), to: output)
+    }
+
+    /// The whole pipeline through `Driver.compileToBytecode`, then the encoded program written atomically to -o.
+    private func emitBytecode(_ source: SourceFile) throws {
+        guard let output else { throw ValidationError("--emit bytecode writes a binary file; give -o FILE.kbc") }
+        let options = pipeline.options(target: pipeline.target ?? "trn1")
+        let compiled = Driver.compileToBytecode(source, dims: try dimFlags(), options: options)
+        if let run = compiled.compilation.pipeline {
+            if !run.irDumps.isEmpty { printError(run.irDumps, terminator: "") }
+            if let timing = run.timingReport { printError(timing, terminator: "") }
+        }
+        printError(compiled.renderedDiagnostics(showIDs: showIDs), terminator: "")
+        guard let program = compiled.program else { throw ExitCode(1) }
+        try writeOutput(bytes: BytecodeEncoder.encode(program), to: output)
     }
 }

@@ -54,7 +54,10 @@ struct OptCommand: ParsableCommand {
     @Flag(name: .customLong("show-ids"), help: "Show each diagnostic's stable id.")
     var showIDs = false
 
+    @OptionGroup var plugins: PluginFlags
+
     func run() throws {
+        try plugins.load(showIDs: showIDs)
         guard case .loaded(let irText) = load(file) else { throw ExitCode(1) }
         let options = pipeline.options(target: pipeline.target ?? "")
         let (parsed, result) = Driver.optimize(irText, target: pipeline.target, options: options)

@@ -9,7 +9,13 @@ struct PassesCommand: ParsableCommand {
         abstract: "List the registered passes: name, origin (built-in or plugin path), summary."
     )
 
+    @OptionGroup var plugins: PluginFlags
+
+    @Flag(name: .customLong("show-ids"), help: "Show each diagnostic's stable id.")
+    var showIDs = false
+
     func run() throws {
+        try plugins.load(showIDs: showIDs)
         try writeOutput(Driver.passListing(), to: nil)
     }
 }

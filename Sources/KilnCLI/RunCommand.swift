@@ -5,6 +5,7 @@ import Foundation
 import KilnDriver
 import KilnInterp
 import KilnNumerics
+import KilnSim
 
 extension RunBackend: ExpressibleByArgument {}
 
@@ -33,6 +34,10 @@ struct RunCommand: ParsableCommand {
             parameter defaults, then --random SEED (floats uniform in [-1, 1), i32 in [-8, 8], bools; \
             the same seed gives the same inputs on every backend). With --output-dir each result is \
             written as DIR/NAME.npy (an unnamed result is out.npy); otherwise a summary is printed.
+            --backend sim compiles the kernel with the default pipeline (--passes to change it) for --target \
+            (scalar parameters become constants), runs the bytecode on the simulator with its race, \
+            uninitialised-read and out-of-bounds checks, and reports findings at their source lines; \
+            --stats, --stats-json, --trace and --timing-only are the simulator's (see kiln sim --help).
             """
     )
 
@@ -66,7 +71,28 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .customLong("show-ids"), help: "Show each diagnostic's stable id.")
     var showIDs = false
 
+    @Option(help: "sim: the target machine, trn1 or trn2.")
+    var target: String = "trn1"
+
+    @Option(help: "sim: the pass pipeline (default: the target's default pipeline).")
+    var passes: String?
+
+    @Flag(help: "sim: print time, per-engine busy time and utilization, HFU, MFU and MBU.")
+    var stats = false
+
+    @Option(name: .customLong("stats-json"), help: ArgumentHelp("sim: write the stats as JSON here.", valueName: "PATH"))
+    var statsJson: String?
+
+    @Option(help: ArgumentHelp("sim: write a Chrome Trace Event JSON timeline here.", valueName: "PATH"))
+    var trace: String?
+
+    @Flag(name: .customLong("timing-only"), help: "sim: simulate time only (no numerics, outputs or memory checks).")
+    var timingOnly = false
+
+    @OptionGroup var plugins: PluginFlags
+
     func run() throws {
+        try plugins.load(showIDs: showIDs)
         var dimFlags: [String: Int] = [:]
         for binding in dims {
             guard dimFlags.updateValue(binding.size, forKey: binding.name) == nil else {
@@ -83,9 +109,22 @@ struct RunCommand: ParsableCommand {
         guard case .loaded(let source) = load(file) else { throw ExitCode(1) }
         let options = RunInputOptions(files: inputs.map { ($0.name, $0.value) }, scalars: scalars.map { ($0.name, $0.value) },
                                       randomSeed: random, strictDTypes: strictDTypes)
-        let outcome = Driver.run(source, request: RunRequest(kernelName: kernel, backend: backend, dims: dimFlags, inputs: options))
+        let usesSim = stats || statsJson != nil || trace != nil || timingOnly
+        if usesSim && backend != .sim {
+            throw ValidationError("--stats, --stats-json, --trace and --timing-only need --backend sim")
+        }
+        let simulation = SimulationOptions(timingOnly: timingOnly, recordTrace: trace != nil)
+        let request = RunRequest(kernelName: kernel, backend: backend, dims: dimFlags, inputs: options,
+                                 sim: SimRunOptions(target: target, passes: passes, simulation: simulation))
+        let outcome = Driver.run(source, request: request)
         printError(outcome.renderedDiagnostics(showIDs: showIDs), terminator: "")
+        if let result = outcome.simulation {
+            if stats { try writeOutput(result.stats.table(), to: nil) }
+            if let statsJson { try writeOutput(result.stats.json(), to: statsJson) }
+            if let trace { try writeOutput(result.traceJSON(), to: trace) }
+        }
         guard let outputs = outcome.outputs, !outcome.diagnostics.hasErrors else { throw ExitCode(1) }
+        if timingOnly { return }
         if let outputDir {
             do {
                 try Driver.writeOutputs(outputs, to: outputDir)

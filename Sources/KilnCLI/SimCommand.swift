@@ -3,6 +3,8 @@
 import ArgumentParser
 import Foundation
 import KilnBytecode
+import KilnDriver
+import KilnInterp
 import KilnMachine
 import KilnNpy
 import KilnNumerics
@@ -14,6 +16,7 @@ struct SimCommand: ParsableCommand {
         abstract: "Run a bytecode file on the simulator: outputs, race and memory checks, time.",
         discussion: """
             Examples: kiln sim softmax.kbc --input x=x.npy --output-dir out/ --stats
+                      kiln sim scheduled.tir --random 1      (tile IR, placed and scheduled, straight to the simulator)
                       kiln sim matmul.kbc --timing-only --stats-json stats.json --trace trace.json
             Outputs are written as DIR/NAME.npy. --trace writes Chrome Trace Event JSON (chrome://tracing, \
             Perfetto): one track per engine and DMA queue, events named by instruction and source line. \
@@ -21,7 +24,7 @@ struct SimCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "The bytecode file (*.kbc).")
+    @Argument(help: "The bytecode file (*.kbc), or a placed tile IR file (*.tir) to compile first.")
     var file: String
 
     @Option(name: .customLong("input"), help: ArgumentHelp("An input's value from a .npy file (repeatable).", valueName: "NAME=FILE.npy"))
@@ -45,16 +48,41 @@ struct SimCommand: ParsableCommand {
     @Flag(help: "Simulate time only: no numerics, no outputs, no memory checks.")
     var timingOnly = false
 
+    @Flag(name: .customLong("strict-dtypes"), help: "An input array's dtype must be exactly its input's (no rounding).")
+    var strictDTypes = false
+
+    @Option(help: "For a .tir file: the passes to run before the sim backend (default: none; the IR must be placed).")
+    var passes: String?
+
+    @Option(help: "For a .tir file: the target (default: the module's own).")
+    var target: String?
+
     func run() throws {
-        let program = try loadBytecode(file)
+        let program = file.hasSuffix(".tir") ? try compileIR(file) : try loadBytecode(file)
         var tensors: [String: Tensor] = [:]
         for input in inputs {
             guard tensors[input.name] == nil else { throw ValidationError("--input \(input.name) is given more than once") }
-            let dtype = program.tensors.first { $0.name == input.name }?.dtype ?? .f32
+            guard let entry = program.tensors.first(where: { $0.name == input.name && $0.role == .input }) else {
+                let known = program.tensors.filter { $0.role == .input }.map(\.name).joined(separator: ", ")
+                printError("kiln: error: the kernel has no input '\(input.name)'; its inputs are: \(known)")
+                throw ExitCode(1)
+            }
+            let array: NpyArray
             do {
-                tensors[input.name] = try Self.tensor(from: NpyFile.read(path: input.value), dtype: dtype, path: input.value)
+                array = try NpyFile.read(path: input.value)
             } catch {
                 printError("kiln: error: \(error)")
+                throw ExitCode(1)
+            }
+            // The same dtype rules as `kiln run` (KilnInterp.ArrayConversion): exact dtypes bit for bit, raw
+            // 16/8-bit arrays as bit patterns, other floats rounded with a note, --strict-dtypes refuses them.
+            let conversion = ArrayConversion(parameter: input.name, dtype: entry.dtype, strict: strictDTypes, span: .unknown)
+            switch conversion.tensor(from: array) {
+            case .success(let (tensor, note)):
+                if let note { printError("\(input.value): \(note.severity): \(note.message) [\(note.id.code)]") }
+                tensors[input.name] = tensor
+            case .failure(let error):
+                printError("\(input.value): error: \(error.diagnostic.message) [\(error.diagnostic.id.code)]")
                 throw ExitCode(1)
             }
         }
@@ -86,28 +114,13 @@ struct SimCommand: ParsableCommand {
         }
     }
 
-    /// An input array as a tensor of the input's dtype: raw 16/8-bit patterns (`<u2`, `|u1`) are bf16/f16/fp8
-    /// bits; float and integer arrays are converted by value (rounded to nearest even).
-    static func tensor(from array: NpyArray, dtype: ElementType, path: String) throws -> Tensor {
-        let rawBits = array.encoding == .bits16 ? 2 : array.encoding == .bits8 ? 1 : nil
-        if let rawBits, !(dtype.isFloat && dtype.byteSize == rawBits) {
-            throw NpyError(path: path, "raw \(rawBits * 8)-bit data ('\(array.encoding.descr)') cannot be a \(dtype) input")
-        }
-        let values: [Double] = (0..<array.count).map { index in
-            let bits = array.rawElement(index)
-            switch array.encoding {
-            case .bits16, .bits8: return dtype.value(fromBits: bits)
-            case .float32: return ElementType.f32.value(fromBits: bits)
-            case .float16: return ElementType.f16.value(fromBits: bits)
-            case .float64: return Double(bitPattern: bits)
-            case .int32: return ElementType.i32.value(fromBits: bits)
-            case .int64: return Double(Int64(bitPattern: bits))
-            case .bool: return bits == 0 ? 0 : 1
-            }
-        }
-        guard let tensor = Tensor(dtype: dtype, shape: array.shape, values: values) else {
-            throw NpyError(path: path, "shape \(array.shape) does not match its data")
-        }
-        return tensor
+    /// A `.tir` file straight to bytecode (`Driver.compileIRToBytecode`): how hand-written, scheduled IR is
+    /// simulated without a kernel source (e.g. to show the race checker a missing semaphore).
+    private func compileIR(_ path: String) throws -> BytecodeProgram {
+        guard case .loaded(let irText) = load(path) else { throw ExitCode(1) }
+        let compiled = Driver.compileIRToBytecode(irText, target: target, options: PipelineOptions(target: target ?? "", passes: passes ?? ""))
+        printError(compiled.renderedDiagnostics(irText: irText), terminator: "")
+        guard let program = compiled.program else { throw ExitCode(1) }
+        return program
     }
 }

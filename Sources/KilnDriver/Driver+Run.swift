@@ -1,16 +1,37 @@
 // Driver+Run.swift: `kiln run`, top to bottom: front end, kernel choice, inputs, dims, execution, outputs.
 
 import KilnInterp
+import KilnMachine
 import KilnNpy
 import KilnNumerics
 import KilnSema
+import KilnSim
 import KilnSource
 
-/// The executors `kiln run` can use. Backends add their case here (`sim`, `llvm`) and a branch in
-/// `Driver.execute`.
+/// The executors `kiln run` and `kiln verify` can use. A backend adds its case here and a branch in
+/// the `switch` of `Driver.run` (the llvm backend joins the same way).
 public enum RunBackend: String, CaseIterable, Sendable {
     /// The reference interpreter (`KilnInterp`): the oracle.
     case ref
+    /// The default pipeline, the sim backend's bytecode, and the simulator (`KilnSim`).
+    case sim
+    /// The default pipeline's tile IR, compiled by KilnLLVM and JIT-run on the host (Driver+LLVM.swift).
+    case llvm
+}
+
+/// How a `sim` run compiles and simulates: the target, and the simulator's switches.
+public struct SimRunOptions: Sendable {
+    /// `trn1` or `trn2`.
+    public var target: String
+    /// A pipeline string; nil runs the target's default pipeline.
+    public var passes: String?
+    public var simulation: SimulationOptions
+
+    public init(target: String = "trn1", passes: String? = nil, simulation: SimulationOptions = SimulationOptions()) {
+        self.target = target
+        self.passes = passes
+        self.simulation = simulation
+    }
 }
 
 /// What one `kiln run` asks for.
@@ -21,13 +42,16 @@ public struct RunRequest: Sendable {
     /// `--dim NAME=SIZE` flags.
     public var dims: [String: Int]
     public var inputs: RunInputOptions
+    /// Used by the `sim` backend only.
+    public var sim: SimRunOptions
 
     public init(kernelName: String? = nil, backend: RunBackend = .ref, dims: [String: Int] = [:],
-                inputs: RunInputOptions = RunInputOptions()) {
+                inputs: RunInputOptions = RunInputOptions(), sim: SimRunOptions = SimRunOptions()) {
         self.kernelName = kernelName
         self.backend = backend
         self.dims = dims
         self.inputs = inputs
+        self.sim = sim
     }
 }
 
@@ -38,7 +62,10 @@ public struct RunOutcome: Sendable {
     public var diagnostics: DiagnosticBag
     public var kernel: String?
     public var bound: BoundDims?
+    /// Empty after a timing-only simulation.
     public var outputs: [(name: String, tensor: Tensor)]?
+    /// The simulator's result (stats, trace, findings) when the `sim` backend ran.
+    public var simulation: SimulationResult?
 
     public var hasErrors: Bool { diagnostics.hasErrors || outputs == nil }
 
@@ -66,26 +93,73 @@ extension Driver {
         outcome.diagnostics.append(contentsOf: dimDiagnostics)
         guard let bound else { return outcome }
         outcome.bound = bound
+        if request.backend == .sim, request.sim.simulation.timingOnly {
+            // Time does not depend on values: only the scalars (constants in the bytecode) are needed.
+            simulate(source, kernel: kernel, dims: bound, inputs: timingOnlyScalars(kernel, request.inputs), options: request.sim,
+                     into: &outcome)
+            return outcome
+        }
         let (inputs, inputDiagnostics) = binding.bind(dims: bound, arrays: arrays)
         outcome.diagnostics.append(contentsOf: inputDiagnostics)
         guard let inputs else { return outcome }
-        outcome.outputs = execute(frontEnd.program, kernel: kernel, dims: bound, inputs: inputs,
-                                  backend: request.backend, &outcome.diagnostics)
+        switch request.backend {
+        case .ref:
+            outcome.outputs = interpret(frontEnd.program, kernel: kernel, dims: bound, inputs: inputs, &outcome.diagnostics)
+        case .sim:
+            simulate(source, kernel: kernel, dims: bound, inputs: inputs, options: request.sim, into: &outcome)
+        case .llvm:
+            runOnLLVM(source, kernel: kernel, dims: bound, inputs: inputs,
+                      options: LLVMCompileOptions(target: request.sim.target, passes: request.sim.passes), into: &outcome)
+        }
         return outcome
     }
 
-    /// Executes a kernel on one backend.
-    static func execute(_ program: CheckedProgram, kernel: CheckedKernel, dims: BoundDims, inputs: [String: Tensor],
-                        backend: RunBackend, _ diagnostics: inout DiagnosticBag) -> [(name: String, tensor: Tensor)]? {
-        switch backend {
-        case .ref:
-            do {
-                return try ReferenceInterpreter(program: program).run(kernel: kernel, dims: dims, inputs: inputs)
-            } catch {
-                diagnostics.report(error.diagnostic)
-                return nil
+    /// The `sim` backend: compiles the kernel for its bound dims with its scalar inputs as constants
+    /// (`compileToBytecode`), simulates it, and reports every finding at its source line. Compile failures
+    /// are reported with their rendered IR diagnostics as one located error.
+    static func simulate(_ source: SourceFile, kernel: CheckedKernel, dims: BoundDims, inputs: [String: Tensor],
+                         options: SimRunOptions, into outcome: inout RunOutcome) {
+        var scalars: [String: Double] = [:]
+        for param in kernel.params where param.type.isScalar {
+            if let value = inputs[param.name]?.values.first { scalars[param.name] = value }
+        }
+        let compiled = compileToBytecode(source, dims: dims.sizes, options: PipelineOptions(target: options.target, passes: options.passes),
+                                         kernel: kernel.name, scalars: scalars)
+        guard let program = compiled.program else {
+            outcome.diagnostics.report(DiagnosticCatalogue.simCompileFailed(
+                kernel.name, detail: compiled.renderedDiagnostics(), at: kernel.syntax.name.span))
+            return
+        }
+        let tensors = inputs.filter { name, _ in program.tensors.contains { $0.name == name && $0.role == .input } }
+        guard let result = simulate(program, inputs: tensors, options: options.simulation, &outcome.diagnostics) else { return }
+        for finding in result.findings { outcome.diagnostics.report(locate(finding, in: source)) }
+        outcome.simulation = result
+        outcome.outputs = result.outputs
+    }
+
+    /// The `ref` backend: the reference interpreter.
+    static func interpret(_ program: CheckedProgram, kernel: CheckedKernel, dims: BoundDims, inputs: [String: Tensor],
+                          _ diagnostics: inout DiagnosticBag) -> [(name: String, tensor: Tensor)]? {
+        do {
+            return try ReferenceInterpreter(program: program).run(kernel: kernel, dims: dims, inputs: inputs)
+        } catch {
+            diagnostics.report(error.diagnostic)
+            return nil
+        }
+    }
+
+    /// The scalar parameters of a timing-only run: `--scalar` values that parse, else defaults (a scalar
+    /// with neither stays a parameter and the sim backend reports it).
+    static func timingOnlyScalars(_ kernel: CheckedKernel, _ options: RunInputOptions) -> [String: Tensor] {
+        var scalars: [String: Tensor] = [:]
+        for param in kernel.params where param.type.isScalar {
+            guard let dtype = ElementType(rawValue: param.type.dtype.rawValue) else { continue }
+            let given = options.scalars.last { $0.name == param.name }.flatMap { InputBinding.parseScalar($0.text, dtype: dtype) }
+            if let value = given ?? param.defaultValue.map(InputBinding.value(of:)) {
+                scalars[param.name] = Tensor(scalar: value, dtype: dtype)
             }
         }
+        return scalars
     }
 
     /// The kernel `--kernel` names, or the file's only kernel.

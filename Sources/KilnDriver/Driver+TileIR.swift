@@ -1,7 +1,6 @@
 // Driver+TileIR.swift: the tile IR half of the pipeline: parse IR text, run a pass pipeline, render IR diagnostics.
 
 import KilnMachine
-import KilnPasses
 import KilnPluginAPI
 import KilnSource
 import KilnTileIR
@@ -44,9 +43,9 @@ public struct PipelineResult: Sendable {
 }
 
 extension Driver {
-    /// The registry every compile uses: the built-in passes (plugins will register here too).
+    /// The registry every compile uses: the built-in passes and those of every loaded plugin (`makeRegistries`).
     public static func makePassRegistry() -> PassRegistry {
-        BuiltinPasses.makeRegistry()
+        makeRegistries().passes
     }
 
     /// The IR's text form; with the kernel source at hand, locations also show line:col.

@@ -15,13 +15,22 @@ import KilnSource
 /// | another float (`<f8`, `<f4`, `<f2`) | a float type | rounded to nearest even, with a note; an error with `--strict-dtypes` |
 /// | `<i8` | i32 | each value must fit in i32; a note; an error with `--strict-dtypes` |
 /// | anything else | | an error naming both dtypes |
-struct ArrayConversion {
-    let parameter: String
-    let dtype: ElementType
-    let strict: Bool
-    let span: SourceSpan
+public struct ArrayConversion: Sendable {
+    public let parameter: String
+    public let dtype: ElementType
+    public let strict: Bool
+    public let span: SourceSpan
 
-    func tensor(from array: NpyArray) -> Result<(Tensor, Diagnostic?), InterpreterError> {
+    /// `span` locates the diagnostics (the parameter in the kernel source; `.unknown` without one).
+    public init(parameter: String, dtype: ElementType, strict: Bool, span: SourceSpan) {
+        self.parameter = parameter
+        self.dtype = dtype
+        self.strict = strict
+        self.span = span
+    }
+
+    /// The tensor, with a note when values were rounded; or an error naming both dtypes.
+    public func tensor(from array: NpyArray) -> Result<(Tensor, Diagnostic?), InterpreterError> {
         let values: [Double]
         let sourceName: String
         switch (array.encoding, dtype) {

@@ -116,7 +116,7 @@ public struct InputBinding {
 
     /// A `--scalar` value: `true`/`false` for bool, an integer for i32, a decimal or `inf`/`nan`
     /// for floats (rounded to the dtype).
-    static func parseScalar(_ text: String, dtype: ElementType) -> Double? {
+    public static func parseScalar(_ text: String, dtype: ElementType) -> Double? {
         switch dtype {
         case .bool: return text == "true" ? 1 : text == "false" ? 0 : nil
         case .i32: return Int32(text).map(Double.init)
@@ -132,7 +132,7 @@ public struct InputBinding {
         }
     }
 
-    static func value(of scalar: ScalarValue) -> Double {
+    public static func value(of scalar: ScalarValue) -> Double {
         switch scalar {
         case .int(let value): Double(value)
         case .float(let value): value

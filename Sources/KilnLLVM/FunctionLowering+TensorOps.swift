@@ -23,7 +23,7 @@ extension FunctionLowering {
             values[result.id] = .lazy
             return
         }
-        let target = destinations[result.id] ?? allocate(tensor.element, shape: tensor.shape)
+        let target = destinations[result.id] ?? scratch(tensor.element, shape: tensor.shape)
         switch op.kind {
         case .reduce(let kind, let source, let axis):
             emitReduce(kind, source, axis: axis, into: target)
@@ -45,9 +45,8 @@ extension FunctionLowering {
 
     /// Stores every element of `value` into `buffer` (a loop nest over the buffer's shape).
     func materialise(_ value: ValueID, into buffer: LoweredBuffer) {
-        lowering.emitLoopNest(buffer.shape) { index in
-            lowering.storeElement(element(value, at: index), buffer.pointer, buffer.element,
-                                  index: lowering.linearIndex(index, shape: buffer.shape))
+        emitElementLoop(buffer.shape) { index in
+            lowering.storeElement(element(value, at: index), buffer.pointer, buffer.element, index: position(in: buffer, index))
         }
     }
 
@@ -75,8 +74,7 @@ extension FunctionLowering {
     func element(_ value: ValueID, at index: [LLVMValueRef]) -> ComputedValue {
         switch values[value] {
         case .buffer(let buffer)?:
-            let linear = buffer.shape.count == index.count ? lowering.linearIndex(index, shape: buffer.shape) : lowering.int64(0)
-            return lowering.loadElement(buffer.pointer, buffer.element, index: linear)
+            return lowering.loadElement(buffer.pointer, buffer.element, index: position(in: buffer, index))
         case .scalar(let computed)?:
             return computed
         case .index(let induction)?:
@@ -85,6 +83,10 @@ extension FunctionLowering {
             guard let op = definitions[value], let type = types[value], let elementType = type.element else {
                 return lowering.constant(0, kind: .f32)
             }
+            // Fused instructions keep the location of the op they come from, not of their consumer.
+            let consumerLocation = LLVMGetCurrentDebugLocation2(b)
+            lowering.debugInfo?.setLocation(op.span, lowering: lowering)
+            defer { if lowering.debugInfo != nil { LLVMSetCurrentDebugLocation2(b, consumerLocation) } }
             return lowering.round(evaluate(op, at: index, elementType), to: elementType)
         }
     }
@@ -138,7 +140,7 @@ extension FunctionLowering {
             // One register accumulator per output element (i32 sums in f64 stay exact).
             let type = lowering.types.type(of: computeKind)
             let slot = stackSlot(type, name: "acc")
-            lowering.emitLoopNest(target.shape) { position in
+            emitElementLoop(target.shape) { position in
                 LLVMBuildStore(b, lowering.reduceIdentity(op, kind: computeKind).ref, slot)
                 lowering.emitLoop(from: 0, to: length, name: "r") { r in
                     var sourceIndex = position
@@ -147,8 +149,7 @@ extension FunctionLowering {
                     LLVMBuildStore(b, lowering.reduceStep(op, accumulator, element(source, at: sourceIndex)).ref, slot)
                 }
                 let total = ComputedValue(ref: LLVMBuildLoad2(b, type, slot, ""), kind: computeKind)
-                lowering.storeElement(finish(total), target.pointer, target.element,
-                                      index: lowering.linearIndex(position, shape: target.shape))
+                lowering.storeElement(finish(total), target.pointer, target.element, index: self.position(in: target, position))
             }
             return
         }

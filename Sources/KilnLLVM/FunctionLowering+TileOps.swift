@@ -216,7 +216,9 @@ extension FunctionLowering {
     }
 
     /// `dma.load` / `dma.store`: the HBM slice at the affine offsets, element by element in the tile's
-    /// partition-major order (transposed: the slice is [F, P]; broadcast: the free dims' slice in every partition).
+    /// partition-major order (transposed: the slice is [F, P]; broadcast: the free dims' slice in every partition;
+    /// flat, a rank-1 tensor and a [P | F] tile: the P * F contiguous elements from the offset, so element (p, f)
+    /// is at offset + p * F + f, the tile's own linear index).
     private func emitDMA(_ transfer: DMATransfer, load: Bool, _ span: SourceSpan) {
         guard let t = tile(transfer.tile, span), case .buffer(let hbm)? = values[transfer.hbm] else {
             unsupported("a DMA whose operands are not a tile and an HBM tensor", span)
@@ -230,10 +232,14 @@ extension FunctionLowering {
         }
         let freeDims = Array(t.shape.dropFirst())
         let freeCount = freeDims.reduce(1, *)
+        let flat = !transfer.broadcast && !transfer.transpose && hbm.shape.count == 1 && freeDims.count == 1
         lowering.emitLoopNest(t.shape) { index in
             let partition = index[0]
             var hbmIndex = base
-            if transfer.transpose, strides.count == 2 {
+            if flat {
+                hbmIndex = LLVMBuildNSWAdd(b, hbmIndex, LLVMBuildNSWAdd(b, LLVMBuildNSWMul(b, partition, lowering.int64(freeCount), ""),
+                                                                        index[1], ""), "")
+            } else if transfer.transpose, strides.count == 2 {
                 let f = lowering.linearIndex(Array(index.dropFirst()), shape: freeDims)
                 hbmIndex = LLVMBuildNSWAdd(b, hbmIndex, LLVMBuildNSWAdd(b, LLVMBuildNSWMul(b, f, lowering.int64(strides[0]), ""),
                                                                         LLVMBuildNSWMul(b, partition, lowering.int64(strides[1]), ""), ""), "")

@@ -10,6 +10,8 @@ struct LoweredBuffer {
     var pointer: LLVMValueRef
     var element: ElementType
     var shape: [Int]
+    /// A row-wise scratch buffer: it holds only the current row of its [N, D] value (see `rowWiseRows`).
+    var rowLocal = false
     var count: Int { shape.reduce(1, *) }
 }
 
@@ -60,6 +62,9 @@ final class FunctionLowering {
     private let failure: LLVMBasicBlockRef
     private let exit: LLVMBasicBlockRef
     private var returned = false
+    /// While lowering a row-wise function body: the current row (i64) and the number of rows.
+    var rowIndex: LLVMValueRef?
+    var rowCount = 0
 
     init(lowering: LoweringContext, function: Function, lowered: LoweredFunction, callees: [String: LoweredFunction]) {
         self.lowering = lowering
@@ -81,7 +86,20 @@ final class FunctionLowering {
         bindArguments()
         planLaziness()
         LLVMPositionBuilderAtEnd(b, bodyStart)
-        lower(function.body)
+        if let rows = rowWiseRows(), case .ret(let results)? = function.body.ops.last?.kind {
+            // Row-wise: the whole body, return stores included, runs once per row on row-sized scratch.
+            rowCount = rows
+            lowering.emitLoop(from: 0, to: rows, name: "row") { row in
+                rowIndex = row
+                for op in function.body.ops.dropLast() { lower(op) }
+                lowering.debugInfo?.setLocation(function.body.ops.last?.span ?? .unknown, lowering: lowering)
+                storeResults(results, span: function.body.ops.last?.span ?? .unknown)
+            }
+            rowIndex = nil
+            emitReturn([], span: function.span)
+        } else {
+            lower(function.body)
+        }
         if !returned { emitReturn([], span: function.span) }
         finish()
     }
@@ -216,12 +234,16 @@ final class FunctionLowering {
         LLVMPositionBuilderAtEnd(b, next)
     }
 
-    private func emitReturn(_ results: [ValueID], span: SourceSpan) {
+    private func storeResults(_ results: [ValueID], span: SourceSpan) {
         for (value, output) in zip(results, function.outputs) {
             guard case .buffer(let buffer)? = values[output.id] else { continue }
             if case .buffer(let source)? = values[value], source.pointer == buffer.pointer { continue }
             store(value, into: buffer, span: span)
         }
+    }
+
+    private func emitReturn(_ results: [ValueID], span: SourceSpan) {
+        storeResults(results, span: span)
         LLVMBuildBr(b, exit)
         returned = true
         // Anything after a return (the verifier forbids it) would land in an unreachable block.

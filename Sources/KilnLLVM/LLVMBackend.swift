@@ -96,7 +96,7 @@ public enum LLVMBackend {
         }
         let llvmModule = LLVMModuleOwner(name: module.sourcePath ?? "kiln", context: context)
         machine.configure(llvmModule)
-        let signatures = try ModuleLowering.lower(module, into: llvmModule, kernelSource: options.kernelSource)
+        let signatures = try ModuleLowering.lower(module, into: llvmModule, kernelSource: options.kernelSource, machine: machine)
         if options.optimise {
             try machine.optimise(llvmModule, passes: options.passes)
             if let failure = llvmModule.verificationFailure() {

@@ -34,6 +34,7 @@ final class LLVMTargetMachineOwner {
     private(set) var ref: LLVMTargetMachineRef
     let triple: String
     let cpu: String
+    let features: String
     private var isConsumed = false
 
     /// A target machine for the host triple at -O3; `positionIndependent` for objects linked into programs.
@@ -63,13 +64,14 @@ final class LLVMTargetMachineOwner {
                                                     LLVMCodeModelDefault) else {
             throw LLVMBackendError([DiagnosticCatalogue.llvmTargetUnavailable(triple, "cannot make a target machine for CPU '\(cpu)'")])
         }
-        return LLVMTargetMachineOwner(ref: machine, triple: triple, cpu: cpu)
+        return LLVMTargetMachineOwner(ref: machine, triple: triple, cpu: cpu, features: features)
     }
 
-    private init(ref: LLVMTargetMachineRef, triple: String, cpu: String) {
+    private init(ref: LLVMTargetMachineRef, triple: String, cpu: String, features: String) {
         self.ref = ref
         self.triple = triple
         self.cpu = cpu
+        self.features = features
     }
 
     /// Sets the module's triple and data layout to this machine's, as the optimiser and code generator expect.

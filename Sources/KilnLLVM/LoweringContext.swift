@@ -75,9 +75,12 @@ final class LoweringContext {
     let builder: LLVMBuilderOwner
     let types: LoweringTypes
     let debugInfo: DebugInfoEmitter?
+    /// f32 lanes of the widest vector register the target CPU has (16 with AVX-512, else 8).
+    let vectorLanes: Int
     private var declarations: [String: (function: LLVMValueRef, type: LLVMTypeRef)] = [:]
 
-    init(module: LLVMModuleOwner, debugInfo: DebugInfoEmitter?) {
+    init(module: LLVMModuleOwner, debugInfo: DebugInfoEmitter?, cpuFeatures: String) {
+        vectorLanes = cpuFeatures.split(separator: ",").contains("+avx512f") ? 16 : 8
         self.module = module
         builder = LLVMBuilderOwner(context: module.context)
         types = LoweringTypes(module.context.ref)

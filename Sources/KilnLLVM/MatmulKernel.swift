@@ -16,31 +16,31 @@ struct MatmulOperands {
 }
 
 extension LoweringContext {
-    /// Lanes of one vector register in the kernel, and its blocking: `rowBlock` rows of C by `vectorsPerRow`
-    /// vectors, held in registers across the whole k loop.
-    static let matmulLanes = 8
-    static let matmulRowBlock = 4
+    /// The kernel's blocking: `rowBlock` rows of C by `vectorsPerRow` vectors of `matmulLanes` floats (16 with
+    /// AVX-512, else 8), 12 accumulators held in registers across the whole k loop.
+    var matmulLanes: Int { vectorLanes }
+    static let matmulRowBlock = 6
     static let matmulVectorsPerRow = 2
 
     /// Emits the matmul.
     ///
-    /// Algorithm. C is covered by blocks of 4 rows x 16 columns (two 8-lane vectors per row). For each block
-    /// the eight vector accumulators start at 0 (`accumulate` false) or at C, then for every k one row slice
-    /// of B is loaded as two vectors and each of the four A(m, k) is splatted and fused-multiply-added into
-    /// its row's accumulators: 8 FMAs per 2 vector loads and 4 scalar loads, with the accumulators in
-    /// registers for the whole k loop. Columns past the last full 16 are done by a 4-row scalar block per
-    /// column, rows past the last full 4 by 1-row blocks of the same two shapes. LLVM legalises the 8-lane
-    /// vectors to whatever the CPU has (SSE, AVX2, AVX-512, NEON).
+    /// Algorithm. C is covered by blocks of 6 rows x 2 vectors (16 or 32 columns). For each block the twelve
+    /// vector accumulators start at 0 (`accumulate` false) or at C, then for every k one row slice of B is
+    /// loaded as two vectors and each of the six A(m, k) is splatted and fused-multiply-added into its row's
+    /// accumulators: 12 FMAs per 2 vector loads and 6 scalar loads, with the accumulators in registers for
+    /// the whole k loop (enough independent FMAs to hide their latency). Columns past the last full block
+    /// are done by a 6-row scalar block per column, rows past the last full 6 by 1-row blocks of the same
+    /// two shapes. LLVM legalises the vectors to whatever the CPU has (SSE, AVX2, AVX-512, NEON).
     func emitMatmulKernel(_ operands: MatmulOperands, accumulate: LLVMValueRef,
                           slots: (LLVMTypeRef, String) -> LLVMValueRef) {
         let rowBlock = Self.matmulRowBlock
-        let width = Self.matmulLanes * Self.matmulVectorsPerRow
+        let width = matmulLanes * Self.matmulVectorsPerRow
         let fullRows = operands.m / rowBlock * rowBlock
         let fullColumns = operands.n / width * width
         func columns(rows: Int, rowStart: LLVMValueRef) {
             if fullColumns > 0 {
                 emitLoop(from: 0, to: fullColumns, step: width, name: "n") { n0 in
-                    emitMatmulBlock(operands, rowStart: rowStart, rows: rows, columnStart: n0, lanes: Self.matmulLanes,
+                    emitMatmulBlock(operands, rowStart: rowStart, rows: rows, columnStart: n0, lanes: matmulLanes,
                                     vectors: Self.matmulVectorsPerRow, accumulate: accumulate, slots: slots)
                 }
             }

@@ -12,11 +12,12 @@ import KilnTileIR
 /// arguments from the array (the JIT's single calling shape). Debug info is finalised and the module is
 /// checked with `LLVMVerifyModule`; a failure is a Kiln bug and is reported as K5001, never a crash.
 enum ModuleLowering {
-    static func lower(_ module: Module, into llvmModule: LLVMModuleOwner, kernelSource: SourceFile?) throws(LLVMBackendError)
+    static func lower(_ module: Module, into llvmModule: LLVMModuleOwner, kernelSource: SourceFile?,
+                      machine: LLVMTargetMachineOwner) throws(LLVMBackendError)
         -> [EntrySignature] {
         let debugInfo = DebugInfoEmitter(module: llvmModule, sourcePath: module.sourcePath ?? kernelSource?.path ?? "kernel.kiln",
                                          source: kernelSource)
-        let lowering = LoweringContext(module: llvmModule, debugInfo: debugInfo)
+        let lowering = LoweringContext(module: llvmModule, debugInfo: debugInfo, cpuFeatures: machine.features)
         var diagnostics: [Diagnostic] = []
         var declared: [String: LoweredFunction] = [:]
         for function in module.functions {
@@ -25,7 +26,7 @@ enum ModuleLowering {
                 diagnostics.append(DiagnosticCatalogue.llvmUnsupported("function '\(function.name)': \(problem ?? "")", at: function.span))
                 continue
             }
-            declared[function.name] = declare(signature, lowering)
+            declared[function.name] = declare(signature, lowering, machine: machine)
         }
         guard diagnostics.isEmpty else { throw LLVMBackendError(diagnostics) }
         for function in module.functions {
@@ -48,16 +49,23 @@ enum ModuleLowering {
         return module.functions.compactMap { declared[$0.name]?.signature }
     }
 
-    private static func declare(_ signature: EntrySignature, _ lowering: LoweringContext) -> LoweredFunction {
+    private static func declare(_ signature: EntrySignature, _ lowering: LoweringContext,
+                                machine: LLVMTargetMachineOwner) -> LoweredFunction {
         let type = signature.functionType(lowering.types)
         let function = LLVMAddFunction(lowering.module.ref, signature.symbol, type)!
         let noalias = LLVMCreateEnumAttribute(lowering.context, LLVMGetEnumAttributeKindForName("noalias", 7), 0)
         let nounwind = LLVMCreateEnumAttribute(lowering.context, LLVMGetEnumAttributeKindForName("nounwind", 8), 0)
-        LLVMAddAttributeAtIndex(function, LLVMAttributeIndex(truncatingIfNeeded: LLVMAttributeFunctionIndex), nounwind)
+        let functionIndex = LLVMAttributeIndex(truncatingIfNeeded: LLVMAttributeFunctionIndex)
+        LLVMAddAttributeAtIndex(function, functionIndex, nounwind)
+        // The CPU the code is for, recorded in the IR as clang does, so llc and the JIT generate the same code.
+        for (key, value) in [("target-cpu", machine.cpu), ("target-features", machine.features)] where !value.isEmpty {
+            let attribute = LLVMCreateStringAttribute(lowering.context, key, UInt32(key.utf8.count), value, UInt32(value.utf8.count))
+            LLVMAddAttributeAtIndex(function, functionIndex, attribute)
+        }
         for (index, argument) in signature.arguments.enumerated() {
+            LLVMSetValueName2(LLVMGetParam(function, UInt32(index)), argument.name, argument.name.utf8.count)
             guard case .buffer = argument.kind else { continue }
             LLVMAddAttributeAtIndex(function, LLVMAttributeIndex(index + 1), noalias)
-            LLVMSetValueName2(LLVMGetParam(function, UInt32(index)), argument.name, argument.name.utf8.count)
         }
         return LoweredFunction(signature: signature, function: function, type: type)
     }

@@ -18,6 +18,13 @@ public enum BuiltinPasses {
         TileTensorOps(),
     ]
 
+    /// The built-in passes' registration callback, of exactly the shape a plugin's has
+    /// (`KilnPlugin.RegisterFunction`): the driver registers built-ins and plugins the same way.
+    public static let registerFunction: KilnPlugin.RegisterFunction = { raw in
+        let registrar = PluginRegistrar.fromOpaque(raw)
+        for pass in all { registrar.register(pass: pass) }
+    }
+
     /// Registers every built-in pass as `built-in`.
     public static func register(into registry: PassRegistry) throws(PassRegistrationError) {
         for pass in all { try registry.register(pass, origin: .builtIn) }

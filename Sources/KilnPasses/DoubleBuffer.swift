@@ -23,6 +23,16 @@ import KilnTileIR
 ///    the load, and inputs are never written.
 /// 3. Remainder: when T mod B != 0, a copy of the original loop runs the last T mod B iterations.
 ///
+/// Straight-line code (every block, after its loops) is handled too: reloaded tiles rotate through up to 8
+/// buffers and loads and transposes are hoisted (`DoubleBufferRotation.swift`).
+///
+/// Capacity: a loop is unrolled only if B copies of its body's tiles fit beside the tiles of the enclosing
+/// blocks: for SBUF and PSUM separately, B x (bytes per partition of every `alloc` in the body, inner loops
+/// included, after they were rewritten) + (the `alloc`s directly in enclosing blocks) <= the target's bytes
+/// per partition. A loop that keeps large tiles resident (a matmul's B slabs across row tiles) is left
+/// rolled; its inner loops are still double-buffered. (This is conservative: `allocate` reuses memory of
+/// tiles whose lifetimes do not overlap, which the sums ignore.)
+///
 /// The result, once allocated and scheduled: the B copies' buffers are live together (distinct memory),
 /// and the only wait a load has is for the compute that read the same buffer B iterations earlier, so
 /// the DMA queues run ahead of the compute engines by up to B - 1 iterations.
@@ -40,8 +50,10 @@ public struct DoubleBuffer: Pass {
             let buffers = function.schedule["bufs"] ?? DoubleBuffer.defaultBuffers
             guard buffers >= 2 else { continue }
             let inputs = Set(function.parameters.map(\.value.id))
-            var rewriter = DoubleBufferRewriter(buffers: buffers, inputs: inputs)
-            function.body = rewriter.rewrite(function.body, in: &function)
+            let capacity: [MemorySpace: Int] = [.sbuf: context.target.sbuf.bytesPerPartition,
+                                                 .psum: context.target.psum.bytesPerPartition]
+            var rewriter = DoubleBufferRewriter(buffers: buffers, inputs: inputs, capacity: capacity)
+            function.body = rewriter.rewrite(function.body, enclosing: [:], in: &function)
             module.functions[index] = function
         }
     }
@@ -51,24 +63,50 @@ public struct DoubleBuffer: Pass {
 struct DoubleBufferRewriter {
     let buffers: Int
     let inputs: Set<ValueID>
+    /// Bytes per partition of SBUF and PSUM.
+    let capacity: [MemorySpace: Int]
 
-    mutating func rewrite(_ block: Block, in function: inout Function) -> Block {
+    /// Rewrites the loops of `block`; `enclosing` is the per-partition footprint of the tiles allocated
+    /// directly in the blocks around it.
+    mutating func rewrite(_ block: Block, enclosing: [MemorySpace: Int], in function: inout Function) -> Block {
         var ops: [Operation] = []
+        var around = enclosing
+        for (space, bytes) in Self.footprint(block, nested: false) { around[space, default: 0] += bytes }
         for var op in block.ops {
             guard case .forLoop(var loop) = op.kind else {
                 ops.append(op)
                 continue
             }
-            loop.body = rewrite(loop.body, in: &function)
+            loop.body = rewrite(loop.body, enclosing: around, in: &function)
             op.kind = .forLoop(loop)
             let copies = min(buffers, loop.tripCount)
-            if copies >= 2, !prefetchableLoads(in: loop.body).isEmpty {
+            if copies >= 2, fits(copies: copies, of: loop.body, around: around), !prefetchableLoads(in: loop.body).isEmpty {
                 ops += unroll(op, loop, copies: copies, in: &function)
             } else {
                 ops.append(op)
             }
         }
-        return Block(ops)
+        return rotateAndHoist(Block(ops), around: enclosing, in: &function)
+    }
+
+    /// Whether `copies` copies of `body`'s tiles fit beside the enclosing ones, in SBUF and in PSUM.
+    func fits(copies: Int, of body: Block, around: [MemorySpace: Int]) -> Bool {
+        let inside = Self.footprint(body, nested: true)
+        return capacity.allSatisfy { space, bytes in copies * inside[space, default: 0] + around[space, default: 0] <= bytes }
+    }
+
+    /// Bytes per partition of the `alloc`s of `block` by memory, those in nested loops too when `nested`.
+    static func footprint(_ block: Block, nested: Bool) -> [MemorySpace: Int] {
+        var total: [MemorySpace: Int] = [:]
+        for op in block.ops {
+            switch op.kind {
+            case .alloc(let tile, _): total[tile.space, default: 0] += tile.bytesPerPartition
+            case .forLoop(let loop) where nested:
+                for (space, bytes) in footprint(loop.body, nested: true) { total[space, default: 0] += bytes }
+            default: break
+            }
+        }
+        return total
     }
 
     /// Positions (in `body.ops`) of the loads that can move to the front of the body, with their allocs.

@@ -6,13 +6,15 @@ import KilnTileIR
 /// `fuse`: groups tensor-level ops so that `tile` emits one loop nest per group, with data going
 /// HBM -> SBUF -> HBM once per group.
 ///
-/// Algorithm, per function with tensor-level ops (tile-level functions are left alone). Each op is
+/// Algorithm, per kernel with tensor-level ops (helpers, whose outputs are not HBM, and tile-level
+/// functions are left alone, as `tile` leaves them). Each op is
 /// classified by what it does to a 2-D row space `[R, C]` (rows on the partition axis):
 /// - *row ops*: elementwise math and operators, `select`, `cast`, `broadcast`, tensor constants, and
 ///   reductions along the last (free) axis of a 2-D tensor; their row count is the result's first dim;
 /// - *matmul*: `a @ b` with rows M;
 /// - *flat ops*: the same elementwise ops on rank-1 tensors; their space is the element count;
-/// - *other*: everything else (transposes, reductions across rows, calls, scalar math), alone.
+///   scalar math on parameters is the flat space of one element;
+/// - *other*: everything else (transposes, reductions across rows, calls), alone.
 /// Scalar constants belong to no group (they become immediate operands). The pass then walks the ops
 /// in order with a union-find over groups: a row op joins the group of every operand producer that is a
 /// row op with the same row count (a flat op: a flat op of the same length), and the group of the first
@@ -33,7 +35,8 @@ public struct FuseGroups: Pass {
     public func run(on module: inout Module, context: inout PassContext) throws {
         for index in module.functions.indices {
             let function = module.functions[index]
-            guard function.body.ops.contains(where: { $0.kind.isTensorLevel }) else { continue }
+            guard function.body.ops.contains(where: { $0.kind.isTensorLevel }),
+                  function.outputs.allSatisfy({ $0.type.hbmType != nil }) else { continue }
             var planner = FusionPlanner(function)
             module.functions[index].body = Block(planner.groupedOps())
         }
@@ -78,7 +81,14 @@ struct FusionPlanner {
 
     static func classify(_ op: Operation) -> FusionClass {
         guard let type = op.result?.type else { return .alone }
-        guard case .tensor(let tensor) = type else { return isScalarConstant(op) ? .scalar : .alone }
+        guard case .tensor(let tensor) = type else {
+            if isScalarConstant(op) { return .scalar }
+            // Scalar math on parameters: a flat space of one element.
+            switch (type, op.kind) {
+            case (.scalar, .unary), (.scalar, .binary), (.scalar, .cast), (.scalar, .select): return .row(rows: -1, reduces: false)
+            default: return .alone
+            }
+        }
         switch op.kind {
         case .matmul: return tensor.rank == 2 ? .matmul(shape: tensor.shape) : .alone
         case .unary, .binary, .select, .cast, .broadcast, .constant:

@@ -23,7 +23,7 @@ struct MatmulTiler {
     let types: [ValueID: ValueDef]
     let hbmSources: [ValueID: ValueID]
     let scalars: [ValueID: TileOperand]
-    let stores: [(value: ValueID, output: ValueDef, op: Operation)]
+    let stores: [GroupStore]
 
     func emit(into top: TileEmitter, a: ValueID, b: ValueID, m: Int, k: Int, n: Int,
               element: ElementType) throws(TilingError) {

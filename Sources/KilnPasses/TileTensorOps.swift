@@ -57,7 +57,8 @@ typealias GroupStore = (value: ValueID, output: ValueDef, op: Operation)
 struct FunctionTiler {
     let function: Function
     let target: MachineTarget
-    let types: [ValueID: ValueDef]
+    /// Every value's definition, the scratch tensors `run` makes included.
+    var types: [ValueID: ValueDef]
     var diagnostics: [TileIRDiagnostic] = []
 
     init(_ function: Function, target: MachineTarget) {
@@ -91,10 +92,11 @@ struct FunctionTiler {
         for value in groups.crossingValues() where hbmSources[value] == nil {
             guard let type = types[value]?.type else { continue }
             let tensor = type.tensorType ?? TensorType(type.element ?? .f32, [1])
-            let scratch = values.make(.hbm(tensor), name: types[value]?.nameHint.map { $0 + ".hbm" } ?? "scratch")
+            let scratch = values.make(.hbm(tensor), name: types[value]?.nameHint ?? "scratch")
             top.ops.append(Operation(.hbmAlloc(tensor), result: scratch, span: function.span))
             destinations[value, default: []].append(scratch)
             hbmSources[value] = scratch.id
+            types[scratch.id] = scratch
         }
         for group in order {
             do {
@@ -141,7 +143,17 @@ struct FunctionTiler {
                       resultElement: element, outputs: stores.map(\.output.id))
             return
         }
-        var rows = RowGroupTiler(target: target, types: types, sizes: sizes)
+        if ops.count == 1, case .reduce(let kind, let source, 0) = ops[0].kind,
+           (types[source]?.type.tensorType ?? types[source]?.type.hbmType)?.rank == 1 {
+            let (hbm, tensor) = try hbmOperand(source, of: ops[0], sources: sources)
+            top.span = ops[0].span
+            ColumnReductionTiler(target: target, sizes: sizes)
+                .emitFlat(into: top, kind: kind, source: hbm, elements: tensor.shape[0], element: tensor.element,
+                          resultElement: ops[0].result?.type.element ?? tensor.element, outputs: stores.map(\.output.id))
+            return
+        }
+        let buffers = max(1, function.schedule["bufs"] ?? DoubleBuffer.defaultBuffers)
+        var rows = RowGroupTiler(target: target, types: types, sizes: sizes, buffers: buffers)
         try rows.emit(ops, into: top, scalars: scalars, hbmSources: sources, stores: stores)
     }
 

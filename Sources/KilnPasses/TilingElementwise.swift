@@ -19,7 +19,8 @@ enum TileOperand {
 }
 
 /// The part of a tensor a tile body covers: `partitions` rows from `rowOffset` and `width` columns from
-/// `columnOffset` of a group whose full shape is [rows, columns].
+/// `columnOffset` of a group whose full shape is [rows, columns]. A *flat* window covers a run of a rank-1
+/// space of `rows` elements instead: `partitions * width` elements from `rowOffset`, partition-major.
 struct TileWindow {
     var partitions: Int
     var width: Int
@@ -27,6 +28,7 @@ struct TileWindow {
     var columnOffset: AffineExpr
     var rows: Int
     var columns: Int
+    var flat = false
 }
 
 /// Lowers tensor-level row ops, one at a time and in order, into `body`, with loads of HBM operands put
@@ -66,7 +68,7 @@ struct ElementwiseLowering {
     mutating func operand(_ value: ValueID, for op: Operation) throws(TilingError) -> TileOperand {
         if let known = operands[value] { return known }
         guard let def = types[value] else { throw .unsupported(op, "an operand is not defined") }
-        if case .scalar = def.type {
+        if case .scalar = def.type, hbmSources[value] == nil {
             operands[value] = .scalar(.value(value))
             return .scalar(.value(value))
         }
@@ -84,17 +86,22 @@ struct ElementwiseLowering {
     private func load(_ hbm: ValueID, _ tensor: TensorType, for op: Operation) throws(TilingError) -> TileOperand {
         let name = types[hbm]?.nameHint
         let (rows, columns, shape) = (window.rows, window.columns, tensor.shape)
-        if shape == [rows, 1] {
+        if window.flat, shape == [rows] {
+            let tile = body.alloc(.sbuf, tensor.element, partitions: window.partitions, free: free, name: name)
+            body.load(hbm, at: [window.rowOffset], into: tile)
+            return .tile(tile, tensor.element, .sbuf)
+        }
+        if !window.flat, shape == [rows, 1] {
             let tile = body.alloc(.sbuf, tensor.element, partitions: window.partitions, free: [1], name: name)
             body.load(hbm, at: [window.rowOffset, .constant(0)], into: tile)
             return .column(tile, tensor.element)
         }
-        if shape == [rows, columns] {
+        if !window.flat, shape == [rows, columns] {
             let tile = body.alloc(.sbuf, tensor.element, partitions: window.partitions, free: free, name: name)
             body.load(hbm, at: [window.rowOffset, window.columnOffset], into: tile)
             return .tile(tile, tensor.element, .sbuf)
         }
-        if shape == [columns] || shape == [1, columns] {
+        if !window.flat, shape == [columns] || shape == [1, columns] {
             let tile = hoist.alloc(.sbuf, tensor.element, partitions: window.partitions, free: free, name: name)
             let offsets = shape.count == 1 ? [window.columnOffset] : [.constant(0), window.columnOffset]
             hoist.load(hbm, at: offsets, into: tile, broadcast: true)
@@ -203,14 +210,18 @@ extension ElementwiseLowering {
     mutating func store(_ value: ValueID, to output: ValueDef, for op: Operation) throws(TilingError) {
         guard let tensor = output.type.hbmType else { throw .unsupported(op, "kernel outputs must be HBM tensors") }
         let operand = try self.operand(value, for: op)
-        let isColumn = tensor.shape.last == 1 && window.columns > 1
+        let isColumn = !window.flat && tensor.shape.last == 1 && window.columns > 1
         var tile: ValueID
         var element: ElementType
         var space = MemorySpace.sbuf
         switch operand {
         case .column(let column, let columnElement):
-            guard isColumn else { throw .unsupported(op, "a per-row value is returned as \(IRType.hbm(tensor))") }
-            (tile, element) = (column, columnElement)
+            if isColumn || window.columns == 1 {
+                (tile, element) = (column, columnElement)
+            } else {
+                // A per-row value broadcast along the row (a `broadcast` stored on its own).
+                (tile, element) = (fullTile(operand, element: columnElement, name: output.nameHint), columnElement)
+            }
         case .tile(let full, let fullElement, let fullSpace):
             guard !isColumn else { throw .unsupported(op, "a full-width value is returned as \(IRType.hbm(tensor))") }
             (tile, element, space) = (full, fullElement, fullSpace)
@@ -229,6 +240,10 @@ extension ElementwiseLowering {
             element = tensor.element
             space = .sbuf
         }
-        body.store(tile, to: output.id, at: [window.rowOffset, isColumn ? .constant(0) : window.columnOffset])
+        if window.flat {
+            body.store(tile, to: output.id, at: [window.rowOffset])
+        } else {
+            body.store(tile, to: output.id, at: [window.rowOffset, isColumn ? .constant(0) : window.columnOffset])
+        }
     }
 }

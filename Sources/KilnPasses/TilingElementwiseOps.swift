@@ -81,7 +81,8 @@ extension ElementwiseLowering {
         case (.neg, .scalar(.constant(let constant))):
             return .scalar(.constant(-constant))
         case (_, .scalar):
-            throw .unsupported(op, "math on a scalar is folded before tiling")
+            // Math on a scalar parameter: computed on a tile holding the value everywhere.
+            return try unary(op, function, .tile(fullTile(input, element: element, name: nil), element, .sbuf))
         default:
             break
         }
@@ -124,7 +125,8 @@ extension ElementwiseLowering {
             guard let folded = fold(binaryOp, x, y) else { throw .unsupported(op, "'\(binaryOp)' of two constants") }
             return .scalar(.constant(folded))
         case (.scalar, .scalar):
-            throw .unsupported(op, "arithmetic on scalar parameters is folded before tiling")
+            // Arithmetic on scalar parameters: the left one is made a tile holding its value everywhere.
+            return try binary(op, binaryOp, .tile(fullTile(a, element: operandElement, name: nil), operandElement, .sbuf), b)
         case (.column(let x, _), .column(let y, _)):
             let tile = resultTile(op, column: true)
             body.emit(.dveTensorTensor(binaryOp, x, y, destination: tile))

@@ -8,11 +8,13 @@ import KilnTileIR
 /// Emits the loop nest of one row group.
 ///
 /// A 2-D group over [R, C] runs over row tiles of `tile_m` partitions (remainder peeled) with the free
-/// axis whole when one row tile's SBUF tiles fit the target; otherwise the free axis is split into chunks
+/// axis whole when one row tile's SBUF tiles fit its budget; otherwise the free axis is split into chunks
 /// of width w (the largest that fits, tried by emitting into a throwaway emitter and summing its SBUF
-/// tiles), as an outer loop over chunks around the row loop, so rows broadcast along the partitions load
-/// once per chunk. A group with free-axis reductions whose row tile does not fit is handed to
-/// `ChunkedReductionTiler`, which combines partial reductions across chunks.
+/// tiles), as an outer loop over chunks around the row loop. The budget is SBUF / (2 B) for B buffers
+/// (`schedule(bufs)`, default 2): `double-buffer` makes B copies of a loop body's tiles, at two loop levels
+/// at most (chunks, rows), so what fits the budget still fits SBUF after it, so rows broadcast along the partitions load
+/// once per chunk. A group with free-axis reductions whose row tile does not fit is emitted by
+/// `ChunkedReductionTiler` with that chunk width instead, combining partial reductions across chunks.
 ///
 /// A rank-1 group over n elements (and a group of scalar math: n = 1) runs on a flat view: the first
 /// 128 * (n / 128) elements as [128 | n / 128] tiles, partition-major (chunked the same way when too wide),
@@ -22,6 +24,8 @@ struct RowGroupTiler {
     let target: MachineTarget
     let types: [ValueID: ValueDef]
     let sizes: TileSizes
+    /// Copies of each loop body's tiles `double-buffer` will make.
+    let buffers: Int
 
     /// The space a row group covers: [rows, columns], or a flat run of `elements`.
     enum Space {
@@ -39,22 +43,22 @@ struct RowGroupTiler {
         case .flat(let elements): full = max(1, elements / sizes.m)
         }
         let hasReduction = ops.contains { if case .reduce = $0.kind { true } else { false } }
-        let capacity = target.sbuf.bytesPerPartition
+        let capacity = target.sbuf.bytesPerPartition / (2 * buffers)
         var width = full
         while true {
             let trial = TileEmitter(values: TilingValues(top.values.function), span: top.span)
             let bytes = try emit(ops, space: space, width: width, into: trial, scalars: scalars, hbmSources: hbmSources,
                                  stores: stores)
             if bytes <= capacity { break }
-            if hasReduction, case .rows(let rows, let columns) = space {
-                var chunked = ChunkedReductionTiler(target: target, types: types, sizes: sizes, rows: rows, columns: columns)
-                return try chunked.emit(ops, into: top, scalars: scalars, hbmSources: hbmSources, stores: stores)
-            }
             guard width > 1 else {
                 throw TilingError(.at(first) { DiagnosticCatalogue.tilingRowsExceedSBUF(
                     bytes: bytes, capacity: capacity, target: target.name, at: $0) })
             }
             width = Self.narrower(width, bytes: bytes, capacity: capacity)
+        }
+        if hasReduction, width < full, case .rows(let rows, let columns) = space {
+            let chunked = ChunkedReductionTiler(types: types, sizes: sizes, rows: rows, columns: columns, width: width)
+            return try chunked.emit(ops, into: top, scalars: scalars, hbmSources: hbmSources, stores: stores)
         }
         _ = try emit(ops, space: space, width: width, into: top, scalars: scalars, hbmSources: hbmSources, stores: stores)
     }

@@ -30,10 +30,15 @@ public struct PassPipeline: Sendable {
     /// The pipeline `kiln build` runs when no `--passes` is given. Per target so that targets can differ
     /// (they will once the tiling passes exist); today both run the clean-up passes.
     public static func defaultPipeline(for target: MachineTarget) -> String {
-        switch target.name {
-        case "trn2": "cse,dce"
-        default: "cse,dce"
-        }
+        // Both targets run the same passes; what differs (DMA transpose on trn2, SBUF size, engine
+        // port sharing on trn1) is read from the target by the passes themselves.
+        [
+            "inline", "canonicalize", "cse",          // tensor level: helpers inlined, folded, merged
+            "fuse", "tile",                           // tensor level -> tile loops and engine ops
+            "canonicalize", "cse", "dce",             // clean up what tiling leaves
+            "assign-engines", "double-buffer",        // balance act/dve, overlap loads with compute
+            "allocate", "schedule",                   // place tiles, order streams with semaphores
+        ].joined(separator: ",")
     }
 }
 

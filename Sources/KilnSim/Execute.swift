@@ -39,11 +39,11 @@ extension SimulationRun {
             let moving = load(m, stream: stream, pc: pc).map(Float.init)
             var result = holds(start, stream) ? [Float](repeating: 0, count: mCount * nCount)
                 : load(acc, stream: stream, pc: pc).map(Float.init)
-            for row in 0..<mCount {
-                for column in 0..<nCount {
-                    var dot: Float = 0
-                    for index in 0..<k { dot += stationary[index * mCount + row] * moving[index * nCount + column] }
-                    result[row * nCount + column] += dot
+            stationary.withUnsafeBufferPointer { s in
+                moving.withUnsafeBufferPointer { v in
+                    result.withUnsafeMutableBufferPointer { out in
+                        MatmulKernel.accumulate(stationary: s, moving: v, k: k, m: mCount, n: nCount, into: out)
+                    }
                 }
             }
             store(acc, result.map(Double.init), stream: stream, pc: pc)

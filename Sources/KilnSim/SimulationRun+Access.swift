@@ -70,6 +70,9 @@ extension SimulationRun {
         let rank = entry.shape.count
         let lead = rank - tile.freeDims.count
         let base = zip(starts, strides).reduce(0) { $0 + $1.0 * $1.1 }
+        if DMAGeometry.isFlat(rank: rank, transpose: transpose, broadcast: broadcast) {
+            return Array(base..<(base + tile.partitions * tile.freeElements))
+        }
         for partition in 0..<tile.partitions {
             for element in 0..<tile.freeElements {
                 if transpose {

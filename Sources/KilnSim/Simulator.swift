@@ -115,7 +115,7 @@ public enum Simulator {
     static func inputValues(_ program: BytecodeProgram, inputs: [String: Tensor],
                             random: UInt64?) throws(SimulationError) -> [Int: [Double]] {
         var problems: [Diagnostic] = []
-        let inputEntries = program.tensors.filter { $0.role != .output }
+        let inputEntries = program.tensors.filter { $0.role == .input || $0.role == .scalar }
         for name in inputs.keys.sorted() where !inputEntries.contains(where: { $0.name == name }) {
             problems.append(DiagnosticCatalogue.simUnknownInput(name, known: inputEntries.map(\.name).joined(separator: ", ")))
         }
@@ -130,8 +130,13 @@ public enum Simulator {
                 continue
             }
             guard tensor.shape == entry.shape else {
+                let dims = tensor.shape.count == entry.shape.count
+                    ? zip(tensor.shape, entry.shape).enumerated().first { $0.element.0 != $0.element.1 }
+                        .map { "dim \($0.offset) is \($0.element.0) in the input but \($0.element.1) in the compiled kernel; " } ?? ""
+                    : "rank \(tensor.shape.count) in the input but \(entry.shape.count) in the compiled kernel; "
                 problems.append(DiagnosticCatalogue.simInputMismatch(
-                    entry.name, "the kernel expects \(expected), the file holds \(tensor.typeDescription)"))
+                    entry.name, "\(dims)the kernel expects \(expected), the input holds \(tensor.typeDescription) "
+                        + "(recompile with --dim to change the shapes)"))
                 continue
             }
             values[index] = tensor.dtype == entry.dtype ? tensor.values : tensor.converted(to: entry.dtype).values

@@ -126,6 +126,7 @@ private struct OperandResolver {
         switch operand {
         case .constant(let value): return .scalarSource(.constant(value))
         case .value(let value):
+            if let constant = builder.scalarConstants[value] { return .scalarSource(.constant(constant)) }
             guard case .buffer(let index) = buffer(value) else { return .scalarSource(.constant(0)) }
             return .scalarSource(.buffer(index))
         }

@@ -26,6 +26,9 @@ struct StreamBuilder {
     /// For each stream, the slots of the loops it has opened (always a prefix of `loopStack`).
     var openLoops: [StreamUnit: [Int]] = [:]
     var lastDMAQueue = 0
+    /// Scalar values defined by `constant` ops (scalar parameters bound at compile time, folded scalars):
+    /// scalar operands that name them become immediate constants.
+    var scalarConstants: [ValueID: Double] = [:]
 
     init(function: Function, target: String, sourcePath: String, kernelSource: SourceFile?) {
         self.function = function
@@ -44,13 +47,13 @@ struct StreamBuilder {
                                streams: streams.keys.sorted().compactMap { streams[$0] })
     }
 
-    private mutating func addTensor(_ value: ValueDef, role: TensorRole, defaultValue: Double?) {
+    mutating func addTensor(_ value: ValueDef, role: TensorRole, defaultValue: Double?) {
         let name = value.nameHint ?? "\(value.id.raw)"
         switch value.type {
         case .hbm(let tensor):
             tensorIndex[value.id] = tensors.count
             tensors.append(TensorEntry(name: name, dtype: tensor.element, shape: tensor.shape, role: role))
-        case .scalar(let element):
+        case .scalar(let element) where role != .scratch:
             tensors.append(TensorEntry(name: name, dtype: element, shape: [], role: .scalar, defaultValue: defaultValue))
         default:
             diagnostics.append(DiagnosticCatalogue.simBackendInvalidIR(
@@ -78,6 +81,23 @@ struct StreamBuilder {
             }
         case .alloc(let tile, let placement):
             allocate(op, tile, placement)
+        case .hbmAlloc:
+            // A scratch tensor: a tensor-table entry of role scratch, named uniquely after its IR name.
+            guard let result = op.result else { return }
+            let base = result.nameHint ?? "scratch"
+            var name = base
+            var suffix = 1
+            while tensors.contains(where: { $0.name == name }) {
+                name = "\(base).\(suffix)"
+                suffix += 1
+            }
+            addTensor(ValueDef(id: result.id, type: result.type, nameHint: name), role: .scratch, defaultValue: nil)
+        case .constant(let value):
+            guard let result = op.result, case .scalar = result.type else {
+                diagnostics.append(DiagnosticCatalogue.simBackendUnsupportedOp(op.opcode, at: op.span))
+                return
+            }
+            scalarConstants[result.id] = value
         case .ret(let results):
             if !results.isEmpty { diagnostics.append(DiagnosticCatalogue.simBackendUnsupportedOp("return with values", at: op.span)) }
         case .syncSignal(let semaphore, let engine, let queue), .syncWait(let semaphore, _, let engine, let queue):

@@ -45,4 +45,10 @@ extension DiagnosticCatalogue {
              "the tile IR given to the llvm backend has \(errors) verifier error\(errors == 1 ? "" : "s"); nothing was generated",
              at: .unknown)
     }
+
+    /// `kiln run|verify|bench --backend llvm`: the kernel did not compile for the llvm backend; `detail` is the
+    /// rendered diagnostics of the stage that failed (front end, pipeline, tile IR verifier or LLVM).
+    public static func llvmCompileFailed(_ kernel: String, detail: String, at span: SourceSpan) -> Diagnostic {
+        make("K5008", "llvm-compile-failed", .error, "kernel '\(kernel)' does not compile for the llvm backend:\n\(detail)", at: span)
+    }
 }

@@ -79,6 +79,25 @@ extension DiagnosticCatalogue {
         make("K4514", "duplicate-input", .error, "input '\(name)' is given more than once", at: span)
     }
 
+    /// `kiln run --backend sim`: the kernel did not compile to bytecode; `detail` is the rendered compile diagnostics.
+    public static func simCompileFailed(_ kernel: String, detail: String, at span: SourceSpan) -> Diagnostic {
+        make("K4515", "sim-compile-failed", .error,
+             "kernel '\(kernel)' does not compile to simulator bytecode:\n\(detail)", at: span)
+    }
+
+    /// `kiln verify`: two executors disagree beyond the dtype's tolerance.
+    public static func verifyMismatch(kernel: String, output: String, backends: String, detail: String,
+                                      at span: SourceSpan) -> Diagnostic {
+        make("K4516", "verify-mismatch", .error,
+             "kernel '\(kernel)', output '\(output)': \(backends) disagree: \(detail)", at: span)
+    }
+
+    /// `kiln verify`: two executors' outputs have different shapes or counts.
+    public static func verifyShapeMismatch(kernel: String, output: String, detail: String, at span: SourceSpan) -> Diagnostic {
+        make("K4517", "verify-shape-mismatch", .error,
+             "kernel '\(kernel)', output '\(output)': \(detail)", at: span)
+    }
+
     /// The checked program broke an invariant the interpreter relies on (a checker bug, not a user error).
     public static func interpreterInvariant(_ problem: String, at span: SourceSpan) -> Diagnostic {
         make("K4599", "interpreter-invariant", .error,

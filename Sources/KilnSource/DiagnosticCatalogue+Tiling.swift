@@ -12,11 +12,11 @@ extension DiagnosticCatalogue {
                  + "is no HBM buffer to pass it through; run 'fuse' before 'tile' so that both land in one fusion group",
              at: span)
     }
-    /// A fusion group whose row tiles do not fit in SBUF with the free axis kept whole.
+    /// A fusion group whose tiles do not fit the SBUF budget even one column wide.
     public static func tilingRowsExceedSBUF(bytes: Int, capacity: Int, target: String, at span: SourceSpan) -> Diagnostic {
         make("K3603", "tiling-rows-exceed-sbuf", .error,
-             "one row tile of this computation needs \(bytes) bytes per partition of SBUF, but \(target) has \(capacity); "
-                 + "splitting the free axis of a fused row computation is not supported", at: span)
+             "one row tile of this computation needs \(bytes) bytes per partition of SBUF even with its free axis split "
+                 + "to one column, but \(target) leaves it \(capacity) (SBUF shared by the double-buffered copies)", at: span)
     }
     /// A `@schedule` tile size outside what the tensor engine takes.
     public static func tilingScheduleOutOfRange(_ key: String, _ value: Int, limit: Int, at span: SourceSpan) -> Diagnostic {

@@ -66,4 +66,40 @@ func expectClose(_ actual: [Double], _ expected: [Double], relative: Double = 1e
         }
         expectClose(out.values, expected)
     }
+
+    /// A layernorm body runs row-wise (one loop over rows, row-sized scratch): a rank-1 parameter is
+    /// broadcast into every row, a scalar parameter keeps its default, two outputs are written per row.
+    @Test func layernormRowWise() throws {
+        let text = """
+        kiln.module target "trn1" {
+          func @layernorm(%x: hbm f32[7, 33], %g: hbm f32[33], %eps: f32 = 1e-05) -> (%y: hbm f32[7, 33], %mu: hbm f32[7, 1]) {
+            %m = reduce mean %x axis 1 : f32[7, 1]
+            %mb = broadcast %m : f32[7, 33]
+            %d = sub %x, %mb : f32[7, 33]
+            %sq = square %d : f32[7, 33]
+            %v = reduce mean %sq axis 1 : f32[7, 1]
+            %eb = broadcast %eps : f32[7, 1]
+            %ve = add %v, %eb : f32[7, 1]
+            %r = rsqrt %ve : f32[7, 1]
+            %rb = broadcast %r : f32[7, 33]
+            %n = mul %d, %rb : f32[7, 33]
+            %gb = broadcast %g : f32[7, 33]
+            %out = mul %n, %gb : f32[7, 33]
+            return %out, %m
+          }
+        }
+        """
+        let x = sampleTensor("x", [7, 33]), g = sampleTensor("g", [33])
+        let outputs = try jitRun(text, ["x": x, "g": g])
+        var expected: [Double] = [], means: [Double] = []
+        for row in 0..<7 {
+            let values = Array(x.values[(row * 33)..<((row + 1) * 33)])
+            let mean = values.reduce(0, +) / 33
+            let variance = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 33
+            expected += values.enumerated().map { ($0.element - mean) / (variance + 1e-5).squareRoot() * g.values[$0.offset] }
+            means.append(mean)
+        }
+        expectClose(try #require(outputs["y"]).values, expected, relative: 1e-4, absolute: 1e-5)
+        expectClose(try #require(outputs["mu"]).values, means, relative: 1e-5, absolute: 1e-6)
+    }
 }

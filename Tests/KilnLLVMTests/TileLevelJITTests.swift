@@ -82,4 +82,33 @@ import Testing
         #expect(mx.values == rowMaxima)
         #expect(io.values == iota)
     }
+
+    /// Flat transfers (a rank-1 HBM tensor and a [P | F] tile: element (p, f) is x[offset + p * F + f]), as
+    /// `tile` emits them for rank-1 kernels: 2 x 3 tiles of 4 elements from offset 2, then a [1 | 2] tail.
+    @Test func flatTransfersOfRankOneTensors() throws {
+        let text = """
+        kiln.module target "trn1" {
+          func @flat(%x: hbm f32[16]) -> (%y: hbm f32[16]) {
+            for %i = 0 to 2 {
+              %t = alloc sbuf f32[3 | 2]
+              dma.load %x[%i * 6 + 2] -> %t
+              %u = alloc sbuf f32[3 | 2]
+              dve.tensor_scalar mul %t, 2.0 -> %u
+              dma.store %u -> %y[%i * 6 + 2]
+            }
+            %h = alloc sbuf f32[1 | 2]
+            dma.load %x[14] -> %h
+            dma.store %h -> %y[0]
+            %k = alloc sbuf f32[1 | 2]
+            dma.load %x[0] -> %k
+            dma.store %k -> %y[14]
+            return
+          }
+        }
+        """
+        let x = sampleTensor("x", [16])
+        let y = try #require(try jitRun(text, ["x": x])["y"])
+        let expected = Array(x.values[14..<16]) + x.values[2..<14].map { $0 * 2 } + Array(x.values[0..<2])
+        #expect(y.values == expected)
+    }
 }

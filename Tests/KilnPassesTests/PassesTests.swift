@@ -25,8 +25,19 @@ private func run(_ pipeline: String, on body: String, signature: String = "(%x: 
 @Test func builtinPassesAreRegisteredWithValidNames() throws {
     let registry = PassRegistry()
     try BuiltinPasses.register(into: registry)
-    #expect(registry.names == ["cse", "dce"])
-    #expect(registry.listing().contains("dce  built-in  remove unread values"))
+    // Every built-in pass is registered once, by a valid kebab-case name, as built-in.
+    #expect(registry.names.count == BuiltinPasses.all.count)
+    for pass in BuiltinPasses.all {
+        #expect(PassRegistry.isValidName(pass.name), "\(pass.name)")
+        #expect(registry.entry(named: pass.name)?.origin == .builtIn, "\(pass.name)")
+        #expect(registry.listing().contains("\(pass.name)"))
+    }
+    // Every name each target's default pipeline uses resolves.
+    for target in [MachineTarget.trn1, .trn2] {
+        let pipeline = PassPipeline.defaultPipeline(for: target)
+        let parsed = try PassPipeline.parse(pipeline, registry: registry)
+        #expect(parsed.names == pipeline.split(separator: ",").map(String.init))
+    }
 }
 
 @Test func cseMergesEqualPureOps() throws {

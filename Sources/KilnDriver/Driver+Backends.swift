@@ -1,0 +1,72 @@
+// Driver+Backends.swift: the pipeline through any registered backend (`kiln build --emit NAME`).
+
+import KilnMachine
+import KilnPluginAPI
+import KilnSource
+import KilnTileIR
+
+/// A compile through a registered backend: the compilation (front end to the IR after the pipeline),
+/// the backend's output, and its diagnostics (located in the kernel source).
+public struct BackendEmission: Sendable {
+    public var compilation: Compilation
+    public var output: BackendOutput?
+    public var backendDiagnostics: [Diagnostic] = []
+
+    public var hasErrors: Bool { compilation.hasErrors || output == nil }
+
+    /// Every diagnostic of every stage, rendered: kernel source, pipeline usage errors, IR, backend.
+    public func renderedDiagnostics(showIDs: Bool = false) -> String {
+        let source = compilation.frontEnd.source
+        var text = DiagnosticRenderer(showIDs: showIDs).render(compilation.diagnostics.sorted(), in: source)
+        if let run = compilation.pipeline {
+            if let usage = run.usageError { text += "kiln: error: \(usage)\n" }
+            text += Driver.renderIRDiagnostics(run.diagnostics, kernelSource: source, kernelSourcePath: source.path,
+                                               irText: nil, module: nil, showIDs: showIDs)
+        }
+        var backend = DiagnosticBag()
+        for diagnostic in backendDiagnostics { backend.report(diagnostic) }
+        text += DiagnosticRenderer(showIDs: showIDs).render(backend.sorted(), in: source)
+        return text
+    }
+}
+
+extension Driver {
+    /// Source to a backend's output: the front end, dims, lowering, scalar parameters bound to their
+    /// defaults (`bindScalars`), the pass pipeline (with every registered pass, plugins' included), then
+    /// the backend named `backendName` from the backend registry. An unknown name is a backend diagnostic.
+    public static func emit(_ source: SourceFile, dims: [String: Int], options: PipelineOptions, backend backendName: String,
+                            kernel: String? = nil) -> BackendEmission {
+        let (passes, backends) = makeRegistries()
+        let frontEnd = runFrontEnd(source)
+        var compilation = Compilation(frontEnd: frontEnd, diagnostics: frontEnd.diagnostics)
+        var result = BackendEmission(compilation: compilation)
+        guard let backend = backends.backend(named: backendName) else {
+            result.backendDiagnostics = [DiagnosticCatalogue.unknownBackend(backendName, known: backends.names)]
+            return result
+        }
+        guard !frontEnd.hasErrors else { return result }
+        let (bound, bindDiagnostics) = bindDims(frontEnd, options: CompileOptions(dims: dims, target: options.target))
+        compilation.diagnostics.append(contentsOf: bindDiagnostics)
+        compilation.bound = bound
+        result.compilation = compilation
+        guard !bindDiagnostics.hasErrors else { return result }
+        let (lowered, loweringDiagnostics) = lower(frontEnd, bound: bound, options: options)
+        compilation.diagnostics.append(contentsOf: loweringDiagnostics)
+        result.compilation = compilation
+        guard let lowered else { return result }
+        let module = bindScalars(lowered, values: [:])
+        compilation.lowered = module
+        compilation.pipeline = runPipeline(module, options: options, registry: passes)
+        result.compilation = compilation
+        guard !compilation.hasErrors, let final = compilation.module, let target = MachineTarget.named(options.target) else {
+            return result
+        }
+        do {
+            result.output = try backend.emit(module: final, context: BackendContext(target: target, kernelSource: source, function: kernel))
+        } catch {
+            result.backendDiagnostics = error.diagnostics.isEmpty
+                ? [DiagnosticCatalogue.backendFailed(backendName, "it reported no reason")] : error.diagnostics
+        }
+        return result
+    }
+}

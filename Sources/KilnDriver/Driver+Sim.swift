@@ -1,0 +1,159 @@
+// Driver+Sim.swift: the sim half of the pipeline: compile a kernel to bytecode, bind scalars, simulate.
+
+import KilnBytecode
+import KilnNumerics
+import KilnSim
+import KilnSimBackend
+import KilnSource
+import KilnTileIR
+
+/// A compile through the sim backend: the compilation (front end to scheduled IR) and the bytecode.
+public struct BytecodeCompilation: Sendable {
+    public var compilation: Compilation
+    /// The program; nil when any stage failed.
+    public var program: BytecodeProgram?
+    /// The sim backend's diagnostics, located in the kernel source.
+    public var backendDiagnostics: [Diagnostic] = []
+
+    public var hasErrors: Bool { compilation.hasErrors || program == nil }
+
+    /// Every diagnostic of every stage, rendered (kernel source diagnostics, pipeline usage errors, IR
+    /// diagnostics, backend diagnostics).
+    public func renderedDiagnostics(showIDs: Bool = false) -> String {
+        let source = compilation.frontEnd.source
+        var text = DiagnosticRenderer(showIDs: showIDs).render(compilation.diagnostics.sorted(), in: source)
+        if let run = compilation.pipeline {
+            if let usage = run.usageError { text += "kiln: error: \(usage)\n" }
+            text += Driver.renderIRDiagnostics(run.diagnostics, kernelSource: source, kernelSourcePath: source.path,
+                                               irText: nil, module: nil, showIDs: showIDs)
+        }
+        var backend = DiagnosticBag()
+        for diagnostic in backendDiagnostics { backend.report(diagnostic) }
+        text += DiagnosticRenderer(showIDs: showIDs).render(backend.sorted(), in: source)
+        return text
+    }
+}
+
+extension Driver {
+    /// Source to bytecode: `compile` (front end, dims, lowering, the pass pipeline), scalar parameters
+    /// bound to constants (`bindScalars`), then `SimBackend.lower` for `kernel` (nil: the file's only kernel).
+    public static func compileToBytecode(_ source: SourceFile, dims: [String: Int], options: PipelineOptions,
+                                         kernel: String? = nil, scalars: [String: Double] = [:]) -> BytecodeCompilation {
+        let frontEnd = runFrontEnd(source)
+        var compilation = Compilation(frontEnd: frontEnd, diagnostics: frontEnd.diagnostics)
+        var result = BytecodeCompilation(compilation: compilation)
+        guard !frontEnd.hasErrors else { return result }
+        let (bound, bindDiagnostics) = bindDims(frontEnd, options: CompileOptions(dims: dims, target: options.target))
+        compilation.diagnostics.append(contentsOf: bindDiagnostics)
+        compilation.bound = bound
+        result.compilation = compilation
+        guard !bindDiagnostics.hasErrors else { return result }
+        let (lowered, loweringDiagnostics) = lower(frontEnd, bound: bound, options: options)
+        compilation.diagnostics.append(contentsOf: loweringDiagnostics)
+        result.compilation = compilation
+        guard let lowered else { return result }
+        let module = bindScalars(lowered, values: scalars)
+        compilation.lowered = module
+        compilation.pipeline = runPipeline(module, options: options)
+        result.compilation = compilation
+        guard !compilation.hasErrors, let scheduled = compilation.module else { return result }
+        do {
+            result.program = try SimBackend.lower(module: scheduled, kernelSource: source, function: kernel)
+        } catch {
+            result.backendDiagnostics = error.diagnostics
+        }
+        return result
+    }
+
+    /// Scalar parameters become constants, so the passes fold them into the engine ops (the bytecode has
+    /// no scalar registers): each scalar parameter of each function that `values` names, or that has a
+    /// default, is removed from the signature and defined instead by a `constant` op at the start of the
+    /// body, with the same value id. A scalar with neither stays a parameter (the backend then reports it).
+    public static func bindScalars(_ module: Module, values: [String: Double]) -> Module {
+        var bound = module
+        for index in bound.functions.indices {
+            var function = bound.functions[index]
+            var constants: [Operation] = []
+            function.parameters = function.parameters.filter { parameter in
+                guard case .scalar(let element) = parameter.value.type,
+                      let value = values[parameter.value.nameHint ?? ""] ?? parameter.defaultValue else { return true }
+                constants.append(Operation(.constant(element.convert(value)), result: parameter.value, span: function.span))
+                return false
+            }
+            guard !constants.isEmpty else { continue }
+            function.body.ops.insert(contentsOf: constants, at: 0)
+            bound.functions[index] = function
+        }
+        return bound
+    }
+
+    /// Simulates a compiled program on inputs given by name (`Simulator.run`), turning a run that could not
+    /// start into diagnostics.
+    public static func simulate(_ program: BytecodeProgram, inputs: [String: Tensor], options: SimulationOptions,
+                                _ diagnostics: inout DiagnosticBag) -> SimulationResult? {
+        do {
+            return try Simulator.run(program, inputs: inputs, options: options)
+        } catch {
+            for diagnostic in error.diagnostics { diagnostics.report(diagnostic) }
+            return nil
+        }
+    }
+
+    /// A simulator finding as a diagnostic located in `source`: at the line:col of its first instruction with
+    /// a known line (the bytecode's line table), the other instructions named in the message.
+    public static func locate(_ finding: SimFinding, in source: SourceFile) -> Diagnostic {
+        var diagnostic = finding.diagnostic
+        if let site = finding.sites.first(where: { $0.line.isKnown }), site.line.line >= 1,
+           site.line.line <= source.lineStarts.count {
+            let start = source.lineStarts[site.line.line - 1] + max(0, site.line.column - 1)
+            let lineEnd = site.line.line < source.lineStarts.count ? source.lineStarts[site.line.line] - 1 : source.bytes.count
+            let clamped = min(start, lineEnd)
+            diagnostic.span = SourceSpan(start: clamped, end: min(clamped + 1, lineEnd))
+        }
+        return diagnostic
+    }
+}
+
+/// Tile IR text compiled to bytecode (`kiln sim FILE.tir`): the parse, the pipeline run and the program.
+public struct IRBytecodeCompilation: Sendable {
+    public var parse: TileIRParseResult
+    public var run: PipelineResult?
+    public var program: BytecodeProgram?
+    public var backendDiagnostics: [Diagnostic] = []
+
+    /// Parse errors, pipeline usage errors and IR diagnostics (at the IR text's lines, or the kernel
+    /// source's when it can be read), backend diagnostics.
+    public func renderedDiagnostics(irText: SourceFile) -> String {
+        guard let module = parse.module, let run else {
+            return DiagnosticRenderer().render(parse.diagnostics, in: irText)
+        }
+        var text = ""
+        if let usage = run.usageError { text += "kiln: error: \(usage)\n" }
+        let kernelSource = Driver.loadKernelSource(of: module, irPath: irText.path)
+        text += Driver.renderIRDiagnostics(run.diagnostics, kernelSource: kernelSource, kernelSourcePath: module.sourcePath,
+                                           irText: irText, module: module)
+        for diagnostic in backendDiagnostics {
+            text += "\(irText.path): error: \(diagnostic.message) [\(diagnostic.id.code)]\n"
+        }
+        return text
+    }
+}
+
+extension Driver {
+    /// Tile IR text to bytecode: parse, run `options.passes` ("" by default: the IR must already be placed
+    /// and, to run without races, scheduled), then `SimBackend.lower`. Instructions carry the line:col of
+    /// their op's kernel location (`loc(...)`), or none when the IR has no kernel source.
+    public static func compileIRToBytecode(_ irText: SourceFile, target: String?, options: PipelineOptions,
+                                           function: String? = nil) -> IRBytecodeCompilation {
+        let (parse, run) = optimize(irText, target: target, options: options)
+        var result = IRBytecodeCompilation(parse: parse, run: run)
+        guard let module = run?.module, run?.hasErrors == false else { return result }
+        let kernelSource = loadKernelSource(of: module, irPath: irText.path)
+        do {
+            result.program = try SimBackend.lower(module: module, kernelSource: kernelSource, function: function)
+        } catch {
+            result.backendDiagnostics = error.diagnostics
+        }
+        return result
+    }
+}

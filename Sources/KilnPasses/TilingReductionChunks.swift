@@ -1,0 +1,103 @@
+// TilingReductionChunks.swift: tiles a row group with free-axis reductions whose rows do not fit SBUF, chunk by chunk.
+
+import KilnMachine
+import KilnPluginAPI
+import KilnSource
+import KilnTileIR
+
+/// Emits a row group over [R, C] whose row tile does not fit SBUF with the free axis whole, by splitting
+/// the free axis into chunks of `width` and making one pass over the chunks per reduction (softmax or
+/// layernorm at a large D).
+///
+/// Per row tile (a loop over `tile_m` partitions, remainder peeled), the reductions are taken in program
+/// order. For each, a *phase* recomputes, chunk by chunk, the ops of the group it depends on (its
+/// ancestors, with earlier reductions already done standing in as [P | 1] columns) and reduces each
+/// chunk into a partial column: the first chunk's partial is peeled and becomes the accumulator, a loop
+/// over the other chunks combines theirs into it (`dve.tensor_tensor add|max|min`; a mean is a sum of
+/// partial means, each already divided by C). A final pass over the chunks computes the values the group
+/// stores at full width and stores each chunk; the reductions the group stores are stored once per row
+/// tile. Rows broadcast along partitions ([C] operands) are loaded per chunk, since the chunk loop is the
+/// inner one. Elementwise work is recomputed once per phase: the price of not keeping a whole row on chip.
+struct ChunkedReductionTiler {
+    let types: [ValueID: ValueDef]
+    let sizes: TileSizes
+    let rows: Int
+    let columns: Int
+    let width: Int
+
+    func emit(_ ops: [Operation], into top: TileEmitter, scalars: [ValueID: TileOperand],
+              hbmSources: [ValueID: ValueID], stores: [GroupStore]) throws(TilingError) {
+        let reductions = ops.filter { if case .reduce = $0.kind { true } else { false } }
+        let reductionResults = Set(reductions.compactMap { $0.result?.id })
+        let fullStores = stores.filter { !reductionResults.contains($0.value) }
+        let columnStores = stores.filter { reductionResults.contains($0.value) }
+        top.span = ops.first?.span ?? top.span
+        try top.tiled(extent: rows, tile: sizes.m, name: "i") { (_, row, rowOffset, partitions) throws(TilingError) in
+            var done = scalars
+            func window(_ offset: AffineExpr, _ chunkWidth: Int) -> TileWindow {
+                TileWindow(partitions: partitions, width: chunkWidth, rowOffset: rowOffset, columnOffset: offset,
+                           rows: rows, columns: columns)
+            }
+            let firstWidth = min(width, columns)
+            for reduction in reductions {
+                guard let result = reduction.result, case .reduce(let kind, _, _) = reduction.kind else { continue }
+                let needed = ancestors(of: [result.id], in: ops, done: done)
+                row.span = reduction.span
+                var first = ElementwiseLowering(body: row, hoist: row, window: window(.constant(0), firstWidth), types: types,
+                                                hbmSources: hbmSources, operands: done)
+                for op in needed { try first.lower(op) }
+                guard case .column(let accumulator, let element)? = first.operands[result.id] else {
+                    throw .unsupported(reduction, "its partial reduction is not a per-row column")
+                }
+                let combine: BinaryOperator = kind == .max ? .max : kind == .min ? .min : .add
+                try row.tiled(extent: columns - firstWidth, tile: width, name: "j") { (_, chunk, offset, chunkWidth) throws(TilingError) in
+                    var lowering = ElementwiseLowering(body: chunk, hoist: chunk, window: window(offset.adding(firstWidth), chunkWidth),
+                                                       types: types, hbmSources: hbmSources, operands: done)
+                    for op in needed { try lowering.lower(op) }
+                    guard case .column(let partial, _)? = lowering.operands[result.id] else {
+                        throw .unsupported(reduction, "its partial reduction is not a per-row column")
+                    }
+                    chunk.span = reduction.span
+                    chunk.emit(.dveTensorTensor(combine, accumulator, partial, destination: accumulator))
+                }
+                done[result.id] = .column(accumulator, element)
+            }
+            let stored = ancestors(of: fullStores.map(\.value), in: ops, done: done)
+            if !fullStores.isEmpty {
+                try row.tiled(extent: columns, tile: width, name: "j") { (_, chunk, offset, chunkWidth) throws(TilingError) in
+                    var lowering = ElementwiseLowering(body: chunk, hoist: chunk, window: window(offset, chunkWidth), types: types,
+                                                       hbmSources: hbmSources, operands: done)
+                    for op in stored {
+                        chunk.span = op.span
+                        try lowering.lower(op)
+                    }
+                    for store in fullStores {
+                        chunk.span = store.op.span
+                        try lowering.store(store.value, to: store.output, for: store.op)
+                    }
+                }
+            }
+            var columnLowering = ElementwiseLowering(body: row, hoist: row, window: window(.constant(0), firstWidth),
+                                                     types: types, hbmSources: hbmSources, operands: done)
+            for store in columnStores {
+                row.span = store.op.span
+                try columnLowering.store(store.value, to: store.output, for: store.op)
+            }
+        }
+    }
+
+    /// The ops of `ops` that `targets` depend on (themselves included), in program order, stopping at
+    /// values already computed (`done`).
+    private func ancestors(of targets: [ValueID], in ops: [Operation], done: [ValueID: TileOperand]) -> [Operation] {
+        var producer: [ValueID: Operation] = [:]
+        for op in ops { if let result = op.result { producer[result.id] = op } }
+        var wanted = Set<ValueID>()
+        var stack = targets
+        while let value = stack.popLast() {
+            guard done[value] == nil, producer[value] != nil, wanted.insert(value).inserted,
+                  let op = producer[value] else { continue }
+            stack += op.kind.reads
+        }
+        return ops.filter { op in op.result.map { wanted.contains($0.id) } ?? false }
+    }
+}

@@ -1,0 +1,113 @@
+# test_sim.py: `kiln run --backend sim` (default pipeline, bytecode, simulator) checked against numpy.
+#
+# Run: KILN=/path/to/kiln python3 -m pytest Tests/python      (needs numpy and pytest)
+#
+# The numpy references are written here, independently of Kiln. Tolerances (Docs/numerics.md):
+# - f32 results of elementwise chains and row reductions: rtol 1e-5, atol 1e-6 (each operation rounds
+#   to f32; the simulator sums a row in f32 in its own order, ~sqrt(D) * 2^-24 relative to the row's
+#   magnitudes, far below 1e-5 for the widths used here).
+# - matmul of exact bf16 inputs: the products are exact, but the tensor engine accumulates in f32 in
+#   PSUM, 128 rows of K at a time, so unlike the reference interpreter (which sums in f64) each of the
+#   K additions may round: |error| <= K * 2^-24 * sum_k |a_ik b_kj| (the classic recursive-summation
+#   bound), checked element by element against that bound.
+# Shapes are not multiples of 128 where the kernel allows it, so remainder tiles run too.
+import json
+import os
+import pathlib
+import subprocess
+
+import numpy as np
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+EXAMPLES = REPO / "Examples"
+KILN = os.environ.get("KILN")
+
+pytestmark = pytest.mark.skipif(not KILN, reason="set KILN to the kiln binary (the Makefile does)")
+
+F32 = dict(rtol=1e-5, atol=1e-6)
+
+
+def run_sim(example, inputs, tmp_path, *extra):
+    """Saves `inputs` as .npy files, runs `kiln run --backend sim`, returns ({result: array}, stderr)."""
+    args = [KILN, "run", str(EXAMPLES / example), "--backend", "sim", "--output-dir", str(tmp_path)]
+    for name, array in inputs.items():
+        path = tmp_path / f"in_{name}.npy"
+        np.save(path, array)
+        args += ["--input", f"{name}={path}"]
+    proc = subprocess.run(args + list(extra), capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    outputs = {p.stem: np.load(p) for p in tmp_path.glob("*.npy") if not p.stem.startswith("in_")}
+    return outputs, proc.stderr
+
+
+def bf16_bits(x):
+    """float32 -> bfloat16 bit patterns (uint16), round to nearest even, written with numpy integer ops."""
+    bits = np.asarray(x, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    rounding = 0x7FFF + ((bits >> 16) & 1)
+    return ((bits + rounding) >> 16).astype(np.uint16)
+
+
+def bf16_values(bits):
+    """bfloat16 bit patterns -> float64 values."""
+    return (bits.astype(np.uint32) << 16).view(np.float32).astype(np.float64)
+
+
+def rng(seed):
+    return np.random.default_rng(seed)
+
+
+def test_softmax(tmp_path):
+    x = rng(11).standard_normal((200, 300)).astype(np.float32) * 4
+    outs, stderr = run_sim("softmax.kiln", {"x": x}, tmp_path)
+    out = outs["out"]
+    ref = np.exp(x.astype(np.float64) - x.max(axis=1, keepdims=True))
+    ref /= ref.sum(axis=1, keepdims=True)
+    assert out.shape == (200, 300) and out.dtype == np.float32
+    assert "error" not in stderr and "warning" not in stderr, stderr   # no race / uninitialised / bounds findings
+    np.testing.assert_allclose(out, ref, **F32)
+
+
+def test_layernorm(tmp_path):
+    r = rng(12)
+    x = (r.standard_normal((130, 96)) * 3 + 1).astype(np.float32)
+    gamma = r.standard_normal(96).astype(np.float32)
+    beta = r.standard_normal(96).astype(np.float32)
+    outs, _ = run_sim("layernorm.kiln", {"x": x, "gamma": gamma, "beta": beta}, tmp_path)
+    x64 = x.astype(np.float64)
+    mu = x64.mean(axis=1, keepdims=True)
+    var = ((x64 - mu) ** 2).mean(axis=1, keepdims=True)
+    ref = (x64 - mu) / np.sqrt(var + 1e-5) * gamma + beta
+    np.testing.assert_allclose(outs["out"], ref, **F32)
+
+
+def test_rmsnorm_with_scalar_override(tmp_path):
+    r = rng(13)
+    x = r.standard_normal((150, 64)).astype(np.float32)
+    w = r.standard_normal(64).astype(np.float32)
+    outs, _ = run_sim("rmsnorm.kiln", {"x": x, "w": w}, tmp_path, "--scalar", "eps=0.5")
+    x64 = x.astype(np.float64)
+    ref = x64 / np.sqrt((x64 ** 2).mean(axis=1, keepdims=True) + 0.5) * w
+    np.testing.assert_allclose(outs["out"], ref, **F32)
+
+
+def test_matmul_bf16_within_f32_accumulation_bound(tmp_path):
+    r = rng(14)
+    a = bf16_bits(r.standard_normal((160, 300)))
+    b = bf16_bits(r.standard_normal((300, 200)))
+    outs, _ = run_sim("matmul.kiln", {"a": a, "b": b}, tmp_path, "--strict-dtypes")
+    out = outs["out"]
+    av, bv = bf16_values(a), bf16_values(b)
+    ref = av @ bv
+    bound = 300 * 2.0 ** -24 * (np.abs(av) @ np.abs(bv))
+    assert out.shape == (160, 200) and out.dtype == np.float32
+    assert np.all(np.abs(out - ref) <= bound), np.max(np.abs(out - ref) - bound)
+
+
+def test_sim_stats_report_time(tmp_path):
+    proc = subprocess.run([KILN, "run", str(EXAMPLES / "matmul.kiln"), "--backend", "sim", "--random", "1",
+                           "--timing-only", "--stats-json", str(tmp_path / "stats.json")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    stats = json.loads((tmp_path / "stats.json").read_text())
+    assert stats["seconds"] > 0 and 0 < stats["hfu"] <= 1, stats
