@@ -38,6 +38,8 @@ struct RunCommand: ParsableCommand {
             (scalar parameters become constants), runs the bytecode on the simulator with its race, \
             uninitialised-read and out-of-bounds checks, and reports findings at their source lines; \
             --stats, --stats-json, --trace and --timing-only are the simulator's (see kiln sim --help).
+            --backend llvm compiles with the same pipeline (--passes, --target), converts the inputs to the \
+            parameters' dtypes and runs the tile-level IR JIT-compiled on the host (Docs/llvm-backend.md).
             """
     )
 
@@ -71,10 +73,10 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .customLong("show-ids"), help: "Show each diagnostic's stable id.")
     var showIDs = false
 
-    @Option(help: "sim: the target machine, trn1 or trn2.")
+    @Option(help: "sim, llvm: the target machine, trn1 or trn2.")
     var target: String = "trn1"
 
-    @Option(help: "sim: the pass pipeline (default: the target's default pipeline).")
+    @Option(help: "sim, llvm: the pass pipeline (default: the target's default pipeline).")
     var passes: String?
 
     @Flag(help: "sim: print time, per-engine busy time and utilization, HFU, MFU and MBU.")

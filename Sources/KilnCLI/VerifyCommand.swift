@@ -12,7 +12,7 @@ struct VerifyCommand: ParsableCommand {
         discussion: """
             Examples: kiln verify Examples/*.kiln
                       kiln verify Examples/matmul.kiln --dim M=256 --dim K=512 --dim N=256 --seed 3
-            Each file's kernel runs on every --backends entry (default: ref,sim; the first is the oracle) with \
+            Each file's kernel runs on every --backends entry (default: ref,sim,llvm; the first is the oracle) with \
             inputs from --seed (scalars take their defaults). Per output and backend pair it prints the max abs \
             and max rel error; an output whose elements differ beyond its dtype's tolerance (Docs/numerics.md: \
             f32 rtol 1e-5 atol 1e-6, bf16 2^-8/2^-12, f16 2^-10/2^-14, fp8 one step, integers exact) is an \
@@ -24,7 +24,7 @@ struct VerifyCommand: ParsableCommand {
     var files: [String]
 
     @Option(help: "Comma-separated backends, the oracle first (\(RunBackend.allCases.map(\.rawValue).joined(separator: ", "))).")
-    var backends: String = "ref,sim"
+    var backends: String = "ref,sim,llvm"
 
     @Option(help: "The seed of the random inputs.")
     var seed: UInt64 = 1
@@ -32,10 +32,10 @@ struct VerifyCommand: ParsableCommand {
     @Option(name: .customLong("dim"), help: ArgumentHelp("Bind a symbolic dim (repeatable).", valueName: "NAME=SIZE"))
     var dims: [DimBinding] = []
 
-    @Option(help: "sim: the target machine, trn1 or trn2.")
+    @Option(help: "sim, llvm: the target machine, trn1 or trn2.")
     var target: String = "trn1"
 
-    @Option(help: "sim: the pass pipeline (default: the target's default pipeline).")
+    @Option(help: "sim, llvm: the pass pipeline (default: the target's default pipeline).")
     var passes: String?
 
     @Flag(name: .customLong("show-ids"), help: "Show each diagnostic's stable id.")

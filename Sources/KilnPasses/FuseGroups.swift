@@ -11,10 +11,12 @@ import KilnTileIR
 /// classified by what it does to a 2-D row space `[R, C]` (rows on the partition axis):
 /// - *row ops*: elementwise math and operators, `select`, `cast`, `broadcast`, tensor constants, and
 ///   reductions along the last (free) axis of a 2-D tensor; their row count is the result's first dim;
+///   a float sum or mean across rows (axis 0) is a row op over its operand's rows (`tile` accumulates it
+///   in PSUM over the row loop), in a group with no op reading its result and no reduction along rows;
 /// - *matmul*: `a @ b` with rows M;
 /// - *flat ops*: the same elementwise ops on rank-1 tensors; their space is the element count;
 ///   scalar math on parameters is the flat space of one element;
-/// - *other*: everything else (transposes, reductions across rows, calls), alone.
+/// - *other*: everything else (transposes, max/min across rows, calls), alone.
 /// Scalar constants belong to no group (they become immediate operands). The pass then walks the ops
 /// in order with a union-find over groups: a row op joins the group of every operand producer that is a
 /// row op with the same row count (a flat op: a flat op of the same length), and the group of the first
@@ -62,6 +64,8 @@ struct FusionPlanner {
     var parent: [Int]
     /// Per op: the ops reading its result.
     let consumers: [[Int]]
+    /// The type of every value of the function.
+    let valueTypes: [ValueID: IRType]
     /// Per set root: the matmul shape if the set holds a matmul.
     var matmulShape: [Int: [Int]] = [:]
 
@@ -77,12 +81,13 @@ struct FusionPlanner {
             for read in Set(op.kind.reads) { if let source = producer[read] { consumers[source].append(index) } }
         }
         self.consumers = consumers
+        valueTypes = function.valueTable().mapValues(\.type)
     }
 
-    static func classify(_ op: Operation) -> FusionClass {
+    func classify(_ op: Operation) -> FusionClass {
         guard let type = op.result?.type else { return .alone }
         guard case .tensor(let tensor) = type else {
-            if isScalarConstant(op) { return .scalar }
+            if FusionPlanner.isScalarConstant(op) { return .scalar }
             // Scalar math on parameters: a flat space of one element.
             switch (type, op.kind) {
             case (.scalar, .unary), (.scalar, .binary), (.scalar, .cast), (.scalar, .select): return .row(rows: -1, reduces: false)
@@ -95,9 +100,19 @@ struct FusionPlanner {
             if tensor.rank == 1 { return .row(rows: -tensor.shape[0], reduces: false) }
             return tensor.rank == 2 ? .row(rows: tensor.shape[0], reduces: false) : .alone
         case .reduce(_, _, let axis):
-            return tensor.rank == 2 && axis == 1 ? .row(rows: tensor.shape[0], reduces: true) : .alone
+            if tensor.rank == 2 && axis == 1 { return .row(rows: tensor.shape[0], reduces: true) }
+            return isColumnSum(op).map { .row(rows: $0, reduces: true) } ?? .alone
         default: return .alone
         }
+    }
+
+    /// For a sum or mean across the rows (axis 0) of a 2-D float tensor, the rows it runs over: `tile`
+    /// accumulates it in PSUM inside the row loop of the group that computes its operand.
+    func isColumnSum(_ op: Operation) -> Int? {
+        guard case .reduce(let kind, let source, 0) = op.kind, kind == .sum || kind == .mean,
+              let shape = valueTypes[source].flatMap({ $0.tensorType ?? $0.hbmType }), shape.rank == 2,
+              shape.element.isFloat else { return nil }
+        return shape.shape[0]
     }
 
     static func isScalarConstant(_ op: Operation) -> Bool {
@@ -111,7 +126,7 @@ struct FusionPlanner {
         guard hbmInputs.contains(input) else { return nil }
         return ops[..<index].indices.first { other in
             guard ops[other].kind.reads.contains(input),
-                  case .row(let otherRows, _) = FusionPlanner.classify(ops[other]) else { return false }
+                  case .row(let otherRows, _) = classify(ops[other]) else { return false }
             return otherRows == rows
         }
     }
@@ -130,7 +145,7 @@ struct FusionPlanner {
 
     /// The ops with `fusionGroup` set: groups numbered in order of first appearance.
     mutating func groupedOps() -> [Operation] {
-        let classes = ops.map(FusionPlanner.classify)
+        let classes = ops.map(classify)
         for (index, kind) in classes.enumerated() {
             if case .matmul(let shape) = kind { matmulShape[index] = shape }
             guard case .row(let rows, _) = kind else { continue }
@@ -161,19 +176,34 @@ struct FusionPlanner {
     /// Merges the producer's set `other` into the consumer's set `root`, unless that would put two matmuls in
     /// one group or give a matmul a consumer that is not an epilogue (a reduction, another shape).
     private mutating func join(_ root: Int, _ other: Int) {
-        guard !createsCycle(root, other) else { return }
+        guard !createsCycle(root, other), !mixesColumnSums(root, other) else { return }
         let rootShape = matmulShape[root], otherShape = matmulShape[other]
         if rootShape != nil && otherShape != nil { return }
         if let shape = rootShape ?? otherShape {
             let rowRoot = rootShape == nil ? root : other
             for index in ops.indices where find(index) == rowRoot {
-                if case .row(_, true) = FusionPlanner.classify(ops[index]) { return }
+                if case .row(_, true) = classify(ops[index]) { return }
                 if ops[index].result?.type.tensorType?.shape != shape { return }
             }
         }
         parent[other] = root
         matmulShape[root] = rootShape ?? otherShape
         matmulShape[other] = nil
+    }
+
+    /// True if merging the sets rooted at `a` and `b` would put a sum across rows (axis 0) in one group
+    /// with an op reading its result (complete only after the group's row loop) or with a reduction along
+    /// rows (whose chunked form has no PSUM accumulator).
+    private mutating func mixesColumnSums(_ a: Int, _ b: Int) -> Bool {
+        let members = ops.indices.filter { let root = find($0); return root == a || root == b }
+        let sums = members.filter { isColumnSum(ops[$0]) != nil }
+        guard !sums.isEmpty else { return false }
+        let sumResults = Set(sums.compactMap { ops[$0].result?.id })
+        return members.contains { index in
+            if ops[index].kind.reads.contains(where: sumResults.contains) { return true }
+            if case .reduce(_, _, let axis) = ops[index].kind, axis != 0 { return true }
+            return false
+        }
     }
 
     /// True if merging the sets rooted at `a` and `b` would make the group graph cyclic: some op outside

@@ -45,6 +45,8 @@ struct ElementwiseLowering {
     var activationWriting: [ValueID: Int] = [:]
     /// Affine operands already computed into a tile.
     var materialized: [ValueID: ValueID] = [:]
+    /// Where sums across rows (axis 0) accumulate, when the group's loop is over row tiles.
+    var columnSums: ColumnSums?
 
     init(body: TileEmitter, hoist: TileEmitter, window: TileWindow, types: [ValueID: ValueDef],
          hbmSources: [ValueID: ValueID], operands: [ValueID: TileOperand]) {

@@ -8,6 +8,10 @@ extension ElementwiseLowering {
     /// Lowers one tensor-level row op of the group; its result becomes an operand for later ops.
     mutating func lower(_ op: Operation) throws(TilingError) {
         guard let result = op.result else { throw .unsupported(op, "it defines no value") }
+        if case .reduce(let kind, let source, 0) = op.kind, kind == .sum || kind == .mean, let sums = columnSums,
+           !window.flat, (types[source]?.type.tensorType ?? types[source]?.type.hbmType)?.rank == 2 {
+            return try sumAcrossRows(op, mean: kind == .mean, source: source, into: sums)
+        }
         let value: TileOperand
         switch op.kind {
         case .constant(let constant):

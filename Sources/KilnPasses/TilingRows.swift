@@ -16,6 +16,9 @@ import KilnTileIR
 /// once per chunk. A group with free-axis reductions whose row tile does not fit is emitted by
 /// `ChunkedReductionTiler` with that chunk width instead, combining partial reductions across chunks.
 ///
+/// Sums across rows (axis 0) in the group accumulate in PSUM over the row loop (`ColumnSums`, chunks of
+/// at most `tile_n` columns) and are stored after it.
+///
 /// A rank-1 group over n elements (and a group of scalar math: n = 1) runs on a flat view: the first
 /// 128 * (n / 128) elements as [128 | n / 128] tiles, partition-major (chunked the same way when too wide),
 /// then the last n mod 128 elements as one [1 | n mod 128] tile; DMA moves such a tile as a contiguous run
@@ -42,9 +45,11 @@ struct RowGroupTiler {
         case .rows(_, let columns): full = columns
         case .flat(let elements): full = max(1, elements / sizes.m)
         }
-        let hasReduction = ops.contains { if case .reduce = $0.kind { true } else { false } }
+        let hasReduction = ops.contains { if case .reduce(_, _, let axis) = $0.kind { axis != 0 } else { false } }
+        let hasColumnSums = ops.contains { if case .reduce(_, _, 0) = $0.kind { true } else { false } }
         let capacity = target.sbuf.bytesPerPartition / (2 * buffers)
-        var width = full
+        // A sum across rows accumulates [1 | width] f32 in one PSUM bank.
+        var width = hasColumnSums ? min(full, sizes.n) : full
         while true {
             let trial = TileEmitter(values: TilingValues(top.values.function), span: top.span)
             let bytes = try emit(ops, space: space, width: width, into: trial, scalars: scalars, hbmSources: hbmSources,
@@ -80,7 +85,11 @@ struct RowGroupTiler {
         var flat: Int?
         for op in ops {
             guard let type = op.result?.type else { throw .unsupported(op, "it defines no value") }
-            let shape = type.tensorType?.shape ?? [1]
+            var shape = type.tensorType?.shape ?? [1]
+            if case .reduce(_, let source, 0) = op.kind, let sourceShape = types[source].flatMap({ $0.type.tensorType ?? $0.type.hbmType })?.shape,
+               sourceShape.count == 2 {
+                shape = sourceShape  // a sum across rows runs over its operand's rows
+            }
             if shape.count == 1 {
                 if let known = flat, known != shape[0] {
                     throw TilingError(.at(op) { DiagnosticCatalogue.tilingInconsistentGroup(
@@ -126,12 +135,14 @@ struct RowGroupTiler {
         switch space {
         case .rows(let rows, let columns):
             try top.tiled(extent: columns, tile: width, name: "j") { (_, chunk, columnOffset, chunkWidth) throws(TilingError) in
+                let sums = ColumnSums(rows: rows, rowTile: sizes.m)
                 try chunk.tiled(extent: rows, tile: sizes.m, name: "i") { (hoist, body, rowOffset, partitions) throws(TilingError) in
                     let window = TileWindow(partitions: partitions, width: chunkWidth, rowOffset: rowOffset,
                                             columnOffset: columnOffset, rows: rows, columns: columns)
                     largest = max(largest, try lower(ops, window: window, hoist: hoist, body: body, scalars: scalars,
-                                                     hbmSources: hbmSources, stores: stores))
+                                                     hbmSources: hbmSources, stores: stores, sums: sums))
                 }
+                sums.finish(into: chunk, columnOffset: columnOffset, width: chunkWidth, types: types, stores: stores)
             }
         case .flat(let elements):
             let partitions = sizes.m
@@ -158,16 +169,18 @@ struct RowGroupTiler {
     /// Lowers the group's ops and stores for one window; returns the SBUF bytes per partition it allocated.
     private func lower(_ ops: [Operation], window: TileWindow, hoist: TileEmitter, body: TileEmitter,
                        scalars: [ValueID: TileOperand], hbmSources: [ValueID: ValueID],
-                       stores: [GroupStore]) throws(TilingError) -> Int {
+                       stores: [GroupStore], sums: ColumnSums? = nil) throws(TilingError) -> Int {
         let hoistStart = hoist.ops.count, bodyStart = body.ops.count
         var lowering = ElementwiseLowering(body: body, hoist: hoist, window: window, types: types,
                                            hbmSources: hbmSources, operands: scalars)
+        lowering.columnSums = sums
         for op in ops {
             body.span = op.span
             hoist.span = op.span
             try lowering.lower(op)
         }
-        for store in stores {
+        let summed = sums?.values ?? []
+        for store in stores where !summed.contains(store.value) {
             body.span = store.op.span
             try lowering.store(store.value, to: store.output, for: store.op)
         }

@@ -10,7 +10,8 @@ extension DiagnosticCatalogue {
     /// unresolved symbol), with the loader's own message.
     public static func pluginNotALibrary(_ path: String, loaderMessage: String, at span: SourceSpan) -> Diagnostic {
         make("K6001", "plugin-not-a-library", .error,
-             "cannot load plugin '\(path)': not a loadable shared library: \(loaderMessage)", at: span)
+             "cannot load plugin '\(path)': the dynamic loader rejected it "
+                + "(not a shared library, or a library it needs is missing): \(loaderMessage)", at: span)
     }
 
     /// The library loaded but does not define the plugin entry point.

@@ -157,7 +157,15 @@ private func sampleModule() throws -> Module {
     #expect(throws: PassPipelineError.self) { try manager.run("dce", on: &module) }
 }
 
-@Test func defaultPipelinesNameTheTarget() {
-    #expect(PassPipeline.defaultPipeline(for: .trn1) == "cse,dce")
-    #expect(PassPipeline.defaultPipeline(for: .trn2) == "cse,dce")
+@Test(arguments: [MachineTarget.trn1, MachineTarget.trn2])
+func defaultPipelineLowersInOrder(target: MachineTarget) {
+    let names = PassPipeline.defaultPipeline(for: target).split(separator: ",").map(String.init)
+    // Every stage of lowering is there, in the order the IR levels require.
+    let order = ["inline", "fuse", "tile", "assign-engines", "double-buffer", "allocate", "schedule"]
+    let positions = order.map { names.firstIndex(of: $0) }
+    #expect(positions.allSatisfy { $0 != nil }, "missing from \(names)")
+    let found = positions.compactMap { $0 }
+    #expect(found == found.sorted(), "out of order: \(names)")
+    #expect(names.last == "schedule")
+    #expect(names.allSatisfy { !$0.isEmpty && $0 == $0.lowercased() && !$0.contains(" ") })
 }
