@@ -11,7 +11,8 @@ layernorm and rmsnorm at 4096x4096, matmul at 1024^3 and 2048^3 (--quick: 1024x1
 For each one it runs `kiln bench FILE --backend llvm --json` (the JIT-compiled kernel alone, compile
 excluded, median of --iterations calls after a warm-up; Kiln's tensor-level pipeline) and times the same
 computation in numpy in this process (median of as many calls after a warm-up, outputs preallocated where
-numpy allows it). numpy's BLAS runs with as many threads as Kiln's kernels use (one): OPENBLAS_NUM_THREADS,
+numpy allows it). The two alternate for --rounds rounds per kernel (default 3) and each side's best round
+median is kept, so a burst of load from other processes on a shared machine hits both sides alike. numpy's BLAS runs with as many threads as Kiln's kernels use (one): OPENBLAS_NUM_THREADS,
 OMP_NUM_THREADS and MKL_NUM_THREADS are set to 1 before numpy is imported. It prints both medians and the
 ratio numpy / kiln (above 1: Kiln is faster) against the targets: fused kernels (gelu, softmax, layernorm,
 rmsnorm) >= 2x, elementwise (add) >= 1x, matmul >= 0.5x. Exit 1 if a kernel fails to run (not on a missed
@@ -72,29 +73,29 @@ def numpy_case(name, dims, rng):
         def gelu():
             np.multiply(x, np.float32(0.7071067811865476), out=out)
             scipy_erf(out, out=out)
-            out += np.float32(1)
-            out *= x
-            out *= np.float32(0.5)
+            np.add(out, np.float32(1), out=out)
+            np.multiply(out, x, out=out)
+            np.multiply(out, np.float32(0.5), out=out)
         return gelu
     if name == "softmax":
         def softmax():
             np.subtract(x, x.max(axis=1, keepdims=True), out=out)
             np.exp(out, out=out)
-            out /= out.sum(axis=1, keepdims=True)
+            np.divide(out, out.sum(axis=1, keepdims=True), out=out)
         return softmax
     if name == "layernorm":
         def layernorm():
             np.subtract(x, x.mean(axis=1, keepdims=True), out=out)
             variance = np.mean(np.square(out), axis=1, keepdims=True)
-            out *= 1 / np.sqrt(variance + np.float32(1e-5))
-            out *= row
-            out += row
+            np.multiply(out, 1 / np.sqrt(variance + np.float32(1e-5)), out=out)
+            np.multiply(out, row, out=out)
+            np.add(out, row, out=out)
         return layernorm
     if name == "rmsnorm":
         def rmsnorm():
             ms = np.mean(np.square(x), axis=1, keepdims=True)
             np.multiply(x, 1 / np.sqrt(ms + np.float32(1e-6)), out=out)
-            out *= row
+            np.multiply(out, row, out=out)
         return rmsnorm
     raise ValueError(name)
 
@@ -123,6 +124,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kiln", default=os.path.join(ROOT, ".build", "release", "kiln"))
     parser.add_argument("--iterations", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=3, help="alternate kiln and numpy this many times per kernel")
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     args = parser.parse_args()
     if scipy_erf is None:
@@ -132,7 +134,8 @@ def main():
     cases += [("matmul", {"M": n, "K": n, "N": n}) for n in ((512,) if args.quick else (1024, 2048))]
     rng = np.random.default_rng(1)
     failed = False
-    print(f"kiln: {args.kiln}   numpy {np.__version__}   threads {THREADS}   median of {args.iterations} runs")
+    print(f"kiln: {args.kiln}   numpy {np.__version__}   threads {THREADS}   "
+          f"best of {args.rounds} alternating rounds, each the median of {args.iterations} runs")
     print(f"{'kernel':<10}{'size':>16}{'kiln ms':>10}{'numpy ms':>10}{'numpy/kiln':>12}{'target':>8}  ")
     with tempfile.TemporaryDirectory() as folder:
         for name, dims in cases:
@@ -141,13 +144,17 @@ def main():
             with open(path, "w") as file:
                 file.write(text)
             size = "x".join(str(v) for v in dims.values())
+            case = numpy_case(name, dims, rng)
+            kiln_times, numpy_times = [], []
             try:
-                kiln = kiln_median(args.kiln, path, dims, args.iterations)["median_seconds"]
+                for _ in range(args.rounds):
+                    kiln_times.append(kiln_median(args.kiln, path, dims, args.iterations)["median_seconds"])
+                    numpy_times.append(numpy_median(case, args.iterations))
             except RuntimeError as error:
                 print(f"{name:<10}{size:>16}  FAILED\n{error}")
                 failed = True
                 continue
-            reference = numpy_median(numpy_case(name, dims, rng), args.iterations)
+            kiln, reference = min(kiln_times), min(numpy_times)
             ratio = reference / kiln
             target = TARGETS[kind]
             verdict = "ok" if ratio >= target else "below target"

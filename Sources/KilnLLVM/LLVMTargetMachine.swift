@@ -3,12 +3,26 @@
 internal import CLLVM
 import KilnSource
 
-/// Initialises LLVM's native target (info, target, MC, asm printer) exactly once per process.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Initialises LLVM's native target (info, target, MC, asm printer) exactly once per process, and installs a
+/// fatal error handler: an error LLVM cannot return (it would abort with a backtrace) is printed as
+/// `kiln: error: LLVM: REASON` and the process exits with status 1.
 enum NativeTarget {
     private static let initialised: Bool = {
         let failed = LLVMInitializeNativeTarget() != 0
         _ = LLVMInitializeNativeAsmPrinter()
         _ = LLVMInitializeNativeAsmParser()
+        LLVMInstallFatalErrorHandler { reason in
+            let text = "kiln: error: LLVM: \(reason.map { String(cString: $0) } ?? "unknown fatal error") "
+                + "(nothing was written)\n"
+            _ = text.withCString { write(2, $0, strlen($0)) }
+            exit(1)
+        }
         return !failed
     }()
 
@@ -56,8 +70,10 @@ final class LLVMTargetMachineOwner {
             cpu = consumeLLVMMessage(LLVMGetHostCPUName())
             features = consumeLLVMMessage(LLVMGetHostCPUFeatures())
         case .named(let name):
+            // A pinned CPU brings its own features; on x86-64 `+64bit` is added so that a name LLVM does not
+            // know (it warns "not a recognized processor" and uses a generic CPU) still targets 64-bit code.
             cpu = name
-            features = ""
+            features = triple.hasPrefix("x86_64") ? "+64bit" : ""
         }
         let reloc = positionIndependent ? LLVMRelocPIC : LLVMRelocDefault
         guard let machine = LLVMCreateTargetMachine(target, triple, cpu, features, LLVMCodeGenLevelAggressive, reloc,

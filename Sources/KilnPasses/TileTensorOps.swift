@@ -12,24 +12,28 @@ import KilnTileIR
 /// 1. Collect the groups (`TilingGroups`): ops with the same `group N` (from `fuse`) form one group; an
 ///    ungrouped op is a group of its own; groups are ordered so each runs after the groups it reads from
 ///    (K3606 if they depend on each other in a cycle). Scalar constants become immediate operands.
+///    An output that returns a kernel input unchanged is copied through tiles (load, store).
 /// 2. Give every value that crosses groups an HBM home: the kernel output it is returned as, or else an
 ///    internal scratch tensor (`%s = hbm.alloc T`, made at the top of the kernel) that the producing group
 ///    stores to and the consuming groups load from (a computed scalar gets an `[1]` scratch).
 /// 3. A *row group* (elementwise ops and free-axis reductions over [R, C]) becomes a loop over row
 ///    tiles of `tile_m` (128) partitions with the remainder peeled (300 rows = a loop of 2 x 128, then 44)
-///    (`RowGroupTiler`); when a row tile does not fit SBUF the free axis is split too. The body loads each HBM operand
+///    (`RowGroupTiler`); when a row tile does not fit its SBUF budget the free axis is split too (with
+///    partial reductions combined across chunks, `ChunkedReductionTiler`). The body loads each HBM operand
 ///    once ([P | C] slices, [P | 1] columns; [C] / [1, C] rows broadcast across partitions by one DMA,
 ///    hoisted before the loop), lowers the ops in order (`ElementwiseLowering`: act for math, dve for
 ///    operators, reductions and copies, pool for select; `x + c`, `x - col`, `c * x` stay pending
 ///    and fold into the next activation's scale and bias; a reduction of an activation's output
-///    becomes that activation's free-axis reduce), and stores each returned value. A rank-1 group and a
-///    group of scalar math run the same way on a flat view (`TileWindow.flat`).
+///    becomes that activation's free-axis reduce; a sum across rows accumulates in PSUM over the loop,
+///    `ColumnSums`), and stores each returned value. A rank-1 group and a group of scalar math run the
+///    same way on a flat view (`TileWindow.flat`).
 /// 4. A *matmul group* (a matmul and its elementwise epilogue) becomes the blocked nest of `MatmulTiler`:
 ///    resident B slabs per column block, transposed A tiles, PSUM accumulation over K, the epilogue
 ///    fused into the PSUM evacuation. Tile sizes come from `@schedule` (K3604 when out of range) or the
 ///    target; K3605 when a B slab cannot fit.
-/// 5. A transpose becomes `TransposeTiler`'s block loop; a reduction across rows (axis 0) becomes
-///    `ColumnReductionTiler`'s loop (ones-vector matmuls into PSUM for sums, transposes for max/min).
+/// 5. A transpose becomes `TransposeTiler`'s block loop; a reduction across rows (axis 0) on its own, or
+///    of a rank-1 tensor, becomes `ColumnReductionTiler`'s loop (ones-vector matmuls into PSUM for sums,
+///    transposes for max/min).
 /// Anything else is reported (K3601) at the op's kernel span; the function is then left unchanged.
 public struct TileTensorOps: Pass {
     public let name = "tile"
@@ -40,7 +44,8 @@ public struct TileTensorOps: Pass {
     public func run(on module: inout Module, context: inout PassContext) throws {
         for index in module.functions.indices {
             let function = module.functions[index]
-            guard function.body.ops.contains(where: { $0.kind.isTensorLevel }),
+            let returnsValues = function.body.ops.contains { if case .ret(let values) = $0.kind { !values.isEmpty } else { false } }
+            guard returnsValues || function.body.ops.contains(where: { $0.kind.isTensorLevel }),
                   function.outputs.allSatisfy({ $0.type.hbmType != nil }) else { continue }
             var tiler = FunctionTiler(function, target: context.target)
             let tiled = tiler.run()
@@ -98,6 +103,26 @@ struct FunctionTiler {
             hbmSources[value] = scratch.id
             types[scratch.id] = scratch
         }
+        for (value, output) in zip(groups.returned, function.outputs) where groups.definingGroup[value] == nil {
+            // An output that returns a kernel input as it is: copied through tiles, as a broadcast of the input
+            // to its own shape.
+            let span = function.body.ops.last?.span ?? function.span
+            guard let tensor = types[value]?.type.hbmType else {
+                diagnostics.append(.at(function) { DiagnosticCatalogue.tilingUnsupported(
+                    "return", "output %\(output.nameHint ?? "out") returns a value that is neither computed nor a tensor input",
+                    at: $0) })
+                continue
+            }
+            let copy = values.make(.tensor(tensor), name: output.nameHint)
+            types[copy.id] = copy
+            let op = Operation(.broadcast(value), result: copy, span: span)
+            do {
+                try tile([op], into: top, sizes: sizes, scalars: groups.scalars, hbmSources: hbmSources,
+                         destinations: [copy.id: [output]])
+            } catch {
+                diagnostics.append(error.diagnostic)
+            }
+        }
         for group in order {
             do {
                 try tile(groups.groups[group], into: top, sizes: sizes, scalars: groups.scalars, hbmSources: hbmSources,
@@ -136,6 +161,7 @@ struct FunctionTiler {
         if ops.count == 1, case .reduce(let kind, let source, 0) = ops[0].kind,
            let shape = types[source]?.type.tensorType?.shape ?? types[source]?.type.hbmType?.shape, shape.count == 2 {
             let (hbm, tensor) = try hbmOperand(source, of: ops[0], sources: sources)
+            guard tensor.rank == 2 else { throw .unsupported(ops[0], "its operand is held as \(IRType.hbm(tensor))") }
             top.span = ops[0].span
             let element = ops[0].result?.type.element ?? tensor.element
             ColumnReductionTiler(target: target, sizes: sizes)
@@ -146,6 +172,7 @@ struct FunctionTiler {
         if ops.count == 1, case .reduce(let kind, let source, 0) = ops[0].kind,
            (types[source]?.type.tensorType ?? types[source]?.type.hbmType)?.rank == 1 {
             let (hbm, tensor) = try hbmOperand(source, of: ops[0], sources: sources)
+            guard tensor.rank == 1 else { throw .unsupported(ops[0], "its operand is held as \(IRType.hbm(tensor))") }
             top.span = ops[0].span
             ColumnReductionTiler(target: target, sizes: sizes)
                 .emitFlat(into: top, kind: kind, source: hbm, elements: tensor.shape[0], element: tensor.element,

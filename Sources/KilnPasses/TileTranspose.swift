@@ -5,8 +5,9 @@ import KilnPluginAPI
 import KilnTileIR
 
 /// Emits `out = x^T` for x[M, N] in HBM (an input, or a scratch tensor holding a computed value), block
-/// by block of [tile | tile] (remainders peeled in both dims): on trn1 each block is loaded as [m | n], transposed on the tensor engine into PSUM ([n | m]) and copied
-/// to SBUF; on trn2 a transposing DMA loads the [n | m] block directly. The block is stored at the
+/// by block of [tile | tile] (remainders peeled in both dims): on trn1 each block is loaded as [m | n],
+/// transposed on the tensor engine into PSUM ([n | m]) and copied to SBUF; on trn2 a transposing DMA loads
+/// the [n | m] block directly. The block is stored at the
 /// swapped offsets of every output (kernel outputs and scratch tensors the value goes to).
 struct TransposeTiler {
     let target: MachineTarget

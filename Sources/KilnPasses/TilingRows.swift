@@ -71,7 +71,9 @@ struct RowGroupTiler {
     /// A chunk width that should fit: scaled down by the overshoot, rounded down to a multiple of 512 (or a
     /// power of two below that), and always smaller than `width`.
     static func narrower(_ width: Int, bytes: Int, capacity: Int) -> Int {
-        let scaled = max(1, min(width - 1, width * capacity / max(1, bytes)))
+        let (product, overflow) = width.multipliedReportingOverflow(by: capacity)
+        let fitting = overflow ? width / max(1, bytes / max(1, capacity)) : product / max(1, bytes)
+        let scaled = max(1, min(width - 1, fitting))
         if scaled >= 512 { return scaled / 512 * 512 }
         var power = 1
         while power * 2 <= scaled { power *= 2 }
@@ -86,7 +88,8 @@ struct RowGroupTiler {
         for op in ops {
             guard let type = op.result?.type else { throw .unsupported(op, "it defines no value") }
             var shape = type.tensorType?.shape ?? [1]
-            if case .reduce(_, let source, 0) = op.kind, let sourceShape = types[source].flatMap({ $0.type.tensorType ?? $0.type.hbmType })?.shape,
+            if case .reduce(_, let source, 0) = op.kind,
+               let sourceShape = types[source].flatMap({ $0.type.tensorType ?? $0.type.hbmType })?.shape,
                sourceShape.count == 2 {
                 shape = sourceShape  // a sum across rows runs over its operand's rows
             }

@@ -24,6 +24,7 @@ struct OnChipStore {
     /// The buffer's values, partition-major (`values[p * freeElements + f]`), decoded from its element type;
     /// `firstUnwritten` is the first (partition, element) any of whose bytes was never written.
     func read(_ buffer: BufferEntry) -> (values: [Double], firstUnwritten: (Int, Int)?) {
+        if buffer.dtype == .f32 || buffer.dtype == .bf16 { return readFast(buffer) }
         let size = buffer.dtype.byteSize
         var values = [Double]()
         values.reserveCapacity(buffer.partitions * buffer.freeElements)
@@ -45,6 +46,10 @@ struct OnChipStore {
 
     /// Stores computed values (rounded as the engines do: to f32, then to the buffer's type).
     mutating func write(_ buffer: BufferEntry, _ values: [Double]) {
+        if buffer.dtype == .f32 || buffer.dtype == .bf16 {
+            writeFast(buffer, values)
+            return
+        }
         let size = buffer.dtype.byteSize
         var index = 0
         for partition in 0..<buffer.partitions {
@@ -60,6 +65,82 @@ struct OnChipStore {
                 index += 1
             }
         }
+    }
+}
+
+extension OnChipStore {
+    /// `read` for f32 and bf16, the simulator's hot path: the same values (a bf16 is the top half of an f32,
+    /// so its decoding is a shift), without the generic per-byte and per-format loops.
+    func readFast(_ buffer: BufferEntry) -> (values: [Double], firstUnwritten: (Int, Int)?) {
+        let isF32 = buffer.dtype == .f32
+        let size = isF32 ? 4 : 2
+        let (partitions, free) = (buffer.partitions, buffer.freeElements)
+        var firstUnwritten: (Int, Int)?
+        let values = [Double](unsafeUninitializedCapacity: partitions * free) { out, count in
+            count = 0
+            bytes.withUnsafeBufferPointer { raw in
+                written.withUnsafeBufferPointer { flags in
+                    guard let memory = raw.baseAddress else { return }
+                    for partition in 0..<partitions {
+                        let start = address(buffer, partition: partition, element: 0)
+                        if firstUnwritten == nil, let unwritten = (start..<(start + free * size)).first(where: { !flags[$0] }) {
+                            firstUnwritten = (partition, (unwritten - start) / size)
+                        }
+                        let row = partition * free
+                        let base = UnsafeRawPointer(memory + start)
+                        if isF32 {
+                            for element in 0..<free {
+                                out[row + element] = Double(Float(bitPattern: base.loadUnaligned(fromByteOffset: 4 * element, as: UInt32.self)))
+                            }
+                        } else {
+                            for element in 0..<free {
+                                let half = base.loadUnaligned(fromByteOffset: 2 * element, as: UInt16.self)
+                                out[row + element] = Double(Float(bitPattern: UInt32(half) << 16))
+                            }
+                        }
+                    }
+                    count = partitions * free
+                }
+            }
+        }
+        return (values, firstUnwritten)
+    }
+
+    /// `write` for f32 and bf16: each value rounded to f32, then (bf16) to nearest even in the top 16 bits,
+    /// NaN to the quiet NaN with its sign, exactly as `ElementType.storeComputed` and `bitPattern(of:)` do.
+    mutating func writeFast(_ buffer: BufferEntry, _ values: [Double]) {
+        let isF32 = buffer.dtype == .f32
+        let size = isF32 ? 4 : 2
+        let (partitions, free) = (buffer.partitions, buffer.freeElements)
+        let bytesPerPartition = self.bytesPerPartition
+        bytes.withUnsafeMutableBufferPointer { raw in
+            written.withUnsafeMutableBufferPointer { flags in
+                values.withUnsafeBufferPointer { source in
+                    guard let memory = raw.baseAddress else { return }
+                    for partition in 0..<partitions {
+                        let start = (buffer.partitionStart + partition) * bytesPerPartition + buffer.offset
+                        let row = partition * free
+                        let base = UnsafeMutableRawPointer(memory + start)
+                        for element in 0..<free {
+                            let value = Float(row + element < source.count ? source[row + element] : 0)
+                            if isF32 {
+                                base.storeBytes(of: value.bitPattern, toByteOffset: 4 * element, as: UInt32.self)
+                            } else {
+                                base.storeBytes(of: Self.bf16Bits(value), toByteOffset: 2 * element, as: UInt16.self)
+                            }
+                        }
+                        for index in start..<(start + free * size) { flags[index] = true }
+                    }
+                }
+            }
+        }
+    }
+
+    /// An f32 rounded to bf16 bits, nearest even; NaN becomes the quiet NaN with its sign.
+    static func bf16Bits(_ value: Float) -> UInt16 {
+        let bits = value.bitPattern
+        if value.isNaN { return UInt16(truncatingIfNeeded: bits >> 16) & 0x8000 | 0x7FC0 }
+        return UInt16(truncatingIfNeeded: (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) >> 16)
     }
 }
 

@@ -30,6 +30,30 @@ import Testing
         expectClose(c.values, expected, relative: 1e-5, absolute: 1e-5)
     }
 
+    /// Past the cache blocks: K = 600 is two 256-slices (the second accumulating) and an 88 tail, N = 1100 is
+    /// three column panels of 512 (the last partial) and a scalar column tail, M = 13 leaves a row tail.
+    @Test func matmulAcrossCacheBlocks() throws {
+        let (m, k, n) = (13, 600, 1100)
+        let text = """
+        kiln.module target "trn1" {
+          func @mm(%a: hbm f32[\(m), \(k)], %b: hbm f32[\(k), \(n)]) -> (%c: hbm f32[\(m), \(n)]) {
+            %r = matmul %a, %b : f32[\(m), \(n)]
+            return %r
+          }
+        }
+        """
+        let a = sampleTensor("a", [m, k]), b = sampleTensor("b", [k, n])
+        let c = try #require(try jitRun(text, ["a": a, "b": b])["c"])
+        var expected = [Double](repeating: 0, count: m * n)
+        for row in 0..<m {
+            for inner in 0..<k {
+                let scale = a.values[row * k + inner]
+                for column in 0..<n { expected[row * n + column] += scale * b.values[inner * n + column] }
+            }
+        }
+        expectClose(c.values, expected, relative: 1e-4, absolute: 1e-4)
+    }
+
     /// mean over axis 0 (row accumulation), min over axis 1, gelu (exact erf form), a transpose.
     @Test func reductionsGeluAndTranspose() throws {
         let text = """

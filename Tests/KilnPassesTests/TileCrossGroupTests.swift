@@ -22,7 +22,8 @@ private func transfers(_ module: Module, stores: Bool) -> [DMATransfer] {
 }
 
 @Test func columnSumsAccumulateOnesMatmulsOverRowTiles() throws {
-    // 300 rows: a loop of 2 x 128 (start on the first iteration, never stop) and a peeled 44 that stops.
+    // 300 rows: a loop of 2 x 128 (start on the first iteration, never stop) and a peeled 44 that stops;
+    // both sums read %x, so they share one loop (sibling fusion).
     let text = kernelModule("(%x: hbm f32[300, 64]) -> (%s: hbm f32[1, 64], %m: hbm f32[1, 64])", """
             %total = reduce sum %x axis 0 : f32[1, 64]
             %average = reduce mean %x axis 0 : f32[1, 64]
@@ -32,11 +33,16 @@ private func transfers(_ module: Module, stores: Bool) -> [DMATransfer] {
         let module = try tiledModule(text, target: target)
         let found = matmuls(module)
         #expect(found.count == 4)
-        guard found.count == 4, case .when(_, 0) = found[0].start else {
-            Issue.record("expected a conditional start on the loop's first iteration")
-            continue
+        guard found.count == 4 else { continue }
+        for inLoop in found[0..<2] {
+            guard case .when(_, 0) = inLoop.start else {
+                Issue.record("expected a conditional start on the loop's first iteration")
+                continue
+            }
+            #expect(inLoop.stop == .never)
         }
-        #expect(found[0].stop == .never && found[1].start == .never && found[1].stop == .always)
+        #expect(found[2...].allSatisfy { $0.start == .never && $0.stop == .always })
+        #expect(Set(found.map(\.accumulator)).count == 2)
         let scales = allOps(module).compactMap { if case .actActivate(let a) = $0.kind { a.scale } else { nil } }
         #expect(scales == [1 / 300.0])
         #expect(transfers(module, stores: true).map(\.offsets) == [[.constant(0), .constant(0)], [.constant(0), .constant(0)]])
@@ -184,4 +190,71 @@ private func transfers(_ module: Module, stores: Bool) -> [DMATransfer] {
         let columnStores = transfers(module, stores: true).filter { $0.hbm == module.functions[0].outputs[1].id }
         #expect(columnStores.count == 1)
     }
+}
+
+@Test func sumsAcrossRowsAccumulateInsideTheLoopThatComputesTheirOperand() throws {
+    // mean_center's shape: the centring needs the first mean complete (its own group, through scratch);
+    // the sum of squares accumulates in the centring loop itself, with no scratch for the squares.
+    let text = kernelModule("(%x: hbm f32[300, 64]) -> (%centred: hbm f32[300, 64], %ss: hbm f32[1, 64])", """
+            %mu = reduce mean %x axis 0 : f32[1, 64]
+            %mub = broadcast %mu : f32[300, 64]
+            %xc = sub %x, %mub : f32[300, 64]
+            %sq = square %xc : f32[300, 64]
+            %s = reduce sum %sq axis 0 : f32[1, 64]
+            return %xc, %s
+        """)
+    let (fused, _) = try runPipeline("fuse", on: text)
+    let group = Dictionary(uniqueKeysWithValues: fused.functions[0].body.ops.compactMap { op in
+        op.result.map { ($0.nameHint ?? "", op.fusionGroup) }
+    })
+    #expect(group["mu"] != group["xc"] && group["xc"] == group["s"] && group["mub"] != group["mu"])
+    for target in [MachineTarget.trn1, .trn2] {
+        let module = try tiledModule(text, target: target)
+        let scratch = allOps(module).filter { $0.opcode == "hbm.alloc" }.compactMap(\.result)
+        #expect(scratch.map(\.type) == [.hbm(TensorType(.f32, [1, 64]))])
+        // Two loops over row tiles (2 x 128, remainder 44 peeled), each with ones matmuls into one accumulator.
+        #expect(loops(module.functions[0].body).count == 2)
+        let accumulators = Set(matmuls(module).map(\.accumulator))
+        #expect(matmuls(module).count == 4 && accumulators.count == 2)
+        #expect(transfers(module, stores: true).filter { $0.hbm == module.functions[0].outputs[1].id }.count == 1)
+    }
+}
+
+@Test func broadcastsFollowNumPyRulesInTheVerifierAndInTile() throws {
+    // [D] and [1, D] rows, an [N, 1] column and a [1] tensor all stretch to [N, D]; each verifies and tiles.
+    let text = kernelModule("(%x: hbm f32[200, 64], %r: hbm f32[64], %q: hbm f32[1, 64], %c: hbm f32[200, 1], "
+        + "%s: hbm f32[1]) -> (%out: hbm f32[200, 64])", """
+            %rb = broadcast %r : f32[200, 64]
+            %qb = broadcast %q : f32[200, 64]
+            %cb = broadcast %c : f32[200, 64]
+            %sb = broadcast %s : f32[200, 64]
+            %a = add %x, %rb : f32[200, 64]
+            %b = mul %a, %qb : f32[200, 64]
+            %d = sub %b, %cb : f32[200, 64]
+            %e = div %d, %sb : f32[200, 64]
+            return %e
+        """)
+    let parsed = try #require(TileIR.parse(SourceFile(path: "b.tir", text: text)).module)
+    #expect(TileIR.verify(parsed, target: .trn1).isEmpty)
+    let module = try tiledModule(text)
+    // The [64], [1, 64] and [1] operands load broadcast once per row-tile shape (the loop's 128, the peeled 72).
+    #expect(transfers(module, stores: false).filter(\.broadcast).count == 6)
+    // A shape that does not stretch is a verifier error (K3204), and `tile` is never reached.
+    let bad = kernelModule("(%r: hbm f32[32]) -> (%out: hbm f32[200, 64])", """
+            %rb = broadcast %r : f32[200, 64]
+            return %rb
+        """)
+    let (_, report) = try runPipeline("fuse,tile", on: bad)
+    #expect(report.diagnostics.map(\.diagnostic.id.code).contains("K3204"))
+}
+
+@Test func anOutputReturningAnInputUnchangedIsCopiedThroughTiles() throws {
+    let text = kernelModule("(%x: hbm f32[200, 64]) -> (%out: hbm f32[200, 64], %e: hbm f32[200, 64])", """
+            %y = exp %x : f32[200, 64]
+            return %x, %y
+        """)
+    let module = try tiledModule(text)
+    let outputs = module.functions[0].outputs.map(\.id)
+    let stored = transfers(module, stores: true).map(\.hbm)
+    #expect(stored.filter { $0 == outputs[0] }.count == 2 && stored.filter { $0 == outputs[1] }.count == 2)
 }
