@@ -16,13 +16,22 @@ extension SimulationRun {
         case .dmaLoad(let tensor, let offsets, let buffer, let transpose, let broadcast):
             guard let indices = slice(tensor, offsets, buffer, transpose: transpose, broadcast: broadcast, write: false,
                                       stream: stream, pc: pc), memory != nil else { return }
-            let values = readHBM(tensor, indices, stream: stream, pc: pc)
-            store(buffer, values, stream: stream, pc: pc)
+            let entry = prepared.program.buffers[buffer]
+            guard OnChipStore.holdsFloats(entry) else {
+                return store(buffer, readHBM(tensor, indices, stream: stream, pc: pc), stream: stream, pc: pc)
+            }
+            checkHBMWritten(tensor, indices, stream: stream, pc: pc)
+            checkRace(buffer: buffer, write: true, stream: stream, pc: pc)
+            memory?.load(tensor: tensor, indices, into: entry)
         case .dmaStore(let buffer, let tensor, let offsets):
             guard let indices = slice(tensor, offsets, buffer, transpose: false, broadcast: false, write: true,
                                       stream: stream, pc: pc), memory != nil else { return }
-            let values = load(buffer, stream: stream, pc: pc)
-            writeHBM(tensor, indices, values)
+            let entry = prepared.program.buffers[buffer]
+            guard OnChipStore.holdsFloats(entry) else { return writeHBM(tensor, indices, load(buffer, stream: stream, pc: pc)) }
+            checkRace(buffer: buffer, write: false, stream: stream, pc: pc)
+            if let (partition, element) = memory?.store(entry, tensor: tensor, indices), hazards != nil {
+                reportUnwritten(entry, partition, element, stream, pc)
+            }
         default:
             guard memory != nil else { return }
             compute(step, stream: stream, pc: pc)
@@ -35,10 +44,10 @@ extension SimulationRun {
         case .matmul(let s, let m, let acc, let start, let stop):
             _ = stop  // the group's end has no numeric effect; the next `start` overwrites
             let (k, mCount, nCount) = (buffers[s].partitions, buffers[s].freeElements, buffers[m].freeElements)
-            let stationary = load(s, stream: stream, pc: pc).map(Float.init)
-            let moving = load(m, stream: stream, pc: pc).map(Float.init)
+            let stationary = loadFloats(s, stream: stream, pc: pc)
+            let moving = loadFloats(m, stream: stream, pc: pc)
             var result = holds(start, stream) ? [Float](repeating: 0, count: mCount * nCount)
-                : load(acc, stream: stream, pc: pc).map(Float.init)
+                : loadFloats(acc, stream: stream, pc: pc)
             stationary.withUnsafeBufferPointer { s in
                 moving.withUnsafeBufferPointer { v in
                     result.withUnsafeMutableBufferPointer { out in
@@ -46,7 +55,7 @@ extension SimulationRun {
                     }
                 }
             }
-            store(acc, result.map(Double.init), stream: stream, pc: pc)
+            storeFloats(acc, result, stream: stream, pc: pc)
         case .transpose(let source, let destination):
             let (p, f) = (buffers[source].partitions, buffers[source].freeElements)
             let values = load(source, stream: stream, pc: pc)
@@ -57,8 +66,8 @@ extension SimulationRun {
             let f = buffers[source].freeElements
             let biases = perPartition(bias, partitions: buffers[source].partitions, stream: stream, pc: pc)
             let values = load(source, stream: stream, pc: pc)
-            let out = values.indices.map { index in
-                ActivationMath.apply(function, Double(Float(values[index] * scale + biases[index / f])))
+            let out = Self.perPartitionMap(values, free: f, biases) { value, bias in
+                ActivationMath.apply(function, Double(Float(value * scale + bias)))
             }
             store(destination, out, stream: stream, pc: pc)
             if let reduce { store(reduce.into, Self.reduce(out, groupSize: f, reduce.op), stream: stream, pc: pc) }
@@ -69,7 +78,7 @@ extension SimulationRun {
             let f = buffers[a].freeElements
             let scalars = perPartition(scalar, partitions: buffers[a].partitions, stream: stream, pc: pc)
             let values = load(a, stream: stream, pc: pc)
-            store(destination, values.indices.map { ActivationMath.apply(op, values[$0], scalars[$0 / f]) },
+            store(destination, Self.perPartitionMap(values, free: f, scalars) { ActivationMath.apply(op, $0, $1) },
                   stream: stream, pc: pc)
         case .reduce(let op, let source, let destination):
             let group = buffers[source].freeDims.last ?? 1
@@ -91,19 +100,52 @@ extension SimulationRun {
         }
     }
 
-    /// Reduces consecutive groups of `groupSize` values in fp32.
+    /// Reduces consecutive groups of `groupSize` values in fp32: each group's accumulator starts at its first
+    /// value and takes the others in order (NaN wins max and min); the operator is chosen once per group.
     static func reduce(_ values: [Double], groupSize: Int, _ op: ReduceOperator) -> [Double] {
-        stride(from: 0, to: values.count, by: max(1, groupSize)).map { start in
-            var accumulator = Float(values[start])
-            for index in (start + 1)..<min(values.count, start + groupSize) {
-                let value = Float(values[index])
-                switch op {
-                case .add: accumulator += value
-                case .max: accumulator = value > accumulator || value.isNaN ? value : accumulator
-                case .min: accumulator = value < accumulator || value.isNaN ? value : accumulator
+        let size = max(1, groupSize)
+        let groups = (values.count + size - 1) / size
+        return [Double](unsafeUninitializedCapacity: groups) { out, count in
+            values.withUnsafeBufferPointer { source in
+                for group in 0..<groups {
+                    let (start, end) = (group * size, min(source.count, group * size + size))
+                    var accumulator = Float(source[start])
+                    switch op {
+                    case .add:
+                        for index in (start + 1)..<end { accumulator += Float(source[index]) }
+                    case .max:
+                        for index in (start + 1)..<end {
+                            let value = Float(source[index])
+                            accumulator = value > accumulator || value.isNaN ? value : accumulator
+                        }
+                    case .min:
+                        for index in (start + 1)..<end {
+                            let value = Float(source[index])
+                            accumulator = value < accumulator || value.isNaN ? value : accumulator
+                        }
+                    }
+                    out[group] = Double(accumulator)
                 }
             }
-            return Double(accumulator)
+            count = groups
+        }
+    }
+
+    /// `values.indices.map { transform(values[$0], perPartition[$0 / free]) }` as a loop over partition rows,
+    /// the per-partition operand read once per row.
+    static func perPartitionMap(_ values: [Double], free: Int, _ perPartition: [Double],
+                                _ transform: (Double, Double) -> Double) -> [Double] {
+        guard free > 0 else { return [] }
+        return [Double](unsafeUninitializedCapacity: values.count) { out, count in
+            values.withUnsafeBufferPointer { source in
+                var index = 0
+                while index < source.count {
+                    let operand = perPartition[index / free]
+                    for element in index..<min(source.count, index + free) { out[element] = transform(source[element], operand) }
+                    index += free
+                }
+            }
+            count = values.count
         }
     }
 

@@ -83,7 +83,7 @@ extension OnChipStore {
                     guard let memory = raw.baseAddress else { return }
                     for partition in 0..<partitions {
                         let start = address(buffer, partition: partition, element: 0)
-                        if firstUnwritten == nil, let unwritten = (start..<(start + free * size)).first(where: { !flags[$0] }) {
+                        if firstUnwritten == nil, let unwritten = Self.firstFalse(flags, from: start, count: free * size) {
                             firstUnwritten = (partition, (unwritten - start) / size)
                         }
                         let row = partition * free
@@ -116,7 +116,7 @@ extension OnChipStore {
         bytes.withUnsafeMutableBufferPointer { raw in
             written.withUnsafeMutableBufferPointer { flags in
                 values.withUnsafeBufferPointer { source in
-                    guard let memory = raw.baseAddress else { return }
+                    guard let memory = raw.baseAddress, let flagBase = flags.baseAddress else { return }
                     for partition in 0..<partitions {
                         let start = (buffer.partitionStart + partition) * bytesPerPartition + buffer.offset
                         let row = partition * free
@@ -129,7 +129,7 @@ extension OnChipStore {
                                 base.storeBytes(of: Self.bf16Bits(value), toByteOffset: 2 * element, as: UInt16.self)
                             }
                         }
-                        for index in start..<(start + free * size) { flags[index] = true }
+                        (flagBase + start).update(repeating: true, count: free * size)
                     }
                 }
             }

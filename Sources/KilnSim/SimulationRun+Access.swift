@@ -10,12 +10,34 @@ extension SimulationRun {
         guard let memory else { return [] }
         let (values, firstUnwritten) = memory.read(prepared.program.buffers[buffer])
         if let (partition, element) = firstUnwritten, hazards != nil {
-            let entry = prepared.program.buffers[buffer]
-            report(DiagnosticCatalogue.simUninitializedRead(
-                "\(site(stream, pc)) reads \(entry.space) tile %\(entry.name) at partition \(partition), element \(element), "
-                    + "which nothing has written"), sites: [site(stream, pc)])
+            reportUnwritten(prepared.program.buffers[buffer], partition, element, stream, pc)
         }
         return values
+    }
+
+    /// `load(...).map(Float.init)` for f32 and bf16 buffers without the `Double` round trip.
+    mutating func loadFloats(_ buffer: Int, stream: Int, pc: Int) -> [Float] {
+        let entry = prepared.program.buffers[buffer]
+        guard OnChipStore.holdsFloats(entry) else { return load(buffer, stream: stream, pc: pc).map(Float.init) }
+        checkRace(buffer: buffer, write: false, stream: stream, pc: pc)
+        guard let memory else { return [] }
+        let (values, firstUnwritten) = memory.readFloats(entry)
+        if let (partition, element) = firstUnwritten, hazards != nil { reportUnwritten(entry, partition, element, stream, pc) }
+        return values
+    }
+
+    /// `store(buffer, values.map(Double.init), ...)`, storing f32 and bf16 buffers straight from `Float`.
+    mutating func storeFloats(_ buffer: Int, _ values: [Float], stream: Int, pc: Int) {
+        let entry = prepared.program.buffers[buffer]
+        guard OnChipStore.holdsFloats(entry) else { return store(buffer, values.map(Double.init), stream: stream, pc: pc) }
+        checkRace(buffer: buffer, write: true, stream: stream, pc: pc)
+        memory?.writeFloats(entry, values)
+    }
+
+    mutating func reportUnwritten(_ entry: BufferEntry, _ partition: Int, _ element: Int, _ stream: Int, _ pc: Int) {
+        report(DiagnosticCatalogue.simUninitializedRead(
+            "\(site(stream, pc)) reads \(entry.space) tile %\(entry.name) at partition \(partition), element \(element), "
+                + "which nothing has written"), sites: [site(stream, pc)])
     }
 
     mutating func store(_ buffer: Int, _ values: [Double], stream: Int, pc: Int) {
@@ -23,7 +45,7 @@ extension SimulationRun {
         memory?.write(prepared.program.buffers[buffer], values)
     }
 
-    private mutating func checkRace(buffer: Int, write: Bool, stream: Int, pc: Int) {
+    mutating func checkRace(buffer: Int, write: Bool, stream: Int, pc: Int) {
         guard var tracker = hazards else { return }
         let races = tracker.access(buffer: buffer, write: write, stream: stream, pc: pc, clock: streams[stream].clock,
                                    overlapping: prepared.overlapping[buffer])
@@ -42,10 +64,10 @@ extension SimulationRun {
                 + "\(race.otherWrote ? "writes" : "reads") it, and no semaphore orders the two"), sites: [current, other])
     }
 
-    /// The flat HBM index of every element of a DMA slice, in the tile's partition-major order; nil (with a
+    /// The HBM elements of a DMA slice as strided runs, in the tile's partition-major order; nil (with a
     /// finding) when the slice leaves the tensor. Also checks the slice for races.
     mutating func slice(_ tensor: Int, _ offsets: [AffineOffset], _ buffer: Int, transpose: Bool, broadcast: Bool,
-                        write: Bool, stream: Int, pc: Int) -> [Int]? {
+                        write: Bool, stream: Int, pc: Int) -> [HBMRun]? {
         let entry = prepared.program.tensors[tensor]
         let tile = prepared.program.buffers[buffer]
         let starts = offsets.map { evaluate($0, stream) }
@@ -63,52 +85,28 @@ extension SimulationRun {
             hazards = tracker
             for race in races { reportRace(race, stream: stream, pc: pc, write: write, what: "HBM tensor %\(entry.name)") }
         }
-        guard memory != nil else { return [] }
-        let strides = memory?.hbm[tensor].strides ?? []
-        var indices: [Int] = []
-        indices.reserveCapacity(tile.partitions * tile.freeElements)
-        let rank = entry.shape.count
-        let lead = rank - tile.freeDims.count
-        let base = zip(starts, strides).reduce(0) { $0 + $1.0 * $1.1 }
-        if DMAGeometry.isFlat(rank: rank, transpose: transpose, broadcast: broadcast) {
-            return Array(base..<(base + tile.partitions * tile.freeElements))
-        }
-        for partition in 0..<tile.partitions {
-            for element in 0..<tile.freeElements {
-                if transpose {
-                    indices.append(base + element * strides[0] + partition * strides[1])
-                    continue
-                }
-                var index = base + (broadcast ? 0 : partition * strides[0])
-                var rest = element
-                for dim in stride(from: tile.freeDims.count - 1, through: 0, by: -1) {
-                    let hbmDim = broadcast ? lead + dim : dim + 1
-                    index += (rest % tile.freeDims[dim]) * strides[hbmDim]
-                    rest /= tile.freeDims[dim]
-                }
-                indices.append(index)
-            }
-        }
-        return indices
-    }
-
-    mutating func readHBM(_ tensor: Int, _ indices: [Int], stream: Int, pc: Int) -> [Double] {
         guard let memory else { return [] }
-        let hbm = memory.hbm[tensor]
-        if hazards != nil, let first = indices.first(where: { !hbm.written[$0] }) {
-            report(DiagnosticCatalogue.simUninitializedRead(
-                "\(site(stream, pc)) reads element \(first) of HBM tensor %\(hbm.entry.name), which nothing has written"),
-                sites: [site(stream, pc)])
-        }
-        return indices.map { hbm.values[$0] }
+        return HBMRun.runs(tile: tile, strides: memory.hbm[tensor].strides,
+                           base: zip(starts, memory.hbm[tensor].strides).reduce(0) { $0 + $1.0 * $1.1 },
+                           transpose: transpose, broadcast: broadcast)
     }
 
-    mutating func writeHBM(_ tensor: Int, _ indices: [Int], _ values: [Double]) {
+    mutating func readHBM(_ tensor: Int, _ runs: [HBMRun], stream: Int, pc: Int) -> [Double] {
+        checkHBMWritten(tensor, runs, stream: stream, pc: pc)
+        guard let memory else { return [] }
+        return HBMRun.gather(runs, memory.hbm[tensor].values)
+    }
+
+    /// Reports the first element of the runs (in tile order) that nothing has written (checks on).
+    mutating func checkHBMWritten(_ tensor: Int, _ runs: [HBMRun], stream: Int, pc: Int) {
+        guard hazards != nil, let hbm = memory?.hbm[tensor], let first = HBMRun.firstUnwritten(runs, hbm.written) else { return }
+        report(DiagnosticCatalogue.simUninitializedRead(
+            "\(site(stream, pc)) reads element \(first) of HBM tensor %\(hbm.entry.name), which nothing has written"),
+            sites: [site(stream, pc)])
+    }
+
+    mutating func writeHBM(_ tensor: Int, _ runs: [HBMRun], _ values: [Double]) {
         guard memory != nil else { return }
-        let dtype = prepared.program.tensors[tensor].dtype
-        for (index, value) in zip(indices, values) {
-            memory?.hbm[tensor].values[index] = dtype.convert(value)
-            memory?.hbm[tensor].written[index] = true
-        }
+        memory?.hbm[tensor].scatter(runs, values)
     }
 }

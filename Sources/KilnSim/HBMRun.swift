@@ -1,0 +1,107 @@
+// HBMRun.swift: a DMA slice as strided runs of HBM elements (one per tile row piece), and the copies over them.
+
+import KilnBytecode
+import KilnMachine
+
+/// `count` HBM elements `start, start + stride, ...` that are tile elements `tileStart, tileStart + 1, ...`
+/// (partition-major). A DMA slice is a list of runs in tile order, so a transfer is a few strided row copies
+/// instead of one index per element.
+struct HBMRun {
+    var start: Int
+    var stride: Int
+    var tileStart: Int
+    var count: Int
+
+    /// The runs of a DMA slice starting at flat HBM index `base` of a row-major tensor with `strides`:
+    /// - flat (rank-1, plain): one run of all `P * F` contiguous elements;
+    /// - transposing: tile element (p, f) is HBM `base + f * strides[0] + p * strides[1]`, so each partition is
+    ///   one run with stride `strides[0]`;
+    /// - otherwise each partition (at `p * strides[0]`, or 0 when broadcasting) splits into runs of the last free
+    ///   dim, contiguous in HBM; the other free dims step by the strides of the tensor dims they map to (the
+    ///   dims after the partition dim, or the trailing dims when broadcasting).
+    static func runs(tile: BufferEntry, strides: [Int], base: Int, transpose: Bool, broadcast: Bool) -> [HBMRun] {
+        let (partitions, free) = (tile.partitions, tile.freeElements)
+        let rank = strides.count
+        if DMAGeometry.isFlat(rank: rank, transpose: transpose, broadcast: broadcast) {
+            return [HBMRun(start: base, stride: 1, tileStart: 0, count: partitions * free)]
+        }
+        if transpose {
+            return (0..<partitions).map { HBMRun(start: base + $0 * strides[1], stride: strides[0], tileStart: $0 * free, count: free) }
+        }
+        let freeDims = tile.freeDims
+        let runLength = freeDims.last ?? 1
+        guard runLength > 0, free > 0 else { return [] }
+        let lead = rank - freeDims.count
+        var runs: [HBMRun] = []
+        runs.reserveCapacity(partitions * (free / runLength))
+        for partition in 0..<partitions {
+            let rowBase = base + (broadcast ? 0 : partition * strides[0])
+            for element in Swift.stride(from: 0, to: free, by: runLength) {
+                var index = rowBase
+                var rest = element
+                for dim in Swift.stride(from: freeDims.count - 1, through: 0, by: -1) {
+                    let hbmDim = broadcast ? lead + dim : dim + 1
+                    index += (rest % freeDims[dim]) * strides[hbmDim]
+                    rest /= freeDims[dim]
+                }
+                runs.append(HBMRun(start: index, stride: 1, tileStart: partition * free + element, count: runLength))
+            }
+        }
+        return runs
+    }
+
+    /// The first HBM index of the runs (in tile order) whose `written` flag is false.
+    static func firstUnwritten(_ runs: [HBMRun], _ written: [Bool]) -> Int? {
+        written.withUnsafeBufferPointer { flags in
+            for run in runs {
+                var index = run.start
+                for _ in 0..<run.count {
+                    if !flags[index] { return index }
+                    index += run.stride
+                }
+            }
+            return nil
+        }
+    }
+
+    /// The runs' values in tile order.
+    static func gather(_ runs: [HBMRun], _ values: [Double]) -> [Double] {
+        let total = runs.reduce(0) { max($0, $1.tileStart + $1.count) }
+        return [Double](unsafeUninitializedCapacity: total) { out, count in
+            values.withUnsafeBufferPointer { source in
+                for run in runs {
+                    var index = run.start
+                    for element in run.tileStart..<(run.tileStart + run.count) {
+                        out[element] = source[index]
+                        index += run.stride
+                    }
+                }
+            }
+            count = total
+        }
+    }
+}
+
+extension HBMTensor {
+    /// Stores tile values (in tile order) at the runs' elements, converted to the tensor's type, and marks them
+    /// written.
+    mutating func scatter(_ runs: [HBMRun], _ tileValues: [Double]) {
+        let dtype = entry.dtype
+        let isF32 = dtype == .f32
+        values.withUnsafeMutableBufferPointer { target in
+            written.withUnsafeMutableBufferPointer { flags in
+                tileValues.withUnsafeBufferPointer { source in
+                    for run in runs {
+                        var index = run.start
+                        for element in run.tileStart..<min(source.count, run.tileStart + run.count) {
+                            let value = source[element]
+                            target[index] = isF32 ? Double(Float(value)) : dtype.convert(value)
+                            flags[index] = true
+                            index += run.stride
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,96 @@
+// OnChipStore+Floats.swift: f32 / bf16 tiles read and written as `Float` arrays (the tensor engine's hot path).
+
+import Foundation
+import KilnBytecode
+import KilnMachine
+
+extension OnChipStore {
+    /// Whether `readFloats` / `writeFloats` handle the buffer's type (f32 and bf16: both exact in `Float`).
+    static func holdsFloats(_ buffer: BufferEntry) -> Bool { buffer.dtype == .f32 || buffer.dtype == .bf16 }
+
+    /// The values `readFast` gives, as `Float` (each is an f32 or bf16 value, so `Float(readFast(...))` is
+    /// exactly this), without the `Double` round trip.
+    func readFloats(_ buffer: BufferEntry) -> (values: [Float], firstUnwritten: (Int, Int)?) {
+        let isF32 = buffer.dtype == .f32
+        let size = isF32 ? 4 : 2
+        let (partitions, free) = (buffer.partitions, buffer.freeElements)
+        var firstUnwritten: (Int, Int)?
+        let values = [Float](unsafeUninitializedCapacity: partitions * free) { out, count in
+            count = 0
+            bytes.withUnsafeBufferPointer { raw in
+                written.withUnsafeBufferPointer { flags in
+                    guard let memory = raw.baseAddress, let target = out.baseAddress else { return }
+                    for partition in 0..<partitions {
+                        let start = address(buffer, partition: partition, element: 0)
+                        if firstUnwritten == nil, let unwritten = Self.firstFalse(flags, from: start, count: free * size) {
+                            firstUnwritten = (partition, (unwritten - start) / size)
+                        }
+                        let row = target + partition * free
+                        let base = UnsafeRawPointer(memory + start)
+                        if isF32 {
+                            UnsafeMutableRawPointer(row).copyMemory(from: base, byteCount: 4 * free)
+                        } else {
+                            for element in 0..<free {
+                                let half = base.loadUnaligned(fromByteOffset: 2 * element, as: UInt16.self)
+                                row[element] = Float(bitPattern: UInt32(half) << 16)
+                            }
+                        }
+                    }
+                    count = partitions * free
+                }
+            }
+        }
+        return (values, firstUnwritten)
+    }
+
+    /// Stores `Float` results as `writeFast` stores them (`Float(Double(x)) == x`): f32 bits as they are, bf16
+    /// rounded to nearest even (`bf16Bits`); missing values are 0.
+    mutating func writeFloats(_ buffer: BufferEntry, _ values: [Float]) {
+        let isF32 = buffer.dtype == .f32
+        let size = isF32 ? 4 : 2
+        let (partitions, free) = (buffer.partitions, buffer.freeElements)
+        let bytesPerPartition = self.bytesPerPartition
+        bytes.withUnsafeMutableBufferPointer { raw in
+            written.withUnsafeMutableBufferPointer { flags in
+                values.withUnsafeBufferPointer { source in
+                    guard let memory = raw.baseAddress, let flagBase = flags.baseAddress else { return }
+                    for partition in 0..<partitions {
+                        let start = (buffer.partitionStart + partition) * bytesPerPartition + buffer.offset
+                        let row = partition * free
+                        let base = UnsafeMutableRawPointer(memory + start)
+                        for element in 0..<free {
+                            let value: Float = row + element < source.count ? source[row + element] : 0
+                            if isF32 {
+                                base.storeBytes(of: value.bitPattern, toByteOffset: 4 * element, as: UInt32.self)
+                            } else {
+                                base.storeBytes(of: Self.bf16Bits(value), toByteOffset: 2 * element, as: UInt16.self)
+                            }
+                        }
+                        (flagBase + start).update(repeating: true, count: free * size)
+                    }
+                }
+            }
+        }
+    }
+}
+
+extension OnChipStore {
+    /// The index of the first false flag in `flags[from..<from + count]` (a `Bool` false is a zero byte, so
+    /// `memchr` scans the range a word at a time).
+    static func firstFalse(_ flags: UnsafeBufferPointer<Bool>, from: Int, count: Int) -> Int? {
+        guard count > 0, let base = flags.baseAddress, from >= 0, from + count <= flags.count else { return nil }
+        let start = UnsafeRawPointer(base + from)
+        guard let found = memchr(start, 0, count) else { return nil }
+        return from + (UnsafeRawPointer(found) - start)
+    }
+}
+
+extension MachineMemory {
+    func readFloats(_ buffer: BufferEntry) -> (values: [Float], firstUnwritten: (Int, Int)?) {
+        buffer.space == .psum ? psum.readFloats(buffer) : sbuf.readFloats(buffer)
+    }
+
+    mutating func writeFloats(_ buffer: BufferEntry, _ values: [Float]) {
+        if buffer.space == .psum { psum.writeFloats(buffer, values) } else { sbuf.writeFloats(buffer, values) }
+    }
+}
