@@ -31,33 +31,20 @@ public struct BackendEmission: Sendable {
 }
 
 extension Driver {
-    /// Source to a backend's output: the front end, dims, lowering, scalar parameters bound to their
-    /// defaults (`bindScalars`), the pass pipeline (with every registered pass, plugins' included), then
+    /// Source to a backend's output: `compile` (the front end, dims, lowering, scalar parameters bound to
+    /// their defaults, the pass pipeline with every registered pass, plugins' included), then
     /// the backend named `backendName` from the backend registry. An unknown name is a backend diagnostic.
     public static func emit(_ source: SourceFile, dims: [String: Int], options: PipelineOptions, backend backendName: String,
                             kernel: String? = nil) -> BackendEmission {
         let (passes, backends) = makeRegistries()
-        let frontEnd = runFrontEnd(source)
-        var compilation = Compilation(frontEnd: frontEnd, diagnostics: frontEnd.diagnostics)
-        var result = BackendEmission(compilation: compilation)
         guard let backend = backends.backend(named: backendName) else {
+            let frontEnd = runFrontEnd(source)
+            var result = BackendEmission(compilation: Compilation(frontEnd: frontEnd, diagnostics: frontEnd.diagnostics))
             result.backendDiagnostics = [DiagnosticCatalogue.unknownBackend(backendName, known: backends.names)]
             return result
         }
-        guard !frontEnd.hasErrors else { return result }
-        let (bound, bindDiagnostics) = bindDims(frontEnd, options: CompileOptions(dims: dims, target: options.target))
-        compilation.diagnostics.append(contentsOf: bindDiagnostics)
-        compilation.bound = bound
-        result.compilation = compilation
-        guard !bindDiagnostics.hasErrors else { return result }
-        let (lowered, loweringDiagnostics) = lower(frontEnd, bound: bound, options: options)
-        compilation.diagnostics.append(contentsOf: loweringDiagnostics)
-        result.compilation = compilation
-        guard let lowered else { return result }
-        let module = bindScalars(lowered, values: [:])
-        compilation.lowered = module
-        compilation.pipeline = runPipeline(module, options: options, registry: passes)
-        result.compilation = compilation
+        let compilation = compile(source, dims: dims, options: options, registry: passes, scalars: [:])
+        var result = BackendEmission(compilation: compilation)
         guard !compilation.hasErrors, let final = compilation.module, let target = MachineTarget.named(options.target) else {
             return result
         }

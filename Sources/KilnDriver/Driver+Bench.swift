@@ -90,16 +90,10 @@ extension Driver {
     public static func bench(_ source: SourceFile, request: BenchRequest) -> BenchOutcome {
         let frontEnd = runFrontEnd(source)
         var outcome = BenchOutcome(frontEnd: frontEnd, diagnostics: frontEnd.diagnostics)
-        guard !frontEnd.hasErrors else { return outcome }
-        guard let kernel = chooseKernel(frontEnd.program, named: request.kernelName, &outcome.diagnostics) else { return outcome }
-        let binding = InputBinding(kernel: kernel, options: request.inputs)
-        let (arrays, shapes, readDiagnostics) = binding.readFiles()
-        outcome.diagnostics.append(contentsOf: readDiagnostics)
-        guard !readDiagnostics.hasErrors else { return outcome }
-        let (bound, dimDiagnostics) = kernel.bindDims(request.dims, inputShapes: shapes)
-        outcome.diagnostics.append(contentsOf: dimDiagnostics)
-        guard let bound else { return outcome }
-        let (inputs, inputDiagnostics) = binding.bind(dims: bound, arrays: arrays)
+        guard let call = prepareCall(frontEnd, kernelName: request.kernelName, dims: request.dims, inputs: request.inputs,
+                                     &outcome.diagnostics), let bound = call.bound else { return outcome }
+        let kernel = call.kernel
+        let (inputs, inputDiagnostics) = call.binding.bind(dims: bound, arrays: call.arrays)
         outcome.diagnostics.append(contentsOf: inputDiagnostics)
         guard let inputs else { return outcome }
         let iterations = max(1, request.iterations)

@@ -24,10 +24,12 @@ public struct Compilation: Sendable {
 }
 
 extension Driver {
-    /// The pipeline: parse and check, bind dims, lower to tile IR, run the passes. Each stage runs only if
-    /// the one before it succeeded; every diagnostic is kept.
+    /// The pipeline: parse and check, bind dims, lower to tile IR, bind the scalar parameters `scalars` names
+    /// (and those with defaults) to constants (`bindScalars`; nil keeps every scalar a parameter), run the
+    /// passes. Each stage runs only if the one before it succeeded; every diagnostic is kept. Every backend's
+    /// compile (`emit`, `compileToBytecode`, `compileForLLVM`) is this function followed by the backend.
     public static func compile(_ source: SourceFile, dims: [String: Int], options: PipelineOptions,
-                               registry: PassRegistry = makePassRegistry()) -> Compilation {
+                               registry: PassRegistry = makePassRegistry(), scalars: [String: Double]? = nil) -> Compilation {
         let frontEnd = runFrontEnd(source)
         var compilation = Compilation(frontEnd: frontEnd, diagnostics: frontEnd.diagnostics)
         guard !frontEnd.hasErrors else { return compilation }
@@ -35,9 +37,10 @@ extension Driver {
         compilation.diagnostics.append(contentsOf: bindDiagnostics)
         compilation.bound = bound
         guard !bindDiagnostics.hasErrors else { return compilation }
-        let (module, loweringDiagnostics) = lower(frontEnd, bound: bound, options: options)
+        let (lowered, loweringDiagnostics) = lower(frontEnd, bound: bound, options: options)
         compilation.diagnostics.append(contentsOf: loweringDiagnostics)
-        guard let module else { return compilation }
+        guard let lowered else { return compilation }
+        let module = scalars.map { bindScalars(lowered, values: $0) } ?? lowered
         compilation.lowered = module
         compilation.pipeline = runPipeline(module, options: options, registry: registry)
         return compilation

@@ -78,20 +78,7 @@ extension Driver {
     /// to constants (`bindScalars`; nil keeps every scalar a parameter of the entry point), run the pipeline.
     public static func compileForLLVM(_ source: SourceFile, dims: [String: Int], options: LLVMCompileOptions,
                                       scalars: [String: Double]? = nil) -> LLVMCompilation {
-        let frontEnd = runFrontEnd(source)
-        var compilation = Compilation(frontEnd: frontEnd, diagnostics: frontEnd.diagnostics)
-        guard !frontEnd.hasErrors else { return LLVMCompilation(compilation: compilation) }
-        let (bound, bindDiagnostics) = bindDims(frontEnd, options: CompileOptions(dims: dims, target: options.pipeline.target))
-        compilation.diagnostics.append(contentsOf: bindDiagnostics)
-        compilation.bound = bound
-        guard !bindDiagnostics.hasErrors else { return LLVMCompilation(compilation: compilation) }
-        let (lowered, loweringDiagnostics) = lower(frontEnd, bound: bound, options: options.pipeline)
-        compilation.diagnostics.append(contentsOf: loweringDiagnostics)
-        guard let lowered else { return LLVMCompilation(compilation: compilation) }
-        let module = scalars.map { bindScalars(lowered, values: $0) } ?? lowered
-        compilation.lowered = module
-        compilation.pipeline = runPipeline(module, options: options.pipeline)
-        return LLVMCompilation(compilation: compilation)
+        LLVMCompilation(compilation: compile(source, dims: dims, options: options.pipeline, scalars: scalars))
     }
 
     /// `kiln build --emit llvm`: the optimised module as LLVM IR text (nil, with diagnostics, on failure).

@@ -55,6 +55,15 @@ public struct RunRequest: Sendable {
     }
 }
 
+/// A kernel of a checked file ready to be given inputs (`Driver.prepareCall`): the kernel, its input
+/// binding and `--input` arrays, and its dims once bound.
+struct KernelCall {
+    var kernel: CheckedKernel
+    var binding: InputBinding
+    var arrays: [String: NpyArray]
+    var bound: BoundDims?
+}
+
 /// What a run produced: every diagnostic (located in the kernel source), and the outputs by
 /// result name in declared order when it succeeded.
 public struct RunOutcome: Sendable {
@@ -82,16 +91,11 @@ extension Driver {
     public static func run(_ source: SourceFile, request: RunRequest) -> RunOutcome {
         let frontEnd = runFrontEnd(source)
         var outcome = RunOutcome(frontEnd: frontEnd, diagnostics: frontEnd.diagnostics)
-        guard !frontEnd.hasErrors else { return outcome }
-        guard let kernel = chooseKernel(frontEnd.program, named: request.kernelName, &outcome.diagnostics) else { return outcome }
+        guard let call = prepareCall(frontEnd, kernelName: request.kernelName, dims: request.dims, inputs: request.inputs,
+                                     &outcome.diagnostics) else { return outcome }
+        let (kernel, binding, arrays) = (call.kernel, call.binding, call.arrays)
         outcome.kernel = kernel.name
-        let binding = InputBinding(kernel: kernel, options: request.inputs)
-        let (arrays, shapes, readDiagnostics) = binding.readFiles()
-        outcome.diagnostics.append(contentsOf: readDiagnostics)
-        guard !readDiagnostics.hasErrors else { return outcome }
-        let (bound, dimDiagnostics) = kernel.bindDims(request.dims, inputShapes: shapes)
-        outcome.diagnostics.append(contentsOf: dimDiagnostics)
-        guard let bound else { return outcome }
+        guard let bound = call.bound else { return outcome }
         outcome.bound = bound
         if request.backend == .sim, request.sim.simulation.timingOnly {
             // Time does not depend on values: only the scalars (constants in the bytecode) are needed.
@@ -112,6 +116,25 @@ extension Driver {
                       options: LLVMCompileOptions(target: request.sim.target, passes: request.sim.passes), into: &outcome)
         }
         return outcome
+    }
+
+    /// The steps `run` and `bench` share before inputs are made: the kernel `kernelName` chooses (nil: the
+    /// file's only kernel), its `--input` files read, and its dims bound (`--dim`, then input shapes, then
+    /// defaults). Nil when the front end failed or no kernel was chosen; `bound` is nil when reading the
+    /// files or binding the dims failed. Every diagnostic goes to `diagnostics`.
+    static func prepareCall(_ frontEnd: FrontEndResult, kernelName: String?, dims: [String: Int], inputs: RunInputOptions,
+                            _ diagnostics: inout DiagnosticBag) -> KernelCall? {
+        guard !frontEnd.hasErrors,
+              let kernel = chooseKernel(frontEnd.program, named: kernelName, &diagnostics) else { return nil }
+        let binding = InputBinding(kernel: kernel, options: inputs)
+        let (arrays, shapes, readDiagnostics) = binding.readFiles()
+        diagnostics.append(contentsOf: readDiagnostics)
+        var call = KernelCall(kernel: kernel, binding: binding, arrays: arrays)
+        guard !readDiagnostics.hasErrors else { return call }
+        let (bound, dimDiagnostics) = kernel.bindDims(dims, inputShapes: shapes)
+        diagnostics.append(contentsOf: dimDiagnostics)
+        call.bound = bound
+        return call
     }
 
     /// The `sim` backend: compiles the kernel for its bound dims with its scalar inputs as constants

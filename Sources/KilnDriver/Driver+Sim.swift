@@ -39,23 +39,8 @@ extension Driver {
     /// bound to constants (`bindScalars`), then `SimBackend.lower` for `kernel` (nil: the file's only kernel).
     public static func compileToBytecode(_ source: SourceFile, dims: [String: Int], options: PipelineOptions,
                                          kernel: String? = nil, scalars: [String: Double] = [:]) -> BytecodeCompilation {
-        let frontEnd = runFrontEnd(source)
-        var compilation = Compilation(frontEnd: frontEnd, diagnostics: frontEnd.diagnostics)
+        let compilation = compile(source, dims: dims, options: options, scalars: scalars)
         var result = BytecodeCompilation(compilation: compilation)
-        guard !frontEnd.hasErrors else { return result }
-        let (bound, bindDiagnostics) = bindDims(frontEnd, options: CompileOptions(dims: dims, target: options.target))
-        compilation.diagnostics.append(contentsOf: bindDiagnostics)
-        compilation.bound = bound
-        result.compilation = compilation
-        guard !bindDiagnostics.hasErrors else { return result }
-        let (lowered, loweringDiagnostics) = lower(frontEnd, bound: bound, options: options)
-        compilation.diagnostics.append(contentsOf: loweringDiagnostics)
-        result.compilation = compilation
-        guard let lowered else { return result }
-        let module = bindScalars(lowered, values: scalars)
-        compilation.lowered = module
-        compilation.pipeline = runPipeline(module, options: options)
-        result.compilation = compilation
         guard !compilation.hasErrors, let scheduled = compilation.module else { return result }
         do {
             result.program = try SimBackend.lower(module: scheduled, kernelSource: source, function: kernel)

@@ -111,7 +111,12 @@ struct SchedulingAccessCollector {
     /// The HBM box a transfer touches over all iterations of its loops.
     private func region(of transfer: DMATransfer) -> SchedulingRegion? {
         guard let tile = types[transfer.tile]?.type.tileType else { return nil }
-        let extents = transfer.transpose ? [tile.freeElements, tile.partitions] : tile.shape
+        let hbmRank: Int
+        switch types[transfer.hbm]?.type {
+        case .hbm(let tensor)?, .tensor(let tensor)?: hbmRank = tensor.rank
+        default: hbmRank = transfer.offsets.count
+        }
+        let extents = transfer.sliceShape(tile: tile, hbmRank: hbmRank) ?? tile.shape
         var box: [ClosedRange<Int>] = []
         for (dim, offset) in transfer.offsets.enumerated() {
             var low = offset.constant, high = offset.constant
