@@ -8,7 +8,7 @@ let package = Package(
     products: [
         .executable(name: "kiln", targets: ["KilnCLI"]),
         // What a plugin sees: the plugin API and the IR, machine and diagnostic types it is written in terms of.
-        .library(name: "KilnPluginAPI", type: .dynamic, targets: ["KilnPluginAPI", "KilnTileIR", "KilnMachine", "KilnSource"]),
+        .library(name: "KilnPluginAPI", type: .dynamic, targets: ["KilnPluginAPI", "KilnTileIR", "KilnMachine", "KilnSource", "KilnNumerics"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -26,7 +26,9 @@ let package = Package(
         ]),
         // MARK: later pipeline stages are added here.
         // The built-in backends (sim, llvm) as `Backend` values, registered through the plugin API like a plugin's.
-        .target(name: "KilnBuiltinBackends", dependencies: ["KilnPluginAPI", "KilnSimBackend", "KilnLLVM", "KilnTileIR"],
+        .target(name: "KilnBuiltinBackends", dependencies: [
+            "KilnPluginAPI", "KilnSimBackend", "KilnSim", "KilnBytecode", "KilnLLVM", "KilnTileIR", "KilnNumerics", "KilnSource",
+        ],
                 swiftSettings: [.unsafeFlags(["-Xcc", "-I/usr/lib/llvm-19/include"])]),
         // The LLVM 19 C API as a system library (headers and libLLVM-19.so from Debian's llvm-19-dev).
         .systemLibrary(name: "CLLVM", path: "Sources/CLLVM"),
@@ -56,7 +58,7 @@ let package = Package(
         // Tile IR: data structure, text printer and parser, verifier.
         .target(name: "KilnTileIR", dependencies: ["KilnSource", "KilnMachine"]),
         // The plugin API (a dynamic library): Pass protocol, pass registry, pass manager.
-        .target(name: "KilnPluginAPI", dependencies: ["KilnTileIR", "KilnMachine", "KilnSource"]),
+        .target(name: "KilnPluginAPI", dependencies: ["KilnTileIR", "KilnMachine", "KilnSource", "KilnNumerics"]),
         // The built-in passes.
         .target(name: "KilnPasses", dependencies: ["KilnPluginAPI", "KilnTileIR", "KilnMachine", "KilnSource"]),
         // The pipeline, top to bottom, for the CLI, the tests and embedders.

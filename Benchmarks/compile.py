@@ -6,9 +6,12 @@ Usage:  python3 Benchmarks/compile.py [--kiln .build/release/kiln] [--runs 5] [-
 For every Examples/*.kiln it runs, in this one script:
   - `kiln check FILE`                       (front end only: the baseline)
   - `kiln build FILE --emit tile-ir --time-passes -o TMP`  (front end + lowering + default pipeline)
+  - `kiln check EMPTY.kiln`                 (process start-up alone: the second baseline)
 and reports the best wall time of each over --runs runs, the per-pass times kiln itself measured
-(--time-passes), and the ratio build / check, i.e. what lowering and the passes add on top of parsing,
-checking and process start-up. Target: every example compiles in under 20 ms.
+(--time-passes), the ratio build / check, i.e. what lowering and the passes add on top of parsing,
+checking and process start-up, and `compile ms` = build - start-up: the time the compiler spends on the
+kernel once the process is up. Target: every example compiles in under 20 ms (judged on `compile ms`;
+the whole-process time is printed too, since start-up is paid by every command).
 """
 import argparse
 import os
@@ -46,9 +49,14 @@ def main():
     args = parser.parse_args()
     examples = sorted(f for f in os.listdir(os.path.join(ROOT, "Examples")) if f.endswith(".kiln"))
     print(f"kiln: {args.kiln}   target: {args.target}   best of {args.runs} runs")
-    print(f"{'example':<22}{'check ms':>10}{'build ms':>10}{'ratio':>7}{'passes ms':>11}  slowest pass")
-    worst = 0.0
     scratch = os.path.join(tempfile.mkdtemp(prefix="kiln-bench-"), "out.tir")
+    empty = os.path.join(os.path.dirname(scratch), "empty.kiln")
+    open(empty, "w").close()
+    startup, _ = best_time([args.kiln, "check", empty], args.runs)
+    print(f"process start-up (kiln check on an empty file): {startup:.2f} ms")
+    print(f"{'example':<22}{'check ms':>10}{'build ms':>10}{'ratio':>7}{'compile ms':>12}{'passes ms':>11}  slowest pass")
+    worst = 0.0
+    worst_process = 0.0
     for name in examples:
         path = os.path.join(ROOT, "Examples", name)
         check, _ = best_time([args.kiln, "check", path], args.runs)
@@ -58,9 +66,13 @@ def main():
         per_pass = [p for p in passes if p[1] != "total"]
         total = next((t for t, n in passes if n == "total"), 0.0)
         slowest = max(per_pass, default=(0.0, "-"))
-        worst = max(worst, build)
-        print(f"{name:<22}{check:>10.2f}{build:>10.2f}{build / check:>7.2f}{total:>11.3f}  {slowest[1]} {slowest[0]:.3f} ms")
-    print(f"slowest build: {worst:.2f} ms ({'within' if worst < 20 else 'over'} the 20 ms target)")
+        compile_ms = max(0.0, build - startup)
+        worst = max(worst, compile_ms)
+        worst_process = max(worst_process, build)
+        print(f"{name:<22}{check:>10.2f}{build:>10.2f}{build / check:>7.2f}{compile_ms:>12.2f}{total:>11.3f}  "
+              f"{slowest[1]} {slowest[0]:.3f} ms")
+    print(f"slowest compile: {worst:.2f} ms ({'within' if worst < 20 else 'over'} the 20 ms target); "
+          f"slowest whole process: {worst_process:.2f} ms")
 
 
 if __name__ == "__main__":

@@ -4,9 +4,7 @@ import ArgumentParser
 import Foundation
 import KilnDriver
 import KilnInterp
-import KilnSim
-
-extension BenchBackend: ExpressibleByArgument {}
+import KilnPluginAPI
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -32,7 +30,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "The kernel to time, when the file has several.")
     var kernel: String?
 
-    @Option(help: "The executor: \(BenchBackend.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(help: "The executor: \(Driver.executableBackendNames().joined(separator: ", ")), or a plugin's backend.")
     var backend: BenchBackend = .llvm
 
     @Option(name: .customLong("dim"), help: ArgumentHelp("Bind a symbolic dim, e.g. --dim N=1024 (repeatable).", valueName: "NAME=SIZE"))
@@ -85,11 +83,14 @@ struct BenchCommand: ParsableCommand {
         guard case .loaded(let source) = load(file) else { throw ExitCode(1) }
         let inputOptions = RunInputOptions(files: inputs.map { ($0.name, $0.value) }, scalars: scalars.map { ($0.name, $0.value) },
                                            randomSeed: random)
-        let llvm = LLVMCompileOptions(pipeline: PipelineOptions(target: target, passes: passes ?? LLVMCompileOptions.tensorLevelPipeline),
-                                      cpu: llvmFlags.cpu, optimise: !llvmFlags.noOptimise)
-        let sim = SimRunOptions(target: target, passes: passes, simulation: SimulationOptions(timingOnly: timingOnly))
+        guard Driver.executableBackendNames().contains(backend.rawValue) else {
+            throw ValidationError("unknown backend '\(backend)'; known: \(Driver.executableBackendNames().joined(separator: ", "))")
+        }
+        // The llvm backend's default is the tensor-level pipeline (the fastest host code); others' the target's.
+        let pipeline = PipelineOptions(target: target, passes: passes ?? (backend == .llvm ? LLVMCompileOptions.tensorLevelPipeline : nil))
+        let execution = ExecutionOptions(timingOnly: timingOnly, cpu: llvmFlags.cpu, optimise: !llvmFlags.noOptimise)
         let request = BenchRequest(kernelName: kernel, backend: backend, dims: dimFlags, inputs: inputOptions,
-                                   iterations: iterations, llvm: llvm, sim: sim)
+                                   iterations: iterations, pipeline: pipeline, execution: execution)
         let outcome = Driver.bench(source, request: request)
         printError(outcome.renderedDiagnostics(showIDs: showIDs), terminator: "")
         guard let result = outcome.result, !outcome.diagnostics.hasErrors else { throw ExitCode(1) }

@@ -49,7 +49,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "The kernel to run, when the file has several.")
     var kernel: String?
 
-    @Option(help: "The executor: \(RunBackend.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(help: "The executor: \(Driver.runBackendNames().joined(separator: ", ")), or a plugin's backend.")
     var backend: RunBackend = .ref
 
     @Option(name: .customLong("input"), help: ArgumentHelp("A parameter's value from a .npy file (repeatable).", valueName: "NAME=FILE.npy"))
@@ -111,6 +111,9 @@ struct RunCommand: ParsableCommand {
         guard case .loaded(let source) = load(file) else { throw ExitCode(1) }
         let options = RunInputOptions(files: inputs.map { ($0.name, $0.value) }, scalars: scalars.map { ($0.name, $0.value) },
                                       randomSeed: random, strictDTypes: strictDTypes)
+        guard Driver.runBackendNames().contains(backend.rawValue) else {
+            throw ValidationError("unknown backend '\(backend)'; known: \(Driver.runBackendNames().joined(separator: ", "))")
+        }
         let usesSim = stats || statsJson != nil || trace != nil || timingOnly
         if usesSim && backend != .sim {
             throw ValidationError("--stats, --stats-json, --trace and --timing-only need --backend sim")

@@ -23,7 +23,7 @@ struct VerifyCommand: ParsableCommand {
     @Argument(help: "The kernel files.")
     var files: [String]
 
-    @Option(help: "Comma-separated backends, the oracle first (\(RunBackend.allCases.map(\.rawValue).joined(separator: ", "))).")
+    @Option(help: "Comma-separated backends, the oracle first (\(Driver.runBackendNames().joined(separator: ", ")), or a plugin's).")
     var backends: String = "ref,sim,llvm"
 
     @Option(help: "The seed of the random inputs.")
@@ -46,9 +46,11 @@ struct VerifyCommand: ParsableCommand {
     func run() throws {
         try plugins.load(showIDs: showIDs)
         var chosen: [RunBackend] = []
+        let known = Driver.runBackendNames()
         for name in backends.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
-            guard let backend = RunBackend(rawValue: name) else {
-                throw ValidationError("unknown backend '\(name)'; known: \(RunBackend.allCases.map(\.rawValue).joined(separator: ", "))")
+            let backend = RunBackend(rawValue: name)
+            guard known.contains(name) else {
+                throw ValidationError("unknown backend '\(name)'; known: \(known.joined(separator: ", "))")
             }
             guard !chosen.contains(backend) else { throw ValidationError("backend '\(name)' is listed twice") }
             chosen.append(backend)

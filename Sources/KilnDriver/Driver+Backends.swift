@@ -16,17 +16,7 @@ public struct BackendEmission: Sendable {
 
     /// Every diagnostic of every stage, rendered: kernel source, pipeline usage errors, IR, backend.
     public func renderedDiagnostics(showIDs: Bool = false) -> String {
-        let source = compilation.frontEnd.source
-        var text = DiagnosticRenderer(showIDs: showIDs).render(compilation.diagnostics.sorted(), in: source)
-        if let run = compilation.pipeline {
-            if let usage = run.usageError { text += "kiln: error: \(usage)\n" }
-            text += Driver.renderIRDiagnostics(run.diagnostics, kernelSource: source, kernelSourcePath: source.path,
-                                               irText: nil, module: nil, showIDs: showIDs)
-        }
-        var backend = DiagnosticBag()
-        for diagnostic in backendDiagnostics { backend.report(diagnostic) }
-        text += DiagnosticRenderer(showIDs: showIDs).render(backend.sorted(), in: source)
-        return text
+        compilation.renderedDiagnostics(backendDiagnostics: backendDiagnostics, showIDs: showIDs)
     }
 }
 

@@ -1,18 +1,10 @@
-// Driver+Bench.swift: `kiln bench`: time a kernel's execution alone (compile excluded) on the llvm JIT or the simulator.
+// Driver+Bench.swift: `kiln bench`: time a kernel's execution alone (compile excluded) on any executable backend.
 
 import KilnInterp
 import KilnNumerics
+import KilnPluginAPI
 import KilnSema
-import KilnSim
 import KilnSource
-
-/// The executors `kiln bench` can time.
-public enum BenchBackend: String, CaseIterable, Sendable {
-    /// The JIT-compiled kernel on the host CPU: wall time of the call alone.
-    case llvm
-    /// The simulator: simulated (machine) time, and the wall time of the simulation itself.
-    case sim
-}
 
 /// What one `kiln bench` asks for.
 public struct BenchRequest: Sendable {
@@ -23,22 +15,23 @@ public struct BenchRequest: Sendable {
     public var inputs: RunInputOptions
     /// Timed runs (after one untimed warm-up run).
     public var iterations: Int
-    /// llvm: the pipeline defaults to `LLVMCompileOptions.tensorLevelPipeline` (the fastest host code).
-    public var llvm: LLVMCompileOptions
-    /// sim: target, pipeline (nil: the default) and simulator switches.
-    public var sim: SimRunOptions
+    /// The target and the pass pipeline (`passes` nil: the target's default). The default request's is
+    /// `LLVMCompileOptions.tensorLevelPipeline`, the fastest host code for the default backend, llvm.
+    public var pipeline: PipelineOptions
+    /// The backend's switches (llvm: `cpu`, `optimise`; sim: `timingOnly`, `checks`).
+    public var execution: ExecutionOptions
 
     public init(kernelName: String? = nil, backend: BenchBackend = .llvm, dims: [String: Int] = [:],
                 inputs: RunInputOptions = RunInputOptions(randomSeed: 1), iterations: Int = 7,
-                llvm: LLVMCompileOptions = LLVMCompileOptions(passes: LLVMCompileOptions.tensorLevelPipeline),
-                sim: SimRunOptions = SimRunOptions()) {
+                pipeline: PipelineOptions = PipelineOptions(passes: LLVMCompileOptions.tensorLevelPipeline),
+                execution: ExecutionOptions = ExecutionOptions()) {
         self.kernelName = kernelName
         self.backend = backend
         self.dims = dims
         self.inputs = inputs
         self.iterations = iterations
-        self.llvm = llvm
-        self.sim = sim
+        self.pipeline = pipeline
+        self.execution = execution
     }
 }
 
@@ -53,7 +46,7 @@ public struct BenchResult: Sendable {
     public var compileSeconds: Double
     /// Wall time of each timed run: the kernel call (llvm) or the whole simulation (sim).
     public var wallSeconds: [Double]
-    /// sim only: the machine time the simulator computed (the same every run).
+    /// A simulating backend only (sim): the machine time it computed (the same every run).
     public var simulatedSeconds: Double?
 
     public var medianSeconds: Double { Self.median(wallSeconds) }
@@ -96,76 +89,30 @@ extension Driver {
         let (inputs, inputDiagnostics) = call.binding.bind(dims: bound, arrays: call.arrays)
         outcome.diagnostics.append(contentsOf: inputDiagnostics)
         guard let inputs else { return outcome }
-        let iterations = max(1, request.iterations)
-        switch request.backend {
-        case .llvm:
-            outcome.result = benchLLVM(source, kernel: kernel, dims: bound, inputs: inputs, options: request.llvm,
-                                       iterations: iterations, &outcome.diagnostics)
-        case .sim:
-            outcome.result = benchSim(source, kernel: kernel, dims: bound, inputs: inputs, options: request.sim,
-                                      iterations: iterations, &outcome.diagnostics)
-        }
+        outcome.result = bench(source, kernel: kernel, dims: bound, inputs: inputs, request: request, &outcome.diagnostics)
         return outcome
     }
 
-    static func benchLLVM(_ source: SourceFile, kernel: CheckedKernel, dims: BoundDims, inputs: [String: Tensor],
-                          options: LLVMCompileOptions, iterations: Int, _ diagnostics: inout DiagnosticBag) -> BenchResult? {
-        let clock = ContinuousClock()
-        let compileStart = clock.now
-        guard let jit = jitKernel(source, kernel: kernel, dims: dims, options: options, &diagnostics) else { return nil }
-        let compileSeconds = seconds(clock.now - compileStart)
-        var wall: [Double] = []
+    /// Prepares the kernel on the registered executable backend `request.backend` (`prepareKernel`, timed:
+    /// the compile), then has the prepared kernel time itself (`PreparedKernel.time`: one untimed run, then
+    /// `iterations` timed ones of the execution alone).
+    static func bench(_ source: SourceFile, kernel: CheckedKernel, dims: BoundDims, inputs: [String: Tensor],
+                      request: BenchRequest, _ diagnostics: inout DiagnosticBag) -> BenchResult? {
+        var prepared: (any PreparedKernel)?
+        let compileSeconds = ExecutionTiming.measure {
+            prepared = prepareKernel(source, kernel: kernel, dims: dims, inputs: inputs, backend: request.backend.rawValue,
+                                     pipeline: request.pipeline, options: request.execution, &diagnostics)
+        }
+        guard let prepared else { return nil }
         do {
-            let call = try jit.prepare(inputs: llvmInputs(inputs, for: jit.signature))
-            try call.invoke()
-            for _ in 0..<iterations {
-                let start = clock.now
-                try call.invoke()
-                wall.append(seconds(clock.now - start))
-            }
+            let timing = try prepared.time(inputs: inputs, iterations: max(1, request.iterations))
+            for diagnostic in timing.diagnostics { diagnostics.report(diagnostic) }
+            return BenchResult(kernel: kernel.name, backend: request.backend, pipeline: request.pipeline.passes ?? "default",
+                               dims: dims.ordered, compileSeconds: compileSeconds, wallSeconds: timing.wallSeconds,
+                               simulatedSeconds: timing.simulatedSeconds)
         } catch {
             for diagnostic in error.diagnostics { diagnostics.report(diagnostic) }
             return nil
         }
-        return BenchResult(kernel: kernel.name, backend: .llvm, pipeline: options.pipeline.passes ?? "default",
-                           dims: dims.ordered, compileSeconds: compileSeconds, wallSeconds: wall)
-    }
-
-    static func benchSim(_ source: SourceFile, kernel: CheckedKernel, dims: BoundDims, inputs: [String: Tensor],
-                         options: SimRunOptions, iterations: Int, _ diagnostics: inout DiagnosticBag) -> BenchResult? {
-        var scalars: [String: Double] = [:]
-        for param in kernel.params where param.type.isScalar {
-            if let value = inputs[param.name]?.values.first { scalars[param.name] = value }
-        }
-        let clock = ContinuousClock()
-        let compileStart = clock.now
-        let compiled = compileToBytecode(source, dims: dims.sizes, options: PipelineOptions(target: options.target, passes: options.passes),
-                                         kernel: kernel.name, scalars: scalars)
-        let compileSeconds = seconds(clock.now - compileStart)
-        guard let program = compiled.program else {
-            diagnostics.report(DiagnosticCatalogue.simCompileFailed(kernel.name, detail: compiled.renderedDiagnostics(),
-                                                                    at: kernel.syntax.name.span))
-            return nil
-        }
-        let tensors = inputs.filter { name, _ in program.tensors.contains { $0.name == name && $0.role == .input } }
-        var wall: [Double] = []
-        var simulated = 0.0
-        for run in 0...iterations {
-            let start = clock.now
-            guard let result = simulate(program, inputs: tensors, options: options.simulation, &diagnostics) else { return nil }
-            if run > 0 { wall.append(seconds(clock.now - start)) }
-            if run == 0 {
-                for finding in result.findings { diagnostics.report(locate(finding, in: source)) }
-                guard !result.hasErrors else { return nil }
-            }
-            simulated = result.stats.seconds
-        }
-        return BenchResult(kernel: kernel.name, backend: .sim, pipeline: options.passes ?? "default", dims: dims.ordered,
-                           compileSeconds: compileSeconds, wallSeconds: wall, simulatedSeconds: simulated)
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        let (whole, attoseconds) = duration.components
-        return Double(whole) + Double(attoseconds) * 1e-18
     }
 }

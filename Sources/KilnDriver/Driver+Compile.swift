@@ -23,6 +23,24 @@ public struct Compilation: Sendable {
     public var hasErrors: Bool { diagnostics.hasErrors || lowered == nil || (pipeline?.hasErrors ?? false) }
 }
 
+extension Compilation {
+    /// Every diagnostic of every stage, rendered: kernel source, pipeline usage errors, IR diagnostics (at
+    /// their kernel source lines), then `backendDiagnostics` (what the backend said about the final IR).
+    public func renderedDiagnostics(backendDiagnostics: [Diagnostic], showIDs: Bool = false) -> String {
+        let source = frontEnd.source
+        var text = DiagnosticRenderer(showIDs: showIDs).render(diagnostics.sorted(), in: source)
+        if let run = pipeline {
+            if let usage = run.usageError { text += "kiln: error: \(usage)\n" }
+            text += Driver.renderIRDiagnostics(run.diagnostics, kernelSource: source, kernelSourcePath: source.path,
+                                               irText: nil, module: nil, showIDs: showIDs)
+        }
+        var backend = DiagnosticBag()
+        for diagnostic in backendDiagnostics { backend.report(diagnostic) }
+        text += DiagnosticRenderer(showIDs: showIDs).render(backend.sorted(), in: source)
+        return text
+    }
+}
+
 extension Driver {
     /// The pipeline: parse and check, bind dims, lower to tile IR, bind the scalar parameters `scalars` names
     /// (and those with defaults) to constants (`bindScalars`; nil keeps every scalar a parameter), run the

@@ -1,9 +1,7 @@
-// Driver+LLVM.swift: the llvm half of the pipeline: compile a kernel for KilnLLVM, emit IR or an object, JIT-run it.
+// Driver+LLVM.swift: the llvm half of the pipeline: compile a kernel for the llvm backend, emit IR or an object.
 
-import KilnLLVM
 import KilnMachine
-import KilnNumerics
-import KilnSema
+import KilnPluginAPI
 import KilnSource
 import KilnTileIR
 
@@ -37,9 +35,8 @@ public struct LLVMCompileOptions: Sendable {
         self.init(pipeline: PipelineOptions(target: target, passes: passes), cpu: cpu)
     }
 
-    func backendOptions(_ source: SourceFile) -> LLVMBackendOptions {
-        LLVMBackendOptions(cpu: cpu.map(CPUSelection.named) ?? .host, optimise: optimise, kernelSource: source)
-    }
+    /// The llvm backend's switches as every executable backend takes them.
+    public var execution: ExecutionOptions { ExecutionOptions(cpu: cpu, optimise: optimise) }
 }
 
 /// A compile through the llvm backend's input: the compilation (front end to the pipeline's IR), and the
@@ -53,17 +50,7 @@ public struct LLVMCompilation: Sendable {
 
     /// Every diagnostic of every stage, rendered (kernel source, pipeline usage, IR, backend).
     public func renderedDiagnostics(showIDs: Bool = false) -> String {
-        let source = compilation.frontEnd.source
-        var text = DiagnosticRenderer(showIDs: showIDs).render(compilation.diagnostics.sorted(), in: source)
-        if let run = compilation.pipeline {
-            if let usage = run.usageError { text += "kiln: error: \(usage)\n" }
-            text += Driver.renderIRDiagnostics(run.diagnostics, kernelSource: source, kernelSourcePath: source.path,
-                                               irText: nil, module: nil, showIDs: showIDs)
-        }
-        var backend = DiagnosticBag()
-        for diagnostic in backendDiagnostics { backend.report(diagnostic) }
-        text += DiagnosticRenderer(showIDs: showIDs).render(backend.sorted(), in: source)
-        return text
+        compilation.renderedDiagnostics(backendDiagnostics: backendDiagnostics, showIDs: showIDs)
     }
 }
 
@@ -84,69 +71,40 @@ extension Driver {
     /// `kiln build --emit llvm`: the optimised module as LLVM IR text (nil, with diagnostics, on failure).
     public static func emitLLVMIR(_ source: SourceFile, dims: [String: Int],
                                   options: LLVMCompileOptions) -> (text: String?, compilation: LLVMCompilation) {
-        var compiled = compileForLLVM(source, dims: dims, options: options)
-        guard !compiled.hasErrors, let module = compiled.compilation.module else { return (nil, compiled) }
-        do {
-            return (try LLVMBackend.emitIR(module: module, options: options.backendOptions(source)), compiled)
-        } catch {
-            compiled.backendDiagnostics = error.diagnostics
-            return (nil, compiled)
-        }
+        let (artifacts, compiled) = emitVariant("llvm", source, dims: dims, options: options, stem: "kernel")
+        guard let main = artifacts?.first else { return (nil, compiled) }
+        return (String(decoding: main.output.bytes, as: UTF8.self), compiled)
     }
 
     /// `kiln build --emit obj`: an object file and a C header whose include guard derives from `headerName`.
     public static func emitLLVMObject(_ source: SourceFile, dims: [String: Int], options: LLVMCompileOptions,
                                       headerName: String) -> (artifact: LLVMObjectArtifact?, compilation: LLVMCompilation) {
+        let (artifacts, compiled) = emitVariant("obj", source, dims: dims, options: options, stem: headerName)
+        guard let object = artifacts?.first(where: { $0.fileExtension == "o" }),
+              let header = artifacts?.first(where: { $0.fileExtension == "h" }) else { return (nil, compiled) }
+        return (LLVMObjectArtifact(object: object.output.bytes, header: String(decoding: header.output.bytes, as: UTF8.self)),
+                compiled)
+    }
+
+    /// The registered `llvm` backend's output `variant` (its main one, `llvm`, or `obj`), through the
+    /// registry (`MultiArtifactBackend`), for the module `compileForLLVM` produces.
+    static func emitVariant(_ variant: String, _ source: SourceFile, dims: [String: Int], options: LLVMCompileOptions,
+                            stem: String) -> (artifacts: [BackendArtifact]?, compilation: LLVMCompilation) {
         var compiled = compileForLLVM(source, dims: dims, options: options)
         guard !compiled.hasErrors, let module = compiled.compilation.module else { return (nil, compiled) }
+        let backends = makeBackendRegistry()
+        guard let backend = backends.backend(named: RunBackend.llvm.rawValue) as? any MultiArtifactBackend,
+              let target = MachineTarget.named(options.pipeline.target) else {
+            compiled.backendDiagnostics = [DiagnosticCatalogue.unknownBackend(RunBackend.llvm.rawValue, known: backends.names)]
+            return (nil, compiled)
+        }
         do {
-            let output = try LLVMBackend.emitObject(module: module, headerName: headerName, options: options.backendOptions(source))
-            return (LLVMObjectArtifact(object: output.object, header: output.header), compiled)
+            let artifacts = try backend.emit(variant: variant, module: module, context: BackendContext(target: target, kernelSource: source),
+                                             options: options.execution, stem: stem)
+            return (artifacts, compiled)
         } catch {
             compiled.backendDiagnostics = error.diagnostics
             return (nil, compiled)
-        }
-    }
-
-    /// Compiles `kernel` for its bound dims and JIT-compiles it; scalar parameters stay arguments of the
-    /// entry point, so one compiled kernel serves any scalar values. Failures are reported as one located error carrying the rendered diagnostics of every stage.
-    public static func jitKernel(_ source: SourceFile, kernel: CheckedKernel, dims: BoundDims, options: LLVMCompileOptions,
-                                 _ diagnostics: inout DiagnosticBag) -> JITKernel? {
-        var compiled = compileForLLVM(source, dims: dims.sizes, options: options)
-        if !compiled.hasErrors, let module = compiled.compilation.module {
-            do {
-                return try LLVMBackend.jit(module: module, entry: kernel.name, options: options.backendOptions(source))
-            } catch {
-                compiled.backendDiagnostics = error.diagnostics
-            }
-        }
-        diagnostics.report(DiagnosticCatalogue.llvmCompileFailed(kernel.name, detail: compiled.renderedDiagnostics(),
-                                                                 at: kernel.syntax.name.span))
-        return nil
-    }
-
-    /// The inputs of a JIT kernel: each tensor converted to its entry argument's dtype (a `--input` array
-    /// of another dtype is rounded as the reference interpreter rounds it), scalars as rank-0 tensors.
-    static func llvmInputs(_ inputs: [String: Tensor], for signature: EntrySignature) -> [String: Tensor] {
-        var converted = inputs
-        for argument in signature.inputs {
-            guard let tensor = inputs[argument.name], tensor.dtype != argument.element,
-                  let retyped = Tensor(dtype: argument.element, shape: tensor.shape,
-                                       values: tensor.values.map(argument.element.convert)) else { continue }
-            converted[argument.name] = retyped
-        }
-        return converted
-    }
-
-    /// The `llvm` backend of `kiln run` and `kiln verify`: compiles the kernel with `options` (the default
-    /// pipeline unless it names another), JIT-runs it once on `inputs`, and stores its outputs.
-    static func runOnLLVM(_ source: SourceFile, kernel: CheckedKernel, dims: BoundDims, inputs: [String: Tensor],
-                          options: LLVMCompileOptions, into outcome: inout RunOutcome) {
-        guard let jit = jitKernel(source, kernel: kernel, dims: dims, options: options, &outcome.diagnostics) else { return }
-        do {
-            outcome.outputs = try jit.run(inputs: llvmInputs(inputs, for: jit.signature))
-        } catch {
-            for diagnostic in error.diagnostics { outcome.diagnostics.report(diagnostic) }
         }
     }
 }

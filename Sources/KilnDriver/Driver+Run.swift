@@ -4,22 +4,13 @@ import KilnInterp
 import KilnMachine
 import KilnNpy
 import KilnNumerics
+import KilnPluginAPI
 import KilnSema
 import KilnSim
 import KilnSource
 
-/// The executors `kiln run` and `kiln verify` can use. A backend adds its case here and a branch in
-/// the `switch` of `Driver.run` (the llvm backend joins the same way).
-public enum RunBackend: String, CaseIterable, Sendable {
-    /// The reference interpreter (`KilnInterp`): the oracle.
-    case ref
-    /// The default pipeline, the sim backend's bytecode, and the simulator (`KilnSim`).
-    case sim
-    /// The default pipeline's tile IR, compiled by KilnLLVM and JIT-run on the host (Driver+LLVM.swift).
-    case llvm
-}
-
-/// How a `sim` run compiles and simulates: the target, and the simulator's switches.
+/// How a run on a tile IR backend (any but `ref`) compiles and executes: the target, the pipeline, and the
+/// simulator's switches (passed to every backend as `ExecutionOptions`; the sim backend honours them).
 public struct SimRunOptions: Sendable {
     /// `trn1` or `trn2`.
     public var target: String
@@ -42,7 +33,7 @@ public struct RunRequest: Sendable {
     /// `--dim NAME=SIZE` flags.
     public var dims: [String: Int]
     public var inputs: RunInputOptions
-    /// Used by the `sim` backend only.
+    /// Used by every backend but `ref`.
     public var sim: SimRunOptions
 
     public init(kernelName: String? = nil, backend: RunBackend = .ref, dims: [String: Int] = [:],
@@ -73,8 +64,10 @@ public struct RunOutcome: Sendable {
     public var bound: BoundDims?
     /// Empty after a timing-only simulation.
     public var outputs: [(name: String, tensor: Tensor)]?
+    /// What a tile IR backend's run produced (outputs, located findings, the backend's own details).
+    public var execution: ExecutionResult?
     /// The simulator's result (stats, trace, findings) when the `sim` backend ran.
-    public var simulation: SimulationResult?
+    public var simulation: SimulationResult? { execution?.details as? SimulationResult }
 
     public var hasErrors: Bool { diagnostics.hasErrors || outputs == nil }
 
@@ -87,7 +80,8 @@ extension Driver {
     /// Runs one kernel of a file: parse and check; choose the kernel; read the `--input` files;
     /// bind dims (`--dim`, then input shapes, then defaults); make every input (files, `--scalar`,
     /// defaults, `--random`); execute on the backend. Each step runs only if the ones before it
-    /// reported no error.
+    /// reported no error. `ref` runs on the reference interpreter, any other name on the registered
+    /// executable backend of that name (`execute`).
     public static func run(_ source: SourceFile, request: RunRequest) -> RunOutcome {
         let frontEnd = runFrontEnd(source)
         var outcome = RunOutcome(frontEnd: frontEnd, diagnostics: frontEnd.diagnostics)
@@ -97,23 +91,19 @@ extension Driver {
         outcome.kernel = kernel.name
         guard let bound = call.bound else { return outcome }
         outcome.bound = bound
-        if request.backend == .sim, request.sim.simulation.timingOnly {
+        if request.backend != .ref, request.sim.simulation.timingOnly {
             // Time does not depend on values: only the scalars (constants in the bytecode) are needed.
-            simulate(source, kernel: kernel, dims: bound, inputs: timingOnlyScalars(kernel, request.inputs), options: request.sim,
-                     into: &outcome)
+            execute(source, kernel: kernel, dims: bound, inputs: timingOnlyScalars(kernel, request.inputs), request: request,
+                    into: &outcome)
             return outcome
         }
         let (inputs, inputDiagnostics) = binding.bind(dims: bound, arrays: arrays)
         outcome.diagnostics.append(contentsOf: inputDiagnostics)
         guard let inputs else { return outcome }
-        switch request.backend {
-        case .ref:
+        if request.backend == .ref {
             outcome.outputs = interpret(frontEnd.program, kernel: kernel, dims: bound, inputs: inputs, &outcome.diagnostics)
-        case .sim:
-            simulate(source, kernel: kernel, dims: bound, inputs: inputs, options: request.sim, into: &outcome)
-        case .llvm:
-            runOnLLVM(source, kernel: kernel, dims: bound, inputs: inputs,
-                      options: LLVMCompileOptions(target: request.sim.target, passes: request.sim.passes), into: &outcome)
+        } else {
+            execute(source, kernel: kernel, dims: bound, inputs: inputs, request: request, into: &outcome)
         }
         return outcome
     }
@@ -135,29 +125,6 @@ extension Driver {
         diagnostics.append(contentsOf: dimDiagnostics)
         call.bound = bound
         return call
-    }
-
-    /// The `sim` backend: compiles the kernel for its bound dims with its scalar inputs as constants
-    /// (`compileToBytecode`), simulates it, and reports every finding at its source line. Compile failures
-    /// are reported with their rendered IR diagnostics as one located error.
-    static func simulate(_ source: SourceFile, kernel: CheckedKernel, dims: BoundDims, inputs: [String: Tensor],
-                         options: SimRunOptions, into outcome: inout RunOutcome) {
-        var scalars: [String: Double] = [:]
-        for param in kernel.params where param.type.isScalar {
-            if let value = inputs[param.name]?.values.first { scalars[param.name] = value }
-        }
-        let compiled = compileToBytecode(source, dims: dims.sizes, options: PipelineOptions(target: options.target, passes: options.passes),
-                                         kernel: kernel.name, scalars: scalars)
-        guard let program = compiled.program else {
-            outcome.diagnostics.report(DiagnosticCatalogue.simCompileFailed(
-                kernel.name, detail: compiled.renderedDiagnostics(), at: kernel.syntax.name.span))
-            return
-        }
-        let tensors = inputs.filter { name, _ in program.tensors.contains { $0.name == name && $0.role == .input } }
-        guard let result = simulate(program, inputs: tensors, options: options.simulation, &outcome.diagnostics) else { return }
-        for finding in result.findings { outcome.diagnostics.report(locate(finding, in: source)) }
-        outcome.simulation = result
-        outcome.outputs = result.outputs
     }
 
     /// The `ref` backend: the reference interpreter.

@@ -1,8 +1,6 @@
-// Driver+Sim.swift: the sim half of the pipeline: compile a kernel to bytecode, bind scalars, simulate.
+// Driver+Sim.swift: the sim half of the pipeline: compile a kernel (or tile IR text) to bytecode, bind scalars.
 
 import KilnBytecode
-import KilnNumerics
-import KilnSim
 import KilnSimBackend
 import KilnSource
 import KilnTileIR
@@ -20,17 +18,7 @@ public struct BytecodeCompilation: Sendable {
     /// Every diagnostic of every stage, rendered (kernel source diagnostics, pipeline usage errors, IR
     /// diagnostics, backend diagnostics).
     public func renderedDiagnostics(showIDs: Bool = false) -> String {
-        let source = compilation.frontEnd.source
-        var text = DiagnosticRenderer(showIDs: showIDs).render(compilation.diagnostics.sorted(), in: source)
-        if let run = compilation.pipeline {
-            if let usage = run.usageError { text += "kiln: error: \(usage)\n" }
-            text += Driver.renderIRDiagnostics(run.diagnostics, kernelSource: source, kernelSourcePath: source.path,
-                                               irText: nil, module: nil, showIDs: showIDs)
-        }
-        var backend = DiagnosticBag()
-        for diagnostic in backendDiagnostics { backend.report(diagnostic) }
-        text += DiagnosticRenderer(showIDs: showIDs).render(backend.sorted(), in: source)
-        return text
+        compilation.renderedDiagnostics(backendDiagnostics: backendDiagnostics, showIDs: showIDs)
     }
 }
 
@@ -70,32 +58,6 @@ extension Driver {
             bound.functions[index] = function
         }
         return bound
-    }
-
-    /// Simulates a compiled program on inputs given by name (`Simulator.run`), turning a run that could not
-    /// start into diagnostics.
-    public static func simulate(_ program: BytecodeProgram, inputs: [String: Tensor], options: SimulationOptions,
-                                _ diagnostics: inout DiagnosticBag) -> SimulationResult? {
-        do {
-            return try Simulator.run(program, inputs: inputs, options: options)
-        } catch {
-            for diagnostic in error.diagnostics { diagnostics.report(diagnostic) }
-            return nil
-        }
-    }
-
-    /// A simulator finding as a diagnostic located in `source`: at the line:col of its first instruction with
-    /// a known line (the bytecode's line table), the other instructions named in the message.
-    public static func locate(_ finding: SimFinding, in source: SourceFile) -> Diagnostic {
-        var diagnostic = finding.diagnostic
-        if let site = finding.sites.first(where: { $0.line.isKnown }), site.line.line >= 1,
-           site.line.line <= source.lineStarts.count {
-            let start = source.lineStarts[site.line.line - 1] + max(0, site.line.column - 1)
-            let lineEnd = site.line.line < source.lineStarts.count ? source.lineStarts[site.line.line] - 1 : source.bytes.count
-            let clamped = min(start, lineEnd)
-            diagnostic.span = SourceSpan(start: clamped, end: min(clamped + 1, lineEnd))
-        }
-        return diagnostic
     }
 }
 

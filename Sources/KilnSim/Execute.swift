@@ -9,27 +9,29 @@ import KilnNumerics
 /// storage type, the instruction computes (in f64, rounded to f32 where the hardware keeps an fp32
 /// intermediate), and `OnChipStore.write` stores each result rounded to f32 and then to the destination type
 /// (round to nearest, ties to even; `ElementType.storeComputed`). Matmul multiplies and accumulates in fp32
-/// (`Float`), into PSUM that `start` overwrites and later matmuls of the group accumulate into.
+/// (`Float`), into PSUM that `start` overwrites and later matmuls of the group accumulate into. DMA to and
+/// from f32 / bf16 tiles, and the matmul's operands, skip the `Double` arrays (`TileTransfer.swift`,
+/// `OnChipStore+Floats.swift`) with the same values and checks.
 extension SimulationRun {
     mutating func perform(_ step: Step, stream: Int, pc: Int) {
         switch step {
         case .dmaLoad(let tensor, let offsets, let buffer, let transpose, let broadcast):
-            guard let indices = slice(tensor, offsets, buffer, transpose: transpose, broadcast: broadcast, write: false,
-                                      stream: stream, pc: pc), memory != nil else { return }
+            guard let runs = slice(tensor, offsets, buffer, transpose: transpose, broadcast: broadcast, write: false,
+                                   stream: stream, pc: pc), memory != nil else { return }
             let entry = prepared.program.buffers[buffer]
             guard OnChipStore.holdsFloats(entry) else {
-                return store(buffer, readHBM(tensor, indices, stream: stream, pc: pc), stream: stream, pc: pc)
+                return store(buffer, readHBM(tensor, runs, stream: stream, pc: pc), stream: stream, pc: pc)
             }
-            checkHBMWritten(tensor, indices, stream: stream, pc: pc)
+            checkHBMWritten(tensor, runs, stream: stream, pc: pc)
             checkRace(buffer: buffer, write: true, stream: stream, pc: pc)
-            memory?.load(tensor: tensor, indices, into: entry)
+            memory?.load(tensor: tensor, runs, into: entry)
         case .dmaStore(let buffer, let tensor, let offsets):
-            guard let indices = slice(tensor, offsets, buffer, transpose: false, broadcast: false, write: true,
-                                      stream: stream, pc: pc), memory != nil else { return }
+            guard let runs = slice(tensor, offsets, buffer, transpose: false, broadcast: false, write: true,
+                                   stream: stream, pc: pc), memory != nil else { return }
             let entry = prepared.program.buffers[buffer]
-            guard OnChipStore.holdsFloats(entry) else { return writeHBM(tensor, indices, load(buffer, stream: stream, pc: pc)) }
+            guard OnChipStore.holdsFloats(entry) else { return writeHBM(tensor, runs, load(buffer, stream: stream, pc: pc)) }
             checkRace(buffer: buffer, write: false, stream: stream, pc: pc)
-            if let (partition, element) = memory?.store(entry, tensor: tensor, indices), hazards != nil {
+            if let (partition, element) = memory?.store(entry, tensor: tensor, runs), hazards != nil {
                 reportUnwritten(entry, partition, element, stream, pc)
             }
         default:

@@ -50,10 +50,14 @@ struct HBMRun {
         return runs
     }
 
-    /// The first HBM index of the runs (in tile order) whose `written` flag is false.
+    /// The first HBM index of the runs (in tile order) whose `written` flag is false (contiguous runs: `memchr`).
     static func firstUnwritten(_ runs: [HBMRun], _ written: [Bool]) -> Int? {
         written.withUnsafeBufferPointer { flags in
             for run in runs {
+                if run.stride == 1 {
+                    if let first = OnChipStore.firstFalse(flags, from: run.start, count: run.count) { return first }
+                    continue
+                }
                 var index = run.start
                 for _ in 0..<run.count {
                     if !flags[index] { return index }

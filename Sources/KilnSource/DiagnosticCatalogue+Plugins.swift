@@ -57,6 +57,19 @@ extension DiagnosticCatalogue {
         make("K6008", "backend-failed", .error, "backend '\(backend)' failed: \(reason)", at: span)
     }
 
+    /// A kernel could not be compiled for an executable backend that has no code of its own for this
+    /// (a plugin's); `detail` carries every stage's rendered diagnostics.
+    public static func backendCompileFailed(_ backend: String, kernel: String, detail: String, at span: SourceSpan) -> Diagnostic {
+        make("K6009", "backend-compile-failed", .error,
+             "kernel '\(kernel)' does not compile for backend '\(backend)':\n\(detail)", at: span)
+    }
+
+    /// `kiln run|verify|bench --backend NAME` names no registered backend that can execute kernels.
+    public static func backendNotExecutable(_ name: String, executable: [String]) -> Diagnostic {
+        make("K6010", "backend-not-executable", .error,
+             "backend '\(name)' cannot run kernels; backends that can: " + executable.joined(separator: ", "), at: .unknown)
+    }
+
     /// An analysis result a plugin pass reports (a note: it never fails a compile).
     public static func pluginRemark(pass: String, _ message: String, at span: SourceSpan) -> Diagnostic {
         make("K6050", "plugin-remark", .note, "\(pass): \(message)", at: span)

@@ -100,6 +100,20 @@ import Testing
         }
     }
 
+    @Test(arguments: geometries)
+    func firstUnwrittenHBMElementIsTheFirstInTileOrder(_ geometry: ([Int], Int, [Int], Bool, Bool, Int)) {
+        let (strides, partitions, freeDims, transpose, broadcast, base) = geometry
+        let entry = tile(.f32, partitions: partitions, freeDims: freeDims)
+        let runs = HBMRun.runs(tile: entry, strides: strides, base: base, transpose: transpose, broadcast: broadcast)
+        let order = indices(tile: entry, strides: strides, base: base, transpose: transpose, broadcast: broadcast)
+        var written = Array(repeating: true, count: 400)
+        #expect(HBMRun.firstUnwritten(runs, written) == nil)
+        for hole in [order.last ?? 0, order[order.count / 2], order[0]] {
+            written[hole] = false
+            #expect(HBMRun.firstUnwritten(runs, written) == order.first { !written[$0] })
+        }
+    }
+
     @Test func unwrittenBytesAreFoundLikeTheGenericRead() {
         let entry = tile(.bf16, partitions: 3, freeDims: [5], offset: 2)
         var store = OnChipStore(partitions: 4, bytesPerPartition: 12)
