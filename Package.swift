@@ -65,8 +65,7 @@ let package = Package(
         .target(name: "KilnDriver", dependencies: [
             "KilnSource", "KilnSyntax", "KilnSema", "KilnLowering", "KilnTileIR", "KilnMachine", "KilnPluginAPI", "KilnPasses",
             "KilnInterp", "KilnNpy", "KilnNumerics",
-            "KilnBytecode", "KilnSimBackend", "KilnSim",
-            "KilnLLVM",
+            "KilnBytecode",
             "KilnBuiltinBackends",
         ], swiftSettings: [.unsafeFlags(["-Xcc", "-I/usr/lib/llvm-19/include"])]),
         // The `kiln` command.

@@ -1,6 +1,5 @@
 // BuiltinBackends.swift: the sim and llvm backends as `Backend` values, registered like any plugin's.
 
-import KilnLLVM
 import KilnPluginAPI
 import KilnSimBackend
 import KilnTileIR
@@ -22,7 +21,8 @@ public struct SimBytecodeBackend: Backend {
     }
 }
 
-/// `llvm`: tile IR to optimised LLVM IR text for the host CPU, through `LLVMBackend.emitIR`.
+/// `llvm`: tile IR to optimised LLVM IR text for the host CPU: its main variant (`emit(variant:...)`,
+/// LLVMExecution.swift) with the default options, the one path `--emit llvm` also takes.
 public struct LLVMIRBackend: Backend {
     public init() {}
     public var name: String { "llvm" }
@@ -31,11 +31,9 @@ public struct LLVMIRBackend: Backend {
     public var outputKind: BackendOutputKind { .text }
 
     public func emit(module: Module, context: BackendContext) throws(BackendFailure) -> BackendOutput {
-        do {
-            return .text(try LLVMBackend.emitIR(module: module, options: LLVMBackendOptions(kernelSource: context.kernelSource)))
-        } catch {
-            throw BackendFailure(error.diagnostics)
-        }
+        let artifacts = try emit(variant: name, module: module, context: context, options: ExecutionOptions(), stem: "kernel")
+        guard let main = artifacts.first else { throw BackendFailure([]) }
+        return main.output
     }
 }
 

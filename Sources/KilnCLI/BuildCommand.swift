@@ -1,7 +1,6 @@
 // BuildCommand.swift: `kiln build FILE --emit ...`: compile a kernel file to one of its stages.
 
 import ArgumentParser
-import KilnBytecode
 import KilnDriver
 import KilnSource
 
@@ -129,7 +128,7 @@ struct BuildCommand: ParsableCommand {
             if let timing = run.timingReport { printError(timing, terminator: "") }
         }
         printError(compiled.renderedDiagnostics(showIDs: showIDs), terminator: "")
-        guard let program = compiled.program else { throw ExitCode(1) }
-        try writeOutput(bytes: BytecodeEncoder.encode(program), to: output)
+        guard let bytes = compiled.bytes else { throw ExitCode(1) }
+        try writeOutput(bytes: bytes, to: output)
     }
 }

@@ -5,9 +5,15 @@ import Foundation
 import KilnDriver
 import KilnInterp
 import KilnNumerics
+import KilnPluginAPI
 import KilnSim
 
 extension RunBackend: ExpressibleByArgument {}
+
+extension RunOutcome {
+    /// The simulator's result (stats, trace, findings) when the registered `sim` backend ran.
+    var simulation: SimulationResult? { execution?.details as? SimulationResult }
+}
 
 /// `--input NAME=FILE.npy` and `--scalar NAME=VALUE`.
 struct NamedArgument: ExpressibleByArgument {
@@ -118,9 +124,9 @@ struct RunCommand: ParsableCommand {
         if usesSim && backend != .sim {
             throw ValidationError("--stats, --stats-json, --trace and --timing-only need --backend sim")
         }
-        let simulation = SimulationOptions(timingOnly: timingOnly, recordTrace: trace != nil)
+        let execution = ExecutionOptions(timingOnly: timingOnly, recordTrace: trace != nil)
         let request = RunRequest(kernelName: kernel, backend: backend, dims: dimFlags, inputs: options,
-                                 sim: SimRunOptions(target: target, passes: passes, simulation: simulation))
+                                 sim: SimRunOptions(target: target, passes: passes, execution: execution))
         let outcome = Driver.run(source, request: request)
         printError(outcome.renderedDiagnostics(showIDs: showIDs), terminator: "")
         if let result = outcome.simulation {

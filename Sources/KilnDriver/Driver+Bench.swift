@@ -77,9 +77,9 @@ public struct BenchOutcome: Sendable {
 
 extension Driver {
     /// Times one kernel: the same steps as `run` up to the inputs (kernel choice, `--input` files, dims, inputs),
-    /// then compiles once (timed separately), runs once untimed, and times `iterations` runs. llvm times
-    /// `PreparedCall.invoke()`: inputs are packed into native buffers beforehand, so only the kernel runs.
-    /// sim times `Simulator.run` on the compiled bytecode and reports the simulated time as well.
+    /// then compiles once on the registered executable backend (timed separately) and has the prepared
+    /// kernel time itself: llvm times the JIT-compiled call alone (inputs packed into native buffers
+    /// beforehand); sim times each simulation of the bytecode and reports the simulated time as well.
     public static func bench(_ source: SourceFile, request: BenchRequest) -> BenchOutcome {
         let frontEnd = runFrontEnd(source)
         var outcome = BenchOutcome(frontEnd: frontEnd, diagnostics: frontEnd.diagnostics)

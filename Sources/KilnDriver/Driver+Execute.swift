@@ -78,15 +78,12 @@ extension Driver {
     }
 
     /// A non-`ref` executor of `kiln run` and `kiln verify`: prepares the kernel (`prepareKernel`), runs it
-    /// once on `inputs`, and stores its outputs, its findings and (sim) the simulation.
+    /// once on `inputs`, and stores its outputs, its findings and the result (`details`: sim's `SimulationResult`).
     static func execute(_ source: SourceFile, kernel: CheckedKernel, dims: BoundDims, inputs: [String: Tensor],
                         request: RunRequest, into outcome: inout RunOutcome) {
-        let simulation = request.sim.simulation
-        let options = ExecutionOptions(timingOnly: simulation.timingOnly, checks: simulation.checks,
-                                       recordTrace: simulation.recordTrace)
         guard let prepared = prepareKernel(source, kernel: kernel, dims: dims, inputs: inputs, backend: request.backend.rawValue,
                                            pipeline: PipelineOptions(target: request.sim.target, passes: request.sim.passes),
-                                           options: options, &outcome.diagnostics) else { return }
+                                           options: request.sim.execution, &outcome.diagnostics) else { return }
         do {
             let result = try prepared.run(inputs: inputs)
             for diagnostic in result.diagnostics { outcome.diagnostics.report(diagnostic) }

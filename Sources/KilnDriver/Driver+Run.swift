@@ -6,7 +6,6 @@ import KilnNpy
 import KilnNumerics
 import KilnPluginAPI
 import KilnSema
-import KilnSim
 import KilnSource
 
 /// How a run on a tile IR backend (any but `ref`) compiles and executes: the target, the pipeline, and the
@@ -16,12 +15,13 @@ public struct SimRunOptions: Sendable {
     public var target: String
     /// A pipeline string; nil runs the target's default pipeline.
     public var passes: String?
-    public var simulation: SimulationOptions
+    /// The backend's switches (sim: `timingOnly`, `checks`, `recordTrace`).
+    public var execution: ExecutionOptions
 
-    public init(target: String = "trn1", passes: String? = nil, simulation: SimulationOptions = SimulationOptions()) {
+    public init(target: String = "trn1", passes: String? = nil, execution: ExecutionOptions = ExecutionOptions()) {
         self.target = target
         self.passes = passes
-        self.simulation = simulation
+        self.execution = execution
     }
 }
 
@@ -66,8 +66,6 @@ public struct RunOutcome: Sendable {
     public var outputs: [(name: String, tensor: Tensor)]?
     /// What a tile IR backend's run produced (outputs, located findings, the backend's own details).
     public var execution: ExecutionResult?
-    /// The simulator's result (stats, trace, findings) when the `sim` backend ran.
-    public var simulation: SimulationResult? { execution?.details as? SimulationResult }
 
     public var hasErrors: Bool { diagnostics.hasErrors || outputs == nil }
 
@@ -91,7 +89,7 @@ extension Driver {
         outcome.kernel = kernel.name
         guard let bound = call.bound else { return outcome }
         outcome.bound = bound
-        if request.backend != .ref, request.sim.simulation.timingOnly {
+        if request.backend != .ref, request.sim.execution.timingOnly {
             // Time does not depend on values: only the scalars (constants in the bytecode) are needed.
             execute(source, kernel: kernel, dims: bound, inputs: timingOnlyScalars(kernel, request.inputs), request: request,
                     into: &outcome)

@@ -1,14 +1,18 @@
 // Driver+Sim.swift: the sim half of the pipeline: compile a kernel (or tile IR text) to bytecode, bind scalars.
 
 import KilnBytecode
-import KilnSimBackend
+import KilnMachine
+import KilnPluginAPI
 import KilnSource
 import KilnTileIR
 
-/// A compile through the sim backend: the compilation (front end to scheduled IR) and the bytecode.
+/// A compile through the registered sim backend: the compilation (front end to scheduled IR), the
+/// bytecode it emitted, and the program decoded from it.
 public struct BytecodeCompilation: Sendable {
     public var compilation: Compilation
-    /// The program; nil when any stage failed.
+    /// The encoded `.kbc` bytes; nil when any stage failed.
+    public var bytes: [UInt8]?
+    /// The program the bytes decode to (what `kiln sim FILE.kbc` runs); nil when any stage failed.
     public var program: BytecodeProgram?
     /// The sim backend's diagnostics, located in the kernel source.
     public var backendDiagnostics: [Diagnostic] = []
@@ -24,18 +28,37 @@ public struct BytecodeCompilation: Sendable {
 
 extension Driver {
     /// Source to bytecode: `compile` (front end, dims, lowering, the pass pipeline), scalar parameters
-    /// bound to constants (`bindScalars`), then `SimBackend.lower` for `kernel` (nil: the file's only kernel).
+    /// bound to constants (`bindScalars`), then the registered `sim` backend (`emitBytecode`) for `kernel`
+    /// (nil: the file's only kernel).
     public static func compileToBytecode(_ source: SourceFile, dims: [String: Int], options: PipelineOptions,
                                          kernel: String? = nil, scalars: [String: Double] = [:]) -> BytecodeCompilation {
         let compilation = compile(source, dims: dims, options: options, scalars: scalars)
         var result = BytecodeCompilation(compilation: compilation)
         guard !compilation.hasErrors, let scheduled = compilation.module else { return result }
-        do {
-            result.program = try SimBackend.lower(module: scheduled, kernelSource: source, function: kernel)
-        } catch {
-            result.backendDiagnostics = error.diagnostics
-        }
+        (result.bytes, result.program, result.backendDiagnostics) = emitBytecode(scheduled, kernelSource: source, function: kernel)
         return result
+    }
+
+    /// `module` through the registered `sim` backend (its `emit`: scheduled tile IR to `.kbc` bytes, checked by
+    /// the bytecode validator), and the program those bytes decode to; else the backend's diagnostics.
+    static func emitBytecode(_ module: Module, kernelSource: SourceFile?,
+                             function: String?) -> (bytes: [UInt8]?, program: BytecodeProgram?, diagnostics: [Diagnostic]) {
+        let backends = makeBackendRegistry()
+        guard let backend = backends.backend(named: RunBackend.sim.rawValue) else {
+            return (nil, nil, [DiagnosticCatalogue.unknownBackend(RunBackend.sim.rawValue, known: backends.names)])
+        }
+        guard let target = MachineTarget.named(module.target) else {
+            return (nil, nil, [DiagnosticCatalogue.backendFailed(backend.name, "unknown target '\(module.target)'")])
+        }
+        do {
+            let bytes = try backend.emit(module: module, context: BackendContext(target: target, kernelSource: kernelSource,
+                                                                                function: function)).bytes
+            return (bytes, try BytecodeDecoder.decode(bytes).0, [])
+        } catch let failure as BackendFailure {
+            return (nil, nil, failure.diagnostics)
+        } catch {
+            return (nil, nil, [DiagnosticCatalogue.backendFailed(backend.name, "its bytecode does not decode: \(error)")])
+        }
     }
 
     /// Scalar parameters become constants, so the passes fold them into the engine ops (the bytecode has
@@ -88,7 +111,7 @@ public struct IRBytecodeCompilation: Sendable {
 
 extension Driver {
     /// Tile IR text to bytecode: parse, run `options.passes` ("" by default: the IR must already be placed
-    /// and, to run without races, scheduled), then `SimBackend.lower`. Instructions carry the line:col of
+    /// and, to run without races, scheduled), then the registered `sim` backend (`emitBytecode`). Instructions carry the line:col of
     /// their op's kernel location (`loc(...)`), or none when the IR has no kernel source.
     public static func compileIRToBytecode(_ irText: SourceFile, target: String?, options: PipelineOptions,
                                            function: String? = nil) -> IRBytecodeCompilation {
@@ -96,11 +119,7 @@ extension Driver {
         var result = IRBytecodeCompilation(parse: parse, run: run)
         guard let module = run?.module, run?.hasErrors == false else { return result }
         let kernelSource = loadKernelSource(of: module, irPath: irText.path)
-        do {
-            result.program = try SimBackend.lower(module: module, kernelSource: kernelSource, function: function)
-        } catch {
-            result.backendDiagnostics = error.diagnostics
-        }
+        (_, result.program, result.backendDiagnostics) = emitBytecode(module, kernelSource: kernelSource, function: function)
         return result
     }
 }

@@ -22,7 +22,7 @@ import Testing
         let request = RunRequest(inputs: .init(randomSeed: 1), sim: SimRunOptions(target: "trn1"))
         let report = Driver.verify(source, backends: [.ref, .sim], request: request)
         #expect(report.passed, "\(url.lastPathComponent):\n\(report.renderedDiagnostics())")
-        let simulation = report.runs.first { $0.backend == .sim }?.outcome.simulation
+        let simulation = report.runs.first { $0.backend == .sim }?.outcome.execution?.details as? SimulationResult
         #expect(simulation != nil)
         #expect(simulation?.findings.isEmpty == true,
                 "\(url.lastPathComponent) findings:\n\(simulation?.findings.map { $0.rendered() }.joined(separator: "\n") ?? "")")

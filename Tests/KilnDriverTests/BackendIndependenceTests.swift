@@ -1,0 +1,50 @@
+// BackendIndependenceTests.swift: the driver reaches the sim and llvm backends only through the backend registry.
+
+import Foundation
+import KilnDriver
+import Testing
+
+@Suite struct BackendIndependenceTests {
+    /// The modules that implement the built-in backends; only KilnBuiltinBackends may depend on them.
+    static let backendModules = ["KilnSimBackend", "KilnSim", "KilnLLVM"]
+
+    /// The `dependencies: [...]` list of the target `name` in Package.swift, as the quoted names in it.
+    static func dependencies(ofTarget name: String) throws -> [String] {
+        let manifest = try String(contentsOf: Repository.root.appendingPathComponent("Package.swift"), encoding: .utf8)
+        let opening = try #require(manifest.range(of: ".target(name: \"\(name)\", dependencies: ["), "no target \(name)")
+        let closing = try #require(manifest[opening.upperBound...].range(of: "]"))
+        return manifest[opening.upperBound..<closing.lowerBound].split(separator: "\"").enumerated()
+            .filter { $0.offset % 2 == 1 }.map { String($0.element) }
+    }
+
+    @Test func driverTargetDoesNotDependOnBackendModules() throws {
+        let driver = try Self.dependencies(ofTarget: "KilnDriver")
+        #expect(driver.contains("KilnBuiltinBackends"))
+        for module in Self.backendModules {
+            #expect(!driver.contains(module), "KilnDriver depends on \(module)")
+        }
+        let builtins = try Self.dependencies(ofTarget: "KilnBuiltinBackends")
+        #expect(builtins.contains("KilnSimBackend") && builtins.contains("KilnSim") && builtins.contains("KilnLLVM"))
+    }
+
+    /// No driver source imports a backend module or names one of the backends' entry types.
+    @Test func driverSourcesNameNoBackendType() throws {
+        let directory = Repository.root.appendingPathComponent("Sources/KilnDriver")
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".swift") }
+        #expect(files.count >= 10)
+        let forbidden = Self.backendModules.map { "import \($0)\n" }
+            + ["SimBackend.", "LLVMBackend.", "Simulator.", "JITKernel", "SimBytecodeBackend", "LLVMIRBackend"]
+        for file in files {
+            let text = try String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8)
+            for name in forbidden {
+                #expect(!text.contains(name), "\(file) names \(name)")
+            }
+        }
+    }
+
+    /// Both built-in backends are executable through the registry, as a plugin's would be.
+    @Test func builtinBackendsAreExecutableByName() {
+        #expect(Driver.executableBackendNames() == ["llvm", "sim"])
+        #expect(Driver.runBackendNames() == ["ref", "llvm", "sim"])
+    }
+}
