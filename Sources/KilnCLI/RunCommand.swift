@@ -109,8 +109,9 @@ struct RunCommand: ParsableCommand {
         }
         if let outputDir {
             var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: outputDir, isDirectory: &isDirectory), isDirectory.boolValue else {
-                printError("kiln: error: output directory '\(outputDir)' does not exist")
+            // Checked before any work: a file in the way is an error; a missing folder is created on write.
+            if FileManager.default.fileExists(atPath: outputDir, isDirectory: &isDirectory), !isDirectory.boolValue {
+                printError("kiln: error: output directory '\(outputDir)' is a file")
                 throw ExitCode(1)
             }
         }

@@ -100,14 +100,11 @@ struct SimCommand: ParsableCommand {
         if let trace { try writeOutput(result.traceJSON(), to: trace) }
         if result.hasErrors { throw ExitCode(1) }
         if let outputDir {
-            for (name, tensor) in result.outputs {
-                let path = URL(fileURLWithPath: outputDir).appendingPathComponent("\(name).npy").path
-                do {
-                    try NpyFile.write(NpyArray(tensor), path: path)
-                } catch {
-                    printError("kiln: error: \(error)")
-                    throw ExitCode(1)
-                }
+            do {
+                try Driver.writeOutputs(result.outputs.map { (name: $0.name, tensor: $0.tensor) }, to: outputDir)
+            } catch {
+                printError("kiln: error: \(error)")
+                throw ExitCode(1)
             }
         } else if !timingOnly && !stats {
             for (name, tensor) in result.outputs { try writeOutput("\(name): \(tensor)\n", to: nil) }

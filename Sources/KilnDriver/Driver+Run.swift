@@ -1,5 +1,6 @@
 // Driver+Run.swift: `kiln run`, top to bottom: front end, kernel choice, inputs, dims, execution, outputs.
 
+import Foundation
 import KilnInterp
 import KilnMachine
 import KilnNpy
@@ -171,6 +172,13 @@ extension Driver {
 
     /// Writes each output as `directory/NAME.npy` (atomically, one file at a time).
     public static func writeOutputs(_ outputs: [(name: String, tensor: Tensor)], to directory: String) throws(NpyError) {
+        // The output folder is created (with its parents) as `mkdir -p` would; an existing file in the way
+        // is reported by the write below.
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw NpyError(path: directory, "cannot create the output folder: \(error.localizedDescription)")
+        }
         for (name, tensor) in outputs {
             try NpyFile.write(NpyArray(tensor), path: directory.hasSuffix("/") ? directory + name + ".npy" : "\(directory)/\(name).npy")
         }

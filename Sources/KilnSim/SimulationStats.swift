@@ -94,7 +94,7 @@ extension SimulationRun {
                                        utilization: nanoseconds > 0 ? busy / nanoseconds : 0,
                                        instructions: streams[index].instructions))
         }
-        engines.sort { $0.name < $1.name }
+        engines.sort { SimulationStats.displayOrder($0.name) < SimulationStats.displayOrder($1.name) }
         let peak = target.tensorEngine.peakBF16FlopsPerSecond
         let bandwidth = min(Double(target.dma.engines) * target.dma.bytesPerNanosecondPerEngine * 1e9,
                             target.dma.hbmShareBytesPerSecond)
@@ -123,5 +123,15 @@ extension SimulationRun {
                 dropped: droppedFindings, limit: options.maxFindings, at: .unknown), sites: last.sites))
         }
         return SimulationResult(outputs: outputs, findings: findings, stats: stats, trace: trace)
+    }
+}
+
+extension SimulationStats {
+    /// Rows in reading order: the compute engines as the machine lists them (pe, act, dve, pool), then the
+    /// DMA queues by number (`dma.q2` before `dma.q10`), then anything else by name.
+    static func displayOrder(_ name: String) -> (Int, Int, String) {
+        if let index = ["pe", "act", "dve", "pool"].firstIndex(of: name) { return (0, index, name) }
+        if name.hasPrefix("dma.q"), let queue = Int(name.dropFirst(5)) { return (1, queue, name) }
+        return (2, 0, name)
     }
 }
