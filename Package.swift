@@ -12,7 +12,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
         // Source text, byte-offset spans, diagnostics as data and their rendering.
@@ -21,8 +20,7 @@ let package = Package(
         .target(name: "KilnSyntax", dependencies: ["KilnSource"]),
         // Names, dtypes, shapes with symbolic dims, tile typing.
         .target(name: "KilnSema", dependencies: [
-            "KilnSource", "KilnSyntax",
-            .product(name: "Collections", package: "swift-collections"),
+            "KilnSource", "KilnSyntax", "KilnMachine",
         ]),
         // MARK: later pipeline stages are added here.
         // The built-in backends (sim, llvm) as `Backend` values, registered through the plugin API like a plugin's.

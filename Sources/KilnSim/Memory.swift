@@ -109,31 +109,8 @@ extension OnChipStore {
     /// `write` for f32 and bf16: each value rounded to f32, then (bf16) to nearest even in the top 16 bits,
     /// NaN to the quiet NaN with its sign, exactly as `ElementType.storeComputed` and `bitPattern(of:)` do.
     mutating func writeFast(_ buffer: BufferEntry, _ values: [Double]) {
-        let isF32 = buffer.dtype == .f32
-        let size = isF32 ? 4 : 2
-        let (partitions, free) = (buffer.partitions, buffer.freeElements)
-        let bytesPerPartition = self.bytesPerPartition
-        bytes.withUnsafeMutableBufferPointer { raw in
-            written.withUnsafeMutableBufferPointer { flags in
-                values.withUnsafeBufferPointer { source in
-                    guard let memory = raw.baseAddress, let flagBase = flags.baseAddress else { return }
-                    for partition in 0..<partitions {
-                        let start = (buffer.partitionStart + partition) * bytesPerPartition + buffer.offset
-                        let row = partition * free
-                        let base = UnsafeMutableRawPointer(memory + start)
-                        for element in 0..<free {
-                            let value = Float(row + element < source.count ? source[row + element] : 0)
-                            if isF32 {
-                                base.storeBytes(of: value.bitPattern, toByteOffset: 4 * element, as: UInt32.self)
-                            } else {
-                                base.storeBytes(of: Self.bf16Bits(value), toByteOffset: 2 * element, as: UInt16.self)
-                            }
-                        }
-                        (flagBase + start).update(repeating: true, count: free * size)
-                    }
-                }
-            }
-        }
+        // Rounding each value to f32 first is exactly what `writeFloats` expects of its input.
+        writeFloats(buffer, values.map { Float($0) })
     }
 
     /// An f32 rounded to bf16 bits, nearest even; NaN becomes the quiet NaN with its sign.
