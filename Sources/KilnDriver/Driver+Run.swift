@@ -142,7 +142,7 @@ extension Driver {
     static func timingOnlyScalars(_ kernel: CheckedKernel, _ options: RunInputOptions) -> [String: Tensor] {
         var scalars: [String: Tensor] = [:]
         for param in kernel.params where param.type.isScalar {
-            guard let dtype = ElementType(rawValue: param.type.dtype.rawValue) else { continue }
+            let dtype = param.type.dtype
             let given = options.scalars.last { $0.name == param.name }.flatMap { InputBinding.parseScalar($0.text, dtype: dtype) }
             if let value = given ?? param.defaultValue.map(InputBinding.value(of:)) {
                 scalars[param.name] = Tensor(scalar: value, dtype: dtype)

@@ -11,7 +11,7 @@ extension Execution {
               _ frame: Frame) throws(InterpreterError) -> Value {
         var values: [Value] = []
         for argument in arguments where argument.label == nil { values.append(try evaluate(argument.value, frame)) }
-        let dtype = ElementType(try type(of: expr).dtype)
+        let dtype = try type(of: expr).dtype
         func operand(_ index: Int) throws(InterpreterError) -> Value {
             guard index < values.count else { throw invariant("'\(builtin)' is missing an argument", expr.span) }
             return values[index]

@@ -16,7 +16,7 @@ extension Execution {
         case .name: return try name(expr, frame)
         case .unary(let op, let operand):
             let value = try evaluate(operand, frame)
-            let dtype = ElementType(try type(of: expr).dtype)
+            let dtype = try type(of: expr).dtype
             switch op {
             case .negate: return Broadcast.map([value], dtype: dtype) { dtype == .i32 ? Self.wrap(-$0[0]) : -$0[0] }
             case .not: return Broadcast.map([value], dtype: .bool) { $0[0] == 0 ? 1 : 0 }
@@ -24,7 +24,7 @@ extension Execution {
         case .binary(let op, let left, let right):
             let lhs = try evaluate(left, frame), rhs = try evaluate(right, frame)
             if op == .matmul { return matmul(lhs, rhs) }
-            return try binary(op, lhs, rhs, dtype: ElementType(try type(of: expr).dtype), at: expr.span)
+            return try binary(op, lhs, rhs, dtype: try type(of: expr).dtype, at: expr.span)
         case .call(_, let arguments):
             switch program.calls[expr.id] {
             case .builtin(let builtin)?: return try call(builtin, arguments, expr, frame)
@@ -37,7 +37,7 @@ extension Execution {
             return transpose(try evaluate(base, frame))
         case .cast(let operand, _):
             let value = try evaluate(operand, frame)
-            let dtype = ElementType(try type(of: expr).dtype)
+            let dtype = try type(of: expr).dtype
             return Value(dtype: dtype, staticShape: value.staticShape, valid: value.valid,
                          elements: value.elements.map(dtype.convert))
         case .error:

@@ -52,7 +52,7 @@ extension Execution {
     private func declareVar(_ name: Identifier, initial: Expr?, _ frame: Frame) throws(InterpreterError) {
         guard let type = program.declarations[name.span] else { throw invariant("var '\(name)' has no type", name.span) }
         let shape = try self.shape(of: type, frame, at: name.span)
-        let dtype = ElementType(type.dtype)
+        let dtype = type.dtype
         guard let initial else { frame.declare(name, nil); return }
         let value = try evaluate(initial, frame)
         if value.rank == 0 {
@@ -71,7 +71,7 @@ extension Execution {
             throw invariant("assignment to unknown buffer '\(target)'", target.span)
         }
         let value = try evaluate(valueExpr, frame)
-        let dtype = ElementType(type.dtype)
+        let dtype = type.dtype
         let shape = try self.shape(of: type, frame, at: target.span)
         switch op {
         case .assign:

@@ -81,7 +81,7 @@ public struct InputBinding {
         var inputs: [String: Tensor] = [:]
         let random = options.randomSeed.map(RandomInputs.init(seed:))
         for param in kernel.params {
-            let dtype = ElementType(param.type.dtype)
+            let dtype = param.type.dtype
             guard let shape = dims.shape(of: param.type) else {
                 diagnostics.report(DiagnosticCatalogue.interpreterInvariant("the shape of '\(param.name)' cannot be evaluated", at: param.span))
                 continue

@@ -44,7 +44,7 @@ public struct ReferenceInterpreter: Sendable {
         }
         for result in kernel.results {
             let shape = try execution.shape(of: result.type, frame, at: result.span)
-            let dtype = ElementType(result.type.dtype)
+            let dtype = result.type.dtype
             let unwritten: Double = dtype.isFloat ? .nan : 0
             let count = shape.reduce(1, *)
             frame.results.append(Value(dtype: dtype, staticShape: shape, valid: shape,

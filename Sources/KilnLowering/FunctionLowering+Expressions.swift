@@ -129,7 +129,7 @@ extension FunctionLowering {
             let value = try lower(argument)
             if value.tile != nil { throw fail(DiagnosticCatalogue.loweringUntyped(at: argument.span)) }
             if param.type.isScalar {
-                operands.append(try coerce(value, to: .scalar(ElementType(param.type.dtype)), at: argument.span))
+                operands.append(try coerce(value, to: .scalar(param.type.dtype), at: argument.span))
             } else {
                 operands.append(try tensor(value, argument))
             }

@@ -167,7 +167,7 @@ extension FunctionLowering {
 
     /// An elementwise operator with at least one tile operand.
     func tileBinary(_ op: BinaryOperator, _ a: Lowered, _ b: Lowered, _ expr: Expr) throws(LoweringFailed) -> Lowered {
-        let element = ElementType(try checkedType(expr).dtype)
+        let element = try checkedType(expr).dtype
         let span = expr.span
         func unsupported(_ reason: String) -> LoweringFailed {
             fail(DiagnosticCatalogue.loweringUnsupported("'\(op.rawValue)' on these tiles", reason: reason, at: span))
@@ -215,7 +215,7 @@ extension FunctionLowering {
     /// A math function or negation of a tile on the scalar engine; `!` on the vector engine.
     func tileUnary(_ function: UnaryFunction, _ operand: Lowered, _ expr: Expr) throws(LoweringFailed) -> Lowered {
         guard let (source, tile) = operand.tile else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
-        let result = tile.with(element: ElementType(try checkedType(expr).dtype), space: .sbuf)
+        let result = tile.with(element: try checkedType(expr).dtype, space: .sbuf)
         let destination = allocate(result, at: expr.span)
         switch function {
         case .neg:
@@ -252,7 +252,7 @@ extension FunctionLowering {
     /// `select` with tile operands: `pool.select` over tiles of one shape (constants are filled into tiles).
     func tileSelect(_ values: [Lowered], _ expr: Expr) throws(LoweringFailed) -> Lowered {
         guard let shapeTile = values.compactMap({ $0.tile?.1 }).first else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
-        let element = ElementType(try checkedType(expr).dtype)
+        let element = try checkedType(expr).dtype
         var operands: [ValueID] = []
         for (index, value) in values.enumerated() {
             let wanted = shapeTile.with(element: index == 0 ? .bool : element, space: .sbuf)

@@ -110,7 +110,7 @@ final class FunctionLowering {
 
     /// The IR type of a checked type with dims bound: scalars, value tensors, hbm tensors and tiles.
     func irType(_ type: ValueType, at span: SourceSpan) throws(LoweringFailed) -> IRType {
-        let element = ElementType(type.dtype)
+        let element = type.dtype
         if type.isScalar { return .scalar(element) }
         var shape: [Int] = []
         for dim in type.shape { shape.append(try size(dim, at: span)) }

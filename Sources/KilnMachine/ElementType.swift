@@ -1,7 +1,7 @@
 // ElementType.swift: the element types the machine stores and computes with, and its memory spaces.
 
-/// An element type as the machine stores it. The raw names match Kiln's source dtypes
-/// (`KilnSema.DType`), so lowering maps one to the other by name.
+/// An element type as the machine stores it; Kiln's source dtypes are this type
+/// (`KilnSema.DType` is an alias of it).
 public enum ElementType: String, CaseIterable, Sendable, Hashable, CustomStringConvertible {
     case f32, bf16, f16, f8e4m3, f8e5m2, i32, bool
 

@@ -1,42 +1,22 @@
-// DType.swift: Kiln's element types (dtypes) and memory spaces.
+// DType.swift: Kiln's element types (dtypes, shared with the machine model) and memory spaces.
 
+import KilnMachine
 import KilnSyntax
 
-/// An element type. Byte sizes follow the machine's storage formats; arithmetic on the narrow
-/// float formats is done in f32 and rounded when stored.
-public enum DType: String, CaseIterable, Sendable, Hashable, CustomStringConvertible {
-    case f32, bf16, f16, f8e4m3, f8e5m2, i32, bool
+/// An element type. It is the machine's `ElementType` (the source language and the machine share one set of
+/// dtypes, byte sizes and names); arithmetic on the narrow float formats is done in f32 and rounded when stored.
+public typealias DType = ElementType
 
+extension ElementType {
     /// Resolves a dtype name as written in source (`f32`, `bf16`, ...); nil for unknown names.
     public init?(name: String) {
         self.init(rawValue: name)
     }
 
     public var name: String { rawValue }
-    public var description: String { rawValue }
-
-    /// Storage size of one element in bytes.
-    public var byteSize: Int {
-        switch self {
-        case .f32, .i32: 4
-        case .bf16, .f16: 2
-        case .f8e4m3, .f8e5m2, .bool: 1
-        }
-    }
-
-    /// True for the five floating-point dtypes.
-    public var isFloat: Bool {
-        switch self {
-        case .f32, .bf16, .f16, .f8e4m3, .f8e5m2: true
-        case .i32, .bool: false
-        }
-    }
 
     /// True for dtypes that support arithmetic (everything but `bool`).
     public var isNumeric: Bool { self != .bool }
-
-    /// "f32, bf16, f16, f8e4m3, f8e5m2, i32, bool", for messages.
-    public static var allNames: String { allCases.map(\.rawValue).joined(separator: ", ") }
 }
 
 /// Where a value lives. Kernel tensor parameters and results are in `hbm`; whole-tensor expressions

@@ -35,20 +35,13 @@ enum SchedulingSamples {
 
     /// A one-function module around `body` with the given signature.
     static func module(_ signature: String, _ body: String, target: String = "trn1") -> String {
-        "kiln.module target \"\(target)\" {\n  func @k\(signature) {\n\(body)\n  }\n}\n"
+        kernelModule(signature, body, target: target)
     }
 }
 
 /// Parses `text`, runs `pipeline` with verification after each pass, and returns the module and report.
 func schedulingRun(_ pipeline: String, on text: String, target: MachineTarget = .trn1) throws -> (Module, PassRunReport) {
-    let parsed = TileIR.parse(SourceFile(path: "t.tir", text: text))
-    #expect(parsed.diagnostics.isEmpty, "\(parsed.diagnostics.map(\.message))")
-    var module = try #require(parsed.module)
-    module.target = target.name
-    let manager = PassManager(registry: BuiltinPasses.makeRegistry(), target: target,
-                              options: PassManagerOptions(verifyEach: true))
-    let report = try manager.run(pipeline, on: &module)
-    return (module, report)
+    try runPipeline(pipeline, on: text, target: target)
 }
 
 /// Runs `pipeline`, expects success, verification and a text round trip; returns the module.

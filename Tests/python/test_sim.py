@@ -12,49 +12,20 @@
 #   bound), checked element by element against that bound.
 # Shapes are not multiples of 128 where the kernel allows it, so remainder tiles run too.
 import json
-import os
-import pathlib
 import subprocess
 
 import numpy as np
-import pytest
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
-EXAMPLES = REPO / "Examples"
-KILN = os.environ.get("KILN")
+from kiln_helpers import EXAMPLES, KILN, bf16_bits, bf16_values, requires_kiln, rng, run_backend
 
-pytestmark = pytest.mark.skipif(not KILN, reason="set KILN to the kiln binary (the Makefile does)")
+pytestmark = requires_kiln
 
 F32 = dict(rtol=1e-5, atol=1e-6)
 
 
 def run_sim(example, inputs, tmp_path, *extra):
-    """Saves `inputs` as .npy files, runs `kiln run --backend sim`, returns ({result: array}, stderr)."""
-    args = [KILN, "run", str(EXAMPLES / example), "--backend", "sim", "--output-dir", str(tmp_path)]
-    for name, array in inputs.items():
-        path = tmp_path / f"in_{name}.npy"
-        np.save(path, array)
-        args += ["--input", f"{name}={path}"]
-    proc = subprocess.run(args + list(extra), capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    outputs = {p.stem: np.load(p) for p in tmp_path.glob("*.npy") if not p.stem.startswith("in_")}
-    return outputs, proc.stderr
-
-
-def bf16_bits(x):
-    """float32 -> bfloat16 bit patterns (uint16), round to nearest even, written with numpy integer ops."""
-    bits = np.asarray(x, dtype=np.float32).view(np.uint32).astype(np.uint64)
-    rounding = 0x7FFF + ((bits >> 16) & 1)
-    return ((bits + rounding) >> 16).astype(np.uint16)
-
-
-def bf16_values(bits):
-    """bfloat16 bit patterns -> float64 values."""
-    return (bits.astype(np.uint32) << 16).view(np.float32).astype(np.float64)
-
-
-def rng(seed):
-    return np.random.default_rng(seed)
+    """Runs `kiln run --backend sim` on `inputs`, returns ({result: array}, stderr)."""
+    return run_backend(example, "sim", inputs, tmp_path, *extra)
 
 
 def test_softmax(tmp_path):
