@@ -6,7 +6,7 @@ import KilnSyntax
 /// The semantic checker's public entry point.
 public enum Sema {
     /// Checks a parsed file: resolves names and dtypes, infers the type of every expression and
-    /// checks every rule of Docs/semantics-draft.md. All errors are collected; an expression whose
+    /// checks every rule of Docs/language.md. All errors are collected; an expression whose
     /// operand already failed gets no type and reports nothing more, so one mistake gives one error.
     public static func check(_ file: SourceFileSyntax, source: SourceFile) -> (CheckedProgram, DiagnosticBag) {
         let checker = Checker(file: file, source: source)
