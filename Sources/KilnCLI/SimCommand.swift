@@ -59,7 +59,7 @@ struct SimCommand: ParsableCommand {
 
     func run() throws {
         let program = file.hasSuffix(".tir") ? try compileIR(file) : try loadBytecode(file)
-        var tensors: [String: Tensor] = [:]
+        var tensors: [String: PackedTensor] = [:]
         for input in inputs {
             guard tensors[input.name] == nil else { throw ValidationError("--input \(input.name) is given more than once") }
             guard let entry = program.tensors.first(where: { $0.name == input.name && $0.role == .input }) else {
@@ -77,7 +77,7 @@ struct SimCommand: ParsableCommand {
             // The same dtype rules as `kiln run` (KilnInterp.ArrayConversion): exact dtypes bit for bit, raw
             // 16/8-bit arrays as bit patterns, other floats rounded with a note, --strict-dtypes refuses them.
             let conversion = ArrayConversion(parameter: input.name, dtype: entry.dtype, strict: strictDTypes, span: .unknown)
-            switch conversion.tensor(from: array) {
+            switch conversion.packed(from: array) {
             case .success(let (tensor, note)):
                 if let note { printError("\(input.value): \(note.severity): \(note.message) [\(note.id.code)]") }
                 tensors[input.name] = tensor
@@ -89,7 +89,7 @@ struct SimCommand: ParsableCommand {
         let options = SimulationOptions(timingOnly: timingOnly, recordTrace: trace != nil)
         let result: SimulationResult
         do {
-            result = try Simulator.run(program, inputs: tensors, random: random, options: options)
+            result = try Simulator.run(program, packedInputs: tensors, random: random, options: options)
         } catch {
             for diagnostic in error.diagnostics { printError("\(file): error: \(diagnostic.message) [\(diagnostic.id.code)]") }
             throw ExitCode(1)
@@ -101,7 +101,7 @@ struct SimCommand: ParsableCommand {
         if result.hasErrors { throw ExitCode(1) }
         if let outputDir {
             do {
-                try Driver.writeOutputs(result.outputs.map { (name: $0.name, tensor: $0.tensor) }, to: outputDir)
+                try Driver.writeArrays(result.packedOutputs.map { (name: $0.name, array: NpyArray($0.tensor)) }, to: outputDir)
             } catch {
                 printError("kiln: error: \(error)")
                 throw ExitCode(1)

@@ -172,6 +172,11 @@ extension Driver {
 
     /// Writes each output as `directory/NAME.npy` (atomically, one file at a time).
     public static func writeOutputs(_ outputs: [(name: String, tensor: Tensor)], to directory: String) throws(NpyError) {
+        try writeArrays(outputs.map { (name: $0.name, array: NpyArray($0.tensor)) }, to: directory)
+    }
+
+    /// `writeOutputs` for arrays already encoded (e.g. the simulator's outputs as stored: `NpyArray(PackedTensor)`).
+    public static func writeArrays(_ outputs: [(name: String, array: NpyArray)], to directory: String) throws(NpyError) {
         // The output folder is created (with its parents) as `mkdir -p` would; an existing file in the way
         // is reported by the write below.
         do {
@@ -179,8 +184,8 @@ extension Driver {
         } catch {
             throw NpyError(path: directory, "cannot create the output folder: \(error.localizedDescription)")
         }
-        for (name, tensor) in outputs {
-            try NpyFile.write(NpyArray(tensor), path: directory.hasSuffix("/") ? directory + name + ".npy" : "\(directory)/\(name).npy")
+        for (name, array) in outputs {
+            try NpyFile.write(array, path: directory.hasSuffix("/") ? directory + name + ".npy" : "\(directory)/\(name).npy")
         }
     }
 }

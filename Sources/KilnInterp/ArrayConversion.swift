@@ -33,13 +33,8 @@ public struct ArrayConversion: Sendable {
     public func tensor(from array: NpyArray) -> Result<(Tensor, Diagnostic?), InterpreterError> {
         let values: [Double]
         let sourceName: String
+        if let packed = exactPacked(array) { return .success((packed.tensor, nil)) }
         switch (array.encoding, dtype) {
-        case (.bits16, .bf16), (.bits16, .f16), (.bits8, .f8e4m3), (.bits8, .f8e5m2):
-            return make((0..<array.count).map { dtype.value(fromBits: array.rawElement($0)) }, array.shape, note: nil)
-        case (.float32, .f32), (.float16, .f16), (.int32, .i32), (.bool, .bool):
-            let type: ElementType = array.encoding == .float32 ? .f32 : array.encoding == .float16 ? .f16
-                : array.encoding == .int32 ? .i32 : .bool
-            return make((0..<array.count).map { type.value(fromBits: array.rawElement($0)) }, array.shape, note: nil)
         case (.float64, _) where dtype.isFloat:
             values = (0..<array.count).map { Double(bitPattern: array.rawElement($0)) }
             sourceName = "f64"
@@ -68,6 +63,27 @@ public struct ArrayConversion: Sendable {
         let converted = values.map(dtype.convert)
         let changed = zip(values, converted).filter { $0.0 != $0.1 && !($0.0.isNaN && $0.1.isNaN) }.count
         return make(converted, array.shape, note: DiagnosticCatalogue.inputRounded(parameter, from: sourceName, to: dtype.description, changed: changed, at: span))
+    }
+
+    /// `tensor(from:)` as stored bit patterns: an array of exactly the parameter's type (or its raw bits) is
+    /// taken as it is, with one copy; any other goes through `tensor(from:)`.
+    public func packed(from array: NpyArray) -> Result<(PackedTensor, Diagnostic?), InterpreterError> {
+        if let packed = exactPacked(array) { return .success((packed, nil)) }
+        return tensor(from: array).map { (PackedTensor($0.0), $0.1) }
+    }
+
+    /// The array's data as the parameter's stored patterns when its encoding is that type's own (or the raw
+    /// 16/8-bit patterns of a 2/1-byte float type); bool bytes are normalised to 0 or 1.
+    private func exactPacked(_ array: NpyArray) -> PackedTensor? {
+        switch (array.encoding, dtype) {
+        case (.bits16, .bf16), (.bits16, .f16), (.bits8, .f8e4m3), (.bits8, .f8e5m2),
+             (.float32, .f32), (.float16, .f16), (.int32, .i32):
+            return PackedTensor(dtype: dtype, shape: array.shape, bytes: array.data)
+        case (.bool, .bool):
+            return PackedTensor(dtype: dtype, shape: array.shape, bytes: array.data.map { $0 == 0 ? 0 : 1 })
+        default:
+            return nil
+        }
     }
 
     private func make(_ values: [Double], _ shape: [Int], note: Diagnostic?) -> Result<(Tensor, Diagnostic?), InterpreterError> {

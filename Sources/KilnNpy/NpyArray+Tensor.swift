@@ -1,4 +1,4 @@
-// NpyArray+Tensor.swift: the .npy encoding Kiln writes for each element type, from a Tensor.
+// NpyArray+Tensor.swift: the .npy encoding Kiln writes for each element type, from a Tensor or its stored bytes.
 
 import KilnMachine
 import KilnNumerics
@@ -20,13 +20,12 @@ extension NpyArray {
 
     /// The array holding `tensor`'s stored bit patterns, in C order.
     public init(_ tensor: Tensor) {
-        let encoding = Self.encoding(for: tensor.dtype)
-        var data: [UInt8] = []
-        data.reserveCapacity(tensor.count * encoding.byteSize)
-        for value in tensor.values {
-            let bits = tensor.dtype.bitPattern(of: value)
-            for byte in 0..<encoding.byteSize { data.append(UInt8(truncatingIfNeeded: bits >> UInt64(8 * byte))) }
-        }
-        self.init(shape: tensor.shape, encoding: encoding, data: data)
+        self.init(PackedTensor(tensor))
+    }
+
+    /// The array holding these stored bit patterns: `encoding(for:)` is the element type's own layout, so the
+    /// bytes are the data as they are.
+    public init(_ packed: PackedTensor) {
+        self.init(shape: packed.shape, encoding: Self.encoding(for: packed.dtype), data: packed.bytes)
     }
 }

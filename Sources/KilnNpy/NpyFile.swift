@@ -13,13 +13,58 @@ import Darwin
 public enum NpyFile {
     static let magic: [UInt8] = [0x93] + Array("NUMPY".utf8)
 
-    /// Reads the .npy file at `path`.
+    /// Reads the .npy file at `path`: its prefix and header first (`decodeHead`, every check `decode` makes),
+    /// then the data straight into the array's own storage, so a large file is copied once.
     public static func read(path: String) throws(NpyError) -> NpyArray {
-        try decode(try readBytes(path: path), path: path)
+        guard let handle = fopen(path, "rb") else {
+            throw NpyError(path: path, "cannot open: \(String(cString: strerror(errno)))")
+        }
+        defer { fclose(handle) }
+        var status = stat()
+        guard fstat(fileno(handle), &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else {
+            return try decode(try readAll(handle, path: path), path: path)   // a pipe or device: read to its end
+        }
+        let fileSize = Int(status.st_size)
+        var head = try readExactly(handle, count: min(fileSize, 4096), path: path)
+        if let end = headerEnd(head), end > head.count, end <= fileSize {
+            head += try readExactly(handle, count: end - head.count, path: path)
+        }
+        let (header, encoding, dataOffset) = try decodeHead(head, fileSize: fileSize, path: path)
+        guard fseeko(handle, off_t(dataOffset), SEEK_SET) == 0 else {
+            throw NpyError(path: path, "cannot read: \(String(cString: strerror(errno)))")
+        }
+        var data = try readExactly(handle, count: fileSize - dataOffset, path: path)
+        if header.fortranOrder && header.shape.count > 1 {
+            data = fortranToC(data, shape: header.shape, elementSize: encoding.byteSize)
+        }
+        return NpyArray(shape: header.shape, encoding: encoding, data: data)
     }
 
     /// Decodes the bytes of a .npy file; `path` names it in errors.
     public static func decode(_ bytes: [UInt8], path: String) throws(NpyError) -> NpyArray {
+        let (header, encoding, dataOffset) = try decodeHead(bytes, fileSize: bytes.count, path: path)
+        var data = Array(bytes[dataOffset...])
+        if header.fortranOrder && header.shape.count > 1 {
+            data = fortranToC(data, shape: header.shape, elementSize: encoding.byteSize)
+        }
+        return NpyArray(shape: header.shape, encoding: encoding, data: data)
+    }
+
+    /// Where the header ends (prefix + header length), once the prefix is there and valid.
+    static func headerEnd(_ bytes: [UInt8]) -> Int? {
+        guard bytes.count >= 8, Array(bytes[0..<6]) == magic, (1...3).contains(bytes[6]) else { return nil }
+        let lengthSize = bytes[6] == 1 ? 2 : 4
+        guard bytes.count >= 8 + lengthSize else { return nil }
+        var headerLength = 0
+        for index in 0..<lengthSize { headerLength |= Int(bytes[8 + index]) << (8 * index) }
+        return 8 + lengthSize + headerLength
+    }
+
+    /// Checks the prefix and header of a file of `fileSize` bytes whose first bytes are `bytes` (at least the
+    /// prefix and header, when the file has them); returns the header, the element encoding and where the
+    /// data starts.
+    static func decodeHead(_ bytes: [UInt8], fileSize: Int,
+                           path: String) throws(NpyError) -> (NpyHeader, NpyElementEncoding, dataOffset: Int) {
         guard bytes.count >= 8, Array(bytes[0..<6]) == magic else {
             throw NpyError(path: path, "not a .npy file: it does not start with the magic string \\x93NUMPY")
         }
@@ -31,11 +76,11 @@ public enum NpyFile {
         default: throw NpyError(path: path, "unsupported .npy format version \(major).\(minor) (Kiln reads 1.0, 2.0 and 3.0)")
         }
         let prefix = 8 + lengthSize
-        guard bytes.count >= prefix else { throw NpyError(path: path, "truncated: the file ends inside the header length") }
+        guard bytes.count >= prefix, fileSize >= prefix else { throw NpyError(path: path, "truncated: the file ends inside the header length") }
         var headerLength = 0
         for index in 0..<lengthSize { headerLength |= Int(bytes[8 + index]) << (8 * index) }
-        guard bytes.count - prefix >= headerLength else {
-            throw NpyError(path: path, "truncated: the header says it is \(headerLength) bytes but the file has \(bytes.count - prefix) after the prefix")
+        guard fileSize - prefix >= headerLength, bytes.count - prefix >= headerLength else {
+            throw NpyError(path: path, "truncated: the header says it is \(headerLength) bytes but the file has \(fileSize - prefix) after the prefix")
         }
         let headerBytes = Array(bytes[prefix..<prefix + headerLength])
         if major < 3, headerBytes.contains(where: { $0 >= 0x80 }) {
@@ -54,22 +99,23 @@ public enum NpyFile {
         guard let count = elementCount(header.shape),
               case (let byteCount, false) = count.multipliedReportingOverflow(by: encoding.byteSize)
         else { throw NpyError(path: path, "shape \(header.shape) is too large") }
-        let dataSize = bytes.count - prefix - headerLength
+        let dataSize = fileSize - prefix - headerLength
         guard dataSize == byteCount else {
             let shape = "(\(header.shape.map(String.init).joined(separator: ", ")))"
             throw NpyError(path: path, "size mismatch: shape \(shape) of '\(header.descr)' needs \(byteCount) bytes of data, the file has \(dataSize)")
         }
-        var data = Array(bytes[(prefix + headerLength)...])
-        if header.fortranOrder && header.shape.count > 1 {
-            data = fortranToC(data, shape: header.shape, elementSize: encoding.byteSize)
-        }
-        return NpyArray(shape: header.shape, encoding: encoding, data: data)
+        return (header, encoding, prefix + headerLength)
     }
 
     /// The bytes of a .npy file holding `array`: version 1.0 when the header fits in 65535 bytes,
     /// 2.0 otherwise; the header is padded with spaces and a newline so the data starts at a
     /// multiple of 64 bytes, as numpy does.
     public static func encode(_ array: NpyArray) -> [UInt8] {
+        encodeHead(array) + array.data
+    }
+
+    /// The prefix and padded header of `encode`, without the data.
+    static func encodeHead(_ array: NpyArray) -> [UInt8] {
         let text = Array(NpyHeader(descr: array.encoding.descr, fortranOrder: false, shape: array.shape).text.utf8)
         for (major, lengthSize) in [(UInt8(1), 2), (UInt8(2), 4)] {
             let unpadded = 8 + lengthSize + text.count + 1
@@ -81,7 +127,7 @@ public enum NpyFile {
             bytes += text
             bytes += Array(repeating: UInt8(ascii: " "), count: padded - unpadded)
             bytes.append(UInt8(ascii: "\n"))
-            return bytes + array.data
+            return bytes
         }
         return []   // unreachable: a 4-byte length holds any header Kiln makes
     }
@@ -90,16 +136,17 @@ public enum NpyFile {
     /// renamed over `path`, so a reader never sees a half-written file; on failure the temporary
     /// file is removed and `path` is untouched.
     public static func write(_ array: NpyArray, path: String) throws(NpyError) {
-        let bytes = encode(array)
+        let head = encodeHead(array)
         let temporary = "\(path).tmp-\(getpid())"
         guard let handle = fopen(temporary, "wb") else {
             throw NpyError(path: path, "cannot create '\(temporary)': \(String(cString: strerror(errno)))")
         }
-        let written = bytes.withUnsafeBufferPointer { fwrite($0.baseAddress, 1, $0.count, handle) }
+        let written = head.withUnsafeBufferPointer { fwrite($0.baseAddress, 1, $0.count, handle) }
+            + array.data.withUnsafeBufferPointer { fwrite($0.baseAddress, 1, $0.count, handle) }
         let flushed = fflush(handle) == 0
         let reason = String(cString: strerror(errno))
         fclose(handle)
-        guard written == bytes.count, flushed else {
+        guard written == head.count + array.data.count, flushed else {
             unlink(temporary)
             throw NpyError(path: path, "cannot write: \(reason)")
         }
@@ -110,20 +157,25 @@ public enum NpyFile {
         }
     }
 
-    static func readBytes(path: String) throws(NpyError) -> [UInt8] {
-        guard let handle = fopen(path, "rb") else {
-            throw NpyError(path: path, "cannot open: \(String(cString: strerror(errno)))")
+    /// `count` bytes from the current position; fewer only at the end of the file.
+    static func readExactly(_ handle: UnsafeMutablePointer<FILE>, count: Int, path: String) throws(NpyError) -> [UInt8] {
+        guard count > 0 else { return [] }
+        var failed = false
+        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            initialized = fread(buffer.baseAddress, 1, count, handle)
+            failed = ferror(handle) != 0
         }
-        defer { fclose(handle) }
+        if failed { throw NpyError(path: path, "cannot read: \(String(cString: strerror(errno)))") }
+        return bytes
+    }
+
+    /// Everything up to the end of a stream whose size is not known in advance.
+    static func readAll(_ handle: UnsafeMutablePointer<FILE>, path: String) throws(NpyError) -> [UInt8] {
         var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
         while true {
-            let count = fread(&buffer, 1, buffer.count, handle)
-            if count > 0 { bytes.append(contentsOf: buffer[0..<count]) }
-            if count < buffer.count {
-                if ferror(handle) != 0 { throw NpyError(path: path, "cannot read: \(String(cString: strerror(errno)))") }
-                return bytes
-            }
+            let chunk = try readExactly(handle, count: 1 << 16, path: path)
+            bytes += chunk
+            if chunk.count < 1 << 16 { return bytes }
         }
     }
 

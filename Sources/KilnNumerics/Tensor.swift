@@ -64,6 +64,11 @@ public struct Tensor: Sendable, Equatable, CustomStringConvertible {
         Tensor(uncheckedDtype: type, shape: shape, values: values.map(type.convert))
     }
 
+    /// A tensor whose values are already of `dtype` (decoded from its bit patterns): no rounding pass.
+    init(exactValues values: [Double], dtype: ElementType, shape: [Int]) {
+        self.init(uncheckedDtype: dtype, shape: shape, values: values)
+    }
+
     private init(uncheckedDtype: ElementType, shape: [Int], values: [Double]) {
         self.dtype = uncheckedDtype
         self.shape = shape

@@ -30,6 +30,29 @@ enum ActivationMath {
         }
     }
 
+    /// `apply(function, _)` chosen once, for a loop over a tile (the per-element switch is taken out of the loop).
+    static func function(_ function: ActivationFunction) -> (Double) -> Double {
+        switch function {
+        case .identity: { $0 }
+        case .exp: { UnaryMath.exp.apply($0) }
+        case .relu: { UnaryMath.relu.apply($0) }
+        case .square: { UnaryMath.square.apply($0) }
+        case .reciprocal: { UnaryMath.reciprocal.apply($0) }
+        default: { apply(function, $0) }
+        }
+    }
+
+    /// `apply(op, _, _)` chosen once, for a loop over a tile.
+    static func binary(_ op: ALUOperator) -> (Double, Double) -> Double {
+        switch op {
+        case .add: { $0 + $1 }
+        case .sub: { $0 - $1 }
+        case .mul: { $0 * $1 }
+        case .div: { $0 / $1 }
+        default: { apply(op, $0, $1) }
+        }
+    }
+
     /// The vector engine's two-operand operators; comparisons and logic give 1 or 0; `rem` has the sign of
     /// the dividend (C's fmod); integer results are truncated when stored.
     static func apply(_ op: ALUOperator, _ a: Double, _ b: Double) -> Double {

@@ -41,6 +41,7 @@ extension SimulationRun {
     }
 
     private mutating func compute(_ step: Step, stream: Int, pc: Int) {
+        if computeFloats(step, stream: stream, pc: pc) { return }
         let buffers = prepared.program.buffers
         switch step {
         case .matmul(let s, let m, let acc, let start, let stop):
@@ -160,7 +161,7 @@ extension SimulationRun {
     }
 
     /// A per-partition operand: the constant for every partition, or the [P | 1] buffer's values.
-    private mutating func perPartition(_ source: ScalarSource, partitions: Int, stream: Int, pc: Int) -> [Double] {
+    mutating func perPartition(_ source: ScalarSource, partitions: Int, stream: Int, pc: Int) -> [Double] {
         switch source {
         case .constant(let value): Array(repeating: value, count: partitions)
         case .buffer(let index): load(index, stream: stream, pc: pc)

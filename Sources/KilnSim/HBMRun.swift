@@ -68,21 +68,18 @@ struct HBMRun {
         }
     }
 
-    /// The runs' values in tile order.
-    static func gather(_ runs: [HBMRun], _ values: [Double]) -> [Double] {
+    /// The runs' values (decoded from the tensor's type) in tile order.
+    static func gather(_ runs: [HBMRun], _ tensor: HBMTensor) -> [Double] {
         let total = runs.reduce(0) { max($0, $1.tileStart + $1.count) }
-        return [Double](unsafeUninitializedCapacity: total) { out, count in
-            values.withUnsafeBufferPointer { source in
-                for run in runs {
-                    var index = run.start
-                    for element in run.tileStart..<(run.tileStart + run.count) {
-                        out[element] = source[index]
-                        index += run.stride
-                    }
-                }
+        var out = [Double](repeating: 0, count: total)
+        for run in runs {
+            var index = run.start
+            for element in run.tileStart..<(run.tileStart + run.count) {
+                out[element] = tensor.value(at: index)
+                index += run.stride
             }
-            count = total
         }
+        return out
     }
 }
 
@@ -90,21 +87,11 @@ extension HBMTensor {
     /// Stores tile values (in tile order) at the runs' elements, converted to the tensor's type, and marks them
     /// written.
     mutating func scatter(_ runs: [HBMRun], _ tileValues: [Double]) {
-        let dtype = entry.dtype
-        let isF32 = dtype == .f32
-        values.withUnsafeMutableBufferPointer { target in
-            written.withUnsafeMutableBufferPointer { flags in
-                tileValues.withUnsafeBufferPointer { source in
-                    for run in runs {
-                        var index = run.start
-                        for element in run.tileStart..<min(source.count, run.tileStart + run.count) {
-                            let value = source[element]
-                            target[index] = isF32 ? Double(Float(value)) : dtype.convert(value)
-                            flags[index] = true
-                            index += run.stride
-                        }
-                    }
-                }
+        for run in runs {
+            var index = run.start
+            for element in run.tileStart..<min(tileValues.count, run.tileStart + run.count) {
+                store(tileValues[element], at: index)
+                index += run.stride
             }
         }
     }

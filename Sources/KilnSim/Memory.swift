@@ -1,4 +1,4 @@
-// Memory.swift: the simulated memories: SBUF and PSUM as bytes with written-bits, HBM tensors as values.
+// Memory.swift: the simulated memories: SBUF, PSUM and HBM tensors as stored bytes with written flags.
 
 import KilnBytecode
 import KilnMachine
@@ -121,24 +121,42 @@ extension OnChipStore {
     }
 }
 
-/// An HBM tensor: its values (already of its element type) and which elements were ever written.
+/// An HBM tensor: its elements as stored bit patterns (`PackedTensor` layout, little-endian, `dtype.byteSize`
+/// bytes each) and which elements were ever written.
 struct HBMTensor {
     let entry: TensorEntry
-    var values: [Double]
+    var bytes: [UInt8]
     var written: [Bool]
-    /// Row-major strides.
+    /// Row-major strides, in elements.
     let strides: [Int]
 
-    init(entry: TensorEntry, values: [Double]?) {
+    /// `bytes`: the input's stored patterns; nil for an output or scratch tensor (zeros, never written).
+    init(entry: TensorEntry, bytes: [UInt8]?) {
         self.entry = entry
         let count = entry.elementCount
-        self.values = values ?? Array(repeating: 0, count: count)
-        self.written = Array(repeating: values != nil, count: count)
+        self.bytes = bytes ?? Array(repeating: 0, count: count * entry.dtype.byteSize)
+        self.written = Array(repeating: bytes != nil, count: count)
         var strides = Array(repeating: 1, count: entry.shape.count)
         for dim in stride(from: entry.shape.count - 2, through: 0, by: -1) {
             strides[dim] = strides[dim + 1] * entry.shape[dim + 1]
         }
         self.strides = strides
+    }
+
+    /// The value of element `index` (of the tensor's type).
+    func value(at index: Int) -> Double {
+        let size = entry.dtype.byteSize
+        var bits: UInt64 = 0
+        for byte in 0..<size { bits |= UInt64(bytes[index * size + byte]) << UInt64(8 * byte) }
+        return entry.dtype.value(fromBits: bits)
+    }
+
+    /// Stores `value` converted to the tensor's type at element `index`, marking it written.
+    mutating func store(_ value: Double, at index: Int) {
+        let size = entry.dtype.byteSize
+        let bits = entry.dtype.bitPattern(of: entry.dtype.convert(value))
+        for byte in 0..<size { bytes[index * size + byte] = UInt8(truncatingIfNeeded: bits >> UInt64(8 * byte)) }
+        written[index] = true
     }
 }
 
@@ -149,7 +167,7 @@ struct MachineMemory {
     var hbm: [HBMTensor]
 
     /// Allocates, per on-chip memory, the partitions and bytes the memory plan reaches.
-    init(program: BytecodeProgram, target: MachineTarget, inputs: [Int: [Double]]) {
+    init(program: BytecodeProgram, target: MachineTarget, inputs: [Int: [UInt8]]) {
         func store(_ space: MemorySpace) -> OnChipStore {
             let used = program.buffers.filter { $0.space == space }
             return OnChipStore(partitions: used.map { $0.partitionStart + $0.partitions }.max() ?? 0,
@@ -157,7 +175,7 @@ struct MachineMemory {
         }
         sbuf = store(.sbuf)
         psum = store(.psum)
-        hbm = program.tensors.enumerated().map { HBMTensor(entry: $0.element, values: inputs[$0.offset]) }
+        hbm = program.tensors.enumerated().map { HBMTensor(entry: $0.element, bytes: inputs[$0.offset]) }
     }
 
     func read(_ buffer: BufferEntry) -> (values: [Double], firstUnwritten: (Int, Int)?) {

@@ -11,63 +11,77 @@ extension OnChipStore {
     /// The values `readFast` gives, as `Float` (each is an f32 or bf16 value, so `Float(readFast(...))` is
     /// exactly this), without the `Double` round trip.
     func readFloats(_ buffer: BufferEntry) -> (values: [Float], firstUnwritten: (Int, Int)?) {
+        var firstUnwritten: (Int, Int)?
+        let values = [Float](unsafeUninitializedCapacity: buffer.partitions * buffer.freeElements) { out, count in
+            if let target = out.baseAddress { firstUnwritten = readFloats(buffer, into: target) }
+            count = buffer.partitions * buffer.freeElements
+        }
+        return (values, firstUnwritten)
+    }
+
+    /// `readFloats` into `target` (room for `partitions * freeElements` values, partition-major); returns the first
+    /// (partition, element) with a byte never written.
+    func readFloats(_ buffer: BufferEntry, into target: UnsafeMutablePointer<Float>) -> (Int, Int)? {
         let isF32 = buffer.dtype == .f32
         let size = isF32 ? 4 : 2
         let (partitions, free) = (buffer.partitions, buffer.freeElements)
         var firstUnwritten: (Int, Int)?
-        let values = [Float](unsafeUninitializedCapacity: partitions * free) { out, count in
-            count = 0
-            bytes.withUnsafeBufferPointer { raw in
-                written.withUnsafeBufferPointer { flags in
-                    guard let memory = raw.baseAddress, let target = out.baseAddress else { return }
-                    for partition in 0..<partitions {
-                        let start = address(buffer, partition: partition, element: 0)
-                        if firstUnwritten == nil, let unwritten = Self.firstFalse(flags, from: start, count: free * size) {
-                            firstUnwritten = (partition, (unwritten - start) / size)
-                        }
-                        let row = target + partition * free
-                        let base = UnsafeRawPointer(memory + start)
-                        if isF32 {
-                            UnsafeMutableRawPointer(row).copyMemory(from: base, byteCount: 4 * free)
-                        } else {
-                            for element in 0..<free {
-                                let half = base.loadUnaligned(fromByteOffset: 2 * element, as: UInt16.self)
-                                row[element] = Float(bitPattern: UInt32(half) << 16)
-                            }
+        bytes.withUnsafeBufferPointer { raw in
+            written.withUnsafeBufferPointer { flags in
+                guard let memory = raw.baseAddress else { return }
+                for partition in 0..<partitions {
+                    let start = address(buffer, partition: partition, element: 0)
+                    if firstUnwritten == nil, let unwritten = Self.firstFalse(flags, from: start, count: free * size) {
+                        firstUnwritten = (partition, (unwritten - start) / size)
+                    }
+                    let row = target + partition * free
+                    let base = UnsafeRawPointer(memory + start)
+                    if isF32 {
+                        UnsafeMutableRawPointer(row).copyMemory(from: base, byteCount: 4 * free)
+                    } else {
+                        for element in 0..<free {
+                            let half = base.loadUnaligned(fromByteOffset: 2 * element, as: UInt16.self)
+                            row[element] = Float(bitPattern: UInt32(half) << 16)
                         }
                     }
-                    count = partitions * free
                 }
             }
         }
-        return (values, firstUnwritten)
+        return firstUnwritten
     }
 
     /// Stores `Float` results as `writeFast` stores them (`Float(Double(x)) == x`): f32 bits as they are, bf16
     /// rounded to nearest even (`bf16Bits`); missing values are 0.
     mutating func writeFloats(_ buffer: BufferEntry, _ values: [Float]) {
+        let count = buffer.partitions * buffer.freeElements
+        if values.count >= count {
+            values.withUnsafeBufferPointer { source in source.baseAddress.map { writeFloats(buffer, from: $0) } }
+        } else {
+            writeFloats(buffer, from: values + Array(repeating: 0, count: count - values.count))
+        }
+    }
+
+    /// `writeFloats` from `source` (`partitions * freeElements` values, partition-major).
+    mutating func writeFloats(_ buffer: BufferEntry, from source: UnsafePointer<Float>) {
         let isF32 = buffer.dtype == .f32
         let size = isF32 ? 4 : 2
         let (partitions, free) = (buffer.partitions, buffer.freeElements)
         let bytesPerPartition = self.bytesPerPartition
         bytes.withUnsafeMutableBufferPointer { raw in
             written.withUnsafeMutableBufferPointer { flags in
-                values.withUnsafeBufferPointer { source in
-                    guard let memory = raw.baseAddress, let flagBase = flags.baseAddress else { return }
-                    for partition in 0..<partitions {
-                        let start = (buffer.partitionStart + partition) * bytesPerPartition + buffer.offset
-                        let row = partition * free
-                        let base = UnsafeMutableRawPointer(memory + start)
+                guard let memory = raw.baseAddress, let flagBase = flags.baseAddress else { return }
+                for partition in 0..<partitions {
+                    let start = (buffer.partitionStart + partition) * bytesPerPartition + buffer.offset
+                    let row = source + partition * free
+                    let base = UnsafeMutableRawPointer(memory + start)
+                    if isF32 {
+                        base.copyMemory(from: row, byteCount: 4 * free)
+                    } else {
                         for element in 0..<free {
-                            let value: Float = row + element < source.count ? source[row + element] : 0
-                            if isF32 {
-                                base.storeBytes(of: value.bitPattern, toByteOffset: 4 * element, as: UInt32.self)
-                            } else {
-                                base.storeBytes(of: Self.bf16Bits(value), toByteOffset: 2 * element, as: UInt16.self)
-                            }
+                            base.storeBytes(of: Self.bf16Bits(row[element]), toByteOffset: 2 * element, as: UInt16.self)
                         }
-                        (flagBase + start).update(repeating: true, count: free * size)
                     }
+                    (flagBase + start).update(repeating: true, count: free * size)
                 }
             }
         }
@@ -92,5 +106,13 @@ extension MachineMemory {
 
     mutating func writeFloats(_ buffer: BufferEntry, _ values: [Float]) {
         if buffer.space == .psum { psum.writeFloats(buffer, values) } else { sbuf.writeFloats(buffer, values) }
+    }
+
+    func readFloats(_ buffer: BufferEntry, into target: UnsafeMutablePointer<Float>) -> (Int, Int)? {
+        buffer.space == .psum ? psum.readFloats(buffer, into: target) : sbuf.readFloats(buffer, into: target)
+    }
+
+    mutating func writeFloats(_ buffer: BufferEntry, from source: UnsafePointer<Float>) {
+        if buffer.space == .psum { psum.writeFloats(buffer, from: source) } else { sbuf.writeFloats(buffer, from: source) }
     }
 }

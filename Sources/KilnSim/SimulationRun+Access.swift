@@ -94,7 +94,7 @@ extension SimulationRun {
     mutating func readHBM(_ tensor: Int, _ runs: [HBMRun], stream: Int, pc: Int) -> [Double] {
         checkHBMWritten(tensor, runs, stream: stream, pc: pc)
         guard let memory else { return [] }
-        return HBMRun.gather(runs, memory.hbm[tensor].values)
+        return HBMRun.gather(runs, memory.hbm[tensor])
     }
 
     /// Reports the first element of the runs (in tile order) that nothing has written (checks on).

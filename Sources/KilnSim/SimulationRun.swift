@@ -70,8 +70,10 @@ struct SimulationRun {
     var dmaBytes = 0
     var flops: (hardware: Double, model: Double) = (0, 0)
     var stoppedEarly = false
+    /// Float buffers the f32 / bf16 fast path reuses across instructions (`Execute+Floats.swift`).
+    let scratch = FloatScratch()
 
-    init(_ prepared: PreparedProgram, inputs: [Int: [Double]], options: SimulationOptions) {
+    init(_ prepared: PreparedProgram, inputs: [Int: [UInt8]], options: SimulationOptions) {
         self.prepared = prepared
         self.options = options
         let program = prepared.program

@@ -104,16 +104,17 @@ extension SimulationRun {
             hfu: seconds > 0 ? flops.hardware / (peak * seconds) : 0, mfu: seconds > 0 ? flops.model / (peak * seconds) : 0,
             mbu: seconds > 0 ? Double(dmaBytes) / (bandwidth * seconds) : 0, dmaBytes: dmaBytes, steps: steps)
         var findings = self.findings
-        var outputs: [(String, Tensor)] = []
+        var outputs: [(String, PackedTensor)] = []
         if let memory {
             for (index, tensor) in memory.hbm.enumerated() where tensor.entry.role == .output {
-                let unwritten = tensor.written.filter { !$0 }.count
+                let allWritten = tensor.written.withUnsafeBufferPointer { OnChipStore.firstFalse($0, from: 0, count: $0.count) == nil }
+                let unwritten = allWritten ? 0 : tensor.written.reduce(0) { $1 ? $0 : $0 + 1 }
                 if unwritten > 0 && !stoppedEarly {
                     findings.append(SimFinding(diagnostic: DiagnosticCatalogue.simOutputNotWritten(
-                        "\(unwritten) of the \(tensor.values.count) elements of output '\(tensor.entry.name)' were never "
+                        "\(unwritten) of the \(tensor.written.count) elements of output '\(tensor.entry.name)' were never "
                             + "written (they read as 0)"), sites: []))
                 }
-                if let value = Tensor(dtype: tensor.entry.dtype, shape: tensor.entry.shape, values: tensor.values) {
+                if let value = PackedTensor(dtype: tensor.entry.dtype, shape: tensor.entry.shape, bytes: tensor.bytes) {
                     outputs.append((prepared.program.tensors[index].name, value))
                 }
             }
@@ -122,7 +123,7 @@ extension SimulationRun {
             findings.append(SimFinding(diagnostic: DiagnosticCatalogue.tooManyErrors(
                 dropped: droppedFindings, limit: options.maxFindings, at: .unknown), sites: last.sites))
         }
-        return SimulationResult(outputs: outputs, findings: findings, stats: stats, trace: trace)
+        return SimulationResult(packedOutputs: outputs, findings: findings, stats: stats, trace: trace)
     }
 }
 

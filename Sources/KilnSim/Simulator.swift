@@ -68,8 +68,10 @@ public struct TraceEvent: Sendable {
 
 /// What a run produced.
 public struct SimulationResult: Sendable {
-    /// The kernel's outputs in signature order (empty in timing-only runs).
-    public var outputs: [(name: String, tensor: Tensor)]
+    /// The kernel's outputs in signature order as stored (empty in timing-only runs): `.npy` data as it is.
+    public var packedOutputs: [(name: String, tensor: PackedTensor)]
+    /// The outputs decoded into `Tensor`s.
+    public var outputs: [(name: String, tensor: Tensor)] { packedOutputs.map { ($0.name, $0.tensor.tensor) } }
     public var findings: [SimFinding]
     public var stats: SimulationStats
     public var trace: [TraceEvent]
@@ -93,6 +95,13 @@ public enum Simulator {
     /// element type); inputs without a value are an error unless `random` gives a seed to generate them.
     public static func run(_ program: BytecodeProgram, inputs: [String: Tensor], random: UInt64? = nil,
                            options: SimulationOptions = SimulationOptions()) throws(SimulationError) -> SimulationResult {
+        try run(program, packedInputs: inputs.mapValues(PackedTensor.init), random: random, options: options)
+    }
+
+    /// `run` with inputs as stored bit patterns (e.g. straight from .npy files): an input of its parameter's
+    /// element type becomes its HBM tensor with one copy; another type is converted (`ElementType.convert`).
+    public static func run(_ program: BytecodeProgram, packedInputs inputs: [String: PackedTensor], random: UInt64? = nil,
+                           options: SimulationOptions = SimulationOptions()) throws(SimulationError) -> SimulationResult {
         let prepared: PreparedProgram
         do {
             prepared = try PreparedProgram(program)
@@ -111,19 +120,19 @@ public enum Simulator {
         return run.result()
     }
 
-    /// Input tensors by tensor-table index, converted to each input's element type.
-    static func inputValues(_ program: BytecodeProgram, inputs: [String: Tensor],
-                            random: UInt64?) throws(SimulationError) -> [Int: [Double]] {
+    /// Input tensors' stored bytes by tensor-table index, converted to each input's element type.
+    static func inputValues(_ program: BytecodeProgram, inputs: [String: PackedTensor],
+                            random: UInt64?) throws(SimulationError) -> [Int: [UInt8]] {
         var problems: [Diagnostic] = []
         let inputEntries = program.tensors.filter { $0.role == .input || $0.role == .scalar }
         for name in inputs.keys.sorted() where !inputEntries.contains(where: { $0.name == name }) {
             problems.append(DiagnosticCatalogue.simUnknownInput(name, known: inputEntries.map(\.name).joined(separator: ", ")))
         }
-        var values: [Int: [Double]] = [:]
+        var values: [Int: [UInt8]] = [:]
         for (index, entry) in program.tensors.enumerated() where entry.role == .input {
             let expected = "\(entry.dtype)[\(entry.shape.map(String.init).joined(separator: ", "))]"
             let given = inputs[entry.name] ?? random.flatMap {
-                RandomInputs(seed: $0).tensor(named: entry.name, dtype: entry.dtype, shape: entry.shape)
+                RandomInputs(seed: $0).tensor(named: entry.name, dtype: entry.dtype, shape: entry.shape).map(PackedTensor.init)
             }
             guard let tensor = given else {
                 problems.append(DiagnosticCatalogue.simMissingInput(entry.name, expected: expected))
@@ -134,12 +143,13 @@ public enum Simulator {
                     ? zip(tensor.shape, entry.shape).enumerated().first { $0.element.0 != $0.element.1 }
                         .map { "dim \($0.offset) is \($0.element.0) in the input but \($0.element.1) in the compiled kernel; " } ?? ""
                     : "rank \(tensor.shape.count) in the input but \(entry.shape.count) in the compiled kernel; "
+                let held = "\(tensor.dtype)[\(tensor.shape.map(String.init).joined(separator: ", "))]"
                 problems.append(DiagnosticCatalogue.simInputMismatch(
-                    entry.name, "\(dims)the kernel expects \(expected), the input holds \(tensor.typeDescription) "
+                    entry.name, "\(dims)the kernel expects \(expected), the input holds \(held) "
                         + "(recompile with --dim to change the shapes)"))
                 continue
             }
-            values[index] = tensor.dtype == entry.dtype ? tensor.values : tensor.converted(to: entry.dtype).values
+            values[index] = tensor.dtype == entry.dtype ? tensor.bytes : PackedTensor(tensor.tensor.converted(to: entry.dtype)).bytes
         }
         if !problems.isEmpty { throw SimulationError(problems) }
         return values

@@ -1,12 +1,13 @@
-// TileTransfer.swift: DMA between HBM tensors and f32 / bf16 tiles as strided row copies, no intermediate arrays.
+// TileTransfer.swift: DMA between HBM tensors and f32 / bf16 tiles as row copies of stored bytes, no intermediate arrays.
 
 import KilnBytecode
 import KilnMachine
 
 /// The same values and checks as `readHBM` + `OnChipStore.write` (loads) and `OnChipStore.read` + `scatter`
 /// (stores), moved in one pass: each `HBMRun` is split at partition boundaries into row pieces, and each piece
-/// is a loop between `hbm.values[start + i * stride]` and the tile row's bytes (f32 bits, or bf16 rounded to
-/// nearest even by `OnChipStore.bf16Bits`); written flags are set per row piece.
+/// is a `memcpy` (same type, contiguous) or a loop between the HBM elements `start + i * stride` and the tile
+/// row's bytes (f32 bits, or bf16 rounded to nearest even by `OnChipStore.bf16Bits`); written flags are set per
+/// row piece.
 extension OnChipStore {
     /// Calls `body(partition, firstElement, hbmStart, hbmStride, count)` for each row piece of the runs.
     static func rowPieces(_ runs: [HBMRun], free: Int, _ body: (Int, Int, Int, Int, Int) -> Void) {
@@ -24,28 +25,41 @@ extension OnChipStore {
         }
     }
 
-    /// Stores HBM values (already of the tensor's type) into an f32 or bf16 tile, as `writeFast` would.
-    mutating func fill(_ buffer: BufferEntry, _ runs: [HBMRun], from values: [Double]) {
+    /// Stores HBM elements into an f32 or bf16 tile, as `writeFast` would store their values: the same type is
+    /// copied bit for bit (one `memcpy` per contiguous row piece), f32 <-> bf16 is widened or rounded to nearest
+    /// even (`bf16Bits`), any other type is decoded and rounded to f32 first.
+    mutating func fill(_ buffer: BufferEntry, _ runs: [HBMRun], from tensor: HBMTensor) {
         let isF32 = buffer.dtype == .f32
         let size = isF32 ? 4 : 2
+        let source = tensor.entry.dtype
+        let sourceSize = source.byteSize
         let free = buffer.freeElements
         let bytesPerPartition = self.bytesPerPartition
         bytes.withUnsafeMutableBufferPointer { raw in
             written.withUnsafeMutableBufferPointer { flags in
-                values.withUnsafeBufferPointer { source in
-                    guard let memory = raw.baseAddress, let flagBase = flags.baseAddress else { return }
+                tensor.bytes.withUnsafeBytes { hbm in
+                    guard let memory = raw.baseAddress, let flagBase = flags.baseAddress, let hbmBase = hbm.baseAddress else { return }
                     Self.rowPieces(runs, free: free) { partition, element, start, stride, count in
                         let address = (buffer.partitionStart + partition) * bytesPerPartition + buffer.offset + element * size
                         let row = UnsafeMutableRawPointer(memory + address)
-                        var index = start
-                        for offset in 0..<count {
-                            let value = Float(source[index])
-                            if isF32 {
-                                row.storeBytes(of: value.bitPattern, toByteOffset: 4 * offset, as: UInt32.self)
-                            } else {
-                                row.storeBytes(of: Self.bf16Bits(value), toByteOffset: 2 * offset, as: UInt16.self)
+                        if source == buffer.dtype && stride == 1 {
+                            row.copyMemory(from: hbmBase + start * size, byteCount: count * size)
+                        } else {
+                            var index = start
+                            for offset in 0..<count {
+                                let element = hbmBase + index * sourceSize
+                                let value: Float = switch source {
+                                case .f32: Float(bitPattern: element.loadUnaligned(as: UInt32.self))
+                                case .bf16: Float(bitPattern: UInt32(element.loadUnaligned(as: UInt16.self)) << 16)
+                                default: Float(tensor.value(at: index))
+                                }
+                                if isF32 {
+                                    row.storeBytes(of: value.bitPattern, toByteOffset: 4 * offset, as: UInt32.self)
+                                } else {
+                                    row.storeBytes(of: Self.bf16Bits(value), toByteOffset: 2 * offset, as: UInt16.self)
+                                }
+                                index += stride
                             }
-                            index += stride
                         }
                         (flagBase + address).update(repeating: true, count: count * size)
                     }
@@ -54,14 +68,15 @@ extension OnChipStore {
         }
     }
 
-    /// Reads an f32 or bf16 tile's elements into the HBM elements of the runs, converted to `dtype`, marking them
+    /// Reads an f32 or bf16 tile's elements into the HBM elements of the runs, converted to the tensor's type
+    /// (`ElementType.convert`: the same type bit for bit, bf16 from f32 rounded to nearest even), marking them
     /// written; returns the first (partition, element) of the tile with a byte never written, as `read` does.
     func drain(_ buffer: BufferEntry, _ runs: [HBMRun], into tensor: inout HBMTensor) -> (Int, Int)? {
         let isF32 = buffer.dtype == .f32
         let size = isF32 ? 4 : 2
         let (partitions, free) = (buffer.partitions, buffer.freeElements)
         let dtype = tensor.entry.dtype
-        let toF32 = dtype == .f32
+        let targetSize = dtype.byteSize
         var firstUnwritten: (Int, Int)?
         bytes.withUnsafeBufferPointer { raw in
             written.withUnsafeBufferPointer { flags in
@@ -71,19 +86,33 @@ extension OnChipStore {
                         firstUnwritten = (partition, (unwritten - start) / size)
                     }
                 }
-                guard let memory = raw.baseAddress else { return }
-                tensor.values.withUnsafeMutableBufferPointer { target in
-                    tensor.written.withUnsafeMutableBufferPointer { marks in
-                        Self.rowPieces(runs, free: free) { partition, element, start, stride, count in
-                            let row = UnsafeRawPointer(memory + address(buffer, partition: partition, element: element))
-                            var index = start
-                            for offset in 0..<count {
-                                let value = isF32 ? Float(bitPattern: row.loadUnaligned(fromByteOffset: 4 * offset, as: UInt32.self))
-                                    : Float(bitPattern: UInt32(row.loadUnaligned(fromByteOffset: 2 * offset, as: UInt16.self)) << 16)
-                                target[index] = toF32 ? Double(value) : dtype.convert(Double(value))
-                                marks[index] = true
-                                index += stride
+            }
+        }
+        bytes.withUnsafeBufferPointer { raw in
+            tensor.bytes.withUnsafeMutableBytes { hbm in
+                tensor.written.withUnsafeMutableBufferPointer { marks in
+                    guard let memory = raw.baseAddress, let hbmBase = hbm.baseAddress, let markBase = marks.baseAddress else { return }
+                    Self.rowPieces(runs, free: free) { partition, element, start, stride, count in
+                        let row = UnsafeRawPointer(memory + address(buffer, partition: partition, element: element))
+                        if dtype == buffer.dtype && stride == 1 {
+                            (hbmBase + start * size).copyMemory(from: row, byteCount: count * size)
+                            (markBase + start).update(repeating: true, count: count)
+                            return
+                        }
+                        var index = start
+                        for offset in 0..<count {
+                            let value = isF32 ? Float(bitPattern: row.loadUnaligned(fromByteOffset: 4 * offset, as: UInt32.self))
+                                : Float(bitPattern: UInt32(row.loadUnaligned(fromByteOffset: 2 * offset, as: UInt16.self)) << 16)
+                            let element = hbmBase + index * targetSize
+                            switch dtype {
+                            case .f32: element.storeBytes(of: value.bitPattern, as: UInt32.self)
+                            case .bf16 where !value.isNaN: element.storeBytes(of: Self.bf16Bits(value), as: UInt16.self)
+                            default:
+                                let bits = dtype.bitPattern(of: dtype.convert(Double(value)))
+                                for byte in 0..<targetSize { element.storeBytes(of: UInt8(truncatingIfNeeded: bits >> UInt64(8 * byte)), toByteOffset: byte, as: UInt8.self) }
                             }
+                            markBase[index] = true
+                            index += stride
                         }
                     }
                 }
@@ -96,8 +125,7 @@ extension OnChipStore {
 extension MachineMemory {
     /// `write(buffer, gather(runs, hbm[tensor].values))` for f32 / bf16 tiles, in one pass.
     mutating func load(tensor: Int, _ runs: [HBMRun], into buffer: BufferEntry) {
-        let values = hbm[tensor].values
-        if buffer.space == .psum { psum.fill(buffer, runs, from: values) } else { sbuf.fill(buffer, runs, from: values) }
+        if buffer.space == .psum { psum.fill(buffer, runs, from: hbm[tensor]) } else { sbuf.fill(buffer, runs, from: hbm[tensor]) }
     }
 
     /// `hbm[tensor].scatter(runs, read(buffer).values)` for f32 / bf16 tiles, in one pass; returns the tile's

@@ -2,6 +2,7 @@
 
 import KilnBytecode
 import KilnMachine
+import KilnNumerics
 @testable import KilnSim
 import Testing
 
@@ -76,7 +77,18 @@ import Testing
         for (strides, partitions, freeDims, transpose, broadcast, base) in Self.geometries {
             let entry = tile(dtype, partitions: partitions, freeDims: freeDims, offset: 6)
             let runs = HBMRun.runs(tile: entry, strides: strides, base: base, transpose: transpose, broadcast: broadcast)
-            let hbm = values(400)
+            for source in [ElementType.f32, .bf16, .f16, .i32] {
+                let stored = PackedTensor(Tensor(dtype: source, shape: [400], values: values(400))!)
+                let hbm = HBMTensor(entry: TensorEntry(name: "h", dtype: source, shape: [400], role: .input), bytes: stored.bytes)
+                var fromHBM = OnChipStore(partitions: partitions + 1, bytesPerPartition: 6 + entry.bytesPerPartition)
+                var viaValues = fromHBM
+                fromHBM.fill(entry, runs, from: hbm)
+                viaValues.write(entry, HBMRun.gather(runs, hbm))
+                #expect(fromHBM.bytes == viaValues.bytes, "\(source) HBM into a \(dtype) tile")
+                #expect(fromHBM.written == viaValues.written)
+            }
+            let hbm = HBMTensor(entry: TensorEntry(name: "h", dtype: dtype, shape: [400], role: .input),
+                                bytes: PackedTensor(Tensor(dtype: dtype, shape: [400], values: values(400))!).bytes)
             var fused = OnChipStore(partitions: partitions + 1, bytesPerPartition: 6 + entry.bytesPerPartition)
             var plain = fused
             fused.fill(entry, runs, from: hbm)
@@ -88,13 +100,13 @@ import Testing
             #expect(floats.values.map(\.bitPattern) == doubles.values.map { Float($0).bitPattern })
             #expect(floats.firstUnwritten == nil && doubles.firstUnwritten == nil)
             if broadcast { continue }  // a store is never broadcasting
-            for target in [ElementType.f32, .bf16, .f16] {
+            for target in [ElementType.f32, .bf16, .f16, .i32] {
                 let tensorEntry = TensorEntry(name: "x", dtype: target, shape: [400], role: .output)
-                var viaArrays = HBMTensor(entry: tensorEntry, values: nil)
+                var viaArrays = HBMTensor(entry: tensorEntry, bytes: nil)
                 var viaRows = viaArrays
                 viaArrays.scatter(runs, plain.read(entry).values)
                 #expect(fused.drain(entry, runs, into: &viaRows) == nil)
-                #expect(viaRows.values.map(\.bitPattern) == viaArrays.values.map(\.bitPattern))
+                #expect(viaRows.bytes == viaArrays.bytes, "a \(dtype) tile into \(target) HBM")
                 #expect(viaRows.written == viaArrays.written)
             }
         }
@@ -122,7 +134,7 @@ import Testing
         let expected = store.read(entry).firstUnwritten
         #expect(expected?.0 == 1 && expected?.1 == 3)
         #expect(store.readFloats(entry).firstUnwritten.map { [$0.0, $0.1] } == [1, 3])
-        var tensor = HBMTensor(entry: TensorEntry(name: "y", dtype: .f32, shape: [15], role: .output), values: nil)
+        var tensor = HBMTensor(entry: TensorEntry(name: "y", dtype: .f32, shape: [15], role: .output), bytes: nil)
         let runs = HBMRun.runs(tile: entry, strides: [1], base: 0, transpose: false, broadcast: false)
         #expect(store.drain(entry, runs, into: &tensor).map { [$0.0, $0.1] } == [1, 3])
     }

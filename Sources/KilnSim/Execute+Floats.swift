@@ -1,0 +1,179 @@
+// Execute+Floats.swift: vector and scalar engine ops on f32 / bf16 tiles through reused Float buffers.
+
+import KilnBytecode
+import KilnMachine
+
+/// Buffers reused by every instruction of a run, so an op on a large tile allocates (and page-faults) nothing.
+/// Slot `i` grows to the largest count asked of it and is never shrunk.
+final class FloatScratch {
+    private var slots: [(pointer: UnsafeMutablePointer<Float>, capacity: Int)] = []
+
+    func buffer(_ slot: Int, count: Int) -> UnsafeMutablePointer<Float> {
+        while slots.count <= slot { slots.append((UnsafeMutablePointer<Float>.allocate(capacity: 1), 1)) }
+        if slots[slot].capacity < count {
+            slots[slot].pointer.deallocate()
+            slots[slot] = (UnsafeMutablePointer<Float>.allocate(capacity: count), count)
+        }
+        return slots[slot].pointer
+    }
+
+    private var doubleBuffer = (pointer: UnsafeMutablePointer<Double>.allocate(capacity: 1), capacity: 1)
+
+    /// One `Double` buffer of at least `count` elements.
+    func doubles(count: Int) -> UnsafeMutablePointer<Double> {
+        if doubleBuffer.capacity < count {
+            doubleBuffer.pointer.deallocate()
+            doubleBuffer = (UnsafeMutablePointer<Double>.allocate(capacity: count), count)
+        }
+        return doubleBuffer.pointer
+    }
+
+    deinit {
+        for slot in slots { slot.pointer.deallocate() }
+        doubleBuffer.pointer.deallocate()
+    }
+}
+
+/// The same numerics as `compute`'s general path (values decoded, computed in f64 per element, stored rounded to
+/// f32 and then to the destination's type), for instructions whose tiles are all f32 or bf16, whose values
+/// `Float` holds exactly: sources are read into scratch `Float` buffers, results are computed into another and
+/// written with `writeFloats`. The race and never-written checks run in the same order as `load` / `store`.
+/// Sources are read in full before the destination is written, so overlapping tiles behave as in the general path.
+extension SimulationRun {
+    /// Runs `step` this way and returns true, or returns false (nothing done) when a tile is not f32 / bf16.
+    mutating func computeFloats(_ step: Step, stream: Int, pc: Int) -> Bool {
+        let buffers = prepared.program.buffers
+        switch step {
+        case .activate(let function, let source, let destination, let scale, let bias, let reduce):
+            guard floatTiles(source, destination, reduce?.into) else { return false }
+            let (p, f) = (buffers[source].partitions, buffers[source].freeElements)
+            let biases = perPartition(bias, partitions: p, stream: stream, pc: pc)
+            let input = readTile(source, slot: 0, stream: stream, pc: pc)
+            let output = scratch.buffer(1, count: p * f)
+            if function == .exp {
+                // The argument row in f64, then `VectorExp` (e^x rounded to f32, as `Float(exp(x))` rounds but for
+                // about one value in 2^27; see its comment).
+                let arguments = scratch.doubles(count: f)
+                for row in 0..<p {
+                    let bias = biases[row]
+                    for element in 0..<f { arguments[element] = Double(Float(Double(input[row * f + element]) * scale + bias)) }
+                    VectorExp.expToFloat(arguments, count: f, into: output + row * f)
+                }
+            } else {
+                let apply = ActivationMath.function(function)
+                for row in 0..<p {
+                    let bias = biases[row]
+                    for index in (row * f)..<(row * f + f) {
+                        output[index] = Float(apply(Double(Float(Double(input[index]) * scale + bias))))
+                    }
+                }
+            }
+            writeTile(destination, output, stream: stream, pc: pc)
+            if let reduce {
+                let sums = scratch.buffer(2, count: p)
+                Self.reduceRows(output, rows: p, width: f, reduce.op, into: sums)
+                writeTile(reduce.into, sums, stream: stream, pc: pc)
+            }
+        case .tensorTensor(let op, let a, let b, let destination):
+            guard floatTiles(a, b, destination) else { return false }
+            let count = buffers[a].partitions * buffers[a].freeElements
+            let (left, right) = (readTile(a, slot: 0, stream: stream, pc: pc), readTile(b, slot: 1, stream: stream, pc: pc))
+            let output = scratch.buffer(2, count: count)
+            let apply = ActivationMath.binary(op)
+            for index in 0..<count { output[index] = Float(apply(Double(left[index]), Double(right[index]))) }
+            writeTile(destination, output, stream: stream, pc: pc)
+        case .tensorScalar(let op, let a, let scalar, let destination):
+            guard floatTiles(a, destination) else { return false }
+            let (p, f) = (buffers[a].partitions, buffers[a].freeElements)
+            let scalars = perPartition(scalar, partitions: p, stream: stream, pc: pc)
+            let input = readTile(a, slot: 0, stream: stream, pc: pc)
+            let output = scratch.buffer(1, count: p * f)
+            let apply = ActivationMath.binary(op)
+            for row in 0..<p {
+                let operand = scalars[row]
+                for index in (row * f)..<(row * f + f) { output[index] = Float(apply(Double(input[index]), operand)) }
+            }
+            writeTile(destination, output, stream: stream, pc: pc)
+        case .reduce(let op, let source, let destination):
+            guard floatTiles(source, destination) else { return false }
+            let count = buffers[source].partitions * buffers[source].freeElements
+            let group = max(1, buffers[source].freeDims.last ?? 1)
+            let input = readTile(source, slot: 0, stream: stream, pc: pc)
+            let groups = (count + group - 1) / group
+            let output = scratch.buffer(1, count: groups)
+            Self.reduceRows(input, rows: groups, width: group, op, into: output, total: count)
+            writeTile(destination, output, stream: stream, pc: pc)
+        case .copy(let source, let destination):
+            guard floatTiles(source, destination) else { return false }
+            writeTile(destination, readTile(source, slot: 0, stream: stream, pc: pc), stream: stream, pc: pc)
+        case .reciprocal(let source, let destination):
+            guard floatTiles(source, destination) else { return false }
+            let count = buffers[source].partitions * buffers[source].freeElements
+            let input = readTile(source, slot: 0, stream: stream, pc: pc)
+            let output = scratch.buffer(1, count: count)
+            for index in 0..<count { output[index] = Float(1 / Double(input[index])) }
+            writeTile(destination, output, stream: stream, pc: pc)
+        case .transpose(let source, let destination):
+            guard floatTiles(source, destination) else { return false }
+            let (p, f) = (buffers[source].partitions, buffers[source].freeElements)
+            let input = readTile(source, slot: 0, stream: stream, pc: pc)
+            let output = scratch.buffer(1, count: p * f)
+            for row in 0..<p { for column in 0..<f { output[column * p + row] = input[row * f + column] } }
+            writeTile(destination, output, stream: stream, pc: pc)
+        case .select(let condition, let a, let b, let destination):
+            guard floatTiles(condition, a, b, destination) else { return false }
+            let count = buffers[condition].partitions * buffers[condition].freeElements
+            let mask = readTile(condition, slot: 0, stream: stream, pc: pc)
+            let (left, right) = (readTile(a, slot: 1, stream: stream, pc: pc), readTile(b, slot: 2, stream: stream, pc: pc))
+            let output = scratch.buffer(3, count: count)
+            for index in 0..<count { output[index] = mask[index] != 0 ? left[index] : right[index] }
+            writeTile(destination, output, stream: stream, pc: pc)
+        default:
+            return false
+        }
+        return true
+    }
+
+    /// Whether every given tile is f32 or bf16.
+    private func floatTiles(_ tiles: Int?...) -> Bool {
+        tiles.allSatisfy { $0.map { OnChipStore.holdsFloats(prepared.program.buffers[$0]) } ?? true }
+    }
+
+    /// `load` into scratch slot `slot`: the race check, the read, the never-written report.
+    private mutating func readTile(_ buffer: Int, slot: Int, stream: Int, pc: Int) -> UnsafeMutablePointer<Float> {
+        let entry = prepared.program.buffers[buffer]
+        let target = scratch.buffer(slot, count: entry.partitions * entry.freeElements)
+        checkRace(buffer: buffer, write: false, stream: stream, pc: pc)
+        if let (partition, element) = memory?.readFloats(entry, into: target), hazards != nil {
+            reportUnwritten(entry, partition, element, stream, pc)
+        }
+        return target
+    }
+
+    /// `store` from a scratch buffer: the race check, then the write.
+    private mutating func writeTile(_ buffer: Int, _ values: UnsafeMutablePointer<Float>, stream: Int, pc: Int) {
+        checkRace(buffer: buffer, write: true, stream: stream, pc: pc)
+        memory?.writeFloats(prepared.program.buffers[buffer], from: values)
+    }
+
+    /// Reduces `rows` consecutive groups of `width` values (the last group may stop at `total`) as
+    /// `SimulationRun.reduce` does: in `Float`, each group from its first value, in order; NaN wins max and min.
+    static func reduceRows(_ values: UnsafePointer<Float>, rows: Int, width: Int, _ op: ReduceOperator,
+                           into out: UnsafeMutablePointer<Float>, total: Int? = nil) {
+        guard width > 0 else { return }
+        let end = total ?? rows * width
+        for row in 0..<rows {
+            let (start, stop) = (row * width, min(end, row * width + width))
+            var accumulator = values[start]
+            switch op {
+            case .add:
+                for index in (start + 1)..<stop { accumulator += values[index] }
+            case .max:
+                for index in (start + 1)..<stop where values[index] > accumulator || values[index].isNaN { accumulator = values[index] }
+            case .min:
+                for index in (start + 1)..<stop where values[index] < accumulator || values[index].isNaN { accumulator = values[index] }
+            }
+            out[row] = accumulator
+        }
+    }
+}

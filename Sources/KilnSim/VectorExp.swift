@@ -1,0 +1,59 @@
+// VectorExp.swift: e^x eight lanes at a time, for results the scalar engine stores rounded to f32.
+
+/// `exp` for the activation fast path, whose results are rounded to `Float` at once.
+///
+/// Algorithm: clamp x to [-708, 100] (NaN is kept aside); k = round(x / ln 2) by the 1.5 * 2^52 trick (round to
+/// nearest even without SSE4.1); r = (x - k * ln2hi) - k * ln2lo with fdlibm's split of ln 2 (k * ln2hi is exact
+/// for |k| < 2^20), so |r| <= ln 2 / 2; e^r by its Taylor series to degree 13 in Horner form (truncation error
+/// below 2^-60 relative); then the product with 2^k built from its exponent bits. The result is within about
+/// 2 ulp (of f64) of e^x, so its rounding to f32 is that of the exact value except when e^x lies within 2^-51
+/// (relative) of a point halfway between two floats: about one value in 2^27, where it may round the other way
+/// (1 ulp of f32). The clamp is exact for an f32 result: e^x overflows f32 for x > 88.73 (e^100 does too) and is
+/// below half the least f32 subnormal for x < -103.98 (e^-708 is too). NaN gives NaN, +inf +inf, -inf 0.
+enum VectorExp {
+    /// `out[i] = Float(e^x[i])` for i in 0..<count.
+    static func expToFloat(_ x: UnsafePointer<Double>, count: Int, into out: UnsafeMutablePointer<Float>) {
+        let blocked = count - count % 8
+        var index = 0
+        while index < blocked {
+            let values = UnsafeRawPointer(x + index).loadUnaligned(as: SIMD8<Double>.self)
+            let result = SIMD8<Float>(exp8(values))
+            UnsafeMutableRawPointer(out + index).storeBytes(of: result, as: SIMD8<Float>.self)
+            index += 8
+        }
+        if index < count {
+            var tail = SIMD8<Double>(repeating: 0)
+            for lane in 0..<(count - index) { tail[lane] = x[index + lane] }
+            let result = SIMD8<Float>(exp8(tail))
+            for lane in 0..<(count - index) { out[index + lane] = result[lane] }
+        }
+    }
+
+    /// e^x in each lane (see the type's comment for the range and the error).
+    static func exp8(_ x: SIMD8<Double>) -> SIMD8<Double> {
+        let nan = x .!= x
+        let clamped = x.clamped(lowerBound: SIMD8(repeating: -708), upperBound: SIMD8(repeating: 100))
+        let magic = SIMD8<Double>(repeating: 6_755_399_441_055_744)   // 1.5 * 2^52
+        let shifted = clamped * SIMD8(repeating: 1.4426950408889634) + magic
+        let k = shifted - magic
+        let r = (clamped - k * SIMD8(repeating: 6.93147180369123816490e-01)) - k * SIMD8(repeating: 1.90821492927058770002e-10)
+        // 1/n! for n = 13 down to 0.
+        var p = SIMD8<Double>(repeating: 1.0 / 6_227_020_800)
+        p = p * r + SIMD8(repeating: 1.0 / 479_001_600)
+        p = p * r + SIMD8(repeating: 1.0 / 39_916_800)
+        p = p * r + SIMD8(repeating: 1.0 / 3_628_800)
+        p = p * r + SIMD8(repeating: 1.0 / 362_880)
+        p = p * r + SIMD8(repeating: 1.0 / 40_320)
+        p = p * r + SIMD8(repeating: 1.0 / 5_040)
+        p = p * r + SIMD8(repeating: 1.0 / 720)
+        p = p * r + SIMD8(repeating: 1.0 / 120)
+        p = p * r + SIMD8(repeating: 1.0 / 24)
+        p = p * r + SIMD8(repeating: 1.0 / 6)
+        p = p * r + SIMD8(repeating: 0.5)
+        p = p * r + SIMD8(repeating: 1)
+        p = p * r + SIMD8(repeating: 1)
+        let integer = unsafeBitCast(shifted, to: SIMD8<Int64>.self) &- unsafeBitCast(magic, to: SIMD8<Int64>.self)
+        let scale = unsafeBitCast((integer &+ 1023) &<< 52, to: SIMD8<Double>.self)
+        return (p * scale).replacing(with: x, where: nan)
+    }
+}
