@@ -50,28 +50,36 @@ extension SimulationRun {
             let biases = perPartition(bias, partitions: p, stream: stream, pc: pc)
             let input = readTile(source, slot: 0, stream: stream, pc: pc)
             let output = scratch.buffer(1, count: p * f)
+            let chunks = RowParallel.chunks(rows: p, work: p * f)
             if function == .exp {
                 // The argument row in f64, then `VectorExp` (e^x rounded to f32, as `Float(exp(x))` rounds but for
                 // about one value in 2^27; see its comment).
-                let arguments = scratch.doubles(count: f)
-                for row in 0..<p {
-                    let bias = biases[row]
-                    for element in 0..<f { arguments[element] = Double(Float(Double(input[row * f + element]) * scale + bias)) }
-                    VectorExp.expToFloat(arguments, count: f, into: output + row * f)
+                let arguments = scratch.doubles(count: f * chunks)
+                RowParallel.forEach(rows: p, work: p * f) { chunk, rows in
+                    let row = arguments + chunk * f
+                    for partition in rows {
+                        let bias = biases[partition]
+                        for element in 0..<f { row[element] = Double(Float(Double(input[partition * f + element]) * scale + bias)) }
+                        VectorExp.expToFloat(row, count: f, into: output + partition * f)
+                    }
                 }
             } else {
                 let apply = ActivationMath.function(function)
-                for row in 0..<p {
-                    let bias = biases[row]
-                    for index in (row * f)..<(row * f + f) {
-                        output[index] = Float(apply(Double(Float(Double(input[index]) * scale + bias))))
+                RowParallel.forEach(rows: p, work: p * f) { _, rows in
+                    for partition in rows {
+                        let bias = biases[partition]
+                        for index in (partition * f)..<(partition * f + f) {
+                            output[index] = Float(apply(Double(Float(Double(input[index]) * scale + bias))))
+                        }
                     }
                 }
             }
             writeTile(destination, output, stream: stream, pc: pc)
             if let reduce {
                 let sums = scratch.buffer(2, count: p)
-                Self.reduceRows(output, rows: p, width: f, reduce.op, into: sums)
+                RowParallel.forEach(rows: p, work: p * f) { _, rows in
+                    Self.reduceRows(output, rows: rows, width: f, reduce.op, into: sums)
+                }
                 writeTile(reduce.into, sums, stream: stream, pc: pc)
             }
         case .tensorTensor(let op, let a, let b, let destination):
@@ -80,7 +88,9 @@ extension SimulationRun {
             let (left, right) = (readTile(a, slot: 0, stream: stream, pc: pc), readTile(b, slot: 1, stream: stream, pc: pc))
             let output = scratch.buffer(2, count: count)
             let apply = ActivationMath.binary(op)
-            for index in 0..<count { output[index] = Float(apply(Double(left[index]), Double(right[index]))) }
+            RowParallel.forEach(rows: count, work: count) { _, indices in
+                for index in indices { output[index] = Float(apply(Double(left[index]), Double(right[index]))) }
+            }
             writeTile(destination, output, stream: stream, pc: pc)
         case .tensorScalar(let op, let a, let scalar, let destination):
             guard floatTiles(a, destination) else { return false }
@@ -88,10 +98,10 @@ extension SimulationRun {
             let scalars = perPartition(scalar, partitions: p, stream: stream, pc: pc)
             let input = readTile(a, slot: 0, stream: stream, pc: pc)
             let output = scratch.buffer(1, count: p * f)
-            let apply = ActivationMath.binary(op)
-            for row in 0..<p {
-                let operand = scalars[row]
-                for index in (row * f)..<(row * f + f) { output[index] = Float(apply(Double(input[index]), operand)) }
+            RowParallel.forEach(rows: p, work: p * f) { _, rows in
+                for row in rows {
+                    Self.scalarRow(op, input + row * f, scalars[row], count: f, into: output + row * f)
+                }
             }
             writeTile(destination, output, stream: stream, pc: pc)
         case .reduce(let op, let source, let destination):
@@ -101,7 +111,9 @@ extension SimulationRun {
             let input = readTile(source, slot: 0, stream: stream, pc: pc)
             let groups = (count + group - 1) / group
             let output = scratch.buffer(1, count: groups)
-            Self.reduceRows(input, rows: groups, width: group, op, into: output, total: count)
+            RowParallel.forEach(rows: groups, work: count) { _, rows in
+                Self.reduceRows(input, rows: rows, width: group, op, into: output, total: count)
+            }
             writeTile(destination, output, stream: stream, pc: pc)
         case .copy(let source, let destination):
             guard floatTiles(source, destination) else { return false }
@@ -156,13 +168,27 @@ extension SimulationRun {
         memory?.writeFloats(prepared.program.buffers[buffer], from: values)
     }
 
-    /// Reduces `rows` consecutive groups of `width` values (the last group may stop at `total`) as
+    /// `out[i] = Float(apply(op, Double(values[i]), operand))` for one row, the common operators as plain loops.
+    static func scalarRow(_ op: ALUOperator, _ values: UnsafePointer<Float>, _ operand: Double, count: Int,
+                          into out: UnsafeMutablePointer<Float>) {
+        switch op {
+        case .add: for index in 0..<count { out[index] = Float(Double(values[index]) + operand) }
+        case .sub: for index in 0..<count { out[index] = Float(Double(values[index]) - operand) }
+        case .mul: for index in 0..<count { out[index] = Float(Double(values[index]) * operand) }
+        case .div: for index in 0..<count { out[index] = Float(Double(values[index]) / operand) }
+        default:
+            let apply = ActivationMath.binary(op)
+            for index in 0..<count { out[index] = Float(apply(Double(values[index]), operand)) }
+        }
+    }
+
+    /// Reduces the groups `rows` of consecutive groups of `width` values (the last group may stop at `total`) as
     /// `SimulationRun.reduce` does: in `Float`, each group from its first value, in order; NaN wins max and min.
-    static func reduceRows(_ values: UnsafePointer<Float>, rows: Int, width: Int, _ op: ReduceOperator,
+    static func reduceRows(_ values: UnsafePointer<Float>, rows: Range<Int>, width: Int, _ op: ReduceOperator,
                            into out: UnsafeMutablePointer<Float>, total: Int? = nil) {
         guard width > 0 else { return }
-        let end = total ?? rows * width
-        for row in 0..<rows {
+        let end = total ?? rows.upperBound * width
+        for row in rows {
             let (start, stop) = (row * width, min(end, row * width + width))
             var accumulator = values[start]
             switch op {

@@ -35,6 +35,9 @@ public struct SimulationStats: Sendable {
     public var dmaBytes: Int
     /// Instructions executed, loop control included.
     public var steps: Int
+    /// Host wall time the simulation itself took (preparing the program, setting up memory, running it with its
+    /// numerics and checks, collecting the outputs): not process start-up, not reading or writing files.
+    public var hostSeconds: Double = 0
 
     /// A fixed-width table for `kiln sim --stats`.
     public func table() -> String {
@@ -48,6 +51,7 @@ public struct SimulationStats: Sendable {
         }
         lines.append(String(format: "HFU %.2f%%  MFU %.2f%%  MBU %.2f%%  DMA %d bytes  matmul %.3e FLOP",
                             hfu * 100, mfu * 100, mbu * 100, dmaBytes, modelFlops))
+        lines.append(String(format: "host time %.3f s to simulate", hostSeconds))
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -61,6 +65,7 @@ public struct SimulationStats: Sendable {
         let object: [String: Any] = [
             "target": target, "cycles": cycles, "seconds": seconds, "engines": engineObjects, "hfu": hfu, "mfu": mfu,
             "mbu": mbu, "dma_bytes": dmaBytes, "hardware_flops": hardwareFlops, "model_flops": modelFlops, "steps": steps,
+            "host_seconds": hostSeconds,
         ]
         return JSONText.encode(object)
     }

@@ -102,6 +102,7 @@ public enum Simulator {
     /// element type becomes its HBM tensor with one copy; another type is converted (`ElementType.convert`).
     public static func run(_ program: BytecodeProgram, packedInputs inputs: [String: PackedTensor], random: UInt64? = nil,
                            options: SimulationOptions = SimulationOptions()) throws(SimulationError) -> SimulationResult {
+        let started = ContinuousClock.now
         let prepared: PreparedProgram
         do {
             prepared = try PreparedProgram(program)
@@ -117,7 +118,10 @@ public enum Simulator {
         let values = options.timingOnly ? [:] : try inputValues(program, inputs: inputs, random: random)
         var run = SimulationRun(prepared, inputs: values, options: options)
         run.run()
-        return run.result()
+        var result = run.result()
+        let elapsed = ContinuousClock.now - started
+        result.stats.hostSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        return result
     }
 
     /// Input tensors' stored bytes by tensor-table index, converted to each input's element type.

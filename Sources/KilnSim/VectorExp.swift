@@ -2,10 +2,11 @@
 
 /// `exp` for the activation fast path, whose results are rounded to `Float` at once.
 ///
-/// Algorithm: clamp x to [-708, 100] (NaN is kept aside); k = round(x / ln 2) by the 1.5 * 2^52 trick (round to
-/// nearest even without SSE4.1); r = (x - k * ln2hi) - k * ln2lo with fdlibm's split of ln 2 (k * ln2hi is exact
-/// for |k| < 2^20), so |r| <= ln 2 / 2; e^r by its Taylor series to degree 13 in Horner form (truncation error
-/// below 2^-60 relative); then the product with 2^k built from its exponent bits. The result is within about
+/// Algorithm: clamp x to [-708, 100] (NaN is kept aside); k = round(4x / ln 2) by the 1.5 * 2^52 trick (round to
+/// nearest even without SSE4.1); r = (x - k * ln2hi / 4) - k * ln2lo / 4 with fdlibm's split of ln 2 (k * ln2hi
+/// is exact for |k| < 2^20), so |r| <= ln 2 / 8; e^r by its Taylor series to degree 9 in Horner form (truncation
+/// error below 2^-56 relative); then the product with 2^(k/4) = 2^m * 2^(j/4) for k = 4m + j, 2^m built from its
+/// exponent bits and 2^(j/4) chosen from four constants by the two low bits of k. The result is within about
 /// 2 ulp (of f64) of e^x, so its rounding to f32 is that of the exact value except when e^x lies within 2^-51
 /// (relative) of a point halfway between two floats: about one value in 2^27, where it may round the other way
 /// (1 ulp of f32). The clamp is exact for an f32 result: e^x overflows f32 for x > 88.73 (e^100 does too) and is
@@ -32,17 +33,14 @@ enum VectorExp {
     /// e^x in each lane (see the type's comment for the range and the error).
     static func exp8(_ x: SIMD8<Double>) -> SIMD8<Double> {
         let nan = x .!= x
-        let clamped = x.clamped(lowerBound: SIMD8(repeating: -708), upperBound: SIMD8(repeating: 100))
+        let (low, high) = (SIMD8<Double>(repeating: -708), SIMD8<Double>(repeating: 100))
+        let clamped = x.replacing(with: low, where: x .< low).replacing(with: high, where: x .> high)
         let magic = SIMD8<Double>(repeating: 6_755_399_441_055_744)   // 1.5 * 2^52
-        let shifted = clamped * SIMD8(repeating: 1.4426950408889634) + magic
-        let k = shifted - magic
-        let r = (clamped - k * SIMD8(repeating: 6.93147180369123816490e-01)) - k * SIMD8(repeating: 1.90821492927058770002e-10)
-        // 1/n! for n = 13 down to 0.
-        var p = SIMD8<Double>(repeating: 1.0 / 6_227_020_800)
-        p = p * r + SIMD8(repeating: 1.0 / 479_001_600)
-        p = p * r + SIMD8(repeating: 1.0 / 39_916_800)
-        p = p * r + SIMD8(repeating: 1.0 / 3_628_800)
-        p = p * r + SIMD8(repeating: 1.0 / 362_880)
+        let shifted = clamped * SIMD8(repeating: 4 * 1.4426950408889634) + magic
+        let k = shifted - magic   // x / (ln 2 / 4), rounded
+        let r = (clamped - k * SIMD8(repeating: 6.93147180369123816490e-01 / 4)) - k * SIMD8(repeating: 1.90821492927058770002e-10 / 4)
+        // 1/n! for n = 9 down to 0.
+        var p = SIMD8<Double>(repeating: 1.0 / 362_880)
         p = p * r + SIMD8(repeating: 1.0 / 40_320)
         p = p * r + SIMD8(repeating: 1.0 / 5_040)
         p = p * r + SIMD8(repeating: 1.0 / 720)
@@ -52,8 +50,13 @@ enum VectorExp {
         p = p * r + SIMD8(repeating: 0.5)
         p = p * r + SIMD8(repeating: 1)
         p = p * r + SIMD8(repeating: 1)
+        // k = 4m + j: 2^(k/4) = 2^m * 2^(j/4), 2^m from its exponent bits, 2^(j/4) picked by j's two bits.
         let integer = unsafeBitCast(shifted, to: SIMD8<Int64>.self) &- unsafeBitCast(magic, to: SIMD8<Int64>.self)
-        let scale = unsafeBitCast((integer &+ 1023) &<< 52, to: SIMD8<Double>.self)
-        return (p * scale).replacing(with: x, where: nan)
+        let scale = unsafeBitCast(((integer &>> 2) &+ 1023) &<< 52, to: SIMD8<Double>.self)
+        let odd = (integer & 1) .== 1, upper = (integer & 2) .== 2
+        let quarter = SIMD8<Double>(repeating: 1).replacing(with: 1.1892071150027210667, where: odd)   // 2^(1/4)
+        let half = SIMD8<Double>(repeating: 1.4142135623730950488).replacing(with: 1.6817928305074290861, where: odd)   // 2^(2/4), 2^(3/4)
+        let fraction = quarter.replacing(with: half, where: upper)
+        return (p * fraction * scale).replacing(with: x, where: nan)
     }
 }
