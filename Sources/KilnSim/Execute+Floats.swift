@@ -2,6 +2,7 @@
 
 import KilnBytecode
 import KilnMachine
+import KilnNumerics
 
 /// Buffers reused by every instruction of a run, so an op on a large tile allocates (and page-faults) nothing.
 /// Slot `i` grows to the largest count asked of it and is never shrunk.

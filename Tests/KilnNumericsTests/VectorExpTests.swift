@@ -1,7 +1,7 @@
 // VectorExpTests.swift: the eight-lane exp rounds to the same f32 as libm's exp, but for rare 1-ulp ties.
 
 import Foundation
-@testable import KilnSim
+import KilnNumerics
 import Testing
 
 @Suite struct VectorExpTests {

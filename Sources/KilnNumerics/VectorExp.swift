@@ -1,6 +1,6 @@
-// VectorExp.swift: e^x eight lanes at a time, for results the scalar engine stores rounded to f32.
+// VectorExp.swift: e^x eight lanes at a time, for results stored rounded to f32 (the simulator's activation exp).
 
-/// `exp` for the activation fast path, whose results are rounded to `Float` at once.
+/// `exp` for the simulator's activation fast path, whose results are rounded to `Float` at once.
 ///
 /// Algorithm: clamp x to [-708, 100] (NaN is kept aside); k = round(4x / ln 2) by the 1.5 * 2^52 trick (round to
 /// nearest even without SSE4.1); r = (x - k * ln2hi / 4) - k * ln2lo / 4 with fdlibm's split of ln 2 (k * ln2hi
@@ -11,9 +11,11 @@
 /// (relative) of a point halfway between two floats: about one value in 2^27, where it may round the other way
 /// (1 ulp of f32). The clamp is exact for an f32 result: e^x overflows f32 for x > 88.73 (e^100 does too) and is
 /// below half the least f32 subnormal for x < -103.98 (e^-708 is too). NaN gives NaN, +inf +inf, -inf 0.
-enum VectorExp {
-    /// `out[i] = Float(e^x[i])` for i in 0..<count.
-    static func expToFloat(_ x: UnsafePointer<Double>, count: Int, into out: UnsafeMutablePointer<Float>) {
+public enum VectorExp {
+    /// `out[i] = Float(e^x[i])` for i in 0..<count. Inlinable and always inlined, so a module compiled for a wider
+    /// vector ISA (the simulator's AVX2 / AVX-512 modules) gets its own copy in that ISA by calling it.
+    @inlinable @inline(__always)
+    public static func expToFloat(_ x: UnsafePointer<Double>, count: Int, into out: UnsafeMutablePointer<Float>) {
         let blocked = count - count % 8
         var index = 0
         while index < blocked {
@@ -31,7 +33,8 @@ enum VectorExp {
     }
 
     /// e^x in each lane (see the type's comment for the range and the error).
-    static func exp8(_ x: SIMD8<Double>) -> SIMD8<Double> {
+    @inlinable @inline(__always)
+    public static func exp8(_ x: SIMD8<Double>) -> SIMD8<Double> {
         let nan = x .!= x
         let (low, high) = (SIMD8<Double>(repeating: -708), SIMD8<Double>(repeating: 100))
         let clamped = x.replacing(with: low, where: x .< low).replacing(with: high, where: x .> high)
