@@ -5,7 +5,6 @@ import CKilnCPU
 import KilnSimAVX2
 import KilnSimAVX512
 #endif
-import Dispatch
 import Foundation
 
 /// `result[r, c] += sum over i of stationary[i, r] * moving[i, c]`, all in `Float`, where stationary is
@@ -22,9 +21,10 @@ import Foundation
 /// 8 x 32 zmm kernel of `KilnSimAVX512`, with AVX2 (x86-64-v3) the 4 x 16 ymm kernel of `KilnSimAVX2`, each
 /// module compiled for its level while the rest of the package stays at the baseline ISA; elsewhere the
 /// portable `SIMD8<Float>` loop (`MatmulKernel+Portable.swift`), which also takes the rows and columns a wide
-/// kernel's blocks leave over. A call with at least 2^20 multiply-adds splits its columns into one range per
-/// processor (each at least 2^19 multiply-adds, boundaries on whole blocks) run on as many threads; each output
-/// element is still computed by one thread in the same order.
+/// kernel's blocks leave over. On a machine with two or more processors, a call with enough multiply-adds to be
+/// worth it (`InstructionSet.parallelWork`) splits its columns in two halves at a whole block, the second
+/// computed by `HelperThread` while the caller computes the first; each output element is still computed by one
+/// thread in the same order.
 enum MatmulKernel {
     /// The loops the simulator can run, slowest first.
     enum InstructionSet: CaseIterable, Sendable {
@@ -65,46 +65,53 @@ enum MatmulKernel {
 
         /// Where a split of the columns between threads may fall: a multiple of this.
         var columnBlock: Int { wideKernel?.columnBlock ?? 8 }
+
+        /// The fewest multiply-adds (k * m * n) worth two threads: about 150 us of this loop on one core. Handing
+        /// half of a call to `HelperThread` and getting it back costs ~40-50 us on this project's 2-vCPU VM (a
+        /// semaphore wake-up takes 10-30 us each way), so the split pays only on calls of ~100 us and more:
+        /// measured 128 x 128 x 512 (2^23): portable 0.45 -> 0.29 ms, AVX2 0.163 -> 0.136 ms, AVX-512 0.086 ->
+        /// 0.095 ms (a loss); 128 x 128 x 2048: AVX-512 0.37 -> 0.23 ms.
+        var parallelWork: Int {
+            switch self {
+            case .portable: return 1 << 22
+            #if arch(x86_64)
+            case .avx2: return 1 << 23
+            case .avx512: return 1 << 24
+            #endif
+            }
+        }
     }
 
     /// A wide kernel: (stationary, moving, k, m, n, rows, columns, result), rows and columns whole blocks.
     typealias WideKernel = (UnsafePointer<Float>, UnsafePointer<Float>, Int, Int, Int, Range<Int>, Range<Int>,
                             UnsafeMutablePointer<Float>) -> Void
 
-    /// The fewest multiply-adds (k * m * n) worth a thread of their own: below 2 x this a call runs on its caller's
-    /// thread alone (2^19 multiply-adds take ~5 us on one AVX-512 core, ~28 us portable; an empty two-way
-    /// `concurrentPerform` measured 0.2-0.3 us).
-    static let workPerThread = 1 << 19
-    static let processors = ProcessInfo.processInfo.activeProcessorCount
+    static let usesHelperThread = ProcessInfo.processInfo.activeProcessorCount > 1
 
     static func accumulate(stationary: UnsafeBufferPointer<Float>, moving: UnsafeBufferPointer<Float>,
                            k: Int, m: Int, n: Int, into result: UnsafeMutableBufferPointer<Float>) {
-        let threads = max(1, min(processors, k * m * n / workPerThread))
-        accumulate(stationary: stationary, moving: moving, k: k, m: m, n: n, into: result,
-                   using: .host, threads: threads)
+        accumulate(stationary: stationary, moving: moving, k: k, m: m, n: n, into: result, using: .host,
+                   inHalves: usesHelperThread && k * m * n >= InstructionSet.host.parallelWork)
     }
 
-    /// `accumulate` with the loop and the number of threads (at most; one per whole column block) given.
+    /// `accumulate` with the loop given, and whether to split the columns in two halves (when there are at least
+    /// two whole column blocks) and compute one on `HelperThread`.
     static func accumulate(stationary: UnsafeBufferPointer<Float>, moving: UnsafeBufferPointer<Float>,
                            k: Int, m: Int, n: Int, into result: UnsafeMutableBufferPointer<Float>,
-                           using instructionSet: InstructionSet, threads: Int) {
+                           using instructionSet: InstructionSet, inHalves: Bool) {
         guard k > 0, m > 0, n > 0, let s = stationary.baseAddress, let v = moving.baseAddress,
               let out = result.baseAddress else { return }
         let call = Call(stationary: s, moving: v, k: k, m: m, n: n, result: out, instructionSet: instructionSet)
         let blocks = n / instructionSet.columnBlock
-        let parts = min(threads, blocks)
-        guard parts > 1 else { return call.run(columns: 0..<n) }
-        DispatchQueue.concurrentPerform(iterations: parts) { part in
-            let start = blocks * part / parts * instructionSet.columnBlock
-            let end = part == parts - 1 ? n : blocks * (part + 1) / parts * instructionSet.columnBlock
-            call.run(columns: start..<end)
-        }
+        guard inHalves, blocks >= 2 else { return call.run(columns: 0..<n) }
+        let middle = blocks / 2 * instructionSet.columnBlock
+        HelperThread.shared.run({ call.run(columns: middle..<n) }, whileCallerRuns: { call.run(columns: 0..<middle) })
     }
 
-    /// One call's operands, shared by the threads that compute it. `@unchecked Sendable` because the pointers are
-    /// not Sendable, yet sharing them is safe: every thread only reads `stationary` and `moving`, writes only the
-    /// result columns of its own range (the ranges are disjoint), and `concurrentPerform` returns only after all
-    /// threads are done, so the buffers outlive every use.
+    /// One call's operands, shared by the two threads that compute it. `@unchecked Sendable` because the pointers
+    /// are not Sendable, yet sharing them is safe: both threads only read `stationary` and `moving`, each writes
+    /// only the result columns of its own half (the halves are disjoint), and `HelperThread.run` returns only
+    /// after the helper's half is done, so the buffers outlive every use.
     private struct Call: @unchecked Sendable {
         let stationary: UnsafePointer<Float>, moving: UnsafePointer<Float>
         let k: Int, m: Int, n: Int

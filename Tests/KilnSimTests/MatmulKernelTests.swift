@@ -1,4 +1,4 @@
-// MatmulKernelTests.swift: every matmul loop (portable, AVX2, AVX-512; one or more threads) equals the plain triple loop bit for bit.
+// MatmulKernelTests.swift: every matmul loop (portable, AVX2, AVX-512; whole or in two halves) equals the plain loop bit for bit.
 
 @testable import KilnSim
 import Testing
@@ -24,13 +24,13 @@ import Testing
         var expected = start
         Self.plain(s, v, k: k, m: m, n: n, into: &expected)
         for instructionSet in Self.instructionSets {
-            for threads in [1, 2, 3] {
-                let got = Self.run(s, v, k: k, m: m, n: n, start: start, using: instructionSet, threads: threads)
+            for inHalves in [false, true] {
+                let got = Self.run(s, v, k: k, m: m, n: n, start: start, using: instructionSet, inHalves: inHalves)
                 let wrong = Self.mismatches(got, expected)
-                #expect(wrong == 0, "\(instructionSet), \(threads) threads")
+                #expect(wrong == 0, "\(instructionSet), in halves: \(inHalves)")
             }
         }
-        let dispatched = Self.run(s, v, k: k, m: m, n: n, start: start, using: nil, threads: 0)
+        let dispatched = Self.run(s, v, k: k, m: m, n: n, start: start, using: nil, inHalves: false)
         let wrong = Self.mismatches(dispatched, expected)
         #expect(wrong == 0, "the dispatching entry point")
     }
@@ -64,7 +64,7 @@ import Testing
         let v = [Float](repeating: 1, count: k * n)
         let start = [Float](repeating: -0.0, count: m * n)
         for instructionSet in Self.instructionSets {
-            let got = Self.run(s, v, k: k, m: m, n: n, start: start, using: instructionSet, threads: 2)
+            let got = Self.run(s, v, k: k, m: m, n: n, start: start, using: instructionSet, inHalves: true)
             #expect(got.allSatisfy { $0.bitPattern == Float(0).bitPattern }, "\(instructionSet)")
         }
     }
@@ -81,16 +81,16 @@ import Testing
     }
 
     /// `MatmulKernel.accumulate` on copies of the operands; `using: nil` is the public entry point (the host's
-    /// loop and thread count).
+    /// loop, halves when the call is big enough).
     private static func run(_ s: [Float], _ v: [Float], k: Int, m: Int, n: Int, start: [Float],
-                            using instructionSet: MatmulKernel.InstructionSet?, threads: Int) -> [Float] {
+                            using instructionSet: MatmulKernel.InstructionSet?, inHalves: Bool) -> [Float] {
         var result = start
         s.withUnsafeBufferPointer { sp in
             v.withUnsafeBufferPointer { vp in
                 result.withUnsafeMutableBufferPointer { out in
                     if let instructionSet {
                         MatmulKernel.accumulate(stationary: sp, moving: vp, k: k, m: m, n: n, into: out,
-                                                using: instructionSet, threads: threads)
+                                                using: instructionSet, inHalves: inHalves)
                     } else {
                         MatmulKernel.accumulate(stationary: sp, moving: vp, k: k, m: m, n: n, into: out)
                     }
