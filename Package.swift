@@ -42,7 +42,15 @@ let package = Package(
         // The sim backend: scheduled tile IR -> bytecode, with a line table back to the kernel source.
         .target(name: "KilnSimBackend", dependencies: ["KilnBytecode", "KilnTileIR", "KilnSource", "KilnMachine"]),
         // The simulator: bytecode run for results (hardware numerics) and time (engine queues, semaphores, DMA).
-        .target(name: "KilnSim", dependencies: ["KilnBytecode", "KilnNumerics", "KilnSource", "KilnMachine"]),
+        .target(name: "KilnSim", dependencies: [
+            "KilnBytecode", "KilnNumerics", "KilnSource", "KilnMachine", "CKilnCPU", "KilnSimAVX2", "KilnSimAVX512",
+        ]),
+        // The simulator's matmul micro-kernels for x86-64-v3 (AVX2) and x86-64-v4 (AVX-512), each module compiled for
+        // its level; KilnSim calls one only when CKilnCPU says the CPU supports it. Empty on other architectures.
+        .target(name: "KilnSimAVX2", swiftSettings: compiled(forX86Level: "x86-64-v3")),
+        .target(name: "KilnSimAVX512", swiftSettings: compiled(forX86Level: "x86-64-v4")),
+        // Which x86-64 levels the running CPU supports (cpuid through the compiler's runtime).
+        .target(name: "CKilnCPU"),
         // Lowering: the checked program (with dims bound) to tile IR.
         .target(name: "KilnLowering", dependencies: ["KilnSource", "KilnSyntax", "KilnSema", "KilnTileIR", "KilnMachine"]),
         // Numerics shared by every executor: float formats and RNE conversion, Tensor, elementwise math, random inputs.
@@ -102,3 +110,13 @@ let package = Package(
         .testTarget(name: "KilnInterpTests", dependencies: ["KilnInterp", "KilnSema", "KilnSyntax", "KilnSource", "KilnMachine", "KilnNumerics", "KilnNpy"]),
     ]
 )
+
+/// Swift settings that compile a target for an x86-64 micro-architecture level ("x86-64-v3"): clang's `-march`,
+/// from which swiftc's code generation takes its target CPU and features. None on other host architectures.
+func compiled(forX86Level level: String) -> [SwiftSetting] {
+    #if arch(x86_64)
+    return [.unsafeFlags(["-Xcc", "-march=\(level)"])]
+    #else
+    return []
+    #endif
+}

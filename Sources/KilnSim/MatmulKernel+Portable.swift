@@ -1,0 +1,53 @@
+// MatmulKernel+Portable.swift: the matmul loop for any CPU (SIMD8<Float> at the baseline ISA), on any block of the result.
+
+extension MatmulKernel {
+    /// The portable loop, used where neither wide kernel applies (other CPUs, and the rows and columns left over
+    /// by a wide kernel's blocks). 4 rows x 8 columns of dot products stay in `SIMD8<Float>` registers across
+    /// the whole k loop (per step: one 8-wide load of `moving`, four broadcasts of `stationary`, four
+    /// multiplies and four adds), so each value of `moving` is loaded once per 4 rows instead of once per row.
+    /// Leftover rows and columns (mod 4, mod 8) take the same sums one element at a time.
+    static func accumulatePortable(stationary s: UnsafePointer<Float>, moving v: UnsafePointer<Float>, k: Int, m: Int,
+                                   n: Int, rows: Range<Int>, columns: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+        let blockedRowsEnd = rows.upperBound - rows.count % 4
+        let blockedColumnsEnd = columns.upperBound - columns.count % 8
+        var row = rows.lowerBound
+        while row < blockedRowsEnd {
+            var column = columns.lowerBound
+            while column < blockedColumnsEnd {
+                var d0 = SIMD8<Float>(), d1 = SIMD8<Float>(), d2 = SIMD8<Float>(), d3 = SIMD8<Float>()
+                for i in 0..<k {
+                    let values = UnsafeRawPointer(v + i * n + column).loadUnaligned(as: SIMD8<Float>.self)
+                    let weights = s + i * m + row
+                    d0 += SIMD8(repeating: weights[0]) * values
+                    d1 += SIMD8(repeating: weights[1]) * values
+                    d2 += SIMD8(repeating: weights[2]) * values
+                    d3 += SIMD8(repeating: weights[3]) * values
+                }
+                add(d0, to: out + row * n + column)
+                add(d1, to: out + (row + 1) * n + column)
+                add(d2, to: out + (row + 2) * n + column)
+                add(d3, to: out + (row + 3) * n + column)
+                column += 8
+            }
+            for r in row..<(row + 4) {
+                scalarColumns(s, v, k: k, m: m, n: n, row: r, columns: blockedColumnsEnd..<columns.upperBound, into: out)
+            }
+            row += 4
+        }
+        for r in blockedRowsEnd..<rows.upperBound { scalarColumns(s, v, k: k, m: m, n: n, row: r, columns: columns, into: out) }
+    }
+
+    private static func add(_ dots: SIMD8<Float>, to pointer: UnsafeMutablePointer<Float>) {
+        let raw = UnsafeMutableRawPointer(pointer)
+        raw.storeBytes(of: raw.loadUnaligned(as: SIMD8<Float>.self) + dots, as: SIMD8<Float>.self)
+    }
+
+    private static func scalarColumns(_ s: UnsafePointer<Float>, _ v: UnsafePointer<Float>, k: Int, m: Int, n: Int,
+                                      row: Int, columns: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+        for column in columns {
+            var dot: Float = 0
+            for i in 0..<k { dot += s[i * m + row] * v[i * n + column] }
+            out[row * n + column] += dot
+        }
+    }
+}
