@@ -47,8 +47,8 @@ let package = Package(
         ]),
         // The simulator's matmul micro-kernels for x86-64-v3 (AVX2) and x86-64-v4 (AVX-512), each module compiled for
         // its level; KilnSim calls one only when CKilnCPU says the CPU supports it. Empty on other architectures.
-        .target(name: "KilnSimAVX2", swiftSettings: compiled(forX86Level: "x86-64-v3")),
-        .target(name: "KilnSimAVX512", swiftSettings: compiled(forX86Level: "x86-64-v4")),
+        .target(name: "KilnSimAVX2", dependencies: ["KilnNumerics"], swiftSettings: compiled(forX86Level: "x86-64-v3")),
+        .target(name: "KilnSimAVX512", dependencies: ["KilnNumerics"], swiftSettings: compiled(forX86Level: "x86-64-v4")),
         // Which x86-64 levels the running CPU supports (cpuid through the compiler's runtime).
         .target(name: "CKilnCPU"),
         // Lowering: the checked program (with dims bound) to tile IR.

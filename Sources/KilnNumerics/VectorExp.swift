@@ -12,9 +12,10 @@
 /// (1 ulp of f32). The clamp is exact for an f32 result: e^x overflows f32 for x > 88.73 (e^100 does too) and is
 /// below half the least f32 subnormal for x < -103.98 (e^-708 is too). NaN gives NaN, +inf +inf, -inf 0.
 public enum VectorExp {
-    /// `out[i] = Float(e^x[i])` for i in 0..<count. Inlinable and always inlined, so a module compiled for a wider
-    /// vector ISA (the simulator's AVX2 / AVX-512 modules) gets its own copy in that ISA by calling it.
-    @inlinable @inline(__always)
+    /// `out[i] = Float(e^x[i])` for i in 0..<count. Transparent (inlined where it is called, even without
+    /// optimisation), so a module compiled for a wider vector ISA (the simulator's AVX2 / AVX-512 modules) gets its
+    /// own copy in that ISA inside its own function, never a shared symbol the linker could hand to other callers.
+    @_transparent
     public static func expToFloat(_ x: UnsafePointer<Double>, count: Int, into out: UnsafeMutablePointer<Float>) {
         let blocked = count - count % 8
         var index = 0
@@ -33,7 +34,7 @@ public enum VectorExp {
     }
 
     /// e^x in each lane (see the type's comment for the range and the error).
-    @inlinable @inline(__always)
+    @_transparent
     public static func exp8(_ x: SIMD8<Double>) -> SIMD8<Double> {
         let nan = x .!= x
         let (low, high) = (SIMD8<Double>(repeating: -708), SIMD8<Double>(repeating: 100))

@@ -61,7 +61,7 @@ extension SimulationRun {
                     for partition in rows {
                         let bias = biases[partition]
                         for element in 0..<f { row[element] = Double(Float(Double(input[partition * f + element]) * scale + bias)) }
-                        VectorExp.expToFloat(row, count: f, into: output + partition * f)
+                        ActivationExp.expToFloat(row, count: f, into: output + partition * f)
                     }
                 }
             } else {
