@@ -9,8 +9,9 @@ import KilnNumerics
 /// `VectorExp.expToFloat` (KilnNumerics), run from the module compiled for the host's ISA, the one the matmul
 /// kernel uses (`MatmulKernel.InstructionSet.host`): the same source, so the same results on every path.
 enum ActivationExp {
-    static func expToFloat(_ x: UnsafePointer<Double>, count: Int, into out: UnsafeMutablePointer<Float>) {
-        switch MatmulKernel.InstructionSet.host {
+    static func expToFloat(_ x: UnsafePointer<Double>, count: Int, into out: UnsafeMutablePointer<Float>,
+                           using instructionSet: MatmulKernel.InstructionSet = .host) {
+        switch instructionSet {
         case .portable: VectorExp.expToFloat(x, count: count, into: out)
         #if arch(x86_64)
         case .avx2: VectorExpAVX2.expToFloat(x, count: count, into: out)
