@@ -38,7 +38,7 @@ public enum VectorExp {
     public static func exp8(_ x: SIMD8<Double>) -> SIMD8<Double> {
         let nan = x .!= x
         let (low, high) = (SIMD8<Double>(repeating: -708), SIMD8<Double>(repeating: 100))
-        let clamped = x.replacing(with: low, where: x .< low).replacing(with: high, where: x .> high)
+        let clamped = select(x .> high, high, select(x .< low, low, x))
         let magic = SIMD8<Double>(repeating: 6_755_399_441_055_744)   // 1.5 * 2^52
         let shifted = clamped * SIMD8(repeating: 4 * 1.4426950408889634) + magic
         let k = shifted - magic   // x / (ln 2 / 4), rounded
@@ -58,9 +58,17 @@ public enum VectorExp {
         let integer = unsafeBitCast(shifted, to: SIMD8<Int64>.self) &- unsafeBitCast(magic, to: SIMD8<Int64>.self)
         let scale = unsafeBitCast(((integer &>> 2) &+ 1023) &<< 52, to: SIMD8<Double>.self)
         let odd = (integer & 1) .== 1, upper = (integer & 2) .== 2
-        let quarter = SIMD8<Double>(repeating: 1).replacing(with: 1.1892071150027210667, where: odd)   // 2^(1/4)
-        let half = SIMD8<Double>(repeating: 1.4142135623730950488).replacing(with: 1.6817928305074290861, where: odd)   // 2^(2/4), 2^(3/4)
-        let fraction = quarter.replacing(with: half, where: upper)
-        return (p * fraction * scale).replacing(with: x, where: nan)
+        let quarter = select(odd, SIMD8(repeating: 1.1892071150027210667), SIMD8(repeating: 1))   // 2^(1/4), 2^0
+        let half = select(odd, SIMD8(repeating: 1.6817928305074290861), SIMD8(repeating: 1.4142135623730950488))   // 2^(3/4), 2^(2/4)
+        return select(nan, x, p * select(upper, half, quarter) * scale)
+    }
+
+    /// `a` where `mask` is set, else `b`, as bit operations on the lanes (the standard library's
+    /// `replacing(with:where:)` compiles to a loop over the lanes for some ISAs).
+    @_transparent
+    public static func select(_ mask: SIMDMask<SIMD8<Int64>>, _ a: SIMD8<Double>, _ b: SIMD8<Double>) -> SIMD8<Double> {
+        let bits = unsafeBitCast(mask, to: SIMD8<Int64>.self)   // each lane all ones or all zeros
+        let chosen = (unsafeBitCast(a, to: SIMD8<Int64>.self) & bits) | (unsafeBitCast(b, to: SIMD8<Int64>.self) & ~bits)
+        return unsafeBitCast(chosen, to: SIMD8<Double>.self)
     }
 }
