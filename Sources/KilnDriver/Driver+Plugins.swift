@@ -18,8 +18,8 @@ struct PluginRegistration {
 }
 
 /// The registration callbacks of this process: the built-in passes and backends first, then every plugin
-/// loaded successfully, in load order. Registries are rebuilt from it on demand (`Driver.makeRegistries`),
-/// so every compile sees the same set. Guarded by a lock: the CLI loads plugins before it compiles, but
+/// loaded successfully, in load order; and the backend libraries loaded so far. Registries are rebuilt
+/// from it on demand (`Driver.makeRegistries`), so every compile sees the same set. Guarded by a lock: the CLI loads plugins before it compiles, but
 /// embedders may compile on several threads.
 final class PluginSession: @unchecked Sendable {
     static let shared = PluginSession()
