@@ -20,7 +20,7 @@ help:
 	@echo "make run            install what is missing, build kiln (release), compile Examples/matmul.kiln, simulate it with stats, verify it against the reference"
 	@echo "make test           install what is missing, swift test + lit golden tests + pytest (debug build)"
 	@echo "make deps           install LLVM 19 (FileCheck, not, C API) and lit if missing"
-	@echo "make build          swift build -c release --product kiln"
+	@echo "make build          swift build -c release, products kiln and KilnLLVMBackend (the llvm backend kiln loads on use)"
 	@echo "make golden-update FILES=...   regenerate CHECK lines of golden tests; review with git diff"
 	@echo "make bench          run Benchmarks/*.py against the release build (ratios to a same-run baseline)"
 	@echo "make clean          remove build products and lit scratch files"
@@ -43,8 +43,10 @@ deps:
 	fi
 	@echo "deps: FileCheck, not, lit, numpy and pytest are present"
 
+# kiln does not link the llvm backend: it loads libKilnLLVMBackend.so from its own folder on first use.
 build:
 	$(SWIFT) build -c release --product kiln
+	$(SWIFT) build -c release --product KilnLLVMBackend
 
 run: deps build
 	@kiln="$$($(SWIFT) build -c release --show-bin-path)/kiln"; example=Examples/matmul.kiln; out=.build/run; \
@@ -60,7 +62,7 @@ test: deps
 	@set +e; \
 	$(SWIFT) test; unit=$$?; \
 	mkdir -p "$(dir $(GOLDEN_LOG))"; rm -f "$(GOLDEN_LOG)"; \
-	$(SWIFT) build --product kiln && \
+	$(SWIFT) build --product kiln && $(SWIFT) build --product KilnLLVMBackend && \
 	  $(LIT) -v $(LIT_FLAGS) Tests/golden --param kiln="$$($(SWIFT) build --show-bin-path)/kiln" | tee "$(GOLDEN_LOG)"; \
 	golden=$$?; \
 	KILN="$$($(SWIFT) build --show-bin-path)/kiln" $(PYTHON) -m pytest -q Tests/python; python=$$?; \
@@ -77,6 +79,7 @@ golden-update: deps
 	  exit 2; \
 	fi
 	$(SWIFT) build --product kiln
+	$(SWIFT) build --product KilnLLVMBackend
 	$(PYTHON) utils/update-golden.py --kiln "$$($(SWIFT) build --show-bin-path)/kiln" $(FILES)
 	@echo "golden-update: now review the change with: git diff -- $(FILES)"
 

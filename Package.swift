@@ -9,6 +9,8 @@ let package = Package(
         .executable(name: "kiln", targets: ["KilnCLI"]),
         // What a plugin sees: the plugin API and the IR, machine and diagnostic types it is written in terms of.
         .library(name: "KilnPluginAPI", type: .dynamic, targets: ["KilnPluginAPI", "KilnTileIR", "KilnMachine", "KilnSource", "KilnNumerics"]),
+        // The llvm backend, which `kiln` does not link: the driver loads it (and so libLLVM) on first use of `llvm`.
+        .library(name: "KilnLLVMBackend", type: .dynamic, targets: ["KilnLLVMBackend"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -23,20 +25,24 @@ let package = Package(
             "KilnSource", "KilnSyntax", "KilnMachine",
         ]),
         // MARK: later pipeline stages are added here.
-        // The built-in backends (sim, llvm) as `Backend` values, registered through the plugin API like a plugin's.
+        // The built-in backends linked into `kiln` (sim) as `Backend` values, registered through the plugin API like a plugin's.
         .target(name: "KilnBuiltinBackends", dependencies: [
-            "KilnPluginAPI", "KilnSimBackend", "KilnSim", "KilnBytecode", "KilnLLVM", "KilnTileIR", "KilnNumerics", "KilnSource",
+            "KilnPluginAPI", "KilnSimBackend", "KilnSim", "KilnBytecode", "KilnTileIR", "KilnNumerics", "KilnSource",
+            "KilnBackendLibraryABI",
+        ]),
+        // What a backend library hands kiln (closures over IR values) and its C entry point's descriptor.
+        .target(name: "KilnBackendLibraryABI", dependencies: ["KilnTileIR", "KilnMachine", "KilnNumerics", "KilnSource"]),
+        // The llvm backend as a backend library (product KilnLLVMBackend): no KilnPluginAPI type crosses into it.
+        .target(name: "KilnLLVMBackend", dependencies: [
+            "KilnBackendLibraryABI", "KilnLLVM", "KilnNumerics", "KilnSource",
         ],
                 swiftSettings: [.unsafeFlags(["-Xcc", "-I/usr/lib/llvm-19/include"])]),
         // The LLVM 19 C API as a system library (headers and libLLVM-19.so from Debian's llvm-19-dev).
         .systemLibrary(name: "CLLVM", path: "Sources/CLLVM"),
         // The llvm backend: tile IR -> LLVM IR, optimised, verified, JIT-run (ORC LLJIT) or emitted as an object.
-        .target(
-            name: "KilnLLVM",
-            dependencies: ["CLLVM", "KilnTileIR", "KilnNumerics", "KilnSource", "KilnMachine"],
-            swiftSettings: [.unsafeFlags(["-Xcc", "-I/usr/lib/llvm-19/include"])],
-            linkerSettings: [.unsafeFlags(["-L/usr/lib/llvm-19/lib", "-Xlinker", "-rpath", "-Xlinker", "/usr/lib/llvm-19/lib"])]
-        ),
+        .target(name: "KilnLLVM", dependencies: ["CLLVM", "KilnTileIR", "KilnNumerics", "KilnSource", "KilnMachine"],
+                swiftSettings: [.unsafeFlags(["-Xcc", "-I/usr/lib/llvm-19/include"])],
+                linkerSettings: [.unsafeFlags(["-L/usr/lib/llvm-19/lib", "-Xlinker", "-rpath", "-Xlinker", "/usr/lib/llvm-19/lib"])]),
         // Simulator bytecode: the format, one opcode table driving encoder, decoder, validator, disassembler.
         .target(name: "KilnBytecode", dependencies: ["KilnSource", "KilnMachine"]),
         // The sim backend: scheduled tile IR -> bytecode, with a line table back to the kernel source.
@@ -72,8 +78,8 @@ let package = Package(
             "KilnSource", "KilnSyntax", "KilnSema", "KilnLowering", "KilnTileIR", "KilnMachine", "KilnPluginAPI", "KilnPasses",
             "KilnInterp", "KilnNpy", "KilnNumerics",
             "KilnBytecode",
-            "KilnBuiltinBackends",
-        ], swiftSettings: [.unsafeFlags(["-Xcc", "-I/usr/lib/llvm-19/include"])]),
+            "KilnBuiltinBackends", "KilnBackendLibraryABI",
+        ]),
         // The `kiln` command.
         .executableTarget(name: "KilnCLI", dependencies: [
             "KilnDriver",
@@ -90,7 +96,9 @@ let package = Package(
         .testTarget(name: "KilnSimTests", dependencies: ["KilnSim", "KilnBytecode", "KilnSimBackend", "KilnTileIR", "KilnNumerics", "KilnSource", "KilnMachine"]),
         .testTarget(name: "KilnSyntaxTests", dependencies: ["KilnSyntax"]),
         .testTarget(name: "KilnSemaTests", dependencies: ["KilnSema", "KilnSyntax"]),
-        .testTarget(name: "KilnDriverTests", dependencies: ["KilnDriver", "KilnSim", "KilnNumerics", "KilnMachine", "KilnSource"]),
+        .testTarget(name: "KilnDriverTests", dependencies: [
+            "KilnDriver", "KilnSim", "KilnNumerics", "KilnMachine", "KilnSource", "KilnPluginAPI", "KilnBuiltinBackends",
+        ]),
         .testTarget(name: "KilnLoweringTests", dependencies: [
             "KilnLowering", "KilnDriver", "KilnSema", "KilnSource", "KilnTileIR", "KilnMachine", "KilnPluginAPI", "KilnPasses",
         ]),

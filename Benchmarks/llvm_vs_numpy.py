@@ -3,7 +3,7 @@
 
 Run by hand (never part of the test suite):
 
-    swift build -c release --product kiln
+    make build      # kiln and libKilnLLVMBackend.so, the llvm backend kiln loads from its own folder
     python3 Benchmarks/llvm_vs_numpy.py [--kiln PATH] [--iterations 7] [--quick]
 
 Kernels (all f32, written by this script to a temporary folder): add, gelu (exact erf form), softmax,

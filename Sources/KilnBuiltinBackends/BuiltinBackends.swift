@@ -1,4 +1,4 @@
-// BuiltinBackends.swift: the sim and llvm backends as `Backend` values, registered like any plugin's.
+// BuiltinBackends.swift: the sim backend as a `Backend` value, registered like any plugin's (llvm: KilnLLVMBackend).
 
 import KilnPluginAPI
 import KilnSimBackend
@@ -21,25 +21,10 @@ public struct SimBytecodeBackend: Backend {
     }
 }
 
-/// `llvm`: tile IR to optimised LLVM IR text for the host CPU: its main variant (`emit(variant:...)`,
-/// LLVMExecution.swift) with the default options, the one path `--emit llvm` also takes.
-public struct LLVMIRBackend: Backend {
-    public init() {}
-    public var name: String { "llvm" }
-    public var summary: String { "LLVM IR text for the host CPU, optimised with default<O3> (LLVM 19 C API)" }
-    public var fileExtension: String { "ll" }
-    public var outputKind: BackendOutputKind { .text }
-
-    public func emit(module: Module, context: BackendContext) throws(BackendFailure) -> BackendOutput {
-        let artifacts = try emit(variant: name, module: module, context: context, options: ExecutionOptions(), stem: "kernel")
-        guard let main = artifacts.first else { throw BackendFailure([]) }
-        return main.output
-    }
-}
-
-/// The built-in backends.
+/// The built-in backends linked into `kiln`. The llvm backend is built in too, but into a shared library of
+/// its own (`BackendLibrary.llvm`), which the driver loads on first use so that `kiln` starts without libLLVM.
 public enum BuiltinBackends {
-    public static let all: [any Backend] = [SimBytecodeBackend(), LLVMIRBackend()]
+    public static let all: [any Backend] = [SimBytecodeBackend()]
 
     /// The built-in backends' registration callback, of exactly the shape a plugin's has.
     public static let registerFunction: KilnPlugin.RegisterFunction = { raw in

@@ -23,14 +23,15 @@ public struct BackendEmission: Sendable {
 extension Driver {
     /// Source to a backend's output: `compile` (the front end, dims, lowering, scalar parameters bound to
     /// their defaults, the pass pipeline with every registered pass, plugins' included), then
-    /// the backend named `backendName` from the backend registry. An unknown name is a backend diagnostic.
+    /// the backend named `backendName` from the backend registry (its library loaded first when it is a
+    /// backend library). An unknown name, or a library that cannot be loaded, is a backend diagnostic.
     public static func emit(_ source: SourceFile, dims: [String: Int], options: PipelineOptions, backend backendName: String,
                             kernel: String? = nil) -> BackendEmission {
-        let (passes, backends) = makeRegistries()
-        guard let backend = backends.backend(named: backendName) else {
+        let (passes, backends, loadFailure) = makeRegistries(loading: backendName)
+        guard let backend = backends.backend(named: backendName), loadFailure == nil else {
             let frontEnd = runFrontEnd(source)
             var result = BackendEmission(compilation: Compilation(frontEnd: frontEnd, diagnostics: frontEnd.diagnostics))
-            result.backendDiagnostics = [DiagnosticCatalogue.unknownBackend(backendName, known: backends.names)]
+            result.backendDiagnostics = [loadFailure ?? DiagnosticCatalogue.unknownBackend(backendName, known: backends.names)]
             return result
         }
         let compilation = compile(source, dims: dims, options: options, registry: passes, scalars: [:])

@@ -30,9 +30,12 @@ public struct RunBackend: RawRepresentable, Hashable, Sendable, CustomStringConv
 public typealias BenchBackend = RunBackend
 
 extension Driver {
-    /// The names of the registered backends that can execute kernels, sorted.
+    /// The names of the registered backends that can execute kernels, sorted: backend libraries not loaded
+    /// yet included (every backend library can), without loading them.
     public static func executableBackendNames() -> [String] {
-        makeBackendRegistry().all.compactMap { $0.backend is any ExecutableBackend ? $0.backend.name : nil }
+        makeBackendRegistry().all.compactMap { entry in
+            entry.backend is any ExecutableBackend || entry.backend is CataloguedBackend ? entry.backend.name : nil
+        }
     }
 
     /// The executors `kiln run` and `kiln verify` accept: `ref`, then every executable backend.
@@ -42,13 +45,18 @@ extension Driver {
 
     /// Compiles `kernel` for the executable backend `backendName` and prepares it: `compile` (with the
     /// scalar inputs among `inputs` bound to constants when the backend needs that, else every scalar a
-    /// parameter), then the backend's `prepare` for the kernel's function. An unknown or non-executable
-    /// name is a K6010 error; a failed compile is the backend's one located error carrying every stage's
-    /// rendered diagnostics (`ExecutableBackend.compileFailed`).
+    /// parameter), then the backend's `prepare` for the kernel's function. A backend library is loaded
+    /// first (K6011 when it cannot be); an unknown or non-executable name is a K6010 error; a failed
+    /// compile is the backend's one located error carrying every stage's rendered diagnostics
+    /// (`ExecutableBackend.compileFailed`).
     static func prepareKernel(_ source: SourceFile, kernel: CheckedKernel, dims: BoundDims, inputs: [String: Tensor],
                               backend backendName: String, pipeline: PipelineOptions, options: ExecutionOptions,
                               _ diagnostics: inout DiagnosticBag) -> (any PreparedKernel)? {
-        let (passes, backends) = makeRegistries()
+        let (passes, backends, loadFailure) = makeRegistries(loading: backendName)
+        if let loadFailure {
+            diagnostics.report(loadFailure)
+            return nil
+        }
         guard let backend = backends.backend(named: backendName) as? any ExecutableBackend else {
             diagnostics.report(DiagnosticCatalogue.backendNotExecutable(backendName, executable: executableBackendNames()))
             return nil

@@ -87,12 +87,16 @@ extension Driver {
     }
 
     /// The registered `llvm` backend's output `variant` (its main one, `llvm`, or `obj`), through the
-    /// registry (`MultiArtifactBackend`), for the module `compileForLLVM` produces.
+    /// registry (`MultiArtifactBackend`; its library loaded first), for the module `compileForLLVM` produces.
     static func emitVariant(_ variant: String, _ source: SourceFile, dims: [String: Int], options: LLVMCompileOptions,
                             stem: String) -> (artifacts: [BackendArtifact]?, compilation: LLVMCompilation) {
         var compiled = compileForLLVM(source, dims: dims, options: options)
         guard !compiled.hasErrors, let module = compiled.compilation.module else { return (nil, compiled) }
-        let backends = makeBackendRegistry()
+        let (_, backends, loadFailure) = makeRegistries(loading: RunBackend.llvm.rawValue)
+        if let loadFailure {
+            compiled.backendDiagnostics = [loadFailure]
+            return (nil, compiled)
+        }
         guard let backend = backends.backend(named: RunBackend.llvm.rawValue) as? any MultiArtifactBackend,
               let target = MachineTarget.named(options.pipeline.target) else {
             compiled.backendDiagnostics = [DiagnosticCatalogue.unknownBackend(RunBackend.llvm.rawValue, known: backends.names)]

@@ -1,4 +1,4 @@
-// Driver+Plugins.swift: loading plugins (dlopen, entry point, version checks) and the registries every compile uses.
+// Driver+Plugins.swift: loading plugins (`--load-plugin`) and the registries every compile uses.
 
 import KilnBuiltinBackends
 import KilnPasses
@@ -18,8 +18,8 @@ struct PluginRegistration {
 }
 
 /// The registration callbacks of this process: the built-in passes and backends first, then every plugin
-/// loaded successfully, in load order. Registries are rebuilt from it on demand (`Driver.makeRegistries`),
-/// so every compile sees the same set. Guarded by a lock: the CLI loads plugins before it compiles, but
+/// loaded successfully, in load order; and the backend libraries loaded so far. Registries are rebuilt
+/// from it on demand (`Driver.makeRegistries`), so every compile sees the same set. Guarded by a lock: the CLI loads plugins before it compiles, but
 /// embedders may compile on several threads.
 final class PluginSession: @unchecked Sendable {
     static let shared = PluginSession()
@@ -30,7 +30,37 @@ final class PluginSession: @unchecked Sendable {
         PluginRegistration(origin: .builtIn, register: BuiltinBackends.registerFunction),
     ]
 
-    private init() { pthread_mutex_init(lock, nil) }
+    /// Serialises backend library loads (`loadOnce`).
+    private let libraryLock: UnsafeMutablePointer<pthread_mutex_t> = .allocate(capacity: 1)
+    /// The backend libraries loaded so far, by backend name, as the backends kiln registers for them.
+    private var loadedLibraries: [String: LibraryBackend] = [:]
+
+    private init() {
+        pthread_mutex_init(lock, nil)
+        pthread_mutex_init(libraryLock, nil)
+    }
+
+    /// The backend of the library `name`: the one loaded already, else what `load` returns, one load at a
+    /// time. A failed load is tried again on the next call, so an embedder can fix the path and retry.
+    func loadOnce(_ name: String, _ load: () -> Result<LibraryBackend, BackendFailure>) -> Result<LibraryBackend, BackendFailure> {
+        pthread_mutex_lock(libraryLock)
+        defer { pthread_mutex_unlock(libraryLock) }
+        if let loaded = library(named: name) { return .success(loaded) }
+        let result = load()
+        if case .success(let backend) = result {
+            pthread_mutex_lock(lock)
+            loadedLibraries[name] = backend
+            pthread_mutex_unlock(lock)
+        }
+        return result
+    }
+
+    /// The loaded backend library of the backend `name`, if it is loaded.
+    func library(named name: String) -> LibraryBackend? {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        return loadedLibraries[name]
+    }
 
     var current: [PluginRegistration] {
         pthread_mutex_lock(lock)
@@ -47,11 +77,24 @@ final class PluginSession: @unchecked Sendable {
 
 extension Driver {
     /// Fresh pass and backend registries holding the built-ins and every plugin loaded so far, each
-    /// registered through its registration callback (built-ins through the same entry shape as plugins).
+    /// registered through its registration callback (built-ins through the same entry shape as plugins),
+    /// then each backend library of the catalogue (`BackendLibrary.catalogue`): its `LibraryBackend` once
+    /// loaded, until then its `CataloguedBackend`.
     public static func makeRegistries() -> (passes: PassRegistry, backends: BackendRegistry) {
+        let (passes, backends) = makeRegistries(from: PluginSession.shared.current)
+        let registrar = PluginRegistrar(passes: passes, backends: backends, origin: .builtIn)
+        for library in BackendLibrary.catalogue {
+            // Never a clash: plugins are admitted only after a trial against registries holding these names.
+            registrar.register(backend: PluginSession.shared.library(named: library.name) ?? CataloguedBackend(library: library))
+        }
+        return (passes, backends)
+    }
+
+    /// Registries holding what `registrations` register, and nothing else.
+    static func makeRegistries(from registrations: [PluginRegistration]) -> (passes: PassRegistry, backends: BackendRegistry) {
         let passes = PassRegistry()
         let backends = BackendRegistry()
-        for registration in PluginSession.shared.current {
+        for registration in registrations {
             // Every callback here registered without a failure into the same set of entries once already
             // (built-in names are checked by a test; plugins are admitted only after a clean trial run).
             PluginRegistrar(passes: passes, backends: backends, origin: registration.origin).run(registration.register)
@@ -78,41 +121,18 @@ extension Driver {
     }
 
     /// Loads the plugin at `path` (`--load-plugin PATH`) and registers its passes and backends for every
-    /// later compile. Steps: the file must exist; `dlopen(RTLD_NOW | RTLD_LOCAL)`; `dlsym` of
-    /// `kiln_plugin_entry`; the descriptor's API version must equal `KilnPlugin.apiVersion` and its Swift
-    /// compiler version the host's; then a trial registration into registries holding everything already
-    /// registered, which must not fail (a name clash). Returns the error, located at `span` (the flag on
-    /// the command line), or nil when the plugin is loaded. A rejected library stays mapped (unloading
-    /// Swift code is not safe) but nothing of it is registered.
+    /// later compile. Steps: the file must exist; `PluginLibrary.open` (dlopen, `kiln_plugin_entry`, the
+    /// descriptor's API and Swift compiler versions); then a trial registration into registries holding
+    /// everything already registered (the backend libraries' names included, loaded or not), which must not
+    /// fail (a name clash). Returns the error, located at `span` (the flag on the command line), or nil
+    /// when the plugin is loaded.
     public static func loadPlugin(path: String, at span: SourceSpan = .unknown) -> Diagnostic? {
         var status = stat()
         guard stat(path, &status) == 0 else { return DiagnosticCatalogue.pluginNotFound(path, at: span) }
-        // Without a slash dlopen searches the library path instead of opening the file named.
-        let openPath = path.contains("/") ? path : "./" + path
-        guard let handle = dlopen(openPath, RTLD_NOW | RTLD_LOCAL) else {
-            let message = dlerror().map { String(cString: $0) } ?? "unknown loader error"
-            return DiagnosticCatalogue.pluginNotALibrary(path, loaderMessage: message, at: span)
-        }
-        guard let symbol = dlsym(handle, KilnPlugin.entryPointSymbol) else {
-            return DiagnosticCatalogue.pluginNoEntryPoint(path, symbol: KilnPlugin.entryPointSymbol, at: span)
-        }
-        typealias EntryPoint = @convention(c) () -> UnsafeRawPointer?
-        let entry = unsafeBitCast(symbol, to: EntryPoint.self)
-        guard let raw = entry() else {
-            return DiagnosticCatalogue.pluginNoDescriptor(path, symbol: KilnPlugin.entryPointSymbol, at: span)
-        }
         let descriptor: PluginDescriptor
-        switch PluginDescriptor.read(raw, hostVersion: KilnPlugin.apiVersion) {
-        case .versionMismatch(let version):
-            return DiagnosticCatalogue.pluginAPIVersionMismatch(path, plugin: version, host: KilnPlugin.apiVersion, at: span)
-        case .malformed:
-            return DiagnosticCatalogue.pluginNoDescriptor(path, symbol: KilnPlugin.entryPointSymbol, at: span)
-        case .descriptor(let read):
-            descriptor = read
-        }
-        guard descriptor.swiftCompilerVersion == KilnPlugin.swiftCompilerVersion else {
-            return DiagnosticCatalogue.pluginCompilerMismatch(path, plugin: descriptor.swiftCompilerVersion,
-                                                             host: KilnPlugin.swiftCompilerVersion, at: span)
+        switch PluginLibrary.open(path: path, entryPoint: KilnPlugin.entryPointSymbol) {
+        case .failure(let failure): return failure.pluginDiagnostic(path: path, at: span)
+        case .success(let opened): descriptor = opened
         }
         let (passes, backends) = makeRegistries()
         let registrar = PluginRegistrar(passes: passes, backends: backends, origin: .plugin(path: path))

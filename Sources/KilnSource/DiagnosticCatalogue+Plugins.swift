@@ -70,6 +70,16 @@ extension DiagnosticCatalogue {
              "backend '\(name)' cannot run kernels; backends that can: " + executable.joined(separator: ", "), at: .unknown)
     }
 
+    /// A built-in backend that lives in a shared library of its own (`llvm`, loaded on first use) could not
+    /// be loaded from `path`; `reason` says why (the dynamic loader's message, a version mismatch).
+    public static func backendLibraryNotLoaded(_ backend: String, path: String, reason: String,
+                                               product: String, variable: String) -> Diagnostic {
+        make("K6011", "backend-library-not-loaded", .error,
+             "cannot load the '\(backend)' backend from '\(path)': \(reason)", at: .unknown,
+             notes: [DiagnosticNote("the '\(backend)' backend is a shared library built with kiln (swift build --product "
+                                    + "\(product)), looked for next to the kiln executable unless \(variable) names it")])
+    }
+
     /// An analysis result a plugin pass reports (a note: it never fails a compile).
     public static func pluginRemark(pass: String, _ message: String, at span: SourceSpan) -> Diagnostic {
         make("K6050", "plugin-remark", .note, "\(pass): \(message)", at: span)

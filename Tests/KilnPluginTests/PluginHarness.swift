@@ -33,11 +33,14 @@ enum PluginHarness {
         throw HarnessError(description: "no kiln executable near \(CommandLine.arguments[0]); build it (swift build --product kiln) or set KILN")
     }
 
-    /// Runs `executable` with `arguments` in the repository root; terminates it after `timeout` seconds.
-    static func run(_ executable: String, _ arguments: [String], timeout: Double = 120) throws -> ProcessResult {
+    /// Runs `executable` with `arguments` in the repository root, `environment` added to this process's;
+    /// terminates it after `timeout` seconds.
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
+                    timeout: Double = 120) throws -> ProcessResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.currentDirectoryURL = repositoryRoot
         let outputFile = FileManager.default.temporaryDirectory.appendingPathComponent("kiln-plugin-test-\(UUID().uuidString)")
         let errorFile = outputFile.appendingPathExtension("err")
@@ -67,8 +70,8 @@ enum PluginHarness {
     }
 
     /// Runs the built `kiln`.
-    static func kiln(_ arguments: [String]) throws -> ProcessResult {
-        try run(try kiln(), arguments)
+    static func kiln(_ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
+        try run(try kiln(), arguments, environment: environment)
     }
 
     /// Builds the example plugin package `Examples/Plugins/NAME` (its own SwiftPM package, which builds
