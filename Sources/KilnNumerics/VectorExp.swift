@@ -17,12 +17,10 @@ public enum VectorExp {
     /// own copy in that ISA inside its own function, never a shared symbol the linker could hand to other callers.
     @_transparent
     public static func expToFloat(_ x: UnsafePointer<Double>, count: Int, into out: UnsafeMutablePointer<Float>) {
-        let blocked = count - count % 8
         var index = 0
-        while index < blocked {
+        while index + 8 <= count {
             let values = UnsafeRawPointer(x + index).loadUnaligned(as: SIMD8<Double>.self)
-            let result = SIMD8<Float>(exp8(values))
-            UnsafeMutableRawPointer(out + index).storeBytes(of: result, as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(out + index).storeBytes(of: SIMD8<Float>(exp8(values)), as: SIMD8<Float>.self)
             index += 8
         }
         if index < count {
@@ -56,18 +54,27 @@ public enum VectorExp {
         p = p * r + SIMD8(repeating: 1)
         // k = 4m + j: 2^(k/4) = 2^m * 2^(j/4), 2^m from its exponent bits, 2^(j/4) picked by j's two bits.
         let integer = unsafeBitCast(shifted, to: SIMD8<Int64>.self) &- unsafeBitCast(magic, to: SIMD8<Int64>.self)
-        let scale = unsafeBitCast(((integer &>> 2) &+ 1023) &<< 52, to: SIMD8<Double>.self)
-        let odd = (integer & 1) .== 1, upper = (integer & 2) .== 2
-        let quarter = select(odd, SIMD8(repeating: 1.1892071150027210667), SIMD8(repeating: 1))   // 2^(1/4), 2^0
-        let half = select(odd, SIMD8(repeating: 1.6817928305074290861), SIMD8(repeating: 1.4142135623730950488))   // 2^(3/4), 2^(2/4)
-        return select(nan, x, p * select(upper, half, quarter) * scale)
+        let scale = unsafeBitCast(((integer &>> SIMD8(repeating: 2)) &+ SIMD8(repeating: 1023)) &<< SIMD8(repeating: 52),
+                                  to: SIMD8<Double>.self)
+        // Lane masks from k's two low bits by arithmetic (0 - bit: all ones or all zeros), not by comparisons,
+        // which the standard library evaluates lane by lane for a scalar operand.
+        let zero = SIMD8<Int64>(repeating: 0), one = SIMD8<Int64>(repeating: 1)
+        let odd = zero &- (integer & one), upper = zero &- ((integer &>> one) & one)
+        let quarter = select(bits: odd, SIMD8(repeating: 1.1892071150027210667), SIMD8(repeating: 1))   // 2^(1/4), 2^0
+        let half = select(bits: odd, SIMD8(repeating: 1.6817928305074290861), SIMD8(repeating: 1.4142135623730950488))   // 2^(3/4), 2^(2/4)
+        return select(nan, x, p * select(bits: upper, half, quarter) * scale)
     }
 
     /// `a` where `mask` is set, else `b`, as bit operations on the lanes (the standard library's
     /// `replacing(with:where:)` compiles to a loop over the lanes for some ISAs).
     @_transparent
     public static func select(_ mask: SIMDMask<SIMD8<Int64>>, _ a: SIMD8<Double>, _ b: SIMD8<Double>) -> SIMD8<Double> {
-        let bits = unsafeBitCast(mask, to: SIMD8<Int64>.self)   // each lane all ones or all zeros
+        select(bits: unsafeBitCast(mask, to: SIMD8<Int64>.self), a, b)   // a mask's lanes are all ones or all zeros
+    }
+
+    /// `a` in the lanes where `bits` is all ones, `b` where it is all zeros.
+    @_transparent
+    public static func select(bits: SIMD8<Int64>, _ a: SIMD8<Double>, _ b: SIMD8<Double>) -> SIMD8<Double> {
         let chosen = (unsafeBitCast(a, to: SIMD8<Int64>.self) & bits) | (unsafeBitCast(b, to: SIMD8<Int64>.self) & ~bits)
         return unsafeBitCast(chosen, to: SIMD8<Double>.self)
     }

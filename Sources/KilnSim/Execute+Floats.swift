@@ -45,6 +45,22 @@ extension SimulationRun {
     mutating func computeFloats(_ step: Step, stream: Int, pc: Int) -> Bool {
         let buffers = prepared.program.buffers
         switch step {
+        case .matmul(let s, let m, let acc, let start, _):
+            guard floatTiles(s, m, acc) else { return false }
+            let (k, mCount, nCount) = (buffers[s].partitions, buffers[s].freeElements, buffers[m].freeElements)
+            let stationary = readTile(s, slot: 0, stream: stream, pc: pc)
+            let moving = readTile(m, slot: 1, stream: stream, pc: pc)
+            let result: UnsafeMutablePointer<Float>
+            if holds(start, stream) {
+                result = scratch.buffer(2, count: mCount * nCount)
+                result.update(repeating: 0, count: mCount * nCount)
+            } else {
+                result = readTile(acc, slot: 2, stream: stream, pc: pc)
+            }
+            MatmulKernel.accumulate(stationary: UnsafeBufferPointer(start: stationary, count: k * mCount),
+                                    moving: UnsafeBufferPointer(start: moving, count: k * nCount), k: k, m: mCount, n: nCount,
+                                    into: UnsafeMutableBufferPointer(start: result, count: mCount * nCount))
+            writeTile(acc, result, stream: stream, pc: pc)
         case .activate(let function, let source, let destination, let scale, let bias, let reduce):
             guard floatTiles(source, destination, reduce?.into) else { return false }
             let (p, f) = (buffers[source].partitions, buffers[source].freeElements)
