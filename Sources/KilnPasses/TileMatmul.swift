@@ -67,6 +67,7 @@ struct MatmulTiler {
                     if let result = matmul.result { operands[result.id] = .tile(accumulator, .f32, .psum) }
                     var lowering = ElementwiseLowering(body: body, hoist: rowHoist, window: window, types: types,
                                                        hbmSources: hbmSources, operands: operands)
+                    lowering.planInPlace(epilogue, keeping: stores.map(\.value))
                     for op in epilogue {
                         body.span = op.span
                         try lowering.lower(op)

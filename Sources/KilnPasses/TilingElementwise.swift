@@ -18,6 +18,17 @@ enum TileOperand {
     case affine(source: ValueID, scale: Double, bias: ScalarOperand, element: ElementType)
 }
 
+extension TileOperand {
+    /// True when the operand reads `tile` (as its tile, column, affine source or bias).
+    func holds(_ tile: ValueID) -> Bool {
+        switch self {
+        case .tile(let held, _, _), .column(let held, _): held == tile
+        case .affine(let source, _, let bias, _): source == tile || bias == .value(tile)
+        case .scalar(let scalar): scalar == .value(tile)
+        }
+    }
+}
+
 /// The part of a tensor a tile body covers: `partitions` rows from `rowOffset` and `width` columns from
 /// `columnOffset` of a group whose full shape is [rows, columns]. A *flat* window covers a run of a rank-1
 /// space of `rows` elements instead: `partitions * width` elements from `rowOffset`, partition-major.
@@ -47,6 +58,13 @@ struct ElementwiseLowering {
     var materialized: [ValueID: ValueID] = [:]
     /// Where sums across rows (axis 0) accumulate, when the group's loop is over row tiles.
     var columnSums: ColumnSums?
+    /// Where `body.ops` stood when this lowering began: tiles allocated after it are this body's own.
+    let bodyStart: Int
+    /// For each value, the index in the op list being lowered of the last op that reads it (`Int.max` for
+    /// values kept after the list). Nil until `planInPlace`: then no result takes over an input's tile.
+    var lastRead: [ValueID: Int]?
+    /// The index in that list of the op being lowered.
+    var step = 0
 
     init(body: TileEmitter, hoist: TileEmitter, window: TileWindow, types: [ValueID: ValueDef],
          hbmSources: [ValueID: ValueID], operands: [ValueID: TileOperand]) {
@@ -56,6 +74,21 @@ struct ElementwiseLowering {
         self.types = types
         self.hbmSources = hbmSources
         self.operands = operands
+        self.bodyStart = body.ops.count
+    }
+
+    /// Lets results be computed in place when `ops` are lowered in this order and `kept` values (stored, or
+    /// wanted by the caller) must survive them: an op whose input tile holds only values no later op reads
+    /// writes its result over that input instead of into a new tile. Softmax over a row then needs one row
+    /// tile (x, then exp(x - max), then the quotient) instead of three, so wider rows fit SBUF whole.
+    mutating func planInPlace(_ ops: [Operation], keeping kept: [ValueID]) {
+        var last: [ValueID: Int] = [:]
+        for (index, op) in ops.enumerated() {
+            for value in op.kind.reads { last[value] = index }
+        }
+        for value in kept { last[value] = .max }
+        lastRead = last
+        step = 0
     }
 
     var free: [Int] { [window.width] }
@@ -158,11 +191,29 @@ struct ElementwiseLowering {
         activationWriting[destination] = body.ops.count - 1
     }
 
-    /// A new full or column tile of the op's result.
-    func resultTile(_ op: Operation, column: Bool, element: ElementType? = nil) -> ValueID {
+    /// A full or column tile for the op's result: one of `inputs` when `planInPlace` allows it (same type and
+    /// shape, made in this body, every value it holds dead after this op), else a new tile.
+    mutating func resultTile(_ op: Operation, column: Bool, element: ElementType? = nil,
+                             reusing inputs: [ValueID] = []) -> ValueID {
         let resultElement = element ?? op.result.map { self.element($0.id) } ?? .f32
-        return body.alloc(.sbuf, resultElement, partitions: window.partitions, free: column ? [1] : free,
-                          name: op.result?.nameHint)
+        let type = TileType(.sbuf, resultElement, partitions: window.partitions, free: column ? [1] : free)
+        if let reused = inputs.first(where: { isDeadAfterThisOp($0, type: type) }) {
+            activationWriting[reused] = nil  // a later reduction must not fold into the op that wrote the old value
+            materialized[reused] = nil
+            return reused
+        }
+        return body.alloc(.sbuf, resultElement, partitions: window.partitions, free: type.freeDims, name: op.result?.nameHint)
+    }
+
+    /// True when `tile` was allocated in this body with type `type` and no op after the current one reads a
+    /// value it holds.
+    private func isDeadAfterThisOp(_ tile: ValueID, type: TileType) -> Bool {
+        guard let lastRead, !materialized.values.contains(tile) else { return false }
+        let own = body.ops[bodyStart...].contains { op in
+            if case .alloc(let allocated, _) = op.kind { op.result?.id == tile && allocated == type } else { false }
+        }
+        guard own else { return false }
+        return operands.allSatisfy { value, operand in !operand.holds(tile) || (lastRead[value] ?? -1) <= step }
     }
 
     // MARK: Reductions

@@ -8,6 +8,7 @@ extension ElementwiseLowering {
     /// Lowers one tensor-level row op of the group; its result becomes an operand for later ops.
     mutating func lower(_ op: Operation) throws(TilingError) {
         guard let result = op.result else { throw .unsupported(op, "it defines no value") }
+        defer { step += 1 }
         if case .reduce(let kind, let source, 0) = op.kind, kind == .sum || kind == .mean, let sums = columnSums,
            !window.flat, (types[source]?.type.tensorType ?? types[source]?.type.hbmType)?.rank == 2 {
             return try sumAcrossRows(op, mean: kind == .mean, source: source, into: sums)
@@ -29,7 +30,7 @@ extension ElementwiseLowering {
             let c = fullTile(try operand(condition, for: op), element: .bool, name: hint(condition))
             let x = fullTile(try operand(a, for: op), element: element, name: hint(a))
             let y = fullTile(try operand(b, for: op), element: element, name: hint(b))
-            let tile = resultTile(op, column: false)
+            let tile = resultTile(op, column: false, reusing: [x, y])
             body.emit(.poolSelect(condition: c, x, y, destination: tile))
             value = .tile(tile, element, .sbuf)
         case .reduce(let kind, let source, let axis):
@@ -41,7 +42,7 @@ extension ElementwiseLowering {
             let reduceOp: EngineReduceOp = kind == .max ? .max : kind == .min ? .min : .add
             var column = reduceAlongFree(op, input, reduceOp)
             if kind == .mean, window.columns > 1 {
-                let scaled = resultTile(op, column: true)
+                let scaled = resultTile(op, column: true, reusing: [column])
                 body.emit(.dveTensorScalar(.mul, column, .constant(1 / Double(window.columns)), destination: scaled))
                 column = scaled
             }
@@ -61,15 +62,15 @@ extension ElementwiseLowering {
             }
             return input
         case .column(let column, _):
-            let tile = resultTile(op, column: true)
+            let tile = resultTile(op, column: true, reusing: [column])
             body.emit(.dveCopy(source: column, destination: tile))
             return .column(tile, element)
         case .affine(let source, let scale, let bias, _):
-            let tile = resultTile(op, column: false)
+            let tile = resultTile(op, column: false, reusing: [source])
             activation(.identity, source: source, into: tile, scale: scale, bias: bias)
             return .tile(tile, element, .sbuf)
         case .tile(let source, _, _):
-            let tile = resultTile(op, column: false)
+            let tile = resultTile(op, column: false, reusing: [source])
             body.emit(.dveCopy(source: source, destination: tile))
             return .tile(tile, element, .sbuf)
         }
@@ -92,24 +93,30 @@ extension ElementwiseLowering {
         }
         let isColumn: Bool
         if case .column = input { isColumn = true } else { isColumn = false }
-        let tile = resultTile(op, column: isColumn)
         let wrap: (ValueID) -> TileOperand = { isColumn ? .column($0, element) : .tile($0, element, .sbuf) }
+        let onVectorEngine = function == .neg || function == .not || function == .reciprocal
+        let activationFunction = ActivationFunction(rawValue: function.rawValue)
+        if !onVectorEngine, activationFunction == nil {
+            throw .unsupported(op, "the scalar engine has no '\(function)' activation")
+        }
+        // An activation folds an affine input into its scale and bias; anything else reads a tile.
+        var (scale, bias) = (1.0, ScalarOperand.constant(0))
+        let source: ValueID
+        if !onVectorEngine, case .affine(let affineSource, let affineScale, let affineBias, _) = input {
+            (source, scale, bias) = (affineSource, affineScale, affineBias)
+        } else {
+            source = self.source(input, element: element)
+        }
+        let tile = resultTile(op, column: isColumn, reusing: [source])
         switch function {
         case .neg:
-            body.emit(.dveTensorScalar(.mul, source(input, element: element), .constant(-1), destination: tile))
+            body.emit(.dveTensorScalar(.mul, source, .constant(-1), destination: tile))
         case .not:
-            body.emit(.dveTensorScalar(.eq, source(input, element: element), .constant(0), destination: tile))
+            body.emit(.dveTensorScalar(.eq, source, .constant(0), destination: tile))
         case .reciprocal:
-            body.emit(.dveReciprocal(source: source(input, element: element), destination: tile))
+            body.emit(.dveReciprocal(source: source, destination: tile))
         default:
-            guard let activationFunction = ActivationFunction(rawValue: function.rawValue) else {
-                throw .unsupported(op, "the scalar engine has no '\(function)' activation")
-            }
-            if case .affine(let source, let scale, let bias, _) = input {
-                activation(activationFunction, source: source, into: tile, scale: scale, bias: bias)
-            } else {
-                activation(activationFunction, source: self.source(input, element: element), into: tile)
-            }
+            activation(activationFunction ?? .identity, source: source, into: tile, scale: scale, bias: bias)
         }
         return wrap(tile)
     }
@@ -132,16 +139,16 @@ extension ElementwiseLowering {
             // Arithmetic on scalar parameters: the left one is made a tile holding its value everywhere.
             return try binary(op, binaryOp, .tile(fullTile(a, element: operandElement, name: nil), operandElement, .sbuf), b)
         case (.column(let x, _), .column(let y, _)):
-            let tile = resultTile(op, column: true)
+            let tile = resultTile(op, column: true, reusing: [x, y])
             body.emit(.dveTensorTensor(binaryOp, x, y, destination: tile))
             return .column(tile, element)
         case (.column(let x, _), .scalar(let s)):
-            let tile = resultTile(op, column: true)
+            let tile = resultTile(op, column: true, reusing: [x])
             body.emit(.dveTensorScalar(binaryOp, x, s, destination: tile))
             return .column(tile, element)
         case (.scalar(let s), .column(let y, _)):
             if let swapped = binaryOp.swapped {
-                let tile = resultTile(op, column: true)
+                let tile = resultTile(op, column: true, reusing: [y])
                 body.emit(.dveTensorScalar(swapped, y, s, destination: tile))
                 return .column(tile, element)
             }
@@ -168,14 +175,14 @@ extension ElementwiseLowering {
                 let reciprocal = body.alloc(.sbuf, operandElement, partitions: window.partitions, free: free, name: nil)
                 body.emit(.dveReciprocal(source: fullTile(b, element: operandElement, name: nil), destination: reciprocal))
                 if perPartition == .constant(1) { return .tile(reciprocal, operandElement, .sbuf) }
-                let tile = resultTile(op, column: false)
+                let tile = resultTile(op, column: false, reusing: [reciprocal])
                 body.emit(.dveTensorScalar(.mul, reciprocal, perPartition, destination: tile))
                 return .tile(tile, element, .sbuf)
             }
         }
         let x = fullTile(a, element: operandElement, name: nil)
         let y = fullTile(b, element: operandElement, name: nil)
-        let tile = resultTile(op, column: false)
+        let tile = resultTile(op, column: false, reusing: [x, y])
         body.emit(.dveTensorTensor(binaryOp, x, y, destination: tile))
         return .tile(tile, element, .sbuf)
     }
@@ -204,13 +211,14 @@ extension ElementwiseLowering {
         case (.div, _, .value(let column)) where isColumnTile(column):
             let reciprocal = body.alloc(.sbuf, operandElement, partitions: window.partitions, free: [1], name: nil)
             body.emit(.dveReciprocal(source: column, destination: reciprocal))
-            let tile = resultTile(op, column: false)
-            body.emit(.dveTensorScalar(.mul, fullTile(full, element: operandElement, name: nil), .value(reciprocal),
-                                       destination: tile))
+            let source = fullTile(full, element: operandElement, name: nil)
+            let tile = resultTile(op, column: false, reusing: [source])
+            body.emit(.dveTensorScalar(.mul, source, .value(reciprocal), destination: tile))
             return .tile(tile, element, .sbuf)
         default:
-            let tile = resultTile(op, column: false)
-            body.emit(.dveTensorScalar(binaryOp, fullTile(full, element: operandElement, name: nil), s, destination: tile))
+            let source = fullTile(full, element: operandElement, name: nil)
+            let tile = resultTile(op, column: false, reusing: [source])
+            body.emit(.dveTensorScalar(binaryOp, source, s, destination: tile))
             return .tile(tile, element, .sbuf)
         }
     }

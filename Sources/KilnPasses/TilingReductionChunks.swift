@@ -45,6 +45,7 @@ struct ChunkedReductionTiler {
                 row.span = reduction.span
                 var first = ElementwiseLowering(body: row, hoist: row, window: window(.constant(0), firstWidth), types: types,
                                                 hbmSources: hbmSources, operands: done)
+                first.planInPlace(needed, keeping: [result.id])
                 for op in needed { try first.lower(op) }
                 guard case .column(let accumulator, let element)? = first.operands[result.id] else {
                     throw .unsupported(reduction, "its partial reduction is not a per-row column")
@@ -53,6 +54,7 @@ struct ChunkedReductionTiler {
                 try row.tiled(extent: columns - firstWidth, tile: width, name: "j") { (_, chunk, offset, chunkWidth) throws(TilingError) in
                     var lowering = ElementwiseLowering(body: chunk, hoist: chunk, window: window(offset.adding(firstWidth), chunkWidth),
                                                        types: types, hbmSources: hbmSources, operands: done)
+                    lowering.planInPlace(needed, keeping: [result.id])
                     for op in needed { try lowering.lower(op) }
                     guard case .column(let partial, _)? = lowering.operands[result.id] else {
                         throw .unsupported(reduction, "its partial reduction is not a per-row column")
@@ -67,6 +69,7 @@ struct ChunkedReductionTiler {
                 try row.tiled(extent: columns, tile: width, name: "j") { (_, chunk, offset, chunkWidth) throws(TilingError) in
                     var lowering = ElementwiseLowering(body: chunk, hoist: chunk, window: window(offset, chunkWidth), types: types,
                                                        hbmSources: hbmSources, operands: done)
+                    lowering.planInPlace(stored, keeping: fullStores.map(\.value))
                     for op in stored {
                         chunk.span = op.span
                         try lowering.lower(op)

@@ -177,6 +177,7 @@ struct RowGroupTiler {
         var lowering = ElementwiseLowering(body: body, hoist: hoist, window: window, types: types,
                                            hbmSources: hbmSources, operands: scalars)
         lowering.columnSums = sums
+        lowering.planInPlace(ops, keeping: stores.map(\.value))
         for op in ops {
             body.span = op.span
             hoist.span = op.span

@@ -1,0 +1,77 @@
+// TileInPlaceTests.swift: the `tile` pass writes a row op's result over an input tile only when nothing reads it later.
+
+import KilnMachine
+@testable import KilnPasses
+import KilnPluginAPI
+import KilnTileIR
+import Testing
+
+/// The (source, destination) tiles of every act.activate and dve.tensor_tensor, in order.
+private func sourcesAndDestinations(_ module: Module) -> [(op: String, sources: [ValueID], destination: ValueID)] {
+    allOps(module).compactMap { op in
+        switch op.kind {
+        case .actActivate(let a): (op.opcode, [a.source], a.destination)
+        case .dveTensorTensor(_, let x, let y, let destination): (op.opcode, [x, y], destination)
+        case .dveTensorScalar(_, let x, _, let destination): (op.opcode, [x], destination)
+        default: nil
+        }
+    }
+}
+
+@Test func anInputReadAgainLaterKeepsItsTile() throws {
+    // x is read by exp and again by the product: exp needs a tile of its own; the product may overwrite.
+    let text = kernelModule("(%x: hbm f32[128, 256]) -> (%out: hbm f32[128, 256])", """
+            %e = exp %x : f32[128, 256]
+            %r = mul %e, %x : f32[128, 256]
+            return %r
+        """)
+    let ops = sourcesAndDestinations(try tiledModule(text))
+    #expect(ops.count == 2)
+    #expect(ops[0].op == "act.activate" && ops[0].destination != ops[0].sources[0])
+    #expect(ops[1].op == "dve.tensor_tensor" && ops[1].sources.contains(ops[1].destination))
+}
+
+@Test func aStoredValueKeepsItsTile() throws {
+    // e is an output: the square must not be written over it before it is stored.
+    let text = kernelModule("(%x: hbm f32[128, 256]) -> (%y: hbm f32[128, 256], %z: hbm f32[128, 256])", """
+            %e = exp %x : f32[128, 256]
+            %q = square %e : f32[128, 256]
+            return %e, %q
+        """)
+    let ops = sourcesAndDestinations(try tiledModule(text))
+    #expect(ops.count == 2)
+    #expect(ops[0].destination == ops[0].sources[0])  // x is dead after exp
+    #expect(ops[1].destination != ops[1].sources[0])  // e is stored after the square
+}
+
+@Test func aResultOfAnotherElementTypeGetsItsOwnTile() throws {
+    let text = kernelModule("(%x: hbm f32[128, 256]) -> (%out: hbm bf16[128, 256])", """
+            %e = exp %x : f32[128, 256]
+            %c = cast %e : bf16[128, 256]
+            return %c
+        """)
+    let module = try tiledModule(text)
+    let copies = allOps(module).compactMap { if case .dveCopy(let source, let destination) = $0.kind { (source, destination) } else { nil } }
+    #expect(copies.count == 1 && copies[0].0 != copies[0].1)
+}
+
+@Test func softmaxOver4096ColumnsKeepsTheRowWholeInOneTile() throws {
+    // Three [128 | 4096] f32 tiles (x, e, the quotient) were 48 KiB per partition: over trn1's per-tile-body
+    // budget (192 KiB / 4), so the row used to be split into chunks with x loaded three times. In place it is
+    // one tile, loaded once.
+    let text = kernelModule("(%x: hbm f32[256, 4096]) -> (%out: hbm f32[256, 4096])", """
+            %m = reduce max %x axis 1 : f32[256, 1]
+            %mb = broadcast %m : f32[256, 4096]
+            %d = sub %x, %mb : f32[256, 4096]
+            %e = exp %d : f32[256, 4096]
+            %s = reduce sum %e axis 1 : f32[256, 1]
+            %sb = broadcast %s : f32[256, 4096]
+            %r = div %e, %sb : f32[256, 4096]
+            return %r
+        """)
+    let module = try tiledModule(text)
+    #expect(opcodes(module).filter { $0 == "dma.load" }.count == 1)
+    #expect(opcodes(module).filter { $0 == "act.activate" }.count == 1)
+    let wide = allOps(module).filter { if case .alloc(let tile, _) = $0.kind { tile.freeDims == [4096] } else { false } }
+    #expect(wide.count == 1)
+}
