@@ -5,6 +5,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import KilnNumerics
 
 /// Reads and writes the NumPy .npy format: the magic `\x93NUMPY`, a version byte pair, the header
 /// length (2 bytes little-endian in 1.0, 4 bytes in 2.0 and 3.0), the header (a Python dict literal;
@@ -162,6 +163,7 @@ public enum NpyFile {
         guard count > 0 else { return [] }
         var failed = false
         let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            HugePageArray.adviseHugePages(UnsafeMutableRawBufferPointer(buffer))
             initialized = fread(buffer.baseAddress, 1, count, handle)
             failed = ferror(handle) != 0
         }

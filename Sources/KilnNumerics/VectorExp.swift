@@ -34,9 +34,14 @@ public enum VectorExp {
     /// e^x in each lane (see the type's comment for the range and the error).
     @_transparent
     public static func exp8(_ x: SIMD8<Double>) -> SIMD8<Double> {
-        let nan = x .!= x
+        // Lane masks come from sign bits by integer arithmetic (an arithmetic shift right by 63 spreads the sign
+        // over the lane), not from comparisons, which the standard library builds lane by lane for some ISAs.
+        let bits = unsafeBitCast(x, to: SIMD8<Int64>.self)
+        let nan = (SIMD8(repeating: 0x7FF0_0000_0000_0000) &- (bits & SIMD8(repeating: Int64.max))) &>> 63
         let (low, high) = (SIMD8<Double>(repeating: -708), SIMD8<Double>(repeating: 100))
-        let clamped = select(x .> high, high, select(x .< low, low, x))
+        let above = unsafeBitCast(high - x, to: SIMD8<Int64>.self) &>> 63   // x > 100 or x = +inf
+        let below = unsafeBitCast(x - low, to: SIMD8<Int64>.self) &>> 63    // x < -708 or x = -inf
+        let clamped = select(bits: above, high, select(bits: below, low, x))
         let magic = SIMD8<Double>(repeating: 6_755_399_441_055_744)   // 1.5 * 2^52
         let shifted = clamped * SIMD8(repeating: 4 * 1.4426950408889634) + magic
         let k = shifted - magic   // x / (ln 2 / 4), rounded
@@ -62,17 +67,11 @@ public enum VectorExp {
         let odd = zero &- (integer & one), upper = zero &- ((integer &>> one) & one)
         let quarter = select(bits: odd, SIMD8(repeating: 1.1892071150027210667), SIMD8(repeating: 1))   // 2^(1/4), 2^0
         let half = select(bits: odd, SIMD8(repeating: 1.6817928305074290861), SIMD8(repeating: 1.4142135623730950488))   // 2^(3/4), 2^(2/4)
-        return select(nan, x, p * select(bits: upper, half, quarter) * scale)
+        return select(bits: nan, x, p * select(bits: upper, half, quarter) * scale)
     }
 
-    /// `a` where `mask` is set, else `b`, as bit operations on the lanes (the standard library's
-    /// `replacing(with:where:)` compiles to a loop over the lanes for some ISAs).
-    @_transparent
-    public static func select(_ mask: SIMDMask<SIMD8<Int64>>, _ a: SIMD8<Double>, _ b: SIMD8<Double>) -> SIMD8<Double> {
-        select(bits: unsafeBitCast(mask, to: SIMD8<Int64>.self), a, b)   // a mask's lanes are all ones or all zeros
-    }
-
-    /// `a` in the lanes where `bits` is all ones, `b` where it is all zeros.
+    /// `a` in the lanes where `bits` is all ones, `b` where it is all zeros, as bit operations on the lanes (the
+    /// standard library's `replacing(with:where:)` compiles to a loop over the lanes for some ISAs).
     @_transparent
     public static func select(bits: SIMD8<Int64>, _ a: SIMD8<Double>, _ b: SIMD8<Double>) -> SIMD8<Double> {
         let chosen = (unsafeBitCast(a, to: SIMD8<Int64>.self) & bits) | (unsafeBitCast(b, to: SIMD8<Int64>.self) & ~bits)

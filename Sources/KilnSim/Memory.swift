@@ -13,8 +13,8 @@ struct OnChipStore {
 
     init(partitions: Int, bytesPerPartition: Int) {
         self.bytesPerPartition = bytesPerPartition
-        bytes = Array(repeating: 0, count: partitions * bytesPerPartition)
-        written = Array(repeating: false, count: partitions * bytesPerPartition)
+        bytes = HugePageArray.zeroed(count: partitions * bytesPerPartition)
+        written = HugePageArray.zeroed(count: partitions * bytesPerPartition)
     }
 
     func address(_ buffer: BufferEntry, partition: Int, element: Int) -> Int {
@@ -126,7 +126,10 @@ extension OnChipStore {
 struct HBMTensor {
     let entry: TensorEntry
     var bytes: [UInt8]
+    /// One flag per element: was it ever written. Empty when `startsWritten`.
     var written: [Bool]
+    /// An input: every element holds a value before the kernel runs, so none needs a flag.
+    let startsWritten: Bool
     /// Row-major strides, in elements.
     let strides: [Int]
 
@@ -134,8 +137,9 @@ struct HBMTensor {
     init(entry: TensorEntry, bytes: [UInt8]?) {
         self.entry = entry
         let count = entry.elementCount
-        self.bytes = bytes ?? Array(repeating: 0, count: count * entry.dtype.byteSize)
-        self.written = Array(repeating: bytes != nil, count: count)
+        self.bytes = bytes ?? HugePageArray.zeroed(count: count * entry.dtype.byteSize)
+        startsWritten = bytes != nil
+        written = startsWritten ? [] : HugePageArray.zeroed(count: count)
         var strides = Array(repeating: 1, count: entry.shape.count)
         for dim in stride(from: entry.shape.count - 2, through: 0, by: -1) {
             strides[dim] = strides[dim + 1] * entry.shape[dim + 1]
@@ -156,7 +160,20 @@ struct HBMTensor {
         let size = entry.dtype.byteSize
         let bits = entry.dtype.bitPattern(of: entry.dtype.convert(value))
         for byte in 0..<size { bytes[index * size + byte] = UInt8(truncatingIfNeeded: bits >> UInt64(8 * byte)) }
-        written[index] = true
+        if !startsWritten { written[index] = true }
+    }
+
+    /// The first HBM index of the runs (in tile order) never written.
+    func firstUnwritten(in runs: [HBMRun]) -> Int? {
+        startsWritten ? nil : HBMRun.firstUnwritten(runs, written)
+    }
+
+    /// How many elements were never written.
+    var unwrittenCount: Int {
+        if startsWritten { return 0 }
+        return written.withUnsafeBufferPointer { flags in
+            OnChipStore.firstFalse(flags, from: 0, count: flags.count) == nil ? 0 : flags.reduce(0) { $1 ? $0 : $0 + 1 }
+        }
     }
 }
 

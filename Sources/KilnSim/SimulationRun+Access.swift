@@ -99,7 +99,7 @@ extension SimulationRun {
 
     /// Reports the first element of the runs (in tile order) that nothing has written (checks on).
     mutating func checkHBMWritten(_ tensor: Int, _ runs: [HBMRun], stream: Int, pc: Int) {
-        guard hazards != nil, let hbm = memory?.hbm[tensor], let first = HBMRun.firstUnwritten(runs, hbm.written) else { return }
+        guard hazards != nil, let hbm = memory?.hbm[tensor], let first = hbm.firstUnwritten(in: runs) else { return }
         report(DiagnosticCatalogue.simUninitializedRead(
             "\(site(stream, pc)) reads element \(first) of HBM tensor %\(hbm.entry.name), which nothing has written"),
             sites: [site(stream, pc)])

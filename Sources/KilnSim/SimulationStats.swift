@@ -112,11 +112,10 @@ extension SimulationRun {
         var outputs: [(String, PackedTensor)] = []
         if let memory {
             for (index, tensor) in memory.hbm.enumerated() where tensor.entry.role == .output {
-                let allWritten = tensor.written.withUnsafeBufferPointer { OnChipStore.firstFalse($0, from: 0, count: $0.count) == nil }
-                let unwritten = allWritten ? 0 : tensor.written.reduce(0) { $1 ? $0 : $0 + 1 }
+                let unwritten = tensor.unwrittenCount
                 if unwritten > 0 && !stoppedEarly {
                     findings.append(SimFinding(diagnostic: DiagnosticCatalogue.simOutputNotWritten(
-                        "\(unwritten) of the \(tensor.written.count) elements of output '\(tensor.entry.name)' were never "
+                        "\(unwritten) of the \(tensor.entry.elementCount) elements of output '\(tensor.entry.name)' were never "
                             + "written (they read as 0)"), sites: []))
                 }
                 if let value = PackedTensor(dtype: tensor.entry.dtype, shape: tensor.entry.shape, bytes: tensor.bytes) {

@@ -91,12 +91,15 @@ extension OnChipStore {
         bytes.withUnsafeBufferPointer { raw in
             tensor.bytes.withUnsafeMutableBytes { hbm in
                 tensor.written.withUnsafeMutableBufferPointer { marks in
-                    guard let memory = raw.baseAddress, let hbmBase = hbm.baseAddress, let markBase = marks.baseAddress else { return }
+                    // No marks for a tensor that starts written (an input). Its `written` is empty, whose buffer
+                    // may still have a base address: the empty-array singleton, which must never be written.
+                    guard let memory = raw.baseAddress, let hbmBase = hbm.baseAddress else { return }
+                    let markBase = tensor.startsWritten ? nil : marks.baseAddress
                     Self.rowPieces(runs, free: free) { partition, element, start, stride, count in
                         let row = UnsafeRawPointer(memory + address(buffer, partition: partition, element: element))
                         if dtype == buffer.dtype && stride == 1 {
                             (hbmBase + start * size).copyMemory(from: row, byteCount: count * size)
-                            (markBase + start).update(repeating: true, count: count)
+                            markBase.map { ($0 + start).update(repeating: true, count: count) }
                             return
                         }
                         var index = start
@@ -111,7 +114,7 @@ extension OnChipStore {
                                 let bits = dtype.bitPattern(of: dtype.convert(Double(value)))
                                 for byte in 0..<targetSize { element.storeBytes(of: UInt8(truncatingIfNeeded: bits >> UInt64(8 * byte)), toByteOffset: byte, as: UInt8.self) }
                             }
-                            markBase[index] = true
+                            markBase?[index] = true
                             index += stride
                         }
                     }

@@ -109,6 +109,15 @@ import Testing
                 #expect(viaRows.bytes == viaArrays.bytes, "a \(dtype) tile into \(target) HBM")
                 #expect(viaRows.written == viaArrays.written)
             }
+            // A store into an input (a tensor that starts written, without flags) writes the same bytes.
+            let inputEntry = TensorEntry(name: "i", dtype: dtype, shape: [400], role: .input)
+            let zeros = [UInt8](repeating: 0, count: 400 * dtype.byteSize)
+            var inputViaArrays = HBMTensor(entry: inputEntry, bytes: zeros)
+            var inputViaRows = inputViaArrays
+            inputViaArrays.scatter(runs, plain.read(entry).values)
+            #expect(fused.drain(entry, runs, into: &inputViaRows) == nil)
+            #expect(inputViaRows.bytes == inputViaArrays.bytes && inputViaRows.bytes != zeros)
+            #expect(inputViaRows.written.isEmpty && inputViaRows.unwrittenCount == 0 && inputViaRows.firstUnwritten(in: runs) == nil)
         }
     }
 
