@@ -8,11 +8,8 @@ import Glibc
 /// back with transparent huge pages (Linux `madvise(MADV_HUGEPAGE)`, honoured when
 /// /sys/kernel/mm/transparent_hugepage/enabled is `always` or `madvise`). First touching 64 MiB then takes 32
 /// page faults of 2 MiB instead of 16,384 of 4 KiB: zero-filling 64 MiB took 26 ms with small pages and 4.7 ms
-/// with huge ones on a 2-core VM. The contents are the same either way; arrays under 4 MiB, and other systems,
-/// get plain arrays.
+/// with huge ones on a 2-core VM. The contents are the same either way; on other systems the advice is skipped.
 public enum HugePageArray {
-    /// Below this many bytes an array is allocated plainly.
-    public static let threshold = 4 << 20
 
     /// `count` elements, each of all-zero bits (0, 0.0, false).
     public static func zeroed<Element: BitwiseCopyable>(_ type: Element.Type = Element.self, count: Int) -> [Element] {
@@ -34,11 +31,11 @@ public enum HugePageArray {
         }
     }
 
-    /// Asks for huge pages on the 2 MiB-aligned part of `memory` (nothing when it is smaller than `threshold`).
+    /// Asks for huge pages on the whole 2 MiB pages inside `memory` (none in less than 2 MiB).
     public static func adviseHugePages(_ memory: UnsafeMutableRawBufferPointer) {
         #if os(Linux)
-        guard memory.count >= threshold, let base = memory.baseAddress else { return }
         let huge = UInt(2 << 20)
+        guard memory.count >= huge, let base = memory.baseAddress else { return }
         let start = (UInt(bitPattern: base) + huge - 1) & ~(huge - 1)
         let end = (UInt(bitPattern: base) + UInt(memory.count)) & ~(huge - 1)
         guard end > start, let aligned = UnsafeMutableRawPointer(bitPattern: start) else { return }

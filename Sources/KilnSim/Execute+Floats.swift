@@ -80,6 +80,17 @@ extension SimulationRun {
                         ActivationExp.expToFloat(row, count: f, into: output + partition * f)
                     }
                 }
+            } else if function == .identity {
+                // `Float(x * scale + bias)`: the general path's rounding to f32 twice is rounding once (a PSUM
+                // evacuation, the matmul's epilogue), as a loop with no call per element.
+                RowParallel.forEach(rows: p, work: p * f) { _, rows in
+                    for partition in rows {
+                        let bias = biases[partition]
+                        for index in (partition * f)..<(partition * f + f) {
+                            output[index] = Float(Double(input[index]) * scale + bias)
+                        }
+                    }
+                }
             } else {
                 let apply = ActivationMath.function(function)
                 RowParallel.forEach(rows: p, work: p * f) { _, rows in
@@ -147,7 +158,7 @@ extension SimulationRun {
             let (p, f) = (buffers[source].partitions, buffers[source].freeElements)
             let input = readTile(source, slot: 0, stream: stream, pc: pc)
             let output = scratch.buffer(1, count: p * f)
-            for row in 0..<p { for column in 0..<f { output[column * p + row] = input[row * f + column] } }
+            Self.transpose(input, rows: p, columns: f, into: output)
             writeTile(destination, output, stream: stream, pc: pc)
         case .select(let condition, let a, let b, let destination):
             guard floatTiles(condition, a, b, destination) else { return false }
@@ -196,6 +207,21 @@ extension SimulationRun {
         default:
             let apply = ActivationMath.binary(op)
             for index in 0..<count { out[index] = Float(apply(Double(values[index]), operand)) }
+        }
+    }
+
+    /// `out[c * rows + r] = values[r * columns + c]`, in 16 x 16 blocks so both sides stay in cache lines.
+    static func transpose(_ values: UnsafePointer<Float>, rows: Int, columns: Int, into out: UnsafeMutablePointer<Float>) {
+        let block = 16
+        for rowStart in stride(from: 0, to: rows, by: block) {
+            let rowEnd = min(rows, rowStart + block)
+            for columnStart in stride(from: 0, to: columns, by: block) {
+                let columnEnd = min(columns, columnStart + block)
+                for row in rowStart..<rowEnd {
+                    let source = values + row &* columns
+                    for column in columnStart..<columnEnd { out[column &* rows &+ row] = source[column] }
+                }
+            }
         }
     }
 

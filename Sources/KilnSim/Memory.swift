@@ -8,13 +8,13 @@ import KilnNumerics
 /// flag per byte for the uninitialised-read check. Only the bytes the memory plan uses are allocated.
 struct OnChipStore {
     let bytesPerPartition: Int
-    var bytes: [UInt8]
-    var written: [Bool]
+    var bytes: ZeroedPages<UInt8>
+    var written: ZeroedPages<Bool>
 
     init(partitions: Int, bytesPerPartition: Int) {
         self.bytesPerPartition = bytesPerPartition
-        bytes = HugePageArray.zeroed(count: partitions * bytesPerPartition)
-        written = HugePageArray.zeroed(count: partitions * bytesPerPartition)
+        bytes = ZeroedPages(count: partitions * bytesPerPartition)
+        written = ZeroedPages(count: partitions * bytesPerPartition)
     }
 
     func address(_ buffer: BufferEntry, partition: Int, element: Int) -> Int {

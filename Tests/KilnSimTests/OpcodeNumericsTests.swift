@@ -72,3 +72,38 @@ private func f32(_ value: Double) -> Double { Double(Float(value)) }
         """, engine: "pool", extra: "    %s = alloc sbuf f32[4 | 8] at partition 0 offset 256")
     #expect(out == x.indices.map { Double($0 % 8 - 2) != 0 ? x[$0] : 0 })
 }
+
+@Test func identityActivationScalesAndBiasesWithOneRounding() throws {
+    let (x, out) = try run("act.activate identity %xt -> %y scale -1.7 bias 0.3", engine: "act", outType: "bf16")
+    #expect(out == x.map { ElementType.bf16.storeComputed(f32($0 * -1.7 + 0.3)) })
+}
+
+@Test func transposeOfATileWhoseSidesAreNotMultiplesOfTheBlock() throws {
+    // 20 x 40: neither side a multiple of the 16 x 16 blocks the transpose works in.
+    let text = """
+        kiln.module target "trn1" {
+          func @k(%x: hbm f32[20, 40]) -> (%out: hbm f32[40, 20]) {
+            %xt = alloc sbuf f32[20 | 40] at partition 0 offset 0
+            %t = alloc psum f32[40 | 20] at partition 0 offset 0
+            %y = alloc sbuf f32[40 | 20] at partition 0 offset 256
+            dma.load %x[0, 0] -> %xt queue 0
+            sync.signal sem 0 on dma queue 0
+            sync.wait sem 0 >= 1 on pe
+            pe.transpose %xt -> %t
+            sync.signal sem 1 on pe
+            sync.wait sem 1 >= 1 on dve
+            dve.copy %t -> %y
+            sync.signal sem 2 on dve
+            sync.wait sem 2 >= 1 on dma queue 1
+            dma.store %y -> %out[0, 0] queue 1
+            return
+          }
+        }
+        """
+    let x = try SimSamples.tensor(.f32, [20, 40]) { Double($0) / 8 - 50 }
+    let result = try Simulator.run(try SimSamples.compile(text), inputs: ["x": x])
+    #expect(result.findings.isEmpty, "\(result.findings.map { $0.rendered() })")
+    let out = try #require(result.outputs.first?.tensor.values)
+    let transposed: [Double] = (0..<800).map { (index: Int) -> Double in x.values[(index % 20) * 40 + index / 20] }
+    #expect(out == transposed)
+}
