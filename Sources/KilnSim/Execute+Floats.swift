@@ -184,7 +184,7 @@ extension SimulationRun {
         let entry = prepared.program.buffers[buffer]
         let target = scratch.buffer(slot, count: entry.partitions * entry.freeElements)
         checkRace(buffer: buffer, write: false, stream: stream, pc: pc)
-        if let (partition, element) = memory?.readFloats(entry, into: target), hazards != nil {
+        if let (partition, element) = memory?.readFloats(buffer, entry, into: target), hazards != nil {
             reportUnwritten(entry, partition, element, stream, pc)
         }
         return target
@@ -193,7 +193,7 @@ extension SimulationRun {
     /// `store` from a scratch buffer: the race check, then the write.
     private mutating func writeTile(_ buffer: Int, _ values: UnsafeMutablePointer<Float>, stream: Int, pc: Int) {
         checkRace(buffer: buffer, write: true, stream: stream, pc: pc)
-        memory?.writeFloats(prepared.program.buffers[buffer], from: values)
+        memory?.writeFloats(buffer, prepared.program.buffers[buffer], from: values)
     }
 
     /// `out[i] = Float(apply(op, Double(values[i]), operand))` for one row, the common operators as plain loops.

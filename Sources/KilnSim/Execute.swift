@@ -24,14 +24,14 @@ extension SimulationRun {
             }
             checkHBMWritten(tensor, runs, stream: stream, pc: pc)
             checkRace(buffer: buffer, write: true, stream: stream, pc: pc)
-            memory?.load(tensor: tensor, runs, into: entry)
+            memory?.load(tensor: tensor, runs, into: buffer, entry)
         case .dmaStore(let buffer, let tensor, let offsets):
             guard let runs = slice(tensor, offsets, buffer, transpose: false, broadcast: false, write: true,
                                    stream: stream, pc: pc), memory != nil else { return }
             let entry = prepared.program.buffers[buffer]
             guard OnChipStore.holdsFloats(entry) else { return writeHBM(tensor, runs, load(buffer, stream: stream, pc: pc)) }
             checkRace(buffer: buffer, write: false, stream: stream, pc: pc)
-            if let (partition, element) = memory?.store(entry, tensor: tensor, runs), hazards != nil {
+            if let (partition, element) = memory?.store(buffer, entry, tensor: tensor, runs), hazards != nil {
                 reportUnwritten(entry, partition, element, stream, pc)
             }
         default:

@@ -182,6 +182,11 @@ struct MachineMemory {
     var sbuf: OnChipStore
     var psum: OnChipStore
     var hbm: [HBMTensor]
+    /// Per buffer of the program: every byte of it is known to have been written. Written flags are never
+    /// cleared, so once a whole-buffer write or a read that found no unwritten byte has set this, later reads of
+    /// the buffer skip the flag scan and later writes skip setting its flags (a tensor engine's PSUM accumulator
+    /// is read and written 2 x 256 KiB per instruction; its flags were scanned and set each time).
+    var wholeWritten: [Bool]
 
     /// Allocates, per on-chip memory, the partitions and bytes the memory plan reaches.
     init(program: BytecodeProgram, target: MachineTarget, inputs: [Int: [UInt8]]) {
@@ -193,6 +198,7 @@ struct MachineMemory {
         sbuf = store(.sbuf)
         psum = store(.psum)
         hbm = program.tensors.enumerated().map { HBMTensor(entry: $0.element, bytes: inputs[$0.offset]) }
+        wholeWritten = Array(repeating: false, count: program.buffers.count)
     }
 
     func read(_ buffer: BufferEntry) -> (values: [Double], firstUnwritten: (Int, Int)?) {

@@ -20,8 +20,9 @@ extension OnChipStore {
     }
 
     /// `readFloats` into `target` (room for `partitions * freeElements` values, partition-major); returns the first
-    /// (partition, element) with a byte never written.
-    func readFloats(_ buffer: BufferEntry, into target: UnsafeMutablePointer<Float>) -> (Int, Int)? {
+    /// (partition, element) with a byte never written (nil without looking when not `checkingWritten`).
+    func readFloats(_ buffer: BufferEntry, into target: UnsafeMutablePointer<Float>,
+                    checkingWritten: Bool = true) -> (Int, Int)? {
         let isF32 = buffer.dtype == .f32
         let size = isF32 ? 4 : 2
         let (partitions, free) = (buffer.partitions, buffer.freeElements)
@@ -31,7 +32,8 @@ extension OnChipStore {
                 guard let memory = raw.baseAddress else { return }
                 for partition in 0..<partitions {
                     let start = address(buffer, partition: partition, element: 0)
-                    if firstUnwritten == nil, let unwritten = Self.firstFalse(flags, from: start, count: free * size) {
+                    if checkingWritten, firstUnwritten == nil,
+                       let unwritten = Self.firstFalse(flags, from: start, count: free * size) {
                         firstUnwritten = (partition, (unwritten - start) / size)
                     }
                     let row = target + partition * free
@@ -61,8 +63,9 @@ extension OnChipStore {
         }
     }
 
-    /// `writeFloats` from `source` (`partitions * freeElements` values, partition-major).
-    mutating func writeFloats(_ buffer: BufferEntry, from source: UnsafePointer<Float>) {
+    /// `writeFloats` from `source` (`partitions * freeElements` values, partition-major); the written flags are
+    /// set unless not `markingWritten` (they are known to be set already).
+    mutating func writeFloats(_ buffer: BufferEntry, from source: UnsafePointer<Float>, markingWritten: Bool = true) {
         let isF32 = buffer.dtype == .f32
         let size = isF32 ? 4 : 2
         let (partitions, free) = (buffer.partitions, buffer.freeElements)
@@ -81,7 +84,7 @@ extension OnChipStore {
                             base.storeBytes(of: Self.bf16Bits(row[element]), toByteOffset: 2 * element, as: UInt16.self)
                         }
                     }
-                    (flagBase + start).update(repeating: true, count: free * size)
+                    if markingWritten { (flagBase + start).update(repeating: true, count: free * size) }
                 }
             }
         }
@@ -108,11 +111,24 @@ extension MachineMemory {
         if buffer.space == .psum { psum.writeFloats(buffer, values) } else { sbuf.writeFloats(buffer, values) }
     }
 
-    func readFloats(_ buffer: BufferEntry, into target: UnsafeMutablePointer<Float>) -> (Int, Int)? {
-        buffer.space == .psum ? psum.readFloats(buffer, into: target) : sbuf.readFloats(buffer, into: target)
+    /// Buffer `index`'s values into `target`, with its first never-written element (not looked for once the
+    /// buffer is known to be written whole: see `wholeWritten`).
+    mutating func readFloats(_ index: Int, _ buffer: BufferEntry, into target: UnsafeMutablePointer<Float>) -> (Int, Int)? {
+        let checking = !wholeWritten[index]
+        let first = buffer.space == .psum ? psum.readFloats(buffer, into: target, checkingWritten: checking)
+            : sbuf.readFloats(buffer, into: target, checkingWritten: checking)
+        if checking && first == nil { wholeWritten[index] = true }
+        return first
     }
 
-    mutating func writeFloats(_ buffer: BufferEntry, from source: UnsafePointer<Float>) {
-        if buffer.space == .psum { psum.writeFloats(buffer, from: source) } else { sbuf.writeFloats(buffer, from: source) }
+    /// Writes buffer `index` whole from `source`; its written flags are set only the first time.
+    mutating func writeFloats(_ index: Int, _ buffer: BufferEntry, from source: UnsafePointer<Float>) {
+        let marking = !wholeWritten[index]
+        if buffer.space == .psum {
+            psum.writeFloats(buffer, from: source, markingWritten: marking)
+        } else {
+            sbuf.writeFloats(buffer, from: source, markingWritten: marking)
+        }
+        wholeWritten[index] = true
     }
 }

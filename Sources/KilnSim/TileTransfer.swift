@@ -28,7 +28,7 @@ extension OnChipStore {
     /// Stores HBM elements into an f32 or bf16 tile, as `writeFast` would store their values: the same type is
     /// copied bit for bit (one `memcpy` per contiguous row piece), f32 <-> bf16 is widened or rounded to nearest
     /// even (`bf16Bits`), any other type is decoded and rounded to f32 first.
-    mutating func fill(_ buffer: BufferEntry, _ runs: [HBMRun], from tensor: HBMTensor) {
+    mutating func fill(_ buffer: BufferEntry, _ runs: [HBMRun], from tensor: HBMTensor, markingWritten: Bool = true) {
         let isF32 = buffer.dtype == .f32
         let size = isF32 ? 4 : 2
         let source = tensor.entry.dtype
@@ -61,7 +61,7 @@ extension OnChipStore {
                                 index += stride
                             }
                         }
-                        (flagBase + address).update(repeating: true, count: count * size)
+                        if markingWritten { (flagBase + address).update(repeating: true, count: count * size) }
                     }
                 }
             }
@@ -71,7 +71,7 @@ extension OnChipStore {
     /// Reads an f32 or bf16 tile's elements into the HBM elements of the runs, converted to the tensor's type
     /// (`ElementType.convert`: the same type bit for bit, bf16 from f32 rounded to nearest even), marking them
     /// written; returns the first (partition, element) of the tile with a byte never written, as `read` does.
-    func drain(_ buffer: BufferEntry, _ runs: [HBMRun], into tensor: inout HBMTensor) -> (Int, Int)? {
+    func drain(_ buffer: BufferEntry, _ runs: [HBMRun], into tensor: inout HBMTensor, checkingWritten: Bool = true) -> (Int, Int)? {
         let isF32 = buffer.dtype == .f32
         let size = isF32 ? 4 : 2
         let (partitions, free) = (buffer.partitions, buffer.freeElements)
@@ -80,7 +80,7 @@ extension OnChipStore {
         var firstUnwritten: (Int, Int)?
         bytes.withUnsafeBufferPointer { raw in
             written.withUnsafeBufferPointer { flags in
-                for partition in 0..<partitions where firstUnwritten == nil {
+                for partition in 0..<partitions where checkingWritten && firstUnwritten == nil {
                     let start = address(buffer, partition: partition, element: 0)
                     if let unwritten = Self.firstFalse(flags, from: start, count: free * size) {
                         firstUnwritten = (partition, (unwritten - start) / size)
@@ -126,15 +126,24 @@ extension OnChipStore {
 }
 
 extension MachineMemory {
-    /// `write(buffer, gather(runs, hbm[tensor].values))` for f32 / bf16 tiles, in one pass.
-    mutating func load(tensor: Int, _ runs: [HBMRun], into buffer: BufferEntry) {
-        if buffer.space == .psum { psum.fill(buffer, runs, from: hbm[tensor]) } else { sbuf.fill(buffer, runs, from: hbm[tensor]) }
+    /// `write(buffer, gather(runs, hbm[tensor].values))` for f32 / bf16 tiles, in one pass (buffer `index`'s flags
+    /// are left alone once it is known written whole).
+    mutating func load(tensor: Int, _ runs: [HBMRun], into index: Int, _ buffer: BufferEntry) {
+        let marking = !wholeWritten[index]
+        if buffer.space == .psum {
+            psum.fill(buffer, runs, from: hbm[tensor], markingWritten: marking)
+        } else {
+            sbuf.fill(buffer, runs, from: hbm[tensor], markingWritten: marking)
+        }
     }
 
     /// `hbm[tensor].scatter(runs, read(buffer).values)` for f32 / bf16 tiles, in one pass; returns the tile's
-    /// first unwritten element as `read` does.
-    mutating func store(_ buffer: BufferEntry, tensor: Int, _ runs: [HBMRun]) -> (Int, Int)? {
+    /// first unwritten element as `read` does (not looked for once buffer `index` is known written whole).
+    mutating func store(_ index: Int, _ buffer: BufferEntry, tensor: Int, _ runs: [HBMRun]) -> (Int, Int)? {
+        let checking = !wholeWritten[index]
         let store = buffer.space == .psum ? psum : sbuf
-        return store.drain(buffer, runs, into: &hbm[tensor])
+        let first = store.drain(buffer, runs, into: &hbm[tensor], checkingWritten: checking)
+        if checking && first == nil { wholeWritten[index] = true }
+        return first
     }
 }

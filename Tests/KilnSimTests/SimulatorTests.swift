@@ -79,3 +79,35 @@ import Testing
     #expect(throws: SimulationError.self) { try Simulator.run(program, inputs: [:]) }
     #expect(throws: SimulationError.self) { try Simulator.run(program, inputs: ["y": wrong], random: 1) }
 }
+
+@Test func aTileIsReportedUnwrittenUntilItIsWrittenWhole() throws {
+    // %h covers the first half of each row of %t. Reading %t then finds its second half unwritten (K4201);
+    // once %t is written whole, the same read is clean (the simulator stops scanning its flags from then on).
+    let text = """
+        kiln.module target "trn1" {
+          func @k(%x: hbm f32[4, 8]) -> (%out: hbm f32[4, 8]) {
+            %t = alloc sbuf f32[4 | 8] at partition 0 offset 0
+            %h = alloc sbuf f32[4 | 4] at partition 0 offset 0
+            %y = alloc sbuf f32[4 | 8] at partition 0 offset 64
+            pool.iota base 1 partition_step 0 free_step 0 -> %h
+            sync.signal sem 0 on pool
+            sync.wait sem 0 >= 1 on dve
+            dve.tensor_scalar add %t, 1.0 -> %y
+            dve.tensor_scalar add %y, 1.0 -> %t
+            dve.tensor_scalar add %t, 1.0 -> %y
+            dve.tensor_scalar add %t, 2.0 -> %y
+            sync.signal sem 1 on dve
+            sync.wait sem 1 >= 1 on dma queue 0
+            dma.store %y -> %out[0, 0] queue 0
+            return
+          }
+        }
+        """
+    let result = try Simulator.run(try SimSamples.compile(text), inputs: [:], random: 5)
+    let unwritten = result.findings.filter { $0.diagnostic.id.code == "K4201" }
+    #expect(unwritten.count == 1)
+    #expect(unwritten.first?.diagnostic.message.contains("element 4") == true, "\(unwritten.map(\.diagnostic.message))")
+    // Unwritten bytes read as 0: the first read gave 1 + 1 (first half) and 0 + 1; the last wrote (that + 1) + 2.
+    let out = try #require(result.outputs.first?.tensor.values)
+    #expect(out == (0..<32).map { $0 % 8 < 4 ? 5 : 4 })
+}
