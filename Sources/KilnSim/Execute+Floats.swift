@@ -50,6 +50,8 @@ extension SimulationRun {
             let (k, mCount, nCount) = (buffers[s].partitions, buffers[s].freeElements, buffers[m].freeElements)
             let stationary = readTile(s, slot: 0, stream: stream, pc: pc)
             let moving = readTile(m, slot: 1, stream: stream, pc: pc)
+            if accumulateInPlace(acc, stationary: stationary, moving: moving, k: k, m: mCount, n: nCount,
+                                 start: holds(start, stream), stream: stream, pc: pc) { break }
             let result: UnsafeMutablePointer<Float>
             if holds(start, stream) {
                 result = scratch.buffer(2, count: mCount * nCount)
@@ -172,6 +174,32 @@ extension SimulationRun {
             return false
         }
         return true
+    }
+
+    /// A matmul into an f32 accumulator updated where it is stored (the operands are already in scratch): the same
+    /// checks in the same order as `readTile` + `writeTile` of the accumulator, without copying its 2 x 256 KiB out
+    /// and back per instruction. False, doing nothing, when the accumulator cannot be (not f32, unaligned rows).
+    private mutating func accumulateInPlace(_ acc: Int, stationary: UnsafeMutablePointer<Float>,
+                                            moving: UnsafeMutablePointer<Float>, k: Int, m: Int, n: Int, start: Bool,
+                                            stream: Int, pc: Int) -> Bool {
+        let entry = prepared.program.buffers[acc]
+        guard entry.partitions == m, entry.freeElements == n, memory?.holdsAlignedFloatRows(entry) == true else { return false }
+        if !start {
+            checkRace(buffer: acc, write: false, stream: stream, pc: pc)
+            if let (partition, element) = memory?.firstUnwritten(acc, entry), hazards != nil {
+                reportUnwritten(entry, partition, element, stream, pc)
+            }
+        }
+        checkRace(buffer: acc, write: true, stream: stream, pc: pc)
+        let done: Bool? = memory?.withFloatRows(acc, entry) { rows, rowStride in
+            if start { for row in 0..<m { (rows + row * rowStride).update(repeating: 0, count: n) } }
+            MatmulKernel.accumulate(stationary: UnsafeBufferPointer(start: stationary, count: k * m),
+                                    moving: UnsafeBufferPointer(start: moving, count: k * n), k: k, m: m, n: n,
+                                    into: UnsafeMutableBufferPointer(start: rows, count: (m - 1) * rowStride + n),
+                                    resultStride: rowStride)
+            return true
+        }
+        return done ?? false
     }
 
     /// Whether every given tile is f32 or bf16.

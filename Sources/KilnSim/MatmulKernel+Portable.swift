@@ -6,8 +6,10 @@ extension MatmulKernel {
     /// the whole k loop (per step: one 8-wide load of `moving`, four broadcasts of `stationary`, four
     /// multiplies and four adds), so each value of `moving` is loaded once per 4 rows instead of once per row.
     /// Leftover rows and columns (mod 4, mod 8) take the same sums one element at a time.
+    /// Result rows are `resultStride` elements apart.
     static func accumulatePortable(stationary s: UnsafePointer<Float>, moving v: UnsafePointer<Float>, k: Int, m: Int,
-                                   n: Int, rows: Range<Int>, columns: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+                                   n: Int, rows: Range<Int>, columns: Range<Int>, into out: UnsafeMutablePointer<Float>,
+                                   resultStride: Int) {
         let blockedRowsEnd = rows.upperBound - rows.count % 4
         let blockedColumnsEnd = columns.upperBound - columns.count % 8
         var row = rows.lowerBound
@@ -23,18 +25,21 @@ extension MatmulKernel {
                     d2 += SIMD8(repeating: weights[2]) * values
                     d3 += SIMD8(repeating: weights[3]) * values
                 }
-                add(d0, to: out + row * n + column)
-                add(d1, to: out + (row + 1) * n + column)
-                add(d2, to: out + (row + 2) * n + column)
-                add(d3, to: out + (row + 3) * n + column)
+                add(d0, to: out + row * resultStride + column)
+                add(d1, to: out + (row + 1) * resultStride + column)
+                add(d2, to: out + (row + 2) * resultStride + column)
+                add(d3, to: out + (row + 3) * resultStride + column)
                 column += 8
             }
             for r in row..<(row + 4) {
-                scalarColumns(s, v, k: k, m: m, n: n, row: r, columns: blockedColumnsEnd..<columns.upperBound, into: out)
+                scalarColumns(s, v, k: k, m: m, n: n, row: r, columns: blockedColumnsEnd..<columns.upperBound, into: out,
+                              resultStride: resultStride)
             }
             row += 4
         }
-        for r in blockedRowsEnd..<rows.upperBound { scalarColumns(s, v, k: k, m: m, n: n, row: r, columns: columns, into: out) }
+        for r in blockedRowsEnd..<rows.upperBound {
+            scalarColumns(s, v, k: k, m: m, n: n, row: r, columns: columns, into: out, resultStride: resultStride)
+        }
     }
 
     private static func add(_ dots: SIMD8<Float>, to pointer: UnsafeMutablePointer<Float>) {
@@ -43,11 +48,11 @@ extension MatmulKernel {
     }
 
     private static func scalarColumns(_ s: UnsafePointer<Float>, _ v: UnsafePointer<Float>, k: Int, m: Int, n: Int,
-                                      row: Int, columns: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+                                      row: Int, columns: Range<Int>, into out: UnsafeMutablePointer<Float>, resultStride: Int) {
         for column in columns {
             var dot: Float = 0
             for i in 0..<k { dot += s[i * m + row] * v[i * n + column] }
-            out[row * n + column] += dot
+            out[row * resultStride + column] += dot
         }
     }
 }

@@ -82,26 +82,31 @@ enum MatmulKernel {
         }
     }
 
-    /// A wide kernel: (stationary, moving, k, m, n, rows, columns, result), rows and columns whole blocks.
+    /// A wide kernel: (stationary, moving, k, m, n, rows, columns, result, result row stride), rows and columns
+    /// whole blocks.
     typealias WideKernel = (UnsafePointer<Float>, UnsafePointer<Float>, Int, Int, Int, Range<Int>, Range<Int>,
-                            UnsafeMutablePointer<Float>) -> Void
+                            UnsafeMutablePointer<Float>, Int) -> Void
 
     static let usesHelperThread = ProcessInfo.processInfo.activeProcessorCount > 1
 
+    /// `resultStride`: elements between the starts of two result rows (n when nil: a dense [m | n] result; the
+    /// row pitch of a PSUM accumulator updated in place).
     static func accumulate(stationary: UnsafeBufferPointer<Float>, moving: UnsafeBufferPointer<Float>,
-                           k: Int, m: Int, n: Int, into result: UnsafeMutableBufferPointer<Float>) {
-        accumulate(stationary: stationary, moving: moving, k: k, m: m, n: n, into: result, using: .host,
-                   inHalves: usesHelperThread && k * m * n >= InstructionSet.host.parallelWork)
+                           k: Int, m: Int, n: Int, into result: UnsafeMutableBufferPointer<Float>, resultStride: Int? = nil) {
+        accumulate(stationary: stationary, moving: moving, k: k, m: m, n: n, into: result, resultStride: resultStride,
+                   using: .host, inHalves: usesHelperThread && k * m * n >= InstructionSet.host.parallelWork)
     }
 
     /// `accumulate` with the loop given, and whether to split the columns in two halves (when there are at least
     /// two whole column blocks) and compute one on `HelperThread`.
     static func accumulate(stationary: UnsafeBufferPointer<Float>, moving: UnsafeBufferPointer<Float>,
-                           k: Int, m: Int, n: Int, into result: UnsafeMutableBufferPointer<Float>,
+                           k: Int, m: Int, n: Int, into result: UnsafeMutableBufferPointer<Float>, resultStride: Int? = nil,
                            using instructionSet: InstructionSet, inHalves: Bool) {
-        guard k > 0, m > 0, n > 0, let s = stationary.baseAddress, let v = moving.baseAddress,
-              let out = result.baseAddress else { return }
-        let call = Call(stationary: s, moving: v, k: k, m: m, n: n, result: out, instructionSet: instructionSet)
+        let stride = resultStride ?? n
+        guard k > 0, m > 0, n > 0, stride >= n, result.count >= (m - 1) * stride + n,
+              let s = stationary.baseAddress, let v = moving.baseAddress, let out = result.baseAddress else { return }
+        let call = Call(stationary: s, moving: v, k: k, m: m, n: n, result: out, resultStride: stride,
+                        instructionSet: instructionSet)
         let blocks = n / instructionSet.columnBlock
         guard inHalves, blocks >= 2 else { return call.run(columns: 0..<n) }
         let middle = blocks / 2 * instructionSet.columnBlock
@@ -116,6 +121,7 @@ enum MatmulKernel {
         let stationary: UnsafePointer<Float>, moving: UnsafePointer<Float>
         let k: Int, m: Int, n: Int
         let result: UnsafeMutablePointer<Float>
+        let resultStride: Int
         let instructionSet: InstructionSet
 
         /// All rows of `columns`: the wide kernel on its whole blocks, the portable loop on the columns right of
@@ -125,7 +131,7 @@ enum MatmulKernel {
             let rows = 0..<(m - m % wide.rowBlock)
             let blockedColumns = columns.lowerBound..<(columns.upperBound - columns.count % wide.columnBlock)
             if !rows.isEmpty, !blockedColumns.isEmpty {
-                wide.accumulate(stationary, moving, k, m, n, rows, blockedColumns, result)
+                wide.accumulate(stationary, moving, k, m, n, rows, blockedColumns, result, resultStride)
             }
             portable(rows: rows, columns: blockedColumns.upperBound..<columns.upperBound)
             portable(rows: rows.upperBound..<m, columns: columns)
@@ -133,7 +139,7 @@ enum MatmulKernel {
 
         private func portable(rows: Range<Int>, columns: Range<Int>) {
             MatmulKernel.accumulatePortable(stationary: stationary, moving: moving, k: k, m: m, n: n,
-                                            rows: rows, columns: columns, into: result)
+                                            rows: rows, columns: columns, into: result, resultStride: resultStride)
         }
     }
 }

@@ -92,6 +92,42 @@ extension OnChipStore {
 }
 
 extension OnChipStore {
+    /// The first (partition, element) of the buffer with a byte never written.
+    func firstUnwritten(_ buffer: BufferEntry) -> (Int, Int)? {
+        let size = buffer.dtype.byteSize
+        return written.withUnsafeBufferPointer { flags in
+            for partition in 0..<buffer.partitions {
+                let start = address(buffer, partition: partition, element: 0)
+                if let unwritten = Self.firstFalse(flags, from: start, count: buffer.freeElements * size) {
+                    return (partition, (unwritten - start) / size)
+                }
+            }
+            return nil
+        }
+    }
+
+    /// Whether `withFloatRows` can run on the buffer: f32 rows starting at 4-byte aligned addresses.
+    func holdsAlignedFloatRows(_ buffer: BufferEntry) -> Bool {
+        buffer.dtype == .f32 && buffer.offset % 4 == 0 && bytesPerPartition % 4 == 0 && buffer.partitions > 0
+    }
+
+    /// Runs `body(firstRow, rowStride)` on an f32 tile's elements where they are stored (rows `rowStride` floats
+    /// apart) and marks the tile written when `markingWritten`; nil, running nothing, unless `holdsAlignedFloatRows`.
+    mutating func withFloatRows<Result>(_ buffer: BufferEntry, markingWritten: Bool,
+                                        _ body: (UnsafeMutablePointer<Float>, Int) -> Result) -> Result? {
+        guard holdsAlignedFloatRows(buffer) else { return nil }
+        let (first, rowBytes, pitch) = (address(buffer, partition: 0, element: 0), 4 * buffer.freeElements, bytesPerPartition)
+        if markingWritten {
+            written.withUnsafeMutableBufferPointer { flags in
+                guard let base = flags.baseAddress else { return }
+                for partition in 0..<buffer.partitions { (base + first + partition * pitch).update(repeating: true, count: rowBytes) }
+            }
+        }
+        return bytes.withUnsafeMutableBufferPointer { raw in
+            raw.baseAddress.map { body(UnsafeMutableRawPointer($0 + first).assumingMemoryBound(to: Float.self), pitch / 4) }
+        }
+    }
+
     /// The index of the first false flag in `flags[from..<from + count]` (a `Bool` false is a zero byte, so
     /// `memchr` scans the range a word at a time).
     static func firstFalse(_ flags: UnsafeBufferPointer<Bool>, from: Int, count: Int) -> Int? {
@@ -119,6 +155,28 @@ extension MachineMemory {
             : sbuf.readFloats(buffer, into: target, checkingWritten: checking)
         if checking && first == nil { wholeWritten[index] = true }
         return first
+    }
+
+    /// Buffer `index`'s first never-written element (not looked for once it is known written whole).
+    mutating func firstUnwritten(_ index: Int, _ buffer: BufferEntry) -> (Int, Int)? {
+        guard !wholeWritten[index] else { return nil }
+        let first = buffer.space == .psum ? psum.firstUnwritten(buffer) : sbuf.firstUnwritten(buffer)
+        if first == nil { wholeWritten[index] = true }
+        return first
+    }
+
+    func holdsAlignedFloatRows(_ buffer: BufferEntry) -> Bool {
+        buffer.space == .psum ? psum.holdsAlignedFloatRows(buffer) : sbuf.holdsAlignedFloatRows(buffer)
+    }
+
+    /// `OnChipStore.withFloatRows` on buffer `index`, which is then known written whole.
+    mutating func withFloatRows<Result>(_ index: Int, _ buffer: BufferEntry,
+                                        _ body: (UnsafeMutablePointer<Float>, Int) -> Result) -> Result? {
+        let marking = !wholeWritten[index]
+        let result = buffer.space == .psum ? psum.withFloatRows(buffer, markingWritten: marking, body)
+            : sbuf.withFloatRows(buffer, markingWritten: marking, body)
+        if result != nil { wholeWritten[index] = true }
+        return result
     }
 
     /// Writes buffer `index` whole from `source`; its written flags are set only the first time.

@@ -18,11 +18,13 @@ public enum MatmulKernelAVX512 {
     public static let rowBlock = 8
     public static let columnBlock = 32
 
-    /// Stationary is [k | m], moving [k | n] and result [m | n], all row-major; `rows` and `columns` select the
-    /// part of the result computed (counts multiples of the blocks).
+    /// Stationary is [k | m], moving [k | n] and result [m | n], all row-major, result rows `resultStride` elements
+    /// apart (n when dense; wider for a PSUM tile accumulated in place); `rows` and `columns` select the part of the
+    /// result computed (counts multiples of the blocks).
     @inline(never)
     public static func accumulate(stationary: UnsafePointer<Float>, moving: UnsafePointer<Float>, k: Int, m: Int, n: Int,
-                                  rows: Range<Int>, columns: Range<Int>, into result: UnsafeMutablePointer<Float>) {
+                                  rows: Range<Int>, columns: Range<Int>, into result: UnsafeMutablePointer<Float>,
+                                  resultStride: Int) {
         precondition(rows.count % rowBlock == 0 && columns.count % columnBlock == 0, "rows or columns not whole blocks")
         withUnsafeTemporaryAllocation(of: Float.self, capacity: k * columnBlock) { buffer in
             guard let panel = buffer.baseAddress else { return }
@@ -35,7 +37,8 @@ public enum MatmulKernelAVX512 {
                 }
                 var row = rows.lowerBound
                 while row < rows.upperBound {
-                    block(stationary + row, rowStride: m, panel: panel, k: k, into: result + row * n + column, n: n)
+                    block(stationary + row, rowStride: m, panel: panel, k: k, into: result + row * resultStride + column,
+                          n: resultStride)
                     row += rowBlock
                 }
                 column += columnBlock

@@ -35,6 +35,38 @@ import Testing
         #expect(wrong == 0, "the dispatching entry point")
     }
 
+    /// A result whose rows are wider apart than n (a PSUM tile updated in place) gets the same values in its rows,
+    /// and the elements between rows are not touched.
+    @Test(arguments: shapes)
+    func aStridedResultEqualsTheDenseOne(_ shape: (Int, Int, Int)) {
+        let (k, m, n) = shape
+        let stride = n + 13
+        var generator = SystemRandomNumberGenerator()
+        let s = Self.awkwardValues(k * m, using: &generator)
+        let v = Self.awkwardValues(k * n, using: &generator)
+        let start = Self.awkwardValues(m * n, using: &generator)
+        var expected = start
+        Self.plain(s, v, k: k, m: m, n: n, into: &expected)
+        for instructionSet in Self.instructionSets {
+            for inHalves in [false, true] {
+                var strided = [Float](repeating: 7, count: m * stride)
+                for row in 0..<m { for column in 0..<n { strided[row * stride + column] = start[row * n + column] } }
+                s.withUnsafeBufferPointer { sp in
+                    v.withUnsafeBufferPointer { vp in
+                        strided.withUnsafeMutableBufferPointer { out in
+                            MatmulKernel.accumulate(stationary: sp, moving: vp, k: k, m: m, n: n, into: out, resultStride: stride,
+                                                    using: instructionSet, inHalves: inHalves)
+                        }
+                    }
+                }
+                let rows = (0..<m).flatMap { row in strided[(row * stride)..<(row * stride + n)] }
+                let gaps = (0..<m).flatMap { row in strided[(row * stride + n)..<(row * stride + stride)] }
+                #expect(Self.mismatches(rows, expected) == 0, "\(instructionSet), in halves: \(inHalves)")
+                #expect(gaps.allSatisfy { $0 == 7 })
+            }
+        }
+    }
+
     /// The data is sensitive to the order of the additions (so a loop that reassociated would fail the test
     /// above): the same dot products summed from i = k - 1 down give other bits somewhere.
     @Test func theTestDataDetectsReassociation() {

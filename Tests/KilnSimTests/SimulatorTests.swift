@@ -111,3 +111,13 @@ import Testing
     let out = try #require(result.outputs.first?.tensor.values)
     #expect(out == (0..<32).map { $0 % 8 < 4 ? 5 : 4 })
 }
+
+@Test func accumulatingIntoAnAccumulatorNothingStartedIsAnUnwrittenRead() throws {
+    // Without `start`, the first pe.matmul adds to a PSUM tile nothing has written (the accumulator is updated in
+    // place; the check must still see it); the second iteration adds to what the first wrote.
+    let text = SimSamples.tiledMatmul.replacingOccurrences(of: "start(%k == 0) stop(%k == 1)", with: "stop(%k == 1)")
+    #expect(text != SimSamples.tiledMatmul)
+    let result = try Simulator.run(try SimSamples.compile(text), inputs: [:], random: 2)
+    let unwritten = result.findings.filter { $0.diagnostic.id.code == "K4201" }
+    #expect(unwritten.count == 1 && unwritten.first?.sites.first?.mnemonic == "pe.matmul")
+}
