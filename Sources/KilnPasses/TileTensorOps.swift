@@ -25,7 +25,8 @@ import KilnTileIR
 ///    operators, reductions and copies, pool for select; `x + c`, `x - col`, `c * x` stay pending
 ///    and fold into the next activation's scale and bias; a reduction of an activation's output
 ///    becomes that activation's free-axis reduce; a sum across rows accumulates in PSUM over the loop,
-///    `ColumnSums`), and stores each returned value. A rank-1 group and a group of scalar math run the
+///    `ColumnSums`; a result is written over an input tile of the body that no later op reads and no store
+///    needs, `ElementwiseLowering.planInPlace`), and stores each returned value. A rank-1 group and a group of scalar math run the
 ///    same way on a flat view (`TileWindow.flat`).
 /// 4. A *matmul group* (a matmul and its elementwise epilogue) becomes the blocked nest of `MatmulTiler`:
 ///    resident B slabs per column block, transposed A tiles, PSUM accumulation over K, the epilogue
