@@ -59,17 +59,7 @@ private func sourcesAndDestinations(_ module: Module) -> [(op: String, sources: 
     // Three [128 | 4096] f32 tiles (x, e, the quotient) were 48 KiB per partition: over trn1's per-tile-body
     // budget (192 KiB / 4), so the row used to be split into chunks with x loaded three times. In place it is
     // one tile, loaded once.
-    let text = kernelModule("(%x: hbm f32[256, 4096]) -> (%out: hbm f32[256, 4096])", """
-            %m = reduce max %x axis 1 : f32[256, 1]
-            %mb = broadcast %m : f32[256, 4096]
-            %d = sub %x, %mb : f32[256, 4096]
-            %e = exp %d : f32[256, 4096]
-            %s = reduce sum %e axis 1 : f32[256, 1]
-            %sb = broadcast %s : f32[256, 4096]
-            %r = div %e, %sb : f32[256, 4096]
-            return %r
-        """)
-    let module = try tiledModule(text)
+    let module = try tiledModule(softmaxModule(rows: 256, columns: 4096))
     #expect(opcodes(module).filter { $0 == "dma.load" }.count == 1)
     #expect(opcodes(module).filter { $0 == "act.activate" }.count == 1)
     let wide = allOps(module).filter { if case .alloc(let tile, _) = $0.kind { tile.freeDims == [4096] } else { false } }

@@ -7,16 +7,21 @@ import KilnSource
 import KilnTileIR
 import Testing
 
-let softmaxText = kernelModule("(%x: hbm f32[256, 512]) -> (%out: hbm f32[256, 512])", """
-        %m = reduce max %x axis 1 : f32[256, 1] loc(40:55)
-        %mb = broadcast %m : f32[256, 512]
-        %d = sub %x, %mb : f32[256, 512] loc(66:75)
-        %e = exp %d : f32[256, 512] loc(62:76)
-        %s = reduce sum %e axis 1 : f32[256, 1] loc(90:105)
-        %sb = broadcast %s : f32[256, 512]
-        %r = div %e, %sb : f32[256, 512] loc(86:105)
-        return %r
-    """)
+/// Softmax over the rows of x[rows, columns], as the lowering writes it.
+func softmaxModule(rows: Int, columns: Int) -> String {
+    kernelModule("(%x: hbm f32[\(rows), \(columns)]) -> (%out: hbm f32[\(rows), \(columns)])", """
+            %m = reduce max %x axis 1 : f32[\(rows), 1] loc(40:55)
+            %mb = broadcast %m : f32[\(rows), \(columns)]
+            %d = sub %x, %mb : f32[\(rows), \(columns)] loc(66:75)
+            %e = exp %d : f32[\(rows), \(columns)] loc(62:76)
+            %s = reduce sum %e axis 1 : f32[\(rows), 1] loc(90:105)
+            %sb = broadcast %s : f32[\(rows), \(columns)]
+            %r = div %e, %sb : f32[\(rows), \(columns)] loc(86:105)
+            return %r
+        """)
+}
+
+let softmaxText = softmaxModule(rows: 256, columns: 512)
 
 
 @Test func softmaxIsOneLoopWithTheExpFoldedIntoOneActivation() throws {

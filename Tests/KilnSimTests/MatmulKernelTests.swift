@@ -17,12 +17,7 @@ import Testing
     @Test(arguments: shapes)
     func everyLoopEqualsThePlainLoopBitForBit(_ shape: (Int, Int, Int)) {
         let (k, m, n) = shape
-        var generator = SystemRandomNumberGenerator()
-        let s = Self.awkwardValues(k * m, using: &generator)
-        let v = Self.awkwardValues(k * n, using: &generator)
-        let start = Self.awkwardValues(m * n, using: &generator)
-        var expected = start
-        Self.plain(s, v, k: k, m: m, n: n, into: &expected)
+        let (s, v, start, expected) = Self.operandsAndPlainResult(k: k, m: m, n: n)
         for instructionSet in Self.instructionSets {
             for inHalves in [false, true] {
                 let got = Self.run(s, v, k: k, m: m, n: n, start: start, using: instructionSet, inHalves: inHalves)
@@ -41,12 +36,7 @@ import Testing
     func aStridedResultEqualsTheDenseOne(_ shape: (Int, Int, Int)) {
         let (k, m, n) = shape
         let stride = n + 13
-        var generator = SystemRandomNumberGenerator()
-        let s = Self.awkwardValues(k * m, using: &generator)
-        let v = Self.awkwardValues(k * n, using: &generator)
-        let start = Self.awkwardValues(m * n, using: &generator)
-        var expected = start
-        Self.plain(s, v, k: k, m: m, n: n, into: &expected)
+        let (s, v, start, expected) = Self.operandsAndPlainResult(k: k, m: m, n: n)
         for instructionSet in Self.instructionSets {
             for inHalves in [false, true] {
                 var strided = [Float](repeating: 7, count: m * stride)
@@ -99,6 +89,18 @@ import Testing
             let got = Self.run(s, v, k: k, m: m, n: n, start: start, using: instructionSet, inHalves: true)
             #expect(got.allSatisfy { $0.bitPattern == Float(0).bitPattern }, "\(instructionSet)")
         }
+    }
+
+    /// Awkward stationary, moving and accumulator values, and the plain loop's result on them.
+    private static func operandsAndPlainResult(k: Int, m: Int, n: Int)
+        -> (stationary: [Float], moving: [Float], start: [Float], expected: [Float]) {
+        var generator = SystemRandomNumberGenerator()
+        let s = awkwardValues(k * m, using: &generator)
+        let v = awkwardValues(k * n, using: &generator)
+        let start = awkwardValues(m * n, using: &generator)
+        var expected = start
+        plain(s, v, k: k, m: m, n: n, into: &expected)
+        return (s, v, start, expected)
     }
 
     /// The reference: per output element, the dot product summed in Float in order from +0, then added.
