@@ -73,37 +73,29 @@ extension OnChipStore {
     /// so its decoding is a shift), without the generic per-byte and per-format loops.
     func readFast(_ buffer: BufferEntry) -> (values: [Double], firstUnwritten: (Int, Int)?) {
         let isF32 = buffer.dtype == .f32
-        let size = isF32 ? 4 : 2
         let (partitions, free) = (buffer.partitions, buffer.freeElements)
-        var firstUnwritten: (Int, Int)?
         let values = [Double](unsafeUninitializedCapacity: partitions * free) { out, count in
             count = 0
             bytes.withUnsafeBufferPointer { raw in
-                written.withUnsafeBufferPointer { flags in
-                    guard let memory = raw.baseAddress else { return }
-                    for partition in 0..<partitions {
-                        let start = address(buffer, partition: partition, element: 0)
-                        if firstUnwritten == nil, let unwritten = Self.firstFalse(flags, from: start, count: free * size) {
-                            firstUnwritten = (partition, (unwritten - start) / size)
+                guard let memory = raw.baseAddress else { return }
+                for partition in 0..<partitions {
+                    let row = partition * free
+                    let base = UnsafeRawPointer(memory + address(buffer, partition: partition, element: 0))
+                    if isF32 {
+                        for element in 0..<free {
+                            out[row + element] = Double(Float(bitPattern: base.loadUnaligned(fromByteOffset: 4 * element, as: UInt32.self)))
                         }
-                        let row = partition * free
-                        let base = UnsafeRawPointer(memory + start)
-                        if isF32 {
-                            for element in 0..<free {
-                                out[row + element] = Double(Float(bitPattern: base.loadUnaligned(fromByteOffset: 4 * element, as: UInt32.self)))
-                            }
-                        } else {
-                            for element in 0..<free {
-                                let half = base.loadUnaligned(fromByteOffset: 2 * element, as: UInt16.self)
-                                out[row + element] = Double(Float(bitPattern: UInt32(half) << 16))
-                            }
+                    } else {
+                        for element in 0..<free {
+                            let half = base.loadUnaligned(fromByteOffset: 2 * element, as: UInt16.self)
+                            out[row + element] = Double(Float(bitPattern: UInt32(half) << 16))
                         }
                     }
-                    count = partitions * free
                 }
+                count = partitions * free
             }
         }
-        return (values, firstUnwritten)
+        return (values, firstUnwritten(buffer))
     }
 
     /// `write` for f32 and bf16: each value rounded to f32, then (bf16) to nearest even in the top 16 bits,

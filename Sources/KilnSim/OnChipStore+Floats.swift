@@ -24,32 +24,23 @@ extension OnChipStore {
     func readFloats(_ buffer: BufferEntry, into target: UnsafeMutablePointer<Float>,
                     checkingWritten: Bool = true) -> (Int, Int)? {
         let isF32 = buffer.dtype == .f32
-        let size = isF32 ? 4 : 2
         let (partitions, free) = (buffer.partitions, buffer.freeElements)
-        var firstUnwritten: (Int, Int)?
         bytes.withUnsafeBufferPointer { raw in
-            written.withUnsafeBufferPointer { flags in
-                guard let memory = raw.baseAddress else { return }
-                for partition in 0..<partitions {
-                    let start = address(buffer, partition: partition, element: 0)
-                    if checkingWritten, firstUnwritten == nil,
-                       let unwritten = Self.firstFalse(flags, from: start, count: free * size) {
-                        firstUnwritten = (partition, (unwritten - start) / size)
-                    }
-                    let row = target + partition * free
-                    let base = UnsafeRawPointer(memory + start)
-                    if isF32 {
-                        UnsafeMutableRawPointer(row).copyMemory(from: base, byteCount: 4 * free)
-                    } else {
-                        for element in 0..<free {
-                            let half = base.loadUnaligned(fromByteOffset: 2 * element, as: UInt16.self)
-                            row[element] = Float(bitPattern: UInt32(half) << 16)
-                        }
+            guard let memory = raw.baseAddress else { return }
+            for partition in 0..<partitions {
+                let row = target + partition * free
+                let base = UnsafeRawPointer(memory + address(buffer, partition: partition, element: 0))
+                if isF32 {
+                    UnsafeMutableRawPointer(row).copyMemory(from: base, byteCount: 4 * free)
+                } else {
+                    for element in 0..<free {
+                        let half = base.loadUnaligned(fromByteOffset: 2 * element, as: UInt16.self)
+                        row[element] = Float(bitPattern: UInt32(half) << 16)
                     }
                 }
             }
         }
-        return firstUnwritten
+        return checkingWritten ? firstUnwritten(buffer) : nil
     }
 
     /// Stores `Float` results as `writeFast` stores them (`Float(Double(x)) == x`): f32 bits as they are, bf16
@@ -150,10 +141,12 @@ extension MachineMemory {
     /// Buffer `index`'s values into `target`, with its first never-written element (not looked for once the
     /// buffer is known to be written whole: see `wholeWritten`).
     mutating func readFloats(_ index: Int, _ buffer: BufferEntry, into target: UnsafeMutablePointer<Float>) -> (Int, Int)? {
-        let checking = !wholeWritten[index]
-        let first = buffer.space == .psum ? psum.readFloats(buffer, into: target, checkingWritten: checking)
-            : sbuf.readFloats(buffer, into: target, checkingWritten: checking)
-        if checking && first == nil { wholeWritten[index] = true }
+        let first = firstUnwritten(index, buffer)
+        if buffer.space == .psum {
+            _ = psum.readFloats(buffer, into: target, checkingWritten: false)
+        } else {
+            _ = sbuf.readFloats(buffer, into: target, checkingWritten: false)
+        }
         return first
     }
 

@@ -74,20 +74,10 @@ extension OnChipStore {
     func drain(_ buffer: BufferEntry, _ runs: [HBMRun], into tensor: inout HBMTensor, checkingWritten: Bool = true) -> (Int, Int)? {
         let isF32 = buffer.dtype == .f32
         let size = isF32 ? 4 : 2
-        let (partitions, free) = (buffer.partitions, buffer.freeElements)
+        let free = buffer.freeElements
         let dtype = tensor.entry.dtype
         let targetSize = dtype.byteSize
-        var firstUnwritten: (Int, Int)?
-        bytes.withUnsafeBufferPointer { raw in
-            written.withUnsafeBufferPointer { flags in
-                for partition in 0..<partitions where checkingWritten && firstUnwritten == nil {
-                    let start = address(buffer, partition: partition, element: 0)
-                    if let unwritten = Self.firstFalse(flags, from: start, count: free * size) {
-                        firstUnwritten = (partition, (unwritten - start) / size)
-                    }
-                }
-            }
-        }
+        let firstUnwritten = checkingWritten ? self.firstUnwritten(buffer) : nil
         bytes.withUnsafeBufferPointer { raw in
             tensor.bytes.withUnsafeMutableBytes { hbm in
                 tensor.written.withUnsafeMutableBufferPointer { marks in
@@ -140,10 +130,9 @@ extension MachineMemory {
     /// `hbm[tensor].scatter(runs, read(buffer).values)` for f32 / bf16 tiles, in one pass; returns the tile's
     /// first unwritten element as `read` does (not looked for once buffer `index` is known written whole).
     mutating func store(_ index: Int, _ buffer: BufferEntry, tensor: Int, _ runs: [HBMRun]) -> (Int, Int)? {
-        let checking = !wholeWritten[index]
+        let first = firstUnwritten(index, buffer)
         let store = buffer.space == .psum ? psum : sbuf
-        let first = store.drain(buffer, runs, into: &hbm[tensor], checkingWritten: checking)
-        if checking && first == nil { wholeWritten[index] = true }
+        _ = store.drain(buffer, runs, into: &hbm[tensor], checkingWritten: false)
         return first
     }
 }
