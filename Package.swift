@@ -8,7 +8,7 @@ let package = Package(
     products: [
         .executable(name: "kiln", targets: ["KilnCLI"]),
         // What a plugin sees: the plugin API and the IR, machine and diagnostic types it is written in terms of.
-        .library(name: "KilnPluginAPI", type: .dynamic, targets: ["KilnPluginAPI", "KilnTileIR", "KilnMachine", "KilnSource", "KilnNumerics"]),
+        .library(name: "KilnPluginAPI", type: .dynamic, targets: ["KilnPluginAPI", "KilnTileIR", "KilnISA", "KilnMachine", "KilnSource", "KilnNumerics"]),
         // The llvm backend, which `kiln` does not link: the driver loads it (and so libLLVM) on first use of `llvm`.
         .library(name: "KilnLLVMBackend", type: .dynamic, targets: ["KilnLLVMBackend"]),
     ],
@@ -44,7 +44,7 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-Xcc", "-I/usr/lib/llvm-19/include"])],
                 linkerSettings: [.unsafeFlags(["-L/usr/lib/llvm-19/lib", "-Xlinker", "-rpath", "-Xlinker", "/usr/lib/llvm-19/lib"])]),
         // Simulator bytecode: the format, one opcode table driving encoder, decoder, validator, disassembler.
-        .target(name: "KilnBytecode", dependencies: ["KilnSource", "KilnMachine"]),
+        .target(name: "KilnBytecode", dependencies: ["KilnSource", "KilnMachine", "KilnISA"]),
         // The sim backend: scheduled tile IR -> bytecode, with a line table back to the kernel source.
         .target(name: "KilnSimBackend", dependencies: ["KilnBytecode", "KilnTileIR", "KilnSource", "KilnMachine"]),
         // The simulator: bytecode run for results (hardware numerics) and time (engine queues, semaphores, DMA).
@@ -67,8 +67,11 @@ let package = Package(
         .target(name: "KilnInterp", dependencies: ["KilnSource", "KilnSyntax", "KilnSema", "KilnMachine", "KilnNumerics", "KilnNpy"]),
         // The machine model: trn1/trn2 numbers, limits and cost formulas, as data.
         .target(name: "KilnMachine"),
+        // The op table: every engine op declared once (operands, effects, type rules, cost, opcode), read by the
+        // tile IR, the passes, the bytecode and both executors.
+        .target(name: "KilnISA", dependencies: ["KilnMachine"]),
         // Tile IR: data structure, text printer and parser, verifier.
-        .target(name: "KilnTileIR", dependencies: ["KilnSource", "KilnMachine"]),
+        .target(name: "KilnTileIR", dependencies: ["KilnSource", "KilnMachine", "KilnISA"]),
         // The plugin API (a dynamic library): Pass protocol, pass registry, pass manager.
         .target(name: "KilnPluginAPI", dependencies: ["KilnTileIR", "KilnMachine", "KilnSource", "KilnNumerics"]),
         // The built-in passes.
@@ -103,6 +106,7 @@ let package = Package(
             "KilnLowering", "KilnDriver", "KilnSema", "KilnSource", "KilnTileIR", "KilnMachine", "KilnPluginAPI", "KilnPasses",
         ]),
         .testTarget(name: "KilnMachineTests", dependencies: ["KilnMachine"]),
+        .testTarget(name: "KilnISATests", dependencies: ["KilnISA", "KilnMachine"]),
         .testTarget(name: "KilnTileIRTests", dependencies: ["KilnTileIR", "KilnMachine", "KilnSource"]),
         .testTarget(name: "KilnPluginTests", dependencies: ["KilnPluginAPI", "KilnDriver", "KilnPasses", "KilnTileIR", "KilnSource"]),
         .testTarget(name: "KilnPluginAPITests", dependencies: ["KilnPluginAPI", "KilnTileIR", "KilnMachine", "KilnSource"]),

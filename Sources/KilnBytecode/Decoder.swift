@@ -1,5 +1,6 @@
 // Decoder.swift: reads bytes back into a BytecodeProgram, checking every field's encoding as it goes.
 
+import KilnISA
 import KilnMachine
 import KilnSource
 
@@ -156,9 +157,13 @@ public enum BytecodeDecoder {
         case .scalarSource:
             if try flag(&input, what) { return .scalarSource(.buffer(try input.u32(what))) }
             return .scalarSource(.constant(try input.f64(what)))
-        case .activationFunction: return .activationFunction(try code(&input, BytecodeCodes.activationFunctions, what))
-        case .aluOperator: return .aluOperator(try code(&input, ALUOperator.allCases, what))
-        case .reduceOperator: return .reduceOperator(try code(&input, ReduceOperator.allCases, what))
+        case .activationFunction: return .activationFunction(try code(&input, ActivationFunction.allCases, what))
+        case .binaryOperator: return .binaryOperator(try code(&input, BinaryOperator.allCases, what))
+        case .reduceOperator: return .reduceOperator(try code(&input, EngineReduceOp.allCases, what))
+        case .reduceInto:
+            guard try flag(&input, what) else { return .reduceInto(nil) }
+            let op = try code(&input, EngineReduceOp.allCases, what)
+            return .reduceInto(ReduceInto(op, into: try input.u32(what)))
         case .flag: return .flag(try flag(&input, what))
         }
     }

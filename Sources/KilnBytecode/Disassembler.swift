@@ -77,8 +77,10 @@ public struct BytecodeDisassembler {
         case .scalarSource(.constant(let value)): String(value)
         case .scalarSource(.buffer(let index)): bufferName(index)
         case .activationFunction(let function): function.rawValue
-        case .aluOperator(let op): op.description
+        case .binaryOperator(let op): op.description
         case .reduceOperator(let op): op.description
+        case .reduceInto(nil): "none"
+        case .reduceInto(let reduce?): "\(reduce.op) -> \(bufferName(reduce.buffer))"
         case .flag(let value): value ? "yes" : "no"
         }
     }

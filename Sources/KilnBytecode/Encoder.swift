@@ -1,5 +1,6 @@
 // Encoder.swift: writes a BytecodeProgram as bytes (layout in Docs/bytecode.md), fields from the opcode table.
 
+import KilnISA
 import KilnMachine
 
 /// The file's constants.
@@ -7,7 +8,7 @@ public enum BytecodeFormat {
     /// `\x7F K I L N B C \n`: the first eight bytes of every `.kbc` file.
     public static let magic: [UInt8] = [0x7F, 0x4B, 0x49, 0x4C, 0x4E, 0x42, 0x43, 0x0A]
     /// The version this kiln writes and reads.
-    public static let version = 1
+    public static let version = 2
 }
 
 /// Encodes programs. Operands are written in the order and with the encoding of the opcode's fields.
@@ -88,9 +89,14 @@ public enum BytecodeEncoder {
         case .scalarSource(.buffer(let index)):
             out.u8(1)
             out.u32(index)
-        case .activationFunction(let function): out.u8(BytecodeCodes.code(of: function, in: BytecodeCodes.activationFunctions))
-        case .aluOperator(let op): out.u8(op.rawValue)
-        case .reduceOperator(let op): out.u8(op.rawValue)
+        case .activationFunction(let function): out.u8(StableCode.code(of: function, in: ActivationFunction.allCases))
+        case .binaryOperator(let op): out.u8(StableCode.code(of: op, in: BinaryOperator.allCases))
+        case .reduceOperator(let op): out.u8(StableCode.code(of: op, in: EngineReduceOp.allCases))
+        case .reduceInto(nil): out.u8(0)
+        case .reduceInto(let reduce?):
+            out.u8(1)
+            out.u8(StableCode.code(of: reduce.op, in: EngineReduceOp.allCases))
+            out.u32(reduce.buffer)
         case .flag(let value): out.u8(value ? 1 : 0)
         }
     }

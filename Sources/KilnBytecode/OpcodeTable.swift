@@ -1,5 +1,6 @@
-// OpcodeTable.swift: the one opcode table: each opcode's byte, mnemonic, unit and operand fields.
+// OpcodeTable.swift: the one opcode table: the control opcodes, and every engine op's byte and fields from KilnISA.
 
+import KilnISA
 import KilnMachine
 
 /// Which streams may hold an opcode.
@@ -10,13 +11,21 @@ public enum OpcodeUnit: Hashable, Sendable {
     case engine(Engine)
 }
 
-/// One named operand field of an opcode.
+/// One encoded operand field of an opcode: its name, encoding, and (for engine ops) the declaration field it
+/// encodes and the instruction's effect on it.
 public struct FieldSpec: Hashable, Sendable {
     public var name: String
     public var kind: FieldKind
-    public init(_ name: String, _ kind: FieldKind) {
+    /// The index of the op-table field this encodes (an HBM slice encodes as two fields: tensor, then offsets).
+    public var declarationField: Int?
+    /// Read or written, for buffer and tensor fields.
+    public var access: Access?
+
+    public init(_ name: String, _ kind: FieldKind, declarationField: Int? = nil, access: Access? = nil) {
         self.name = name
         self.kind = kind
+        self.declarationField = declarationField
+        self.access = access
     }
 }
 
@@ -27,25 +36,39 @@ public struct OpcodeSpec: Hashable, Sendable {
     public var fields: [FieldSpec]
 }
 
-/// Every instruction the simulator runs. The raw value is the opcode byte in the file.
-public enum Opcode: UInt8, CaseIterable, Hashable, Sendable, CustomStringConvertible {
-    case loopBegin = 0x01
-    case loopEnd = 0x02
-    case semSignal = 0x03
-    case semWait = 0x04
-    case dmaLoad = 0x10
-    case dmaStore = 0x11
-    case matmul = 0x20
-    case peTranspose = 0x21
-    case activate = 0x30
-    case activateReduce = 0x31
-    case tensorTensor = 0x40
-    case tensorScalar = 0x41
-    case tensorReduce = 0x42
-    case tensorCopy = 0x43
-    case reciprocal = 0x44
-    case iota = 0x50
-    case select = 0x51
+/// Every instruction the simulator runs: four control opcodes, and the engine ops of KilnISA's op table, whose
+/// raw value is their opcode byte.
+public enum Opcode: Hashable, Sendable, CustomStringConvertible {
+    case loopBegin
+    case loopEnd
+    case semSignal
+    case semWait
+    case engine(EngineOp)
+
+    public var rawValue: UInt8 {
+        switch self {
+        case .loopBegin: 0x01
+        case .loopEnd: 0x02
+        case .semSignal: 0x03
+        case .semWait: 0x04
+        case .engine(let op): op.rawValue
+        }
+    }
+
+    public init?(rawValue: UInt8) {
+        switch rawValue {
+        case 0x01: self = .loopBegin
+        case 0x02: self = .loopEnd
+        case 0x03: self = .semSignal
+        case 0x04: self = .semWait
+        default:
+            guard let op = EngineOp(rawValue: rawValue) else { return nil }
+            self = .engine(op)
+        }
+    }
+
+    /// Every opcode, control ones first.
+    public static var allCases: [Opcode] { [.loopBegin, .loopEnd, .semSignal, .semWait] + EngineOp.allCases.map { .engine($0) } }
 
     /// The opcode table. Encoder, decoder, validator and disassembler read operand layouts only from here.
     public var spec: OpcodeSpec {
@@ -59,50 +82,39 @@ public enum Opcode: UInt8, CaseIterable, Hashable, Sendable, CustomStringConvert
             OpcodeSpec(mnemonic: "sem.signal", unit: .any, fields: [.init("sem", .semaphore)])
         case .semWait:
             OpcodeSpec(mnemonic: "sem.wait", unit: .any, fields: [.init("sem", .semaphore), .init("atleast", .affine)])
-        case .dmaLoad:
-            OpcodeSpec(mnemonic: "dma.load", unit: .engine(.dma), fields: [
-                .init("src", .tensor), .init("at", .affineList), .init("dst", .buffer), .init("transpose", .flag),
-                .init("broadcast", .flag)])
-        case .dmaStore:
-            OpcodeSpec(mnemonic: "dma.store", unit: .engine(.dma), fields: [
-                .init("src", .buffer), .init("dst", .tensor), .init("at", .affineList)])
-        case .matmul:
-            OpcodeSpec(mnemonic: "pe.matmul", unit: .engine(.pe), fields: [
-                .init("stationary", .buffer), .init("moving", .buffer), .init("acc", .buffer),
-                .init("start", .condition), .init("stop", .condition)])
-        case .peTranspose:
-            OpcodeSpec(mnemonic: "pe.transpose", unit: .engine(.pe), fields: [.init("src", .buffer), .init("dst", .buffer)])
-        case .activate:
-            OpcodeSpec(mnemonic: "act.activate", unit: .engine(.act), fields: [
-                .init("func", .activationFunction), .init("src", .buffer), .init("dst", .buffer),
-                .init("scale", .float), .init("bias", .scalarSource)])
-        case .activateReduce:
-            OpcodeSpec(mnemonic: "act.activate_reduce", unit: .engine(.act), fields: [
-                .init("func", .activationFunction), .init("src", .buffer), .init("dst", .buffer),
-                .init("scale", .float), .init("bias", .scalarSource), .init("reduce", .reduceOperator),
-                .init("into", .buffer)])
-        case .tensorTensor:
-            OpcodeSpec(mnemonic: "dve.tensor_tensor", unit: .engine(.dve), fields: [
-                .init("op", .aluOperator), .init("a", .buffer), .init("b", .buffer), .init("dst", .buffer)])
-        case .tensorScalar:
-            OpcodeSpec(mnemonic: "dve.tensor_scalar", unit: .engine(.dve), fields: [
-                .init("op", .aluOperator), .init("a", .buffer), .init("scalar", .scalarSource), .init("dst", .buffer)])
-        case .tensorReduce:
-            OpcodeSpec(mnemonic: "dve.reduce", unit: .engine(.dve), fields: [
-                .init("op", .reduceOperator), .init("src", .buffer), .init("dst", .buffer)])
-        case .tensorCopy:
-            OpcodeSpec(mnemonic: "dve.copy", unit: .engine(.dve), fields: [.init("src", .buffer), .init("dst", .buffer)])
-        case .reciprocal:
-            OpcodeSpec(mnemonic: "dve.reciprocal", unit: .engine(.dve), fields: [.init("src", .buffer), .init("dst", .buffer)])
-        case .iota:
-            OpcodeSpec(mnemonic: "pool.iota", unit: .engine(.pool), fields: [
-                .init("base", .integer), .init("partition_step", .integer), .init("free_step", .integer),
-                .init("dst", .buffer)])
-        case .select:
-            OpcodeSpec(mnemonic: "pool.select", unit: .engine(.pool), fields: [
-                .init("cond", .buffer), .init("a", .buffer), .init("b", .buffer), .init("dst", .buffer)])
+        case .engine(let op):
+            Opcode.engineSpecs[Int(op.rawValue)]!
         }
     }
+
+    /// An engine op's encoded fields, from its declaration's fields in order.
+    private static let engineSpecs: [OpcodeSpec?] = {
+        var table = [OpcodeSpec?](repeating: nil, count: 256)
+        for op in EngineOp.allCases {
+            let declaration = op.declaration
+            var fields: [FieldSpec] = []
+            for (index, field) in declaration.fields.enumerated() {
+                func spec(_ name: String, _ kind: FieldKind) -> FieldSpec {
+                    FieldSpec(name, kind, declarationField: index, access: field.access)
+                }
+                switch field.kind {
+                case .tile: fields.append(spec(field.name, .buffer))
+                case .hbmSlice: fields += [spec(field.name, .tensor), spec("at", .affineList)]
+                case .scalar: fields.append(spec(field.name, .scalarSource))
+                case .activationFunction: fields.append(spec(field.name, .activationFunction))
+                case .binaryOperator: fields.append(spec(field.name, .binaryOperator))
+                case .reduceOperator: fields.append(spec(field.name, .reduceOperator))
+                case .float: fields.append(spec(field.name, .float))
+                case .integer: fields.append(spec(field.name, .integer))
+                case .flag: fields.append(spec(field.name, .flag))
+                case .condition: fields.append(spec(field.name, .condition))
+                case .reduceInto: fields.append(spec(field.name, .reduceInto))
+                }
+            }
+            table[Int(op.rawValue)] = OpcodeSpec(mnemonic: declaration.mnemonic, unit: .engine(declaration.engine), fields: fields)
+        }
+        return table
+    }()
 
     public var description: String { spec.mnemonic }
 

@@ -1,5 +1,6 @@
 // Operand.swift: instruction operands and the field kinds the opcode table describes them with.
 
+import KilnISA
 import KilnMachine
 
 /// How one operand field is encoded (Docs/bytecode.md, "Fields"). The opcode table lists each opcode's
@@ -25,12 +26,14 @@ public enum FieldKind: Hashable, Sendable {
     case condition
     /// u8 0 constant (f64), 1 per-partition buffer (u32).
     case scalarSource
-    /// u8 activation function code (`BytecodeCodes.activationFunctions`).
+    /// u8 activation function code (its position in `ActivationFunction.allCases`).
     case activationFunction
-    /// u8 ALU operator code (`ALUOperator`).
-    case aluOperator
-    /// u8 reduction code (`ReduceOperator`).
+    /// u8 operator code (its position in `BinaryOperator.allCases`).
+    case binaryOperator
+    /// u8 reduction code (its position in `EngineReduceOp.allCases`).
     case reduceOperator
+    /// u8 0 none, 1 then a reduction code (u8) and a buffer (u32): a free-axis reduction into a `[P | 1]` buffer.
+    case reduceInto
     /// u8 0 or 1.
     case flag
 }
@@ -82,20 +85,14 @@ public enum ScalarSource: Hashable, Sendable {
     case buffer(Int)
 }
 
-/// The vector engine's two-operand operators, with their stable codes.
-public enum ALUOperator: UInt8, CaseIterable, Hashable, Sendable, CustomStringConvertible {
-    case add = 0, sub, mul, div, max, min, pow, eq, ne, lt, le, gt, ge, and, or, rem
-    /// The tile IR's name of the operator.
-    public var description: String {
-        ["add", "sub", "mul", "div", "max", "min", "pow", "eq", "ne", "lt", "le", "gt", "ge", "and", "or", "rem"][Int(rawValue)]
+/// A free-axis reduction of an instruction's result into a `[P | 1]` buffer.
+public struct ReduceInto: Hashable, Sendable {
+    public var op: EngineReduceOp
+    public var buffer: Int
+    public init(_ op: EngineReduceOp, into buffer: Int) {
+        self.op = op
+        self.buffer = buffer
     }
-    public var isComparison: Bool { [.eq, .ne, .lt, .le, .gt, .ge].contains(self) }
-}
-
-/// Free-axis reductions, with their stable codes.
-public enum ReduceOperator: UInt8, CaseIterable, Hashable, Sendable, CustomStringConvertible {
-    case add = 0, max, min
-    public var description: String { ["add", "max", "min"][Int(rawValue)] }
 }
 
 /// The stable byte codes of element types, memory spaces, engines and activation functions.
@@ -103,10 +100,6 @@ public enum BytecodeCodes {
     public static let elementTypes: [ElementType] = [.f32, .bf16, .f16, .f8e4m3, .f8e5m2, .i32, .bool]
     public static let memorySpaces: [MemorySpace] = [.hbm, .sbuf, .psum]
     public static let engines: [Engine] = [.pe, .act, .dve, .pool, .dma]
-    public static let activationFunctions: [ActivationFunction] = [
-        .identity, .square, .sigmoid, .relu, .gelu, .silu, .tanh, .softplus, .erf, .exp, .log, .sin, .sqrt,
-        .rsqrt, .reciprocal, .sign, .abs,
-    ]
 
     static func code<T: Equatable>(of value: T, in table: [T]) -> UInt8 {
         UInt8(truncatingIfNeeded: table.firstIndex(of: value) ?? 0)
@@ -126,8 +119,9 @@ public enum Operand: Hashable, Sendable {
     case condition(FlagCondition)
     case scalarSource(ScalarSource)
     case activationFunction(ActivationFunction)
-    case aluOperator(ALUOperator)
-    case reduceOperator(ReduceOperator)
+    case binaryOperator(BinaryOperator)
+    case reduceOperator(EngineReduceOp)
+    case reduceInto(ReduceInto?)
     case flag(Bool)
 
     /// The kind of field this operand encodes as.
@@ -144,8 +138,9 @@ public enum Operand: Hashable, Sendable {
         case .condition: .condition
         case .scalarSource: .scalarSource
         case .activationFunction: .activationFunction
-        case .aluOperator: .aluOperator
+        case .binaryOperator: .binaryOperator
         case .reduceOperator: .reduceOperator
+        case .reduceInto: .reduceInto
         case .flag: .flag
         }
     }
@@ -166,6 +161,7 @@ public struct Instruction: Hashable, Sendable {
             switch operand {
             case .buffer(let index): [index]
             case .scalarSource(.buffer(let index)): [index]
+            case .reduceInto(let reduce?): [reduce.buffer]
             default: []
             }
         }

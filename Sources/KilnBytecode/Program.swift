@@ -1,5 +1,6 @@
 // Program.swift: a bytecode program in memory: header, tensor table, memory plan, streams, line table.
 
+import KilnISA
 import KilnMachine
 
 /// A whole simulator program, as `SimBackend` builds it and `BytecodeDecoder` reads it back.
@@ -95,6 +96,8 @@ public struct BufferEntry: Hashable, Sendable {
 
     public var freeElements: Int { freeDims.reduce(1, *) }
     public var bytesPerPartition: Int { freeElements * dtype.byteSize }
+    /// The buffer as the op table's rules and cost formulas see a tile.
+    public var shape: TileShape { TileShape(space: space, element: dtype, partitions: partitions, freeDims: freeDims) }
     /// True if the two buffers share a memory, a partition and a byte.
     public func overlaps(_ other: BufferEntry) -> Bool {
         space == other.space

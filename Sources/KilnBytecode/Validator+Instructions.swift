@@ -1,5 +1,6 @@
 // Validator+Instructions.swift: per-opcode checks: indices in range, engine memory access, operand shapes.
 
+import KilnISA
 import KilnMachine
 
 extension BytecodeValidator {
@@ -25,6 +26,9 @@ extension BytecodeValidator {
         switch operand {
         case .buffer(let index), .scalarSource(.buffer(let index)):
             try require(index < program.buffers.count, "buffer \(index) does not exist (\(program.buffers.count) buffers)")
+        case .reduceInto(let reduce?):
+            try require(reduce.buffer < program.buffers.count,
+                        "buffer \(reduce.buffer) does not exist (\(program.buffers.count) buffers)")
         case .tensor(let index):
             try require(index < program.tensors.count, "tensor \(index) does not exist (\(program.tensors.count) tensors)")
             try require(program.tensors[index].role != .scalar, "'\(program.tensors[index].name)' is a scalar, not an HBM tensor")
@@ -41,7 +45,7 @@ extension BytecodeValidator {
             try require(value.magnitude < Self.maxLoopValue, "\(value) is beyond +-2^31")
         case .float(let value), .scalarSource(.constant(let value)):
             try require(value.isFinite, "\(value) is not finite")
-        case .loopSlot, .condition, .activationFunction, .aluOperator, .reduceOperator, .flag:
+        case .loopSlot, .condition, .activationFunction, .binaryOperator, .reduceOperator, .reduceInto(nil), .flag:
             break
         }
     }
@@ -58,99 +62,95 @@ extension BytecodeValidator {
         }
     }
 
-    /// Each buffer operand with its role and whether it is read or written.
+    /// Each buffer operand with its role and whether it is read or written (its field's declared access).
     func accesses(_ instruction: Instruction) -> [(String, Int, MemoryAccess)] {
         var result: [(String, Int, MemoryAccess)] = []
         for (field, operand) in zip(instruction.opcode.spec.fields, instruction.operands) {
-            let index: Int
             switch operand {
-            case .buffer(let value), .scalarSource(.buffer(let value)): index = value
-            default: continue
+            case .buffer(let index), .scalarSource(.buffer(let index)):
+                result.append((field.name, index, field.access == .read || field.access == nil ? .read : .write))
+            case .reduceInto(let reduce?):
+                result.append((field.name, reduce.buffer, .write))
+            default:
+                continue
             }
-            let written = ["dst", "acc", "into"].contains(field.name)
-            result.append((field.name, index, written ? .write : .read))
         }
         return result
     }
 
-    private func buffer(_ operand: Operand) -> BufferEntry? {
-        if case .buffer(let index) = operand { return program.buffers[index] }
-        return nil
+    /// The op's declared rules on its buffers (the tile IR verifier's rules, evaluated by the same code), and
+    /// the slice geometry of a DMA transfer.
+    private func checkShapes(_ instruction: Instruction, _ context: InstructionContext) throws(BytecodeError) {
+        guard case .engine(let op) = instruction.opcode else { return }
+        let declaration = op.declaration
+        let facts = OperandFacts(declaration.fields.indices.map { fact(instruction, declarationField: $0) })
+        if let violation = declaration.violations(facts, target: target).first {
+            throw fail("\(context): \(Self.describe(violation))", at: context.offset)
+        }
+        for rule in declaration.rules {
+            if case .transferElement(let hbm, let tileField) = rule {
+                try checkTransfer(instruction, hbmField: hbm, tileField: tileField, writes: declaration.fields[hbm].access != .read,
+                                  context)
+            }
+        }
     }
 
-    /// The shape rules of each opcode (the tile IR verifier's rules, restated on buffers).
-    private func checkShapes(_ instruction: Instruction, _ context: InstructionContext) throws(BytecodeError) {
-        let ops = instruction.operands
+    /// The rules' view of one declaration field, from the operands that encode it.
+    private func fact(_ instruction: Instruction, declarationField: Int) -> OperandFact? {
+        let encoded = zip(instruction.opcode.spec.fields, instruction.operands).filter { $0.0.declarationField == declarationField }
+        guard let operand = encoded.first?.1 else { return nil }
+        switch operand {
+        case .buffer(let index): return .tile(program.buffers[index].shape)
+        case .tensor(let index): return .hbm(program.tensors[index].dtype, program.tensors[index].shape)
+        case .scalarSource(.constant(let value)): return .scalarConstant(value)
+        case .scalarSource(.buffer(let index)): return .scalarTile(program.buffers[index].shape)
+        case .activationFunction(let function): return .activationFunction(function)
+        case .binaryOperator(let op): return .binaryOperator(op)
+        case .reduceOperator(let op): return .reduceOperator(op)
+        case .reduceInto(nil): return .noReduce
+        case .reduceInto(let reduce?): return .reduceInto(reduce.op, program.buffers[reduce.buffer].shape)
+        case .float(let value): return .float(value)
+        case .integer(let value): return .integer(value)
+        case .flag(let value): return .flag(value)
+        case .condition(let condition): return .condition(isAlways: condition == .always)
+        case .semaphore, .loopSlot, .affine, .affineList: return nil
+        }
+    }
+
+    static func describe(_ violation: RuleViolation) -> String {
+        switch violation {
+        case .shape(let detail): detail
+        case .operand(let role, let expected, let found): "\(role) must be \(expected), found \(found)"
+        case .limit(let what, let actual, let limit): "\(what) is \(actual), above the limit \(limit)"
+        case .psumBank(let detail): detail
+        case .unsupported(let feature): "\(feature) is not supported on this target"
+        }
+    }
+
+    /// A DMA transfer: offsets for every dim, a store only into outputs or scratch, and a slice that fits.
+    private func checkTransfer(_ instruction: Instruction, hbmField: Int, tileField: Int, writes: Bool,
+                               _ context: InstructionContext) throws(BytecodeError) {
+        let pairs = Array(zip(instruction.opcode.spec.fields, instruction.operands))
+        func operands(of field: Int) -> [Operand] { pairs.filter { $0.0.declarationField == field }.map(\.1) }
+        func flag(_ name: String) -> Bool { pairs.contains { $0.0.name == name && $0.1 == .flag(true) } }
         func require(_ ok: Bool, _ detail: @autoclosure () -> String) throws(BytecodeError) {
             if !ok { throw fail("\(context): \(detail())", at: context.offset) }
         }
-        func same(_ a: BufferEntry, _ b: BufferEntry) -> Bool {
-            a.partitions == b.partitions && a.freeElements == b.freeElements
-        }
-        func perPartition(_ scalar: Operand, like a: BufferEntry) throws(BytecodeError) {
-            if case .scalarSource(.buffer(let index)) = scalar {
-                let s = program.buffers[index]
-                try require(s.partitions == a.partitions && s.freeElements == 1,
-                            "per-partition operand '\(s.name)' must be [\(a.partitions) | 1]")
-            }
-        }
-        let buffers = ops.compactMap(buffer)
-        switch instruction.opcode {
-        case .loopBegin, .loopEnd, .semSignal, .semWait:
-            return
-        case .dmaLoad, .dmaStore:
-            guard case .tensor(let tensorIndex) = ops[instruction.opcode == .dmaLoad ? 0 : 1],
-                  case .affineList(let offsets) = ops[instruction.opcode == .dmaLoad ? 1 : 2], let tile = buffers.first else { return }
-            let tensor = program.tensors[tensorIndex]
-            let transpose = instruction.opcode == .dmaLoad && ops[3] == .flag(true)
-            let broadcast = instruction.opcode == .dmaLoad && ops[4] == .flag(true)
-            try require(instruction.opcode == .dmaLoad || tensor.role == .output || tensor.role == .scratch,
-                        "dma.store writes '\(tensor.name)', not an output or scratch tensor")
-            try require(offsets.count == tensor.shape.count, "\(offsets.count) offsets for rank-\(tensor.shape.count) '\(tensor.name)'")
-            try require(!(transpose && broadcast), "a load cannot both transpose and broadcast")
-            try require(!transpose || tensor.shape.count == 2, "a transposing load needs a 2-D tensor")
-            try require(!broadcast || tile.freeDims.count <= tensor.shape.count,
-                        "a broadcasting load of rank-\(tile.freeDims.count) free dims needs a tensor of at least that rank")
-            let extents = DMAGeometry.sliceExtents(tile: tile, rank: tensor.shape.count, transpose: transpose, broadcast: broadcast)
-            try require(extents.count == tensor.shape.count && zip(extents, tensor.shape).allSatisfy { $0 <= $1 },
-                        "a slice of extents \(extents) does not fit '\(tensor.name)' of shape \(tensor.shape)")
-        case .matmul:
-            let (s, m, acc) = (buffers[0], buffers[1], buffers[2])
-            let engine = target.tensorEngine
-            try require(s.partitions == m.partitions, "stationary and moving have \(s.partitions) and \(m.partitions) partitions (K)")
-            try require(s.dtype == m.dtype && s.dtype.isFloat, "stationary and moving must share a float element type")
-            try require(acc.dtype == .f32 && acc.partitions == s.freeElements && acc.freeElements == m.freeElements,
-                        "the accumulator must be f32 [\(s.freeElements) | \(m.freeElements)]")
-            try require(s.partitions <= engine.maxK && s.freeElements <= engine.maxM && m.freeElements <= engine.maxN,
-                        "K \(s.partitions), M \(s.freeElements), N \(m.freeElements) exceed \(engine.maxK), \(engine.maxM), \(engine.maxN)")
-        case .peTranspose:
-            let (src, dst) = (buffers[0], buffers[1])
-            try require(dst.partitions == src.freeElements && dst.freeElements == src.partitions,
-                        "transposing [\(src.partitions) | \(src.freeElements)] needs a [\(src.freeElements) | \(src.partitions)] destination")
-            try require(src.partitions <= target.tensorEngine.maxK && src.freeElements <= target.tensorEngine.maxM,
-                        "transpose input [\(src.partitions) | \(src.freeElements)] exceeds the tensor engine")
-        case .activate, .activateReduce:
-            try require(same(buffers[0], buffers[1]), "source and destination shapes differ")
-            try perPartition(ops[4], like: buffers[0])
-            if instruction.opcode == .activateReduce, let into = buffers.last {
-                try require(into.partitions == buffers[0].partitions && into.freeElements == 1,
-                            "the reduction destination must be [\(buffers[0].partitions) | 1]")
-            }
-        case .tensorTensor, .select:
-            try require(buffers.dropFirst().allSatisfy { same($0, buffers[0]) }, "operand shapes differ")
-        case .tensorScalar:
-            try require(same(buffers[0], buffers[1]), "source and destination shapes differ")
-            try perPartition(ops[2], like: buffers[0])
-        case .tensorReduce:
-            let (src, dst) = (buffers[0], buffers[1])
-            let last = src.freeDims.last ?? 1
-            try require(dst.partitions == src.partitions && dst.freeElements * last == src.freeElements,
-                        "reducing the last free dim of [\(src.partitions) | \(src.freeDims)] needs \(src.freeElements / last) "
-                            + "elements per partition")
-        case .tensorCopy, .reciprocal:
-            try require(same(buffers[0], buffers[1]), "source and destination shapes differ")
-        case .iota:
-            return
-        }
+        let slice = operands(of: hbmField)
+        guard slice.count == 2, case .tensor(let tensorIndex) = slice[0], case .affineList(let offsets) = slice[1],
+              case .buffer(let bufferIndex)? = operands(of: tileField).first else { return }
+        let tensor = program.tensors[tensorIndex]
+        let tile = program.buffers[bufferIndex]
+        let (transpose, broadcast) = (flag("transpose"), flag("broadcast"))
+        try require(!writes || tensor.role == .output || tensor.role == .scratch,
+                    "\(instruction.opcode) writes '\(tensor.name)', not an output or scratch tensor")
+        try require(offsets.count == tensor.shape.count, "\(offsets.count) offsets for rank-\(tensor.shape.count) '\(tensor.name)'")
+        try require(!(transpose && broadcast), "a load cannot both transpose and broadcast")
+        try require(!transpose || tensor.shape.count == 2, "a transposing load needs a 2-D tensor")
+        try require(!broadcast || tile.freeDims.count <= tensor.shape.count,
+                    "a broadcasting load of rank-\(tile.freeDims.count) free dims needs a tensor of at least that rank")
+        let extents = DMAGeometry.sliceExtents(tile: tile, rank: tensor.shape.count, transpose: transpose, broadcast: broadcast)
+        try require(extents.count == tensor.shape.count && zip(extents, tensor.shape).allSatisfy { $0 <= $1 },
+                    "a slice of extents \(extents) does not fit '\(tensor.name)' of shape \(tensor.shape)")
     }
 }

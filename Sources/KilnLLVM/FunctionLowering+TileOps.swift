@@ -8,12 +8,21 @@ import KilnTileIR
 extension FunctionLowering {
     /// Lowers an engine op. Every op reads its source tiles converted to compute values (fp32 math, f64 for
     /// i32 data), computes, and stores into its destination tile converted to that tile's element type.
-    func lowerTileOp(_ op: Operation) {
-        switch op.kind {
-        case .dmaLoad(let transfer): emitDMA(transfer, load: true, op.span)
-        case .dmaStore(let transfer): emitDMA(transfer, load: false, op.span)
-        case .peMatmul(let matmul): emitPEMatmul(matmul, op.span)
-        case .peTranspose(let source, let destination):
+    /// What each op computes: the op's one implementation in the llvm backend, fields by declaration index.
+    func lowerTileOp(_ op: Operation, _ instruction: EngineInstruction) {
+        let kind = op.kind
+        switch instruction.op {
+        case .dmaLoad:
+            guard let transfer = kind.asTransfer else { return unsupported("a malformed 'dma.load'", op.span) }
+            emitDMA(transfer, load: true, op.span)
+        case .dmaStore:
+            guard let transfer = kind.asTransfer else { return unsupported("a malformed 'dma.store'", op.span) }
+            emitDMA(transfer, load: false, op.span)
+        case .peMatmul:
+            guard let matmul = kind.asMatmul else { return unsupported("a malformed 'pe.matmul'", op.span) }
+            emitPEMatmul(matmul, op.span)
+        case .peTranspose:
+            let (source, destination) = (instruction.tile(0), instruction.tile(1))
             guard let (src, dst) = tiles(source, destination, op.span) else { return }
             let free = src.count / max(1, src.shape[0])
             lowering.emitLoopNest([src.shape[0], free]) { index in
@@ -21,8 +30,11 @@ extension FunctionLowering {
                 let target = lowering.linearIndex([index[1], index[0]], shape: [free, src.shape[0]])
                 lowering.storeElement(value, dst.pointer, dst.element, index: target)
             }
-        case .actActivate(let activation): emitActivation(activation, op.span)
-        case .dveTensorTensor(let binaryOp, let lhs, let rhs, let destination):
+        case .actActivate:
+            guard let activation = kind.asActivation else { return unsupported("a malformed 'act.activate'", op.span) }
+            emitActivation(activation, op.span)
+        case .dveTensorTensor:
+            let (binaryOp, lhs, rhs, destination) = (instruction.binary(0), instruction.tile(1), instruction.tile(2), instruction.tile(3))
             guard let (a, c) = tiles(lhs, destination, op.span), let bTile = tile(rhs, op.span) else { return }
             let kind = computeKind(binaryOp, [a, bTile, c])
             lowering.emitLoop(from: 0, to: c.count, name: "e") { i in
@@ -30,7 +42,9 @@ extension FunctionLowering {
                 let r = lowering.convert(lowering.loadElement(bTile.pointer, bTile.element, index: i), to: kind)
                 lowering.storeElement(lowering.binary(binaryOp, l, r), c.pointer, c.element, index: i)
             }
-        case .dveTensorScalar(let binaryOp, let source, let scalar, let destination):
+        case .dveTensorScalar:
+            let (binaryOp, source, scalar, destination) = (instruction.binary(0), instruction.tile(1), instruction.scalar(2),
+                                                           instruction.tile(3))
             guard let (a, c) = tiles(source, destination, op.span) else { return }
             let kind = computeKind(binaryOp, [a, c])
             perPartition(a) { partition, offset, free in
@@ -41,7 +55,8 @@ extension FunctionLowering {
                     lowering.storeElement(lowering.binary(binaryOp, l, s), c.pointer, c.element, index: i)
                 }
             }
-        case .dveReduce(let reduceOp, let source, let destination):
+        case .dveReduce:
+            let (reduceOp, source, destination) = (instruction.reduce(0), instruction.tile(1), instruction.tile(2))
             guard let (a, r) = tiles(source, destination, op.span) else { return }
             let group = a.shape.last ?? 1
             let kind: ComputeKind = ComputeKind(a.element) == .f64 ? .f64 : .f32
@@ -57,16 +72,18 @@ extension FunctionLowering {
                 let total = ComputedValue(ref: LLVMBuildLoad2(b, lowering.types.type(of: kind), slot, ""), kind: kind)
                 lowering.storeElement(total, r.pointer, r.element, index: g)
             }
-        case .dveCopy(let source, let destination):
-            guard let (a, c) = tiles(source, destination, op.span) else { return }
+        case .dveCopy:
+            guard let (a, c) = tiles(instruction.tile(0), instruction.tile(1), op.span) else { return }
             copyElements(from: a, to: c, count: min(a.count, c.count))
-        case .dveReciprocal(let source, let destination):
-            guard let (a, c) = tiles(source, destination, op.span) else { return }
+        case .dveReciprocal:
+            guard let (a, c) = tiles(instruction.tile(0), instruction.tile(1), op.span) else { return }
             lowering.emitLoop(from: 0, to: c.count, name: "e") { i in
                 let value = lowering.loadElement(a.pointer, a.element, index: i)
                 lowering.storeElement(lowering.activation(.reciprocal, value), c.pointer, c.element, index: i)
             }
-        case .poolIota(let iota):
+        case .poolIota:
+            let iota = Iota(base: instruction.integer(0), partitionStep: instruction.integer(1), freeStep: instruction.integer(2),
+                            destination: instruction.tile(3))
             guard let t = tile(iota.destination, op.span) else { return }
             perPartition(t) { partition, offset, free in
                 let p = LLVMBuildSIToFP(b, partition, lowering.types.f64, "")!
@@ -78,7 +95,9 @@ extension FunctionLowering {
                     lowering.storeElement(value, t.pointer, t.element, index: LLVMBuildNSWAdd(b, offset, f, ""))
                 }
             }
-        case .poolSelect(let condition, let whenTrue, let whenFalse, let destination):
+        case .poolSelect:
+            let (condition, whenTrue, whenFalse, destination) = (instruction.tile(0), instruction.tile(1), instruction.tile(2),
+                                                                 instruction.tile(3))
             guard let (c, d) = tiles(condition, destination, op.span), let (t, f) = tiles(whenTrue, whenFalse, op.span) else { return }
             let kind: ComputeKind = [t, f, d].contains { $0.element == .i32 } ? .f64 : (d.element == .bool ? .bool : .f32)
             lowering.emitLoop(from: 0, to: d.count, name: "e") { i in
@@ -88,8 +107,6 @@ extension FunctionLowering {
                 lowering.storeElement(ComputedValue(ref: LLVMBuildSelect(b, chosen.ref, yes.ref, no.ref, ""), kind: kind),
                                       d.pointer, d.element, index: i)
             }
-        default:
-            unsupported("'\(op.opcode)'", op.span)
         }
     }
 

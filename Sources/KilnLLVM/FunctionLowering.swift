@@ -197,9 +197,8 @@ final class FunctionLowering {
             break   // the host runs ops in program order
         case .constant, .unary, .binary, .broadcast, .select, .cast, .reduce, .matmul, .transpose, .call:
             lowerTensorOp(op)
-        case .dmaLoad, .dmaStore, .peMatmul, .peTranspose, .actActivate, .dveTensorTensor, .dveTensorScalar,
-             .dveReduce, .dveCopy, .dveReciprocal, .poolIota, .poolSelect:
-            lowerTileOp(op)
+        case .engine(let instruction):
+            lowerTileOp(op, instruction)
         }
     }
 

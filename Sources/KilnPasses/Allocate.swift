@@ -84,7 +84,7 @@ struct TileAllocator {
         var accumulators = Set<ValueID>()
         var allocs: [ValueID: Operation] = [:]
         function.body.walk { op in
-            if case .peMatmul(let matmul) = op.kind { accumulators.insert(matmul.accumulator) }
+            if let matmul = op.kind.asMatmul { accumulators.insert(matmul.accumulator) }
             if case .alloc = op.kind, let id = op.result?.id { allocs[id] = op }
         }
         self.allocs = allocs

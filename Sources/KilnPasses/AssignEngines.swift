@@ -114,39 +114,9 @@ struct EngineBalancer {
         Set((kind.reads + kind.writes).compactMap { types[$0]?.type.tileType?.space })
     }
 
-    private func freeElements(_ value: ValueID) -> Int { types[value]?.type.tileType?.freeElements ?? 1 }
-
-    private func isPSUM(_ value: ValueID) -> Bool { types[value]?.type.tileType?.space == .psum }
-
-    /// The estimated time of one execution of an op, from the cost model.
+    /// The estimated time of one execution of an op, from its declared cost.
     func nanoseconds(of kind: OpKind, on engine: Engine) -> Double {
-        let cycles: Int
-        switch kind {
-        case .actActivate(let activation):
-            cycles = target.activationCycles(elementsPerPartition: freeElements(activation.source),
-                                             withReduce: activation.reduce != nil)
-        case .dveTensorTensor(_, let a, let b, _):
-            cycles = target.tensorTensorCycles(elementsPerPartition: freeElements(a), oneInputInPSUM: isPSUM(a) || isPSUM(b))
-        case .dveTensorScalar(_, let a, _, _), .dveCopy(let a, _):
-            cycles = target.tensorScalarCycles(elementsPerPartition: freeElements(a))
-        case .dveReduce(let op, let a, _):
-            cycles = target.tensorReduceCycles(elementsPerPartition: freeElements(a),
-                                               input: types[a]?.type.element ?? .f32, isAddOrMax: op != .min)
-        case .dveReciprocal(let a, _):
-            cycles = target.reciprocalCycles(elementsPerPartition: freeElements(a))
-        case .poolIota(let iota):
-            cycles = target.gpsimdCycles(elementsPerPartition: freeElements(iota.destination))
-        case .poolSelect(_, let a, _, _):
-            cycles = target.gpsimdCycles(elementsPerPartition: freeElements(a))
-        case .peMatmul(let matmul):
-            cycles = target.matmulCycles(m: freeElements(matmul.stationary), n: freeElements(matmul.moving),
-                                         input: types[matmul.stationary]?.type.element ?? .bf16)
-        case .peTranspose(let source, _):
-            cycles = target.peTransposeCycles(partitions: types[source]?.type.tileType?.partitions ?? 128,
-                                              free: freeElements(source))
-        default:
-            cycles = 0
-        }
-        return target.nanoseconds(cycles: cycles, on: engine)
+        guard let instruction = kind.instruction else { return 0 }
+        return instruction.nanoseconds({ types[$0]?.type }, target: target)
     }
 }

@@ -119,7 +119,7 @@ struct DoubleBufferRewriter {
                 allocPosition[tile] = position
                 continue
             }
-            if case .dmaLoad(let transfer) = op.kind, inputs.contains(transfer.hbm),
+            if let transfer = op.kind.asLoad, inputs.contains(transfer.hbm),
                let alloc = allocPosition[transfer.tile], !touched.contains(transfer.tile),
                isComputed(transfer.tile, in: body) {
                 found.append((alloc, position))

@@ -36,7 +36,7 @@ extension DoubleBufferRewriter {
             var touched = op.kind.uses
             op.regions.forEach { $0.walk { touched += $0.kind.uses } }
             for value in touched where firstAccess[value] == nil { firstAccess[value] = position }
-            if case .dmaLoad(let transfer) = op.kind, inputs.contains(transfer.hbm), allocPosition[transfer.tile] != nil {
+            if let transfer = op.kind.asLoad, inputs.contains(transfer.hbm), allocPosition[transfer.tile] != nil {
                 loads[transfer.tile, default: []].append(position)
             }
         }
@@ -94,10 +94,10 @@ extension DoubleBufferRewriter {
         for position in ops.indices {
             let op = ops[position]
             let movable: Bool
-            switch op.kind {
-            case .dmaLoad(let transfer): movable = inputs.contains(transfer.hbm)
-            case .peTranspose: movable = true
-            default: movable = false
+            if let transfer = op.kind.asLoad {
+                movable = inputs.contains(transfer.hbm)
+            } else {
+                movable = op.kind.engineOp == .peTranspose
             }
             guard movable else { continue }
             let values = Set(op.kind.uses)

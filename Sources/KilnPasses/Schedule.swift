@@ -62,18 +62,18 @@ public struct Schedule: Pass {
             case .forLoop(var loop):
                 loop.body = prepare(loop.body, target: target, nextQueue: &nextQueue, context: &context)
                 op.kind = .forLoop(loop)
-            case .dmaLoad(var transfer), .dmaStore(var transfer):
-                if let queue = transfer.queue {
+            case .engine(var instruction) where instruction.op.engine == .dma:
+                if let queue = instruction.queue {
                     if queue < 0 || queue >= queues {
                         context.report(at: op) {
                             DiagnosticCatalogue.dmaQueueOutOfRange(queue, queues: queues, target: target.name, at: $0)
                         }
                     }
                 } else {
-                    transfer.queue = nextQueue
+                    instruction.queue = nextQueue
                     nextQueue = (nextQueue + 1) % queues
                 }
-                if case .dmaLoad = op.kind { op.kind = .dmaLoad(transfer) } else { op.kind = .dmaStore(transfer) }
+                op.kind = .engine(instruction)
             default:
                 break
             }

@@ -46,45 +46,36 @@ struct SchedulingCloner {
 }
 
 extension OpKind {
-    /// The op with `variable` replaced by `variable + amount` in its DMA offsets and matmul flags.
+    /// The op with `variable` replaced by `variable + amount` in its HBM slice offsets and its conditions (any
+    /// engine op's, by operand kind).
     func shifting(_ variable: ValueID, by amount: Int) -> OpKind {
-        func offsets(_ transfer: DMATransfer) -> DMATransfer {
-            var shifted = transfer
-            shifted.offsets = transfer.offsets.map { expr in
-                var out = expr
-                for term in expr.terms where term.variable == variable { out.constant += term.coefficient * amount }
-                return out
+        guard var instruction = instruction else { return self }
+        instruction.operands = instruction.operands.map { operand in
+            switch operand {
+            case .slice(let tensor, let offsets):
+                return .slice(tensor, offsets.map { expr in
+                    var out = expr
+                    for term in expr.terms where term.variable == variable { out.constant += term.coefficient * amount }
+                    return out
+                })
+            case .condition(.when(let flagVariable, let value)) where flagVariable == variable:
+                return .condition(.when(variable, equals: value - amount))
+            default:
+                return operand
             }
-            return shifted
         }
-        func condition(_ flag: IterationCondition) -> IterationCondition {
-            if case .when(let flagVariable, let value) = flag, flagVariable == variable {
-                return .when(variable, equals: value - amount)
-            }
-            return flag
-        }
-        switch self {
-        case .dmaLoad(let transfer): return .dmaLoad(offsets(transfer))
-        case .dmaStore(let transfer): return .dmaStore(offsets(transfer))
-        case .peMatmul(var matmul):
-            matmul.start = condition(matmul.start)
-            matmul.stop = condition(matmul.stop)
-            return .peMatmul(matmul)
-        default: return self
-        }
+        return .engine(instruction)
     }
 
-    /// The op with flags on `variable` that none of its values `lower, lower + step, ... < upper` satisfies
+    /// The op with conditions on `variable` that none of its values `lower, lower + step, ... < upper` satisfies
     /// turned into `never`.
     func simplifyingFlags(on variable: ValueID, lower: Int, upper: Int, step: Int) -> OpKind {
-        guard case .peMatmul(var matmul) = self else { return self }
-        func simplify(_ flag: IterationCondition) -> IterationCondition {
-            guard case .when(let flagVariable, let value) = flag, flagVariable == variable else { return flag }
+        guard var instruction = instruction else { return self }
+        instruction.operands = instruction.operands.map { operand in
+            guard case .condition(.when(let flagVariable, let value)) = operand, flagVariable == variable else { return operand }
             let reachable = value >= lower && value < upper && (value - lower) % step == 0
-            return reachable ? flag : .never
+            return reachable ? operand : .condition(.never)
         }
-        matmul.start = simplify(matmul.start)
-        matmul.stop = simplify(matmul.stop)
-        return .peMatmul(matmul)
+        return .engine(instruction)
     }
 }

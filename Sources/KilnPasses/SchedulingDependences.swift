@@ -87,14 +87,13 @@ struct SchedulingAccessCollector {
             guard let engine = op.kind.engine, !op.kind.isSynchronisation else { continue }
             var queue: Int?
             var hbmRegion: SchedulingRegion?
-            if case .dmaLoad(let transfer) = op.kind { queue = transfer.queue; hbmRegion = region(of: transfer) }
-            if case .dmaStore(let transfer) = op.kind { queue = transfer.queue; hbmRegion = region(of: transfer) }
+            if let transfer = op.kind.asTransfer { queue = transfer.queue; hbmRegion = region(of: transfer) }
             let tileReads = op.kind.reads.compactMap(region(ofTile:))
             let tileWrites = op.kind.writes.compactMap(region(ofTile:))
             var access = SchedulingAccess(path: path + [index], stream: SchedulingStream(engine: engine, queue: queue),
                                           reads: tileReads, writes: tileWrites, spaces: [])
             if let hbmRegion {
-                if case .dmaLoad = op.kind { access.reads.append(hbmRegion) } else { access.writes.append(hbmRegion) }
+                if op.kind.asLoad != nil { access.reads.append(hbmRegion) } else { access.writes.append(hbmRegion) }
             }
             access.spaces = Set((access.reads + access.writes).map(\.space))
             accesses.append(access)

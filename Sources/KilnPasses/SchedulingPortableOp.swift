@@ -20,20 +20,19 @@ enum SchedulingPortableOp: Equatable {
     /// The portable meaning of `kind`, or nil when only one engine has it.
     init?(_ kind: OpKind, types: [ValueID: ValueDef]) {
         let isFloatTile = { (value: ValueID) in types[value]?.type.tileType?.element.isFloat == true }
-        switch kind {
-        case .dveCopy(let source, let destination):
+        if let (source, destination) = kind.asUnaryTileOp(.dveCopy) {
             self = .copy(source, destination)
-        case .dveReciprocal(let source, let destination):
+        } else if let (source, destination) = kind.asUnaryTileOp(.dveReciprocal) {
             self = .reciprocal(source, destination)
-        case .dveTensorScalar(.mul, let source, .constant(let factor), let destination):
-            self = .scale(source, factor, destination)
-        case .dveTensorScalar(.add, let source, let operand, let destination):
-            self = .addScalar(source, operand, destination)
-        case .dveTensorScalar(.sub, let source, .constant(let value), let destination):
-            self = .addScalar(source, .constant(-value), destination)
-        case .dveTensorScalar(.max, let source, .constant(0), let destination):
-            self = .relu(source, destination)
-        case .actActivate(let activation) where activation.reduce == nil:
+        } else if let op = kind.asTensorScalar {
+            switch (op.op, op.scalar) {
+            case (.mul, .constant(let factor)): self = .scale(op.a, factor, op.destination)
+            case (.add, let operand): self = .addScalar(op.a, operand, op.destination)
+            case (.sub, .constant(let value)): self = .addScalar(op.a, .constant(-value), op.destination)
+            case (.max, .constant(0)): self = .relu(op.a, op.destination)
+            default: return nil
+            }
+        } else if let activation = kind.asActivation, activation.reduce == nil {
             let plain = activation.scale == 1 && activation.bias == .constant(0)
             switch activation.function {
             case .identity where plain: self = .copy(activation.source, activation.destination)
@@ -45,7 +44,7 @@ enum SchedulingPortableOp: Equatable {
             case .reciprocal where plain: self = .reciprocal(activation.source, activation.destination)
             default: return nil
             }
-        default:
+        } else {
             return nil
         }
         guard isFloatTile(source), isFloatTile(destination) else { return nil }

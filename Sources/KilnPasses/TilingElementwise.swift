@@ -231,7 +231,7 @@ struct ElementwiseLowering {
             materialized[source] = tile
             return column
         case .tile(let tile, _, _):
-            if let index = activationWriting[tile], case .actActivate(var activation) = body.ops[index].kind,
+            if let index = activationWriting[tile], var activation = body.ops[index].kind.asActivation,
                activation.reduce == nil {
                 let column = body.values.make(.tile(TileType(.sbuf, element, partitions: window.partitions, free: [1])),
                                               name: op.result?.nameHint)

@@ -2,6 +2,7 @@
 
 import Foundation
 import KilnBytecode
+import KilnISA
 import KilnMachine
 import KilnNumerics
 
@@ -43,7 +44,7 @@ enum ActivationMath {
     }
 
     /// `apply(op, _, _)` chosen once, for a loop over a tile.
-    static func binary(_ op: ALUOperator) -> (Double, Double) -> Double {
+    static func binary(_ op: BinaryOperator) -> (Double, Double) -> Double {
         switch op {
         case .add: { $0 + $1 }
         case .sub: { $0 - $1 }
@@ -55,7 +56,7 @@ enum ActivationMath {
 
     /// The vector engine's two-operand operators; comparisons and logic give 1 or 0; `rem` has the sign of
     /// the dividend (C's fmod); integer results are truncated when stored.
-    static func apply(_ op: ALUOperator, _ a: Double, _ b: Double) -> Double {
+    static func apply(_ op: BinaryOperator, _ a: Double, _ b: Double) -> Double {
         switch op {
         case .add: a + b
         case .sub: a - b

@@ -1,6 +1,7 @@
 // Execute+Floats.swift: vector and scalar engine ops on f32 / bf16 tiles through reused Float buffers.
 
 import KilnBytecode
+import KilnISA
 import KilnMachine
 import KilnNumerics
 
@@ -42,10 +43,12 @@ final class FloatScratch {
 /// Sources are read in full before the destination is written, so overlapping tiles behave as in the general path.
 extension SimulationRun {
     /// Runs `step` this way and returns true, or returns false (nothing done) when a tile is not f32 / bf16.
-    mutating func computeFloats(_ step: Step, stream: Int, pc: Int) -> Bool {
+    mutating func computeFloats(_ op: EngineOp, _ o: EngineOperands, stream: Int, pc: Int) -> Bool {
         let buffers = prepared.program.buffers
-        switch step {
-        case .matmul(let s, let m, let acc, let start, _):
+        // Ops without a fast path (and tiles of other types) take the general path in Execute.swift.
+        switch op {
+        case .peMatmul:
+            let (s, m, acc, start) = (o.buffer(0), o.buffer(1), o.buffer(2), o.condition(3))
             guard floatTiles(s, m, acc) else { return false }
             let (k, mCount, nCount) = (buffers[s].partitions, buffers[s].freeElements, buffers[m].freeElements)
             let stationary = readTile(s, slot: 0, stream: stream, pc: pc)
@@ -63,8 +66,10 @@ extension SimulationRun {
                                     moving: UnsafeBufferPointer(start: moving, count: k * nCount), k: k, m: mCount, n: nCount,
                                     into: UnsafeMutableBufferPointer(start: result, count: mCount * nCount))
             writeTile(acc, result, stream: stream, pc: pc)
-        case .activate(let function, let source, let destination, let scale, let bias, let reduce):
-            guard floatTiles(source, destination, reduce?.into) else { return false }
+        case .actActivate:
+            let (function, source, destination, scale, bias) = (o.function(0), o.buffer(1), o.buffer(2), o.float(3), o.scalar(4))
+            let reduce = o.reduceInto(5)
+            guard floatTiles(source, destination, reduce?.buffer) else { return false }
             let (p, f) = (buffers[source].partitions, buffers[source].freeElements)
             let biases = perPartition(bias, partitions: p, stream: stream, pc: pc)
             let input = readTile(source, slot: 0, stream: stream, pc: pc)
@@ -110,19 +115,21 @@ extension SimulationRun {
                 RowParallel.forEach(rows: p, work: p * f) { _, rows in
                     Self.reduceRows(output, rows: rows, width: f, reduce.op, into: sums)
                 }
-                writeTile(reduce.into, sums, stream: stream, pc: pc)
+                writeTile(reduce.buffer, sums, stream: stream, pc: pc)
             }
-        case .tensorTensor(let op, let a, let b, let destination):
+        case .dveTensorTensor:
+            let (binary, a, b, destination) = (o.binary(0), o.buffer(1), o.buffer(2), o.buffer(3))
             guard floatTiles(a, b, destination) else { return false }
             let count = buffers[a].partitions * buffers[a].freeElements
             let (left, right) = (readTile(a, slot: 0, stream: stream, pc: pc), readTile(b, slot: 1, stream: stream, pc: pc))
             let output = scratch.buffer(2, count: count)
-            let apply = ActivationMath.binary(op)
+            let apply = ActivationMath.binary(binary)
             RowParallel.forEach(rows: count, work: count) { _, indices in
                 for index in indices { output[index] = Float(apply(Double(left[index]), Double(right[index]))) }
             }
             writeTile(destination, output, stream: stream, pc: pc)
-        case .tensorScalar(let op, let a, let scalar, let destination):
+        case .dveTensorScalar:
+            let (binary, a, scalar, destination) = (o.binary(0), o.buffer(1), o.scalar(2), o.buffer(3))
             guard floatTiles(a, destination) else { return false }
             let (p, f) = (buffers[a].partitions, buffers[a].freeElements)
             let scalars = perPartition(scalar, partitions: p, stream: stream, pc: pc)
@@ -130,11 +137,12 @@ extension SimulationRun {
             let output = scratch.buffer(1, count: p * f)
             RowParallel.forEach(rows: p, work: p * f) { _, rows in
                 for row in rows {
-                    Self.scalarRow(op, input + row * f, scalars[row], count: f, into: output + row * f)
+                    Self.scalarRow(binary, input + row * f, scalars[row], count: f, into: output + row * f)
                 }
             }
             writeTile(destination, output, stream: stream, pc: pc)
-        case .reduce(let op, let source, let destination):
+        case .dveReduce:
+            let (reduce, source, destination) = (o.reduce(0), o.buffer(1), o.buffer(2))
             guard floatTiles(source, destination) else { return false }
             let count = buffers[source].partitions * buffers[source].freeElements
             let group = max(1, buffers[source].freeDims.last ?? 1)
@@ -142,27 +150,31 @@ extension SimulationRun {
             let groups = (count + group - 1) / group
             let output = scratch.buffer(1, count: groups)
             RowParallel.forEach(rows: groups, work: count) { _, rows in
-                Self.reduceRows(input, rows: rows, width: group, op, into: output, total: count)
+                Self.reduceRows(input, rows: rows, width: group, reduce, into: output, total: count)
             }
             writeTile(destination, output, stream: stream, pc: pc)
-        case .copy(let source, let destination):
+        case .dveCopy:
+            let (source, destination) = (o.buffer(0), o.buffer(1))
             guard floatTiles(source, destination) else { return false }
             writeTile(destination, readTile(source, slot: 0, stream: stream, pc: pc), stream: stream, pc: pc)
-        case .reciprocal(let source, let destination):
+        case .dveReciprocal:
+            let (source, destination) = (o.buffer(0), o.buffer(1))
             guard floatTiles(source, destination) else { return false }
             let count = buffers[source].partitions * buffers[source].freeElements
             let input = readTile(source, slot: 0, stream: stream, pc: pc)
             let output = scratch.buffer(1, count: count)
             for index in 0..<count { output[index] = Float(1 / Double(input[index])) }
             writeTile(destination, output, stream: stream, pc: pc)
-        case .transpose(let source, let destination):
+        case .peTranspose:
+            let (source, destination) = (o.buffer(0), o.buffer(1))
             guard floatTiles(source, destination) else { return false }
             let (p, f) = (buffers[source].partitions, buffers[source].freeElements)
             let input = readTile(source, slot: 0, stream: stream, pc: pc)
             let output = scratch.buffer(1, count: p * f)
             Self.transpose(input, rows: p, columns: f, into: output)
             writeTile(destination, output, stream: stream, pc: pc)
-        case .select(let condition, let a, let b, let destination):
+        case .poolSelect:
+            let (condition, a, b, destination) = (o.buffer(0), o.buffer(1), o.buffer(2), o.buffer(3))
             guard floatTiles(condition, a, b, destination) else { return false }
             let count = buffers[condition].partitions * buffers[condition].freeElements
             let mask = readTile(condition, slot: 0, stream: stream, pc: pc)
@@ -171,7 +183,7 @@ extension SimulationRun {
             for index in 0..<count { output[index] = mask[index] != 0 ? left[index] : right[index] }
             writeTile(destination, output, stream: stream, pc: pc)
         default:
-            return false
+            return false  // an optional fast path: any op may take the general one
         }
         return true
     }
@@ -225,7 +237,7 @@ extension SimulationRun {
     }
 
     /// `out[i] = Float(apply(op, Double(values[i]), operand))` for one row, the common operators as plain loops.
-    static func scalarRow(_ op: ALUOperator, _ values: UnsafePointer<Float>, _ operand: Double, count: Int,
+    static func scalarRow(_ op: BinaryOperator, _ values: UnsafePointer<Float>, _ operand: Double, count: Int,
                           into out: UnsafeMutablePointer<Float>) {
         switch op {
         case .add: for index in 0..<count { out[index] = Float(Double(values[index]) + operand) }
@@ -255,7 +267,7 @@ extension SimulationRun {
 
     /// Reduces the groups `rows` of consecutive groups of `width` values (the last group may stop at `total`) as
     /// `SimulationRun.reduce` does: in `Float`, each group from its first value, in order; NaN wins max and min.
-    static func reduceRows(_ values: UnsafePointer<Float>, rows: Range<Int>, width: Int, _ op: ReduceOperator,
+    static func reduceRows(_ values: UnsafePointer<Float>, rows: Range<Int>, width: Int, _ op: EngineReduceOp,
                            into out: UnsafeMutablePointer<Float>, total: Int? = nil) {
         guard width > 0 else { return }
         let end = total ?? rows.upperBound * width

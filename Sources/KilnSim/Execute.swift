@@ -2,6 +2,7 @@
 
 import Foundation
 import KilnBytecode
+import KilnISA
 import KilnMachine
 import KilnNumerics
 
@@ -14,42 +15,44 @@ import KilnNumerics
 /// `OnChipStore+Floats.swift`) with the same values and checks.
 extension SimulationRun {
     mutating func perform(_ step: Step, stream: Int, pc: Int) {
-        switch step {
-        case .dmaLoad(let tensor, let offsets, let buffer, let transpose, let broadcast):
-            guard let runs = slice(tensor, offsets, buffer, transpose: transpose, broadcast: broadcast, write: false,
+        guard case .engine(let op, let o) = step else { return }
+        // Timing-only runs keep no values; DMA still computes its slices (bounds are checked either way).
+        guard memory != nil || op.engine == .dma else { return }
+        if op.engine != .dma, computeFloats(op, o, stream: stream, pc: pc) { return }
+        let buffers = prepared.program.buffers
+        // What each op computes: the op's one implementation in the simulator (the fast path in
+        // Execute+Floats.swift computes the same values for f32/bf16 tiles). Fields by declaration index.
+        switch op {
+        case .dmaLoad:
+            let (tensor, offsets) = o.slice(0)
+            let buffer = o.buffer(1)
+            guard let runs = slice(tensor, offsets, buffer, transpose: o.flag(2), broadcast: o.flag(3), write: false,
                                    stream: stream, pc: pc), memory != nil else { return }
-            let entry = prepared.program.buffers[buffer]
+            let entry = buffers[buffer]
             guard OnChipStore.holdsFloats(entry) else {
                 return store(buffer, readHBM(tensor, runs, stream: stream, pc: pc), stream: stream, pc: pc)
             }
             checkHBMWritten(tensor, runs, stream: stream, pc: pc)
             checkRace(buffer: buffer, write: true, stream: stream, pc: pc)
             memory?.load(tensor: tensor, runs, into: buffer, entry)
-        case .dmaStore(let buffer, let tensor, let offsets):
+        case .dmaStore:
+            let buffer = o.buffer(0)
+            let (tensor, offsets) = o.slice(1)
             guard let runs = slice(tensor, offsets, buffer, transpose: false, broadcast: false, write: true,
                                    stream: stream, pc: pc), memory != nil else { return }
-            let entry = prepared.program.buffers[buffer]
+            let entry = buffers[buffer]
             guard OnChipStore.holdsFloats(entry) else { return writeHBM(tensor, runs, load(buffer, stream: stream, pc: pc)) }
             checkRace(buffer: buffer, write: false, stream: stream, pc: pc)
             if let (partition, element) = memory?.store(buffer, entry, tensor: tensor, runs), hazards != nil {
                 reportUnwritten(entry, partition, element, stream, pc)
             }
-        default:
-            guard memory != nil else { return }
-            compute(step, stream: stream, pc: pc)
-        }
-    }
-
-    private mutating func compute(_ step: Step, stream: Int, pc: Int) {
-        if computeFloats(step, stream: stream, pc: pc) { return }
-        let buffers = prepared.program.buffers
-        switch step {
-        case .matmul(let s, let m, let acc, let start, let stop):
-            _ = stop  // the group's end has no numeric effect; the next `start` overwrites
+        case .peMatmul:
+            // The group's end (`stop`) has no numeric effect; the next `start` overwrites.
+            let (s, m, acc) = (o.buffer(0), o.buffer(1), o.buffer(2))
             let (k, mCount, nCount) = (buffers[s].partitions, buffers[s].freeElements, buffers[m].freeElements)
             let stationary = loadFloats(s, stream: stream, pc: pc)
             let moving = loadFloats(m, stream: stream, pc: pc)
-            var result = holds(start, stream) ? [Float](repeating: 0, count: mCount * nCount)
+            var result = holds(o.condition(3), stream) ? [Float](repeating: 0, count: mCount * nCount)
                 : loadFloats(acc, stream: stream, pc: pc)
             stationary.withUnsafeBufferPointer { s in
                 moving.withUnsafeBufferPointer { v in
@@ -59,53 +62,60 @@ extension SimulationRun {
                 }
             }
             storeFloats(acc, result, stream: stream, pc: pc)
-        case .transpose(let source, let destination):
+        case .peTranspose:
+            let (source, destination) = (o.buffer(0), o.buffer(1))
             let (p, f) = (buffers[source].partitions, buffers[source].freeElements)
             let values = load(source, stream: stream, pc: pc)
             var out = [Double](repeating: 0, count: p * f)
             for row in 0..<p { for column in 0..<f { out[column * p + row] = values[row * f + column] } }
             store(destination, out, stream: stream, pc: pc)
-        case .activate(let function, let source, let destination, let scale, let bias, let reduce):
+        case .actActivate:
+            let (function, source, destination, scale) = (o.function(0), o.buffer(1), o.buffer(2), o.float(3))
             let f = buffers[source].freeElements
-            let biases = perPartition(bias, partitions: buffers[source].partitions, stream: stream, pc: pc)
+            let biases = perPartition(o.scalar(4), partitions: buffers[source].partitions, stream: stream, pc: pc)
             let values = load(source, stream: stream, pc: pc)
             let out = Self.perPartitionMap(values, free: f, biases) { value, bias in
                 ActivationMath.apply(function, Double(Float(value * scale + bias)))
             }
             store(destination, out, stream: stream, pc: pc)
-            if let reduce { store(reduce.into, Self.reduce(out, groupSize: f, reduce.op), stream: stream, pc: pc) }
-        case .tensorTensor(let op, let a, let b, let destination):
+            if let reduce = o.reduceInto(5) {
+                store(reduce.buffer, Self.reduce(out, groupSize: f, reduce.op), stream: stream, pc: pc)
+            }
+        case .dveTensorTensor:
+            let (binary, a, b, destination) = (o.binary(0), o.buffer(1), o.buffer(2), o.buffer(3))
             let (left, right) = (load(a, stream: stream, pc: pc), load(b, stream: stream, pc: pc))
-            store(destination, zip(left, right).map { ActivationMath.apply(op, $0, $1) }, stream: stream, pc: pc)
-        case .tensorScalar(let op, let a, let scalar, let destination):
+            store(destination, zip(left, right).map { ActivationMath.apply(binary, $0, $1) }, stream: stream, pc: pc)
+        case .dveTensorScalar:
+            let (binary, a, destination) = (o.binary(0), o.buffer(1), o.buffer(3))
             let f = buffers[a].freeElements
-            let scalars = perPartition(scalar, partitions: buffers[a].partitions, stream: stream, pc: pc)
+            let scalars = perPartition(o.scalar(2), partitions: buffers[a].partitions, stream: stream, pc: pc)
             let values = load(a, stream: stream, pc: pc)
-            store(destination, Self.perPartitionMap(values, free: f, scalars) { ActivationMath.apply(op, $0, $1) },
+            store(destination, Self.perPartitionMap(values, free: f, scalars) { ActivationMath.apply(binary, $0, $1) },
                   stream: stream, pc: pc)
-        case .reduce(let op, let source, let destination):
+        case .dveReduce:
+            let (reduce, source, destination) = (o.reduce(0), o.buffer(1), o.buffer(2))
             let group = buffers[source].freeDims.last ?? 1
-            store(destination, Self.reduce(load(source, stream: stream, pc: pc), groupSize: group, op), stream: stream, pc: pc)
-        case .copy(let source, let destination):
-            store(destination, load(source, stream: stream, pc: pc), stream: stream, pc: pc)
-        case .reciprocal(let source, let destination):
-            store(destination, load(source, stream: stream, pc: pc).map { 1 / $0 }, stream: stream, pc: pc)
-        case .iota(let base, let partitionStep, let freeStep, let destination):
+            store(destination, Self.reduce(load(source, stream: stream, pc: pc), groupSize: group, reduce), stream: stream, pc: pc)
+        case .dveCopy:
+            store(o.buffer(1), load(o.buffer(0), stream: stream, pc: pc), stream: stream, pc: pc)
+        case .dveReciprocal:
+            store(o.buffer(1), load(o.buffer(0), stream: stream, pc: pc).map { 1 / $0 }, stream: stream, pc: pc)
+        case .poolIota:
+            let (base, partitionStep, freeStep, destination) = (o.integer(0), o.integer(1), o.integer(2), o.buffer(3))
             let (p, f) = (buffers[destination].partitions, buffers[destination].freeElements)
             let out = (0..<(p * f)).map { Double(base) + Double($0 / f) * Double(partitionStep) + Double($0 % f) * Double(freeStep) }
             store(destination, out, stream: stream, pc: pc)
-        case .select(let condition, let a, let b, let destination):
+        case .poolSelect:
+            let (condition, a, b, destination) = (o.buffer(0), o.buffer(1), o.buffer(2), o.buffer(3))
             let (c, left, right) = (load(condition, stream: stream, pc: pc), load(a, stream: stream, pc: pc),
                                     load(b, stream: stream, pc: pc))
             store(destination, c.indices.map { c[$0] != 0 ? left[$0] : right[$0] }, stream: stream, pc: pc)
-        case .loopBegin, .loopEnd, .signal, .wait, .dmaLoad, .dmaStore:
-            return
         }
     }
 
     /// Reduces consecutive groups of `groupSize` values in fp32: each group's accumulator starts at its first
     /// value and takes the others in order (NaN wins max and min); the operator is chosen once per group.
-    static func reduce(_ values: [Double], groupSize: Int, _ op: ReduceOperator) -> [Double] {
+    static func reduce(_ values: [Double], groupSize: Int, _ op: EngineReduceOp) -> [Double] {
         let size = max(1, groupSize)
         let groups = (values.count + size - 1) / size
         return [Double](unsafeUninitializedCapacity: groups) { out, count in

@@ -1,6 +1,7 @@
 // PreparedProgram.swift: a validated program turned into typed steps with loop jumps and static costs.
 
 import KilnBytecode
+import KilnISA
 import KilnMachine
 import KilnSource
 
@@ -10,25 +11,87 @@ enum Step {
     case loopEnd(slot: Int)
     case signal(semaphore: Int)
     case wait(semaphore: Int, atLeast: AffineOffset)
-    case dmaLoad(tensor: Int, offsets: [AffineOffset], buffer: Int, transpose: Bool, broadcast: Bool)
-    case dmaStore(buffer: Int, tensor: Int, offsets: [AffineOffset])
-    case matmul(stationary: Int, moving: Int, accumulator: Int, start: FlagCondition, stop: FlagCondition)
-    case transpose(source: Int, destination: Int)
-    case activate(ActivationFunction, source: Int, destination: Int, scale: Double, bias: ScalarSource,
-                  reduce: (op: ReduceOperator, into: Int)?)
-    case tensorTensor(ALUOperator, Int, Int, destination: Int)
-    case tensorScalar(ALUOperator, Int, ScalarSource, destination: Int)
-    case reduce(ReduceOperator, source: Int, destination: Int)
-    case copy(source: Int, destination: Int)
-    case reciprocal(source: Int, destination: Int)
-    case iota(base: Int, partitionStep: Int, freeStep: Int, destination: Int)
-    case select(condition: Int, Int, Int, destination: Int)
+    /// An engine op from the op table and its operands, grouped by the declaration's fields.
+    case engine(EngineOp, EngineOperands)
 
     var isControl: Bool {
-        switch self {
-        case .loopBegin, .loopEnd, .signal, .wait: true
-        default: false
-        }
+        if case .engine = self { return false }
+        return true
+    }
+}
+
+/// An engine instruction's operands, one group per declaration field (an HBM slice is a tensor and its
+/// offsets), read by field index. The validator has checked every kind, so a mismatch cannot happen; the
+/// accessors still return a harmless value rather than trap.
+struct EngineOperands {
+    let fields: [[Operand]]
+
+    func buffer(_ field: Int) -> Int {
+        if case .buffer(let index)? = fields[safe: field]?.first { return index }
+        return 0
+    }
+    func slice(_ field: Int) -> (tensor: Int, offsets: [AffineOffset]) {
+        guard let group = fields[safe: field], group.count == 2, case .tensor(let tensor) = group[0],
+              case .affineList(let offsets) = group[1] else { return (0, []) }
+        return (tensor, offsets)
+    }
+    func scalar(_ field: Int) -> ScalarSource {
+        if case .scalarSource(let source)? = fields[safe: field]?.first { return source }
+        return .constant(0)
+    }
+    func function(_ field: Int) -> ActivationFunction {
+        if case .activationFunction(let function)? = fields[safe: field]?.first { return function }
+        return .identity
+    }
+    func binary(_ field: Int) -> BinaryOperator {
+        if case .binaryOperator(let op)? = fields[safe: field]?.first { return op }
+        return .add
+    }
+    func reduce(_ field: Int) -> EngineReduceOp {
+        if case .reduceOperator(let op)? = fields[safe: field]?.first { return op }
+        return .add
+    }
+    func reduceInto(_ field: Int) -> ReduceInto? {
+        if case .reduceInto(let reduce)? = fields[safe: field]?.first { return reduce }
+        return nil
+    }
+    func float(_ field: Int) -> Double {
+        if case .float(let value)? = fields[safe: field]?.first { return value }
+        return 0
+    }
+    func integer(_ field: Int) -> Int {
+        if case .integer(let value)? = fields[safe: field]?.first { return value }
+        return 0
+    }
+    func flag(_ field: Int) -> Bool {
+        if case .flag(let value)? = fields[safe: field]?.first { return value }
+        return false
+    }
+    func condition(_ field: Int) -> FlagCondition {
+        if case .condition(let condition)? = fields[safe: field]?.first { return condition }
+        return .never
+    }
+
+    /// What the op table's rules and cost formulas see of these operands.
+    func facts(_ program: BytecodeProgram) -> OperandFacts {
+        OperandFacts(fields.map { group -> OperandFact? in
+            switch group.first {
+            case .buffer(let index)?: .tile(program.buffers[index].shape)
+            case .tensor(let index)?: .hbm(program.tensors[index].dtype, program.tensors[index].shape)
+            case .scalarSource(.constant(let value))?: .scalarConstant(value)
+            case .scalarSource(.buffer(let index))?: .scalarTile(program.buffers[index].shape)
+            case .activationFunction(let function)?: .activationFunction(function)
+            case .binaryOperator(let op)?: .binaryOperator(op)
+            case .reduceOperator(let op)?: .reduceOperator(op)
+            case .reduceInto(nil)?: .noReduce
+            case .reduceInto(let reduce?)?: .reduceInto(reduce.op, program.buffers[reduce.buffer].shape)
+            case .float(let value)?: .float(value)
+            case .integer(let value)?: .integer(value)
+            case .flag(let value)?: .flag(value)
+            case .condition(let condition)?: .condition(isAlways: condition == .always)
+            case .semaphore?, .loopSlot?, .affine?, .affineList?, nil: nil
+            }
+        })
     }
 }
 
@@ -42,6 +105,8 @@ struct PreparedStream {
     let durations: [Double]
     /// For DMA steps: bytes moved and the transfer's own bandwidth (bytes/ns).
     let dmaCosts: [DMACost?]
+    /// Tensor-engine FLOPs of each step (hardware, model), from the op's declaration.
+    let flops: [(hardware: Double, model: Double)]
     /// `partner[i]`: for a loop begin, the index of its end; for a loop end, its begin.
     let partner: [Int]
 }
@@ -93,78 +158,40 @@ struct PreparedProgram {
         let costs = steps.map { InstructionCost.duration(of: $0, program: program, target: target, unit: stream.unit) }
         return PreparedStream(unit: stream.unit, steps: steps, mnemonics: stream.instructions.map(\.opcode.spec.mnemonic),
                               lines: stream.lines, durations: costs.map(\.nanoseconds), dmaCosts: costs.map(\.dma),
-                              partner: partner)
+                              flops: steps.map { InstructionCost.flops(of: $0, program: program) }, partner: partner)
     }
 }
 
-/// Operand lists to typed steps, following the opcode table's field order.
+/// Operand lists to steps, following the opcode table's field order.
 enum StepDecoding {
     static func step(_ instruction: Instruction) throws(BytecodeError) -> Step {
         let o = instruction.operands
         let mismatch = BytecodeError(DiagnosticCatalogue.bytecodeInvalidProgram(
             "\(instruction.opcode) has operands that do not match its fields", at: .unknown))
-        switch (instruction.opcode, o.count) {
-        case (.loopBegin, 4):
+        let fields = instruction.opcode.spec.fields
+        guard o.map(\.kind) == fields.map(\.kind) else { throw mismatch }
+        switch instruction.opcode {
+        case .loopBegin:
             if case .loopSlot(let slot) = o[0], case .integer(let from) = o[1], case .integer(let trips) = o[2],
                case .integer(let step) = o[3] { return .loopBegin(slot: slot, from: from, trips: trips, step: step) }
-        case (.loopEnd, 1):
+        case .loopEnd:
             if case .loopSlot(let slot) = o[0] { return .loopEnd(slot: slot) }
-        case (.semSignal, 1):
+        case .semSignal:
             if case .semaphore(let semaphore) = o[0] { return .signal(semaphore: semaphore) }
-        case (.semWait, 2):
+        case .semWait:
             if case .semaphore(let semaphore) = o[0], case .affine(let count) = o[1] { return .wait(semaphore: semaphore, atLeast: count) }
-        case (.dmaLoad, 5):
-            if case .tensor(let tensor) = o[0], case .affineList(let offsets) = o[1], case .buffer(let buffer) = o[2],
-               case .flag(let transpose) = o[3], case .flag(let broadcast) = o[4] {
-                return .dmaLoad(tensor: tensor, offsets: offsets, buffer: buffer, transpose: transpose, broadcast: broadcast)
+        case .engine(let op):
+            var groups = [[Operand]](repeating: [], count: op.declaration.fields.count)
+            for (field, operand) in zip(fields, o) {
+                guard let index = field.declarationField, index < groups.count else { throw mismatch }
+                groups[index].append(operand)
             }
-        case (.dmaStore, 3):
-            if case .buffer(let buffer) = o[0], case .tensor(let tensor) = o[1], case .affineList(let offsets) = o[2] {
-                return .dmaStore(buffer: buffer, tensor: tensor, offsets: offsets)
-            }
-        case (.matmul, 5):
-            if case .buffer(let s) = o[0], case .buffer(let m) = o[1], case .buffer(let acc) = o[2],
-               case .condition(let start) = o[3], case .condition(let stop) = o[4] {
-                return .matmul(stationary: s, moving: m, accumulator: acc, start: start, stop: stop)
-            }
-        case (.peTranspose, 2), (.tensorCopy, 2), (.reciprocal, 2):
-            if case .buffer(let source) = o[0], case .buffer(let destination) = o[1] {
-                switch instruction.opcode {
-                case .peTranspose: return .transpose(source: source, destination: destination)
-                case .tensorCopy: return .copy(source: source, destination: destination)
-                default: return .reciprocal(source: source, destination: destination)
-                }
-            }
-        case (.activate, 5), (.activateReduce, 7):
-            if case .activationFunction(let function) = o[0], case .buffer(let source) = o[1], case .buffer(let destination) = o[2],
-               case .float(let scale) = o[3], case .scalarSource(let bias) = o[4] {
-                var reduce: (ReduceOperator, Int)?
-                if o.count == 7, case .reduceOperator(let op) = o[5], case .buffer(let into) = o[6] { reduce = (op, into) }
-                if o.count == 7 && reduce == nil { throw mismatch }
-                return .activate(function, source: source, destination: destination, scale: scale, bias: bias, reduce: reduce)
-            }
-        case (.tensorTensor, 4):
-            if case .aluOperator(let op) = o[0], case .buffer(let a) = o[1], case .buffer(let b) = o[2], case .buffer(let d) = o[3] {
-                return .tensorTensor(op, a, b, destination: d)
-            }
-        case (.tensorScalar, 4):
-            if case .aluOperator(let op) = o[0], case .buffer(let a) = o[1], case .scalarSource(let s) = o[2],
-               case .buffer(let d) = o[3] { return .tensorScalar(op, a, s, destination: d) }
-        case (.tensorReduce, 3):
-            if case .reduceOperator(let op) = o[0], case .buffer(let s) = o[1], case .buffer(let d) = o[2] {
-                return .reduce(op, source: s, destination: d)
-            }
-        case (.iota, 4):
-            if case .integer(let base) = o[0], case .integer(let ps) = o[1], case .integer(let fs) = o[2], case .buffer(let d) = o[3] {
-                return .iota(base: base, partitionStep: ps, freeStep: fs, destination: d)
-            }
-        case (.select, 4):
-            if case .buffer(let c) = o[0], case .buffer(let a) = o[1], case .buffer(let b) = o[2], case .buffer(let d) = o[3] {
-                return .select(condition: c, a, b, destination: d)
-            }
-        default:
-            break
+            return .engine(op, EngineOperands(fields: groups))
         }
         throw mismatch
     }
+}
+
+extension Array {
+    fileprivate subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
 }

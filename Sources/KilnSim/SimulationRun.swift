@@ -187,7 +187,7 @@ struct SimulationRun {
             duration = dataStart + Double(dma.bytes) / dma.bytesPerNanosecond - start
             dmaBytes += dma.bytes
         }
-        let work = InstructionCost.flops(of: stream.steps[pc], buffers: prepared.program.buffers)
+        let work = stream.flops[pc]
         flops.hardware += work.hardware
         flops.model += work.model
         streams[index].busy += duration

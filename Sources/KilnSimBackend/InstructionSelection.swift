@@ -32,41 +32,28 @@ private struct OperandResolver {
             return Instruction(.semSignal, [.semaphore(semaphore)])
         case .syncWait(let semaphore, let atLeast, _, _):
             return Instruction(.semWait, [.semaphore(semaphore), .affine(AffineOffset(constant: atLeast))])
-        case .dmaLoad(let transfer):
-            let hbm = tensor(transfer.hbm)
-            let offsets = transfer.offsets.map { affine($0) }
-            return Instruction(.dmaLoad, [hbm, .affineList(offsets), buffer(transfer.tile), .flag(transfer.transpose),
-                                          .flag(transfer.broadcast)])
-        case .dmaStore(let transfer):
-            let tile = buffer(transfer.tile)
-            let hbm = tensor(transfer.hbm)
-            return Instruction(.dmaStore, [tile, hbm, .affineList(transfer.offsets.map { affine($0) })])
-        case .peMatmul(let matmul):
-            return Instruction(.matmul, [buffer(matmul.stationary), buffer(matmul.moving), buffer(matmul.accumulator),
-                                         .condition(condition(matmul.start)), .condition(condition(matmul.stop))])
-        case .peTranspose(let source, let destination):
-            return Instruction(.peTranspose, [buffer(source), buffer(destination)])
-        case .actActivate(let activation):
-            var operands: [Operand] = [.activationFunction(activation.function), buffer(activation.source),
-                                       buffer(activation.destination), .float(activation.scale), scalar(activation.bias)]
-            guard let reduce = activation.reduce else { return Instruction(.activate, operands) }
-            operands += [.reduceOperator(reduceOperator(reduce.op)), buffer(reduce.destination)]
-            return Instruction(.activateReduce, operands)
-        case .dveTensorTensor(let op, let a, let b, let destination):
-            return Instruction(.tensorTensor, [aluOperator(op), buffer(a), buffer(b), buffer(destination)])
-        case .dveTensorScalar(let op, let a, let value, let destination):
-            return Instruction(.tensorScalar, [aluOperator(op), buffer(a), scalar(value), buffer(destination)])
-        case .dveReduce(let op, let source, let destination):
-            return Instruction(.tensorReduce, [.reduceOperator(reduceOperator(op)), buffer(source), buffer(destination)])
-        case .dveCopy(let source, let destination):
-            return Instruction(.tensorCopy, [buffer(source), buffer(destination)])
-        case .dveReciprocal(let source, let destination):
-            return Instruction(.reciprocal, [buffer(source), buffer(destination)])
-        case .poolIota(let iota):
-            return Instruction(.iota, [.integer(iota.base), .integer(iota.partitionStep), .integer(iota.freeStep),
-                                       buffer(iota.destination)])
-        case .poolSelect(let condition, let a, let b, let destination):
-            return Instruction(.select, [buffer(condition), buffer(a), buffer(b), buffer(destination)])
+        case .engine(let engine):
+            // Operands in the declaration's field order, encoded as the opcode table lays them out.
+            var operands: [Operand] = []
+            for operand in engine.operands {
+                switch operand {
+                case .tile(let value): operands.append(buffer(value))
+                case .slice(let hbm, let offsets): operands += [tensor(hbm), .affineList(offsets.map { affine($0) })]
+                case .scalar(let value): operands.append(scalar(value))
+                case .function(let function): operands.append(.activationFunction(function))
+                case .binary(let op): operands.append(.binaryOperator(op))
+                case .reduce(let op): operands.append(.reduceOperator(op))
+                case .float(let value): operands.append(.float(value))
+                case .integer(let value): operands.append(.integer(value))
+                case .flag(let value): operands.append(.flag(value))
+                case .condition(let value): operands.append(.condition(condition(value)))
+                case .reduceInto(nil): operands.append(.reduceInto(nil))
+                case .reduceInto(let reduce?):
+                    guard case .buffer(let index) = buffer(reduce.destination) else { return nil }
+                    operands.append(.reduceInto(ReduceInto(reduce.op, into: index)))
+                }
+            }
+            return Instruction(.engine(engine.op), operands)
         default:
             problems.append(DiagnosticCatalogue.simBackendUnsupportedOp(op.opcode, at: op.span))
             return nil
@@ -129,22 +116,6 @@ private struct OperandResolver {
             if let constant = builder.scalarConstants[value] { return .scalarSource(.constant(constant)) }
             guard case .buffer(let index) = buffer(value) else { return .scalarSource(.constant(0)) }
             return .scalarSource(.buffer(index))
-        }
-    }
-
-    mutating func aluOperator(_ op: BinaryOperator) -> Operand {
-        guard let code = ALUOperator.allCases.first(where: { $0.description == op.rawValue }) else {
-            problem("operator '\(op.rawValue)' has no vector-engine encoding")
-            return .aluOperator(.add)
-        }
-        return .aluOperator(code)
-    }
-
-    func reduceOperator(_ op: EngineReduceOp) -> ReduceOperator {
-        switch op {
-        case .add: .add
-        case .max: .max
-        case .min: .min
         }
     }
 }

@@ -104,15 +104,17 @@ struct StreamBuilder {
             semaphoreCount = max(semaphoreCount, semaphore + 1)
             let unit: StreamUnit = engine == .dma ? .dmaQueue(queue ?? lastDMAQueue) : .engine(engine)
             if let instruction = select(op) { append(instruction, to: unit, op) }
-        case .dmaLoad(let transfer), .dmaStore(let transfer):
-            lastDMAQueue = transfer.queue ?? 0
-            if let instruction = select(op) { append(instruction, to: .dmaQueue(lastDMAQueue), op) }
-        default:
-            guard let engine = op.kind.engine else {
-                diagnostics.append(DiagnosticCatalogue.simBackendUnsupportedOp(op.opcode, at: op.span))
-                return
+        case .engine(let instruction):
+            let unit: StreamUnit
+            if instruction.op.engine == .dma {
+                lastDMAQueue = instruction.queue ?? 0
+                unit = .dmaQueue(lastDMAQueue)
+            } else {
+                unit = .engine(instruction.op.engine)
             }
-            if let instruction = select(op) { append(instruction, to: .engine(engine), op) }
+            if let selected = select(op) { append(selected, to: unit, op) }
+        default:
+            diagnostics.append(DiagnosticCatalogue.simBackendUnsupportedOp(op.opcode, at: op.span))
         }
     }
 

@@ -2,8 +2,8 @@
 
 import KilnMachine
 
-/// Every operation the IR has. Tensor-level cases are pure and define a value; tile-level cases name their
-/// engine (`dma`, `pe`, `act`, `dve`, `pool`), write into destination tiles and define nothing but `alloc`.
+/// Every operation the IR has. Tensor-level cases are pure and define a value; engine ops (`engine`) run on
+/// their declared engine, write into destination tiles and define nothing; `alloc` defines a tile.
 public enum OpKind: Hashable, Sendable {
     // Tensor level.
     /// `constant 0.5 : f32[128, 4]`: a splat tensor or a scalar.
@@ -35,30 +35,9 @@ public enum OpKind: Hashable, Sendable {
     /// `%s = hbm.alloc f32[256, 256]`: an internal HBM scratch tensor (not a kernel input or output) that
     /// `dma.store` may write and `dma.load` read; `tile` passes values between loop nests through it.
     case hbmAlloc(TensorType)
-    /// `dma.load %x[%i * 128, 0] -> %t`: HBM slice into a tile.
-    case dmaLoad(DMATransfer)
-    /// `dma.store %t -> %out[%i * 128, 0]`: a tile into an HBM slice.
-    case dmaStore(DMATransfer)
-    /// `pe.matmul %stationary, %moving -> %acc start stop`.
-    case peMatmul(PEMatmul)
-    /// `pe.transpose %a -> %b`: [P | F] in SBUF to [F | P] in PSUM.
-    case peTranspose(source: ValueID, destination: ValueID)
-    /// `act.activate exp %a -> %b scale 2.0 bias %c reduce add -> %r`.
-    case actActivate(Activation)
-    /// `dve.tensor_tensor add %a, %b -> %c`.
-    case dveTensorTensor(BinaryOperator, ValueID, ValueID, destination: ValueID)
-    /// `dve.tensor_scalar mul %a, 2.0 -> %c`: a tile and a constant or a per-partition [P | 1] tile.
-    case dveTensorScalar(BinaryOperator, ValueID, ScalarOperand, destination: ValueID)
-    /// `dve.reduce max %a -> %r`: reduces the last free dim to 1.
-    case dveReduce(EngineReduceOp, ValueID, destination: ValueID)
-    /// `dve.copy %a -> %b`: copies (and converts) a tile; also how PSUM is evacuated.
-    case dveCopy(source: ValueID, destination: ValueID)
-    /// `dve.reciprocal %a -> %b`.
-    case dveReciprocal(source: ValueID, destination: ValueID)
-    /// `pool.iota base 0 partition_step 1 free_step 1 -> %t`: base + p * partition_step + f * free_step.
-    case poolIota(Iota)
-    /// `pool.select %c, %a, %b -> %d`.
-    case poolSelect(condition: ValueID, ValueID, ValueID, destination: ValueID)
+    /// An engine op from the op table (`dma.load`, `pe.matmul`, `act.activate`, `dve.*`, `pool.*`): its
+    /// operands follow its declaration in KilnISA's `EngineOp`.
+    case engine(EngineInstruction)
     /// `sync.signal sem 3 on pe`: the engine's queue increments semaphore 3 once everything before it in that
     /// queue has finished. On DMA the queue is named: `sync.signal sem 3 on dma queue 2`.
     case syncSignal(semaphore: Int, engine: Engine, queue: Int? = nil)
@@ -75,28 +54,9 @@ public enum UnaryFunction: String, CaseIterable, Hashable, Sendable {
          softplus, sin
 }
 
-/// A two-operand elementwise operator, at the tensor level and on the vector engine.
-public enum BinaryOperator: String, CaseIterable, Hashable, Sendable {
-    case add, sub, mul, div, max, min, pow, eq, ne, lt, le, gt, ge, and, or
-    /// The remainder of a division, the language's `%` (sign of the dividend, as C's fmod / integer `%`).
-    case rem
-
-    /// Comparisons produce `bool`.
-    public var isComparison: Bool { [.eq, .ne, .lt, .le, .gt, .ge].contains(self) }
-    /// `and` and `or` take and produce `bool`.
-    public var isLogical: Bool { self == .and || self == .or }
-    /// a op b == b op a.
-    public var isCommutative: Bool { [.add, .mul, .max, .min, .eq, .ne, .and, .or].contains(self) }
-}
-
 /// A tensor-level reduction.
 public enum ReduceKind: String, CaseIterable, Hashable, Sendable {
     case sum, max, min, mean
-}
-
-/// A reduction an engine performs along the free axis.
-public enum EngineReduceOp: String, CaseIterable, Hashable, Sendable {
-    case add, max, min
 }
 
 /// Where `allocate` placed a tile: its first partition and its byte offset within each partition.

@@ -6,9 +6,7 @@ import KilnSource
 extension TileIRParser {
     /// Every opcode, for "did you mean" suggestions.
     static let opcodes: [String] = ["constant", "broadcast", "reduce", "matmul", "transpose", "select", "cast", "call",
-        "for", "alloc", "hbm.alloc", "dma.load", "dma.store", "pe.matmul", "pe.transpose", "act.activate", "dve.tensor_tensor",
-        "dve.tensor_scalar", "dve.reduce", "dve.copy", "dve.reciprocal", "pool.iota", "pool.select", "sync.signal",
-        "sync.wait", "return"] + UnaryFunction.allCases.map(\.rawValue) + BinaryOperator.allCases.map(\.rawValue)
+        "for", "alloc", "hbm.alloc", "sync.signal", "sync.wait", "return"] + EngineOp.allCases.map(\.mnemonic) + UnaryFunction.allCases.map(\.rawValue) + BinaryOperator.allCases.map(\.rawValue)
 
     /// op := (VALUE '=')? opcode operands-and-attributes (':' type)? ('group' INT)? loc?
     mutating func parseOperation() throws(Recover) -> Operation {
@@ -150,79 +148,6 @@ extension TileIRParser {
             default:
                 throw fail(DiagnosticCatalogue.tileIRExpected("a tensor type 'T[D0, D1]'", found: "another type", at: typeSpan))
             }
-        case "dma.load":
-            // dma.load := 'dma.load' slice '->' VALUE 'transpose'? 'broadcast'? ('queue' INT)?
-            let (hbm, offsets) = try parseSlice()
-            try expectPunct("->")
-            let tile = try parseValue()
-            let transpose = acceptWord("transpose")
-            let broadcast = acceptWord("broadcast")
-            let queue = acceptWord("queue") ? try parseInteger("a queue number") : nil
-            return (.dmaLoad(DMATransfer(hbm: hbm, offsets: offsets, tile: tile, transpose: transpose, queue: queue,
-                                         broadcast: broadcast)), nil)
-        case "dma.store":
-            // dma.store := 'dma.store' VALUE '->' slice ('queue' INT)?
-            let tile = try parseValue()
-            try expectPunct("->")
-            let (hbm, offsets) = try parseSlice()
-            let queue = acceptWord("queue") ? try parseInteger("a queue number") : nil
-            return (.dmaStore(DMATransfer(hbm: hbm, offsets: offsets, tile: tile, queue: queue)), nil)
-        case "pe.matmul":
-            // pe.matmul := 'pe.matmul' VALUE ',' VALUE '->' VALUE flag('start')? flag('stop')?
-            let stationary = try parseValue()
-            try expectPunct(",")
-            let moving = try parseValue()
-            try expectPunct("->")
-            let accumulator = try parseValue()
-            let start = try parseFlag("start")
-            let stop = try parseFlag("stop")
-            return (.peMatmul(PEMatmul(stationary: stationary, moving: moving, accumulator: accumulator,
-                                       start: start, stop: stop)), nil)
-        case "pe.transpose", "dve.copy", "dve.reciprocal":
-            // pe.transpose := 'pe.transpose' VALUE '->' VALUE   (also dve.copy, dve.reciprocal)
-            let (source, destination) = try parseSourceToDestination()
-            let kind: OpKind = opcode == "pe.transpose" ? .peTranspose(source: source, destination: destination)
-                : opcode == "dve.copy" ? .dveCopy(source: source, destination: destination)
-                : .dveReciprocal(source: source, destination: destination)
-            return (kind, nil)
-        case "act.activate":
-            return (try parseActivation(), nil)
-        case "dve.tensor_tensor":
-            // dve.tensor_tensor := 'dve.tensor_tensor' OPERATOR VALUE ',' VALUE '->' VALUE
-            let op = try parseName(BinaryOperator.self, "operator")
-            let a = try parseValue()
-            try expectPunct(",")
-            let (b, destination) = try parseSourceToDestination()
-            return (.dveTensorTensor(op, a, b, destination: destination), nil)
-        case "dve.tensor_scalar":
-            // dve.tensor_scalar := 'dve.tensor_scalar' OPERATOR VALUE ',' (number | VALUE) '->' VALUE
-            let op = try parseName(BinaryOperator.self, "operator")
-            let a = try parseValue()
-            try expectPunct(",")
-            let scalar = try parseScalarOperand()
-            try expectPunct("->")
-            return (.dveTensorScalar(op, a, scalar, destination: try parseValue()), nil)
-        case "dve.reduce":
-            // dve.reduce := 'dve.reduce' ('add' | 'max' | 'min') VALUE '->' VALUE
-            let op = try parseName(EngineReduceOp.self, "engine reduction")
-            let (source, destination) = try parseSourceToDestination()
-            return (.dveReduce(op, source, destination: destination), nil)
-        case "pool.iota":
-            // pool.iota := 'pool.iota' 'base' integer 'partition_step' integer 'free_step' integer '->' VALUE
-            try expectWord("base")
-            let base = try parseInteger()
-            try expectWord("partition_step")
-            let partitionStep = try parseInteger()
-            try expectWord("free_step")
-            let freeStep = try parseInteger()
-            try expectPunct("->")
-            let destination = try parseValue()
-            return (.poolIota(Iota(base: base, partitionStep: partitionStep, freeStep: freeStep, destination: destination)), nil)
-        case "pool.select":
-            // pool.select := 'pool.select' VALUE ',' VALUE ',' VALUE '->' VALUE
-            let (c, a, b) = try parseThreeValues()
-            try expectPunct("->")
-            return (.poolSelect(condition: c, a, b, destination: try parseValue()), nil)
         case "sync.signal":
             // sync.signal := 'sync.signal' 'sem' INT 'on' ENGINE ('queue' INT)?
             try expectWord("sem")
@@ -249,38 +174,16 @@ extension TileIRParser {
             }
             return (.ret(values), nil)
         default:
+            if let op = EngineOp(mnemonic: opcode) { return (try parseEngineInstruction(op), nil) }
             let suggestions = NameSuggestions.closeMatches(to: opcode, in: TileIRParser.opcodes)
             throw fail(DiagnosticCatalogue.tileIRUnknownOpcode(opcode, suggestions: suggestions, at: span))
         }
-    }
-
-    /// act.activate := 'act.activate' FUNCTION VALUE '->' VALUE ('scale' number)? ('bias' (number | VALUE))?
-    ///                 ('reduce' ('add' | 'max' | 'min') '->' VALUE)?
-    mutating func parseActivation() throws(Recover) -> OpKind {
-        let function = try parseName(ActivationFunction.self, "activation function")
-        let (source, destination) = try parseSourceToDestination()
-        var activation = Activation(function: function, source: source, destination: destination)
-        if acceptWord("scale") { activation.scale = try parseNumber() }
-        if acceptWord("bias") { activation.bias = try parseScalarOperand() }
-        if acceptWord("reduce") {
-            let op = try parseName(EngineReduceOp.self, "engine reduction")
-            try expectPunct("->")
-            activation.reduce = FreeAxisReduce(op, into: try parseValue())
-        }
-        return .actActivate(activation)
     }
 
     /// ':' type
     mutating func parseResultType() throws(Recover) -> IRType {
         try expectPunct(":")
         return try parseType()
-    }
-
-    /// VALUE '->' VALUE
-    mutating func parseSourceToDestination() throws(Recover) -> (ValueID, ValueID) {
-        let source = try parseValue()
-        try expectPunct("->")
-        return (source, try parseValue())
     }
 
     /// VALUE ',' VALUE ',' VALUE

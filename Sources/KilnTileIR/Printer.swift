@@ -73,25 +73,6 @@ public struct TileIRPrinter {
             if expr.constant < 0 { parts.append("- \(-expr.constant)") }
             return parts.joined(separator: " ")
         }
-        func slice(_ transfer: DMATransfer) -> String {
-            "\(n(transfer.hbm))[\(transfer.offsets.map(affine).joined(separator: ", "))]"
-        }
-        func queue(_ transfer: DMATransfer) -> String {
-            transfer.queue.map { " queue \($0)" } ?? ""
-        }
-        func flag(_ word: String, _ condition: IterationCondition) -> String {
-            switch condition {
-            case .never: ""
-            case .always: " " + word
-            case .when(let variable, let value): " \(word)(\(n(variable)) == \(value))"
-            }
-        }
-        func scalar(_ operand: ScalarOperand) -> String {
-            switch operand {
-            case .constant(let value): number(value)
-            case .value(let value): n(value)
-            }
-        }
 
         switch op.kind {
         case .constant(let value): return "constant \(number(value))\(type)"
@@ -113,34 +94,8 @@ public struct TileIRPrinter {
             return "alloc \(IRType.tile(tile))\(at)"
         case .hbmAlloc(let tensor):
             return "hbm.alloc \(IRType.tensor(tensor))"
-        case .dmaLoad(let transfer):
-            return "dma.load \(slice(transfer)) -> \(n(transfer.tile))\(transfer.transpose ? " transpose" : "")"
-                + "\(transfer.broadcast ? " broadcast" : "")\(queue(transfer))"
-        case .dmaStore(let transfer):
-            return "dma.store \(n(transfer.tile)) -> \(slice(transfer))\(queue(transfer))"
-        case .peMatmul(let matmul):
-            return "pe.matmul \(n(matmul.stationary)), \(n(matmul.moving)) -> \(n(matmul.accumulator))"
-                + flag("start", matmul.start) + flag("stop", matmul.stop)
-        case .peTranspose(let source, let destination):
-            return "pe.transpose \(n(source)) -> \(n(destination))"
-        case .actActivate(let activation):
-            var text = "act.activate \(activation.function.rawValue) \(n(activation.source)) -> \(n(activation.destination))"
-            if activation.scale != 1 { text += " scale \(number(activation.scale))" }
-            if activation.bias != .constant(0) { text += " bias \(scalar(activation.bias))" }
-            if let reduce = activation.reduce { text += " reduce \(reduce.op.rawValue) -> \(n(reduce.destination))" }
-            return text
-        case .dveTensorTensor(let op, let a, let b, let destination):
-            return "dve.tensor_tensor \(op.rawValue) \(n(a)), \(n(b)) -> \(n(destination))"
-        case .dveTensorScalar(let op, let a, let operand, let destination):
-            return "dve.tensor_scalar \(op.rawValue) \(n(a)), \(scalar(operand)) -> \(n(destination))"
-        case .dveReduce(let op, let a, let destination):
-            return "dve.reduce \(op.rawValue) \(n(a)) -> \(n(destination))"
-        case .dveCopy(let source, let destination): return "dve.copy \(n(source)) -> \(n(destination))"
-        case .dveReciprocal(let source, let destination): return "dve.reciprocal \(n(source)) -> \(n(destination))"
-        case .poolIota(let iota):
-            return "pool.iota base \(iota.base) partition_step \(iota.partitionStep) free_step \(iota.freeStep) -> \(n(iota.destination))"
-        case .poolSelect(let c, let a, let b, let destination):
-            return "pool.select \(n(c)), \(n(a)), \(n(b)) -> \(n(destination))"
+        case .engine(let instruction):
+            return EngineSyntax.text(instruction, name: n, affine: affine)
         case .syncSignal(let semaphore, let engine, let queue):
             return "sync.signal sem \(semaphore) on \(engine)" + (queue.map { " queue \($0)" } ?? "")
         case .syncWait(let semaphore, let atLeast, let engine, let queue):

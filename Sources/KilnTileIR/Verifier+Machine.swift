@@ -4,44 +4,15 @@ import KilnMachine
 import KilnSource
 
 extension FunctionVerifier {
-    /// K <= 128, M <= 128, N <= 512, and an accumulation group fits one PSUM bank.
-    func checkMatmulLimits(_ op: Operation, k: Int, m: Int, n: Int) {
-        let engine = target.tensorEngine
-        for (dim, actual, limit) in [("K (contraction, partitions)", k, engine.maxK),
-                                     ("M (stationary free size)", m, engine.maxM),
-                                     ("N (moving free size)", n, engine.maxN)] where actual > limit {
-            report(at: op) { DiagnosticCatalogue.matmulLimit(dim, actual, limit: limit, at: $0) }
-        }
-        let bytes = n * ElementType.f32.byteSize
-        if bytes > target.psumBankBytes {
+    /// A placed accumulator stays within one PSUM bank (the group's size limit is the op's declared rule).
+    func checkAccumulatorBank(_ op: Operation, _ accumulator: ValueID, bytes: Int) {
+        guard let placed = placement(of: accumulator) else { return }
+        let firstBank = placed.offset / target.psumBankBytes
+        let lastBank = (placed.offset + bytes - 1) / target.psumBankBytes
+        if firstBank != lastBank {
             report(at: op) { DiagnosticCatalogue.psumBankOverflow(
-                "the accumulation group needs \(bytes) bytes per partition; a PSUM bank has \(target.psumBankBytes)", at: $0) }
-        }
-        if case .peMatmul(let matmul) = op.kind, let placed = placement(of: matmul.accumulator) {
-            let firstBank = placed.offset / target.psumBankBytes
-            let lastBank = (placed.offset + bytes - 1) / target.psumBankBytes
-            if firstBank != lastBank {
-                report(at: op) { DiagnosticCatalogue.psumBankOverflow(
-                    "the accumulator spans bytes \(placed.offset)..<\(placed.offset + bytes), crossing PSUM banks "
-                        + "\(firstBank) and \(lastBank) (a bank has \(target.psumBankBytes) bytes)", at: $0) }
-            }
-        }
-    }
-
-    /// A tensor-engine transpose moves at most 128 partitions and 128 free elements.
-    func checkTransposeLimits(_ op: Operation, partitions: Int, free: Int) {
-        let engine = target.tensorEngine
-        if partitions > engine.maxK {
-            report(at: op) { DiagnosticCatalogue.matmulLimit("transpose input partitions", partitions, limit: engine.maxK, at: $0) }
-        }
-        if free > engine.maxM {
-            report(at: op) { DiagnosticCatalogue.matmulLimit("transpose input free size", free, limit: engine.maxM, at: $0) }
-        }
-    }
-
-    func checkActivationFunction(_ op: Operation, _ function: ActivationFunction) {
-        if !target.activationFunctions.contains(function) {
-            report(at: op) { DiagnosticCatalogue.unsupportedOnTarget("activation function '\(function)'", target: target.name, at: $0) }
+                "the accumulator spans bytes \(placed.offset)..<\(placed.offset + bytes), crossing PSUM banks "
+                    + "\(firstBank) and \(lastBank) (a bank has \(target.psumBankBytes) bytes)", at: $0) }
         }
     }
 

@@ -15,63 +15,8 @@ extension FunctionVerifier {
             if op.result?.type != .hbm(tensor) {
                 resultMismatch(op, expected: .hbm(tensor), found: op.result?.type ?? .index)
             }
-        case .dmaLoad(let transfer), .dmaStore(let transfer):
-            checkTransfer(op, transfer)
-        case .peMatmul(let matmul):
-            guard let stationary = tile(op, matmul.stationary, "stationary operand"),
-                  let moving = tile(op, matmul.moving, "moving operand"),
-                  let accumulator = tile(op, matmul.accumulator, "accumulator") else { break }
-            checkCondition(op, matmul.start)
-            checkCondition(op, matmul.stop)
-            let single = [stationary, moving, accumulator].allSatisfy { $0.freeDims.count == 1 }
-            guard single, stationary.partitions == moving.partitions,
-                  accumulator.partitions == stationary.freeElements, accumulator.freeDims == moving.freeDims else {
-                shapeMismatch(op, "stationary \(IRType.tile(stationary)), moving \(IRType.tile(moving)), accumulator "
-                    + "\(IRType.tile(accumulator)): needs [K | M], [K | N] and [M | N]")
-                break
-            }
-            if stationary.element != moving.element {
-                mismatch(op, "moving operand", expected: "\(stationary.element) like the stationary one", found: .tile(moving))
-            }
-            if accumulator.element != .f32 || accumulator.space != .psum {
-                mismatch(op, "accumulator", expected: "an f32 psum tile", found: .tile(accumulator))
-            }
-            checkMatmulLimits(op, k: stationary.partitions, m: stationary.freeElements, n: moving.freeElements)
-        case .peTranspose(let source, let destination):
-            guard let input = tile(op, source, "source"), let output = tile(op, destination, "destination") else { break }
-            guard input.freeDims.count == 1, output.partitions == input.freeElements, output.freeDims == [input.partitions] else {
-                shapeMismatch(op, "\(IRType.tile(input)) cannot transpose into \(IRType.tile(output))")
-                break
-            }
-            checkTransposeLimits(op, partitions: input.partitions, free: input.freeElements)
-        case .actActivate(let activation):
-            guard let input = tile(op, activation.source, "source"),
-                  let output = tile(op, activation.destination, "destination") else { break }
-            sameShape(op, input, output)
-            if case .value(let bias) = activation.bias { perPartitionScalar(op, bias, "bias", like: input) }
-            if let reduce = activation.reduce { perPartitionScalar(op, reduce.destination, "reduce destination", like: input) }
-            checkActivationFunction(op, activation.function)
-        case .dveTensorTensor(_, _, _, let destination), .poolSelect(_, _, _, let destination):
-            guard let output = tile(op, destination, "destination") else { break }
-            for source in op.kind.reads {
-                if let input = tile(op, source, "operand \(name(source))") { sameShape(op, input, output) }
-            }
-        case .dveTensorScalar(_, let a, let scalar, let destination):
-            guard let input = tile(op, a, "operand"), let output = tile(op, destination, "destination") else { break }
-            sameShape(op, input, output)
-            if case .value(let value) = scalar { perPartitionScalar(op, value, "scalar operand", like: input) }
-        case .dveReduce(_, let source, let destination):
-            guard let input = tile(op, source, "source"), let output = tile(op, destination, "destination") else { break }
-            let expectedFree = Array(input.freeDims.dropLast()) + [1]
-            if output.partitions != input.partitions || output.freeDims != expectedFree {
-                shapeMismatch(op, "reducing \(IRType.tile(input)) gives [\(input.partitions) | "
-                    + "\(expectedFree.map(String.init).joined(separator: ", "))], found \(IRType.tile(output))")
-            }
-        case .dveCopy(let source, let destination), .dveReciprocal(let source, let destination):
-            guard let input = tile(op, source, "source"), let output = tile(op, destination, "destination") else { break }
-            sameShape(op, input, output)
-        case .poolIota(let iota):
-            _ = tile(op, iota.destination, "destination")
+        case .engine(let instruction):
+            checkEngineInstruction(op, instruction)
         case .syncSignal(let semaphore, let engine, let queue), .syncWait(let semaphore, _, let engine, let queue):
             if semaphore < 0 {
                 report(at: op) { DiagnosticCatalogue.tileIRInvalidDims("semaphore numbers are non-negative, found \(semaphore)", at: $0) }
@@ -80,35 +25,103 @@ extension FunctionVerifier {
                 report(at: op) { DiagnosticCatalogue.tileIRInvalidDims(
                     "only dma names a queue, with a non-negative number; found '\(engine) queue \(queue)'", at: $0) }
             }
-        default:
+        case .constant, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .select, .cast, .call, .forLoop, .ret:
             break
         }
         checkEngineAccess(op)
     }
 
+    /// An engine op: operands of its fields' kinds, then its declared rules on the operands' types, the DMA
+    /// slice geometry of a transfer, and loop variables in conditions.
+    private func checkEngineInstruction(_ op: Operation, _ instruction: EngineInstruction) {
+        let declaration = instruction.declaration
+        guard instruction.operands.count == declaration.fields.count,
+              zip(instruction.operands, declaration.fields).allSatisfy({ $0.fits($1.kind) }) else {
+            return shapeMismatch(op, "its operands do not match \(declaration.mnemonic)'s fields "
+                + declaration.fields.map(\.name).joined(separator: ", "))
+        }
+        if instruction.queue != nil && declaration.engine != .dma {
+            report(at: op) { DiagnosticCatalogue.tileIRInvalidDims("only dma ops name a queue", at: $0) }
+        }
+        for (field, operand) in instruction.fielded {
+            checkOperandType(op, field, operand)
+        }
+        let operands = instruction.facts { types[$0]?.type }
+        for violation in declaration.violations(operands, target: target) {
+            reportViolation(op, violation)
+        }
+        for rule in declaration.rules {
+            switch rule {
+            case .transferElement(let hbm, let tileField):
+                if case .slice(let tensor, let offsets) = instruction.operands[hbm], case .tile(let tile) = instruction.operands[tileField] {
+                    let transpose = instruction["transpose"] == .flag(true)
+                    let broadcast = instruction["broadcast"] == .flag(true)
+                    checkTransfer(op, DMATransfer(hbm: tensor, offsets: offsets, tile: tile, transpose: transpose,
+                                                  broadcast: broadcast), writesHBM: declaration.fields[hbm].access != .read)
+                }
+            case .matmul(_, _, let accumulator):
+                if case .tile(let value) = instruction.operands[accumulator], let shape = operands.tile(accumulator) {
+                    checkAccumulatorBank(op, value, bytes: shape.freeElements * ElementType.f32.byteSize)
+                }
+            case .sameShape, .perPartition, .reducesLastFreeDim, .transpose, .functionOnTarget:
+                break
+            }
+        }
+    }
+
+    /// A value of the kind its field needs (a tile, an HBM tensor, a per-partition scalar), and loop variables
+    /// in conditions; reported here, the rules then skip the operand.
+    private func checkOperandType(_ op: Operation, _ field: OperandField, _ operand: IROperand) {
+        switch operand {
+        case .tile(let value): _ = tile(op, value, field.name)
+        case .slice(let tensor, _):
+            if types[tensor]?.type.hbmType == nil {
+                mismatch(op, field.name, expected: "an hbm tensor", found: types[tensor]?.type)
+            }
+        case .scalar(.value(let value)):
+            if case .scalar = types[value]?.type { return }
+            _ = tile(op, value, field.name)
+        case .condition(let condition): checkCondition(op, condition)
+        case .reduceInto(let reduce?): _ = tile(op, reduce.destination, "\(field.name) destination")
+        case .scalar(.constant), .function, .binary, .reduce, .float, .integer, .flag, .reduceInto(nil): break
+        }
+    }
+
+    private func reportViolation(_ op: Operation, _ violation: RuleViolation) {
+        switch violation {
+        case .shape(let detail): shapeMismatch(op, detail)
+        case .operand(let role, let expected, let found):
+            mismatch(op, role, expected: expected, found: .tile(TileType(found.space, found.element, partitions: found.partitions,
+                                                                         free: found.freeDims)))
+        case .limit(let what, let actual, let limit):
+            report(at: op) { DiagnosticCatalogue.matmulLimit(what, actual, limit: limit, at: $0) }
+        case .psumBank(let detail):
+            report(at: op) { DiagnosticCatalogue.psumBankOverflow(detail, at: $0) }
+        case .unsupported(let feature):
+            report(at: op) { DiagnosticCatalogue.unsupportedOnTarget(feature, target: target.name, at: $0) }
+        }
+    }
+
     /// A DMA transfer: an HBM tensor, a tile of matching shape, offsets affine in enclosing loop variables,
     /// a slice inside the tensor for every iteration, and stores only into outputs.
-    private func checkTransfer(_ op: Operation, _ transfer: DMATransfer) {
+    private func checkTransfer(_ op: Operation, _ transfer: DMATransfer, writesHBM: Bool) {
         guard let hbmDef = types[transfer.hbm], case .hbm(let tensor) = hbmDef.type else {
             return mismatch(op, "HBM operand", expected: "an hbm tensor", found: types[transfer.hbm]?.type)
         }
         guard let tile = tile(op, transfer.tile, "tile") else { return }
-        if case .dmaStore = op.kind, !function.outputs.contains(where: { $0.id == transfer.hbm }),
+        if writesHBM, !function.outputs.contains(where: { $0.id == transfer.hbm }),
            !scratchTensors.contains(transfer.hbm) {
             report(at: op) { DiagnosticCatalogue.tileIRStoreToInput(name(transfer.hbm), at: $0) }
         }
-        if tile.element != tensor.element {
-            mismatch(op, "tile", expected: "a \(tensor.element) tile like the HBM tensor", found: .tile(tile))
-        }
         let sliceShape: [Int]
         if transfer.broadcast {
-            guard case .dmaLoad = op.kind, !transfer.transpose, tensor.rank >= tile.freeDims.count else {
+            guard !writesHBM, !transfer.transpose, tensor.rank >= tile.freeDims.count else {
                 return shapeMismatch(op, "a broadcasting load reads an HBM slice shaped like the tile's free dims "
                     + "(\(tile.freeDims.count) dims) into every partition, and does not transpose")
             }
             sliceShape = Array(repeating: 1, count: tensor.rank - tile.freeDims.count) + tile.freeDims
         } else if transfer.transpose {
-            guard case .dmaLoad = op.kind, tensor.rank == 2, tile.freeDims.count == 1 else {
+            guard !writesHBM, tensor.rank == 2, tile.freeDims.count == 1 else {
                 return shapeMismatch(op, "a transposing load moves a 2-D HBM slice into a [P | F] tile")
             }
             sliceShape = [tile.freeElements, tile.partitions]

@@ -1,0 +1,115 @@
+// EngineOp.swift: the op table: every engine op Kiln has, each declared once (operands, effects, rules, cost, opcode).
+
+import KilnMachine
+
+/// Every engine op. The raw value is the op's opcode byte in `.kbc` files (loops and semaphores, which are not
+/// engine ops, take 0x01-0x0F). To add an op: add a case here with its declaration in `declare()`, then what
+/// it computes in KilnSim (`Execute.swift`) and KilnLLVM (`FunctionLowering+TileOps.swift`); the Swift
+/// compiler points at each switch that is missing it. Docs/architecture.md, "Adding an op".
+public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConvertible {
+    case dmaLoad = 0x10
+    case dmaStore = 0x11
+    case peMatmul = 0x20
+    case peTranspose = 0x21
+    case actActivate = 0x30
+    case dveTensorTensor = 0x40
+    case dveTensorScalar = 0x41
+    case dveReduce = 0x42
+    case dveCopy = 0x43
+    case dveReciprocal = 0x44
+    case poolIota = 0x50
+    case poolSelect = 0x51
+
+    public var description: String { mnemonic }
+
+    // Cost formulas are `KilnMachine`'s (CostModel.swift), each with its source; N = elements per partition.
+    func declare() -> OpDeclaration {
+        typealias F = OperandField
+        switch self {
+        case .dmaLoad:
+            return OpDeclaration("dma.load", on: .dma, [
+                F("src", .hbmSlice(.read)), F("dst", .tile(.write)),
+                F("transpose", .flag, .keyword()), F("broadcast", .flag, .keyword()),
+            ], rules: [.transferElement(hbm: 0, tile: 1)], cost: .dmaTransfer(tile: 1, transposeFlag: 2),
+               summary: "an HBM slice into a tile (transposing, or broadcast into every partition)")
+        case .dmaStore:
+            return OpDeclaration("dma.store", on: .dma, [F("src", .tile(.read)), F("dst", .hbmSlice(.write))],
+                                 rules: [.transferElement(hbm: 1, tile: 0)], cost: .dmaTransfer(tile: 0, transposeFlag: nil),
+                                 summary: "a tile into an HBM slice")
+        case .peMatmul:
+            return OpDeclaration("pe.matmul", on: .pe, [
+                F("stationary", .tile(.read)), F("moving", .tile(.read)), F("acc", .tile(.accumulate)),
+                F("start", .condition, .keyword()), F("stop", .condition, .keyword()),
+            ], rules: [.matmul(stationary: 0, moving: 1, accumulator: 2)],
+               cost: .cycles { o, t in t.matmulCycles(m: o.n(0), n: o.n(1), input: o.tile(0)?.element ?? .bf16) },
+               flops: { o in
+                   let value = 2.0 * Double(o.tile(0)?.partitions ?? 0) * Double(o.n(0)) * Double(o.n(1))
+                   return (value, value)
+               },
+               summary: "stationary[K | M]^T @ moving[K | N] into a PSUM accumulator (start overwrites, else adds)")
+        case .peTranspose:
+            return OpDeclaration("pe.transpose", on: .pe, [F("src", .tile(.read)), F("dst", .tile(.write))],
+                                 rules: [.transpose(source: 0, destination: 1)],
+                                 cost: .cycles { o, t in t.peTransposeCycles(partitions: o.tile(0)?.partitions ?? 0, free: o.n(0)) },
+                                 flops: { o in
+                                     let p = Double(o.tile(0)?.partitions ?? 0)
+                                     return (2.0 * p * p * Double(o.n(0)), 0)
+                                 },
+                                 summary: "[P | F] in SBUF to [F | P] in PSUM (a matmul against the identity)")
+        case .actActivate:
+            return OpDeclaration("act.activate", on: .act, [
+                F("func", .activationFunction), F("src", .tile(.read)), F("dst", .tile(.write)),
+                F("scale", .float, .keyword(default: 1)), F("bias", .scalar, .keyword(default: 0)),
+                F("reduce", .reduceInto, .keyword()),
+            ], rules: [.sameShape(1, 2), .perPartition(4, like: 1), .perPartition(5, like: 1), .functionOnTarget(0)],
+               cost: .cycles { o, t in t.activationCycles(elementsPerPartition: o.n(1), withReduce: o.reduces(5)) },
+               summary: "func(src * scale + bias), optionally reducing each partition's results")
+        case .dveTensorTensor:
+            return OpDeclaration("dve.tensor_tensor", on: .dve, [
+                F("op", .binaryOperator), F("a", .tile(.read)), F("b", .tile(.read)), F("dst", .tile(.write)),
+            ], rules: [.sameShape(1, 3), .sameShape(2, 3)],
+               cost: .cycles { o, t in
+                   t.tensorTensorCycles(elementsPerPartition: o.n(1),
+                                        oneInputInPSUM: o.tile(1)?.space == .psum || o.tile(2)?.space == .psum)
+               },
+               summary: "a op b, elementwise")
+        case .dveTensorScalar:
+            return OpDeclaration("dve.tensor_scalar", on: .dve, [
+                F("op", .binaryOperator), F("a", .tile(.read)), F("scalar", .scalar), F("dst", .tile(.write)),
+            ], rules: [.sameShape(1, 3), .perPartition(2, like: 1)],
+               cost: .cycles { o, t in t.tensorScalarCycles(elementsPerPartition: o.n(1)) },
+               summary: "a op scalar, the scalar a constant or one value per partition")
+        case .dveReduce:
+            return OpDeclaration("dve.reduce", on: .dve, [
+                F("op", .reduceOperator), F("src", .tile(.read)), F("dst", .tile(.write)),
+            ], rules: [.reducesLastFreeDim(source: 1, destination: 2)],
+               cost: .cycles { o, t in
+                   t.tensorReduceCycles(elementsPerPartition: o.n(1), input: o.tile(1)?.element ?? .f32,
+                                        isAddOrMax: o.reduceOperator(0) != .min)
+               },
+               summary: "reduces the last free dim to 1")
+        case .dveCopy:
+            return OpDeclaration("dve.copy", on: .dve, [F("src", .tile(.read)), F("dst", .tile(.write))],
+                                 rules: [.sameShape(0, 1)],
+                                 cost: .cycles { o, t in t.tensorScalarCycles(elementsPerPartition: o.n(0)) },
+                                 summary: "copies and converts a tile (also how PSUM is evacuated)")
+        case .dveReciprocal:
+            return OpDeclaration("dve.reciprocal", on: .dve, [F("src", .tile(.read)), F("dst", .tile(.write))],
+                                 rules: [.sameShape(0, 1)],
+                                 cost: .cycles { o, t in t.reciprocalCycles(elementsPerPartition: o.n(0)) },
+                                 summary: "1 / x, elementwise")
+        case .poolIota:
+            return OpDeclaration("pool.iota", on: .pool, [
+                F("base", .integer, .keyword()), F("partition_step", .integer, .keyword()),
+                F("free_step", .integer, .keyword()), F("dst", .tile(.write)),
+            ], cost: .cycles { o, t in t.gpsimdCycles(elementsPerPartition: o.n(3)) },
+               summary: "base + p * partition_step + f * free_step at partition p, free index f")
+        case .poolSelect:
+            return OpDeclaration("pool.select", on: .pool, [
+                F("cond", .tile(.read)), F("a", .tile(.read)), F("b", .tile(.read)), F("dst", .tile(.write)),
+            ], rules: [.sameShape(0, 3), .sameShape(1, 3), .sameShape(2, 3)],
+               cost: .cycles { o, t in t.gpsimdCycles(elementsPerPartition: o.n(3)) },
+               summary: "cond ? a : b, elementwise")
+        }
+    }
+}

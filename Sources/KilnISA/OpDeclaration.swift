@@ -1,0 +1,92 @@
+// OpDeclaration.swift: what an engine op's one declaration holds, and the facts derived from it for every op.
+
+import KilnMachine
+
+/// How long an op keeps its engine busy.
+public enum OpCost: Sendable {
+    /// A DMA transfer of the tile operand (`MachineTarget.dmaNanoseconds`), transposing when the flag is set.
+    case dmaTransfer(tile: Int, transposeFlag: Int?)
+    /// Engine cycles at the engine's clock, from one of `KilnMachine`'s cost formulas.
+    case cycles(@Sendable (OperandFacts, MachineTarget) -> Int)
+}
+
+/// Everything Kiln knows about one engine op, in one place (`EngineOp.declare`): the tile IR's parser,
+/// printer, effects and verifier, the passes' engine and cost estimates, the bytecode's opcode and field
+/// layout, and the simulator's timing all read it. What the op computes lives with each executor, found by an
+/// exhaustive switch over `EngineOp` (KilnSim's `Execute.swift`, KilnLLVM's `FunctionLowering+TileOps.swift`).
+public struct OpDeclaration: Sendable {
+    /// The text form's name, also the disassembler's: `dve.tensor_tensor`.
+    public var mnemonic: String
+    /// The engine whose queue runs it.
+    public var engine: Engine
+    /// Operands in text, bytecode and executor order.
+    public var fields: [OperandField]
+    /// Type rules and machine limits.
+    public var rules: [OperandRule]
+    public var cost: OpCost
+    /// FLOPs the tensor engine performs (hardware) and the model asked for (model: matmuls only), for HFU/MFU.
+    public var flops: (@Sendable (OperandFacts) -> (hardware: Double, model: Double))?
+    /// One line for the docs and `kiln ops`.
+    public var summary: String
+
+    public init(_ mnemonic: String, on engine: Engine, _ fields: [OperandField], rules: [OperandRule] = [],
+                cost: OpCost, flops: (@Sendable (OperandFacts) -> (hardware: Double, model: Double))? = nil,
+                summary: String) {
+        self.mnemonic = mnemonic
+        self.engine = engine
+        self.fields = fields
+        self.rules = rules
+        self.cost = cost
+        self.flops = flops
+        self.summary = summary
+    }
+
+    /// The index of the field with this name (declarations name each field once).
+    public func field(_ name: String) -> Int? { fields.firstIndex { $0.name == name } }
+
+    /// Every rule's violations for these operands.
+    public func violations(_ operands: OperandFacts, target: MachineTarget) -> [RuleViolation] {
+        rules.flatMap { $0.violations(operands, fields: fields, target: target) }
+    }
+
+    /// Engine cycles, for ops that are not DMA transfers.
+    public func cycles(_ operands: OperandFacts, target: MachineTarget) -> Int? {
+        if case .cycles(let formula) = cost { return formula(operands, target) }
+        return nil
+    }
+
+    /// Nanoseconds the op keeps its engine (or DMA queue) busy, at the engine's clock.
+    public func nanoseconds(_ operands: OperandFacts, target: MachineTarget) -> Double {
+        switch cost {
+        case .cycles(let formula):
+            return target.nanoseconds(cycles: formula(operands, target), on: engine)
+        case .dmaTransfer(let tileField, let transposeFlag):
+            guard let tile = operands.tile(tileField) else { return 0 }
+            return target.dmaNanoseconds(partitions: tile.partitions, bytesPerPartition: tile.freeElements * tile.element.byteSize,
+                                         transpose: transposeFlag.map(operands.flag) ?? false)
+        }
+    }
+}
+
+extension EngineOp {
+    /// The op's declaration (built once per process).
+    public var declaration: OpDeclaration { EngineOp.table[Int(rawValue)]! }
+
+    /// The op named `mnemonic` in the text form, if any.
+    public init?(mnemonic: String) {
+        guard let op = EngineOp.byMnemonic[mnemonic] else { return nil }
+        self = op
+    }
+
+    public var mnemonic: String { declaration.mnemonic }
+    public var engine: Engine { declaration.engine }
+
+    private static let table: [OpDeclaration?] = {
+        var table = [OpDeclaration?](repeating: nil, count: 256)
+        for op in allCases { table[Int(op.rawValue)] = op.declare() }
+        return table
+    }()
+
+    private static let byMnemonic: [String: EngineOp] = Dictionary(
+        uniqueKeysWithValues: allCases.map { ($0.declare().mnemonic, $0) })
+}

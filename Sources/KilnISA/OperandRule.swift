@@ -1,0 +1,107 @@
+// OperandRule.swift: the type rules and machine limits an op declares, and their one evaluation for every layer.
+
+import KilnMachine
+
+/// A rule over an op's operands (by field index). The tile IR verifier and the bytecode validator both
+/// evaluate an op's rules with `OperandRule.violations`, so a rule is stated once.
+public enum OperandRule: Hashable, Sendable {
+    /// Two tiles have the same partitions and free dims.
+    case sameShape(Int, Int)
+    /// A scalar operand (or a reduction destination) is a constant, a scalar parameter or a `[P | 1]` tile
+    /// with the partitions of the tile `like`.
+    case perPartition(Int, like: Int)
+    /// The destination is the source with its last free dim reduced to 1.
+    case reducesLastFreeDim(source: Int, destination: Int)
+    /// stationary [K | M], moving [K | N] (same float type) into an f32 PSUM accumulator [M | N], within the
+    /// tensor engine's limits and one PSUM bank.
+    case matmul(stationary: Int, moving: Int, accumulator: Int)
+    /// [P | F] into [F | P], within the tensor engine's limits.
+    case transpose(source: Int, destination: Int)
+    /// The target's scalar engine implements the function.
+    case functionOnTarget(Int)
+    /// An HBM slice and a tile of the same element type.
+    case transferElement(hbm: Int, tile: Int)
+}
+
+/// One broken rule, for the layer to report in its own terms.
+public enum RuleViolation: Hashable, Sendable {
+    case shape(String)
+    case operand(role: String, expected: String, found: TileShape)
+    case limit(what: String, actual: Int, limit: Int)
+    case psumBank(String)
+    case unsupported(String)
+}
+
+extension OperandRule {
+    /// The ways the operands break this rule on `target` (empty when they keep it or cannot be seen).
+    public func violations(_ o: OperandFacts, fields: [OperandField], target: MachineTarget) -> [RuleViolation] {
+        func role(_ field: Int) -> String { field < fields.count ? fields[field].name : "operand \(field)" }
+        switch self {
+        case .sameShape(let a, let b):
+            guard let x = o.tile(a), let y = o.tile(b), !x.hasSameShape(as: y) else { return [] }
+            return [.shape("\(x) and \(y)")]
+        case .perPartition(let scalar, let like):
+            guard let input = o.tile(like), let tile = o.tile(scalar) else { return [] }
+            if tile.partitions == input.partitions && tile.freeElements == 1 { return [] }
+            return [.operand(role: role(scalar), expected: "a [\(input.partitions) | 1] tile", found: tile)]
+        case .reducesLastFreeDim(let source, let destination):
+            guard let input = o.tile(source), let output = o.tile(destination) else { return [] }
+            let expected = Array(input.freeDims.dropLast()) + [1]
+            if output.partitions == input.partitions && output.freeDims == expected { return [] }
+            return [.shape("reducing \(input) gives [\(input.partitions) | "
+                + "\(expected.map(String.init).joined(separator: ", "))], found \(output)")]
+        case .matmul(let s, let m, let acc):
+            return Self.matmulViolations(o.tile(s), o.tile(m), o.tile(acc), target: target)
+        case .transpose(let source, let destination):
+            guard let input = o.tile(source), let output = o.tile(destination) else { return [] }
+            guard input.freeDims.count == 1, output.partitions == input.freeElements, output.freeDims == [input.partitions] else {
+                return [.shape("\(input) cannot transpose into \(output)")]
+            }
+            let engine = target.tensorEngine
+            var found: [RuleViolation] = []
+            if input.partitions > engine.maxK {
+                found.append(.limit(what: "transpose input partitions", actual: input.partitions, limit: engine.maxK))
+            }
+            if input.freeElements > engine.maxM {
+                found.append(.limit(what: "transpose input free size", actual: input.freeElements, limit: engine.maxM))
+            }
+            return found
+        case .functionOnTarget(let field):
+            guard case .activationFunction(let function) = o[field], !target.activationFunctions.contains(function) else {
+                return []
+            }
+            return [.unsupported("activation function '\(function)'")]
+        case .transferElement(let hbm, let tileField):
+            guard case .hbm(let element, _) = o[hbm], let tile = o.tile(tileField), tile.element != element else { return [] }
+            return [.operand(role: role(tileField), expected: "a \(element) tile like the HBM tensor", found: tile)]
+        }
+    }
+
+    private static func matmulViolations(_ s: TileShape?, _ m: TileShape?, _ acc: TileShape?,
+                                         target: MachineTarget) -> [RuleViolation] {
+        guard let s, let m, let acc else { return [] }
+        let single = [s, m, acc].allSatisfy { $0.freeDims.count == 1 }
+        guard single, s.partitions == m.partitions, acc.partitions == s.freeElements, acc.freeDims == m.freeDims else {
+            return [.shape("stationary \(s), moving \(m), accumulator \(acc): needs [K | M], [K | N] and [M | N]")]
+        }
+        var found: [RuleViolation] = []
+        if s.element != m.element || !s.element.isFloat {
+            found.append(.operand(role: "moving", expected: "\(s.element) like the stationary one (a float type)", found: m))
+        }
+        if acc.element != .f32 || acc.space != .psum {
+            found.append(.operand(role: "accumulator", expected: "an f32 psum tile", found: acc))
+        }
+        let engine = target.tensorEngine
+        for (dim, actual, limit) in [("K (contraction, partitions)", s.partitions, engine.maxK),
+                                     ("M (stationary free size)", s.freeElements, engine.maxM),
+                                     ("N (moving free size)", m.freeElements, engine.maxN)] where actual > limit {
+            found.append(.limit(what: dim, actual: actual, limit: limit))
+        }
+        let bytes = m.freeElements * ElementType.f32.byteSize
+        if bytes > target.psumBankBytes {
+            found.append(.psumBank("the accumulation group needs \(bytes) bytes per partition; a PSUM bank has "
+                + "\(target.psumBankBytes)"))
+        }
+        return found
+    }
+}

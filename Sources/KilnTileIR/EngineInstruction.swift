@@ -1,0 +1,147 @@
+// EngineInstruction.swift: an engine op in the tile IR: the op-table entry and its operands in field order.
+
+@_exported import KilnISA
+import KilnMachine
+
+/// One operand of an engine instruction; its case matches the kind of the declaration's field at its position.
+public enum IROperand: Hashable, Sendable {
+    case tile(ValueID)
+    case slice(ValueID, [AffineExpr])
+    case scalar(ScalarOperand)
+    case function(ActivationFunction)
+    case binary(BinaryOperator)
+    case reduce(EngineReduceOp)
+    case float(Double)
+    case integer(Int)
+    case flag(Bool)
+    case condition(IterationCondition)
+    case reduceInto(FreeAxisReduce?)
+
+    /// True if the operand is of the field kind `kind`.
+    public func fits(_ kind: OperandKind) -> Bool {
+        switch (self, kind) {
+        case (.tile, .tile), (.slice, .hbmSlice), (.scalar, .scalar), (.function, .activationFunction),
+             (.binary, .binaryOperator), (.reduce, .reduceOperator), (.float, .float), (.integer, .integer),
+             (.flag, .flag), (.condition, .condition), (.reduceInto, .reduceInto): true
+        default: false
+        }
+    }
+}
+
+/// `dve.tensor_tensor add %a, %b -> %c`: an op from `EngineOp`'s table and its operands, one per declared
+/// field. Reads and writes come from the fields' declared access, for every op alike.
+public struct EngineInstruction: Hashable, Sendable {
+    public var op: EngineOp
+    public var operands: [IROperand]
+    /// The DMA queue of a DMA op, once scheduled.
+    public var queue: Int?
+
+    public init(_ op: EngineOp, _ operands: [IROperand], queue: Int? = nil) {
+        self.op = op
+        self.operands = operands
+        self.queue = queue
+    }
+
+    public var declaration: OpDeclaration { op.declaration }
+
+    /// The operand of the field named `name` (nil if the op has no such field).
+    public subscript(_ name: String) -> IROperand? {
+        guard let index = declaration.field(name), index < operands.count else { return nil }
+        return operands[index]
+    }
+
+    /// The operands with their fields.
+    public var fielded: [(field: OperandField, operand: IROperand)] {
+        Array(zip(declaration.fields, operands))
+    }
+
+    /// True if a `start` condition holds on every execution (an accumulating operand is then only written).
+    private var startsAlways: Bool {
+        if case .condition(.always)? = self["start"] { return true }
+        return false
+    }
+
+    /// Values read: tiles and tensors read, offset and flag variables, per-partition scalars.
+    public var reads: [ValueID] {
+        var values: [ValueID] = []
+        for (field, operand) in fielded {
+            switch operand {
+            case .tile(let value):
+                if field.access == .read || (field.access == .accumulate && !startsAlways) { values.append(value) }
+            case .slice(let tensor, let offsets):
+                if field.access == .read { values.append(tensor) }
+                values += offsets.flatMap { $0.terms.map(\.variable) }
+            case .scalar(.value(let value)): values.append(value)
+            case .condition(.when(let variable, _)): values.append(variable)
+            default: break
+            }
+        }
+        return values
+    }
+
+    /// Tiles and tensors written.
+    public var writes: [ValueID] {
+        var values: [ValueID] = []
+        for (field, operand) in fielded {
+            switch operand {
+            case .tile(let value) where field.access != .read: values.append(value)
+            case .slice(let tensor, _) where field.access != .read: values.append(tensor)
+            case .reduceInto(let reduce?): values.append(reduce.destination)
+            default: break
+            }
+        }
+        return values
+    }
+
+    /// The same instruction with every value passed through `map`.
+    public func mappingValues(_ map: (ValueID) -> ValueID) -> EngineInstruction {
+        var copy = self
+        copy.operands = operands.map { operand in
+            switch operand {
+            case .tile(let value): .tile(map(value))
+            case .slice(let tensor, let offsets): .slice(map(tensor), offsets.map { $0.mappingVariables(map) })
+            case .scalar(.value(let value)): .scalar(.value(map(value)))
+            case .condition(.when(let variable, let equals)): .condition(.when(map(variable), equals: equals))
+            case .reduceInto(let reduce?): .reduceInto(FreeAxisReduce(reduce.op, into: map(reduce.destination)))
+            default: operand
+            }
+        }
+        return copy
+    }
+}
+
+extension AffineExpr {
+    /// The expression with each loop variable passed through `map`.
+    public func mappingVariables(_ map: (ValueID) -> ValueID) -> AffineExpr {
+        AffineExpr(terms: terms.map { .init(map($0.variable), $0.coefficient) }, constant: constant)
+    }
+}
+
+// Operands by field index, for executors that implement an op (the declaration fixes each field's kind; a
+// malformed instruction, which the verifier rejects, reads as a harmless default).
+extension EngineInstruction {
+    public func tile(_ field: Int) -> ValueID {
+        if field < operands.count, case .tile(let value) = operands[field] { return value }
+        return ValueID(-1)
+    }
+    public func slice(_ field: Int) -> (tensor: ValueID, offsets: [AffineExpr]) {
+        if field < operands.count, case .slice(let tensor, let offsets) = operands[field] { return (tensor, offsets) }
+        return (ValueID(-1), [])
+    }
+    public func scalar(_ field: Int) -> ScalarOperand {
+        if field < operands.count, case .scalar(let value) = operands[field] { return value }
+        return .constant(0)
+    }
+    public func binary(_ field: Int) -> BinaryOperator {
+        if field < operands.count, case .binary(let op) = operands[field] { return op }
+        return .add
+    }
+    public func reduce(_ field: Int) -> EngineReduceOp {
+        if field < operands.count, case .reduce(let op) = operands[field] { return op }
+        return .add
+    }
+    public func integer(_ field: Int) -> Int {
+        if field < operands.count, case .integer(let value) = operands[field] { return value }
+        return 0
+    }
+}

@@ -1,0 +1,60 @@
+// OpTableTests.swift: the op table's own consistency: unique opcodes and mnemonics, fields the rules can see.
+
+import KilnISA
+import KilnMachine
+import Testing
+
+@Test func everyOpHasAUniqueMnemonicAndOpcode() {
+    let mnemonics = EngineOp.allCases.map(\.mnemonic)
+    #expect(Set(mnemonics).count == mnemonics.count)
+    for op in EngineOp.allCases {
+        #expect(EngineOp(mnemonic: op.mnemonic) == op)
+        #expect(op.rawValue >= 0x10, "0x01-0x0F are the control opcodes")
+        #expect(op.mnemonic.hasPrefix(op.engine.rawValue + "."), "\(op): the mnemonic names its engine")
+    }
+}
+
+@Test func everyRuleAndCostNamesAFieldTheOpHas() {
+    for op in EngineOp.allCases {
+        let declaration = op.declaration
+        let count = declaration.fields.count
+        for rule in declaration.rules {
+            let fields: [Int] = switch rule {
+            case .sameShape(let a, let b): [a, b]
+            case .perPartition(let a, let like): [a, like]
+            case .reducesLastFreeDim(let s, let d): [s, d]
+            case .matmul(let s, let m, let acc): [s, m, acc]
+            case .transpose(let s, let d): [s, d]
+            case .functionOnTarget(let f): [f]
+            case .transferElement(let h, let t): [h, t]
+            }
+            #expect(fields.allSatisfy { $0 < count }, "\(op): \(rule)")
+        }
+        if case .dmaTransfer(let tile, let flag) = declaration.cost {
+            #expect(tile < count && (flag ?? 0) < count)
+            #expect(op.engine == .dma)
+        }
+        let names = declaration.fields.map(\.name)
+        #expect(Set(names).count == names.count, "\(op): field names are unique")
+        #expect(declaration.fields.contains { $0.access != nil && $0.access != .read }, "\(op) writes something")
+    }
+}
+
+@Test func aRuleBrokenByTheOperandsIsReported() {
+    let declaration = EngineOp.dveTensorTensor.declaration
+    let a = TileShape(space: .sbuf, element: .f32, partitions: 128, freeDims: [64])
+    let b = TileShape(space: .sbuf, element: .f32, partitions: 128, freeDims: [32])
+    let facts = OperandFacts([.binaryOperator(.add), .tile(a), .tile(b), .tile(a)])
+    let found = declaration.violations(facts, target: .trn1)
+    #expect(found == [.shape("\(b) and \(a)")])
+    #expect(declaration.violations(OperandFacts([.binaryOperator(.add), .tile(a), .tile(a), .tile(a)]), target: .trn1).isEmpty)
+}
+
+@Test func costsComeFromTheMachineFormulas() {
+    let tile = TileShape(space: .sbuf, element: .bf16, partitions: 128, freeDims: [512])
+    let psum = TileShape(space: .psum, element: .f32, partitions: 128, freeDims: [512])
+    let matmul = OperandFacts([.tile(tile), .tile(tile), .tile(psum), .condition(isAlways: true), .condition(isAlways: true)])
+    #expect(EngineOp.peMatmul.declaration.cycles(matmul, target: .trn1) == MachineTarget.trn1.matmulCycles(m: 512, n: 512, input: .bf16))
+    let copy = OperandFacts([.tile(tile), .tile(tile)])
+    #expect(EngineOp.dveCopy.declaration.cycles(copy, target: .trn1) == 512)
+}
