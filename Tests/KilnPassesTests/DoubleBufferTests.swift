@@ -41,7 +41,7 @@ private func kLoops(_ module: Module) -> [ForLoop] {
     #expect(loops.last?.body.ops.map(\.opcode) == ["alloc", "dma.load", "alloc", "dma.load", "pe.matmul"])
     // The remainder keeps the original flags; the main loop's copies hold the start (copy 0 at 0) only.
     let mainFlags = loops.first?.body.ops.compactMap { op -> PEMatmul? in
-        if case .peMatmul(let matmul) = op.kind { return matmul }
+        if let matmul = op.kind.asMatmul { return matmul }
         return nil
     }
     #expect(mainFlags?.map(\.start) == [.when(loops[0].inductionVariable.id, equals: 0), .never, .never])

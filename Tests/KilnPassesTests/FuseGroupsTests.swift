@@ -57,7 +57,7 @@ private func groups(_ module: Module) -> [String: Int?] {
     // %m, %mb, %d, %e, %s and %sb cross groups; %r goes to the output.
     #expect(scratch.count == 6)
     let stored = Set(allOps(module).compactMap { op -> ValueID? in
-        if case .dmaStore(let transfer) = op.kind { return transfer.hbm } else { return nil }
+        op.kind.asStore?.hbm
     })
     #expect(scratch.allSatisfy { stored.contains($0.result!.id) })
 }

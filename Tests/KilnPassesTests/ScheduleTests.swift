@@ -97,7 +97,7 @@ private func syncOps(_ module: Module) -> [(semaphore: Int, stream: String, sign
     let module = try scheduled(fullPipeline, SchedulingSamples.matmul1024)
     let queues = opsWithLoops(module.functions[0].body).compactMap { entry -> Int? in
         switch entry.op.kind {
-        case .dmaLoad(let transfer), .dmaStore(let transfer): transfer.queue
+        case .engine(let instruction) where instruction.op.engine == .dma: instruction.queue
         default: nil
         }
     }

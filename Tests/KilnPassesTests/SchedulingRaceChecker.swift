@@ -70,8 +70,8 @@ struct SchedulingRaceChecker {
                 var reads = op.kind.reads.compactMap(tile)
                 var writes = op.kind.writes.compactMap(tile)
                 var queue: Int?
-                if case .dmaLoad(let transfer) = op.kind { queue = transfer.queue; reads.append(slice(transfer, values)) }
-                if case .dmaStore(let transfer) = op.kind { queue = transfer.queue; writes.append(slice(transfer, values)) }
+                if let transfer = op.kind.asLoad { queue = transfer.queue; reads.append(slice(transfer, values)) }
+                if let transfer = op.kind.asStore { queue = transfer.queue; writes.append(slice(transfer, values)) }
                 streams[name(engine, queue), default: []].append(.access(engine: engine, reads: reads, writes: writes,
                                                                          what: "\(op.opcode) \(values.values.sorted())"))
             }

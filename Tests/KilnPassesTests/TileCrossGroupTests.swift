@@ -8,14 +8,14 @@ import KilnTileIR
 import Testing
 
 private func matmuls(_ module: Module) -> [PEMatmul] {
-    allOps(module).compactMap { if case .peMatmul(let matmul) = $0.kind { matmul } else { nil } }
+    allOps(module).compactMap { $0.kind.asMatmul }
 }
 
 private func transfers(_ module: Module, stores: Bool) -> [DMATransfer] {
     allOps(module).compactMap { op in
         switch op.kind {
-        case .dmaLoad(let transfer) where !stores: transfer
-        case .dmaStore(let transfer) where stores: transfer
+        case .engine(let i) where i.op == .dmaLoad && !stores: op.kind.asTransfer
+        case .engine(let i) where i.op == .dmaStore && stores: op.kind.asTransfer
         default: nil
         }
     }
@@ -43,7 +43,7 @@ private func transfers(_ module: Module, stores: Bool) -> [DMATransfer] {
         }
         #expect(found[2...].allSatisfy { $0.start == .never && $0.stop == .always })
         #expect(Set(found.map(\.accumulator)).count == 2)
-        let scales = allOps(module).compactMap { if case .actActivate(let a) = $0.kind { a.scale } else { nil } }
+        let scales = allOps(module).compactMap { $0.kind.asActivation?.scale }
         #expect(scales == [1 / 300.0])
         #expect(transfers(module, stores: true).map(\.offsets) == [[.constant(0), .constant(0)], [.constant(0), .constant(0)]])
     }
@@ -118,8 +118,8 @@ private func transfers(_ module: Module, stores: Bool) -> [DMATransfer] {
         // Each scratch tensor is stored before it is loaded.
         let order = allOps(module).compactMap { op -> (ValueID, Bool)? in
             switch op.kind {
-            case .dmaStore(let transfer): (transfer.hbm, true)
-            case .dmaLoad(let transfer): (transfer.hbm, false)
+            case .engine(let i) where i.op == .dmaStore: (i.slice(1).tensor, true)
+            case .engine(let i) where i.op == .dmaLoad: (i.slice(0).tensor, false)
             default: nil
             }
         }
@@ -181,7 +181,7 @@ private func transfers(_ module: Module, stores: Bool) -> [DMATransfer] {
     for target in [MachineTarget.trn1, .trn2] {
         let module = try tiledModule(text, target: target)
         let combines = allOps(module).compactMap { op -> BinaryOperator? in
-            if case .dveTensorTensor(let binary, let a, _, let destination) = op.kind, a == destination { binary } else { nil }
+            if let t = op.kind.asTensorTensor, t.a == t.destination { t.op } else { nil }
         }
         // Per reduction: one combine in the loop over chunks, one for the last, narrower chunk.
         #expect(combines == [.max, .max, .add, .add, .add, .add])

@@ -9,12 +9,10 @@ import Testing
 /// The (source, destination) tiles of every act.activate and dve.tensor_tensor, in order.
 private func sourcesAndDestinations(_ module: Module) -> [(op: String, sources: [ValueID], destination: ValueID)] {
     allOps(module).compactMap { op in
-        switch op.kind {
-        case .actActivate(let a): (op.opcode, [a.source], a.destination)
-        case .dveTensorTensor(_, let x, let y, let destination): (op.opcode, [x, y], destination)
-        case .dveTensorScalar(_, let x, _, let destination): (op.opcode, [x], destination)
-        default: nil
-        }
+        if let a = op.kind.asActivation { return (op.opcode, [a.source], a.destination) }
+        if let t = op.kind.asTensorTensor { return (op.opcode, [t.a, t.b], t.destination) }
+        if let t = op.kind.asTensorScalar { return (op.opcode, [t.a], t.destination) }
+        return nil
     }
 }
 
@@ -51,7 +49,7 @@ private func sourcesAndDestinations(_ module: Module) -> [(op: String, sources: 
             return %c
         """)
     let module = try tiledModule(text)
-    let copies = allOps(module).compactMap { if case .dveCopy(let source, let destination) = $0.kind { (source, destination) } else { nil } }
+    let copies = allOps(module).compactMap { $0.kind.asUnaryTileOp(.dveCopy) }
     #expect(copies.count == 1 && copies[0].0 != copies[0].1)
 }
 

@@ -15,7 +15,7 @@ func matmulText(_ m: Int, _ k: Int, _ n: Int, element: String = "bf16", target: 
 }
 
 private func matmuls(_ module: Module) -> [PEMatmul] {
-    allOps(module).compactMap { if case .peMatmul(let m) = $0.kind { m } else { nil } }
+    allOps(module).compactMap { $0.kind.asMatmul }
 }
 
 @Test func matmul1024CubedAccumulatesEightKTilesIntoTwoBanksPerRowTile() throws {
@@ -40,7 +40,7 @@ private func matmuls(_ module: Module) -> [PEMatmul] {
 @Test func matmulOnTrn2LoadsStationaryTilesByTransposingDMA() throws {
     let module = try tiledModule(matmulText(256, 256, 512, target: "trn2"), target: .trn2)
     #expect(!opcodes(module).contains("pe.transpose"))
-    #expect(allOps(module).contains { if case .dmaLoad(let t) = $0.kind { t.transpose } else { false } })
+    #expect(allOps(module).contains { $0.kind.asLoad?.transpose == true })
 }
 
 @Test func matmulRemaindersGetSmallerTilesInEveryDimension() throws {
@@ -106,13 +106,13 @@ let matmulBiasGeluText = kernelModule(
     #expect(body.ops.allSatisfy { $0.fusionGroup == nil })
     let rowLoop = try #require(loops(body).first)
     // The bias row is loaded once per subtile (broadcast across partitions) outside the row loop.
-    let hoisted = body.ops.compactMap { op -> DMATransfer? in if case .dmaLoad(let t) = op.kind, t.broadcast { t } else { nil } }
+    let hoisted = body.ops.compactMap { op -> DMATransfer? in if let t = op.kind.asLoad, t.broadcast { t } else { nil } }
     #expect(hoisted.count == 2)
     // Per accumulator: add reads PSUM directly, gelu on the scalar engine, convert, store.
     let epilogue = rowLoop.body.ops.map(\.opcode).filter { ["dve.tensor_tensor", "act.activate", "dma.store"].contains($0) }
     #expect(epilogue == ["dve.tensor_tensor", "act.activate", "dma.store", "dve.tensor_tensor", "act.activate", "dma.store"])
     let adds = allOps(module).compactMap { op -> ValueID? in
-        if case .dveTensorTensor(.add, let a, _, _) = op.kind { a } else { nil }
+        if let t = op.kind.asTensorTensor, t.op == .add { t.a } else { nil }
     }
     let psum = Set(allOps(module).compactMap { op -> ValueID? in
         if case .alloc(let tile, _) = op.kind, tile.space == .psum, tile.element == .f32 { op.result?.id } else { nil }

@@ -30,7 +30,7 @@ let softmaxText = softmaxModule(rows: 256, columns: 512)
     #expect(loops(body).map(\.upperBound) == [2])
     #expect(opcodes(module) == ["for", "dma.load", "dve.reduce", "dve.tensor_scalar", "act.activate", "dve.reciprocal",
                                 "dve.tensor_scalar", "dma.store", "return"])
-    let activation = allOps(module).compactMap { if case .actActivate(let a) = $0.kind { a } else { nil } }
+    let activation = allOps(module).compactMap { $0.kind.asActivation }
     #expect(activation.count == 1 && activation[0].function == .exp && activation[0].reduce?.op == .add)
     if case .value = activation[0].bias {} else { Issue.record("exp's bias must be the negated row max") }
 }
@@ -55,7 +55,7 @@ let softmaxText = softmaxModule(rows: 256, columns: 512)
     // Per body: x and y loaded; silu and the product are computed in place over x (x is not read again).
     #expect(partitions.filter { $0 == 44 }.count == 2 && partitions.filter { $0 == 128 }.count == 2)
     let stores = allOps(module).compactMap { op -> AffineExpr? in
-        if case .dmaStore(let transfer) = op.kind { transfer.offsets.first } else { nil }
+        op.kind.asStore?.offsets.first
     }
     #expect(stores.map(\.constant) == [0, 256] && stores[0].terms.first?.coefficient == 128)
     #expect(opcodes(module).filter { $0 == "act.activate" }.count == 2)
@@ -91,7 +91,7 @@ let layernormText = kernelModule(
 @Test func layernormLoadsGammaAndBetaOnceBroadcastAcrossPartitions() throws {
     let module = try tiledModule(layernormText)
     let body = module.functions[0].body
-    let hoisted = body.ops.compactMap { op -> DMATransfer? in if case .dmaLoad(let t) = op.kind { t } else { nil } }
+    let hoisted = body.ops.compactMap { op -> DMATransfer? in op.kind.asLoad }
     #expect(hoisted.count == 2 && hoisted.allSatisfy(\.broadcast))
     let loop = try #require(loops(body).first)
     let loopOps = loop.body.ops.map(\.opcode).filter { $0 != "alloc" }
@@ -99,12 +99,12 @@ let layernormText = kernelModule(
     #expect(loopOps.filter { $0 == "dma.store" }.count == 1)
     // square(x - mu) and its mean: one activation with bias -mu and a free-axis reduce.
     let squares = allOps(module).compactMap { op -> Activation? in
-        if case .actActivate(let a) = op.kind, a.function == .square { a } else { nil }
+        if let a = op.kind.asActivation, a.function == .square { a } else { nil }
     }
     #expect(squares.count == 1 && squares[0].reduce != nil)
     // eps is a scalar kernel parameter, used as a tensor_scalar operand.
     #expect(allOps(module).contains { op in
-        if case .dveTensorScalar(.add, _, .value(let v), _) = op.kind { module.functions[0].parameters[3].value.id == v } else { false }
+        if let t = op.kind.asTensorScalar, t.op == .add, case .value(let v) = t.scalar { module.functions[0].parameters[3].value.id == v } else { false }
     })
 }
 
