@@ -105,9 +105,8 @@ extension FunctionVerifier {
     /// A DMA transfer: an HBM tensor, a tile of matching shape, offsets affine in enclosing loop variables,
     /// a slice inside the tensor for every iteration, and stores only into outputs.
     private func checkTransfer(_ op: Operation, _ transfer: DMATransfer, writesHBM: Bool) {
-        guard let hbmDef = types[transfer.hbm], case .hbm(let tensor) = hbmDef.type else {
-            return mismatch(op, "HBM operand", expected: "an hbm tensor", found: types[transfer.hbm]?.type)
-        }
+        // A value that is not an HBM tensor was reported with the operand's type.
+        guard let hbmDef = types[transfer.hbm], case .hbm(let tensor) = hbmDef.type else { return }
         guard let tile = tile(op, transfer.tile, "tile") else { return }
         if writesHBM, !function.outputs.contains(where: { $0.id == transfer.hbm }),
            !scratchTensors.contains(transfer.hbm) {

@@ -45,7 +45,7 @@ func everyOpcodeProgram() -> BytecodeProgram {
     }
     return BytecodeProgram(
         target: "trn2", kernelName: "every", sourcePath: "every.kiln",
-        tensors: [TensorEntry(name: "x", dtype: .bf16, shape: [132, 64], role: .input),
+        tensors: [TensorEntry(name: "x", dtype: .f32, shape: [132, 64], role: .input),
                   TensorEntry(name: "y", dtype: .f32, shape: [64, 128], role: .output),
                   TensorEntry(name: "eps", dtype: .f32, shape: [], role: .scalar, defaultValue: 1e-5)],
         buffers: [tile, column, acc], semaphoreCount: 2, loopSlotCount: 2, streams: streams)
@@ -124,7 +124,7 @@ private func rejection(_ bytes: [UInt8]) -> BytecodeError? {
     #expect(message { $0.streams[4].instructions[1].operands[1] = .affineList([.init(terms: [.init(slot: 0, coefficient: 1)]), .init()]) }
         .contains("needs an enclosing loop L0"))
     #expect(message { $0.streams[3].instructions[0].operands[3] = .buffer(2) }.contains("pool cannot write psum"))
-    #expect(message { $0.buffers[2].dtype = .bf16 }.contains("accumulator must be f32"))
+    #expect(message { $0.buffers[2].dtype = .bf16 }.contains("accumulator must be an f32 psum tile"))
     #expect(message { $0.streams[4].instructions[2].operands[1] = .tensor(0) }.contains("not an output"))
     #expect(message { $0.streams[0].instructions[0].operands[2] = .integer(-1) }.contains("trips and step must be"))
 }

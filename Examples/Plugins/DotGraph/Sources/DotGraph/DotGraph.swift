@@ -84,7 +84,7 @@ public struct DotGraph: Backend {
     func label(of op: Operation, engine: Engine, loops: [String], context: BackendContext) -> String {
         var queue: Int?
         switch op.kind {
-        case .dmaLoad(let transfer), .dmaStore(let transfer): queue = transfer.queue
+        case .engine(let instruction): queue = instruction.queue
         case .syncSignal(_, _, let q), .syncWait(_, _, _, let q): queue = q
         default: break
         }

@@ -77,42 +77,28 @@ public struct FlopCount: Pass {
         }
     }
 
-    /// FLOPs and bytes of one execution of an engine op.
+    /// FLOPs and bytes of one execution of an engine op, read generically from the op table: the tensor
+    /// engine's model FLOPs as the op declares them (matmuls; a transpose counts none), one FLOP per element
+    /// written (and per fused scale, bias or reduction) on the other compute engines, none for DMA; bytes of
+    /// every tile the op reads or writes.
     func cost(of kind: OpKind, table: [ValueID: ValueDef]) -> (flops: Int, bytes: Int) {
+        guard let instruction = kind.instruction else { return (0, 0) }
         func tile(_ id: ValueID) -> TileType? { table[id]?.type.tileType }
-        func elements(_ id: ValueID) -> Int { tile(id).map { saturatingMultiply($0.partitions, $0.freeElements) } ?? 0 }
-        func bytes(_ ids: ValueID...) -> Int {
-            ids.reduce(0) { saturatingAdd($0, tile($1).map { saturatingMultiply($0.partitions, $0.bytesPerPartition) } ?? 0) }
+        // A tile read and written (an in-place result, an accumulator) moves its bytes both ways.
+        let tiles = (instruction.reads + instruction.writes).filter { tile($0) != nil }
+        let bytes = tiles.reduce(0) { saturatingAdd($0, tile($1).map { saturatingMultiply($0.partitions, $0.bytesPerPartition) } ?? 0) }
+        let declaration = instruction.declaration
+        if let flops = declaration.flops {
+            let counted = flops(instruction.facts { table[$0]?.type }).model
+            return (counted < Double(Int.max) ? Int(counted) : Int.max, bytes)
         }
-        switch kind {
-        case .peMatmul(let matmul):
-            guard let stationary = tile(matmul.stationary), let moving = tile(matmul.moving) else { return (0, 0) }
-            let flops = saturatingMultiply(2, saturatingMultiply(stationary.partitions, saturatingMultiply(stationary.freeElements, moving.freeElements)))
-            return (flops, bytes(matmul.stationary, matmul.moving, matmul.accumulator))
-        case .peTranspose(let source, let destination), .dveCopy(let source, let destination):
-            return (0, bytes(source, destination))
-        case .actActivate(let activation):
-            let count = elements(activation.destination)
-            var perElement = 1
-            if activation.scale != 1 { perElement += 1 }
-            if activation.bias != .constant(0) { perElement += 1 }
-            if activation.reduce != nil { perElement += 1 }
-            return (saturatingMultiply(count, perElement), bytes(activation.source, activation.destination))
-        case .dveTensorTensor(_, let a, let b, let destination):
-            return (elements(destination), bytes(a, b, destination))
-        case .dveTensorScalar(_, let a, _, let destination):
-            return (elements(destination), bytes(a, destination))
-        case .dveReduce(_, let source, let destination), .dveReciprocal(let source, let destination):
-            return (elements(source), bytes(source, destination))
-        case .poolSelect(let condition, let a, let b, let destination):
-            return (elements(destination), bytes(condition, a, b, destination))
-        case .poolIota(let iota):
-            return (0, bytes(iota.destination))
-        case .dmaLoad(let transfer), .dmaStore(let transfer):
-            return (0, bytes(transfer.tile))
-        default:
-            return (0, 0)
-        }
+        guard declaration.engine != .dma, declaration.engine != .pe,
+              let written = instruction.writes.first, let shape = tile(written) else { return (0, bytes) }
+        var perElement = 1
+        if case .float(let scale)? = instruction["scale"], scale != 1 { perElement += 1 }
+        if case .scalar(let bias)? = instruction["bias"], bias != .constant(0) { perElement += 1 }
+        if case .reduceInto(.some)? = instruction["reduce"] { perElement += 1 }
+        return (saturatingMultiply(saturatingMultiply(shape.partitions, shape.freeElements), perElement), bytes)
     }
 
     private func saturatingAdd(_ a: Int, _ b: Int) -> Int {
