@@ -21,6 +21,8 @@ public enum OperandRule: Hashable, Sendable {
     case functionOnTarget(Int)
     /// An HBM slice and a tile of the same element type.
     case transferElement(hbm: Int, tile: Int)
+    /// An integer operand within a range.
+    case integerIn(Int, ClosedRange<Int>)
 }
 
 /// One broken rule, for the layer to report in its own terms.
@@ -74,6 +76,9 @@ extension OperandRule {
         case .transferElement(let hbm, let tileField):
             guard case .hbm(let element, _) = o[hbm], let tile = o.tile(tileField), tile.element != element else { return [] }
             return [.operand(role: role(tileField), expected: "a \(element) tile like the HBM tensor", found: tile)]
+        case .integerIn(let field, let range):
+            guard case .integer(let value) = o[field], !range.contains(value) else { return [] }
+            return [.shape("\(role(field)) \(value) is not in \(range.lowerBound)...\(range.upperBound)")]
         }
     }
 

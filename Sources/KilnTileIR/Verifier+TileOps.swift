@@ -50,21 +50,19 @@ extension FunctionVerifier {
         for violation in declaration.violations(operands, target: target) {
             reportViolation(op, violation)
         }
+        // Two rules have a part only this layer can check: a transfer's slice against the loops' ranges, and a
+        // placed accumulator against the PSUM banks. Every other rule is complete in `violations`.
         for rule in declaration.rules {
-            switch rule {
-            case .transferElement(let hbm, let tileField):
-                if case .slice(let tensor, let offsets) = instruction.operands[hbm], case .tile(let tile) = instruction.operands[tileField] {
-                    let transpose = instruction["transpose"] == .flag(true)
-                    let broadcast = instruction["broadcast"] == .flag(true)
-                    checkTransfer(op, DMATransfer(hbm: tensor, offsets: offsets, tile: tile, transpose: transpose,
-                                                  broadcast: broadcast), writesHBM: declaration.fields[hbm].access != .read)
-                }
-            case .matmul(_, _, let accumulator):
-                if case .tile(let value) = instruction.operands[accumulator], let shape = operands.tile(accumulator) {
-                    checkAccumulatorBank(op, value, bytes: shape.freeElements * ElementType.f32.byteSize)
-                }
-            case .sameShape, .perPartition, .reducesLastFreeDim, .transpose, .functionOnTarget:
-                break
+            if case .transferElement(let hbm, let tileField) = rule, case .slice(let tensor, let offsets) = instruction.operands[hbm],
+               case .tile(let tile) = instruction.operands[tileField] {
+                let transpose = instruction["transpose"] == .flag(true)
+                let broadcast = instruction["broadcast"] == .flag(true)
+                checkTransfer(op, DMATransfer(hbm: tensor, offsets: offsets, tile: tile, transpose: transpose,
+                                              broadcast: broadcast), writesHBM: declaration.fields[hbm].access != .read)
+            }
+            if case .matmul(_, _, let accumulator) = rule, case .tile(let value) = instruction.operands[accumulator],
+               let shape = operands.tile(accumulator) {
+                checkAccumulatorBank(op, value, bytes: shape.freeElements * ElementType.f32.byteSize)
             }
         }
     }

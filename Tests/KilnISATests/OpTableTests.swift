@@ -27,6 +27,7 @@ import Testing
             case .transpose(let s, let d): [s, d]
             case .functionOnTarget(let f): [f]
             case .transferElement(let h, let t): [h, t]
+            case .integerIn(let f, _): [f]
             }
             #expect(fields.allSatisfy { $0 < count }, "\(op): \(rule)")
         }
@@ -57,4 +58,11 @@ import Testing
     #expect(EngineOp.peMatmul.declaration.cycles(matmul, target: .trn1) == MachineTarget.trn1.matmulCycles(m: 512, n: 512, input: .bf16))
     let copy = OperandFacts([.tile(tile), .tile(tile)])
     #expect(EngineOp.dveCopy.declaration.cycles(copy, target: .trn1) == 512)
+}
+
+@Test func anIntegerOutsideItsRangeBreaksTheRule() {
+    let fields = [OperandField("axis", .integer, .keyword())]
+    let rule = OperandRule.integerIn(0, 0...1)
+    #expect(rule.violations(OperandFacts([.integer(1)]), fields: fields, target: .trn1).isEmpty)
+    #expect(rule.violations(OperandFacts([.integer(2)]), fields: fields, target: .trn1) == [.shape("axis 2 is not in 0...1")])
 }
