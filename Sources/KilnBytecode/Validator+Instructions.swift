@@ -122,6 +122,7 @@ extension BytecodeValidator {
         case .shape(let detail): detail
         case .operand(let role, let expected, let found): "\(role) must be \(expected), found \(found)"
         case .limit(let what, let actual, let limit): "\(what) is \(actual), above the limit \(limit)"
+        case .immediate(let role, let expected, let found): "\(role) must be \(expected), found \(found)"
         case .psumBank(let detail): detail
         case .unsupported(let feature): "\(feature) is not supported on this target"
         }

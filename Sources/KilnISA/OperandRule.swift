@@ -29,6 +29,8 @@ public enum OperandRule: Hashable, Sendable {
 public enum RuleViolation: Hashable, Sendable {
     case shape(String)
     case operand(role: String, expected: String, found: TileShape)
+    /// An immediate outside what the op allows.
+    case immediate(role: String, expected: String, found: String)
     case limit(what: String, actual: Int, limit: Int)
     case psumBank(String)
     case unsupported(String)
@@ -78,7 +80,7 @@ extension OperandRule {
             return [.operand(role: role(tileField), expected: "a \(element) tile like the HBM tensor", found: tile)]
         case .integerIn(let field, let range):
             guard case .integer(let value) = o[field], !range.contains(value) else { return [] }
-            return [.shape("\(role(field)) \(value) is not in \(range.lowerBound)...\(range.upperBound)")]
+            return [.immediate(role: role(field), expected: "a value in \(range.lowerBound)...\(range.upperBound)", found: "\(value)")]
         }
     }
 

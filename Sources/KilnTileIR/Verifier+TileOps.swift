@@ -91,6 +91,8 @@ extension FunctionVerifier {
         case .operand(let role, let expected, let found):
             mismatch(op, role, expected: expected, found: .tile(TileType(found.space, found.element, partitions: found.partitions,
                                                                          free: found.freeDims)))
+        case .immediate(let role, let expected, let found):
+            mismatch(op, role, expected: expected, found: found)
         case .limit(let what, let actual, let limit):
             report(at: op) { DiagnosticCatalogue.matmulLimit(what, actual, limit: limit, at: $0) }
         case .psumBank(let detail):

@@ -64,5 +64,5 @@ import Testing
     let fields = [OperandField("axis", .integer, .keyword())]
     let rule = OperandRule.integerIn(0, 0...1)
     #expect(rule.violations(OperandFacts([.integer(1)]), fields: fields, target: .trn1).isEmpty)
-    #expect(rule.violations(OperandFacts([.integer(2)]), fields: fields, target: .trn1) == [.shape("axis 2 is not in 0...1")])
+    #expect(rule.violations(OperandFacts([.integer(2)]), fields: fields, target: .trn1) == [.immediate(role: "axis", expected: "a value in 0...1", found: "2")])
 }
