@@ -17,6 +17,7 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
     case dveReduce = 0x42
     case dveCopy = 0x43
     case dveReciprocal = 0x44
+    case dveIota = 0x45
     case poolIota = 0x50
     case poolSelect = 0x51
 
@@ -98,6 +99,12 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
                                  rules: [.sameShape(0, 1)],
                                  cost: .cycles { o, t in t.reciprocalCycles(elementsPerPartition: o.n(0)) },
                                  summary: "1 / x, elementwise")
+        case .dveIota:
+            return OpDeclaration("dve.iota", on: .dve, [
+                F("axis", .integer, .keyword()), F("offset", .integer, .keyword(default: 0)), F("dst", .tile(.write)),
+            ], rules: [.integerIn(0, 0...1)],
+               cost: .cycles { o, t in t.tensorScalarCycles(elementsPerPartition: o.n(2)) },
+               summary: "each element's partition index (axis 0) or free index (axis 1) plus offset")
         case .poolIota:
             return OpDeclaration("pool.iota", on: .pool, [
                 F("base", .integer, .keyword()), F("partition_step", .integer, .keyword()),

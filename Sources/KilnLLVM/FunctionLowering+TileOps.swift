@@ -81,6 +81,16 @@ extension FunctionLowering {
                 let value = lowering.loadElement(a.pointer, a.element, index: i)
                 lowering.storeElement(lowering.activation(.reciprocal, value), c.pointer, c.element, index: i)
             }
+        case .dveIota:
+            let (axis, offset) = (instruction.integer(0), instruction.integer(1))
+            guard let t = tile(instruction.tile(2), op.span) else { return }
+            perPartition(t) { partition, rowOffset, free in
+                lowering.emitLoop(from: 0, to: free, name: "f") { f in
+                    let index = LLVMBuildNSWAdd(b, axis == 0 ? partition : f, lowering.int64(offset), "")!
+                    let value = ComputedValue(ref: LLVMBuildSIToFP(b, index, lowering.types.f64, ""), kind: .f64)
+                    lowering.storeElement(value, t.pointer, t.element, index: LLVMBuildNSWAdd(b, rowOffset, f, ""))
+                }
+            }
         case .poolIota:
             let iota = Iota(base: instruction.integer(0), partitionStep: instruction.integer(1), freeStep: instruction.integer(2),
                             destination: instruction.tile(3))

@@ -100,6 +100,10 @@ extension SimulationRun {
             store(o.buffer(1), load(o.buffer(0), stream: stream, pc: pc), stream: stream, pc: pc)
         case .dveReciprocal:
             store(o.buffer(1), load(o.buffer(0), stream: stream, pc: pc).map { 1 / $0 }, stream: stream, pc: pc)
+        case .dveIota:
+            let (axis, offset, destination) = (o.integer(0), o.integer(1), o.buffer(2))
+            let (p, f) = (buffers[destination].partitions, buffers[destination].freeElements)
+            store(destination, (0..<(p * f)).map { Double((axis == 0 ? $0 / f : $0 % f) + offset) }, stream: stream, pc: pc)
         case .poolIota:
             let (base, partitionStep, freeStep, destination) = (o.integer(0), o.integer(1), o.integer(2), o.buffer(3))
             let (p, f) = (buffers[destination].partitions, buffers[destination].freeElements)

@@ -112,3 +112,27 @@ import Testing
         #expect(y.values == expected)
     }
 }
+
+extension TileLevelJITTests {
+    /// `dve.iota` on both axes, into i32 and f32 tiles of several free dims, as the simulator computes it.
+    @Test func vectorEngineIota() throws {
+        let text = """
+        kiln.module target "trn1" {
+          func @k() -> (%p: hbm i32[6, 3, 4], %f: hbm f32[6, 3, 4]) {
+            %a = alloc sbuf i32[6 | 3, 4]
+            %b = alloc sbuf f32[6 | 3, 4]
+            dve.iota axis 0 offset 7 -> %a
+            dve.iota axis 1 offset -5 -> %b
+            dma.store %a -> %p[0, 0, 0]
+            dma.store %b -> %f[0, 0, 0]
+            return
+          }
+        }
+        """
+        let outputs = try jitRun(text, [:])
+        let partitions: [Double] = (0..<72).map { index in Double(index / 12 + 7) }
+        let free: [Double] = (0..<72).map { index in Double(index % 12 - 5) }
+        #expect(try #require(outputs["p"]).values == partitions)
+        #expect(try #require(outputs["f"]).values == free)
+    }
+}

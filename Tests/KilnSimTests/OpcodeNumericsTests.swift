@@ -107,3 +107,12 @@ private func f32(_ value: Double) -> Double { Double(Float(value)) }
     let transposed: [Double] = (0..<800).map { (index: Int) -> Double in x.values[(index % 20) * 40 + index / 20] }
     #expect(out == transposed)
 }
+
+@Test func vectorEngineIotaGivesPartitionOrFreeIndexPlusOffset() throws {
+    let (_, partitions) = try run("dve.iota axis 0 offset 3 -> %y", engine: "dve", outType: "i32")
+    let expectedPartitions: [Double] = (0..<32).map { index in Double(index / 8 + 3) }
+    #expect(partitions == expectedPartitions)
+    let (_, free) = try run("dve.iota axis 1 offset -2 -> %y", engine: "dve", outType: "bf16")
+    let expectedFree: [Double] = (0..<32).map { index in Double(index % 8 - 2) }
+    #expect(free == expectedFree)
+}
