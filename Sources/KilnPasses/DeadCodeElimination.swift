@@ -6,15 +6,15 @@ import KilnTileIR
 /// `dce`: dead code elimination for both levels of the IR.
 ///
 /// Algorithm, per function, repeated until nothing changes (each round can expose more dead code):
-/// 1. Count, over the whole function (loop bodies included), how often each value is *read*
-///    (`OpKind.reads`). A read of a tile by an op that also writes it (an accumulating matmul reading its
-///    own accumulator) does not count: it does not make the tile observable.
-/// 2. A tile made by `alloc` that no op reads is dead; so is every engine op whose writes all go to dead
-///    tiles (its work can never be observed).
-/// 3. A pure tensor-level op whose result is never read is dead.
-/// 4. Remove the dead ops; then remove `alloc`s nothing refers to any more, and loops whose bodies are empty.
-/// Side effects on HBM (`dma.store`), synchronisation, calls and `return` are always kept; parameters and
-/// outputs are roots. The result is the same program without work whose effect nobody sees.
+/// 1. Liveness as a fixpoint over the function (loop bodies included), from the roots: ops with effects
+///    beyond the values they write (`return`, calls, synchronisation) and every op that writes a kernel output.
+///    A value is *needed* when a live op reads it (`OpKind.reads`); a pure tensor-level op is live when its
+///    result is needed; an engine op is live when it writes a needed value or an output (its declared
+///    writes, `OpKind.writes`). So an op's read of a tile it also writes (an accumulating matmul, an in-place
+///    activation) makes that tile needed only when the op is live for another reason.
+/// 2. Remove the ops that are not live; then remove `alloc`s nothing refers to any more, and loops whose
+///    bodies are empty.
+/// Parameters and outputs are roots. The result is the same program without work whose effect nobody sees.
 public struct DeadCodeElimination: Pass {
     public let name = "dce"
     public let summary = "remove unread values, unread tiles and the ops that only write them"
@@ -30,14 +30,9 @@ public struct DeadCodeElimination: Pass {
     func eliminate(in function: Function) -> Function {
         var result = function
         while true {
-            let observedReads = observedReadCounts(result.body)
-            var deadTiles = Set<ValueID>()
-            result.body.walk { op in
-                if case .alloc = op.kind, let tile = op.result?.id, observedReads[tile, default: 0] == 0 {
-                    deadTiles.insert(tile)
-                }
-            }
-            let withoutDeadOps = removeDeadOps(result.body, observedReads: observedReads, deadTiles: deadTiles)
+            let needed = neededValues(result)
+            let outputs = Set(function.outputs.map(\.id))
+            let withoutDeadOps = removeDeadOps(result.body, needed: needed, outputs: outputs)
             var referenced = Set<ValueID>()
             withoutDeadOps.walk { op in referenced.formUnion(op.kind.uses) }
             let cleaned = removeUnreferencedAllocsAndEmptyLoops(withoutDeadOps, referenced: referenced)
@@ -46,23 +41,46 @@ public struct DeadCodeElimination: Pass {
         }
     }
 
-    /// Reads that can make a value observable: every read except an op reading a tile it also writes.
-    private func observedReadCounts(_ block: Block) -> [ValueID: Int] {
-        var counts: [ValueID: Int] = [:]
-        block.walk { op in
-            let written = Set(op.kind.writes)
-            for value in op.kind.reads where !written.contains(value) { counts[value, default: 0] += 1 }
+    /// The values live ops read, grown from the roots until no op becomes live.
+    private func neededValues(_ function: Function) -> Set<ValueID> {
+        let outputs = Set(function.outputs.map(\.id))
+        var ops: [(kind: OpKind, result: ValueID?)] = []
+        function.body.walk { ops.append(($0.kind, $0.result?.id)) }
+        var needed = Set<ValueID>()
+        var live = [Bool](repeating: false, count: ops.count)
+        var changed = true
+        while changed {
+            changed = false
+            for (index, op) in ops.enumerated() where !live[index] {
+                guard isLive(op.kind, result: op.result, needed: needed, outputs: outputs) else { continue }
+                live[index] = true
+                needed.formUnion(op.kind.reads)
+                changed = true
+            }
         }
-        return counts
+        return needed
     }
 
-    private func removeDeadOps(_ block: Block, observedReads: [ValueID: Int], deadTiles: Set<ValueID>) -> Block {
+    /// True if an op must stay: it has effects of its own, writes an output or a needed value, or (pure) defines
+    /// a needed value. Loops and allocs stay here; they go once their contents or their tile are unreferenced.
+    private func isLive(_ kind: OpKind, result: ValueID?, needed: Set<ValueID>, outputs: Set<ValueID>) -> Bool {
+        switch kind {
+        case .engine:
+            let writes = kind.writes
+            return writes.isEmpty || writes.contains { needed.contains($0) || outputs.contains($0) }
+        case .constant, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .select, .cast:
+            return result.map(needed.contains) ?? false
+        case .call, .ret, .syncSignal, .syncWait, .forLoop, .alloc, .hbmAlloc:
+            return true
+        }
+    }
+
+    private func removeDeadOps(_ block: Block, needed: Set<ValueID>, outputs: Set<ValueID>) -> Block {
         var kept: [Operation] = []
         for var op in block.ops {
-            if op.kind.isPure, let result = op.result, observedReads[result.id, default: 0] == 0 { continue }
-            if op.kind.engine != nil, !op.kind.writes.isEmpty, op.kind.writes.allSatisfy(deadTiles.contains) { continue }
+            if !isLive(op.kind, result: op.result?.id, needed: needed, outputs: outputs) { continue }
             if case .forLoop(var loop) = op.kind {
-                loop.body = removeDeadOps(loop.body, observedReads: observedReads, deadTiles: deadTiles)
+                loop.body = removeDeadOps(loop.body, needed: needed, outputs: outputs)
                 op.kind = .forLoop(loop)
             }
             kept.append(op)
