@@ -69,8 +69,15 @@ public struct OpDeclaration: Sendable {
 }
 
 extension EngineOp {
-    /// The op's declaration (built once per process).
-    public var declaration: OpDeclaration { EngineOp.table[Int(rawValue)]! }
+    /// The op's declaration (built once per process), or its override in the current task.
+    public var declaration: OpDeclaration {
+        if !EngineOp.declarationOverrides.isEmpty, let replaced = EngineOp.declarationOverrides[self] { return replaced }
+        return EngineOp.table[Int(rawValue)]!
+    }
+
+    /// Declarations that stand in for the table's within a task (`EngineOp.$declarationOverrides.withValue`):
+    /// for tests and tools that show which consumers read a declared fact. Empty in every compilation.
+    @TaskLocal public static var declarationOverrides: [EngineOp: OpDeclaration] = [:]
 
     /// The op named `mnemonic` in the text form, if any.
     public init?(mnemonic: String) {
