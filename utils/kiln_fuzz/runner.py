@@ -37,7 +37,8 @@ def first_error(text):
     for line in text.splitlines():
         m = re.search(r"error: (.*?)(?: \[(K\d+)\])?$", line)
         if m and not re.search(r"does not compile to|produced no outputs", line):
-            message = re.sub(r"[-+]?\d[\d.e+-]*", "#", re.sub(r"'[^']*'", "'_'", m.group(1)))
+            message = re.sub(r"\S*kernel\.kiln(:\d+)*", "kernel.kiln", m.group(1))
+            message = re.sub(r"[-+]?\d[\d.e+-]*", "#", re.sub(r"'[^']*'", "'_'", message))
             return m.group(2) or "", message[:120], line.strip()
     return "", "", text.strip().splitlines()[-1] if text.strip() else ""
 
