@@ -14,13 +14,14 @@ LIT_FLAGS ?=
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 GOLDEN_LOG := .build/golden/lit.log
 
-.PHONY: help deps build run test golden-update bench clean
+.PHONY: help deps build run test fuzz golden-update bench clean
 
 help:
 	@echo "make run            install what is missing, build kiln (release), compile Examples/matmul.kiln, simulate it with stats, verify it against the reference"
 	@echo "make test           install what is missing, swift test + lit golden tests + pytest (debug build)"
 	@echo "make deps           install LLVM 19 (FileCheck, not, C API) and lit if missing"
 	@echo "make build          swift build -c release, products kiln and KilnLLVMBackend (the llvm backend kiln loads on use)"
+	@echo "make fuzz           random programs on ref, sim, llvm and numpy (release build): FUZZ_N=2000 FUZZ_SEED=1 FUZZ_JOBS=nproc"
 	@echo "make golden-update FILES=...   regenerate CHECK lines of golden tests; review with git diff"
 	@echo "make bench          run Benchmarks/*.py against the release build (ratios to a same-run baseline)"
 	@echo "make clean          remove build products and lit scratch files"
@@ -71,6 +72,15 @@ test: deps
 	echo "make test: swift test exit $$unit, lit exit $$golden, pytest exit $$python"; \
 	echo "golden: $$passed passed, $$failed failed"; \
 	[ $$unit -eq 0 ] && [ $$golden -eq 0 ] && [ $$python -eq 0 ]
+
+# Differential random testing (utils/kiln_fuzz, Docs/testing.md): generated kernels run on every executor;
+# failures are reduced and written to fuzz-findings/. A tool, not a timed test; exits 1 if anything failed.
+FUZZ_N    ?= 2000
+FUZZ_SEED ?= 1
+FUZZ_JOBS ?= $(shell nproc)
+fuzz: deps build
+	$(PYTHON) utils/kiln-fuzz --kiln "$$($(SWIFT) build -c release --show-bin-path)/kiln" -n $(FUZZ_N) --seed $(FUZZ_SEED) \
+	  --jobs $(FUZZ_JOBS) --findings fuzz-findings
 
 # Regenerates CHECK lines on purpose (FILES: test files or folders); see utils/update-golden.py.
 golden-update: deps

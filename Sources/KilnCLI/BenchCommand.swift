@@ -70,12 +70,7 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         try plugins.load(showIDs: showIDs)
         guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1") }
-        var dimFlags: [String: Int] = [:]
-        for binding in dims {
-            guard dimFlags.updateValue(binding.size, forKey: binding.name) == nil else {
-                throw ValidationError("--dim \(binding.name) is given more than once")
-            }
-        }
+        let dimFlags = try KilnCLI.dimFlags(dims)
         if backend == .sim && (llvmFlags.cpu != nil || llvmFlags.noOptimise) {
             throw ValidationError("--cpu and --no-llvm-opt need --backend llvm")
         }

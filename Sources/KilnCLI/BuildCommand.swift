@@ -4,19 +4,39 @@ import ArgumentParser
 import KilnDriver
 import KilnSource
 
-/// `--dim NAME=SIZE`
+/// `--dim NAME=SIZE`. A decimal SIZE too large for 64 bits parses (size nil), so that `dimFlags` reports
+/// it as an error of the input (exit 1), not as a usage error.
 struct DimBinding: ExpressibleByArgument {
     var name: String
-    var size: Int
+    var size: Int?
+    var text: String
 
     init?(argument: String) {
         let parts = argument.split(separator: "=", maxSplits: 1).map(String.init)
-        guard parts.count == 2, !parts[0].isEmpty, let size = Int(parts[1]) else { return nil }
+        let digits = parts.count == 2 && parts[1].drop(while: { $0 == "-" || $0 == "+" }).allSatisfy(\.isNumber)
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, digits || Int(parts[1]) != nil else { return nil }
         name = parts[0]
-        self.size = size
+        text = parts[1]
+        size = Int(parts[1])
     }
 
     static var defaultCompletionKind: CompletionKind { .default }
+}
+
+/// The `--dim` flags as a dictionary: a name given twice is a usage error; a size that does not fit in
+/// 64 bits is an error of the input, reported like the driver's (`kiln: error: ...`, exit 1).
+func dimFlags(_ bindings: [DimBinding]) throws -> [String: Int] {
+    var result: [String: Int] = [:]
+    for binding in bindings {
+        guard let size = binding.size else {
+            printError("kiln: error: --dim \(binding.name)=\(binding.text): the size does not fit in 64 bits")
+            throw ExitCode(1)
+        }
+        guard result.updateValue(size, forKey: binding.name) == nil else {
+            throw ValidationError("--dim \(binding.name) is given more than once")
+        }
+    }
+    return result
 }
 
 enum EmitKind: String, ExpressibleByArgument, CaseIterable {
@@ -62,17 +82,8 @@ struct BuildCommand: ParsableCommand {
 
     @OptionGroup var plugins: PluginFlags
 
-    /// `--dim` flags as a dictionary; a name given twice is a usage error.
-    func dimFlags() throws -> [String: Int] {
-        var result: [String: Int] = [:]
-        for binding in dims {
-            if result[binding.name] != nil {
-                throw ValidationError("--dim \(binding.name) is given more than once")
-            }
-            result[binding.name] = binding.size
-        }
-        return result
-    }
+    /// `--dim` flags as a dictionary (see the free function `dimFlags`).
+    func dimFlags() throws -> [String: Int] { try KilnCLI.dimFlags(dims) }
 
     func run() throws {
         guard case .loaded(let source) = load(file) else { throw ExitCode(1) }

@@ -101,12 +101,7 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         try plugins.load(showIDs: showIDs)
-        var dimFlags: [String: Int] = [:]
-        for binding in dims {
-            guard dimFlags.updateValue(binding.size, forKey: binding.name) == nil else {
-                throw ValidationError("--dim \(binding.name) is given more than once")
-            }
-        }
+        let dimFlags = try KilnCLI.dimFlags(dims)
         if let outputDir {
             var isDirectory: ObjCBool = false
             // Checked before any work: a file in the way is an error; a missing folder is created on write.

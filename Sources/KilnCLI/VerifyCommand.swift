@@ -56,12 +56,7 @@ struct VerifyCommand: ParsableCommand {
             chosen.append(backend)
         }
         guard chosen.count >= 2 else { throw ValidationError("--backends needs at least two backends to compare") }
-        var dimFlags: [String: Int] = [:]
-        for binding in dims {
-            guard dimFlags.updateValue(binding.size, forKey: binding.name) == nil else {
-                throw ValidationError("--dim \(binding.name) is given more than once")
-            }
-        }
+        let dimFlags = try KilnCLI.dimFlags(dims)
         var failed = 0
         for file in files {
             guard case .loaded(let source) = load(file) else {

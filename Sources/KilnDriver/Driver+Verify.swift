@@ -138,7 +138,10 @@ extension Driver {
             let outcome = run(source, request: backendRequest)
             report.kernel = report.kernel ?? outcome.kernel
             report.runs.append((backend, outcome))
-            report.diagnostics.append(contentsOf: outcome.diagnostics)
+            // The front end's diagnostics are the same for every backend: report each once.
+            for diagnostic in outcome.diagnostics.diagnostics where !report.diagnostics.diagnostics.contains(diagnostic) {
+                report.diagnostics.report(diagnostic)
+            }
             if outcome.hasErrors, outcome.diagnostics.diagnostics.isEmpty {
                 report.diagnostics.report(DiagnosticCatalogue.interpreterInvariant("backend \(backend) produced no outputs",
                                                                                   at: SourceSpan(start: 0, end: 0)))

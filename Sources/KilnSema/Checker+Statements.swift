@@ -42,7 +42,13 @@ extension Checker {
                         hint: dtypeHint(expected: declared, found: found), at: value.span))
                 }
             }
-            type = declared ?? type
+            // An annotation without a space (`let t: f32[128, D] = load(...)`) keeps the value's tile space.
+            if let declared, let found = type, declared.space == .value, !declared.isScalar,
+               annotationMatches(declared, found) {
+                type = found
+            } else {
+                type = declared ?? type
+            }
         }
         if let previous = scopes.declaredInInnermost(name.name) {
             report(DiagnosticCatalogue.duplicateName(name.name, "in this block", at: name.span, previous: previous.span))

@@ -54,4 +54,8 @@ extension DiagnosticCatalogue {
         make("K1109", "expected-statement-end", .error,
              "expected a new line or ';' after the statement, found \(found)", at: span)
     }
+    public static func unsupportedControlFlow(_ word: String, at span: SourceSpan) -> Diagnostic {
+        make("K1110", "unsupported-control-flow", .error,
+             "Kiln has no '\(word)' statement; compute both values and choose with select(cond, a, b)", at: span)
+    }
 }

@@ -52,6 +52,11 @@ extension Parser {
         case .keyword(.return): kind = parseReturn()
         case .identifier where peekKind() == .assign || peekKind() == .plusAssign:
             kind = parseAssign()
+        case .identifier where ["if", "else", "while"].contains(text(of: current)) && !current.followsLexicalError:
+            // Not in the language: one error for the whole construct (recovery skips its braces), not an
+            // undefined name followed by errors about the tokens after it.
+            error(DiagnosticCatalogue.unsupportedControlFlow(text(of: current), at: current.span))
+            return nil
         case .semicolon:
             advance()
             return nil

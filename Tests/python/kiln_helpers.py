@@ -10,6 +10,9 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "Examples"
 KILN = os.environ.get("KILN")
 
+# Lines a test wants printed after the run (conftest.py writes them), e.g. the fuzz batch's counts.
+SUMMARIES = []
+
 requires_kiln = pytest.mark.skipif(not KILN, reason="set KILN to the kiln binary (the Makefile does)")
 
 

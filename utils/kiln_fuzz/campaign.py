@@ -1,0 +1,114 @@
+"""campaign.py: generates N programs from a seed, runs them in parallel, counts outcomes, reduces and saves findings."""
+import argparse
+import collections
+import concurrent.futures
+import hashlib
+import os
+import random
+import sys
+import time
+
+from .gen_tensor import generate_tensor
+from .gen_tile import generate_tile
+from .reduce import reduce_program
+from .runner import AGREED, COMPILE, CRASH, DISAGREE, HANG, REJECTED, Runner
+
+FAILURES = (DISAGREE, COMPILE, CRASH, HANG)
+
+
+def program_for(seed, index):
+    """Program `index` of campaign `seed`: 60% whole-tensor, 40% tile-level; a quarter target trn2."""
+    rng = random.Random(f"kiln-fuzz:{seed}:{index}")
+    target = "trn2" if rng.random() < 0.25 else "trn1"
+    form = generate_tensor if rng.random() < 0.6 else generate_tile
+    return form(rng, target)
+
+
+def input_seed(seed, index):
+    return (seed * 1_000_003 + index) % 2 ** 31
+
+
+def slug(signature):
+    return signature[0] + "-" + hashlib.sha1(repr(signature).encode()).hexdigest()[:10]
+
+
+def save_finding(folder, outcome, program, reduced, tests, seed, index, kiln_seed):
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "original.kiln"), "w") as f:
+        f.write(program.render())
+    if reduced is not None:
+        with open(os.path.join(folder, "reduced.kiln"), "w") as f:
+            f.write(reduced.render())
+    with open(os.path.join(folder, "report.txt"), "w") as f:
+        f.write(f"class: {outcome.kind}\nsignature: {outcome.signature!r}\ndetail: {outcome.detail}\n")
+        f.write(f"program: campaign seed {seed}, index {index}; inputs --random {kiln_seed} (verify --seed {kiln_seed}), "
+                f"target {program.target}\n")
+        if reduced is not None:
+            f.write(f"reduced with {tests} tests\n")
+        f.write("reproduce: kiln verify --seed {0} --target {1} reduced.kiln\n\n".format(kiln_seed, program.target))
+        for step, code, text in outcome.logs:
+            f.write(f"--- {step}: exit {code}\n{text}\n")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="kiln-fuzz", description=__doc__)
+    parser.add_argument("--kiln", required=True, help="the kiln binary")
+    parser.add_argument("-n", "--count", type=int, default=2000, help="how many programs")
+    parser.add_argument("--seed", type=int, default=1, help="campaign seed")
+    parser.add_argument("--start", type=int, default=0, help="first program index")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds per kiln command before it counts as a hang")
+    parser.add_argument("--findings", default="fuzz-findings", help="folder for failing programs")
+    parser.add_argument("--no-reduce", action="store_true", help="save failures without reducing them")
+    parser.add_argument("--reduce-budget", type=int, default=300, help="most tests per reduction")
+    parser.add_argument("--quiet", action="store_true")
+    args = parser.parse_args(argv)
+
+    counts = collections.Counter()
+    first_of = {}
+    failures = []
+    started = time.monotonic()
+
+    def job(index):
+        program = program_for(args.seed, index)
+        runner = Runner(args.kiln, seed=input_seed(args.seed, index), timeout=args.timeout)
+        return index, program, runner.classify(program)
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        for index, program, outcome in pool.map(job, range(args.start, args.start + args.count)):
+            counts[outcome.kind] += 1
+            if outcome.kind in FAILURES or outcome.kind == REJECTED:
+                failures.append((index, program, outcome))
+                first_of.setdefault(outcome.signature, (index, program, outcome))
+                if not args.quiet:
+                    print(f"[{index}] {outcome.kind}: {outcome.detail[:200]}", file=sys.stderr, flush=True)
+
+    for signature, (index, program, outcome) in sorted(first_of.items(), key=lambda kv: kv[1][0]):
+        if outcome.kind == REJECTED and args.no_reduce:
+            continue
+        folder = os.path.join(args.findings, slug(signature))
+        kiln_seed = input_seed(args.seed, index)
+        reduced, tests = None, 0
+        if not args.no_reduce and outcome.kind != REJECTED:
+            runner = Runner(args.kiln, seed=kiln_seed, timeout=args.timeout)
+            reduced, tests = reduce_program(program, lambda p: runner.classify(p).signature == signature,
+                                            budget_tests=args.reduce_budget)
+        save_finding(folder, outcome, program, reduced, tests, args.seed, index, kiln_seed)
+        hits = [i for i, _, o in failures if o.signature == signature]
+        with open(os.path.join(folder, "report.txt"), "a") as f:
+            f.write(f"\nprograms with this signature ({len(hits)}): {hits[:50]}\n")
+
+    generated = sum(counts.values())
+    compiled = counts[AGREED] + counts[DISAGREE]
+    print(f"kiln-fuzz: seed {args.seed}, programs {args.start}..{args.start + args.count - 1}, "
+          f"{time.monotonic() - started:.0f} s")
+    print(f"  generated         {generated}")
+    print(f"  checker-rejected  {counts[REJECTED]}")
+    print(f"  compiled          {compiled}")
+    print(f"  agreed            {counts[AGREED]}")
+    print(f"  disagreed         {counts[DISAGREE]}")
+    print(f"  compile failures  {counts[COMPILE]}")
+    print(f"  crashes           {counts[CRASH]}")
+    print(f"  hangs             {counts[HANG]}")
+    print(f"  distinct failure signatures {len([s for s in first_of if s[0] != REJECTED])}; findings in {args.findings}/")
+    return 0 if all(counts[k] == 0 for k in FAILURES) else 1

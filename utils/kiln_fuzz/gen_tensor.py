@@ -1,0 +1,299 @@
+"""gen_tensor.py: random well-typed whole-tensor Kiln kernels (elementwise, broadcasting, reductions, matmul, casts)."""
+import itertools
+
+from .program import DTYPES, FLOATS, NUMERIC, E, Function, Param, Program, Stmt, lit, name
+
+DIM_SIZES = [1, 7, 64, 128, 129, 300, 513]
+DIM_WEIGHTS = [2, 4, 2, 3, 3, 2, 1]
+UNARY_FLOAT = ["exp", "log", "tanh", "sigmoid", "relu", "gelu", "silu", "sqrt", "rsqrt", "reciprocal", "abs", "square"]
+REDUCTIONS = ["sum", "max", "min", "mean"]
+
+
+def broadcast(a, b):
+    """NumPy broadcasting of two shapes (tuples of dim names / ints); None if they do not broadcast."""
+    out = []
+    for x, y in itertools.zip_longest(reversed(a), reversed(b), fillvalue=1):
+        if x == y or y == 1:
+            out.append(x)
+        elif x == 1:
+            out.append(y)
+        else:
+            return None
+    return tuple(reversed(out))
+
+
+def sub_shapes(shape):
+    """Shapes that broadcast into `shape`: each dim kept or 1, leading dims dropped, and the scalar."""
+    options = set()
+    for rank in range(0, len(shape) + 1):
+        tail = shape[len(shape) - rank:]
+        for mask in itertools.product([0, 1], repeat=rank):
+            options.add(tuple(d if keep else 1 for d, keep in zip(tail, mask)))
+    return sorted(options, key=lambda s: (len(s), str(s)))
+
+
+class TensorGen:
+    """Builds one kernel body. Values are typed (dtype, shape); leaves are parameters (created on demand),
+    earlier `let`s, literals, scalar parameters and dims used as values."""
+
+    def __init__(self, rng, dims, helpers=(), max_params=6, fresh_params=True, prefix="p", allowed=None):
+        self.rng = rng
+        self.dims = dims                   # [(name, size)]
+        self.params = []
+        self.lets = []                     # [(name, dtype, shape)]
+        self.helpers = list(helpers)       # [(Function, dtype)]
+        self.max_params = max_params
+        self.fresh_params = fresh_params
+        self.prefix = prefix
+        self.counter = itertools.count()
+        self.allowed = allowed             # None: every shape (parameters are made on demand)
+        self.tiles = False                 # tile operands: no transpose (a whole-tensor operation)
+
+    def ok(self, shape):
+        return self.allowed is None or shape == () or shape in self.allowed
+
+    def can_reduce_into(self, shape):
+        return any(self.ok(tuple(n if i == a else d for i, d in enumerate(shape)))
+                   for a, d in enumerate(shape) if d == 1 for n, _ in self.dims)
+
+    # ---- leaves
+    def param(self, dtype, shape, default=None):
+        matches = [p for p in self.params if p.dtype == dtype and p.shape == shape]
+        if matches and (not self.fresh_params or len(self.params) >= self.max_params or self.rng.random() < 0.7):
+            return name(self.rng.choice(matches).name)
+        same_shape = [p for p in self.params if p.shape == shape and p.dtype != "bool" and dtype != "bool"]
+        if not self.fresh_params or (len(self.params) >= self.max_params and same_shape):
+            return E("cast", dtype, [name(self.rng.choice(same_shape).name)]) if same_shape else None
+        p = Param(f"{self.prefix}{len(self.params)}", dtype, shape, default)
+        self.params.append(p)
+        return name(p.name)
+
+    def scalar(self, dtype):
+        """A weak scalar usable beside a tensor of `dtype`."""
+        r = self.rng.random()
+        if dtype == "i32":
+            if r < 0.6:
+                return lit(self.rng.choice([0, 1, 2, 3, 5, -4]))
+            if r < 0.8:
+                return name(self.rng.choice(self.dims)[0])
+            return self.param("i32", (), default=self.rng.choice([None, 2, -3])) or lit(2)
+        if r < 0.6:
+            return lit(self.rng.choice([0.5, 2.0, -1.5, 0.25, 3.0, 1e-3, 0.99505, 0.044715, 1.0, 0.0]))
+        if r < 0.75:
+            p = self.param(self.rng.choice(["f32", "f32", "bf16"]), (), default=self.rng.choice([None, 0.5, 0.99505, -2.0]))
+            return p or lit(0.5)
+        if r < 0.85:
+            return E("cast", "f32", [name(self.rng.choice(self.dims)[0])])
+        return name(self.rng.choice(self.dims)[0])
+
+    def leaf(self, dtype, shape):
+        if shape == ():
+            if dtype == "bool":
+                return E("bool", self.rng.random() < 0.5)
+            return self.scalar(dtype) if dtype in ("f32", "i32") else E("cast", dtype, [self.scalar("f32")])
+        lets = [n for n, d, s in self.lets if d == dtype and s == shape]
+        if lets and self.rng.random() < 0.5:
+            return name(self.rng.choice(lets))
+        p = self.param(dtype, shape)
+        if p is not None:
+            return p
+        if lets:
+            return name(self.rng.choice(lets))
+        return self.derive(dtype, shape)
+
+    def derive(self, dtype, shape):
+        """A value of `shape` built from the first (rank-2) parameter, for helpers, which cannot add parameters."""
+        base = next((p for p in self.params if p.shape == shape), self.params[0])
+        value = name(base.name) if base.dtype == dtype else E("cast", dtype, [name(base.name)])
+        if dtype == "bool":
+            value = E("bin", ">", [name(base.name), lit(0.0)])
+        if shape == base.shape:
+            return value
+        r, c = base.shape
+        if shape == (c, r):
+            return E("T", None, [value])
+        if value.op == "bin":
+            value = E("cast", "f32", [value])
+        want = list(shape)
+        if want[0] not in (r, 1) or want[1] not in (c, 1):
+            value = E("T", None, [value])
+            r, c = c, r
+        if want[0] == 1:
+            value = E("red", ("max", 0), [value])
+        if want[1] == 1:
+            value = E("red", ("max", 1), [value])
+        return E("cast", dtype, [value]) if dtype == "bool" else value
+
+    # ---- expressions
+    def expr(self, dtype, shape, depth):
+        if depth <= 0 or self.rng.random() < 0.2 or (shape == () and dtype not in ("f32", "i32")):
+            return self.leaf(dtype, shape)
+        makers = [self.binary, self.binary, self.cast, self.select]
+        if dtype in FLOATS:
+            makers += [self.unary, self.unary, self.minmax]
+        if dtype == "i32":
+            makers += [self.unary_int, self.minmax]
+        if dtype == "bool":
+            makers = [self.compare, self.compare, self.logic, self.select]
+        if dtype in NUMERIC and (1 in shape or shape == (1,)) and self.can_reduce_into(shape):
+            makers += [self.reduction, self.reduction]
+        if len(shape) == 2 and dtype in FLOATS and self.allowed is None:
+            makers += [self.matmul, self.transpose]
+        elif len(shape) == 2 and dtype != "bool" and self.ok((shape[1], shape[0])) and not self.tiles:
+            makers += [self.transpose]
+        if len(shape) == 2 and any(d == dtype for _, d in self.helpers):
+            makers += [self.call_helper]
+        return self.rng.choice(makers)(dtype, shape, depth - 1)
+
+    def operand_shapes(self, shape, count):
+        """`count` shapes from sub_shapes(shape) whose broadcast is `shape` (the first often the full one)."""
+        subs = [s for s in sub_shapes(shape) if self.ok(s)]
+        for _ in range(20):
+            picks = [shape if self.rng.random() < 0.5 else self.rng.choice(subs) for _ in range(count)]
+            out = picks[0]
+            for s in picks[1:]:
+                out = broadcast(out, s)
+            if out == shape:
+                return picks
+        return [shape] * count
+
+    def binary(self, dtype, shape, depth):
+        if dtype == "bool":
+            return self.logic(dtype, shape, depth)
+        op = self.rng.choice(["+", "-", "*", "/", "+", "*", "%"] if self.rng.random() < 0.9 else ["%"])
+        ls, rs = self.operand_shapes(shape, 2)
+        left, right = self.expr(dtype, ls, depth), self.expr(dtype, rs, depth)
+        if op in ("/", "%"):
+            right = self.guard_divisor(dtype, right)
+        return E("bin", op, [left, right])
+
+    def guard_divisor(self, dtype, e):
+        one = lit(1) if dtype == "i32" else lit(1.0)
+        return E("bin", "+", [E("call", "abs", [e]), one])
+
+    def unary(self, dtype, shape, depth):
+        f = self.rng.choice(UNARY_FLOAT + ["neg"])
+        x = self.expr(dtype, shape, depth)
+        if f == "neg":
+            return E("neg", None, [x])
+        if f in ("log", "rsqrt", "reciprocal"):
+            x = E("bin", "+", [E("call", "abs", [x]), lit(1.0)])
+        elif f == "sqrt":
+            x = E("call", "abs", [x])
+        return E("call", f, [x])
+
+    def unary_int(self, dtype, shape, depth):
+        f = self.rng.choice(["abs", "relu", "neg"])
+        x = self.expr(dtype, shape, depth)
+        return E("neg", None, [x]) if f == "neg" else E("call", f, [x])
+
+    def minmax(self, dtype, shape, depth):
+        ls, rs = self.operand_shapes(shape, 2)
+        return E("call", self.rng.choice(["maximum", "minimum"]), [self.expr(dtype, ls, depth), self.expr(dtype, rs, depth)])
+
+    def select(self, dtype, shape, depth):
+        cs, ls, rs = self.operand_shapes(shape, 3)
+        if shape == ():
+            return self.leaf(dtype, shape)
+        return E("call", self.rng.choice(["select", "select", "where"]),
+                 [self.expr("bool", cs, depth), self.expr(dtype, ls, depth), self.expr(dtype, rs, depth)])
+
+    def cast(self, dtype, shape, depth):
+        source = self.rng.choice([d for d in DTYPES if d != dtype])
+        return E("cast", dtype, [self.expr(source, shape, depth)])
+
+    def compare(self, dtype, shape, depth):
+        ls, rs = self.operand_shapes(shape, 2)
+        if ls == () and rs == ():
+            return self.leaf("bool", shape)
+        operand = self.rng.choice(NUMERIC)
+        op = self.rng.choice(["<", "<=", ">", ">=", "==", "!="] if operand == "i32" else ["<", "<=", ">", ">="])
+        return E("bin", op, [self.expr(operand, ls, depth), self.expr(operand, rs, depth)])
+
+    def logic(self, dtype, shape, depth):
+        if self.rng.random() < 0.25:
+            return E("not", None, [self.expr("bool", shape, depth)])
+        ls, rs = self.operand_shapes(shape, 2)
+        return E("bin", self.rng.choice(["&&", "||"]), [self.expr("bool", ls, depth), self.expr("bool", rs, depth)])
+
+    def reduction(self, dtype, shape, depth):
+        sizes = [n for n, _ in self.dims] + ([1] if self.allowed is None else [])
+        options = [(a, n) for a, d in enumerate(shape) if d == 1 for n in sizes
+                   if self.ok(tuple(n if i == a else x for i, x in enumerate(shape)))]
+        axis, size = self.rng.choice(options)
+        source = tuple(size if i == axis else x for i, x in enumerate(shape))
+        f = self.rng.choice(REDUCTIONS)
+        label = self.rng.choice([axis, axis - len(shape)] + ([None] if axis == len(shape) - 1 else []))
+        return E("red", (f, label), [self.expr(dtype, source, depth)])
+
+    def matmul(self, dtype, shape, depth):
+        inner = self.rng.choice([n for n, _ in self.dims])
+        operand = self.rng.choice(FLOATS) if self.rng.random() < 0.5 else "f32" if dtype == "f32" else dtype
+        a = self.expr(operand, (shape[0], inner), depth)
+        b = self.expr(operand, (inner, shape[1]), depth)
+        product = E("bin", "@", [a, b]) if self.rng.random() < 0.8 else E("call", "matmul", [a, b])
+        return product if dtype == "f32" else E("cast", dtype, [product])
+
+    def transpose(self, dtype, shape, depth):
+        return E("T", None, [self.expr(dtype, (shape[1], shape[0]), depth)])
+
+    def call_helper(self, dtype, shape, depth):
+        helper = self.rng.choice([h for h, d in self.helpers if d == dtype])
+        args = []
+        for p in helper.params:
+            if p.shape == ():
+                args.append(self.scalar("f32"))
+            else:
+                mapped = tuple(shape[0] if d == "R" else shape[1] if d == "C" else d for d in p.shape)
+                args.append(self.expr(p.dtype, mapped, depth))
+        return E("call", helper.name, args)
+
+    # ---- statements
+    def body(self, results, lets, depth):
+        stmts = []
+        shapes = [s for s in self.shapes() if self.ok(s)]
+        for _ in range(lets):
+            dtype, shape = self.rng.choice(DTYPES + ["f32", "f32", "bf16"]), self.rng.choice(shapes)
+            n = f"v{next(self.counter)}"
+            stmts.append(Stmt("let", (n, self.expr(dtype, shape, depth), None)))
+            self.lets.append((n, dtype, shape))
+        values = [self.expr(d, s, depth) for _, d, s in results]
+        return stmts + [Stmt("return", (values,))]
+
+    def shapes(self):
+        names = [n for n, _ in self.dims]
+        full = [(a, b) for a in names for b in names]
+        return full * 3 + [(a, 1) for a in names] + [(1, b) for b in names] + [(b,) for b in names] + [(1,), (1, 1)]
+
+
+def make_helper(rng, index):
+    """A helper `fn h<R, C>(a: dt[R, C], b: dt[R, 1] | dt[C], s: f32) -> dt[R, C]`."""
+    dtype = rng.choice(["f32", "f32", "bf16", "f16"])
+    second = rng.choice([("R", 1), ("C",), ("R", "C")])
+    params = [Param("a", dtype, ("R", "C")), Param("b", dtype, second), Param("s", "f32", ())]
+    allowed = {("R", "C"), ("C", "R"), ("R", 1), (1, "C"), (1, 1), ("C", 1), (1, "R"), second}
+    gen = TensorGen(rng, [("R", 0), ("C", 0)], fresh_params=False, allowed=allowed)
+    gen.params = params
+    body = gen.body([(None, dtype, ("R", "C"))], rng.randint(0, 2), 3)
+    return Function("fn", f"h{index}", [("R", None), ("C", None)], params, [(None, dtype, ("R", "C"))], body), dtype
+
+
+def generate_tensor(rng, target):
+    dims = [(n, rng.choices(DIM_SIZES, DIM_WEIGHTS)[0]) for n in ["N", "D", "K"][: rng.choice([1, 2, 2, 3, 3])]]
+    helpers = [make_helper(rng, i) for i in range(rng.choice([0, 0, 0, 1, 2]))]
+    gen = TensorGen(rng, dims, helpers)
+    count = rng.choice([1, 1, 1, 2, 3])
+    shapes = gen.shapes()
+    results = []
+    for i in range(count):
+        results.append((f"r{i}" if count > 1 or rng.random() < 0.2 else None,
+                        rng.choice(DTYPES + ["f32"] * 4 + ["bf16"] * 2), rng.choice(shapes)))
+    body = gen.body(results, rng.choice([0, 1, 2, 3]), rng.choice([2, 3, 4]))
+    if not any(p.shape for p in gen.params):
+        gen.params.append(Param(f"p{len(gen.params)}", "f32", (dims[0][0], dims[-1][0])))
+    schedule = {}
+    if rng.random() < 0.25:
+        options = {"tile_m": [32, 64, 128], "tile_n": [128, 256, 512], "tile_k": [32, 64, 128], "bufs": [1, 2, 3]}
+        schedule = {k: rng.choice(v) for k, v in options.items() if rng.random() < 0.6}
+    kernel = Function("kernel", "k", dims, gen.params, results, body, schedule)
+    return Program([h for h, _ in helpers], kernel, "tensor", target)

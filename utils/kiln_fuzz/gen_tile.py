@@ -1,0 +1,132 @@
+"""gen_tile.py: random tile-level Kiln kernels: loops, load/store, nc_matmul accumulation, copy, var buffers."""
+from .gen_tensor import DIM_SIZES, DIM_WEIGHTS, TensorGen
+from .program import FLOATS, E, Function, Param, Program, Stmt, lit, name
+
+
+def rng_dim(rng):
+    return rng.choices(DIM_SIZES, DIM_WEIGHTS)[0]
+
+
+def sl(base, *items):
+    return E("slice", list(items), [name(base)])
+
+
+def block(var, size):
+    """`var : var + size`"""
+    return (name(var), E("bin", "+", [name(var), lit(size)]))
+
+
+def tile_expr(rng, tiles, width, dtype, depth, scalars=()):
+    """An expression over sbuf tiles `tiles` ([(name, dtype)], all [128, width]), of `dtype` and shape [128, width]."""
+    shape = (128, width)
+    gen = TensorGen(rng, [(width, 0)] if isinstance(width, str) else [("D", 0)], fresh_params=False,
+                    allowed={shape, (128, 1)})
+    gen.tiles = True
+    gen.params = [Param(n, d, shape) for n, d in tiles] + [Param(s, "f32", ()) for s in scalars]
+    gen.dims = [(width, 0)] if isinstance(width, str) else []
+    if not gen.dims:
+        gen.dims = [("_w", 0)]
+        gen.allowed = {shape, (128, 1)}
+        gen.reduction = lambda dt, sh, d: E("red", (rng.choice(["sum", "max", "min", "mean"]), 1), [gen.expr(dt, shape, d)])
+        gen.scalar = lambda dt: lit(rng.choice([0.5, 2.0, -1.5, 0.25])) if dt != "i32" else lit(rng.choice([1, 2, 3]))
+    return gen.expr(dtype, shape, depth), gen
+
+
+def rowwise(rng, target):
+    """Rows in tiles of 128 (a remainder tile when N % 128 != 0), optionally columns in tiles too; an
+    elementwise chain with row statistics; a second result holding a row reduction."""
+    n, d = rng_dim(rng), rng_dim(rng)
+    dtype = rng.choice(["f32", "f32", "bf16", "f16"])
+    params = [Param("x", dtype, ("N", "D")), Param("y", dtype, ("N", "D"))]
+    out_dtype = rng.choice(["f32", dtype, "bf16"])
+    col_step = rng.choice([None, None, 64, 128, 512])
+    width = "D" if col_step is None else col_step
+    inner = []
+    cols = (None, None) if col_step is None else block("j", col_step)
+    inner.append(Stmt("let", ("t", E("call", "load", [sl("x", block("i", 128), cols)]), None)))
+    if rng.random() < 0.5:
+        inner.append(Stmt("var", ("u", f"sbuf {dtype}[128, {width}]", None)))
+        inner.append(Stmt("assign", ("u", "=", E("call", "load", [sl("y", block("i", 128), cols)]))))
+    else:
+        inner.append(Stmt("let", ("u", E("call", "load", [sl("y", block("i", 128), cols)]), None)))
+    value, _ = tile_expr(rng, [("t", dtype), ("u", dtype)], width, out_dtype, rng.choice([2, 3]))
+    inner.append(Stmt("let", ("e", value, None)))
+    results = [("out" if col_step else "r0", out_dtype, ("N", "D"))]
+    inner.append(Stmt("expr", (E("call", "store", [sl(results[0][0], block("i", 128), cols), name("e")]),)))
+    body = inner
+    if col_step:
+        body = [Stmt("for", ("j", lit(0), name("D"), col_step, inner))]
+    elif rng.random() < 0.6:
+        reduction = rng.choice(["sum", "max", "min", "mean"])
+        results.append(("r1", "f32", ("N", 1)))
+        source = name("e") if out_dtype == "f32" else E("cast", "f32", [name("e")])
+        inner.append(Stmt("let", ("s", E("red", (reduction, rng.choice([1, -1, None])), [source]), None)))
+        inner.append(Stmt("expr", (E("call", "store", [sl("r1", block("i", 128), (None, None)), name("s")]),)))
+    loop = Stmt("for", ("i", lit(0), name("N"), 128, body))
+    if col_step:
+        results = [(None, out_dtype, ("N", "D"))]
+    return Function("kernel", "k", [("N", n), ("D", d)], params, results, [loop])
+
+
+def matmul(rng, target):
+    """out[M, N] = a_t^T @ b by tiles: PSUM accumulation over K with `+=` (from `= 0.0`, or from a first
+    `acc = nc_matmul(...)`), or one `nc_matmul` when K fits in 128 partitions; copy, an epilogue, store."""
+    k, m, n = rng_dim(rng), rng_dim(rng), rng_dim(rng)
+    dtype = rng.choice(FLOATS)
+    tn = rng.choice([128, 256, 512])
+    params = [Param("a_t", dtype, ("K", "M")), Param("b", dtype, ("K", "N"))]
+    out_dtype = rng.choice(["f32", "f32", "bf16"])
+    mode = rng.choice(["zero", "zero", "first", "single"] if k > 128 else ["zero", "single", "single"])
+
+    def loads(kvar_or_lo):
+        rows = block(kvar_or_lo, 128) if isinstance(kvar_or_lo, str) else (lit(0), lit(128))
+        at = E("call", "load", [sl("a_t", rows, block("m", 128))])
+        bt = E("call", "load", [sl("b", rows, block("n", tn))])
+        return at, bt
+
+    inner = []
+    if mode == "single":
+        at, bt = loads(0)
+        if rng.random() < 0.5:
+            inner += [Stmt("let", ("at", at, None)), Stmt("let", ("bt", bt, None))]
+            at, bt = name("at"), name("bt")
+        inner.append(Stmt("let", ("acc", E("call", "nc_matmul", [at, bt]), None)))
+    else:
+        init = lit(0.0) if mode == "zero" else None
+        inner.append(Stmt("var", ("acc", f"psum f32[128, {tn}]", init)))
+        start = lit(0)
+        if mode == "first":
+            at, bt = loads(0)
+            inner.append(Stmt("assign", ("acc", "=", E("call", "nc_matmul", [at, bt]))))
+            start = lit(128)
+        at, bt = loads("kk")
+        body = [Stmt("let", ("at", at, None)), Stmt("let", ("bt", bt, None)),
+                Stmt("assign", ("acc", "+=", E("call", "nc_matmul", [name("at"), name("bt")])))]
+        inner.append(Stmt("for", ("kk", start, name("K"), 128, body)))
+    inner.append(Stmt("let", ("r", E("call", "copy", [name("acc")]), None)))
+    value = name("r")
+    if rng.random() < 0.6:
+        value, _ = tile_expr(rng, [("r", "f32")], tn, out_dtype, 2)
+    elif out_dtype != "f32":
+        value = E("cast", out_dtype, [value])
+    inner.append(Stmt("let", ("o", value, None)))
+    inner.append(Stmt("expr", (E("call", "store", [sl("out", block("m", 128), block("n", tn)), name("o")]),)))
+    loop = Stmt("for", ("m", lit(0), name("M"), 128, [Stmt("for", ("n", lit(0), name("N"), tn, inner))]))
+    return Function("kernel", "k", [("K", k), ("M", m), ("N", n)], params, [(None, out_dtype, ("M", "N"))], [loop])
+
+
+def accumulate(rng, target):
+    """A `var` SBUF buffer accumulating row blocks: out[128, D] = sum over blocks of x (rows past N clip)."""
+    n, d = rng.choice([128, 256, 384, 129, 300]), rng_dim(rng)
+    dtype = "f32"
+    params = [Param("x", dtype, ("N", "D"))]
+    body = [Stmt("var", ("acc", f"sbuf f32[128, D]", lit(0.0))),
+            Stmt("for", ("i", lit(0), name("N"), 128,
+                         [Stmt("assign", ("acc", "+=", E("call", "load", [sl("x", block("i", 128), (None, None))])))])),
+            Stmt("expr", (E("call", "store", [sl("out", (lit(0), lit(128)), (None, None)), name("acc")]),))]
+    return Function("kernel", "k", [("N", n), ("D", d)], params, [(None, dtype, (128, "D"))], body)
+
+
+def generate_tile(rng, target):
+    maker = rng.choices([rowwise, matmul, accumulate], [5, 4, 1])[0]
+    return Program([], maker(rng, target), "tile", target)

@@ -1,0 +1,169 @@
+"""numpy_eval.py: an independent numpy evaluation of whole-tensor kernels, following Docs/numerics.md."""
+import numpy as np
+
+from .numerics import erf, random_tensor, store, wrap_i32
+
+FLOATS = ("f32", "bf16", "f16", "f8e4m3", "f8e5m2")
+
+
+class V:
+    """A value: f64 array (values exactly representable in `dtype`), its dtype, and whether it is a weak scalar."""
+    __slots__ = ("a", "dtype", "weak")
+
+    def __init__(self, a, dtype, weak=False):
+        self.a, self.dtype, self.weak = np.asarray(a, np.float64), dtype, weak
+
+
+def promote(*values):
+    """Result dtype of an elementwise operation (language.md §6): tensors agree; weak scalars follow them."""
+    strong = [v.dtype for v in values if not v.weak]
+    if strong:
+        return strong[0]
+    return "i32" if all(v.dtype == "i32" for v in values) else "f32" if any(v.dtype != "bool" for v in values) else "bool"
+
+
+UNARY = {
+    "exp": np.exp, "log": np.log, "tanh": np.tanh, "sigmoid": lambda x: 1.0 / (1.0 + np.exp(-x)),
+    "relu": lambda x: np.where(np.isnan(x), x, np.where(x > 0, x, 0.0)),
+    "gelu": lambda x: 0.5 * x * (1.0 + erf(x / np.sqrt(2.0))), "silu": lambda x: x / (1.0 + np.exp(-x)),
+    "sqrt": np.sqrt, "rsqrt": lambda x: 1.0 / np.sqrt(x), "reciprocal": lambda x: 1.0 / x, "abs": np.abs,
+    "square": lambda x: x * x,
+}
+
+
+class Evaluator:
+    def __init__(self, program, seed):
+        self.program = program
+        self.dims = program.dim_sizes()
+        self.seed = seed
+        self.helpers = {h.name: h for h in program.helpers}
+
+    def inputs(self):
+        env = {}
+        for p in self.program.kernel.params:
+            shape = tuple(self.dims[d] if isinstance(d, str) else d for d in p.shape)
+            if p.shape == () and p.default is not None:
+                value = store(p.default, p.dtype)
+            else:
+                value = random_tensor(self.seed, p.name, p.dtype, shape)
+            env[p.name] = V(value, p.dtype, weak=p.shape == ())
+        return env
+
+    def run(self):
+        """{result name: (values, dtype)} for the kernel (unnamed result: 'out')."""
+        kernel = self.program.kernel
+        values = self.block(kernel.body, self.inputs(), self.dims)
+        return {(n or "out"): (v.a, d) for (n, d, _), v in zip(kernel.results, values)}
+
+    def block(self, stmts, env, dims):
+        env = dict(env)
+        for s in stmts:
+            if s.kind == "let":
+                env[s.parts[0]] = self.eval(s.parts[1], env, dims)
+            elif s.kind == "return":
+                return [self.eval(e, env, dims) for e in s.parts[0]]
+            else:
+                raise ValueError(f"numpy evaluation of a '{s.kind}' statement")
+        raise ValueError("no return")
+
+    def eval(self, e, env, dims):
+        op, v = e.op, e.val
+        ev = lambda x: self.eval(x, env, dims)
+        if op == "name":
+            if v in env:
+                return env[v]
+            return V(dims[v], "i32", True)
+        if op == "int":
+            return V(v, "i32", True)
+        if op == "float":
+            return V(store(v, "f32"), "f32", True)
+        if op == "bool":
+            return V(1.0 if v else 0.0, "bool", True)
+        if op == "neg":
+            x = ev(e.args[0])
+            return V(wrap_i32(-x.a) if x.dtype == "i32" else -x.a, x.dtype, x.weak)
+        if op == "not":
+            x = ev(e.args[0])
+            return V(1.0 - x.a, "bool", x.weak)
+        if op == "cast":
+            x = ev(e.args[0])
+            return V(store(x.a, v), v, x.weak)
+        if op == "T":
+            x = ev(e.args[0])
+            return V(x.a.T, x.dtype)
+        if op == "bin":
+            return self.binary(v, ev(e.args[0]), ev(e.args[1]))
+        if op == "red":
+            return self.reduce(v, ev(e.args[0]))
+        if op == "call":
+            return self.call(v, [ev(x) for x in e.args], dims)
+        raise ValueError(op)
+
+    def binary(self, op, x, y):
+        weak = x.weak and y.weak
+        a, b = x.a, y.a
+        if op in ("&&", "||"):
+            return V(np.logical_and(a, b) if op == "&&" else np.logical_or(a, b), "bool", weak)
+        if op in ("<", "<=", ">", ">=", "==", "!="):
+            f = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal,
+                 "==": np.equal, "!=": np.not_equal}[op]
+            return V(f(a, b), "bool", weak)
+        if op == "@":
+            with np.errstate(all="ignore"):
+                return V(store(a @ b, "f32"), "f32")
+        dtype = promote(x, y)
+        with np.errstate(all="ignore"):
+            if dtype == "i32":
+                ia, ib = a.astype(np.int64), b.astype(np.int64)
+                if op in ("/", "%"):
+                    q = np.sign(ia) * np.sign(ib) * (np.abs(ia) // np.abs(ib))
+                    r = q if op == "/" else ia - ib * q
+                else:
+                    r = {"+": ia + ib, "-": ia - ib, "*": ia * ib}[op]
+                return V(wrap_i32(r), dtype, weak)
+            r = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "%": np.fmod}[op](a, b)
+        return V(store(r, dtype), dtype, weak)
+
+    def reduce(self, spec, x):
+        name, axis = spec
+        axis = x.a.ndim - 1 if axis is None else axis % x.a.ndim
+        with np.errstate(all="ignore"):
+            if name == "sum":
+                r = np.sum(x.a, axis=axis, keepdims=True)
+            elif name == "mean":
+                r = np.sum(x.a, axis=axis, keepdims=True) / x.a.shape[axis]
+            else:
+                r = (np.max if name == "max" else np.min)(x.a, axis=axis, keepdims=True)
+        if x.dtype == "i32" and name == "sum":
+            return V(wrap_i32(r), "i32")
+        return V(store(r, x.dtype), x.dtype)
+
+    def call(self, f, args, dims):
+        if f in UNARY:
+            x = args[0]
+            dtype = "f32" if x.dtype == "i32" and x.weak and f not in ("abs", "relu") else x.dtype
+            with np.errstate(all="ignore"):
+                if dtype == "i32":
+                    r = np.minimum(np.abs(x.a), 2.0 ** 31 - 1) if f == "abs" else np.maximum(x.a, 0)
+                    return V(r, dtype, x.weak)
+                return V(store(UNARY[f](x.a), dtype), dtype, x.weak)
+        if f in ("maximum", "minimum"):
+            dtype = promote(*args)
+            r = (np.maximum if f == "maximum" else np.minimum)(args[0].a, args[1].a)
+            return V(store(r, dtype), dtype, args[0].weak and args[1].weak)
+        if f in ("select", "where"):
+            c, a, b = args
+            dtype = promote(a, b)
+            return V(store(np.where(c.a != 0, a.a, b.a), dtype), dtype, c.weak and a.weak and b.weak)
+        if f == "matmul":
+            return self.binary("@", *args)
+        if f == "transpose":
+            return V(args[0].a.T, args[0].dtype)
+        helper = self.helpers[f]
+        env = {p.name: a for p, a in zip(helper.params, args)}
+        local = dict(dims)
+        for p, a in zip(helper.params, args):
+            for d, size in zip(p.shape, a.a.shape):
+                if isinstance(d, str):
+                    local[d] = size
+        return self.block(helper.body, env, local)[0]

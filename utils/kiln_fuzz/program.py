@@ -1,0 +1,218 @@
+"""program.py: the fuzzer's Kiln syntax tree (expressions, statements, kernels), its printer and tree walks."""
+from dataclasses import dataclass, field, replace
+from typing import Optional
+
+FLOATS = ["f32", "bf16", "f16", "f8e4m3", "f8e5m2"]
+NUMERIC = FLOATS + ["i32"]
+DTYPES = NUMERIC + ["bool"]
+
+
+@dataclass
+class E:
+    """One expression. `op` is name | int | float | bool | bin | neg | not | call | red | cast | T | slice;
+    `val` holds the name, literal, operator, callee, (reduction, axis) or target dtype; `args` the operands.
+    For `slice`, `val` is a list of (lo, hi) pairs of E or None (None, None meaning `:`)."""
+    op: str
+    val: object = None
+    args: list = field(default_factory=list)
+
+    def render(self) -> str:
+        op, v, a = self.op, self.val, self.args
+        if op == "name":
+            return v
+        if op == "int":
+            return str(v)
+        if op == "float":
+            return float_literal(v)
+        if op == "bool":
+            return "true" if v else "false"
+        if op == "bin":
+            return f"({a[0].render()} {v} {a[1].render()})"
+        if op == "neg":
+            return f"(-{a[0].render()})"
+        if op == "not":
+            return f"(!{a[0].render()})"
+        if op == "call":
+            return f"{v}({', '.join(x.render() for x in a)})"
+        if op == "red":
+            name, axis = v
+            label = "" if axis is None else f", axis: {axis}"
+            return f"{name}({a[0].render()}{label})"
+        if op == "cast":
+            return f"({a[0].render()} as {v})"
+        if op == "T":
+            return f"{a[0].render()}.T" if a[0].op in ("name", "call") else f"transpose({a[0].render()})"
+        if op == "slice":
+            items = []
+            for lo, hi in v:
+                items.append(f"{lo.render() if lo else ''} : {hi.render() if hi else ''}".strip() if (lo or hi) else ":")
+            return f"{a[0].render()}[{', '.join(items)}]"
+        raise ValueError(op)
+
+    def size(self) -> int:
+        return 1 + sum(x.size() for x in self.args)
+
+
+def float_literal(value: float) -> str:
+    text = repr(float(value))
+    if "e" in text or "E" in text:
+        mantissa, exponent = text.lower().split("e")
+        if "." not in mantissa:
+            mantissa += ".0"
+        return f"{mantissa}e{int(exponent)}"
+    return text if "." in text else text + ".0"
+
+
+def name(n):
+    return E("name", n)
+
+
+def lit(v):
+    return E("float", float(v)) if isinstance(v, float) else E("int", int(v))
+
+
+@dataclass
+class Param:
+    name: str
+    dtype: str
+    shape: tuple          # () for a scalar; entries are dim names or ints
+    default: Optional[float] = None
+
+    def render(self) -> str:
+        text = f"{self.name}: {type_text(self.dtype, self.shape)}"
+        if self.default is not None:
+            text += f" = {float_literal(self.default) if self.dtype != 'i32' else int(self.default)}"
+        return text
+
+
+def type_text(dtype, shape, space=None) -> str:
+    prefix = f"{space} " if space else ""
+    return prefix + dtype + (f"[{', '.join(str(d) for d in shape)}]" if shape else "")
+
+
+@dataclass
+class Stmt:
+    """kind: let | var | assign | for | expr | return. let: (name, expr, annotation); var: (name, type text,
+    init or None); assign: (name, op, expr); for: (var, lo, hi, step, body); expr: (expr,); return: (exprs,)."""
+    kind: str
+    parts: tuple
+
+    def render(self, indent: int) -> list:
+        pad = "  " * indent
+        k, p = self.kind, self.parts
+        if k == "let":
+            annot = f": {p[2]}" if p[2] else ""
+            return [f"{pad}let {p[0]}{annot} = {p[1].render()}"]
+        if k == "var":
+            init = f" = {p[2].render()}" if p[2] is not None else ""
+            return [f"{pad}var {p[0]}: {p[1]}{init}"]
+        if k == "assign":
+            return [f"{pad}{p[0]} {p[1]} {p[2].render()}"]
+        if k == "expr":
+            return [f"{pad}{p[0].render()}"]
+        if k == "return":
+            return [f"{pad}return {', '.join(e.render() for e in p[0])}"]
+        if k == "for":
+            var, lo, hi, step, body = p
+            step_text = f" step {step}" if step != 1 else ""
+            lines = [f"{pad}for {var} in {lo.render()} ..< {hi.render()}{step_text} {{"]
+            for s in body:
+                lines += s.render(indent + 1)
+            return lines + [f"{pad}}}"]
+        raise ValueError(k)
+
+
+@dataclass
+class Function:
+    """A kernel (results: [(name or None, dtype, shape)]) or a helper fn (one unnamed result)."""
+    keyword: str
+    name: str
+    dims: list            # [(name, default or None)]
+    params: list
+    results: list
+    body: list
+    schedule: dict = field(default_factory=dict)
+
+    def render(self) -> str:
+        lines = []
+        if self.schedule:
+            args = ", ".join(f"{k}: {v}" for k, v in self.schedule.items())
+            lines.append(f"@schedule({args})")
+        dims = ""
+        if self.dims:
+            dims = "<" + ", ".join(n if d is None else f"{n} = {d}" for n, d in self.dims) + ">"
+        params = ", ".join(p.render() for p in self.params)
+        if len(self.results) == 1 and self.results[0][0] is None:
+            result = type_text(self.results[0][1], self.results[0][2])
+        else:
+            result = "(" + ", ".join(f"{n}: {type_text(d, s)}" for n, d, s in self.results) + ")"
+        lines.append(f"{self.keyword} {self.name}{dims}({params}) -> {result} {{")
+        for s in self.body:
+            lines += s.render(1)
+        lines.append("}")
+        return "\n".join(lines)
+
+
+@dataclass
+class Program:
+    """form: 'tensor' (whole-tensor, checked against numpy too) or 'tile'; target: trn1 | trn2."""
+    helpers: list
+    kernel: Function
+    form: str
+    target: str = "trn1"
+
+    def render(self) -> str:
+        header = f"// kiln-fuzz: {self.form} form, target {self.target}\n"
+        return header + "\n\n".join([h.render() for h in self.helpers] + [self.kernel.render()]) + "\n"
+
+    def dim_sizes(self) -> dict:
+        return {n: d for n, d in self.kernel.dims}
+
+
+def copy_program(p: Program) -> Program:
+    import copy
+    return copy.deepcopy(p)
+
+
+def uses(stmts, wanted: str) -> bool:
+    """Whether any expression in `stmts` (recursively) names `wanted`."""
+    found = []
+
+    def visit(e):
+        if e.op == "name" and e.val == wanted:
+            found.append(e)
+        for x in e.args:
+            visit(x)
+        if e.op == "slice":
+            for lo, hi in e.val:
+                for b in (lo, hi):
+                    if b is not None:
+                        visit(b)
+    for s in stmts:
+        for e in stmt_exprs(s):
+            visit(e)
+        if s.kind == "assign" and s.parts[0] == wanted:
+            found.append(s)
+        if s.kind == "for" and uses(s.parts[4], wanted):
+            return True
+    return bool(found)
+
+
+def stmt_exprs(s: Stmt) -> list:
+    if s.kind == "let":
+        return [s.parts[1]]
+    if s.kind == "var":
+        return [s.parts[2]] if s.parts[2] is not None else []
+    if s.kind == "assign":
+        return [s.parts[2]]
+    if s.kind == "expr":
+        return [s.parts[0]]
+    if s.kind == "return":
+        return list(s.parts[0])
+    if s.kind == "for":
+        return [s.parts[1], s.parts[2]]
+    return []
+
+
+__all__ = ["E", "Param", "Stmt", "Function", "Program", "FLOATS", "NUMERIC", "DTYPES", "name", "lit",
+           "type_text", "float_literal", "copy_program", "uses", "stmt_exprs", "replace"]
