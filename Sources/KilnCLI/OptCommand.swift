@@ -19,15 +19,18 @@ struct PipelineFlags: ParsableArguments {
                                                                   valueName: "PASS"))
     var printAfter: [String] = []
 
-    @Flag(name: .customLong("verify-each"), help: "Verify the input and the IR after every pass; stop at the first invalid IR.")
+    @Flag(name: .customLong("verify-each"), help: "Verify the input and the IR after every pass (the default; kept for scripts).")
     var verifyEach = false
+
+    @Flag(name: .customLong("no-verify"), help: "Do not verify the input and the IR after every pass (backends still verify what they are given).")
+    var noVerify = false
 
     @Flag(name: .customLong("time-passes"), help: "Print each pass's wall time to standard error.")
     var timePasses = false
 
     func options(target resolved: String) -> PipelineOptions {
         PipelineOptions(target: resolved, passes: passes, printIRAfterAll: printIRAfterAll, printAfter: printAfter,
-                        verifyEach: verifyEach, timePasses: timePasses)
+                        verifyEach: !noVerify, timePasses: timePasses)
     }
 }
 
@@ -36,7 +39,7 @@ struct OptCommand: ParsableCommand {
         commandName: "opt",
         abstract: "Run a pass pipeline over tile IR text and print the resulting IR.",
         discussion: """
-            Example: kiln opt kernel.tir --passes canonicalize,cse,dce --verify-each
+            Example: kiln opt kernel.tir --passes canonicalize,cse,dce
             IR dumps (--print-ir-after-all, --print-after) and --time-passes go to standard error; the final IR \
             goes to standard output or -o. Errors are reported at the kernel source line when the module's \
             'source' file can be read, else at the line of the .tir file; the exit code is 1 on any error.

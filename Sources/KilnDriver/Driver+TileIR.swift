@@ -13,11 +13,12 @@ public struct PipelineOptions: Sendable {
     public var passes: String?
     public var printIRAfterAll: Bool
     public var printAfter: [String]
+    /// Verify the input and the IR after every pass (the default; `--no-verify` turns it off).
     public var verifyEach: Bool
     public var timePasses: Bool
 
     public init(target: String = "trn1", passes: String? = nil, printIRAfterAll: Bool = false, printAfter: [String] = [],
-                verifyEach: Bool = false, timePasses: Bool = false) {
+                verifyEach: Bool = true, timePasses: Bool = false) {
         self.target = target
         self.passes = passes
         self.printIRAfterAll = printIRAfterAll

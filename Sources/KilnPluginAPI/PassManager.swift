@@ -10,12 +10,13 @@ public struct PassManagerOptions: Sendable {
     public var printIRAfterAll = false
     /// Print the IR after the passes of these names (`--print-after NAME`).
     public var printAfter: [String] = []
-    /// Verify the input and the IR after every pass, stopping at the first pass that breaks it (`--verify-each`).
-    public var verifyEach = false
+    /// Verify the input and the IR after every pass, stopping at the first pass that breaks it: on by default,
+    /// as MLIR's pass manager does; `--no-verify` turns it off.
+    public var verifyEach = true
     /// Measure each pass's wall time (`--time-passes`).
     public var timePasses = false
 
-    public init(printIRAfterAll: Bool = false, printAfter: [String] = [], verifyEach: Bool = false, timePasses: Bool = false) {
+    public init(printIRAfterAll: Bool = false, printAfter: [String] = [], verifyEach: Bool = true, timePasses: Bool = false) {
         self.printIRAfterAll = printIRAfterAll
         self.printAfter = printAfter
         self.verifyEach = verifyEach

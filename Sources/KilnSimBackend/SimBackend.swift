@@ -23,11 +23,14 @@ public struct SimBackendError: Error, Sendable, CustomStringConvertible {
 /// opened lazily before the first instruction the stream has inside a loop and closed when the loop ends, so
 /// a stream holds only loops that contain its instructions. Affine HBM offsets and matmul flags refer to loop
 /// slots. Every instruction's line-table entry is the line:col of its op's span in `kernelSource`. Finally the
-/// program is checked by `BytecodeValidator`, so the backend never writes a file the simulator would reject.
+/// program is checked by `BytecodeValidator`, so the backend never writes a file the simulator would reject. The
+/// tile IR it is given is verified first (`TileIR.verify`), whatever the pass manager did.
 public enum SimBackend {
     /// The bytecode program for `module`'s kernel (`function`, or the only / the uncalled function).
     public static func lower(module: Module, kernelSource: SourceFile?, function name: String? = nil)
         throws(SimBackendError) -> BytecodeProgram {
+        let problems = TileIR.verify(module).filter { $0.severity == .error }
+        if !problems.isEmpty { throw SimBackendError(problems.map(\.diagnostic)) }
         let function = try kernelFunction(of: module, named: name)
         var builder = StreamBuilder(function: function, target: module.target,
                                     sourcePath: kernelSource?.path ?? module.sourcePath ?? "", kernelSource: kernelSource)
