@@ -40,21 +40,7 @@ public enum BackendLibraryABI {
     }
 
     /// The Swift compiler that compiled this copy of the module, as `major.minor`.
-    public static var swiftCompilerVersion: String {
-        #if compiler(>=7.0)
-        "7.0 or later"
-        #elseif compiler(>=6.5)
-        "6.5"
-        #elseif compiler(>=6.4)
-        "6.4"
-        #elseif compiler(>=6.3)
-        "6.3"
-        #elseif compiler(>=6.2)
-        "6.2"
-        #else
-        "6.1 or earlier"
-        #endif
-    }
+    public static var swiftCompilerVersion: String { SwiftCompilerVersion.current }
 
     /// The sizes of the types that cross between kiln and the library, as this copy lays them out: a
     /// library built from other sources than kiln (another checkout, an older build) differs here first.
@@ -95,7 +81,7 @@ public enum BackendLibraryABI {
               let layout = raw.load(fromByteOffset: Layout.layout, as: UnsafePointer<CChar>?.self),
               let interface = raw.load(fromByteOffset: Layout.interface, as: UnsafePointer<BackendLibraryInterface>?.self)
         else { return .failure(.malformed) }
-        guard String(cString: compiler) == swiftCompilerVersion else { return .failure(.compiler(library: String(cString: compiler))) }
+        guard SwiftCompilerVersion.matches(String(cString: compiler)) else { return .failure(.compiler(library: String(cString: compiler))) }
         guard String(cString: layout) == layoutFingerprint else { return .failure(.layout(library: String(cString: layout))) }
         return .success(interface.pointee)
     }

@@ -60,7 +60,7 @@ enum PluginLibrary {
         case .malformed:
             return .failure(.noDescriptor(symbol: symbol))
         case .descriptor(let descriptor):
-            guard descriptor.swiftCompilerVersion == KilnPlugin.swiftCompilerVersion else {
+            guard SwiftCompilerVersion.matches(descriptor.swiftCompilerVersion) else {
                 return .failure(.compilerMismatch(plugin: descriptor.swiftCompilerVersion))
             }
             return .success(descriptor)

@@ -1,5 +1,7 @@
 // PluginDescriptor.swift: the versioned C entry point every plugin exports, and the descriptor it returns.
 
+import KilnSource
+
 /// The plugin ABI. A plugin is a shared library exporting one C function,
 ///
 ///     const struct kiln_plugin_descriptor *kiln_plugin_entry(void);
@@ -23,30 +25,12 @@ public enum KilnPlugin {
     /// the IR types a plugin sees (KilnTileIR, KilnMachine, KilnSource). Emitted into the client, so a
     /// plugin's descriptor carries the number it was compiled with, not the host's.
     @_alwaysEmitIntoClient
-    public static var apiVersion: UInt64 { 3 }
+    public static var apiVersion: UInt64 { 4 }
 
     /// The Swift compiler that compiled the calling code, as `major.minor` (from `#if compiler(...)`).
     /// Emitted into the client: in a plugin it names the plugin's compiler, in the host the host's.
     @_alwaysEmitIntoClient
-    public static var swiftCompilerVersion: String {
-        #if compiler(>=7.0)
-        "7.0 or later"
-        #elseif compiler(>=6.5)
-        "6.5"
-        #elseif compiler(>=6.4)
-        "6.4"
-        #elseif compiler(>=6.3)
-        "6.3"
-        #elseif compiler(>=6.2)
-        "6.2"
-        #elseif compiler(>=6.1)
-        "6.1"
-        #elseif compiler(>=6.0)
-        "6.0"
-        #else
-        "5.x"
-        #endif
-    }
+    public static var swiftCompilerVersion: String { SwiftCompilerVersion.current }
 
     /// The registration callback: receives an opaque `PluginRegistrar` (see `PluginRegistrar.fromOpaque`).
     public typealias RegisterFunction = @convention(c) (UnsafeMutableRawPointer) -> Void

@@ -166,14 +166,29 @@ public struct Module: Hashable, Sendable {
     /// The kernel source file that `loc(...)` spans are byte offsets into, if known.
     public var sourcePath: String?
     public var functions: [Function]
+    /// The line and column that the text this module was parsed from gave for a span's start
+    /// (`loc(120:135 at 12:5)`), so that printing without the kernel source keeps them.
+    public var sourcePositions: [Int: SourcePosition]
 
-    public init(target: String, sourcePath: String? = nil, functions: [Function] = []) {
+    public init(target: String, sourcePath: String? = nil, functions: [Function] = [],
+                sourcePositions: [Int: SourcePosition] = [:]) {
         self.target = target
         self.sourcePath = sourcePath
         self.functions = functions
+        self.sourcePositions = sourcePositions
     }
 
     public func function(named name: String) -> Function? {
         functions.first { $0.name == name }
+    }
+}
+
+/// A line and column (1-based) in the kernel source, as a `loc(... at LINE:COL)` gave it.
+public struct SourcePosition: Hashable, Sendable {
+    public var line: Int
+    public var column: Int
+    public init(line: Int, column: Int) {
+        self.line = line
+        self.column = column
     }
 }

@@ -22,6 +22,8 @@ public struct TileIRParser {
     var function = Function(name: "")
     var names: [String: (def: ValueDef, span: SourceSpan)] = [:]
     var loopDepth = 0
+    /// `loc(... at LINE:COL)` positions read so far, by span start.
+    var sourcePositions: [Int: SourcePosition] = [:]
     static let maxLoopDepth = 64
 
     /// Thrown after an error has been reported, to unwind to the nearest recovery point.
@@ -132,6 +134,7 @@ public struct TileIRParser {
         }
         advance()
         guard current.kind == .end else { throw failExpected("end of file after the module") }
+        module.sourcePositions = sourcePositions
         return module
     }
 
@@ -356,9 +359,10 @@ public struct TileIRParser {
                                                           at: endSpan))
         }
         if acceptWord("at") {
-            _ = try parseInteger("a line")
+            let line = try parseInteger("a line")
             try expectPunct(":")
-            _ = try parseInteger("a column")
+            let column = try parseInteger("a column")
+            sourcePositions[start] = SourcePosition(line: line, column: column)
         }
         try expectPunct(")")
         return SourceSpan(start: start, end: end)

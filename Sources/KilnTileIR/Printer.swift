@@ -9,12 +9,20 @@ import KilnSource
 /// given the kernel source file, the printer adds its line and column: `loc(120:135 at 12:5)`.
 public struct TileIRPrinter {
     public var kernelSource: SourceFile?
+    /// Line:column of span starts as the parsed text gave them, used when there is no kernel source.
+    private var positions: [Int: SourcePosition] = [:]
 
     public init(kernelSource: SourceFile? = nil) {
         self.kernelSource = kernelSource
     }
 
     public func print(_ module: Module) -> String {
+        var printer = self
+        printer.positions = module.sourcePositions
+        return printer.printModule(module)
+    }
+
+    private func printModule(_ module: Module) -> String {
         var out = "kiln.module target \(quoted(module.target))"
         if let source = module.sourcePath { out += " source \(quoted(source))" }
         out += " {\n"
@@ -112,8 +120,11 @@ public struct TileIRPrinter {
 
     private func location(_ span: SourceSpan) -> String {
         guard span.isKnown else { return "" }
-        guard let kernelSource else { return " loc(\(span.start):\(span.end))" }
-        let position = kernelSource.lineColumn(of: span.start)
+        if let kernelSource {
+            let position = kernelSource.lineColumn(of: span.start)
+            return " loc(\(span.start):\(span.end) at \(position.line):\(position.column))"
+        }
+        guard let position = positions[span.start] else { return " loc(\(span.start):\(span.end))" }
         return " loc(\(span.start):\(span.end) at \(position.line):\(position.column))"
     }
 }
