@@ -166,7 +166,7 @@ kiln_status kiln_run_status(const kiln_run *run);
 const kiln_diagnostics *kiln_run_diagnostics(const kiln_run *run);
 /* The executor that ran ("ref", "sim", "llvm", ...). */
 const char *kiln_run_backend(const kiln_run *run);
-/* Outputs, by result in declaration order (unnamed results are "out", or "out0", "out1", ...). */
+/* Outputs, by result in declaration order (an unnamed result is "out"). */
 size_t kiln_run_output_count(const kiln_run *run);
 kiln_status kiln_run_output(const kiln_run *run, size_t index, kiln_value_info *out);
 /* Writes output `index` into a caller-owned buffer of at least product(shape) * kiln_dtype_size(dtype)
