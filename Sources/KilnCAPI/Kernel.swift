@@ -42,7 +42,8 @@ final class KernelObject: @unchecked Sendable {
             self.status = status
             diagnostics = HandleTable.shared.insert(DiagnosticsObject([diagnostic], source: nil))
         } else if let embedded {
-            status = embedded.hasErrors ? KILN_ERROR_COMPILE : KILN_OK
+            let misuse = embedded.diagnostics.diagnostics.contains { $0.id == DiagnosticCatalogue.apiMisuse("", "").id }
+            status = !embedded.hasErrors ? KILN_OK : misuse ? KILN_ERROR_USAGE : KILN_ERROR_COMPILE
             diagnostics = HandleTable.shared.insert(DiagnosticsObject(embedded.diagnostics.sorted(), source: embedded.frontEnd.source))
         } else {
             status = KILN_ERROR_USAGE
