@@ -5,7 +5,7 @@ import Foundation
 extension HTMLReport {
     /// At most this many boxes are drawn (the longest ones), so a long run still gives a page a browser opens.
     static let maxBoxes = 20_000
-    /// Ten distinct colours; a box takes the colour of its source line, so one line's work is one colour.
+    /// Ten distinct colours; a box takes the colour of its mnemonic (the legend lists them).
     static let palette = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
                           "#9c755f", "#bab0ac"]
 
@@ -18,7 +18,10 @@ extension HTMLReport {
         let height = top + Double(model.tracks.count) * (trackHeight + 4) + 4
         var drawn = model.boxes
         if drawn.count > maxBoxes { drawn = Array(drawn.sorted { $0.duration > $1.duration }.prefix(maxBoxes)) }
-        var svg = "<svg class=\"kiln-timeline\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(labelWidth + plotWidth + 10))\" "
+        let mnemonics = Array(Set(model.boxes.map(\.mnemonic))).sorted()
+        func colour(_ mnemonic: String) -> String { palette[(mnemonics.firstIndex(of: mnemonic) ?? 0) % palette.count] }
+        var svg = legend(mnemonics.map { ($0, colour($0)) })
+        svg += "<svg class=\"kiln-timeline\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(labelWidth + plotWidth + 10))\" "
             + "height=\"\(Int(height))\">\n"
         for tick in ticks(upTo: end) {
             let x = labelWidth + tick * scale
@@ -35,14 +38,13 @@ extension HTMLReport {
                 let x = labelWidth + box.start * scale
                 let width = max(0.5, box.duration * scale)
                 let label = model.label(box)
-                let colour = box.line.map { palette[$0 % palette.count] } ?? "#999"
                 let text = box.line.flatMap { model.sourceLines[$0] }.map { ": " + $0 } ?? ""
                 svg += "<g class=\"kiln-box\" data-label=\"\(escape(label))\"><title>\(escape(box.mnemonic)) · \(escape(label))"
                     + "\(escape(text)) · \(format(box.start))–\(format(box.start + box.duration)) µs</title>"
-                    + "<rect x=\"\(f(x))\" y=\"\(f(y + 1))\" width=\"\(f(width))\" height=\"\(f(trackHeight - 2))\" fill=\"\(colour)\" "
+                    + "<rect x=\"\(f(x))\" y=\"\(f(y + 1))\" width=\"\(f(width))\" height=\"\(f(trackHeight - 2))\" fill=\"\(colour(box.mnemonic))\" "
                     + "stroke=\"#fff\" stroke-width=\"0.5\"/>"
-                if width >= Double(label.count) * 6 + 4 {
-                    svg += "<text x=\"\(f(x + 2))\" y=\"\(f(y + 15))\" fill=\"#fff\">\(escape(label))</text>"
+                if let shown = ["\(box.mnemonic) \(label)", label].first(where: { width >= Double($0.count) * 6 + 4 }) {
+                    svg += "<text x=\"\(f(x + 2))\" y=\"\(f(y + 15))\" fill=\"#fff\">\(escape(shown))</text>"
                 }
                 svg += "</g>\n"
             }
@@ -52,6 +54,13 @@ extension HTMLReport {
         let note = drawn.count < model.boxes.count
             ? "<p class=\"kiln-dim\">Showing the \(drawn.count) longest of \(model.boxes.count) instructions.</p>" : ""
         return svg + note
+    }
+
+    /// One coloured square and name per mnemonic.
+    static func legend(_ entries: [(name: String, colour: String)]) -> String {
+        "<p class=\"kiln-legend\">" + entries.map { name, colour in
+            "<span style=\"background:\(colour)\"></span><code>\(escape(name))</code>"
+        }.joined(separator: " ") + "</p>\n"
     }
 
     /// Arithmetic intensity (FLOP per DMA byte) against achieved FLOP/s, under the memory roof (bandwidth x

@@ -55,6 +55,7 @@ public enum HTMLReport {
         .kiln-bar{background:#4e79a7;height:10px}.kiln-bar-lane{background:#eee;width:160px}
         .kiln-report code{font:12px ui-monospace,monospace}
         .kiln-report svg text{font:11px system-ui,sans-serif}
+        .kiln-legend span{display:inline-block;width:10px;height:10px;margin:0 4px 0 10px}
         """
 
     /// Busy time, utilization bar and instruction count per engine and DMA queue.
