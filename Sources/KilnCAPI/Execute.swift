@@ -71,7 +71,9 @@ extension KernelObject {
             return RunObject(status: KILN_OK, backend: options.backend, diagnostics: all, source: source,
                              outputs: outputs.map { ($0.name, PackedTensor($0.tensor)) })
         }
-        let scalars = Driver.bindsScalarParameters(backend: options.backend)
+        let binds = bindsScalars[options.backend] ?? Driver.bindsScalarParameters(backend: options.backend)
+        bindsScalars[options.backend] = binds
+        let scalars = binds
             ? call.inputs.filter { $0.value.shape.isEmpty }.mapValues { $0.values.first ?? 0 } : [:]
         let key = PreparedKey(backend: options.backend, dims: call.dims.sizes, scalars: scalars, trace: options.trace)
         let kernel: any PreparedKernel

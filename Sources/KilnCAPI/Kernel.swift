@@ -21,6 +21,8 @@ final class KernelObject: @unchecked Sendable {
     let results: [kiln_value_info]
     let lock = NSLock()
     var prepared = PreparedCache()
+    /// `Driver.bindsScalarParameters` by backend name, asked once per kernel (it builds the registries).
+    var bindsScalars: [String: Bool] = [:]
     private let arena: CArena
 
     /// A compile's outcome; `problem` (a usage or I/O failure before compiling) takes the place of its diagnostics.

@@ -17,11 +17,11 @@ final class RunObject: @unchecked Sendable {
     let backend: UnsafePointer<CChar>
     let diagnostics: OpaquePointer
     let outputs: [(info: kiln_value_info, tensor: PackedTensor)]
-    let statsJSON: UnsafePointer<CChar>?
     private let simulation: SimulationResult?
     private let context: RecordContext?
     private let arena: CArena
     private let lock = NSLock()
+    private var stats: UnsafePointer<CChar>??
     private var record: UnsafePointer<CChar>??
     private var report: UnsafePointer<CChar>??
 
@@ -51,10 +51,20 @@ final class RunObject: @unchecked Sendable {
         }
         self.simulation = simulation
         self.context = context
-        statsJSON = simulation.map { arena.string($0.stats.json()) }
     }
 
     deinit { HandleTable.shared.remove(diagnostics) }
+
+    /// The stats as `--stats-json` writes them (made on first request: JSON encoding costs as much as a small
+    /// simulation); nil when no simulation ran.
+    var statsJSON: UnsafePointer<CChar>? {
+        lock.lock()
+        defer { lock.unlock() }
+        if let stats { return stats }
+        let made = simulation.map { arena.string($0.stats.json()) }
+        stats = made
+        return made
+    }
 
     /// The trace JSON, when the simulation recorded one.
     var traceJSON: String? {

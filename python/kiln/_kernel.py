@@ -36,6 +36,13 @@ def _values(handle, count_function, get_function):
     return found
 
 
+def _check(run):
+    """Raises the error of a failed run handle (without freeing it)."""
+    status = _lib.lib().kiln_run_status(run)
+    if status != _lib.OK:
+        _errors.raise_for(status, _lib.lib().kiln_run_diagnostics(run))
+
+
 def _options(dims, target, passes, kernel):
     dims = dict(dims or {})
     entries = (_lib.Dim * max(1, len(dims)))(*[_lib.Dim(name.encode(), int(size)) for name, size in dims.items()])
@@ -87,6 +94,7 @@ class Kernel:
         kernel.name = _lib.text(library.kiln_kernel_name(handle))
         kernel.params = _values(handle, library.kiln_kernel_param_count, library.kiln_kernel_param)
         kernel.results = _values(handle, library.kiln_kernel_result_count, library.kiln_kernel_result)
+        kernel._params = {param.name: param for param in kernel.params}
         names = [result.name for result in kernel.results]
         usable = all(name.isidentifier() and not keyword.iskeyword(name) for name in names) and len(set(names)) == len(names)
         kernel._tuple = collections.namedtuple(f"{kernel.name}_results", names) if usable and len(names) > 1 else None
@@ -99,9 +107,12 @@ class Kernel:
 
     def __call__(self, *args, backend="sim", strict_dtypes=False, **named):
         """Runs once and returns the result array, or a tuple of them in declaration order."""
-        result = self._run(args, named, backend, trace=False, strict_dtypes=strict_dtypes, verify=False)
-        values = list(result.outputs.values())
-        result.close()
+        run = self._start(args, named, backend, trace=False, strict_dtypes=strict_dtypes, verify=False)
+        try:
+            _check(run)
+            values = list(_arrays.read_outputs(run).values())
+        finally:
+            _lib.lib().kiln_run_free(run)
         if len(values) == 1:
             return values[0]
         return self._tuple(*values) if self._tuple else tuple(values)
@@ -109,24 +120,26 @@ class Kernel:
     def run(self, *args, backend="sim", trace=True, strict_dtypes=False, **named):
         """Runs once: a Result with `.outputs` (name -> array) and, on sim, `.stats` (as `--stats-json`) and, with
         `trace`, `.report(path)`, `.save(path)` (the run record `kiln report` reads) and `.write_trace(path)`."""
-        return self._run(args, named, backend, trace=trace and backend == "sim", strict_dtypes=strict_dtypes, verify=False)
+        traced = trace and backend == "sim"
+        return Result._adopt(self._start(args, named, backend, traced, strict_dtypes, verify=False), traced)
 
     def verify(self, *args, strict_dtypes=False, **named):
         """Runs on ref, sim and llvm and compares outputs as `kiln verify` does (ref is the oracle). Returns ref's
         Result; raises VerifyError, one diagnostic per output that differs, when they disagree."""
-        return self._run(args, named, "ref,sim,llvm", trace=False, strict_dtypes=strict_dtypes, verify=True)
+        return Result._adopt(self._start(args, named, "", False, strict_dtypes, verify=True), False)
 
-    def _run(self, args, named, backend, trace, strict_dtypes, verify):
+    def _start(self, args, named, backend, trace, strict_dtypes, verify):
+        """The run handle of one call (the caller frees it)."""
         if self._handle is None:
             raise _errors.UsageError(f"kernel '{self.name}' is closed")
         values = self._bind(args, named)
-        buffers = _arrays.InputBuffers(values, {p.name: p for p in self.params}, _errors.InputError)
+        buffers = _arrays.InputBuffers(values, self._params, _errors.InputError)
         options = _lib.RunOptions(None if verify else backend.encode(), int(trace), int(strict_dtypes))
         library = _lib.lib()
         run = (library.kiln_kernel_verify if verify else library.kiln_kernel_run)(self._handle, buffers.tensors,
                                                                                  buffers.count, options)
         del buffers
-        return Result._adopt(run)
+        return run
 
     def _bind(self, args, named):
         if len(args) > len(self.params):
@@ -153,23 +166,21 @@ class Result:
     `backend`, and `diagnostics` (notes such as inputs rounded to their parameter's dtype)."""
 
     @classmethod
-    def _adopt(cls, handle):
+    def _adopt(cls, handle, traced):
         library = _lib.lib()
         result = object.__new__(cls)
         result._handle = handle
-        status = library.kiln_run_status(handle)
-        if status != _lib.OK:
-            try:
-                _errors.raise_for(status, library.kiln_run_diagnostics(handle))
-            finally:
+        try:
+            _check(handle)
+        finally:
+            if library.kiln_run_status(handle) != _lib.OK:
                 result.close()
         result.backend = _lib.text(library.kiln_run_backend(handle))
         result.diagnostics, _ = _errors.read_diagnostics(library.kiln_run_diagnostics(handle))
         result.outputs = _arrays.read_outputs(handle)
         stats = library.kiln_run_stats_json(handle)
         result.stats = json.loads(stats) if stats else None
-        result._traced = library.kiln_run_record_json(handle) is not None if stats else False
-        if not result._traced:
+        if not (traced and stats):
             result.close()
         return result
 
