@@ -122,6 +122,7 @@ golden-update: deps
 # Benchmarks print ratios against a baseline measured in the same script (CPython's compile for the
 # front end today; numpy and published NKI figures once the backends exist). Each Benchmarks/*.py takes --kiln.
 bench: build
+	$(SWIFT) build -c release --product Kiln
 	@kiln="$$($(SWIFT) build -c release --show-bin-path)/kiln"; found=0; \
 	for script in Benchmarks/*.py; do \
 	  [ -e "$$script" ] || continue; found=1; \
