@@ -27,7 +27,8 @@ final class HandleTable: @unchecked Sendable {
         return OpaquePointer(bitPattern: handle)!
     }
 
-    /// The live object of type `T` a handle names, or nil (and the thread's last error set, naming `function`).
+    /// The live object of type `T` a handle names (the thread's last error cleared), or nil (and the last error
+    /// set, naming `function`).
     func lookup<T: AnyObject>(_ handle: OpaquePointer?, as type: T.Type, in function: String) -> T? {
         guard let handle else {
             LastError.set("\(function): the handle is NULL")
@@ -40,6 +41,7 @@ final class HandleTable: @unchecked Sendable {
             LastError.set("\(function): \(object == nil ? "not a live handle (never made, or already freed)" : "a handle of another kind")")
             return nil
         }
+        LastError.clear()
         return found
     }
 

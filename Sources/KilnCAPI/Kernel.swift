@@ -25,10 +25,28 @@ final class KernelObject: @unchecked Sendable {
     var bindsScalars: [String: Bool] = [:]
     private let arena: CArena
 
-    /// A compile's outcome; `problem` (a usage or I/O failure before compiling) takes the place of its diagnostics.
-    init(_ embedded: EmbeddedKernel?, problem: (kiln_status, Diagnostic)? = nil) {
+    /// What a compile call came to: a compilation (which may have failed), or a usage or I/O problem found
+    /// before anything was compiled.
+    enum Outcome {
+        case compiled(EmbeddedKernel)
+        case refused(kiln_status, Diagnostic)
+    }
+
+    init(_ outcome: Outcome) {
         let arena = CArena()
         self.arena = arena
+        let embedded: EmbeddedKernel?
+        switch outcome {
+        case .compiled(let compiled):
+            embedded = compiled
+            let misuse = compiled.diagnostics.diagnostics.contains { $0.id == DiagnosticCatalogue.apiMisuse("", "").id }
+            status = !compiled.hasErrors ? KILN_OK : misuse ? KILN_ERROR_USAGE : KILN_ERROR_COMPILE
+            diagnostics = HandleTable.shared.insert(DiagnosticsObject(compiled.diagnostics.sorted(), source: compiled.frontEnd.source))
+        case .refused(let status, let diagnostic):
+            embedded = nil
+            self.status = status
+            diagnostics = HandleTable.shared.insert(DiagnosticsObject([diagnostic], source: nil))
+        }
         self.embedded = embedded
         let kernel = embedded?.kernel
         let known = embedded?.knownDims ?? [:]
@@ -39,17 +57,6 @@ final class KernelObject: @unchecked Sendable {
         }
         results = (kernel?.results ?? []).map { result in
             Self.info(name: result.name, type: result.type, known: known, defaultValue: nil, arena: arena)
-        }
-        if let (status, diagnostic) = problem {
-            self.status = status
-            diagnostics = HandleTable.shared.insert(DiagnosticsObject([diagnostic], source: nil))
-        } else if let embedded {
-            let misuse = embedded.diagnostics.diagnostics.contains { $0.id == DiagnosticCatalogue.apiMisuse("", "").id }
-            status = !embedded.hasErrors ? KILN_OK : misuse ? KILN_ERROR_USAGE : KILN_ERROR_COMPILE
-            diagnostics = HandleTable.shared.insert(DiagnosticsObject(embedded.diagnostics.sorted(), source: embedded.frontEnd.source))
-        } else {
-            status = KILN_ERROR_USAGE
-            diagnostics = HandleTable.shared.insert(DiagnosticsObject([], source: nil))
         }
     }
 
@@ -119,21 +126,21 @@ struct Problem: Error {
     init(_ function: String, _ problem: String) { diagnostic = DiagnosticCatalogue.apiMisuse(function, problem) }
 }
 
-/// Compiles `source` (nil: the reason it could not be read) and makes its handle.
+/// Compiles the source `load` reads (or reports why it cannot be read) and makes its handle.
 private func compileHandle(_ load: () -> Result<SourceFile, DriverError>, options: UnsafePointer<kiln_compile_options>?,
                            function: String) -> OpaquePointer {
     _ = LibraryLocation.configured
     let object: KernelObject
     switch CompileRequest.read(options, function: function) {
     case .failure(let problem):
-        object = KernelObject(nil, problem: (KILN_ERROR_USAGE, problem.diagnostic))
+        object = KernelObject(.refused(KILN_ERROR_USAGE, problem.diagnostic))
     case .success(let request):
         switch load() {
         case .failure(.cannotRead(let path, let reason)):
-            object = KernelObject(nil, problem: (KILN_ERROR_IO, DiagnosticCatalogue.cannotRead(path, reason)))
+            object = KernelObject(.refused(KILN_ERROR_IO, DiagnosticCatalogue.cannotRead(path, reason)))
         case .success(let source):
             let pipeline = PipelineOptions(target: request.target, passes: request.passes)
-            object = KernelObject(Driver.embed(source, kernel: request.kernel, dims: request.dims, pipeline: pipeline))
+            object = KernelObject(.compiled(Driver.embed(source, kernel: request.kernel, dims: request.dims, pipeline: pipeline)))
         }
     }
     let text = String(cString: kilnDiagnosticsText(object.diagnostics) ?? kilnLastError())
@@ -144,7 +151,7 @@ private func compileHandle(_ load: () -> Result<SourceFile, DriverError>, option
 @_cdecl("kiln_compile_file")
 public func kilnCompileFile(_ path: UnsafePointer<CChar>?, _ options: UnsafePointer<kiln_compile_options>?) -> OpaquePointer {
     guard let path else {
-        return HandleTable.shared.insert(KernelObject(nil, problem: (KILN_ERROR_USAGE, Problem("kiln_compile_file", "path is NULL").diagnostic)))
+        return HandleTable.shared.insert(KernelObject(.refused(KILN_ERROR_USAGE, Problem("kiln_compile_file", "path is NULL").diagnostic)))
     }
     let text = String(cString: path)
     return compileHandle({ Result { () throws(DriverError) in try Driver.loadSource(path: text) } }, options: options,
@@ -155,7 +162,7 @@ public func kilnCompileFile(_ path: UnsafePointer<CChar>?, _ options: UnsafePoin
 public func kilnCompileSource(_ source: UnsafePointer<CChar>?, _ path: UnsafePointer<CChar>?,
                               _ options: UnsafePointer<kiln_compile_options>?) -> OpaquePointer {
     guard let source else {
-        return HandleTable.shared.insert(KernelObject(nil, problem: (KILN_ERROR_USAGE, Problem("kiln_compile_source", "source is NULL").diagnostic)))
+        return HandleTable.shared.insert(KernelObject(.refused(KILN_ERROR_USAGE, Problem("kiln_compile_source", "source is NULL").diagnostic)))
     }
     let bytes = Array(UnsafeRawBufferPointer(start: source, count: strlen(source)))
     let name = path.map { String(cString: $0) } ?? "<source>"
