@@ -14,14 +14,16 @@ LIT_FLAGS ?=
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 GOLDEN_LOG := .build/golden/lit.log
 
-.PHONY: help deps build run test fuzz golden-update bench clean
+.PHONY: help deps build run test fuzz golden-update bench clean python wheel
 
 help:
 	@echo "make run            install what is missing, build kiln (release), compile Examples/matmul.kiln, simulate it with stats, verify it against the reference"
-	@echo "make test           install what is missing, swift test + lit golden tests + pytest (debug build)"
+	@echo "make test           install what is missing, swift test + lit golden tests + pytest (kiln CLI and Python package, debug build)"
 	@echo "make deps           install LLVM 19 (FileCheck, not, C API) and lit if missing"
 	@echo "make build          swift build -c release, products kiln and KilnLLVMBackend (the llvm backend kiln loads on use)"
 	@echo "make fuzz           random programs on ref, sim, llvm and numpy (release build): FUZZ_N=2000 FUZZ_SEED=1 FUZZ_JOBS=nproc"
+	@echo "make python         build libKiln (release) and pip install ./python (the kiln package) into the active Python"
+	@echo "make wheel          build a wheel bundling libKiln into .build/wheel/ and check it in a fresh venv"
 	@echo "make golden-update FILES=...   regenerate CHECK lines of golden tests; review with git diff"
 	@echo "make bench          run Benchmarks/*.py against the release build (ratios to a same-run baseline)"
 	@echo "make clean          remove build products and lit scratch files"
@@ -49,6 +51,34 @@ build:
 	$(SWIFT) build -c release --product kiln
 	$(SWIFT) build -c release --product KilnLLVMBackend
 
+# The Python package: libKiln and the llvm backend library it loads from its own folder, copied into python/kiln/
+# (ignored by git) with the C header, then installed (pip install ./python) or packed into a wheel.
+PY_PACKAGE := python/kiln
+define copy-libraries
+	$(SWIFT) build -c release --product Kiln
+	$(SWIFT) build -c release --product KilnLLVMBackend
+	bin="$$($(SWIFT) build -c release --show-bin-path)"; mkdir -p $(PY_PACKAGE)/include; \
+	cp "$$bin"/libKiln.so "$$bin"/libKilnLLVMBackend.so $(PY_PACKAGE)/; cp Sources/CKiln/include/kiln.h $(PY_PACKAGE)/include/
+endef
+
+python: deps
+	$(copy-libraries)
+	$(PYTHON) -m pip install --quiet ./python || $(PYTHON) -m pip install --quiet --break-system-packages ./python
+	cd /tmp && $(PYTHON) -c 'import kiln; print("kiln", kiln.__version__, "installed; libKiln:", kiln.library_path())'
+
+# The wheel, then a check that it installs and runs a kernel in a new venv (numpy and ml_dtypes come from PyPI).
+wheel: deps
+	$(copy-libraries)
+	rm -rf .build/wheel python/build; mkdir -p .build/wheel
+	$(PYTHON) -m pip wheel --quiet --no-deps --wheel-dir .build/wheel ./python
+	rm -rf python/build .build/wheel/venv; $(PYTHON) -m venv .build/wheel/venv
+	.build/wheel/venv/bin/pip install --quiet .build/wheel/kiln-*.whl
+	cd /tmp && env -u KILN_LIBRARY -u KILN_LLVM_BACKEND $(CURDIR)/.build/wheel/venv/bin/python -c \
+	  'import kiln, numpy as np; k = kiln.compile_source("kernel k<N = 4>(x: f32[N]) -> f32[N] { return x * 2.0 }"); \
+	   x = np.arange(5, dtype=np.float32); assert (k(x) == 2 * x).all() and (k(x, backend="llvm") == 2 * x).all(); \
+	   print("wheel ok:", kiln.library_path())'
+	@ls -l .build/wheel/*.whl
+
 run: deps build
 	@kiln="$$($(SWIFT) build -c release --show-bin-path)/kiln"; example=Examples/matmul.kiln; out=.build/run; \
 	mkdir -p "$$out"; \
@@ -66,7 +96,13 @@ test: deps
 	$(SWIFT) build --product kiln && $(SWIFT) build --product KilnLLVMBackend && \
 	  $(LIT) -v $(LIT_FLAGS) Tests/golden --param kiln="$$($(SWIFT) build --show-bin-path)/kiln" | tee "$(GOLDEN_LOG)"; \
 	golden=$$?; \
-	KILN="$$($(SWIFT) build --show-bin-path)/kiln" $(PYTHON) -m pytest -q Tests/python; python=$$?; \
+	if ! command -v chromium >/dev/null; then \
+	  echo "test: installing chromium (the HTML report test opens the report in it)"; \
+	  { $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update >/dev/null && \
+	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium >/dev/null; } || echo "test: chromium not installed"; \
+	fi; \
+	bin="$$($(SWIFT) build --show-bin-path)"; $(SWIFT) build --product Kiln && \
+	  KILN="$$bin/kiln" KILN_LIBRARY="$$bin/libKiln.so" PYTHONPATH=python $(PYTHON) -m pytest -q Tests/python; python=$$?; \
 	passed=$$(grep -cE '^(PASS|XFAIL): ' "$(GOLDEN_LOG)"); \
 	failed=$$(grep -cE '^(FAIL|XPASS|UNRESOLVED|TIMEOUT): ' "$(GOLDEN_LOG)"); \
 	echo "make test: swift test exit $$unit, lit exit $$golden, pytest exit $$python"; \
@@ -96,6 +132,7 @@ golden-update: deps
 # Benchmarks print ratios against a baseline measured in the same script (CPython's compile for the
 # front end today; numpy and published NKI figures once the backends exist). Each Benchmarks/*.py takes --kiln.
 bench: build
+	$(SWIFT) build -c release --product Kiln
 	@kiln="$$($(SWIFT) build -c release --show-bin-path)/kiln"; found=0; \
 	for script in Benchmarks/*.py; do \
 	  [ -e "$$script" ] || continue; found=1; \

@@ -11,6 +11,8 @@ let package = Package(
         .library(name: "KilnPluginAPI", type: .dynamic, targets: ["KilnPluginAPI", "KilnTileIR", "KilnISA", "KilnMachine", "KilnSource", "KilnNumerics"]),
         // The llvm backend, which `kiln` does not link: the driver loads it (and so libLLVM) on first use of `llvm`.
         .library(name: "KilnLLVMBackend", type: .dynamic, targets: ["KilnLLVMBackend"]),
+        // libKiln: the C API (Sources/CKiln/include/kiln.h) for embedding programs and the Python package (python/).
+        .library(name: "Kiln", type: .dynamic, targets: ["KilnCAPI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -83,12 +85,20 @@ let package = Package(
             "KilnBytecode",
             "KilnBuiltinBackends", "KilnBackendLibraryABI",
         ]),
+        // The C API's header (include/kiln.h), its constant tables, and where libKiln was loaded from.
+        .target(name: "CKiln"),
+        // libKiln: `@_cdecl` functions over the driver (Driver+Embedding.swift), handles, the C types of kiln.h.
+        .target(name: "KilnCAPI", dependencies: [
+            "CKiln", "KilnDriver", "KilnReport", "KilnSim", "KilnInterp", "KilnNpy", "KilnBuiltinBackends", "KilnNumerics", "KilnSource", "KilnMachine", "KilnPluginAPI",
+        ]),
+        // Run records (stats + trace + machine peaks) and the self-contained HTML report `kiln report` writes.
+        .target(name: "KilnReport", dependencies: ["KilnSim", "KilnMachine"]),
         // The `kiln` command.
         .executableTarget(name: "KilnCLI", dependencies: [
             "KilnDriver",
             "KilnInterp", "KilnNpy", "KilnNumerics", "KilnSource",
             "KilnBytecode", "KilnSim", "KilnMachine",
-            "KilnPluginAPI",
+            "KilnPluginAPI", "KilnReport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         // Plugins resolve their KilnPluginAPI (and IR) symbols against this executable's copy: one copy of every type.
@@ -119,6 +129,7 @@ let package = Package(
             dependencies: ["KilnLLVM", "KilnTileIR", "KilnNumerics", "KilnSource", "KilnMachine"],
             swiftSettings: [.unsafeFlags(["-Xcc", "-I/usr/lib/llvm-19/include"])]
         ),
+        .testTarget(name: "KilnReportTests", dependencies: ["KilnReport"]),
         .testTarget(name: "KilnInterpTests", dependencies: ["KilnInterp", "KilnSema", "KilnSyntax", "KilnSource", "KilnMachine", "KilnNumerics", "KilnNpy"]),
     ]
 )

@@ -6,6 +6,7 @@ import KilnDriver
 import KilnInterp
 import KilnNumerics
 import KilnPluginAPI
+import KilnReport
 import KilnSim
 
 extension RunBackend: ExpressibleByArgument {}
@@ -97,6 +98,9 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .customLong("timing-only"), help: "sim: simulate time only (no numerics, outputs or memory checks).")
     var timingOnly = false
 
+    @Option(name: .customLong("run-json"), help: ArgumentHelp("sim: write the run record `kiln report` draws here.", valueName: "PATH"))
+    var runJson: String?
+
     @OptionGroup var plugins: PluginFlags
 
     func run() throws {
@@ -116,11 +120,11 @@ struct RunCommand: ParsableCommand {
         guard Driver.runBackendNames().contains(backend.rawValue) else {
             throw ValidationError("unknown backend '\(backend)'; known: \(Driver.runBackendNames().joined(separator: ", "))")
         }
-        let usesSim = stats || statsJson != nil || trace != nil || timingOnly
+        let usesSim = stats || statsJson != nil || trace != nil || timingOnly || runJson != nil
         if usesSim && backend != .sim {
-            throw ValidationError("--stats, --stats-json, --trace and --timing-only need --backend sim")
+            throw ValidationError("--stats, --stats-json, --trace, --run-json and --timing-only need --backend sim")
         }
-        let execution = ExecutionOptions(timingOnly: timingOnly, recordTrace: trace != nil)
+        let execution = ExecutionOptions(timingOnly: timingOnly, recordTrace: trace != nil || runJson != nil)
         let request = RunRequest(kernelName: kernel, backend: backend, dims: dimFlags, inputs: options,
                                  sim: SimRunOptions(target: target, passes: passes, execution: execution))
         let outcome = Driver.run(source, request: request)
@@ -129,6 +133,11 @@ struct RunCommand: ParsableCommand {
             if stats { try writeOutput(result.stats.table(), to: nil) }
             if let statsJson { try writeOutput(result.stats.json(), to: statsJson) }
             if let trace { try writeOutput(result.traceJSON(), to: trace) }
+            if let runJson {
+                try writeOutput(RunRecord.json(kernel: outcome.kernel ?? "", source: source, dims: outcome.bound?.ordered ?? [],
+                                               backend: backend.rawValue, statsJSON: result.stats.json(),
+                                               traceJSON: result.traceJSON()), to: runJson)
+            }
         }
         guard let outputs = outcome.outputs, !outcome.diagnostics.hasErrors else { throw ExitCode(1) }
         if timingOnly { return }

@@ -154,23 +154,37 @@ extension Driver {
             run.outcome.frontEnd.program.kernel(named: kernel).map(\.syntax.name.span)
         } ?? SourceSpan(start: 0, end: 0)
         let rounded = intermediateRoundings(source, kernel: kernel, dims: report.runs.first?.outcome.bound?.sizes ?? request.dims)
-        for (i, first) in completed.enumerated() {
-            for second in completed.dropFirst(i + 1) {
-                let outputs = compare(first.outcome.outputs ?? [], second.outcome.outputs ?? [], roundedThrough: rounded)
-                report.pairs.append(BackendPairComparison(first: first.backend, second: second.backend, outputs: outputs))
+        let (pairs, mismatches) = comparePairs(completed.map { ($0.backend, $0.outcome.outputs ?? []) }, kernel: kernel, at: span,
+                                               roundedThrough: rounded)
+        report.pairs = pairs
+        report.diagnostics.append(contentsOf: mismatches)
+        return report
+    }
+
+    /// Compares every pair of runs (the first of each pair as the oracle) output by output; each output that
+    /// fails adds a K4516 (values) or K4517 (shapes) error naming the kernel, the output and both backends.
+    public static func comparePairs(_ runs: [(backend: RunBackend, outputs: [(name: String, tensor: Tensor)])], kernel: String,
+                                    at span: SourceSpan, roundedThrough rounded: [ElementType])
+        -> ([BackendPairComparison], DiagnosticBag) {
+        var pairs: [BackendPairComparison] = []
+        var diagnostics = DiagnosticBag()
+        for (i, first) in runs.enumerated() {
+            for second in runs.dropFirst(i + 1) {
+                let outputs = compare(first.outputs, second.outputs, roundedThrough: rounded)
+                pairs.append(BackendPairComparison(first: first.backend, second: second.backend, outputs: outputs))
                 for comparison in outputs where !comparison.passed {
                     let backends = "\(first.backend) and \(second.backend)"
                     if let problem = comparison.shapeProblem {
-                        report.diagnostics.report(DiagnosticCatalogue.verifyShapeMismatch(
+                        diagnostics.report(DiagnosticCatalogue.verifyShapeMismatch(
                             kernel: kernel, output: comparison.output, detail: "\(backends): \(problem)", at: span))
                     } else {
-                        report.diagnostics.report(DiagnosticCatalogue.verifyMismatch(
+                        diagnostics.report(DiagnosticCatalogue.verifyMismatch(
                             kernel: kernel, output: comparison.output, backends: backends, detail: comparison.summary, at: span))
                     }
                 }
             }
         }
-        return report
+        return (pairs, diagnostics)
     }
 
     /// Compares outputs by name (the first list's order).

@@ -1,0 +1,187 @@
+# test_api_examples.py: every example through the `kiln` package on sim and llvm, checked against numpy.
+#
+# Run: KILN_LIBRARY=.build/debug/libKiln.so PYTHONPATH=python python3 -m pytest Tests/python/test_api_examples.py
+#
+# The numpy references are written here, independently of Kiln; tolerances as in test_sim.py and
+# Docs/numerics.md: f32 chains rtol 1e-5 / atol 1e-6; matmuls within the f32-accumulation bound
+# K 2^-24 (|a|@|b|); bf16 and fp8 results within one step of their format from the exact value.
+# Shapes are not multiples of 128 where the kernel allows it, so remainder tiles run too.
+import math
+
+import ml_dtypes
+import numpy as np
+import pytest
+
+import kiln
+from api_support import EXAMPLES, F32, assert_matmul_bound, assert_within_steps, requires_library, rng
+
+pytestmark = requires_library
+
+BF16 = ml_dtypes.bfloat16
+erf = np.vectorize(math.erf)
+
+
+def softmax_rows(x):
+    e = np.exp(x - x.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def f64(*arrays):
+    return [np.asarray(a, dtype=np.float64) for a in arrays]
+
+
+def check_add(run):
+    r = rng(1)
+    a, b = r.standard_normal((130, 70)).astype(np.float32), r.standard_normal((130, 70)).astype(np.float32)
+    np.testing.assert_array_equal(run(a, b), a + b)   # one f32 addition: exact in numpy too
+
+
+def check_attention(run):
+    r = rng(2)
+    q, k, v = ((r.standard_normal((n, 64)) * 0.5).astype(BF16) for n in (40, 56, 56))
+    qv, kv, vv = f64(q, k, v)
+    p = softmax_rows(qv @ kv.T / 8.0)
+    ref = f64(p.astype(np.float32).astype(BF16))[0] @ vv
+    # The probabilities are rounded to bf16 (2^-8 relative each) before the second matmul.
+    np.testing.assert_allclose(run(q, k, v), ref, rtol=2.0 ** -7, atol=2.0 ** -9)
+
+
+def check_axpy(run):
+    r = rng(3)
+    x, y = r.standard_normal(1000).astype(np.float32), r.standard_normal(1000).astype(np.float32)
+    np.testing.assert_allclose(run(x, y, alpha=0.5), 0.5 * x.astype(np.float64) + y, **F32)
+    np.testing.assert_allclose(run(x, y), 2.0 * x.astype(np.float64) + y, **F32)   # the default, 2.0
+
+
+def check_cast_fp8(run):
+    x = rng(4).standard_normal((20, 48)).astype(np.float32)
+    q, inv_scale, roundtrip, grad8 = run(x)
+    amax = np.maximum(np.abs(x).max(axis=1, keepdims=True), np.float32(1e-12))
+    assert q.dtype == ml_dtypes.float8_e4m3 and grad8.dtype == ml_dtypes.float8_e5m2 and roundtrip.dtype == BF16
+    assert_within_steps(q, x.astype(np.float64) * 240.0 / amax)
+    np.testing.assert_allclose(inv_scale, amax / 240.0, **F32)
+    assert_within_steps(roundtrip, q.astype(np.float64) * inv_scale.astype(np.float64))
+    np.testing.assert_array_equal(grad8, x.astype(BF16).astype(ml_dtypes.float8_e5m2))   # two exact conversions
+
+
+def check_gelu(run):
+    x = np.linspace(-4, 4, 130 * 96, dtype=np.float32).reshape(130, 96).astype(BF16)
+    xv, = f64(x)
+    assert_within_steps(run(x), 0.5 * xv * (1 + erf(xv / math.sqrt(2))))
+
+
+def check_gelu_tanh(run):
+    x = (rng(5).standard_normal((130, 96)) * 2).astype(BF16)
+    xv, = f64(x)
+    # 1 + tanh(...) cancels in f32 for negative x: an absolute error up to 2^-24 of 1, times 0.5 |x|, twice.
+    assert_within_steps(run(x), 0.5 * xv * (1 + np.tanh(0.7978845608 * (xv + 0.044715 * xv ** 3))),
+                        atol=np.abs(xv) * 2.0 ** -24)
+
+
+def check_layernorm(run):
+    r = rng(6)
+    x = (r.standard_normal((130, 96)) * 3 + 1).astype(np.float32)
+    gamma, beta = r.standard_normal(96).astype(np.float32), r.standard_normal(96).astype(np.float32)
+    x64, = f64(x)
+    mu = x64.mean(axis=1, keepdims=True)
+    ref = (x64 - mu) / np.sqrt(((x64 - mu) ** 2).mean(axis=1, keepdims=True) + 1e-5) * gamma + beta
+    np.testing.assert_allclose(run(x, gamma, beta), ref, **F32)
+
+
+def check_matmul(run):
+    r = rng(7)
+    a, b = r.standard_normal((160, 300)).astype(BF16), r.standard_normal((300, 200)).astype(BF16)
+    out = run(a, b)
+    assert out.shape == (160, 200) and out.dtype == np.float32
+    assert_matmul_bound(out, a, b)
+
+
+def check_matmul_bias_gelu(run):
+    r = rng(8)
+    a, b = r.standard_normal((130, 256)).astype(BF16), (r.standard_normal((256, 512)) * 0.1).astype(BF16)
+    bias = r.standard_normal(512).astype(np.float32)
+    a64, b64 = f64(a, b)
+    h = a64 @ b64 + bias
+    out = run(a, b, bias)
+    # One bf16 step of the exact result, widened by the accumulation bound of h (gelu' <= 1.13).
+    slack = 1.13 * 256 * 2.0 ** -24 * (np.abs(a64) @ np.abs(b64))
+    ref = 0.5 * h * (1 + erf(h / math.sqrt(2)))
+    assert np.all(np.abs(out.astype(np.float64) - ref) <= slack + np.abs(ref) * 2.0 ** -7 + 2.0 ** -133)
+
+
+def check_matmul_tiled(run):
+    r = rng(9)
+    a_t, b = r.standard_normal((256, 128)).astype(BF16), r.standard_normal((256, 512)).astype(BF16)
+    assert_matmul_bound(run(a_t, b), np.asarray(a_t, dtype=np.float64).T, b)
+
+
+def check_mean_center(run):
+    x = (rng(10).standard_normal((200, 40)) * 2 + 3).astype(np.float32)
+    centred, std = run(x)
+    x64, = f64(x)
+    # The column mean is an f32 sum of 200 terms (error <= 200 2^-24 mean|x|), and x - mean cancels: absolute.
+    bound = 200 * 2.0 ** -24 * np.abs(x64).mean(axis=0, keepdims=True) + 2.0 ** -24 * np.abs(x64)
+    assert np.all(np.abs(centred - (x64 - x64.mean(axis=0, keepdims=True))) <= bound)
+    np.testing.assert_allclose(std, x64.std(axis=0, ddof=1, keepdims=True), **F32)
+
+
+def check_remainder(run):
+    r = rng(11)
+    x, y = r.standard_normal((300, 200)).astype(np.float32), r.standard_normal((300, 200)).astype(np.float32)
+    x64, y64 = f64(x, y)
+    np.testing.assert_allclose(run(x, y), x64 / (1 + np.exp(-x64)) * y64, **F32)
+
+
+def check_rmsnorm(run):
+    r = rng(12)
+    x, w = r.standard_normal((150, 64)).astype(np.float32), r.standard_normal(64).astype(np.float32)
+    x64, = f64(x)
+    np.testing.assert_allclose(run(x, w, eps=0.5), x64 / np.sqrt((x64 ** 2).mean(axis=1, keepdims=True) + 0.5) * w, **F32)
+
+
+def check_row_reduce(run):
+    x = rng(13).standard_normal((130, 300)).astype(np.float32)
+    total, peak = run(x)
+    x64, = f64(x)
+    # An f32 sum of 300 terms in its own order: within 300 2^-24 of the sum of magnitudes.
+    assert np.all(np.abs(total - x64.sum(axis=1, keepdims=True)) <= 300 * 2.0 ** -24 * np.abs(x64).sum(axis=1, keepdims=True))
+    np.testing.assert_array_equal(peak, x.max(axis=1, keepdims=True))
+
+
+def check_select_relu_mask(run):
+    r = rng(14)
+    x, dy = (r.standard_normal((130, 70)) * 5).astype(np.float32), r.standard_normal((130, 70)).astype(np.float32)
+    leaky, dx6, outlier = run(x, dy, slope=0.25)
+    np.testing.assert_array_equal(leaky, np.where(x > 0, x, np.float32(0.25) * x))   # a power of two: exact
+    np.testing.assert_array_equal(dx6, np.where((x > 0) & (x < 6), dy, 0))
+    assert outlier.dtype == np.bool_
+    np.testing.assert_array_equal(outlier, (x < -6) | (x > 6))
+
+
+def check_softmax(run):
+    x = rng(15).standard_normal((200, 300)).astype(np.float32) * 4
+    np.testing.assert_allclose(run(x), softmax_rows(x.astype(np.float64)), **F32)
+
+
+def check_softmax_tiled(run):
+    x = rng(16).standard_normal((200, 512)).astype(np.float32)
+    np.testing.assert_allclose(run(x), softmax_rows(x.astype(np.float64)), **F32)
+
+
+def check_transpose(run):
+    x = rng(17).standard_normal((130, 200)).astype(np.float32)
+    np.testing.assert_array_equal(run(x), x.T)
+
+
+CHECKS = {name[len("check_"):]: function for name, function in globals().items() if name.startswith("check_")}
+
+
+def test_every_example_has_a_check():
+    assert sorted(CHECKS) == sorted(path.stem for path in EXAMPLES.glob("*.kiln"))
+
+
+@pytest.mark.parametrize("backend", ["sim", "llvm"])
+@pytest.mark.parametrize("example", sorted(CHECKS))
+def test_example(example, backend):
+    kernel = kiln.compile(EXAMPLES / f"{example}.kiln")
+    CHECKS[example](lambda *args, **named: kernel(*args, backend=backend, **named))
