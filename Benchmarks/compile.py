@@ -2,6 +2,7 @@
 """compile.py: compile speed of the whole pipeline (front end, lowering, default passes) per example.
 
 Usage:  python3 Benchmarks/compile.py [--kiln .build/release/kiln] [--runs 5] [--target trn1]
+                                     [--baseline-kiln OTHER/kiln]
 
 For every Examples/*.kiln it runs, in this one script:
   - `kiln check FILE`                       (front end only: the baseline)
@@ -12,8 +13,14 @@ and reports the best wall time of each over --runs runs, the per-pass times kiln
 checking and process start-up, and `compile ms` = build - start-up: the time the compiler spends on the
 kernel once the process is up. Target: every example compiles in under 20 ms (judged on `compile ms`;
 the whole-process time is printed too, since start-up is paid by every command).
+
+With --baseline-kiln (another build of kiln, e.g. an earlier commit's), the same script also times that
+binary's `kiln build` of every example, and this binary's with `--no-verify` when it has the flag, and
+prints `build ms` of each and the ratio this / baseline: a before/after comparison in one run, on the same
+machine state (the verifier's own cost is build - no-verify).
 """
 import argparse
+import math
 import os
 import re
 import subprocess
@@ -46,6 +53,7 @@ def main():
     parser.add_argument("--kiln", default=os.path.join(ROOT, ".build", "release", "kiln"))
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--target", default="trn1")
+    parser.add_argument("--baseline-kiln", help="another kiln binary to compare `kiln build` times with")
     args = parser.parse_args()
     examples = sorted(f for f in os.listdir(os.path.join(ROOT, "Examples")) if f.endswith(".kiln"))
     print(f"kiln: {args.kiln}   target: {args.target}   best of {args.runs} runs")
@@ -73,6 +81,30 @@ def main():
               f"{slowest[1]} {slowest[0]:.3f} ms")
     print(f"slowest compile: {worst:.2f} ms ({'within' if worst < 20 else 'over'} the 20 ms target); "
           f"slowest whole process: {worst_process:.2f} ms")
+    if args.baseline_kiln:
+        compare(args, examples, scratch)
+
+
+def compare(args, examples, scratch):
+    """`kiln build` of every example with this kiln (verifying, and with --no-verify) and the baseline, interleaved."""
+    no_verify = "--no-verify" in subprocess.run([args.kiln, "build", "--help"], capture_output=True, text=True).stdout
+    print(f"\nbaseline: {args.baseline_kiln}")
+    print(f"{'example':<22}{'baseline ms':>12}{'this ms':>10}{'ratio':>7}{'no-verify ms':>14}{'verifier ms':>13}")
+    ratios = []
+    for name in examples:
+        path = os.path.join(ROOT, "Examples", name)
+        command = ["build", path, "--emit", "tile-ir", "--target", args.target, "-o", scratch]
+        base, this, bare = float("inf"), float("inf"), float("inf")
+        for _ in range(args.runs):  # interleaved, so that machine load falls on both alike
+            base = min(base, best_time([args.baseline_kiln] + command, 1)[0])
+            this = min(this, best_time([args.kiln] + command, 1)[0])
+            if no_verify:
+                bare = min(bare, best_time([args.kiln] + command + ["--no-verify"], 1)[0])
+        ratios.append(this / base)
+        extra = f"{bare:>14.2f}{this - bare:>13.2f}" if no_verify else f"{'-':>14}{'-':>13}"
+        print(f"{name:<22}{base:>12.2f}{this:>10.2f}{this / base:>7.2f}{extra}")
+    print(f"this / baseline: worst {max(ratios):.2f}, geometric mean "
+          f"{math.exp(sum(map(math.log, ratios)) / len(ratios)):.2f}")
 
 
 if __name__ == "__main__":

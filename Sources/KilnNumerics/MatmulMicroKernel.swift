@@ -17,6 +17,29 @@ public enum MatmulMicroKernel {
     /// Rows per block: `rows.count` must be a multiple.
     public static let rowBlock = 4
 
+    /// One call's operands: stationary is [k | m], moving [k | n] and result [m | n], all row-major, result rows
+    /// `resultStride` elements apart (n when dense; wider for a PSUM tile accumulated in place); `rows` and
+    /// `columns` select the part of the result computed (counts multiples of the blocks).
+    public struct Operands {
+        public let stationary: UnsafePointer<Float>, moving: UnsafePointer<Float>
+        public let k: Int, m: Int, n: Int
+        public let rows: Range<Int>, columns: Range<Int>
+        public let result: UnsafeMutablePointer<Float>, resultStride: Int
+
+        public init(stationary: UnsafePointer<Float>, moving: UnsafePointer<Float>, k: Int, m: Int, n: Int, rows: Range<Int>,
+                    columns: Range<Int>, result: UnsafeMutablePointer<Float>, resultStride: Int) {
+            (self.stationary, self.moving, self.k, self.m, self.n) = (stationary, moving, k, m, n)
+            (self.rows, self.columns, self.result, self.resultStride) = (rows, columns, result, resultStride)
+        }
+    }
+
+    /// `accumulate` on one call's operands.
+    @_transparent
+    public static func accumulate<V: SIMD>(_ vector: V.Type, _ o: Operands) where V.Scalar == Float {
+        accumulate(V.self, stationary: o.stationary, moving: o.moving, k: o.k, m: o.m, n: o.n, rows: o.rows,
+                   columns: o.columns, into: o.result, resultStride: o.resultStride)
+    }
+
     /// Columns per panel for vector type `V`: `columns.count` must be a multiple.
     @_transparent
     public static func columnBlock<V: SIMD>(_ vector: V.Type) -> Int where V.Scalar == Float { 2 * V.scalarCount }

@@ -14,8 +14,8 @@ enum ActivationExp {
         switch instructionSet {
         case .portable: VectorExp.expToFloat(x, count: count, into: out)
         #if arch(x86_64)
-        case .avx2: VectorExpAVX2.expToFloat(x, count: count, into: out)
-        case .avx512: VectorExpAVX512.expToFloat(x, count: count, into: out)
+        case .avx2: expAVX2(x, count: count, into: out)
+        case .avx512: expAVX512(x, count: count, into: out)
         #endif
         }
     }

@@ -6,6 +6,7 @@ import KilnSimAVX2
 import KilnSimAVX512
 #endif
 import Foundation
+import KilnNumerics
 
 /// `result[r, c] += sum over i of stationary[i, r] * moving[i, c]`, all in `Float`, where stationary is
 /// [k | m] and moving [k | n] (partition-major, the contraction dim on partitions) and result [m | n].
@@ -31,9 +32,9 @@ enum MatmulKernel {
         /// `accumulatePortable`: the ISA the package is compiled for (SSE2 on x86-64).
         case portable
         #if arch(x86_64)
-        /// `MatmulKernelAVX2`, compiled for x86-64-v3.
+        /// `matmulAVX2` (KilnSimAVX2), compiled for x86-64-v3.
         case avx2
-        /// `MatmulKernelAVX512`, compiled for x86-64-v4.
+        /// `matmulAVX512` (KilnSimAVX512), compiled for x86-64-v4.
         case avx512
         #endif
 
@@ -57,8 +58,8 @@ enum MatmulKernel {
             switch self {
             case .portable: return nil
             #if arch(x86_64)
-            case .avx2: return (MatmulKernelAVX2.accumulate, MatmulKernelAVX2.rowBlock, MatmulKernelAVX2.columnBlock)
-            case .avx512: return (MatmulKernelAVX512.accumulate, MatmulKernelAVX512.rowBlock, MatmulKernelAVX512.columnBlock)
+            case .avx2: return (matmulAVX2, MatmulMicroKernel.rowBlock, MatmulMicroKernel.columnBlock(SIMD8<Float>.self))
+            case .avx512: return (matmulAVX512, MatmulMicroKernel.rowBlock, MatmulMicroKernel.columnBlock(SIMD16<Float>.self))
             #endif
             }
         }
@@ -84,8 +85,7 @@ enum MatmulKernel {
 
     /// A wide kernel: (stationary, moving, k, m, n, rows, columns, result, result row stride), rows and columns
     /// whole blocks.
-    typealias WideKernel = (UnsafePointer<Float>, UnsafePointer<Float>, Int, Int, Int, Range<Int>, Range<Int>,
-                            UnsafeMutablePointer<Float>, Int) -> Void
+    typealias WideKernel = (MatmulMicroKernel.Operands) -> Void
 
     static let usesHelperThread = ProcessInfo.processInfo.activeProcessorCount > 1
 
@@ -131,7 +131,8 @@ enum MatmulKernel {
             let rows = 0..<(m - m % wide.rowBlock)
             let blockedColumns = columns.lowerBound..<(columns.upperBound - columns.count % wide.columnBlock)
             if !rows.isEmpty, !blockedColumns.isEmpty {
-                wide.accumulate(stationary, moving, k, m, n, rows, blockedColumns, result, resultStride)
+                wide.accumulate(MatmulMicroKernel.Operands(stationary: stationary, moving: moving, k: k, m: m, n: n, rows: rows,
+                                                           columns: blockedColumns, result: result, resultStride: resultStride))
             }
             portable(rows: rows, columns: blockedColumns.upperBound..<columns.upperBound)
             portable(rows: rows.upperBound..<m, columns: columns)
