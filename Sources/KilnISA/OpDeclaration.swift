@@ -86,6 +86,12 @@ extension EngineOp {
     }
 
     public var mnemonic: String { declaration.mnemonic }
+
+    /// The declaration's fields (what effects and syntax read most often, without copying the whole declaration).
+    public var fields: [OperandField] {
+        if !EngineOp.declarationOverrides.isEmpty, let replaced = EngineOp.declarationOverrides[self] { return replaced.fields }
+        return EngineOp.fieldTable[Int(rawValue)]
+    }
     public var engine: Engine { declaration.engine }
 
     private static let table: [OpDeclaration?] = {
@@ -93,6 +99,8 @@ extension EngineOp {
         for op in allCases { table[Int(op.rawValue)] = op.declare() }
         return table
     }()
+
+    private static let fieldTable: [[OperandField]] = table.map { $0?.fields ?? [] }
 
     private static let byMnemonic: [String: EngineOp] = Dictionary(
         uniqueKeysWithValues: allCases.map { ($0.declare().mnemonic, $0) })

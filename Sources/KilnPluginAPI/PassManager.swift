@@ -105,16 +105,26 @@ public struct PassManager {
 
     /// Runs an already parsed pipeline.
     public func run(_ pipeline: PassPipeline, on module: inout Module) -> PassRunReport {
+        var verifying = Duration.zero
+        var report = runPasses(pipeline, on: &module, verifying: &verifying)
+        if options.timePasses && options.verifyEach { report.timings.append(PassTiming(pass: "(verify)", duration: verifying)) }
+        return report
+    }
+
+    /// The pipeline, verifying as the options say; `verifying` adds up the verifier's time.
+    private func runPasses(_ pipeline: PassPipeline, on module: inout Module, verifying: inout Duration) -> PassRunReport {
         var report = PassRunReport()
+        let clock = ContinuousClock()
         if options.verifyEach {
+            let verifyStart = clock.now
             let problems = TileIR.verify(module, target: target)
+            verifying += clock.now - verifyStart
             report.diagnostics += problems
             if problems.contains(where: { $0.severity == .error }) {
                 report.failedPass = "(input)"
                 return report
             }
         }
-        let clock = ContinuousClock()
         for pass in pipeline.passes {
             var context = PassContext(target: target)
             let started = clock.now
@@ -137,7 +147,9 @@ public struct PassManager {
                 report.irDumps += "// -----// IR Dump After \(pass.name) //----- //\n" + TileIR.print(module)
             }
             if options.verifyEach {
+                let verifyStart = clock.now
                 let problems = TileIR.verify(module, target: target)
+                verifying += clock.now - verifyStart
                 let errors = problems.filter { $0.severity == .error }.count
                 report.diagnostics += problems
                 if errors > 0 {

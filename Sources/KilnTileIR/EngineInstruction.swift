@@ -46,7 +46,7 @@ public struct EngineInstruction: Hashable, Sendable {
 
     /// The operand of the field named `name` (nil if the op has no such field).
     public subscript(_ name: String) -> IROperand? {
-        guard let index = declaration.field(name), index < operands.count else { return nil }
+        guard let index = op.fields.firstIndex(where: { $0.name == name }), index < operands.count else { return nil }
         return operands[index]
     }
 
@@ -57,20 +57,23 @@ public struct EngineInstruction: Hashable, Sendable {
 
     /// True if a `start` condition holds on every execution (an accumulating operand is then only written).
     private var startsAlways: Bool {
-        if case .condition(.always)? = self["start"] { return true }
-        return false
+        operands.contains { if case .condition(.always) = $0 { true } else { false } }
+            && self["start"] == .condition(.always)
     }
 
     /// Values read: tiles and tensors read, offset and flag variables, per-partition scalars.
     public var reads: [ValueID] {
+        let fields = op.fields
         var values: [ValueID] = []
-        for (field, operand) in fielded {
-            switch operand {
+        values.reserveCapacity(operands.count)
+        for index in 0..<min(fields.count, operands.count) {
+            switch operands[index] {
             case .tile(let value):
-                if field.access == .read || (field.access == .accumulate && !startsAlways) { values.append(value) }
+                let access = fields[index].access
+                if access == .read || (access == .accumulate && !startsAlways) { values.append(value) }
             case .slice(let tensor, let offsets):
-                if field.access == .read { values.append(tensor) }
-                values += offsets.flatMap { $0.terms.map(\.variable) }
+                if fields[index].access == .read { values.append(tensor) }
+                for offset in offsets { for term in offset.terms { values.append(term.variable) } }
             case .scalar(.value(let value)): values.append(value)
             case .condition(.when(let variable, _)): values.append(variable)
             default: break
@@ -81,11 +84,12 @@ public struct EngineInstruction: Hashable, Sendable {
 
     /// Tiles and tensors written.
     public var writes: [ValueID] {
+        let fields = op.fields
         var values: [ValueID] = []
-        for (field, operand) in fielded {
-            switch operand {
-            case .tile(let value) where field.access != .read: values.append(value)
-            case .slice(let tensor, _) where field.access != .read: values.append(tensor)
+        for index in 0..<min(fields.count, operands.count) {
+            switch operands[index] {
+            case .tile(let value) where fields[index].access != .read: values.append(value)
+            case .slice(let tensor, _) where fields[index].access != .read: values.append(tensor)
             case .reduceInto(let reduce?): values.append(reduce.destination)
             default: break
             }

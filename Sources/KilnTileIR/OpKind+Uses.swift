@@ -72,8 +72,13 @@ extension OpKind {
 
     /// Every value the op refers to (reads and writes), without duplicates, in order.
     public var uses: [ValueID] {
-        var seen = Set<ValueID>()
-        return (reads + writes).filter { seen.insert($0).inserted }
+        var values = reads
+        for value in writes where !values.contains(value) { values.append(value) }
+        var index = 1
+        while index < values.count {  // ops have a handful of operands: a linear scan beats hashing
+            if values[..<index].contains(values[index]) { values.remove(at: index) } else { index += 1 }
+        }
+        return values
     }
 
     /// The same op with every value reference passed through `map` (loop bodies included).

@@ -26,9 +26,9 @@ extension FunctionVerifier {
     /// Each engine op may read and write only the memories its engine reaches.
     func checkEngineAccess(_ op: Operation) {
         guard let engine = op.kind.engine else { return }
-        let written = Set(op.kind.writes)
-        let accesses = op.kind.reads.filter { !written.contains($0) }.map { ($0, MemoryAccess.read) }
-            + op.kind.writes.map { ($0, MemoryAccess.write) }
+        let writes = op.kind.writes
+        let accesses = op.kind.reads.filter { !writes.contains($0) }.map { ($0, MemoryAccess.read) }
+            + writes.map { ($0, MemoryAccess.write) }
         for (value, access) in accesses {
             guard let space = memory(of: value), !target.allows(engine, access, space) else { continue }
             let allowed = target.memories(engine, access).map(\.rawValue).joined(separator: ", ")
