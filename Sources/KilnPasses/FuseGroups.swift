@@ -176,7 +176,7 @@ struct FusionPlanner {
     /// Merges the producer's set `other` into the consumer's set `root`, unless that would put two matmuls in
     /// one group or give a matmul a consumer that is not an epilogue (a reduction, another shape).
     private mutating func join(_ root: Int, _ other: Int) {
-        guard !createsCycle(root, other), !mixesColumnSums(root, other) else { return }
+        guard !createsCycle(root, other), !mixesColumnSums(root, other), !mixesWidths(root, other) else { return }
         let rootShape = matmulShape[root], otherShape = matmulShape[other]
         if rootShape != nil && otherShape != nil { return }
         if let shape = rootShape ?? otherShape {
@@ -189,6 +189,30 @@ struct FusionPlanner {
         parent[other] = root
         matmulShape[root] = rootShape ?? otherShape
         matmulShape[other] = nil
+    }
+
+    /// The row widths (last dims above 1) an op's values have: a row op's operands and result, a matmul's
+    /// result (its operands are not tiled in its group's row space).
+    func widths(_ op: Operation) -> Set<Int> {
+        var values = op.kind.reads
+        if case .matmul = op.kind { values = [] }
+        return Set((values + [op.result?.id].compactMap { $0 }).compactMap { value in
+            valueTypes[value].flatMap { $0.tensorType ?? $0.hbmType }?.shape.last
+        }.filter { $0 > 1 })
+    }
+
+    /// True if merging the sets rooted at `a` and `b` would put values of two row widths in one group (a row
+    /// statistic of a [R, C] tensor applied to a [R, C'] one): `tile` runs a group over one [rows, columns]
+    /// space, so the statistic's group ends at the [R, 1] value and the consumer reads it as a column.
+    private mutating func mixesWidths(_ a: Int, _ b: Int) -> Bool {
+        var all = Set<Int>()
+        for index in ops.indices {
+            let root = find(index)
+            guard root == a || root == b else { continue }
+            all.formUnion(widths(ops[index]))
+            if all.count > 1 { return true }
+        }
+        return false
     }
 
     /// True if merging the sets rooted at `a` and `b` would put a sum across rows (axis 0) in one group
