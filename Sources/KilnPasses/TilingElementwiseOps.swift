@@ -104,7 +104,7 @@ extension ElementwiseLowering {
     private mutating func unary(_ op: Operation, _ function: UnaryFunction, _ input: TileOperand) throws(TilingError) -> TileOperand {
         let element = op.result.map { self.element($0.id) } ?? .f32
         switch (function, input) {
-        case (.neg, .tile(let source, let sourceElement, _)):
+        case (.neg, .tile(let source, let sourceElement, _)) where sourceElement.isFloat:
             return .affine(source: source, scale: -1, bias: .constant(0), element: sourceElement)
         case (.neg, .affine(let source, let scale, .constant(let bias), let affineElement)):
             return .affine(source: source, scale: -scale, bias: .constant(-bias), element: affineElement)
@@ -193,10 +193,10 @@ extension ElementwiseLowering {
             if let swapped = binaryOp.swapped {
                 return fullWithScalar(op, swapped, b, perPartition, element: element, operandElement: operandElement)
             }
-            if binaryOp == .sub, case .tile(let source, let sourceElement, _) = b {
+            if binaryOp == .sub, operandElement.isFloat, case .tile(let source, let sourceElement, _) = b {
                 return .affine(source: source, scale: -1, bias: perPartition, element: sourceElement)
             }
-            if binaryOp == .div {
+            if binaryOp == .div, operandElement.isFloat {
                 let reciprocal = body.alloc(.sbuf, operandElement, partitions: window.partitions, free: free, name: nil)
                 body.emit(.dveReciprocal(source: fullTile(b, element: operandElement, name: nil), destination: reciprocal))
                 if perPartition == .constant(1) { return .tile(reciprocal, operandElement, .sbuf) }
@@ -216,6 +216,13 @@ extension ElementwiseLowering {
     /// fold it into a later activation (add, sub, mul by a constant), else one `dve.tensor_scalar`.
     private mutating func fullWithScalar(_ op: Operation, _ binaryOp: BinaryOperator, _ full: TileOperand,
                                          _ s: ScalarOperand, element: ElementType, operandElement: ElementType) -> TileOperand {
+        // Integer arithmetic stays on the vector engine's integer ops (no f32 scale and bias, no reciprocal).
+        guard operandElement.isFloat else {
+            let source = fullTile(full, element: operandElement, name: nil)
+            let tile = resultTile(op, column: false, reusing: [source])
+            body.emit(.dveTensorScalar(binaryOp, source, s, destination: tile))
+            return .tile(tile, element, .sbuf)
+        }
         switch (binaryOp, full, s) {
         case (.add, .tile(let source, let sourceElement, _), _):
             return .affine(source: source, scale: 1, bias: s, element: sourceElement)
