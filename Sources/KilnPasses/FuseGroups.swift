@@ -23,7 +23,8 @@ import KilnTileIR
 /// earlier op of that space that reads the same kernel input (sibling fusion: the input is loaded once).
 /// A matmul group accepts a consumer only as an *epilogue*: an elementwise op (no reduction) whose result
 /// has the matmul's shape, so it can run on the PSUM accumulator as it is evacuated (bias add, gelu,
-/// cast); two matmuls never share a group. No join may make the groups cyclic: two sets merge only when
+/// cast), never an op computing one of the matmul's operands (those are loaded from HBM); two matmuls never
+/// share a group. No join may make the groups cyclic: two sets merge only when
 /// no op outside both is reachable from them and reaches them (a softmax of a matmul's result leaves the
 /// matmul group, since its row max needs the whole result first). The root of each set gets a number in
 /// order of first appearance, written on each op as `group N`. Ops in one group exchange values through
@@ -180,8 +181,12 @@ struct FusionPlanner {
         let rootShape = matmulShape[root], otherShape = matmulShape[other]
         if rootShape != nil && otherShape != nil { return }
         if let shape = rootShape ?? otherShape {
-            let rowRoot = rootShape == nil ? root : other
+            let rowRoot = rootShape == nil ? root : other, matmulRoot = rootShape == nil ? other : root
+            // The matmul's operands come from HBM (`MatmulTiler` loads them): a row op computing one stays out.
+            let matmulReads = Set(ops.indices.filter { find($0) == matmulRoot && classify(ops[$0]) == .matmul(shape: shape) }
+                .flatMap { ops[$0].kind.reads })
             for index in ops.indices where find(index) == rowRoot {
+                if let result = ops[index].result?.id, matmulReads.contains(result) { return }
                 if case .row(_, true) = classify(ops[index]) { return }
                 if ops[index].result?.type.tensorType?.shape != shape { return }
             }
