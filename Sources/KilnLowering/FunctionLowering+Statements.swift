@@ -123,7 +123,13 @@ extension FunctionLowering {
             guard let (_, sTile) = stationary.tile, let (_, mTile) = moving.tile else { throw fail(DiagnosticCatalogue.loweringUntyped(at: value.span)) }
             let (key, state, _) = try buffer(target, shape: [sTile.freeElements, mTile.freeElements], at: span)
             var (start, stop) = (IterationCondition.always, IterationCondition.always)
-            if op == .accumulate { (start, stop) = try accumulationFlags(key, state, following: following, at: span) }
+            if op == .accumulate {
+                (start, stop) = try accumulationFlags(key, state, following: following, at: span)
+            } else if state.depth == loopFrames.count {
+                // `acc = nc_matmul(...)` opens the group; a later `+=` in the buffer's block continues it.
+                buffers[key]?.startPending = false
+                if following.contains(where: { Self.accumulates(into: state.name, $0) }) { stop = .never }
+            }
             _ = try matmulTile(arguments[0].value, arguments[1].value, into: state.id, at: span, start: start, stop: stop)
             return
         }

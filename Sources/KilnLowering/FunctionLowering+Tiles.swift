@@ -196,20 +196,50 @@ extension FunctionLowering {
             emit(.dveTensorScalar(op, tileValue, scalar, destination: destination), at: span)
         } else if let flipped = op.flippedComparison {
             emit(.dveTensorScalar(flipped, tileValue, scalar, destination: destination), at: span)
-        } else if op == .sub {
+        } else if op == .sub, tile.element.isFloat {
             // s - t = identity(t * -1 + s)
             emit(.actActivate(Activation(function: .identity, source: tileValue, destination: destination, scale: -1, bias: scalar)), at: span)
-        } else if op == .div {
+        } else if op == .div, tile.element.isFloat {
             // s / t = (1 / t) * s
             emit(.dveReciprocal(source: tileValue, destination: destination), at: span)
             emit(.dveTensorScalar(.mul, destination, scalar, destination: destination), at: span)
-        } else if case .constant(let number) = scalar {
-            let filled = fill(tile.with(element: tile.element, space: .sbuf), with: number, at: span)
-            emit(.dveTensorTensor(op, filled, tileValue, destination: destination), at: span)
         } else {
-            throw unsupported("'\(op.rawValue)' with a non-constant scalar on the left of a tile")
+            // Anything else (`%`, integer `/` and `-`) with a per-partition value or scalar on the left: that
+            // operand is broadcast into a full tile first.
+            let left = broadcast(tileOnLeft ? b : a, like: tile, element: tile.element, at: span)
+            emit(.dveTensorTensor(op, left, tileValue, destination: destination), at: span)
         }
         return .value(destination, .tile(result))
+    }
+
+    /// A full SBUF tile shaped like `tile` holding `value`: a constant, a scalar, a [P | 1] tile repeated along
+    /// the free axis, or a tile of that shape (copied out of PSUM when it lives there); nil for anything else.
+    func broadcastIfPossible(_ value: Lowered, like tile: TileType, element: ElementType, at span: SourceSpan) -> ValueID? {
+        let wanted = tile.with(element: element, space: .sbuf)
+        switch value {
+        case .constant(let number, _):
+            return fill(wanted, with: number, at: span)
+        case .value(let id, .tile(let other)) where other.hasSameShape(as: tile):
+            guard other.space == .psum else { return id }
+            let copy = allocate(other.with(element: other.element, space: .sbuf), at: span)
+            emit(.dveCopy(source: id, destination: copy), at: span)
+            return copy
+        case .value(let id, .tile(let other)) where other.partitions == tile.partitions && other.freeElements == 1:
+            let filled = fill(wanted, with: 0, at: span)
+            emit(.dveTensorScalar(.add, filled, .value(id), destination: filled), at: span)
+            return filled
+        case .value(let id, .scalar):
+            let filled = fill(wanted, with: 0, at: span)
+            emit(.dveTensorScalar(.add, filled, .value(id), destination: filled), at: span)
+            return filled
+        default:
+            return nil
+        }
+    }
+
+    /// `broadcastIfPossible` for an operand that `tileBinary` has already matched as a scalar operand.
+    private func broadcast(_ value: Lowered, like tile: TileType, element: ElementType, at span: SourceSpan) -> ValueID {
+        broadcastIfPossible(value, like: tile, element: element, at: span) ?? fill(tile.with(element: element, space: .sbuf), with: 0, at: span)
     }
 
     /// A math function or negation of a tile on the scalar engine; `!` on the vector engine.
@@ -250,19 +280,20 @@ extension FunctionLowering {
     }
 
     /// `select` with tile operands: `pool.select` over tiles of one shape (constants are filled into tiles).
+    /// The operands are brought to the widest tile's shape in SBUF: constants and scalars are filled in,
+    /// per-partition [P | 1] tiles repeated along the free axis, PSUM tiles copied out (pool reads SBUF only).
     func tileSelect(_ values: [Lowered], _ expr: Expr) throws(LoweringFailed) -> Lowered {
-        guard let shapeTile = values.compactMap({ $0.tile?.1 }).first else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
+        guard let shapeTile = values.compactMap({ $0.tile?.1 }).max(by: { $0.freeElements < $1.freeElements }) else {
+            throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span))
+        }
         let element = try checkedType(expr).dtype
         var operands: [ValueID] = []
         for (index, value) in values.enumerated() {
-            let wanted = shapeTile.with(element: index == 0 ? .bool : element, space: .sbuf)
-            switch value {
-            case .constant(let number, _): operands.append(fill(wanted, with: number, at: expr.span))
-            case .value(let id, .tile(let tile)) where tile.hasSameShape(as: shapeTile): operands.append(id)
-            default:
+            guard let operand = broadcastIfPossible(value, like: shapeTile, element: index == 0 ? .bool : element, at: expr.span) else {
                 throw fail(DiagnosticCatalogue.loweringUnsupported("select on these tiles",
-                    reason: "its operands must be tiles of one shape or constants", at: expr.span))
+                    reason: "its operands must be tiles of one shape, per-partition [P, 1] tiles, scalars or constants", at: expr.span))
             }
+            operands.append(operand)
         }
         let result = shapeTile.with(element: element, space: .sbuf)
         let destination = allocate(result, at: expr.span)

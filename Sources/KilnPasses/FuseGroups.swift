@@ -23,7 +23,8 @@ import KilnTileIR
 /// earlier op of that space that reads the same kernel input (sibling fusion: the input is loaded once).
 /// A matmul group accepts a consumer only as an *epilogue*: an elementwise op (no reduction) whose result
 /// has the matmul's shape, so it can run on the PSUM accumulator as it is evacuated (bias add, gelu,
-/// cast); two matmuls never share a group. No join may make the groups cyclic: two sets merge only when
+/// cast), never an op computing one of the matmul's operands (those are loaded from HBM); two matmuls never
+/// share a group. No join may make the groups cyclic: two sets merge only when
 /// no op outside both is reachable from them and reaches them (a softmax of a matmul's result leaves the
 /// matmul group, since its row max needs the whole result first). The root of each set gets a number in
 /// order of first appearance, written on each op as `group N`. Ops in one group exchange values through
@@ -176,12 +177,16 @@ struct FusionPlanner {
     /// Merges the producer's set `other` into the consumer's set `root`, unless that would put two matmuls in
     /// one group or give a matmul a consumer that is not an epilogue (a reduction, another shape).
     private mutating func join(_ root: Int, _ other: Int) {
-        guard !createsCycle(root, other), !mixesColumnSums(root, other) else { return }
+        guard !createsCycle(root, other), !mixesColumnSums(root, other), !mixesWidths(root, other) else { return }
         let rootShape = matmulShape[root], otherShape = matmulShape[other]
         if rootShape != nil && otherShape != nil { return }
         if let shape = rootShape ?? otherShape {
-            let rowRoot = rootShape == nil ? root : other
+            let rowRoot = rootShape == nil ? root : other, matmulRoot = rootShape == nil ? other : root
+            // The matmul's operands come from HBM (`MatmulTiler` loads them): a row op computing one stays out.
+            let matmulReads = Set(ops.indices.filter { find($0) == matmulRoot && classify(ops[$0]) == .matmul(shape: shape) }
+                .flatMap { ops[$0].kind.reads })
             for index in ops.indices where find(index) == rowRoot {
+                if let result = ops[index].result?.id, matmulReads.contains(result) { return }
                 if case .row(_, true) = classify(ops[index]) { return }
                 if ops[index].result?.type.tensorType?.shape != shape { return }
             }
@@ -189,6 +194,30 @@ struct FusionPlanner {
         parent[other] = root
         matmulShape[root] = rootShape ?? otherShape
         matmulShape[other] = nil
+    }
+
+    /// The row widths (last dims above 1) an op's values have: a row op's operands and result, a matmul's
+    /// result (its operands are not tiled in its group's row space).
+    func widths(_ op: Operation) -> Set<Int> {
+        var values = op.kind.reads
+        if case .matmul = op.kind { values = [] }
+        return Set((values + [op.result?.id].compactMap { $0 }).compactMap { value in
+            valueTypes[value].flatMap { $0.tensorType ?? $0.hbmType }?.shape.last
+        }.filter { $0 > 1 })
+    }
+
+    /// True if merging the sets rooted at `a` and `b` would put values of two row widths in one group (a row
+    /// statistic of a [R, C] tensor applied to a [R, C'] one): `tile` runs a group over one [rows, columns]
+    /// space, so the statistic's group ends at the [R, 1] value and the consumer reads it as a column.
+    private mutating func mixesWidths(_ a: Int, _ b: Int) -> Bool {
+        var all = Set<Int>()
+        for index in ops.indices {
+            let root = find(index)
+            guard root == a || root == b else { continue }
+            all.formUnion(widths(ops[index]))
+            if all.count > 1 { return true }
+        }
+        return false
     }
 
     /// True if merging the sets rooted at `a` and `b` would put a sum across rows (axis 0) in one group

@@ -8,7 +8,8 @@ import KilnTileIR
 /// `tile`: lowers every tensor-level function to tile level: loops over tiles, `alloc`ed SBUF/PSUM tiles
 /// (unplaced), DMA loads and stores, and engine ops (pe, act, dve, pool); no semaphores yet.
 ///
-/// Algorithm, per kernel (helpers, whose outputs are not HBM, and tile-level kernels are left alone):
+/// Algorithm, per kernel (helpers, whose outputs are not HBM, and tile-level kernels, whose only tensor-level
+/// ops are scalar constants, are left alone):
 /// 1. Collect the groups (`TilingGroups`): ops with the same `group N` (from `fuse`) form one group; an
 ///    ungrouped op is a group of its own; groups are ordered so each runs after the groups it reads from
 ///    (K3606 if they depend on each other in a cycle). Scalar constants become immediate operands.
@@ -46,7 +47,10 @@ public struct TileTensorOps: Pass {
         for index in module.functions.indices {
             let function = module.functions[index]
             let returnsValues = function.body.ops.contains { if case .ret(let values) = $0.kind { !values.isEmpty } else { false } }
-            guard returnsValues || function.body.ops.contains(where: { $0.kind.isTensorLevel }),
+            // Scalar constants (a bound scalar parameter, a folded expression) are immediates in tile-level
+            // code too: they alone do not make a kernel tensor-level.
+            let tensorLevel = function.body.ops.contains { $0.kind.isTensorLevel && !FusionPlanner.isScalarConstant($0) }
+            guard returnsValues || tensorLevel,
                   function.outputs.allSatisfy({ $0.type.hbmType != nil }) else { continue }
             var tiler = FunctionTiler(function, target: context.target)
             let tiled = tiler.run()

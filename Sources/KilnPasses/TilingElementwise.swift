@@ -178,6 +178,42 @@ struct ElementwiseLowering {
         }
     }
 
+    /// `fullTile`, copied out of PSUM into an SBUF tile of the same element type when it is a matmul
+    /// accumulator (for engines that read SBUF only, such as pool).
+    mutating func sbufTile(_ operand: TileOperand, element: ElementType, name: String?) -> ValueID {
+        guard case .tile(let tile, let tileElement, .psum) = operand else { return fullTile(operand, element: element, name: name) }
+        let copy = body.alloc(.sbuf, tileElement, partitions: window.partitions, free: free, name: name)
+        body.emit(.dveCopy(source: tile, destination: copy))
+        return copy
+    }
+
+    /// The element type of a tile allocated in this body, nil for any other value.
+    func allocatedElement(_ tile: ValueID) -> ElementType? {
+        for op in body.ops.reversed() where op.result?.id == tile {
+            if case .alloc(let type, _) = op.kind { return type.element }
+        }
+        return nil
+    }
+
+    /// A [P | 1] tile holding a column or scalar operand (a scalar is written into every partition).
+    mutating func columnTile(_ operand: TileOperand, element: ElementType, name: String?) -> ValueID {
+        switch operand {
+        case .column(let column, _):
+            return column
+        case .scalar(let scalar):
+            let tile = body.alloc(.sbuf, element, partitions: window.partitions, free: [1], name: name)
+            if case .constant(let value) = scalar, let integer = Int(exactly: value) {
+                body.emit(.poolIota(Iota(base: integer, partitionStep: 0, freeStep: 0, destination: tile)))
+            } else {
+                body.emit(.poolIota(Iota(base: 0, partitionStep: 0, freeStep: 0, destination: tile)))
+                body.emit(.dveTensorScalar(.add, tile, scalar, destination: tile))
+            }
+            return tile
+        case .tile, .affine:
+            return fullTile(operand, element: element, name: name)
+        }
+    }
+
     private func zeroTile(_ element: ElementType) -> ValueID {
         let zero = body.alloc(.sbuf, element, partitions: window.partitions, free: free, name: "zero")
         body.emit(.poolIota(Iota(base: 0, partitionStep: 0, freeStep: 0, destination: zero)))
@@ -220,19 +256,22 @@ struct ElementwiseLowering {
 
     /// A free-axis reduction of a full or affine operand into a new column: folded into the `act.activate`
     /// that wrote the tile when there is one, else `dve.reduce`.
-    mutating func reduceAlongFree(_ op: Operation, _ operand: TileOperand, _ reduceOp: EngineReduceOp) -> ValueID {
-        let element = op.result.map { self.element($0.id) } ?? .f32
+    mutating func reduceAlongFree(_ op: Operation, _ operand: TileOperand, _ reduceOp: EngineReduceOp,
+                                  element resultElement: ElementType? = nil) -> ValueID {
+        let element = resultElement ?? op.result.map { self.element($0.id) } ?? .f32
         switch operand {
         case .affine(let source, let scale, let bias, let affineElement):
             let tile = body.alloc(.sbuf, affineElement, partitions: window.partitions, free: free, name: hint(source))
-            let column = resultTile(op, column: true)
+            let column = resultTile(op, column: true, element: element)
             body.emit(.actActivate(Activation(function: .identity, source: source, destination: tile, scale: scale,
                                               bias: bias, reduce: FreeAxisReduce(reduceOp, into: column))))
             materialized[source] = tile
             return column
         case .tile(let tile, _, _):
+            // Folded into the activation only when its tile is f32: the engine reduces the f32 values it
+            // computes, before the tile's rounding, while the language reduces the stored (rounded) values.
             if let index = activationWriting[tile], var activation = body.ops[index].kind.asActivation,
-               activation.reduce == nil {
+               activation.reduce == nil, allocatedElement(tile) == .f32 {
                 let column = body.values.make(.tile(TileType(.sbuf, element, partitions: window.partitions, free: [1])),
                                               name: op.result?.nameHint)
                 activation.reduce = FreeAxisReduce(reduceOp, into: column.id)
@@ -242,14 +281,14 @@ struct ElementwiseLowering {
                 for (key, position) in activationWriting where position >= index { activationWriting[key] = position + 1 }
                 return column.id
             }
-            let column = resultTile(op, column: true)
+            let column = resultTile(op, column: true, element: element)
             body.emit(.dveReduce(reduceOp, tile, destination: column))
             return column
         case .column(let column, _):
             return column
         case .scalar:
             let full = fullTile(operand, element: element, name: nil)
-            let column = resultTile(op, column: true)
+            let column = resultTile(op, column: true, element: element)
             body.emit(.dveReduce(reduceOp, full, destination: column))
             return column
         }

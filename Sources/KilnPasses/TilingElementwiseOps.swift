@@ -27,12 +27,22 @@ extension ElementwiseLowering {
             value = try binary(op, binaryOp, try operand(a, for: op), try operand(b, for: op))
         case .select(let condition, let a, let b):
             let element = self.element(result.id)
-            let c = fullTile(try operand(condition, for: op), element: .bool, name: hint(condition))
-            let x = fullTile(try operand(a, for: op), element: element, name: hint(a))
-            let y = fullTile(try operand(b, for: op), element: element, name: hint(b))
-            let tile = resultTile(op, column: false, reusing: [x, y])
-            body.emit(.poolSelect(condition: c, x, y, destination: tile))
-            value = .tile(tile, element, .sbuf)
+            let inputs = [try operand(condition, for: op), try operand(a, for: op), try operand(b, for: op)]
+            let hints = [hint(condition), hint(a), hint(b)]
+            let elements = [ElementType.bool, element, element]
+            if !window.flat, inputs.allSatisfy(isScalarOrColumn) {
+                // Per-row operands only: a per-row result, selected on [P | 1] tiles.
+                let columns = inputs.indices.map { columnTile(inputs[$0], element: elements[$0], name: hints[$0]) }
+                let tile = resultTile(op, column: true, reusing: [columns[1], columns[2]])
+                body.emit(.poolSelect(condition: columns[0], columns[1], columns[2], destination: tile))
+                value = .column(tile, element)
+            } else {
+                // pool.select reads SBUF only: a matmul accumulator operand is evacuated from PSUM first.
+                let tiles = inputs.indices.map { sbufTile(inputs[$0], element: elements[$0], name: hints[$0]) }
+                let tile = resultTile(op, column: false, reusing: [tiles[1], tiles[2]])
+                body.emit(.poolSelect(condition: tiles[0], tiles[1], tiles[2], destination: tile))
+                value = .tile(tile, element, .sbuf)
+            }
         case .reduce(let kind, let source, let axis):
             let sourceType = types[source].flatMap { $0.type.tensorType ?? $0.type.hbmType }
             guard axis == (sourceType?.rank ?? 0) - 1 else {
@@ -40,17 +50,32 @@ extension ElementwiseLowering {
             }
             let input = try operand(source, for: op)
             let reduceOp: EngineReduceOp = kind == .max ? .max : kind == .min ? .min : .add
-            var column = reduceAlongFree(op, input, reduceOp)
-            if kind == .mean, window.columns > 1 {
+            // A mean divides by the length of the axis it reduces, which is the row width only when the
+            // operand is a full row (a [R, 1] operand's mean is itself). A float mean keeps its sum in f32
+            // and rounds once, after the division (Docs/numerics.md: a reduction rounds once to its dtype).
+            let length = sourceType?.shape.last ?? 1
+            let resultElement = element(result.id)
+            let isMean = kind == .mean && length > 1
+            var column = reduceAlongFree(op, input, reduceOp, element: isMean && resultElement.isFloat ? .f32 : resultElement)
+            if isMean {
                 let scaled = resultTile(op, column: true, reusing: [column])
-                body.emit(.dveTensorScalar(.mul, column, .constant(1 / Double(window.columns)), destination: scaled))
+                body.emit(.dveTensorScalar(.mul, column, .constant(1 / Double(length)), destination: scaled))
                 column = scaled
             }
             value = .column(column, element(result.id))
         default:
             throw .unsupported(op, "it is not an elementwise op or a row reduction")
         }
-        operands[result.id] = value
+        operands[result.id] = roundedAtBoundary(value, name: result.nameHint)
+    }
+
+    /// The op's value as the language defines it: rounded to its dtype (Docs/numerics.md, "Fused chains").
+    /// An affine value is kept unevaluated, for a later activation to fold in, only in f32, which is what
+    /// the scalar engine computes in; a narrower one is written into a tile of its dtype here, so a fused
+    /// chain rounds exactly where the unfused program does.
+    private mutating func roundedAtBoundary(_ value: TileOperand, name: String?) -> TileOperand {
+        guard case .affine(_, _, _, let element) = value, element != .f32 else { return value }
+        return .tile(fullTile(value, element: element, name: name), element, .sbuf)
     }
 
     private mutating func cast(_ op: Operation, _ input: TileOperand) throws(TilingError) -> TileOperand {
@@ -79,7 +104,7 @@ extension ElementwiseLowering {
     private mutating func unary(_ op: Operation, _ function: UnaryFunction, _ input: TileOperand) throws(TilingError) -> TileOperand {
         let element = op.result.map { self.element($0.id) } ?? .f32
         switch (function, input) {
-        case (.neg, .tile(let source, let sourceElement, _)):
+        case (.neg, .tile(let source, let sourceElement, _)) where sourceElement.isFloat:
             return .affine(source: source, scale: -1, bias: .constant(0), element: sourceElement)
         case (.neg, .affine(let source, let scale, .constant(let bias), let affineElement)):
             return .affine(source: source, scale: -scale, bias: .constant(-bias), element: affineElement)
@@ -168,10 +193,10 @@ extension ElementwiseLowering {
             if let swapped = binaryOp.swapped {
                 return fullWithScalar(op, swapped, b, perPartition, element: element, operandElement: operandElement)
             }
-            if binaryOp == .sub, case .tile(let source, let sourceElement, _) = b {
+            if binaryOp == .sub, operandElement.isFloat, case .tile(let source, let sourceElement, _) = b {
                 return .affine(source: source, scale: -1, bias: perPartition, element: sourceElement)
             }
-            if binaryOp == .div {
+            if binaryOp == .div, operandElement.isFloat {
                 let reciprocal = body.alloc(.sbuf, operandElement, partitions: window.partitions, free: free, name: nil)
                 body.emit(.dveReciprocal(source: fullTile(b, element: operandElement, name: nil), destination: reciprocal))
                 if perPartition == .constant(1) { return .tile(reciprocal, operandElement, .sbuf) }
@@ -191,6 +216,13 @@ extension ElementwiseLowering {
     /// fold it into a later activation (add, sub, mul by a constant), else one `dve.tensor_scalar`.
     private mutating func fullWithScalar(_ op: Operation, _ binaryOp: BinaryOperator, _ full: TileOperand,
                                          _ s: ScalarOperand, element: ElementType, operandElement: ElementType) -> TileOperand {
+        // Integer arithmetic stays on the vector engine's integer ops (no f32 scale and bias, no reciprocal).
+        guard operandElement.isFloat else {
+            let source = fullTile(full, element: operandElement, name: nil)
+            let tile = resultTile(op, column: false, reusing: [source])
+            body.emit(.dveTensorScalar(binaryOp, source, s, destination: tile))
+            return .tile(tile, element, .sbuf)
+        }
         switch (binaryOp, full, s) {
         case (.add, .tile(let source, let sourceElement, _), _):
             return .affine(source: source, scale: 1, bias: s, element: sourceElement)

@@ -26,8 +26,6 @@ KNOWN = {
     # fuse/tile: a transpose operand computed in another tile loop nest (items 9, 11, 12: fusion grouping). The
     # verifier, which now runs after every pass, reports the pass's output as a use before its definition.
     9: ("compile-failure", "which is not defined before it in an enclosing block", "9/12"),
-    # bf16 output: a fused chain keeps excess precision where ref rounds (item 4: rounding lost under fusion).
-    20: ("disagreement", "ref and sim disagree", "4"),
 }
 
 
