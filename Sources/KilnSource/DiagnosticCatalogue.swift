@@ -16,7 +16,7 @@ public struct DiagnosticID: Hashable, Sendable, CustomStringConvertible {
 /// Every diagnostic Kiln emits is made by one of the factories in this type's extensions
 /// (one extension file per stage: `DiagnosticCatalogue+Syntax.swift`, `+Sema`, ...).
 public enum DiagnosticCatalogue {
-    static func make(_ code: String, _ name: String, _ severity: Severity, _ message: String,
+    package static func make(_ code: String, _ name: String, _ severity: Severity, _ message: String,
                      at span: SourceSpan, notes: [DiagnosticNote] = []) -> Diagnostic {
         Diagnostic(id: DiagnosticID(code, name), severity: severity, message: message, span: span, notes: notes)
     }

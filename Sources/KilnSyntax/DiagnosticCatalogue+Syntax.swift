@@ -1,4 +1,6 @@
-// DiagnosticCatalogue+Syntax.swift: lexer and parser diagnostics (K1xxx).
+// DiagnosticCatalogue+Syntax.swift: the diagnostics KilnSyntax emits (K1001-K1110) (ids in the ranges DiagnosticCatalogue.swift gives).
+
+import KilnSource
 
 extension DiagnosticCatalogue {
     // Lexer
@@ -14,10 +16,6 @@ extension DiagnosticCatalogue {
     public static func malformedNumber(_ text: String, _ reason: String, at span: SourceSpan) -> Diagnostic {
         make("K1004", "malformed-number", .error, "malformed number '\(text)': \(reason)", at: span)
     }
-    public static func invalidUTF8(at span: SourceSpan) -> Diagnostic {
-        make("K1005", "invalid-utf8", .error, "source is not valid UTF-8 here", at: span)
-    }
-
     // Parser
     public static func expected(_ what: String, found: String, at span: SourceSpan) -> Diagnostic {
         make("K1101", "expected-token", .error, "expected \(what), found \(found)", at: span)

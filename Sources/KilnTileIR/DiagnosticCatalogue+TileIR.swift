@@ -1,4 +1,6 @@
-// DiagnosticCatalogue+TileIR.swift: tile IR text, verifier and machine-limit diagnostics (K3xxx).
+// DiagnosticCatalogue+TileIR.swift: the diagnostics KilnTileIR emits (K3101-K3310) (ids in the ranges DiagnosticCatalogue.swift gives).
+
+import KilnSource
 
 extension DiagnosticCatalogue {
     // IR text (K31xx)
@@ -37,7 +39,6 @@ extension DiagnosticCatalogue {
     public static func tileIRNestingTooDeep(limit: Int, at span: SourceSpan) -> Diagnostic {
         make("K3111", "tir-nesting-too-deep", .error, "loops nest too deeply (the limit is \(limit))", at: span)
     }
-
     // Structure (K32xx)
     public static func tileIRValueDefinedTwice(_ value: String, at span: SourceSpan) -> Diagnostic {
         make("K3201", "ssa-redefinition", .error, "value \(value) is defined more than once", at: span)
@@ -51,7 +52,7 @@ extension DiagnosticCatalogue {
         make("K3203", "operand-type", .error, "'\(opcode)' \(role) must be \(expected), found \(found)", at: span)
     }
     public static func tileIRShapeMismatch(_ opcode: String, _ detail: String, at span: SourceSpan) -> Diagnostic {
-        make("K3204", "shape-mismatch", .error, "'\(opcode)' shapes do not match: \(detail)", at: span)
+        make("K3204", "tir-shape-mismatch", .error, "'\(opcode)' shapes do not match: \(detail)", at: span)
     }
     public static func tileIRInvalidAxis(_ axis: Int, rank: Int, at span: SourceSpan) -> Diagnostic {
         make("K3205", "invalid-axis", .error, "axis \(axis) is out of range for a rank-\(rank) tensor", at: span)
@@ -82,12 +83,6 @@ extension DiagnosticCatalogue {
     public static func tileIRNotLoopVariable(_ value: String, at span: SourceSpan) -> Diagnostic {
         make("K3213", "not-a-loop-variable", .error,
              "\(value) is used as a loop variable but is not the induction variable of an enclosing 'for'", at: span)
-    }
-
-    // Machine limits (K33xx)
-    public static func partitionDimTooLarge(_ actual: Int, limit: Int, target: String, at span: SourceSpan) -> Diagnostic {
-        make("K3301", "partition-dim", .error,
-             "tile has \(actual) partitions; \(target) has \(limit)", at: span)
     }
     public static func matmulLimit(_ dim: String, _ actual: Int, limit: Int, at span: SourceSpan) -> Diagnostic {
         make("K3302", "matmul-limit", .error,
@@ -127,14 +122,5 @@ extension DiagnosticCatalogue {
     public static func partitionRangeOutOfBounds(start: Int, partitions: Int, limit: Int, at span: SourceSpan) -> Diagnostic {
         make("K3310", "partition-range", .error,
              "tile covers partitions \(start)..<\(start + partitions); the memory has \(limit)", at: span)
-    }
-
-    // Pass manager (K34xx)
-    public static func passFailed(_ pass: String, _ reason: String) -> Diagnostic {
-        make("K3402", "pass-failed", .error, "pass '\(pass)' failed: \(reason)", at: .unknown)
-    }
-    public static func invalidAfterPass(_ pass: String, errors: Int, at span: SourceSpan) -> Diagnostic {
-        make("K3401", "invalid-after-pass", .error,
-             "the IR is invalid after pass '\(pass)' (\(errors) verifier error\(errors == 1 ? "" : "s"))", at: span)
     }
 }

@@ -1,4 +1,6 @@
-// DiagnosticCatalogue+Lowering.swift: diagnostics of lowering the checked program to tile IR (K35xx).
+// DiagnosticCatalogue+Lowering.swift: the diagnostics KilnLowering emits (K3501-K3506) (ids in the ranges DiagnosticCatalogue.swift gives).
+
+import KilnSource
 
 extension DiagnosticCatalogue {
     /// A construct the checker accepts that lowering cannot express in tile IR yet.
@@ -25,11 +27,5 @@ extension DiagnosticCatalogue {
     public static func loweringUntyped(at span: SourceSpan) -> Diagnostic {
         make("K3506", "lowering-untyped", .error, "cannot lower an expression the checker did not type; fix the errors reported before",
              at: span)
-    }
-
-    /// `inline`: calls still left after the depth limit (a recursive helper in hand-written IR).
-    public static func inlineTooDeep(_ callee: String, limit: Int, at span: SourceSpan) -> Diagnostic {
-        make("K3510", "inline-too-deep", .error,
-             "calls to @\(callee) nest more than \(limit) deep when inlined; is the function recursive?", at: span)
     }
 }

@@ -1,16 +1,12 @@
-// DiagnosticCatalogue+Sema.swift: semantic-check diagnostics (K2xxx): names, types, shapes, tiles, dims.
+// DiagnosticCatalogue+Sema.swift: the diagnostics KilnSema emits (K2001-K4512) (ids in the ranges DiagnosticCatalogue.swift gives).
+
+import KilnSource
 
 extension DiagnosticCatalogue {
-    private static func declaredHere(_ name: String, _ span: SourceSpan?) -> [DiagnosticNote] {
-        guard let span, span.isKnown else { return [] }
-        return [DiagnosticNote("'\(name)' declared here", at: span)]
+    public static func sliceOutOfBounds(_ what: String, start: Int, size: Int, at span: SourceSpan) -> Diagnostic {
+        make("K4512", "run-slice-out-of-bounds", .error,
+             "slice of \(what) starts at \(start), outside its size \(size)", at: span)
     }
-
-    /// "1 argument", "2 arguments".
-    private static func count(_ n: Int, _ noun: String) -> String { n == 1 ? "1 \(noun)" : "\(n) \(noun)s" }
-
-    // MARK: names (K200x)
-
     public static func undefinedName(_ name: String, at span: SourceSpan) -> Diagnostic {
         make("K2001", "undefined-name", .error, "undefined name '\(name)'", at: span)
     }
@@ -49,7 +45,6 @@ extension DiagnosticCatalogue {
     public static var dtypeNames: String { "f32, bf16, f16, f8e4m3, f8e5m2, i32, bool" }
 
     // MARK: types and shapes (K201x-K202x)
-
     public static func rankTooHigh(_ type: String, rank: Int, at span: SourceSpan) -> Diagnostic {
         make("K2010", "rank-too-high", .error,
              "'\(type)' has rank \(rank); tensors have rank 1 or 2 (the machine is 2-D: partition x free)", at: span)
@@ -110,11 +105,6 @@ extension DiagnosticCatalogue {
              "kernel result '\(name)' is the scalar '\(type)'; kernel results are tensors (use '\(type)[1]')",
              at: span)
     }
-    public static func partitionDimTooLarge(_ dim: String, value: Int, space: String, at span: SourceSpan) -> Diagnostic {
-        let shown = dim == String(value) ? dim : "\(dim) = \(value)"
-        return make("K2024", "partition-dim-too-large", .error,
-                    "partition dim \(shown) exceeds the 128 \(space.uppercased()) partitions", at: span)
-    }
     public static func dimDefaultNotPositive(_ name: String, value: Int, at span: SourceSpan) -> Diagnostic {
         make("K2025", "dim-default-not-positive", .error,
              "default size of dim '\(name)' is \(value); a dim size must be positive", at: span)
@@ -126,7 +116,6 @@ extension DiagnosticCatalogue {
     }
 
     // MARK: operators and builtins (K203x-K205x)
-
     public static func dtypeMismatch(_ op: String, _ lhs: String, _ rhs: String, hint: String,
                                      at span: SourceSpan) -> Diagnostic {
         make("K2030", "dtype-mismatch", .error, "operands of '\(op)' have different dtypes: \(lhs) and \(rhs); \(hint)",
@@ -212,10 +201,6 @@ extension DiagnosticCatalogue {
     public static func needsSBUFTile(_ what: String, found: String, hint: String, at span: SourceSpan) -> Diagnostic {
         make("K2049", "needs-sbuf-tile", .error, "\(what) must be an sbuf tile, found \(found); \(hint)", at: span)
     }
-    public static func shapeMismatch(_ context: String, expected: String, found: String, at span: SourceSpan) -> Diagnostic {
-        make("K2050", "shape-mismatch", .error, "shape mismatch in \(context): expected \(expected), found \(found)",
-             at: span)
-    }
     public static func contractionMismatch(_ sType: String, _ mType: String, _ k1: String, _ k2: String,
                                            at span: SourceSpan) -> Diagnostic {
         make("K2051", "nc-matmul-contraction-mismatch", .error,
@@ -250,7 +235,6 @@ extension DiagnosticCatalogue {
     }
 
     // MARK: slices (K206x)
-
     public static func indexCount(_ type: String, rank: Int, given: Int, at span: SourceSpan) -> Diagnostic {
         make("K2060", "index-count", .error,
              "\(type) has rank \(rank) but \(count(given, "index item")) \(given == 1 ? "was" : "were") given; give one per dim",
@@ -280,7 +264,6 @@ extension DiagnosticCatalogue {
     }
 
     // MARK: statements (K207x-K208x)
-
     public static func annotationMismatch(_ name: String, declared: String, found: String, hint: String,
                                           at span: SourceSpan) -> Diagnostic {
         make("K2070", "annotation-mismatch", .error,
@@ -352,7 +335,6 @@ extension DiagnosticCatalogue {
     }
 
     // MARK: helper functions (K209x)
-
     public static func recursiveFunction(_ name: String, path: [String], at span: SourceSpan) -> Diagnostic {
         let through = path.isEmpty ? "" : " through " + path.map { "'\($0)'" }.joined(separator: ", ")
         return make("K2090", "recursive-function", .error,
@@ -381,7 +363,6 @@ extension DiagnosticCatalogue {
     }
 
     // MARK: attributes (K210x)
-
     public static func unknownAttribute(_ name: String, at span: SourceSpan) -> Diagnostic {
         make("K2100", "unknown-attribute", .error, "unknown attribute '@\(name)'; the only attribute is '@schedule'",
              at: span)
@@ -407,17 +388,10 @@ extension DiagnosticCatalogue {
     }
 
     // MARK: dim binding (K211x)
-
     public static func unknownDimFlag(_ name: String, kernel: String, dims: [String]) -> Diagnostic {
         let known = dims.isEmpty ? "it has no dims" : "its dims are " + dims.joined(separator: ", ")
         return make("K2110", "unknown-dim-flag", .error,
                     "--dim \(name)=...: kernel '\(kernel)' has no dim '\(name)' (\(known))", at: .unknown)
-    }
-    public static func dimFlagMatchesNoKernel(_ name: String, kernels: [String], dims: [String]) -> Diagnostic {
-        let which = kernels.count == 1 ? "kernel '\(kernels[0])'" : "no kernel of this file"
-        let known = dims.isEmpty ? "no dims" : "dims " + dims.joined(separator: ", ")
-        return make("K2115", "dim-flag-matches-no-kernel", .error,
-                    "--dim \(name)=...: \(which) has a dim '\(name)' (it declares \(known))", at: .unknown)
     }
     public static func dimFlagNotPositive(_ name: String, value: Int) -> Diagnostic {
         make("K2111", "dim-size-not-positive", .error,
@@ -433,5 +407,19 @@ extension DiagnosticCatalogue {
     }
     public static func inputShapeMismatch(_ input: String, _ message: String, at span: SourceSpan) -> Diagnostic {
         make("K2114", "input-shape-mismatch", .error, "input '\(input)' \(message)", at: span)
+    }
+
+    private static func declaredHere(_ name: String, _ span: SourceSpan?) -> [DiagnosticNote] {
+        guard let span, span.isKnown else { return [] }
+        return [DiagnosticNote("'\(name)' declared here", at: span)]
+    }
+
+    /// "1 argument", "2 arguments".
+    private static func count(_ n: Int, _ noun: String) -> String { n == 1 ? "1 \(noun)" : "\(n) \(noun)s" }
+
+    // MARK: names (K200x)
+    public static func shapeMismatch(_ context: String, expected: String, found: String, at span: SourceSpan) -> Diagnostic {
+        make("K2050", "shape-mismatch", .error, "shape mismatch in \(context): expected \(expected), found \(found)",
+             at: span)
     }
 }

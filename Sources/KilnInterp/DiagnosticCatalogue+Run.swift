@@ -1,103 +1,55 @@
-// DiagnosticCatalogue+Run.swift: diagnostics of `kiln run`: binding inputs and executing kernels (K4500-K4599).
+// DiagnosticCatalogue+Run.swift: the diagnostics KilnInterp emits (K4500-K4599) (ids in the ranges DiagnosticCatalogue.swift gives).
+
+import KilnSource
 
 extension DiagnosticCatalogue {
     public static func inputFileError(_ parameter: String, _ problem: String, at span: SourceSpan) -> Diagnostic {
         make("K4500", "input-file-error", .error, "input '\(parameter)': \(problem)", at: span)
     }
-
     public static func unknownInput(_ name: String, flag: String, kernel: String, parameters: [String],
                                     at span: SourceSpan) -> Diagnostic {
         let known = parameters.isEmpty ? "it has none" : "its parameters are " + parameters.map { "'\($0)'" }.joined(separator: ", ")
         return make("K4501", "unknown-input", .error,
                     "\(flag) names '\(name)', which is not a parameter of kernel '\(kernel)'; \(known)", at: span)
     }
-
     public static func missingInput(_ parameter: String, type: String, at span: SourceSpan) -> Diagnostic {
         make("K4502", "missing-input", .error,
              "no input for parameter '\(parameter)' (\(type)); pass --input \(parameter)=FILE.npy or --random SEED",
              at: span)
     }
-
     public static func inputRounded(_ parameter: String, from: String, to: String, changed: Int, at span: SourceSpan) -> Diagnostic {
         make("K4503", "input-rounded", .note,
              "input '\(parameter)': \(from) values converted to \(to) (round to nearest even; \(changed) changed); "
              + "--strict-dtypes makes this an error", at: span)
     }
-
     public static func inputDTypeMismatch(_ parameter: String, found: String, expected: String, reason: String,
                                           at span: SourceSpan) -> Diagnostic {
         make("K4504", "input-dtype-mismatch", .error,
              "input '\(parameter)' holds \(found) but the parameter is \(expected): \(reason)", at: span)
     }
-
     public static func badScalarValue(_ parameter: String, text: String, expected: String, at span: SourceSpan) -> Diagnostic {
         make("K4505", "bad-scalar-value", .error,
              "--scalar \(parameter)=\(text): '\(text)' is not \(expected)", at: span)
     }
-
     public static func missingScalar(_ parameter: String, type: String, at span: SourceSpan) -> Diagnostic {
         make("K4506", "missing-scalar", .error,
              "scalar parameter '\(parameter)' (\(type)) has no default; pass --scalar \(parameter)=VALUE or --random SEED",
              at: span)
     }
-
-    public static func kernelNotFound(_ name: String, kernels: [String], at span: SourceSpan) -> Diagnostic {
-        make("K4507", "kernel-not-found", .error,
-             "no kernel named '\(name)' in this file; it has " + kernels.map { "'\($0)'" }.joined(separator: ", "), at: span)
-    }
-
-    public static func kernelAmbiguous(kernels: [String], at span: SourceSpan) -> Diagnostic {
-        make("K4508", "kernel-ambiguous", .error,
-             "this file has several kernels (" + kernels.map { "'\($0)'" }.joined(separator: ", ")
-             + "); choose one with --kernel NAME", at: span)
-    }
-
-    public static func noKernel(at span: SourceSpan) -> Diagnostic {
-        make("K4509", "no-kernel", .error, "this file has no kernel to run", at: span)
-    }
-
     public static func integerDivisionByZero(at span: SourceSpan) -> Diagnostic {
         make("K4510", "integer-division-by-zero", .error, "integer division by zero", at: span)
     }
-
     public static func tileReadBeforeWrite(_ name: String, at span: SourceSpan) -> Diagnostic {
         make("K4511", "tile-read-before-write", .error,
              "tile buffer '\(name)' is read before anything is written to it", at: span)
     }
-
-    public static func sliceOutOfBounds(_ what: String, start: Int, size: Int, at span: SourceSpan) -> Diagnostic {
-        make("K4512", "slice-out-of-bounds", .error,
-             "slice of \(what) starts at \(start), outside its size \(size)", at: span)
-    }
-
     public static func inputValueOutOfRange(_ parameter: String, value: String, type: String, at span: SourceSpan) -> Diagnostic {
         make("K4513", "input-value-out-of-range", .error,
              "input '\(parameter)' holds \(value), which does not fit in \(type)", at: span)
     }
-
     public static func duplicateInput(_ name: String, at span: SourceSpan) -> Diagnostic {
         make("K4514", "duplicate-input", .error, "input '\(name)' is given more than once", at: span)
     }
-
-    /// `kiln run --backend sim`: the kernel did not compile to bytecode; `detail` is the rendered compile diagnostics.
-    public static func simCompileFailed(_ kernel: String, detail: String, at span: SourceSpan) -> Diagnostic {
-        make("K4515", "sim-compile-failed", .error,
-             "kernel '\(kernel)' does not compile to simulator bytecode:\n\(detail)", at: span)
-    }
-
-    /// `kiln verify`: two executors disagree beyond the dtype's tolerance.
-    public static func verifyMismatch(kernel: String, output: String, backends: String, detail: String,
-                                      at span: SourceSpan) -> Diagnostic {
-        make("K4516", "verify-mismatch", .error,
-             "kernel '\(kernel)', output '\(output)': \(backends) disagree: \(detail)", at: span)
-    }
-
-    /// `kiln verify`: two executors' outputs have different shapes or counts.
-    public static func verifyShapeMismatch(kernel: String, output: String, detail: String, at span: SourceSpan) -> Diagnostic {
-        make("K4517", "verify-shape-mismatch", .error,
-             "kernel '\(kernel)', output '\(output)': \(detail)", at: span)
-    }
-
     /// The checked program broke an invariant the interpreter relies on (a checker bug, not a user error).
     public static func interpreterInvariant(_ problem: String, at span: SourceSpan) -> Diagnostic {
         make("K4599", "interpreter-invariant", .error,
