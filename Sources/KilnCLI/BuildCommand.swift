@@ -120,7 +120,7 @@ struct BuildCommand: ParsableCommand {
         if !run.irDumps.isEmpty { printError(run.irDumps, terminator: "") }
         if let timing = run.timingReport { printError(timing, terminator: "") }
         if let usage = run.usageError {
-            printError("kiln: error: \(usage)")
+            printError("kiln: error: \(usage.message)" + (showIDs ? " [\(usage.id.code)]" : ""))
             throw ExitCode(1)
         }
         printError(Driver.renderIRDiagnostics(run.diagnostics, kernelSource: source, kernelSourcePath: source.path,

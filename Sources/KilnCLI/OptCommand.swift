@@ -72,7 +72,7 @@ struct OptCommand: ParsableCommand {
         if !result.irDumps.isEmpty { printError(result.irDumps, terminator: "") }
         if let timing = result.timingReport { printError(timing, terminator: "") }
         if let usage = result.usageError {
-            printError("kiln: error: \(usage)")
+            printError("kiln: error: \(usage.message)" + (showIDs ? " [\(usage.id.code)]" : ""))
             throw ExitCode(1)
         }
         printError(Driver.renderIRDiagnostics(result.diagnostics, kernelSource: kernelSource, kernelSourcePath: module.sourcePath,

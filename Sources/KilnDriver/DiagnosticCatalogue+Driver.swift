@@ -106,4 +106,12 @@ extension DiagnosticCatalogue {
         return make("K2115", "dim-flag-matches-no-kernel", .error,
                     "--dim \(name)=...: \(which) has a dim '\(name)' (it declares \(known))", at: .unknown)
     }
+    /// Usage (K90xx): `--target` names no known target.
+    public static func unknownTargetName(_ name: String, known: String) -> Diagnostic {
+        make("K9010", "unknown-target", .error, "unknown target '\(name)'; known targets: \(known)", at: .unknown)
+    }
+    /// Usage: a `--passes` pipeline string that does not parse or names unknown passes.
+    public static func invalidPipeline(_ detail: String) -> Diagnostic {
+        make("K9011", "invalid-pipeline", .error, detail, at: .unknown)
+    }
 }

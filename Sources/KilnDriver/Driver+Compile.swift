@@ -30,7 +30,7 @@ extension Compilation {
         let source = frontEnd.source
         var text = DiagnosticRenderer(showIDs: showIDs).render(diagnostics.sorted(), in: source)
         if let run = pipeline {
-            if let usage = run.usageError { text += "kiln: error: \(usage)\n" }
+            if let usage = run.usageError { text += "kiln: error: \(usage.message)\n" }
             text += Driver.renderIRDiagnostics(run.diagnostics, kernelSource: source, kernelSourcePath: source.path,
                                                irText: nil, module: nil, showIDs: showIDs)
         }

@@ -70,7 +70,7 @@ extension Driver {
         let compilation = compile(source, dims: dims, options: pipeline)
         embedded.diagnostics = compilation.diagnostics
         if let run = compilation.pipeline {
-            if let usage = run.usageError { embedded.diagnostics.report(DiagnosticCatalogue.apiMisuse("compile", usage)) }
+            if let usage = run.usageError { embedded.diagnostics.report(usage) }
             for entry in run.diagnostics {
                 var diagnostic = entry.diagnostic
                 if entry.origin != .kernelSource { diagnostic.span = .unknown }

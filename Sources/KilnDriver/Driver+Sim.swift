@@ -98,7 +98,7 @@ public struct IRBytecodeCompilation: Sendable {
             return DiagnosticRenderer().render(parse.diagnostics, in: irText)
         }
         var text = ""
-        if let usage = run.usageError { text += "kiln: error: \(usage)\n" }
+        if let usage = run.usageError { text += "kiln: error: \(usage.message)\n" }
         let kernelSource = Driver.loadKernelSource(of: module, irPath: irText.path)
         text += Driver.renderIRDiagnostics(run.diagnostics, kernelSource: kernelSource, kernelSourcePath: module.sourcePath,
                                            irText: irText, module: module)

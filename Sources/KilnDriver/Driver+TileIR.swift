@@ -36,7 +36,8 @@ public struct PipelineResult: Sendable {
     public var diagnostics: [TileIRDiagnostic] = []
     public var irDumps: String = ""
     public var timingReport: String?
-    public var usageError: String?
+    /// A usage error (an unknown target, a malformed pipeline string) that kept the pipeline from running.
+    public var usageError: Diagnostic?
     /// The passes that ran to completion, in order.
     public var completedPasses: [String] = []
 
@@ -64,7 +65,7 @@ extension Driver {
                                    registry: PassRegistry = makePassRegistry()) -> PipelineResult {
         var result = PipelineResult()
         guard let target = MachineTarget.named(options.target) else {
-            result.usageError = "unknown target '\(options.target)'; known targets: \(MachineTarget.allNames)"
+            result.usageError = DiagnosticCatalogue.unknownTargetName(options.target, known: MachineTarget.allNames)
             return result
         }
         var working = module
@@ -81,7 +82,7 @@ extension Driver {
             if options.timePasses { result.timingReport = report.timingReport() }
             if report.succeeded { result.module = working }
         } catch {
-            result.usageError = error.description
+            result.usageError = DiagnosticCatalogue.invalidPipeline(error.description)
         }
         return result
     }
