@@ -59,10 +59,6 @@ extension DiagnosticCatalogue {
         make("K6007", "unknown-backend", .error,
              "unknown backend '\(name)'; registered backends: " + known.joined(separator: ", "), at: .unknown)
     }
-    /// A backend could not emit the module (it reports why).
-    public static func backendFailed(_ backend: String, _ reason: String, at span: SourceSpan = .unknown) -> Diagnostic {
-        make("K6008", "backend-failed", .error, "backend '\(backend)' failed: \(reason)", at: span)
-    }
     /// `kiln run|verify|bench --backend NAME` names no registered backend that can execute kernels.
     public static func backendNotExecutable(_ name: String, executable: [String]) -> Diagnostic {
         make("K6010", "backend-not-executable", .error,

@@ -89,18 +89,18 @@ extension Driver {
         let (inputs, inputDiagnostics) = call.binding.bind(dims: bound, arrays: call.arrays)
         outcome.diagnostics.append(contentsOf: inputDiagnostics)
         guard let inputs else { return outcome }
-        outcome.result = bench(source, kernel: kernel, dims: bound, inputs: inputs, request: request, &outcome.diagnostics)
+        outcome.result = bench(frontEnd, kernel: kernel, dims: bound, inputs: inputs, request: request, &outcome.diagnostics)
         return outcome
     }
 
     /// Prepares the kernel on the registered executable backend `request.backend` (`prepareKernel`, timed:
     /// the compile), then has the prepared kernel time itself (`PreparedKernel.time`: one untimed run, then
     /// `iterations` timed ones of the execution alone).
-    static func bench(_ source: SourceFile, kernel: CheckedKernel, dims: BoundDims, inputs: [String: Tensor],
+    static func bench(_ frontEnd: FrontEndResult, kernel: CheckedKernel, dims: BoundDims, inputs: [String: Tensor],
                       request: BenchRequest, _ diagnostics: inout DiagnosticBag) -> BenchResult? {
         var prepared: (any PreparedKernel)?
         let compileSeconds = ExecutionTiming.measure {
-            prepared = prepareKernel(source, kernel: kernel, dims: dims, inputs: inputs, backend: request.backend.rawValue,
+            prepared = prepareKernel(frontEnd, kernel: kernel, dims: dims, inputs: inputs, backend: request.backend.rawValue,
                                      pipeline: request.pipeline, options: request.execution, &diagnostics)
         }
         guard let prepared else { return nil }

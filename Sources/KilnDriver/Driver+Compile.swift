@@ -48,7 +48,13 @@ extension Driver {
     /// compile (`emit`, `compileToBytecode`, `compileForLLVM`) is this function followed by the backend.
     public static func compile(_ source: SourceFile, dims: [String: Int], options: PipelineOptions,
                                registry: PassRegistry = makePassRegistry(), scalars: [String: Double]? = nil) -> Compilation {
-        let frontEnd = runFrontEnd(source)
+        compile(runFrontEnd(source), dims: dims, options: options, registry: registry, scalars: scalars)
+    }
+
+    /// `compile` from a front end that already ran: `run`, `verify`, `bench` and embedders parse and check a
+    /// file once and compile it for each executor and pipeline from that one result.
+    public static func compile(_ frontEnd: FrontEndResult, dims: [String: Int], options: PipelineOptions,
+                               registry: PassRegistry = makePassRegistry(), scalars: [String: Double]? = nil) -> Compilation {
         var compilation = Compilation(frontEnd: frontEnd, diagnostics: frontEnd.diagnostics)
         guard !frontEnd.hasErrors else { return compilation }
         let (bound, bindDiagnostics) = bindDims(frontEnd, options: CompileOptions(dims: dims, target: options.target))

@@ -67,7 +67,7 @@ extension Driver {
             if let size = dims[dim.name] ?? dim.defaultSize { embedded.knownDims[dim.name] = size }
         }
         guard embedded.knownDims.count == kernel.dims.count else { return embedded }
-        let compilation = compile(source, dims: dims, options: pipeline)
+        let compilation = compile(frontEnd, dims: dims, options: pipeline)
         embedded.diagnostics = compilation.diagnostics
         if let run = compilation.pipeline {
             if let usage = run.usageError { embedded.diagnostics.report(usage) }
@@ -121,7 +121,7 @@ extension Driver {
             diagnostics.report(DiagnosticCatalogue.apiMisuse("run", "the kernel did not compile"))
             return (nil, diagnostics)
         }
-        let prepared = prepareKernel(embedded.frontEnd.source, kernel: kernel, dims: call.dims, inputs: call.inputs,
+        let prepared = prepareKernel(embedded.frontEnd, kernel: kernel, dims: call.dims, inputs: call.inputs,
                                      backend: backend, pipeline: embedded.pipeline, options: options, &diagnostics)
         return (prepared, diagnostics)
     }
@@ -152,7 +152,7 @@ extension Driver {
                                        runs: [(backend: RunBackend, outputs: [(name: String, tensor: Tensor)])])
         -> ([BackendPairComparison], DiagnosticBag) {
         guard let kernel = embedded.kernel else { return ([], DiagnosticBag()) }
-        let rounded = intermediateRoundings(embedded.frontEnd.source, kernel: kernel.name, dims: call.dims.sizes)
+        let rounded = intermediateRoundings(embedded.frontEnd, kernel: kernel.name, dims: call.dims.sizes)
         return comparePairs(runs, kernel: kernel.name, at: kernel.syntax.name.span, roundedThrough: rounded)
     }
 }

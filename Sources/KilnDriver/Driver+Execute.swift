@@ -49,7 +49,7 @@ extension Driver {
     /// first (K6011 when it cannot be); an unknown or non-executable name is a K6010 error; a failed
     /// compile is the backend's one located error carrying every stage's rendered diagnostics
     /// (`ExecutableBackend.compileFailed`).
-    static func prepareKernel(_ source: SourceFile, kernel: CheckedKernel, dims: BoundDims, inputs: [String: Tensor],
+    static func prepareKernel(_ frontEnd: FrontEndResult, kernel: CheckedKernel, dims: BoundDims, inputs: [String: Tensor],
                               backend backendName: String, pipeline: PipelineOptions, options: ExecutionOptions,
                               _ diagnostics: inout DiagnosticBag) -> (any PreparedKernel)? {
         let (passes, backends, loadFailure) = makeRegistries(loading: backendName)
@@ -69,7 +69,8 @@ extension Driver {
             }
             scalars = values
         }
-        var emission = BackendEmission(compilation: compile(source, dims: dims.sizes, options: pipeline, registry: passes,
+        let source = frontEnd.source
+        var emission = BackendEmission(compilation: compile(frontEnd, dims: dims.sizes, options: pipeline, registry: passes,
                                                             scalars: scalars))
         if !emission.compilation.hasErrors, let module = emission.compilation.module,
            let target = MachineTarget.named(pipeline.target) {
@@ -87,9 +88,9 @@ extension Driver {
 
     /// A non-`ref` executor of `kiln run` and `kiln verify`: prepares the kernel (`prepareKernel`), runs it
     /// once on `inputs`, and stores its outputs, its findings and the result (`details`: sim's `SimulationResult`).
-    static func execute(_ source: SourceFile, kernel: CheckedKernel, dims: BoundDims, inputs: [String: Tensor],
+    static func execute(_ frontEnd: FrontEndResult, kernel: CheckedKernel, dims: BoundDims, inputs: [String: Tensor],
                         request: RunRequest, into outcome: inout RunOutcome) {
-        guard let prepared = prepareKernel(source, kernel: kernel, dims: dims, inputs: inputs, backend: request.backend.rawValue,
+        guard let prepared = prepareKernel(frontEnd, kernel: kernel, dims: dims, inputs: inputs, backend: request.backend.rawValue,
                                            pipeline: PipelineOptions(target: request.sim.target, passes: request.sim.passes),
                                            options: request.sim.execution, &outcome.diagnostics) else { return }
         do {

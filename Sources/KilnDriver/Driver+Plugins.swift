@@ -19,7 +19,7 @@ struct PluginRegistration {
 
 /// The registration callbacks of this process: the built-in passes and backends first, then every plugin
 /// loaded successfully, in load order; and the backend libraries loaded so far. Registries are rebuilt
-/// from it on demand (`Driver.makeRegistries`), so every compile sees the same set. Guarded by a lock: the CLI loads plugins before it compiles, but
+/// from it when it changes (`Driver.makeRegistries`), so every compile sees the same set. Guarded by a lock: the CLI loads plugins before it compiles, but
 /// embedders may compile on several threads.
 final class PluginSession: @unchecked Sendable {
     static let shared = PluginSession()
@@ -34,6 +34,10 @@ final class PluginSession: @unchecked Sendable {
     private let libraryLock: UnsafeMutablePointer<pthread_mutex_t> = .allocate(capacity: 1)
     /// The backend libraries loaded so far, by backend name, as the backends kiln registers for them.
     private var loadedLibraries: [String: LibraryBackend] = [:]
+    /// Bumped by every registration and library load: registries built at another generation are stale.
+    private(set) var generation = 0
+    /// The registries built for `generation`, shared by every compile until a plugin or library loads.
+    private var built: (generation: Int, passes: PassRegistry, backends: BackendRegistry)?
 
     private init() {
         pthread_mutex_init(lock, nil)
@@ -50,6 +54,7 @@ final class PluginSession: @unchecked Sendable {
         if case .success(let backend) = result {
             pthread_mutex_lock(lock)
             loadedLibraries[name] = backend
+            generation += 1
             pthread_mutex_unlock(lock)
         }
         return result
@@ -72,15 +77,39 @@ final class PluginSession: @unchecked Sendable {
         pthread_mutex_lock(lock)
         defer { pthread_mutex_unlock(lock) }
         registrations.append(registration)
+        generation += 1
+    }
+
+    /// The registries of the current generation: built once by `make` and then shared (they are only read
+    /// after they are built), rebuilt after a plugin or a backend library loads.
+    func registries(_ make: () -> (PassRegistry, BackendRegistry)) -> (passes: PassRegistry, backends: BackendRegistry) {
+        pthread_mutex_lock(lock)
+        if let built, built.generation == generation {
+            pthread_mutex_unlock(lock)
+            return (built.passes, built.backends)
+        }
+        let wanted = generation
+        pthread_mutex_unlock(lock)
+        let (passes, backends) = make()
+        pthread_mutex_lock(lock)
+        if wanted == generation { built = (wanted, passes, backends) }
+        pthread_mutex_unlock(lock)
+        return (passes, backends)
     }
 }
 
 extension Driver {
-    /// Fresh pass and backend registries holding the built-ins and every plugin loaded so far, each
+    /// The pass and backend registries holding the built-ins and every plugin loaded so far, each
     /// registered through its registration callback (built-ins through the same entry shape as plugins),
     /// then each backend library of the catalogue (`BackendLibrary.catalogue`): its `LibraryBackend` once
-    /// loaded, until then its `CataloguedBackend`.
+    /// loaded, until then its `CataloguedBackend`. Built once per process and shared, until a plugin or a
+    /// backend library loads (`PluginSession.registries`).
     public static func makeRegistries() -> (passes: PassRegistry, backends: BackendRegistry) {
+        PluginSession.shared.registries(freshRegistries)
+    }
+
+    /// New registries holding what `makeRegistries` shares, for a caller that adds to them (a plugin's trial).
+    static func freshRegistries() -> (PassRegistry, BackendRegistry) {
         let (passes, backends) = makeRegistries(from: PluginSession.shared.current)
         let registrar = PluginRegistrar(passes: passes, backends: backends, origin: .builtIn)
         for library in BackendLibrary.catalogue {
@@ -134,7 +163,7 @@ extension Driver {
         case .failure(let failure): return failure.pluginDiagnostic(path: path, at: span)
         case .success(let opened): descriptor = opened
         }
-        let (passes, backends) = makeRegistries()
+        let (passes, backends) = freshRegistries()  // the shared ones are never added to
         let registrar = PluginRegistrar(passes: passes, backends: backends, origin: .plugin(path: path))
         registrar.run(descriptor.register)
         if !registrar.failures.isEmpty {

@@ -82,7 +82,11 @@ extension Driver {
     /// reported no error. `ref` runs on the reference interpreter, any other name on the registered
     /// executable backend of that name (`execute`).
     public static func run(_ source: SourceFile, request: RunRequest) -> RunOutcome {
-        let frontEnd = runFrontEnd(source)
+        run(runFrontEnd(source), request: request)
+    }
+
+    /// `run` from a front end that already ran (`verify` runs every executor from one).
+    public static func run(_ frontEnd: FrontEndResult, request: RunRequest) -> RunOutcome {
         var outcome = RunOutcome(frontEnd: frontEnd, diagnostics: frontEnd.diagnostics)
         guard let call = prepareCall(frontEnd, kernelName: request.kernelName, dims: request.dims, inputs: request.inputs,
                                      &outcome.diagnostics) else { return outcome }
@@ -92,7 +96,7 @@ extension Driver {
         outcome.bound = bound
         if request.backend != .ref, request.sim.execution.timingOnly {
             // Time does not depend on values: only the scalars (constants in the bytecode) are needed.
-            execute(source, kernel: kernel, dims: bound, inputs: timingOnlyScalars(kernel, request.inputs), request: request,
+            execute(frontEnd, kernel: kernel, dims: bound, inputs: timingOnlyScalars(kernel, request.inputs), request: request,
                     into: &outcome)
             return outcome
         }
@@ -102,7 +106,7 @@ extension Driver {
         if request.backend == .ref {
             outcome.outputs = interpret(frontEnd.program, kernel: kernel, dims: bound, inputs: inputs, &outcome.diagnostics)
         } else {
-            execute(source, kernel: kernel, dims: bound, inputs: inputs, request: request, into: &outcome)
+            execute(frontEnd, kernel: kernel, dims: bound, inputs: inputs, request: request, into: &outcome)
         }
         return outcome
     }

@@ -132,10 +132,11 @@ extension Driver {
     /// mismatching output adds a K4516 error naming the kernel, the output and its worst element.
     public static func verify(_ source: SourceFile, backends: [RunBackend], request: RunRequest) -> VerifyReport {
         var report = VerifyReport(kernel: nil, runs: [], pairs: [], diagnostics: DiagnosticBag(), source: source)
+        let frontEnd = runFrontEnd(source)  // parsed and checked once, for every executor
         for backend in backends {
             var backendRequest = request
             backendRequest.backend = backend
-            let outcome = run(source, request: backendRequest)
+            let outcome = run(frontEnd, request: backendRequest)
             report.kernel = report.kernel ?? outcome.kernel
             report.runs.append((backend, outcome))
             // The front end's diagnostics are the same for every backend: report each once.
@@ -153,7 +154,7 @@ extension Driver {
         let span = report.runs.first.flatMap { run in
             run.outcome.frontEnd.program.kernel(named: kernel).map(\.syntax.name.span)
         } ?? SourceSpan(start: 0, end: 0)
-        let rounded = intermediateRoundings(source, kernel: kernel, dims: report.runs.first?.outcome.bound?.sizes ?? request.dims)
+        let rounded = intermediateRoundings(frontEnd, kernel: kernel, dims: report.runs.first?.outcome.bound?.sizes ?? request.dims)
         let (pairs, mismatches) = comparePairs(completed.map { ($0.backend, $0.outcome.outputs ?? []) }, kernel: kernel, at: span,
                                                roundedThrough: rounded)
         report.pairs = pairs
@@ -202,8 +203,8 @@ extension Driver {
 
     /// The float types narrower than f32 to which `kernel` rounds a computed value (a `cast` whose operand
     /// is not a parameter), from its lowered IR (no passes). Empty when it does not lower.
-    public static func intermediateRoundings(_ source: SourceFile, kernel: String, dims: [String: Int]) -> [ElementType] {
-        let compilation = compile(source, dims: dims, options: PipelineOptions(passes: ""))
+    public static func intermediateRoundings(_ frontEnd: FrontEndResult, kernel: String, dims: [String: Int]) -> [ElementType] {
+        let compilation = compile(frontEnd, dims: dims, options: PipelineOptions(passes: ""))
         guard let function = compilation.lowered?.functions.first(where: { $0.name == kernel }) else { return [] }
         let parameters = Set(function.parameters.map(\.value.id))
         var types: Set<ElementType> = []

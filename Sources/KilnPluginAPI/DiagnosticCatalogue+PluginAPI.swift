@@ -21,4 +21,8 @@ extension DiagnosticCatalogue {
         make("K3401", "invalid-after-pass", .error,
              "the IR is invalid after pass '\(pass)' (\(errors) verifier error\(errors == 1 ? "" : "s"))", at: span)
     }
+    /// A backend could not emit the module (it reports why).
+    public static func backendFailed(_ backend: String, _ reason: String, at span: SourceSpan = .unknown) -> Diagnostic {
+        make("K6008", "backend-failed", .error, "backend '\(backend)' failed: \(reason)", at: span)
+    }
 }
