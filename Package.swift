@@ -77,7 +77,7 @@ let package = Package(
         // The plugin API (a dynamic library): Pass protocol, pass registry, pass manager.
         .target(name: "KilnPluginAPI", dependencies: ["KilnTileIR", "KilnMachine", "KilnSource", "KilnNumerics"]),
         // The built-in passes.
-        .target(name: "KilnPasses", dependencies: ["KilnPluginAPI", "KilnTileIR", "KilnMachine", "KilnSource"]),
+        .target(name: "KilnPasses", dependencies: ["KilnPluginAPI", "KilnTileIR", "KilnMachine", "KilnSource", "KilnNumerics"]),
         // The pipeline, top to bottom, for the CLI, the tests and embedders.
         .target(name: "KilnDriver", dependencies: [
             "KilnSource", "KilnSyntax", "KilnSema", "KilnLowering", "KilnTileIR", "KilnMachine", "KilnPluginAPI", "KilnPasses",

@@ -16,8 +16,8 @@ extension Execution {
             guard index < values.count else { throw invariant("'\(builtin)' is missing an argument", expr.span) }
             return values[index]
         }
-        if let math = UnaryMath(rawValue: builtin.rawValue) {
-            return Broadcast.map([try operand(0)], dtype: dtype) { math.apply($0[0]) }
+        if case .math(let function) = builtin {
+            return Broadcast.map([try operand(0)], dtype: dtype) { function.apply($0[0]) }
         }
         switch builtin {
         case .maximum:
@@ -37,7 +37,7 @@ extension Execution {
                          elements: value.elements.map(dtype.convert))
         case .nc_matmul: return tileMatmul(stationary: try operand(0), moving: try operand(1))
         case .store: throw invariant("store used as a value", expr.span)
-        case .exp, .log, .tanh, .sigmoid, .relu, .gelu, .silu, .sqrt, .rsqrt, .reciprocal, .abs, .square:
+        case .math:
             throw invariant("'\(builtin)' has no definition", expr.span)
         }
     }

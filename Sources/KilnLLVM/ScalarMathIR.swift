@@ -5,7 +5,7 @@ import KilnMachine
 import KilnTileIR
 
 /// Elementwise functions and operators on compute values, with the definitions of Docs/language.md and
-/// `KilnNumerics.UnaryMath` (gelu is the exact erf form 0.5 x (1 + erf(x / sqrt 2)); silu is x * sigmoid(x);
+/// `MathFunction.apply` (KilnNumerics) (gelu is the exact erf form 0.5 x (1 + erf(x / sqrt 2)); silu is x * sigmoid(x);
 /// relu(NaN) is NaN; sign(+-0) keeps the zero; softplus is max(x, 0) + log1p(exp(-|x|)); `rem` has the sign of
 /// the dividend; `max`/`min` propagate NaN). Arithmetic uses LLVM instructions and intrinsics; exp, log, sin,
 /// f32 exp is `exponential` (vectorisable IR, about 1 ulp); log, sin, pow, sqrt and f64 exp are LLVM intrinsics
@@ -14,6 +14,7 @@ import KilnTileIR
 extension LoweringContext {
     func unary(_ function: UnaryFunction, _ x: ComputedValue) -> ComputedValue {
         switch function {
+        case .identity: return x
         case .neg: return ComputedValue(ref: LLVMBuildFNeg(b, x.ref, ""), kind: x.kind)
         case .not: return ComputedValue(ref: LLVMBuildNot(b, convert(x, to: .bool).ref, ""), kind: .bool)
         case .exp: return activation(.exp, x)
@@ -49,6 +50,7 @@ extension LoweringContext {
         func expNegated(_ value: LLVMValueRef) -> LLVMValueRef { exp(LLVMBuildFNeg(b, value, "")) }
         let result: LLVMValueRef
         switch function {
+        case .neg, .not: return unary(function, x)  // not scalar-engine functions; the tensor-level ops
         case .identity: result = x.ref
         case .square: result = LLVMBuildFMul(b, x.ref, x.ref, "")
         case .sigmoid:

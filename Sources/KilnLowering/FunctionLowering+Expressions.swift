@@ -87,8 +87,7 @@ extension FunctionLowering {
         default: break
         }
         let values = try arguments.map { (argument) throws(LoweringFailed) in try lower(argument) }
-        if builtin.isUnaryMath {
-            guard let function = UnaryFunction(rawValue: builtin.rawValue) else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
+        if case .math(let function) = builtin {
             if values[0].tile != nil { return try tileUnary(function, values[0], expr) }
             return try elementwiseUnary(function, values[0], expr)
         }
@@ -96,7 +95,7 @@ extension FunctionLowering {
         case .maximum: return try binary(.max, values[0], values[1], expr)
         case .minimum: return try binary(.min, values[0], values[1], expr)
         case .sum, .max, .min, .mean:
-            guard let kind = ReduceKind(rawValue: builtin.rawValue) else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
+            guard let kind = ReduceKind(rawValue: builtin.name) else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
             let axis = program.reductionAxes[expr.id] ?? 0
             if values[0].tile != nil { return try tileReduce(kind, values[0], axis: axis, expr) }
             return try tensorOp(expr, .reduce(kind, try tensor(values[0], arguments[0]), axis: axis))
@@ -111,7 +110,7 @@ extension FunctionLowering {
             let (a, b) = (try coerce(values[1], to: result, at: expr.span), try coerce(values[2], to: result, at: expr.span))
             return .value(value(.select(condition, a, b), result, at: expr.span), result)
         default:
-            throw fail(DiagnosticCatalogue.loweringUnsupported("'\(builtin.rawValue)' here", reason: "it has no value", at: expr.span))
+            throw fail(DiagnosticCatalogue.loweringUnsupported("'\(builtin.name)' here", reason: "it has no value", at: expr.span))
         }
     }
 

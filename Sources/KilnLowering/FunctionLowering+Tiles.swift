@@ -253,11 +253,11 @@ extension FunctionLowering {
         case .not:
             emit(.dveTensorScalar(.eq, source, .constant(0), destination: destination), at: expr.span)
         default:
-            guard let activation = ActivationFunction(rawValue: function.rawValue) else {
+            guard function.runsOnScalarEngine else {
                 throw fail(DiagnosticCatalogue.loweringUnsupported("'\(function.rawValue)' on a tile",
                     reason: "the scalar engine has no such activation function", at: expr.span))
             }
-            emit(.actActivate(Activation(function: activation, source: source, destination: destination)), at: expr.span)
+            emit(.actActivate(Activation(function: function, source: source, destination: destination)), at: expr.span)
         }
         return .value(destination, .tile(result))
     }

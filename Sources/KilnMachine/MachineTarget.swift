@@ -182,9 +182,6 @@ public struct ExclusiveMemoryUse: Sendable, Hashable {
     public var memory: MemorySpace
 }
 
-/// A scalar-engine activation function; `act.activate` computes func(in * scale + bias).
-public enum ActivationFunction: String, CaseIterable, Sendable, Hashable, CustomStringConvertible {
-    case identity, square, sigmoid, relu, gelu, silu, tanh, softplus, erf, exp, log, sin, sqrt, rsqrt,
-         reciprocal, sign, abs
-    public var description: String { rawValue }
-}
+/// A scalar-engine activation function (`act.activate` computes func(in * scale + bias)): a `MathFunction`
+/// the engine implements (`MathFunction.runsOnScalarEngine`; `activationFunctions` says which on a target).
+public typealias ActivationFunction = MathFunction

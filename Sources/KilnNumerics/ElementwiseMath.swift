@@ -1,25 +1,26 @@
 // ElementwiseMath.swift: the exact definitions of Kiln's elementwise math builtins, shared by every executor.
 
 import Foundation
+import KilnMachine
 
-/// The unary math builtins of the language, with the one definition every executor implements.
+/// The one definition of each math function (`MathFunction`, KilnMachine) that every executor implements.
 /// The reference interpreter evaluates them in f64 with these formulas and stores the result
-/// as f32 and then the value's dtype (`ElementType.storeComputed`); other executors compute in
-/// f32 and are compared with a tolerance (Docs/numerics.md).
-public enum UnaryMath: String, CaseIterable, Sendable {
-    case exp, log, tanh, sigmoid, relu, gelu, silu, sqrt, rsqrt, reciprocal, abs, square
-
+/// as f32 and then the value's dtype (`ElementType.storeComputed`); the simulator uses them too; the llvm
+/// backend implements the same formulas in IR and is compared with a tolerance (Docs/numerics.md).
+extension MathFunction {
     /// Evaluates the function at `x`:
-    /// - `exp` e^x; `log` ln x (NaN below 0, -inf at 0); `tanh`.
+    /// - `exp` e^x; `log` ln x (NaN below 0, -inf at 0); `tanh`; `sin`; `erf`.
     /// - `sigmoid` 1 / (1 + e^-x).
     /// - `relu` max(x, 0) (relu(-0) = 0; NaN stays NaN).
     /// - `gelu` the exact form x * Phi(x) = 0.5 * x * (1 + erf(x / sqrt 2)), not the tanh
     ///   approximation (write that one out in source, as Examples/gelu_tanh.kiln does).
-    /// - `silu` x * sigmoid(x) = x / (1 + e^-x).
+    /// - `silu` x * sigmoid(x) = x / (1 + e^-x); `softplus` max(x, 0) + log1p(e^-|x|).
     /// - `sqrt`; `rsqrt` 1 / sqrt(x); `reciprocal` 1 / x (+-inf at +-0).
-    /// - `abs` |x|; `square` x * x.
+    /// - `abs` |x|; `square` x * x; `sign` -1, 0 or 1 (keeping the zero's sign); `identity` x.
+    /// - `neg` -x; `not` 1 where x is 0, else 0.
     public func apply(_ x: Double) -> Double {
         switch self {
+        case .identity: x
         case .exp: Foundation.exp(x)
         case .log: Foundation.log(x)
         case .tanh: Foundation.tanh(x)
@@ -32,9 +33,12 @@ public enum UnaryMath: String, CaseIterable, Sendable {
         case .reciprocal: 1 / x
         case .abs: Swift.abs(x)
         case .square: x * x
+        case .softplus: Swift.max(x, 0) + Foundation.log1p(Foundation.exp(-Swift.abs(x)))
+        case .erf: Foundation.erf(x)
+        case .sin: Foundation.sin(x)
+        case .sign: x > 0 ? 1 : (x < 0 ? -1 : x)
+        case .neg: -x
+        case .not: x == 0 ? 1 : 0
         }
     }
-
-    /// True for the functions the language also allows on `i32` (`abs`, `relu`).
-    public var acceptsInteger: Bool { self == .abs || self == .relu }
 }

@@ -2,38 +2,20 @@
 
 import Foundation
 import KilnMachine
+import KilnNumerics
 import KilnTileIR
 
-/// Evaluates ops on constants as the machine would for the result's element type: f32 in single
-/// precision, i32 with wrapping-free integer arithmetic (nil when a result does not fit, or on division by
+/// Evaluates ops on constants as the machine would for the result's element type: f32 math functions as
+/// `MathFunction.apply` (the executors' one definition) rounded to f32, other f32 arithmetic in single precision, i32 with wrapping-free integer arithmetic (nil when a result does not fit, or on division by
 /// zero), bool as 0/1. Narrower float types return nil: their rounding belongs to the backends.
 enum ConstantFolding {
     static func unary(_ function: UnaryFunction, _ value: Double, _ type: IRType) -> Double? {
         switch type.element {
         case .f32?:
-            let x = Float(value)
-            let result: Float
-            switch function {
-            case .neg: result = -x
-            case .not: return nil
-            case .exp: result = Foundation.exp(x)
-            case .log: result = Foundation.log(x)
-            case .tanh: result = Foundation.tanh(x)
-            case .sigmoid: result = 1 / (1 + Foundation.exp(-x))
-            case .relu: result = Swift.max(x, 0)
-            case .gelu: result = 0.5 * x * (1 + Foundation.erf(x / Float(2).squareRoot()))
-            case .silu: result = x / (1 + Foundation.exp(-x))
-            case .sqrt: result = x.squareRoot()
-            case .rsqrt: result = 1 / x.squareRoot()
-            case .reciprocal: result = 1 / x
-            case .abs: result = Swift.abs(x)
-            case .square: result = x * x
-            case .sign: result = x > 0 ? 1 : x < 0 ? -1 : 0
-            case .erf: result = Foundation.erf(x)
-            case .softplus: result = Foundation.log1p(Foundation.exp(x))
-            case .sin: result = Foundation.sin(x)
-            }
-            return Double(result)
+            // The one definition every executor uses (KilnNumerics' `MathFunction.apply`: f64, then rounded to f32
+            // as the reference interpreter stores it).
+            if function == .not { return nil }
+            return Double(Float(function.apply(Double(Float(value)))))
         case .i32?:
             guard let x = Int32(exactly: value) else { return nil }
             switch function {

@@ -120,7 +120,7 @@ extension ElementwiseLowering {
         if case .column = input { isColumn = true } else { isColumn = false }
         let wrap: (ValueID) -> TileOperand = { isColumn ? .column($0, element) : .tile($0, element, .sbuf) }
         let onVectorEngine = function == .neg || function == .not || function == .reciprocal
-        let activationFunction = ActivationFunction(rawValue: function.rawValue)
+        let activationFunction: ActivationFunction? = function.runsOnScalarEngine ? function : nil
         if !onVectorEngine, activationFunction == nil {
             throw .unsupported(op, "the scalar engine has no '\(function)' activation")
         }

@@ -16,13 +16,12 @@ struct BuiltinSpec {
 enum BuiltinTable {
     /// The builtin a name calls; `where` is an alias of `select`.
     static func lookup(_ name: String) -> Builtin? {
-        name == "where" ? .select : Builtin(rawValue: name)
+        name == "where" ? .select : Builtin(name: name)
     }
 
     static func spec(_ builtin: Builtin) -> BuiltinSpec {
         switch builtin {
-        case .exp, .log, .tanh, .sigmoid, .relu, .gelu, .silu, .sqrt, .rsqrt, .reciprocal, .abs, .square:
-            BuiltinSpec(positional: ["x"])
+        case .math: BuiltinSpec(positional: ["x"])
         case .maximum, .minimum, .matmul: BuiltinSpec(positional: ["a", "b"])
         case .sum, .max, .min, .mean: BuiltinSpec(positional: ["x"], labels: ["axis"])
         case .transpose, .copy: BuiltinSpec(positional: ["x"])
@@ -34,5 +33,8 @@ enum BuiltinTable {
     }
 
     /// Unary math that also accepts i32 tensors.
-    static func acceptsInteger(_ builtin: Builtin) -> Bool { builtin == .abs || builtin == .relu }
+    static func acceptsInteger(_ builtin: Builtin) -> Bool {
+        if case .math(let function) = builtin { return function.acceptsInteger }
+        return false
+    }
 }

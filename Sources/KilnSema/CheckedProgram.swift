@@ -1,5 +1,6 @@
 // CheckedProgram.swift: what the checker hands to lowering: per-kernel signatures and per-expression facts.
 
+import KilnMachine
 import KilnSource
 import KilnSyntax
 
@@ -97,18 +98,54 @@ public enum NameResolution: Sendable, Hashable {
 }
 
 /// The builtins, called by name (`where` is an alias of `select`; `a @ b` is `matmul`).
-public enum Builtin: String, Sendable, Hashable, CaseIterable {
-    case exp, log, tanh, sigmoid, relu, gelu, silu, sqrt, rsqrt, reciprocal, abs, square
+public enum Builtin: Sendable, Hashable, CustomStringConvertible {
+    /// `exp(x)`, `gelu(x)`, ...: a math function the language offers (`MathFunction.isLanguageBuiltin`).
+    case math(MathFunction)
     case maximum, minimum
     case sum, max, min, mean
     case matmul, transpose, select
-    case load, store, nc_matmul = "nc_matmul", copy
+    case load, store, nc_matmul, copy
+
+    /// Every builtin but the math functions, which `MathFunction` lists.
+    static let others: [Builtin] = [.maximum, .minimum, .sum, .max, .min, .mean, .matmul, .transpose, .select,
+                                    .load, .store, .nc_matmul, .copy]
+
+    /// The builtin called `name` (not counting aliases).
+    public init?(name: String) {
+        if let function = MathFunction(rawValue: name), function.isLanguageBuiltin {
+            self = .math(function)
+        } else if let other = Builtin.others.first(where: { $0.name == name }) {
+            self = other
+        } else {
+            return nil
+        }
+    }
+
+    /// The name a kernel calls it by.
+    public var name: String {
+        switch self {
+        case .math(let function): function.rawValue
+        case .maximum: "maximum"
+        case .minimum: "minimum"
+        case .sum: "sum"
+        case .max: "max"
+        case .min: "min"
+        case .mean: "mean"
+        case .matmul: "matmul"
+        case .transpose: "transpose"
+        case .select: "select"
+        case .load: "load"
+        case .store: "store"
+        case .nc_matmul: "nc_matmul"
+        case .copy: "copy"
+        }
+    }
+
+    public var description: String { name }
 
     public var isUnaryMath: Bool {
-        switch self {
-        case .exp, .log, .tanh, .sigmoid, .relu, .gelu, .silu, .sqrt, .rsqrt, .reciprocal, .abs, .square: true
-        default: false
-        }
+        if case .math = self { return true }
+        return false
     }
     public var isReduction: Bool { self == .sum || self == .max || self == .min || self == .mean }
     /// Tile-level builtins, usable in kernels only.

@@ -87,7 +87,7 @@ extension Checker {
                               axis: Expr?, expr: Expr) -> ValueType? {
         let span = expr.span
         switch builtin {
-        case .exp, .log, .tanh, .sigmoid, .relu, .gelu, .silu, .sqrt, .rsqrt, .reciprocal, .abs, .square:
+        case .math:
             return unaryMath(builtin, name, operands[0], span: span)
         case .maximum, .minimum:
             if let bad = operands.first(where: { $0.dtype == .bool }) {

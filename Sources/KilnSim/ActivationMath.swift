@@ -6,40 +6,22 @@ import KilnISA
 import KilnMachine
 import KilnNumerics
 
-/// Function and operator definitions. The functions the language also has come from `KilnNumerics.UnaryMath`
-/// (the reference interpreter's definitions: exact-erf gelu, x*sigmoid(x) silu, ...); the rest are defined here.
+/// Function and operator definitions. The functions are `MathFunction.apply` (KilnNumerics: the reference
+/// interpreter's definitions, exact-erf gelu, x*sigmoid(x) silu, ...); the operators are defined here.
 enum ActivationMath {
     static func apply(_ function: ActivationFunction, _ x: Double) -> Double {
-        switch function {
-        case .identity: x
-        case .square: UnaryMath.square.apply(x)
-        case .sigmoid: UnaryMath.sigmoid.apply(x)
-        case .relu: UnaryMath.relu.apply(x)
-        case .gelu: UnaryMath.gelu.apply(x)
-        case .silu: UnaryMath.silu.apply(x)
-        case .tanh: UnaryMath.tanh.apply(x)
-        case .exp: UnaryMath.exp.apply(x)
-        case .log: UnaryMath.log.apply(x)
-        case .sqrt: UnaryMath.sqrt.apply(x)
-        case .rsqrt: UnaryMath.rsqrt.apply(x)
-        case .reciprocal: UnaryMath.reciprocal.apply(x)
-        case .abs: UnaryMath.abs.apply(x)
-        case .softplus: Swift.max(x, 0) + Foundation.log1p(Foundation.exp(-Swift.abs(x)))
-        case .erf: Foundation.erf(x)
-        case .sin: Foundation.sin(x)
-        case .sign: x > 0 ? 1 : (x < 0 ? -1 : x)
-        }
+        function.apply(x)
     }
 
     /// `apply(function, _)` chosen once, for a loop over a tile (the per-element switch is taken out of the loop).
     static func function(_ function: ActivationFunction) -> (Double) -> Double {
         switch function {
         case .identity: { $0 }
-        case .exp: { UnaryMath.exp.apply($0) }
-        case .relu: { UnaryMath.relu.apply($0) }
-        case .square: { UnaryMath.square.apply($0) }
-        case .reciprocal: { UnaryMath.reciprocal.apply($0) }
-        default: { apply(function, $0) }
+        case .exp: { MathFunction.exp.apply($0) }
+        case .relu: { MathFunction.relu.apply($0) }
+        case .square: { MathFunction.square.apply($0) }
+        case .reciprocal: { MathFunction.reciprocal.apply($0) }
+        default: { function.apply($0) }
         }
     }
 

@@ -48,11 +48,8 @@ public enum OpKind: Hashable, Sendable {
     case ret([ValueID])
 }
 
-/// An elementwise math function of the tensor level.
-public enum UnaryFunction: String, CaseIterable, Hashable, Sendable {
-    case neg, not, exp, log, tanh, sigmoid, relu, gelu, silu, sqrt, rsqrt, reciprocal, abs, square, sign, erf,
-         softplus, sin
-}
+/// An elementwise math function of the tensor level: KilnMachine's one list of them.
+public typealias UnaryFunction = MathFunction
 
 /// A tensor-level reduction.
 public enum ReduceKind: String, CaseIterable, Hashable, Sendable {

@@ -74,7 +74,7 @@ import Testing
         expectClose(try #require(outputs["min1"]).values, (0..<6).map { r in v[(r * 10)..<(r * 10 + 10)].min() ?? .nan })
         let gelu: [Double] = (0..<60).map { index in
             let value = v[(index % 6) * 10 + index / 6]
-            return UnaryMath.gelu.apply(value)
+            return MathFunction.gelu.apply(value)
         }
         expectClose(try #require(outputs["g"]).values, gelu, relative: 1e-5)
     }

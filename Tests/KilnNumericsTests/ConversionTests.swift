@@ -60,11 +60,11 @@ func bitPatternsRoundTripThroughValues(type: ElementType) {
 }
 
 @Test func unaryMathDefinitions() {
-    #expect(UnaryMath.gelu.apply(0) == 0)
-    #expect(Swift.abs(UnaryMath.gelu.apply(1) - 0.8413447460685429) < 1e-15)
-    #expect(Swift.abs(UnaryMath.silu.apply(1) - 0.7310585786300049) < 1e-15)
-    #expect(UnaryMath.relu.apply(-3) == 0)
-    #expect(UnaryMath.relu.apply(.nan).isNaN)
-    #expect(UnaryMath.rsqrt.apply(4) == 0.5)
-    #expect(UnaryMath.reciprocal.apply(-0.0) == -.infinity)
+    #expect(MathFunction.gelu.apply(0) == 0)
+    #expect(Swift.abs(MathFunction.gelu.apply(1) - 0.8413447460685429) < 1e-15)
+    #expect(Swift.abs(MathFunction.silu.apply(1) - 0.7310585786300049) < 1e-15)
+    #expect(MathFunction.relu.apply(-3) == 0)
+    #expect(MathFunction.relu.apply(.nan).isNaN)
+    #expect(MathFunction.rsqrt.apply(4) == 0.5)
+    #expect(MathFunction.reciprocal.apply(-0.0) == -.infinity)
 }
