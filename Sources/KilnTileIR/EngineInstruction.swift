@@ -56,10 +56,7 @@ public struct EngineInstruction: Hashable, Sendable {
     }
 
     /// True if a `start` condition holds on every execution (an accumulating operand is then only written).
-    private var startsAlways: Bool {
-        operands.contains { if case .condition(.always) = $0 { true } else { false } }
-            && self["start"] == .condition(.always)
-    }
+    private var startsAlways: Bool { self["start"] == .condition(.always) }
 
     /// Values read: tiles and tensors read, offset and flag variables, per-partition scalars.
     public var reads: [ValueID] {
