@@ -174,20 +174,24 @@ def copy_program(p: Program) -> Program:
     return copy.deepcopy(p)
 
 
+def walk(e):
+    """Every node of expression `e` in pre-order: its operands, and the bounds of a slice."""
+    yield e
+    for x in e.args:
+        yield from walk(x)
+    if e.op == "slice":
+        for lo, hi in e.val:
+            for b in (lo, hi):
+                if b is not None:
+                    yield from walk(b)
+
+
 def uses(stmts, wanted: str) -> bool:
     """Whether any expression in `stmts` (recursively) names `wanted`."""
     found = []
 
     def visit(e):
-        if e.op == "name" and e.val == wanted:
-            found.append(e)
-        for x in e.args:
-            visit(x)
-        if e.op == "slice":
-            for lo, hi in e.val:
-                for b in (lo, hi):
-                    if b is not None:
-                        visit(b)
+        found.extend(n for n in walk(e) if n.op == "name" and n.val == wanted)
     for s in stmts:
         for e in stmt_exprs(s):
             visit(e)

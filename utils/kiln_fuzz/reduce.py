@@ -3,22 +3,13 @@ expressions by their operands or by leaves, shrink dims; a candidate is kept whe
 import copy
 import time
 
-from .program import E, lit, name, stmt_exprs, uses
+from .program import E, lit, name, stmt_exprs, uses, walk
 
 
 def expressions(program):
     """Every expression node of the program (helpers, then the kernel), in a fixed pre-order."""
     out = []
-
-    def visit(e):
-        out.append(e)
-        for x in e.args:
-            visit(x)
-        if e.op == "slice":
-            for lo, hi in e.val:
-                for b in (lo, hi):
-                    if b is not None:
-                        visit(b)
+    visit = lambda e: out.extend(walk(e))  # noqa: E731
 
     for fn in program.helpers + [program.kernel]:
         for block in blocks(fn.body):
