@@ -18,6 +18,7 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
     case dveCopy = 0x43
     case dveReciprocal = 0x44
     case dveIota = 0x45
+    case dveTensorCorner = 0x46
     case poolIota = 0x50
     case poolSelect = 0x51
 
@@ -105,6 +106,15 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
             ], rules: [.integerIn(0, 0...1)],
                cost: .cycles { o, t in t.tensorScalarCycles(elementsPerPartition: o.n(2)) },
                summary: "each element's partition index (axis 0) or free index (axis 1) plus offset")
+        case .dveTensorCorner:
+            // Hardware instructions address a partition range and a free-dim access pattern; this op is that for
+            // a remainder tile: the destination is read and written, and only its leading corner changes.
+            return OpDeclaration("dve.tensor_corner", on: .dve, [
+                F("op", .binaryOperator), F("src", .tile(.read)), F("dst", .tile(.accumulate)),
+            ], rules: [.fitsWithin(source: 1, destination: 2)],
+               cost: .cycles { o, t in t.tensorTensorCycles(elementsPerPartition: o.n(1), oneInputInPSUM: o.tile(2)?.space == .psum) },
+               summary: "dst op src on the leading corner of dst that src covers (partitions and free indices from 0); "
+                   + "the rest of dst keeps its values")
         case .poolIota:
             return OpDeclaration("pool.iota", on: .pool, [
                 F("base", .integer, .keyword()), F("partition_step", .integer, .keyword()),

@@ -7,6 +7,8 @@ import KilnMachine
 public enum OperandRule: Hashable, Sendable {
     /// Two tiles have the same partitions and free dims.
     case sameShape(Int, Int)
+    /// The source tile has the destination's rank and is no larger in any dim (partitions and free dims).
+    case fitsWithin(source: Int, destination: Int)
     /// A scalar operand (or a reduction destination) is a constant, a scalar parameter or a `[P | 1]` tile
     /// with the partitions of the tile `like`.
     case perPartition(Int, like: Int)
@@ -44,6 +46,11 @@ extension OperandRule {
         case .sameShape(let a, let b):
             guard let x = o.tile(a), let y = o.tile(b), !x.hasSameShape(as: y) else { return [] }
             return [.shape("\(x) and \(y)")]
+        case .fitsWithin(let a, let b):
+            guard let x = o.tile(a), let y = o.tile(b) else { return [] }
+            let fits = x.partitions <= y.partitions && x.freeDims.count == y.freeDims.count
+                && zip(x.freeDims, y.freeDims).allSatisfy { $0 <= $1 }
+            return fits ? [] : [.shape("\(x) does not fit within \(y)")]
         case .perPartition(let scalar, let like):
             guard let input = o.tile(like), let tile = o.tile(scalar) else { return [] }
             if tile.partitions == input.partitions && tile.freeElements == 1 { return [] }

@@ -91,6 +91,17 @@ extension FunctionLowering {
                     lowering.storeElement(value, t.pointer, t.element, index: LLVMBuildNSWAdd(b, rowOffset, f, ""))
                 }
             }
+        case .dveTensorCorner:
+            let binaryOp = instruction.binary(0)
+            guard let (src, dst) = tiles(instruction.tile(1), instruction.tile(2), op.span) else { return }
+            let kind = computeKind(binaryOp, [src, dst])
+            lowering.emitLoopNest(src.shape) { index in
+                let target = lowering.linearIndex(index, shape: dst.shape)
+                let l = lowering.convert(lowering.loadElement(dst.pointer, dst.element, index: target), to: kind)
+                let r = lowering.convert(lowering.loadElement(src.pointer, src.element, index: lowering.linearIndex(index, shape: src.shape)),
+                                         to: kind)
+                lowering.storeElement(lowering.binary(binaryOp, l, r), dst.pointer, dst.element, index: target)
+            }
         case .poolIota:
             let iota = Iota(base: instruction.integer(0), partitionStep: instruction.integer(1), freeStep: instruction.integer(2),
                             destination: instruction.tile(3))

@@ -140,7 +140,13 @@ extension FunctionLowering {
             return
         }
         let lowered = try lower(value)
-        let (_, state, tile) = try buffer(target, shape: lowered.tile?.1.shape, at: span)
+        // `acc += t` with a remainder tile `t` adds into the region both hold; the rest of `acc` is unchanged.
+        let partial = op == .accumulate && lowered.tile.map { !isSized(target, like: $0.1) } == true
+        let (_, state, tile) = try buffer(target, shape: partial ? nil : lowered.tile?.1.shape, at: span)
+        if partial, case .value(let id, .tile(let small)) = lowered {
+            try accumulateCorner(id, small, into: state.id, tile, at: span)
+            return
+        }
         switch (op, lowered) {
         case (.assign, .constant(let number, _)):
             _ = fill(tile, with: number, at: span, into: state.id)
@@ -154,6 +160,25 @@ extension FunctionLowering {
         default:
             throw fail(DiagnosticCatalogue.loweringUnsupported("this assignment", reason: "a var takes a tile or a constant", at: value.span))
         }
+    }
+
+    /// True if the buffer `target` already has the shape of `tile` (or is not a buffer at all).
+    func isSized(_ target: Identifier, like tile: TileType) -> Bool {
+        guard let key = varScopes.reversed().lazy.compactMap({ $0[target.name] }).first, let state = buffers[key],
+              case .tile(let buffer)? = type(of: state.id) else { return true }
+        return buffer.shape == tile.shape
+    }
+
+    /// `acc += t` where `t` is a remainder tile smaller than `acc`: `dve.tensor_corner add` adds `t` into the
+    /// leading corner of `acc` it covers and leaves the rest of `acc` as it is, as the language says (the region
+    /// both tiles hold). A `t` that does not fit within `acc` is a lowering error.
+    func accumulateCorner(_ small: ValueID, _ smallTile: TileType, into buffer: ValueID, _ tile: TileType,
+                          at span: SourceSpan) throws(LoweringFailed) {
+        guard smallTile.shape.count == tile.shape.count, zip(smallTile.shape, tile.shape).allSatisfy({ $0 <= $1 }) else {
+            throw fail(DiagnosticCatalogue.loweringRemainder("'+=' adds a value of \(IRType.tile(smallTile)) into "
+                + "\(IRType.tile(tile)), which it does not fit", at: span))
+        }
+        emit(.dveTensorCorner(.add, source: small, destination: buffer), at: span)
     }
 
     /// The `start`/`stop` flags of `acc += nc_matmul(...)`. The group opens at the first accumulation of a

@@ -53,7 +53,7 @@ public struct Canonicalize: Pass {
         var kept: [Operation] = []
         for var op in block.ops.reversed() {
             if op.kind.isPure, let result = op.result, uses[result.id, default: 0] == 0 {
-                for read in op.kind.reads { uses[read, default: 0] -= 1 }
+                for read in op.kind.uses { uses[read, default: 0] -= 1 }  // as `useCounts` counts: once per op
                 removed = true
                 continue
             }

@@ -197,13 +197,16 @@ struct FusionPlanner {
     }
 
     /// The row widths (last dims above 1) an op's values have: a row op's operands and result, a matmul's
-    /// result (its operands are not tiled in its group's row space).
+    /// result (its operands are not tiled in its group's row space). A sum across rows runs over its operand's
+    /// width even when that is 1 (`sum(c, axis: 0)` of a `[R, 1]` column): in a wider group the column would
+    /// be broadcast across the row and summed once per column.
     func widths(_ op: Operation) -> Set<Int> {
         var values = op.kind.reads
         if case .matmul = op.kind { values = [] }
-        return Set((values + [op.result?.id].compactMap { $0 }).compactMap { value in
-            valueTypes[value].flatMap { $0.tensorType ?? $0.hbmType }?.shape.last
-        }.filter { $0 > 1 })
+        func width(_ value: ValueID) -> Int? { valueTypes[value].flatMap { $0.tensorType ?? $0.hbmType }?.shape.last }
+        var found = Set((values + [op.result?.id].compactMap { $0 }).compactMap(width).filter { $0 > 1 })
+        if isColumnSum(op) != nil, case .reduce(_, let source, _) = op.kind, let operand = width(source) { found.insert(operand) }
+        return found
     }
 
     /// True if merging the sets rooted at `a` and `b` would put values of two row widths in one group (a row

@@ -104,6 +104,17 @@ extension SimulationRun {
             let (axis, offset, destination) = (o.integer(0), o.integer(1), o.buffer(2))
             let (p, f) = (buffers[destination].partitions, buffers[destination].freeElements)
             store(destination, (0..<(p * f)).map { Double((axis == 0 ? $0 / f : $0 % f) + offset) }, stream: stream, pc: pc)
+        case .dveTensorCorner:
+            let (binary, source, destination) = (o.binary(0), o.buffer(1), o.buffer(2))
+            var out = load(destination, stream: stream, pc: pc)
+            let values = load(source, stream: stream, pc: pc)
+            let from = [buffers[source].partitions] + buffers[source].freeDims
+            let into = [buffers[destination].partitions] + buffers[destination].freeDims
+            for (index, value) in values.enumerated() {
+                let target = Self.cornerIndex(index, of: from, in: into)
+                out[target] = ActivationMath.apply(binary, out[target], value)
+            }
+            store(destination, out, stream: stream, pc: pc)
         case .poolIota:
             let (base, partitionStep, freeStep, destination) = (o.integer(0), o.integer(1), o.integer(2), o.buffer(3))
             let (p, f) = (buffers[destination].partitions, buffers[destination].freeElements)
@@ -115,6 +126,18 @@ extension SimulationRun {
                                     load(b, stream: stream, pc: pc))
             store(destination, c.indices.map { c[$0] != 0 ? left[$0] : right[$0] }, stream: stream, pc: pc)
         }
+    }
+
+    /// The linear index in a tile of shape `into` of the element at linear index `index` of a tile of shape
+    /// `from` placed at its leading corner (every dim of `from` no larger than that of `into`).
+    static func cornerIndex(_ index: Int, of from: [Int], in into: [Int]) -> Int {
+        var (rest, result, scale) = (index, 0, 1)
+        for dim in from.indices.reversed() {
+            result += (rest % max(1, from[dim])) * scale
+            rest /= max(1, from[dim])
+            scale *= into[dim]
+        }
+        return result
     }
 
     /// Reduces consecutive groups of `groupSize` values in fp32: each group's accumulator starts at its first

@@ -36,6 +36,9 @@ extension OpKind {
     public static func dveCopy(source: ValueID, destination: ValueID) -> OpKind {
         .engine(EngineInstruction(.dveCopy, [.tile(source), .tile(destination)]))
     }
+    public static func dveTensorCorner(_ op: BinaryOperator, source: ValueID, destination: ValueID) -> OpKind {
+        .engine(EngineInstruction(.dveTensorCorner, [.binary(op), .tile(source), .tile(destination)]))
+    }
     public static func dveReciprocal(source: ValueID, destination: ValueID) -> OpKind {
         .engine(EngineInstruction(.dveReciprocal, [.tile(source), .tile(destination)]))
     }

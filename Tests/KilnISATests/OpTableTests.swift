@@ -21,6 +21,7 @@ import Testing
         for rule in declaration.rules {
             let fields: [Int] = switch rule {
             case .sameShape(let a, let b): [a, b]
+            case .fitsWithin(let s, let d): [s, d]
             case .perPartition(let a, let like): [a, like]
             case .reducesLastFreeDim(let s, let d): [s, d]
             case .matmul(let s, let m, let acc): [s, m, acc]
@@ -49,6 +50,18 @@ import Testing
     let found = declaration.violations(facts, target: .trn1)
     #expect(found == [.shape("\(b) and \(a)")])
     #expect(declaration.violations(OperandFacts([.binaryOperator(.add), .tile(a), .tile(a), .tile(a)]), target: .trn1).isEmpty)
+}
+
+@Test func aCornerSourceLargerThanItsDestinationInAnyDimIsReported() {
+    let declaration = EngineOp.dveTensorCorner.declaration
+    let full = TileShape(space: .sbuf, element: .f32, partitions: 128, freeDims: [64])
+    let rows = TileShape(space: .sbuf, element: .f32, partitions: 44, freeDims: [64])
+    let wide = TileShape(space: .sbuf, element: .f32, partitions: 44, freeDims: [65])
+    #expect(declaration.violations(OperandFacts([.binaryOperator(.add), .tile(rows), .tile(full)]), target: .trn1).isEmpty)
+    #expect(declaration.violations(OperandFacts([.binaryOperator(.add), .tile(wide), .tile(full)]), target: .trn1)
+        == [.shape("\(wide) does not fit within \(full)")])
+    #expect(declaration.violations(OperandFacts([.binaryOperator(.add), .tile(full), .tile(rows)]), target: .trn1)
+        == [.shape("\(full) does not fit within \(rows)")])
 }
 
 @Test func costsComeFromTheMachineFormulas() {

@@ -136,3 +136,29 @@ extension TileLevelJITTests {
         #expect(try #require(outputs["f"]).values == free)
     }
 }
+
+extension TileLevelJITTests {
+    /// `dve.tensor_corner add` changes only the leading [2 | 2, 3] corner of a [4 | 3, 4] tile (a remainder
+    /// tile accumulated into a full one); every other element keeps its value.
+    @Test func tensorCornerAddsIntoTheLeadingCornerOnly() throws {
+        let text = """
+        kiln.module target "trn1" {
+          func @k() -> (%y: hbm f32[4, 3, 4]) {
+            %d = alloc sbuf f32[4 | 3, 4]
+            %s = alloc sbuf f32[2 | 2, 3]
+            pool.iota base 0 partition_step 100 free_step 1 -> %d
+            pool.iota base 1000 partition_step 0 free_step 0 -> %s
+            dve.tensor_corner add %s -> %d
+            dma.store %d -> %y[0, 0, 0]
+            return
+          }
+        }
+        """
+        let y = try #require(try jitRun(text, [:])["y"])
+        let expected: [Double] = (0..<48).map { index in
+            let (p, j, k) = (index / 12, index % 12 / 4, index % 4)
+            return Double(p * 100 + j * 4 + k) + (p < 2 && j < 2 && k < 3 ? 1000 : 0)
+        }
+        #expect(y.values == expected)
+    }
+}

@@ -116,3 +116,17 @@ private func f32(_ value: Double) -> Double { Double(Float(value)) }
     let expectedFree: [Double] = (0..<32).map { index in Double(index % 8 - 2) }
     #expect(free == expectedFree)
 }
+
+@Test func tensorCornerChangesOnlyTheCornerTheSourceCovers() throws {
+    let (x, out) = try run("""
+        dve.iota axis 0 offset 3 -> %s
+            dve.copy %xt -> %y
+            dve.tensor_corner mul %s -> %y
+        """, engine: "dve", outType: "bf16", extra: "    %s = alloc sbuf f32[3 | 5] at partition 0 offset 256")
+    let expected: [Double] = x.indices.map { index in
+        let (partition, element) = (index / 8, index % 8)
+        let stored = ElementType.bf16.storeComputed(x[index])
+        return partition < 3 && element < 5 ? ElementType.bf16.storeComputed(stored * Double(partition + 3)) : stored
+    }
+    #expect(out == expected)
+}

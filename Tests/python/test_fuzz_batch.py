@@ -22,11 +22,7 @@ FUZZ_SEED = 17
 BATCH = 48
 
 # index: (class, substring of the failure's detail, issue 17 item)
-KNOWN = {
-    # fuse/tile: a transpose operand computed in another tile loop nest (items 9, 11, 12: fusion grouping). The
-    # verifier, which now runs after every pass, reports the pass's output as a use before its definition.
-    9: ("compile-failure", "which is not defined before it in an enclosing block", "9/12"),
-}
+KNOWN = {}
 
 
 def run_one(index):
