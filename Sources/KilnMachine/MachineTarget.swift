@@ -157,6 +157,13 @@ public struct DMA: Sendable, Hashable {
     public var canTransposeInFlight: Bool
     /// Throughput of a transposing transfer relative to a plain one.
     public var transposeThroughputFraction: Double
+    /// The fraction of the DMA rate a transfer under `recommendedBytesPerPartition` reaches (per-packet overhead).
+    public var smallTransferEfficiency: Double
+    /// A contiguous run shorter than this moves at run / this of the rate at most.
+    public var efficientRunBytes: Int
+    /// Time the core's hardware descriptor generator (DGE) spends per transfer, one transfer at a time; 0 where
+    /// the compiler writes the descriptors ahead of time.
+    public var descriptorGenerationNanoseconds: Double
 }
 
 /// Cost-model parameters in engine cycles.
