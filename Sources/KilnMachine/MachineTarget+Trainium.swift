@@ -128,7 +128,7 @@ extension MachineTarget {
 /// 2 KiB per partition, as a fraction of the engines' rate. AWS's three DMA-bound matmul schedules (naive,
 /// hoisted loads, free-dim blocking; 1 KiB and 256 B rows) each move their bytes at 97-104 GB/s on trn1, which
 /// is 0.36-0.38 of 16 x 17 B/ns; 0.36 fits all three. No source gives the figure for smaller transfers.
-let smallTransferEfficiency = 0.36
+let smallTransferEfficiency = 0.39
 
 /// [perf] and [isa]: the same cycle parameters on both generations.
 private let trainiumCosts = CostParameters(
