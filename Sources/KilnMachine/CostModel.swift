@@ -100,8 +100,7 @@ extension MachineTarget {
         let own = min(Double(enginesUsed) * dma.bytesPerNanosecondPerEngine, dma.hbmShareBytesPerSecond / 1e9)
         return DMATransferTiming(fixedNanoseconds: dma.fixedCostNanoseconds, bytes: partitions * bytesPerPartition,
                                  bytesPerNanosecond: own * efficiency,
-                                 channelBytesPerNanosecond: dmaCoreBytesPerNanosecond * efficiency,
-                                 descriptorNanoseconds: dma.descriptorGenerationNanoseconds)
+                                 channelBytesPerNanosecond: dmaCoreBytesPerNanosecond * efficiency)
     }
 
     /// `dmaTransfer`'s time when the transfer has the DMA engines to itself.
@@ -119,8 +118,6 @@ public struct DMATransferTiming: Sendable, Hashable {
     public var bytesPerNanosecond: Double
     /// The rate at which it occupies the core's shared DMA bandwidth.
     public var channelBytesPerNanosecond: Double
-    /// Time on the core's descriptor generator (hardware DGE), which serves one transfer at a time; 0 without one.
-    public var descriptorNanoseconds: Double
     /// Fixed cost plus the bytes at the transfer's own rate.
     public var nanoseconds: Double { fixedNanoseconds + Double(bytes) / bytesPerNanosecond }
 }

@@ -64,8 +64,7 @@ extension MachineTarget {
             canTransposeInFlight: false,              // [arch2] DMA transpose is new in NC-v3
             transposeThroughputFraction: 0,
             smallTransferEfficiency: smallTransferEfficiency,
-            efficientRunBytes: 512,                   // [perf] contiguous runs under 512 B lose bandwidth
-            descriptorGenerationNanoseconds: 0),      // [dmaov] NC-v2: descriptors written by the compiler
+            efficientRunBytes: 512),                  // [perf] contiguous runs under 512 B lose bandwidth
         costs: trainiumCosts,
         access: trainiumAccess,
         exclusiveMemoryUse: [
@@ -110,15 +109,16 @@ extension MachineTarget {
             bytesPerNanosecondPerEngine: 22.75,       // [dma] ~364 GB/s per core (362-368) / 16 engines
             publishedBytesPerNanosecondPerEngine: 22.6...23.0,
             hbmShareBytesPerSecond: 362.5e9,          // [arch2] 2.9 TB/s over 8 cores
-            fixedCostNanoseconds: 1300,               // [dma] ~1.3 us per transfer
+            // [dma] ~1.3 us per transfer. [perf]'s ~600 ns per hardware-DGE instruction is the issuing engine's
+            // time to write descriptors; Kiln's queues issue their own transfers, so it is inside this figure.
+            fixedCostNanoseconds: 1300,
             overheadBoundBytesPerPartition: 256,      // [dma]
             recommendedBytesPerPartition: 2 * kibibyte,  // [dma]
             saturatingBytesPerPartition: 4 * kibibyte,   // [dma]
             canTransposeInFlight: true,               // [arch2] DMA transpose HBM -> SBUF
             transposeThroughputFraction: 0.9,         // [arch2] at ~90% of DMA throughput
             smallTransferEfficiency: smallTransferEfficiency,
-            efficientRunBytes: 512,                   // [perf]
-            descriptorGenerationNanoseconds: 600),    // [perf] ~600 ns per hardware-DGE instruction (NC-v3 DGE)
+            efficientRunBytes: 512),                  // [perf]
         costs: trainiumCosts,
         access: trainiumAccess,
         exclusiveMemoryUse: [])  // [arch2] the NC-v2 port sharing restrictions are lifted

@@ -175,9 +175,6 @@ public struct DMA: Sendable, Hashable {
     public var smallTransferEfficiency: Double
     /// A contiguous run shorter than this moves at run / this of the rate at most.
     public var efficientRunBytes: Int
-    /// Time the core's hardware descriptor generator (DGE) spends per transfer, one transfer at a time; 0 where
-    /// the compiler writes the descriptors ahead of time.
-    public var descriptorGenerationNanoseconds: Double
 }
 
 /// Cost-model parameters in engine cycles.

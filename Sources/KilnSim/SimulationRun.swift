@@ -52,9 +52,7 @@ struct SemaphoreState {
 /// overhead of a dependent instruction when it actually waited); otherwise the stream blocks until a signal
 /// on that semaphore. Compute instructions occupy their engine for their static cost. A DMA transfer first
 /// spends the fixed cost, then moves its bytes at its own rate, but no earlier than the core's shared DMA
-/// bandwidth allows (`dmaChannelFree`: bytes / (core bandwidth x the transfer's efficiency), in issue order)
-/// and, on targets with a hardware descriptor generator, than its descriptors are made (`dgeFree`: one
-/// transfer at a time). Numerics run when
+/// bandwidth allows (`dmaChannelFree`: bytes / (core bandwidth x the transfer's efficiency), in issue order). Numerics run when
 /// the instruction is issued; in-order streams plus semaphores make the result independent of that order for
 /// race-free programs, and the hazard checks report the programs for which it is not.
 struct SimulationRun {
@@ -69,8 +67,6 @@ struct SimulationRun {
     var trace: [TraceEvent] = []
     var steps = 0
     var dmaChannelFree: Double = 0
-    /// When the core's hardware descriptor generator is next free (targets with one).
-    var dgeFree: Double = 0
     var dmaBytes = 0
     var flops: (hardware: Double, model: Double) = (0, 0)
     var stoppedEarly = false
@@ -183,9 +179,7 @@ struct SimulationRun {
         let start = streams[index].ready
         var duration = stream.durations[pc]
         if let dma = stream.dmaCosts[pc] {
-            let descriptorsDone = dma.descriptorNanoseconds > 0 ? max(start, dgeFree) + dma.descriptorNanoseconds : start
-            dgeFree = descriptorsDone
-            let dataStart = max(start + dma.fixedNanoseconds, descriptorsDone, dmaChannelFree)
+            let dataStart = max(start + dma.fixedNanoseconds, dmaChannelFree)
             dmaChannelFree = dataStart + Double(dma.bytes) / dma.channelBytesPerNanosecond
             duration = dataStart + Double(dma.bytes) / dma.bytesPerNanosecond - start
             dmaBytes += dma.bytes
