@@ -100,7 +100,12 @@ def main():
     args = parser.parse_args()
     header = ["kernel", "shape", "dtype", "target", "published", "kiln", "error", "tolerance", "status",
               "trn1 27.2", "source"]
-    table, failures = [], 0
+    table, failures, notes = [], 0, []
+
+    def note(text):
+        notes.append(text)
+        return f"[{len(notes)}]"
+
     for row in ROWS:
         value = simulate(args.kiln, row, row["target"]) if row["file"] else None
         variant = None
@@ -113,10 +118,10 @@ def main():
             status, tolerance = ("ok" if ok else "OFF"), f"±{row['tol']:.0%}"
         elif row["kind"] == "ceiling":
             ok = value <= row["published"] or "why" in row
-            status = "under" if value <= row["published"] else ("over: " + row["why"] if "why" in row else "OVER")
+            status = "under" if value <= row["published"] else ("over " + note(row["why"]) if "why" in row else "OVER")
             tolerance = "<= ceiling"
         else:
-            ok, status, tolerance = True, "pending: " + row["why"], "-"
+            ok, status, tolerance = True, "pending " + note(row["why"]), "-"
         failures += 0 if ok else 1
         shape = "x".join(f"{k}={v}" for k, v in row["dims"].items()) or "-"
         table.append([row["name"], shape, row["dtype"], row["target"], show(row["published"]), show(value),
@@ -129,11 +134,14 @@ def main():
         if line is header:
             print("-+-".join("-" * w for w in widths))
     # The ranking check: Kiln orders the four matmul schedules as AWS measured them (K blocking by its stand-in).
+    print()
+    for number, text in enumerate(notes, 1):
+        print(f"[{number}] {text}")
     matmuls = [r for r in ROWS if r["name"].startswith("matmul") and r["kiln"] is not None]
     by_aws = [r["name"] for r in sorted(matmuls, key=lambda r: r["published"])]
     by_kiln = [r["name"] for r in sorted(matmuls, key=lambda r: r["kiln"])]
     ranked = by_aws == by_kiln
-    print(f"\nranking (fastest first): AWS {by_aws}\n                         Kiln {by_kiln}: "
+    print(f"ranking (fastest first): AWS {by_aws}\n                         Kiln {by_kiln}: "
           + ("same order" if ranked else "DIFFERENT ORDER"))
     print(f"{failures} row(s) off; exit {1 if failures or not ranked else 0}")
     return 1 if failures or not ranked else 0
