@@ -72,14 +72,15 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
             ], rules: [.sameShape(1, 3), .sameShape(2, 3)],
                cost: .cycles { o, t in
                    t.tensorTensorCycles(elementsPerPartition: o.n(1),
-                                        oneInputInPSUM: o.tile(1)?.space == .psum || o.tile(2)?.space == .psum)
+                                        oneInputInPSUM: o.tile(1)?.space == .psum || o.tile(2)?.space == .psum,
+                                        perfMode: o.vectorPerfMode([1, 2, 3]))
                },
                summary: "a op b, elementwise")
         case .dveTensorScalar:
             return OpDeclaration("dve.tensor_scalar", on: .dve, [
                 F("op", .binaryOperator), F("a", .tile(.read)), F("scalar", .scalar), F("dst", .tile(.write)),
             ], rules: [.sameShape(1, 3), .perPartition(2, like: 1)],
-               cost: .cycles { o, t in t.tensorScalarCycles(elementsPerPartition: o.n(1)) },
+               cost: .cycles { o, t in t.tensorScalarCycles(elementsPerPartition: o.n(1), perfMode: o.vectorPerfMode([1, 3])) },
                summary: "a op scalar, the scalar a constant or one value per partition")
         case .dveReduce:
             return OpDeclaration("dve.reduce", on: .dve, [
@@ -93,7 +94,9 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
         case .dveCopy:
             return OpDeclaration("dve.copy", on: .dve, [F("src", .tile(.read)), F("dst", .tile(.write))],
                                  rules: [.sameShape(0, 1)],
-                                 cost: .cycles { o, t in t.tensorScalarCycles(elementsPerPartition: o.n(0)) },
+                                 cost: .cycles { o, t in
+                                     t.tensorScalarCycles(elementsPerPartition: o.n(0), perfMode: o.vectorPerfMode([0, 1]))
+                                 },
                                  summary: "copies and converts a tile (also how PSUM is evacuated)")
         case .dveReciprocal:
             return OpDeclaration("dve.reciprocal", on: .dve, [F("src", .tile(.read)), F("dst", .tile(.write))],

@@ -68,6 +68,15 @@ public struct OperandFacts: Sendable {
         return false
     }
 
+    /// True when every listed field is a 2-byte float tile in SBUF: what the vector engine's bf16/fp16
+    /// performance mode needs (CostModel.swift, `tensorScalarCycles`).
+    public func vectorPerfMode(_ fields: [Int]) -> Bool {
+        fields.allSatisfy { field in
+            guard let tile = tile(field) else { return false }
+            return tile.space == .sbuf && (tile.element == .bf16 || tile.element == .f16)
+        }
+    }
+
     public func reduces(_ field: Int) -> Bool {
         if case .reduceInto = self[field] { return true }
         return false

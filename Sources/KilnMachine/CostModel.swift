@@ -15,32 +15,48 @@ extension MachineTarget {
         max(partitions, min(costs.matmulMinStationaryColumns, free))
     }
 
-    /// `act.activate` over N elements per partition: max(MIN_II, N), plus MIN_II with a free-axis reduce. [isa]
+    /// `act.activate` over N elements per partition: max(MIN_II, N), plus MIN_II for the accumulate of a free-axis
+    /// reduce [isa], plus the SBUF/PSUM access start. [perf]
     public func activationCycles(elementsPerPartition n: Int, withReduce: Bool) -> Int {
-        max(costs.minII, n) + (withReduce ? costs.minII : 0)
+        max(costs.minII, n) + (withReduce ? costs.minII : 0) + costs.memoryAccessStart
     }
 
-    /// `dve.tensor_scalar` and `dve.copy`: max(MIN_II, N). [isa]
-    public func tensorScalarCycles(elementsPerPartition n: Int) -> Int {
-        max(costs.minII, n)
+    /// `dve.tensor_scalar` and `dve.copy`: max(MIN_II, N) [isa], N / 4 in the bf16/fp16 performance mode of targets
+    /// that have one (`perfMode`: every operand a 2-byte float tile in SBUF), plus the access start. [perf]
+    public func tensorScalarCycles(elementsPerPartition n: Int, perfMode: Bool = false) -> Int {
+        max(costs.minII, vectorElementCycles(n, perfMode: perfMode, inputs: 1)) + costs.memoryAccessStart
     }
 
-    /// `dve.tensor_tensor`: max(MIN_II, 2N), or N when one input is in PSUM. [isa]
-    public func tensorTensorCycles(elementsPerPartition n: Int, oneInputInPSUM: Bool) -> Int {
-        oneInputInPSUM ? n : max(costs.minII, 2 * n)
+    /// `dve.tensor_tensor`: max(MIN_II, 2N), or N when one input is in PSUM [isa] (N / 2 in perf mode, where the two
+    /// inputs halve the speed-up); plus the access start. [perf]
+    public func tensorTensorCycles(elementsPerPartition n: Int, oneInputInPSUM: Bool, perfMode: Bool = false) -> Int {
+        (oneInputInPSUM ? n : max(costs.minII, vectorElementCycles(n, perfMode: perfMode, inputs: 2)))
+            + costs.memoryAccessStart
     }
 
-    /// `dve.reduce`: N cycles, N/2 (rounded up) for bf16 add/max. [isa]
+    /// Cycles of a vector-engine pass over N elements per partition and `inputs` inputs: `inputs` x N at one element
+    /// per lane and cycle; in the bf16/fp16 perf mode the rate is `vectorElementsPerCyclePerfMode` / lanes elements
+    /// per lane and cycle (512 / 128 = 4 on trn2 [arch2]) divided among the inputs: 4x for one input, 2x for two
+    /// ([arch2]: "2-4x").
+    func vectorElementCycles(_ n: Int, perfMode: Bool, inputs: Int) -> Int {
+        let plain = inputs * n
+        let perLaneCycle = vectorElementsPerCyclePerfMode / vectorLanes
+        guard perfMode, perLaneCycle > 1 else { return plain }
+        let speedup = max(1, perLaneCycle / inputs)
+        return (plain + speedup - 1) / speedup
+    }
+
+    /// `dve.reduce`: N cycles, N/2 (rounded up) for bf16 add/max [isa], plus the access start. [perf]
     public func tensorReduceCycles(elementsPerPartition n: Int, input: ElementType, isAddOrMax: Bool) -> Int {
-        input == .bf16 && isAddOrMax ? (n + 1) / 2 : n
+        (input == .bf16 && isAddOrMax ? (n + 1) / 2 : n) + costs.memoryAccessStart
     }
 
-    /// `dve.reciprocal`: max(MIN_II, 8N). [isa]
+    /// `dve.reciprocal`: max(MIN_II, 8N) [isa], plus the access start. [perf]
     public func reciprocalCycles(elementsPerPartition n: Int) -> Int {
-        max(costs.minII, costs.reciprocalCyclesPerElement * n)
+        max(costs.minII, costs.reciprocalCyclesPerElement * n) + costs.memoryAccessStart
     }
 
-    /// `pool.iota` and `pool.select` (GpSimd): 150 + N. [isa]
+    /// `pool.iota` and `pool.select` (GpSimd): 150 + N [isa]; the fixed 150 includes the access start.
     public func gpsimdCycles(elementsPerPartition n: Int) -> Int {
         costs.gpsimdFixed + n
     }
@@ -51,17 +67,57 @@ extension MachineTarget {
         return hertz > 0 ? Double(cycles) / hertz * 1e9 : 0
     }
 
-    /// One DMA transfer of `bytesPerPartition` bytes on each of `partitions` partitions: the fixed cost plus
-    /// the bytes over the bandwidth of the engines the transfer fans out to (one engine per 8 partitions),
-    /// capped by the core's HBM share; transposing transfers run at `transposeThroughputFraction`. [dma]
-    public func dmaNanoseconds(partitions: Int, bytesPerPartition: Int, transpose: Bool = false) -> Double {
-        let enginesUsed = min(dma.engines, max(1, (partitions + dma.partitionsPerEngine - 1) / dma.partitionsPerEngine))
-        var bytesPerNanosecond = min(Double(enginesUsed) * dma.bytesPerNanosecondPerEngine,
-                                     dma.hbmShareBytesPerSecond / 1e9)
-        if transpose && dma.transposeThroughputFraction > 0 {
-            bytesPerNanosecond *= dma.transposeThroughputFraction
-        }
-        let bytes = Double(partitions * bytesPerPartition)
-        return dma.fixedCostNanoseconds + bytes / bytesPerNanosecond
+    /// The rate the core's DMA engines share: all engines at their per-engine rate, capped by the core's HBM
+    /// share (trn1: min(16 x 17, 410) = 272 B/ns). Queues take turns on it (SimulationRun). [dma]
+    public var dmaCoreBytesPerNanosecond: Double {
+        min(Double(dma.engines) * dma.bytesPerNanosecondPerEngine, dma.hbmShareBytesPerSecond / 1e9)
     }
+
+    /// The fraction of the DMA rate a transfer of `bytesPerPartition` contiguous bytes per partition reaches:
+    /// `smallTransferEfficiency` below the recommended 2 KiB per partition, rising linearly to 1 at the saturating
+    /// 4 KiB ([dma]: transfers pay per-packet overhead, >= 2 KiB recommended, >= 4 KiB saturates); a contiguous run
+    /// under `efficientRunBytes` (512 B, [perf]) moves at run / 512 of the rate at most. A transposing load runs at
+    /// `transposeThroughputFraction` instead (the DMA engine's transpose unit, [arch2]).
+    public func dmaEfficiency(bytesPerPartition: Int, transpose: Bool = false) -> Double {
+        if transpose && dma.transposeThroughputFraction > 0 { return dma.transposeThroughputFraction }
+        let bytes = Double(bytesPerPartition)
+        let low = Double(dma.recommendedBytesPerPartition), high = Double(dma.saturatingBytesPerPartition)
+        var efficiency = 1.0
+        if bytes < low {
+            efficiency = dma.smallTransferEfficiency
+        } else if bytes < high {
+            efficiency = dma.smallTransferEfficiency + (1 - dma.smallTransferEfficiency) * (bytes - low) / (high - low)
+        }
+        return min(efficiency, min(1, bytes / Double(dma.efficientRunBytes)))
+    }
+
+    /// One DMA transfer of `bytesPerPartition` bytes on each of `partitions` partitions: the fixed cost, then the
+    /// bytes at the rate of the engines it fans out to (one engine per 8 partitions), capped by the core's HBM
+    /// share, times `dmaEfficiency`; it uses the core's shared rate times the same efficiency. [dma]
+    public func dmaTransfer(partitions: Int, bytesPerPartition: Int, transpose: Bool = false) -> DMATransferTiming {
+        let enginesUsed = min(dma.engines, max(1, (partitions + dma.partitionsPerEngine - 1) / dma.partitionsPerEngine))
+        let efficiency = dmaEfficiency(bytesPerPartition: bytesPerPartition, transpose: transpose)
+        let own = min(Double(enginesUsed) * dma.bytesPerNanosecondPerEngine, dma.hbmShareBytesPerSecond / 1e9)
+        return DMATransferTiming(fixedNanoseconds: dma.fixedCostNanoseconds, bytes: partitions * bytesPerPartition,
+                                 bytesPerNanosecond: own * efficiency,
+                                 channelBytesPerNanosecond: dmaCoreBytesPerNanosecond * efficiency)
+    }
+
+    /// `dmaTransfer`'s time when the transfer has the DMA engines to itself.
+    public func dmaNanoseconds(partitions: Int, bytesPerPartition: Int, transpose: Bool = false) -> Double {
+        dmaTransfer(partitions: partitions, bytesPerPartition: bytesPerPartition, transpose: transpose).nanoseconds
+    }
+}
+
+/// The time parts of one DMA transfer (`MachineTarget.dmaTransfer`).
+public struct DMATransferTiming: Sendable, Hashable {
+    /// Descriptors, semaphore to start: the queue is busy, the engines are not.
+    public var fixedNanoseconds: Double
+    public var bytes: Int
+    /// The transfer's own data rate.
+    public var bytesPerNanosecond: Double
+    /// The rate at which it occupies the core's shared DMA bandwidth.
+    public var channelBytesPerNanosecond: Double
+    /// Fixed cost plus the bytes at the transfer's own rate.
+    public var nanoseconds: Double { fixedNanoseconds + Double(bytes) / bytesPerNanosecond }
 }

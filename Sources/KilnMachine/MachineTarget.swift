@@ -69,14 +69,14 @@ public struct MachineTarget: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The targets Kiln knows, by name.
-    public static let all: [MachineTarget] = [.trn1, .trn2]
+    public static let all: [MachineTarget] = [.trn1, .trn2, .trn3, .trn1TheoreticalDMA]
 
-    /// Looks a target up by its name (`trn1`, `trn2`); nil for unknown names.
+    /// Looks a target up by its name (`trn1`, `trn2`, `trn3`); nil for unknown names.
     public static func named(_ name: String) -> MachineTarget? {
         all.first { $0.name == name }
     }
 
-    /// "trn1, trn2", for messages.
+    /// "trn1, trn2, trn3, ...", for messages.
     public static var allNames: String { all.map(\.name).joined(separator: ", ") }
 }
 
@@ -116,6 +116,20 @@ public struct TensorEngine: Sendable, Hashable {
     public var fp8Speedup: Int
     /// Peak bf16 FLOP/s: rows * columns * 2 * clock.
     public var peakBF16FlopsPerSecond: Double
+    /// The MX (block-scaled fp8/fp4) matmul mode, where the target has one: K per instruction and the rate
+    /// relative to bf16. Kiln has no MX dtypes yet, so no op uses it; it is part of the target's description.
+    public var mx: MXMatmulMode? = nil
+}
+
+/// The tensor engine's MX mode (`nc_matmul_mx`): block-scaled fp8/fp4 operands, a longer contraction per
+/// instruction, and a higher rate.
+public struct MXMatmulMode: Sendable, Hashable {
+    /// Contraction (K) per instruction.
+    public var contractionPerInstruction: Int
+    /// Throughput relative to bf16.
+    public var speedup: Int
+    /// Peak MX FLOP/s.
+    public func peakFlopsPerSecond(_ engine: TensorEngine) -> Double { engine.peakBF16FlopsPerSecond * Double(speedup) }
 }
 
 /// An on-chip memory: partitions times bytes per partition.
@@ -157,6 +171,10 @@ public struct DMA: Sendable, Hashable {
     public var canTransposeInFlight: Bool
     /// Throughput of a transposing transfer relative to a plain one.
     public var transposeThroughputFraction: Double
+    /// The fraction of the DMA rate a transfer under `recommendedBytesPerPartition` reaches (per-packet overhead).
+    public var smallTransferEfficiency: Double
+    /// A contiguous run shorter than this moves at run / this of the rate at most.
+    public var efficientRunBytes: Int
 }
 
 /// Cost-model parameters in engine cycles.

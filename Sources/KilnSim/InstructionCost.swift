@@ -11,7 +11,7 @@ import KilnMachine
 enum InstructionCost {
     struct Cost {
         var nanoseconds: Double
-        var dma: DMACost?
+        var dma: DMATransferTiming?
     }
 
     static func duration(of step: Step, program: BytecodeProgram, target: MachineTarget, unit: StreamUnit) -> Cost {
@@ -27,14 +27,11 @@ enum InstructionCost {
         }
     }
 
-    /// `MachineTarget.dmaNanoseconds`, split into its fixed part and the transfer's data rate.
+    /// `MachineTarget.dmaTransfer`: the fixed part, and the rates the simulator needs to share the channel.
     private static func dma(_ tile: BufferEntry, transpose: Bool, target: MachineTarget) -> Cost {
-        let total = target.dmaNanoseconds(partitions: tile.partitions, bytesPerPartition: tile.bytesPerPartition,
-                                          transpose: transpose)
-        let bytes = tile.partitions * tile.bytesPerPartition
-        let dataTime = total - target.dma.fixedCostNanoseconds
-        return Cost(nanoseconds: total,
-                    dma: DMACost(bytes: bytes, bytesPerNanosecond: dataTime > 0 ? Double(bytes) / dataTime : .infinity))
+        let timing = target.dmaTransfer(partitions: tile.partitions, bytesPerPartition: tile.bytesPerPartition,
+                                        transpose: transpose)
+        return Cost(nanoseconds: timing.nanoseconds, dma: timing)
     }
 
     /// FLOPs the tensor engine performs, as the op declares them (`OpDeclaration.flops`).

@@ -101,20 +101,14 @@ struct PreparedStream {
     let steps: [Step]
     let mnemonics: [String]
     let lines: [LineEntry]
-    /// Nanoseconds each step keeps its engine busy (DMA: see `DMACost`; control steps: 0).
+    /// Nanoseconds each step keeps its engine busy (DMA: see `DMATransferTiming`; control steps: 0).
     let durations: [Double]
-    /// For DMA steps: bytes moved and the transfer's own bandwidth (bytes/ns).
-    let dmaCosts: [DMACost?]
+    /// For DMA steps: bytes moved, the transfer's own rate and its rate on the shared channel.
+    let dmaCosts: [DMATransferTiming?]
     /// Tensor-engine FLOPs of each step (hardware, model), from the op's declaration.
     let flops: [(hardware: Double, model: Double)]
     /// `partner[i]`: for a loop begin, the index of its end; for a loop end, its begin.
     let partner: [Int]
-}
-
-/// The bytes of one DMA transfer and the rate it moves them at.
-struct DMACost {
-    var bytes: Int
-    var bytesPerNanosecond: Double
 }
 
 /// The whole program prepared for one target.

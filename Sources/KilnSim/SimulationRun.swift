@@ -52,7 +52,7 @@ struct SemaphoreState {
 /// overhead of a dependent instruction when it actually waited); otherwise the stream blocks until a signal
 /// on that semaphore. Compute instructions occupy their engine for their static cost. A DMA transfer first
 /// spends the fixed cost, then moves its bytes at its own rate, but no earlier than the core's shared DMA
-/// bandwidth allows (`dmaChannelFree`: bytes / core bandwidth per transfer, in issue order). Numerics run when
+/// bandwidth allows (`dmaChannelFree`: bytes / (core bandwidth x the transfer's efficiency), in issue order). Numerics run when
 /// the instruction is issued; in-order streams plus semaphores make the result independent of that order for
 /// race-free programs, and the hazard checks report the programs for which it is not.
 struct SimulationRun {
@@ -179,11 +179,8 @@ struct SimulationRun {
         let start = streams[index].ready
         var duration = stream.durations[pc]
         if let dma = stream.dmaCosts[pc] {
-            let fixed = prepared.target.dma.fixedCostNanoseconds
-            let coreRate = min(Double(prepared.target.dma.engines) * prepared.target.dma.bytesPerNanosecondPerEngine,
-                               prepared.target.dma.hbmShareBytesPerSecond / 1e9)
-            let dataStart = max(start + fixed, dmaChannelFree)
-            dmaChannelFree = dataStart + Double(dma.bytes) / coreRate
+            let dataStart = max(start + dma.fixedNanoseconds, dmaChannelFree)
+            dmaChannelFree = dataStart + Double(dma.bytes) / dma.channelBytesPerNanosecond
             duration = dataStart + Double(dma.bytes) / dma.bytesPerNanosecond - start
             dmaBytes += dma.bytes
         }

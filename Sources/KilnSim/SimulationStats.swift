@@ -41,7 +41,7 @@ public struct SimulationStats: Sendable {
 
     /// A fixed-width table for `kiln sim --stats`.
     public func table() -> String {
-        var lines = [String(format: "target %@: %.6f ms, %.0f cycles (tensor-engine clock), %d instructions executed",
+        var lines = [String(format: "target %@: %.6f ms, %.0f cycles (tensor-engine clock), %ld instructions executed",
                             target, seconds * 1e3, cycles, steps)]
         lines.append("engine      busy (us)        busy cycles  utilization  instructions")
         for engine in engines {
@@ -49,7 +49,7 @@ public struct SimulationStats: Sendable {
                          + String(format: " %11.3f %18.0f %11.1f%% %13d", engine.busyNanoseconds / 1e3, engine.busyCycles,
                                   engine.utilization * 100, engine.instructions))
         }
-        lines.append(String(format: "HFU %.2f%%  MFU %.2f%%  MBU %.2f%%  DMA %d bytes  matmul %.3e FLOP",
+        lines.append(String(format: "HFU %.2f%%  MFU %.2f%%  MBU %.2f%%  DMA %ld bytes  matmul %.3e FLOP",
                             hfu * 100, mfu * 100, mbu * 100, dmaBytes, modelFlops))
         lines.append(String(format: "host time %.3f s to simulate", hostSeconds))
         return lines.joined(separator: "\n") + "\n"
@@ -101,8 +101,7 @@ extension SimulationRun {
         }
         engines.sort { SimulationStats.displayOrder($0.name) < SimulationStats.displayOrder($1.name) }
         let peak = target.tensorEngine.peakBF16FlopsPerSecond
-        let bandwidth = min(Double(target.dma.engines) * target.dma.bytesPerNanosecondPerEngine * 1e9,
-                            target.dma.hbmShareBytesPerSecond)
+        let bandwidth = target.dmaCoreBytesPerNanosecond * 1e9
         let stats = SimulationStats(
             target: target.name, seconds: seconds, cycles: seconds * target.clocks.pe, engines: engines,
             hardwareFlops: flops.hardware, modelFlops: flops.model,

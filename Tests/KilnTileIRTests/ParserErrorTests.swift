@@ -71,7 +71,7 @@ private func located(_ text: String) -> [String] {
 }
 
 @Test func headerNumberAndStringErrors() {
-    #expect(located("kiln.module target \"trn9\" {\n}\n") == ["1:20: unknown target 'trn9'; known targets: trn1, trn2"])
+    #expect(located("kiln.module target \"trn9\" {\n}\n") == ["1:20: unknown target 'trn9'; known targets: trn1, trn2, trn3, trn1-dma27"])
     #expect(located("kiln.module target \"trn1 {\n}\n").first == "1:20: unterminated string; '\"' has no closing '\"'")
     #expect(located("kiln.module target \"trn1\" {\n  func @f() -> () {\n    %0 = constant 1 : f32[99999999999999999999]\n    return\n  }\n}\n")
         == ["3:27: bad number '99999999999999999999': does not fit in 64 bits"])
