@@ -9,7 +9,7 @@ struct PipelineFlags: ParsableArguments {
     @Option(help: "The target machine: trn1 or trn2 (default: the module's own for opt, trn1 for build).")
     var target: String?
 
-    @Option(help: "A comma-separated pass pipeline, e.g. 'canonicalize,cse,dce'; '' runs no passes.")
+    @Option(help: "A comma-separated pass pipeline, e.g. 'canonicalize,cse,dce'; '' runs no passes (the default of opt; build runs the default pipeline).")
     var passes: String?
 
     @Flag(name: .customLong("print-ir-after-all"), help: "Print the IR to standard error after every pass.")
@@ -40,6 +40,7 @@ struct OptCommand: ParsableCommand {
         abstract: "Run a pass pipeline over tile IR text and print the resulting IR.",
         discussion: """
             Example: kiln opt kernel.tir --passes canonicalize,cse,dce
+            Without --passes no pass runs and the IR is printed as read (a round trip).
             IR dumps (--print-ir-after-all, --print-after) and --time-passes go to standard error; the final IR \
             goes to standard output or -o. Errors are reported at the kernel source line when the module's \
             'source' file can be read, else at the line of the .tir file; the exit code is 1 on any error.
@@ -62,7 +63,9 @@ struct OptCommand: ParsableCommand {
     func run() throws {
         try plugins.load(showIDs: showIDs)
         guard case .loaded(let irText) = load(file) else { throw ExitCode(1) }
-        let options = pipeline.options(target: pipeline.target ?? "")
+        // Like mlir-opt, `kiln opt` without --passes runs no passes: the IR it read comes back byte for byte.
+        var options = pipeline.options(target: pipeline.target ?? "")
+        if options.passes == nil { options.passes = "" }
         let (parsed, result) = Driver.optimize(irText, target: pipeline.target, options: options)
         guard let module = parsed.module, let result else {
             printError(DiagnosticRenderer(showIDs: showIDs).render(parsed.diagnostics, in: irText), terminator: "")
