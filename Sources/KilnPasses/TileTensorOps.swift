@@ -142,7 +142,8 @@ struct FunctionTiler {
         return result
     }
 
-    /// Dispatches one group to the row, matmul, transpose or column-reduction tiler.
+    /// Dispatches one group to the row, matmul, transpose or column-reduction tiler, in loops over its batch
+    /// dims when it has any (`tileBatched`).
     private mutating func tile(_ ops: [Operation], into top: TileEmitter, sizes: TileSizes, scalars: [ValueID: TileOperand],
                                hbmSources: [ValueID: ValueID], destinations: [ValueID: [ValueDef]]) throws(TilingError) {
         let produced = Set(ops.compactMap { $0.result?.id })
@@ -151,6 +152,17 @@ struct FunctionTiler {
         }
         // A group reads its own values from tiles, never back from the HBM tensor it stores them to.
         let sources = hbmSources.filter { !produced.contains($0.key) || $0.key == $0.value }
+        let batch = batchShape(ops, stores: stores, hbmSources: sources)
+        if !batch.isEmpty {
+            return try tileBatched(ops, batch: batch, into: top, sizes: sizes, scalars: scalars, hbmSources: sources,
+                                   stores: stores)
+        }
+        try tileMatrices(ops, into: top, sizes: sizes, scalars: scalars, hbmSources: sources, stores: stores)
+    }
+
+    /// Dispatches one group of values of rank 2 or less (or matrix views) to its tiler.
+    mutating func tileMatrices(_ ops: [Operation], into top: TileEmitter, sizes: TileSizes, scalars: [ValueID: TileOperand],
+                               hbmSources sources: [ValueID: ValueID], stores: [GroupStore]) throws(TilingError) {
         if let matmul = ops.first(where: { if case .matmul = $0.kind { true } else { false } }) {
             return try tileMatmul(matmul, epilogue: ops.filter { $0 != matmul }, into: top, sizes: sizes, scalars: scalars,
                                   hbmSources: sources, stores: stores)
