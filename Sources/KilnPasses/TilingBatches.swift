@@ -64,7 +64,7 @@ extension FunctionTiler {
         // One loop per batch dim above 1; `index[axis]` is its variable's offset (0 for a dim of 1).
         var variables: [ValueDef?] = []
         for (axis, extent) in batch.enumerated() {
-            variables.append(extent > 1 ? top.values.make(.index, name: batch.count == 1 ? "b" : "b\(axis)") : nil)
+            variables.append(extent > 1 ? top.values.make(.index, name: batch.count == 1 ? "batch" : "batch\(axis)") : nil)
         }
         let leading = { (hbm: ValueID) -> [AffineExpr] in
             guard let shape = fullTypes[hbm].flatMap({ Self.shape(of: $0) }), shape.count > 2 else { return [] }

@@ -156,8 +156,8 @@ extension DiagnosticCatalogue {
     }
     public static func batchDimsNotIndexed(_ op: String, _ slice: String, lead: Int, at span: SourceSpan) -> Diagnostic {
         make("K2087", "batch-dims-not-indexed", .error,
-             "'\(op)' moves a tile of rank \(RankLimit.tile), but the slice is \(slice); index its first \(lead) dim"
-                + (lead == 1 ? "" : "s") + " (e.g. 'x[b, i : i + 128, :]')", at: span)
+             "'\(op)' moves a tile of rank \(RankLimit.tile), but the slice is \(slice); index "
+                + (lead == 1 ? "its first dim" : "its first \(lead) dims") + " (e.g. 'x[b, i : i + 128, :]')", at: span)
     }
     public static func rankRequirement(_ op: String, _ requirement: String, what: String, found: String,
                                        at span: SourceSpan) -> Diagnostic {
@@ -198,7 +198,7 @@ extension DiagnosticCatalogue {
     }
     public static func axisOutOfRange(_ axis: Int, rank: Int, at span: SourceSpan) -> Diagnostic {
         let axes = rank == 1 ? "the only axis is 0, or -1"
-            : "axes are " + (0..<rank).map(String.init).joined(separator: ", ") + ", or -1 to -\(rank)"
+            : rank == 2 ? "axes are 0 and 1, or -1 and -2" : "axes are 0 to \(rank - 1), or -1 to -\(rank)"
         return make("K2045", "axis-out-of-range", .error,
                     "axis \(axis) is out of range for a rank-\(rank) value (\(axes))", at: span)
     }
