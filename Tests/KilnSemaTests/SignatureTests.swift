@@ -128,5 +128,5 @@ import Testing
 @Test func tileRankAboveTwoIsAnError() {
     expectError("""
     kernel k(x: f32[128, 4]) -> f32[128, 4] { var t: sbuf f32[128, 2, 2] = load(x); return x }
-    """, "K2010", at: "1:56", "tiles have rank 1 to 2")
+    """, "K2010", at: "1:50", "tiles have rank 1 to 2")
 }
