@@ -13,6 +13,8 @@ import KilnTileIR
 /// leading offsets: the loop variable of the batch dim it is aligned with (on the right, as broadcasting
 /// aligns), or 0 where the tensor's own dim is 1 (a `[1, S, D]` or `[S, D]` operand is read whole in every
 /// batch iteration, as NumPy broadcasts it).
+/// Loads that do not depend on the batch (a shared weight's slabs in `[B, S, D] @ [D, N]`) are hoisted
+/// before the loops (`hoistingBatchInvariantLoads`), so the stationary operand stays resident across them.
 extension FunctionTiler {
     /// The broadcast batch shape of a group: empty when every value has rank 2 or less.
     func batchShape(_ ops: [Operation], stores: [GroupStore], hbmSources: [ValueID: ValueID]) -> [Int] {
@@ -75,13 +77,41 @@ extension FunctionTiler {
                 return AffineExpr(terms: [.init(variable.id, 1)])
             }
         }
-        var body = Self.prefixingOffsets(Block(nest.ops), leading)
+        let (invariant, rest) = Self.hoistingBatchInvariantLoads(Self.prefixingOffsets(Block(nest.ops), leading).ops,
+                                                                 variables: Set(variables.compactMap { $0?.id }))
+        top.ops += invariant
+        var body = Block(rest)
         for (axis, variable) in zip(batch.indices, variables).reversed() {
             guard let variable else { continue }
             body = Block([Operation(.forLoop(ForLoop(inductionVariable: variable, lowerBound: 0, upperBound: batch[axis],
                                                      body: body)), span: ops.first?.span ?? top.span)])
         }
         top.ops += body.ops
+    }
+
+    /// Splits the top level of a batch nest into the loads that read the same HBM slice in every batch
+    /// iteration, with their `alloc`s, and the rest. A load qualifies when it is at the top level, its offsets
+    /// mention no batch variable, its tile is `alloc`ed at the top level and nothing else in the nest writes
+    /// that tile (so every iteration would load the same values into it).
+    static func hoistingBatchInvariantLoads(_ ops: [Operation], variables: Set<ValueID>) -> (hoisted: [Operation], rest: [Operation]) {
+        var writers: [ValueID: Int] = [:]
+        Block(ops).walk { op in for value in op.kind.writes { writers[value, default: 0] += 1 } }
+        let topAllocs = Set(ops.compactMap { op -> ValueID? in
+            if case .alloc = op.kind { return op.result?.id }
+            return nil
+        })
+        var hoistedTiles = Set<ValueID>()
+        for op in ops {
+            guard let load = op.kind.asLoad, topAllocs.contains(load.tile), writers[load.tile] == 1,
+                  load.offsets.allSatisfy({ $0.terms.allSatisfy { !variables.contains($0.variable) } }) else { continue }
+            hoistedTiles.insert(load.tile)
+        }
+        var hoisted: [Operation] = [], rest: [Operation] = []
+        for op in ops {
+            let tile = op.kind.asLoad?.tile ?? { if case .alloc = op.kind { return op.result?.id } else { return nil } }()
+            if let tile, hoistedTiles.contains(tile) { hoisted.append(op) } else { rest.append(op) }
+        }
+        return (hoisted, rest)
     }
 
     /// The value with the type of its last two dims, when it is a tensor or hbm value of rank 3 or more.
