@@ -51,7 +51,9 @@ ROWS = [
              "[128 | 128] tiles (256 B rows) that the PE transposes; the sample keeps it in SBUF"),
     dict(name="rmsnorm_qkv [1,512,1024]x384", file="Examples/rmsnorm_qkv.kiln",
          dims={"B": 1, "S": 512, "Dm": 1024, "N": 384}, dtype="bf16", target="trn1", published=40e-6, source=UNIT,
-         kind="ceiling", why="as the row above: the HBM scratch round trip and [128 | 128] reloads, four row tiles of them"),
+         kind="ceiling",
+         why="the normalised x goes through an HBM scratch tensor between fusion groups and comes back as "
+             "[128 | 128] tiles that the PE transposes, four row tiles of them; the sample keeps it in SBUF"),
     dict(name="rmsnorm_qkv [1,128,512]x512", file=K + "rmsnorm_qkv_f16.kiln",
          dims={"B": 1, "S": 128, "Dm": 512, "N": 512}, dtype="f16", target="trn1", published=25e-6, source=UNIT,
          kind="ceiling"),
