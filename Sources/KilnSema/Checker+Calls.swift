@@ -159,7 +159,8 @@ extension Checker {
                 return nil
             }
             index = value < 0 ? value + type.rank : value
-            if index < type.rank - 2 {
+            let batchAxisDType = type.dtype.isFloat || (type.dtype == .i32 && builtin != .mean)
+            if index < type.rank - 2, !batchAxisDType {
                 report(DiagnosticCatalogue.reductionOverBatchAxis(name, axis: value, type: type.description, at: axis.span))
                 return nil
             }

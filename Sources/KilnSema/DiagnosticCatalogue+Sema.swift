@@ -151,8 +151,8 @@ extension DiagnosticCatalogue {
     }
     public static func reductionOverBatchAxis(_ op: String, axis: Int, type: String, at span: SourceSpan) -> Diagnostic {
         make("K2089", "reduction-over-batch-axis", .error,
-             "'\(op)' over axis \(axis) of \(type) is not supported: reductions run over one of the last two axes "
-                + "(axis -1 or -2); the dims before them are batch dims", at: span)
+             "'\(op)' over axis \(axis) of \(type) is not supported: over a batch axis (one before the last two) "
+                + "reductions take float tensors, or i32 for sum, max and min", at: span)
     }
     public static func batchDimsNotIndexed(_ op: String, _ slice: String, lead: Int, at span: SourceSpan) -> Diagnostic {
         make("K2087", "batch-dims-not-indexed", .error,

@@ -81,9 +81,9 @@ private func groups(_ module: Module) -> [String: Int?] {
 }
 
 @Test func unsupportedShapesAreReportedAtTheKernelSpan() throws {
-    // A reduction over a batch axis (the checker rejects it in source; IR text can still hold one).
-    let text = kernelModule("(%x: hbm f32[4, 8, 16]) -> (%o: hbm f32[1, 8, 16])", """
-            %e = reduce max %x axis 0 : f32[1, 8, 16] loc(20:30)
+    // An i32 mean over a batch axis (the checker rejects it in source; IR text can still hold one).
+    let text = kernelModule("(%x: hbm i32[4, 8, 16]) -> (%o: hbm i32[1, 8, 16])", """
+            %e = reduce mean %x axis 0 : i32[1, 8, 16] loc(20:30)
             return %e
         """)
     let (_, report) = try runPipeline("fuse,tile", on: text)

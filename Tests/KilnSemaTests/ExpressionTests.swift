@@ -288,10 +288,10 @@ import Testing
     }
     """, "K2088", at: "2:10", "matmul batch dims do not broadcast: a is f32[B, M, K] but b is f32[H, K, N] (result axis 0: B != H)")
     expectError("""
-    kernel r(x: f32[B, S, D]) -> f32[1, S, D] {
-      return sum(x, axis: 0)
+    kernel r(x: i32[B, S, D]) -> i32[1, S, D] {
+      return mean(x, axis: 0)
     }
-    """, "K2089", at: "2:23", "reductions run over one of the last two axes")
+    """, "K2089", at: "2:24", "reductions take float tensors, or i32 for sum, max and min")
 }
 
 @Test func transposeAndMemberT() {

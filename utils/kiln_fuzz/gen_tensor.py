@@ -58,9 +58,8 @@ class TensorGen:
         return self.allowed is None or shape == () or shape in self.allowed
 
     def can_reduce_into(self, shape):
-        # Reductions run over one of the last two axes (the dims before them are batch dims).
         return any(self.ok(tuple(n if i == a else d for i, d in enumerate(shape)))
-                   for a, d in enumerate(shape) if d == 1 and a >= len(shape) - 2 for n, _ in self.dims)
+                   for a, d in enumerate(shape) if d == 1 for n, _ in self.dims)
 
     # ---- leaves
     def param(self, dtype, shape, default=None):
@@ -224,13 +223,18 @@ class TensorGen:
 
     def reduction(self, dtype, shape, depth):
         sizes = [n for n, _ in self.dims] + ([1] if self.allowed is None else [])
-        options = [(a, n) for a, d in enumerate(shape) if d == 1 and a >= len(shape) - 2 for n in sizes
+        # A batch axis reduces a batch dim (small), never a matrix dim.
+        batch_sizes = [n for n, _ in self.batch] + [1]
+        # Over a batch axis (rank 3/4, one before the last two): float, or i32 without mean (the checker's rule).
+        batch_ok = dtype in FLOATS or dtype == "i32"
+        options = [(a, n) for a, d in enumerate(shape) if d == 1 and (a >= len(shape) - 2 or batch_ok)
+                   for n in (sizes if a >= len(shape) - 2 else batch_sizes)
                    if self.ok(tuple(n if i == a else x for i, x in enumerate(shape)))]
         if not options:
             return self.leaf(dtype, shape)
         axis, size = self.rng.choice(options)
         source = tuple(size if i == axis else x for i, x in enumerate(shape))
-        f = self.rng.choice(REDUCTIONS)
+        f = self.rng.choice(REDUCTIONS if axis >= len(shape) - 2 or dtype != "i32" else ["sum", "max", "min"])
         label = self.rng.choice([axis, axis - len(shape)] + ([None] if axis == len(shape) - 1 else []))
         return E("red", (f, label), [self.expr(dtype, source, depth)])
 
