@@ -60,7 +60,7 @@ let package = Package(
         // Which x86-64 levels the running CPU supports (cpuid through the compiler's runtime).
         .target(name: "CKilnCPU"),
         // Lowering: the checked program (with dims bound) to tile IR.
-        .target(name: "KilnLowering", dependencies: ["KilnSource", "KilnSyntax", "KilnSema", "KilnTileIR", "KilnMachine"]),
+        .target(name: "KilnLowering", dependencies: ["KilnSource", "KilnSyntax", "KilnSema", "KilnTileIR", "KilnMachine", "KilnNumerics"]),
         // Numerics shared by every executor: float formats and RNE conversion, Tensor, elementwise math, random inputs.
         .target(name: "KilnNumerics", dependencies: ["KilnMachine"]),
         // NumPy .npy reading and writing (format 1.0/2.0/3.0), atomic writes.

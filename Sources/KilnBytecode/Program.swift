@@ -170,19 +170,20 @@ public struct InstructionStream: Hashable, Sendable {
 
 /// The HBM slice a DMA instruction moves, shared by the validator and the simulator.
 public enum DMAGeometry {
-    /// The slice's extents: the tile's shape; reversed for a transposing load; for a broadcasting load the
-    /// tile's free dims padded with leading 1s to the tensor's rank (the slice is copied into every partition);
-    /// for a *flat* transfer (a rank-1 tensor, neither transposing nor broadcasting) the P * F contiguous
-    /// elements, partition-major.
+    /// The slice's extents (`DMASlice.extents`); the tile's shape when the tile has more dims than the tensor
+    /// (the validator reports that).
     public static func sliceExtents(tile: BufferEntry, rank: Int, transpose: Bool, broadcast: Bool) -> [Int] {
-        if transpose { return [tile.freeElements, tile.partitions] }
-        if broadcast { return Array(repeating: 1, count: max(0, rank - tile.freeDims.count)) + tile.freeDims }
-        if isFlat(rank: rank, transpose: transpose, broadcast: broadcast) { return [tile.partitions * tile.freeElements] }
-        return [tile.partitions] + tile.freeDims
+        DMASlice.extents(partitions: tile.partitions, freeDims: tile.freeDims, rank: rank, transpose: transpose,
+                         broadcast: broadcast) ?? ([tile.partitions] + tile.freeDims)
     }
 
-    /// A flat transfer: element (p, f) of a `[P | F]` tile is `x[offset + p * F + f]` of a rank-1 tensor.
+    /// The leading tensor dims a transfer indexes (`DMASlice.lead`), 0 when the tile does not fit the tensor.
+    public static func lead(tile: BufferEntry, rank: Int, transpose: Bool, broadcast: Bool) -> Int {
+        DMASlice.lead(partitions: tile.partitions, freeDims: tile.freeDims, rank: rank, transpose: transpose,
+                      broadcast: broadcast) ?? 0
+    }
+
     public static func isFlat(rank: Int, transpose: Bool, broadcast: Bool) -> Bool {
-        rank == 1 && !transpose && !broadcast
+        DMASlice.isFlat(rank: rank, transpose: transpose, broadcast: broadcast)
     }
 }

@@ -147,9 +147,12 @@ extension BytecodeValidator {
                     "\(instruction.opcode) writes '\(tensor.name)', not an output or scratch tensor")
         try require(offsets.count == tensor.shape.count, "\(offsets.count) offsets for rank-\(tensor.shape.count) '\(tensor.name)'")
         try require(!(transpose && broadcast), "a load cannot both transpose and broadcast")
-        try require(!transpose || tensor.shape.count == 2, "a transposing load needs a 2-D tensor")
+        try require(!transpose || tensor.shape.count >= 2, "a transposing load needs a tensor of rank 2 or more")
         try require(!broadcast || tile.freeDims.count <= tensor.shape.count,
                     "a broadcasting load of rank-\(tile.freeDims.count) free dims needs a tensor of at least that rank")
+        try require(DMASlice.extents(partitions: tile.partitions, freeDims: tile.freeDims, rank: tensor.shape.count,
+                                     transpose: transpose, broadcast: broadcast) != nil,
+                    "a tile of rank \(1 + tile.freeDims.count) does not fit rank-\(tensor.shape.count) '\(tensor.name)'")
         let extents = DMAGeometry.sliceExtents(tile: tile, rank: tensor.shape.count, transpose: transpose, broadcast: broadcast)
         try require(extents.count == tensor.shape.count && zip(extents, tensor.shape).allSatisfy { $0 <= $1 },
                     "a slice of extents \(extents) does not fit '\(tensor.name)' of shape \(tensor.shape)")

@@ -32,8 +32,11 @@ extension Execution {
         case .select:
             return Broadcast.map([try operand(0), try operand(1), try operand(2)], dtype: dtype) { $0[0] != 0 ? $0[1] : $0[2] }
         case .load, .copy:
+            // A load of a slice of a rank-N tensor drops the indexed (size-1) batch dims: the tile has the
+            // type's rank.
             let value = try operand(0)
-            return Value(dtype: dtype, staticShape: value.staticShape, valid: value.valid,
+            let rank = try type(of: expr).rank
+            return Value(dtype: dtype, staticShape: Array(value.staticShape.suffix(rank)), valid: Array(value.valid.suffix(rank)),
                          elements: value.elements.map(dtype.convert))
         case .nc_matmul: return tileMatmul(stationary: try operand(0), moving: try operand(1))
         case .store: throw invariant("store used as a value", expr.span)
@@ -52,23 +55,26 @@ extension Execution {
     /// `mean` divides the f64 sum by the count; `max`/`min` propagate NaN. `i32` sums wrap and
     /// `i32` means truncate toward zero.
     func reduce(_ builtin: Builtin, _ value: Value, axis: Int, dtype: ElementType) -> Value {
-        let acrossRows = value.rank == 2 && axis == 0
-        let (outer, inner) = acrossRows ? (value.columns, value.rows) : (value.rows, value.columns)
+        // The valid region as [outer, extent, inner] around the reduced axis.
+        let outer = value.valid.prefix(axis).reduce(1, *)
+        let extent = value.valid[axis]
+        let inner = value.valid.suffix(from: axis + 1).reduce(1, *)
         var results: [Double] = []
-        results.reserveCapacity(outer)
-        for o in 0..<outer {
+        results.reserveCapacity(outer * inner)
+        for slot in 0..<(outer * inner) {
+            let base = (slot / inner) * extent * inner + slot % inner
             var total = 0.0
             var extreme = builtin == .max ? -Double.infinity : Double.infinity
             var sawNaN = false
-            for i in 0..<inner {
-                let element = acrossRows ? value.at(i, o) : value.at(o, i)
+            for i in 0..<extent {
+                let element = value.elements[base + i * inner]
                 total += element
                 if element.isNaN { sawNaN = true } else if builtin == .max ? element > extreme : element < extreme { extreme = element }
             }
             switch builtin {
             case .sum: results.append(dtype == .i32 ? Self.wrap(total) : total)
             case .mean:
-                let mean = total / Double(inner)
+                let mean = total / Double(extent)
                 results.append(dtype == .i32 ? Self.wrap(mean.rounded(.towardZero)) : mean)
             default: results.append(sawNaN ? .nan : extreme)
             }
@@ -79,25 +85,38 @@ extension Execution {
         return Value(dtype: dtype, staticShape: staticShape, valid: valid, elements: results.map(dtype.storeComputed))
     }
 
-    /// `a @ b`: [M, K] @ [K, N] -> f32[M, N], each dot product accumulated in f64 and rounded to
-    /// f32 once.
+    /// `a @ b`: [..., M, K] @ [..., K, N] -> f32[..., M, N] with NumPy-broadcast batch dims, each dot
+    /// product accumulated in f64 and rounded to f32 once.
     func matmul(_ a: Value, _ b: Value) -> Value {
-        let (m, k, n) = (a.rows, min(a.columns, b.rows), b.columns)
-        var out = [Double](repeating: 0, count: m * n)
+        let (ra, rb) = (a.rank, b.rank)
+        let (m, ka, kb, n) = (a.valid[ra - 2], a.valid[ra - 1], b.valid[rb - 2], b.valid[rb - 1])
+        let k = min(ka, kb)
+        // The batch dims as values of their own, to reuse NumPy broadcasting of shapes and strides.
+        let batchA = Value(dtype: a.dtype, staticShape: Array(a.staticShape.dropLast(2)), valid: Array(a.valid.dropLast(2)), elements: [])
+        let batchB = Value(dtype: b.dtype, staticShape: Array(b.staticShape.dropLast(2)), valid: Array(b.valid.dropLast(2)), elements: [])
+        let batchShape = Broadcast.staticShape([batchA.staticShape, batchB.staticShape])
+        let batchValid = Broadcast.validShape([batchA, batchB], staticShape: batchShape)
+        var offsetsA: [Int] = [], offsetsB: [Int] = []
+        RowMajor.forEach(batchValid, strides: Broadcast.strides(of: batchA, staticShape: batchShape)) { offsetsA.append($0 * m * ka) }
+        RowMajor.forEach(batchValid, strides: Broadcast.strides(of: batchB, staticShape: batchShape)) { offsetsB.append($0 * kb * n) }
+        var out = [Double](repeating: 0, count: offsetsA.count * m * n)
         a.elements.withUnsafeBufferPointer { left in
             b.elements.withUnsafeBufferPointer { right in
                 out.withUnsafeMutableBufferPointer { result in
-                    for i in 0..<m {
-                        for p in 0..<k {
-                            let scale = left[i * a.columns + p]
-                            for j in 0..<n { result[i * n + j] += scale * right[p * n + j] }
+                    for batch in offsetsA.indices {
+                        let (baseA, baseB, baseOut) = (offsetsA[batch], offsetsB[batch], batch * m * n)
+                        for i in 0..<m {
+                            for p in 0..<k {
+                                let scale = left[baseA + i * ka + p]
+                                for j in 0..<n { result[baseOut + i * n + j] += scale * right[baseB + p * n + j] }
+                            }
                         }
                     }
                 }
             }
         }
-        return Value(dtype: .f32, staticShape: [a.staticRows, b.staticColumns], valid: [m, n],
-                     elements: out.map(ElementType.f32.storeComputed))
+        return Value(dtype: .f32, staticShape: batchShape + [a.staticShape[ra - 2], b.staticShape[rb - 1]],
+                     valid: batchValid + [m, n], elements: out.map(ElementType.f32.storeComputed))
     }
 
     /// `nc_matmul(stationary[K, M], moving[K, N])` = stationary^T @ moving into PSUM f32[M, N], over
@@ -115,14 +134,22 @@ extension Execution {
                      elements: out.map(ElementType.f32.storeComputed))
     }
 
-    /// `x.T` / `transpose(x)` of a rank-2 value.
+    /// `x.T` / `transpose(x)`: the last two dims swapped, per batch index.
     func transpose(_ value: Value) -> Value {
+        let rank = value.rank
+        let (rows, columns) = (value.valid[rank - 2], value.valid[rank - 1])
+        let batches = value.valid.dropLast(2).reduce(1, *)
         var elements = [Double]()
         elements.reserveCapacity(value.elements.count)
-        for column in 0..<value.columns {
-            for row in 0..<value.rows { elements.append(value.at(row, column)) }
+        for batch in 0..<batches {
+            let base = batch * rows * columns
+            for column in 0..<columns {
+                for row in 0..<rows { elements.append(value.elements[base + row * columns + column]) }
+            }
         }
-        return Value(dtype: value.dtype, staticShape: value.staticShape.reversed(), valid: value.valid.reversed(),
-                     elements: elements)
+        var staticShape = value.staticShape, valid = value.valid
+        staticShape.swapAt(rank - 1, rank - 2)
+        valid.swapAt(rank - 1, rank - 2)
+        return Value(dtype: value.dtype, staticShape: staticShape, valid: valid, elements: elements)
     }
 }

@@ -121,14 +121,11 @@ extension Execution {
             staticShape.append(size)
             valid.append(max(0, min(start + size, base.valid[axis]) - start))
         }
-        let rowStart = base.rank == 2 ? starts[0] : 0, columnStart = starts[base.rank - 1]
-        let rows = base.rank == 2 ? valid[0] : 1, columns = valid[base.rank - 1]
+        let strides = RowMajor.strides(base.valid)
+        let origin = zip(starts, strides).reduce(0) { $0 + $1.0 * $1.1 }
         var elements = [Double]()
-        elements.reserveCapacity(rows * columns)
-        for row in 0..<rows {
-            let offset = (rowStart + row) * base.columns + columnStart
-            elements.append(contentsOf: base.elements[offset..<offset + columns])
-        }
+        elements.reserveCapacity(valid.reduce(1, *))
+        RowMajor.forEach(valid, strides: strides) { elements.append(base.elements[origin + $0]) }
         return Value(dtype: base.dtype, staticShape: staticShape, valid: valid, elements: elements)
     }
 

@@ -137,21 +137,25 @@ extension Execution {
         }
         var result = frame.results[index]
         if starts.isEmpty { starts = Array(repeating: 0, count: result.rank) }
-        guard starts.count == result.rank, tile.rank == result.rank else {
+        guard starts.count == result.rank, tile.rank <= result.rank else {
             throw invariant("store ranks disagree", destination.span)
         }
         for (axis, start) in starts.enumerated() where start < 0 || start >= result.staticShape[axis] {
             throw fail(DiagnosticCatalogue.sliceOutOfBounds("result '\(name(of: baseExpr))'", start: start, size: result.staticShape[axis],
                                          at: destination.span))
         }
-        let rowStart = result.rank == 2 ? starts[0] : 0
-        let columnStart = result.rank == 0 ? 0 : starts[result.rank - 1]
-        let rows = min(tile.rows, result.rows - rowStart), columns = min(tile.columns, result.columns - columnStart)
-        for row in 0..<max(rows, 0) {
-            for column in 0..<max(columns, 0) {
-                result.elements[(rowStart + row) * result.columns + columnStart + column] = result.dtype.convert(tile.at(row, column))
-            }
+        // The tile covers the last `tile.rank` dims of the result; the dims before them are indexed (size 1).
+        let lead = result.rank - tile.rank
+        let extents = (0..<result.rank).map { axis in
+            max(0, min(axis < lead ? 1 : tile.valid[axis - lead], result.valid[axis] - starts[axis]))
         }
+        let strides = RowMajor.strides(result.valid)
+        let origin = zip(starts, strides).reduce(0) { $0 + $1.0 * $1.1 }
+        let tileStrides = Array(repeating: 0, count: lead) + RowMajor.strides(tile.valid)
+        var targets: [Int] = [], sources: [Int] = []
+        RowMajor.forEach(extents, strides: strides) { targets.append(origin + $0) }
+        RowMajor.forEach(extents, strides: tileStrides) { sources.append($0) }
+        for (target, source) in zip(targets, sources) { result.elements[target] = result.dtype.convert(tile.elements[source]) }
         frame.results[index] = result
     }
 

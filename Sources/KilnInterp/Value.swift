@@ -46,21 +46,41 @@ struct Value {
     @inline(__always) func at(_ row: Int, _ column: Int) -> Double { elements[row * columns + column] }
 }
 
-/// Where one operand's elements come from when it is broadcast to a result's matrix view:
-/// a static dim of 1 against a larger result dim has stride 0.
-struct BroadcastAccess {
-    let rowStride: Int
-    let columnStride: Int
-    let elements: [Double]
-
-    init(_ value: Value, resultStaticRows: Int, resultStaticColumns: Int) {
-        let columns = value.columns
-        rowStride = value.staticRows == 1 && resultStaticRows != 1 ? 0 : columns
-        columnStride = value.staticColumns == 1 && resultStaticColumns != 1 ? 0 : 1
-        elements = value.elements
+/// Row-major index arithmetic over the valid region of a value of any rank.
+enum RowMajor {
+    /// The row-major strides of `shape` (the last is 1).
+    static func strides(_ shape: [Int]) -> [Int] {
+        var strides = [Int](repeating: 1, count: shape.count)
+        var step = 1
+        for axis in shape.indices.reversed() {
+            strides[axis] = step
+            step *= shape[axis]
+        }
+        return strides
     }
 
-    @inline(__always) func at(_ row: Int, _ column: Int) -> Double { elements[row * rowStride + column * columnStride] }
+    /// Calls `body(position)` for every index of `shape` in row-major order, `position` being the flat
+    /// offset under `strides` (which may hold 0 for a broadcast axis).
+    static func forEach(_ shape: [Int], strides: [Int], _ body: (Int) -> Void) {
+        guard !shape.contains(where: { $0 <= 0 }) else { return }
+        guard !shape.isEmpty else { return body(0) }
+        var index = [Int](repeating: 0, count: shape.count)
+        var position = 0
+        let last = shape.count - 1
+        while true {
+            for element in 0..<shape[last] { body(position + element * strides[last]) }
+            var axis = last - 1
+            while axis >= 0 {
+                index[axis] += 1
+                position += strides[axis]
+                if index[axis] < shape[axis] { break }
+                position -= strides[axis] * index[axis]
+                index[axis] = 0
+                axis -= 1
+            }
+            if axis < 0 { return }
+        }
+    }
 }
 
 enum Broadcast {
@@ -91,22 +111,50 @@ enum Broadcast {
         }
     }
 
+    /// The strides, per result axis, at which `value`'s elements are read when it is broadcast to a
+    /// result of static shape `staticShape`: 0 along a missing or stretched (static size 1) axis.
+    static func strides(of value: Value, staticShape: [Int]) -> [Int] {
+        let own = RowMajor.strides(value.valid)
+        let rank = staticShape.count
+        return (0..<rank).map { axis in
+            let offset = axis - (rank - value.rank)
+            guard offset >= 0, !(value.staticShape[offset] == 1 && staticShape[axis] != 1) else { return 0 }
+            return own[offset]
+        }
+    }
+
     /// Applies `operation` elementwise over broadcast operands, storing each result as `dtype`.
     static func map(_ values: [Value], dtype: ElementType, _ operation: ([Double]) -> Double) -> Value {
         let shape = staticShape(values.map(\.staticShape))
         let valid = validShape(values, staticShape: shape)
-        let rows = shape.count == 2 ? valid[0] : 1
-        let columns = shape.isEmpty ? 1 : valid[shape.count - 1]
-        let staticRows = shape.count == 2 ? shape[0] : 1
-        let staticColumns = shape.isEmpty ? 1 : shape[shape.count - 1]
-        let accesses = values.map { BroadcastAccess($0, resultStaticRows: staticRows, resultStaticColumns: staticColumns) }
+        let count = valid.reduce(1, *)
         var elements = [Double]()
-        elements.reserveCapacity(rows * columns)
+        elements.reserveCapacity(count)
         var operands = [Double](repeating: 0, count: values.count)
-        for row in 0..<rows {
-            for column in 0..<columns {
-                for index in accesses.indices { operands[index] = accesses[index].at(row, column) }
+        if values.count == 1 {
+            // One operand has the result's shape: no index arithmetic.
+            for element in values[0].elements.prefix(count) {
+                operands[0] = element
                 elements.append(dtype.storeComputed(operation(operands)))
+            }
+        } else if count > 0 {
+            // Walk the result index in row-major order, moving every operand's position by its stride.
+            let strides = values.map { self.strides(of: $0, staticShape: shape) }
+            let rank = shape.count
+            var index = [Int](repeating: 0, count: rank)
+            var positions = [Int](repeating: 0, count: values.count)
+            for _ in 0..<count {
+                for operand in values.indices { operands[operand] = values[operand].elements[positions[operand]] }
+                elements.append(dtype.storeComputed(operation(operands)))
+                var axis = rank - 1
+                while axis >= 0 {
+                    index[axis] += 1
+                    for operand in values.indices { positions[operand] += strides[operand][axis] }
+                    if index[axis] < valid[axis] { break }
+                    for operand in values.indices { positions[operand] -= strides[operand][axis] * index[axis] }
+                    index[axis] = 0
+                    axis -= 1
+                }
             }
         }
         return Value(dtype: dtype, staticShape: shape, valid: valid, elements: elements)

@@ -31,7 +31,9 @@ extension FunctionLowering {
             emitMatmul(lhs, rhs, into: target)
         case .transpose(let source):
             lowering.emitLoopNest(target.shape) { index in
-                let value = element(source, at: index.reversed())
+                var swapped = index
+                swapped.swapAt(index.count - 1, index.count - 2)
+                let value = element(source, at: swapped)
                 lowering.storeElement(value, target.pointer, target.element, index: lowering.linearIndex(index, shape: target.shape))
             }
         case .call(let name, let arguments):
@@ -177,16 +179,29 @@ extension FunctionLowering {
         }
     }
 
-    /// `a[M, K] @ b[K, N]`: operands staged as f32 when stored narrower, then the register-blocked kernel
-    /// accumulates in f32 (into the target if it is f32, else into a scratch buffer that is then converted).
+    /// `a[..., M, K] @ b[..., K, N]`: operands staged as f32 when stored narrower, then the register-blocked
+    /// kernel accumulates in f32 (into the target if it is f32, else into a scratch buffer that is then
+    /// converted), once per batch index in a loop nest over the result's batch dims; an operand's batch dim
+    /// of size 1 (or missing) stays at index 0, as NumPy broadcasts it.
     private func emitMatmul(_ lhs: ValueID, _ rhs: ValueID, into target: LoweredBuffer) {
         let (a, b) = (stagedF32(lhs), stagedF32(rhs))
-        guard a.shape.count == 2, b.shape.count == 2 else { return }
-        let (m, k, n) = (a.shape[0], a.shape[1], b.shape[1])
+        guard a.shape.count >= 2, b.shape.count >= 2, target.shape.count >= 2 else { return }
+        let (m, k, n) = (a.shape[a.shape.count - 2], a.shape[a.shape.count - 1], b.shape[b.shape.count - 1])
         let accumulator = target.element == .f32 ? target : allocate(.f32, shape: target.shape)
-        lowering.emitMatmulKernel(MatmulOperands(a: a.pointer, aRowStride: k, aColumnStride: 1, b: b.pointer,
-                                                 c: accumulator.pointer, m: m, n: n, k: k),
-                                  accumulate: lowering.bool(false), slots: { type, name in self.stackSlot(type, name: name) })
+        let batch = TensorShapes.batch(target.shape)
+        lowering.emitLoopNest(batch) { index in
+            func matrix(_ buffer: LoweredBuffer, _ size: Int) -> LLVMValueRef {
+                let own = TensorShapes.batch(buffer.shape)
+                guard !own.isEmpty else { return buffer.pointer }
+                let lead = batch.count - own.count
+                let mapped = own.indices.map { own[$0] == 1 ? lowering.int64(0) : index[$0 + lead] }
+                let offset = LLVMBuildMul(self.b, lowering.linearIndex(mapped, shape: own), lowering.int64(size), "")!
+                return lowering.elementAddress(buffer.pointer, storage: lowering.types.f32, index: offset)
+            }
+            lowering.emitMatmulKernel(MatmulOperands(a: matrix(a, m * k), aRowStride: k, aColumnStride: 1, b: matrix(b, k * n),
+                                                     c: matrix(accumulator, m * n), m: m, n: n, k: k),
+                                      accumulate: lowering.bool(false), slots: { type, name in self.stackSlot(type, name: name) })
+        }
         if accumulator.pointer != target.pointer {
             lowering.emitLoop(from: 0, to: target.count) { i in
                 lowering.storeElement(lowering.loadElement(accumulator.pointer, .f32, index: i), target.pointer, target.element, index: i)

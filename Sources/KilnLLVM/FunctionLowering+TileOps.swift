@@ -271,23 +271,29 @@ extension FunctionLowering {
         let freeDims = Array(t.shape.dropFirst())
         let freeCount = freeDims.reduce(1, *)
         let flat = !transfer.broadcast && !transfer.transpose && hbm.shape.count == 1 && freeDims.count == 1
+        // The tile covers the tensor's trailing dims; the `lead` dims before them are indexed by the offsets.
+        guard let lead = transfer.leadingDims(tile: TileType(.sbuf, t.element, partitions: t.shape[0], free: freeDims),
+                                              hbmRank: hbm.shape.count) else {
+            unsupported("a DMA of a rank-\(t.shape.count) tile and a rank-\(hbm.shape.count) tensor", span)
+            return
+        }
         lowering.emitLoopNest(t.shape) { index in
             let partition = index[0]
             var hbmIndex = base
             if flat {
                 hbmIndex = LLVMBuildNSWAdd(b, hbmIndex, LLVMBuildNSWAdd(b, LLVMBuildNSWMul(b, partition, lowering.int64(freeCount), ""),
                                                                         index[1], ""), "")
-            } else if transfer.transpose, strides.count == 2 {
+            } else if transfer.transpose {
                 let f = lowering.linearIndex(Array(index.dropFirst()), shape: freeDims)
-                hbmIndex = LLVMBuildNSWAdd(b, hbmIndex, LLVMBuildNSWAdd(b, LLVMBuildNSWMul(b, f, lowering.int64(strides[0]), ""),
-                                                                        LLVMBuildNSWMul(b, partition, lowering.int64(strides[1]), ""), ""), "")
+                hbmIndex = LLVMBuildNSWAdd(b, hbmIndex, LLVMBuildNSWAdd(b, LLVMBuildNSWMul(b, f, lowering.int64(strides[lead]), ""),
+                                                                        LLVMBuildNSWMul(b, partition, lowering.int64(strides[lead + 1]), ""), ""), "")
             } else {
-                let lead = transfer.broadcast ? hbm.shape.count - freeDims.count : 1
+                let first = transfer.broadcast ? lead : lead + 1
                 if !transfer.broadcast {
-                    hbmIndex = LLVMBuildNSWAdd(b, hbmIndex, LLVMBuildNSWMul(b, partition, lowering.int64(strides[0]), ""), "")
+                    hbmIndex = LLVMBuildNSWAdd(b, hbmIndex, LLVMBuildNSWMul(b, partition, lowering.int64(strides[lead]), ""), "")
                 }
-                for (dim, free) in index.dropFirst().enumerated() where lead + dim < strides.count {
-                    hbmIndex = LLVMBuildNSWAdd(b, hbmIndex, LLVMBuildNSWMul(b, free, lowering.int64(strides[lead + dim]), ""), "")
+                for (dim, free) in index.dropFirst().enumerated() where first + dim < strides.count {
+                    hbmIndex = LLVMBuildNSWAdd(b, hbmIndex, LLVMBuildNSWMul(b, free, lowering.int64(strides[first + dim]), ""), "")
                 }
             }
             let tileIndex = LLVMBuildNSWAdd(b, LLVMBuildNSWMul(b, partition, lowering.int64(freeCount), ""),

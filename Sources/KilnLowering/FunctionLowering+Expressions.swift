@@ -1,6 +1,7 @@
 // FunctionLowering+Expressions.swift: expressions to tensor-level ops, with explicit broadcasts and weak scalars.
 
 import KilnMachine
+import KilnNumerics
 import KilnSema
 import KilnSource
 import KilnSyntax
@@ -37,7 +38,11 @@ extension FunctionLowering {
             let value = try lower(operand)
             let type = try irType(checkedType(expr), at: expr.span)
             guard let element = type.element else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
-            if case .constant(let number, _) = value { return .constant(Self.convert(number, to: element), element) }
+            if case .constant(let number, _) = value {
+                // An explicit cast of a constant rounds it to a narrow float (RNE, Docs/numerics.md) as the
+                // reference does: `(0.3 as bf16) as f32` is 0.30078125.
+                return .constant(element.isFloat ? element.convert(number) : Self.convert(number, to: element), element)
+            }
             if let (id, tile) = value.tile { return .value(try tileCopy(id, tile, element: element, at: expr.span), .tile(tile.with(element: element, space: .sbuf))) }
             guard case .value(let id, let sourceType) = value else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
             let result = sourceType.valueType.with(element: element)

@@ -7,9 +7,13 @@ import KilnTileIR
 
 /// Evaluates ops on constants as the machine would for the result's element type: f32 math functions as
 /// `MathFunction.apply` (the executors' one definition) rounded to f32, other f32 arithmetic in single precision, i32 with wrapping-free integer arithmetic (nil when a result does not fit, or on division by
-/// zero), bool as 0/1. Narrower float types return nil: their rounding belongs to the backends.
+/// zero), bool as 0/1. Narrower floats (bf16, f16, fp8) compute as f32 does and round the result to their
+/// format (RNE, `ElementType.convert`), as the backends compute in f32 and round on the store.
 enum ConstantFolding {
     static func unary(_ function: UnaryFunction, _ value: Double, _ type: IRType) -> Double? {
+        if let element = type.element, element.isFloat, element != .f32 {
+            return unary(function, value, .scalar(.f32)).map(element.convert)
+        }
         switch type.element {
         case .f32?:
             // The one definition every executor uses (KilnNumerics' `MathFunction.apply`: f64, then rounded to f32
@@ -37,6 +41,11 @@ enum ConstantFolding {
 
     /// `operand` is the operands' type (comparisons produce bool from numeric operands).
     static func binary(_ op: BinaryOperator, _ a: Double, _ b: Double, operand: IRType?, _ type: IRType) -> Double? {
+        if let element = operand?.element, element.isFloat, element != .f32 {
+            let result = type.element == .bool ? IRType.scalar(.bool) : IRType.scalar(.f32)
+            guard let value = binary(op, a, b, operand: .scalar(.f32), result) else { return nil }
+            return type.element.map { $0.isFloat ? $0.convert(value) : value } ?? value
+        }
         switch operand?.element {
         case .f32?:
             let (x, y) = (Float(a), Float(b))
@@ -105,6 +114,7 @@ enum ConstantFolding {
             guard value.isFinite, let integer = Int32(exactly: value.rounded(.towardZero)) else { return nil }
             return Double(integer)
         case .bool?: return value != 0 ? 1 : 0
+        case let element?: return element.convert(value)
         default: return nil
         }
     }

@@ -12,8 +12,8 @@ import KilnTileIR
 /// first rule that applies rewrites the op, either replacing its result by an existing value (the op is
 /// dropped) or by a new op in its place:
 /// - constant folding: a math function or operator whose operands are all constants becomes a
-///   `constant` of the result type (computed in f32 for f32 results, exactly for i32 and bool; narrower
-///   float results are not folded, since rounding them is the backends' job); `cast`, `broadcast` and
+///   `constant` of the result type (computed in f32 for float results, a narrower float's then rounded to
+///   its format; exactly for i32 and bool); `cast`, `broadcast` and
 ///   `reduce` of a constant, and `select` with a constant condition, fold too;
 /// - identities: `x + 0`, `0 + x`, `x - 0`, `x * 1`, `1 * x`, `x / 1` are `x`; `neg (neg x)` and
 ///   `not (not x)` are `x`; `cast x` to x's own type, `broadcast x` to x's own shape and
@@ -105,7 +105,11 @@ struct Rewriter {
             case .rewrite(let kind):
                 op.kind = kind
             }
-            if case .constant(let value) = op.kind { constants[result.id] = value }
+            if case .constant(let value) = op.kind {
+                // A constant holds its value as stored: a narrow float's rounded (RNE), so folding a cast
+                // of it (`(0.3 as bf16) as f32`) keeps the rounding.
+                constants[result.id] = result.type.element.map { $0.isFloat ? $0.convert(value) : value } ?? value
+            }
             definitions[result.id] = op.kind
             ops.append(op)
         }

@@ -17,6 +17,9 @@ import KilnTileIR
 /// - *flat ops*: the same elementwise ops on rank-1 tensors; their space is the element count;
 ///   scalar math on parameters is the flat space of one element;
 /// - *other*: everything else (transposes, max/min across rows, calls), alone.
+/// A tensor of rank 3 or 4 is a batch of 2-D row spaces: its leading dims are batch dims (`tile` runs
+/// a loop over them around the group's nest), and the rules above apply to its last two dims; ops join
+/// only when their batch dims are equal too (`RowSpace`).
 /// Scalar constants belong to no group (they become immediate operands). The pass then walks the ops
 /// in order with a union-find over groups: a row op joins the group of every operand producer that is a
 /// row op with the same row count (a flat op: a flat op of the same length), and the group of the first
@@ -46,11 +49,28 @@ public struct FuseGroups: Pass {
     }
 }
 
+/// The space a row op runs over: `rows` rows (the first of the last two dims) in each index of the `batch`
+/// dims (empty below rank 3), or `-n` rows for a rank-1 space of n elements (so the two never mix).
+struct RowSpace: Hashable {
+    var batch: [Int]
+    var rows: Int
+
+    /// The space of a tensor of rank 2 or more (the dims before the last two are batch dims).
+    init(matrix shape: [Int]) {
+        batch = TensorShapes.batch(shape)
+        rows = shape[shape.count - 2]
+    }
+
+    init(flat elements: Int) {
+        batch = []
+        rows = -elements
+    }
+}
+
 /// What an op is to the fusion rules.
 enum FusionClass: Equatable {
-    /// An elementwise op or a free-axis reduction over `rows` rows (2-D), or over `-n` for a rank-1 space
-    /// of n elements (so the two never mix).
-    case row(rows: Int, reduces: Bool)
+    /// An elementwise op or a free-axis reduction over a row space.
+    case row(rows: RowSpace, reduces: Bool)
     case matmul(shape: [Int])
     case scalar
     case alone
@@ -91,29 +111,30 @@ struct FusionPlanner {
             if FusionPlanner.isScalarConstant(op) { return .scalar }
             // Scalar math on parameters: a flat space of one element.
             switch (type, op.kind) {
-            case (.scalar, .unary), (.scalar, .binary), (.scalar, .cast), (.scalar, .select): return .row(rows: -1, reduces: false)
+            case (.scalar, .unary), (.scalar, .binary), (.scalar, .cast), (.scalar, .select):
+                return .row(rows: RowSpace(flat: 1), reduces: false)
             default: return .alone
             }
         }
         switch op.kind {
-        case .matmul: return tensor.rank == 2 ? .matmul(shape: tensor.shape) : .alone
+        case .matmul: return tensor.rank >= 2 ? .matmul(shape: tensor.shape) : .alone
         case .unary, .binary, .select, .cast, .broadcast, .constant:
-            if tensor.rank == 1 { return .row(rows: -tensor.shape[0], reduces: false) }
-            return tensor.rank == 2 ? .row(rows: tensor.shape[0], reduces: false) : .alone
+            if tensor.rank == 1 { return .row(rows: RowSpace(flat: tensor.shape[0]), reduces: false) }
+            return tensor.rank >= 2 ? .row(rows: RowSpace(matrix: tensor.shape), reduces: false) : .alone
         case .reduce(_, _, let axis):
-            if tensor.rank == 2 && axis == 1 { return .row(rows: tensor.shape[0], reduces: true) }
+            if tensor.rank >= 2 && axis == tensor.rank - 1 { return .row(rows: RowSpace(matrix: tensor.shape), reduces: true) }
             return isColumnSum(op).map { .row(rows: $0, reduces: true) } ?? .alone
         default: return .alone
         }
     }
 
-    /// For a sum or mean across the rows (axis 0) of a 2-D float tensor, the rows it runs over: `tile`
-    /// accumulates it in PSUM inside the row loop of the group that computes its operand.
-    func isColumnSum(_ op: Operation) -> Int? {
-        guard case .reduce(let kind, let source, 0) = op.kind, kind == .sum || kind == .mean,
-              let shape = valueTypes[source].flatMap({ $0.tensorType ?? $0.hbmType }), shape.rank == 2,
-              shape.element.isFloat else { return nil }
-        return shape.shape[0]
+    /// For a sum or mean across the rows (axis -2) of a float tensor of rank 2 or more, the row space it runs
+    /// over: `tile` accumulates it in PSUM inside the row loop of the group that computes its operand.
+    func isColumnSum(_ op: Operation) -> RowSpace? {
+        guard case .reduce(let kind, let source, let axis) = op.kind, kind == .sum || kind == .mean,
+              let shape = valueTypes[source].flatMap({ $0.tensorType ?? $0.hbmType }), shape.rank >= 2,
+              axis == shape.rank - 2, shape.element.isFloat else { return nil }
+        return RowSpace(matrix: shape.shape)
     }
 
     static func isScalarConstant(_ op: Operation) -> Bool {
@@ -123,7 +144,7 @@ struct FusionPlanner {
 
     /// Sibling fusion: the first earlier row op with `rows` rows that reads the same kernel input, so that
     /// the input is loaded once for both.
-    func sharedInputReader(_ input: ValueID, rows: Int, index: Int) -> Int? {
+    func sharedInputReader(_ input: ValueID, rows: RowSpace, index: Int) -> Int? {
         guard hbmInputs.contains(input) else { return nil }
         return ops[..<index].indices.first { other in
             guard ops[other].kind.reads.contains(input),
@@ -233,7 +254,7 @@ struct FusionPlanner {
         let sumResults = Set(sums.compactMap { ops[$0].result?.id })
         return members.contains { index in
             if ops[index].kind.reads.contains(where: sumResults.contains) { return true }
-            if case .reduce(_, _, let axis) = ops[index].kind, axis != 0 { return true }
+            if case .reduce = ops[index].kind, isColumnSum(ops[index]) == nil { return true }
             return false
         }
     }

@@ -33,7 +33,9 @@ import KilnTileIR
 ///    resident B slabs per column block, transposed A tiles, PSUM accumulation over K, the epilogue
 ///    fused into the PSUM evacuation. Tile sizes come from `@schedule` (K3604 when out of range) or the
 ///    target; K3605 when a B slab cannot fit.
-/// 5. A transpose becomes `TransposeTiler`'s block loop; a reduction across rows (axis 0) on its own, or
+/// 5. A reduction over a batch axis of a rank-3/4 tensor becomes `tileBatchAxisReduction`'s accumulation loop;
+///    a group with batch dims otherwise runs the rules above on the last two dims in loops over the batch
+///    (`tileBatched`). A transpose becomes `TransposeTiler`'s block loop; a reduction across rows (axis 0) on its own, or
 ///    of a rank-1 tensor, becomes `ColumnReductionTiler`'s loop (ones-vector matmuls into PSUM for sums,
 ///    transposes for max/min).
 /// Anything else is reported (K3601) at the op's kernel span; the function is then left unchanged.
@@ -142,7 +144,8 @@ struct FunctionTiler {
         return result
     }
 
-    /// Dispatches one group to the row, matmul, transpose or column-reduction tiler.
+    /// Dispatches one group to the row, matmul, transpose or column-reduction tiler, in loops over its batch
+    /// dims when it has any (`tileBatched`).
     private mutating func tile(_ ops: [Operation], into top: TileEmitter, sizes: TileSizes, scalars: [ValueID: TileOperand],
                                hbmSources: [ValueID: ValueID], destinations: [ValueID: [ValueDef]]) throws(TilingError) {
         let produced = Set(ops.compactMap { $0.result?.id })
@@ -151,6 +154,22 @@ struct FunctionTiler {
         }
         // A group reads its own values from tiles, never back from the HBM tensor it stores them to.
         let sources = hbmSources.filter { !produced.contains($0.key) || $0.key == $0.value }
+        if ops.count == 1, case .reduce(let kind, let source, let axis) = ops[0].kind,
+           let rank = types[source].flatMap({ ($0.type.tensorType ?? $0.type.hbmType)?.rank }), rank > 2, axis < rank - 2 {
+            return try tileBatchAxisReduction(ops[0], kind: kind, source: source, axis: axis, into: top, sizes: sizes,
+                                              hbmSources: sources, stores: stores)
+        }
+        let batch = batchShape(ops, stores: stores, hbmSources: sources)
+        if !batch.isEmpty {
+            return try tileBatched(ops, batch: batch, into: top, sizes: sizes, scalars: scalars, hbmSources: sources,
+                                   stores: stores)
+        }
+        try tileMatrices(ops, into: top, sizes: sizes, scalars: scalars, hbmSources: sources, stores: stores)
+    }
+
+    /// Dispatches one group of values of rank 2 or less (or matrix views) to its tiler.
+    mutating func tileMatrices(_ ops: [Operation], into top: TileEmitter, sizes: TileSizes, scalars: [ValueID: TileOperand],
+                               hbmSources sources: [ValueID: ValueID], stores: [GroupStore]) throws(TilingError) {
         if let matmul = ops.first(where: { if case .matmul = $0.kind { true } else { false } }) {
             return try tileMatmul(matmul, epilogue: ops.filter { $0 != matmul }, into: top, sizes: sizes, scalars: scalars,
                                   hbmSources: sources, stores: stores)
@@ -190,7 +209,7 @@ struct FunctionTiler {
     }
 
     /// The HBM tensor holding an operand of a standalone op (an input, an output or a scratch tensor).
-    private func hbmOperand(_ value: ValueID, of op: Operation,
+    func hbmOperand(_ value: ValueID, of op: Operation,
                             sources: [ValueID: ValueID]) throws(TilingError) -> (ValueID, TensorType) {
         guard let hbm = sources[value], let tensor = types[hbm]?.type.hbmType else {
             throw TilingError(.at(op) { DiagnosticCatalogue.tilingValueCrossesLoopNests(

@@ -308,7 +308,7 @@ extension ElementwiseLowering {
         var space = MemorySpace.sbuf
         switch operand {
         case .column(let column, let columnElement):
-            if isColumn || window.columns == 1 {
+            if isColumn || window.width == 1 {
                 (tile, element) = (column, columnElement)
             } else {
                 // A per-row value broadcast along the row (a `broadcast` stored on its own).

@@ -133,7 +133,7 @@ extension Checker {
     private func reduction(_ builtin: Builtin, _ name: String, _ type: ValueType, axis: Expr?,
                            expr: Expr) -> ValueType? {
         guard !type.isScalar else {
-            report(DiagnosticCatalogue.rankRequirement(name, "a tensor or tile of rank 1 or 2", what: "its argument",
+            report(DiagnosticCatalogue.rankRequirement(name, "a tensor or a tile", what: "its argument",
                                                        found: type.description, at: expr.span))
             return nil
         }
@@ -159,6 +159,11 @@ extension Checker {
                 return nil
             }
             index = value < 0 ? value + type.rank : value
+            let batchAxisDType = type.dtype.isFloat || (type.dtype == .i32 && builtin != .mean)
+            if index < type.rank - 2, !batchAxisDType {
+                report(DiagnosticCatalogue.reductionOverBatchAxis(name, axis: value, type: type.description, at: axis.span))
+                return nil
+            }
         }
         reductionAxes[expr.id] = index
         var shape = type.shape
@@ -187,9 +192,24 @@ extension Checker {
             report(DiagnosticCatalogue.loadSource(found: source.description, at: span))
             return nil
         }
-        let tile = source.with(space: .sbuf)
+        guard let shape = tileShape(ofSlice: source, what: "load", span: span) else { return nil }
+        let tile = source.with(space: .sbuf).with(shape: shape)
         checkPartition(tile, span: span)
         return tile
+    }
+
+    /// The tile shape a DMA moves for an hbm slice: the slice's shape with the leading dims beyond the tile
+    /// rank dropped; those must be indexed (size 1): `x[b, h, i : i + 128, :]` of an `[B, H, S, D]` tensor
+    /// is a `[128, D]` tile. Nil after reporting when a leading dim is not 1.
+    func tileShape(ofSlice slice: ValueType, what: String, span: SourceSpan) -> [Dim]? {
+        let lead = slice.rank - RankLimit.tile
+        guard lead > 0 else { return slice.shape }
+        guard slice.shape.prefix(lead).allSatisfy(\.isOne) else {
+            report(DiagnosticCatalogue.batchDimsNotIndexed(what, slice.with(space: .value).description, lead: lead,
+                                                          at: span))
+            return nil
+        }
+        return Array(slice.shape.dropFirst(lead))
     }
 
     /// `nc_matmul(stationary[K, M], moving[K, N]) -> psum f32[M, N]` on sbuf tiles of one float dtype;
@@ -243,7 +263,8 @@ extension Checker {
             let hint = tile.isScalar ? "fill a 'var' tile with it first" : "load or compute it into an SBUF tile first"
             report(DiagnosticCatalogue.needsSBUFTile("the value stored", found: tile.description, hint: hint,
                                                      at: arguments[1].span))
-        } else if tile.shape != destination.shape {
+        } else if let shape = tileShape(ofSlice: destination, what: "store", span: arguments[0].span),
+                  tile.shape != shape {
             report(DiagnosticCatalogue.shapeMismatch("store", expected: destination.with(space: .value).description,
                                                      found: tile.description, at: arguments[1].span))
         }

@@ -71,7 +71,7 @@ extension Checker {
                     result.append(y)
                 } else {
                     report(DiagnosticCatalogue.broadcastMismatch(op, a.description, b.description,
-                                                                 x.description, y.description, at: span))
+                                                                 x.description, y.description, axis: -offset, at: span))
                     return nil
                 }
             case (let x?, nil): result.append(x)
@@ -82,7 +82,9 @@ extension Checker {
         return result
     }
 
-    /// `a @ b` / `matmul(a, b)`: whole tensors `[M, K] @ [K, N] -> f32[M, N]`, same float dtype.
+    /// `a @ b` / `matmul(a, b)`: whole tensors `[..., M, K] @ [..., K, N] -> f32[..., M, N]`, same float dtype.
+    /// The dims before the last two are batch dims and broadcast as NumPy's `matmul` does (a missing or
+    /// size-1 batch dim stretches): `[B, H, S, D] @ [B, H, D, T] -> f32[B, H, S, T]`, `[B, S, D] @ [D, T]`.
     func checkMatmul(_ op: String, _ a: ValueType, _ aExpr: Expr, _ b: ValueType, _ bExpr: Expr,
                      span: SourceSpan) -> ValueType? {
         if a.isTile || b.isTile {
@@ -91,8 +93,8 @@ extension Checker {
         }
         let aName = operandName(aExpr, "the left operand")
         let bName = operandName(bExpr, "the right operand")
-        for (type, name) in [(a, aName), (b, bName)] where type.rank != 2 {
-            report(DiagnosticCatalogue.rankRequirement(op, "rank-2 operands", what: name, found: type.description,
+        for (type, name) in [(a, aName), (b, bName)] where type.rank < 2 {
+            report(DiagnosticCatalogue.rankRequirement(op, "operands of rank 2 or more", what: name, found: type.description,
                                                        at: span))
             return nil
         }
@@ -100,27 +102,50 @@ extension Checker {
             report(DiagnosticCatalogue.matmulDType(op, a.description, b.description, at: span))
             return nil
         }
-        guard a.shape[1] == b.shape[0] else {
+        let (k1, k2) = (a.shape[a.rank - 1], b.shape[b.rank - 2])
+        guard k1 == k2 else {
             report(DiagnosticCatalogue.matmulInnerMismatch(aName, a.with(space: .value).description, bName,
                                                            b.with(space: .value).description,
-                                                           a.shape[1].description, b.shape[0].description, at: span))
+                                                           k1.description, k2.description, at: span))
             return nil
         }
-        return ValueType(.f32, [a.shape[0], b.shape[1]])
+        let (batchA, batchB) = (Array(a.shape.dropLast(2)), Array(b.shape.dropLast(2)))
+        var batch: [Dim] = []
+        for offset in stride(from: max(batchA.count, batchB.count), to: 0, by: -1) {
+            let x = batchA.count >= offset ? batchA[batchA.count - offset] : nil
+            let y = batchB.count >= offset ? batchB[batchB.count - offset] : nil
+            switch (x, y) {
+            case (let x?, let y?) where x == y || y.isOne: batch.append(x)
+            case (let x?, let y?) where x.isOne: batch.append(y)
+            case (let x?, let y?):
+                let axis = max(a.rank, b.rank) - 2 - offset
+                report(DiagnosticCatalogue.matmulBatchMismatch(aName, a.with(space: .value).description, bName,
+                                                               b.with(space: .value).description, axis: axis,
+                                                               x.description, y.description, at: span))
+                return nil
+            case (let x?, nil): batch.append(x)
+            case (nil, let y?): batch.append(y)
+            case (nil, nil): break
+            }
+        }
+        return ValueType(.f32, batch + [a.shape[a.rank - 2], b.shape[b.rank - 1]])
     }
 
-    /// `transpose(x)` / `x.T`: a rank-2 whole tensor, `[A, B] -> [B, A]`.
+    /// `transpose(x)` / `x.T`: a whole tensor of rank 2 or more with its last two dims swapped,
+    /// `[A, B] -> [B, A]`, `[B, H, S, D] -> [B, H, D, S]` (NumPy's `swapaxes(x, -1, -2)`).
     func checkTranspose(_ op: String, _ type: ValueType, _ operand: Expr, span: SourceSpan) -> ValueType? {
         if type.isTile {
             report(DiagnosticCatalogue.wholeTensorOnly(op, hint: "transpose the tensor before tiling it", at: span))
             return nil
         }
-        guard type.rank == 2 else {
-            report(DiagnosticCatalogue.rankRequirement(op, "a rank-2 value", what: operandName(operand, "its operand"),
+        guard type.rank >= 2 else {
+            report(DiagnosticCatalogue.rankRequirement(op, "a value of rank 2 or more", what: operandName(operand, "its operand"),
                                                        found: type.description, at: span))
             return nil
         }
-        return ValueType(type.dtype, [type.shape[1], type.shape[0]])
+        var shape = type.shape
+        shape.swapAt(type.rank - 1, type.rank - 2)
+        return ValueType(type.dtype, shape)
     }
 
     /// The partition (first) dim of an sbuf/psum tile is at most 128; symbolic ones are re-checked on binding.

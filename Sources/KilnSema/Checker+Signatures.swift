@@ -41,11 +41,13 @@ extension Checker {
             if let dim = resolveDim(expr, mode: mode) { shape.append(dim) } else { ok = false }
         }
         let rank = syntax.shape?.count ?? 0
-        if rank > 2 {
-            report(DiagnosticCatalogue.rankTooHigh(text(syntax.span), rank: rank, at: syntax.span))
+        let space = syntax.space.map(MemorySpace.init) ?? .value
+        let limit = space.isTile ? RankLimit.tile : RankLimit.tensor
+        if rank > limit {
+            report(DiagnosticCatalogue.rankTooHigh(text(syntax.span), rank: rank, limit: limit, tile: space.isTile,
+                                                   at: syntax.span))
             ok = false
         }
-        let space = syntax.space.map(MemorySpace.init) ?? .value
         if space != .value && rank == 0 {
             report(DiagnosticCatalogue.spaceNeedsShape(text(syntax.span), at: syntax.span))
             ok = false

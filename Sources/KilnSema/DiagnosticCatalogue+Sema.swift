@@ -45,9 +45,10 @@ extension DiagnosticCatalogue {
     public static var dtypeNames: String { "f32, bf16, f16, f8e4m3, f8e5m2, i32, bool" }
 
     // MARK: types and shapes (K201x-K202x)
-    public static func rankTooHigh(_ type: String, rank: Int, at span: SourceSpan) -> Diagnostic {
+    public static func rankTooHigh(_ type: String, rank: Int, limit: Int, tile: Bool, at span: SourceSpan) -> Diagnostic {
         make("K2010", "rank-too-high", .error,
-             "'\(type)' has rank \(rank); tensors have rank 1 or 2 (the machine is 2-D: partition x free)", at: span)
+             tile ? "'\(type)' has rank \(rank); tiles have rank 1 to \(limit) (a partition dim and a free dim)"
+                  : "'\(type)' has rank \(rank); tensors have rank 1 to \(limit)", at: span)
     }
     public static func invalidDimExpression(found: String, at span: SourceSpan) -> Diagnostic {
         make("K2011", "invalid-dim-expression", .error,
@@ -121,10 +122,11 @@ extension DiagnosticCatalogue {
         make("K2030", "dtype-mismatch", .error, "operands of '\(op)' have different dtypes: \(lhs) and \(rhs); \(hint)",
              at: span)
     }
+    /// `axis` counts from the end (-1 is the last axis), as broadcasting aligns shapes on the right.
     public static func broadcastMismatch(_ op: String, _ lhs: String, _ rhs: String, _ a: String, _ b: String,
-                                         at span: SourceSpan) -> Diagnostic {
+                                         axis: Int, at span: SourceSpan) -> Diagnostic {
         make("K2031", "broadcast-mismatch", .error,
-             "operands of '\(op)' do not broadcast: \(lhs) and \(rhs) (\(a) != \(b))", at: span)
+             "operands of '\(op)' do not broadcast: \(lhs) and \(rhs) (axis \(axis): \(a) != \(b))", at: span)
     }
     /// `requirement`: "numeric", "bool", "float".
     public static func operandDType(_ op: String, _ requirement: String, found: String, hint: String? = nil,
@@ -140,6 +142,22 @@ extension DiagnosticCatalogue {
                                            _ k1: String, _ k2: String, at span: SourceSpan) -> Diagnostic {
         make("K2034", "matmul-inner-mismatch", .error,
              "matmul inner dimensions differ: \(a) is \(aType) but \(b) is \(bType) (\(k1) != \(k2))", at: span)
+    }
+    public static func matmulBatchMismatch(_ a: String, _ aType: String, _ b: String, _ bType: String, axis: Int,
+                                           _ x: String, _ y: String, at span: SourceSpan) -> Diagnostic {
+        make("K2088", "matmul-batch-mismatch", .error,
+             "matmul batch dims do not broadcast: \(a) is \(aType) but \(b) is \(bType) (result axis \(axis): \(x) != \(y))",
+             at: span)
+    }
+    public static func reductionOverBatchAxis(_ op: String, axis: Int, type: String, at span: SourceSpan) -> Diagnostic {
+        make("K2089", "reduction-over-batch-axis", .error,
+             "'\(op)' over axis \(axis) of \(type) is not supported: over a batch axis (one before the last two) "
+                + "reductions take float tensors, or i32 for sum, max and min", at: span)
+    }
+    public static func batchDimsNotIndexed(_ op: String, _ slice: String, lead: Int, at span: SourceSpan) -> Diagnostic {
+        make("K2087", "batch-dims-not-indexed", .error,
+             "'\(op)' moves a tile of rank \(RankLimit.tile), but the slice is \(slice); index "
+                + (lead == 1 ? "its first dim" : "its first \(lead) dims") + " (e.g. 'x[b, i : i + 128, :]')", at: span)
     }
     public static func rankRequirement(_ op: String, _ requirement: String, what: String, found: String,
                                        at span: SourceSpan) -> Diagnostic {
@@ -179,7 +197,8 @@ extension DiagnosticCatalogue {
              "the axis of '\(callee)' must be an integer literal, e.g. 'axis: 1' or 'axis: -1'", at: span)
     }
     public static func axisOutOfRange(_ axis: Int, rank: Int, at span: SourceSpan) -> Diagnostic {
-        let axes = rank == 1 ? "the only axis is 0, or -1" : "axes are 0 and 1, or -1 and -2"
+        let axes = rank == 1 ? "the only axis is 0, or -1"
+            : rank == 2 ? "axes are 0 and 1, or -1 and -2" : "axes are 0 to \(rank - 1), or -1 to -\(rank)"
         return make("K2045", "axis-out-of-range", .error,
                     "axis \(axis) is out of range for a rank-\(rank) value (\(axes))", at: span)
     }

@@ -30,6 +30,14 @@ public struct Dim: Hashable, Sendable, CustomStringConvertible {
     public var description: String { affine.description }
 }
 
+/// The rank limits of the language, in one place: raising a limit is a one-line change here.
+public enum RankLimit {
+    /// Whole tensors (hbm parameters and computed values) have rank 1 to `tensor`.
+    public static let tensor = 4
+    /// Tiles (sbuf, psum) have rank 1 to `tile`: a partition dim and one free dim.
+    public static let tile = 2
+}
+
 /// The type of a value: element dtype, shape (empty = scalar) and memory space.
 public struct ValueType: Hashable, Sendable, CustomStringConvertible {
     public var dtype: DType

@@ -14,33 +14,36 @@ struct HBMRun {
 
     /// The runs of a DMA slice starting at flat HBM index `base` of a row-major tensor with `strides`:
     /// - flat (rank-1, plain): one run of all `P * F` contiguous elements;
-    /// - transposing: tile element (p, f) is HBM `base + f * strides[0] + p * strides[1]`, so each partition is
-    ///   one run with stride `strides[0]`;
-    /// - otherwise each partition (at `p * strides[0]`, or 0 when broadcasting) splits into runs of the last free
-    ///   dim, contiguous in HBM; the other free dims step by the strides of the tensor dims they map to (the
-    ///   dims after the partition dim, or the trailing dims when broadcasting).
+    /// - transposing: tile element (p, f) is HBM `base + f * strides[L] + p * strides[L + 1]`, so each partition
+    ///   is one run with stride `strides[L]`;
+    /// - otherwise each partition (at `p * strides[L]`, or 0 when broadcasting) splits into runs of the last free
+    ///   dim, contiguous in HBM; the other free dims step by the strides of the tensor dims they map to.
+    /// L is the number of leading (indexed) tensor dims the tile does not cover (`DMASlice.lead`): the tile's
+    /// dims map to the trailing tensor dims.
     static func runs(tile: BufferEntry, strides: [Int], base: Int, transpose: Bool, broadcast: Bool) -> [HBMRun] {
         let (partitions, free) = (tile.partitions, tile.freeElements)
         let rank = strides.count
         if DMAGeometry.isFlat(rank: rank, transpose: transpose, broadcast: broadcast) {
             return [HBMRun(start: base, stride: 1, tileStart: 0, count: partitions * free)]
         }
+        let lead = DMAGeometry.lead(tile: tile, rank: rank, transpose: transpose, broadcast: broadcast)
         if transpose {
-            return (0..<partitions).map { HBMRun(start: base + $0 * strides[1], stride: strides[0], tileStart: $0 * free, count: free) }
+            return (0..<partitions).map {
+                HBMRun(start: base + $0 * strides[lead + 1], stride: strides[lead], tileStart: $0 * free, count: free)
+            }
         }
         let freeDims = tile.freeDims
         let runLength = freeDims.last ?? 1
         guard runLength > 0, free > 0 else { return [] }
-        let lead = rank - freeDims.count
         var runs: [HBMRun] = []
         runs.reserveCapacity(partitions * (free / runLength))
         for partition in 0..<partitions {
-            let rowBase = base + (broadcast ? 0 : partition * strides[0])
+            let rowBase = base + (broadcast ? 0 : partition * strides[lead])
             for element in Swift.stride(from: 0, to: free, by: runLength) {
                 var index = rowBase
                 var rest = element
                 for dim in Swift.stride(from: freeDims.count - 1, through: 0, by: -1) {
-                    let hbmDim = broadcast ? lead + dim : dim + 1
+                    let hbmDim = broadcast ? lead + dim : lead + dim + 1
                     index += (rest % freeDims[dim]) * strides[hbmDim]
                     rest /= freeDims[dim]
                 }

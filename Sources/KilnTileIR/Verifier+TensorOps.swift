@@ -62,18 +62,20 @@ extension FunctionVerifier {
         case .matmul(let a, let b):
             guard let resultType = expectResult(op), let left = tensorOperand(op, a, "left operand"),
                   let right = tensorOperand(op, b, "right operand") else { return }
-            guard left.rank == 2, right.rank == 2, left.shape[1] == right.shape[0] else {
+            guard let shape = TensorShapes.matmul(left.shape, right.shape) else {
                 return report(at: op) { DiagnosticCatalogue.tileIRShapeMismatch(op.opcode,
-                    "\(type(a)) @ \(type(b)) needs [M, K] @ [K, N]", at: $0) }
+                    "\(type(a)) @ \(type(b)) needs [..., M, K] @ [..., K, N] with broadcasting batch dims", at: $0) }
             }
             if left.element != right.element { mismatch(op, "right operand", expected: "\(left.element)", found: type(b)) }
-            guard let result = resultType.tensorType, result.shape == [left.shape[0], right.shape[1]], result.element.isFloat else {
-                return resultMismatch(op, expected: .tensor(TensorType(.f32, [left.shape[0], right.shape[1]])), found: resultType)
+            guard let result = resultType.tensorType, result.shape == shape, result.element.isFloat else {
+                return resultMismatch(op, expected: .tensor(TensorType(.f32, shape)), found: resultType)
             }
         case .transpose(let a):
             guard let resultType = expectResult(op), let source = tensorOperand(op, a, "operand") else { return }
-            guard source.rank == 2 else { return mismatch(op, "operand", expected: "a 2-D tensor", found: type(a)) }
-            let expected = IRType.tensor(TensorType(source.element, [source.shape[1], source.shape[0]]))
+            guard let shape = TensorShapes.transposed(source.shape) else {
+                return mismatch(op, "operand", expected: "a tensor of rank 2 or more", found: type(a))
+            }
+            let expected = IRType.tensor(TensorType(source.element, shape))
             if expected != resultType { resultMismatch(op, expected: expected, found: resultType) }
         case .select(let c, let a, let b):
             guard let resultType = expectResult(op) else { return }

@@ -112,26 +112,20 @@ extension FunctionVerifier {
            !scratchTensors.contains(transfer.hbm) {
             report(at: op) { DiagnosticCatalogue.tileIRStoreToInput(name(transfer.hbm), at: $0) }
         }
-        let sliceShape: [Int]
         if transfer.broadcast {
             guard !writesHBM, !transfer.transpose, tensor.rank >= tile.freeDims.count else {
                 return shapeMismatch(op, "a broadcasting load reads an HBM slice shaped like the tile's free dims "
                     + "(\(tile.freeDims.count) dims) into every partition, and does not transpose")
             }
-            sliceShape = Array(repeating: 1, count: tensor.rank - tile.freeDims.count) + tile.freeDims
         } else if transfer.transpose {
-            guard !writesHBM, tensor.rank == 2, tile.freeDims.count == 1 else {
-                return shapeMismatch(op, "a transposing load moves a 2-D HBM slice into a [P | F] tile")
+            guard !writesHBM, tensor.rank >= 2, tile.freeDims.count == 1 else {
+                return shapeMismatch(op, "a transposing load moves the last two dims of an HBM slice into a [P | F] tile")
             }
-            sliceShape = [tile.freeElements, tile.partitions]
-        } else if tensor.rank == 1, tile.freeDims.count == 1, transfer.offsets.count == 1 {
-            // A flat transfer: a rank-1 tensor's P * F elements from the offset, partition-major.
-            sliceShape = [tile.partitions * tile.freeElements]
-        } else {
-            sliceShape = tile.shape
         }
-        guard sliceShape.count == tensor.rank, transfer.offsets.count == tensor.rank else {
-            return shapeMismatch(op, "\(hbmDef.type) needs \(tensor.rank) offsets and a tile of rank \(tensor.rank), "
+        // The tile covers the tensor's trailing dims; the offsets index every dim (`DMASlice`).
+        guard let sliceShape = transfer.sliceShape(tile: tile, hbmRank: tensor.rank),
+              transfer.offsets.count == tensor.rank else {
+            return shapeMismatch(op, "\(hbmDef.type) needs \(tensor.rank) offsets and a tile of rank \(tensor.rank) or less, "
                 + "found \(transfer.offsets.count) offsets and \(IRType.tile(tile))")
         }
         for (dim, offset) in transfer.offsets.enumerated() {

@@ -81,12 +81,25 @@ private func groups(_ module: Module) -> [String: Int?] {
 }
 
 @Test func unsupportedShapesAreReportedAtTheKernelSpan() throws {
-    // A rank-3 tensor: tiles hold rows on partitions and at most one free axis.
-    let text = kernelModule("(%x: hbm f32[4, 8, 16]) -> (%o: hbm f32[4, 8, 16])", """
-            %e = exp %x : f32[4, 8, 16] loc(20:30)
+    // An i32 mean over a batch axis (the checker rejects it in source; IR text can still hold one).
+    let text = kernelModule("(%x: hbm i32[4, 8, 16]) -> (%o: hbm i32[1, 8, 16])", """
+            %e = reduce mean %x axis 0 : i32[1, 8, 16] loc(20:30)
             return %e
         """)
     let (_, report) = try runPipeline("fuse,tile", on: text)
     let found = report.diagnostics.map { "\($0.diagnostic.id.code)@\($0.diagnostic.span.start)" }
     #expect(found == ["K3601@20"])
+}
+
+@Test func aRank3GroupRunsInABatchLoop() throws {
+    let text = kernelModule("(%x: hbm f32[4, 8, 16]) -> (%o: hbm f32[4, 8, 16])", """
+            %e = exp %x : f32[4, 8, 16] loc(20:30)
+            return %e
+        """)
+    let (module, report) = try runPipeline("fuse,tile", on: text)
+    #expect(report.diagnostics.isEmpty)
+    let printed = TileIR.print(module)
+    #expect(printed.contains("for %batch = 0 to 4 {"))
+    #expect(printed.contains("dma.load %x[%batch, 0, 0]"))
+    #expect(printed.contains("dma.store %x_1 -> %o[%batch, 0, 0]"))
 }

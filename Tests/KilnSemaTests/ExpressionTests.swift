@@ -37,7 +37,7 @@ import Testing
     kernel b(x: f32[N, D], y: f32[D, N]) -> f32[N, D] {
       return x + y
     }
-    """, "K2031", at: "2:10", "do not broadcast: hbm f32[N, D] and hbm f32[D, N] (N != D)")
+    """, "K2031", at: "2:10", "do not broadcast: hbm f32[N, D] and hbm f32[D, N] (axis -2: N != D)")
 }
 
 @Test func constantDimsMustMatchToBroadcast() {
@@ -45,7 +45,7 @@ import Testing
     kernel b(x: f32[4, 8], y: f32[4, 3]) -> f32[4, 8] {
       return x * y
     }
-    """, "K2031", at: "2:10", "(8 != 3)")
+    """, "K2031", at: "2:10", "(axis -1: 8 != 3)")
 }
 
 @Test func weakScalarsTakeTheTensorsDType() {
@@ -232,7 +232,7 @@ import Testing
     kernel r(x: f32[N], s: f32) -> f32[1] {
       return sum(s)
     }
-    """, "K2035", at: "2:10", "'sum' needs a tensor or tile of rank 1 or 2")
+    """, "K2035", at: "2:10", "'sum' needs a tensor or a tile")
 }
 
 @Test func arityErrorsNameTheCounts() {
@@ -269,7 +269,29 @@ import Testing
     kernel mm(a: f32[K], b: f32[K, N]) -> f32[1, N] {
       return a @ b
     }
-    """, "K2035", at: "2:10", "'@' needs rank-2 operands, but a is hbm f32[K]")
+    """, "K2035", at: "2:10", "'@' needs operands of rank 2 or more, but a is hbm f32[K]")
+}
+
+@Test func batchedMatmulBroadcastsBatchDimsAndTransposeSwapsTheLastTwo() {
+    let c = expectClean("""
+    kernel mm(q: bf16[B, H, S, D], k: bf16[B, H, S, D], w: bf16[D, N], x: bf16[B, 1, S, D]) -> (o: f32[B, H, S, S], p: f32[B, 1, S, N]) {
+      let z = x @ k.T
+      return q @ k.T + z, x @ w
+    }
+    """)
+    #expect(c.type(of: "k.T")?.description == "bf16[B, H, D, S]")
+    #expect(c.type(of: "x @ w")?.description == "f32[B, 1, S, N]")
+    #expect(c.type(of: "x @ k.T")?.description == "f32[B, H, S, S]")
+    expectError("""
+    kernel mm(a: f32[B, M, K], b: f32[H, K, N]) -> f32[B, M, N] {
+      return a @ b
+    }
+    """, "K2088", at: "2:10", "matmul batch dims do not broadcast: a is f32[B, M, K] but b is f32[H, K, N] (result axis 0: B != H)")
+    expectError("""
+    kernel r(x: i32[B, S, D]) -> i32[1, S, D] {
+      return mean(x, axis: 0)
+    }
+    """, "K2089", at: "2:24", "reductions take float tensors, or i32 for sum, max and min")
 }
 
 @Test func transposeAndMemberT() {

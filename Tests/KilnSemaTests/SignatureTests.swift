@@ -55,10 +55,10 @@ import Testing
     """, "K2020", at: "1:24", "only tensors and tiles have a memory space")
 }
 
-@Test func rankAboveTwoIsAnError() {
+@Test func rankAboveFourIsAnError() {
     expectError("""
-    kernel k(x: f32[A, B, C]) -> f32[A, B] { return sum(x) }
-    """, "K2010", at: "1:13", "'f32[A, B, C]' has rank 3; tensors have rank 1 or 2")
+    kernel k(x: f32[A, B, C, D, E]) -> f32[A, B] { return sum(x) }
+    """, "K2010", at: "1:13", "'f32[A, B, C, D, E]' has rank 5; tensors have rank 1 to 4")
 }
 
 @Test func shapeDimsAreAffineIntegerExpressions() throws {
@@ -123,4 +123,10 @@ import Testing
     let codes = bag.sorted().map(\.id.code)
     #expect(codes == ["K2105", "K2080"])
     #expect(bag.sorted().first?.message == "arguments of '@schedule' are labelled, e.g. '@schedule(tile_m: 128)'")
+}
+
+@Test func tileRankAboveTwoIsAnError() {
+    expectError("""
+    kernel k(x: f32[128, 4]) -> f32[128, 4] { var t: sbuf f32[128, 2, 2] = load(x); return x }
+    """, "K2010", at: "1:50", "tiles have rank 1 to 2")
 }

@@ -30,6 +30,13 @@ private func transfer(offsets: Int, transpose: Bool = false, broadcast: Bool = f
     #expect(transfer(offsets: 1, broadcast: true).sliceShape(tile: tile, hbmRank: 1) == [4])
 }
 
-@Test func mismatchedRanksHaveNoSlice() {
-    #expect(transfer(offsets: 3).sliceShape(tile: tile, hbmRank: 3) == nil)
+@Test func aRankNTensorsLeadingDimsAreIndexed() {
+    // The tile covers the trailing dims; the leading (batch) dims have extent 1.
+    #expect(transfer(offsets: 3).sliceShape(tile: tile, hbmRank: 3) == [1, 128, 4])
+    #expect(transfer(offsets: 4, transpose: true).sliceShape(tile: tile, hbmRank: 4) == [1, 1, 4, 128])
+    #expect(transfer(offsets: 3).leadingDims(tile: tile, hbmRank: 3) == 1)
+}
+
+@Test func aTileWithMoreDimsThanTheTensorHasNoSlice() {
+    #expect(transfer(offsets: 1, transpose: true).sliceShape(tile: tile, hbmRank: 1) == nil)
 }

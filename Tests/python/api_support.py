@@ -42,10 +42,11 @@ def assert_within_steps(out, ref, steps=1.0, atol=0.0):
 
 
 def assert_matmul_bound(out, a, b, extra=None):
-    """f32 accumulation of K products (exact for bf16 inputs): |out - a@b| <= K 2^-24 (|a|@|b|), element-wise."""
+    """f32 accumulation of K products (exact for bf16 inputs): |out - a@b| <= K 2^-24 (|a|@|b|), element-wise
+    (batched operands broadcast as numpy's matmul does)."""
     a64, b64 = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     ref = a64 @ b64
-    bound = a64.shape[1] * 2.0 ** -24 * (np.abs(a64) @ np.abs(b64)) + (0 if extra is None else extra)
+    bound = a64.shape[-1] * 2.0 ** -24 * (np.abs(a64) @ np.abs(b64)) + (0 if extra is None else extra)
     excess = np.abs(np.asarray(out, dtype=np.float64) - ref) - bound
     assert np.all(excess <= 0), f"exceeds the accumulation bound by {excess.max()}"
 

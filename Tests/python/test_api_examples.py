@@ -46,11 +46,33 @@ def check_attention(run):
     np.testing.assert_allclose(run(q, k, v), ref, rtol=2.0 ** -7, atol=2.0 ** -9)
 
 
+def check_attention_mh(run):
+    r = rng(18)
+    q, k, v = ((r.standard_normal((2, 3, n, 64)) * 0.5).astype(BF16) for n in (40, 56, 56))
+    qv, kv, vv = f64(q, k, v)
+    s = qv @ np.swapaxes(kv, -1, -2) / 8.0
+    e = np.exp(s - s.max(axis=-1, keepdims=True))
+    p = e / e.sum(axis=-1, keepdims=True)
+    ref = f64(p.astype(np.float32).astype(BF16))[0] @ vv
+    out = run(q, k, v)
+    assert out.shape == (2, 3, 40, 64) and out.dtype == BF16
+    # As check_attention (probabilities rounded to bf16), plus the output's own rounding to bf16 (2^-8 relative).
+    np.testing.assert_allclose(f64(out)[0], ref, rtol=2.0 ** -6, atol=2.0 ** -8)
+
+
 def check_axpy(run):
     r = rng(3)
     x, y = r.standard_normal(1000).astype(np.float32), r.standard_normal(1000).astype(np.float32)
     np.testing.assert_allclose(run(x, y, alpha=0.5), 0.5 * x.astype(np.float64) + y, **F32)
     np.testing.assert_allclose(run(x, y), 2.0 * x.astype(np.float64) + y, **F32)   # the default, 2.0
+
+
+def check_batched_matmul(run):
+    r = rng(19)
+    a, b = r.standard_normal((3, 130, 200)).astype(BF16), r.standard_normal((3, 200, 150)).astype(BF16)
+    out = run(a, b)
+    assert out.shape == (3, 130, 150) and out.dtype == np.float32
+    assert_matmul_bound(out, a, b)
 
 
 def check_cast_fp8(run):
@@ -85,6 +107,16 @@ def check_layernorm(run):
     x64, = f64(x)
     mu = x64.mean(axis=1, keepdims=True)
     ref = (x64 - mu) / np.sqrt(((x64 - mu) ** 2).mean(axis=1, keepdims=True) + 1e-5) * gamma + beta
+    np.testing.assert_allclose(run(x, gamma, beta), ref, **F32)
+
+
+def check_layernorm_3d(run):
+    r = rng(20)
+    x = (r.standard_normal((2, 130, 96)) * 3 + 1).astype(np.float32)
+    gamma, beta = r.standard_normal(96).astype(np.float32), r.standard_normal(96).astype(np.float32)
+    x64, = f64(x)
+    mu = x64.mean(axis=-1, keepdims=True)
+    ref = (x64 - mu) / np.sqrt(((x64 - mu) ** 2).mean(axis=-1, keepdims=True) + 1e-5) * gamma + beta
     np.testing.assert_allclose(run(x, gamma, beta), ref, **F32)
 
 
@@ -146,6 +178,23 @@ def check_row_reduce(run):
     # An f32 sum of 300 terms in its own order: within 300 2^-24 of the sum of magnitudes.
     assert np.all(np.abs(total - x64.sum(axis=1, keepdims=True)) <= 300 * 2.0 ** -24 * np.abs(x64).sum(axis=1, keepdims=True))
     np.testing.assert_array_equal(peak, x.max(axis=1, keepdims=True))
+
+
+def check_rmsnorm_qkv(run):
+    r = rng(21)
+    hidden = (r.standard_normal((2, 130, 256)) * 2).astype(BF16)
+    w = (r.standard_normal((256, 96)) * 0.1).astype(BF16)
+    h64, w64 = f64(hidden, w)
+    normed = h64 / np.sqrt((h64 * h64).mean(axis=-1, keepdims=True) + 1e-6)
+    nb, = f64(normed.astype(np.float32).astype(BF16))
+    out = run(hidden, w)
+    assert out.shape == (2, 130, 96) and out.dtype == BF16
+    # The kernel's f32 norm may round an element to the neighbouring bf16 value (2^-8 of it, times |w|), the
+    # f32 accumulation adds K 2^-24, and the output rounds to bf16 (one step: 2^-8 relative).
+    scale = np.abs(nb) @ np.abs(w64)
+    bound = (2.0 ** -8 + 256 * 2.0 ** -24) * scale + 2.0 ** -8 * np.abs(nb @ w64)
+    excess = np.abs(f64(out)[0] - nb @ w64) - bound
+    assert excess.max() <= 0, f"exceeds the bound by {excess.max()}"
 
 
 def check_select_relu_mask(run):

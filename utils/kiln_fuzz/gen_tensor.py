@@ -1,10 +1,14 @@
-"""gen_tensor.py: random well-typed whole-tensor Kiln kernels (elementwise, broadcasting, reductions, matmul, casts)."""
+"""gen_tensor.py: random well-typed whole-tensor Kiln kernels (elementwise, broadcasting, reductions, matmul, casts),
+of rank 1 to 4: a kernel may have batch dims (B, H) in front of its matrix dims."""
 import itertools
 
 from .program import DTYPES, FLOATS, NUMERIC, E, Function, Param, Program, Stmt, lit, name
 
 DIM_SIZES = [1, 7, 64, 128, 129, 300, 513]
 DIM_WEIGHTS = [2, 4, 2, 3, 3, 2, 1]
+# Batch dims (the dims before the last two of a rank-3/4 tensor) stay small: each multiplies the work.
+BATCH_SIZES = [1, 2, 3]
+BATCH_WEIGHTS = [1, 3, 2]
 UNARY_FLOAT = ["exp", "log", "tanh", "sigmoid", "relu", "gelu", "silu", "sqrt", "rsqrt", "reciprocal", "abs", "square"]
 REDUCTIONS = ["sum", "max", "min", "mean"]
 
@@ -36,9 +40,10 @@ class TensorGen:
     """Builds one kernel body. Values are typed (dtype, shape); leaves are parameters (created on demand),
     earlier `let`s, literals, scalar parameters and dims used as values."""
 
-    def __init__(self, rng, dims, helpers=(), max_params=6, fresh_params=True, prefix="p", allowed=None):
+    def __init__(self, rng, dims, helpers=(), max_params=6, fresh_params=True, prefix="p", allowed=None, batch=()):
         self.rng = rng
         self.dims = dims                   # [(name, size)]
+        self.batch = list(batch)           # [(name, size)]: batch dims of rank-3/4 values
         self.params = []
         self.lets = []                     # [(name, dtype, shape)]
         self.helpers = list(helpers)       # [(Function, dtype)]
@@ -137,7 +142,7 @@ class TensorGen:
             makers = [self.compare, self.compare, self.logic, self.select]
         if dtype in NUMERIC and (1 in shape or shape == (1,)) and self.can_reduce_into(shape):
             makers += [self.reduction, self.reduction]
-        if len(shape) == 2 and dtype in FLOATS and self.allowed is None:
+        if len(shape) >= 2 and dtype in FLOATS and self.allowed is None:
             makers += [self.matmul, self.transpose]
         elif len(shape) == 2 and dtype != "bool" and self.ok((shape[1], shape[0])) and not self.tiles:
             makers += [self.transpose]
@@ -218,24 +223,34 @@ class TensorGen:
 
     def reduction(self, dtype, shape, depth):
         sizes = [n for n, _ in self.dims] + ([1] if self.allowed is None else [])
-        options = [(a, n) for a, d in enumerate(shape) if d == 1 for n in sizes
+        # A batch axis reduces a batch dim (small), never a matrix dim.
+        batch_sizes = [n for n, _ in self.batch] + [1]
+        # Over a batch axis (rank 3/4, one before the last two): float, or i32 without mean (the checker's rule).
+        batch_ok = dtype in FLOATS or dtype == "i32"
+        options = [(a, n) for a, d in enumerate(shape) if d == 1 and (a >= len(shape) - 2 or batch_ok)
+                   for n in (sizes if a >= len(shape) - 2 else batch_sizes)
                    if self.ok(tuple(n if i == a else x for i, x in enumerate(shape)))]
+        if not options:
+            return self.leaf(dtype, shape)
         axis, size = self.rng.choice(options)
         source = tuple(size if i == axis else x for i, x in enumerate(shape))
-        f = self.rng.choice(REDUCTIONS)
+        f = self.rng.choice(REDUCTIONS if axis >= len(shape) - 2 or dtype != "i32" else ["sum", "max", "min"])
         label = self.rng.choice([axis, axis - len(shape)] + ([None] if axis == len(shape) - 1 else []))
         return E("red", (f, label), [self.expr(dtype, source, depth)])
 
     def matmul(self, dtype, shape, depth):
         inner = self.rng.choice([n for n, _ in self.dims])
         operand = self.rng.choice(FLOATS) if self.rng.random() < 0.5 else "f32" if dtype == "f32" else dtype
-        a = self.expr(operand, (shape[0], inner), depth)
-        b = self.expr(operand, (inner, shape[1]), depth)
+        # Batch dims broadcast like NumPy's matmul: each operand keeps a batch dim, has it as 1, or drops it.
+        batch = shape[:-2]
+        batch_a, batch_b = self.operand_shapes(batch, 2) if batch else ((), ())
+        a = self.expr(operand, tuple(batch_a) + (shape[-2], inner), depth)
+        b = self.expr(operand, tuple(batch_b) + (inner, shape[-1]), depth)
         product = E("bin", "@", [a, b]) if self.rng.random() < 0.8 else E("call", "matmul", [a, b])
         return product if dtype == "f32" else E("cast", dtype, [product])
 
     def transpose(self, dtype, shape, depth):
-        return E("T", None, [self.expr(dtype, (shape[1], shape[0]), depth)])
+        return E("T", None, [self.expr(dtype, tuple(shape[:-2]) + (shape[-1], shape[-2]), depth)])
 
     def call_helper(self, dtype, shape, depth):
         helper = self.rng.choice([h for h, d in self.helpers if d == dtype])
@@ -263,7 +278,14 @@ class TensorGen:
     def shapes(self):
         names = [n for n, _ in self.dims]
         full = [(a, b) for a in names for b in names]
-        return full * 3 + [(a, 1) for a in names] + [(1, b) for b in names] + [(b,) for b in names] + [(1,), (1, 1)]
+        matrices = full * 3 + [(a, 1) for a in names] + [(1, b) for b in names] + [(b,) for b in names] + [(1,), (1, 1)]
+        if not self.batch:
+            return matrices
+        # Rank 3/4: the batch dims (each possibly 1) in front of a matrix shape; rank-2 shapes stay, to broadcast.
+        lead = tuple(n for n, _ in self.batch)
+        batched = [lead + m for m in full] * 3 + [lead + (a, 1) for a in names] + [lead + (1, b) for b in names]
+        batched += [(1,) + lead[1:] + m for m in full[:2]]
+        return batched * 2 + matrices
 
 
 def make_helper(rng, index):
@@ -280,8 +302,13 @@ def make_helper(rng, index):
 
 def generate_tensor(rng, target):
     dims = [(n, rng.choices(DIM_SIZES, DIM_WEIGHTS)[0]) for n in ["N", "D", "K"][: rng.choice([1, 2, 2, 3, 3])]]
+    batch = []
+    if rng.random() < 0.3:
+        # A batched kernel (rank 3 or 4): smaller matrix dims, so that batch x matrix stays quick to run.
+        dims = [(n, min(size, 300)) for n, size in dims]
+        batch = [(n, rng.choices(BATCH_SIZES, BATCH_WEIGHTS)[0]) for n in ["B", "H"][: rng.choice([1, 1, 2])]]
     helpers = [make_helper(rng, i) for i in range(rng.choice([0, 0, 0, 1, 2]))]
-    gen = TensorGen(rng, dims, helpers)
+    gen = TensorGen(rng, dims, helpers, batch=batch)
     count = rng.choice([1, 1, 1, 2, 3])
     shapes = gen.shapes()
     results = []
@@ -295,5 +322,5 @@ def generate_tensor(rng, target):
     if rng.random() < 0.25:
         options = {"tile_m": [32, 64, 128], "tile_n": [128, 256, 512], "tile_k": [32, 64, 128], "bufs": [1, 2, 3]}
         schedule = {k: rng.choice(v) for k, v in options.items() if rng.random() < 0.6}
-    kernel = Function("kernel", "k", dims, gen.params, results, body, schedule)
+    kernel = Function("kernel", "k", batch + dims, gen.params, results, body, schedule)
     return Program([h for h, _ in helpers], kernel, "tensor", target)

@@ -90,7 +90,7 @@ class Evaluator:
             return V(store(x.a, v), v, x.weak)
         if op == "T":
             x = ev(e.args[0])
-            return V(x.a.T, x.dtype)
+            return V(np.swapaxes(x.a, -1, -2), x.dtype)   # `.T` swaps the last two dims
         if op == "bin":
             return self.binary(v, ev(e.args[0]), ev(e.args[1]))
         if op == "red":

@@ -1,0 +1,41 @@
+// DMASlice.swift: which HBM slice a DMA transfer between a tile and a rank-N tensor moves, declared once.
+
+/// The geometry of a DMA transfer between a `[P | F1, F2, ...]` tile and a row-major HBM tensor of rank `rank`,
+/// read by the verifier, the scheduler, the bytecode validator, the simulator and the LLVM backend.
+///
+/// The tile's dims map to the *trailing* dims of the tensor; the leading dims (a rank-N tensor's batch dims)
+/// are indexed by the transfer's offsets and have extent 1:
+/// - plain: the slice is `[1, ..., 1, P, F1, ...]`; tile dim d is tensor dim `lead + d`;
+/// - transposing (`[P | F]` tile, trn2's DMA transpose): the slice is `[1, ..., 1, F, P]`;
+/// - broadcasting: the slice is `[1, ..., 1, F1, ...]`, copied into every partition;
+/// - flat (a rank-1 tensor, neither transposing nor broadcasting): `P * F` contiguous elements.
+public enum DMASlice {
+    /// A flat transfer: element (p, f) of a `[P | F]` tile is `x[offset + p * F + f]` of a rank-1 tensor.
+    public static func isFlat(rank: Int, transpose: Bool, broadcast: Bool) -> Bool {
+        rank == 1 && !transpose && !broadcast
+    }
+
+    /// The number of leading tensor dims the tile does not cover (indexed, extent 1); nil when the tile has
+    /// more dims than the tensor.
+    public static func lead(partitions: Int, freeDims: [Int], rank: Int, transpose: Bool, broadcast: Bool) -> Int? {
+        let covered: Int
+        if broadcast { covered = freeDims.count }
+        else if transpose { covered = 2 }
+        else if isFlat(rank: rank, transpose: transpose, broadcast: broadcast) { covered = 1 }
+        else { covered = 1 + freeDims.count }
+        return rank >= covered ? rank - covered : nil
+    }
+
+    /// The extent, per tensor dim, of the slice; nil when the tile has more dims than the tensor.
+    public static func extents(partitions: Int, freeDims: [Int], rank: Int, transpose: Bool, broadcast: Bool) -> [Int]? {
+        guard let lead = lead(partitions: partitions, freeDims: freeDims, rank: rank, transpose: transpose,
+                              broadcast: broadcast) else { return nil }
+        let free = freeDims.reduce(1, *)
+        let covered: [Int]
+        if broadcast { covered = freeDims }
+        else if transpose { covered = [free, partitions] }
+        else if isFlat(rank: rank, transpose: transpose, broadcast: broadcast) { covered = [partitions * free] }
+        else { covered = [partitions] + freeDims }
+        return Array(repeating: 1, count: lead) + covered
+    }
+}
