@@ -25,8 +25,10 @@ extension Execution {
         case .minimum:
             return Broadcast.map([try operand(0), try operand(1)], dtype: dtype) { Self.nanPropagating($0[0], $0[1], min) }
         case .sum, .max, .min, .mean:
-            guard let axis = program.reductionAxes[expr.id] else { throw invariant("reduction has no axis", expr.span) }
-            return reduce(builtin, try operand(0), axis: axis, dtype: dtype)
+            guard let axes = program.reductionAxes[expr.id], !axes.isEmpty else {
+                throw invariant("reduction has no axis", expr.span)
+            }
+            return reduce(builtin, try operand(0), axes: axes, dtype: dtype)
         case .matmul: return matmul(try operand(0), try operand(1))
         case .transpose: return transpose(try operand(0))
         case .select:
@@ -50,38 +52,38 @@ extension Execution {
         a.isNaN || b.isNaN ? .nan : pick(a, b)
     }
 
-    /// A reduction over the valid extent of `axis`, keeping the axis with size 1. Sums accumulate
-    /// in f64 (exact enough that the order does not matter at f32 precision) and round once;
-    /// `mean` divides the f64 sum by the count; `max`/`min` propagate NaN. `i32` sums wrap and
-    /// `i32` means truncate toward zero.
-    func reduce(_ builtin: Builtin, _ value: Value, axis: Int, dtype: ElementType) -> Value {
-        // The valid region as [outer, extent, inner] around the reduced axis.
-        let outer = value.valid.prefix(axis).reduce(1, *)
-        let extent = value.valid[axis]
-        let inner = value.valid.suffix(from: axis + 1).reduce(1, *)
-        var results: [Double] = []
-        results.reserveCapacity(outer * inner)
-        for slot in 0..<(outer * inner) {
-            let base = (slot / inner) * extent * inner + slot % inner
-            var total = 0.0
-            var extreme = builtin == .max ? -Double.infinity : Double.infinity
-            var sawNaN = false
-            for i in 0..<extent {
-                let element = value.elements[base + i * inner]
-                total += element
-                if element.isNaN { sawNaN = true } else if builtin == .max ? element > extreme : element < extreme { extreme = element }
-            }
+    /// A reduction over the valid extents of `axes` (one or more), keeping each with size 1. Sums accumulate
+    /// in f64 (exact enough that the order does not matter at f32 precision) and round once; `mean` divides
+    /// the f64 sum by the count; `max`/`min` propagate NaN. `i32` sums wrap and `i32` means truncate toward zero.
+    func reduce(_ builtin: Builtin, _ value: Value, axes: [Int], dtype: ElementType) -> Value {
+        var staticShape = value.staticShape, valid = value.valid
+        for axis in axes {
+            staticShape[axis] = 1
+            valid[axis] = 1
+        }
+        // Each input element's output slot: its index with the reduced axes at 0.
+        let outputStrides = RowMajor.strides(valid).enumerated().map { axes.contains($0.offset) ? 0 : $0.element }
+        let slots = valid.reduce(1, *)
+        let count = axes.reduce(1) { $0 * value.valid[$1] }
+        var totals = [Double](repeating: 0, count: slots)
+        var extremes = [Double](repeating: builtin == .max ? -Double.infinity : Double.infinity, count: slots)
+        var sawNaN = [Bool](repeating: false, count: slots)
+        var element = 0
+        RowMajor.forEach(value.valid, strides: outputStrides) { slot in
+            let x = value.elements[element]
+            element += 1
+            totals[slot] += x
+            if x.isNaN { sawNaN[slot] = true } else if builtin == .max ? x > extremes[slot] : x < extremes[slot] { extremes[slot] = x }
+        }
+        let results: [Double] = (0..<slots).map { slot in
             switch builtin {
-            case .sum: results.append(dtype == .i32 ? Self.wrap(total) : total)
+            case .sum: return dtype == .i32 ? Self.wrap(totals[slot]) : totals[slot]
             case .mean:
-                let mean = total / Double(extent)
-                results.append(dtype == .i32 ? Self.wrap(mean.rounded(.towardZero)) : mean)
-            default: results.append(sawNaN ? .nan : extreme)
+                let mean = totals[slot] / Double(count)
+                return dtype == .i32 ? Self.wrap(mean.rounded(.towardZero)) : mean
+            default: return sawNaN[slot] ? .nan : extremes[slot]
             }
         }
-        var staticShape = value.staticShape, valid = value.valid
-        staticShape[axis] = 1
-        valid[axis] = 1
         return Value(dtype: dtype, staticShape: staticShape, valid: valid, elements: results.map(dtype.storeComputed))
     }
 

@@ -40,6 +40,8 @@ extension Execution {
             let dtype = try type(of: expr).dtype
             return Value(dtype: dtype, staticShape: value.staticShape, valid: value.valid,
                          elements: value.elements.map(dtype.convert))
+        case .tuple:
+            throw invariant("a tuple is evaluated as a value (the checker allows tuples only as reduction axes)", expr.span)
         case .error:
             throw invariant("the program has an error expression", expr.span)
         }

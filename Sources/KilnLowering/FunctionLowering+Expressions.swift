@@ -34,6 +34,9 @@ extension FunctionLowering {
         case .member(let base, _):
             let value = try lower(base)
             return try tensorOp(expr, .transpose(try tensor(value, base)))
+        case .tuple:
+            throw fail(DiagnosticCatalogue.loweringUnsupported("a tuple used as a value",
+                reason: "tuples are the axes of a reduction", at: expr.span))
         case .cast(let operand, _):
             let value = try lower(operand)
             let type = try irType(checkedType(expr), at: expr.span)
@@ -91,7 +94,11 @@ extension FunctionLowering {
             return .value(try tileCopy(id, tile, element: tile.element, at: expr.span), .tile(tile.with(element: tile.element, space: .sbuf)))
         default: break
         }
-        let values = try arguments.map { (argument) throws(LoweringFailed) in try lower(argument) }
+        // A reduction's `axis:` argument (a literal or a tuple of literals) is read from the checked program.
+        let values = try arguments.map { (argument) throws(LoweringFailed) -> Lowered in
+            if case .tuple = argument.kind { return .constant(0, .i32) }
+            return try lower(argument)
+        }
         if case .math(let function) = builtin {
             if values[0].tile != nil { return try tileUnary(function, values[0], expr) }
             return try elementwiseUnary(function, values[0], expr)
@@ -101,9 +108,10 @@ extension FunctionLowering {
         case .minimum: return try binary(.min, values[0], values[1], expr)
         case .sum, .max, .min, .mean:
             guard let kind = ReduceKind(rawValue: builtin.name) else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
-            let axis = program.reductionAxes[expr.id] ?? 0
-            if values[0].tile != nil { return try tileReduce(kind, values[0], axis: axis, expr) }
-            return try tensorOp(expr, .reduce(kind, try tensor(values[0], arguments[0]), axis: axis))
+            let axes = program.reductionAxes[expr.id] ?? [0]
+            if values[0].tile != nil { return try tileReduce(kind, values[0], axis: axes[0], expr) }
+            if axes.count > 1 { return try multiAxisReduce(kind, try tensor(values[0], arguments[0]), axes: axes, expr) }
+            return try tensorOp(expr, .reduce(kind, try tensor(values[0], arguments[0]), axis: axes[0]))
         case .matmul:
             return try tensorOp(expr, .matmul(try tensor(values[0], arguments[0]), try tensor(values[1], arguments[1])))
         case .transpose:

@@ -214,6 +214,7 @@ extension Expr {
             visit(lhs)
             visit(rhs)
         case .call(_, let arguments): arguments.forEach { visit($0.value) }
+        case .tuple(let items): items.forEach(visit)
         case .index(let base, let items):
             visit(base)
             for item in items {

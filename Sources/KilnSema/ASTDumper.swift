@@ -152,7 +152,9 @@ public struct ASTDumper {
             let bound = dims.sorted { $0.key < $1.key }.map { "\($0.key) = \($0.value)" }
             return bound.isEmpty ? " (fn)" : " (fn, \(bound.joined(separator: ", ")))"
         case .builtin:
-            return program.reductionAxes[expr.id].map { " (axis \($0))" } ?? ""
+            return program.reductionAxes[expr.id].map {
+                $0.count == 1 ? " (axis \($0[0]))" : " (axes " + $0.map(String.init).joined(separator: ", ") + ")"
+            } ?? ""
         case nil:
             return ""
         }
@@ -186,6 +188,9 @@ public struct ASTDumper {
         case .cast(let operand, let dtype):
             head = "cast \(dtype.name)"
             children = [(nil, operand)]
+        case .tuple(let items):
+            head = "tuple"
+            children = items.map { (nil, $0) }
         case .index(let base, let items):
             line(depth, "\(prefix)index : \(typeText(expr))", expr.span, into: &out)
             dumpExpr(base, depth: depth + 1, into: &out)

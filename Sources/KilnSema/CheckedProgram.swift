@@ -178,7 +178,8 @@ public struct CheckedProgram: Sendable {
     public var resolutions: [Int: NameResolution]
     public var calls: [Int: CallTarget]
     /// The normalised (non-negative) axis of each reduction call.
-    public var reductionAxes: [Int: Int]
+    /// The axes (sorted, non-negative) each reduction call reduces.
+    public var reductionAxes: [Int: [Int]]
     /// The items of each index expression `x[...]`, one per dim of `x`.
     public var slices: [Int: [SliceInfo]]
     /// The type of each local (`let`, `var`, loop variable) by the span of its name.

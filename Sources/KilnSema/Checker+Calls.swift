@@ -73,7 +73,10 @@ extension Checker {
             return checkStore(positional, ok: ok && !inFunction && positional.count == 2, span: expr.span)
         }
         let types = positional.map { checkExpr($0) }
-        if let axis { checkExpr(axis) }
+        if let axis {
+            // A reduction's axes may be a tuple: `axis: (2, 3)`.
+            if case .tuple(let items) = axis.kind, builtin.isReduction { for item in items { checkExpr(item) } } else { checkExpr(axis) }
+        }
         guard ok else { return nil }
         var operands: [ValueType] = []
         for type in types {
@@ -128,8 +131,9 @@ extension Checker {
         return nil
     }
 
-    /// `sum(x, axis: k)`: the axis (default: the last) is an integer literal in range, negative from
-    /// the end; the reduced axis is kept with size 1 (keepdims) so the result broadcasts against `x`.
+    /// `sum(x, axis: k)` / `sum(x, axis: (j, k))`: each axis (default: the last) is an integer literal in range,
+    /// negative from the end, listed once; the reduced axes are kept with size 1 (keepdims) so the result
+    /// broadcasts against `x`.
     private func reduction(_ builtin: Builtin, _ name: String, _ type: ValueType, axis: Expr?,
                            expr: Expr) -> ValueType? {
         guard !type.isScalar else {
@@ -141,33 +145,47 @@ extension Checker {
             report(DiagnosticCatalogue.operandDType(name, "numeric", found: type.description, at: expr.span))
             return nil
         }
-        var index = type.rank - 1
+        var indices = [type.rank - 1]
         if let axis {
-            let literal: Int?
-            switch axis.kind {
-            case .integer(let value): literal = value
-            case .unary(.negate, let inner):
-                if case .integer(let value) = inner.kind { literal = 0 &- value } else { literal = nil }
-            default: literal = nil
-            }
-            guard let value = literal else {
-                report(DiagnosticCatalogue.axisNotLiteral(name, at: axis.span))
-                return nil
-            }
-            guard value >= -type.rank && value < type.rank else {
-                report(DiagnosticCatalogue.axisOutOfRange(value, rank: type.rank, at: axis.span))
-                return nil
-            }
-            index = value < 0 ? value + type.rank : value
-            let batchAxisDType = type.dtype.isFloat || (type.dtype == .i32 && builtin != .mean)
-            if index < type.rank - 2, !batchAxisDType {
-                report(DiagnosticCatalogue.reductionOverBatchAxis(name, axis: value, type: type.description, at: axis.span))
-                return nil
+            var items = [axis]
+            if case .tuple(let listed) = axis.kind { items = listed }
+            indices = []
+            for item in items {
+                let literal: Int?
+                switch item.kind {
+                case .integer(let value): literal = value
+                case .unary(.negate, let inner):
+                    if case .integer(let value) = inner.kind { literal = 0 &- value } else { literal = nil }
+                default: literal = nil
+                }
+                guard let value = literal else {
+                    report(DiagnosticCatalogue.axisNotLiteral(name, at: item.span))
+                    return nil
+                }
+                guard value >= -type.rank && value < type.rank else {
+                    report(DiagnosticCatalogue.axisOutOfRange(value, rank: type.rank, at: item.span))
+                    return nil
+                }
+                let index = value < 0 ? value + type.rank : value
+                guard !indices.contains(index) else {
+                    report(DiagnosticCatalogue.axisRepeated(name, axis: value, at: item.span))
+                    return nil
+                }
+                let batchAxisDType = type.dtype.isFloat || (type.dtype == .i32 && builtin != .mean)
+                if index < type.rank - 2, !batchAxisDType {
+                    report(DiagnosticCatalogue.reductionOverBatchAxis(name, axis: value, type: type.description, at: item.span))
+                    return nil
+                }
+                indices.append(index)
             }
         }
-        reductionAxes[expr.id] = index
+        if type.isTile && indices.count > 1 {
+            report(DiagnosticCatalogue.tileReductionAxes(name, at: axis?.span ?? expr.span))
+            return nil
+        }
+        reductionAxes[expr.id] = indices.sorted()
         var shape = type.shape
-        shape[index] = .constant(1)
+        for index in indices { shape[index] = .constant(1) }
         return computed(type).with(shape: shape)
     }
 

@@ -31,6 +31,10 @@ extension Checker {
                 return nil
             }
             return checkTranspose(".T", type, base, span: expr.span)
+        case .tuple(let items):
+            report(DiagnosticCatalogue.tupleNotAllowed(at: expr.span))
+            for item in items { checkExpr(item) }
+            return nil
         case .cast(let operand, let dtypeName):
             let type = checkExpr(operand)
             guard let dtype = DType(name: dtypeName.name) else {

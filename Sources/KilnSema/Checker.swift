@@ -58,7 +58,7 @@ final class Checker {
     var types: [ValueType?]
     var resolutions: [Int: NameResolution] = [:]
     var calls: [Int: CallTarget] = [:]
-    var reductionAxes: [Int: Int] = [:]
+    var reductionAxes: [Int: [Int]] = [:]
     var slices: [Int: [SliceInfo]] = [:]
     var declarations: [SourceSpan: ValueType] = [:]
 

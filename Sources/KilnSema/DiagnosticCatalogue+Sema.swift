@@ -159,6 +159,17 @@ extension DiagnosticCatalogue {
              "'\(op)' moves a tile of rank \(RankLimit.tile), but the slice is \(slice); index "
                 + (lead == 1 ? "its first dim" : "its first \(lead) dims") + " (e.g. 'x[b, i : i + 128, :]')", at: span)
     }
+    public static func axisRepeated(_ op: String, axis: Int, at span: SourceSpan) -> Diagnostic {
+        make("K2086", "axis-repeated", .error, "axis \(axis) of '\(op)' is listed twice (or as itself from the end)", at: span)
+    }
+    public static func tileReductionAxes(_ op: String, at span: SourceSpan) -> Diagnostic {
+        make("K2095", "tile-reduction-axes", .error,
+             "'\(op)' of a tile reduces one axis; reduce the axes one after the other", at: span)
+    }
+    public static func tupleNotAllowed(at span: SourceSpan) -> Diagnostic {
+        make("K2085", "tuple-not-allowed", .error,
+             "a tuple '(a, b)' is only allowed as the axes of a reduction, e.g. 'sum(x, axis: (2, 3))'", at: span)
+    }
     public static func rankRequirement(_ op: String, _ requirement: String, what: String, found: String,
                                        at span: SourceSpan) -> Diagnostic {
         make("K2035", "invalid-rank", .error, "'\(op)' needs \(requirement), but \(what) is \(found)", at: span)

@@ -262,6 +262,8 @@ public indirect enum ExprKind: Sendable {
     case member(base: Expr, member: Identifier)
     /// `x as bf16`
     case cast(Expr, dtype: Identifier)
+    /// `(a, b, ...)`: a parenthesised list with a comma (`(2,)` is a tuple of one); the axes of a reduction.
+    case tuple([Expr])
     /// Stands in where the parser recovered from an error; the checker stays silent about it.
     case error
 }

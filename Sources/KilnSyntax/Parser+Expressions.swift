@@ -222,7 +222,7 @@ extension Parser {
         return items
     }
 
-    /// primary = INT | FLOAT | "true" | "false" | IDENT | "(" expr ")" ;
+    /// primary = INT | FLOAT | "true" | "false" | IDENT | "(" expr { "," expr } [ "," ] ")" ;
     mutating func parsePrimary() -> Expr {
         used(.primary)
         let token = current
@@ -246,10 +246,18 @@ extension Parser {
             advance()
             groupingDepth += 1
             let inner = parseExpr()
+            // A comma makes a tuple: `(2, 3)`, `(2,)`.
+            var items: [Expr]? = nil
+            while !panicking, accept(.comma) != nil {
+                items = (items ?? [inner])
+                if currentKind == .rightParen { break }
+                items?.append(parseExpr())
+            }
             groupingDepth -= 1
             if panicking { skipToClose(.rightParen) } else {
                 closeGroup(.rightParen, "(", ")", openedAt: token.span)
             }
+            if let items { return makeExpr(.tuple(items), span(from: token.span.start)) }
             var grouped = inner
             grouped.span = span(from: token.span.start)
             return grouped

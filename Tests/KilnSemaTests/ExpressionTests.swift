@@ -204,7 +204,7 @@ import Testing
     #expect(c.type(of: "sum(x, axis: 0)")?.description == "f32[1, D]")
     #expect(c.type(of: "mean(x, axis: -1)")?.description == "f32[N, 1]")
     #expect(c.type(of: "min(x)")?.description == "f32[N, 1]")
-    if let expr = c.findExpr("mean(x, axis: -1)") { #expect(c.program.reductionAxes[expr.id] == 1) }
+    if let expr = c.findExpr("mean(x, axis: -1)") { #expect(c.program.reductionAxes[expr.id] == [1]) }
 }
 
 @Test func reductionAxisErrors() {
@@ -292,6 +292,26 @@ import Testing
       return mean(x, axis: 0)
     }
     """, "K2089", at: "2:24", "reductions take float tensors, or i32 for sum, max and min")
+}
+
+@Test func reductionsOverSeveralAxes() {
+    let c = expectClean("""
+    kernel r(x: f32[B, H, S, D]) -> f32[B, H, 1, 1] {
+      return mean(x, axis: (2, -1))
+    }
+    """)
+    if let expr = c.findExpr("mean(x, axis: (2, -1))") { #expect(c.program.reductionAxes[expr.id] == [2, 3]) }
+    expectError("""
+    kernel r(x: f32[S, D]) -> f32[1, 1] {
+      return sum(x, axis: (1, -1))
+    }
+    """, "K2086", at: "2:27", "axis -1 of 'sum' is listed twice")
+    expectError("""
+    kernel r(x: f32[S, D]) -> f32[S, D] {
+      let t = (x, x)
+      return x
+    }
+    """, "K2085", at: "2:11", "only allowed as the axes of a reduction")
 }
 
 @Test func transposeAndMemberT() {

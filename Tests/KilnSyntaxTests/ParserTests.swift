@@ -28,6 +28,7 @@ private func show(_ e: Expr) -> String {
             }
         }.joined(separator: ", ") + "]"
     case .member(let base, let m): "\(show(base)).\(m.name)"
+    case .tuple(let items): "(" + items.map(show).joined(separator: ", ") + ",)"
     case .cast(let x, let dt): "(\(show(x)) as \(dt.name))"
     case .error: "<error>"
     }
@@ -53,6 +54,11 @@ private func expression(_ text: String) -> String {
     #expect(expression("a < b && c >= d || !e") == "(((a < b) && (c >= d)) || (!e))")
     #expect(expression("x - max(x, axis: 1)") == "(x - max(x, axis: 1))")
     #expect(expression("a[m : m + 128, :].T") == "a[m:(m + 128), :].T")
+    // A comma in parentheses makes a tuple (a trailing comma too); without one they only group.
+    #expect(expression("sum(x, axis: (2, -1))") == "sum(x, axis: (2, (-1),))")
+    #expect(expression("(a, b,)") == "(a, b,)")
+    #expect(expression("(2,)") == "(2,)")
+    #expect(expression("(a + b)") == "(a + b)")
     #expect(expression("(a + b) * c, d") == "((a + b) * c); d")
 }
 

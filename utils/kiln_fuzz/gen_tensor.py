@@ -233,8 +233,16 @@ class TensorGen:
         if not options:
             return self.leaf(dtype, shape)
         axis, size = self.rng.choice(options)
-        source = tuple(size if i == axis else x for i, x in enumerate(shape))
-        f = self.rng.choice(REDUCTIONS if axis >= len(shape) - 2 or dtype != "i32" else ["sum", "max", "min"])
+        picks = [(axis, size)]
+        others = [(a, n) for a, n in options if a != axis]
+        if others and not self.tiles and self.allowed is None and self.rng.random() < 0.3:
+            picks.append(self.rng.choice(others))   # several axes at once: `axis: (a, b)`
+        source = tuple(next((n for a, n in picks if a == i), x) for i, x in enumerate(shape))
+        on_batch = any(a < len(shape) - 2 for a, _ in picks)
+        f = self.rng.choice(REDUCTIONS if not on_batch or dtype != "i32" else ["sum", "max", "min"])
+        labels = [self.rng.choice([a, a - len(shape)]) for a, _ in picks]
+        if len(picks) > 1:
+            return E("red", (f, tuple(labels)), [self.expr(dtype, source, depth)])
         label = self.rng.choice([axis, axis - len(shape)] + ([None] if axis == len(shape) - 1 else []))
         return E("red", (f, label), [self.expr(dtype, source, depth)])
 

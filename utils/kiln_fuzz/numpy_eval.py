@@ -126,12 +126,18 @@ class Evaluator:
 
     def reduce(self, spec, x):
         name, axis = spec
-        axis = x.a.ndim - 1 if axis is None else axis % x.a.ndim
+        if axis is None:
+            axis = x.a.ndim - 1
+        elif isinstance(axis, tuple):   # several axes: `axis: (0, -1)`
+            axis = tuple(a % x.a.ndim for a in axis)
+        else:
+            axis = axis % x.a.ndim
+        count = int(np.prod([x.a.shape[a] for a in (axis if isinstance(axis, tuple) else (axis,))]))
         with np.errstate(all="ignore"):
             if name == "sum":
                 r = np.sum(x.a, axis=axis, keepdims=True)
             elif name == "mean":
-                r = np.sum(x.a, axis=axis, keepdims=True) / x.a.shape[axis]
+                r = np.sum(x.a, axis=axis, keepdims=True) / count
             else:
                 r = (np.max if name == "max" else np.min)(x.a, axis=axis, keepdims=True)
         if x.dtype == "i32" and name == "sum":
