@@ -208,7 +208,10 @@ extension ElementwiseLowering {
                 return .affine(source: source, scale: -1, bias: perPartition, element: sourceElement)
             }
             if binaryOp == .div, operandElement.isFloat {
-                let reciprocal = body.alloc(.sbuf, operandElement, partitions: window.partitions, free: free, name: nil)
+                // s / b as s * (1 / b): the reciprocal stays f32 unless it is the result, so a bf16 quotient
+                // rounds once, as the reference's division does.
+                let reciprocalElement: ElementType = perPartition == .constant(1) ? operandElement : .f32
+                let reciprocal = body.alloc(.sbuf, reciprocalElement, partitions: window.partitions, free: free, name: nil)
                 body.emit(.dveReciprocal(source: fullTile(b, element: operandElement, name: nil), destination: reciprocal))
                 if perPartition == .constant(1) { return .tile(reciprocal, operandElement, .sbuf) }
                 let tile = resultTile(op, column: false, reusing: [reciprocal])
@@ -252,7 +255,8 @@ extension ElementwiseLowering {
         case (.div, _, .constant(let c)) where c != 0:
             return fullWithScalar(op, .mul, full, .constant(1 / c), element: element, operandElement: operandElement)
         case (.div, _, .value(let column)) where isColumnTile(column):
-            let reciprocal = body.alloc(.sbuf, operandElement, partitions: window.partitions, free: [1], name: nil)
+            // The per-row reciprocal stays f32: the quotient rounds once, into the result's dtype.
+            let reciprocal = body.alloc(.sbuf, .f32, partitions: window.partitions, free: [1], name: nil)
             body.emit(.dveReciprocal(source: column, destination: reciprocal))
             let source = fullTile(full, element: operandElement, name: nil)
             let tile = resultTile(op, column: false, reusing: [source])
