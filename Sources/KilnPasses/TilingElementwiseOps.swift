@@ -82,19 +82,9 @@ extension ElementwiseLowering {
         let element = op.result.map { self.element($0.id) } ?? .f32
         switch input {
         case .scalar(let scalar):
-            if case .constant(let constant) = scalar {
-                guard element.isFloat else {
-                    return .scalar(.constant(element == .bool ? (constant != 0 ? 1 : 0) : constant.rounded(.towardZero)))
-                }
-                // A narrow float rounds here (RNE, Docs/numerics.md), as the value would be stored.
-                return .scalar(.constant(element.convert(constant)))
-            }
-            let sourceElement = op.kind.reads.first.flatMap { types[$0]?.type.element } ?? element
-            if element.isFloat, element != .f32, element != sourceElement {
-                // A scalar known only at run time narrowed to bf16/f16/fp8: written into a column of that
-                // dtype, which rounds it as a store does.
-                let column = columnTile(input, element: element, name: op.result?.nameHint)
-                return .column(column, element)
+            // A float scalar stays an f32 immediate (a weak scalar's coercion; Docs/numerics.md).
+            if case .constant(let constant) = scalar, !element.isFloat {
+                return .scalar(.constant(element == .bool ? (constant != 0 ? 1 : 0) : constant.rounded(.towardZero)))
             }
             return input
         case .column(let column, _):
