@@ -105,11 +105,7 @@ struct Rewriter {
             case .rewrite(let kind):
                 op.kind = kind
             }
-            if case .constant(let value) = op.kind {
-                // A constant holds its value as stored: a narrow float's rounded (RNE), so folding a cast
-                // of it (`(0.3 as bf16) as f32`) keeps the rounding.
-                constants[result.id] = result.type.element.map { $0.isFloat ? $0.convert(value) : value } ?? value
-            }
+            if case .constant(let value) = op.kind { constants[result.id] = value }
             definitions[result.id] = op.kind
             ops.append(op)
         }

@@ -322,7 +322,9 @@ extension ElementwiseLowering {
             (tile, element) = (fullTile(operand, element: tensor.element, name: output.nameHint), affineElement)
             if case .affine(let source, 1, .constant(0), _) = operand { materialized[source] = tile }
         case .scalar:
-            (tile, element) = (fullTile(operand, element: tensor.element, name: output.nameHint), tensor.element)
+            // A splat constant stored as a per-row value (an [R, 1] output of a wider group) fills a column.
+            (tile, element) = (isColumn ? columnTile(operand, element: tensor.element, name: output.nameHint)
+                                        : fullTile(operand, element: tensor.element, name: output.nameHint), tensor.element)
         }
         if element != tensor.element || space != .sbuf {
             let copy = body.alloc(.sbuf, tensor.element, partitions: window.partitions, free: isColumn ? [1] : free,

@@ -82,19 +82,9 @@ extension ElementwiseLowering {
         let element = op.result.map { self.element($0.id) } ?? .f32
         switch input {
         case .scalar(let scalar):
-            if case .constant(let constant) = scalar {
-                guard element.isFloat else {
-                    return .scalar(.constant(element == .bool ? (constant != 0 ? 1 : 0) : constant.rounded(.towardZero)))
-                }
-                // A narrow float rounds here (RNE, Docs/numerics.md), as the value would be stored.
-                return .scalar(.constant(element.convert(constant)))
-            }
-            let sourceElement = op.kind.reads.first.flatMap { types[$0]?.type.element } ?? element
-            if element.isFloat, element != .f32, element != sourceElement {
-                // A scalar known only at run time narrowed to bf16/f16/fp8: written into a column of that
-                // dtype, which rounds it as a store does.
-                let column = columnTile(input, element: element, name: op.result?.nameHint)
-                return .column(column, element)
+            // A float scalar stays an f32 immediate (a weak scalar's coercion; Docs/numerics.md).
+            if case .constant(let constant) = scalar, !element.isFloat {
+                return .scalar(.constant(element == .bool ? (constant != 0 ? 1 : 0) : constant.rounded(.towardZero)))
             }
             return input
         case .column(let column, _):
@@ -208,7 +198,10 @@ extension ElementwiseLowering {
                 return .affine(source: source, scale: -1, bias: perPartition, element: sourceElement)
             }
             if binaryOp == .div, operandElement.isFloat {
-                let reciprocal = body.alloc(.sbuf, operandElement, partitions: window.partitions, free: free, name: nil)
+                // s / b as s * (1 / b): the reciprocal stays f32 unless it is the result, so a bf16 quotient
+                // rounds once, as the reference's division does.
+                let reciprocalElement: ElementType = perPartition == .constant(1) ? operandElement : .f32
+                let reciprocal = body.alloc(.sbuf, reciprocalElement, partitions: window.partitions, free: free, name: nil)
                 body.emit(.dveReciprocal(source: fullTile(b, element: operandElement, name: nil), destination: reciprocal))
                 if perPartition == .constant(1) { return .tile(reciprocal, operandElement, .sbuf) }
                 let tile = resultTile(op, column: false, reusing: [reciprocal])
@@ -252,7 +245,8 @@ extension ElementwiseLowering {
         case (.div, _, .constant(let c)) where c != 0:
             return fullWithScalar(op, .mul, full, .constant(1 / c), element: element, operandElement: operandElement)
         case (.div, _, .value(let column)) where isColumnTile(column):
-            let reciprocal = body.alloc(.sbuf, operandElement, partitions: window.partitions, free: [1], name: nil)
+            // The per-row reciprocal stays f32: the quotient rounds once, into the result's dtype.
+            let reciprocal = body.alloc(.sbuf, .f32, partitions: window.partitions, free: [1], name: nil)
             body.emit(.dveReciprocal(source: column, destination: reciprocal))
             let source = fullTile(full, element: operandElement, name: nil)
             let tile = resultTile(op, column: false, reusing: [source])

@@ -16,8 +16,13 @@ from .runner import AGREED, COMPILE, CRASH, DISAGREE, HANG, REJECTED, Runner
 FAILURES = (DISAGREE, COMPILE, CRASH, HANG)
 
 
-def program_for(seed, index):
-    """Program `index` of campaign `seed`: 60% whole-tensor, 40% tile-level; a quarter target trn2."""
+def program_for(seed, index, batched=False):
+    """Program `index` of campaign `seed`: 60% whole-tensor, 40% tile-level; a quarter target trn2.
+    `batched`: every program is whole-tensor with batch dims (rank 3 and 4)."""
+    if batched:
+        rng = random.Random(f"kiln-fuzz-batched:{seed}:{index}")
+        target = "trn2" if rng.random() < 0.25 else "trn1"
+        return generate_tensor(rng, target, batched=True)
     rng = random.Random(f"kiln-fuzz:{seed}:{index}")
     target = "trn2" if rng.random() < 0.25 else "trn1"
     form = generate_tensor if rng.random() < 0.6 else generate_tile
@@ -62,6 +67,8 @@ def main(argv=None):
     parser.add_argument("--no-reduce", action="store_true", help="save failures without reducing them")
     parser.add_argument("--reduce-budget", type=int, default=300, help="most tests per reduction")
     parser.add_argument("--quiet", action="store_true")
+    parser.add_argument("--batched", action="store_true",
+                        help="only whole-tensor programs with batch dims (rank-3/4 tensors)")
     args = parser.parse_args(argv)
 
     counts = collections.Counter()
@@ -70,7 +77,7 @@ def main(argv=None):
     started = time.monotonic()
 
     def job(index):
-        program = program_for(args.seed, index)
+        program = program_for(args.seed, index, batched=args.batched)
         runner = Runner(args.kiln, seed=input_seed(args.seed, index), timeout=args.timeout)
         return index, program, runner.classify(program)
 

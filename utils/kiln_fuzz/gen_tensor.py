@@ -308,10 +308,10 @@ def make_helper(rng, index):
     return Function("fn", f"h{index}", [("R", None), ("C", None)], params, [(None, dtype, ("R", "C"))], body), dtype
 
 
-def generate_tensor(rng, target):
+def generate_tensor(rng, target, batched=False):
     dims = [(n, rng.choices(DIM_SIZES, DIM_WEIGHTS)[0]) for n in ["N", "D", "K"][: rng.choice([1, 2, 2, 3, 3])]]
     batch = []
-    if rng.random() < 0.3:
+    if batched or rng.random() < 0.3:
         # A batched kernel (rank 3 or 4): smaller matrix dims, so that batch x matrix stays quick to run.
         dims = [(n, min(size, 300)) for n, size in dims]
         batch = [(n, rng.choices(BATCH_SIZES, BATCH_WEIGHTS)[0]) for n in ["B", "H"][: rng.choice([1, 1, 2])]]
