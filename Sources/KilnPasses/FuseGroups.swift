@@ -259,20 +259,23 @@ struct FusionPlanner {
         }
     }
 
-    /// True if merging the sets rooted at `a` and `b` would make the group graph cyclic: some op outside
-    /// both is reachable from the merged set and reaches it.
+    /// True if merging the sets rooted at `a` and `b` would make the group graph cyclic: some other set is
+    /// reachable from the merged set and reaches it. The walk is over sets, not ops: reaching one op of a
+    /// set reaches all of them (the set runs as one loop nest), so a set that feeds the merged set through
+    /// one op and reads from it through another is a cycle too.
     private mutating func createsCycle(_ a: Int, _ b: Int) -> Bool {
-        var merged = Array(repeating: false, count: ops.count)
-        for index in ops.indices {
-            let root = find(index)
-            merged[index] = root == a || root == b
-        }
-        var stack = ops.indices.filter { merged[$0] }.flatMap { consumers[$0] }.filter { !merged[$0] }
+        let roots = ops.indices.map { find($0) }
+        var members: [Int: [Int]] = [:]
+        for index in ops.indices { members[roots[index], default: []].append(index) }
+        let isMerged = { (index: Int) in roots[index] == a || roots[index] == b }
+        var stack = ops.indices.filter(isMerged).flatMap { consumers[$0] }.filter { !isMerged($0) }.map { roots[$0] }
         var seen = Set(stack)
-        while let index = stack.popLast() {
-            for consumer in consumers[index] {
-                if merged[consumer] { return true }
-                if seen.insert(consumer).inserted { stack.append(consumer) }
+        while let root = stack.popLast() {
+            for member in members[root] ?? [] {
+                for consumer in consumers[member] {
+                    if isMerged(consumer) { return true }
+                    if seen.insert(roots[consumer]).inserted { stack.append(roots[consumer]) }
+                }
             }
         }
         return false
