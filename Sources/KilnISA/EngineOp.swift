@@ -120,7 +120,7 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
                    + "the rest of dst keeps its values")
         case .poolIota:
             return OpDeclaration("pool.iota", on: .pool, [
-                F("base", .integer, .keyword()), F("partition_step", .integer, .keyword()),
+                F("base", .affine, .keyword()), F("partition_step", .integer, .keyword()),
                 F("free_step", .integer, .keyword()), F("dst", .tile(.write)),
             ], cost: .cycles { o, t in t.gpsimdCycles(elementsPerPartition: o.n(3)) },
                summary: "base + p * partition_step + f * free_step at partition p, free index f")

@@ -1,5 +1,6 @@
-// Execution+Builtins.swift: the builtins: math, maximum/minimum, reductions, matmul, transpose, select, tile ops.
+// Execution+Builtins.swift: the builtins: math, maximum/minimum, pow, clamp, reductions, matmul, transpose, select, tile ops.
 
+import Foundation
 import KilnMachine
 import KilnNumerics
 import KilnSema
@@ -9,6 +10,7 @@ import KilnSyntax
 extension Execution {
     func call(_ builtin: Builtin, _ arguments: [Argument], _ expr: Expr,
               _ frame: Frame) throws(InterpreterError) -> Value {
+        if builtin == .iota { return try iota(expr, frame) }
         var values: [Value] = []
         for argument in arguments where argument.label == nil { values.append(try evaluate(argument.value, frame)) }
         let dtype = try type(of: expr).dtype
@@ -24,6 +26,13 @@ extension Execution {
             return Broadcast.map([try operand(0), try operand(1)], dtype: dtype) { Self.nanPropagating($0[0], $0[1], max) }
         case .minimum:
             return Broadcast.map([try operand(0), try operand(1)], dtype: dtype) { Self.nanPropagating($0[0], $0[1], min) }
+        case .pow:
+            return Broadcast.map([try operand(0), try operand(1)], dtype: dtype) { Foundation.pow($0[0], $0[1]) }
+        case .clamp:
+            // minimum(maximum(x, lo), hi): each step is exact, so one map gives the same values.
+            return Broadcast.map([try operand(0), try operand(1), try operand(2)], dtype: dtype) {
+                Self.nanPropagating(Self.nanPropagating($0[0], $0[1], max), $0[2], min)
+            }
         case .sum, .max, .min, .mean:
             guard let axes = program.reductionAxes[expr.id], !axes.isEmpty else {
                 throw invariant("reduction has no axis", expr.span)
@@ -42,9 +51,22 @@ extension Execution {
                          elements: value.elements.map(dtype.convert))
         case .nc_matmul: return tileMatmul(stationary: try operand(0), moving: try operand(1))
         case .store: throw invariant("store used as a value", expr.span)
+        case .iota: return try iota(expr, frame)
         case .math:
             throw invariant("'\(builtin)' has no definition", expr.span)
         }
+    }
+
+    /// `iota(shape, axis: k)`: each element's index along axis k (the checker's type gives the shape).
+    func iota(_ expr: Expr, _ frame: Frame) throws(InterpreterError) -> Value {
+        let shape = try self.shape(of: try type(of: expr), frame, at: expr.span)
+        guard let axis = program.reductionAxes[expr.id]?.first, axis < shape.count else {
+            throw invariant("iota has no axis", expr.span)
+        }
+        let stride = shape[(axis + 1)...].reduce(1, *)
+        let count = shape.reduce(1, *)
+        return Value(dtype: .i32, staticShape: shape, valid: shape,
+                     elements: (0..<count).map { Double(($0 / stride) % shape[axis]) })
     }
 
     /// max/min that return NaN when either side is NaN (as NumPy's maximum/minimum do).

@@ -98,6 +98,10 @@ extension FunctionLowering {
         switch op.kind {
         case .constant(let value):
             return lowering.constant(elementType.convert(value), kind: kind)
+        case .iota(let axis):
+            guard axis < index.count else { return lowering.constant(0, kind: kind) }
+            let position = ComputedValue(ref: LLVMBuildSIToFP(b, index[axis], lowering.types.f64, ""), kind: .f64)
+            return lowering.convert(position, to: kind)
         case .unary(let function, let source):
             return lowering.unary(function, element(source, at: index))
         case .binary(let op, let lhs, let rhs):

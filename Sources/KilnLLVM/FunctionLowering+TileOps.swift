@@ -103,12 +103,13 @@ extension FunctionLowering {
                 lowering.storeElement(lowering.binary(binaryOp, l, r), dst.pointer, dst.element, index: target)
             }
         case .poolIota:
-            let iota = Iota(base: instruction.integer(0), partitionStep: instruction.integer(1), freeStep: instruction.integer(2),
+            let iota = Iota(base: instruction.affine(0), partitionStep: instruction.integer(1), freeStep: instruction.integer(2),
                             destination: instruction.tile(3))
             guard let t = tile(iota.destination, op.span) else { return }
             perPartition(t) { partition, offset, free in
                 let p = LLVMBuildSIToFP(b, partition, lowering.types.f64, "")!
-                let rowBase = LLVMBuildFAdd(b, lowering.double(Double(iota.base)),
+                let base = LLVMBuildSIToFP(b, affine(iota.base), lowering.types.f64, "")!
+                let rowBase = LLVMBuildFAdd(b, base,
                                             LLVMBuildFMul(b, p, lowering.double(Double(iota.partitionStep)), ""), "")!
                 lowering.emitLoop(from: 0, to: free, name: "f") { f in
                     let step = LLVMBuildFMul(b, LLVMBuildSIToFP(b, f, lowering.types.f64, ""), lowering.double(Double(iota.freeStep)), "")

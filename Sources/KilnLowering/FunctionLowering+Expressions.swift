@@ -89,6 +89,10 @@ extension FunctionLowering {
             try store(arguments[0], arguments[1], at: expr.span)
             return .constant(0, .i32)
         case .nc_matmul: return try matmulTile(arguments[0], arguments[1], into: nil, at: expr.span)
+        case .iota:
+            // The shape is the checker's type; the axis is recorded with the call.
+            guard let axis = program.reductionAxes[expr.id]?.first else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
+            return try tensorOp(expr, .iota(axis: axis))
         case .copy:
             guard let (id, tile) = try lower(arguments[0]).tile else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
             return .value(try tileCopy(id, tile, element: tile.element, at: expr.span), .tile(tile.with(element: tile.element, space: .sbuf)))
@@ -106,6 +110,8 @@ extension FunctionLowering {
         switch builtin {
         case .maximum: return try binary(.max, values[0], values[1], expr)
         case .minimum: return try binary(.min, values[0], values[1], expr)
+        case .pow: return try binary(.pow, values[0], values[1], expr)
+        case .clamp: return try binary(.min, try binary(.max, values[0], values[1], expr), values[2], expr)
         case .sum, .max, .min, .mean:
             guard let kind = ReduceKind(rawValue: builtin.name) else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
             let axes = program.reductionAxes[expr.id] ?? [0]

@@ -118,7 +118,7 @@ struct FusionPlanner {
         }
         switch op.kind {
         case .matmul: return tensor.rank >= 2 ? .matmul(shape: tensor.shape) : .alone
-        case .unary, .binary, .select, .cast, .broadcast, .constant:
+        case .unary, .binary, .select, .cast, .broadcast, .constant, .iota:
             if tensor.rank == 1 { return .row(rows: RowSpace(flat: tensor.shape[0]), reduces: false) }
             return tensor.rank >= 2 ? .row(rows: RowSpace(matrix: tensor.shape), reduces: false) : .alone
         case .reduce(_, _, let axis):

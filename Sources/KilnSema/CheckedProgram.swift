@@ -102,12 +102,16 @@ public enum Builtin: Sendable, Hashable, CustomStringConvertible {
     /// `exp(x)`, `gelu(x)`, ...: a math function the language offers (`MathFunction.isLanguageBuiltin`).
     case math(MathFunction)
     case maximum, minimum
+    /// `pow(a, b)`: a^b elementwise (floats); `clamp(x, lo, hi)`: minimum(maximum(x, lo), hi).
+    case pow, clamp
+    /// `iota(shape, axis: k)`: positions along one axis, an i32 tensor.
+    case iota
     case sum, max, min, mean
     case matmul, transpose, select
     case load, store, nc_matmul, copy
 
     /// Every builtin but the math functions, which `MathFunction` lists.
-    static let others: [Builtin] = [.maximum, .minimum, .sum, .max, .min, .mean, .matmul, .transpose, .select,
+    static let others: [Builtin] = [.maximum, .minimum, .pow, .clamp, .iota, .sum, .max, .min, .mean, .matmul, .transpose, .select,
                                     .load, .store, .nc_matmul, .copy]
 
     /// The builtin called `name` (not counting aliases).
@@ -127,6 +131,9 @@ public enum Builtin: Sendable, Hashable, CustomStringConvertible {
         case .math(let function): function.rawValue
         case .maximum: "maximum"
         case .minimum: "minimum"
+        case .pow: "pow"
+        case .clamp: "clamp"
+        case .iota: "iota"
         case .sum: "sum"
         case .max: "max"
         case .min: "min"
@@ -177,8 +184,7 @@ public struct CheckedProgram: Sendable {
     public var types: [ValueType?]
     public var resolutions: [Int: NameResolution]
     public var calls: [Int: CallTarget]
-    /// The normalised (non-negative) axis of each reduction call.
-    /// The axes (sorted, non-negative) each reduction call reduces.
+    /// The axes (sorted, non-negative) each reduction call reduces; for an `iota` call, the axis it counts along.
     public var reductionAxes: [Int: [Int]]
     /// The items of each index expression `x[...]`, one per dim of `x`.
     public var slices: [Int: [SliceInfo]]

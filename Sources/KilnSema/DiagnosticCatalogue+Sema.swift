@@ -207,6 +207,11 @@ extension DiagnosticCatalogue {
         make("K2044", "axis-not-literal", .error,
              "the axis of '\(callee)' must be an integer literal, e.g. 'axis: 1' or 'axis: -1'", at: span)
     }
+    public static func iotaOverBatchAxis(axis: Int, rank: Int, at span: SourceSpan) -> Diagnostic {
+        make("K2120", "iota-batch-axis", .error,
+             "'iota' counts along one of the last two axes of a rank-\(rank) shape, not axis \(axis); make the "
+                + "positions of the last two axes and let them broadcast over the batch dims", at: span)
+    }
     public static func axisOutOfRange(_ axis: Int, rank: Int, at span: SourceSpan) -> Diagnostic {
         let axes = rank == 1 ? "the only axis is 0, or -1"
             : rank == 2 ? "axes are 0 and 1, or -1 and -2" : "axes are 0 to \(rank - 1), or -1 to -\(rank)"

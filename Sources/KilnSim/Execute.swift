@@ -116,7 +116,7 @@ extension SimulationRun {
             }
             store(destination, out, stream: stream, pc: pc)
         case .poolIota:
-            let (base, partitionStep, freeStep, destination) = (o.integer(0), o.integer(1), o.integer(2), o.buffer(3))
+            let (base, partitionStep, freeStep, destination) = (evaluate(o.affine(0), stream), o.integer(1), o.integer(2), o.buffer(3))
             let (p, f) = (buffers[destination].partitions, buffers[destination].freeElements)
             let out = (0..<(p * f)).map { Double(base) + Double($0 / f) * Double(partitionStep) + Double($0 % f) * Double(freeStep) }
             store(destination, out, stream: stream, pc: pc)

@@ -10,6 +10,8 @@ DIM_WEIGHTS = [2, 4, 2, 3, 3, 2, 1]
 BATCH_SIZES = [1, 2, 3]
 BATCH_WEIGHTS = [1, 3, 2]
 UNARY_FLOAT = ["exp", "log", "tanh", "sigmoid", "relu", "gelu", "silu", "sqrt", "rsqrt", "reciprocal", "abs", "square"]
+# The math builtins of the real-kernels issue: trigonometry (RoPE), erf/softplus (activations), exp2, log1p, floor.
+UNARY_MORE = ["sin", "cos", "erf", "softplus", "exp2", "log1p", "floor"]
 REDUCTIONS = ["sum", "max", "min", "mean"]
 
 
@@ -177,10 +179,20 @@ class TensorGen:
         return E("bin", "+", [E("call", "abs", [e]), one])
 
     def unary(self, dtype, shape, depth):
-        f = self.rng.choice(UNARY_FLOAT + ["neg"])
+        f = self.rng.choice(UNARY_FLOAT + ["neg"] if self.rng.random() < 0.75 else UNARY_MORE)
+        if f == "floor":
+            # floor jumps at integers: its argument is an input (times an exact power of two), so every
+            # executor floors the same value (a computed argument differs by an ulp between executors).
+            p = self.param(dtype, shape)
+            if p is None:
+                f = "sin"
+            else:
+                return E("call", "floor", [E("bin", "*", [p, lit(4.0)]) if self.rng.random() < 0.5 else p])
         x = self.expr(dtype, shape, depth)
         if f == "neg":
             return E("neg", None, [x])
+        if f == "log1p":
+            x = E("call", "abs", [x])
         if f in ("log", "rsqrt", "reciprocal"):
             x = E("bin", "+", [E("call", "abs", [x]), lit(1.0)])
         elif f == "sqrt":
@@ -193,6 +205,17 @@ class TensorGen:
         return E("neg", None, [x]) if f == "neg" else E("call", f, [x])
 
     def minmax(self, dtype, shape, depth):
+        r = self.rng.random()
+        if r < 0.15:
+            # clamp(x, lo, hi): the bounds broadcast like the operands of a binary operator.
+            xs, los, his = self.operand_shapes(shape, 3)
+            return E("call", "clamp", [self.expr(dtype, xs, depth), self.expr(dtype, los, depth), self.expr(dtype, his, depth)])
+        if r < 0.25 and dtype in FLOATS:
+            # pow(|a| + 1, clamp(b, -3, 3)): a positive base and a bounded exponent keep results finite.
+            bs, es = self.operand_shapes(shape, 2)
+            base = E("bin", "+", [E("call", "abs", [self.expr(dtype, bs, depth)]), lit(1.0)])
+            exponent = E("call", "clamp", [self.expr(dtype, es, depth), lit(-3.0), lit(3.0)])
+            return E("call", "pow", [base, exponent])
         ls, rs = self.operand_shapes(shape, 2)
         return E("call", self.rng.choice(["maximum", "minimum"]), [self.expr(dtype, ls, depth), self.expr(dtype, rs, depth)])
 

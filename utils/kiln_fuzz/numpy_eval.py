@@ -28,6 +28,8 @@ UNARY = {
     "gelu": lambda x: 0.5 * x * (1.0 + erf(x / np.sqrt(2.0))), "silu": lambda x: x / (1.0 + np.exp(-x)),
     "sqrt": np.sqrt, "rsqrt": lambda x: 1.0 / np.sqrt(x), "reciprocal": lambda x: 1.0 / x, "abs": np.abs,
     "square": lambda x: x * x,
+    "sin": np.sin, "cos": np.cos, "erf": erf, "softplus": lambda x: np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x))),
+    "exp2": np.exp2, "log1p": np.log1p, "floor": np.floor,
 }
 
 
@@ -157,6 +159,17 @@ class Evaluator:
             dtype = promote(*args)
             r = (np.maximum if f == "maximum" else np.minimum)(args[0].a, args[1].a)
             return V(store(r, dtype), dtype, args[0].weak and args[1].weak)
+        if f == "pow":
+            dtype = promote(*args)
+            dtype = "f32" if dtype == "i32" else dtype
+            with np.errstate(all="ignore"):
+                r = np.power(args[0].a, args[1].a)
+            return V(store(r, dtype), dtype, args[0].weak and args[1].weak)
+        if f == "clamp":
+            x, lo, hi = args
+            dtype = promote(x, lo, hi)
+            r = np.minimum(np.maximum(x.a, lo.a), hi.a)
+            return V(store(r, dtype), dtype, x.weak and lo.weak and hi.weak)
         if f in ("select", "where"):
             c, a, b = args
             dtype = promote(a, b)

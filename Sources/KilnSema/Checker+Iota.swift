@@ -1,0 +1,50 @@
+// Checker+Iota.swift: `iota(shape, axis: k)`, a tensor of positions (the index along one axis).
+
+import KilnSource
+import KilnSyntax
+
+extension Checker {
+    /// `iota(shape, axis: k)`: an i32 tensor of `shape` (one dim expression, or a tuple of them: `(S, D)`)
+    /// whose element at (i0, ..., in) is i_k; `axis` is an integer literal, negative from the end, the last
+    /// by default. An axis before the last two of a rank-3/4 shape (a batch axis) is not supported: make the
+    /// positions of the last two axes and let them broadcast over the batch dims.
+    func checkIota(_ shapeArgument: Expr, axis: Expr?, expr: Expr) -> ValueType? {
+        var items = [shapeArgument]
+        if case .tuple(let listed) = shapeArgument.kind { items = listed }
+        var shape: [Dim] = []
+        for item in items {
+            guard let dim = resolveDim(item, mode: .known) else { return nil }
+            shape.append(dim)
+        }
+        guard shape.count <= RankLimit.tensor else {
+            report(DiagnosticCatalogue.rankTooHigh(text(shapeArgument.span), rank: shape.count, limit: RankLimit.tensor,
+                                                   tile: false, at: shapeArgument.span))
+            return nil
+        }
+        var index = shape.count - 1
+        if let axis {
+            let literal: Int?
+            switch axis.kind {
+            case .integer(let value): literal = value
+            case .unary(.negate, let inner):
+                if case .integer(let value) = inner.kind { literal = 0 &- value } else { literal = nil }
+            default: literal = nil
+            }
+            guard let value = literal else {
+                report(DiagnosticCatalogue.axisNotLiteral("iota", at: axis.span))
+                return nil
+            }
+            guard value >= -shape.count && value < shape.count else {
+                report(DiagnosticCatalogue.axisOutOfRange(value, rank: shape.count, at: axis.span))
+                return nil
+            }
+            index = value < 0 ? value + shape.count : value
+            if index < shape.count - 2 {
+                report(DiagnosticCatalogue.iotaOverBatchAxis(axis: value, rank: shape.count, at: axis.span))
+                return nil
+            }
+        }
+        reductionAxes[expr.id] = [index]
+        return ValueType(.i32, shape, space: .value)
+    }
+}
