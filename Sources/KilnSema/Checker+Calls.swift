@@ -74,6 +74,7 @@ extension Checker {
         }
         if builtin == .iota {
             // The shape is dims, not values: it is not typed as an expression.
+            if let axis { checkExpr(axis) }
             return ok ? checkIota(positional[0], axis: axis, expr: expr) : nil
         }
         let types = positional.map { checkExpr($0) }

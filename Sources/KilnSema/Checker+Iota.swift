@@ -15,6 +15,8 @@ extension Checker {
         for item in items {
             guard let dim = resolveDim(item, mode: .known) else { return nil }
             shape.append(dim)
+            // A dim used as a value is an i32 (the AST dump and tools see each item typed).
+            if item.id >= 0 && item.id < types.count { types[item.id] = .scalar(.i32) }
         }
         guard shape.count <= RankLimit.tensor else {
             report(DiagnosticCatalogue.rankTooHigh(text(shapeArgument.span), rank: shape.count, limit: RankLimit.tensor,

@@ -94,6 +94,8 @@ class TensorGen:
         return name(self.rng.choice(self.dims)[0])
 
     def leaf(self, dtype, shape):
+        if dtype == "i32" and shape != () and not self.tiles and self.rng.random() < 0.2:
+            return self.iota(shape)
         if shape == ():
             if dtype == "bool":
                 return E("bool", self.rng.random() < 0.5)
@@ -107,6 +109,13 @@ class TensorGen:
         if lets:
             return name(self.rng.choice(lets))
         return self.derive(dtype, shape)
+
+    def iota(self, shape):
+        """`iota(shape, axis: k)`: positions along one of the last two axes (the checker's rule for rank 3/4)."""
+        axis = self.rng.choice(range(max(0, len(shape) - 2), len(shape)))
+        if self.rng.random() < 0.3:
+            axis -= len(shape)   # negative, from the end
+        return E("iota", (tuple(shape), axis))
 
     def derive(self, dtype, shape):
         """A value of `shape` built from the first (rank-2) parameter, for helpers, which cannot add parameters."""

@@ -99,6 +99,10 @@ class Evaluator:
             return self.reduce(v, ev(e.args[0]))
         if op == "call":
             return self.call(v, [ev(x) for x in e.args], dims)
+        if op == "iota":   # positions along one axis (language.md, `iota`)
+            shape, axis = v
+            sizes = tuple(dims[d] if isinstance(d, str) else d for d in shape)
+            return V(np.indices(sizes)[axis].astype(np.float64), "i32")
         raise ValueError(op)
 
     def binary(self, op, x, y):

@@ -9,8 +9,9 @@ DTYPES = NUMERIC + ["bool"]
 
 @dataclass
 class E:
-    """One expression. `op` is name | int | float | bool | bin | neg | not | call | red | cast | T | slice;
-    `val` holds the name, literal, operator, callee, (reduction, axis) or target dtype; `args` the operands.
+    """One expression. `op` is name | int | float | bool | bin | neg | not | call | red | cast | T | slice | iota;
+    `val` holds the name, literal, operator, callee, (reduction, axis), target dtype or (shape, axis) of an iota;
+    `args` the operands.
     For `slice`, `val` is a list of (lo, hi) pairs of E or None (None, None meaning `:`)."""
     op: str
     val: object = None
@@ -42,6 +43,11 @@ class E:
             return f"({a[0].render()} as {v})"
         if op == "T":
             return f"{a[0].render()}.T" if a[0].op in ("name", "call") else f"transpose({a[0].render()})"
+        if op == "iota":
+            shape, axis = v
+            dims = ", ".join(str(d) for d in shape)
+            text = dims if len(shape) == 1 else f"({dims})"
+            return f"iota({text}, axis: {axis})"
         if op == "slice":
             items = []
             for lo, hi in v:
