@@ -52,6 +52,14 @@ extension Execution {
         case .nc_matmul: return tileMatmul(stationary: try operand(0), moving: try operand(1))
         case .store: throw invariant("store used as a value", expr.span)
         case .iota: return try iota(expr, frame)
+        case .cumsum:
+            let x = try operand(0)
+            return scan(Value(dtype: dtype, staticShape: x.staticShape, valid: x.valid,
+                              elements: Array(repeating: 1, count: x.elements.count)), x, dtype: dtype)
+        case .scan:
+            let shaped = Broadcast.map([try operand(0), try operand(1)], dtype: .f32) { $0[0] }
+            let other = Broadcast.map([try operand(0), try operand(1)], dtype: .f32) { $0[1] }
+            return scan(shaped, other, dtype: dtype)
         case .math:
             throw invariant("'\(builtin)' has no definition", expr.span)
         }
@@ -67,6 +75,24 @@ extension Execution {
         let count = shape.reduce(1, *)
         return Value(dtype: .i32, staticShape: shape, valid: shape,
                      elements: (0..<count).map { Double(($0 / stride) % shape[axis]) })
+    }
+
+    /// h[t] = a[t] * h[t - 1] + b[t] along the last axis from h = 0, with `dve.tensor_scan`'s numerics: the
+    /// operands in `dtype`, each step rounded to f32, each h stored rounded to `dtype` (the state stays f32).
+    func scan(_ a: Value, _ b: Value, dtype: ElementType) -> Value {
+        let length = a.staticShape.last ?? 1
+        var out = [Double](repeating: 0, count: a.elements.count)
+        var row = 0
+        while row < out.count {
+            var state: Float = 0
+            for index in row..<min(out.count, row + length) {
+                let (x, y) = (dtype.convert(a.elements[index]), dtype.convert(b.elements[index]))
+                state = Float(Double(Float(x * Double(state))) + y)
+                out[index] = dtype.convert(Double(state))
+            }
+            row += length
+        }
+        return Value(dtype: dtype, staticShape: a.staticShape, valid: a.valid, elements: out)
     }
 
     /// max/min that return NaN when either side is NaN (as NumPy's maximum/minimum do).

@@ -195,7 +195,7 @@ final class FunctionLowering {
             values[result.id] = .buffer(allocate(tensor.element, shape: tensor.shape))
         case .syncSignal, .syncWait:
             break   // the host runs ops in program order
-        case .constant, .iota, .unary, .binary, .broadcast, .select, .cast, .reduce, .matmul, .transpose, .call:
+        case .constant, .iota, .scan, .unary, .binary, .broadcast, .select, .cast, .reduce, .matmul, .transpose, .call:
             lowerTensorOp(op)
         case .engine(let instruction):
             lowerTileOp(op, instruction)

@@ -111,6 +111,13 @@ extension FunctionLowering {
         case .maximum: return try binary(.max, values[0], values[1], expr)
         case .minimum: return try binary(.min, values[0], values[1], expr)
         case .pow: return try binary(.pow, values[0], values[1], expr)
+        case .cumsum, .scan:
+            let result = try irType(checkedType(expr), at: expr.span)
+            guard let rank = result.tensorType?.rank else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
+            // cumsum(x) is scan(1, x); the operands are converted and broadcast to the result's type.
+            let a = try coerce(builtin == .cumsum ? .constant(1, .f32) : values[0], to: result, at: expr.span)
+            let b = try coerce(builtin == .cumsum ? values[0] : values[1], to: result, at: expr.span)
+            return .value(value(.scan(a, b, axis: rank - 1), result, at: expr.span), result)
         case .clamp: return try binary(.min, try binary(.max, values[0], values[1], expr), values[2], expr)
         case .sum, .max, .min, .mean:
             guard let kind = ReduceKind(rawValue: builtin.name) else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }

@@ -121,6 +121,9 @@ struct FusionPlanner {
         case .unary, .binary, .select, .cast, .broadcast, .constant, .iota:
             if tensor.rank == 1 { return .row(rows: RowSpace(flat: tensor.shape[0]), reduces: false) }
             return tensor.rank >= 2 ? .row(rows: RowSpace(matrix: tensor.shape), reduces: false) : .alone
+        case .scan:
+            // Runs along whole rows, as a reduction does: kept out of matmul epilogues (column chunks).
+            return tensor.rank >= 2 ? .row(rows: RowSpace(matrix: tensor.shape), reduces: true) : .alone
         case .reduce(_, _, let axis):
             if tensor.rank >= 2 && axis == tensor.rank - 1 { return .row(rows: RowSpace(matrix: tensor.shape), reduces: true) }
             return isColumnSum(op).map { .row(rows: $0, reduces: true) } ?? .alone

@@ -106,12 +106,14 @@ public enum Builtin: Sendable, Hashable, CustomStringConvertible {
     case pow, clamp
     /// `iota(shape, axis: k)`: positions along one axis, an i32 tensor.
     case iota
+    /// `cumsum(x, axis: k)` and `scan(a, b, axis: k)` (h[t] = a[t] * h[t - 1] + b[t]) along the last axis.
+    case cumsum, scan
     case sum, max, min, mean
     case matmul, transpose, select
     case load, store, nc_matmul, copy
 
     /// Every builtin but the math functions, which `MathFunction` lists.
-    static let others: [Builtin] = [.maximum, .minimum, .pow, .clamp, .iota, .sum, .max, .min, .mean, .matmul, .transpose, .select,
+    static let others: [Builtin] = [.maximum, .minimum, .pow, .clamp, .iota, .cumsum, .scan, .sum, .max, .min, .mean, .matmul, .transpose, .select,
                                     .load, .store, .nc_matmul, .copy]
 
     /// The builtin called `name` (not counting aliases).
@@ -134,6 +136,8 @@ public enum Builtin: Sendable, Hashable, CustomStringConvertible {
         case .pow: "pow"
         case .clamp: "clamp"
         case .iota: "iota"
+        case .cumsum: "cumsum"
+        case .scan: "scan"
         case .sum: "sum"
         case .max: "max"
         case .min: "min"

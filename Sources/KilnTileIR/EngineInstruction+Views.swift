@@ -42,6 +42,11 @@ extension OpKind {
     public static func dveReciprocal(source: ValueID, destination: ValueID) -> OpKind {
         .engine(EngineInstruction(.dveReciprocal, [.tile(source), .tile(destination)]))
     }
+    public static func dveTensorScan(_ op0: BinaryOperator, _ op1: BinaryOperator, _ data0: ValueID, _ data1: ValueID,
+                                     destination: ValueID, initial: ScalarOperand) -> OpKind {
+        .engine(EngineInstruction(.dveTensorScan, [.binary(op0), .binary(op1), .tile(data0), .tile(data1), .tile(destination),
+                                                   .scalar(initial)]))
+    }
     public static func poolIota(_ iota: Iota) -> OpKind {
         .engine(EngineInstruction(.poolIota, [.affine(iota.base), .integer(iota.partitionStep), .integer(iota.freeStep),
                                               .tile(iota.destination)]))

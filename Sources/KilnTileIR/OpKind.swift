@@ -26,6 +26,9 @@ public enum OpKind: Hashable, Sendable {
     case cast(ValueID)
     /// `iota axis 1 : i32[300, 300]`: each element's index along one axis of the result's shape.
     case iota(axis: Int)
+    /// `scan %a, %b axis 1 : T`: along the last axis, h[t] = a[t] * h[t - 1] + b[t] from h = 0 (each step in
+    /// fp32, each h rounded to T's element): cumulative sums (a = 1) and linear recurrences (Mamba's scan).
+    case scan(ValueID, ValueID, axis: Int)
     /// `call @f(%a, %b) : T`: a helper function with one output.
     case call(String, [ValueID])
 

@@ -22,6 +22,15 @@ extension FunctionVerifier {
             if axis < 0 || axis >= tensor.rank {
                 report(at: op) { DiagnosticCatalogue.tileIRInvalidDims("iota axis \(axis) is outside the result's rank \(tensor.rank)", at: $0) }
             }
+        case .scan(let a, let b, let axis):
+            guard let resultType = expectResult(op) else { return }
+            for operand in [a, b] where valueType(of: operand) != resultType {
+                return report(at: op) { DiagnosticCatalogue.tileIRShapeMismatch(op.opcode, "\(valueType(of: operand)) and \(resultType)", at: $0) }
+            }
+            if let tensor = resultType.tensorType, axis != tensor.rank - 1 || tensor.rank < 2 || !tensor.element.isFloat {
+                report(at: op) { DiagnosticCatalogue.tileIRInvalidDims(
+                    "scan runs along the last axis of a float tensor of rank 2 or more; found axis \(axis) of \(tensor)", at: $0) }
+            }
         case .unary(let function, let a):
             guard let resultType = expectResult(op) else { return }
             if function == .not, types[a]?.type.element != .bool {

@@ -1,4 +1,4 @@
-// Checker+Iota.swift: `iota(shape, axis: k)`, a tensor of positions (the index along one axis).
+// Checker+Positions.swift: `iota(shape, axis: k)`, a tensor of positions, and the scans `cumsum` and `scan` along an axis.
 
 import KilnSource
 import KilnSyntax
@@ -48,5 +48,50 @@ extension Checker {
         }
         reductionAxes[expr.id] = [index]
         return ValueType(.i32, shape, space: .value)
+    }
+}
+
+extension Checker {
+    /// `cumsum(x, axis: k)` / `scan(a, b, axis: k)` (already broadcast to `type`): a float tensor of rank 2 or
+    /// more, scanned along its last axis (an `axis` given must name it: a literal, negative from the end).
+    /// Whole tensors only: tiles scan with the tile-level form's engine ops.
+    func checkScan(_ name: String, _ type: ValueType, axis: Expr?, expr: Expr) -> ValueType? {
+        guard type.dtype.isFloat else {
+            report(DiagnosticCatalogue.operandDType(name, "float", found: type.description, hint: "convert with 'as f32'",
+                                                    at: expr.span))
+            return nil
+        }
+        guard !type.isTile else {
+            report(DiagnosticCatalogue.rankRequirement(name, "a whole tensor", what: "its argument", found: type.description,
+                                                       at: expr.span))
+            return nil
+        }
+        guard type.rank >= 2 else {
+            report(DiagnosticCatalogue.scanRank(name, type: type.description, at: expr.span))
+            return nil
+        }
+        if let axis {
+            let literal: Int?
+            switch axis.kind {
+            case .integer(let value): literal = value
+            case .unary(.negate, let inner):
+                if case .integer(let value) = inner.kind { literal = 0 &- value } else { literal = nil }
+            default: literal = nil
+            }
+            guard let value = literal else {
+                report(DiagnosticCatalogue.axisNotLiteral(name, at: axis.span))
+                return nil
+            }
+            guard value >= -type.rank && value < type.rank else {
+                report(DiagnosticCatalogue.axisOutOfRange(value, rank: type.rank, at: axis.span))
+                return nil
+            }
+            if (value < 0 ? value + type.rank : value) != type.rank - 1 {
+                report(DiagnosticCatalogue.scanAxis(name, axis: value, type: type.description, at: axis.span))
+                return nil
+            }
+        }
+        reductionAxes[expr.id] = [type.rank - 1]
+        return computed(type)
     }
 }
