@@ -157,6 +157,8 @@ class TensorGen:
             makers += [self.matmul, self.transpose]
         elif len(shape) == 2 and dtype != "bool" and self.ok((shape[1], shape[0])) and not self.tiles:
             makers += [self.transpose]
+        if len(shape) >= 2 and dtype in FLOATS and not self.tiles:
+            makers += [self.scan]
         if len(shape) == 2 and any(d == dtype for _, d in self.helpers):
             makers += [self.call_helper]
         return self.rng.choice(makers)(dtype, shape, depth - 1)
@@ -212,6 +214,20 @@ class TensorGen:
         f = self.rng.choice(["abs", "relu", "neg"])
         x = self.expr(dtype, shape, depth)
         return E("neg", None, [x]) if f == "neg" else E("call", f, [x])
+
+    def scan(self, dtype, shape, depth):
+        """`cumsum(x)` or `scan(a, b)` along the last axis; a decay factor in [0, 1] keeps the recurrence bounded."""
+        axis = self.rng.choice([None, -1, len(shape) - 1])
+        if self.rng.random() < 0.4:
+            args = [self.expr(dtype, shape, depth)]
+            f = "cumsum"
+        else:
+            a_shape, b_shape = self.operand_shapes(shape, 2)
+            decay = E("call", self.rng.choice(["sigmoid", "exp"]), [self.expr(dtype, a_shape, depth)])
+            if decay.args[0] and decay.val == "exp":
+                decay = E("call", "exp", [E("neg", None, [E("call", "abs", [decay.args[0]])])])
+            args, f = [decay, self.expr(dtype, b_shape, depth)], "scan"
+        return E("scan", (f, axis), args)
 
     def minmax(self, dtype, shape, depth):
         r = self.rng.random()

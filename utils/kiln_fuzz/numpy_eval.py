@@ -99,6 +99,8 @@ class Evaluator:
             return self.reduce(v, ev(e.args[0]))
         if op == "call":
             return self.call(v, [ev(x) for x in e.args], dims)
+        if op == "scan":
+            return self.scan(v[0], [ev(x) for x in e.args])
         if op == "iota":   # positions along one axis (language.md, `iota`)
             shape, axis = v
             sizes = tuple(dims[d] if isinstance(d, str) else d for d in shape)
@@ -149,6 +151,22 @@ class Evaluator:
         if x.dtype == "i32" and name == "sum":
             return V(wrap_i32(r), "i32")
         return V(store(r, x.dtype), x.dtype)
+
+    def scan(self, name, args):
+        """cumsum / scan along the last axis (numerics.md): h = f32(f32(a * h) + b) from 0, operands in the
+        result's dtype, each h stored to the dtype while the state stays f32."""
+        if name == "cumsum":
+            args = [V(1.0, "f32", True), args[0]]
+        dtype = promote(*args)
+        a, b = np.broadcast_arrays(store(args[0].a, dtype), store(args[1].a, dtype))
+        a32, b32 = a.astype(np.float32), b.astype(np.float32)
+        state = np.zeros(a.shape[:-1], np.float32)
+        out = np.empty(a.shape, np.float64)
+        with np.errstate(all="ignore"):
+            for t in range(a.shape[-1]):
+                state = (a32[..., t] * state).astype(np.float32) + b32[..., t]
+                out[..., t] = store(state, dtype)
+        return V(out, dtype)
 
     def call(self, f, args, dims):
         if f in UNARY:
