@@ -52,6 +52,9 @@ extension Execution {
         case .nc_matmul: return tileMatmul(stationary: try operand(0), moving: try operand(1))
         case .store: throw invariant("store used as a value", expr.span)
         case .iota: return try iota(expr, frame)
+        case .argmax, .argmin:
+            guard let axis = program.reductionAxes[expr.id]?.first else { throw invariant("'\(builtin)' has no axis", expr.span) }
+            return argReduce(try operand(0), axis: axis, largest: builtin == .argmax)
         case .cumsum:
             let x = try operand(0)
             return scan(Value(dtype: dtype, staticShape: x.staticShape, valid: x.valid,
@@ -93,6 +96,32 @@ extension Execution {
             row += length
         }
         return Value(dtype: dtype, staticShape: a.staticShape, valid: a.valid, elements: out)
+    }
+
+    /// The index along `axis` of the first largest (smallest) element, or of the first NaN (NumPy's rule).
+    func argReduce(_ value: Value, axis: Int, largest: Bool) -> Value {
+        let shape = value.staticShape
+        let stride = shape[(axis + 1)...].reduce(1, *)
+        let length = shape[axis]
+        var outShape = shape
+        outShape[axis] = 1
+        let count = outShape.reduce(1, *)
+        var out = [Double](repeating: 0, count: count)
+        for index in 0..<count {
+            let (outer, inner) = (index / stride, index % stride)
+            let base = outer * length * stride + inner
+            var best = 0
+            for position in 0..<length {
+                let x = value.elements[base + position * stride], current = value.elements[base + best * stride]
+                if current.isNaN { break }
+                if x.isNaN || (largest ? x > current : x < current) { best = position }
+                if x.isNaN { break }
+            }
+            out[index] = Double(best)
+        }
+        var valid = value.valid
+        if axis < valid.count { valid[axis] = 1 }
+        return Value(dtype: .i32, staticShape: outShape, valid: valid, elements: out)
     }
 
     /// max/min that return NaN when either side is NaN (as NumPy's maximum/minimum do).

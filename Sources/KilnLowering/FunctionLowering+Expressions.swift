@@ -111,6 +111,9 @@ extension FunctionLowering {
         case .maximum: return try binary(.max, values[0], values[1], expr)
         case .minimum: return try binary(.min, values[0], values[1], expr)
         case .pow: return try binary(.pow, values[0], values[1], expr)
+        case .argmax, .argmin:
+            guard let axis = program.reductionAxes[expr.id]?.first else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
+            return try argReduce(builtin == .argmax, try tensor(values[0], arguments[0]), axis: axis, expr)
         case .cumsum, .scan:
             let result = try irType(checkedType(expr), at: expr.span)
             guard let rank = result.tensorType?.rank else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }

@@ -25,7 +25,7 @@ enum BuiltinTable {
         case .maximum, .minimum, .pow, .matmul: BuiltinSpec(positional: ["a", "b"])
         case .clamp: BuiltinSpec(positional: ["x", "lo", "hi"])
         case .iota: BuiltinSpec(positional: ["shape"], labels: ["axis"])
-        case .cumsum: BuiltinSpec(positional: ["x"], labels: ["axis"])
+        case .cumsum, .argmax, .argmin: BuiltinSpec(positional: ["x"], labels: ["axis"])
         case .scan: BuiltinSpec(positional: ["a", "b"], labels: ["axis"])
         case .sum, .max, .min, .mean: BuiltinSpec(positional: ["x"], labels: ["axis"])
         case .transpose, .copy: BuiltinSpec(positional: ["x"])

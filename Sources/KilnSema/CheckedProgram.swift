@@ -108,12 +108,14 @@ public enum Builtin: Sendable, Hashable, CustomStringConvertible {
     case iota
     /// `cumsum(x, axis: k)` and `scan(a, b, axis: k)` (h[t] = a[t] * h[t - 1] + b[t]) along the last axis.
     case cumsum, scan
+    /// `argmax(x, axis: k)` / `argmin`: the index of the first largest (smallest) element along one axis, i32.
+    case argmax, argmin
     case sum, max, min, mean
     case matmul, transpose, select
     case load, store, nc_matmul, copy
 
     /// Every builtin but the math functions, which `MathFunction` lists.
-    static let others: [Builtin] = [.maximum, .minimum, .pow, .clamp, .iota, .cumsum, .scan, .sum, .max, .min, .mean, .matmul, .transpose, .select,
+    static let others: [Builtin] = [.maximum, .minimum, .pow, .clamp, .iota, .cumsum, .scan, .argmax, .argmin, .sum, .max, .min, .mean, .matmul, .transpose, .select,
                                     .load, .store, .nc_matmul, .copy]
 
     /// The builtin called `name` (not counting aliases).
@@ -138,6 +140,8 @@ public enum Builtin: Sendable, Hashable, CustomStringConvertible {
         case .iota: "iota"
         case .cumsum: "cumsum"
         case .scan: "scan"
+        case .argmax: "argmax"
+        case .argmin: "argmin"
         case .sum: "sum"
         case .max: "max"
         case .min: "min"

@@ -80,7 +80,8 @@ extension Checker {
         let types = positional.map { checkExpr($0) }
         if let axis {
             // A reduction's axes may be a tuple: `axis: (2, 3)`.
-            if case .tuple(let items) = axis.kind, builtin.isReduction || builtin == .cumsum || builtin == .scan { for item in items { checkExpr(item) } } else { checkExpr(axis) }
+            if case .tuple(let items) = axis.kind, builtin.isReduction || builtin == .cumsum || builtin == .scan
+                || builtin == .argmax || builtin == .argmin { for item in items { checkExpr(item) } } else { checkExpr(axis) }
         }
         guard ok else { return nil }
         var operands: [ValueType] = []
@@ -140,6 +141,8 @@ extension Checker {
             return type.with(space: .sbuf)
         case .cumsum:
             return checkScan(name, operands[0], axis: axis, expr: expr)
+        case .argmax, .argmin:
+            return checkArgReduction(name, operands[0], axis: axis, expr: expr)
         case .scan:
             guard let combined = elementwise(name, operands[0], operands[1], span: span) else { return nil }
             return checkScan(name, combined, axis: axis, expr: expr)

@@ -95,3 +95,46 @@ extension Checker {
         return computed(type)
     }
 }
+
+extension Checker {
+    /// `argmax(x, axis: k)` / `argmin`: a numeric whole tensor; the axis (a literal, default the last; one of the
+    /// last two for rank 3/4) is kept with size 1, and the result is `i32`.
+    func checkArgReduction(_ name: String, _ type: ValueType, axis: Expr?, expr: Expr) -> ValueType? {
+        guard type.dtype.isNumeric else {
+            report(DiagnosticCatalogue.operandDType(name, "numeric", found: type.description, at: expr.span))
+            return nil
+        }
+        guard type.isWholeTensor else {
+            report(DiagnosticCatalogue.rankRequirement(name, "a whole tensor", what: "its argument", found: type.description,
+                                                       at: expr.span))
+            return nil
+        }
+        var index = type.rank - 1
+        if let axis {
+            let literal: Int?
+            switch axis.kind {
+            case .integer(let value): literal = value
+            case .unary(.negate, let inner):
+                if case .integer(let value) = inner.kind { literal = 0 &- value } else { literal = nil }
+            default: literal = nil
+            }
+            guard let value = literal else {
+                report(DiagnosticCatalogue.axisNotLiteral(name, at: axis.span))
+                return nil
+            }
+            guard value >= -type.rank && value < type.rank else {
+                report(DiagnosticCatalogue.axisOutOfRange(value, rank: type.rank, at: axis.span))
+                return nil
+            }
+            index = value < 0 ? value + type.rank : value
+            if index < type.rank - 2 {
+                report(DiagnosticCatalogue.argReductionOverBatchAxis(name, axis: value, type: type.description, at: axis.span))
+                return nil
+            }
+        }
+        reductionAxes[expr.id] = [index]
+        var shape = type.shape
+        shape[index] = .constant(1)
+        return ValueType(.i32, shape, space: .value)
+    }
+}

@@ -222,6 +222,11 @@ extension DiagnosticCatalogue {
              "'\(op)' takes a tensor of rank 2 to \(RankLimit.tensor) (rows scanned along the last axis), found \(type); "
                 + "write a row vector as [1, N]", at: span)
     }
+    public static func argReductionOverBatchAxis(_ op: String, axis: Int, type: String, at span: SourceSpan) -> Diagnostic {
+        make("K2123", "arg-reduction-batch-axis", .error,
+             "'\(op)' over axis \(axis) of \(type) is not supported: it finds indices along one of the last two axes",
+             at: span)
+    }
     public static func axisOutOfRange(_ axis: Int, rank: Int, at span: SourceSpan) -> Diagnostic {
         let axes = rank == 1 ? "the only axis is 0, or -1"
             : rank == 2 ? "axes are 0 and 1, or -1 and -2" : "axes are 0 to \(rank - 1), or -1 to -\(rank)"

@@ -292,6 +292,10 @@ class TensorGen:
         if len(picks) > 1:
             return E("red", (f, tuple(labels)), [self.expr(dtype, source, depth)])
         label = self.rng.choice([axis, axis - len(shape)] + ([None] if axis == len(shape) - 1 else []))
+        if dtype == "i32" and not on_batch and not self.tiles and self.rng.random() < 0.7:
+            # argmax / argmin of any numeric operand: the index of the first extreme element (or first NaN).
+            operand = self.rng.choice(NUMERIC)
+            return E("red", (self.rng.choice(["argmax", "argmin"]), label), [self.expr(operand, source, depth)])
         return E("red", (f, label), [self.expr(dtype, source, depth)])
 
     def matmul(self, dtype, shape, depth):

@@ -141,6 +141,8 @@ class Evaluator:
         else:
             axis = axis % x.a.ndim
         count = int(np.prod([x.a.shape[a] for a in (axis if isinstance(axis, tuple) else (axis,))]))
+        if name in ("argmax", "argmin"):   # NumPy's rule is the language's: the first extreme, or the first NaN
+            return V((np.argmax if name == "argmax" else np.argmin)(x.a, axis=axis, keepdims=True).astype(np.float64), "i32")
         with np.errstate(all="ignore"):
             if name == "sum":
                 r = np.sum(x.a, axis=axis, keepdims=True)
