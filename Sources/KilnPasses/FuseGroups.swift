@@ -249,7 +249,8 @@ struct FusionPlanner {
 
     /// True if merging the sets rooted at `a` and `b` would put a sum across rows (axis 0) in one group
     /// with an op reading its result (complete only after the group's row loop) or with a reduction along
-    /// rows (whose chunked form has no PSUM accumulator).
+    /// rows (whose chunked form has no PSUM accumulator), or with a scan (which needs whole rows, while such a group
+    /// runs in column chunks of one PSUM bank).
     private mutating func mixesColumnSums(_ a: Int, _ b: Int) -> Bool {
         let members = ops.indices.filter { let root = find($0); return root == a || root == b }
         let sums = members.filter { isColumnSum(ops[$0]) != nil }
@@ -258,6 +259,8 @@ struct FusionPlanner {
         return members.contains { index in
             if ops[index].kind.reads.contains(where: sumResults.contains) { return true }
             if case .reduce = ops[index].kind, isColumnSum(ops[index]) == nil { return true }
+            // A scan needs whole rows; a group with sums across rows runs in column chunks of one PSUM bank.
+            if case .scan = ops[index].kind { return true }
             return false
         }
     }
