@@ -64,6 +64,8 @@ extension FunctionLowering {
         case .dim(let name):
             guard let size = dimSizes[name] else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
             return .constant(Double(size), .i32)
+        case .infinity:
+            return .constant(.infinity, .f32)
         case .letBinding(let span), .varBuffer(let span):
             guard let local = locals[span] else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
             return local

@@ -143,6 +143,7 @@ public struct ASTDumper {
         case .varBuffer: " (var)"
         case .loopVariable: " (loop)"
         case .result: " (result)"
+        case .infinity: " (constant)"
         case nil: ""
         }
     }

@@ -95,6 +95,8 @@ public enum NameResolution: Sendable, Hashable {
     case varBuffer(declaredAt: SourceSpan)
     case loopVariable(declaredAt: SourceSpan)
     case result(index: Int)
+    /// `inf`: the f32 infinity (a weak scalar), where no declaration of that name is in scope.
+    case infinity
 }
 
 /// The builtins, called by name (`where` is an alias of `select`; `a @ b` is `matmul`).

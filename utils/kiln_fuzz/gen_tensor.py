@@ -84,6 +84,8 @@ class TensorGen:
             if r < 0.8:
                 return name(self.rng.choice(self.dims)[0])
             return self.param("i32", (), default=self.rng.choice([None, 2, -3])) or lit(2)
+        if r < 0.04:
+            return name("inf") if self.rng.random() < 0.5 else E("neg", None, [name("inf")])   # masks: `-inf`
         if r < 0.6:
             return lit(self.rng.choice([0.5, 2.0, -1.5, 0.25, 3.0, 1e-3, 0.99505, 0.044715, 1.0, 0.0]))
         if r < 0.75:

@@ -74,6 +74,8 @@ class Evaluator:
         if op == "name":
             if v in env:
                 return env[v]
+            if v == "inf":
+                return V(np.inf, "f32", True)
             return V(dims[v], "i32", True)
         if op == "int":
             return V(v, "i32", True)
