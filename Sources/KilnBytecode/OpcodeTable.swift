@@ -106,6 +106,7 @@ public enum Opcode: Hashable, Sendable, CustomStringConvertible {
                 case .reduceOperator: fields.append(spec(field.name, .reduceOperator))
                 case .float: fields.append(spec(field.name, .float))
                 case .integer: fields.append(spec(field.name, .integer))
+                case .affine: fields.append(spec(field.name, .affine))
                 case .flag: fields.append(spec(field.name, .flag))
                 case .condition: fields.append(spec(field.name, .condition))
                 case .reduceInto: fields.append(spec(field.name, .reduceInto))

@@ -19,6 +19,7 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
     case dveReciprocal = 0x44
     case dveIota = 0x45
     case dveTensorCorner = 0x46
+    case dveTensorScan = 0x47
     case poolIota = 0x50
     case poolSelect = 0x51
 
@@ -118,9 +119,21 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
                cost: .cycles { o, t in t.tensorTensorCycles(elementsPerPartition: o.n(1), oneInputInPSUM: o.tile(2)?.space == .psum) },
                summary: "dst op src on the leading corner of dst that src covers (partitions and free indices from 0); "
                    + "the rest of dst keeps its values")
+        case .dveTensorScan:
+            // NKI's tensor_tensor_scan: per partition, s = op1(op0(data0[f], s), data1[f]) from s = initial, each
+            // step in fp32; dst[f] = s. The cost assumes the two-input pass of tensor_tensor (2N cycles).
+            return OpDeclaration("dve.tensor_scan", on: .dve, [
+                F("op0", .binaryOperator), F("op1", .binaryOperator), F("data0", .tile(.read)), F("data1", .tile(.read)),
+                F("dst", .tile(.write)), F("initial", .scalar, .keyword(default: 0)),
+            ], rules: [.sameShape(2, 4), .sameShape(3, 4), .perPartition(5, like: 2)],
+               cost: .cycles { o, t in
+                   t.tensorTensorCycles(elementsPerPartition: o.n(2),
+                                        oneInputInPSUM: o.tile(2)?.space == .psum || o.tile(3)?.space == .psum)
+               },
+               summary: "a scan along the free axis: s = op1(op0(data0, s), data1) from `initial`, each result in dst")
         case .poolIota:
             return OpDeclaration("pool.iota", on: .pool, [
-                F("base", .integer, .keyword()), F("partition_step", .integer, .keyword()),
+                F("base", .affine, .keyword()), F("partition_step", .integer, .keyword()),
                 F("free_step", .integer, .keyword()), F("dst", .tile(.write)),
             ], cost: .cycles { o, t in t.gpsimdCycles(elementsPerPartition: o.n(3)) },
                summary: "base + p * partition_step + f * free_step at partition p, free index f")

@@ -20,6 +20,8 @@ public enum OperandKind: Hashable, Sendable {
     case float
     /// An integer immediate.
     case integer
+    /// An integer affine in the enclosing loops' variables (`%i * 128 + 3`), evaluated when the op runs.
+    case affine
     /// A yes/no immediate, written as its keyword when set.
     case flag
     /// When a matmul flag holds: never (absent), always (`start`), or on one iteration (`start(%i == 0)`).

@@ -1,5 +1,6 @@
-// Execution+Builtins.swift: the builtins: math, maximum/minimum, reductions, matmul, transpose, select, tile ops.
+// Execution+Builtins.swift: the builtins: math, maximum/minimum, pow, clamp, reductions, matmul, transpose, select, tile ops.
 
+import Foundation
 import KilnMachine
 import KilnNumerics
 import KilnSema
@@ -9,6 +10,7 @@ import KilnSyntax
 extension Execution {
     func call(_ builtin: Builtin, _ arguments: [Argument], _ expr: Expr,
               _ frame: Frame) throws(InterpreterError) -> Value {
+        if builtin == .iota { return try iota(expr, frame) }
         var values: [Value] = []
         for argument in arguments where argument.label == nil { values.append(try evaluate(argument.value, frame)) }
         let dtype = try type(of: expr).dtype
@@ -24,6 +26,13 @@ extension Execution {
             return Broadcast.map([try operand(0), try operand(1)], dtype: dtype) { Self.nanPropagating($0[0], $0[1], max) }
         case .minimum:
             return Broadcast.map([try operand(0), try operand(1)], dtype: dtype) { Self.nanPropagating($0[0], $0[1], min) }
+        case .pow:
+            return Broadcast.map([try operand(0), try operand(1)], dtype: dtype) { Foundation.pow($0[0], $0[1]) }
+        case .clamp:
+            // minimum(maximum(x, lo), hi): each step is exact, so one map gives the same values.
+            return Broadcast.map([try operand(0), try operand(1), try operand(2)], dtype: dtype) {
+                Self.nanPropagating(Self.nanPropagating($0[0], $0[1], max), $0[2], min)
+            }
         case .sum, .max, .min, .mean:
             guard let axes = program.reductionAxes[expr.id], !axes.isEmpty else {
                 throw invariant("reduction has no axis", expr.span)
@@ -42,9 +51,77 @@ extension Execution {
                          elements: value.elements.map(dtype.convert))
         case .nc_matmul: return tileMatmul(stationary: try operand(0), moving: try operand(1))
         case .store: throw invariant("store used as a value", expr.span)
+        case .iota: return try iota(expr, frame)
+        case .argmax, .argmin:
+            guard let axis = program.reductionAxes[expr.id]?.first else { throw invariant("'\(builtin)' has no axis", expr.span) }
+            return argReduce(try operand(0), axis: axis, largest: builtin == .argmax)
+        case .cumsum:
+            let x = try operand(0)
+            return scan(Value(dtype: dtype, staticShape: x.staticShape, valid: x.valid,
+                              elements: Array(repeating: 1, count: x.elements.count)), x, dtype: dtype)
+        case .scan:
+            let shaped = Broadcast.map([try operand(0), try operand(1)], dtype: .f32) { $0[0] }
+            let other = Broadcast.map([try operand(0), try operand(1)], dtype: .f32) { $0[1] }
+            return scan(shaped, other, dtype: dtype)
         case .math:
             throw invariant("'\(builtin)' has no definition", expr.span)
         }
+    }
+
+    /// `iota(shape, axis: k)`: each element's index along axis k (the checker's type gives the shape).
+    func iota(_ expr: Expr, _ frame: Frame) throws(InterpreterError) -> Value {
+        let shape = try self.shape(of: try type(of: expr), frame, at: expr.span)
+        guard let axis = program.reductionAxes[expr.id]?.first, axis < shape.count else {
+            throw invariant("iota has no axis", expr.span)
+        }
+        let stride = shape[(axis + 1)...].reduce(1, *)
+        let count = shape.reduce(1, *)
+        return Value(dtype: .i32, staticShape: shape, valid: shape,
+                     elements: (0..<count).map { Double(($0 / stride) % shape[axis]) })
+    }
+
+    /// h[t] = a[t] * h[t - 1] + b[t] along the last axis from h = 0, with `dve.tensor_scan`'s numerics: the
+    /// operands in `dtype`, each step rounded to f32, each h stored rounded to `dtype` (the state stays f32).
+    func scan(_ a: Value, _ b: Value, dtype: ElementType) -> Value {
+        let length = a.staticShape.last ?? 1
+        var out = [Double](repeating: 0, count: a.elements.count)
+        var row = 0
+        while row < out.count {
+            var state: Float = 0
+            for index in row..<min(out.count, row + length) {
+                let (x, y) = (dtype.convert(a.elements[index]), dtype.convert(b.elements[index]))
+                state = Float(Double(Float(x * Double(state))) + y)
+                out[index] = dtype.convert(Double(state))
+            }
+            row += length
+        }
+        return Value(dtype: dtype, staticShape: a.staticShape, valid: a.valid, elements: out)
+    }
+
+    /// The index along `axis` of the first largest (smallest) element, or of the first NaN (NumPy's rule).
+    func argReduce(_ value: Value, axis: Int, largest: Bool) -> Value {
+        let shape = value.staticShape
+        let stride = shape[(axis + 1)...].reduce(1, *)
+        let length = shape[axis]
+        var outShape = shape
+        outShape[axis] = 1
+        let count = outShape.reduce(1, *)
+        var out = [Double](repeating: 0, count: count)
+        for index in 0..<count {
+            let (outer, inner) = (index / stride, index % stride)
+            let base = outer * length * stride + inner
+            var best = 0
+            for position in 0..<length {
+                let x = value.elements[base + position * stride], current = value.elements[base + best * stride]
+                if current.isNaN { break }
+                if x.isNaN || (largest ? x > current : x < current) { best = position }
+                if x.isNaN { break }
+            }
+            out[index] = Double(best)
+        }
+        var valid = value.valid
+        if axis < valid.count { valid[axis] = 1 }
+        return Value(dtype: .i32, staticShape: outShape, valid: valid, elements: out)
     }
 
     /// max/min that return NaN when either side is NaN (as NumPy's maximum/minimum do).

@@ -54,6 +54,8 @@ extension Execution {
         case .dim(let name)?:
             guard let size = frame.dimSizes[name] else { throw invariant("dim '\(name)' is not bound", expr.span) }
             return .scalar(ElementType.i32.convert(Double(size)), .i32)
+        case .infinity?:
+            return .scalar(.infinity, .f32)
         case .letBinding(let span)?, .loopVariable(let span)?, .varBuffer(let span)?:
             if frame.unwritten.contains(span) { throw fail(DiagnosticCatalogue.tileReadBeforeWrite(name(of: expr), at: expr.span)) }
             guard let value = frame.locals[span] else { throw invariant("'\(name(of: expr))' has no value", expr.span) }

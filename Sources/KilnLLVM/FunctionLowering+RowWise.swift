@@ -25,7 +25,7 @@ extension FunctionLowering {
         }
         for op in function.body.ops.dropLast() {
             switch op.kind {
-            case .constant, .unary, .binary, .broadcast, .select, .cast: break
+            case .constant, .iota, .unary, .binary, .broadcast, .select, .cast: break
             case .reduce(_, _, let axis) where axis == 1: break
             default: return nil
             }

@@ -38,6 +38,8 @@ extension FunctionLowering {
             }
         case .call(let name, let arguments):
             emitCall(name, arguments, into: target, span: op.span)
+        case .scan(let a, let bValue, _):
+            emitScan(a, bValue, into: target)
         default:
             values[result.id] = .lazy   // evaluated by `materialise` below, once, into the buffer
             materialise(result.id, into: target)
@@ -98,6 +100,10 @@ extension FunctionLowering {
         switch op.kind {
         case .constant(let value):
             return lowering.constant(elementType.convert(value), kind: kind)
+        case .iota(let axis):
+            guard axis < index.count else { return lowering.constant(0, kind: kind) }
+            let position = ComputedValue(ref: LLVMBuildSIToFP(b, index[axis], lowering.types.f64, ""), kind: .f64)
+            return lowering.convert(position, to: kind)
         case .unary(let function, let source):
             return lowering.unary(function, element(source, at: index))
         case .binary(let op, let lhs, let rhs):
@@ -114,6 +120,26 @@ extension FunctionLowering {
         default:
             unsupported("'\(op.opcode)' as an elementwise operand", op.span)
             return lowering.constant(0, kind: kind)
+        }
+    }
+
+    /// `scan` along the last axis: h = a[t] * h + b[t] from h = 0, each step in f32 (`dve.tensor_scan`'s
+    /// numerics), every h stored rounded to the result's element.
+    private func emitScan(_ a: ValueID, _ bValue: ValueID, into target: LoweredBuffer) {
+        guard let length = target.shape.last else { return }
+        let kind = ComputeKind.f32
+        let slot = stackSlot(lowering.types.type(of: kind), name: "scan")
+        lowering.emitLoopNest(Array(target.shape.dropLast())) { prefix in
+            LLVMBuildStore(b, lowering.constant(0, kind: kind).ref, slot)
+            lowering.emitLoop(from: 0, to: length, name: "t") { t in
+                let index = prefix + [t]
+                let state = ComputedValue(ref: LLVMBuildLoad2(b, lowering.types.type(of: kind), slot, ""), kind: kind)
+                let x = lowering.convert(element(a, at: index), to: kind)
+                let y = lowering.convert(element(bValue, at: index), to: kind)
+                let next = lowering.convert(lowering.binary(.add, lowering.convert(lowering.binary(.mul, x, state), to: kind), y), to: kind)
+                LLVMBuildStore(b, next.ref, slot)
+                lowering.storeElement(next, target.pointer, target.element, index: lowering.linearIndex(index, shape: target.shape))
+            }
         }
     }
 

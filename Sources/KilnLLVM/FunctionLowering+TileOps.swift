@@ -102,13 +102,33 @@ extension FunctionLowering {
                                          to: kind)
                 lowering.storeElement(lowering.binary(binaryOp, l, r), dst.pointer, dst.element, index: target)
             }
+        case .dveTensorScan:
+            let (op0, op1, initial) = (instruction.binary(0), instruction.binary(1), instruction.scalar(5))
+            guard let (a, d) = tiles(instruction.tile(2), instruction.tile(4), op.span),
+                  let bTile = tile(instruction.tile(3), op.span) else { return }
+            // Each step in fp32, as the engine computes (f64 for i32 tiles, exact); the state is a stack slot.
+            let kind: ComputeKind = [a, bTile, d].contains { $0.element == .i32 } ? .f64 : .f32
+            let slot = stackSlot(lowering.types.type(of: kind), name: "scan")
+            perPartition(d) { partition, offset, free in
+                LLVMBuildStore(b, lowering.convert(scalarOperand(initial, partition: partition, kind: kind), to: kind).ref, slot)
+                lowering.emitLoop(from: 0, to: free, name: "f") { f in
+                    let i = LLVMBuildNSWAdd(b, offset, f, "")!
+                    let state = ComputedValue(ref: LLVMBuildLoad2(b, lowering.types.type(of: kind), slot, ""), kind: kind)
+                    let x = lowering.convert(lowering.loadElement(a.pointer, a.element, index: i), to: kind)
+                    let y = lowering.convert(lowering.loadElement(bTile.pointer, bTile.element, index: i), to: kind)
+                    let next = lowering.convert(lowering.binary(op1, lowering.convert(lowering.binary(op0, x, state), to: kind), y), to: kind)
+                    LLVMBuildStore(b, next.ref, slot)
+                    lowering.storeElement(next, d.pointer, d.element, index: i)
+                }
+            }
         case .poolIota:
-            let iota = Iota(base: instruction.integer(0), partitionStep: instruction.integer(1), freeStep: instruction.integer(2),
+            let iota = Iota(base: instruction.affine(0), partitionStep: instruction.integer(1), freeStep: instruction.integer(2),
                             destination: instruction.tile(3))
             guard let t = tile(iota.destination, op.span) else { return }
             perPartition(t) { partition, offset, free in
                 let p = LLVMBuildSIToFP(b, partition, lowering.types.f64, "")!
-                let rowBase = LLVMBuildFAdd(b, lowering.double(Double(iota.base)),
+                let base = LLVMBuildSIToFP(b, affine(iota.base), lowering.types.f64, "")!
+                let rowBase = LLVMBuildFAdd(b, base,
                                             LLVMBuildFMul(b, p, lowering.double(Double(iota.partitionStep)), ""), "")!
                 lowering.emitLoop(from: 0, to: free, name: "f") { f in
                     let step = LLVMBuildFMul(b, LLVMBuildSIToFP(b, f, lowering.types.f64, ""), lowering.double(Double(iota.freeStep)), "")

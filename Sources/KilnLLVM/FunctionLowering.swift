@@ -150,7 +150,7 @@ final class FunctionLowering {
             definitions[result.id] = op
             guard result.type.tensorType != nil else { return }
             switch op.kind {
-            case .constant:
+            case .constant, .iota:
                 lazyValues.insert(result.id)
             case .broadcast(let source):
                 if uses[result.id, default: 0] <= 1 || !lazyValues.contains(source) { lazyValues.insert(result.id) }
@@ -195,7 +195,7 @@ final class FunctionLowering {
             values[result.id] = .buffer(allocate(tensor.element, shape: tensor.shape))
         case .syncSignal, .syncWait:
             break   // the host runs ops in program order
-        case .constant, .unary, .binary, .broadcast, .select, .cast, .reduce, .matmul, .transpose, .call:
+        case .constant, .iota, .scan, .unary, .binary, .broadcast, .select, .cast, .reduce, .matmul, .transpose, .call:
             lowerTensorOp(op)
         case .engine(let instruction):
             lowerTileOp(op, instruction)

@@ -8,7 +8,7 @@ import KilnTileIR
 /// `MathFunction.apply` (KilnNumerics) (gelu is the exact erf form 0.5 x (1 + erf(x / sqrt 2)); silu is x * sigmoid(x);
 /// relu(NaN) is NaN; sign(+-0) keeps the zero; softplus is max(x, 0) + log1p(exp(-|x|)); `rem` has the sign of
 /// the dividend; `max`/`min` propagate NaN). Arithmetic uses LLVM instructions and intrinsics; exp, log, sin,
-/// f32 exp is `exponential` (vectorisable IR, about 1 ulp); log, sin, pow, sqrt and f64 exp are LLVM intrinsics
+/// f32 exp is `exponential` (vectorisable IR, about 1 ulp); log, sin, cos, exp2, floor, pow, sqrt and f64 exp are LLVM intrinsics
 /// (lowered to the C library's functions where the CPU has no instruction);
 /// tanh, erf and log1p are the C library's `tanhf`/`erff`/`log1pf` (or the double versions for f64).
 extension LoweringContext {
@@ -33,6 +33,10 @@ extension LoweringContext {
         case .erf: return activation(.erf, x)
         case .softplus: return activation(.softplus, x)
         case .sin: return activation(.sin, x)
+        case .cos: return activation(.cos, x)
+        case .exp2: return activation(.exp2, x)
+        case .log1p: return activation(.log1p, x)
+        case .floor: return activation(.floor, x)
         }
     }
 
@@ -74,6 +78,10 @@ extension LoweringContext {
         case .exp: result = exp(x.ref)
         case .log: result = intrinsic("llvm.log", [x.ref])
         case .sin: result = intrinsic("llvm.sin", [x.ref])
+        case .cos: result = intrinsic("llvm.cos", [x.ref])
+        case .exp2: result = intrinsic("llvm.exp2", [x.ref])
+        case .log1p: result = libm("log1p", x.ref)
+        case .floor: result = intrinsic("llvm.floor", [x.ref])
         case .sqrt: result = intrinsic("llvm.sqrt", [x.ref])
         case .rsqrt: result = LLVMBuildFDiv(b, constant(1), intrinsic("llvm.sqrt", [x.ref]), "")
         case .reciprocal: result = LLVMBuildFDiv(b, constant(1), x.ref, "")

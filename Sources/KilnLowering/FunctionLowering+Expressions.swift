@@ -64,6 +64,8 @@ extension FunctionLowering {
         case .dim(let name):
             guard let size = dimSizes[name] else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
             return .constant(Double(size), .i32)
+        case .infinity:
+            return .constant(.infinity, .f32)
         case .letBinding(let span), .varBuffer(let span):
             guard let local = locals[span] else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
             return local
@@ -89,6 +91,10 @@ extension FunctionLowering {
             try store(arguments[0], arguments[1], at: expr.span)
             return .constant(0, .i32)
         case .nc_matmul: return try matmulTile(arguments[0], arguments[1], into: nil, at: expr.span)
+        case .iota:
+            // The shape is the checker's type; the axis is recorded with the call.
+            guard let axis = program.reductionAxes[expr.id]?.first else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
+            return try tensorOp(expr, .iota(axis: axis))
         case .copy:
             guard let (id, tile) = try lower(arguments[0]).tile else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
             return .value(try tileCopy(id, tile, element: tile.element, at: expr.span), .tile(tile.with(element: tile.element, space: .sbuf)))
@@ -106,6 +112,18 @@ extension FunctionLowering {
         switch builtin {
         case .maximum: return try binary(.max, values[0], values[1], expr)
         case .minimum: return try binary(.min, values[0], values[1], expr)
+        case .pow: return try binary(.pow, values[0], values[1], expr)
+        case .argmax, .argmin:
+            guard let axis = program.reductionAxes[expr.id]?.first else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
+            return try argReduce(builtin == .argmax, try tensor(values[0], arguments[0]), axis: axis, expr)
+        case .cumsum, .scan:
+            let result = try irType(checkedType(expr), at: expr.span)
+            guard let rank = result.tensorType?.rank else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
+            // cumsum(x) is scan(1, x); the operands are converted and broadcast to the result's type.
+            let a = try coerce(builtin == .cumsum ? .constant(1, .f32) : values[0], to: result, at: expr.span)
+            let b = try coerce(builtin == .cumsum ? values[0] : values[1], to: result, at: expr.span)
+            return .value(value(.scan(a, b, axis: rank - 1), result, at: expr.span), result)
+        case .clamp: return try binary(.min, try binary(.max, values[0], values[1], expr), values[2], expr)
         case .sum, .max, .min, .mean:
             guard let kind = ReduceKind(rawValue: builtin.name) else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
             let axes = program.reductionAxes[expr.id] ?? [0]

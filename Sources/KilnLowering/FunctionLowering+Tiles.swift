@@ -272,10 +272,15 @@ extension FunctionLowering {
         let result = TileType(.sbuf, tile.element, partitions: tile.partitions, free: Array(tile.freeDims.dropLast()) + [1])
         let destination = allocate(result, at: expr.span)
         let op: EngineReduceOp = kind == .max ? .max : kind == .min ? .min : .add
-        emit(.dveReduce(op, source, destination: destination), at: expr.span)
-        if kind == .mean {
-            emit(.dveTensorScalar(.mul, destination, .constant(1 / Double(length)), destination: destination), at: expr.span)
+        guard kind == .mean else {
+            emit(.dveReduce(op, source, destination: destination), at: expr.span)
+            return .value(destination, .tile(result))
         }
+        // A mean divides the sum by the length and rounds once (Docs/numerics.md): a narrow float's sum stays
+        // in an f32 column until the division.
+        let sum = tile.element.isFloat && tile.element != .f32 ? allocate(result.with(element: .f32, space: .sbuf), at: expr.span) : destination
+        emit(.dveReduce(.add, source, destination: sum), at: expr.span)
+        emit(.dveTensorScalar(.div, sum, .constant(Double(length)), destination: destination), at: expr.span)
         return .value(destination, .tile(result))
     }
 

@@ -9,14 +9,17 @@ public enum MathFunction: String, CaseIterable, Sendable, Hashable, CustomString
          reciprocal, sign, abs
     /// -x and logical not (1 where x is 0): tensor-level ops only.
     case neg, not
+    /// cos x; 2^x; ln(1 + x) (exact near 0); the largest integer not above x.
+    case cos, exp2, log1p, floor
 
     public var description: String { rawValue }
 
     /// The builtins a kernel may call by name (`exp(x)`); `neg` and `not` are the operators `-x` and `!x`.
     public var isLanguageBuiltin: Bool {
         switch self {
-        case .exp, .log, .tanh, .sigmoid, .relu, .gelu, .silu, .sqrt, .rsqrt, .reciprocal, .abs, .square: true
-        case .identity, .softplus, .erf, .sin, .sign, .neg, .not: false
+        case .exp, .log, .tanh, .sigmoid, .relu, .gelu, .silu, .sqrt, .rsqrt, .reciprocal, .abs, .square,
+             .softplus, .erf, .sin, .cos, .exp2, .log1p, .floor: true
+        case .identity, .sign, .neg, .not: false
         }
     }
 

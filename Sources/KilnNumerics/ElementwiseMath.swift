@@ -9,7 +9,8 @@ import KilnMachine
 /// backend implements the same formulas in IR and is compared with a tolerance (Docs/numerics.md).
 extension MathFunction {
     /// Evaluates the function at `x`:
-    /// - `exp` e^x; `log` ln x (NaN below 0, -inf at 0); `tanh`; `sin`; `erf`.
+    /// - `exp` e^x; `exp2` 2^x; `log` ln x (NaN below 0, -inf at 0); `log1p` ln(1 + x) computed without forming
+    ///   1 + x (exact near 0; NaN below -1, -inf at -1); `tanh`; `sin`; `cos`; `erf`; `floor` (keeps -0, NaN, inf).
     /// - `sigmoid` 1 / (1 + e^-x).
     /// - `relu` max(x, 0) (relu(-0) = 0; NaN stays NaN).
     /// - `gelu` the exact form x * Phi(x) = 0.5 * x * (1 + erf(x / sqrt 2)), not the tanh
@@ -39,6 +40,10 @@ extension MathFunction {
         case .sign: x > 0 ? 1 : (x < 0 ? -1 : x)
         case .neg: -x
         case .not: x == 0 ? 1 : 0
+        case .cos: Foundation.cos(x)
+        case .exp2: Foundation.exp2(x)
+        case .log1p: Foundation.log1p(x)
+        case .floor: x.rounded(.down)
         }
     }
 }

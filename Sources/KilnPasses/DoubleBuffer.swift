@@ -16,7 +16,7 @@ import KilnTileIR
 /// Algorithm for a qualifying `for %i = L to U step S` with trip count T:
 /// 1. Main loop: `for %i = L to L + (T - T mod B) * S step S * B`. Its body is B copies of the original
 ///    body; copy j stands for iteration `%i + j * S`: its defined values are fresh (name hint plus `.j`),
-///    its DMA offsets add `j * S * coefficient`, its matmul flags `start(%i == v)` become `%i == v - j*S`,
+///    its DMA offsets and affine operands (`pool.iota` bases) add `j * S * coefficient`, its matmul flags `start(%i == v)` become `%i == v - j*S`,
 ///    and flags no main-loop value of `%i` satisfies become absent.
 /// 2. Order: the prefetchable loads of every copy (each with its `alloc`) come first, copy 0 to B-1, then
 ///    the rest of each copy in order. Moving those loads up is safe: their tile is fresh and untouched before

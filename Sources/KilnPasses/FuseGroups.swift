@@ -118,9 +118,12 @@ struct FusionPlanner {
         }
         switch op.kind {
         case .matmul: return tensor.rank >= 2 ? .matmul(shape: tensor.shape) : .alone
-        case .unary, .binary, .select, .cast, .broadcast, .constant:
+        case .unary, .binary, .select, .cast, .broadcast, .constant, .iota:
             if tensor.rank == 1 { return .row(rows: RowSpace(flat: tensor.shape[0]), reduces: false) }
             return tensor.rank >= 2 ? .row(rows: RowSpace(matrix: tensor.shape), reduces: false) : .alone
+        case .scan:
+            // Runs along whole rows, as a reduction does: kept out of matmul epilogues (column chunks).
+            return tensor.rank >= 2 ? .row(rows: RowSpace(matrix: tensor.shape), reduces: true) : .alone
         case .reduce(_, _, let axis):
             if tensor.rank >= 2 && axis == tensor.rank - 1 { return .row(rows: RowSpace(matrix: tensor.shape), reduces: true) }
             return isColumnSum(op).map { .row(rows: $0, reduces: true) } ?? .alone
@@ -246,7 +249,8 @@ struct FusionPlanner {
 
     /// True if merging the sets rooted at `a` and `b` would put a sum across rows (axis 0) in one group
     /// with an op reading its result (complete only after the group's row loop) or with a reduction along
-    /// rows (whose chunked form has no PSUM accumulator).
+    /// rows (whose chunked form has no PSUM accumulator), or with a scan (which needs whole rows, while such a group
+    /// runs in column chunks of one PSUM bank).
     private mutating func mixesColumnSums(_ a: Int, _ b: Int) -> Bool {
         let members = ops.indices.filter { let root = find($0); return root == a || root == b }
         let sums = members.filter { isColumnSum(ops[$0]) != nil }
@@ -255,6 +259,8 @@ struct FusionPlanner {
         return members.contains { index in
             if ops[index].kind.reads.contains(where: sumResults.contains) { return true }
             if case .reduce = ops[index].kind, isColumnSum(ops[index]) == nil { return true }
+            // A scan needs whole rows; a group with sums across rows runs in column chunks of one PSUM bank.
+            if case .scan = ops[index].kind { return true }
             return false
         }
     }

@@ -46,7 +46,7 @@ struct SchedulingCloner {
 }
 
 extension OpKind {
-    /// The op with `variable` replaced by `variable + amount` in its HBM slice offsets and its conditions (any
+    /// The op with `variable` replaced by `variable + amount` in its HBM slice offsets, affine operands and conditions (any
     /// engine op's, by operand kind).
     func shifting(_ variable: ValueID, by amount: Int) -> OpKind {
         guard var instruction = instruction else { return self }
@@ -58,6 +58,9 @@ extension OpKind {
                     for term in expr.terms where term.variable == variable { out.constant += term.coefficient * amount }
                     return out
                 })
+            case .affine(var expr):
+                for term in expr.terms where term.variable == variable { expr.constant += term.coefficient * amount }
+                return .affine(expr)
             case .condition(.when(let flagVariable, let value)) where flagVariable == variable:
                 return .condition(.when(variable, equals: value - amount))
             default:

@@ -55,6 +55,12 @@ extension FunctionTiler {
                rank > 2 {
                 view.kind = .reduce(kind, source, axis: axis - (rank - 2))
             }
+            if case .scan(let a, let b, let axis) = op.kind, let rank = op.result.flatMap({ Self.shape(of: $0) })?.count, rank > 2 {
+                view.kind = .scan(a, b, axis: axis - (rank - 2))
+            }
+            if case .iota(let axis) = op.kind, let rank = op.result.flatMap({ Self.shape(of: $0) })?.count, rank > 2 {
+                view.kind = .iota(axis: axis - (rank - 2))   // the checker keeps iota off the batch axes
+            }
             return view
         }
         let viewOf = Dictionary(zip(ops, viewOps), uniquingKeysWith: { first, _ in first })

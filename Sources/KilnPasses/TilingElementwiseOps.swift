@@ -17,6 +17,10 @@ extension ElementwiseLowering {
         switch op.kind {
         case .constant(let constant):
             value = .scalar(.constant(constant))
+        case .iota(let axis):
+            value = try iota(op, axis: axis)
+        case .scan(let a, let b, _):
+            value = try scan(op, a, b)
         case .broadcast(let source):
             value = try operand(source, for: op)
         case .cast(let source):

@@ -131,6 +131,7 @@ public struct ASTDumper {
     private func typeText(_ expr: Expr) -> String {
         if let type = program.type(of: expr) { return type.description }
         if case .builtin(.store) = program.calls[expr.id] { return "void" }
+        if case .tuple = expr.kind { return "tuple" }   // axes of a reduction, the shape of an iota
         return "<error>"
     }
 
@@ -142,6 +143,7 @@ public struct ASTDumper {
         case .varBuffer: " (var)"
         case .loopVariable: " (loop)"
         case .result: " (result)"
+        case .infinity: " (constant)"
         case nil: ""
         }
     }

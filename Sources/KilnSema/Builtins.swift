@@ -22,7 +22,11 @@ enum BuiltinTable {
     static func spec(_ builtin: Builtin) -> BuiltinSpec {
         switch builtin {
         case .math: BuiltinSpec(positional: ["x"])
-        case .maximum, .minimum, .matmul: BuiltinSpec(positional: ["a", "b"])
+        case .maximum, .minimum, .pow, .matmul: BuiltinSpec(positional: ["a", "b"])
+        case .clamp: BuiltinSpec(positional: ["x", "lo", "hi"])
+        case .iota: BuiltinSpec(positional: ["shape"], labels: ["axis"])
+        case .cumsum, .argmax, .argmin: BuiltinSpec(positional: ["x"], labels: ["axis"])
+        case .scan: BuiltinSpec(positional: ["a", "b"], labels: ["axis"])
         case .sum, .max, .min, .mean: BuiltinSpec(positional: ["x"], labels: ["axis"])
         case .transpose, .copy: BuiltinSpec(positional: ["x"])
         case .select: BuiltinSpec(positional: ["cond", "a", "b"])

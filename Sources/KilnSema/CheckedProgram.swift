@@ -95,6 +95,8 @@ public enum NameResolution: Sendable, Hashable {
     case varBuffer(declaredAt: SourceSpan)
     case loopVariable(declaredAt: SourceSpan)
     case result(index: Int)
+    /// `inf`: the f32 infinity (a weak scalar), where no declaration of that name is in scope.
+    case infinity
 }
 
 /// The builtins, called by name (`where` is an alias of `select`; `a @ b` is `matmul`).
@@ -102,12 +104,20 @@ public enum Builtin: Sendable, Hashable, CustomStringConvertible {
     /// `exp(x)`, `gelu(x)`, ...: a math function the language offers (`MathFunction.isLanguageBuiltin`).
     case math(MathFunction)
     case maximum, minimum
+    /// `pow(a, b)`: a^b elementwise (floats); `clamp(x, lo, hi)`: minimum(maximum(x, lo), hi).
+    case pow, clamp
+    /// `iota(shape, axis: k)`: positions along one axis, an i32 tensor.
+    case iota
+    /// `cumsum(x, axis: k)` and `scan(a, b, axis: k)` (h[t] = a[t] * h[t - 1] + b[t]) along the last axis.
+    case cumsum, scan
+    /// `argmax(x, axis: k)` / `argmin`: the index of the first largest (smallest) element along one axis, i32.
+    case argmax, argmin
     case sum, max, min, mean
     case matmul, transpose, select
     case load, store, nc_matmul, copy
 
     /// Every builtin but the math functions, which `MathFunction` lists.
-    static let others: [Builtin] = [.maximum, .minimum, .sum, .max, .min, .mean, .matmul, .transpose, .select,
+    static let others: [Builtin] = [.maximum, .minimum, .pow, .clamp, .iota, .cumsum, .scan, .argmax, .argmin, .sum, .max, .min, .mean, .matmul, .transpose, .select,
                                     .load, .store, .nc_matmul, .copy]
 
     /// The builtin called `name` (not counting aliases).
@@ -127,6 +137,13 @@ public enum Builtin: Sendable, Hashable, CustomStringConvertible {
         case .math(let function): function.rawValue
         case .maximum: "maximum"
         case .minimum: "minimum"
+        case .pow: "pow"
+        case .clamp: "clamp"
+        case .iota: "iota"
+        case .cumsum: "cumsum"
+        case .scan: "scan"
+        case .argmax: "argmax"
+        case .argmin: "argmin"
         case .sum: "sum"
         case .max: "max"
         case .min: "min"
@@ -177,8 +194,7 @@ public struct CheckedProgram: Sendable {
     public var types: [ValueType?]
     public var resolutions: [Int: NameResolution]
     public var calls: [Int: CallTarget]
-    /// The normalised (non-negative) axis of each reduction call.
-    /// The axes (sorted, non-negative) each reduction call reduces.
+    /// The axes (sorted, non-negative) each reduction call reduces; for an `iota` call, the axis it counts along.
     public var reductionAxes: [Int: [Int]]
     /// The items of each index expression `x[...]`, one per dim of `x`.
     public var slices: [Int: [SliceInfo]]

@@ -72,10 +72,16 @@ extension Checker {
             context.usesStore = true
             return checkStore(positional, ok: ok && !inFunction && positional.count == 2, span: expr.span)
         }
+        if builtin == .iota {
+            // The shape is dims, not values: it is not typed as an expression.
+            if let axis { checkExpr(axis) }
+            return ok ? checkIota(positional[0], axis: axis, expr: expr) : nil
+        }
         let types = positional.map { checkExpr($0) }
         if let axis {
             // A reduction's axes may be a tuple: `axis: (2, 3)`.
-            if case .tuple(let items) = axis.kind, builtin.isReduction { for item in items { checkExpr(item) } } else { checkExpr(axis) }
+            if case .tuple(let items) = axis.kind, builtin.isReduction || builtin == .cumsum || builtin == .scan
+                || builtin == .argmax || builtin == .argmin { for item in items { checkExpr(item) } } else { checkExpr(axis) }
         }
         guard ok else { return nil }
         var operands: [ValueType] = []
@@ -98,6 +104,21 @@ extension Checker {
                 return nil
             }
             return elementwise(name, operands[0], operands[1], span: span)
+        case .pow:
+            // Float only: an i32 scalar operand is weak and takes the other operand's float dtype.
+            guard let type = elementwise(name, operands[0], operands[1], span: span) else { return nil }
+            if type.dtype.isFloat { return type }
+            if type.dtype == .i32 && type.isScalar { return type.with(dtype: .f32) }
+            report(DiagnosticCatalogue.operandDType(name, "float", found: type.description,
+                                                    hint: "convert the operands with 'as f32'", at: span))
+            return nil
+        case .clamp:
+            if let bad = operands.first(where: { $0.dtype == .bool }) {
+                report(DiagnosticCatalogue.operandDType(name, "numeric", found: bad.description, at: span))
+                return nil
+            }
+            guard let bounded = elementwise(name, operands[0], operands[1], span: span) else { return nil }
+            return elementwise(name, bounded, operands[2], span: span)
         case .sum, .max, .min, .mean:
             return reduction(builtin, name, operands[0], axis: axis, expr: expr)
         case .matmul:
@@ -118,7 +139,14 @@ extension Checker {
                 return nil
             }
             return type.with(space: .sbuf)
-        case .store:
+        case .cumsum:
+            return checkScan(name, operands[0], axis: axis, expr: expr)
+        case .argmax, .argmin:
+            return checkArgReduction(name, operands[0], axis: axis, expr: expr)
+        case .scan:
+            guard let combined = elementwise(name, operands[0], operands[1], span: span) else { return nil }
+            return checkScan(name, combined, axis: axis, expr: expr)
+        case .store, .iota:
             return nil
         }
     }

@@ -59,6 +59,10 @@ extension Checker {
             }
             return symbol.type
         }
+        if name == "inf" {
+            resolutions[expr.id] = .infinity
+            return .scalar(.f32)
+        }
         if BuiltinTable.lookup(name) != nil || signatures[name] != nil {
             report(DiagnosticCatalogue.notAValue(name, "a function", hint: "call it: \(name)(...)", at: expr.span))
         } else if let item = items[name], case .kernel = item {

@@ -207,6 +207,26 @@ extension DiagnosticCatalogue {
         make("K2044", "axis-not-literal", .error,
              "the axis of '\(callee)' must be an integer literal, e.g. 'axis: 1' or 'axis: -1'", at: span)
     }
+    public static func iotaOverBatchAxis(axis: Int, rank: Int, at span: SourceSpan) -> Diagnostic {
+        make("K2120", "iota-batch-axis", .error,
+             "'iota' counts along one of the last two axes of a rank-\(rank) shape, not axis \(axis); make the "
+                + "positions of the last two axes and let them broadcast over the batch dims", at: span)
+    }
+    public static func scanAxis(_ op: String, axis: Int, type: String, at span: SourceSpan) -> Diagnostic {
+        make("K2121", "scan-axis", .error,
+             "'\(op)' runs along the last axis, not axis \(axis) of \(type); transpose the tensor so that the "
+                + "scanned axis is last", at: span)
+    }
+    public static func scanRank(_ op: String, type: String, at span: SourceSpan) -> Diagnostic {
+        make("K2122", "scan-rank", .error,
+             "'\(op)' takes a tensor of rank 2 to \(RankLimit.tensor) (rows scanned along the last axis), found \(type); "
+                + "write a row vector as [1, N]", at: span)
+    }
+    public static func argReductionOverBatchAxis(_ op: String, axis: Int, type: String, at span: SourceSpan) -> Diagnostic {
+        make("K2123", "arg-reduction-batch-axis", .error,
+             "'\(op)' over axis \(axis) of \(type) is not supported: it finds indices along one of the last two axes",
+             at: span)
+    }
     public static func axisOutOfRange(_ axis: Int, rank: Int, at span: SourceSpan) -> Diagnostic {
         let axes = rank == 1 ? "the only axis is 0, or -1"
             : rank == 2 ? "axes are 0 and 1, or -1 and -2" : "axes are 0 to \(rank - 1), or -1 to -\(rank)"

@@ -115,8 +115,26 @@ extension SimulationRun {
                 out[target] = ActivationMath.apply(binary, out[target], value)
             }
             store(destination, out, stream: stream, pc: pc)
+        case .dveTensorScan:
+            let (op0, op1, data0, data1, destination) = (o.binary(0), o.binary(1), o.buffer(2), o.buffer(3), o.buffer(4))
+            let (p, f) = (buffers[destination].partitions, buffers[destination].freeElements)
+            let initial = perPartition(o.scalar(5), partitions: p, stream: stream, pc: pc)
+            let (a, b) = (load(data0, stream: stream, pc: pc), load(data1, stream: stream, pc: pc))
+            // Each step rounds to fp32 (i32 tiles compute exactly, as the llvm backend does in f64).
+            let integer = [data0, data1, destination].contains { buffers[$0].dtype == .i32 }
+            let fp32: (Double) -> Double = integer ? { $0 } : { Double(Float($0)) }
+            var out = [Double](repeating: 0, count: p * f)
+            for partition in 0..<p {
+                var state = fp32(initial[partition])
+                for index in partition * f..<(partition + 1) * f {
+                    state = fp32(ActivationMath.apply(op0, a[index], state))
+                    state = fp32(ActivationMath.apply(op1, state, b[index]))
+                    out[index] = state
+                }
+            }
+            store(destination, out, stream: stream, pc: pc)
         case .poolIota:
-            let (base, partitionStep, freeStep, destination) = (o.integer(0), o.integer(1), o.integer(2), o.buffer(3))
+            let (base, partitionStep, freeStep, destination) = (evaluate(o.affine(0), stream), o.integer(1), o.integer(2), o.buffer(3))
             let (p, f) = (buffers[destination].partitions, buffers[destination].freeElements)
             let out = (0..<(p * f)).map { Double(base) + Double($0 / f) * Double(partitionStep) + Double($0 % f) * Double(freeStep) }
             store(destination, out, stream: stream, pc: pc)

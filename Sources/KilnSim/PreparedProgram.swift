@@ -63,6 +63,10 @@ struct EngineOperands {
         if case .integer(let value)? = fields[safe: field]?.first { return value }
         return 0
     }
+    func affine(_ field: Int) -> AffineOffset {
+        if case .affine(let value)? = fields[safe: field]?.first { return value }
+        return AffineOffset()
+    }
     func flag(_ field: Int) -> Bool {
         if case .flag(let value)? = fields[safe: field]?.first { return value }
         return false

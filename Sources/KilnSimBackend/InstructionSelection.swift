@@ -45,6 +45,7 @@ private struct OperandResolver {
                 case .reduce(let op): operands.append(.reduceOperator(op))
                 case .float(let value): operands.append(.float(value))
                 case .integer(let value): operands.append(.integer(value))
+                case .affine(let expr): operands.append(.affine(affine(expr)))
                 case .flag(let value): operands.append(.flag(value))
                 case .condition(let value): operands.append(.condition(condition(value)))
                 case .reduceInto(nil): operands.append(.reduceInto(nil))

@@ -24,6 +24,7 @@ extension EngineInstruction {
             case .reduce(let op): return .reduceOperator(op)
             case .float(let value): return .float(value)
             case .integer(let value): return .integer(value)
+            case .affine(let expr): return expr.terms.isEmpty ? .integer(expr.constant) : nil
             case .flag(let value): return .flag(value)
             case .condition(let condition): return .condition(isAlways: condition == .always)
             case .reduceInto(nil): return .noReduce

@@ -42,8 +42,13 @@ extension OpKind {
     public static func dveReciprocal(source: ValueID, destination: ValueID) -> OpKind {
         .engine(EngineInstruction(.dveReciprocal, [.tile(source), .tile(destination)]))
     }
+    public static func dveTensorScan(_ op0: BinaryOperator, _ op1: BinaryOperator, _ data0: ValueID, _ data1: ValueID,
+                                     destination: ValueID, initial: ScalarOperand) -> OpKind {
+        .engine(EngineInstruction(.dveTensorScan, [.binary(op0), .binary(op1), .tile(data0), .tile(data1), .tile(destination),
+                                                   .scalar(initial)]))
+    }
     public static func poolIota(_ iota: Iota) -> OpKind {
-        .engine(EngineInstruction(.poolIota, [.integer(iota.base), .integer(iota.partitionStep), .integer(iota.freeStep),
+        .engine(EngineInstruction(.poolIota, [.affine(iota.base), .integer(iota.partitionStep), .integer(iota.freeStep),
                                               .tile(iota.destination)]))
     }
     public static func poolSelect(condition: ValueID, _ a: ValueID, _ b: ValueID, destination: ValueID) -> OpKind {
@@ -122,7 +127,7 @@ extension OpKind {
     }
 
     public var asIota: Iota? {
-        guard let i = instruction, i.op == .poolIota, i.operands.count == 4, case .integer(let base) = i.operands[0],
+        guard let i = instruction, i.op == .poolIota, i.operands.count == 4, case .affine(let base) = i.operands[0],
               case .integer(let ps) = i.operands[1], case .integer(let fs) = i.operands[2],
               case .tile(let d) = i.operands[3] else { return nil }
         return Iota(base: base, partitionStep: ps, freeStep: fs, destination: d)

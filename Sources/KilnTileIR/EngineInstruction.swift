@@ -13,6 +13,7 @@ public enum IROperand: Hashable, Sendable {
     case reduce(EngineReduceOp)
     case float(Double)
     case integer(Int)
+    case affine(AffineExpr)
     case flag(Bool)
     case condition(IterationCondition)
     case reduceInto(FreeAxisReduce?)
@@ -21,7 +22,7 @@ public enum IROperand: Hashable, Sendable {
     public func fits(_ kind: OperandKind) -> Bool {
         switch (self, kind) {
         case (.tile, .tile), (.slice, .hbmSlice), (.scalar, .scalar), (.function, .activationFunction),
-             (.binary, .binaryOperator), (.reduce, .reduceOperator), (.float, .float), (.integer, .integer),
+             (.binary, .binaryOperator), (.reduce, .reduceOperator), (.float, .float), (.integer, .integer), (.affine, .affine),
              (.flag, .flag), (.condition, .condition), (.reduceInto, .reduceInto): true
         default: false
         }
@@ -73,6 +74,7 @@ public struct EngineInstruction: Hashable, Sendable {
                 for offset in offsets { for term in offset.terms { values.append(term.variable) } }
             case .scalar(.value(let value)): values.append(value)
             case .condition(.when(let variable, _)): values.append(variable)
+            case .affine(let expr): for term in expr.terms { values.append(term.variable) }
             default: break
             }
         }
@@ -104,6 +106,7 @@ public struct EngineInstruction: Hashable, Sendable {
             case .scalar(.value(let value)): .scalar(.value(map(value)))
             case .condition(.when(let variable, let equals)): .condition(.when(map(variable), equals: equals))
             case .reduceInto(let reduce?): .reduceInto(FreeAxisReduce(reduce.op, into: map(reduce.destination)))
+            case .affine(let expr): .affine(expr.mappingVariables(map))
             default: operand
             }
         }
@@ -128,6 +131,10 @@ extension EngineInstruction {
     public func slice(_ field: Int) -> (tensor: ValueID, offsets: [AffineExpr]) {
         if field < operands.count, case .slice(let tensor, let offsets) = operands[field] { return (tensor, offsets) }
         return (ValueID(-1), [])
+    }
+    public func affine(_ field: Int) -> AffineExpr {
+        if field < operands.count, case .affine(let expr) = operands[field] { return expr }
+        return AffineExpr()
     }
     public func scalar(_ field: Int) -> ScalarOperand {
         if field < operands.count, case .scalar(let value) = operands[field] { return value }

@@ -7,6 +7,8 @@ extension OpKind {
     public var opcode: String {
         switch self {
         case .constant: "constant"
+        case .iota: "iota"
+        case .scan: "scan"
         case .unary(let function, _): function.rawValue
         case .binary(let op, _, _): op.rawValue
         case .broadcast: "broadcast"
@@ -31,7 +33,7 @@ extension OpKind {
         switch self {
         case .engine(let instruction): instruction.op.engine
         case .syncSignal(_, let engine, _), .syncWait(_, _, let engine, _): engine
-        case .constant, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .select, .cast, .call, .forLoop,
+        case .constant, .iota, .scan, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .select, .cast, .call, .forLoop,
              .alloc, .hbmAlloc, .ret: nil
         }
     }
@@ -39,7 +41,7 @@ extension OpKind {
     /// True for ops without effects whose only output is their result: removable when unused, mergeable when equal.
     public var isPure: Bool {
         switch self {
-        case .constant, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .select, .cast: true
+        case .constant, .iota, .scan, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .select, .cast: true
         case .call, .forLoop, .alloc, .hbmAlloc, .engine, .syncSignal, .syncWait, .ret: false
         }
     }
@@ -51,9 +53,9 @@ extension OpKind {
     /// tiles or HBM tensors it writes. Values nested in a loop body are not included.
     public var reads: [ValueID] {
         switch self {
-        case .constant, .alloc, .hbmAlloc, .forLoop, .syncSignal, .syncWait: []
+        case .constant, .iota, .alloc, .hbmAlloc, .forLoop, .syncSignal, .syncWait: []
         case .unary(_, let a), .broadcast(let a), .reduce(_, let a, _), .transpose(let a), .cast(let a): [a]
-        case .binary(_, let a, let b), .matmul(let a, let b): [a, b]
+        case .binary(_, let a, let b), .matmul(let a, let b), .scan(let a, let b, _): [a, b]
         case .select(let c, let a, let b): [c, a, b]
         case .call(_, let arguments): arguments
         case .engine(let instruction): instruction.reads
@@ -65,7 +67,7 @@ extension OpKind {
     public var writes: [ValueID] {
         switch self {
         case .engine(let instruction): instruction.writes
-        case .constant, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .select, .cast, .call, .forLoop,
+        case .constant, .iota, .scan, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .select, .cast, .call, .forLoop,
              .alloc, .hbmAlloc, .syncSignal, .syncWait, .ret: []
         }
     }
@@ -84,12 +86,13 @@ extension OpKind {
     /// The same op with every value reference passed through `map` (loop bodies included).
     public func mappingValues(_ map: (ValueID) -> ValueID) -> OpKind {
         switch self {
-        case .constant, .alloc, .hbmAlloc, .syncSignal, .syncWait: return self
+        case .constant, .iota, .alloc, .hbmAlloc, .syncSignal, .syncWait: return self
         case .unary(let f, let a): return .unary(f, map(a))
         case .binary(let op, let a, let b): return .binary(op, map(a), map(b))
         case .broadcast(let a): return .broadcast(map(a))
         case .reduce(let kind, let a, let axis): return .reduce(kind, map(a), axis: axis)
         case .matmul(let a, let b): return .matmul(map(a), map(b))
+        case .scan(let a, let b, let axis): return .scan(map(a), map(b), axis: axis)
         case .transpose(let a): return .transpose(map(a))
         case .select(let c, let a, let b): return .select(map(c), map(a), map(b))
         case .cast(let a): return .cast(map(a))

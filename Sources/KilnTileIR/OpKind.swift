@@ -24,6 +24,11 @@ public enum OpKind: Hashable, Sendable {
     case select(ValueID, ValueID, ValueID)
     /// `cast %a : T`: converts the element type.
     case cast(ValueID)
+    /// `iota axis 1 : i32[300, 300]`: each element's index along one axis of the result's shape.
+    case iota(axis: Int)
+    /// `scan %a, %b axis 1 : T`: along the last axis, h[t] = a[t] * h[t - 1] + b[t] from h = 0 (each step in
+    /// fp32, each h rounded to T's element): cumulative sums (a = 1) and linear recurrences (Mamba's scan).
+    case scan(ValueID, ValueID, axis: Int)
     /// `call @f(%a, %b) : T`: a helper function with one output.
     case call(String, [ValueID])
 
@@ -174,13 +179,17 @@ public struct Activation: Hashable, Sendable {
     }
 }
 
-/// `pool.iota`: element (p, f) = base + p * partitionStep + f * freeStep (f counts over all free dims).
+/// `pool.iota`: element (p, f) = base + p * partitionStep + f * freeStep (f counts over all free dims); the
+/// base may depend on the enclosing loops (a tile's row offset), as a DMA offset does.
 public struct Iota: Hashable, Sendable {
-    public var base: Int
+    public var base: AffineExpr
     public var partitionStep: Int
     public var freeStep: Int
     public var destination: ValueID
     public init(base: Int, partitionStep: Int, freeStep: Int, destination: ValueID) {
+        self.init(base: .constant(base), partitionStep: partitionStep, freeStep: freeStep, destination: destination)
+    }
+    public init(base: AffineExpr, partitionStep: Int, freeStep: Int, destination: ValueID) {
         self.base = base
         self.partitionStep = partitionStep
         self.freeStep = freeStep

@@ -42,6 +42,7 @@ extension TileIRParser {
         case .reduceOperator: return .reduce(try parseName(EngineReduceOp.self, "engine reduction"))
         case .float: return .float(try parseNumber())
         case .integer: return .integer(try parseInteger())
+        case .affine: return .affine(try parseAffine())
         case .flag: return .flag(try parseName(Truth.self, "true or false") == .true)
         case .condition: return .condition(try parseFlag(field.name))
         case .reduceInto: return try parseKeyword(field, default: nil)
@@ -64,6 +65,7 @@ extension TileIRParser {
                 case .float: return .float(defaultValue)
                 case .scalar: return .scalar(.constant(defaultValue))
                 case .integer: return .integer(Int(defaultValue))
+                case .affine: return .affine(.constant(Int(defaultValue)))
                 default: break
                 }
             } else if defaultValue == nil {

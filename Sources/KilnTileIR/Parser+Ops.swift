@@ -80,6 +80,19 @@ extension TileIRParser {
             // constant := 'constant' number ':' type
             let value = try parseNumber()
             return (.constant(value), try parseResultType())
+        case "scan":
+            // scan := 'scan' VALUE ',' VALUE 'axis' INT ':' type
+            let a = try parseValue()
+            try expectPunct(",")
+            let b = try parseValue()
+            try expectWord("axis")
+            let axis = try parseInteger("an axis")
+            return (.scan(a, b, axis: axis), try parseResultType())
+        case "iota":
+            // iota := 'iota' 'axis' INT ':' type
+            try expectWord("axis")
+            let axis = try parseInteger("an axis")
+            return (.iota(axis: axis), try parseResultType())
         case "broadcast", "transpose", "cast":
             // broadcast := 'broadcast' VALUE ':' type   (also transpose, cast)
             let a = try parseValue()

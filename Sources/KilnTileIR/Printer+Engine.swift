@@ -36,6 +36,7 @@ enum EngineSyntax {
                 case .reduce(let op): text += separator + op.rawValue
                 case .float(let value): text += separator + number(value)
                 case .integer(let value): text += separator + String(value)
+                case .affine(let expr): text += separator + affine(expr)
                 case .flag(let value): text += separator + (value ? "true" : "false")
                 case .condition, .reduceInto: text += separator + "?"
                 }
@@ -55,6 +56,8 @@ enum EngineSyntax {
                 case .scalar(let value): text += " \(field.name) \(scalar(value))"
                 case .integer(let value) where defaultValue == Double(value): break
                 case .integer(let value): text += " \(field.name) \(value)"
+                case .affine(let expr) where expr.terms.isEmpty && defaultValue == Double(expr.constant): break
+                case .affine(let expr): text += " \(field.name) \(affine(expr))"
                 case .tile(let value): text += " \(field.name) \(name(value))"
                 case .slice(let tensor, let offsets):
                     text += " \(field.name) \(name(tensor))[\(offsets.map(affine).joined(separator: ", "))]"
@@ -72,7 +75,7 @@ enum EngineSyntax {
     static func isValue(_ kind: OperandKind) -> Bool {
         switch kind {
         case .tile, .hbmSlice, .scalar: true
-        case .activationFunction, .binaryOperator, .reduceOperator, .float, .integer, .flag, .condition, .reduceInto: false
+        case .activationFunction, .binaryOperator, .reduceOperator, .float, .integer, .affine, .flag, .condition, .reduceInto: false
         }
     }
 }

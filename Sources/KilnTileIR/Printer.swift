@@ -84,6 +84,8 @@ public struct TileIRPrinter {
 
         switch op.kind {
         case .constant(let value): return "constant \(number(value))\(type)"
+        case .iota(let axis): return "iota axis \(axis)\(type)"
+        case .scan(let a, let b, let axis): return "scan \(n(a)), \(n(b)) axis \(axis)\(type)"
         case .unary(let function, let a): return "\(function.rawValue) \(n(a))\(type)"
         case .binary(let op, let a, let b): return "\(op.rawValue) \(n(a)), \(n(b))\(type)"
         case .broadcast(let a): return "broadcast \(n(a))\(type)"

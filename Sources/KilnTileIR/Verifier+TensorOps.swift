@@ -14,6 +14,23 @@ extension FunctionVerifier {
             case .scalar, .tensor: break
             default: mismatch(op, "result", expected: "a scalar or a tensor", found: result.type)
             }
+        case .iota(let axis):
+            guard let result = op.result else { return missingResult(op) }
+            guard let tensor = result.type.tensorType, tensor.element != .bool else {
+                return mismatch(op, "result", expected: "a numeric tensor", found: result.type)
+            }
+            if axis < 0 || axis >= tensor.rank {
+                report(at: op) { DiagnosticCatalogue.tileIRInvalidDims("iota axis \(axis) is outside the result's rank \(tensor.rank)", at: $0) }
+            }
+        case .scan(let a, let b, let axis):
+            guard let resultType = expectResult(op) else { return }
+            for operand in [a, b] where valueType(of: operand) != resultType {
+                return report(at: op) { DiagnosticCatalogue.tileIRShapeMismatch(op.opcode, "\(valueType(of: operand)) and \(resultType)", at: $0) }
+            }
+            if let tensor = resultType.tensorType, axis != tensor.rank - 1 || tensor.rank < 2 || !tensor.element.isFloat {
+                report(at: op) { DiagnosticCatalogue.tileIRInvalidDims(
+                    "scan runs along the last axis of a float tensor of rank 2 or more; found axis \(axis) of \(tensor)", at: $0) }
+            }
         case .unary(let function, let a):
             guard let resultType = expectResult(op) else { return }
             if function == .not, types[a]?.type.element != .bool {

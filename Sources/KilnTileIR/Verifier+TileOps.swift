@@ -25,7 +25,7 @@ extension FunctionVerifier {
                 report(at: op) { DiagnosticCatalogue.tileIRInvalidDims(
                     "only dma names a queue, with a non-negative number; found '\(engine) queue \(queue)'", at: $0) }
             }
-        case .constant, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .select, .cast, .call, .forLoop, .ret:
+        case .constant, .iota, .scan, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .select, .cast, .call, .forLoop, .ret:
             break
         }
         checkEngineAccess(op)
@@ -81,6 +81,7 @@ extension FunctionVerifier {
             _ = tile(op, value, field.name)
         case .condition(let condition): checkCondition(op, condition)
         case .reduceInto(let reduce?): _ = tile(op, reduce.destination, "\(field.name) destination")
+        case .affine(let expr): _ = range(of: expr, op)
         case .scalar(.constant), .function, .binary, .reduce, .float, .integer, .flag, .reduceInto(nil): break
         }
     }

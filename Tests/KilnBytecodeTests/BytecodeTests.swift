@@ -35,7 +35,7 @@ func everyOpcodeProgram() -> BytecodeProgram {
                          Instruction(.engine(.dveReciprocal), [.buffer(0), .buffer(0)]),
                          Instruction(.engine(.dveIota), [.integer(1), .integer(-4), .buffer(0)]),
                          Instruction(.engine(.dveTensorCorner), [.binaryOperator(.add), .buffer(1), .buffer(0)])]),
-        (.engine(.pool), [Instruction(.engine(.poolIota), [.integer(-3), .integer(1), .integer(-1), .buffer(0)]),
+        (.engine(.pool), [Instruction(.engine(.poolIota), [.affine(AffineOffset(constant: -3)), .integer(1), .integer(-1), .buffer(0)]),
                           Instruction(.engine(.poolSelect), [.buffer(0), .buffer(0), .buffer(0), .buffer(0)])]),
         (.dmaQueue(5), [Instruction(.loopBegin, [.loopSlot(1), .integer(0), .integer(2), .integer(1)]),
                         Instruction(.engine(.dmaLoad), [.tensor(0), .affineList([offset, .init()]), .buffer(0), .flag(false), .flag(false)]),

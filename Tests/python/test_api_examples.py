@@ -60,6 +60,24 @@ def check_attention_mh(run):
     np.testing.assert_allclose(f64(out)[0], ref, rtol=2.0 ** -6, atol=2.0 ** -8)
 
 
+def check_causal_attention(run):
+    # S = 300: the mask's diagonal crosses the 128-row tiles (and the 44-row remainder) at every offset.
+    r = rng(22)
+    q, k, v = ((r.standard_normal((1, 2, 300, 64)) * 0.5).astype(BF16) for _ in range(3))
+    qv, kv, vv = f64(q, k, v)
+    s = qv @ np.swapaxes(kv, -1, -2) / 8.0
+    s = np.where(np.triu(np.ones((300, 300), dtype=bool), k=1), -np.inf, s)   # numpy's mask: keys above the diagonal
+    e = np.exp(s - s.max(axis=-1, keepdims=True))
+    p = e / e.sum(axis=-1, keepdims=True)
+    ref = f64(p.astype(np.float32).astype(BF16))[0] @ vv
+    out = run(q, k, v)
+    assert out.shape == (1, 2, 300, 64) and out.dtype == BF16
+    # Row 0 sees only key 0: its output is v[0] exactly (one probability of 1).
+    np.testing.assert_array_equal(f64(out)[0][:, :, 0, :], vv[:, :, 0, :])
+    # As check_attention_mh: bf16 probabilities, then the output's rounding to bf16.
+    np.testing.assert_allclose(f64(out)[0], ref, rtol=2.0 ** -6, atol=2.0 ** -8)
+
+
 def check_axpy(run):
     r = rng(3)
     x, y = r.standard_normal(1000).astype(np.float32), r.standard_normal(1000).astype(np.float32)
@@ -118,6 +136,28 @@ def check_layernorm_3d(run):
     mu = x64.mean(axis=-1, keepdims=True)
     ref = (x64 - mu) / np.sqrt(((x64 - mu) ** 2).mean(axis=-1, keepdims=True) + 1e-5) * gamma + beta
     np.testing.assert_allclose(run(x, gamma, beta), ref, **F32)
+
+
+def check_mamba_scan(run):
+    r = rng(26)
+    nst, c, t = 3, 130, 300
+    x = r.standard_normal((c, t)).astype(np.float32)
+    delta = np.log1p(np.exp(r.standard_normal((c, t)))).astype(np.float32)          # softplus: > 0
+    a = -np.exp(r.standard_normal((nst, c, 1))).astype(np.float32)                   # negative: decay
+    b, cm = (r.standard_normal((nst, 1, t)).astype(np.float32) for _ in range(2))
+    xv, dv, av, bv, cv = f64(x, delta, a, b, cm)
+    decay, drive = np.exp(dv * av), dv * xv * bv                                     # [nst, c, t]
+    h = np.zeros((nst, c, t))
+    state = np.zeros((nst, c))
+    for step in range(t):
+        state = decay[..., step] * state + drive[..., step]
+        h[..., step] = state
+    ref = (h * cv).sum(axis=0, keepdims=True)
+    out = run(x, delta, a, b, cm)
+    assert out.shape == (1, c, t)
+    # Each step rounds twice to f32 and the factors are below 1, so an error does not grow along the scan: the
+    # state stays within ~T 2^-23 (3.6e-5 at T = 300) of the exact one, relative to the largest state.
+    np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-4 * np.abs(h).max() * nst)
 
 
 def check_matmul(run):
@@ -197,6 +237,35 @@ def check_rmsnorm_qkv(run):
     assert excess.max() <= 0, f"exceeds the bound by {excess.max()}"
 
 
+def check_cross_entropy(run):
+    r = rng(23)
+    logits = (r.standard_normal((300, 129)) * 3).astype(np.float32)
+    labels = r.integers(0, 129, size=(300, 1)).astype(np.int32)
+    x, = f64(logits)
+    m = x.max(axis=1, keepdims=True)
+    nll_ref = np.log(np.exp(x - m).sum(axis=1, keepdims=True)) + m - np.take_along_axis(x, labels, axis=1)
+    loss, nll = run(logits, labels)
+    assert loss.shape == (1, 1) and nll.shape == (300, 1)
+    # An f32 chain of a few roundings per element; the log-sum of 129 terms loses at most 129 2^-24 relative.
+    np.testing.assert_allclose(nll, nll_ref, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(loss, nll_ref.mean(keepdims=True).reshape(1, 1), rtol=1e-5, atol=1e-5)
+
+
+def check_rmsnorm_quant_fp8(run):
+    r = rng(24)
+    x = (r.standard_normal((130, 300)) * 2).astype(BF16)
+    gamma = (1 + 0.1 * r.standard_normal(300)).astype(BF16)
+    xv, gv = f64(x, gamma)
+    y = xv / np.sqrt((xv * xv).mean(axis=1, keepdims=True) + 1e-6) * gv
+    scale_ref = np.abs(y).max(axis=1, keepdims=True) / 240.0
+    q, scale = run(x, gamma)
+    assert q.dtype == ml_dtypes.float8_e4m3 and scale.shape == (130, 1)
+    np.testing.assert_allclose(scale, scale_ref, rtol=1e-5)
+    # y / scale rounds once to e4m3 (one step of the format, from the exact quotient); |q| <= 240.
+    assert_within_steps(q, y / scale.astype(np.float64))
+    assert np.abs(f64(q)[0]).max() <= 240.0
+
+
 def check_select_relu_mask(run):
     r = rng(14)
     x, dy = (r.standard_normal((130, 70)) * 5).astype(np.float32), r.standard_normal((130, 70)).astype(np.float32)
@@ -215,6 +284,25 @@ def check_softmax(run):
 def check_softmax_tiled(run):
     x = rng(16).standard_normal((200, 512)).astype(np.float32)
     np.testing.assert_allclose(run(x), softmax_rows(x.astype(np.float64)), **F32)
+
+
+def check_swiglu_mlp(run):
+    r = rng(25)
+    x = r.standard_normal((130, 96)).astype(BF16)
+    wg, wu = ((r.standard_normal((96, 200)) * 0.1).astype(BF16) for _ in range(2))
+    wd = (r.standard_normal((200, 96)) * 0.1).astype(BF16)
+    xv, gv, uv, dv = f64(x, wg, wu, wd)
+    g, u = xv @ gv, xv @ uv
+    hidden = g / (1 + np.exp(-g)) * u
+    hb, = f64(hidden.astype(np.float32).astype(BF16))
+    out = run(x, wg, wu, wd)
+    assert out.shape == (130, 96) and out.dtype == BF16
+    # The hidden layer rounds to bf16 (2^-8 relative each, times |w_down|), the f32 accumulation adds
+    # K 2^-24, and the output rounds to bf16 (one step, 2^-8 relative); the gate's f32 math adds a few 2^-24.
+    scale = np.abs(hidden) @ np.abs(dv)
+    bound = (2.0 ** -8 + 2 ** -16) * scale + 2.0 ** -8 * np.abs(hb @ dv)
+    excess = np.abs(f64(out)[0] - hidden @ dv) - bound
+    assert excess.max() <= 0, f"exceeds the bound by {excess.max()}"
 
 
 def check_transpose(run):

@@ -10,6 +10,8 @@ DIM_WEIGHTS = [2, 4, 2, 3, 3, 2, 1]
 BATCH_SIZES = [1, 2, 3]
 BATCH_WEIGHTS = [1, 3, 2]
 UNARY_FLOAT = ["exp", "log", "tanh", "sigmoid", "relu", "gelu", "silu", "sqrt", "rsqrt", "reciprocal", "abs", "square"]
+# The math builtins of the real-kernels issue: trigonometry (RoPE), erf/softplus (activations), exp2, log1p, floor.
+UNARY_MORE = ["sin", "cos", "erf", "softplus", "exp2", "log1p", "floor"]
 REDUCTIONS = ["sum", "max", "min", "mean"]
 
 
@@ -82,6 +84,8 @@ class TensorGen:
             if r < 0.8:
                 return name(self.rng.choice(self.dims)[0])
             return self.param("i32", (), default=self.rng.choice([None, 2, -3])) or lit(2)
+        if r < 0.04:
+            return name("inf") if self.rng.random() < 0.5 else E("neg", None, [name("inf")])   # masks: `-inf`
         if r < 0.6:
             return lit(self.rng.choice([0.5, 2.0, -1.5, 0.25, 3.0, 1e-3, 0.99505, 0.044715, 1.0, 0.0]))
         if r < 0.75:
@@ -92,6 +96,8 @@ class TensorGen:
         return name(self.rng.choice(self.dims)[0])
 
     def leaf(self, dtype, shape):
+        if dtype == "i32" and shape != () and not self.tiles and self.rng.random() < 0.2:
+            return self.iota(shape)
         if shape == ():
             if dtype == "bool":
                 return E("bool", self.rng.random() < 0.5)
@@ -105,6 +111,13 @@ class TensorGen:
         if lets:
             return name(self.rng.choice(lets))
         return self.derive(dtype, shape)
+
+    def iota(self, shape):
+        """`iota(shape, axis: k)`: positions along one of the last two axes (the checker's rule for rank 3/4)."""
+        axis = self.rng.choice(range(max(0, len(shape) - 2), len(shape)))
+        if self.rng.random() < 0.3:
+            axis -= len(shape)   # negative, from the end
+        return E("iota", (tuple(shape), axis))
 
     def derive(self, dtype, shape):
         """A value of `shape` built from the first (rank-2) parameter, for helpers, which cannot add parameters."""
@@ -146,6 +159,8 @@ class TensorGen:
             makers += [self.matmul, self.transpose]
         elif len(shape) == 2 and dtype != "bool" and self.ok((shape[1], shape[0])) and not self.tiles:
             makers += [self.transpose]
+        if len(shape) >= 2 and dtype in FLOATS and not self.tiles:
+            makers += [self.scan]
         if len(shape) == 2 and any(d == dtype for _, d in self.helpers):
             makers += [self.call_helper]
         return self.rng.choice(makers)(dtype, shape, depth - 1)
@@ -177,10 +192,24 @@ class TensorGen:
         return E("bin", "+", [E("call", "abs", [e]), one])
 
     def unary(self, dtype, shape, depth):
-        f = self.rng.choice(UNARY_FLOAT + ["neg"])
+        f = self.rng.choice(UNARY_FLOAT + ["neg"] if self.rng.random() < 0.75 else UNARY_MORE)
+        if f == "floor":
+            # floor jumps at integers: its argument is an input (times an exact power of two), so every
+            # executor floors the same value (a computed argument differs by an ulp between executors).
+            p = self.param(dtype, shape)
+            if p is None:
+                f = "sin"
+            else:
+                return E("call", "floor", [E("bin", "*", [p, lit(4.0)]) if self.rng.random() < 0.5 else p])
         x = self.expr(dtype, shape, depth)
         if f == "neg":
             return E("neg", None, [x])
+        if f == "log1p":
+            x = E("call", "abs", [x])
+        if f == "exp2":
+            # 2^x stays finite up to x = 128, where it turns an ulp of x (a matmul's accumulation order) into
+            # ~90 ulps of the result: the argument is bounded so a difference the tolerances allow stays allowed.
+            x = E("call", "clamp", [x, lit(-16.0), lit(16.0)])
         if f in ("log", "rsqrt", "reciprocal"):
             x = E("bin", "+", [E("call", "abs", [x]), lit(1.0)])
         elif f == "sqrt":
@@ -192,7 +221,32 @@ class TensorGen:
         x = self.expr(dtype, shape, depth)
         return E("neg", None, [x]) if f == "neg" else E("call", f, [x])
 
+    def scan(self, dtype, shape, depth):
+        """`cumsum(x)` or `scan(a, b)` along the last axis; a decay factor in [0, 1] keeps the recurrence bounded."""
+        axis = self.rng.choice([None, -1, len(shape) - 1])
+        if self.rng.random() < 0.4:
+            args = [self.expr(dtype, shape, depth)]
+            f = "cumsum"
+        else:
+            a_shape, b_shape = self.operand_shapes(shape, 2)
+            decay = E("call", self.rng.choice(["sigmoid", "exp"]), [self.expr(dtype, a_shape, depth)])
+            if decay.args[0] and decay.val == "exp":
+                decay = E("call", "exp", [E("neg", None, [E("call", "abs", [decay.args[0]])])])
+            args, f = [decay, self.expr(dtype, b_shape, depth)], "scan"
+        return E("scan", (f, axis), args)
+
     def minmax(self, dtype, shape, depth):
+        r = self.rng.random()
+        if r < 0.15:
+            # clamp(x, lo, hi): the bounds broadcast like the operands of a binary operator.
+            xs, los, his = self.operand_shapes(shape, 3)
+            return E("call", "clamp", [self.expr(dtype, xs, depth), self.expr(dtype, los, depth), self.expr(dtype, his, depth)])
+        if r < 0.25 and dtype in FLOATS:
+            # pow(|a| + 1, clamp(b, -3, 3)): a positive base and a bounded exponent keep results finite.
+            bs, es = self.operand_shapes(shape, 2)
+            base = E("bin", "+", [E("call", "abs", [self.expr(dtype, bs, depth)]), lit(1.0)])
+            exponent = E("call", "clamp", [self.expr(dtype, es, depth), lit(-3.0), lit(3.0)])
+            return E("call", "pow", [base, exponent])
         ls, rs = self.operand_shapes(shape, 2)
         return E("call", self.rng.choice(["maximum", "minimum"]), [self.expr(dtype, ls, depth), self.expr(dtype, rs, depth)])
 
@@ -244,6 +298,10 @@ class TensorGen:
         if len(picks) > 1:
             return E("red", (f, tuple(labels)), [self.expr(dtype, source, depth)])
         label = self.rng.choice([axis, axis - len(shape)] + ([None] if axis == len(shape) - 1 else []))
+        if dtype == "i32" and not on_batch and not self.tiles and self.rng.random() < 0.7:
+            # argmax / argmin of any numeric operand: the index of the first extreme element (or first NaN).
+            operand = self.rng.choice(NUMERIC)
+            return E("red", (self.rng.choice(["argmax", "argmin"]), label), [self.expr(operand, source, depth)])
         return E("red", (f, label), [self.expr(dtype, source, depth)])
 
     def matmul(self, dtype, shape, depth):

@@ -28,6 +28,8 @@ UNARY = {
     "gelu": lambda x: 0.5 * x * (1.0 + erf(x / np.sqrt(2.0))), "silu": lambda x: x / (1.0 + np.exp(-x)),
     "sqrt": np.sqrt, "rsqrt": lambda x: 1.0 / np.sqrt(x), "reciprocal": lambda x: 1.0 / x, "abs": np.abs,
     "square": lambda x: x * x,
+    "sin": np.sin, "cos": np.cos, "erf": erf, "softplus": lambda x: np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x))),
+    "exp2": np.exp2, "log1p": np.log1p, "floor": np.floor,
 }
 
 
@@ -72,6 +74,8 @@ class Evaluator:
         if op == "name":
             if v in env:
                 return env[v]
+            if v == "inf":
+                return V(np.inf, "f32", True)
             return V(dims[v], "i32", True)
         if op == "int":
             return V(v, "i32", True)
@@ -97,6 +101,12 @@ class Evaluator:
             return self.reduce(v, ev(e.args[0]))
         if op == "call":
             return self.call(v, [ev(x) for x in e.args], dims)
+        if op == "scan":
+            return self.scan(v[0], [ev(x) for x in e.args])
+        if op == "iota":   # positions along one axis (language.md, `iota`)
+            shape, axis = v
+            sizes = tuple(dims[d] if isinstance(d, str) else d for d in shape)
+            return V(np.indices(sizes)[axis].astype(np.float64), "i32")
         raise ValueError(op)
 
     def binary(self, op, x, y):
@@ -133,6 +143,8 @@ class Evaluator:
         else:
             axis = axis % x.a.ndim
         count = int(np.prod([x.a.shape[a] for a in (axis if isinstance(axis, tuple) else (axis,))]))
+        if name in ("argmax", "argmin"):   # NumPy's rule is the language's: the first extreme, or the first NaN
+            return V((np.argmax if name == "argmax" else np.argmin)(x.a, axis=axis, keepdims=True).astype(np.float64), "i32")
         with np.errstate(all="ignore"):
             if name == "sum":
                 r = np.sum(x.a, axis=axis, keepdims=True)
@@ -143,6 +155,22 @@ class Evaluator:
         if x.dtype == "i32" and name == "sum":
             return V(wrap_i32(r), "i32")
         return V(store(r, x.dtype), x.dtype)
+
+    def scan(self, name, args):
+        """cumsum / scan along the last axis (numerics.md): h = f32(f32(a * h) + b) from 0, operands in the
+        result's dtype, each h stored to the dtype while the state stays f32."""
+        if name == "cumsum":
+            args = [V(1.0, "f32", True), args[0]]
+        dtype = promote(*args)
+        a, b = np.broadcast_arrays(store(args[0].a, dtype), store(args[1].a, dtype))
+        a32, b32 = a.astype(np.float32), b.astype(np.float32)
+        state = np.zeros(a.shape[:-1], np.float32)
+        out = np.empty(a.shape, np.float64)
+        with np.errstate(all="ignore"):
+            for t in range(a.shape[-1]):
+                state = (a32[..., t] * state).astype(np.float32) + b32[..., t]
+                out[..., t] = store(state, dtype)
+        return V(out, dtype)
 
     def call(self, f, args, dims):
         if f in UNARY:
@@ -157,6 +185,17 @@ class Evaluator:
             dtype = promote(*args)
             r = (np.maximum if f == "maximum" else np.minimum)(args[0].a, args[1].a)
             return V(store(r, dtype), dtype, args[0].weak and args[1].weak)
+        if f == "pow":
+            dtype = promote(*args)
+            dtype = "f32" if dtype == "i32" else dtype
+            with np.errstate(all="ignore"):
+                r = np.power(args[0].a, args[1].a)
+            return V(store(r, dtype), dtype, args[0].weak and args[1].weak)
+        if f == "clamp":
+            x, lo, hi = args
+            dtype = promote(x, lo, hi)
+            r = np.minimum(np.maximum(x.a, lo.a), hi.a)
+            return V(store(r, dtype), dtype, x.weak and lo.weak and hi.weak)
         if f in ("select", "where"):
             c, a, b = args
             dtype = promote(a, b)

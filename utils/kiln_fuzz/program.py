@@ -9,8 +9,10 @@ DTYPES = NUMERIC + ["bool"]
 
 @dataclass
 class E:
-    """One expression. `op` is name | int | float | bool | bin | neg | not | call | red | cast | T | slice;
-    `val` holds the name, literal, operator, callee, (reduction, axis) or target dtype; `args` the operands.
+    """One expression. `op` is name | int | float | bool | bin | neg | not | call | red | cast | T | slice | iota |
+    scan;
+    `val` holds the name, literal, operator, callee, (reduction, axis), target dtype, (shape, axis) of an iota or (cumsum | scan, axis);
+    `args` the operands.
     For `slice`, `val` is a list of (lo, hi) pairs of E or None (None, None meaning `:`)."""
     op: str
     val: object = None
@@ -42,6 +44,15 @@ class E:
             return f"({a[0].render()} as {v})"
         if op == "T":
             return f"{a[0].render()}.T" if a[0].op in ("name", "call") else f"transpose({a[0].render()})"
+        if op == "scan":   # cumsum(x) / scan(a, b), with an optional axis
+            name, axis = v
+            label = "" if axis is None else f", axis: {axis}"
+            return f"{name}({', '.join(x.render() for x in a)}{label})"
+        if op == "iota":
+            shape, axis = v
+            dims = ", ".join(str(d) for d in shape)
+            text = dims if len(shape) == 1 else f"({dims})"
+            return f"iota({text}, axis: {axis})"
         if op == "slice":
             items = []
             for lo, hi in v:

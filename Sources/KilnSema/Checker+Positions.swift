@@ -1,0 +1,140 @@
+// Checker+Positions.swift: `iota(shape, axis: k)`, a tensor of positions, and the scans `cumsum` and `scan` along an axis.
+
+import KilnSource
+import KilnSyntax
+
+extension Checker {
+    /// `iota(shape, axis: k)`: an i32 tensor of `shape` (one dim expression, or a tuple of them: `(S, D)`)
+    /// whose element at (i0, ..., in) is i_k; `axis` is an integer literal, negative from the end, the last
+    /// by default. An axis before the last two of a rank-3/4 shape (a batch axis) is not supported: make the
+    /// positions of the last two axes and let them broadcast over the batch dims.
+    func checkIota(_ shapeArgument: Expr, axis: Expr?, expr: Expr) -> ValueType? {
+        var items = [shapeArgument]
+        if case .tuple(let listed) = shapeArgument.kind { items = listed }
+        var shape: [Dim] = []
+        for item in items {
+            guard let dim = resolveDim(item, mode: .known) else { return nil }
+            shape.append(dim)
+            // A dim used as a value is an i32 (the AST dump and tools see each item typed).
+            if item.id >= 0 && item.id < types.count { types[item.id] = .scalar(.i32) }
+        }
+        guard shape.count <= RankLimit.tensor else {
+            report(DiagnosticCatalogue.rankTooHigh(text(shapeArgument.span), rank: shape.count, limit: RankLimit.tensor,
+                                                   tile: false, at: shapeArgument.span))
+            return nil
+        }
+        var index = shape.count - 1
+        if let axis {
+            let literal: Int?
+            switch axis.kind {
+            case .integer(let value): literal = value
+            case .unary(.negate, let inner):
+                if case .integer(let value) = inner.kind { literal = 0 &- value } else { literal = nil }
+            default: literal = nil
+            }
+            guard let value = literal else {
+                report(DiagnosticCatalogue.axisNotLiteral("iota", at: axis.span))
+                return nil
+            }
+            guard value >= -shape.count && value < shape.count else {
+                report(DiagnosticCatalogue.axisOutOfRange(value, rank: shape.count, at: axis.span))
+                return nil
+            }
+            index = value < 0 ? value + shape.count : value
+            if index < shape.count - 2 {
+                report(DiagnosticCatalogue.iotaOverBatchAxis(axis: value, rank: shape.count, at: axis.span))
+                return nil
+            }
+        }
+        reductionAxes[expr.id] = [index]
+        return ValueType(.i32, shape, space: .value)
+    }
+}
+
+extension Checker {
+    /// `cumsum(x, axis: k)` / `scan(a, b, axis: k)` (already broadcast to `type`): a float tensor of rank 2 or
+    /// more, scanned along its last axis (an `axis` given must name it: a literal, negative from the end).
+    /// Whole tensors only: tiles scan with the tile-level form's engine ops.
+    func checkScan(_ name: String, _ type: ValueType, axis: Expr?, expr: Expr) -> ValueType? {
+        guard type.dtype.isFloat else {
+            report(DiagnosticCatalogue.operandDType(name, "float", found: type.description, hint: "convert with 'as f32'",
+                                                    at: expr.span))
+            return nil
+        }
+        guard !type.isTile else {
+            report(DiagnosticCatalogue.rankRequirement(name, "a whole tensor", what: "its argument", found: type.description,
+                                                       at: expr.span))
+            return nil
+        }
+        guard type.rank >= 2 else {
+            report(DiagnosticCatalogue.scanRank(name, type: type.description, at: expr.span))
+            return nil
+        }
+        if let axis {
+            let literal: Int?
+            switch axis.kind {
+            case .integer(let value): literal = value
+            case .unary(.negate, let inner):
+                if case .integer(let value) = inner.kind { literal = 0 &- value } else { literal = nil }
+            default: literal = nil
+            }
+            guard let value = literal else {
+                report(DiagnosticCatalogue.axisNotLiteral(name, at: axis.span))
+                return nil
+            }
+            guard value >= -type.rank && value < type.rank else {
+                report(DiagnosticCatalogue.axisOutOfRange(value, rank: type.rank, at: axis.span))
+                return nil
+            }
+            if (value < 0 ? value + type.rank : value) != type.rank - 1 {
+                report(DiagnosticCatalogue.scanAxis(name, axis: value, type: type.description, at: axis.span))
+                return nil
+            }
+        }
+        reductionAxes[expr.id] = [type.rank - 1]
+        return computed(type)
+    }
+}
+
+extension Checker {
+    /// `argmax(x, axis: k)` / `argmin`: a numeric whole tensor; the axis (a literal, default the last; one of the
+    /// last two for rank 3/4) is kept with size 1, and the result is `i32`.
+    func checkArgReduction(_ name: String, _ type: ValueType, axis: Expr?, expr: Expr) -> ValueType? {
+        guard type.dtype.isNumeric else {
+            report(DiagnosticCatalogue.operandDType(name, "numeric", found: type.description, at: expr.span))
+            return nil
+        }
+        guard type.isWholeTensor else {
+            report(DiagnosticCatalogue.rankRequirement(name, "a whole tensor", what: "its argument", found: type.description,
+                                                       at: expr.span))
+            return nil
+        }
+        var index = type.rank - 1
+        if let axis {
+            let literal: Int?
+            switch axis.kind {
+            case .integer(let value): literal = value
+            case .unary(.negate, let inner):
+                if case .integer(let value) = inner.kind { literal = 0 &- value } else { literal = nil }
+            default: literal = nil
+            }
+            guard let value = literal else {
+                report(DiagnosticCatalogue.axisNotLiteral(name, at: axis.span))
+                return nil
+            }
+            guard value >= -type.rank && value < type.rank else {
+                report(DiagnosticCatalogue.axisOutOfRange(value, rank: type.rank, at: axis.span))
+                return nil
+            }
+            index = value < 0 ? value + type.rank : value
+            if index < type.rank - 2 {
+                report(DiagnosticCatalogue.argReductionOverBatchAxis(name, axis: value, type: type.description, at: axis.span))
+                return nil
+            }
+        }
+        reductionAxes[expr.id] = [index]
+        var shape = type.shape
+        shape[index] = .constant(1)
+        return ValueType(.i32, shape, space: .value)
+    }
+}
