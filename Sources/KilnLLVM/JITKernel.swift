@@ -35,7 +35,10 @@ public final class JITKernel: @unchecked Sendable {
             case .buffer(let shape):
                 let count = shape.reduce(1, *)
                 if argument.isOutput {
-                    buffers.append(NativeBuffer(element: argument.element, count: count))
+                    // Result elements no `store` writes read as NaN, as on the reference (Docs/numerics.md).
+                    let output = NativeBuffer(element: argument.element, count: count)
+                    if argument.element.isFloat { for index in 0..<count { output.store(.nan, at: index) } }
+                    buffers.append(output)
                     continue
                 }
                 guard let tensor = inputs[argument.name] else {
@@ -129,7 +132,7 @@ final class NativeBuffer {
         store(element.convert(value), at: 0)
     }
 
-    private func store(_ value: Double, at index: Int) {
+    func store(_ value: Double, at index: Int) {
         let bits = element.bitPattern(of: value)
         switch byteSize {
         case 4: pointer.storeBytes(of: UInt32(truncatingIfNeeded: bits), toByteOffset: index * 4, as: UInt32.self)

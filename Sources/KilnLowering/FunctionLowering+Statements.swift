@@ -130,7 +130,7 @@ extension FunctionLowering {
                 buffers[key]?.startPending = false
                 if following.contains(where: { Self.accumulates(into: state.name, $0) }) { stop = .never }
             }
-            _ = try matmulTile(arguments[0].value, arguments[1].value, into: state.id, at: span, start: start, stop: stop)
+            _ = try matmulTile(stationary, moving, into: state.id, at: span, start: start, stop: stop)
             return
         }
         if op == .assign, case .call = value.kind, case .builtin(.load)? = program.calls[value.id], case .call(_, let arguments) = value.kind {

@@ -124,7 +124,14 @@ extension FunctionLowering {
     /// `nc_matmul(stationary, moving)` into a fresh PSUM tile (or `into`), as one whole accumulation group.
     func matmulTile(_ stationary: Expr, _ moving: Expr, into destination: ValueID?, at span: SourceSpan,
                     start: IterationCondition = .always, stop: IterationCondition = .always) throws(LoweringFailed) -> Lowered {
-        guard let (s, sTile) = try lower(stationary).tile, let (m, mTile) = try lower(moving).tile else {
+        try matmulTile(try lower(stationary), try lower(moving), into: destination, at: span, start: start, stop: stop)
+    }
+
+    /// `nc_matmul` of operands already lowered (each operand expression is lowered once: a `load` written
+    /// inline is one DMA).
+    func matmulTile(_ stationary: Lowered, _ moving: Lowered, into destination: ValueID?, at span: SourceSpan,
+                    start: IterationCondition = .always, stop: IterationCondition = .always) throws(LoweringFailed) -> Lowered {
+        guard let (s, sTile) = stationary.tile, let (m, mTile) = moving.tile else {
             throw fail(DiagnosticCatalogue.loweringUntyped(at: span))
         }
         let result = TileType(.psum, .f32, partitions: sTile.freeElements, free: [mTile.freeElements])

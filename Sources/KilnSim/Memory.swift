@@ -125,12 +125,22 @@ struct HBMTensor {
     /// Row-major strides, in elements.
     let strides: [Int]
 
-    /// `bytes`: the input's stored patterns; nil for an output or scratch tensor (zeros, never written).
+    /// `bytes`: the input's stored patterns; nil for an output (NaN for floats) or scratch tensor (zeros), never
+    /// written.
     init(entry: TensorEntry, bytes: [UInt8]?) {
         self.entry = entry
         let count = entry.elementCount
         self.bytes = bytes ?? HugePageArray.zeroed(count: count * entry.dtype.byteSize)
         startsWritten = bytes != nil
+        if bytes == nil, entry.role == .output, entry.dtype.isFloat {
+            // Result elements no `store` writes read as NaN, as on the reference (Docs/numerics.md).
+            let size = entry.dtype.byteSize
+            let bits = entry.dtype.bitPattern(of: .nan)
+            let pattern = (0..<size).map { UInt8(truncatingIfNeeded: bits >> UInt64(8 * $0)) }
+            self.bytes.withUnsafeMutableBufferPointer { out in
+                for index in 0..<count { for byte in 0..<size { out[index * size + byte] = pattern[byte] } }
+            }
+        }
         written = startsWritten ? [] : HugePageArray.zeroed(count: count)
         var strides = Array(repeating: 1, count: entry.shape.count)
         for dim in stride(from: entry.shape.count - 2, through: 0, by: -1) {

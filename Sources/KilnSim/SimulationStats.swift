@@ -115,7 +115,7 @@ extension SimulationRun {
                 if unwritten > 0 && !stoppedEarly {
                     findings.append(SimFinding(diagnostic: DiagnosticCatalogue.simOutputNotWritten(
                         "\(unwritten) of the \(tensor.entry.elementCount) elements of output '\(tensor.entry.name)' were never "
-                            + "written (they read as 0)"), sites: []))
+                            + "written (they read as \(tensor.entry.dtype.isFloat ? "NaN" : "0"))"), sites: []))
                 }
                 if let value = PackedTensor(dtype: tensor.entry.dtype, shape: tensor.entry.shape, bytes: tensor.bytes) {
                     outputs.append((prepared.program.tensors[index].name, value))
