@@ -16,7 +16,9 @@ struct VerifyCommand: ParsableCommand {
             inputs from --seed (scalars take their defaults). Per output and backend pair it prints the max abs \
             and max rel error; an output whose elements differ beyond its dtype's tolerance (Docs/numerics.md: \
             f32 rtol 1e-5 atol 1e-6, bf16 2^-8/2^-12, f16 2^-10/2^-14, fp8 one step, integers exact) is an \
-            error naming the kernel, the output and the worst element. Exit 1 if any file fails.
+            error naming the kernel, the output and the worst element; a kernel that fails to compile or run on \
+            a backend is ERROR, with its diagnostics. --kernel chooses the kernel of a file that has several. \
+            Exit 1 if any file fails.
             """
     )
 
@@ -25,6 +27,9 @@ struct VerifyCommand: ParsableCommand {
 
     @Option(help: "Comma-separated backends, the oracle first (\(Driver.runBackendNames().joined(separator: ", ")), or a plugin's).")
     var backends: String = "ref,sim,llvm"
+
+    @Option(help: "The kernel to verify, when a file has several.")
+    var kernel: String?
 
     @Option(help: "The seed of the random inputs.")
     var seed: UInt64 = 1
@@ -63,7 +68,7 @@ struct VerifyCommand: ParsableCommand {
                 failed += 1
                 continue
             }
-            let request = RunRequest(dims: dimFlags, inputs: RunInputOptions(randomSeed: seed),
+            let request = RunRequest(kernelName: kernel, dims: dimFlags, inputs: RunInputOptions(randomSeed: seed),
                                      sim: SimRunOptions(target: target, passes: passes))
             let report = Driver.verify(source, backends: chosen, request: request)
             printError(report.renderedDiagnostics(showIDs: showIDs), terminator: "")
@@ -74,9 +79,11 @@ struct VerifyCommand: ParsableCommand {
         if failed > 0 { throw ExitCode(1) }
     }
 
-    /// `file kernel: ok|MISMATCH`, then one line per output and backend pair.
+    /// `file kernel: ok|MISMATCH|ERROR` (ERROR: a backend did not run, so nothing was compared), then one line
+    /// per output and backend pair.
     static func table(file: String, _ report: VerifyReport) -> String {
-        var lines = ["\(file) \(report.kernel ?? "?"): \(report.passed ? "ok" : "MISMATCH")"]
+        let verdict = report.passed ? "ok" : report.pairs.isEmpty ? "ERROR" : "MISMATCH"
+        var lines = ["\(file) \(report.kernel ?? "?"): \(verdict)"]
         for pair in report.pairs {
             for output in pair.outputs {
                 let errors = String(format: "max abs %.3g  max rel %.3g", output.maxAbsError, output.maxRelError)
