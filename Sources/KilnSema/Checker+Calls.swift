@@ -179,22 +179,7 @@ extension Checker {
             if case .tuple(let listed) = axis.kind { items = listed }
             indices = []
             for item in items {
-                let literal: Int?
-                switch item.kind {
-                case .integer(let value): literal = value
-                case .unary(.negate, let inner):
-                    if case .integer(let value) = inner.kind { literal = 0 &- value } else { literal = nil }
-                default: literal = nil
-                }
-                guard let value = literal else {
-                    report(DiagnosticCatalogue.axisNotLiteral(name, at: item.span))
-                    return nil
-                }
-                guard value >= -type.rank && value < type.rank else {
-                    report(DiagnosticCatalogue.axisOutOfRange(value, rank: type.rank, at: item.span))
-                    return nil
-                }
-                let index = value < 0 ? value + type.rank : value
+                guard let (value, index) = axisIndex(item, of: name, rank: type.rank) else { return nil }
                 guard !indices.contains(index) else {
                     report(DiagnosticCatalogue.axisRepeated(name, axis: value, at: item.span))
                     return nil

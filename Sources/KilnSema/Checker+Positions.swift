@@ -25,22 +25,8 @@ extension Checker {
         }
         var index = shape.count - 1
         if let axis {
-            let literal: Int?
-            switch axis.kind {
-            case .integer(let value): literal = value
-            case .unary(.negate, let inner):
-                if case .integer(let value) = inner.kind { literal = 0 &- value } else { literal = nil }
-            default: literal = nil
-            }
-            guard let value = literal else {
-                report(DiagnosticCatalogue.axisNotLiteral("iota", at: axis.span))
-                return nil
-            }
-            guard value >= -shape.count && value < shape.count else {
-                report(DiagnosticCatalogue.axisOutOfRange(value, rank: shape.count, at: axis.span))
-                return nil
-            }
-            index = value < 0 ? value + shape.count : value
+            guard let (value, normalized) = axisIndex(axis, of: "iota", rank: shape.count) else { return nil }
+            index = normalized
             if index < shape.count - 2 {
                 report(DiagnosticCatalogue.iotaOverBatchAxis(axis: value, rank: shape.count, at: axis.span))
                 return nil
@@ -71,22 +57,8 @@ extension Checker {
             return nil
         }
         if let axis {
-            let literal: Int?
-            switch axis.kind {
-            case .integer(let value): literal = value
-            case .unary(.negate, let inner):
-                if case .integer(let value) = inner.kind { literal = 0 &- value } else { literal = nil }
-            default: literal = nil
-            }
-            guard let value = literal else {
-                report(DiagnosticCatalogue.axisNotLiteral(name, at: axis.span))
-                return nil
-            }
-            guard value >= -type.rank && value < type.rank else {
-                report(DiagnosticCatalogue.axisOutOfRange(value, rank: type.rank, at: axis.span))
-                return nil
-            }
-            if (value < 0 ? value + type.rank : value) != type.rank - 1 {
+            guard let (value, normalized) = axisIndex(axis, of: name, rank: type.rank) else { return nil }
+            if normalized != type.rank - 1 {
                 report(DiagnosticCatalogue.scanAxis(name, axis: value, type: type.description, at: axis.span))
                 return nil
             }
@@ -111,22 +83,8 @@ extension Checker {
         }
         var index = type.rank - 1
         if let axis {
-            let literal: Int?
-            switch axis.kind {
-            case .integer(let value): literal = value
-            case .unary(.negate, let inner):
-                if case .integer(let value) = inner.kind { literal = 0 &- value } else { literal = nil }
-            default: literal = nil
-            }
-            guard let value = literal else {
-                report(DiagnosticCatalogue.axisNotLiteral(name, at: axis.span))
-                return nil
-            }
-            guard value >= -type.rank && value < type.rank else {
-                report(DiagnosticCatalogue.axisOutOfRange(value, rank: type.rank, at: axis.span))
-                return nil
-            }
-            index = value < 0 ? value + type.rank : value
+            guard let (value, normalized) = axisIndex(axis, of: name, rank: type.rank) else { return nil }
+            index = normalized
             if index < type.rank - 2 {
                 report(DiagnosticCatalogue.argReductionOverBatchAxis(name, axis: value, type: type.description, at: axis.span))
                 return nil
@@ -136,5 +94,28 @@ extension Checker {
         var shape = type.shape
         shape[index] = .constant(1)
         return ValueType(.i32, shape, space: .value)
+    }
+}
+
+extension Checker {
+    /// An axis argument: an integer literal (negative from the end) within `rank`. Returns the literal and the
+    /// axis it names (non-negative), or nil after reporting K2044 / K2045.
+    func axisIndex(_ axis: Expr, of name: String, rank: Int) -> (literal: Int, index: Int)? {
+        let literal: Int?
+        switch axis.kind {
+        case .integer(let value): literal = value
+        case .unary(.negate, let inner):
+            if case .integer(let value) = inner.kind { literal = 0 &- value } else { literal = nil }
+        default: literal = nil
+        }
+        guard let value = literal else {
+            report(DiagnosticCatalogue.axisNotLiteral(name, at: axis.span))
+            return nil
+        }
+        guard value >= -rank && value < rank else {
+            report(DiagnosticCatalogue.axisOutOfRange(value, rank: rank, at: axis.span))
+            return nil
+        }
+        return (value, value < 0 ? value + rank : value)
     }
 }
