@@ -134,9 +134,7 @@ extension FunctionLowering {
             lowering.emitLoop(from: 0, to: length, name: "t") { t in
                 let index = prefix + [t]
                 let state = ComputedValue(ref: LLVMBuildLoad2(b, lowering.types.type(of: kind), slot, ""), kind: kind)
-                let x = lowering.convert(element(a, at: index), to: kind)
-                let y = lowering.convert(element(bValue, at: index), to: kind)
-                let next = lowering.convert(lowering.binary(.add, lowering.convert(lowering.binary(.mul, x, state), to: kind), y), to: kind)
+                let next = lowering.scanStep(.mul, .add, element(a, at: index), state, element(bValue, at: index), kind: kind)
                 LLVMBuildStore(b, next.ref, slot)
                 lowering.storeElement(next, target.pointer, target.element, index: lowering.linearIndex(index, shape: target.shape))
             }

@@ -114,9 +114,8 @@ extension FunctionLowering {
                 lowering.emitLoop(from: 0, to: free, name: "f") { f in
                     let i = LLVMBuildNSWAdd(b, offset, f, "")!
                     let state = ComputedValue(ref: LLVMBuildLoad2(b, lowering.types.type(of: kind), slot, ""), kind: kind)
-                    let x = lowering.convert(lowering.loadElement(a.pointer, a.element, index: i), to: kind)
-                    let y = lowering.convert(lowering.loadElement(bTile.pointer, bTile.element, index: i), to: kind)
-                    let next = lowering.convert(lowering.binary(op1, lowering.convert(lowering.binary(op0, x, state), to: kind), y), to: kind)
+                    let next = lowering.scanStep(op0, op1, lowering.loadElement(a.pointer, a.element, index: i), state,
+                                                 lowering.loadElement(bTile.pointer, bTile.element, index: i), kind: kind)
                     LLVMBuildStore(b, next.ref, slot)
                     lowering.storeElement(next, d.pointer, d.element, index: i)
                 }

@@ -127,6 +127,14 @@ extension LoweringContext {
         return ComputedValue(ref: result, kind: kind)
     }
 
+    /// One step of a scan, `op1(op0(data0, state), data1)`, each operator's result converted to `kind`
+    /// (`dve.tensor_scan`'s numerics: fp32 steps, or f64 for i32 tiles), for the tile op and the tensor op alike.
+    func scanStep(_ op0: BinaryOperator, _ op1: BinaryOperator, _ data0: ComputedValue, _ state: ComputedValue,
+                  _ data1: ComputedValue, kind: ComputeKind) -> ComputedValue {
+        let first = convert(binary(op0, convert(data0, to: kind), state), to: kind)
+        return convert(binary(op1, first, convert(data1, to: kind)), to: kind)
+    }
+
     /// The engine reduction step `accumulator op value` (NaN-propagating max/min), reassociable so that the
     /// vectoriser may split a long reduction into lanes.
     func reduceStep(_ op: EngineReduceOp, _ accumulator: ComputedValue, _ value: ComputedValue) -> ComputedValue {

@@ -1,4 +1,4 @@
-// FunctionLowering+Reductions.swift: a reduction over several axes as a chain of one-axis `reduce` ops.
+// FunctionLowering+Reductions.swift: argmax/argmin from tensor ops; a reduction over several axes as a chain of one-axis `reduce` ops.
 
 import KilnMachine
 import KilnSema
@@ -7,9 +7,6 @@ import KilnSyntax
 import KilnTileIR
 
 extension FunctionLowering {
-    /// `sum(x, axis: (j, k))`: one `reduce` per axis, last axis first. Narrow floats reduce in f32 and round once
-    /// at the end (as the reference does); an i32 mean is the i32 sum divided by the count (truncating, as the
-    /// reference's mean of one axis), so it is not truncated once per axis.
     /// `argmax(x, axis: k)` / `argmin`: from tensor ops, with NumPy's answer (the first largest element, or the
     /// first NaN): m = max(x) along k; the candidates are where x == m or x is NaN; the result is the smallest
     /// candidate position (`iota` along k, the axis length where not a candidate), an i32 `min` along k.
@@ -35,6 +32,9 @@ extension FunctionLowering {
         return .value(value(.reduce(.min, picked, axis: axis), result, at: expr.span), result)
     }
 
+    /// `sum(x, axis: (j, k))`: one `reduce` per axis, last axis first. Narrow floats reduce in f32 and round once
+    /// at the end (as the reference does); an i32 mean is the i32 sum divided by the count (truncating, as the
+    /// reference's mean of one axis), so it is not truncated once per axis.
     func multiAxisReduce(_ kind: ReduceKind, _ source: ValueID, axes: [Int], _ expr: Expr) throws(LoweringFailed) -> Lowered {
         let result = try irType(checkedType(expr), at: expr.span)
         guard let element = result.element, var shape = valueTypes[source].flatMap({ ($0.tensorType ?? $0.hbmType)?.shape })

@@ -53,14 +53,9 @@ extension OpKind {
         instruction.operands = instruction.operands.map { operand in
             switch operand {
             case .slice(let tensor, let offsets):
-                return .slice(tensor, offsets.map { expr in
-                    var out = expr
-                    for term in expr.terms where term.variable == variable { out.constant += term.coefficient * amount }
-                    return out
-                })
-            case .affine(var expr):
-                for term in expr.terms where term.variable == variable { expr.constant += term.coefficient * amount }
-                return .affine(expr)
+                return .slice(tensor, offsets.map { $0.shifting(variable, by: amount) })
+            case .affine(let expr):
+                return .affine(expr.shifting(variable, by: amount))
             case .condition(.when(let flagVariable, let value)) where flagVariable == variable:
                 return .condition(.when(variable, equals: value - amount))
             default:
@@ -80,5 +75,14 @@ extension OpKind {
             return reachable ? operand : .condition(.never)
         }
         return .engine(instruction)
+    }
+}
+
+extension AffineExpr {
+    /// The expression with `variable` replaced by `variable + amount`.
+    func shifting(_ variable: ValueID, by amount: Int) -> AffineExpr {
+        var out = self
+        for term in terms where term.variable == variable { out.constant += term.coefficient * amount }
+        return out
     }
 }

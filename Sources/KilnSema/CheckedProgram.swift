@@ -117,7 +117,8 @@ public enum Builtin: Sendable, Hashable, CustomStringConvertible {
     case load, store, nc_matmul, copy
 
     /// Every builtin but the math functions, which `MathFunction` lists.
-    static let others: [Builtin] = [.maximum, .minimum, .pow, .clamp, .iota, .cumsum, .scan, .argmax, .argmin, .sum, .max, .min, .mean, .matmul, .transpose, .select,
+    static let others: [Builtin] = [.maximum, .minimum, .pow, .clamp, .iota, .cumsum, .scan, .argmax, .argmin,
+                                    .sum, .max, .min, .mean, .matmul, .transpose, .select,
                                     .load, .store, .nc_matmul, .copy]
 
     /// The builtin called `name` (not counting aliases).
@@ -194,7 +195,8 @@ public struct CheckedProgram: Sendable {
     public var types: [ValueType?]
     public var resolutions: [Int: NameResolution]
     public var calls: [Int: CallTarget]
-    /// The axes (sorted, non-negative) each reduction call reduces; for an `iota` call, the axis it counts along.
+    /// The axes (sorted, non-negative) each reduction call reduces; for `iota`, `cumsum`/`scan` and
+    /// `argmax`/`argmin` calls, the one axis they work along.
     public var reductionAxes: [Int: [Int]]
     /// The items of each index expression `x[...]`, one per dim of `x`.
     public var slices: [Int: [SliceInfo]]

@@ -80,8 +80,8 @@ extension Checker {
         let types = positional.map { checkExpr($0) }
         if let axis {
             // A reduction's axes may be a tuple: `axis: (2, 3)`.
-            if case .tuple(let items) = axis.kind, builtin.isReduction || builtin == .cumsum || builtin == .scan
-                || builtin == .argmax || builtin == .argmin { for item in items { checkExpr(item) } } else { checkExpr(axis) }
+            // An axis may be a tuple (`axis: (2, 3)`): its items are typed; the builtin's rule says if it may be one.
+            if case .tuple(let items) = axis.kind { for item in items { checkExpr(item) } } else { checkExpr(axis) }
         }
         guard ok else { return nil }
         var operands: [ValueType] = []

@@ -1,4 +1,4 @@
-// Checker+Positions.swift: `iota(shape, axis: k)`, a tensor of positions, and the scans `cumsum` and `scan` along an axis.
+// Checker+Positions.swift: `iota` (positions), the scans `cumsum` and `scan`, `argmax`/`argmin`, and the axis-literal reader.
 
 import KilnSource
 import KilnSyntax
