@@ -28,9 +28,8 @@ extension FunctionLowering {
             return try binary(Self.binaryOperator(op), a, b, expr)
         case .call(let callee, let arguments):
             return try lowerCall(callee, arguments.map(\.value), expr)
-        case .index:
-            throw fail(DiagnosticCatalogue.loweringUnsupported("a slice used as a value",
-                reason: "slices are read with load(...) and written with store(...)", at: expr.span))
+        case .index(let base, _):
+            return try wholeSlice(try lower(base), base, expr)
         case .member(let base, _):
             let value = try lower(base)
             return try tensorOp(expr, .transpose(try tensor(value, base)))
@@ -124,6 +123,18 @@ extension FunctionLowering {
             let b = try coerce(builtin == .cumsum ? values[0] : values[1], to: result, at: expr.span)
             return .value(value(.scan(a, b, axis: rank - 1), result, at: expr.span), result)
         case .clamp: return try binary(.min, try binary(.max, values[0], values[1], expr), values[2], expr)
+        case .concat:
+            guard let axis = program.reductionAxes[expr.id]?.first else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
+            // The tensors are the positional arguments (`axis:` is labelled).
+            guard case .call(_, let written) = expr.kind else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
+            var operands: [ValueID] = []
+            for (value, argument) in zip(values, written) where argument.label == nil {
+                operands.append(try tensor(value, argument.value))
+            }
+            return try tensorOp(expr, .concat(operands, axis: axis))
+        case .broadcast_to:
+            let result = try irType(checkedType(expr), at: expr.span)
+            return .value(try coerce(values[0], to: result, at: expr.span), result)
         case .sum, .max, .min, .mean:
             guard let kind = ReduceKind(rawValue: builtin.name) else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
             let axes = program.reductionAxes[expr.id] ?? [0]
@@ -193,6 +204,34 @@ extension FunctionLowering {
     func tensorOp(_ expr: Expr, _ kind: OpKind) throws(LoweringFailed) -> Lowered {
         let result = try irType(checkedType(expr), at: expr.span)
         return .value(value(kind, result, at: expr.span), result)
+    }
+
+    /// `x[lo : hi, ...]` on a whole tensor (not `load`'s argument): a `slice` op at constant offsets, or `x`
+    /// itself when the slice covers it. A slice that leaves its dim is an error here too, for helpers whose
+    /// dims the checker saw only as symbols.
+    func wholeSlice(_ source: Lowered, _ base: Expr, _ expr: Expr) throws(LoweringFailed) -> Lowered {
+        guard case .value(let id, let type) = source, let tensor = type.tensorType ?? type.hbmType else {
+            throw fail(DiagnosticCatalogue.loweringUnsupported("a slice used as a value",
+                reason: "only whole tensors are sliced as values; load a tile's block from HBM instead", at: expr.span))
+        }
+        guard let items = program.slices[expr.id], items.count == tensor.rank else {
+            throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span))
+        }
+        var offsets: [Int] = []
+        var shape: [Int] = []
+        for (item, dimSize) in zip(items, tensor.shape) {
+            let offset = try affine(item.lower, at: expr.span)
+            let extent = try size(item.size, at: expr.span)
+            guard offset.terms.isEmpty, offset.constant >= 0, extent > 0, offset.constant <= dimSize - extent else {
+                throw fail(DiagnosticCatalogue.sliceEndOutOfBounds(end: "\(offset.constant) + \(extent)", dim: "\(dimSize)",
+                                                                    at: expr.span))
+            }
+            offsets.append(offset.constant)
+            shape.append(extent)
+        }
+        if shape == tensor.shape { return source }
+        let result = IRType.tensor(TensorType(tensor.element, shape))
+        return .value(value(.slice(id, offsets: offsets), result, at: expr.span), result)
     }
 
     /// A value that must be a tensor (whole-tensor operations): an hbm or value tensor.

@@ -33,7 +33,8 @@ import KilnTileIR
 ///    resident B slabs per column block, transposed A tiles, PSUM accumulation over K, the epilogue
 ///    fused into the PSUM evacuation. Tile sizes come from `@schedule` (K3604 when out of range) or the
 ///    target; K3605 when a B slab cannot fit.
-/// 5. A reduction over a batch axis of a rank-3/4 tensor becomes `tileBatchAxisReduction`'s accumulation loop;
+/// 5. A `slice` or a `concat` copies blocks of HBM tensors through SBUF (`RegionCopyTiler`).
+/// 6. A reduction over a batch axis of a rank-3/4 tensor becomes `tileBatchAxisReduction`'s accumulation loop;
 ///    a group with batch dims otherwise runs the rules above on the last two dims in loops over the batch
 ///    (`tileBatched`). A transpose becomes `TransposeTiler`'s block loop; a reduction across rows (axis 0) on its own, or
 ///    of a rank-1 tensor, becomes `ColumnReductionTiler`'s loop (ones-vector matmuls into PSUM for sums,
@@ -154,6 +155,27 @@ struct FunctionTiler {
         }
         // A group reads its own values from tiles, never back from the HBM tensor it stores them to.
         let sources = hbmSources.filter { !produced.contains($0.key) || $0.key == $0.value }
+        if ops.count == 1, case .slice(let operand, let offsets) = ops[0].kind, let shape = ops[0].result?.type.tensorType?.shape {
+            let (hbm, tensor) = try hbmOperand(operand, of: ops[0], sources: sources)
+            top.span = ops[0].span
+            RegionCopyTiler(rows: sizes.m).emit(into: top, source: hbm, sourceOffsets: offsets,
+                destinations: stores.map { ($0.output.id, Array(repeating: 0, count: shape.count)) }, shape: shape,
+                element: tensor.element)
+            return
+        }
+        if ops.count == 1, case .concat(let operands, let axis) = ops[0].kind, let rank = ops[0].result?.type.tensorType?.rank {
+            top.span = ops[0].span
+            var start = 0
+            for operand in operands {
+                let (hbm, tensor) = try hbmOperand(operand, of: ops[0], sources: sources)
+                var offsets = Array(repeating: 0, count: rank)
+                offsets[axis] = start
+                RegionCopyTiler(rows: sizes.m).emit(into: top, source: hbm, sourceOffsets: Array(repeating: 0, count: rank),
+                    destinations: stores.map { ($0.output.id, offsets) }, shape: tensor.shape, element: tensor.element)
+                start += tensor.shape[axis]
+            }
+            return
+        }
         if ops.count == 1, case .reduce(let kind, let source, let axis) = ops[0].kind,
            let rank = types[source].flatMap({ ($0.type.tensorType ?? $0.type.hbmType)?.rank }), rank > 2, axis < rank - 2 {
             return try tileBatchAxisReduction(ops[0], kind: kind, source: source, axis: axis, into: top, sizes: sizes,
