@@ -94,6 +94,10 @@ extension FunctionLowering {
             // The shape is the checker's type; the axis is recorded with the call.
             guard let axis = program.reductionAxes[expr.id]?.first else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
             return try tensorOp(expr, .iota(axis: axis))
+        case .broadcast_to:
+            // The shape (dims, not values) is the checker's type.
+            let result = try irType(checkedType(expr), at: expr.span)
+            return .value(try coerce(try lower(arguments[0]), to: result, at: expr.span), result)
         case .copy:
             guard let (id, tile) = try lower(arguments[0]).tile else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
             return .value(try tileCopy(id, tile, element: tile.element, at: expr.span), .tile(tile.with(element: tile.element, space: .sbuf)))
@@ -132,9 +136,6 @@ extension FunctionLowering {
                 operands.append(try tensor(value, argument.value))
             }
             return try tensorOp(expr, .concat(operands, axis: axis))
-        case .broadcast_to:
-            let result = try irType(checkedType(expr), at: expr.span)
-            return .value(try coerce(values[0], to: result, at: expr.span), result)
         case .sum, .max, .min, .mean:
             guard let kind = ReduceKind(rawValue: builtin.name) else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
             let axes = program.reductionAxes[expr.id] ?? [0]

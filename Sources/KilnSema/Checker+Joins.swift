@@ -9,7 +9,7 @@ extension Checker {
     /// the sum of theirs. Shape errors name both shapes and the axis that disagrees.
     func checkConcat(_ operands: [ValueType], _ arguments: [Expr], axis: Expr?, expr: Expr) -> ValueType? {
         for (type, argument) in zip(operands, arguments) where !type.isWholeTensor {
-            report(DiagnosticCatalogue.rankRequirement("concat", "whole tensors", what: "its arguments",
+            report(DiagnosticCatalogue.rankRequirement("concat", "whole tensors", what: "an argument",
                                                        found: type.description, at: argument.span))
             return nil
         }
