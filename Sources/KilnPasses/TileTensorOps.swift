@@ -39,6 +39,9 @@ import KilnTileIR
 ///    (`tileBatched`). A transpose becomes `TransposeTiler`'s block loop; a reduction across rows (axis 0) on its own, or
 ///    of a rank-1 tensor, becomes `ColumnReductionTiler`'s loop (ones-vector matmuls into PSUM for sums,
 ///    transposes for max/min).
+/// 7. Loads of the HBM tensor a `slice` value was copied to read the slice's source at its offsets instead,
+///    so the copy is left with no reader unless the value is an output, and `dce` removes it; a `concat`
+///    operand read by nothing else is stored straight into its place in the concat's tensor (`HBMViews`).
 /// Anything else is reported (K3601) at the op's kernel span; the function is then left unchanged.
 public struct TileTensorOps: Pass {
     public let name = "tile"
@@ -73,6 +76,8 @@ struct FunctionTiler {
     /// Every value's definition, the scratch tensors `run` makes included.
     var types: [ValueID: ValueDef]
     var diagnostics: [TileIRDiagnostic] = []
+    /// `concat` operands computed straight into their place in the concat's tensor (`HBMViews`).
+    var placedInConcat: [ValueID: (concat: ValueID, offsets: [Int])] = [:]
 
     init(_ function: Function, target: MachineTarget) {
         self.function = function
@@ -91,6 +96,7 @@ struct FunctionTiler {
             diagnostics += groups.diagnostics
             return nil
         }
+        placedInConcat = HBMViews.concatPlacements(function, returned: groups.returned)
         let values = TilingValues(function)
         let top = TileEmitter(values: values, span: function.span)
         var hbmSources: [ValueID: ValueID] = [:]
@@ -140,8 +146,9 @@ struct FunctionTiler {
             }
         }
         guard !diagnostics.contains(where: { $0.severity == .error }) else { return nil }
+        let views = HBMViews(function.body.ops, hbmSources: hbmSources, placed: placedInConcat)
         var result = values.function
-        result.body = Block(top.ops + [Operation(.ret([]), span: function.body.ops.last?.span ?? function.span)])
+        result.body = Block(views.forwarding(top.ops) + [Operation(.ret([]), span: function.body.ops.last?.span ?? function.span)])
         return result
     }
 
@@ -168,11 +175,12 @@ struct FunctionTiler {
             var start = 0
             for operand in operands {
                 let (hbm, tensor) = try hbmOperand(operand, of: ops[0], sources: sources)
+                defer { start += tensor.shape[axis] }
+                if placedInConcat[operand] != nil { continue }   // computed in place
                 var offsets = Array(repeating: 0, count: rank)
                 offsets[axis] = start
                 RegionCopyTiler(rows: sizes.m).emit(into: top, source: hbm, sourceOffsets: Array(repeating: 0, count: rank),
                     destinations: stores.map { ($0.output.id, offsets) }, shape: tensor.shape, element: tensor.element)
-                start += tensor.shape[axis]
             }
             return
         }
