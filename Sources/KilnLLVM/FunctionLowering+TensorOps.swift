@@ -93,6 +93,11 @@ extension FunctionLowering {
             let consumerLocation = LLVMGetCurrentDebugLocation2(b)
             lowering.debugInfo?.setLocation(op.span, lowering: lowering)
             defer { if lowering.debugInfo != nil { LLVMSetCurrentDebugLocation2(b, consumerLocation) } }
+            if case .broadcast(let source) = op.kind, case .scalar(let scalar)? = types[source], scalar != elementType {
+                // A float scalar broadcast into a tensor of another float element is an f32 immediate, not
+                // rounded to the tensor's element (Docs/numerics.md).
+                return element(source, at: [])
+            }
             return lowering.round(evaluate(op, at: index, elementType), to: elementType)
         }
     }

@@ -253,6 +253,11 @@ extension FunctionLowering {
         case .constant(let number, _):
             return value(.constant(Self.convert(number, to: element)), type, at: span)
         case .value(var id, var current):
+            if case .scalar(let scalar) = current, scalar.isFloat, element.isFloat, !type.dims.isEmpty {
+                // A float scalar meeting a tensor of another float dtype is an f32 immediate, as a literal is
+                // (Docs/numerics.md): it is broadcast as it is, not rounded to the tensor's dtype first.
+                return value(.broadcast(id), type, at: span)
+            }
             if current.element != element {
                 let casted = current.valueType.with(element: element)
                 id = value(.cast(id), casted, at: span)

@@ -55,7 +55,15 @@ public struct TileTensorOps: Pass {
             let returnsValues = function.body.ops.contains { if case .ret(let values) = $0.kind { !values.isEmpty } else { false } }
             // Scalar constants (a bound scalar parameter, a folded expression) are immediates in tile-level
             // code too: they alone do not make a kernel tensor-level.
-            let tensorLevel = function.body.ops.contains { $0.kind.isTensorLevel && !FusionPlanner.isScalarConstant($0) }
+            // Scalar math on parameters in a tile-level kernel (`t - (alpha as bf16)`) stays as it is, for the
+            // backends to compute once.
+            let tileLevel = function.body.ops.contains { op in
+                if case .forLoop = op.kind { return true }
+                return op.kind.engine != nil
+            }
+            let tensorLevel = !tileLevel && function.body.ops.contains {
+                $0.kind.isTensorLevel && !FusionPlanner.isScalarConstant($0)
+            }
             guard returnsValues || tensorLevel,
                   function.outputs.allSatisfy({ $0.type.hbmType != nil }) else { continue }
             var tiler = FunctionTiler(function, target: context.target)

@@ -53,7 +53,10 @@ extension FunctionVerifier {
                 return mismatch(op, "result", expected: "a tensor", found: op.result?.type)
             }
             let source = valueType(of: a)
-            if let element = source.element, element != result.element {
+            // A float scalar may meet a tensor of another float element: it is an f32 immediate, as a literal
+            // is, and is not rounded to the tensor's element (Docs/numerics.md).
+            let immediate = source.tensorType == nil && source.element?.isFloat == true && result.element.isFloat
+            if let element = source.element, element != result.element, !immediate {
                 resultMismatch(op, expected: withElement(resultType, element), found: resultType)
             }
             if let tensor = tensorLike(source) {
