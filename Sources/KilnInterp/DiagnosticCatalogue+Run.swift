@@ -1,5 +1,6 @@
 // DiagnosticCatalogue+Run.swift: the diagnostics KilnInterp emits (K4500-K4599) (ids in the ranges DiagnosticCatalogue.swift gives).
 
+import Foundation
 import KilnSource
 
 extension DiagnosticCatalogue {
@@ -49,6 +50,15 @@ extension DiagnosticCatalogue {
     }
     public static func duplicateInput(_ name: String, at span: SourceSpan) -> Diagnostic {
         make("K4514", "duplicate-input", .error, "input '\(name)' is given more than once", at: span)
+    }
+    public static func runTooLarge(_ kernel: String, needed: UInt64?, available: UInt64, bindings: String,
+                                   at span: SourceSpan) -> Diagnostic {
+        func gib(_ bytes: UInt64) -> String { String(format: "%.1f GiB", Double(bytes) / 1_073_741_824) }
+        let amount = needed.map { "at least \(gib($0))" } ?? "more than 2^64 bytes"
+        return make("K4518", "run-too-large", .error,
+                    "running '\(kernel)' with \(bindings) needs \(amount) for its inputs and outputs, more than this "
+                        + "machine's \(gib(available)); use smaller dims, or --timing-only for the simulated time alone",
+                    at: span)
     }
     /// The checked program broke an invariant the interpreter relies on (a checker bug, not a user error).
     public static func interpreterInvariant(_ problem: String, at span: SourceSpan) -> Diagnostic {

@@ -11,6 +11,13 @@ extension Execution {
     func call(_ builtin: Builtin, _ arguments: [Argument], _ expr: Expr,
               _ frame: Frame) throws(InterpreterError) -> Value {
         if builtin == .iota { return try iota(expr, frame) }
+        if builtin == .broadcast_to, let source = arguments.first {
+            // The shape is the checker's type; a zero tensor of it gives Broadcast.map the target shape.
+            let shape = try self.shape(of: try type(of: expr), frame, at: expr.span)
+            let target = Value(dtype: .f32, staticShape: shape, valid: shape,
+                               elements: Array(repeating: 0, count: shape.reduce(1, *)))
+            return Broadcast.map([try evaluate(source.value, frame), target], dtype: try type(of: expr).dtype) { $0[0] }
+        }
         var values: [Value] = []
         for argument in arguments where argument.label == nil { values.append(try evaluate(argument.value, frame)) }
         let dtype = try type(of: expr).dtype
@@ -63,9 +70,30 @@ extension Execution {
             let shaped = Broadcast.map([try operand(0), try operand(1)], dtype: .f32) { $0[0] }
             let other = Broadcast.map([try operand(0), try operand(1)], dtype: .f32) { $0[1] }
             return scan(shaped, other, dtype: dtype)
-        case .math:
+        case .concat:
+            guard let axis = program.reductionAxes[expr.id]?.first else { throw invariant("'concat' has no axis", expr.span) }
+            return concat(values, axis: axis, dtype: dtype)
+        case .math, .broadcast_to:
             throw invariant("'\(builtin)' has no definition", expr.span)
         }
+    }
+
+    /// `concat(a, b, ..., axis: k)`: for each index before `axis`, the operands' runs along `axis` and after it,
+    /// one after another.
+    func concat(_ values: [Value], axis: Int, dtype: ElementType) -> Value {
+        guard let first = values.first else { return Value(dtype: dtype, staticShape: [0], valid: [0], elements: []) }
+        var shape = first.staticShape
+        shape[axis] = values.reduce(0) { $0 + $1.staticShape[axis] }
+        let outer = shape[..<axis].reduce(1, *)
+        var elements: [Double] = []
+        elements.reserveCapacity(shape.reduce(1, *))
+        for block in 0..<outer {
+            for value in values {
+                let run = value.staticShape[axis...].reduce(1, *)
+                elements += value.elements[(block * run)..<((block + 1) * run)].map(dtype.convert)
+            }
+        }
+        return Value(dtype: dtype, staticShape: shape, valid: shape, elements: elements)
     }
 
     /// `iota(shape, axis: k)`: each element's index along axis k (the checker's type gives the shape).

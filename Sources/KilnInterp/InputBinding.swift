@@ -1,5 +1,6 @@
 // InputBinding.swift: turning `--input NAME=FILE.npy`, `--scalar NAME=VALUE` and `--random SEED` into a kernel's inputs.
 
+import Foundation
 import KilnMachine
 import KilnNpy
 import KilnNumerics
@@ -78,6 +79,10 @@ public struct InputBinding {
     /// Step 2: one tensor per parameter, of its dtype and bound shape.
     public func bind(dims: BoundDims, arrays: [String: NpyArray]) -> (inputs: [String: Tensor]?, diagnostics: DiagnosticBag) {
         var diagnostics = DiagnosticBag()
+        if let tooLarge = Self.memoryCheck(kernel, dims: dims, available: ProcessInfo.processInfo.physicalMemory) {
+            diagnostics.report(tooLarge)
+            return (nil, diagnostics)
+        }
         var inputs: [String: Tensor] = [:]
         let random = options.randomSeed.map(RandomInputs.init(seed:))
         for param in kernel.params {
@@ -112,6 +117,28 @@ public struct InputBinding {
             }
         }
         return (diagnostics.hasErrors ? nil : inputs, diagnostics)
+    }
+
+    /// The memory a run of `kernel` needs at least, before anything is allocated: every parameter and result
+    /// held once on the host as 8-byte values (the executors' own buffers and intermediate values come on top).
+    /// An error (K4518) with the estimate when it is more than `available` bytes (this machine's memory), or
+    /// does not fit in 64 bits; nil when the run may proceed.
+    public static func memoryCheck(_ kernel: CheckedKernel, dims: BoundDims, available: UInt64) -> Diagnostic? {
+        var needed: UInt64 = 0
+        var overflow = false
+        for type in kernel.params.map(\.type) + kernel.results.map(\.type) {
+            guard let bytes = dims.byteSize(of: type.with(dtype: .f32)).map({ UInt64($0) * 2 }) else {
+                overflow = true
+                break
+            }
+            let (sum, over) = needed.addingReportingOverflow(bytes)
+            overflow = overflow || over
+            needed = sum
+        }
+        guard overflow || needed > available else { return nil }
+        let bindings = dims.ordered.map { "\($0.name) = \($0.size)" }.joined(separator: ", ")
+        return DiagnosticCatalogue.runTooLarge(kernel.name, needed: overflow ? nil : needed, available: available,
+                                               bindings: bindings, at: kernel.span)
     }
 
     /// A `--scalar` value: `true`/`false` for bool, an integer for i32, a decimal or `inf`/`nan`

@@ -40,6 +40,8 @@ extension FunctionLowering {
             emitCall(name, arguments, into: target, span: op.span)
         case .scan(let a, let bValue, _):
             emitScan(a, bValue, into: target)
+        case .concat(let operands, let axis):
+            emitConcat(operands, axis: axis, into: target)
         default:
             values[result.id] = .lazy   // evaluated by `materialise` below, once, into the buffer
             materialise(result.id, into: target)
@@ -91,6 +93,11 @@ extension FunctionLowering {
             let consumerLocation = LLVMGetCurrentDebugLocation2(b)
             lowering.debugInfo?.setLocation(op.span, lowering: lowering)
             defer { if lowering.debugInfo != nil { LLVMSetCurrentDebugLocation2(b, consumerLocation) } }
+            if case .broadcast(let source) = op.kind, case .scalar(let scalar)? = types[source], scalar != elementType {
+                // A float scalar broadcast into a tensor of another float element is an f32 immediate, not
+                // rounded to the tensor's element (Docs/numerics.md).
+                return element(source, at: [])
+            }
             return lowering.round(evaluate(op, at: index, elementType), to: elementType)
         }
     }
@@ -110,6 +117,9 @@ extension FunctionLowering {
             return lowering.binary(op, element(lhs, at: index), element(rhs, at: index))
         case .broadcast(let source):
             return element(source, at: broadcastIndex(index, to: shape(of: source)))
+        case .slice(let source, let offsets):
+            let shifted = zip(index, offsets).map { $1 == 0 ? $0 : LLVMBuildAdd(b, $0, lowering.int64($1), "")! }
+            return element(source, at: shifted)
         case .select(let condition, let whenTrue, let whenFalse):
             let c = lowering.convert(element(condition, at: index), to: .bool)
             let t = lowering.convert(element(whenTrue, at: index), to: kind)
@@ -120,6 +130,23 @@ extension FunctionLowering {
         default:
             unsupported("'\(op.opcode)' as an elementwise operand", op.span)
             return lowering.constant(0, kind: kind)
+        }
+    }
+
+    /// `concat` along `axis`: each operand's elements, in a loop nest over its shape, stored at its offset.
+    private func emitConcat(_ operands: [ValueID], axis: Int, into target: LoweredBuffer) {
+        var offset = 0
+        for operand in operands {
+            let operandShape = shape(of: operand)
+            guard axis < operandShape.count else { continue }
+            let start = offset
+            lowering.emitLoopNest(operandShape) { index in
+                var placed = index
+                if start != 0 { placed[axis] = LLVMBuildAdd(b, index[axis], lowering.int64(start), "") }
+                lowering.storeElement(element(operand, at: index), target.pointer, target.element,
+                                      index: lowering.linearIndex(placed, shape: target.shape))
+            }
+            offset += operandShape[axis]
         }
     }
 

@@ -152,7 +152,8 @@ final class FunctionLowering {
             switch op.kind {
             case .constant, .iota:
                 lazyValues.insert(result.id)
-            case .broadcast(let source):
+            case .broadcast(let source), .slice(let source, _):
+                // Views: each element is read from the source where it is used.
                 if uses[result.id, default: 0] <= 1 || !lazyValues.contains(source) { lazyValues.insert(result.id) }
             case .unary, .binary, .select, .cast:
                 if uses[result.id, default: 0] <= 1 { lazyValues.insert(result.id) }
@@ -195,7 +196,8 @@ final class FunctionLowering {
             values[result.id] = .buffer(allocate(tensor.element, shape: tensor.shape))
         case .syncSignal, .syncWait:
             break   // the host runs ops in program order
-        case .constant, .iota, .scan, .unary, .binary, .broadcast, .select, .cast, .reduce, .matmul, .transpose, .call:
+        case .constant, .iota, .scan, .slice, .concat, .unary, .binary, .broadcast, .select, .cast, .reduce, .matmul, .transpose,
+             .call:
             lowerTensorOp(op)
         case .engine(let instruction):
             lowerTileOp(op, instruction)

@@ -28,9 +28,8 @@ extension FunctionLowering {
             return try binary(Self.binaryOperator(op), a, b, expr)
         case .call(let callee, let arguments):
             return try lowerCall(callee, arguments.map(\.value), expr)
-        case .index:
-            throw fail(DiagnosticCatalogue.loweringUnsupported("a slice used as a value",
-                reason: "slices are read with load(...) and written with store(...)", at: expr.span))
+        case .index(let base, _):
+            return try wholeSlice(try lower(base), base, expr)
         case .member(let base, _):
             let value = try lower(base)
             return try tensorOp(expr, .transpose(try tensor(value, base)))
@@ -95,6 +94,10 @@ extension FunctionLowering {
             // The shape is the checker's type; the axis is recorded with the call.
             guard let axis = program.reductionAxes[expr.id]?.first else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
             return try tensorOp(expr, .iota(axis: axis))
+        case .broadcast_to:
+            // The shape (dims, not values) is the checker's type.
+            let result = try irType(checkedType(expr), at: expr.span)
+            return .value(try coerce(try lower(arguments[0]), to: result, at: expr.span), result)
         case .copy:
             guard let (id, tile) = try lower(arguments[0]).tile else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
             return .value(try tileCopy(id, tile, element: tile.element, at: expr.span), .tile(tile.with(element: tile.element, space: .sbuf)))
@@ -124,6 +127,15 @@ extension FunctionLowering {
             let b = try coerce(builtin == .cumsum ? values[0] : values[1], to: result, at: expr.span)
             return .value(value(.scan(a, b, axis: rank - 1), result, at: expr.span), result)
         case .clamp: return try binary(.min, try binary(.max, values[0], values[1], expr), values[2], expr)
+        case .concat:
+            guard let axis = program.reductionAxes[expr.id]?.first else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
+            // The tensors are the positional arguments (`axis:` is labelled).
+            guard case .call(_, let written) = expr.kind else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
+            var operands: [ValueID] = []
+            for (value, argument) in zip(values, written) where argument.label == nil {
+                operands.append(try tensor(value, argument.value))
+            }
+            return try tensorOp(expr, .concat(operands, axis: axis))
         case .sum, .max, .min, .mean:
             guard let kind = ReduceKind(rawValue: builtin.name) else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
             let axes = program.reductionAxes[expr.id] ?? [0]
@@ -195,6 +207,34 @@ extension FunctionLowering {
         return .value(value(kind, result, at: expr.span), result)
     }
 
+    /// `x[lo : hi, ...]` on a whole tensor (not `load`'s argument): a `slice` op at constant offsets, or `x`
+    /// itself when the slice covers it. A slice that leaves its dim is an error here too, for helpers whose
+    /// dims the checker saw only as symbols.
+    func wholeSlice(_ source: Lowered, _ base: Expr, _ expr: Expr) throws(LoweringFailed) -> Lowered {
+        guard case .value(let id, let type) = source, let tensor = type.tensorType ?? type.hbmType else {
+            throw fail(DiagnosticCatalogue.loweringUnsupported("a slice used as a value",
+                reason: "only whole tensors are sliced as values; load a tile's block from HBM instead", at: expr.span))
+        }
+        guard let items = program.slices[expr.id], items.count == tensor.rank else {
+            throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span))
+        }
+        var offsets: [Int] = []
+        var shape: [Int] = []
+        for (item, dimSize) in zip(items, tensor.shape) {
+            let offset = try affine(item.lower, at: expr.span)
+            let extent = try size(item.size, at: expr.span)
+            guard offset.terms.isEmpty, offset.constant >= 0, extent > 0, offset.constant <= dimSize - extent else {
+                throw fail(DiagnosticCatalogue.sliceEndOutOfBounds(end: "\(offset.constant) + \(extent)", dim: "\(dimSize)",
+                                                                    at: expr.span))
+            }
+            offsets.append(offset.constant)
+            shape.append(extent)
+        }
+        if shape == tensor.shape { return source }
+        let result = IRType.tensor(TensorType(tensor.element, shape))
+        return .value(value(.slice(id, offsets: offsets), result, at: expr.span), result)
+    }
+
     /// A value that must be a tensor (whole-tensor operations): an hbm or value tensor.
     func tensor(_ value: Lowered, _ expr: Expr) throws(LoweringFailed) -> ValueID {
         guard case .value(let id, let type) = value, type.tensorType != nil || type.hbmType != nil else {
@@ -213,6 +253,11 @@ extension FunctionLowering {
         case .constant(let number, _):
             return value(.constant(Self.convert(number, to: element)), type, at: span)
         case .value(var id, var current):
+            if case .scalar(let scalar) = current, scalar.isFloat, element.isFloat, !type.dims.isEmpty {
+                // A float scalar meeting a tensor of another float dtype is an f32 immediate, as a literal is
+                // (Docs/numerics.md): it is broadcast as it is, not rounded to the tensor's dtype first.
+                return value(.broadcast(id), type, at: span)
+            }
             if current.element != element {
                 let casted = current.valueType.with(element: element)
                 id = value(.cast(id), casted, at: span)

@@ -114,10 +114,9 @@ enum ConstantFolding {
             guard value.isFinite, let integer = Int32(exactly: value.rounded(.towardZero)) else { return nil }
             return Double(integer)
         case .bool?: return value != 0 ? 1 : 0
-        // A cast to a narrow float here is the coercion of a weak scalar into a bf16/fp8 context: literals
-        // stay f32 immediates (Docs/numerics.md), so the value is kept; an explicit `c as bf16` of a constant
-        // was rounded when it was lowered.
-        case _?: return value
+        // A weak scalar's coercion into a bf16/fp8 tensor is a broadcast, never a cast (it stays an f32
+        // immediate, Docs/numerics.md), so a cast to a narrow float is a conversion: it rounds.
+        case let element?: return element.convert(value)
         default: return nil
         }
     }

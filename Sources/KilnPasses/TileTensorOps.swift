@@ -33,11 +33,15 @@ import KilnTileIR
 ///    resident B slabs per column block, transposed A tiles, PSUM accumulation over K, the epilogue
 ///    fused into the PSUM evacuation. Tile sizes come from `@schedule` (K3604 when out of range) or the
 ///    target; K3605 when a B slab cannot fit.
-/// 5. A reduction over a batch axis of a rank-3/4 tensor becomes `tileBatchAxisReduction`'s accumulation loop;
+/// 5. A `slice` or a `concat` copies blocks of HBM tensors through SBUF (`RegionCopyTiler`).
+/// 6. A reduction over a batch axis of a rank-3/4 tensor becomes `tileBatchAxisReduction`'s accumulation loop;
 ///    a group with batch dims otherwise runs the rules above on the last two dims in loops over the batch
 ///    (`tileBatched`). A transpose becomes `TransposeTiler`'s block loop; a reduction across rows (axis 0) on its own, or
 ///    of a rank-1 tensor, becomes `ColumnReductionTiler`'s loop (ones-vector matmuls into PSUM for sums,
 ///    transposes for max/min).
+/// 7. Loads of the HBM tensor a `slice` value was copied to read the slice's source at its offsets instead,
+///    so the copy is left with no reader unless the value is an output, and `dce` removes it; a `concat`
+///    operand read by nothing else is stored straight into its place in the concat's tensor (`HBMViews`).
 /// Anything else is reported (K3601) at the op's kernel span; the function is then left unchanged.
 public struct TileTensorOps: Pass {
     public let name = "tile"
@@ -51,7 +55,15 @@ public struct TileTensorOps: Pass {
             let returnsValues = function.body.ops.contains { if case .ret(let values) = $0.kind { !values.isEmpty } else { false } }
             // Scalar constants (a bound scalar parameter, a folded expression) are immediates in tile-level
             // code too: they alone do not make a kernel tensor-level.
-            let tensorLevel = function.body.ops.contains { $0.kind.isTensorLevel && !FusionPlanner.isScalarConstant($0) }
+            // Scalar math on parameters in a tile-level kernel (`t - (alpha as bf16)`) stays as it is, for the
+            // backends to compute once.
+            let tileLevel = function.body.ops.contains { op in
+                if case .forLoop = op.kind { return true }
+                return op.kind.engine != nil
+            }
+            let tensorLevel = !tileLevel && function.body.ops.contains {
+                $0.kind.isTensorLevel && !FusionPlanner.isScalarConstant($0)
+            }
             guard returnsValues || tensorLevel,
                   function.outputs.allSatisfy({ $0.type.hbmType != nil }) else { continue }
             var tiler = FunctionTiler(function, target: context.target)
@@ -72,6 +84,8 @@ struct FunctionTiler {
     /// Every value's definition, the scratch tensors `run` makes included.
     var types: [ValueID: ValueDef]
     var diagnostics: [TileIRDiagnostic] = []
+    /// `concat` operands computed straight into their place in the concat's tensor (`HBMViews`).
+    var placedInConcat: [ValueID: (concat: ValueID, offsets: [Int])] = [:]
 
     init(_ function: Function, target: MachineTarget) {
         self.function = function
@@ -90,6 +104,7 @@ struct FunctionTiler {
             diagnostics += groups.diagnostics
             return nil
         }
+        placedInConcat = HBMViews.concatPlacements(function, returned: groups.returned)
         let values = TilingValues(function)
         let top = TileEmitter(values: values, span: function.span)
         var hbmSources: [ValueID: ValueID] = [:]
@@ -139,8 +154,9 @@ struct FunctionTiler {
             }
         }
         guard !diagnostics.contains(where: { $0.severity == .error }) else { return nil }
+        let views = HBMViews(function.body.ops, hbmSources: hbmSources, placed: placedInConcat)
         var result = values.function
-        result.body = Block(top.ops + [Operation(.ret([]), span: function.body.ops.last?.span ?? function.span)])
+        result.body = Block(views.forwarding(top.ops) + [Operation(.ret([]), span: function.body.ops.last?.span ?? function.span)])
         return result
     }
 
@@ -154,6 +170,28 @@ struct FunctionTiler {
         }
         // A group reads its own values from tiles, never back from the HBM tensor it stores them to.
         let sources = hbmSources.filter { !produced.contains($0.key) || $0.key == $0.value }
+        if ops.count == 1, case .slice(let operand, let offsets) = ops[0].kind, let shape = ops[0].result?.type.tensorType?.shape {
+            let (hbm, tensor) = try hbmOperand(operand, of: ops[0], sources: sources)
+            top.span = ops[0].span
+            RegionCopyTiler(rows: sizes.m).emit(into: top, source: hbm, sourceOffsets: offsets,
+                destinations: stores.map { ($0.output.id, Array(repeating: 0, count: shape.count)) }, shape: shape,
+                element: tensor.element)
+            return
+        }
+        if ops.count == 1, case .concat(let operands, let axis) = ops[0].kind, let rank = ops[0].result?.type.tensorType?.rank {
+            top.span = ops[0].span
+            var start = 0
+            for operand in operands {
+                let (hbm, tensor) = try hbmOperand(operand, of: ops[0], sources: sources)
+                defer { start += tensor.shape[axis] }
+                if placedInConcat[operand] != nil { continue }   // computed in place
+                var offsets = Array(repeating: 0, count: rank)
+                offsets[axis] = start
+                RegionCopyTiler(rows: sizes.m).emit(into: top, source: hbm, sourceOffsets: Array(repeating: 0, count: rank),
+                    destinations: stores.map { ($0.output.id, offsets) }, shape: tensor.shape, element: tensor.element)
+            }
+            return
+        }
         if ops.count == 1, case .reduce(let kind, let source, let axis) = ops[0].kind,
            let rank = types[source].flatMap({ ($0.type.tensorType ?? $0.type.hbmType)?.rank }), rank > 2, axis < rank - 2 {
             return try tileBatchAxisReduction(ops[0], kind: kind, source: source, axis: axis, into: top, sizes: sizes,

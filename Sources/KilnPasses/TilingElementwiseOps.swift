@@ -86,11 +86,14 @@ extension ElementwiseLowering {
         let element = op.result.map { self.element($0.id) } ?? .f32
         switch input {
         case .scalar(let scalar):
-            // A float scalar stays an f32 immediate (a weak scalar's coercion; Docs/numerics.md).
             if case .constant(let constant) = scalar, !element.isFloat {
                 return .scalar(.constant(element == .bool ? (constant != 0 ? 1 : 0) : constant.rounded(.towardZero)))
             }
-            return input
+            // A cast to a narrow float rounds (a weak scalar's coercion is a broadcast, never a cast): a constant
+            // here, a parameter into a column of the dtype; to f32 the scalar is already an f32 immediate.
+            guard element.isFloat, element != .f32 else { return input }
+            if case .constant(let constant) = scalar { return .scalar(.constant(element.convert(constant))) }
+            return .column(columnTile(input, element: element, name: op.result?.nameHint), element)
         case .column(let column, _):
             let tile = resultTile(op, column: true, reusing: [column])
             body.emit(.dveCopy(source: column, destination: tile))

@@ -4,10 +4,15 @@
 struct BuiltinSpec {
     var positional: [String]
     var labels: [String] = []
+    /// Takes any number of positional arguments from `positional.count` up (`concat`).
+    var variadic = false
+
+    func accepts(_ count: Int) -> Bool { variadic ? count >= positional.count : count == positional.count }
 
     /// "1 argument", "2 arguments", "1 argument and an optional 'axis:'", for arity messages.
     var expected: String {
-        let count = positional.count == 1 ? "1 argument" : "\(positional.count) arguments"
+        let count = positional.count == 1 ? "1 argument"
+            : "\(positional.count)\(variadic ? " or more" : "") arguments"
         return labels.isEmpty ? count : count + " and an optional " + labels.map { "'\($0):'" }.joined(separator: ", ")
     }
 }
@@ -27,6 +32,8 @@ enum BuiltinTable {
         case .iota: BuiltinSpec(positional: ["shape"], labels: ["axis"])
         case .cumsum, .argmax, .argmin: BuiltinSpec(positional: ["x"], labels: ["axis"])
         case .scan: BuiltinSpec(positional: ["a", "b"], labels: ["axis"])
+        case .concat: BuiltinSpec(positional: ["a", "b"], labels: ["axis"], variadic: true)
+        case .broadcast_to: BuiltinSpec(positional: ["x", "shape"])
         case .sum, .max, .min, .mean: BuiltinSpec(positional: ["x"], labels: ["axis"])
         case .transpose, .copy: BuiltinSpec(positional: ["x"])
         case .select: BuiltinSpec(positional: ["cond", "a", "b"])

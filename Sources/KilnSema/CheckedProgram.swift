@@ -49,6 +49,9 @@ public struct StaticLimit: Sendable, Hashable {
         case matmulK, matmulM, matmulN
         /// A shape or slice size that must come out positive (e.g. `N - 128`).
         case positive
+        /// A whole-tensor slice that must end inside its dim: `dim` is the dim's size minus the slice's end, which
+        /// must not come out negative; the texts are for the message.
+        case sliceEnd(end: String, extent: String)
     }
     public var kind: Kind
     public var dim: Dim
@@ -58,7 +61,7 @@ public struct StaticLimit: Sendable, Hashable {
         switch kind {
         case .partition, .matmulK, .matmulM: 128
         case .matmulN: 512
-        case .positive: nil
+        case .positive, .sliceEnd: nil
         }
     }
 }
@@ -112,13 +115,15 @@ public enum Builtin: Sendable, Hashable, CustomStringConvertible {
     case cumsum, scan
     /// `argmax(x, axis: k)` / `argmin`: the index of the first largest (smallest) element along one axis, i32.
     case argmax, argmin
+    /// `concat(a, b, ..., axis: k)`: whole tensors joined along one axis; `broadcast_to(x, shape)`: NumPy's.
+    case concat, broadcast_to
     case sum, max, min, mean
     case matmul, transpose, select
     case load, store, nc_matmul, copy
 
     /// Every builtin but the math functions, which `MathFunction` lists.
     static let others: [Builtin] = [.maximum, .minimum, .pow, .clamp, .iota, .cumsum, .scan, .argmax, .argmin,
-                                    .sum, .max, .min, .mean, .matmul, .transpose, .select,
+                                    .concat, .broadcast_to, .sum, .max, .min, .mean, .matmul, .transpose, .select,
                                     .load, .store, .nc_matmul, .copy]
 
     /// The builtin called `name` (not counting aliases).
@@ -145,6 +150,8 @@ public enum Builtin: Sendable, Hashable, CustomStringConvertible {
         case .scan: "scan"
         case .argmax: "argmax"
         case .argmin: "argmin"
+        case .concat: "concat"
+        case .broadcast_to: "broadcast_to"
         case .sum: "sum"
         case .max: "max"
         case .min: "min"

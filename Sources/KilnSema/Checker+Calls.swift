@@ -54,7 +54,7 @@ extension Checker {
                 positional.append(argument.value)
             }
         }
-        if ok && positional.count != spec.positional.count {
+        if ok && !spec.accepts(positional.count) {
             report(DiagnosticCatalogue.wrongArity(name, expected: spec.expected, given: positional.count,
                                                   at: expr.span))
             ok = false
@@ -68,6 +68,7 @@ extension Checker {
             report(DiagnosticCatalogue.noValue(name, at: callee.span))
         }
         if builtin == .load || builtin == .store, context.kind == .kernel { context.usesTiles = true }
+        if builtin == .load, let source = positional.first { loadSources.insert(source.id) }
         if builtin == .store {
             context.usesStore = true
             return checkStore(positional, ok: ok && !inFunction && positional.count == 2, span: expr.span)
@@ -76,6 +77,12 @@ extension Checker {
             // The shape is dims, not values: it is not typed as an expression.
             if let axis { checkExpr(axis) }
             return ok ? checkIota(positional[0], axis: axis, expr: expr) : nil
+        }
+        if builtin == .broadcast_to {
+            // The shape is dims, as iota's is.
+            let source = positional.first.flatMap { checkExpr($0) }
+            guard ok, let source else { return nil }
+            return checkBroadcastTo(source, shape: positional[1], expr: expr)
         }
         let types = positional.map { checkExpr($0) }
         if let axis {
@@ -146,7 +153,9 @@ extension Checker {
         case .scan:
             guard let combined = elementwise(name, operands[0], operands[1], span: span) else { return nil }
             return checkScan(name, combined, axis: axis, expr: expr)
-        case .store, .iota:
+        case .concat:
+            return checkConcat(operands, arguments, axis: axis, expr: expr)
+        case .store, .iota, .broadcast_to:
             return nil
         }
     }

@@ -179,5 +179,8 @@ func limitViolation(_ limit: StaticLimit, value: Int) -> Diagnostic? {
     case .positive:
         guard value <= 0 else { return nil }
         return DiagnosticCatalogue.nonPositiveDim(dim, value: value, at: limit.span)
+    case .sliceEnd(let end, let extent):
+        guard value < 0 else { return nil }
+        return DiagnosticCatalogue.sliceEndOutOfBounds(end: end, dim: extent, value: " (by \(-value))", at: limit.span)
     }
 }

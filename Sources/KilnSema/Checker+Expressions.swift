@@ -139,7 +139,7 @@ extension Checker {
             checkIndexItems(items)
             return nil
         }
-        return sliceType(baseType, items, expr)
+        return sliceType(baseType, items, expr, asValue: !loadSources.contains(expr.id))
     }
 
     /// Types the bound expressions of items whose base already failed, for their own errors.
@@ -156,9 +156,13 @@ extension Checker {
 
     /// `x[lo : hi, ...]` on an hbm tensor or a tile: one item per dim; each size `hi - lo` must simplify
     /// to a constant or a dim (no loop variable); a plain index is a size-1 slice. The result keeps the base's space.
-    func sliceType(_ base: ValueType, _ items: [IndexItem], _ expr: Expr) -> ValueType? {
+    /// The type of `base[items]`. A slice read `asValue` (anywhere but `load`'s argument and `store`'s
+    /// destination) is a whole-tensor slice: its base may be a computed value, its bounds are constants and
+    /// dims, and it must end inside every dim (checked once dims are bound when they are symbolic); a
+    /// tile's slice is not a value (K2124).
+    func sliceType(_ base: ValueType, _ items: [IndexItem], _ expr: Expr, asValue: Bool = false) -> ValueType? {
         let reason: String? = base.isScalar ? "a scalar has no dims"
-            : base.space == .value ? "only hbm tensors and tiles can be sliced, and this is a computed value" : nil
+            : base.space == .value && !asValue ? "only hbm tensors and tiles can be sliced, and this is a computed value" : nil
         if let reason {
             report(DiagnosticCatalogue.notSliceable(base.description, reason: reason, at: expr.span))
             checkIndexItems(items)
@@ -174,8 +178,43 @@ extension Checker {
             if let info = sliceItem(item, dim: dim) { infos.append(info) }
         }
         guard infos.count == items.count else { return nil }
+        if asValue {
+            if base.isTile {
+                report(DiagnosticCatalogue.sliceAsValue(text(expr.span), at: expr.span))
+                return nil
+            }
+            guard wholeSliceBounds(infos, base.shape, items, expr) else { return nil }
+        }
         slices[expr.id] = infos
         return base.with(shape: infos.map(\.size))
+    }
+
+    /// A whole-tensor slice's items: no loop variables, and each item ends inside its dim.
+    private func wholeSliceBounds(_ infos: [SliceInfo], _ dims: [Dim], _ items: [IndexItem], _ expr: Expr) -> Bool {
+        var ok = true
+        for (info, (dim, item)) in zip(infos, zip(dims, items)) {
+            let span = item.span
+            if let loop = info.lower.loopVariables.first {
+                report(DiagnosticCatalogue.wholeSliceBound(text(expr.span), loopVariable: loop.name, at: span))
+                ok = false
+                continue
+            }
+            guard let end = info.lower.adding(info.size.affine), let room = dim.affine.subtracting(end) else {
+                report(DiagnosticCatalogue.integerOverflow(text(span), at: span))
+                ok = false
+                continue
+            }
+            if let value = room.constantValue {
+                if value < 0 {
+                    report(DiagnosticCatalogue.sliceEndOutOfBounds(end: end.description, dim: dim.description, at: span))
+                    ok = false
+                }
+            } else {
+                context.limits.append(StaticLimit(kind: .sliceEnd(end: end.description, extent: dim.description),
+                                                  dim: Dim(room), span: span))
+            }
+        }
+        return ok
     }
 
     private func sliceItem(_ item: IndexItem, dim: Dim) -> SliceInfo? {

@@ -9,6 +9,25 @@ extension Checker {
     /// by default. An axis before the last two of a rank-3/4 shape (a batch axis) is not supported: make the
     /// positions of the last two axes and let them broadcast over the batch dims.
     func checkIota(_ shapeArgument: Expr, axis: Expr?, expr: Expr) -> ValueType? {
+        guard let shape = shapeOperand(shapeArgument) else { return nil }
+        var index = shape.count - 1
+        if let axis {
+            guard let (value, normalized) = axisIndex(axis, of: "iota", rank: shape.count) else { return nil }
+            index = normalized
+            if index < shape.count - 2 {
+                report(DiagnosticCatalogue.iotaOverBatchAxis(axis: value, rank: shape.count, at: axis.span))
+                return nil
+            }
+        }
+        reductionAxes[expr.id] = [index]
+        return ValueType(.i32, shape, space: .value)
+    }
+}
+
+extension Checker {
+    /// A shape written as an argument (`iota`, `broadcast_to`): one dim expression, or a tuple of them
+    /// (`(S, D)`), of rank 1 to `RankLimit.tensor`.
+    func shapeOperand(_ shapeArgument: Expr) -> [Dim]? {
         var items = [shapeArgument]
         if case .tuple(let listed) = shapeArgument.kind { items = listed }
         var shape: [Dim] = []
@@ -23,17 +42,7 @@ extension Checker {
                                                    tile: false, at: shapeArgument.span))
             return nil
         }
-        var index = shape.count - 1
-        if let axis {
-            guard let (value, normalized) = axisIndex(axis, of: "iota", rank: shape.count) else { return nil }
-            index = normalized
-            if index < shape.count - 2 {
-                report(DiagnosticCatalogue.iotaOverBatchAxis(axis: value, rank: shape.count, at: axis.span))
-                return nil
-            }
-        }
-        reductionAxes[expr.id] = [index]
-        return ValueType(.i32, shape, space: .value)
+        return shape
     }
 }
 

@@ -59,6 +59,9 @@ final class Checker {
     var resolutions: [Int: NameResolution] = [:]
     var calls: [Int: CallTarget] = [:]
     var reductionAxes: [Int: [Int]] = [:]
+    /// The expressions written as `load`'s argument: the only place a slice `x[...]` is read (store's
+    /// destination is checked on its own).
+    var loadSources: Set<Int> = []
     var slices: [Int: [SliceInfo]] = [:]
     var declarations: [SourceSpan: ValueType] = [:]
 

@@ -227,6 +227,29 @@ extension DiagnosticCatalogue {
              "'\(op)' over axis \(axis) of \(type) is not supported: it finds indices along one of the last two axes",
              at: span)
     }
+    public static func sliceAsValue(_ slice: String, at span: SourceSpan) -> Diagnostic {
+        make("K2124", "tile-slice-as-value", .error,
+             "'\(slice)' slices a tile, and a tile's slice is not supported as a value yet; load the block you need "
+                + "from HBM instead (load(x[...]))", at: span)
+    }
+    public static func wholeSliceBound(_ slice: String, loopVariable: String, at span: SourceSpan) -> Diagnostic {
+        make("K2125", "whole-slice-bound", .error,
+             "'\(slice)' is a whole-tensor slice, whose bounds are constants and dims; it uses the loop variable "
+                + "'\(loopVariable)' (a slice moving with a loop is read with load(...))", at: span)
+    }
+    public static func sliceEndOutOfBounds(end: String, dim: String, value: String = "", at span: SourceSpan) -> Diagnostic {
+        make("K2126", "slice-end-out-of-bounds", .error,
+             "slice ends at \(end), past the end of a dim of size \(dim)\(value); a whole-tensor slice is never clipped",
+             at: span)
+    }
+    public static func concatMismatch(_ first: String, _ other: String, detail: String, at span: SourceSpan) -> Diagnostic {
+        make("K2127", "concat-mismatch", .error, "'concat' cannot join \(first) and \(other): \(detail)", at: span)
+    }
+    public static func broadcastToMismatch(_ source: String, _ target: String, detail: String, at span: SourceSpan) -> Diagnostic {
+        make("K2128", "broadcast-to-mismatch", .error,
+             "\(source) does not broadcast to \(target) (\(detail)); aligned on the right, each dim must match or be 1",
+             at: span)
+    }
     public static func axisOutOfRange(_ axis: Int, rank: Int, at span: SourceSpan) -> Diagnostic {
         let axes = rank == 1 ? "the only axis is 0, or -1"
             : rank == 2 ? "axes are 0 and 1, or -1 and -2" : "axes are 0 to \(rank - 1), or -1 to -\(rank)"

@@ -9,6 +9,8 @@ extension OpKind {
         case .constant: "constant"
         case .iota: "iota"
         case .scan: "scan"
+        case .slice: "slice"
+        case .concat: "concat"
         case .unary(let function, _): function.rawValue
         case .binary(let op, _, _): op.rawValue
         case .broadcast: "broadcast"
@@ -33,15 +35,16 @@ extension OpKind {
         switch self {
         case .engine(let instruction): instruction.op.engine
         case .syncSignal(_, let engine, _), .syncWait(_, _, let engine, _): engine
-        case .constant, .iota, .scan, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .select, .cast, .call, .forLoop,
-             .alloc, .hbmAlloc, .ret: nil
+        case .constant, .iota, .scan, .slice, .concat, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .select, .cast,
+             .call, .forLoop, .alloc, .hbmAlloc, .ret: nil
         }
     }
 
     /// True for ops without effects whose only output is their result: removable when unused, mergeable when equal.
     public var isPure: Bool {
         switch self {
-        case .constant, .iota, .scan, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .select, .cast: true
+        case .constant, .iota, .scan, .slice, .concat, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .select,
+             .cast: true
         case .call, .forLoop, .alloc, .hbmAlloc, .engine, .syncSignal, .syncWait, .ret: false
         }
     }
@@ -54,7 +57,8 @@ extension OpKind {
     public var reads: [ValueID] {
         switch self {
         case .constant, .iota, .alloc, .hbmAlloc, .forLoop, .syncSignal, .syncWait: []
-        case .unary(_, let a), .broadcast(let a), .reduce(_, let a, _), .transpose(let a), .cast(let a): [a]
+        case .unary(_, let a), .broadcast(let a), .reduce(_, let a, _), .transpose(let a), .cast(let a), .slice(let a, _): [a]
+        case .concat(let operands, _): operands
         case .binary(_, let a, let b), .matmul(let a, let b), .scan(let a, let b, _): [a, b]
         case .select(let c, let a, let b): [c, a, b]
         case .call(_, let arguments): arguments
@@ -67,8 +71,8 @@ extension OpKind {
     public var writes: [ValueID] {
         switch self {
         case .engine(let instruction): instruction.writes
-        case .constant, .iota, .scan, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .select, .cast, .call, .forLoop,
-             .alloc, .hbmAlloc, .syncSignal, .syncWait, .ret: []
+        case .constant, .iota, .scan, .slice, .concat, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .select, .cast,
+             .call, .forLoop, .alloc, .hbmAlloc, .syncSignal, .syncWait, .ret: []
         }
     }
 
@@ -94,6 +98,8 @@ extension OpKind {
         case .matmul(let a, let b): return .matmul(map(a), map(b))
         case .scan(let a, let b, let axis): return .scan(map(a), map(b), axis: axis)
         case .transpose(let a): return .transpose(map(a))
+        case .slice(let a, let offsets): return .slice(map(a), offsets: offsets)
+        case .concat(let operands, let axis): return .concat(operands.map(map), axis: axis)
         case .select(let c, let a, let b): return .select(map(c), map(a), map(b))
         case .cast(let a): return .cast(map(a))
         case .call(let callee, let arguments): return .call(callee, arguments.map(map))

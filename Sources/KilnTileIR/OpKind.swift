@@ -29,6 +29,10 @@ public enum OpKind: Hashable, Sendable {
     /// `scan %a, %b axis 1 : T`: along the last axis, h[t] = a[t] * h[t - 1] + b[t] from h = 0 (each step in
     /// fp32, each h rounded to T's element): cumulative sums (a = 1) and linear recurrences (Mamba's scan).
     case scan(ValueID, ValueID, axis: Int)
+    /// `slice %a [0, 64] : T`: the block of `a` that starts at `offsets` (one per dim) and has T's shape.
+    case slice(ValueID, offsets: [Int])
+    /// `concat %a, %b axis 1 : T`: the operands joined along one axis (their other dims are equal).
+    case concat([ValueID], axis: Int)
     /// `call @f(%a, %b) : T`: a helper function with one output.
     case call(String, [ValueID])
 

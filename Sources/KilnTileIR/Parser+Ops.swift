@@ -88,6 +88,21 @@ extension TileIRParser {
             try expectWord("axis")
             let axis = try parseInteger("an axis")
             return (.scan(a, b, axis: axis), try parseResultType())
+        case "slice":
+            // slice := 'slice' VALUE '[' integer (',' integer)* ']' ':' type
+            let a = try parseValue()
+            try expectPunct("[")
+            var offsets = [try parseInteger("an offset")]
+            while acceptPunct(",") { offsets.append(try parseInteger("an offset")) }
+            try expectPunct("]")
+            return (.slice(a, offsets: offsets), try parseResultType())
+        case "concat":
+            // concat := 'concat' VALUE (',' VALUE)* 'axis' INT ':' type
+            var operands = [try parseValue()]
+            while acceptPunct(",") { operands.append(try parseValue()) }
+            try expectWord("axis")
+            let axis = try parseInteger("an axis")
+            return (.concat(operands, axis: axis), try parseResultType())
         case "iota":
             // iota := 'iota' 'axis' INT ':' type
             try expectWord("axis")

@@ -92,6 +92,9 @@ public struct TileIRPrinter {
         case .reduce(let kind, let a, let axis): return "reduce \(kind.rawValue) \(n(a)) axis \(axis)\(type)"
         case .matmul(let a, let b): return "matmul \(n(a)), \(n(b))\(type)"
         case .transpose(let a): return "transpose \(n(a))\(type)"
+        case .slice(let a, let offsets):
+            return "slice \(n(a)) [\(offsets.map(String.init).joined(separator: ", "))]\(type)"
+        case .concat(let operands, let axis): return "concat \(operands.map(n).joined(separator: ", ")) axis \(axis)\(type)"
         case .select(let c, let a, let b): return "select \(n(c)), \(n(a)), \(n(b))\(type)"
         case .cast(let a): return "cast \(n(a))\(type)"
         case .call(let callee, let arguments):

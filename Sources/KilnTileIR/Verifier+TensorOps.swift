@@ -53,7 +53,10 @@ extension FunctionVerifier {
                 return mismatch(op, "result", expected: "a tensor", found: op.result?.type)
             }
             let source = valueType(of: a)
-            if let element = source.element, element != result.element {
+            // A float scalar may meet a tensor of another float element: it is an f32 immediate, as a literal
+            // is, and is not rounded to the tensor's element (Docs/numerics.md).
+            let immediate = source.tensorType == nil && source.element?.isFloat == true && result.element.isFloat
+            if let element = source.element, element != result.element, !immediate {
                 resultMismatch(op, expected: withElement(resultType, element), found: resultType)
             }
             if let tensor = tensorLike(source) {
@@ -94,6 +97,39 @@ extension FunctionVerifier {
             }
             let expected = IRType.tensor(TensorType(source.element, shape))
             if expected != resultType { resultMismatch(op, expected: expected, found: resultType) }
+        case .slice(let a, let offsets):
+            guard let resultType = expectResult(op), let source = tensorOperand(op, a, "operand") else { return }
+            guard let result = resultType.tensorType, result.element == source.element, result.rank == source.rank else {
+                return mismatch(op, "result", expected: "a tensor of \(source.element) with rank \(source.rank)", found: resultType)
+            }
+            guard offsets.count == source.rank,
+                  zip(offsets, zip(result.shape, source.shape)).allSatisfy({ $0 >= 0 && $0 <= $1.1 - $1.0 }) else {
+                return report(at: op) { DiagnosticCatalogue.tileIRInvalidDims(
+                    "slice [\(offsets.map(String.init).joined(separator: ", "))] of \(result.shape) does not fit inside \(type(a))",
+                    at: $0) }
+            }
+        case .concat(let operands, let axis):
+            guard let resultType = expectResult(op), let result = resultType.tensorType else {
+                return mismatch(op, "result", expected: "a tensor", found: op.result?.type)
+            }
+            guard axis >= 0 && axis < result.rank else {
+                return report(at: op) { DiagnosticCatalogue.tileIRInvalidAxis(axis, rank: result.rank, at: $0) }
+            }
+            var joined = 0
+            for operand in operands {
+                guard let tensor = tensorOperand(op, operand, "operand") else { return }
+                var expected = result.shape
+                expected[axis] = tensor.shape.count == result.rank ? tensor.shape[axis] : -1
+                guard tensor.element == result.element, tensor.shape == expected else {
+                    return report(at: op) { DiagnosticCatalogue.tileIRShapeMismatch(op.opcode,
+                        "\(type(operand)) does not join \(resultType) along axis \(axis) (same element and other dims)", at: $0) }
+                }
+                joined += tensor.shape[axis]
+            }
+            if joined != result.shape[axis] {
+                report(at: op) { DiagnosticCatalogue.tileIRShapeMismatch(op.opcode,
+                    "the operands' sizes along axis \(axis) add up to \(joined), not \(result.shape[axis])", at: $0) }
+            }
         case .select(let c, let a, let b):
             guard let resultType = expectResult(op) else { return }
             let (condition, left, right) = (valueType(of: c), valueType(of: a), valueType(of: b))

@@ -25,7 +25,8 @@ extension FunctionVerifier {
                 report(at: op) { DiagnosticCatalogue.tileIRInvalidDims(
                     "only dma names a queue, with a non-negative number; found '\(engine) queue \(queue)'", at: $0) }
             }
-        case .constant, .iota, .scan, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .select, .cast, .call, .forLoop, .ret:
+        case .constant, .iota, .scan, .slice, .concat, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .select, .cast,
+             .call, .forLoop, .ret:
             break
         }
         checkEngineAccess(op)

@@ -19,14 +19,15 @@ import Testing
     #expect(text.contains("func @k(%x: hbm f32[4, 8], %g: hbm f32[8], %alpha: f32 = 2.0) -> (%out: hbm f32[4, 8])"))
 }
 
-@Test func scalarsOfAnotherDTypeAreCastBeforeTheyBroadcast() {
+@Test func floatScalarsOfAnotherDTypeBroadcastAsF32ImmediatesAndExplicitCastsRound() {
     let text = loweredText("""
-        kernel k<N = 4>(x: bf16[N], s: f32 = 0.5) -> bf16[N] {
-          return x * s
+        kernel k<N = 4>(x: bf16[N], s: f32 = 0.5, n: i32 = 3) -> (a: bf16[N], b: bf16[N], c: bf16[N]) {
+          return x * s, x * (s as bf16), x * n
         }
         """)
-    #expect(text.contains("cast %s : bf16"))
-    #expect(text.contains("broadcast %0 : bf16[4]"))
+    #expect(text.contains("broadcast %s : bf16[4]"))      // x * s: s stays an f32 immediate (Docs/numerics.md)
+    #expect(text.contains("cast %s : bf16"))              // s as bf16: an explicit conversion rounds
+    #expect(text.contains("cast %n : bf16"))              // an i32 scalar is converted to the float dtype
 }
 
 @Test func dimsAsValuesAreConstantsAndRemainderIsRem() {

@@ -160,6 +160,22 @@ def check_mamba_scan(run):
     np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-4 * np.abs(h).max() * nst)
 
 
+def check_rope(run):
+    r = rng(27)
+    b, h, s, dh = 2, 3, 130, 48
+    x = r.standard_normal((b, h, s, 2 * dh)).astype(BF16)
+    angle = np.arange(s)[:, None] * 10000.0 ** (-np.arange(dh) / dh)
+    cos, sin = np.cos(angle).astype(np.float32), np.sin(angle).astype(np.float32)
+    xv, cv, sv = f64(x, cos, sin)
+    x1, x2 = xv[..., :dh], xv[..., dh:]
+    ref = np.concatenate([x1 * cv - x2 * sv, x2 * cv + x1 * sv], axis=-1)
+    out = run(x, cos, sin)
+    assert out.shape == x.shape and out.dtype == BF16
+    # f32 products and a sum (a few 2^-24 of |x1 cos| + |x2 sin|), then one rounding to bf16.
+    scale = np.concatenate([np.abs(x1 * cv) + np.abs(x2 * sv), np.abs(x2 * cv) + np.abs(x1 * sv)], axis=-1)
+    assert_within_steps(out, ref, atol=2.0 ** -22 * scale)
+
+
 def check_matmul(run):
     r = rng(7)
     a, b = r.standard_normal((160, 300)).astype(BF16), r.standard_normal((300, 200)).astype(BF16)

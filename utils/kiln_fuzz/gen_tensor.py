@@ -161,6 +161,10 @@ class TensorGen:
             makers += [self.transpose]
         if len(shape) >= 2 and dtype in FLOATS and not self.tiles:
             makers += [self.scan]
+        if shape != () and not self.tiles and self.allowed is None:
+            makers += [self.slice_of, self.concat]
+            if dtype != "bool" or self.rng.random() < 0.3:
+                makers += [self.broadcast_to]
         if len(shape) == 2 and any(d == dtype for _, d in self.helpers):
             makers += [self.call_helper]
         return self.rng.choice(makers)(dtype, shape, depth - 1)
@@ -303,6 +307,62 @@ class TensorGen:
             operand = self.rng.choice(NUMERIC)
             return E("red", (self.rng.choice(["argmax", "argmin"]), label), [self.expr(operand, source, depth)])
         return E("red", (f, label), [self.expr(dtype, source, depth)])
+
+    def size(self, dim):
+        """The bound size of a shape entry (a dim name or an int)."""
+        return dim if isinstance(dim, int) else dict(self.dims + self.batch)[dim]
+
+    def bound(self, start, extent):
+        """The slice item `start : start + extent` (extent a dim name or an int) as (lo, hi) expressions."""
+        if isinstance(extent, int):
+            hi = lit(start + extent)
+        else:
+            hi = name(extent) if start == 0 else E("bin", "+", [lit(start), name(extent)])
+        return (lit(start) if start or self.rng.random() < 0.3 else None, hi)
+
+    def slice_of(self, dtype, shape, depth):
+        """`x[..., lo : lo + d, ...]`: a block of a bigger value, on one or two axes (a source dim at least as big)."""
+        axes = self.rng.sample(range(len(shape)), min(len(shape), self.rng.choice([1, 1, 2])))
+        source, items = list(shape), [(None, None)] * len(shape)
+        for axis in axes:
+            names = [n for n, _ in (self.batch if axis < len(shape) - 2 else self.dims)]
+            bigger = [n for n in names if self.size(n) >= self.size(shape[axis])]
+            if not bigger:
+                continue
+            strictly = [n for n in bigger if self.size(n) > self.size(shape[axis])]
+            source[axis] = self.rng.choice(strictly if strictly and self.rng.random() < 0.8 else bigger)
+            room = self.size(source[axis]) - self.size(shape[axis])
+            items[axis] = self.bound(self.rng.choice([0, room, self.rng.randint(0, room)]), shape[axis])
+        if all(item == (None, None) for item in items):
+            return self.expr(dtype, shape, depth)
+        return E("slice", items, [self.expr(dtype, tuple(source), depth)])
+
+    def concat(self, dtype, shape, depth):
+        """`concat(a[.., 0 : k], b[.., k : X], ...)`: pieces of full-size values joined back along an axis (the
+        RoPE rotate-half pattern when the pieces swap places)."""
+        axes = [a for a, d in enumerate(shape) if isinstance(d, str) and self.size(d) >= 2]
+        if not axes:
+            return self.leaf(dtype, shape)
+        axis = self.rng.choice(axes)
+        extent = self.size(shape[axis])
+        cuts = sorted(self.rng.sample(range(1, extent), min(extent - 1, self.rng.choice([1, 1, 2]))))
+        bounds = list(zip([0] + cuts, cuts + [extent]))
+        if self.rng.random() < 0.3:
+            bounds.reverse()   # a roll: the later block first
+        parts = []
+        for lo, hi in bounds:
+            items = [(None, None)] * len(shape)
+            end = name(shape[axis]) if hi == extent else lit(hi)
+            items[axis] = (lit(lo) if lo else None, end)
+            parts.append(E("slice", items, [self.expr(dtype, shape, depth)]))
+        # Joined pieces must give `shape`: swapped pieces still add up to the whole axis.
+        label = self.rng.choice([axis, axis - len(shape)] + ([None] if axis == 0 else []))
+        return E("concat", label, parts)
+
+    def broadcast_to(self, dtype, shape, depth):
+        """`broadcast_to(x, shape)` of a shape that broadcasts into it (NumPy's rule)."""
+        sub = self.rng.choice([s for s in sub_shapes(shape) if s != ()] or [shape])
+        return E("bto", tuple(shape), [self.expr(dtype, sub, depth)])
 
     def matmul(self, dtype, shape, depth):
         inner = self.rng.choice([n for n, _ in self.dims])

@@ -103,6 +103,23 @@ class Evaluator:
             return self.call(v, [ev(x) for x in e.args], dims)
         if op == "scan":
             return self.scan(v[0], [ev(x) for x in e.args])
+        if op == "slice":   # a whole-tensor slice: constant and dim bounds, never clipped (language.md)
+            x = ev(e.args[0])
+            index = []
+            for (lo, hi), size in zip(v, x.a.shape):
+                start = int(ev(lo).a) if lo is not None else 0
+                end = int(ev(hi).a) if hi is not None else size
+                assert 0 <= start < end <= size, "the generator makes in-bounds slices"
+                index.append(slice(start, end))
+            return V(x.a[tuple(index)], x.dtype)
+        if op == "concat":
+            parts = [ev(x) for x in e.args]
+            axis = 0 if v is None else v
+            return V(np.concatenate([p.a for p in parts], axis=axis), parts[0].dtype)
+        if op == "bto":
+            x = ev(e.args[0])
+            sizes = tuple(dims[d] if isinstance(d, str) else d for d in v)
+            return V(np.broadcast_to(x.a, sizes).copy(), x.dtype)
         if op == "iota":   # positions along one axis (language.md, `iota`)
             shape, axis = v
             sizes = tuple(dims[d] if isinstance(d, str) else d for d in shape)

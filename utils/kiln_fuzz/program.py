@@ -10,8 +10,9 @@ DTYPES = NUMERIC + ["bool"]
 @dataclass
 class E:
     """One expression. `op` is name | int | float | bool | bin | neg | not | call | red | cast | T | slice | iota |
-    scan;
-    `val` holds the name, literal, operator, callee, (reduction, axis), target dtype, (shape, axis) of an iota or (cumsum | scan, axis);
+    scan | concat | bto;
+    `val` holds the name, literal, operator, callee, (reduction, axis), target dtype, (shape, axis) of an iota or (cumsum | scan, axis),
+    the axis (or None) of a concat, the target shape of a broadcast_to (`bto`);
     `args` the operands.
     For `slice`, `val` is a list of (lo, hi) pairs of E or None (None, None meaning `:`)."""
     op: str
@@ -53,6 +54,12 @@ class E:
             dims = ", ".join(str(d) for d in shape)
             text = dims if len(shape) == 1 else f"({dims})"
             return f"iota({text}, axis: {axis})"
+        if op == "concat":
+            label = "" if v is None else f", axis: {v}"
+            return f"concat({', '.join(x.render() for x in a)}{label})"
+        if op == "bto":
+            dims = ", ".join(str(d) for d in v)
+            return f"broadcast_to({a[0].render()}, {dims if len(v) == 1 else '(' + dims + ')'})"
         if op == "slice":
             items = []
             for lo, hi in v:

@@ -1,0 +1,147 @@
+// TileRegionCopy.swift: tiles `slice` and `concat`: blocks of HBM tensors copied through SBUF to their new place.
+
+import KilnMachine
+import KilnPluginAPI
+import KilnTileIR
+
+/// Copies a block of `shape` that starts at `sourceOffsets` in one HBM tensor (an input, or a scratch tensor
+/// holding a computed value) to `destinations`, each at its own offsets: a `slice` copies the block its
+/// offsets name into the tensors its result goes to, and a `concat` copies each operand whole into its place
+/// along the joined axis.
+///
+/// Algorithm: a tensor of rank 2 or more is a batch of matrices. One loop per leading (batch) dim, then the
+/// block's rows in tiles of `rows` partitions and its columns in chunks of at most `chunkBytes` per partition
+/// (remainders peeled, `TileEmitter.tiled`); each `[p | c]` piece is loaded into SBUF at its source offsets
+/// and stored at each destination's. A rank-1 block is copied as flat `[128 | F]` pieces (contiguous runs of
+/// 128 * F elements), then one `[r | F]` piece and one `[1 | n]` piece for what is left.
+struct RegionCopyTiler {
+    let rows: Int
+    /// The most bytes one piece holds per partition: 8 KiB, 1 MiB per full 128-partition piece.
+    static let chunkBytes = 8192
+
+    func emit(into top: TileEmitter, source: ValueID, sourceOffsets: [Int], destinations: [(tensor: ValueID, offsets: [Int])],
+              shape: [Int], element: ElementType) {
+        let chunk = max(1, Self.chunkBytes / max(1, element.byteSize))
+        func copy(_ body: TileEmitter, at position: [AffineExpr], partitions: Int, free: Int) {
+            let tile = body.alloc(.sbuf, element, partitions: partitions, free: [free], name: "piece")
+            body.load(source, at: zip(position, sourceOffsets).map { $0.adding($1) }, into: tile)
+            for destination in destinations {
+                body.store(tile, to: destination.tensor, at: zip(position, destination.offsets).map { $0.adding($1) })
+            }
+        }
+        if shape.count == 1 {
+            let length = shape[0]
+            let free = min(chunk, max(1, length / 128))
+            let blocks = length / (128 * free)
+            if blocks > 0 {
+                top.tiled(extent: blocks * 128 * free, tile: 128 * free, name: "c") { (_, body, offset, _) in
+                    copy(body, at: [offset], partitions: 128, free: free)
+                }
+            }
+            var done = blocks * 128 * free
+            if length - done >= free {
+                let partitions = (length - done) / free
+                copy(top, at: [.constant(done)], partitions: partitions, free: free)
+                done += partitions * free
+            }
+            if length > done { copy(top, at: [.constant(done)], partitions: 1, free: length - done) }
+            return
+        }
+        func batches(_ emitter: TileEmitter, _ prefix: [AffineExpr]) {
+            guard prefix.count == shape.count - 2 else {
+                emitter.tiled(extent: shape[prefix.count], tile: 1, name: "b") { (_, inner, offset, _) in
+                    batches(inner, prefix + [offset])
+                }
+                return
+            }
+            emitter.tiled(extent: shape[shape.count - 2], tile: rows, name: "i") { (_, rowBody, rowOffset, partitions) in
+                rowBody.tiled(extent: shape[shape.count - 1], tile: chunk, name: "j") { (_, body, columnOffset, columns) in
+                    copy(body, at: prefix + [rowOffset, columnOffset], partitions: partitions, free: columns)
+                }
+            }
+        }
+        batches(top, [])
+    }
+}
+
+/// HBM tensors that are views of others, applied to the tiled kernel's DMA transfers:
+/// - the tensor a `slice` value was copied to is read-only view of its operand's tensor: a load of it at offsets
+///   O reads the source at O plus the slice's offsets (a slice of a slice resolves to the first source). A block
+///   of a row-major tensor is addressed by per-dim offsets into the same dims, so every DMA form (plain,
+///   transposing, broadcasting, and flat for rank 1, whose slices are contiguous) reads the same elements;
+/// - the tensor of a `concat` operand that nothing else reads (not returned, one use, listed once) is its
+///   place in the concat's tensor: its loads and stores move there (a concat of a concat resolves to the
+///   outer one), and the concat's tiler skips the copy of that operand.
+struct HBMViews {
+    typealias View = (source: ValueID, offsets: [Int])
+    private var readViews: [ValueID: View] = [:]
+    private var places: [ValueID: View] = [:]
+
+    init(_ ops: [Operation], hbmSources: [ValueID: ValueID], placed: [ValueID: (concat: ValueID, offsets: [Int])]) {
+        for op in ops {
+            guard case .slice(let operand, let offsets) = op.kind, let result = op.result?.id,
+                  let view = hbmSources[result], let source = hbmSources[operand], view != source else { continue }
+            readViews[view] = (source, offsets)
+        }
+        for (operand, place) in placed {
+            guard let tensor = hbmSources[operand], let target = hbmSources[place.concat], tensor != target else { continue }
+            places[tensor] = (target, place.offsets)
+        }
+    }
+
+    /// The `concat` operands to compute in place: computed values whose only reader is one concat.
+    static func concatPlacements(_ function: Function, returned: [ValueID]) -> [ValueID: (concat: ValueID, offsets: [Int])] {
+        let uses = function.useCounts()
+        var defined = Set<ValueID>()
+        var placed: [ValueID: (concat: ValueID, offsets: [Int])] = [:]
+        for op in function.body.ops {
+            if let result = op.result?.id, op.kind.isTensorLevel, !FusionPlanner.isScalarConstant(op) { defined.insert(result) }
+            guard case .concat(let operands, let axis) = op.kind, let result = op.result?.id,
+                  let rank = op.result?.type.tensorType?.rank else { continue }
+            var start = 0
+            for operand in operands {
+                guard let extent = (function.valueTable()[operand]?.type).flatMap({ $0.tensorType ?? $0.hbmType })?.shape[axis]
+                else { break }
+                var offsets = Array(repeating: 0, count: rank)
+                offsets[axis] = start
+                start += extent
+                if defined.contains(operand), uses[operand] == 1, !returned.contains(operand),
+                   operands.filter({ $0 == operand }).count == 1 {
+                    placed[operand] = (result, offsets)
+                }
+            }
+        }
+        return placed
+    }
+
+    private func resolve(_ tensor: ValueID, _ offsets: [AffineExpr], through views: [ValueID: View]) -> (ValueID, [AffineExpr]) {
+        var (tensor, offsets) = (tensor, offsets)
+        var steps = 0
+        while let view = views[tensor], view.offsets.count == offsets.count, steps <= views.count {
+            offsets = zip(offsets, view.offsets).map { $0.adding($1) }
+            tensor = view.source
+            steps += 1
+        }
+        return (tensor, offsets)
+    }
+
+    /// `ops` (loop bodies included) with every transfer of a view moved to the tensor it views.
+    func forwarding(_ ops: [Operation]) -> [Operation] {
+        guard !readViews.isEmpty || !places.isEmpty else { return ops }
+        return ops.map { op in
+            var op = op
+            if case .forLoop(var loop) = op.kind {
+                loop.body = Block(forwarding(loop.body.ops))
+                op.kind = .forLoop(loop)
+            } else if var load = op.kind.asLoad {
+                (load.hbm, load.offsets) = resolve(load.hbm, load.offsets, through: places)
+                (load.hbm, load.offsets) = resolve(load.hbm, load.offsets, through: readViews)
+                op.kind = .dmaLoad(load)
+            } else if var store = op.kind.asStore, places[store.hbm] != nil {
+                (store.hbm, store.offsets) = resolve(store.hbm, store.offsets, through: places)
+                op.kind = .dmaStore(store)
+            }
+            return op
+        }
+    }
+}
