@@ -127,6 +127,8 @@ extension FunctionLowering {
             let b = try coerce(builtin == .cumsum ? values[0] : values[1], to: result, at: expr.span)
             return .value(value(.scan(a, b, axis: rank - 1), result, at: expr.span), result)
         case .clamp: return try binary(.min, try binary(.max, values[0], values[1], expr), values[2], expr)
+        case .gather:
+            return try tensorOp(expr, .gather(try tensor(values[0], arguments[0]), try tensor(values[1], arguments[1])))
         case .concat:
             guard let axis = program.reductionAxes[expr.id]?.first else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
             // The tensors are the positional arguments (`axis:` is labelled).
