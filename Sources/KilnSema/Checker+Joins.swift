@@ -86,7 +86,7 @@ extension Checker {
         }
         guard indices.isWholeTensor, indices.rank + 1 <= RankLimit.tensor else {
             report(DiagnosticCatalogue.rankRequirement("gather", "whole-tensor indices of rank 1 to \(RankLimit.tensor - 1)",
-                                                       what: "its indices", found: indices.description, at: arguments[1].span))
+                                                       what: "the index tensor", found: indices.description, at: arguments[1].span))
             return nil
         }
         guard indices.dtype == .i32 else {
