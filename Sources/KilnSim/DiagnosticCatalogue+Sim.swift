@@ -11,7 +11,7 @@ extension DiagnosticCatalogue {
         make("K4202", "sim-out-of-bounds", .error, detail, at: .unknown)
     }
     public static func simGatherIndexOutOfRange(_ detail: String) -> Diagnostic {
-        make("K4207", "gather-index-out-of-range", .error, detail, at: .unknown)
+        make("K4207", "sim-gather-index-out-of-range", .error, detail, at: .unknown)
     }
     public static func simRace(_ detail: String) -> Diagnostic {
         make("K4203", "sim-race", .error, detail, at: .unknown)
