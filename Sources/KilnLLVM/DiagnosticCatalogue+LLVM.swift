@@ -8,7 +8,7 @@ extension DiagnosticCatalogue {
         make("K5000", "llvm-error", .error, "LLVM failed while \(action): \(message)", at: span)
     }
     public static func llvmGatherIndexOutOfRange(at span: SourceSpan) -> Diagnostic {
-        make("K5008", "llvm-gather-index-out-of-range", .error,
+        make("K5009", "llvm-gather-index-out-of-range", .error,
              "a gather read an index outside its table's rows (the kernel stopped; its outputs are not written)", at: span)
     }
     /// `LLVMVerifyModule` rejected the module Kiln generated: a bug in the lowering, reported instead of a crash.
