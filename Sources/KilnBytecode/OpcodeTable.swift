@@ -99,7 +99,10 @@ public enum Opcode: Hashable, Sendable, CustomStringConvertible {
                 }
                 switch field.kind {
                 case .tile: fields.append(spec(field.name, .buffer))
-                case .hbmSlice: fields += [spec(field.name, .tensor), spec("at", .affineList)]
+                case .hbmSlice:
+                    // `at` names the offsets; an op with two slices (`dma.gather`) names each after its tensor.
+                    let slices = declaration.fields.filter { if case .hbmSlice = $0.kind { true } else { false } }.count
+                    fields += [spec(field.name, .tensor), spec(slices > 1 ? "\(field.name)_at" : "at", .affineList)]
                 case .scalar: fields.append(spec(field.name, .scalarSource))
                 case .activationFunction: fields.append(spec(field.name, .activationFunction))
                 case .binaryOperator: fields.append(spec(field.name, .binaryOperator))

@@ -92,6 +92,9 @@ extension BytecodeValidator {
                 try checkTransfer(instruction, hbmField: hbm, tileField: tileField, writes: declaration.fields[hbm].access != .read,
                                   context)
             }
+            if case .gather(let table, let indices, let tileField) = rule {
+                try checkGather(instruction, table: table, indices: indices, tileField: tileField, context)
+            }
         }
     }
 
@@ -125,6 +128,34 @@ extension BytecodeValidator {
         case .immediate(let role, let expected, let found): "\(role) must be \(expected), found \(found)"
         case .psumBank(let detail): detail
         case .unsupported(let feature): "\(feature) is not supported on this target"
+        }
+    }
+
+    /// `dma.gather` (`DMAGather`): one offset per dim of the table and of the indices, the table read from row 0,
+    /// and the table's columns and the index run inside their tensors where the offsets are constants.
+    private func checkGather(_ instruction: Instruction, table: Int, indices: Int, tileField: Int,
+                             _ context: InstructionContext) throws(BytecodeError) {
+        let pairs = Array(zip(instruction.opcode.spec.fields, instruction.operands))
+        func operands(of field: Int) -> [Operand] { pairs.filter { $0.0.declarationField == field }.map(\.1) }
+        func require(_ ok: Bool, _ detail: @autoclosure () -> String) throws(BytecodeError) {
+            if !ok { throw fail("\(context): \(detail())", at: context.offset) }
+        }
+        let (tableSlice, indexSlice) = (operands(of: table), operands(of: indices))
+        guard tableSlice.count == 2, case .tensor(let tableIndex) = tableSlice[0], case .affineList(let tableOffsets) = tableSlice[1],
+              indexSlice.count == 2, case .tensor(let indexIndex) = indexSlice[0], case .affineList(let indexOffsets) = indexSlice[1],
+              case .buffer(let bufferIndex)? = operands(of: tileField).first else { return }
+        let (rows, positions, tile) = (program.tensors[tableIndex], program.tensors[indexIndex], program.buffers[bufferIndex])
+        try require(rows.shape.count == 2 && tableOffsets.count == 2, "a gather's table '\(rows.name)' is rank 2, with 2 offsets")
+        try require(indexOffsets.count == positions.shape.count,
+                    "\(indexOffsets.count) offsets for rank-\(positions.shape.count) '\(positions.name)'")
+        try require(tableOffsets[0].terms.isEmpty && tableOffsets[0].constant == 0, "a gather reads its table from row 0")
+        let slices = [(rows, tableOffsets, DMAGather.tableExtents(rows: rows.shape[0], free: tile.freeElements)),
+                      (positions, indexOffsets, DMAGather.indexExtents(rank: positions.shape.count, partitions: tile.partitions))]
+        for (tensor, offsets, extents) in slices {
+            for (dim, offset) in offsets.enumerated() where offset.terms.isEmpty {
+                try require(offset.constant >= 0 && offset.constant + extents[dim] <= tensor.shape[dim],
+                            "a gather's slice of '\(tensor.name)' leaves dim \(dim) of \(tensor.shape)")
+            }
         }
     }
 

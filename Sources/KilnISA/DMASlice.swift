@@ -39,3 +39,16 @@ public enum DMASlice {
         return Array(repeating: 1, count: lead) + covered
     }
 }
+
+/// Which HBM elements `dma.gather` reads, declared once for the verifier, the scheduler, the bytecode validator,
+/// the simulator and the LLVM backend. Tile element (p, f) is `table[i, c + f]` with `i` the index tensor's element
+/// at its offsets plus p along its last dim, and c the table offset's column; an index outside `0 ..< rows` is a
+/// run-time error.
+public enum DMAGather {
+    /// The table's part that may be read: every row (which ones depends on the indices), `free` columns.
+    public static func tableExtents(rows: Int, free: Int) -> [Int] { [rows, free] }
+    /// The index run: `partitions` consecutive elements along the last dim of a rank-`rank` index tensor.
+    public static func indexExtents(rank: Int, partitions: Int) -> [Int] {
+        Array(repeating: 1, count: max(0, rank - 1)) + [partitions]
+    }
+}

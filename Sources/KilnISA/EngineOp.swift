@@ -9,6 +9,7 @@ import KilnMachine
 public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConvertible {
     case dmaLoad = 0x10
     case dmaStore = 0x11
+    case dmaGather = 0x12
     case peMatmul = 0x20
     case peTranspose = 0x21
     case actActivate = 0x30
@@ -39,6 +40,11 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
             return OpDeclaration("dma.store", on: .dma, [F("src", .tile(.read)), F("dst", .hbmSlice(.write))],
                                  rules: [.transferElement(hbm: 1, tile: 0)], cost: .dmaTransfer(tile: 0, transposeFlag: nil),
                                  summary: "a tile into an HBM slice")
+        case .dmaGather:
+            return OpDeclaration("dma.gather", on: .dma, [
+                F("table", .hbmSlice(.read)), F("indices", .hbmSlice(.read)), F("dst", .tile(.write)),
+            ], rules: [.gather(table: 0, indices: 1, tile: 2)], cost: .dmaTransfer(tile: 2, transposeFlag: nil),
+               summary: "rows of an HBM table, chosen by an i32 index run in HBM, into a tile (indirect DMA)")
         case .peMatmul:
             return OpDeclaration("pe.matmul", on: .pe, [
                 F("stationary", .tile(.read)), F("moving", .tile(.read)), F("acc", .tile(.accumulate)),

@@ -25,6 +25,9 @@ public enum OperandRule: Hashable, Sendable {
     case transferElement(hbm: Int, tile: Int)
     /// An integer operand within a range.
     case integerIn(Int, ClosedRange<Int>)
+    /// `dma.gather`: a rank-2 table of the tile's element, an i32 index tensor, a `[P | F]` tile with F at most
+    /// the table's row length (`DMAGather`).
+    case gather(table: Int, indices: Int, tile: Int)
 }
 
 /// One broken rule, for the layer to report in its own terms.
@@ -85,6 +88,21 @@ extension OperandRule {
         case .transferElement(let hbm, let tileField):
             guard case .hbm(let element, _) = o[hbm], let tile = o.tile(tileField), tile.element != element else { return [] }
             return [.operand(role: role(tileField), expected: "a \(element) tile like the HBM tensor", found: tile)]
+        case .gather(let table, let indices, let tileField):
+            var found: [RuleViolation] = []
+            if case .hbm(let element, let shape) = o[table], let tile = o.tile(tileField) {
+                if tile.element != element {
+                    found.append(.operand(role: role(tileField), expected: "a \(element) tile like the table", found: tile))
+                }
+                if shape.count != 2 || tile.freeDims.count != 1 || tile.freeElements > shape[1] {
+                    found.append(.shape("a gather of \(tile) reads rows of a rank-2 table at least \(tile.freeElements) wide, "
+                        + "found \(shape)"))
+                }
+            }
+            if case .hbm(let element, _) = o[indices], element != .i32 {
+                found.append(.immediate(role: role(indices), expected: "an i32 tensor", found: "\(element)"))
+            }
+            return found
         case .integerIn(let field, let range):
             guard case .integer(let value) = o[field], !range.contains(value) else { return [] }
             return [.immediate(role: role(field), expected: "a value in \(range.lowerBound)...\(range.upperBound)", found: "\(value)")]

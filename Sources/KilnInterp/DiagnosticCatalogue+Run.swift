@@ -51,6 +51,11 @@ extension DiagnosticCatalogue {
     public static func duplicateInput(_ name: String, at span: SourceSpan) -> Diagnostic {
         make("K4514", "duplicate-input", .error, "input '\(name)' is given more than once", at: span)
     }
+    public static func gatherIndexOutOfRange(_ index: Int, position: Int, rows: Int, at span: SourceSpan) -> Diagnostic {
+        make("K4519", "gather-index-out-of-range", .error,
+             "gather index \(index) (element \(position) of the indices, in row-major order) is outside the table's rows "
+                + "0 ..< \(rows)", at: span)
+    }
     public static func runTooLarge(_ kernel: String, needed: UInt64?, available: UInt64, bindings: String,
                                    at span: SourceSpan) -> Diagnostic {
         func gib(_ bytes: UInt64) -> String { String(format: "%.1f GiB", Double(bytes) / 1_073_741_824) }

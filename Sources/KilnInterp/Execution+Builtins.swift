@@ -70,12 +70,32 @@ extension Execution {
             let shaped = Broadcast.map([try operand(0), try operand(1)], dtype: .f32) { $0[0] }
             let other = Broadcast.map([try operand(0), try operand(1)], dtype: .f32) { $0[1] }
             return scan(shaped, other, dtype: dtype)
+        case .gather:
+            return try gather(try operand(0), try operand(1), dtype: dtype, expr: expr)
         case .concat:
             guard let axis = program.reductionAxes[expr.id]?.first else { throw invariant("'concat' has no axis", expr.span) }
             return concat(values, axis: axis, dtype: dtype)
         case .math, .broadcast_to:
             throw invariant("'\(builtin)' has no definition", expr.span)
         }
+    }
+
+    /// `gather(table, indices)`: row `table[i]` for each index `i`, in the indices' order; an index outside the
+    /// table's rows is an error located at the call.
+    func gather(_ table: Value, _ indices: Value, dtype: ElementType, expr: Expr) throws(InterpreterError) -> Value {
+        let (rows, width) = (table.staticShape[0], table.staticShape.count == 2 ? table.staticShape[1] : 1)
+        var elements: [Double] = []
+        elements.reserveCapacity(indices.elements.count * width)
+        for (position, index) in indices.elements.enumerated() {
+            guard index >= 0, index < Double(rows) else {
+                throw fail(DiagnosticCatalogue.gatherIndexOutOfRange(Int(exactly: index) ?? Int.min, position: position,
+                                                                     rows: rows, at: expr.span))
+            }
+            let start = Int(index) * width
+            elements += table.elements[start..<(start + width)]
+        }
+        let shape = indices.staticShape + [width]
+        return Value(dtype: dtype, staticShape: shape, valid: shape, elements: elements)
     }
 
     /// `concat(a, b, ..., axis: k)`: for each index before `axis`, the operands' runs along `axis` and after it,

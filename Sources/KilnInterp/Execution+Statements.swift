@@ -58,6 +58,7 @@ extension Execution {
         if value.rank == 0 {
             frame.declare(name, Value(dtype: dtype, staticShape: shape, valid: shape,
                                       elements: Array(repeating: dtype.convert(value.scalarValue), count: shape.reduce(1, *))))
+            frame.filled.insert(name.span)
         } else {
             frame.declare(name, Value(dtype: dtype, staticShape: shape, valid: value.valid,
                                       elements: value.elements.map(dtype.convert)))
@@ -65,7 +66,9 @@ extension Execution {
     }
 
     /// `name = value` replaces the buffer's contents (and valid region); `name += value` adds
-    /// into the region both hold, rounding each sum to the buffer's dtype.
+    /// into the region both hold, rounding each sum to the buffer's dtype. The first write into a buffer filled
+    /// with a constant gives it the written value's region: the fill is where that write starts from, so a
+    /// remainder tile makes it a remainder tile (Docs/numerics.md, "Tile-level code").
     private func assign(_ target: Identifier, _ op: AssignOp, _ valueExpr: Expr, _ frame: Frame) throws(InterpreterError) {
         guard let span = frame.lookup(target.name), let type = program.declarations[span] else {
             throw invariant("assignment to unknown buffer '\(target)'", target.span)
@@ -83,6 +86,7 @@ extension Execution {
                                            elements: value.elements.map(dtype.convert))
             }
             frame.unwritten.remove(span)
+            frame.filled.remove(span)
         case .accumulate:
             guard var buffer = frame.locals[span], !frame.unwritten.contains(span) else {
                 throw fail(DiagnosticCatalogue.tileReadBeforeWrite(target.name, at: target.span))
@@ -91,6 +95,13 @@ extension Execution {
                 ? Value(dtype: value.dtype, staticShape: shape, valid: shape,
                         elements: Array(repeating: value.scalarValue, count: shape.reduce(1, *)))
                 : value
+            if frame.filled.remove(span) != nil, addend.rank == buffer.rank, addend.valid != buffer.valid {
+                let valid = zip(buffer.valid, addend.valid).map { min($0, $1) }
+                var region: [Double] = []
+                region.reserveCapacity(valid.reduce(1, *))
+                RowMajor.forEach(valid, strides: RowMajor.strides(buffer.valid)) { region.append(buffer.elements[$0]) }
+                buffer = Value(dtype: buffer.dtype, staticShape: buffer.staticShape, valid: valid, elements: region)
+            }
             let rows = min(buffer.rows, addend.rows), columns = min(buffer.columns, addend.columns)
             for row in 0..<rows {
                 for column in 0..<columns {

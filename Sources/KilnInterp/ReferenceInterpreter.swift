@@ -71,6 +71,9 @@ final class Frame {
     var locals: [SourceSpan: Value] = [:]
     /// `var` buffers declared without a value, until something is written to them.
     var unwritten: Set<SourceSpan> = []
+    /// `var` buffers filled with a constant and not written since: their first `+=` starts from the fill and
+    /// gives them the added value's region (a remainder tile makes them a remainder tile).
+    var filled: Set<SourceSpan> = []
     /// Lexical scopes, name -> declaration span, to resolve assignment targets.
     var scopes: [[String: SourceSpan]] = [[:]]
     var returned: [Value] = []

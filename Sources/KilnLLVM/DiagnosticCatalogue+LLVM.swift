@@ -7,6 +7,10 @@ extension DiagnosticCatalogue {
     public static func llvmError(_ action: String, _ message: String, at span: SourceSpan = .unknown) -> Diagnostic {
         make("K5000", "llvm-error", .error, "LLVM failed while \(action): \(message)", at: span)
     }
+    public static func llvmGatherIndexOutOfRange(at span: SourceSpan) -> Diagnostic {
+        make("K5009", "llvm-gather-index-out-of-range", .error,
+             "a gather read an index outside its table's rows (the kernel stopped; its outputs are not written)", at: span)
+    }
     /// `LLVMVerifyModule` rejected the module Kiln generated: a bug in the lowering, reported instead of a crash.
     public static func llvmVerifierFailed(_ function: String, _ message: String, at span: SourceSpan = .unknown) -> Diagnostic {
         make("K5001", "llvm-verifier-failed", .error,

@@ -2,6 +2,7 @@
 
 internal import CLLVM
 import KilnMachine
+import KilnSource
 import KilnTileIR
 
 /// One argument of an entry point, in order: the function's parameters, then its outputs.
@@ -42,12 +43,15 @@ public struct EntryArgument: Sendable, Hashable {
 ///
 /// - `int32_t kiln_NAME(args...)`: every tensor parameter and output as a pointer to its dense row-major
 ///   storage (f32 as float, bf16/f16 as uint16_t bit patterns, fp8 and bool as uint8_t, i32 as int32_t),
-///   scalars by value; buffers must not overlap. Returns 0, or 1 if a scratch buffer could not be allocated.
+///   scalars by value; buffers must not overlap. Returns 0; 1 if a scratch buffer could not be allocated;
+///   2 + k if the k-th gather of the function (`gatherSites`) read an index outside its table's rows.
 /// - `int32_t kiln_NAME_packed(void **args)`: the same, with `args[i]` pointing at argument i (the buffer
 ///   itself for tensors, the scalar's storage for scalars); the JIT calls this one.
 public struct EntrySignature: Sendable, Hashable {
     public var kernelName: String
     public var arguments: [EntryArgument]
+    /// Where each gather of the function is (`gather` and `dma.gather`, in walk order): the status 2 + k names the k-th.
+    public var gatherSites: [SourceSpan] = []
 
     public var symbol: String { "kiln_" + Self.sanitised(kernelName) }
     public var packedSymbol: String { symbol + "_packed" }
@@ -77,7 +81,12 @@ public struct EntrySignature: Sendable, Hashable {
             arguments.append(EntryArgument(name: output.nameHint ?? "out\(arguments.count)", element: tensor.element,
                                            kind: .buffer(shape: tensor.shape), isOutput: true))
         }
-        return (EntrySignature(kernelName: function.name, arguments: arguments), nil)
+        var signature = EntrySignature(kernelName: function.name, arguments: arguments)
+        function.body.walk { op in
+            if case .gather = op.kind { signature.gatherSites.append(op.span) }
+            if op.kind.engineOp == .dmaGather { signature.gatherSites.append(op.span) }
+        }
+        return (signature, nil)
     }
 
     /// A C identifier: letters, digits and `_` kept, anything else replaced by `_`.

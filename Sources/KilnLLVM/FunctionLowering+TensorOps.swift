@@ -42,6 +42,8 @@ extension FunctionLowering {
             emitScan(a, bValue, into: target)
         case .concat(let operands, let axis):
             emitConcat(operands, axis: axis, into: target)
+        case .gather(let table, let indices):
+            emitGather(table, indices, into: target, span: op.span)
         default:
             values[result.id] = .lazy   // evaluated by `materialise` below, once, into the buffer
             materialise(result.id, into: target)
@@ -131,6 +133,32 @@ extension FunctionLowering {
             unsupported("'\(op.opcode)' as an elementwise operand", op.span)
             return lowering.constant(0, kind: kind)
         }
+    }
+
+    /// `gather`: for each index (materialised, i32), its table row copied into the target's row at that position.
+    private func emitGather(_ table: ValueID, _ indices: ValueID, into target: LoweredBuffer, span: SourceSpan) {
+        let tableShape = shape(of: table)
+        guard tableShape.count == 2 else { return }
+        let positions = buffer(indices, element: .i32)
+        let rows = buffer(table, element: types[table]?.element ?? target.element)
+        let count = positions.count
+        lowering.emitLoop(from: 0, to: count, name: "g") { position in
+            let row = gatherRow(positions, at: position, rows: tableShape[0], span)
+            let start = LLVMBuildNSWMul(b, row, lowering.int64(tableShape[1]), "")!
+            let out = LLVMBuildNSWMul(b, position, lowering.int64(tableShape[1]), "")!
+            lowering.emitLoop(from: 0, to: tableShape[1], name: "c") { c in
+                let value = lowering.loadElement(rows.pointer, rows.element, index: LLVMBuildNSWAdd(b, start, c, "")!)
+                lowering.storeElement(value, target.pointer, target.element, index: LLVMBuildNSWAdd(b, out, c, "")!)
+            }
+        }
+    }
+
+    /// A value's elements in a buffer: its own, or a scratch copy of a lazy value.
+    private func buffer(_ value: ValueID, element: ElementType) -> LoweredBuffer {
+        if case .buffer(let buffer)? = values[value] { return buffer }
+        let copy = scratch(element, shape: shape(of: value))
+        materialise(value, into: copy)
+        return copy
     }
 
     /// `concat` along `axis`: each operand's elements, in a loop nest over its shape, stored at its offset.

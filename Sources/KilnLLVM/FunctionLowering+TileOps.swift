@@ -18,6 +18,28 @@ extension FunctionLowering {
         case .dmaStore:
             guard let transfer = kind.asTransfer else { return unsupported("a malformed 'dma.store'", op.span) }
             emitDMA(transfer, load: false, op.span)
+        case .dmaGather:
+            guard case .slice(let table, let tableOffsets) = instruction.operands[0],
+                  case .slice(let indices, let indexOffsets) = instruction.operands[1], let t = tile(instruction.tile(2), op.span),
+                  case .buffer(let rows)? = values[table], case .buffer(let positions)? = values[indices], rows.shape.count == 2
+            else { return unsupported("a malformed 'dma.gather'", op.span) }
+            var base = lowering.int64(0)
+            var stride = 1
+            for (dim, offset) in indexOffsets.enumerated().reversed() where dim < positions.shape.count {
+                base = LLVMBuildNSWAdd(b, base, LLVMBuildNSWMul(b, affine(offset), lowering.int64(stride), ""), "")
+                stride *= positions.shape[dim]
+            }
+            let column = tableOffsets.count == 2 ? affine(tableOffsets[1]) : lowering.int64(0)
+            let free = t.count / max(1, t.shape[0])
+            lowering.emitLoop(from: 0, to: t.shape[0], name: "p") { partition in
+                let row = gatherRow(positions, at: LLVMBuildNSWAdd(b, base, partition, "")!, rows: rows.shape[0], op.span)
+                let start = LLVMBuildNSWAdd(b, LLVMBuildNSWMul(b, row, lowering.int64(rows.shape[1]), ""), column, "")!
+                let tileStart = LLVMBuildNSWMul(b, partition, lowering.int64(free), "")!
+                lowering.emitLoop(from: 0, to: free, name: "f") { f in
+                    let value = lowering.loadElement(rows.pointer, rows.element, index: LLVMBuildNSWAdd(b, start, f, "")!)
+                    lowering.storeElement(value, t.pointer, t.element, index: LLVMBuildNSWAdd(b, tileStart, f, "")!)
+                }
+            }
         case .peMatmul:
             guard let matmul = kind.asMatmul else { return unsupported("a malformed 'pe.matmul'", op.span) }
             emitPEMatmul(matmul, op.span)
@@ -326,6 +348,18 @@ extension FunctionLowering {
     }
 
     /// An affine offset `c + sum(coefficient * variable)` as an i64.
+    /// Element `position` of an i32 index buffer as an i64 row of a table with `rows` rows; an index outside them
+    /// leaves the function with the gather's status (`failGather`).
+    func gatherRow(_ indices: LoweredBuffer, at position: LLVMValueRef, rows: Int, _ span: SourceSpan) -> LLVMValueRef {
+        let storage = lowering.types.storage(.i32)
+        let raw = LLVMBuildLoad2(b, storage, lowering.elementAddress(indices.pointer, storage: storage, index: position), "")!
+        let row = LLVMBuildSExt(b, raw, lowering.types.i64, "row")!
+        let below = LLVMBuildICmp(b, LLVMIntSLT, row, lowering.int64(0), "")!
+        let above = LLVMBuildICmp(b, LLVMIntSGE, row, lowering.int64(rows), "")!
+        failGather(at: span, if: LLVMBuildOr(b, below, above, "")!)
+        return row
+    }
+
     private func affine(_ expression: AffineExpr) -> LLVMValueRef {
         var total = lowering.int64(expression.constant)
         for term in expression.terms {

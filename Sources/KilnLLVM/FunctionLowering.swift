@@ -57,6 +57,8 @@ final class FunctionLowering {
     var destinations: [ValueID: LoweredBuffer] = [:]
     var diagnostics: [Diagnostic] = []
     private var heapBuffers: [LLVMValueRef] = []
+    /// The status the failure block returns (1, out of memory, unless a gather or a callee stored another).
+    private var statusSlot: LLVMValueRef?
     private let prologue: LLVMBasicBlockRef
     private let bodyStart: LLVMBasicBlockRef
     private let failure: LLVMBasicBlockRef
@@ -196,7 +198,7 @@ final class FunctionLowering {
             values[result.id] = .buffer(allocate(tensor.element, shape: tensor.shape))
         case .syncSignal, .syncWait:
             break   // the host runs ops in program order
-        case .constant, .iota, .scan, .slice, .concat, .unary, .binary, .broadcast, .select, .cast, .reduce, .matmul, .transpose,
+        case .constant, .iota, .scan, .slice, .concat, .gather, .unary, .binary, .broadcast, .select, .cast, .reduce, .matmul, .transpose,
              .call:
             lowerTensorOp(op)
         case .engine(let instruction):
@@ -227,9 +229,34 @@ final class FunctionLowering {
         return slot
     }
 
-    /// Branches to the failure path when a callee reported failure (`status != 0`).
+    /// The slot holding the status the failure block returns; made (holding 1) on first use.
+    private func status() -> LLVMValueRef {
+        if let statusSlot { return statusSlot }
+        let slot = stackSlot(lowering.types.i32, name: "status")
+        let position = LLVMGetInsertBlock(b)!
+        LLVMPositionBuilderAtEnd(b, prologue)
+        LLVMBuildStore(b, lowering.int32(1), slot)
+        LLVMPositionBuilderAtEnd(b, position)
+        statusSlot = slot
+        return slot
+    }
+
+    /// Branches to the failure path with status 2 + k (`EntrySignature.gatherSites`) when `outOfRange` holds.
+    func failGather(at span: SourceSpan, if outOfRange: LLVMValueRef) {
+        let site = lowered.signature.gatherSites.firstIndex(of: span) ?? 0
+        let fail = LLVMAppendBasicBlockInContext(lowering.context, lowered.function, "gather.out_of_range")!
+        let next = LLVMAppendBasicBlockInContext(lowering.context, lowered.function, "gather.ok")!
+        LLVMBuildCondBr(b, outOfRange, fail, next)
+        LLVMPositionBuilderAtEnd(b, fail)
+        LLVMBuildStore(b, lowering.int32(Int32(2 + site)), status())
+        LLVMBuildBr(b, failure)
+        LLVMPositionBuilderAtEnd(b, next)
+    }
+
+    /// Branches to the failure path when a callee reported failure (`status != 0`), passing its status on.
     func checkStatus(_ status: LLVMValueRef) {
         let next = LLVMAppendBasicBlockInContext(lowering.context, lowered.function, "call.ok")!
+        LLVMBuildStore(b, status, self.status())
         let failed = LLVMBuildICmp(b, LLVMIntNE, status, lowering.int32(0), "")
         LLVMBuildCondBr(b, failed, failure, next)
         LLVMPositionBuilderAtEnd(b, next)
@@ -259,7 +286,7 @@ final class FunctionLowering {
         LLVMBuildRet(b, lowering.int32(0))
         LLVMPositionBuilderAtEnd(b, failure)
         freeHeapBuffers()
-        LLVMBuildRet(b, lowering.int32(1))
+        LLVMBuildRet(b, statusSlot.map { LLVMBuildLoad2(b, lowering.types.i32, $0, "status")! } ?? lowering.int32(1))
         LLVMPositionBuilderAtEnd(b, prologue)
         var anyNull: LLVMValueRef?
         for pointer in heapBuffers {

@@ -86,6 +86,10 @@ public final class PreparedCall: @unchecked Sendable {
     /// Runs the kernel on the prepared buffers.
     public func invoke() throws(LLVMBackendError) {
         let status = kernel.call(arguments)
+        let sites = kernel.signature.gatherSites
+        if status >= 2, Int(status) - 2 < sites.count {
+            throw LLVMBackendError([DiagnosticCatalogue.llvmGatherIndexOutOfRange(at: sites[Int(status) - 2])])
+        }
         if status != 0 {
             throw LLVMBackendError([DiagnosticCatalogue.llvmError("running kernel '\(kernel.signature.kernelName)'",
                                                                   "out of memory for its scratch buffers (status \(status))")])

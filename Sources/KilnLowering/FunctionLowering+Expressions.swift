@@ -126,7 +126,15 @@ extension FunctionLowering {
             let a = try coerce(builtin == .cumsum ? .constant(1, .f32) : values[0], to: result, at: expr.span)
             let b = try coerce(builtin == .cumsum ? values[0] : values[1], to: result, at: expr.span)
             return .value(value(.scan(a, b, axis: rank - 1), result, at: expr.span), result)
-        case .clamp: return try binary(.min, try binary(.max, values[0], values[1], expr), values[2], expr)
+        case .clamp:
+            // minimum(maximum(x, lo), hi). With a tile only in `hi`, maximum(x, lo) is a scalar (folded when both are
+            // constants), not a value of the clamp's tile type.
+            if values[2].tile != nil, values[0].tile == nil, values[1].tile == nil {
+                return try binary(.min, try scalarBinary(.max, values[0], values[1], expr), values[2], expr)
+            }
+            return try binary(.min, try binary(.max, values[0], values[1], expr), values[2], expr)
+        case .gather:
+            return try tensorOp(expr, .gather(try tensor(values[0], arguments[0]), try tensor(values[1], arguments[1])))
         case .concat:
             guard let axis = program.reductionAxes[expr.id]?.first else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
             // The tensors are the positional arguments (`axis:` is labelled).
@@ -191,6 +199,19 @@ extension FunctionLowering {
         let x = try coerce(a, to: operandType, at: expr.span)
         let y = try coerce(b, to: operandType, at: expr.span)
         return .value(value(.binary(op, x, y), result, at: expr.span), result)
+    }
+
+    /// An elementwise operator on two scalars, in the dtype of `expr`'s type: folded when both are constants
+    /// (`maximum`/`minimum` propagate NaN), else a scalar op.
+    func scalarBinary(_ op: BinaryOperator, _ a: Lowered, _ b: Lowered, _ expr: Expr) throws(LoweringFailed) -> Lowered {
+        let element = try checkedType(expr).dtype
+        if case .constant(let x, _) = a, case .constant(let y, _) = b, op == .max || op == .min {
+            let folded = x.isNaN || y.isNaN ? Double.nan : (op == .max ? Swift.max(x, y) : Swift.min(x, y))
+            return .constant(folded, element)
+        }
+        let type = IRType.scalar(element)
+        let (x, y) = (try coerce(a, to: type, at: expr.span), try coerce(b, to: type, at: expr.span))
+        return .value(value(.binary(op, x, y), type, at: expr.span), type)
     }
 
     /// A math function of a scalar or tensor; the operand is converted to the result's dtype (an i32

@@ -17,6 +17,8 @@ struct BufferState {
     var allocIndex: Int
     var written = false
     var startPending: Bool
+    /// The SBUF tile a PSUM buffer's fill is made in and copied from (reshaped with the buffer by `buffer`).
+    var fillSource: ValueID?
 }
 
 /// One enclosing loop: its variable (an IR induction variable or a peeled constant), the values it takes
@@ -87,8 +89,10 @@ extension FunctionLowering {
                                          allocIndex: blocks[block].count - 1, written: false, startPending: startPending)
         locals[name.span] = .value(id, .tile(tile))
         if let fillValue, !startPending {
-            _ = fill(tile, with: fillValue, at: initial?.span ?? name.span, into: id)
-            buffers[name.span]?.written = true
+            // Not yet `written`: the first write may still shrink the buffer to a remainder tile's region, as the
+            // language says (the fill is where that write starts from; Docs/numerics.md, "Tile-level code").
+            let filled = fill(tile, with: fillValue, at: initial?.span ?? name.span, into: id)
+            if tile.space == .psum { buffers[name.span]?.fillSource = fillSourceTile(copiedInto: filled) }
         }
     }
 
@@ -108,6 +112,13 @@ extension FunctionLowering {
             blocks[state.allocBlock][state.allocIndex].kind = .alloc(tile, nil)
             blocks[state.allocBlock][state.allocIndex].result?.type = .tile(tile)
             valueTypes[state.id] = .tile(tile)
+            if let source = state.fillSource,
+               let index = blocks[state.allocBlock].firstIndex(where: { $0.result?.id == source }) {
+                let sbuf = tile.with(element: tile.element, space: .sbuf)
+                blocks[state.allocBlock][index].kind = .alloc(sbuf, nil)
+                blocks[state.allocBlock][index].result?.type = .tile(sbuf)
+                valueTypes[source] = .tile(sbuf)
+            }
             locals[key] = .value(state.id, .tile(tile))
         }
         state.written = true
@@ -140,8 +151,9 @@ extension FunctionLowering {
             return
         }
         let lowered = try lower(value)
-        // `acc += t` with a remainder tile `t` adds into the region both hold; the rest of `acc` is unchanged.
-        let partial = op == .accumulate && lowered.tile.map { !isSized(target, like: $0.1) } == true
+        // `acc += t` with a remainder tile `t` adds into the region both hold; the rest of `acc` is unchanged. The
+        // first write into a buffer gives it the written tile's shape instead (`buffer`).
+        let partial = op == .accumulate && isWritten(target) && lowered.tile.map { !isSized(target, like: $0.1) } == true
         let (_, state, tile) = try buffer(target, shape: partial ? nil : lowered.tile?.1.shape, at: span)
         if partial, case .value(let id, .tile(let small)) = lowered {
             try accumulateCorner(id, small, into: state.id, tile, at: span)
@@ -160,6 +172,18 @@ extension FunctionLowering {
         default:
             throw fail(DiagnosticCatalogue.loweringUnsupported("this assignment", reason: "a var takes a tile or a constant", at: value.span))
         }
+    }
+
+    /// The tile the last op of the current block copies into `psum` (a PSUM fill's SBUF source).
+    func fillSourceTile(copiedInto psum: ValueID) -> ValueID? {
+        guard let copy = blocks.last?.last?.kind.instruction, copy.op == .dveCopy, copy.tile(1) == psum else { return nil }
+        return copy.tile(0)
+    }
+
+    /// True if something was written into the buffer `target` since its declaration (or it is not a buffer).
+    func isWritten(_ target: Identifier) -> Bool {
+        guard let key = varScopes.reversed().lazy.compactMap({ $0[target.name] }).first, let state = buffers[key] else { return true }
+        return state.written
     }
 
     /// True if the buffer `target` already has the shape of `tile` (or is not a buffer at all).

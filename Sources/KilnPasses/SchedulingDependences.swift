@@ -1,6 +1,7 @@
 // SchedulingDependences.swift: which engine ops touch which memory, and the cross-stream dependences between them.
 
 import KilnMachine
+import KilnISA
 import KilnTileIR
 
 /// An in-order instruction stream: one engine's queue, or one DMA queue.
@@ -88,6 +89,11 @@ struct SchedulingAccessCollector {
             var queue: Int?
             var hbmRegion: SchedulingRegion?
             if let transfer = op.kind.asTransfer { queue = transfer.queue; hbmRegion = region(of: transfer) }
+            var gatherReads: [SchedulingRegion] = []
+            if let instruction = op.kind.instruction, instruction.op == .dmaGather {
+                queue = instruction.queue
+                gatherReads = gatherRegions(instruction)
+            }
             let tileReads = op.kind.reads.compactMap(region(ofTile:))
             let tileWrites = op.kind.writes.compactMap(region(ofTile:))
             var access = SchedulingAccess(path: path + [index], stream: SchedulingStream(engine: engine, queue: queue),
@@ -95,6 +101,7 @@ struct SchedulingAccessCollector {
             if let hbmRegion {
                 if op.kind.asLoad != nil { access.reads.append(hbmRegion) } else { access.writes.append(hbmRegion) }
             }
+            access.reads += gatherReads
             access.spaces = Set((access.reads + access.writes).map(\.space))
             accesses.append(access)
         }
@@ -116,8 +123,24 @@ struct SchedulingAccessCollector {
         default: hbmRank = transfer.offsets.count
         }
         let extents = transfer.sliceShape(tile: tile, hbmRank: hbmRank) ?? tile.shape
+        return region(transfer.hbm, transfer.offsets, extents: extents)
+    }
+
+    /// The HBM boxes `dma.gather` reads (`DMAGather`): the index run and the table's columns, every row.
+    private func gatherRegions(_ instruction: EngineInstruction) -> [SchedulingRegion] {
+        guard case .slice(let table, let tableOffsets)? = instruction.operands.first,
+              instruction.operands.count == 3, case .slice(let indices, let indexOffsets) = instruction.operands[1],
+              case .tile(let value) = instruction.operands[2], let tile = types[value]?.type.tileType,
+              let tableShape = types[table]?.type.hbmType?.shape, tableShape.count == 2,
+              let indexRank = types[indices]?.type.hbmType?.rank else { return [] }
+        return [region(table, tableOffsets, extents: DMAGather.tableExtents(rows: tableShape[0], free: tile.freeElements)),
+                region(indices, indexOffsets, extents: DMAGather.indexExtents(rank: indexRank, partitions: tile.partitions))]
+    }
+
+    /// The box `offsets` plus `extents` covers over all iterations of the loops the offsets name.
+    private func region(_ tensor: ValueID, _ offsets: [AffineExpr], extents: [Int]) -> SchedulingRegion {
         var box: [ClosedRange<Int>] = []
-        for (dim, offset) in transfer.offsets.enumerated() {
+        for (dim, offset) in offsets.enumerated() {
             var low = offset.constant, high = offset.constant
             for term in offset.terms {
                 let range = loopRanges[term.variable] ?? 0...0
@@ -127,7 +150,7 @@ struct SchedulingAccessCollector {
             }
             box.append(low...(high + max(1, dim < extents.count ? extents[dim] : 1) - 1))
         }
-        return .hbm(transfer.hbm, box: box)
+        return .hbm(tensor, box: box)
     }
 }
 

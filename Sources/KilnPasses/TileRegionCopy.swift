@@ -1,4 +1,4 @@
-// TileRegionCopy.swift: tiles `slice` and `concat`: blocks of HBM tensors copied through SBUF to their new place.
+// TileRegionCopy.swift: tiles `slice`, `concat` and `gather`: blocks and rows of HBM tensors copied through SBUF.
 
 import KilnMachine
 import KilnPluginAPI
@@ -57,6 +57,36 @@ struct RegionCopyTiler {
             emitter.tiled(extent: shape[shape.count - 2], tile: rows, name: "i") { (_, rowBody, rowOffset, partitions) in
                 rowBody.tiled(extent: shape[shape.count - 1], tile: chunk, name: "j") { (_, body, columnOffset, columns) in
                     copy(body, at: prefix + [rowOffset, columnOffset], partitions: partitions, free: columns)
+                }
+            }
+        }
+        batches(top, [])
+    }
+}
+
+/// Emits `out = gather(table, indices)` for a `[V, width]` table and i32 indices of `indexShape` in HBM: one loop
+/// per leading index dim, the last index dim in tiles of `rows` partitions, the row length in chunks of at most
+/// `RegionCopyTiler.chunkBytes` per partition (remainders peeled); each `[p | c]` piece is one `dma.gather` (tile
+/// row i is table row `indices[..., r + i]`, columns from the chunk's offset) stored into every output at
+/// `[..., r, column]`. An index outside the table stops the run with an error on each executor.
+struct GatherTiler {
+    let rows: Int
+
+    func emit(into top: TileEmitter, table: ValueID, width: Int, indices: ValueID, indexShape: [Int], outputs: [ValueID],
+              element: ElementType) {
+        let chunk = max(1, RegionCopyTiler.chunkBytes / max(1, element.byteSize))
+        func batches(_ emitter: TileEmitter, _ prefix: [AffineExpr]) {
+            guard prefix.count == indexShape.count - 1 else {
+                emitter.tiled(extent: indexShape[prefix.count], tile: 1, name: "b") { (_, inner, offset, _) in
+                    batches(inner, prefix + [offset])
+                }
+                return
+            }
+            emitter.tiled(extent: indexShape[indexShape.count - 1], tile: rows, name: "i") { (_, rowBody, rowOffset, partitions) in
+                rowBody.tiled(extent: width, tile: chunk, name: "j") { (_, body, columnOffset, columns) in
+                    let tile = body.alloc(.sbuf, element, partitions: partitions, free: [columns], name: "rows")
+                    body.emit(.dmaGather(table: table, column: columnOffset, indices: indices, at: prefix + [rowOffset], into: tile))
+                    for output in outputs { body.store(tile, to: output, at: prefix + [rowOffset, columnOffset]) }
                 }
             }
         }

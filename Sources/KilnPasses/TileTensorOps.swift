@@ -33,7 +33,8 @@ import KilnTileIR
 ///    resident B slabs per column block, transposed A tiles, PSUM accumulation over K, the epilogue
 ///    fused into the PSUM evacuation. Tile sizes come from `@schedule` (K3604 when out of range) or the
 ///    target; K3605 when a B slab cannot fit.
-/// 5. A `slice` or a `concat` copies blocks of HBM tensors through SBUF (`RegionCopyTiler`).
+/// 5. A `slice` or a `concat` copies blocks of HBM tensors through SBUF (`RegionCopyTiler`); a `gather` reads
+///    table rows by index into SBUF with `dma.gather` and stores them (`GatherTiler`).
 /// 6. A reduction over a batch axis of a rank-3/4 tensor becomes `tileBatchAxisReduction`'s accumulation loop;
 ///    a group with batch dims otherwise runs the rules above on the last two dims in loops over the batch
 ///    (`tileBatched`). A transpose becomes `TransposeTiler`'s block loop; a reduction across rows (axis 0) on its own, or
@@ -176,6 +177,15 @@ struct FunctionTiler {
             RegionCopyTiler(rows: sizes.m).emit(into: top, source: hbm, sourceOffsets: offsets,
                 destinations: stores.map { ($0.output.id, Array(repeating: 0, count: shape.count)) }, shape: shape,
                 element: tensor.element)
+            return
+        }
+        if ops.count == 1, case .gather(let table, let indices) = ops[0].kind {
+            let (tableHBM, tableTensor) = try hbmOperand(table, of: ops[0], sources: sources)
+            let (indexHBM, indexTensor) = try hbmOperand(indices, of: ops[0], sources: sources)
+            top.span = ops[0].span
+            GatherTiler(rows: sizes.m).emit(into: top, table: tableHBM, width: tableTensor.shape.last ?? 1, indices: indexHBM,
+                                            indexShape: indexTensor.shape, outputs: stores.map(\.output.id),
+                                            element: tableTensor.element)
             return
         }
         if ops.count == 1, case .concat(let operands, let axis) = ops[0].kind, let rank = ops[0].result?.type.tensorType?.rank {

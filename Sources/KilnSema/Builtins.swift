@@ -34,6 +34,7 @@ enum BuiltinTable {
         case .scan: BuiltinSpec(positional: ["a", "b"], labels: ["axis"])
         case .concat: BuiltinSpec(positional: ["a", "b"], labels: ["axis"], variadic: true)
         case .broadcast_to: BuiltinSpec(positional: ["x", "shape"])
+        case .gather: BuiltinSpec(positional: ["table", "indices"])
         case .sum, .max, .min, .mean: BuiltinSpec(positional: ["x"], labels: ["axis"])
         case .transpose, .copy: BuiltinSpec(positional: ["x"])
         case .select: BuiltinSpec(positional: ["cond", "a", "b"])

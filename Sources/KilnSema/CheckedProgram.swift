@@ -117,13 +117,15 @@ public enum Builtin: Sendable, Hashable, CustomStringConvertible {
     case argmax, argmin
     /// `concat(a, b, ..., axis: k)`: whole tensors joined along one axis; `broadcast_to(x, shape)`: NumPy's.
     case concat, broadcast_to
+    /// `gather(table, indices)`: rows of a rank-2 table chosen by i32 indices (an embedding lookup).
+    case gather
     case sum, max, min, mean
     case matmul, transpose, select
     case load, store, nc_matmul, copy
 
     /// Every builtin but the math functions, which `MathFunction` lists.
     static let others: [Builtin] = [.maximum, .minimum, .pow, .clamp, .iota, .cumsum, .scan, .argmax, .argmin,
-                                    .concat, .broadcast_to, .sum, .max, .min, .mean, .matmul, .transpose, .select,
+                                    .concat, .broadcast_to, .gather, .sum, .max, .min, .mean, .matmul, .transpose, .select,
                                     .load, .store, .nc_matmul, .copy]
 
     /// The builtin called `name` (not counting aliases).
@@ -152,6 +154,7 @@ public enum Builtin: Sendable, Hashable, CustomStringConvertible {
         case .argmin: "argmin"
         case .concat: "concat"
         case .broadcast_to: "broadcast_to"
+        case .gather: "gather"
         case .sum: "sum"
         case .max: "max"
         case .min: "min"

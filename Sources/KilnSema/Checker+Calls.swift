@@ -155,6 +155,8 @@ extension Checker {
             return checkScan(name, combined, axis: axis, expr: expr)
         case .concat:
             return checkConcat(operands, arguments, axis: axis, expr: expr)
+        case .gather:
+            return checkGather(operands[0], operands[1], arguments, expr: expr)
         case .store, .iota, .broadcast_to:
             return nil
         }

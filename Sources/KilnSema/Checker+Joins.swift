@@ -1,4 +1,4 @@
-// Checker+Joins.swift: `concat` (whole tensors joined along an axis) and `broadcast_to` (NumPy's stretch).
+// Checker+Joins.swift: `concat` (whole tensors joined along an axis), `broadcast_to` (NumPy's stretch), `gather` (rows).
 
 import KilnSource
 import KilnSyntax
@@ -71,5 +71,29 @@ extension Checker {
             return nil
         }
         return target
+    }
+}
+
+extension Checker {
+    /// `gather(table, indices)`: `table` a whole tensor of rank 2 (`T[V, D]`, any dtype), `indices` a whole i32
+    /// tensor of rank 1 to 3; the result is `T[indices..., D]`, row `table[i]` for each index `i` (NumPy's
+    /// `take(table, indices, axis=0)`). An index outside `0 ..< V` is a run-time error on every executor.
+    func checkGather(_ table: ValueType, _ indices: ValueType, _ arguments: [Expr], expr: Expr) -> ValueType? {
+        guard table.isWholeTensor, table.rank == 2 else {
+            report(DiagnosticCatalogue.rankRequirement("gather", "a rank-2 whole tensor (a table of rows)", what: "its table",
+                                                       found: table.description, at: arguments[0].span))
+            return nil
+        }
+        guard indices.isWholeTensor, indices.rank + 1 <= RankLimit.tensor else {
+            report(DiagnosticCatalogue.rankRequirement("gather", "whole-tensor indices of rank 1 to \(RankLimit.tensor - 1)",
+                                                       what: "the index tensor", found: indices.description, at: arguments[1].span))
+            return nil
+        }
+        guard indices.dtype == .i32 else {
+            report(DiagnosticCatalogue.operandDType("gather", "i32 indices as the second of its", found: indices.description,
+                                                    hint: "convert them with 'as i32'", at: arguments[1].span))
+            return nil
+        }
+        return ValueType(table.dtype, indices.shape + [table.shape[1]], space: .value)
     }
 }

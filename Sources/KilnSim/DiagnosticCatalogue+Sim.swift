@@ -10,6 +10,9 @@ extension DiagnosticCatalogue {
     public static func simOutOfBounds(_ detail: String) -> Diagnostic {
         make("K4202", "sim-out-of-bounds", .error, detail, at: .unknown)
     }
+    public static func simGatherIndexOutOfRange(_ detail: String) -> Diagnostic {
+        make("K4207", "sim-gather-index-out-of-range", .error, detail, at: .unknown)
+    }
     public static func simRace(_ detail: String) -> Diagnostic {
         make("K4203", "sim-race", .error, detail, at: .unknown)
     }

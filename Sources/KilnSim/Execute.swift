@@ -46,6 +46,13 @@ extension SimulationRun {
             if let (partition, element) = memory?.store(buffer, entry, tensor: tensor, runs), hazards != nil {
                 reportUnwritten(entry, partition, element, stream, pc)
             }
+        case .dmaGather:
+            let (table, tableOffsets) = o.slice(0)
+            let (indices, indexOffsets) = o.slice(1)
+            let buffer = o.buffer(2)
+            guard let values = gather(table, tableOffsets, indices, indexOffsets, into: buffer, stream: stream, pc: pc),
+                  memory != nil else { return }
+            store(buffer, values, stream: stream, pc: pc)
         case .peMatmul:
             // The group's end (`stop`) has no numeric effect; the next `start` overwrites.
             let (s, m, acc) = (o.buffer(0), o.buffer(1), o.buffer(2))

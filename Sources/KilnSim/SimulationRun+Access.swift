@@ -1,6 +1,7 @@
 // SimulationRun+Access.swift: every memory access with its checks: races, never-written reads, HBM bounds.
 
 import KilnBytecode
+import KilnISA
 import KilnSource
 
 extension SimulationRun {
@@ -95,6 +96,64 @@ extension SimulationRun {
         checkHBMWritten(tensor, runs, stream: stream, pc: pc)
         guard let memory else { return [] }
         return HBMRun.gather(runs, memory.hbm[tensor])
+    }
+
+    /// `dma.gather`'s values in tile order (`DMAGather`): the index run and the table's columns checked against
+    /// their tensors and for races, then each index against the table's rows; nil (with a finding) when something
+    /// is out of range, `[]` in a timing-only run.
+    mutating func gather(_ table: Int, _ tableOffsets: [AffineOffset], _ indices: Int, _ indexOffsets: [AffineOffset],
+                         into buffer: Int, stream: Int, pc: Int) -> [Double]? {
+        let (tableEntry, indexEntry) = (prepared.program.tensors[table], prepared.program.tensors[indices])
+        let tile = prepared.program.buffers[buffer]
+        let (partitions, free) = (tile.partitions, tile.freeElements)
+        guard tableEntry.shape.count == 2, !indexEntry.shape.isEmpty else { return nil }
+        let accesses = [
+            (table, tableOffsets.map { evaluate($0, stream) }, DMAGather.tableExtents(rows: tableEntry.shape[0], free: free)),
+            (indices, indexOffsets.map { evaluate($0, stream) },
+             DMAGather.indexExtents(rank: indexEntry.shape.count, partitions: partitions)),
+        ]
+        for (tensor, starts, extents) in accesses {
+            let entry = prepared.program.tensors[tensor]
+            for dim in entry.shape.indices where starts[dim] < 0 || starts[dim] + extents[dim] > entry.shape[dim] {
+                report(DiagnosticCatalogue.simOutOfBounds(
+                    "\(site(stream, pc)) accesses %\(entry.name)[\(starts.map(String.init).joined(separator: ", "))] with extents "
+                        + "\(extents), outside its shape \(entry.shape) in dim \(dim)"), sites: [site(stream, pc)])
+                return nil
+            }
+            if var tracker = hazards {
+                let box = entry.shape.indices.map { starts[$0]..<(starts[$0] + extents[$0]) }
+                let races = tracker.access(tensor: tensor, box: box, write: false, stream: stream, pc: pc,
+                                           clock: streams[stream].clock)
+                hazards = tracker
+                for race in races { reportRace(race, stream: stream, pc: pc, write: false, what: "HBM tensor %\(entry.name)") }
+            }
+        }
+        guard let memory else { return [] }
+        let (rows, width, column) = (tableEntry.shape[0], tableEntry.shape[1], accesses[0].1[1])
+        let indexHBM = memory.hbm[indices]
+        let indexBase = zip(accesses[1].1, indexHBM.strides).reduce(0) { $0 + $1.0 * $1.1 }
+        checkHBMWritten(indices, [HBMRun(start: indexBase, stride: 1, tileStart: 0, count: partitions)], stream: stream, pc: pc)
+        var runs: [HBMRun] = []
+        var outside: [Int] = []
+        for partition in 0..<partitions {
+            let row = Int(indexHBM.value(at: indexBase + partition))
+            guard row >= 0 && row < rows else {
+                if outside.isEmpty {
+                    report(DiagnosticCatalogue.simGatherIndexOutOfRange(
+                        "\(site(stream, pc)) gathers row \(row) (index element \(indexBase + partition) of %\(indexEntry.name)) "
+                            + "from %\(tableEntry.name), which has rows 0 ..< \(rows)"), sites: [site(stream, pc)])
+                }
+                outside.append(partition)
+                continue
+            }
+            runs.append(HBMRun(start: row * width + column, stride: 1, tileStart: partition * free, count: free))
+        }
+        checkHBMWritten(table, runs, stream: stream, pc: pc)
+        // A row that was not read holds NaN: the run goes on (and fails), with the one error above.
+        var values = HBMRun.gather(runs, memory.hbm[table])
+        values += Array(repeating: .nan, count: max(0, partitions * free - values.count))
+        for partition in outside { for f in 0..<free { values[partition * free + f] = .nan } }
+        return values
     }
 
     /// Reports the first element of the runs (in tile order) that nothing has written (checks on).

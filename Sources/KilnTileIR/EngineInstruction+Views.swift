@@ -12,6 +12,12 @@ extension OpKind {
     public static func dmaStore(_ t: DMATransfer) -> OpKind {
         .engine(EngineInstruction(.dmaStore, [.tile(t.tile), .slice(t.hbm, t.offsets)], queue: t.queue))
     }
+    /// `dma.gather %table[0, c], %indices[...] -> %tile`: tile row p is table row `indices[... + p]` from column c.
+    public static func dmaGather(table: ValueID, column: AffineExpr, indices: ValueID, at offsets: [AffineExpr],
+                                 into tile: ValueID, queue: Int? = nil) -> OpKind {
+        .engine(EngineInstruction(.dmaGather, [.slice(table, [.constant(0), column]), .slice(indices, offsets), .tile(tile)],
+                                  queue: queue))
+    }
     public static func peMatmul(_ m: PEMatmul) -> OpKind {
         .engine(EngineInstruction(.peMatmul, [.tile(m.stationary), .tile(m.moving), .tile(m.accumulator),
                                               .condition(m.start), .condition(m.stop)]))

@@ -11,6 +11,7 @@ extension OpKind {
         case .scan: "scan"
         case .slice: "slice"
         case .concat: "concat"
+        case .gather: "gather"
         case .unary(let function, _): function.rawValue
         case .binary(let op, _, _): op.rawValue
         case .broadcast: "broadcast"
@@ -35,7 +36,7 @@ extension OpKind {
         switch self {
         case .engine(let instruction): instruction.op.engine
         case .syncSignal(_, let engine, _), .syncWait(_, _, let engine, _): engine
-        case .constant, .iota, .scan, .slice, .concat, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .select, .cast,
+        case .constant, .iota, .scan, .slice, .concat, .gather, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .select, .cast,
              .call, .forLoop, .alloc, .hbmAlloc, .ret: nil
         }
     }
@@ -43,7 +44,7 @@ extension OpKind {
     /// True for ops without effects whose only output is their result: removable when unused, mergeable when equal.
     public var isPure: Bool {
         switch self {
-        case .constant, .iota, .scan, .slice, .concat, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .select,
+        case .constant, .iota, .scan, .slice, .concat, .gather, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .select,
              .cast: true
         case .call, .forLoop, .alloc, .hbmAlloc, .engine, .syncSignal, .syncWait, .ret: false
         }
@@ -59,7 +60,7 @@ extension OpKind {
         case .constant, .iota, .alloc, .hbmAlloc, .forLoop, .syncSignal, .syncWait: []
         case .unary(_, let a), .broadcast(let a), .reduce(_, let a, _), .transpose(let a), .cast(let a), .slice(let a, _): [a]
         case .concat(let operands, _): operands
-        case .binary(_, let a, let b), .matmul(let a, let b), .scan(let a, let b, _): [a, b]
+        case .binary(_, let a, let b), .matmul(let a, let b), .scan(let a, let b, _), .gather(let a, let b): [a, b]
         case .select(let c, let a, let b): [c, a, b]
         case .call(_, let arguments): arguments
         case .engine(let instruction): instruction.reads
@@ -71,7 +72,7 @@ extension OpKind {
     public var writes: [ValueID] {
         switch self {
         case .engine(let instruction): instruction.writes
-        case .constant, .iota, .scan, .slice, .concat, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .select, .cast,
+        case .constant, .iota, .scan, .slice, .concat, .gather, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .select, .cast,
              .call, .forLoop, .alloc, .hbmAlloc, .syncSignal, .syncWait, .ret: []
         }
     }
@@ -100,6 +101,7 @@ extension OpKind {
         case .transpose(let a): return .transpose(map(a))
         case .slice(let a, let offsets): return .slice(map(a), offsets: offsets)
         case .concat(let operands, let axis): return .concat(operands.map(map), axis: axis)
+        case .gather(let table, let indices): return .gather(map(table), map(indices))
         case .select(let c, let a, let b): return .select(map(c), map(a), map(b))
         case .cast(let a): return .cast(map(a))
         case .call(let callee, let arguments): return .call(callee, arguments.map(map))

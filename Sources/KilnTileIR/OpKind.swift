@@ -33,6 +33,9 @@ public enum OpKind: Hashable, Sendable {
     case slice(ValueID, offsets: [Int])
     /// `concat %a, %b axis 1 : T`: the operands joined along one axis (their other dims are equal).
     case concat([ValueID], axis: Int)
+    /// `gather %table, %indices : T`: rows of a rank-2 table chosen by an i32 index tensor; T is the indices'
+    /// shape plus the table's row length. An index outside the table's rows is a run-time error.
+    case gather(ValueID, ValueID)
     /// `call @f(%a, %b) : T`: a helper function with one output.
     case call(String, [ValueID])
 

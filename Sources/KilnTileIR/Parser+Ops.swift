@@ -120,6 +120,12 @@ extension TileIRParser {
             try expectWord("axis")
             let axis = try parseInteger("an axis")
             return (.reduce(kind, a, axis: axis), try parseResultType())
+        case "gather":
+            // gather := 'gather' VALUE ',' VALUE ':' type
+            let table = try parseValue()
+            try expectPunct(",")
+            let indices = try parseValue()
+            return (.gather(table, indices), try parseResultType())
         case "matmul":
             // matmul := 'matmul' VALUE ',' VALUE ':' type
             let a = try parseValue()

@@ -94,6 +94,7 @@ public struct TileIRPrinter {
         case .transpose(let a): return "transpose \(n(a))\(type)"
         case .slice(let a, let offsets):
             return "slice \(n(a)) [\(offsets.map(String.init).joined(separator: ", "))]\(type)"
+        case .gather(let table, let indices): return "gather \(n(table)), \(n(indices))\(type)"
         case .concat(let operands, let axis): return "concat \(operands.map(n).joined(separator: ", ")) axis \(axis)\(type)"
         case .select(let c, let a, let b): return "select \(n(c)), \(n(a)), \(n(b))\(type)"
         case .cast(let a): return "cast \(n(a))\(type)"

@@ -108,6 +108,16 @@ extension FunctionVerifier {
                     "slice [\(offsets.map(String.init).joined(separator: ", "))] of \(result.shape) does not fit inside \(type(a))",
                     at: $0) }
             }
+        case .gather(let table, let indices):
+            guard let resultType = expectResult(op), let rows = tensorOperand(op, table, "table"),
+                  let positions = tensorOperand(op, indices, "indices") else { return }
+            guard rows.rank == 2, positions.element == .i32, positions.rank + 1 <= 4 else {
+                return report(at: op) { DiagnosticCatalogue.tileIRShapeMismatch(op.opcode,
+                    "gather reads rows of a rank-2 table with i32 indices of rank 1 to 3; found \(type(table)) and \(type(indices))",
+                    at: $0) }
+            }
+            let expected = IRType.tensor(TensorType(rows.element, positions.shape + [rows.shape[1]]))
+            if expected != resultType { resultMismatch(op, expected: expected, found: resultType) }
         case .concat(let operands, let axis):
             guard let resultType = expectResult(op), let result = resultType.tensorType else {
                 return mismatch(op, "result", expected: "a tensor", found: op.result?.type)

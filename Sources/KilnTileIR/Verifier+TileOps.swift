@@ -1,5 +1,6 @@
 // Verifier+TileOps.swift: type rules of the tile-level ops: tile operands, shapes, DMA slices, loop variables.
 
+import KilnISA
 import KilnMachine
 import KilnSource
 
@@ -25,7 +26,7 @@ extension FunctionVerifier {
                 report(at: op) { DiagnosticCatalogue.tileIRInvalidDims(
                     "only dma names a queue, with a non-negative number; found '\(engine) queue \(queue)'", at: $0) }
             }
-        case .constant, .iota, .scan, .slice, .concat, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .select, .cast,
+        case .constant, .iota, .scan, .slice, .concat, .gather, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .select, .cast,
              .call, .forLoop, .ret:
             break
         }
@@ -60,6 +61,9 @@ extension FunctionVerifier {
                 let broadcast = instruction["broadcast"] == .flag(true)
                 checkTransfer(op, DMATransfer(hbm: tensor, offsets: offsets, tile: tile, transpose: transpose,
                                               broadcast: broadcast), writesHBM: declaration.fields[hbm].access != .read)
+            }
+            if case .gather(let table, let indices, let tileField) = rule {
+                checkGather(op, instruction.operands[table], instruction.operands[indices], instruction.operands[tileField])
             }
             if case .matmul(_, _, let accumulator) = rule, case .tile(let value) = instruction.operands[accumulator],
                let shape = operands.tile(accumulator) {
@@ -101,6 +105,31 @@ extension FunctionVerifier {
             report(at: op) { DiagnosticCatalogue.psumBankOverflow(detail, at: $0) }
         case .unsupported(let feature):
             report(at: op) { DiagnosticCatalogue.unsupportedOnTarget(feature, target: target.name, at: $0) }
+        }
+    }
+
+    /// `dma.gather`'s slices (`DMAGather`): the table read from row 0 with the tile's columns inside its rows, and
+    /// the index run inside the index tensor, for every iteration of the loops.
+    private func checkGather(_ op: Operation, _ table: IROperand, _ indices: IROperand, _ tileOperand: IROperand) {
+        guard case .slice(let tableValue, let tableOffsets) = table, case .slice(let indexValue, let indexOffsets) = indices,
+              case .tile(let tileValue) = tileOperand, let tableShape = types[tableValue]?.type.hbmType?.shape,
+              let indexShape = types[indexValue]?.type.hbmType?.shape, let tile = types[tileValue]?.type.tileType,
+              tableShape.count == 2 else { return }
+        guard tableOffsets.count == 2, tableOffsets[0] == .constant(0), indexOffsets.count == indexShape.count else {
+            return shapeMismatch(op, "a gather reads its table from row 0 (offsets [0, column]) and needs one offset per "
+                + "index dim, found \(tableOffsets.count) and \(indexOffsets.count)")
+        }
+        let slices = [(tableShape, tableOffsets, DMAGather.tableExtents(rows: tableShape[0], free: tile.freeElements)),
+                      (indexShape, indexOffsets, DMAGather.indexExtents(rank: indexShape.count, partitions: tile.partitions))]
+        for (shape, offsets, extents) in slices {
+            for (dim, offset) in offsets.enumerated() {
+                guard let range = range(of: offset, op) else { continue }
+                let last = range.upperBound + extents[dim] - 1
+                if range.lowerBound < 0 || last >= shape[dim] {
+                    report(at: op) { DiagnosticCatalogue.tileIRSliceOutOfBounds(
+                        dim: dim, first: range.lowerBound, last: last, size: shape[dim], at: $0) }
+                }
+            }
         }
     }
 

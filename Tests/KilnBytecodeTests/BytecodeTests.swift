@@ -42,6 +42,8 @@ func everyOpcodeProgram() -> BytecodeProgram {
         (.dmaQueue(5), [Instruction(.loopBegin, [.loopSlot(1), .integer(0), .integer(2), .integer(1)]),
                         Instruction(.engine(.dmaLoad), [.tensor(0), .affineList([offset, .init()]), .buffer(0), .flag(false), .flag(false)]),
                         Instruction(.engine(.dmaStore), [.buffer(0), .tensor(1), .affineList([.init(), .init(terms: [.init(slot: 1, coefficient: 64)])])]),
+                        Instruction(.engine(.dmaGather), [.tensor(0), .affineList([.init(), .init()]), .tensor(3),
+                                                          .affineList([.init(terms: [.init(slot: 1, coefficient: 32)])]), .buffer(0)]),
                         Instruction(.loopEnd, [.loopSlot(1)])]),
     ]
     for (unit, instructions) in others {
@@ -51,7 +53,8 @@ func everyOpcodeProgram() -> BytecodeProgram {
         target: "trn2", kernelName: "every", sourcePath: "every.kiln",
         tensors: [TensorEntry(name: "x", dtype: .f32, shape: [132, 64], role: .input),
                   TensorEntry(name: "y", dtype: .f32, shape: [64, 128], role: .output),
-                  TensorEntry(name: "eps", dtype: .f32, shape: [], role: .scalar, defaultValue: 1e-5)],
+                  TensorEntry(name: "eps", dtype: .f32, shape: [], role: .scalar, defaultValue: 1e-5),
+                  TensorEntry(name: "ids", dtype: .i32, shape: [128], role: .input)],
         buffers: [tile, column, acc], semaphoreCount: 2, loopSlotCount: 2, streams: streams)
 }
 
@@ -140,5 +143,6 @@ private func rejection(_ bytes: [UInt8]) -> BytecodeError? {
     #expect(text.contains("     2    pe.matmul stationary B0(%t) moving B0(%t) acc B2(%acc) start L0==0 stop always"))
     #expect(text.contains("dma.load src T0(%x) at [64*L1 + 4, 0] dst B0(%t) transpose no broadcast no"))
     #expect(text.contains("T2 %eps: scalar f32 = 1e-05"))
-    #expect(text.contains("stream dma.q5: 4 instructions"))
+    #expect(text.contains("stream dma.q5: 5 instructions"))
+    #expect(text.contains("dma.gather table T0(%x) table_at [0, 0] indices T3(%ids) indices_at [32*L1] dst B0(%t)"))
 }

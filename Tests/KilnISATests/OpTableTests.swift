@@ -29,6 +29,7 @@ import Testing
             case .functionOnTarget(let f): [f]
             case .transferElement(let h, let t): [h, t]
             case .integerIn(let f, _): [f]
+            case .gather(let table, let indices, let tile): [table, indices, tile]
             }
             #expect(fields.allSatisfy { $0 < count }, "\(op): \(rule)")
         }
@@ -40,6 +41,21 @@ import Testing
         #expect(Set(names).count == names.count, "\(op): field names are unique")
         #expect(declaration.fields.contains { $0.access != nil && $0.access != .read }, "\(op) writes something")
     }
+}
+
+@Test func aGatherNeedsARankTwoTableOfTheTilesElementAndI32Indices() {
+    let declaration = EngineOp.dmaGather.declaration
+    let rows = TileShape(space: .sbuf, element: .bf16, partitions: 128, freeDims: [64])
+    let ok = OperandFacts([.hbm(.bf16, [1000, 64]), .hbm(.i32, [2, 300]), .tile(rows)])
+    #expect(declaration.violations(ok, target: .trn1).isEmpty)
+    let wrongElement = OperandFacts([.hbm(.f32, [1000, 64]), .hbm(.i32, [300]), .tile(rows)])
+    #expect(declaration.violations(wrongElement, target: .trn1).count == 1)
+    let narrowTable = OperandFacts([.hbm(.bf16, [1000, 32]), .hbm(.i32, [300]), .tile(rows)])
+    #expect(declaration.violations(narrowTable, target: .trn1).count == 1)
+    let floatIndices = OperandFacts([.hbm(.bf16, [1000, 64]), .hbm(.f32, [300]), .tile(rows)])
+    #expect(declaration.violations(floatIndices, target: .trn1) == [.immediate(role: "indices", expected: "an i32 tensor", found: "f32")])
+    #expect(DMAGather.tableExtents(rows: 1000, free: 64) == [1000, 64])
+    #expect(DMAGather.indexExtents(rank: 3, partitions: 128) == [1, 1, 128])
 }
 
 @Test func aRuleBrokenByTheOperandsIsReported() {

@@ -104,6 +104,20 @@ def check_cast_fp8(run):
     np.testing.assert_array_equal(grad8, x.astype(BF16).astype(ml_dtypes.float8_e5m2))   # two exact conversions
 
 
+def check_embedding(run):
+    r = rng(28)
+    v, d, b, s = 300, 96, 2, 130
+    table = r.standard_normal((v, d)).astype(BF16)
+    ids = r.integers(-3 * v, 3 * v, (b, s)).astype(np.int32)
+    gamma = r.standard_normal(d).astype(np.float32)
+    e = f64(table)[0][np.abs(ids) % v] * math.sqrt(d)
+    ref = e / np.sqrt((e ** 2).mean(axis=-1, keepdims=True) + 1e-6) * gamma
+    out = run(table, ids, gamma)
+    assert out.shape == (b, s, d) and out.dtype == BF16
+    # The rows are copied exactly; the f32 normalisation adds a few 2^-24 relative, then one rounding to bf16.
+    assert_within_steps(out, ref, atol=np.abs(ref) * 2.0 ** -20)
+
+
 def check_gelu(run):
     x = np.linspace(-4, 4, 130 * 96, dtype=np.float32).reshape(130, 96).astype(BF16)
     xv, = f64(x)

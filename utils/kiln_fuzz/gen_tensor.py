@@ -163,6 +163,8 @@ class TensorGen:
             makers += [self.scan]
         if shape != () and not self.tiles and self.allowed is None:
             makers += [self.slice_of, self.concat]
+            if 2 <= len(shape) <= 4:
+                makers += [self.gather]
             if dtype != "bool" or self.rng.random() < 0.3:
                 makers += [self.broadcast_to]
         if len(shape) == 2 and any(d == dtype for _, d in self.helpers):
@@ -358,6 +360,17 @@ class TensorGen:
         # Joined pieces must give `shape`: swapped pieces still add up to the whole axis.
         label = self.rng.choice([axis, axis - len(shape)] + ([None] if axis == 0 else []))
         return E("concat", label, parts)
+
+    def gather(self, dtype, shape, depth):
+        """`gather(table, indices)`: a `[V, shape[-1]]` table (V a dim) and i32 indices of `shape[:-1]`, kept in range
+        as `abs(i) % V` (or `clamp(i, 0, V - 1)`), so every index reads a row."""
+        rows = self.rng.choice([n for n, _ in self.dims])
+        indices = self.expr("i32", tuple(shape[:-1]), depth)
+        if self.rng.random() < 0.5:
+            indices = E("bin", "%", [E("call", "abs", [indices]), name(rows)])
+        else:
+            indices = E("call", "clamp", [indices, lit(0), E("bin", "-", [name(rows), lit(1)])])
+        return E("call", "gather", [self.expr(dtype, (rows, shape[-1]), depth), indices])
 
     def broadcast_to(self, dtype, shape, depth):
         """`broadcast_to(x, shape)` of a shape that broadcasts into it (NumPy's rule)."""

@@ -219,6 +219,9 @@ class Evaluator:
             return V(store(np.where(c.a != 0, a.a, b.a), dtype), dtype, c.weak and a.weak and b.weak)
         if f == "matmul":
             return self.binary("@", *args)
+        if f == "gather":   # NumPy's take along axis 0; the generator keeps every index in range
+            table, indices = args
+            return V(np.take(table.a, indices.a.astype(np.int64), axis=0), table.dtype)
         if f == "transpose":
             return V(args[0].a.T, args[0].dtype)
         helper = self.helpers[f]
