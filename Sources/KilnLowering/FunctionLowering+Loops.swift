@@ -20,7 +20,11 @@ extension FunctionLowering {
     /// computed from it are smaller. At most `peelLimit` iterations are peeled.
     func lowerLoop(_ variable: Identifier, _ lower: Expr, _ upper: Expr, _ step: Expr?, _ body: KilnSyntax.Block,
                    span: SourceSpan) throws(LoweringFailed) {
-        let (low, high) = (try staticBound(lower), try staticBound(upper))
+        let (lowBound, highBound) = (try loopBound(lower), try loopBound(upper))
+        if !lowBound.terms.isEmpty || !highBound.terms.isEmpty {
+            return try lowerMovingLoop(variable, lowBound, highBound, step, body, span: span)
+        }
+        let (low, high) = (lowBound.constant, highBound.constant)
         var stride = 1
         if let step, case .integer(let value) = step.kind { stride = value }
         guard stride > 0 else { throw fail(DiagnosticCatalogue.loweringLoopBounds("the step must be positive", at: span)) }
@@ -40,7 +44,8 @@ extension FunctionLowering {
         if inRange > 0 {
             let induction = function.makeValue(.index, name: variable.name)
             valueTypes[induction.id] = .index
-            let ops = lowerBody(variable, .value(induction.id, .index), first: low, last: last, body)
+            let ops = lowerBody(variable, .value(induction.id, .index), first: low, last: last, body,
+                                inductionLast: low + (inRange - 1) * stride)
             let loop = ForLoop(inductionVariable: induction, lowerBound: low, upperBound: Swift.min(high, low + inRange * stride),
                                step: stride, body: IRBlock(ops))
             emit(.forLoop(loop), at: span)
@@ -55,11 +60,61 @@ extension FunctionLowering {
         }
     }
 
+    /// A loop whose bounds move with outer loop variables (`for j in i ..< i + 256 step 128`): the trip count
+    /// must be the same for every outer iteration, and the loop runs an IR induction variable `t` from 0 with
+    /// `j = lo + t` (each slice's offset gets `lo`'s terms). Its slices must stay inside their tensors for every
+    /// outer iteration (no remainder iteration is peeled out of such a loop: that is a located error).
+    private func lowerMovingLoop(_ variable: Identifier, _ low: IRAffine, _ high: IRAffine, _ step: Expr?, _ body: KilnSyntax.Block,
+                                 span: SourceSpan) throws(LoweringFailed) {
+        var stride = 1
+        if let step, case .integer(let value) = step.kind { stride = value }
+        guard stride > 0 else { throw fail(DiagnosticCatalogue.loweringLoopBounds("the step must be positive", at: span)) }
+        let difference = Dictionary(grouping: high.terms + low.terms.map { .init($0.variable, -$0.coefficient) }, by: \.variable)
+            .mapValues { $0.reduce(0) { $0 + $1.coefficient } }
+        guard difference.values.allSatisfy({ $0 == 0 }) else {
+            throw fail(DiagnosticCatalogue.loweringLoopBounds(
+                "its trip count changes with an outer loop variable; write the bounds as 'lo ..< lo + count'", at: span))
+        }
+        let distance = high.constant - low.constant
+        guard distance > 0 else { return }
+        let count = (distance - 1) / stride + 1
+        var offsetLow = low.constant, offsetHigh = low.constant
+        for term in low.terms {
+            guard let frame = loopFrames.last(where: { if case .value(term.variable, _) = $0.value { true } else { false } }) else { continue }
+            let (a, b) = (term.coefficient * frame.range.lowerBound, term.coefficient * frame.range.upperBound)
+            offsetLow += Swift.min(a, b)
+            offsetHigh += Swift.max(a, b)
+        }
+        let last = (count - 1) * stride
+        for constraint in try sliceConstraints(variable.name, body.statements) {
+            for start in [offsetLow, offsetHigh] where constraint.iterationsInRange(from: start, step: stride, count: count) < count {
+                throw fail(DiagnosticCatalogue.loweringRemainder(
+                    "a slice in this loop, whose bounds move with an outer loop variable, would reach past its tensor's end; "
+                        + "remainder iterations are peeled only from loops with constant bounds", at: span))
+            }
+        }
+        let induction = function.makeValue(.index, name: variable.name)
+        valueTypes[induction.id] = .index
+        loopFrames.append(LoopFrame(name: variable.name, value: .value(induction.id, .index), first: 0, last: last,
+                                    body: body.statements, offset: low, offsetRange: offsetLow...offsetHigh))
+        locals[variable.span] = .value(induction.id, .index)
+        blocks.append([])
+        varScopes.append([:])
+        lowerStatements(body.statements)
+        varScopes.removeLast()
+        loopFrames.removeLast()
+        let ops = blocks.removeLast()
+        emit(.forLoop(ForLoop(inductionVariable: induction, lowerBound: 0, upperBound: distance, step: stride, body: IRBlock(ops))),
+             at: span)
+    }
+
     /// Lowers a loop body once with the loop variable bound to `value`; returns the ops, which the caller
     /// wraps in a `for` or splices in place (a peeled iteration). Buffer allocs keep their block indices
     /// because a peeled body is built in a block of its own at the same depth.
-    private func lowerBody(_ variable: Identifier, _ value: Lowered, first: Int, last: Int, _ body: KilnSyntax.Block) -> [Operation] {
-        loopFrames.append(LoopFrame(name: variable.name, value: value, first: first, last: last, body: body.statements))
+    private func lowerBody(_ variable: Identifier, _ value: Lowered, first: Int, last: Int, _ body: KilnSyntax.Block,
+                           inductionLast: Int? = nil) -> [Operation] {
+        loopFrames.append(LoopFrame(name: variable.name, value: value, first: first, last: last, body: body.statements,
+                                    inductionLast: inductionLast))
         locals[variable.span] = value
         blocks.append([])
         varScopes.append([:])
@@ -67,6 +122,71 @@ extension FunctionLowering {
         varScopes.removeLast()
         loopFrames.removeLast()
         return blocks.removeLast()
+    }
+
+    /// A loop bound as an affine expression in the IR induction variables of enclosing loops: integers, dims and
+    /// loop variables combined with + - and * by integers.
+    func loopBound(_ expr: Expr) throws(LoweringFailed) -> IRAffine {
+        func overflow() -> LoweringFailed { fail(DiagnosticCatalogue.loweringOverflow("the loop bound", at: expr.span)) }
+        func combine(_ a: IRAffine, _ b: IRAffine, _ sign: Int) throws(LoweringFailed) -> IRAffine {
+            let (value, failed) = a.constant.addingReportingOverflow(sign * b.constant)
+            if failed { throw overflow() }
+            return IRAffine(terms: a.terms + b.terms.map { .init($0.variable, sign * $0.coefficient) }, constant: value)
+        }
+        switch expr.kind {
+        case .name:
+            // A loop variable (the innermost loop of that name); a peeled one is a constant.
+            if case .name(let name) = expr.kind, let frame = loopFrames.last(where: { $0.name == name }),
+               program.resolutions[expr.id].map({ if case .loopVariable = $0 { true } else { false } }) ?? true {
+                switch frame.value {
+                case .value(let id, _): return try combine(IRAffine(terms: [.init(id, 1)]), frame.offset, 1)
+                case .constant(let value, _): return IRAffine(constant: Int(value))
+                }
+            }
+            return IRAffine(constant: try staticBound(expr))
+        case .unary(.negate, let operand):
+            return try combine(IRAffine(constant: 0), try loopBound(operand), -1)
+        case .binary(let op, let lhs, let rhs) where op == .add || op == .subtract:
+            return try combine(try loopBound(lhs), try loopBound(rhs), op == .add ? 1 : -1)
+        case .binary(.multiply, let lhs, let rhs):
+            let (a, b) = (try loopBound(lhs), try loopBound(rhs))
+            guard a.terms.isEmpty || b.terms.isEmpty else {
+                throw fail(DiagnosticCatalogue.loweringLoopBounds("its bound multiplies two loop variables", at: expr.span))
+            }
+            let (factor, scaled) = a.terms.isEmpty ? (a.constant, b) : (b.constant, a)
+            let (value, failed) = scaled.constant.multipliedReportingOverflow(by: factor)
+            if failed { throw overflow() }
+            return IRAffine(terms: scaled.terms.map { .init($0.variable, $0.coefficient * factor) }, constant: value)
+        default:
+            return IRAffine(constant: try staticBound(expr))
+        }
+    }
+
+    /// A loop bound's value when it is known now (integers, dims, peeled loop variables), without diagnostics.
+    func knownBound(_ expr: Expr) -> Int? {
+        switch expr.kind {
+        case .integer(let value): return value
+        case .unary(.negate, let operand):
+            guard let value = knownBound(operand) else { return nil }
+            let (negated, failed) = 0.subtractingReportingOverflow(value)
+            return failed ? nil : negated
+        case .binary(let op, let lhs, let rhs) where op == .add || op == .subtract || op == .multiply:
+            guard let a = knownBound(lhs), let b = knownBound(rhs) else { return nil }
+            let (value, failed) = op == .add ? a.addingReportingOverflow(b)
+                : op == .subtract ? a.subtractingReportingOverflow(b) : a.multipliedReportingOverflow(by: b)
+            return failed ? nil : value
+        case .name(let name):
+            switch program.resolutions[expr.id] {
+            case .dim(let dim)?: return dimSizes[dim]
+            case .loopVariable(let span)?:
+                if case .constant(let value, _)? = locals[span] { return Int(value) }
+                return nil
+            default:
+                if let frame = loopFrames.last(where: { $0.name == name }), case .constant(let value, _) = frame.value { return Int(value) }
+                return nil
+            }
+        default: return nil
+        }
     }
 
     /// A loop bound: integers, dims and peeled loop variables combined with + - *.
@@ -99,12 +219,13 @@ extension FunctionLowering {
     func sliceConstraints(_ name: String, _ statements: [Statement]) throws(LoweringFailed) -> [SliceConstraint] {
         var constraints: [SliceConstraint] = []
         var innerRanges: [String: ClosedRange<Int>] = [:]
+        var moving: [String: (coefficient: Int, range: ClosedRange<Int>)] = [:]
         var failure: LoweringFailed?
         func visit(_ expr: Expr) {
             guard failure == nil else { return }
             if case .index = expr.kind {
                 do {
-                    constraints += try constraintsOf(expr, name, innerRanges)
+                    constraints += try constraintsOf(expr, name, innerRanges, moving)
                 } catch {
                     failure = error
                 }
@@ -117,11 +238,18 @@ extension FunctionLowering {
                     guard variable.name != name else { continue }
                     var stride = 1
                     if let step, case .integer(let value) = step.kind { stride = value }
-                    if let low = try? staticBound(lower), let high = try? staticBound(upper), high > low, stride > 0 {
+                    // Evaluated without reporting (a bound that moves with the loop being analysed has no range yet).
+                    if let low = knownBound(lower), let high = knownBound(upper), high > low, stride > 0 {
                         innerRanges[variable.name] = low...(low + (high - low - 1) / stride * stride)
+                    } else if let low = boundIn(lower, name), let high = boundIn(upper, name), low.coefficient == high.coefficient,
+                              high.constant > low.constant, stride > 0 {
+                        // `for j in i ..< i + 256`: j is coefficient * i plus a value in the range.
+                        let last = low.constant + (high.constant - low.constant - 1) / stride * stride
+                        moving[variable.name] = (low.coefficient, low.constant...last)
                     }
                     walk(body.statements)
                     innerRanges[variable.name] = nil
+                    moving[variable.name] = nil
                 } else {
                     statement.forEachExpr(visit)
                 }
@@ -133,7 +261,25 @@ extension FunctionLowering {
     }
 
     /// One constraint per slice item of `expr` whose start moves with `name`.
-    private func constraintsOf(_ expr: Expr, _ name: String, _ innerRanges: [String: ClosedRange<Int>]) throws(LoweringFailed) -> [SliceConstraint] {
+    /// A loop bound as `coefficient * name + constant` (`name` the loop variable being analysed), when it is one.
+    private func boundIn(_ expr: Expr, _ name: String) -> (coefficient: Int, constant: Int)? {
+        if let value = knownBound(expr) { return (0, value) }
+        switch expr.kind {
+        case .name(let written) where written == name: return (1, 0)
+        case .binary(let op, let lhs, let rhs) where op == .add || op == .subtract:
+            guard let a = boundIn(lhs, name), let b = boundIn(rhs, name) else { return nil }
+            let sign = op == .add ? 1 : -1
+            return (a.coefficient + sign * b.coefficient, a.constant + sign * b.constant)
+        case .binary(.multiply, let lhs, let rhs):
+            if let factor = knownBound(lhs), let b = boundIn(rhs, name) { return (factor * b.coefficient, factor * b.constant) }
+            if let factor = knownBound(rhs), let a = boundIn(lhs, name) { return (factor * a.coefficient, factor * a.constant) }
+            return nil
+        default: return nil
+        }
+    }
+
+    private func constraintsOf(_ expr: Expr, _ name: String, _ innerRanges: [String: ClosedRange<Int>],
+                               _ moving: [String: (coefficient: Int, range: ClosedRange<Int>)]) throws(LoweringFailed) -> [SliceConstraint] {
         guard case .index(let base, _) = expr.kind, let items = program.slices[expr.id] else { return [] }
         let id: ValueID?
         switch program.resolutions[base.id] {
@@ -145,19 +291,26 @@ extension FunctionLowering {
         guard let id, case .hbm(let tensor)? = type(of: id) else { return [] }
         var constraints: [SliceConstraint] = []
         for (item, dimSize) in zip(items, tensor.shape) {
-            guard let coefficient = item.lower.terms.first(where: { $0.key.kind == .loop && $0.key.name == name })?.value else { continue }
+            // The slice start's coefficient of `name`, directly and through inner loops that move with it.
+            var coefficient = item.lower.terms.first(where: { $0.key.kind == .loop && $0.key.name == name })?.value ?? 0
+            for (variable, factor) in item.lower.terms where variable.kind == .loop {
+                if let inner = moving[variable.name] { coefficient += factor * inner.coefficient }
+            }
+            guard coefficient != 0 else { continue }
             var low = item.lower.constant, high = item.lower.constant
             var known = true
             for variable in item.lower.variables where !(variable.kind == .loop && variable.name == name) {
                 let c = item.lower.terms[variable] ?? 0
                 let range: ClosedRange<Int>
-                if variable.kind == .dim {
+                if variable.kind == .loop, let inner = moving[variable.name] {
+                    range = inner.range
+                } else if variable.kind == .dim {
                     let size = try size(.symbol(variable.name), at: expr.span)
                     range = size...size
                 } else if let inner = innerRanges[variable.name] {
                     range = inner
                 } else if let frame = loopFrames.last(where: { $0.name == variable.name }) {
-                    if case .constant(let value, _) = frame.value { range = Int(value)...Int(value) } else { range = frame.first...frame.last }
+                    range = frame.range
                 } else {
                     known = false
                     break

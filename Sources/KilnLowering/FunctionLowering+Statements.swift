@@ -29,6 +29,19 @@ struct LoopFrame {
     var first: Int
     var last: Int
     var body: [Statement]
+    /// For a loop whose bounds move with outer loop variables (`for j in i ..< i + 256`): the variable is
+    /// `offset + t` with `t` the IR induction variable from 0 (`first`/`last` are t's), and `offsetRange` the
+    /// values the offset takes over the outer loops.
+    var offset = IRAffine(constant: 0)
+    var offsetRange = 0...0
+    /// The last value the IR induction variable takes (`last` counts the peeled iterations after it too).
+    var inductionLast: Int?
+
+    /// The values the loop variable takes in this lowering of the body.
+    var range: ClosedRange<Int> {
+        if case .constant(let value, _) = value { return Int(value)...Int(value) }
+        return (first + offsetRange.lowerBound)...((inductionLast ?? last) + offsetRange.upperBound)
+    }
 }
 
 extension FunctionLowering {

@@ -99,6 +99,11 @@ extension FunctionLowering {
                 }
                 if case .value(let id, _) = frame.value {
                     result.terms.append(.init(id, coefficient))
+                    for term in frame.offset.terms { result.terms.append(.init(term.variable, term.coefficient * coefficient)) }
+                    let (shift, o1) = frame.offset.constant.multipliedReportingOverflow(by: coefficient)
+                    let (sum, o2) = result.constant.addingReportingOverflow(shift)
+                    if o1 || o2 { throw fail(DiagnosticCatalogue.loweringOverflow("a slice bound", at: span)) }
+                    result.constant = sum
                     continue
                 }
                 guard case .constant(let number, _) = frame.value else { continue }

@@ -126,13 +126,19 @@ extension Checker {
 
     /// `for i in lo ..< hi [step s]`: affine integer bounds, a positive literal step, `i` scoped to the body.
     private func checkFor(_ variable: Identifier, _ lower: Expr, _ upper: Expr, _ step: Expr?, _ body: Block) {
+        var bounds: [AffineExpr] = []
         for bound in [lower, upper] {
             guard let type = checkExpr(bound) else { continue }
             guard type.isScalar && type.dtype == .i32 else {
                 report(DiagnosticCatalogue.indexNotInteger("a loop bound", found: type.description, at: bound.span))
                 continue
             }
-            _ = affineIndex(bound, what: "a loop bound")
+            if let affine = affineIndex(bound, what: "a loop bound") { bounds.append(affine) }
+        }
+        // Bounds may move with outer loop variables (`i ..< i + 256`), but the trip count may not.
+        if bounds.count == 2, let count = bounds[1].subtracting(bounds[0]), let loop = count.loopVariables.first {
+            report(DiagnosticCatalogue.tripCountNotStatic(text(lower.span) + " ..< " + text(upper.span), loopVariable: loop.name,
+                                                          at: upper.span))
         }
         if let step {
             if case .integer(let value) = step.kind, value > 0 {

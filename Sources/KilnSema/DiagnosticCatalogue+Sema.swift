@@ -242,6 +242,11 @@ extension DiagnosticCatalogue {
              "slice ends at \(end), past the end of a dim of size \(dim)\(value); a whole-tensor slice is never clipped",
              at: span)
     }
+    public static func tripCountNotStatic(_ range: String, loopVariable: String, at span: SourceSpan) -> Diagnostic {
+        make("K2129", "trip-count-not-static", .error,
+             "the trip count of '\(range)' changes with the loop variable '\(loopVariable)'; bounds may move with outer "
+                + "loops, but write them as 'lo ..< lo + count'", at: span)
+    }
     public static func concatMismatch(_ first: String, _ other: String, detail: String, at span: SourceSpan) -> Diagnostic {
         make("K2127", "concat-mismatch", .error, "'concat' cannot join \(first) and \(other): \(detail)", at: span)
     }

@@ -101,6 +101,8 @@ extension CheckedKernel {
     /// Matches each given input's shape against its parameter's declared shape.
     private func bindFromInputs(_ inputShapes: [String: [Int]], into sizes: inout [String: Int],
                                 _ diagnostics: inout DiagnosticBag) {
+        var solved: [(param: ParamInfo, dim: Dim, size: Int, shape: [Int])] = []
+        defer { bindExpressions(solved, into: &sizes, &diagnostics) }
         for param in params {
             guard let shape = inputShapes[param.name] else { continue }
             let declared = param.type.shape
@@ -117,6 +119,8 @@ extension CheckedKernel {
                             param.name, "has shape \(shape) but parameter '\(param.name)' is \(param.type)",
                             at: param.span))
                     }
+                } else if dim.symbolName == nil {
+                    solved.append((param, dim, size, shape))
                 } else if let name = dim.symbolName {
                     if let existing = sizes[name], existing != size {
                         diagnostics.report(DiagnosticCatalogue.inputShapeMismatch(
@@ -129,6 +133,43 @@ extension CheckedKernel {
                         sizes[name] = size
                     }
                 }
+            }
+        }
+    }
+
+    /// Dims written as expressions (`2 * H`, `N + M`, `128 * T + 1`) bind their one unknown dim from an input's
+    /// size: `H = 96 / 2`. Repeated while one binding makes another expression solvable (`N + M` once N is
+    /// bound); a size that no integer solves is an error naming the parameter and the expression. Expressions
+    /// left with two unknowns stay for `--dim` or the defaults, and are checked against the input later.
+    private func bindExpressions(_ pending: [(param: ParamInfo, dim: Dim, size: Int, shape: [Int])],
+                                 into sizes: inout [String: Int], _ diagnostics: inout DiagnosticBag) {
+        var pending = pending
+        var progress = true
+        while progress {
+            progress = false
+            pending = pending.filter { item in
+                let affine = item.dim.affine
+                let unknown = affine.variables.filter { sizes[$0.name] == nil }
+                guard unknown.count == 1, let variable = unknown.first, let coefficient = affine.terms[variable] else {
+                    return unknown.count > 1
+                }
+                var rest = affine.constant
+                for (other, factor) in affine.terms where other != variable {
+                    let (product, o1) = factor.multipliedReportingOverflow(by: sizes[other.name] ?? 0)
+                    let (sum, o2) = rest.addingReportingOverflow(product)
+                    if o1 || o2 { return false }
+                    rest = sum
+                }
+                let (difference, overflow) = item.size.subtractingReportingOverflow(rest)
+                guard !overflow, difference % coefficient == 0, difference / coefficient > 0 else {
+                    diagnostics.report(DiagnosticCatalogue.inputShapeMismatch(item.param.name,
+                        "has shape \(item.shape), but no positive integer \(variable.name) makes \(item.dim) equal \(item.size)",
+                        at: item.param.span))
+                    return false
+                }
+                sizes[variable.name] = difference / coefficient
+                progress = true
+                return false
             }
         }
     }
