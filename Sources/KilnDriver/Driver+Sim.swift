@@ -117,7 +117,20 @@ extension Driver {
                                            function: String? = nil) -> IRBytecodeCompilation {
         let (parse, run) = optimize(irText, target: target, options: options)
         var result = IRBytecodeCompilation(parse: parse, run: run)
-        guard let module = run?.module, run?.hasErrors == false else { return result }
+        guard let optimized = run?.module, run?.hasErrors == false else { return result }
+        // Scalar parameters take their defaults (the bytecode has no scalar registers, `bindScalars`); one
+        // without a default cannot be given a value here.
+        let module = bindScalars(optimized, values: [:])
+        let unbound = module.functions.flatMap { function in
+            function.parameters.filter { if case .scalar = $0.value.type { true } else { false } }
+                .map { "%\($0.value.nameHint ?? "?") of @\(function.name)" }
+        }
+        if !unbound.isEmpty {
+            result.backendDiagnostics = [DiagnosticCatalogue.backendFailed("sim",
+                "scalar parameter \(unbound.joined(separator: ", ")) has no default value; give it one in the IR "
+                    + "(`%eps: f32 = 1e-5`), or run the kernel source with `kiln run --scalar`")]
+            return result
+        }
         let kernelSource = loadKernelSource(of: module, irPath: irText.path)
         (_, result.program, result.backendDiagnostics) = emitBytecode(module, kernelSource: kernelSource, function: function)
         return result
