@@ -232,8 +232,11 @@ class TensorGen:
         ls, rs = self.operand_shapes(shape, 2)
         a, b = self.expr("i32", ls, depth), self.expr("i32", rs, depth)
         f = self.rng.choice(["bitwise_and", "bitwise_or", "bitwise_xor", "left_shift", "right_shift"])
+        if f.endswith("shift") and self.rng.random() < 0.3:
+            # A literal shift: the shifted operand carries the whole shape.
+            return E("call", f, [self.expr("i32", shape, depth), lit(self.rng.choice([0, 1, 3, 31]))])
         if f.endswith("shift"):
-            b = E("bin", "%", [E("call", "abs", [b]), lit(32)]) if self.rng.random() < 0.7 else lit(self.rng.choice([0, 1, 3, 31]))
+            b = E("bin", "%", [E("call", "abs", [b]), lit(32)])
         return E("call", f, [a, b])
 
     def scan(self, dtype, shape, depth):
@@ -379,6 +382,9 @@ class TensorGen:
             indices = E("bin", "%", [E("call", "abs", [indices]), name(rows)])
         else:
             indices = E("call", "clamp", [indices, lit(0), E("bin", "-", [name(rows), lit(1)])])
+        # An expression of a size-1 shape may be a scalar (it broadcasts); the indices must be a tensor.
+        if all(d == 1 for d in shape[:-1]):
+            indices = E("bto", tuple(shape[:-1]), [indices])
         return E("call", "gather", [self.expr(dtype, (rows, shape[-1]), depth), indices])
 
     def broadcast_to(self, dtype, shape, depth):
