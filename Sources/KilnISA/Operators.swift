@@ -8,6 +8,9 @@ public enum BinaryOperator: String, CaseIterable, Hashable, Sendable, CustomStri
     case add, sub, mul, div, max, min, pow, eq, ne, lt, le, gt, ge, and, or
     /// The remainder of a division, the language's `%` (sign of the dividend, as C's fmod / integer `%`).
     case rem
+    /// Bitwise operators on i32 (`BitwiseOperation` in KilnMachine defines them).
+    case bitwiseAnd = "bitwise_and", bitwiseOr = "bitwise_or", bitwiseXor = "bitwise_xor"
+    case shiftLeft = "shift_left", shiftRight = "shift_right"
 
     public var description: String { rawValue }
     /// Comparisons produce `bool`.
@@ -15,7 +18,26 @@ public enum BinaryOperator: String, CaseIterable, Hashable, Sendable, CustomStri
     /// `and` and `or` take and produce `bool`.
     public var isLogical: Bool { self == .and || self == .or }
     /// a op b == b op a.
-    public var isCommutative: Bool { [.add, .mul, .max, .min, .eq, .ne, .and, .or].contains(self) }
+    public var isCommutative: Bool {
+        [.add, .mul, .max, .min, .eq, .ne, .and, .or, .bitwiseAnd, .bitwiseOr, .bitwiseXor].contains(self)
+    }
+    /// The bitwise operators, on i32 only.
+    public var isBitwise: Bool { [.bitwiseAnd, .bitwiseOr, .bitwiseXor, .shiftLeft, .shiftRight].contains(self) }
+
+    /// The bitwise operation, for the bitwise operators (its one definition is KilnMachine's).
+    public var bitwiseOperation: BitwiseOperation? {
+        switch self {
+        case .bitwiseAnd: .and
+        case .bitwiseOr: .or
+        case .bitwiseXor: .xor
+        case .shiftLeft: .shiftLeft
+        case .shiftRight: .shiftRight
+        default: nil
+        }
+    }
+
+    /// A bitwise operator on two i32 values (given as exact doubles); nil for other operators.
+    public func bitwise(_ a: Double, _ b: Double) -> Double? { bitwiseOperation?.apply(a, b) }
 }
 
 /// A reduction an engine performs along the free axis (`dve.reduce`, `act.activate ... reduce`). The bytecode

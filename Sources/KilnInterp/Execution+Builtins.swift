@@ -29,6 +29,10 @@ extension Execution {
             return Broadcast.map([try operand(0)], dtype: dtype) { function.apply($0[0]) }
         }
         switch builtin {
+        case .bitwise_and, .bitwise_or, .bitwise_xor, .left_shift, .right_shift:
+            let op: BitwiseOperation = builtin == .bitwise_and ? .and : builtin == .bitwise_or ? .or
+                : builtin == .bitwise_xor ? .xor : builtin == .left_shift ? .shiftLeft : .shiftRight
+            return Broadcast.map([try operand(0), try operand(1)], dtype: dtype) { op.apply($0[0], $0[1]) }
         case .maximum:
             return Broadcast.map([try operand(0), try operand(1)], dtype: dtype) { Self.nanPropagating($0[0], $0[1], max) }
         case .minimum:

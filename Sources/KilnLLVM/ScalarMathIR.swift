@@ -100,6 +100,21 @@ extension LoweringContext {
             let (l, r) = (convert(lhs, to: .bool).ref, convert(rhs, to: .bool).ref)
             return ComputedValue(ref: op == .and ? LLVMBuildAnd(b, l, r, "") : LLVMBuildOr(b, l, r, ""), kind: .bool)
         }
+        if op.isBitwise {
+            // i32 values (f64 compute values holding integers): the operation on their 32-bit patterns.
+            let (l, r) = (LLVMBuildFPToSI(b, convert(lhs, to: .f64).ref, types.i32, "")!,
+                          LLVMBuildFPToSI(b, convert(rhs, to: .f64).ref, types.i32, "")!)
+            let amount = LLVMBuildAnd(b, r, int32(31), "")!
+            let bits: LLVMValueRef
+            switch op {
+            case .bitwiseAnd: bits = LLVMBuildAnd(b, l, r, "")
+            case .bitwiseOr: bits = LLVMBuildOr(b, l, r, "")
+            case .bitwiseXor: bits = LLVMBuildXor(b, l, r, "")
+            case .shiftLeft: bits = LLVMBuildShl(b, l, amount, "")
+            default: bits = LLVMBuildAShr(b, l, amount, "")
+            }
+            return ComputedValue(ref: LLVMBuildSIToFP(b, bits, types.f64, ""), kind: .f64)
+        }
         let kind: ComputeKind = lhs.kind == .f64 || rhs.kind == .f64 ? .f64 : .f32
         let (l, r) = (convert(lhs, to: kind).ref, convert(rhs, to: kind).ref)
         let type = types.type(of: kind)
@@ -122,7 +137,7 @@ extension LoweringContext {
         case .le: return compare(LLVMRealOLE)
         case .gt: return compare(LLVMRealOGT)
         case .ge: return compare(LLVMRealOGE)
-        case .and, .or: result = l   // handled above
+        case .and, .or, .bitwiseAnd, .bitwiseOr, .bitwiseXor, .shiftLeft, .shiftRight: result = l   // handled above
         }
         return ComputedValue(ref: result, kind: kind)
     }

@@ -114,6 +114,11 @@ extension FunctionLowering {
         }
         switch builtin {
         case .maximum: return try binary(.max, values[0], values[1], expr)
+        case .bitwise_and: return try binary(.bitwiseAnd, values[0], values[1], expr)
+        case .bitwise_or: return try binary(.bitwiseOr, values[0], values[1], expr)
+        case .bitwise_xor: return try binary(.bitwiseXor, values[0], values[1], expr)
+        case .left_shift: return try binary(.shiftLeft, values[0], values[1], expr)
+        case .right_shift: return try binary(.shiftRight, values[0], values[1], expr)
         case .minimum: return try binary(.min, values[0], values[1], expr)
         case .pow: return try binary(.pow, values[0], values[1], expr)
         case .argmax, .argmin:

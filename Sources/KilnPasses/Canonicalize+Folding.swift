@@ -75,6 +75,8 @@ enum ConstantFolding {
             case .rem: if y == 0 { return nil } else { result = x.remainderReportingOverflow(dividingBy: y) }
             case .max: result = (Swift.max(x, y), false)
             case .min: result = (Swift.min(x, y), false)
+            case .bitwiseAnd, .bitwiseOr, .bitwiseXor, .shiftLeft, .shiftRight:
+                return op.bitwise(Double(x), Double(y))
             default: return nil
             }
             return result.1 ? nil : Double(result.0)

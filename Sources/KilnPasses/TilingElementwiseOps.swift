@@ -165,9 +165,11 @@ extension ElementwiseLowering {
         let element = op.result.map { self.element($0.id) } ?? .f32
         let operandElement = op.kind.reads.first.map { self.element($0) } ?? element
         switch (a, b) {
-        case (.scalar(.constant(let x)), .scalar(.constant(let y))):
-            guard let folded = fold(binaryOp, x, y) else { throw .unsupported(op, "'\(binaryOp)' of two constants") }
-            return .scalar(.constant(folded))
+        case (.scalar(.constant(let x)), .scalar(.constant(let y))) where ConstantFolding.binary(
+            binaryOp, x, y, operand: .scalar(operandElement), .scalar(element)) != nil:
+            // canonicalize's folding (one definition of each operator on constants); what it does not fold
+            // (an integer division by zero) is computed on the engines below, as the language defines it.
+            return .scalar(.constant(ConstantFolding.binary(binaryOp, x, y, operand: .scalar(operandElement), .scalar(element)) ?? 0))
         case (.scalar, .scalar):
             // Arithmetic on scalar parameters: the left one is made a tile holding its value everywhere.
             return try binary(op, binaryOp, .tile(fullTile(a, element: operandElement, name: nil), operandElement, .sbuf), b)
@@ -287,18 +289,6 @@ extension ElementwiseLowering {
     private func isColumnTile(_ value: ValueID) -> Bool {
         if case .scalar = types[value]?.type { return false }
         return true
-    }
-
-    private func fold(_ op: BinaryOperator, _ x: Double, _ y: Double) -> Double? {
-        switch op {
-        case .add: x + y
-        case .sub: x - y
-        case .mul: x * y
-        case .div: y == 0 ? nil : x / y
-        case .max: Swift.max(x, y)
-        case .min: Swift.min(x, y)
-        default: nil
-        }
     }
 }
 

@@ -27,7 +27,8 @@ enum BuiltinTable {
     static func spec(_ builtin: Builtin) -> BuiltinSpec {
         switch builtin {
         case .math: BuiltinSpec(positional: ["x"])
-        case .maximum, .minimum, .pow, .matmul: BuiltinSpec(positional: ["a", "b"])
+        case .maximum, .minimum, .pow, .matmul, .bitwise_and, .bitwise_or, .bitwise_xor: BuiltinSpec(positional: ["a", "b"])
+        case .left_shift, .right_shift: BuiltinSpec(positional: ["a", "bits"])
         case .clamp: BuiltinSpec(positional: ["x", "lo", "hi"])
         case .iota: BuiltinSpec(positional: ["shape"], labels: ["axis"])
         case .cumsum, .argmax, .argmin: BuiltinSpec(positional: ["x"], labels: ["axis"])

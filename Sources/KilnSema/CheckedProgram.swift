@@ -119,13 +119,16 @@ public enum Builtin: Sendable, Hashable, CustomStringConvertible {
     case concat, broadcast_to
     /// `gather(table, indices)`: rows of a rank-2 table chosen by i32 indices (an embedding lookup).
     case gather
+    /// `bitwise_and(a, b)`, `bitwise_or`, `bitwise_xor`, `left_shift`, `right_shift`: NumPy's, on i32.
+    case bitwise_and, bitwise_or, bitwise_xor, left_shift, right_shift
     case sum, max, min, mean
     case matmul, transpose, select
     case load, store, nc_matmul, copy
 
     /// Every builtin but the math functions, which `MathFunction` lists.
     static let others: [Builtin] = [.maximum, .minimum, .pow, .clamp, .iota, .cumsum, .scan, .argmax, .argmin,
-                                    .concat, .broadcast_to, .gather, .sum, .max, .min, .mean, .matmul, .transpose, .select,
+                                    .concat, .broadcast_to, .gather,
+                                    .bitwise_and, .bitwise_or, .bitwise_xor, .left_shift, .right_shift, .sum, .max, .min, .mean, .matmul, .transpose, .select,
                                     .load, .store, .nc_matmul, .copy]
 
     /// The builtin called `name` (not counting aliases).
@@ -155,6 +158,11 @@ public enum Builtin: Sendable, Hashable, CustomStringConvertible {
         case .concat: "concat"
         case .broadcast_to: "broadcast_to"
         case .gather: "gather"
+        case .bitwise_and: "bitwise_and"
+        case .bitwise_or: "bitwise_or"
+        case .bitwise_xor: "bitwise_xor"
+        case .left_shift: "left_shift"
+        case .right_shift: "right_shift"
         case .sum: "sum"
         case .max: "max"
         case .min: "min"

@@ -105,6 +105,14 @@ extension Checker {
         switch builtin {
         case .math:
             return unaryMath(builtin, name, operands[0], span: span)
+        case .bitwise_and, .bitwise_or, .bitwise_xor, .left_shift, .right_shift:
+            // i32 operands (tensors, tiles or scalars), broadcast like a binary operator.
+            if let bad = operands.first(where: { $0.dtype != .i32 }) {
+                report(DiagnosticCatalogue.operandDType(name, "i32", found: bad.description,
+                                                        hint: "convert with 'as i32'", at: span))
+                return nil
+            }
+            return elementwise(name, operands[0], operands[1], span: span)
         case .maximum, .minimum:
             if let bad = operands.first(where: { $0.dtype == .bool }) {
                 report(DiagnosticCatalogue.operandDType(name, "numeric", found: bad.description, at: span))

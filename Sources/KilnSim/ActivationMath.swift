@@ -56,6 +56,7 @@ enum ActivationMath {
         case .and: a != 0 && b != 0 ? 1 : 0
         case .or: a != 0 || b != 0 ? 1 : 0
         case .rem: Foundation.fmod(a, b)
+        case .bitwiseAnd, .bitwiseOr, .bitwiseXor, .shiftLeft, .shiftRight: op.bitwise(a, b) ?? 0
         }
     }
 }

@@ -46,6 +46,7 @@ extension FunctionVerifier {
                 return report(at: op) { DiagnosticCatalogue.tileIRShapeMismatch(op.opcode, "\(left) and \(right)", at: $0) }
             }
             if binary.isLogical, left.element != .bool { mismatch(op, "operands", expected: "bool", found: left) }
+            if binary.isBitwise, left.element != .i32 { mismatch(op, "operands", expected: "i32", found: left) }
             let expected = binary.isComparison ? withElement(left, .bool) : left
             if expected != resultType { resultMismatch(op, expected: expected, found: resultType) }
         case .broadcast(let a):

@@ -150,7 +150,7 @@ class TensorGen:
         if dtype in FLOATS:
             makers += [self.unary, self.unary, self.minmax]
         if dtype == "i32":
-            makers += [self.unary_int, self.minmax]
+            makers += [self.unary_int, self.minmax, self.bitwise]
         if dtype == "bool":
             makers = [self.compare, self.compare, self.logic, self.select]
         if dtype in NUMERIC and (1 in shape or shape == (1,)) and self.can_reduce_into(shape):
@@ -226,6 +226,18 @@ class TensorGen:
         f = self.rng.choice(["abs", "relu", "neg"])
         x = self.expr(dtype, shape, depth)
         return E("neg", None, [x]) if f == "neg" else E("call", f, [x])
+
+    def bitwise(self, dtype, shape, depth):
+        """`bitwise_and/or/xor(a, b)` of i32 operands, or a shift by `abs(n) % 32` bits (kept in 0 ..< 32)."""
+        ls, rs = self.operand_shapes(shape, 2)
+        a, b = self.expr("i32", ls, depth), self.expr("i32", rs, depth)
+        f = self.rng.choice(["bitwise_and", "bitwise_or", "bitwise_xor", "left_shift", "right_shift"])
+        if f.endswith("shift") and self.rng.random() < 0.3:
+            # A literal shift: the shifted operand carries the whole shape.
+            return E("call", f, [self.expr("i32", shape, depth), lit(self.rng.choice([0, 1, 3, 31]))])
+        if f.endswith("shift"):
+            b = E("bin", "%", [E("call", "abs", [b]), lit(32)])
+        return E("call", f, [a, b])
 
     def scan(self, dtype, shape, depth):
         """`cumsum(x)` or `scan(a, b)` along the last axis; a decay factor in [0, 1] keeps the recurrence bounded."""
@@ -370,6 +382,9 @@ class TensorGen:
             indices = E("bin", "%", [E("call", "abs", [indices]), name(rows)])
         else:
             indices = E("call", "clamp", [indices, lit(0), E("bin", "-", [name(rows), lit(1)])])
+        # An expression of a size-1 shape may be a scalar (it broadcasts); the indices must be a tensor.
+        if all(d == 1 for d in shape[:-1]):
+            indices = E("bto", tuple(shape[:-1]), [indices])
         return E("call", "gather", [self.expr(dtype, (rows, shape[-1]), depth), indices])
 
     def broadcast_to(self, dtype, shape, depth):

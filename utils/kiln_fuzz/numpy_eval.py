@@ -219,6 +219,16 @@ class Evaluator:
             return V(store(np.where(c.a != 0, a.a, b.a), dtype), dtype, c.weak and a.weak and b.weak)
         if f == "matmul":
             return self.binary("@", *args)
+        if f in ("bitwise_and", "bitwise_or", "bitwise_xor", "left_shift", "right_shift"):
+            x, y = (a.a.astype(np.int64).astype(np.int32) for a in args)   # values are exact i32
+            with np.errstate(all="ignore"):
+                if f == "left_shift":
+                    r = np.left_shift(x, y & 31)
+                elif f == "right_shift":
+                    r = np.right_shift(x, y & 31)
+                else:
+                    r = {"bitwise_and": np.bitwise_and, "bitwise_or": np.bitwise_or, "bitwise_xor": np.bitwise_xor}[f](x, y)
+            return V(r.astype(np.float64), "i32", args[0].weak and args[1].weak)
         if f == "gather":   # NumPy's take along axis 0; the generator keeps every index in range
             table, indices = args
             return V(np.take(table.a, indices.a.astype(np.int64), axis=0), table.dtype)
