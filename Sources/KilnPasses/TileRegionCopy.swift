@@ -47,20 +47,10 @@ struct RegionCopyTiler {
             if length > done { copy(top, at: [.constant(done)], partitions: 1, free: length - done) }
             return
         }
-        func batches(_ emitter: TileEmitter, _ prefix: [AffineExpr]) {
-            guard prefix.count == shape.count - 2 else {
-                emitter.tiled(extent: shape[prefix.count], tile: 1, name: "b") { (_, inner, offset, _) in
-                    batches(inner, prefix + [offset])
-                }
-                return
-            }
-            emitter.tiled(extent: shape[shape.count - 2], tile: rows, name: "i") { (_, rowBody, rowOffset, partitions) in
-                rowBody.tiled(extent: shape[shape.count - 1], tile: chunk, name: "j") { (_, body, columnOffset, columns) in
-                    copy(body, at: prefix + [rowOffset, columnOffset], partitions: partitions, free: columns)
-                }
-            }
+        top.blocks(batch: Array(shape.dropLast(2)), rows: shape[shape.count - 2], rowTile: rows, columns: shape[shape.count - 1],
+                   columnTile: chunk) { body, prefix, rowOffset, partitions, columnOffset, columns in
+            copy(body, at: prefix + [rowOffset, columnOffset], partitions: partitions, free: columns)
         }
-        batches(top, [])
     }
 }
 
@@ -75,22 +65,35 @@ struct GatherTiler {
     func emit(into top: TileEmitter, table: ValueID, width: Int, indices: ValueID, indexShape: [Int], outputs: [ValueID],
               element: ElementType) {
         let chunk = max(1, RegionCopyTiler.chunkBytes / max(1, element.byteSize))
+        top.blocks(batch: Array(indexShape.dropLast()), rows: indexShape[indexShape.count - 1], rowTile: rows, columns: width,
+                   columnTile: chunk) { body, prefix, rowOffset, partitions, columnOffset, columns in
+            let tile = body.alloc(.sbuf, element, partitions: partitions, free: [columns], name: "rows")
+            body.emit(.dmaGather(table: table, column: columnOffset, indices: indices, at: prefix + [rowOffset], into: tile))
+            for output in outputs { body.store(tile, to: output, at: prefix + [rowOffset, columnOffset]) }
+        }
+    }
+}
+
+extension TileEmitter {
+    /// Covers `batch x [rows, columns]` in blocks: one loop per batch dim (outermost first), then rows in tiles of
+    /// `rowTile` and columns in chunks of `columnTile` (remainders peeled, `tiled`); `body(emitter, batch offsets,
+    /// row offset, rows, column offset, columns)` emits one block.
+    func blocks(batch: [Int], rows: Int, rowTile: Int, columns: Int, columnTile: Int,
+                _ body: (TileEmitter, [AffineExpr], AffineExpr, Int, AffineExpr, Int) -> Void) {
         func batches(_ emitter: TileEmitter, _ prefix: [AffineExpr]) {
-            guard prefix.count == indexShape.count - 1 else {
-                emitter.tiled(extent: indexShape[prefix.count], tile: 1, name: "b") { (_, inner, offset, _) in
+            guard prefix.count == batch.count else {
+                emitter.tiled(extent: batch[prefix.count], tile: 1, name: "b") { (_, inner, offset, _) in
                     batches(inner, prefix + [offset])
                 }
                 return
             }
-            emitter.tiled(extent: indexShape[indexShape.count - 1], tile: rows, name: "i") { (_, rowBody, rowOffset, partitions) in
-                rowBody.tiled(extent: width, tile: chunk, name: "j") { (_, body, columnOffset, columns) in
-                    let tile = body.alloc(.sbuf, element, partitions: partitions, free: [columns], name: "rows")
-                    body.emit(.dmaGather(table: table, column: columnOffset, indices: indices, at: prefix + [rowOffset], into: tile))
-                    for output in outputs { body.store(tile, to: output, at: prefix + [rowOffset, columnOffset]) }
+            emitter.tiled(extent: rows, tile: rowTile, name: "i") { (_, rowBody, rowOffset, partitions) in
+                rowBody.tiled(extent: columns, tile: columnTile, name: "j") { (_, block, columnOffset, width) in
+                    body(block, prefix, rowOffset, partitions, columnOffset, width)
                 }
             }
         }
-        batches(top, [])
+        batches(self, [])
     }
 }
 

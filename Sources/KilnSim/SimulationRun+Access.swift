@@ -73,19 +73,7 @@ extension SimulationRun {
         let tile = prepared.program.buffers[buffer]
         let starts = offsets.map { evaluate($0, stream) }
         let extents = DMAGeometry.sliceExtents(tile: tile, rank: entry.shape.count, transpose: transpose, broadcast: broadcast)
-        for dim in entry.shape.indices where starts[dim] < 0 || starts[dim] + extents[dim] > entry.shape[dim] {
-            report(DiagnosticCatalogue.simOutOfBounds(
-                "\(site(stream, pc)) accesses %\(entry.name)[\(starts.map(String.init).joined(separator: ", "))] with extents "
-                    + "\(extents), outside its shape \(entry.shape) in dim \(dim)"), sites: [site(stream, pc)])
-            return nil
-        }
-        if var tracker = hazards {
-            let box = entry.shape.indices.map { starts[$0]..<(starts[$0] + extents[$0]) }
-            let races = tracker.access(tensor: tensor, box: box, write: write, stream: stream, pc: pc,
-                                       clock: streams[stream].clock)
-            hazards = tracker
-            for race in races { reportRace(race, stream: stream, pc: pc, write: write, what: "HBM tensor %\(entry.name)") }
-        }
+        guard access(tensor, starts: starts, extents: extents, write: write, stream: stream, pc: pc) else { return nil }
         guard let memory else { return [] }
         return HBMRun.runs(tile: tile, strides: memory.hbm[tensor].strides,
                            base: zip(starts, memory.hbm[tensor].strides).reduce(0) { $0 + $1.0 * $1.1 },
@@ -96,6 +84,26 @@ extension SimulationRun {
         checkHBMWritten(tensor, runs, stream: stream, pc: pc)
         guard let memory else { return [] }
         return HBMRun.gather(runs, memory.hbm[tensor])
+    }
+
+    /// An HBM box of `tensor` a DMA reads or writes: false (with a finding) when it leaves the tensor; checked
+    /// for races with other streams.
+    mutating func access(_ tensor: Int, starts: [Int], extents: [Int], write: Bool, stream: Int, pc: Int) -> Bool {
+        let entry = prepared.program.tensors[tensor]
+        for dim in entry.shape.indices where starts[dim] < 0 || starts[dim] + extents[dim] > entry.shape[dim] {
+            report(DiagnosticCatalogue.simOutOfBounds(
+                "\(site(stream, pc)) accesses %\(entry.name)[\(starts.map(String.init).joined(separator: ", "))] with extents "
+                    + "\(extents), outside its shape \(entry.shape) in dim \(dim)"), sites: [site(stream, pc)])
+            return false
+        }
+        if var tracker = hazards {
+            let box = entry.shape.indices.map { starts[$0]..<(starts[$0] + extents[$0]) }
+            let races = tracker.access(tensor: tensor, box: box, write: write, stream: stream, pc: pc,
+                                       clock: streams[stream].clock)
+            hazards = tracker
+            for race in races { reportRace(race, stream: stream, pc: pc, write: write, what: "HBM tensor %\(entry.name)") }
+        }
+        return true
     }
 
     /// `dma.gather`'s values in tile order (`DMAGather`): the index run and the table's columns checked against
@@ -112,21 +120,9 @@ extension SimulationRun {
             (indices, indexOffsets.map { evaluate($0, stream) },
              DMAGather.indexExtents(rank: indexEntry.shape.count, partitions: partitions)),
         ]
-        for (tensor, starts, extents) in accesses {
-            let entry = prepared.program.tensors[tensor]
-            for dim in entry.shape.indices where starts[dim] < 0 || starts[dim] + extents[dim] > entry.shape[dim] {
-                report(DiagnosticCatalogue.simOutOfBounds(
-                    "\(site(stream, pc)) accesses %\(entry.name)[\(starts.map(String.init).joined(separator: ", "))] with extents "
-                        + "\(extents), outside its shape \(entry.shape) in dim \(dim)"), sites: [site(stream, pc)])
-                return nil
-            }
-            if var tracker = hazards {
-                let box = entry.shape.indices.map { starts[$0]..<(starts[$0] + extents[$0]) }
-                let races = tracker.access(tensor: tensor, box: box, write: false, stream: stream, pc: pc,
-                                           clock: streams[stream].clock)
-                hazards = tracker
-                for race in races { reportRace(race, stream: stream, pc: pc, write: false, what: "HBM tensor %\(entry.name)") }
-            }
+        for (tensor, starts, extents) in accesses
+        where !access(tensor, starts: starts, extents: extents, write: false, stream: stream, pc: pc) {
+            return nil
         }
         guard let memory else { return [] }
         let (rows, width, column) = (tableEntry.shape[0], tableEntry.shape[1], accesses[0].1[1])
