@@ -95,15 +95,8 @@ extension FunctionLowering {
         }
         let induction = function.makeValue(.index, name: variable.name)
         valueTypes[induction.id] = .index
-        loopFrames.append(LoopFrame(name: variable.name, value: .value(induction.id, .index), first: 0, last: last,
-                                    body: body.statements, offset: low, offsetRange: offsetLow...offsetHigh))
-        locals[variable.span] = .value(induction.id, .index)
-        blocks.append([])
-        varScopes.append([:])
-        lowerStatements(body.statements)
-        varScopes.removeLast()
-        loopFrames.removeLast()
-        let ops = blocks.removeLast()
+        let ops = lowerBody(variable, .value(induction.id, .index), first: 0, last: last, body,
+                            offset: low, offsetRange: offsetLow...offsetHigh)
         emit(.forLoop(ForLoop(inductionVariable: induction, lowerBound: 0, upperBound: distance, step: stride, body: IRBlock(ops))),
              at: span)
     }
@@ -112,9 +105,10 @@ extension FunctionLowering {
     /// wraps in a `for` or splices in place (a peeled iteration). Buffer allocs keep their block indices
     /// because a peeled body is built in a block of its own at the same depth.
     private func lowerBody(_ variable: Identifier, _ value: Lowered, first: Int, last: Int, _ body: KilnSyntax.Block,
-                           inductionLast: Int? = nil) -> [Operation] {
+                           inductionLast: Int? = nil, offset: IRAffine = IRAffine(constant: 0),
+                           offsetRange: ClosedRange<Int> = 0...0) -> [Operation] {
         loopFrames.append(LoopFrame(name: variable.name, value: value, first: first, last: last, body: body.statements,
-                                    inductionLast: inductionLast))
+                                    offset: offset, offsetRange: offsetRange, inductionLast: inductionLast))
         locals[variable.span] = value
         blocks.append([])
         varScopes.append([:])
@@ -134,9 +128,9 @@ extension FunctionLowering {
             return IRAffine(terms: a.terms + b.terms.map { .init($0.variable, sign * $0.coefficient) }, constant: value)
         }
         switch expr.kind {
-        case .name:
+        case .name(let name):
             // A loop variable (the innermost loop of that name); a peeled one is a constant.
-            if case .name(let name) = expr.kind, let frame = loopFrames.last(where: { $0.name == name }),
+            if let frame = loopFrames.last(where: { $0.name == name }),
                program.resolutions[expr.id].map({ if case .loopVariable = $0 { true } else { false } }) ?? true {
                 switch frame.value {
                 case .value(let id, _): return try combine(IRAffine(terms: [.init(id, 1)]), frame.offset, 1)

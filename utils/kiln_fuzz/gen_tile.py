@@ -63,6 +63,13 @@ def rowwise(rng, target):
         inner.append(Stmt("let", ("s", E("red", (reduction, rng.choice([1, -1, None])), [source]), None)))
         inner.append(Stmt("expr", (E("call", "store", [sl("r1", block("i", 128), (None, None)), name("s")]),)))
     loop = Stmt("for", ("i", lit(0), name("N"), 128, body))
+    if rng.random() < 0.3:
+        # Row blocks: an inner loop whose bounds move with the outer one (`i in i0 ..< i0 + B`). A block of 256
+        # only where its second row tile still starts inside N (a slice may not start past its dim).
+        blocks = [128] + ([256] if n % 256 == 0 or n % 256 > 128 else [])
+        size = rng.choice(blocks)
+        inner_loop = Stmt("for", ("i", name("i0"), E("bin", "+", [name("i0"), lit(size)]), 128, body))
+        loop = Stmt("for", ("i0", lit(0), name("N"), size, [inner_loop]))
     if col_step:
         results = [(None, out_dtype, ("N", "D"))]
     return Function("kernel", "k", [("N", n), ("D", d)], params, results, [loop])
