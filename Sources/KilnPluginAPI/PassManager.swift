@@ -33,7 +33,7 @@ public struct PassTiming: Sendable, Equatable {
 /// What a pipeline run produced besides the rewritten module.
 public struct PassRunReport: Sendable {
     /// Diagnostics reported by passes and by the verifier.
-    public var diagnostics: [TileIRDiagnostic] = []
+    public var diagnostics: [Diagnostic] = []
     /// IR dumps requested by the print options, each headed `// -----// IR Dump After NAME //----- //`.
     public var irDumps: String = ""
     /// Per-pass wall times when `timePasses` is on, in run order.
@@ -133,7 +133,7 @@ public struct PassManager {
             } catch {
                 report.diagnostics += context.diagnostics
                 let reason = (error as? PassFailure)?.reason ?? "\(error)"
-                report.diagnostics.append(TileIRDiagnostic(DiagnosticCatalogue.passFailed(pass.name, reason), origin: .irText))
+                report.diagnostics.append(DiagnosticCatalogue.passFailed(pass.name, reason))
                 report.failedPass = pass.name
                 return report
             }
@@ -153,8 +153,7 @@ public struct PassManager {
                 let errors = problems.filter { $0.severity == .error }.count
                 report.diagnostics += problems
                 if errors > 0 {
-                    report.diagnostics.append(TileIRDiagnostic(
-                        DiagnosticCatalogue.invalidAfterPass(pass.name, errors: errors, at: .unknown), origin: .irText))
+                    report.diagnostics.append(DiagnosticCatalogue.invalidAfterPass(pass.name, errors: errors, at: .unknown))
                     report.failedPass = pass.name
                     return report
                 }

@@ -15,8 +15,8 @@ public struct TileIRVerifier {
         self.target = target
     }
 
-    public func verify(_ module: Module) -> [TileIRDiagnostic] {
-        var diagnostics: [TileIRDiagnostic] = []
+    public func verify(_ module: Module) -> [Diagnostic] {
+        var diagnostics: [Diagnostic] = []
         var seenFunctions = Set<String>()
         for function in module.functions {
             if !seenFunctions.insert(function.name).inserted {
@@ -35,7 +35,7 @@ final class FunctionVerifier {
     let function: Function
     let module: Module
     let target: MachineTarget
-    var diagnostics: [TileIRDiagnostic] = []
+    var diagnostics: [Diagnostic] = []
     /// Every value defined so far, for the SSA check.
     var defined = Set<ValueID>()
     /// Values visible at the current point: one set per enclosing block.

@@ -90,9 +90,9 @@ private func parsedCopyKernel() throws -> Module {
         }
         """
     let module = try #require(TileIR.parse(SourceFile(path: "k.tir", text: text)).module)
-    #expect(TileIR.verify(module, target: .trn1).contains { $0.diagnostic.message.contains("cannot write psum") })
+    #expect(TileIR.verify(module, target: .trn1).contains { $0.message.contains("cannot write psum") })
     var select = EngineOp.poolSelect.declaration
     select.fields[3] = OperandField("dst", .tile(.read))
     let problems = EngineOp.$declarationOverrides.withValue([.poolSelect: select]) { TileIR.verify(module, target: .trn1) }
-    #expect(!problems.contains { $0.diagnostic.message.contains("cannot write psum") })
+    #expect(!problems.contains { $0.message.contains("cannot write psum") })
 }
