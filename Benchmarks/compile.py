@@ -32,8 +32,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PASS_LINE = re.compile(r"^\s*([0-9.]+) ms\s+(?:[0-9.]+%\s+)?(\S+)\s*$")
 
 
-def best_time(command, runs):
-    """Best wall time of `runs` runs in ms, and the last run's stderr."""
+def best_time(command, runs, must_succeed=True):
+    """Best wall time of `runs` runs in ms, and the last run's stderr (None, stderr when the command fails
+    and `must_succeed` is false)."""
     best, stderr = float("inf"), ""
     for _ in range(runs):
         start = time.perf_counter()
@@ -43,6 +44,8 @@ def best_time(command, runs):
             if os.path.exists(path):
                 os.remove(path)  # `-o` replaces files through a rename; start each run from scratch
         if done.returncode != 0:
+            if not must_succeed:
+                return None, done.stderr
             sys.exit(f"failed: {' '.join(command)}\n{done.stderr}")
         best, stderr = min(best, elapsed), done.stderr
     return best, stderr
@@ -90,10 +93,13 @@ def compare(args, examples, scratch):
     no_verify = "--no-verify" in subprocess.run([args.kiln, "build", "--help"], capture_output=True, text=True).stdout
     print(f"\nbaseline: {args.baseline_kiln}")
     print(f"{'example':<22}{'baseline ms':>12}{'this ms':>10}{'ratio':>7}{'no-verify ms':>14}{'verifier ms':>13}")
-    ratios = []
+    ratios, skipped = [], []
     for name in examples:
         path = os.path.join(ROOT, "Examples", name)
         command = ["build", path, "--emit", "tile-ir", "--target", args.target, "-o", scratch]
+        if best_time([args.baseline_kiln] + command, 1, must_succeed=False)[0] is None:
+            skipped.append(name)  # uses what the baseline's language does not have: nothing to compare
+            continue
         base, this, bare = float("inf"), float("inf"), float("inf")
         for _ in range(args.runs):  # interleaved, so that machine load falls on both alike
             base = min(base, best_time([args.baseline_kiln] + command, 1)[0])
@@ -103,6 +109,8 @@ def compare(args, examples, scratch):
         ratios.append(this / base)
         extra = f"{bare:>14.2f}{this - bare:>13.2f}" if no_verify else f"{'-':>14}{'-':>13}"
         print(f"{name:<22}{base:>12.2f}{this:>10.2f}{this / base:>7.2f}{extra}")
+    if skipped:
+        print(f"not compared (the baseline cannot build them): {', '.join(skipped)}")
     print(f"this / baseline: worst {max(ratios):.2f}, geometric mean "
           f"{math.exp(sum(map(math.log, ratios)) / len(ratios)):.2f}")
 

@@ -75,7 +75,7 @@ struct PreparedSimulation: PreparedKernel {
             let start = source.lineStarts[site.line.line - 1] + max(0, site.line.column - 1)
             let lineEnd = site.line.line < source.lineStarts.count ? source.lineStarts[site.line.line] - 1 : source.bytes.count
             let clamped = min(start, lineEnd)
-            diagnostic.span = SourceSpan(start: clamped, end: min(clamped + 1, lineEnd))
+            diagnostic.span = source.span(clamped, min(clamped + 1, lineEnd))
         }
         return diagnostic
     }

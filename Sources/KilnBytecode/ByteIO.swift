@@ -36,7 +36,7 @@ struct ByteReader {
     var isAtEnd: Bool { offset >= bytes.count }
 
     func error(_ make: (SourceSpan) -> Diagnostic, at start: Int, length: Int = 1) -> BytecodeError {
-        BytecodeError(make(SourceSpan(start: start, end: start + max(1, length))))
+        BytecodeError(make(SourceSpan(file: BytecodeFormat.spanFile, start: start, end: start + max(1, length))))
     }
 
     private mutating func take(_ count: Int, _ what: String) throws(BytecodeError) -> ArraySlice<UInt8> {

@@ -9,6 +9,9 @@ public enum BytecodeFormat {
     public static let magic: [UInt8] = [0x7F, 0x4B, 0x49, 0x4C, 0x4E, 0x42, 0x43, 0x0A]
     /// The version this kiln writes and reads.
     public static let version = 3
+    /// The file a bytecode problem's span names: its offsets are byte offsets into the encoded program,
+    /// which may never have been a file (the tools print the path they read it from).
+    public static let spanFile = "<bytecode>"
 }
 
 /// Encodes programs. Operands are written in the order and with the encoding of the opcode's fields.

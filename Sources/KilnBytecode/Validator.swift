@@ -29,7 +29,7 @@ public struct BytecodeValidator {
         guard let target = MachineTarget.named(program.target) else {
             throw BytecodeError(DiagnosticCatalogue.bytecodeBadValue(
                 "target", "'\(program.target)' is not a known target (\(MachineTarget.allNames))",
-                at: SourceSpan(start: BytecodeFormat.magic.count + 4, end: BytecodeFormat.magic.count + 8)))
+                at: SourceSpan(file: BytecodeFormat.spanFile, start: BytecodeFormat.magic.count + 4, end: BytecodeFormat.magic.count + 8)))
         }
         let validator = BytecodeValidator(program: program, layout: layout, target: target)
         try validator.checkTensors()
@@ -45,7 +45,7 @@ public struct BytecodeValidator {
     }
 
     func fail(_ detail: String, at offset: Int?) -> BytecodeError {
-        let span = offset.map { SourceSpan(start: $0, end: $0 + 1) } ?? .unknown
+        let span = offset.map { SourceSpan(file: BytecodeFormat.spanFile, start: $0, end: $0 + 1) } ?? .unknown
         return BytecodeError(DiagnosticCatalogue.bytecodeInvalidProgram(detail, at: span))
     }
 

@@ -123,7 +123,7 @@ struct BuildCommand: ParsableCommand {
             printError("kiln: error: \(usage.message)" + (showIDs ? " [\(usage.id.code)]" : ""))
             throw ExitCode(1)
         }
-        printError(Driver.renderIRDiagnostics(run.diagnostics, kernelSource: source, kernelSourcePath: source.path,
+        printError(Driver.renderIRDiagnostics(run.diagnostics, kernelSource: source,
                                               irText: nil, module: nil, showIDs: showIDs), terminator: "")
         guard let module = run.module, !run.hasErrors else { throw ExitCode(1) }
         try writeOutput(Driver.printIR(module, kernelSource: source), to: output)

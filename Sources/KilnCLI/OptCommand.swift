@@ -78,7 +78,7 @@ struct OptCommand: ParsableCommand {
             printError("kiln: error: \(usage.message)" + (showIDs ? " [\(usage.id.code)]" : ""))
             throw ExitCode(1)
         }
-        printError(Driver.renderIRDiagnostics(result.diagnostics, kernelSource: kernelSource, kernelSourcePath: module.sourcePath,
+        printError(Driver.renderIRDiagnostics(result.diagnostics, kernelSource: kernelSource,
                                               irText: irText, module: module, showIDs: showIDs), terminator: "")
         guard let final = result.module, !result.hasErrors else { throw ExitCode(1) }
         try writeOutput(Driver.printIR(final, kernelSource: nil), to: output)

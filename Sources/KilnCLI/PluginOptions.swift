@@ -57,11 +57,11 @@ struct CommandLineText {
             var valueSpan: SourceSpan?
             if text == flag, index + 1 < arguments.count {
                 let value = arguments[index + 1]
-                valueSpan = SourceSpan(start: value.offset, end: value.offset + value.text.utf8.count)
+                valueSpan = source.span(value.offset, value.offset + value.text.utf8.count)
                 index += 1
             } else if text.hasPrefix(flag + "=") {
                 let start = offset + flag.utf8.count + 1
-                valueSpan = SourceSpan(start: start, end: offset + text.utf8.count)
+                valueSpan = source.span(start, offset + text.utf8.count)
             }
             if let valueSpan {
                 if seen == occurrence { return valueSpan }

@@ -31,7 +31,7 @@ extension Compilation {
         var text = DiagnosticRenderer(showIDs: showIDs).render(diagnostics.sorted(), in: source)
         if let run = pipeline {
             if let usage = run.usageError { text += "kiln: error: \(usage.message)\n" }
-            text += Driver.renderIRDiagnostics(run.diagnostics, kernelSource: source, kernelSourcePath: source.path,
+            text += Driver.renderIRDiagnostics(run.diagnostics, kernelSource: source,
                                                irText: nil, module: nil, showIDs: showIDs)
         }
         var backend = DiagnosticBag()

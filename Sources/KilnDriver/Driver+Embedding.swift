@@ -46,7 +46,7 @@ extension Driver {
                              pipeline: PipelineOptions) -> EmbeddedKernel {
         let frontEnd = runFrontEnd(source)
         var embedded = EmbeddedKernel(frontEnd: frontEnd, dims: dims, pipeline: pipeline, diagnostics: frontEnd.diagnostics)
-        guard !frontEnd.hasErrors, let kernel = chooseKernel(frontEnd.program, named: name, &embedded.diagnostics) else {
+        guard !frontEnd.hasErrors, let kernel = chooseKernel(frontEnd, named: name, &embedded.diagnostics) else {
             return embedded
         }
         embedded.kernel = kernel
@@ -71,9 +71,8 @@ extension Driver {
         embedded.diagnostics = compilation.diagnostics
         if let run = compilation.pipeline {
             if let usage = run.usageError { embedded.diagnostics.report(usage) }
-            for entry in run.diagnostics {
-                var diagnostic = entry.diagnostic
-                if entry.origin != .kernelSource { diagnostic.span = .unknown }
+            for var diagnostic in run.diagnostics {
+                if diagnostic.span.file != source.path { diagnostic.span = .unknown }
                 embedded.diagnostics.report(diagnostic)
             }
         }

@@ -118,7 +118,7 @@ extension Driver {
     static func prepareCall(_ frontEnd: FrontEndResult, kernelName: String?, dims: [String: Int], inputs: RunInputOptions,
                             _ diagnostics: inout DiagnosticBag) -> KernelCall? {
         guard !frontEnd.hasErrors,
-              let kernel = chooseKernel(frontEnd.program, named: kernelName, &diagnostics) else { return nil }
+              let kernel = chooseKernel(frontEnd, named: kernelName, &diagnostics) else { return nil }
         let binding = InputBinding(kernel: kernel, options: inputs)
         let (arrays, shapes, readDiagnostics) = binding.readFiles()
         diagnostics.append(contentsOf: readDiagnostics)
@@ -156,9 +156,10 @@ extension Driver {
     }
 
     /// The kernel `--kernel` names, or the file's only kernel.
-    static func chooseKernel(_ program: CheckedProgram, named name: String?,
+    static func chooseKernel(_ frontEnd: FrontEndResult, named name: String?,
                              _ diagnostics: inout DiagnosticBag) -> CheckedKernel? {
-        let fileStart = SourceSpan(start: 0, end: 0)
+        let program = frontEnd.program
+        let fileStart = frontEnd.source.span(0, 0)
         let names = program.kernels.map(\.name)
         if let name {
             if let kernel = program.kernel(named: name) { return kernel }

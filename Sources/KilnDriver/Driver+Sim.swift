@@ -100,7 +100,7 @@ public struct IRBytecodeCompilation: Sendable {
         var text = ""
         if let usage = run.usageError { text += "kiln: error: \(usage.message)\n" }
         let kernelSource = Driver.loadKernelSource(of: module, irPath: irText.path)
-        text += Driver.renderIRDiagnostics(run.diagnostics, kernelSource: kernelSource, kernelSourcePath: module.sourcePath,
+        text += Driver.renderIRDiagnostics(run.diagnostics, kernelSource: kernelSource,
                                            irText: irText, module: module)
         for diagnostic in backendDiagnostics {
             text += "\(irText.path): error: \(diagnostic.message) [\(diagnostic.id.code)]\n"

@@ -33,7 +33,7 @@ public struct PipelineOptions: Sendable {
 /// target or pipeline string) that prevented anything from running.
 public struct PipelineResult: Sendable {
     public var module: Module?
-    public var diagnostics: [TileIRDiagnostic] = []
+    public var diagnostics: [Diagnostic] = []
     public var irDumps: String = ""
     public var timingReport: String?
     /// A usage error (an unknown target, a malformed pipeline string) that kept the pipeline from running.
@@ -102,8 +102,8 @@ extension Driver {
     /// Renders IR diagnostics. Diagnostics located in the kernel source are shown at its line when
     /// `kernelSource` is given; otherwise they are moved to the line of the op in `irText` that carries
     /// the same kernel location (`module` is the IR that text was parsed into), else shown as byte offsets.
-    public static func renderIRDiagnostics(_ diagnostics: [TileIRDiagnostic], kernelSource: SourceFile?,
-                                           kernelSourcePath: String?, irText: SourceFile?, module: Module?,
+    public static func renderIRDiagnostics(_ diagnostics: [Diagnostic], kernelSource: SourceFile?,
+                                           irText: SourceFile?, module: Module?,
                                            showIDs: Bool = false) -> String {
         var located = diagnostics
         if kernelSource == nil, let module {
@@ -118,14 +118,15 @@ extension Driver {
                     }
                 }
             }
-            located = diagnostics.map { entry in
-                guard entry.origin == .kernelSource, let textSpan = textSpanOfKernelSpan[entry.diagnostic.span] else { return entry }
-                var moved = entry.diagnostic
+            located = diagnostics.map { diagnostic in
+                guard diagnostic.span.file == module.sourcePath,
+                      let textSpan = textSpanOfKernelSpan[diagnostic.span] else { return diagnostic }
+                var moved = diagnostic
                 moved.span = textSpan
-                return TileIRDiagnostic(moved, origin: .irText)
+                return moved
             }
         }
-        let renderer = TileIRDiagnosticRenderer(kernelSource: kernelSource, kernelSourcePath: kernelSourcePath,
+        let renderer = TileIRDiagnosticRenderer(kernelSource: kernelSource, kernelSourceName: module?.sourcePath,
                                                 irText: irText, renderer: DiagnosticRenderer(showIDs: showIDs))
         return renderer.render(located)
     }

@@ -145,7 +145,7 @@ extension Driver {
             }
             if outcome.hasErrors, outcome.diagnostics.diagnostics.isEmpty {
                 report.diagnostics.report(DiagnosticCatalogue.interpreterInvariant("backend \(backend) produced no outputs",
-                                                                                  at: SourceSpan(start: 0, end: 0)))
+                                                                                  at: source.span(0, 0)))
             }
         }
         let completed = report.runs.filter { !$0.outcome.hasErrors }
@@ -153,7 +153,7 @@ extension Driver {
         let kernel = report.kernel ?? "?"
         let span = report.runs.first.flatMap { run in
             run.outcome.frontEnd.program.kernel(named: kernel).map(\.syntax.name.span)
-        } ?? SourceSpan(start: 0, end: 0)
+        } ?? source.span(0, 0)
         let rounded = intermediateRoundings(frontEnd, kernel: kernel, dims: report.runs.first?.outcome.bound?.sizes ?? request.dims)
         let (pairs, mismatches) = comparePairs(completed.map { ($0.backend, $0.outcome.outputs ?? []) }, kernel: kernel, at: span,
                                                roundedThrough: rounded)

@@ -1,6 +1,7 @@
 // OpDeclaration.swift: what an engine op's one declaration holds, and the facts derived from it for every op.
 
 import KilnMachine
+import Synchronization
 
 /// How long an op keeps its engine busy.
 public enum OpCost: Sendable {
@@ -71,13 +72,27 @@ public struct OpDeclaration: Sendable {
 extension EngineOp {
     /// The op's declaration (built once per process), or its override in the current task.
     public var declaration: OpDeclaration {
-        if !EngineOp.declarationOverrides.isEmpty, let replaced = EngineOp.declarationOverrides[self] { return replaced }
+        if let replaced = EngineOp.activeOverrides?[self] { return replaced }
         return EngineOp.table[Int(rawValue)]!
     }
 
-    /// Declarations that stand in for the table's within a task (`EngineOp.$declarationOverrides.withValue`):
-    /// for tests and tools that show which consumers read a declared fact. Empty in every compilation.
-    @TaskLocal public static var declarationOverrides: [EngineOp: OpDeclaration] = [:]
+    /// Runs `body` with declarations that stand in for the table's within the current task: for tests and
+    /// tools that show which consumers read a declared fact. No compilation uses it.
+    public static func withDeclarationOverrides<Result>(_ overrides: [EngineOp: OpDeclaration],
+                                                        _ body: () throws -> Result) rethrows -> Result {
+        overrideScopes.add(1, ordering: .sequentiallyConsistent)
+        defer { overrideScopes.subtract(1, ordering: .sequentiallyConsistent) }
+        return try $declarationOverrides.withValue(overrides, operation: body)
+    }
+
+    @TaskLocal private static var declarationOverrides: [EngineOp: OpDeclaration] = [:]
+    /// How many override scopes are open in the process: every op's declaration is read per operand by the
+    /// verifier and the passes, so the task-local is consulted only while a scope is open somewhere.
+    private static let overrideScopes = Atomic<Int>(0)
+
+    private static var activeOverrides: [EngineOp: OpDeclaration]? {
+        overrideScopes.load(ordering: .relaxed) == 0 ? nil : declarationOverrides
+    }
 
     /// The op named `mnemonic` in the text form, if any.
     public init?(mnemonic: String) {
@@ -89,7 +104,7 @@ extension EngineOp {
 
     /// The declaration's fields (what effects and syntax read most often, without copying the whole declaration).
     public var fields: [OperandField] {
-        if !EngineOp.declarationOverrides.isEmpty, let replaced = EngineOp.declarationOverrides[self] { return replaced.fields }
+        if let replaced = EngineOp.activeOverrides?[self] { return replaced.fields }
         return EngineOp.fieldTable[Int(rawValue)]
     }
     public var engine: Engine { declaration.engine }

@@ -92,7 +92,7 @@ public enum LLVMBackend {
                               machine: LLVMTargetMachineOwner) throws(LLVMBackendError) -> (LLVMModuleOwner, [EntrySignature]) {
         let problems = TileIR.verify(module).filter { $0.severity == .error }
         if !problems.isEmpty {
-            throw LLVMBackendError([DiagnosticCatalogue.llvmInvalidTileIR(errors: problems.count)] + problems.map(\.diagnostic))
+            throw LLVMBackendError([DiagnosticCatalogue.llvmInvalidTileIR(errors: problems.count)] + problems)
         }
         let llvmModule = LLVMModuleOwner(name: module.sourcePath ?? "kiln", context: context)
         machine.configure(llvmModule)

@@ -142,10 +142,10 @@ private let trainiumCosts = CostParameters(
 /// [arch1]/[arch2]: which engine reaches which memory. The tensor engine reads SBUF and writes PSUM;
 /// scalar and vector engines read and write both on-chip memories; GpSimd has no PSUM access;
 /// DMA moves data between HBM and SBUF.
-private let trainiumAccess: [Engine: [MemorySpace: Set<MemoryAccess>]] = [
+private let trainiumAccess = AccessRules([
     .pe: [.sbuf: [.read], .psum: [.write]],
     .act: [.sbuf: [.read, .write], .psum: [.read, .write]],
     .dve: [.sbuf: [.read, .write], .psum: [.read, .write]],
     .pool: [.sbuf: [.read, .write]],
     .dma: [.hbm: [.read, .write], .sbuf: [.read, .write]],
-]
+])

@@ -34,7 +34,7 @@ public struct MachineTarget: Sendable, Hashable, CustomStringConvertible {
     public var costs: CostParameters
 
     /// Which engine may read or write which memory.
-    public var access: [Engine: [MemorySpace: Set<MemoryAccess>]]
+    public var access: AccessRules
     /// Engine pairs that cannot use a memory at the same time (the scheduler serialises them).
     public var exclusiveMemoryUse: [ExclusiveMemoryUse]
 
@@ -42,7 +42,7 @@ public struct MachineTarget: Sendable, Hashable, CustomStringConvertible {
 
     /// True if `engine` may access `memory` in the given way.
     public func allows(_ engine: Engine, _ access: MemoryAccess, _ memory: MemorySpace) -> Bool {
-        self.access[engine]?[memory]?.contains(access) ?? false
+        self.access.allows(engine, access, memory)
     }
 
     /// The memories an engine may access in a given way, for messages ("sbuf, psum").
@@ -203,3 +203,50 @@ public struct ExclusiveMemoryUse: Sendable, Hashable {
 /// A scalar-engine activation function (`act.activate` computes func(in * scale + bias)): a `MathFunction`
 /// the engine implements (`MathFunction.runsOnScalarEngine`; `activationFunctions` says which on a target).
 public typealias ActivationFunction = MathFunction
+
+/// Which engine may read or write which memory, as one bit per (engine, memory, access): the verifier and
+/// the scheduler ask this for every operand of every instruction, so it is a bit test, not a lookup.
+public struct AccessRules: Sendable, Hashable {
+    private var bits: UInt64 = 0
+
+    public init(_ rules: [Engine: [MemorySpace: Set<MemoryAccess>]]) {
+        for (engine, memories) in rules {
+            for (memory, accesses) in memories {
+                for access in accesses { bits |= Self.bit(engine, access, memory) }
+            }
+        }
+    }
+
+    public func allows(_ engine: Engine, _ access: MemoryAccess, _ memory: MemorySpace) -> Bool {
+        bits & Self.bit(engine, access, memory) != 0
+    }
+
+    private static func bit(_ engine: Engine, _ access: MemoryAccess, _ memory: MemorySpace) -> UInt64 {
+        let index = (engine.index * MemorySpace.allCases.count + memory.index) * 2 + (access == .read ? 0 : 1)
+        return 1 << UInt64(index)
+    }
+}
+
+extension Engine {
+    /// The engine's place in `allCases`.
+    var index: Int {
+        switch self {
+        case .pe: 0
+        case .act: 1
+        case .dve: 2
+        case .pool: 3
+        case .dma: 4
+        }
+    }
+}
+
+extension MemorySpace {
+    /// The memory's place in `allCases`.
+    var index: Int {
+        switch self {
+        case .hbm: 0
+        case .sbuf: 1
+        case .psum: 2
+        }
+    }
+}

@@ -75,7 +75,7 @@ struct TileAllocator {
     var allocs: [ValueID: Operation] = [:]
     var footprints: [ValueID: Footprint] = [:]
     var placed: [ValueID: TilePlacement] = [:]
-    var problems: [TileIRDiagnostic] = []
+    var problems: [Diagnostic] = []
 
     init(function: Function, target: MachineTarget) {
         self.function = function

@@ -84,7 +84,7 @@ struct FunctionTiler {
     let target: MachineTarget
     /// Every value's definition, the scratch tensors `run` makes included.
     var types: [ValueID: ValueDef]
-    var diagnostics: [TileIRDiagnostic] = []
+    var diagnostics: [Diagnostic] = []
     /// `concat` operands computed straight into their place in the concat's tensor (`HBMViews`).
     var placedInConcat: [ValueID: (concat: ValueID, offsets: [Int])] = [:]
 

@@ -17,8 +17,8 @@ final class TilingValues {
 
 /// A problem found while tiling, located at the tensor-level op that caused it.
 struct TilingError: Error {
-    var diagnostic: TileIRDiagnostic
-    init(_ diagnostic: TileIRDiagnostic) { self.diagnostic = diagnostic }
+    var diagnostic: Diagnostic
+    init(_ diagnostic: Diagnostic) { self.diagnostic = diagnostic }
 
     static func unsupported(_ op: Operation, _ reason: String) -> TilingError {
         TilingError(.at(op) { DiagnosticCatalogue.tilingUnsupported(op.opcode, reason, at: $0) })

@@ -20,7 +20,7 @@ struct TilingGroups {
     var scalars: [ValueID: TileOperand] = [:]
     /// The values the kernel returns, one per output.
     var returned: [ValueID] = []
-    var diagnostics: [TileIRDiagnostic] = []
+    var diagnostics: [Diagnostic] = []
 
     init(_ function: Function) {
         var indexOfKey: [Int: Int] = [:]

@@ -20,7 +20,7 @@ public protocol Pass: Sendable {
 /// What a pass can see besides the module: the target machine and a place to report diagnostics.
 public struct PassContext: Sendable {
     public let target: MachineTarget
-    public private(set) var diagnostics: [TileIRDiagnostic] = []
+    public private(set) var diagnostics: [Diagnostic] = []
 
     public init(target: MachineTarget) {
         self.target = target
@@ -28,7 +28,7 @@ public struct PassContext: Sendable {
 
     public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
 
-    public mutating func report(_ diagnostic: TileIRDiagnostic) {
+    public mutating func report(_ diagnostic: Diagnostic) {
         diagnostics.append(diagnostic)
     }
 

@@ -33,7 +33,7 @@ public struct PassTiming: Sendable, Equatable {
 /// What a pipeline run produced besides the rewritten module.
 public struct PassRunReport: Sendable {
     /// Diagnostics reported by passes and by the verifier.
-    public var diagnostics: [TileIRDiagnostic] = []
+    public var diagnostics: [Diagnostic] = []
     /// IR dumps requested by the print options, each headed `// -----// IR Dump After NAME //----- //`.
     public var irDumps: String = ""
     /// Per-pass wall times when `timePasses` is on, in run order.
@@ -111,7 +111,10 @@ public struct PassManager {
         return report
     }
 
-    /// The pipeline, verifying as the options say; `verifying` adds up the verifier's time.
+    /// The pipeline, verifying as the options say; `verifying` adds up the verifier's time. As MLIR's pass
+    /// manager does for a pass that preserved everything, a pass that leaves the module equal to what it was
+    /// given is not verified again: the IR the verifier last accepted is what it would check. (Unchanged
+    /// arrays compare by identity first, so the comparison costs little when a pass touched nothing.)
     private func runPasses(_ pipeline: PassPipeline, on module: inout Module, verifying: inout Duration) -> PassRunReport {
         var report = PassRunReport()
         let clock = ContinuousClock()
@@ -126,6 +129,7 @@ public struct PassManager {
             }
         }
         for pass in pipeline.passes {
+            let given = options.verifyEach ? module : Module(target: module.target)
             var context = PassContext(target: target)
             let started = clock.now
             do {
@@ -133,7 +137,7 @@ public struct PassManager {
             } catch {
                 report.diagnostics += context.diagnostics
                 let reason = (error as? PassFailure)?.reason ?? "\(error)"
-                report.diagnostics.append(TileIRDiagnostic(DiagnosticCatalogue.passFailed(pass.name, reason), origin: .irText))
+                report.diagnostics.append(DiagnosticCatalogue.passFailed(pass.name, reason))
                 report.failedPass = pass.name
                 return report
             }
@@ -148,13 +152,17 @@ public struct PassManager {
             }
             if options.verifyEach {
                 let verifyStart = clock.now
+                if module == given {
+                    verifying += clock.now - verifyStart
+                    report.completedPasses.append(pass.name)
+                    continue
+                }
                 let problems = TileIR.verify(module, target: target)
                 verifying += clock.now - verifyStart
                 let errors = problems.filter { $0.severity == .error }.count
                 report.diagnostics += problems
                 if errors > 0 {
-                    report.diagnostics.append(TileIRDiagnostic(
-                        DiagnosticCatalogue.invalidAfterPass(pass.name, errors: errors, at: .unknown), origin: .irText))
+                    report.diagnostics.append(DiagnosticCatalogue.invalidAfterPass(pass.name, errors: errors, at: .unknown))
                     report.failedPass = pass.name
                     return report
                 }

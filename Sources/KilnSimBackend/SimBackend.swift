@@ -30,7 +30,7 @@ public enum SimBackend {
     public static func lower(module: Module, kernelSource: SourceFile?, function name: String? = nil)
         throws(SimBackendError) -> BytecodeProgram {
         let problems = TileIR.verify(module).filter { $0.severity == .error }
-        if !problems.isEmpty { throw SimBackendError(problems.map(\.diagnostic)) }
+        if !problems.isEmpty { throw SimBackendError(problems) }
         let function = try kernelFunction(of: module, named: name)
         var builder = StreamBuilder(function: function, target: module.target,
                                     sourcePath: kernelSource?.path ?? module.sourcePath ?? "", kernelSource: kernelSource)

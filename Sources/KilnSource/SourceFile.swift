@@ -3,25 +3,32 @@
 /// A half-open byte range `[start, end)` in one source file. Every token, AST node and IR op carries one;
 /// line and column are computed only when a diagnostic is rendered.
 public struct SourceSpan: Hashable, Sendable, CustomStringConvertible {
+    /// The file the offsets index: its path as the user gave it (`SourceFile.path`), empty when unknown.
+    /// A diagnostic renders against the file its span names, so no one carries a file beside a span.
+    public var file: String
     public var start: Int
     public var end: Int
 
-    public init(start: Int, end: Int) {
+    public init(file: String, start: Int, end: Int) {
+        self.file = file
         self.start = start
         self.end = max(start, end)
     }
 
     /// A span with no known position (for synthesised nodes).
-    public static let unknown = SourceSpan(start: -1, end: -1)
+    public static let unknown = SourceSpan(file: "", start: -1, end: -1)
 
     public var isKnown: Bool { start >= 0 }
     public var length: Int { end - start }
 
-    /// The smallest span covering both.
+    /// The span of the same file from `start` to `end`.
+    public func with(start: Int, end: Int) -> SourceSpan { SourceSpan(file: file, start: start, end: end) }
+
+    /// The smallest span covering both (in this span's file).
     public func merged(with other: SourceSpan) -> SourceSpan {
         guard isKnown else { return other }
         guard other.isKnown else { return self }
-        return SourceSpan(start: Swift.min(start, other.start), end: Swift.max(end, other.end))
+        return with(start: Swift.min(start, other.start), end: Swift.max(end, other.end))
     }
 
     public var description: String { "\(start)..<\(end)" }
@@ -79,6 +86,9 @@ public final class SourceFile: Sendable {
         if end > start, bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
         return String(decoding: bytes[start..<Swift.max(start, end)], as: UTF8.self)
     }
+
+    /// A span of this file.
+    public func span(_ start: Int, _ end: Int) -> SourceSpan { SourceSpan(file: path, start: start, end: end) }
 
     /// The source text a span covers.
     public func text(of span: SourceSpan) -> String {

@@ -7,6 +7,7 @@ import KilnSource
 /// as an error expression, so one run reports every lexical error of a file.
 public struct Lexer {
     private let bytes: [UInt8]
+    private let path: String
     private var position = 0
     private var atLineStart = true
     private var unterminatedComment = false
@@ -14,6 +15,7 @@ public struct Lexer {
 
     public init(source: SourceFile) {
         self.bytes = source.bytes
+        self.path = source.path
     }
 
     /// Scans the whole file. The last token is always `.endOfFile`.
@@ -76,7 +78,7 @@ public struct Lexer {
                 position += 1
             }
         }
-        diagnostics.report(DiagnosticCatalogue.unterminatedComment(at: SourceSpan(start: start, end: start + 2)))
+        diagnostics.report(DiagnosticCatalogue.unterminatedComment(at: SourceSpan(file: path, start: start, end: start + 2)))
         unterminatedComment = true
     }
 
@@ -86,7 +88,7 @@ public struct Lexer {
         atLineStart = false
         let start = position
         guard position < bytes.count else {
-            var token = Token(kind: .endOfFile, span: SourceSpan(start: bytes.count, end: bytes.count), startsLine: true)
+            var token = Token(kind: .endOfFile, span: SourceSpan(file: path, start: bytes.count, end: bytes.count), startsLine: true)
             token.followsLexicalError = unterminatedComment
             return token
         }
@@ -95,13 +97,13 @@ public struct Lexer {
             while position < bytes.count && Lexer.isIdentifierContinue(bytes[position]) { position += 1 }
             let text = String(decoding: bytes[start..<position], as: UTF8.self)
             let kind: TokenKind = Keyword(rawValue: text).map { .keyword($0) } ?? .identifier
-            return Token(kind: kind, span: SourceSpan(start: start, end: position), startsLine: startsLine)
+            return Token(kind: kind, span: SourceSpan(file: path, start: start, end: position), startsLine: startsLine)
         }
         if Lexer.isDigit(b) {
             return lexNumber(startsLine: startsLine)
         }
         if let kind = lexPunctuation() {
-            return Token(kind: kind, span: SourceSpan(start: start, end: position), startsLine: startsLine)
+            return Token(kind: kind, span: SourceSpan(file: path, start: start, end: position), startsLine: startsLine)
         }
         reportStrayRun()
         var token = next()
@@ -157,7 +159,7 @@ public struct Lexer {
             count += 1
         }
         let text = count == 1 ? first.text : "\(first.text) (and \(count - 1) more)"
-        diagnostics.report(DiagnosticCatalogue.strayCharacter(text, at: SourceSpan(start: start, end: start + first.length)))
+        diagnostics.report(DiagnosticCatalogue.strayCharacter(text, at: SourceSpan(file: path, start: start, end: start + first.length)))
     }
 
     private func isTokenStartPunctuation(_ b: UInt8) -> Bool {
@@ -211,7 +213,7 @@ public struct Lexer {
             trailing = true
             position += 1
         }
-        let span = SourceSpan(start: start, end: position)
+        let span = SourceSpan(file: path, start: start, end: position)
         let text = String(decoding: bytes[start..<position], as: UTF8.self)
         if trailing {
             diagnostics.report(DiagnosticCatalogue.malformedNumber(text, "a number cannot be followed by letters", at: span))

@@ -7,7 +7,7 @@ extension Parser {
     mutating func parseExpr() -> Expr {
         used(.expr)
         let start = current.span.start
-        return nested { $0.parseOr() } ?? makeExpr(.error, SourceSpan(start: start, end: current.span.end))
+        return nested { $0.parseOr() } ?? makeExpr(.error, current.span.with(start: start, end: current.span.end))
     }
 
     /// True when the current token may continue an expression as an infix or postfix operator:
@@ -131,7 +131,7 @@ extension Parser {
         guard let operand = nested({ $0.parseUnary() }) else {
             return makeExpr(.error, span(from: start))
         }
-        return makeExpr(.unary(op, operand), SourceSpan(start: start, end: operand.span.end))
+        return makeExpr(.unary(op, operand), span(from: start))
     }
 
     /// postfix_expr = primary { call_suffix | index_suffix | member_suffix } ;

@@ -113,7 +113,7 @@ public struct Parser {
     var previousEnd: Int { index > 0 ? tokens[index - 1].span.end : 0 }
 
     func span(from start: Int) -> SourceSpan {
-        SourceSpan(start: start, end: max(start, previousEnd))
+        current.span.with(start: start, end: max(start, previousEnd))
     }
 
     mutating func makeExpr(_ kind: ExprKind, _ span: SourceSpan) -> Expr {

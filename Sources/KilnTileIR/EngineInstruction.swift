@@ -96,6 +96,22 @@ public struct EngineInstruction: Hashable, Sendable {
         return values
     }
 
+    /// Calls `body` with every value an operand names: the union of `reads` and `writes`, in operand order,
+    /// possibly more than once.
+    public func forEachValue(_ body: (ValueID) -> Void) {
+        for operand in operands {
+            switch operand {
+            case .tile(let value), .scalar(.value(let value)), .condition(.when(let value, _)): body(value)
+            case .slice(let tensor, let offsets):
+                body(tensor)
+                for offset in offsets { for term in offset.terms { body(term.variable) } }
+            case .reduceInto(let reduce?): body(reduce.destination)
+            case .affine(let expr): for term in expr.terms { body(term.variable) }
+            default: break
+            }
+        }
+    }
+
     /// The same instruction with every value passed through `map`.
     public func mappingValues(_ map: (ValueID) -> ValueID) -> EngineInstruction {
         var copy = self

@@ -42,12 +42,14 @@ struct IRToken: Equatable {
 /// Turns IR text into tokens; reports stray characters and unterminated strings and goes on.
 struct IRLexer {
     private let bytes: [UInt8]
+    private let path: String
     private var position = 0
     private var atLineStart = true
     private(set) var diagnostics = DiagnosticBag()
 
     init(_ file: SourceFile) {
         self.bytes = file.bytes
+        self.path = file.path
     }
 
     mutating func tokenize() -> [IRToken] {
@@ -58,11 +60,11 @@ struct IRLexer {
             let startsLine = atLineStart
             atLineStart = false
             guard position < bytes.count else {
-                tokens.append(IRToken(kind: .end, span: SourceSpan(start: start, end: start), startsLine: true))
+                tokens.append(IRToken(kind: .end, span: SourceSpan(file: path, start: start, end: start), startsLine: true))
                 return tokens
             }
             if let kind = lexToken() {
-                tokens.append(IRToken(kind: kind, span: SourceSpan(start: start, end: position), startsLine: startsLine))
+                tokens.append(IRToken(kind: kind, span: SourceSpan(file: path, start: start, end: position), startsLine: startsLine))
             }
         }
     }
@@ -115,7 +117,7 @@ struct IRLexer {
             let name = word()
             if name.isEmpty {
                 diagnostics.report(DiagnosticCatalogue.tileIRStrayCharacter(
-                    "'\(Character(UnicodeScalar(byte)))'", at: SourceSpan(start: start, end: position)))
+                    "'\(Character(UnicodeScalar(byte)))'", at: SourceSpan(file: path, start: start, end: position)))
                 return nil
             }
             return byte == UInt8(ascii: "%") ? .value(name) : .symbol(name)
@@ -138,7 +140,7 @@ struct IRLexer {
             while position < bytes.count, bytes[position] & 0xC0 == 0x80 { position += 1 }
             let text = String(decoding: bytes[start..<position], as: UTF8.self)
             diagnostics.report(DiagnosticCatalogue.tileIRStrayCharacter(
-                "'\(text)'", at: SourceSpan(start: start, end: position)))
+                "'\(text)'", at: SourceSpan(file: path, start: start, end: position)))
             return nil
         }
     }
@@ -194,7 +196,7 @@ struct IRLexer {
             }
             position += 1
         }
-        diagnostics.report(DiagnosticCatalogue.tileIRUnterminatedString(at: SourceSpan(start: start, end: position)))
+        diagnostics.report(DiagnosticCatalogue.tileIRUnterminatedString(at: SourceSpan(file: path, start: start, end: position)))
         flush(position)
         return .string(String(scalars))  // what there is, so parsing goes on
     }

@@ -88,6 +88,13 @@ extension OpKind {
         return values
     }
 
+    /// Calls `body` with every value the op refers to, as `uses` lists them but in operand order and
+    /// possibly more than once, without building an array (values nested in a loop body are not included).
+    public func forEachUse(_ body: (ValueID) -> Void) {
+        if case .engine(let instruction) = self { return instruction.forEachValue(body) }
+        for value in reads { body(value) }  // only engine ops write
+    }
+
     /// The same op with every value reference passed through `map` (loop bodies included).
     public func mappingValues(_ map: (ValueID) -> ValueID) -> OpKind {
         switch self {

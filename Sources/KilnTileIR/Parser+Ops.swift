@@ -47,7 +47,7 @@ extension TileIRParser {
         }
         let end = tokens[max(0, index - 1)].span.end
         let span = try parseLocation()
-        return Operation(finalKind, result: result, span: span, textSpan: SourceSpan(start: start.start, end: end),
+        return Operation(finalKind, result: result, span: span, textSpan: start.with(start: start.start, end: end),
                          fusionGroup: fusionGroup)
     }
 

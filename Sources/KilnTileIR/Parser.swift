@@ -25,6 +25,8 @@ public struct TileIRParser {
     /// `loc(... at LINE:COL)` positions read so far, by span start.
     var sourcePositions: [Int: SourcePosition] = [:]
     static let maxLoopDepth = 64
+    /// The kernel source the module's `source "path"` names: the file of every `loc(...)` span.
+    var kernelSourcePath = ""
 
     /// Thrown after an error has been reported, to unwind to the nearest recovery point.
     struct Recover: Error {}
@@ -61,7 +63,7 @@ public struct TileIRParser {
     mutating func failExpected(_ what: String) -> Recover {
         if current.kind != .end, current.startsLine, index > 0 {
             let end = tokens[index - 1].span.end
-            return fail(DiagnosticCatalogue.tileIRExpected(what, found: "end of line", at: SourceSpan(start: end, end: end)))
+            return fail(DiagnosticCatalogue.tileIRExpected(what, found: "end of line", at: current.span.with(start: end, end: end)))
         }
         return fail(DiagnosticCatalogue.tileIRExpected(what, found: current.display, at: current.span))
     }
@@ -117,7 +119,10 @@ public struct TileIRParser {
             diagnostics.report(DiagnosticCatalogue.tileIRUnknownTarget(target, known: MachineTarget.allNames, at: targetSpan))
         }
         var module = Module(target: target)
-        if acceptWord("source") { module.sourcePath = try expectString("a source path string").0 }
+        if acceptWord("source") {
+            module.sourcePath = try expectString("a source path string").0
+            kernelSourcePath = module.sourcePath ?? ""
+        }
         try expectPunct("{")
         while !isPunct("}") {
             guard isWord("func") else { throw failExpected("'func' or '}'") }
@@ -365,6 +370,6 @@ public struct TileIRParser {
             sourcePositions[start] = SourcePosition(line: line, column: column)
         }
         try expectPunct(")")
-        return SourceSpan(start: start, end: end)
+        return SourceSpan(file: kernelSourcePath, start: start, end: end)
     }
 }

@@ -21,15 +21,14 @@ public enum TileIR {
     }
 
     /// Structural and machine checks against `target`.
-    public static func verify(_ module: Module, target: MachineTarget) -> [TileIRDiagnostic] {
+    public static func verify(_ module: Module, target: MachineTarget) -> [Diagnostic] {
         TileIRVerifier(target: target).verify(module)
     }
 
     /// Checks against the module's own target; an unknown target name is itself reported.
-    public static func verify(_ module: Module) -> [TileIRDiagnostic] {
+    public static func verify(_ module: Module) -> [Diagnostic] {
         guard let target = MachineTarget.named(module.target) else {
-            let diagnostic = DiagnosticCatalogue.tileIRUnknownTarget(module.target, known: MachineTarget.allNames, at: .unknown)
-            return [TileIRDiagnostic(diagnostic, origin: .irText)]
+            return [DiagnosticCatalogue.tileIRUnknownTarget(module.target, known: MachineTarget.allNames, at: .unknown)]
         }
         return verify(module, target: target)
     }

@@ -27,10 +27,12 @@ extension FunctionVerifier {
     func checkEngineAccess(_ op: Operation) {
         guard let engine = op.kind.engine else { return }
         let writes = op.kind.writes
-        let accesses = op.kind.reads.filter { !writes.contains($0) }.map { ($0, MemoryAccess.read) }
-            + writes.map { ($0, MemoryAccess.write) }
-        for (value, access) in accesses {
-            guard let space = memory(of: value), !target.allows(engine, access, space) else { continue }
+        for value in op.kind.reads where !writes.contains(value) { checkAccess(op, engine, .read, value) }
+        for value in writes { checkAccess(op, engine, .write, value) }
+    }
+
+    private func checkAccess(_ op: Operation, _ engine: Engine, _ access: MemoryAccess, _ value: ValueID) {
+        if let space = memory(of: value), !target.allows(engine, access, space) {
             let allowed = target.memories(engine, access).map(\.rawValue).joined(separator: ", ")
             report(at: op) { DiagnosticCatalogue.engineMemoryAccess(
                 op.opcode, engine: engine.rawValue, access: access.rawValue, memory: space.rawValue,
@@ -64,22 +66,18 @@ extension FunctionVerifier {
             report(at: op) { DiagnosticCatalogue.allocationOutOfRange(
                 tile.space.rawValue, end: end, capacity: memory.bytesPerPartition, target: target.name, at: $0) }
         }
-        for other in liveAllocations.joined() where overlaps(op, other) && liveTogether(op, other) {
+        guard let id = op.result?.id else { return }
+        let placed = PlacedTile(id: id, tile: tile, placement: placement, span: op.span)
+        for other in liveAllocations.joined() where overlaps(placed, other) && liveness.interfere(id, other.id) {
             let otherSpan = other.span.isKnown ? other.span : nil
             report(at: op) { DiagnosticCatalogue.allocationOverlap(tile.space.rawValue, at: $0, other: otherSpan) }
         }
     }
 
-    /// True if the two allocs' tiles are live at a common program point (`TileLiveness`).
-    private func liveTogether(_ a: Operation, _ b: Operation) -> Bool {
-        guard let first = a.result?.id, let second = b.result?.id else { return true }
-        return liveness.interfere(first, second)
-    }
-
     /// True if two placed tiles of the same memory share a partition and a byte.
-    private func overlaps(_ a: Operation, _ b: Operation) -> Bool {
-        guard case .alloc(let first, let p?) = a.kind, case .alloc(let second, let q?) = b.kind,
-              first.space == second.space else { return false }
+    private func overlaps(_ a: PlacedTile, _ b: PlacedTile) -> Bool {
+        let (first, p, second, q) = (a.tile, a.placement, b.tile, b.placement)
+        guard first.space == second.space else { return false }
         let partitions = p.partition < q.partition + second.partitions && q.partition < p.partition + first.partitions
         let bytes = p.offset < q.offset + second.bytesPerPartition && q.offset < p.offset + first.bytesPerPartition
         return partitions && bytes
@@ -95,10 +93,5 @@ extension FunctionVerifier {
     }
 
     /// Where the tile a value names was placed, if it was made by a placed `alloc` visible here.
-    private func placement(of value: ValueID) -> TilePlacement? {
-        for op in liveAllocations.joined() where op.result?.id == value {
-            if case .alloc(_, let placement) = op.kind { return placement }
-        }
-        return nil
-    }
+    private func placement(of value: ValueID) -> TilePlacement? { placements[value] }
 }

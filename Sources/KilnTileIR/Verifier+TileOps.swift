@@ -45,7 +45,7 @@ extension FunctionVerifier {
         if instruction.queue != nil && declaration.engine != .dma {
             report(at: op) { DiagnosticCatalogue.tileIRInvalidDims("only dma ops name a queue", at: $0) }
         }
-        for (field, operand) in instruction.fielded {
+        for (field, operand) in zip(declaration.fields, instruction.operands) {
             checkOperandType(op, field, operand)
         }
         let operands = instruction.facts { types[$0]?.type }

@@ -15,8 +15,8 @@ public struct TileIRVerifier {
         self.target = target
     }
 
-    public func verify(_ module: Module) -> [TileIRDiagnostic] {
-        var diagnostics: [TileIRDiagnostic] = []
+    public func verify(_ module: Module) -> [Diagnostic] {
+        var diagnostics: [Diagnostic] = []
         var seenFunctions = Set<String>()
         for function in module.functions {
             if !seenFunctions.insert(function.name).inserted {
@@ -35,17 +35,19 @@ final class FunctionVerifier {
     let function: Function
     let module: Module
     let target: MachineTarget
-    var diagnostics: [TileIRDiagnostic] = []
-    /// Every value defined so far, for the SSA check.
-    var defined = Set<ValueID>()
-    /// Values visible at the current point: one set per enclosing block.
-    var visible: [Set<ValueID>] = [[]]
-    /// Types of the values defined so far.
-    var types: [ValueID: ValueDef] = [:]
+    var diagnostics: [Diagnostic] = []
+    /// Types of the values defined so far (a value is defined once it has one: the SSA check).
+    var types = ValueTable<ValueDef>()
+    /// Whether each value is visible at the current point (defined earlier in an enclosing block).
+    var visible = ValueTable<Bool>()
+    /// The values each enclosing block defined, hidden again when the block ends.
+    var scopes: [[ValueID]] = [[]]
     /// The value range of each enclosing loop's induction variable.
-    var loopRanges: [ValueID: ClosedRange<Int>] = [:]
+    var loopRanges = ValueTable<ClosedRange<Int>>()
     /// Placed tiles allocated so far, per enclosing block, for the overlap check.
-    var liveAllocations: [[Operation]] = [[]]
+    var liveAllocations: [[PlacedTile]] = [[]]
+    /// Where each placed tile visible here lives.
+    var placements = ValueTable<TilePlacement>()
     /// Each tile's live range (first access to last); tiles whose ranges are disjoint may share memory.
     lazy var liveness = TileLiveness(function)
     /// The internal HBM scratch tensors (`hbm.alloc` results), which `dma.store` may write like outputs.
@@ -93,7 +95,11 @@ final class FunctionVerifier {
             if let result = op.result { define(result, at: op) }
             if case .alloc = op.kind {
                 checkAllocation(op)
-                liveAllocations[liveAllocations.count - 1].append(op)
+                if case .alloc(let tile, let placement?) = op.kind, let id = op.result?.id {
+                    liveAllocations[liveAllocations.count - 1].append(PlacedTile(id: id, tile: tile, placement: placement,
+                                                                                span: op.span))
+                    placements[id] = placement
+                }
             }
         }
     }
@@ -106,29 +112,35 @@ final class FunctionVerifier {
             report(at: op) { DiagnosticCatalogue.tileIRInvalidLoop(
                 "a loop's induction variable has type index, found \(loop.inductionVariable.type)", at: $0) }
         }
-        visible.append([])
+        scopes.append([])
         liveAllocations.append([])
         define(loop.inductionVariable, at: op)
         if let last = loop.lastValue { loopRanges[loop.inductionVariable.id] = loop.lowerBound...last }
         verify(loop.body, isFunctionBody: false)
-        visible.removeLast()
-        liveAllocations.removeLast()
+        for id in scopes.removeLast() { visible[id] = false }
+        for placed in liveAllocations.removeLast() { placements[placed.id] = nil }
     }
 
     /// Records a definition; reports a second definition of the same value.
     func define(_ def: ValueDef, at op: Operation?) {
-        if !defined.insert(def.id).inserted {
+        if types[def.id] != nil {
             report(at: op) { DiagnosticCatalogue.tileIRValueDefinedTwice(name(def.id), at: $0) }
         }
-        visible[visible.count - 1].insert(def.id)
+        visible[def.id] = true
+        scopes[scopes.count - 1].append(def.id)
         types[def.id] = def
     }
 
     /// Every value an op refers to must be defined before it in an enclosing block.
     func checkUses(of op: Operation) -> Bool {
         var allVisible = true
-        for use in op.kind.uses where !visible.contains(where: { $0.contains(use) }) {
+        var reported: [ValueID] = []
+        op.kind.forEachUse { use in
+            guard visible[use] != true, !reported.contains(use) else { return }
+            reported.append(use)
             allVisible = false
+        }
+        for use in reported {
             report(at: op) { DiagnosticCatalogue.tileIRUseNotDominated(name(use), in: op.opcode, at: $0) }
         }
         return allVisible
@@ -161,4 +173,32 @@ final class FunctionVerifier {
             report(at: op) { DiagnosticCatalogue.tileIRInvalidDims("dimensions must be positive, found \(type)", at: $0) }
         }
     }
+}
+
+/// A value per `ValueID`, in an array indexed by the id (ids are small and dense within a function): what
+/// the verifier reads for every operand of every op, so no hashing.
+struct ValueTable<Element> {
+    private var slots: [Element?] = []
+
+    subscript(id: ValueID) -> Element? {
+        get { id.raw >= 0 && id.raw < slots.count ? slots[id.raw] : nil }
+        set {
+            guard id.raw >= 0 else { return }
+            if id.raw >= slots.count {
+                guard newValue != nil else { return }
+                var grown = [Element?](repeating: nil, count: max(id.raw + 1, 2 * slots.count, 64))
+                grown.replaceSubrange(0..<slots.count, with: slots)
+                slots = grown
+            }
+            slots[id.raw] = newValue
+        }
+    }
+}
+
+/// A placed tile allocated in an enclosing block, for the overlap check.
+struct PlacedTile {
+    var id: ValueID
+    var tile: TileType
+    var placement: TilePlacement
+    var span: SourceSpan
 }

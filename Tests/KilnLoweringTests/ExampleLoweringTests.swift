@@ -31,7 +31,7 @@ func exampleLowersVerifiesAndRoundTripsThroughTheDefaultPipeline(path: String) t
     expectRoundTrip(module, "lowered")
     for target in [MachineTarget.trn1, MachineTarget.trn2] {
         let problems = TileIR.verify(module, target: target)
-        #expect(problems.isEmpty, "\(target.name): \(problems.map(\.diagnostic.message))")
+        #expect(problems.isEmpty, "\(target.name): \(problems.map(\.message))")
         // Each pass of the target's default pipeline, one at a time: valid IR that round-trips after each.
         let registry = BuiltinPasses.makeRegistry()
         var current = module
@@ -39,7 +39,7 @@ func exampleLowersVerifiesAndRoundTripsThroughTheDefaultPipeline(path: String) t
         for name in names where registry.pass(named: name) != nil {
             let manager = PassManager(registry: registry, target: target, options: PassManagerOptions(verifyEach: true))
             let report = try manager.run(name, on: &current)
-            #expect(report.succeeded, "\(target.name) after \(name): \(report.diagnostics.map(\.diagnostic.message))")
+            #expect(report.succeeded, "\(target.name) after \(name): \(report.diagnostics.map(\.message))")
             expectRoundTrip(current, "\(target.name) after \(name)")
         }
     }
@@ -50,7 +50,7 @@ func exampleSurvivesInlineAndCanonicalize(path: String) throws {
     let source = try Driver.loadSource(path: path)
     let compilation = Driver.compile(source, dims: [:], options: PipelineOptions(passes: "inline,canonicalize,cse,dce", verifyEach: true))
     let run = try #require(compilation.pipeline)
-    #expect(!compilation.hasErrors, "\(run.diagnostics.map(\.diagnostic.message))")
+    #expect(!compilation.hasErrors, "\(run.diagnostics.map(\.message))")
     let module = try #require(run.module)
     #expect(!TileIR.print(module).contains("call @"))
     #expect(module.functions.count == compilation.frontEnd.program.kernels.count)

@@ -135,7 +135,7 @@ private let tiledMatmul = """
     #expect(text.contains("for %m = 0 to 128 step 128 {"))
     #expect(text.contains("alloc psum f32[72 | 512]"))
     #expect(text.contains("dma.store %r_1 -> %out[128, %n_1]"))
-    #expect(TileIR.verify(lowered, target: .trn1).isEmpty, "\(TileIR.verify(lowered, target: .trn1).map(\.diagnostic.message))")
+    #expect(TileIR.verify(lowered, target: .trn1).isEmpty, "\(TileIR.verify(lowered, target: .trn1).map(\.message))")
 }
 
 @Test func tileElementwiseOpsUseTheirEngines() {

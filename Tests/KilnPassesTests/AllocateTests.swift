@@ -107,8 +107,8 @@ private let hbmSignature = "(%x: hbm f32[128, 65536]) -> (%y: hbm f32[128, 65536
         "(%x: hbm bf16[128, 128]) -> (%y: hbm f32[128, 128])", body))
     let errors = report.diagnostics.filter { $0.severity == .error }
     #expect(errors.count == 1)
-    let message = try #require(errors.first?.diagnostic.message)
-    #expect(errors.first?.diagnostic.id.code == "K3701")
+    let message = try #require(errors.first?.message)
+    #expect(errors.first?.id.code == "K3701")
     #expect(message.contains("cannot place %acc8 (psum f32[128 | 128])"))
     #expect(message.contains("trn1 PSUM has 16384 bytes per partition (16 KiB)"))
     #expect(message.contains("%acc0 (2048 B)") && message.contains("%acc7 (2048 B)") && message.contains("16384 B in all"))
@@ -125,8 +125,8 @@ private let hbmSignature = "(%x: hbm f32[128, 65536]) -> (%y: hbm f32[128, 65536
         """)
     let (_, trn1Report) = try schedulingRun("allocate", on: text, target: .trn1)
     let error = try #require(trn1Report.diagnostics.first { $0.severity == .error })
-    #expect(error.diagnostic.id.code == "K3701")
-    #expect(error.diagnostic.message == "cannot place %other (sbuf f32[128 | 25600]), 102400 bytes per partition: "
+    #expect(error.id.code == "K3701")
+    #expect(error.message == "cannot place %other (sbuf f32[128 | 25600]), 102400 bytes per partition: "
         + "trn1 SBUF has 196608 bytes per partition (192 KiB); live there: %big (102400 B), 102400 B in all")
     // trn2's 224 KiB partitions hold both.
     let placed = placements(try scheduled("allocate", text, target: .trn2))

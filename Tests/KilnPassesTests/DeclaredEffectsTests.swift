@@ -56,7 +56,7 @@ private func parsedCopyKernel() throws -> Module {
     let parsed = try parsedCopyKernel()
     let (truthful, _) = try run("allocate,schedule", parsed)
     #expect(!waitsBeforeTheStore(truthful).isEmpty, "the store waits for the copy that writes %u")
-    let (misdeclared, _) = try EngineOp.$declarationOverrides.withValue([.dveCopy: copyWithItsWriteDeclaredAsARead()]) {
+    let (misdeclared, _) = try EngineOp.withDeclarationOverrides([.dveCopy: copyWithItsWriteDeclaredAsARead()]) {
         try run("allocate,schedule", parsed)
     }
     // With the write declared as a read, nothing orders the copy before the store: the store waits only for
@@ -72,7 +72,7 @@ private func parsedCopyKernel() throws -> Module {
     // removes the load (and its tile) as work nobody observes.
     var copy = EngineOp.dveCopy.declaration
     copy.fields[0] = OperandField("src", .tile(.write))
-    let (misdeclared, _) = try EngineOp.$declarationOverrides.withValue([.dveCopy: copy]) { try run("dce", parsed) }
+    let (misdeclared, _) = try EngineOp.withDeclarationOverrides([.dveCopy: copy]) { try run("dce", parsed) }
     #expect(!misdeclared.functions[0].body.ops.map(\.opcode).contains("dma.load"))
 }
 
@@ -90,9 +90,9 @@ private func parsedCopyKernel() throws -> Module {
         }
         """
     let module = try #require(TileIR.parse(SourceFile(path: "k.tir", text: text)).module)
-    #expect(TileIR.verify(module, target: .trn1).contains { $0.diagnostic.message.contains("cannot write psum") })
+    #expect(TileIR.verify(module, target: .trn1).contains { $0.message.contains("cannot write psum") })
     var select = EngineOp.poolSelect.declaration
     select.fields[3] = OperandField("dst", .tile(.read))
-    let problems = EngineOp.$declarationOverrides.withValue([.poolSelect: select]) { TileIR.verify(module, target: .trn1) }
-    #expect(!problems.contains { $0.diagnostic.message.contains("cannot write psum") })
+    let problems = EngineOp.withDeclarationOverrides([.poolSelect: select]) { TileIR.verify(module, target: .trn1) }
+    #expect(!problems.contains { $0.message.contains("cannot write psum") })
 }

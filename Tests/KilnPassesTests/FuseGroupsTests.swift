@@ -87,7 +87,7 @@ private func groups(_ module: Module) -> [String: Int?] {
             return %e
         """)
     let (_, report) = try runPipeline("fuse,tile", on: text)
-    let found = report.diagnostics.map { "\($0.diagnostic.id.code)@\($0.diagnostic.span.start)" }
+    let found = report.diagnostics.map { "\($0.id.code)@\($0.span.start)" }
     #expect(found == ["K3601@20"])
 }
 

@@ -16,7 +16,7 @@ private func run(_ pipeline: String, on body: String, signature: String = "(%x: 
     let manager = PassManager(registry: BuiltinPasses.makeRegistry(), target: .trn1,
                               options: PassManagerOptions(verifyEach: true))
     let report = try manager.run(pipeline, on: &module)
-    #expect(report.succeeded, "\(report.diagnostics.map(\.diagnostic.message))")
+    #expect(report.succeeded, "\(report.diagnostics.map(\.message))")
     let printed = TileIR.print(module)
     let header = "kiln.module target \"trn1\" {\n  func @f\(signature) {\n"
     return String(printed.dropFirst(header.count).dropLast("  }\n}\n".count))

@@ -109,8 +109,8 @@ private func syncOps(_ module: Module) -> [(semaphore: Int, stream: String, sign
             return
         """)
     let (_, report) = try schedulingRun("schedule", on: text)
-    #expect(report.diagnostics.map(\.diagnostic.id.code) == ["K3720"])
-    #expect(report.diagnostics.first?.diagnostic.message == "DMA queue 16 does not exist: trn1 has queues 0...15")
+    #expect(report.diagnostics.map(\.id.code) == ["K3720"])
+    #expect(report.diagnostics.first?.message == "DMA queue 16 does not exist: trn1 has queues 0...15")
 }
 
 @Test func tilesSharingMemoryAndTrn1PortsAreOrderedToo() throws {
@@ -143,6 +143,6 @@ private func syncOps(_ module: Module) -> [(semaphore: Int, stream: String, sign
             return
         """)
     let module = try #require(TileIR.parse(SourceFile(path: "t.tir", text: text)).module)
-    #expect(TileIR.verify(module, target: .trn1).map(\.diagnostic.id.code) == ["K3212"])
+    #expect(TileIR.verify(module, target: .trn1).map(\.id.code) == ["K3212"])
     #expect(TileIR.print(module).contains("sync.signal sem 1 on dma queue 3\n    sync.wait sem 1 >= 1 on pe queue 2\n"))
 }

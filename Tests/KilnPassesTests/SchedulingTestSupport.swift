@@ -48,7 +48,7 @@ func schedulingRun(_ pipeline: String, on text: String, target: MachineTarget = 
 func scheduled(_ pipeline: String, _ text: String, target: MachineTarget = .trn1,
                sourceLocation: SourceLocation = #_sourceLocation) throws -> Module {
     let (module, report) = try schedulingRun(pipeline, on: text, target: target)
-    #expect(report.succeeded, "\(report.diagnostics.map(\.diagnostic.message))", sourceLocation: sourceLocation)
+    #expect(report.succeeded, "\(report.diagnostics.map(\.message))", sourceLocation: sourceLocation)
     let printed = TileIR.print(module)
     let reparsed = TileIR.parse(SourceFile(path: "out.tir", text: printed))
     #expect(reparsed.module.map { TileIR.print($0) } == printed, sourceLocation: sourceLocation)

@@ -245,7 +245,7 @@ private func transfers(_ module: Module, stores: Bool) -> [DMATransfer] {
             return %rb
         """)
     let (_, report) = try runPipeline("fuse,tile", on: bad)
-    #expect(report.diagnostics.map(\.diagnostic.id.code).contains("K3204"))
+    #expect(report.diagnostics.map(\.id.code).contains("K3204"))
 }
 
 @Test func anOutputReturningAnInputUnchangedIsCopiedThroughTiles() throws {

@@ -125,7 +125,7 @@ let layernormText = kernelModule(
           }
         }
         """
-    let before = try #require(TileIR.parse(text).module)
+    let before = try #require(TileIR.parse(text, path: "t.tir").module)  // the path tiledModule parses with
     let module = try tiledModule(text)
     #expect(module.functions[1] == before.functions[1])
     #expect(opcodes(module).filter { $0 == "dma.store" }.count == 2)

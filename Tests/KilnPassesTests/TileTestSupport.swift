@@ -28,9 +28,9 @@ func runPipeline(_ pipeline: String, on text: String, target: MachineTarget = .t
 func tiledModule(_ text: String, target: MachineTarget = .trn1, pipeline: String = "fuse,tile",
                  sourceLocation: SourceLocation = #_sourceLocation) throws -> Module {
     let (module, report) = try runPipeline(pipeline, on: text, target: target)
-    #expect(report.succeeded, "\(report.diagnostics.map(\.diagnostic.message))", sourceLocation: sourceLocation)
+    #expect(report.succeeded, "\(report.diagnostics.map(\.message))", sourceLocation: sourceLocation)
     #expect(TileIR.verify(module, target: target).isEmpty,
-            "\(TileIR.verify(module, target: target).map(\.diagnostic.message))", sourceLocation: sourceLocation)
+            "\(TileIR.verify(module, target: target).map(\.message))", sourceLocation: sourceLocation)
     let printed = TileIR.print(module)
     let reparsed = TileIR.parse(SourceFile(path: "out.tir", text: printed))
     #expect(reparsed.module.map { TileIR.print($0) } == printed, sourceLocation: sourceLocation)

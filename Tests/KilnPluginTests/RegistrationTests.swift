@@ -53,7 +53,7 @@ private struct ClashingPass: Pass {
 }
 
 @Test func loadingAMissingFileIsLocatedAtTheFlag() {
-    let span = SourceSpan(start: 5, end: 12)
+    let span = SourceSpan(file: "k.kiln", start: 5, end: 12)
     let diagnostic = Driver.loadPlugin(path: "/nonexistent/plugin.so", at: span)
     #expect(diagnostic?.id.code == "K6000")
     #expect(diagnostic?.span == span)

@@ -110,7 +110,7 @@ import Testing
 /// in a hand-built tree.
 @Test func unlabelledAttributeArgumentsInAHandBuiltTree() {
     let source = SourceFile(path: "hand.kiln", text: "@schedule(128)\nkernel k() -> f32[1] { }\n")
-    func span(_ start: Int, _ end: Int) -> SourceSpan { SourceSpan(start: start, end: end) }
+    func span(_ start: Int, _ end: Int) -> SourceSpan { SourceSpan(file: "hand.kiln", start: start, end: end) }
     let value = Expr(id: 0, kind: .integer(128), span: span(10, 13))
     let attribute = Attribute(name: Identifier("schedule", span: span(1, 9)),
                               arguments: [Argument(label: nil, value: value)], span: span(0, 14))

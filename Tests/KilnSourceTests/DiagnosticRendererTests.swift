@@ -15,15 +15,15 @@ import Testing
 
 @Test func renderedDiagnosticHasLocationLineAndCaret() {
     let file = SourceFile(path: "k.kiln", text: "kernel k() {\n  let x = y + 1\n}\n")
-    let diagnostic = sample("expected a thing, found 'y'", at: SourceSpan(start: 23, end: 24))
+    let diagnostic = sample("expected a thing, found 'y'", at: SourceSpan(file: "k.kiln", start: 23, end: 24))
     let text = DiagnosticRenderer().render([diagnostic], in: file)
     #expect(text == "k.kiln:2:11: error: expected a thing, found 'y'\n  let x = y + 1\n          ^\n")
 }
 
 @Test func caretSpansTheRangeAndNotesRenderToo() {
     let file = SourceFile(path: "k.kiln", text: "\tlet abc = 1\n")
-    let diagnostic = sample("expected ')' to close '(', found end of file", code: "K1104", at: SourceSpan(start: 5, end: 8),
-                            notes: [DiagnosticNote("'(' opened here", at: SourceSpan(start: 1, end: 4))])
+    let diagnostic = sample("expected ')' to close '(', found end of file", code: "K1104", at: SourceSpan(file: "k.kiln", start: 5, end: 8),
+                            notes: [DiagnosticNote("'(' opened here", at: SourceSpan(file: "k.kiln", start: 1, end: 4))])
     let text = DiagnosticRenderer(showIDs: true).render(diagnostic, in: file)
     #expect(text.contains("k.kiln:1:6: error: expected ')' to close '(', found end of file [K1104]\n\tlet abc = 1\n\t    ^~~\n"))
     #expect(text.contains("k.kiln:1:2: note: '(' opened here"))
@@ -31,14 +31,14 @@ import Testing
 
 @Test func controlBytesAreSanitisedInTheEchoedLine() {
     let file = SourceFile(path: "k.kiln", bytes: [0x61, 0x01, 0x62])
-    let text = DiagnosticRenderer().render(sample("stray byte 0x01", at: SourceSpan(start: 1, end: 2)), in: file)
+    let text = DiagnosticRenderer().render(sample("stray byte 0x01", at: SourceSpan(file: "k.kiln", start: 1, end: 2)), in: file)
     #expect(text.contains("a?b\n ^\n"))
 }
 
 @Test func bagSortsBySpanAndCapsErrors() {
     var bag = DiagnosticBag(errorLimit: 2)
     for offset in [30, 10, 20] {
-        bag.report(sample("stray '$'", at: SourceSpan(start: offset, end: offset + 1)))
+        bag.report(sample("stray '$'", at: SourceSpan(file: "k.kiln", start: offset, end: offset + 1)))
     }
     let sorted = bag.sorted()
     #expect(sorted.map(\.span.start) == [10, 30, 30])

@@ -16,8 +16,8 @@ private func lex(_ text: String) -> ([Token], DiagnosticBag) {
     #expect(kinds == [.keyword(.let), .identifier, .assign, .identifier, .at, .identifier, .rangeUpTo, .integer,
                       .arrow, .plusAssign, .equal, .notEqual, .lessEqual, .greaterEqual, .andAnd, .orOr, .dot,
                       .identifier, .endOfFile])
-    #expect(tokens[1].span == SourceSpan(start: 4, end: 5))
-    #expect(tokens[6].span == SourceSpan(start: 14, end: 17))
+    #expect(tokens[1].span == SourceSpan(file: "t.kiln", start: 4, end: 5))
+    #expect(tokens[6].span == SourceSpan(file: "t.kiln", start: 14, end: 17))
 }
 
 @Test func numbersWithUnderscoresExponentsAndRanges() {
@@ -34,7 +34,7 @@ private func lex(_ text: String) -> ([Token], DiagnosticBag) {
     let (tokens, diagnostics) = lex("let x = 99999999999999999999999")
     #expect(tokens[3].kind == .invalid)
     #expect(diagnostics.diagnostics.map(\.id.code) == ["K1003"])
-    #expect(diagnostics.diagnostics[0].span == SourceSpan(start: 8, end: 31))
+    #expect(diagnostics.diagnostics[0].span == SourceSpan(file: "t.kiln", start: 8, end: 31))
 }
 
 @Test func hugeFloatExponentIsAnError() {

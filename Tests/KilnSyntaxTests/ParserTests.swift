@@ -135,7 +135,7 @@ private func expression(_ text: String) -> String {
 @Test func unclosedBraceNotesTheOpener() {
     let (_, diagnostics) = parse("kernel k(x: f32[N]) -> f32[N] {\n  return x\n")
     #expect(diagnostics.map(\.id.code) == ["K1104"])
-    #expect(diagnostics[0].notes.first?.span == SourceSpan(start: 30, end: 31))
+    #expect(diagnostics[0].notes.first?.span == SourceSpan(file: "t.kiln", start: 30, end: 31))
 }
 
 @Test func chainedComparisonIsAnError() {

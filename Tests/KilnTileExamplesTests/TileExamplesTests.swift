@@ -26,7 +26,7 @@ func exampleTilesAndVerifies(example: URL, target: String) throws {
     let options = PipelineOptions(target: target, passes: "inline,canonicalize,cse,fuse,tile,dce", verifyEach: true)
     let compilation = Driver.compile(source, dims: [:], options: options)
     let problems = compilation.diagnostics.diagnostics.map(\.message)
-        + (compilation.pipeline?.diagnostics.map(\.diagnostic.message) ?? [])
+        + (compilation.pipeline?.diagnostics.map(\.message) ?? [])
     #expect(!compilation.hasErrors, "\(problems)")
     let module = try #require(compilation.module)
     let machine = try #require(MachineTarget.named(target))
@@ -45,6 +45,6 @@ func exampleRunsTheWholeDefaultPipeline(example: URL) throws {
     let source = try Driver.loadSource(path: example.path)
     for target in ["trn1", "trn2"] {
         let compilation = Driver.compile(source, dims: [:], options: PipelineOptions(target: target, verifyEach: true))
-        #expect(!compilation.hasErrors, "\(target): \(compilation.pipeline?.diagnostics.map(\.diagnostic.message) ?? [])")
+        #expect(!compilation.hasErrors, "\(target): \(compilation.pipeline?.diagnostics.map(\.message) ?? [])")
     }
 }

@@ -36,7 +36,7 @@ private let fusedAndTiled = """
     let module = try #require(parsed.module)
     #expect(TileIR.print(module) == fusedAndTiled)
     #expect(module.functions[0].body.ops.map(\.fusionGroup) == [0, 1, nil])
-    #expect(TileIR.verify(module, target: .trn1).isEmpty, "\(TileIR.verify(module, target: .trn1).map(\.diagnostic.message))")
+    #expect(TileIR.verify(module, target: .trn1).isEmpty, "\(TileIR.verify(module, target: .trn1).map(\.message))")
 }
 
 @Test func negativeFusionGroupsAreParseErrors() {
@@ -57,5 +57,5 @@ private let fusedAndTiled = """
         }
         """
     let module = try #require(TileIR.parse(SourceFile(path: "f.tir", text: text)).module)
-    #expect(TileIR.verify(module, target: .trn1).map(\.diagnostic.id.code) == ["K3204"])
+    #expect(TileIR.verify(module, target: .trn1).map(\.id.code) == ["K3204"])
 }

@@ -27,7 +27,7 @@ func canonicalTextRoundTrips(text: String) {
     for text in [Samples.softmax, Samples.tensorOps, Samples.tiledMatmul, Samples.engineOps] {
         let module = try #require(Samples.parse(text).module)
         let problems = TileIR.verify(module)
-        #expect(problems.isEmpty, "\(problems.map(\.diagnostic.message))")
+        #expect(problems.isEmpty, "\(problems.map(\.message))")
     }
 }
 
@@ -52,13 +52,13 @@ func canonicalTextRoundTrips(text: String) {
 }
 
 @Test func builtModulesPrintWithNumberedAndHintedNames() throws {
-    var function = Function(name: "k", span: SourceSpan(start: 0, end: 10))
+    var function = Function(name: "k", span: SourceSpan(file: "k.kiln", start: 0, end: 10))
     let x = function.addParameter(.hbm(TensorType(.f32, [4])), name: "x")
     let out = function.addOutput(.hbm(TensorType(.f32, [4])), name: "x")  // clashing hint
     let e = function.makeValue(.tensor(TensorType(.f32, [4])))
     let bad = function.makeValue(.tensor(TensorType(.f32, [4])), name: "9lives")  // invalid hint
     function.body = Block([
-        Operation(.unary(.exp, x.id), result: e, span: SourceSpan(start: 3, end: 5)),
+        Operation(.unary(.exp, x.id), result: e, span: SourceSpan(file: "k.kiln", start: 3, end: 5)),
         Operation(.unary(.abs, e.id), result: bad),
         Operation(.ret([bad.id])),
     ])

@@ -6,7 +6,7 @@ import KilnTileIR
 import Testing
 
 @Test func scheduleHintsPrintSortedAfterTheSignatureAndParseBack() throws {
-    var function = Function(name: "k", span: SourceSpan(start: 0, end: 4))
+    var function = Function(name: "k", span: SourceSpan(file: "k.kiln", start: 0, end: 4))
     let x = function.addParameter(.hbm(TensorType(.f32, [4])), name: "x")
     _ = function.addOutput(.hbm(TensorType(.f32, [4])), name: "out")
     function.schedule = ["tile_n": 512, "bufs": 2, "tile_k": 128]

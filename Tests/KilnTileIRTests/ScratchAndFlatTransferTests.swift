@@ -40,7 +40,7 @@ private let scratchAndFlat = """
     #expect(tensor == TensorType(.f32, [256, 64]))
     #expect(module.functions[0].body.ops[0].result?.type == .hbm(TensorType(.f32, [256, 64])))
     for target in [MachineTarget.trn1, .trn2] {
-        #expect(TileIR.verify(module, target: target).isEmpty, "\(TileIR.verify(module, target: target).map(\.diagnostic.message))")
+        #expect(TileIR.verify(module, target: target).isEmpty, "\(TileIR.verify(module, target: target).map(\.message))")
     }
 }
 
@@ -49,7 +49,7 @@ private func codes(_ body: String, signature: String = "(%x: hbm f32[300]) -> (%
     let parsed = TileIR.parse(SourceFile(path: "s.tir", text: text))
     #expect(parsed.diagnostics.isEmpty, "\(parsed.diagnostics.map(\.message))")
     guard let module = parsed.module else { return ["parse"] }
-    return TileIR.verify(module, target: .trn1).map(\.diagnostic.id.code)
+    return TileIR.verify(module, target: .trn1).map(\.id.code)
 }
 
 @Test func aFlatTransferMustStayInsideItsRankOneTensor() {

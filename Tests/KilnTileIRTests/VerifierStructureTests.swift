@@ -12,7 +12,7 @@ func verifierCodes(_ signature: String, _ body: String, target: MachineTarget = 
     guard let module = parsed.module else {
         return parsed.diagnostics.map { "parse: \($0.message)" }
     }
-    return TileIR.verify(module, target: target).map(\.diagnostic.id.code)
+    return TileIR.verify(module, target: target).map(\.id.code)
 }
 
 @Test func ssaRedefinitionInBuiltIR() {
@@ -25,7 +25,7 @@ func verifierCodes(_ signature: String, _ body: String, target: MachineTarget = 
         Operation(.ret([])),
     ])
     let problems = TileIR.verify(Module(target: "trn1", functions: [function]), target: .trn1)
-    #expect(problems.map(\.diagnostic.id.code) == ["K3201"])
+    #expect(problems.map(\.id.code) == ["K3201"])
 }
 
 @Test func useOutsideItsLoopIsNotDominated() {
@@ -43,8 +43,8 @@ func verifierCodes(_ signature: String, _ body: String, target: MachineTarget = 
     var function = Function(name: "f")
     function.body = Block([Operation(.ret([ValueID(42)]))])
     let problems = TileIR.verify(Module(target: "trn1", functions: [function]))
-    #expect(problems.map(\.diagnostic.id.code) == ["K3202"])
-    #expect(problems.first?.diagnostic.message == "'return' uses value #42, which is not defined before it in an enclosing block")
+    #expect(problems.map(\.id.code) == ["K3202"])
+    #expect(problems.first?.message == "'return' uses value #42, which is not defined before it in an enclosing block")
 }
 
 @Test func tensorTypeRules() {
@@ -120,7 +120,7 @@ func verifierCodes(_ signature: String, _ body: String, target: MachineTarget = 
         Operation(.syncSignal(semaphore: -1, engine: .pe)),
         Operation(.ret([])),
     ])
-    let codes = TileIR.verify(Module(target: "trn1", functions: [function])).map(\.diagnostic.id.code)
+    let codes = TileIR.verify(Module(target: "trn1", functions: [function])).map(\.id.code)
     #expect(codes.allSatisfy { $0 == "K3212" } && codes.count >= 3)
-    #expect(TileIR.verify(Module(target: "trn7", functions: [function])).map(\.diagnostic.id.code) == ["K3109"])
+    #expect(TileIR.verify(Module(target: "trn7", functions: [function])).map(\.id.code) == ["K3109"])
 }
