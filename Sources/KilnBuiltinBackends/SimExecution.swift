@@ -15,10 +15,16 @@ extension SimBytecodeBackend: ExecutableBackend {
     /// Lowers the scheduled module to bytecode (`SimBackend.lower`) for the simulator.
     public func prepare(module: Module, context: BackendContext,
                         options: ExecutionOptions) throws(BackendFailure) -> any PreparedKernel {
+        let bytecode: BytecodeProgram
         do {
-            let program = try SimBackend.lower(module: module, kernelSource: context.kernelSource, function: context.function)
-            let simulation = SimulationOptions(timingOnly: options.timingOnly, checks: options.checks, recordTrace: options.recordTrace)
-            return PreparedSimulation(program: program, options: simulation, kernelSource: context.kernelSource)
+            bytecode = try SimBackend.lower(module: module, kernelSource: context.kernelSource, function: context.function)
+        } catch {
+            throw BackendFailure(error.diagnostics)
+        }
+        let simulation = SimulationOptions(timingOnly: options.timingOnly, checks: options.checks, recordTrace: options.recordTrace)
+        do {
+            return PreparedSimulation(program: try SimulationProgram(bytecode), options: simulation,
+                                      kernelSource: context.kernelSource)
         } catch {
             throw BackendFailure(error.diagnostics)
         }
@@ -31,36 +37,43 @@ extension SimBytecodeBackend: ExecutableBackend {
 
 /// A bytecode program ready to simulate. `ExecutionResult.details` is the `SimulationResult` (stats, trace).
 struct PreparedSimulation: PreparedKernel {
-    var program: BytecodeProgram
+    /// Validated and decoded once, when the kernel is prepared.
+    var program: SimulationProgram
     var options: SimulationOptions
     var kernelSource: SourceFile?
 
     /// Simulates once on the program's inputs among `inputs`; findings are located at their source lines.
     func run(inputs: [String: Tensor]) throws(BackendFailure) -> ExecutionResult {
+        try run(packedInputs: inputs.mapValues(PackedTensor.init))
+    }
+
+    /// `run` on stored bit patterns: an input of its tensor's dtype becomes its HBM tensor without a copy.
+    func run(packedInputs inputs: [String: PackedTensor]) throws(BackendFailure) -> ExecutionResult {
         let result = try simulate(inputs)
-        return ExecutionResult(outputs: result.outputs, diagnostics: result.findings.map(locate), details: result)
+        return ExecutionResult(packedOutputs: result.packedOutputs, diagnostics: result.findings.map(locate), details: result)
     }
 
     /// One simulation reporting its findings (any error fails the timing), then `iterations` timed ones;
     /// the simulated time is the same every run.
     func time(inputs: [String: Tensor], iterations: Int) throws(BackendFailure) -> ExecutionTiming {
-        let first = try simulate(inputs)
+        let packed = inputs.mapValues(PackedTensor.init)
+        let first = try simulate(packed)
         let findings = first.findings.map(locate)
         if first.hasErrors { throw BackendFailure(findings) }
         var wall: [Double] = []
         var simulated = first.stats.seconds
         for _ in 0..<iterations {
             var result: SimulationResult?
-            wall.append(try ExecutionTiming.measure { () throws(BackendFailure) in result = try simulate(inputs) })
+            wall.append(try ExecutionTiming.measure { () throws(BackendFailure) in result = try simulate(packed) })
             simulated = result?.stats.seconds ?? simulated
         }
         return ExecutionTiming(wallSeconds: wall, simulatedSeconds: simulated, diagnostics: findings)
     }
 
-    private func simulate(_ inputs: [String: Tensor]) throws(BackendFailure) -> SimulationResult {
-        let tensors = inputs.filter { name, _ in program.tensors.contains { $0.name == name && $0.role == .input } }
+    private func simulate(_ inputs: [String: PackedTensor]) throws(BackendFailure) -> SimulationResult {
+        let tensors = inputs.filter { name, _ in program.program.tensors.contains { $0.name == name && $0.role == .input } }
         do {
-            return try Simulator.run(program, inputs: tensors, options: options)
+            return try Simulator.run(program, packedInputs: tensors, options: options)
         } catch {
             throw BackendFailure(error.diagnostics)
         }

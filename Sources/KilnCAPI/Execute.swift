@@ -74,7 +74,7 @@ extension KernelObject {
         let binds = bindsScalars[options.backend] ?? Driver.bindsScalarParameters(backend: options.backend)
         bindsScalars[options.backend] = binds
         let scalars = binds
-            ? call.inputs.filter { $0.value.shape.isEmpty }.mapValues { $0.values.first ?? 0 } : [:]
+            ? call.scalars : [:]
         let key = PreparedKey(backend: options.backend, dims: call.dims.sizes, scalars: scalars, trace: options.trace)
         let kernel: any PreparedKernel
         if let cached = prepared.take(key) {
@@ -91,13 +91,13 @@ extension KernelObject {
             kernel = made
         }
         do {
-            let result = try kernel.run(inputs: call.inputs)
+            let result = try kernel.run(packedInputs: call.packedInputs)
             let all = notes + result.diagnostics
             let failed = result.diagnostics.contains { $0.severity == .error }
             let context = RunObject.RecordContext(kernel: embedded.kernel?.name ?? "", source: source, dims: call.dims.ordered,
                                                   backend: options.backend)
             return RunObject(status: failed ? KILN_ERROR_RUN : KILN_OK, backend: options.backend, diagnostics: all, source: source,
-                             outputs: failed ? [] : packedOutputs(result), simulation: result.details as? SimulationResult,
+                             outputs: failed ? [] : result.packedOutputs, simulation: result.details as? SimulationResult,
                              context: context)
         } catch {
             return RunObject(status: KILN_ERROR_RUN, backend: options.backend, diagnostics: notes + error.diagnostics, source: source)

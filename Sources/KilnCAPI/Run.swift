@@ -104,8 +104,3 @@ final class RunObject: @unchecked Sendable {
     }
 }
 
-/// The outputs as stored: a simulation's as the simulator stored them, others encoded from their values.
-func packedOutputs(_ result: ExecutionResult) -> [(name: String, tensor: PackedTensor)] {
-    if let simulation = result.details as? SimulationResult { return simulation.packedOutputs }
-    return result.outputs.map { ($0.name, PackedTensor($0.tensor)) }
-}

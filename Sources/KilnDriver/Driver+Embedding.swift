@@ -34,7 +34,15 @@ public struct EmbeddedKernel: Sendable {
 /// One call's inputs bound: every dim of the kernel, and one tensor per parameter.
 public struct EmbeddedCall: Sendable {
     public var dims: BoundDims
-    public var inputs: [String: Tensor]
+    /// The inputs as stored bit patterns of their parameters' dtypes: a caller's array of that dtype is its
+    /// bytes as given, so a backend that holds bit patterns (the simulator's HBM) takes them with no conversion.
+    public var packedInputs: [String: PackedTensor]
+    /// The inputs as values (decoded from `packedInputs` each time it is read).
+    public var inputs: [String: Tensor] { packedInputs.mapValues(\.tensor) }
+    /// The scalar parameters' values.
+    public var scalars: [String: Double] {
+        packedInputs.filter { $0.value.shape.isEmpty }.mapValues { $0.tensor.values.first ?? 0 }
+    }
 }
 
 extension Driver {
@@ -105,10 +113,10 @@ extension Driver {
         diagnostics.append(contentsOf: dimDiagnostics)
         guard let bound else { return (nil, diagnostics) }
         let binding = InputBinding(kernel: kernel, options: RunInputOptions(strictDTypes: strictDTypes))
-        let (inputs, inputDiagnostics) = binding.bind(dims: bound, arrays: arrays)
+        let (inputs, inputDiagnostics) = binding.bindPacked(dims: bound, arrays: arrays)
         diagnostics.append(contentsOf: inputDiagnostics)
         guard let inputs else { return (nil, diagnostics) }
-        return (EmbeddedCall(dims: bound, inputs: inputs), diagnostics)
+        return (EmbeddedCall(dims: bound, packedInputs: inputs), diagnostics)
     }
 
     /// Compiles the kernel for the executable backend `backend` with the call's dims (and, for a backend that

@@ -78,12 +78,20 @@ public struct InputBinding {
 
     /// Step 2: one tensor per parameter, of its dtype and bound shape.
     public func bind(dims: BoundDims, arrays: [String: NpyArray]) -> (inputs: [String: Tensor]?, diagnostics: DiagnosticBag) {
+        let (packed, diagnostics) = bindPacked(dims: dims, arrays: arrays)
+        return (packed?.mapValues(\.tensor), diagnostics)
+    }
+
+    /// `bind` with every input as the stored bit patterns of its parameter's dtype: an array already in that
+    /// dtype is taken as it is (its bytes shared, not copied: `ArrayConversion.packed`), any other converted.
+    public func bindPacked(dims: BoundDims, arrays: [String: NpyArray]) -> (inputs: [String: PackedTensor]?,
+                                                                          diagnostics: DiagnosticBag) {
         var diagnostics = DiagnosticBag()
         if let tooLarge = Self.memoryCheck(kernel, dims: dims, available: ProcessInfo.processInfo.physicalMemory) {
             diagnostics.report(tooLarge)
             return (nil, diagnostics)
         }
-        var inputs: [String: Tensor] = [:]
+        var inputs: [String: PackedTensor] = [:]
         let random = options.randomSeed.map(RandomInputs.init(seed:))
         for param in kernel.params {
             let dtype = param.type.dtype
@@ -93,7 +101,7 @@ public struct InputBinding {
             }
             if let array = arrays[param.name] {
                 let conversion = ArrayConversion(parameter: param.name, dtype: dtype, strict: options.strictDTypes, span: param.span)
-                switch conversion.tensor(from: array) {
+                switch conversion.packed(from: array) {
                 case .success(let (tensor, note)):
                     if let note { diagnostics.report(note) }
                     inputs[param.name] = tensor
@@ -102,14 +110,14 @@ public struct InputBinding {
                 }
             } else if let text = options.scalars.last(where: { $0.name == param.name })?.text {
                 if let value = Self.parseScalar(text, dtype: dtype) {
-                    inputs[param.name] = Tensor(scalar: value, dtype: dtype)
+                    inputs[param.name] = PackedTensor(Tensor(scalar: value, dtype: dtype))
                 } else {
                     diagnostics.report(DiagnosticCatalogue.badScalarValue(param.name, text: text, expected: Self.scalarExpectation(dtype), at: param.span))
                 }
             } else if let defaultValue = param.defaultValue {
-                inputs[param.name] = Tensor(scalar: Self.value(of: defaultValue), dtype: dtype)
+                inputs[param.name] = PackedTensor(Tensor(scalar: Self.value(of: defaultValue), dtype: dtype))
             } else if let random, let tensor = random.tensor(named: param.name, dtype: dtype, shape: shape) {
-                inputs[param.name] = tensor
+                inputs[param.name] = PackedTensor(tensor)
             } else if param.type.isScalar {
                 diagnostics.report(DiagnosticCatalogue.missingScalar(param.name, type: param.type.with(space: .value).description, at: param.span))
             } else {

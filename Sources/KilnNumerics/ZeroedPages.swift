@@ -97,6 +97,12 @@ public struct ZeroedPages<Element: BitwiseCopyable>: Equatable {
         return try body(UnsafeMutableBufferPointer(start: elements, count: count))
     }
 
+    /// Sets every element back to all-zero bits, in place (a memory that is reused instead of mapped again).
+    public mutating func zero() {
+        makeUnique()
+        storage.base.initializeMemory(as: UInt8.self, repeating: 0, count: count * MemoryLayout<Element>.stride)
+    }
+
     /// The elements as an array (a copy).
     public var array: [Element] { withUnsafeBufferPointer { Array($0) } }
 

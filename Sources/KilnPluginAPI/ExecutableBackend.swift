@@ -25,9 +25,19 @@ public protocol ExecutableBackend: Backend {
 public protocol PreparedKernel {
     /// Runs once on `inputs` by parameter name (tensors of any dtype: the backend converts as it needs).
     func run(inputs: [String: Tensor]) throws(BackendFailure) -> ExecutionResult
+    /// Runs once on inputs given as the stored bit patterns of their parameters' dtypes (an embedder's buffers,
+    /// `.npy` data). The default decodes them and calls `run(inputs:)`; a backend that holds bit patterns takes
+    /// them as they are.
+    func run(packedInputs: [String: PackedTensor]) throws(BackendFailure) -> ExecutionResult
     /// Times the kernel: one untimed warm-up run (whose non-fatal diagnostics are returned), then
     /// `iterations` timed runs of the execution alone (inputs converted beforehand).
     func time(inputs: [String: Tensor], iterations: Int) throws(BackendFailure) -> ExecutionTiming
+}
+
+extension PreparedKernel {
+    public func run(packedInputs: [String: PackedTensor]) throws(BackendFailure) -> ExecutionResult {
+        try run(inputs: packedInputs.mapValues(\.tensor))
+    }
 }
 
 /// How a kernel is executed. Fields a backend does not know are ignored by it.
@@ -58,8 +68,33 @@ public struct ExecutionOptions: Sendable {
 
 /// What one run produced.
 public struct ExecutionResult: Sendable {
+    /// The outputs as the backend made them: decoded values, or stored bit patterns (the simulator's HBM bytes),
+    /// converted only when a caller asks for the other form.
+    private enum Values: Sendable {
+        case decoded([(name: String, tensor: Tensor)])
+        case packed([(name: String, tensor: PackedTensor)])
+    }
+    private var values: Values
+
     /// The outputs by result name in declared order (empty after a timing-only run).
-    public var outputs: [(name: String, tensor: Tensor)]
+    public var outputs: [(name: String, tensor: Tensor)] {
+        get {
+            switch values {
+            case .decoded(let outputs): outputs
+            case .packed(let outputs): outputs.map { ($0.name, $0.tensor.tensor) }
+            }
+        }
+        set { values = .decoded(newValue) }
+    }
+
+    /// The outputs as stored bit patterns of their dtypes (what an embedder copies into its buffers).
+    public var packedOutputs: [(name: String, tensor: PackedTensor)] {
+        switch values {
+        case .decoded(let outputs): outputs.map { ($0.name, PackedTensor($0.tensor)) }
+        case .packed(let outputs): outputs
+        }
+    }
+
     /// Findings of the run located in the kernel source (errors among them fail the run).
     public var diagnostics: [Diagnostic]
     /// The backend's own record of the run (sim: `SimulationResult`, with stats and trace), for callers
@@ -67,7 +102,15 @@ public struct ExecutionResult: Sendable {
     public var details: (any Sendable)?
 
     public init(outputs: [(name: String, tensor: Tensor)], diagnostics: [Diagnostic] = [], details: (any Sendable)? = nil) {
-        self.outputs = outputs
+        self.values = .decoded(outputs)
+        self.diagnostics = diagnostics
+        self.details = details
+    }
+
+    /// A result whose outputs are stored bit patterns (decoded only if `outputs` is read).
+    public init(packedOutputs: [(name: String, tensor: PackedTensor)], diagnostics: [Diagnostic] = [],
+                details: (any Sendable)? = nil) {
+        self.values = .packed(packedOutputs)
         self.diagnostics = diagnostics
         self.details = details
     }

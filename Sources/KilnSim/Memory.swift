@@ -17,6 +17,12 @@ struct OnChipStore {
         written = ZeroedPages(count: partitions * bytesPerPartition)
     }
 
+    /// Back to the state of a new store (all bytes zero, none written), keeping its memory.
+    mutating func clear() {
+        bytes.zero()
+        written.zero()
+    }
+
     func address(_ buffer: BufferEntry, partition: Int, element: Int) -> Int {
         (buffer.partitionStart + partition) * bytesPerPartition + buffer.offset + element * buffer.dtype.byteSize
     }
@@ -130,16 +136,14 @@ struct HBMTensor {
     init(entry: TensorEntry, bytes: [UInt8]?) {
         self.entry = entry
         let count = entry.elementCount
-        self.bytes = bytes ?? HugePageArray.zeroed(count: count * entry.dtype.byteSize)
         startsWritten = bytes != nil
-        if bytes == nil, entry.role == .output, entry.dtype.isFloat {
+        if let bytes {
+            self.bytes = bytes
+        } else if entry.role == .output, entry.dtype.isFloat {
             // Result elements no `store` writes read as NaN, as on the reference (Docs/numerics.md).
-            let size = entry.dtype.byteSize
-            let bits = entry.dtype.bitPattern(of: .nan)
-            let pattern = (0..<size).map { UInt8(truncatingIfNeeded: bits >> UInt64(8 * $0)) }
-            self.bytes.withUnsafeMutableBufferPointer { out in
-                for index in 0..<count { for byte in 0..<size { out[index * size + byte] = pattern[byte] } }
-            }
+            self.bytes = HBMTensor.filled(count: count, with: entry.dtype.bitPattern(of: .nan), size: entry.dtype.byteSize)
+        } else {
+            self.bytes = HugePageArray.zeroed(count: count * entry.dtype.byteSize)
         }
         written = startsWritten ? [] : HugePageArray.zeroed(count: count)
         var strides = Array(repeating: 1, count: entry.shape.count)
@@ -147,6 +151,23 @@ struct HBMTensor {
             strides[dim] = strides[dim + 1] * entry.shape[dim + 1]
         }
         self.strides = strides
+    }
+
+    /// `count` elements of `size` bytes, each holding the low `size` bytes of `bits` (little-endian), written a
+    /// whole element at a time.
+    static func filled(count: Int, with bits: UInt64, size: Int) -> [UInt8] {
+        HugePageArray.make(count: count * size) { (buffer: UnsafeMutableBufferPointer<UInt8>) in
+            guard let base = buffer.baseAddress.map(UnsafeMutableRawPointer.init) else { return }
+            switch size {
+            case 4: base.initializeMemory(as: UInt32.self, repeating: UInt32(truncatingIfNeeded: bits), count: count)
+            case 2: base.initializeMemory(as: UInt16.self, repeating: UInt16(truncatingIfNeeded: bits), count: count)
+            case 8: base.initializeMemory(as: UInt64.self, repeating: bits, count: count)
+            default:
+                for index in 0..<count * size {
+                    base.storeBytes(of: UInt8(truncatingIfNeeded: bits >> UInt64(8 * (index % size))), toByteOffset: index, as: UInt8.self)
+                }
+            }
+        }
     }
 
     /// The value of element `index` (of the tensor's type).
@@ -190,15 +211,22 @@ struct MachineMemory {
     /// is read and written 2 x 256 KiB per instruction; its flags were scanned and set each time).
     var wholeWritten: [Bool]
 
-    /// Allocates, per on-chip memory, the partitions and bytes the memory plan reaches.
-    init(program: BytecodeProgram, target: MachineTarget, inputs: [Int: [UInt8]]) {
+    /// Allocates, per on-chip memory, the partitions and bytes the memory plan reaches; or clears and reuses the
+    /// stores of an earlier run of the same program (`recycled`), which spares mapping and faulting in fresh pages.
+    init(program: BytecodeProgram, target: MachineTarget, inputs: [Int: [UInt8]], recycled: OnChipStores? = nil) {
         func store(_ space: MemorySpace) -> OnChipStore {
             let used = program.buffers.filter { $0.space == space }
             return OnChipStore(partitions: used.map { $0.partitionStart + $0.partitions }.max() ?? 0,
                                bytesPerPartition: used.map { $0.offset + $0.bytesPerPartition }.max() ?? 0)
         }
-        sbuf = store(.sbuf)
-        psum = store(.psum)
+        if var recycled {
+            recycled.sbuf.clear()
+            recycled.psum.clear()
+            (sbuf, psum) = (recycled.sbuf, recycled.psum)
+        } else {
+            sbuf = store(.sbuf)
+            psum = store(.psum)
+        }
         hbm = program.tensors.enumerated().map { HBMTensor(entry: $0.element, bytes: inputs[$0.offset]) }
         wholeWritten = Array(repeating: false, count: program.buffers.count)
     }
@@ -210,4 +238,10 @@ struct MachineMemory {
     mutating func write(_ buffer: BufferEntry, _ values: [Double]) {
         if buffer.space == .psum { psum.write(buffer, values) } else { sbuf.write(buffer, values) }
     }
+}
+
+/// The two on-chip memories of a finished run, kept to be cleared and reused by the next run of the program.
+struct OnChipStores {
+    var sbuf: OnChipStore
+    var psum: OnChipStore
 }

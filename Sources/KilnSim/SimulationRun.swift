@@ -73,12 +73,13 @@ struct SimulationRun {
     /// Float buffers the f32 / bf16 fast path reuses across instructions (`Execute+Floats.swift`).
     let scratch = FloatScratch()
 
-    init(_ prepared: PreparedProgram, inputs: [Int: [UInt8]], options: SimulationOptions) {
+    init(_ prepared: PreparedProgram, inputs: [Int: [UInt8]], options: SimulationOptions, recycled: OnChipStores? = nil) {
         self.prepared = prepared
         self.options = options
         let program = prepared.program
         let checking = options.checks && !options.timingOnly
-        memory = options.timingOnly ? nil : MachineMemory(program: program, target: prepared.target, inputs: inputs)
+        memory = options.timingOnly ? nil : MachineMemory(program: program, target: prepared.target, inputs: inputs,
+                                                          recycled: recycled)
         streams = prepared.streams.map { stream in
             StreamState(finished: stream.steps.isEmpty, loopValues: Array(repeating: 0, count: program.loopSlotCount),
                         loopIterations: Array(repeating: 0, count: program.loopSlotCount),

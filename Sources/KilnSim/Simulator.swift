@@ -1,5 +1,6 @@
 // Simulator.swift: the simulator's front door: options, results, findings, and `Simulator.run`.
 
+import Foundation
 import KilnBytecode
 import KilnMachine
 import KilnNumerics
@@ -102,13 +103,14 @@ public enum Simulator {
     /// element type becomes its HBM tensor with one copy; another type is converted (`ElementType.convert`).
     public static func run(_ program: BytecodeProgram, packedInputs inputs: [String: PackedTensor], random: UInt64? = nil,
                            options: SimulationOptions = SimulationOptions()) throws(SimulationError) -> SimulationResult {
+        try run(SimulationProgram(program), packedInputs: inputs, random: random, options: options)
+    }
+
+    /// `run` of a program validated and decoded once (`SimulationProgram`), for callers that run it many times.
+    public static func run(_ simulation: SimulationProgram, packedInputs inputs: [String: PackedTensor], random: UInt64? = nil,
+                           options: SimulationOptions = SimulationOptions()) throws(SimulationError) -> SimulationResult {
         let started = ContinuousClock.now
-        let prepared: PreparedProgram
-        do {
-            prepared = try PreparedProgram(program)
-        } catch {
-            throw SimulationError([error.diagnostic])
-        }
+        let (program, prepared) = (simulation.program, simulation.prepared)
         if !options.timingOnly {
             let elements = program.tensors.reduce(0) { $0 + $1.elementCount }
             guard elements <= options.maxHBMElements else {
@@ -116,9 +118,10 @@ public enum Simulator {
             }
         }
         let values = options.timingOnly ? [:] : try inputValues(program, inputs: inputs, random: random)
-        var run = SimulationRun(prepared, inputs: values, options: options)
+        var run = SimulationRun(prepared, inputs: values, options: options, recycled: simulation.recycler.take())
         run.run()
         var result = run.result()
+        if let memory = run.memory { simulation.recycler.keep(OnChipStores(sbuf: memory.sbuf, psum: memory.psum)) }
         let elapsed = ContinuousClock.now - started
         result.stats.hostSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         return result
@@ -157,5 +160,43 @@ public enum Simulator {
         }
         if !problems.isEmpty { throw SimulationError(problems) }
         return values
+    }
+}
+
+/// A bytecode program validated and decoded for the simulator once (`PreparedProgram`), to be run any number of
+/// times: what an embedder that calls the same kernel repeatedly keeps.
+public struct SimulationProgram: @unchecked Sendable {
+    public let program: BytecodeProgram
+    let prepared: PreparedProgram
+    /// The on-chip memories of the last finished run, for the next run to clear and reuse.
+    let recycler = OnChipRecycler()
+
+    public init(_ program: BytecodeProgram) throws(SimulationError) {
+        self.program = program
+        do {
+            prepared = try PreparedProgram(program)
+        } catch {
+            throw SimulationError([error.diagnostic])
+        }
+    }
+}
+
+/// Holds the on-chip memories of one finished run of a program until the next run takes them. Runs on several
+/// threads at once each take their own (the one that finds none allocates fresh memories).
+final class OnChipRecycler: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stores: OnChipStores?
+
+    func take() -> OnChipStores? {
+        lock.lock()
+        defer { lock.unlock() }
+        defer { stores = nil }
+        return stores
+    }
+
+    func keep(_ finished: OnChipStores) {
+        lock.lock()
+        defer { lock.unlock() }
+        stores = finished
     }
 }

@@ -92,10 +92,7 @@ import Testing
     #expect(throws: SimulationError.self) { try Simulator.run(program, inputs: ["y": wrong], random: 1) }
 }
 
-@Test func aTileIsReportedUnwrittenUntilItIsWrittenWhole() throws {
-    // %h covers the first half of each row of %t. Reading %t then finds its second half unwritten (K4201);
-    // once %t is written whole, the same read is clean (the simulator stops scanning its flags from then on).
-    let text = """
+private let halfWrittenTile = """
         kiln.module target "trn1" {
           func @k(%x: hbm f32[4, 8]) -> (%out: hbm f32[4, 8]) {
             %t = alloc sbuf f32[4 | 8] at partition 0 offset 0
@@ -115,6 +112,11 @@ import Testing
           }
         }
         """
+
+@Test func aTileIsReportedUnwrittenUntilItIsWrittenWhole() throws {
+    // %h covers the first half of each row of %t. Reading %t then finds its second half unwritten (K4201);
+    // once %t is written whole, the same read is clean (the simulator stops scanning its flags from then on).
+    let text = halfWrittenTile
     let result = try Simulator.run(try SimSamples.compile(text), inputs: [:], random: 5)
     let unwritten = result.findings.filter { $0.diagnostic.id.code == "K4201" }
     #expect(unwritten.count == 1)
@@ -122,6 +124,18 @@ import Testing
     // Unwritten bytes read as 0: the first read gave 1 + 1 (first half) and 0 + 1; the last wrote (that + 1) + 2.
     let out = try #require(result.outputs.first?.tensor.values)
     #expect(out == (0..<32).map { $0 % 8 < 4 ? 5 : 4 })
+}
+
+@Test func aProgramRunTwiceStartsFromFreshMemoryEachTime() throws {
+    // The second run reuses the first run's on-chip memories (SimulationProgram keeps them): they must come back
+    // zeroed and unwritten, so it reads %t's second half as unwritten and as 0 again, and computes the same.
+    let program = try SimulationProgram(try SimSamples.compile(halfWrittenTile))
+    let first = try Simulator.run(program, packedInputs: [:], random: 5)
+    let second = try Simulator.run(program, packedInputs: [:], random: 5)
+    #expect(first.findings.map(\.diagnostic.id.code) == ["K4201"])
+    #expect(second.findings.map(\.diagnostic.id.code) == first.findings.map(\.diagnostic.id.code))
+    #expect(second.packedOutputs.map(\.tensor) == first.packedOutputs.map(\.tensor))
+    #expect(second.outputs.first?.tensor.values == (0..<32).map { $0 % 8 < 4 ? 5 : 4 })
 }
 
 @Test func accumulatingIntoAnAccumulatorNothingStartedIsAnUnwrittenRead() throws {
