@@ -11,6 +11,7 @@ extension Execution {
     func call(_ builtin: Builtin, _ arguments: [Argument], _ expr: Expr,
               _ frame: Frame) throws(InterpreterError) -> Value {
         if builtin == .iota { return try iota(expr, frame) }
+        if builtin == .activation { return try activation(arguments, expr, frame) }
         if builtin == .broadcast_to, let source = arguments.first {
             // The shape is the checker's type; a zero tensor of it gives Broadcast.map the target shape.
             let shape = try self.shape(of: try type(of: expr), frame, at: expr.span)
@@ -61,6 +62,8 @@ extension Execution {
             return Value(dtype: dtype, staticShape: Array(value.staticShape.suffix(rank)), valid: Array(value.valid.suffix(rank)),
                          elements: value.elements.map(dtype.convert))
         case .nc_matmul: return tileMatmul(stationary: try operand(0), moving: try operand(1))
+        case .nc_transpose: return transpose(try operand(0))  // exact: the values move, none is computed
+        case .activation: throw invariant("'activation' is evaluated on its own", expr.span)
         case .store: throw invariant("store used as a value", expr.span)
         case .iota: return try iota(expr, frame)
         case .argmax, .argmin:
@@ -81,6 +84,27 @@ extension Execution {
             return concat(values, axis: axis, dtype: dtype)
         case .math, .broadcast_to:
             throw invariant("'\(builtin)' has no definition", expr.span)
+        }
+    }
+
+    /// `activation(f, x, bias: b, scale: s)` as the scalar engine computes it: the argument `x * s + b` in f64
+    /// rounded once to f32 (scale and a scalar bias are f32 immediates; a [P, 1] bias tile is read as stored),
+    /// `f` of it rounded to f32, then the result rounded to x's dtype (Docs/numerics.md).
+    func activation(_ arguments: [Argument], _ expr: Expr, _ frame: Frame) throws(InterpreterError) -> Value {
+        let positional = arguments.filter { $0.label == nil }
+        guard let call = program.activations[expr.id], positional.count == 2 else {
+            throw invariant("'activation' was not checked", expr.span)
+        }
+        let x = try evaluate(positional[1].value, frame)
+        var bias = Value.scalar(0, .f32)
+        if let id = call.bias, let argument = arguments.first(where: { $0.value.id == id }) {
+            bias = try evaluate(argument.value, frame)
+            if bias.staticShape.isEmpty { bias.elements = bias.elements.map { Double(Float($0)) } }
+        }
+        let (function, scale) = (call.function, call.scale)
+        return Broadcast.map([x, bias], dtype: try type(of: expr).dtype) { operands in
+            let argument = Double(Float(operands[0] * scale + operands[1]))
+            return Double(Float(function.apply(argument)))
         }
     }
 

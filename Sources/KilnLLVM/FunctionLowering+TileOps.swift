@@ -244,15 +244,19 @@ extension FunctionLowering {
         let reduceTarget = activation.reduce.flatMap { tile($0.destination, span) }
         let slot = activation.reduce.map { _ in stackSlot(lowering.types.f32, name: "acc") }
         perPartition(a) { partition, offset, free in
-            let bias = lowering.convert(scalarOperand(activation.bias, partition: partition, kind: .f32), to: .f32)
+            // The argument x * scale + bias is computed in f64 and rounded once to f32, as the simulator does
+            // (Docs/numerics.md): bias is read as f32 (an immediate, or a [P | 1] tile's value).
+            let bias = lowering.convert(lowering.convert(scalarOperand(activation.bias, partition: partition, kind: .f32), to: .f32),
+                                        to: .f64)
             if let reduce = activation.reduce, let slot {
                 LLVMBuildStore(b, lowering.reduceIdentity(reduce.op, kind: .f32).ref, slot)
             }
             lowering.emitLoop(from: 0, to: free, name: "f") { f in
                 let i = LLVMBuildNSWAdd(b, offset, f, "")!
-                let x = lowering.convert(lowering.loadElement(a.pointer, a.element, index: i), to: .f32)
-                let scaled = LLVMBuildFMul(b, x.ref, lowering.float(Float(activation.scale)), "")!
-                let input = ComputedValue(ref: LLVMBuildFAdd(b, scaled, bias.ref, ""), kind: .f32)
+                let x = lowering.convert(lowering.convert(lowering.loadElement(a.pointer, a.element, index: i), to: .f32), to: .f64)
+                let scaled = LLVMBuildFMul(b, x.ref, lowering.double(activation.scale), "")!
+                let argument = ComputedValue(ref: LLVMBuildFAdd(b, scaled, bias.ref, ""), kind: .f64)
+                let input = lowering.convert(argument, to: .f32)
                 let y = lowering.activation(activation.function, input)
                 lowering.storeElement(y, out.pointer, out.element, index: i)
                 if let reduce = activation.reduce, let slot {

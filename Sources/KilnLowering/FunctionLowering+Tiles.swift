@@ -145,6 +145,39 @@ extension FunctionLowering {
         return .value(accumulator, .tile(result))
     }
 
+    /// `nc_transpose(t)`: `pe.transpose` of an SBUF [P | F] tile into a fresh PSUM [F | P] tile of its dtype.
+    func transposeTile(_ operand: Lowered, at span: SourceSpan) throws(LoweringFailed) -> Lowered {
+        guard let (source, tile) = operand.tile else { throw fail(DiagnosticCatalogue.loweringUntyped(at: span)) }
+        let result = TileType(.psum, tile.element, partitions: tile.freeElements, free: [tile.partitions])
+        let destination = allocate(result, at: span)
+        emit(.peTranspose(source: source, destination: destination), at: span)
+        return .value(destination, .tile(result))
+    }
+
+    /// `activation(f, x, bias: b, scale: s)`: one `act.activate` (f, scale and bias as the checker recorded them)
+    /// into a fresh SBUF tile of x's dtype.
+    func activationTile(_ expr: Expr) throws(LoweringFailed) -> Lowered {
+        guard let call = program.activations[expr.id], case .call(_, let written) = expr.kind else {
+            throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span))
+        }
+        let positional = written.filter { $0.label == nil }.map(\.value)
+        guard positional.count == 2, let (source, tile) = try lower(positional[1]).tile else {
+            throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span))
+        }
+        var bias = ScalarOperand.constant(0)
+        if let id = call.bias, let argument = written.first(where: { $0.value.id == id }) {
+            guard let operand = scalarOperand(try lower(argument.value), partitions: tile.partitions) else {
+                throw fail(DiagnosticCatalogue.loweringUntyped(at: argument.value.span))
+            }
+            bias = operand
+        }
+        let result = tile.with(element: try checkedType(expr).dtype, space: .sbuf)
+        let destination = allocate(result, at: expr.span)
+        emit(.actActivate(Activation(function: call.function, source: source, destination: destination, scale: call.scale,
+                                     bias: bias)), at: expr.span)
+        return .value(destination, .tile(result))
+    }
+
     /// `dve.copy` into a fresh SBUF tile of `element`.
     func tileCopy(_ source: ValueID, _ tile: TileType, element: ElementType, at span: SourceSpan) throws(LoweringFailed) -> ValueID {
         let destination = allocate(tile.with(element: element, space: .sbuf), at: span)

@@ -42,6 +42,8 @@ enum BuiltinTable {
         case .load: BuiltinSpec(positional: ["src"])
         case .store: BuiltinSpec(positional: ["dst", "tile"])
         case .nc_matmul: BuiltinSpec(positional: ["stationary", "moving"])
+        case .nc_transpose: BuiltinSpec(positional: ["tile"])
+        case .activation: BuiltinSpec(positional: ["function", "x"], labels: ["bias", "scale"])
         }
     }
 

@@ -124,12 +124,16 @@ public enum Builtin: Sendable, Hashable, CustomStringConvertible {
     case sum, max, min, mean
     case matmul, transpose, select
     case load, store, nc_matmul, copy
+    /// `nc_transpose(t)`: a tile transposed on the tensor engine into PSUM.
+    case nc_transpose
+    /// `activation(f, x, bias: b, scale: s)`: f(x * s + b) on the scalar engine, one rounding of the argument.
+    case activation
 
     /// Every builtin but the math functions, which `MathFunction` lists.
     static let others: [Builtin] = [.maximum, .minimum, .pow, .clamp, .iota, .cumsum, .scan, .argmax, .argmin,
                                     .concat, .broadcast_to, .gather,
                                     .bitwise_and, .bitwise_or, .bitwise_xor, .left_shift, .right_shift, .sum, .max, .min, .mean, .matmul, .transpose, .select,
-                                    .load, .store, .nc_matmul, .copy]
+                                    .load, .store, .nc_matmul, .copy, .nc_transpose, .activation]
 
     /// The builtin called `name` (not counting aliases).
     public init?(name: String) {
@@ -174,6 +178,8 @@ public enum Builtin: Sendable, Hashable, CustomStringConvertible {
         case .store: "store"
         case .nc_matmul: "nc_matmul"
         case .copy: "copy"
+        case .nc_transpose: "nc_transpose"
+        case .activation: "activation"
         }
     }
 
@@ -185,13 +191,24 @@ public enum Builtin: Sendable, Hashable, CustomStringConvertible {
     }
     public var isReduction: Bool { self == .sum || self == .max || self == .min || self == .mean }
     /// Tile-level builtins, usable in kernels only.
-    public var isTileLevel: Bool { self == .load || self == .store || self == .nc_matmul || self == .copy }
+    public var isTileLevel: Bool {
+        self == .load || self == .store || self == .nc_matmul || self == .copy || self == .nc_transpose || self == .activation
+    }
 }
 
 /// What a call expression calls; for helpers, the caller's dim for each of the helper's dims.
 public enum CallTarget: Sendable, Hashable {
     case builtin(Builtin)
     case function(name: String, dims: [String: Dim])
+}
+
+/// What an `activation(f, x, bias: b, scale: s)` call applies: `f(x * scale + bias)`.
+public struct ActivationCall: Sendable, Hashable {
+    public var function: MathFunction
+    /// The constant scale, rounded to f32 (the engine's immediate).
+    public var scale: Double
+    /// The `bias:` argument's `Expr.id`; nil without one (a bias of 0).
+    public var bias: Int?
 }
 
 /// One item of a slice, in loop variables and dims: the rows `lower ..< lower + size`.
@@ -220,6 +237,8 @@ public struct CheckedProgram: Sendable {
     public var slices: [Int: [SliceInfo]]
     /// The type of each local (`let`, `var`, loop variable) by the span of its name.
     public var declarations: [SourceSpan: ValueType]
+    /// What each `activation(...)` call applies, by the call's `Expr.id`.
+    public var activations: [Int: ActivationCall] = [:]
 
     public func type(of expr: Expr) -> ValueType? { type(ofID: expr.id) }
     public func type(ofID id: Int) -> ValueType? { id >= 0 && id < types.count ? types[id] : nil }

@@ -1,5 +1,6 @@
 // Checker+Calls.swift: resolving callees and binding call arguments; the semantics of each builtin.
 
+import KilnMachine
 import KilnSource
 import KilnSyntax
 
@@ -37,12 +38,15 @@ extension Checker {
         let name = callee.name
         let spec = BuiltinTable.spec(builtin)
         var positional: [Expr] = []
-        var axis: Expr?
+        var labelled: [String: Expr] = [:]
         var ok = true
         for (index, argument) in arguments.enumerated() {
             if let label = argument.label {
-                if spec.labels.contains(label.name) && axis == nil {
-                    axis = argument.value
+                if spec.labels.contains(label.name) && labelled[label.name] == nil {
+                    labelled[label.name] = argument.value
+                } else if labelled[label.name] != nil {
+                    report(DiagnosticCatalogue.repeatedLabel(name, label.name, at: label.span))
+                    ok = false
                 } else {
                     report(DiagnosticCatalogue.unexpectedLabel(name, label.name, at: label.span))
                     ok = false
@@ -67,7 +71,12 @@ extension Checker {
         if builtin == .store && !asStatement {
             report(DiagnosticCatalogue.noValue(name, at: callee.span))
         }
+        let axis = labelled["axis"]
         if builtin == .load || builtin == .store, context.kind == .kernel { context.usesTiles = true }
+        if builtin == .activation {
+            return checkActivation(positional, bias: labelled["bias"], scale: labelled["scale"], ok: ok && !inFunction,
+                                   expr: expr)
+        }
         if builtin == .load, let source = positional.first { loadSources.insert(source.id) }
         if builtin == .store {
             context.usesStore = true
@@ -146,6 +155,10 @@ extension Checker {
             return load(operands[0], span: span)
         case .nc_matmul:
             return ncMatmul(operands[0], operands[1], span: span)
+        case .nc_transpose:
+            return ncTranspose(operands[0], span: span)
+        case .activation:
+            return nil  // checked by checkActivation before its arguments are typed
         case .copy:
             let type = operands[0]
             guard type.isTile else {
@@ -293,6 +306,93 @@ extension Checker {
         checkLimit(StaticLimit(kind: .matmulM, dim: stationary.shape[1], span: span))
         checkLimit(StaticLimit(kind: .matmulN, dim: moving.shape[1], span: span))
         return ValueType(.f32, [stationary.shape[1], moving.shape[1]], space: .psum)
+    }
+
+    /// `nc_transpose(t)`: `t: sbuf dt[P, F]` becomes `psum dt[F, P]` on the tensor engine (a matmul against the
+    /// identity, exact for every dtype). F becomes the result's partition dim, so it is at most 128.
+    private func ncTranspose(_ type: ValueType, span: SourceSpan) -> ValueType? {
+        guard type.isTile, type.space == .sbuf, type.rank == 2 else {
+            let hint = type.space == .psum ? "copy it to SBUF first with copy(...)"
+                : type.isTile ? "nc_transpose takes a rank-2 tile" : "load it first with load(...)"
+            report(DiagnosticCatalogue.needsSBUFTile("the argument of 'nc_transpose'", found: type.description, hint: hint,
+                                                     at: span))
+            return nil
+        }
+        guard type.dtype.isFloat else {
+            report(DiagnosticCatalogue.operandDType("nc_transpose", "float", found: type.description, at: span))
+            return nil
+        }
+        checkLimit(StaticLimit(kind: .partition(.psum), dim: type.shape[1], span: span))
+        return ValueType(type.dtype, [type.shape[1], type.shape[0]], space: .psum)
+    }
+
+    /// `activation(f, x, bias: b, scale: s)`: `f` names a function the scalar engine applies, `x` is a float tile
+    /// (sbuf or psum), `b` a scalar or a per-partition `[P, 1]` tile, `s` a constant number; the result is an sbuf
+    /// tile of x's type. What the call applies is recorded in `activations` for lowering and the interpreter.
+    private func checkActivation(_ positional: [Expr], bias: Expr?, scale: Expr?, ok: Bool, expr: Expr) -> ValueType? {
+        let operand = positional.count > 1 ? checkExpr(positional[1]) : nil
+        let biasType = bias.flatMap { checkExpr($0) }
+        if let scale { checkExpr(scale) }
+        guard ok, positional.count == 2 else { return nil }
+        let named = positional[0]
+        guard case .name(let name) = named.kind, let function = MathFunction(rawValue: name), function.isLanguageBuiltin,
+              function.runsOnScalarEngine else {
+            let allowed = MathFunction.allCases.filter { $0.isLanguageBuiltin && $0.runsOnScalarEngine }.map(\.rawValue)
+            report(DiagnosticCatalogue.activationFunctionName(allowed.joined(separator: ", "), at: named.span))
+            return nil
+        }
+        guard let operand else { return nil }
+        guard operand.isTile, operand.rank == 2 else {
+            report(DiagnosticCatalogue.needsSBUFTile("the argument of 'activation'", found: operand.description,
+                                                     hint: "activation takes a tile (sbuf or psum) of rank 2; load it first",
+                                                     at: positional[1].span))
+            return nil
+        }
+        guard operand.dtype.isFloat else {
+            report(DiagnosticCatalogue.operandDType("activation", "float", found: operand.description,
+                                                    hint: "convert the tile with 'as f32'", at: positional[1].span))
+            return nil
+        }
+        var scaleValue = 1.0
+        if let scale {
+            guard let value = constantNumber(scale) else {
+                report(DiagnosticCatalogue.activationScaleNotConstant(at: scale.span))
+                return nil
+            }
+            scaleValue = Double(Float(value))  // an f32 immediate, as every float scalar (Docs/numerics.md)
+        }
+        if let bias, let biasType {
+            let perPartition = biasType.isTile && biasType.rank == 2 && biasType.shape[1] == .constant(1)
+                && biasType.shape[0] == operand.shape[0]
+            guard biasType.dtype != .bool, biasType.isScalar || perPartition else {
+                report(DiagnosticCatalogue.activationBias(found: biasType.description, partitions: operand.shape[0].description,
+                                                          at: bias.span))
+                return nil
+            }
+        } else if bias != nil {
+            return nil
+        }
+        activations[expr.id] = ActivationCall(function: function, scale: scaleValue, bias: bias?.id)
+        return operand.with(space: .sbuf)
+    }
+
+    /// The value of a constant number expression: literals, `-`, and `+ - * /` of constants (as f64).
+    func constantNumber(_ expr: Expr) -> Double? {
+        switch expr.kind {
+        case .integer(let value): return Double(value)
+        case .float(let value): return value
+        case .unary(.negate, let operand): return constantNumber(operand).map { -$0 }
+        case .binary(let op, let lhs, let rhs):
+            guard let a = constantNumber(lhs), let b = constantNumber(rhs) else { return nil }
+            switch op {
+            case .add: return a + b
+            case .subtract: return a - b
+            case .multiply: return a * b
+            case .divide: return b == 0 ? nil : a / b
+            default: return nil
+            }
+        default: return nil
+        }
     }
 
     /// `store(dst, tile)`: dst a kernel result or a slice of one; tile an sbuf tile of the same shape

@@ -59,6 +59,7 @@ final class Checker {
     var resolutions: [Int: NameResolution] = [:]
     var calls: [Int: CallTarget] = [:]
     var reductionAxes: [Int: [Int]] = [:]
+    var activations: [Int: ActivationCall] = [:]
     /// The expressions written as `load`'s argument: the only place a slice `x[...]` is read (store's
     /// destination is checked on its own).
     var loadSources: Set<Int> = []
@@ -123,7 +124,8 @@ final class Checker {
         reportRecursion(callGraph)
         let program = CheckedProgram(syntax: file, kernels: checkedKernels, functions: checkedFunctions,
                                      types: types, resolutions: resolutions, calls: calls,
-                                     reductionAxes: reductionAxes, slices: slices, declarations: declarations)
+                                     reductionAxes: reductionAxes, slices: slices, declarations: declarations,
+                                     activations: activations)
         return (program, diagnostics)
     }
 

@@ -194,6 +194,9 @@ extension DiagnosticCatalogue {
     public static func unexpectedLabel(_ callee: String, _ label: String, at span: SourceSpan) -> Diagnostic {
         make("K2041", "unexpected-argument-label", .error, "'\(callee)' has no argument labelled '\(label)'", at: span)
     }
+    public static func repeatedLabel(_ callee: String, _ label: String, at span: SourceSpan) -> Diagnostic {
+        make("K2133", "repeated-argument-label", .error, "'\(callee)' is given '\(label):' more than once", at: span)
+    }
     public static func missingLabel(_ callee: String, position: Int, label: String, at span: SourceSpan) -> Diagnostic {
         make("K2042", "missing-argument-label", .error,
              "argument \(position) of '\(callee)' must be labelled: write '\(label): ...'", at: span)
@@ -246,6 +249,20 @@ extension DiagnosticCatalogue {
         make("K2129", "trip-count-not-static", .error,
              "the trip count of '\(range)' changes with the loop variable '\(loopVariable)'; bounds may move with outer "
                 + "loops, but write them as 'lo ..< lo + count'", at: span)
+    }
+    public static func activationFunctionName(_ allowed: String, at span: SourceSpan) -> Diagnostic {
+        make("K2130", "activation-function", .error,
+             "the first argument of 'activation' names the function the scalar engine applies: one of \(allowed)",
+             at: span)
+    }
+    public static func activationScaleNotConstant(at span: SourceSpan) -> Diagnostic {
+        make("K2131", "activation-scale-not-constant", .error,
+             "'scale:' of 'activation' is a constant number (the engine's immediate); to scale by a value, multiply the "
+                + "tile first", at: span)
+    }
+    public static func activationBias(found: String, partitions: String, at span: SourceSpan) -> Diagnostic {
+        make("K2132", "activation-bias", .error,
+             "'bias:' of 'activation' is a scalar or a per-partition [\(partitions), 1] tile, found \(found)", at: span)
     }
     public static func concatMismatch(_ first: String, _ other: String, detail: String, at span: SourceSpan) -> Diagnostic {
         make("K2127", "concat-mismatch", .error, "'concat' cannot join \(first) and \(other): \(detail)", at: span)

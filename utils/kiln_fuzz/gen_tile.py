@@ -134,6 +134,49 @@ def accumulate(rng, target):
     return Function("kernel", "k", [("N", n), ("D", d)], params, [(None, dtype, (128, "D"))], body)
 
 
+# Scalar-engine functions whose argument needs no domain (a NaN from log(-1) would agree too, but says nothing).
+ACTIVATIONS = ["exp", "tanh", "sigmoid", "relu", "silu", "gelu", "square", "abs", "sin", "softplus", "erf"]
+
+
+def activations(rng, target):
+    """The NKI tile forms: `activation(f, x, bias:, scale:)` on an SBUF or PSUM tile, its bias a per-partition
+    [128, 1] tile, a scalar parameter or a literal, its scale a constant expression; `nc_transpose` of a tile into
+    PSUM, copied back (D <= 128: D becomes the partitions); rows past N clip (a remainder tile)."""
+    n, d = rng_dim(rng), rng.choice([1, 7, 64, 100, 128])
+    dtype = rng.choice(["f32", "f32", "bf16", "f16"])
+    params = [Param("x", dtype, ("N", "D")), Param("b", "f32", ("N", 1)), Param("s", "f32", (), default=0.25)]
+    out_dtype = rng.choice(["f32", dtype])
+    rows = block("i", 128)
+    inner = [Stmt("let", ("xt", E("call", "load", [sl("x", rows, (None, None))]), None))]
+    source = name("xt")
+    if rng.random() < 0.3:
+        # A PSUM operand: the tile transposed twice.
+        inner.append(Stmt("let", ("back", E("call", "nc_transpose", [E("call", "copy", [E("call", "nc_transpose", [source])])]), None)))
+        source = name("back")
+    bias_kind = rng.choice(["tile", "param", "literal", None])
+    args = [source]
+    if bias_kind == "tile":
+        inner.append(Stmt("let", ("bt", E("call", "load", [sl("b", rows, (None, None))]), None)))
+        args.append(name("bt"))
+    elif bias_kind == "param":
+        args.append(name("s"))
+    elif bias_kind == "literal":
+        args.append(lit(rng.choice([0.5, -0.125, 1.0])))
+    scale = rng.choice([None, "0.5", "-1.0 / 3.0", "2.0", "0.125"])
+    value = E("act", (rng.choice(ACTIVATIONS), scale), args)
+    if out_dtype != dtype:
+        value = E("cast", out_dtype, [value])
+    inner.append(Stmt("let", ("e", value, None)))
+    inner.append(Stmt("expr", (E("call", "store", [sl("y", rows, (None, None)), name("e")]),)))
+    results = [("y", out_dtype, ("N", "D"))]
+    if rng.random() < 0.6:
+        transposed = E("call", "nc_transpose", [rng.choice([name("xt"), name("e")]) if out_dtype == dtype else name("xt")])
+        inner.append(Stmt("expr", (E("call", "store", [sl("t", (None, None), rows), E("call", "copy", [transposed])]),)))
+        results.append(("t", dtype, ("D", "N")))
+    loop = Stmt("for", ("i", lit(0), name("N"), 128, inner))
+    return Function("kernel", "k", [("N", n), ("D", d)], params, results, [loop])
+
+
 def generate_tile(rng, target):
-    maker = rng.choices([rowwise, matmul, accumulate], [5, 4, 1])[0]
+    maker = rng.choices([rowwise, matmul, accumulate, activations], [5, 4, 1, 2])[0]
     return Program([], maker(rng, target), "tile", target)

@@ -10,9 +10,10 @@ DTYPES = NUMERIC + ["bool"]
 @dataclass
 class E:
     """One expression. `op` is name | int | float | bool | bin | neg | not | call | red | cast | T | slice | iota |
-    scan | concat | bto;
+    scan | concat | bto | act;
     `val` holds the name, literal, operator, callee, (reduction, axis), target dtype, (shape, axis) of an iota or (cumsum | scan, axis),
-    the axis (or None) of a concat, the target shape of a broadcast_to (`bto`);
+    the axis (or None) of a concat, the target shape of a broadcast_to (`bto`), (function, scale or None) of a
+    tile-level `activation` (`act`: args are the tile and, if any, the bias);
     `args` the operands.
     For `slice`, `val` is a list of (lo, hi) pairs of E or None (None, None meaning `:`)."""
     op: str
@@ -57,6 +58,10 @@ class E:
         if op == "concat":
             label = "" if v is None else f", axis: {v}"
             return f"concat({', '.join(x.render() for x in a)}{label})"
+        if op == "act":
+            function, scale = v
+            labels = ([f"bias: {a[1].render()}"] if len(a) > 1 else []) + ([f"scale: {scale}"] if scale else [])
+            return f"activation({', '.join([function, a[0].render()] + labels)})"
         if op == "bto":
             dims = ", ".join(str(d) for d in v)
             return f"broadcast_to({a[0].render()}, {dims if len(v) == 1 else '(' + dims + ')'})"

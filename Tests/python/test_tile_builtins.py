@@ -1,0 +1,45 @@
+# test_tile_builtins.py: the tile-level activation(...) and nc_transpose(...) through the `kiln` package on sim and
+# llvm, checked against numpy (written here, from Docs/language.md and Docs/numerics.md, not from Kiln's code).
+#
+# activation(f, x, bias: b, scale: s) is f(x * s + b) with the argument rounded once to f32 and f's value rounded
+# to f32, then to x's dtype. exp is within 1 ulp of f32 (the simulator's vector exp), tanh of bf16 within one
+# bf16 step; relu and the transposes are exact.
+import ml_dtypes
+import numpy as np
+import pytest
+
+import kiln
+from api_support import assert_within_steps, requires_library, rng
+
+pytestmark = requires_library
+
+SOURCE = """
+kernel k<N = 200, D = 64>(x: f32[N, D], b: f32[N, 1], s: f32 = 0.25)
+    -> (y: f32[N, D], t: f32[D, N], z: bf16[N, D], q: f32[N, D]) {
+  for i in 0 ..< N step 128 {
+    let xt = load(x[i : i + 128, :])
+    let bt = load(b[i : i + 128, :])
+    store(y[i : i + 128, :], activation(exp, xt, bias: bt, scale: 0.5))
+    store(t[:, i : i + 128], copy(nc_transpose(xt)))
+    store(z[i : i + 128, :], activation(tanh, xt as bf16, bias: s, scale: -1.0 / 3.0))
+    store(q[i : i + 128, :], activation(relu, nc_transpose(copy(nc_transpose(xt))), bias: -0.125))
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("backend", ["sim", "llvm"])
+def test_activation_and_nc_transpose_match_numpy(backend):
+    r = rng(31)
+    x = r.standard_normal((200, 64)).astype(np.float32)
+    b = (r.standard_normal((200, 1)) * 0.5).astype(np.float32)
+    k = kiln.compile_source(SOURCE)
+    y, t, z, q = k(x, b, backend=backend)
+    argument = (x.astype(np.float64) * 0.5 + b).astype(np.float32)
+    np.testing.assert_allclose(y, np.exp(argument.astype(np.float64)).astype(np.float32), rtol=2.0 ** -23, atol=0)
+    np.testing.assert_array_equal(t, x.T)
+    xb = x.astype(ml_dtypes.bfloat16).astype(np.float64)
+    zarg = (xb * np.float64(np.float32(-1.0 / 3.0)) + 0.25).astype(np.float32).astype(np.float64)
+    assert z.dtype == ml_dtypes.bfloat16
+    assert_within_steps(z, np.tanh(zarg), steps=1.0)
+    np.testing.assert_array_equal(q, np.maximum((x.astype(np.float64) - 0.125).astype(np.float32), 0))
