@@ -121,22 +121,40 @@ extension FunctionLowering {
                 throw fail(DiagnosticCatalogue.loweringRemainder("'\(target.name)' is \(IRType.tile(tile)) but a value of shape "
                     + "[\(shape.map(String.init).joined(separator: ", "))] is written into it", at: span))
             }
-            tile = TileType(tile.space, tile.element, partitions: shape[0], free: Array(shape.dropFirst()))
-            blocks[state.allocBlock][state.allocIndex].kind = .alloc(tile, nil)
-            blocks[state.allocBlock][state.allocIndex].result?.type = .tile(tile)
-            valueTypes[state.id] = .tile(tile)
-            if let source = state.fillSource,
-               let index = blocks[state.allocBlock].firstIndex(where: { $0.result?.id == source }) {
-                let sbuf = tile.with(element: tile.element, space: .sbuf)
-                blocks[state.allocBlock][index].kind = .alloc(sbuf, nil)
-                blocks[state.allocBlock][index].result?.type = .tile(sbuf)
-                valueTypes[source] = .tile(sbuf)
-            }
-            locals[key] = .value(state.id, .tile(tile))
+            tile = resize(key, state, to: shape)
         }
         state.written = true
         buffers[key] = state
         return (key, state, tile)
+    }
+
+    /// Gives a buffer nothing has written yet another (smaller) region: its `alloc` and the SBUF tile its fill is
+    /// made in are changed in place, so the fill already emitted fills the new region.
+    func resize(_ key: SourceSpan, _ state: BufferState, to shape: [Int]) -> TileType {
+        guard case .tile(let old)? = type(of: state.id) else { return TileType(.sbuf, .f32, partitions: shape[0], free: []) }
+        let tile = TileType(old.space, old.element, partitions: shape[0], free: Array(shape.dropFirst()))
+        blocks[state.allocBlock][state.allocIndex].kind = .alloc(tile, nil)
+        blocks[state.allocBlock][state.allocIndex].result?.type = .tile(tile)
+        valueTypes[state.id] = .tile(tile)
+        if let source = state.fillSource,
+           let index = blocks[state.allocBlock].firstIndex(where: { $0.result?.id == source }) {
+            let sbuf = tile.with(element: tile.element, space: .sbuf)
+            blocks[state.allocBlock][index].kind = .alloc(sbuf, nil)
+            blocks[state.allocBlock][index].result?.type = .tile(sbuf)
+            valueTypes[source] = .tile(sbuf)
+        }
+        locals[key] = .value(state.id, .tile(tile))
+        return tile
+    }
+
+    /// A `var` filled with a constant and not yet written, met in an elementwise op by a tile of fewer partitions
+    /// (the rows of a remainder iteration), takes those partitions, as its first write would give it its region
+    /// (a loop-carried running max or sum read before it is first assigned). Any other value is returned as it is.
+    func fitUnwrittenBuffer(_ value: Lowered, toPartitions partitions: Int) -> Lowered {
+        guard case .value(let id, .tile(let tile)) = value, tile.partitions > partitions,
+              let (key, state) = buffers.first(where: { $0.value.id == id }), !state.written else { return value }
+        let resized = resize(key, state, to: [partitions] + tile.freeDims)
+        return .value(id, .tile(resized))
     }
 
     /// `t = e` (the value written into `t`) and `t += e` (accumulated: `pe.matmul` into PSUM with start and
@@ -159,7 +177,7 @@ extension FunctionLowering {
         }
         if op == .assign, case .call = value.kind, case .builtin(.load)? = program.calls[value.id], case .call(_, let arguments) = value.kind {
             let slice = try hbmSlice(arguments[0].value)
-            let (_, state, _) = try buffer(target, shape: slice.shape, at: span)
+            let (_, state, _) = try buffer(target, shape: Self.tileShape(ofSlice: slice.shape), at: span)
             emit(.dmaLoad(DMATransfer(hbm: slice.hbm, offsets: slice.offsets, tile: state.id)), at: span)
             return
         }

@@ -23,7 +23,7 @@ extension FunctionLowering {
     /// `load(src)`: a fresh SBUF tile of the (clipped) slice's shape, filled by `dma.load`.
     func load(_ source: Expr, at span: SourceSpan) throws(LoweringFailed) -> Lowered {
         let slice = try hbmSlice(source)
-        let tile = try tileType(.sbuf, slice.element, slice.shape, at: span)
+        let tile = try tileType(.sbuf, slice.element, Self.tileShape(ofSlice: slice.shape), at: span)
         let id = allocate(tile, at: span)
         emit(.dmaLoad(DMATransfer(hbm: slice.hbm, offsets: slice.offsets, tile: id)), at: span)
         return .value(id, .tile(tile))
@@ -33,7 +33,7 @@ extension FunctionLowering {
     func store(_ destination: Expr, _ source: Expr, at span: SourceSpan) throws(LoweringFailed) {
         let slice = try hbmSlice(destination)
         guard var (id, tile) = try lower(source).tile else { throw fail(DiagnosticCatalogue.loweringUntyped(at: source.span)) }
-        guard tile.shape == slice.shape else {
+        guard tile.shape == Self.tileShape(ofSlice: slice.shape) else {
             throw fail(DiagnosticCatalogue.loweringRemainder("the stored tile is \(IRType.tile(tile)) but the clipped slice "
                 + "is [\(slice.shape.map(String.init).joined(separator: ", "))]; load the tile with the same slice bounds", at: span))
         }
@@ -42,6 +42,12 @@ extension FunctionLowering {
             tile = tile.with(element: slice.element, space: .sbuf)
         }
         emit(.dmaStore(DMATransfer(hbm: slice.hbm, offsets: slice.offsets, tile: id)), at: span)
+    }
+
+    /// The tile a slice loads into or stores from: a slice of a rank-3 or rank-4 tensor indexes its batch dims
+    /// (size 1; the checker requires it, K2087), and the tile has its last two extents, as the checker types it.
+    static func tileShape(ofSlice shape: [Int]) -> [Int] {
+        shape.count > 2 ? Array(shape.suffix(2)) : shape
     }
 
     /// An HBM tensor or a slice of one: its value, offsets in loop variables, and its shape clipped to the
@@ -212,6 +218,11 @@ extension FunctionLowering {
 
     /// An elementwise operator with at least one tile operand.
     func tileBinary(_ op: BinaryOperator, _ a: Lowered, _ b: Lowered, _ expr: Expr) throws(LoweringFailed) -> Lowered {
+        var (a, b) = (a, b)
+        if let (_, aTile) = a.tile, let (_, bTile) = b.tile, aTile.partitions != bTile.partitions {
+            a = fitUnwrittenBuffer(a, toPartitions: bTile.partitions)
+            b = fitUnwrittenBuffer(b, toPartitions: aTile.partitions)
+        }
         let element = try checkedType(expr).dtype
         let span = expr.span
         func unsupported(_ reason: String) -> LoweringFailed {

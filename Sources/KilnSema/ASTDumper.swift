@@ -1,5 +1,6 @@
 // ASTDumper.swift: a deterministic, indented text dump of a checked file for `kiln build --emit ast`.
 
+import KilnMachine
 import KilnSource
 import KilnSyntax
 
@@ -132,6 +133,10 @@ public struct ASTDumper {
         if let type = program.type(of: expr) { return type.description }
         if case .builtin(.store) = program.calls[expr.id] { return "void" }
         if case .tuple = expr.kind { return "tuple" }   // axes of a reduction, the shape of an iota
+        // `activation(exp, ...)`'s first argument names a function; it is not a value and resolves to nothing.
+        if case .name(let name) = expr.kind, program.resolutions[expr.id] == nil, MathFunction(rawValue: name) != nil {
+            return "function"
+        }
         return "<error>"
     }
 

@@ -49,12 +49,24 @@ extension Checker {
 
     /// A name: a local, parameter or dim in scope. Results cannot be read; functions, kernels and
     /// dtypes are not values.
+    /// A slice or loop bound, where loop variables may be read.
+    @discardableResult
+    func checkBound(_ expr: Expr) -> ValueType? {
+        boundDepth += 1
+        defer { boundDepth -= 1 }
+        return checkExpr(expr)
+    }
+
     private func checkName(_ name: String, _ expr: Expr) -> ValueType? {
         if let symbol = scopes.lookup(name) {
             scopes.markUsed(symbol.id)
             resolutions[expr.id] = symbol.resolution
             if case .result = symbol.kind {
                 report(DiagnosticCatalogue.resultNotReadable(name, at: expr.span, declared: symbol.span))
+                return nil
+            }
+            if case .loopVariable = symbol.kind, boundDepth == 0 {
+                report(DiagnosticCatalogue.loopVariableAsValue(name, at: expr.span, declared: symbol.span))
                 return nil
             }
             return symbol.type
@@ -146,10 +158,10 @@ extension Checker {
     private func checkIndexItems(_ items: [IndexItem]) {
         for item in items {
             switch item {
-            case .index(let e): checkExpr(e)
+            case .index(let e): checkBound(e)
             case .slice(let lower, let upper, _):
-                if let lower { checkExpr(lower) }
-                if let upper { checkExpr(upper) }
+                if let lower { checkBound(lower) }
+                if let upper { checkBound(upper) }
             }
         }
     }
@@ -259,7 +271,7 @@ extension Checker {
 
     /// A slice or loop bound: an i32 scalar expression that is affine in loop variables, dims and integers.
     func boundAffine(_ expr: Expr, what: String) -> AffineExpr? {
-        guard let type = checkExpr(expr) else { return nil }
+        guard let type = checkBound(expr) else { return nil }
         guard type.isScalar && type.dtype == .i32 else {
             report(DiagnosticCatalogue.indexNotInteger(what, found: type.description, at: expr.span))
             return nil

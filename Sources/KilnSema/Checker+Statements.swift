@@ -128,7 +128,7 @@ extension Checker {
     private func checkFor(_ variable: Identifier, _ lower: Expr, _ upper: Expr, _ step: Expr?, _ body: Block) {
         var bounds: [AffineExpr] = []
         for bound in [lower, upper] {
-            guard let type = checkExpr(bound) else { continue }
+            guard let type = checkBound(bound) else { continue }
             guard type.isScalar && type.dtype == .i32 else {
                 report(DiagnosticCatalogue.indexNotInteger("a loop bound", found: type.description, at: bound.span))
                 continue

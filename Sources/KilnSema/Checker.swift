@@ -63,6 +63,9 @@ final class Checker {
     /// The expressions written as `load`'s argument: the only place a slice `x[...]` is read (store's
     /// destination is checked on its own).
     var loadSources: Set<Int> = []
+    /// How many slice or loop bounds enclose the expression being checked: only there may a loop variable be
+    /// read (it is an index, not a value the engines compute with).
+    var boundDepth = 0
     var slices: [Int: [SliceInfo]] = [:]
     var declarations: [SourceSpan: ValueType] = [:]
 

@@ -194,6 +194,11 @@ extension DiagnosticCatalogue {
     public static func unexpectedLabel(_ callee: String, _ label: String, at span: SourceSpan) -> Diagnostic {
         make("K2041", "unexpected-argument-label", .error, "'\(callee)' has no argument labelled '\(label)'", at: span)
     }
+    public static func loopVariableAsValue(_ name: String, at span: SourceSpan, declared: SourceSpan) -> Diagnostic {
+        make("K2134", "loop-variable-as-value", .error,
+             "the loop variable '\(name)' is an index: it may be used in slice bounds and loop bounds, not as a value "
+                + "(compute positions with iota instead)", at: span, notes: declaredHere(name, declared))
+    }
     public static func repeatedLabel(_ callee: String, _ label: String, at span: SourceSpan) -> Diagnostic {
         make("K2133", "repeated-argument-label", .error, "'\(callee)' is given '\(label):' more than once", at: span)
     }

@@ -118,6 +118,23 @@ def check_embedding(run):
     assert_within_steps(out, ref, atol=np.abs(ref) * 2.0 ** -20)
 
 
+def check_flash_attention(run):
+    r = rng(33)
+    b, h, s, d = 1, 2, 200, 64   # 200: a remainder block of 72 queries and of 72 keys
+    q, k = ((r.standard_normal((b, h, d, s)) * 0.5).astype(BF16) for _ in range(2))
+    v = r.standard_normal((b, h, s, d)).astype(BF16)
+    qv, kv, vv = f64(q, k, v)
+    scores = np.einsum("bhds,bhdt->bhst", qv, kv) * float(np.float32(0.08838834764831845))
+    p = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    weights = p / p.sum(axis=-1, keepdims=True)
+    ref = weights @ vv
+    out = run(q, k, v)
+    assert out.shape == (b, h, s, d) and out.dtype == BF16
+    # The probabilities are rounded to bf16 (2^-9 relative each) before the PE multiplies them by v, while the row
+    # sums use them unrounded: within 2^-8 of sum(p |v|) / sum(p) per element, then one rounding to bf16.
+    assert_within_steps(out, ref, steps=1.0, atol=2.0 ** -8 * (weights @ np.abs(vv)))
+
+
 def check_gelu(run):
     x = np.linspace(-4, 4, 130 * 96, dtype=np.float32).reshape(130, 96).astype(BF16)
     xv, = f64(x)

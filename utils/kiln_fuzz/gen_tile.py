@@ -144,10 +144,16 @@ def activations(rng, target):
     PSUM, copied back (D <= 128: D becomes the partitions); rows past N clip (a remainder tile)."""
     n, d = rng_dim(rng), rng.choice([1, 7, 64, 100, 128])
     dtype = rng.choice(["f32", "f32", "bf16", "f16"])
-    params = [Param("x", dtype, ("N", "D")), Param("b", "f32", ("N", 1)), Param("s", "f32", (), default=0.25)]
+    batched = rng.random() < 0.3   # x, y and t of rank 3, a tile per batch element: load(x[b, i : i + 128, :])
+    lead = ("B",) if batched else ()
+    params = [Param("x", dtype, lead + ("N", "D")), Param("b", "f32", ("N", 1)), Param("s", "f32", (), default=0.25)]
     out_dtype = rng.choice(["f32", dtype])
     rows = block("i", 128)
-    inner = [Stmt("let", ("xt", E("call", "load", [sl("x", rows, (None, None))]), None))]
+
+    def at(base, *items):
+        return sl(base, *(((name("b"), False),) if batched else ()), *items)
+
+    inner = [Stmt("let", ("xt", E("call", "load", [at("x", rows, (None, None))]), None))]
     source = name("xt")
     if rng.random() < 0.3:
         # A PSUM operand: the tile transposed twice.
@@ -167,16 +173,48 @@ def activations(rng, target):
     if out_dtype != dtype:
         value = E("cast", out_dtype, [value])
     inner.append(Stmt("let", ("e", value, None)))
-    inner.append(Stmt("expr", (E("call", "store", [sl("y", rows, (None, None)), name("e")]),)))
-    results = [("y", out_dtype, ("N", "D"))]
+    inner.append(Stmt("expr", (E("call", "store", [at("y", rows, (None, None)), name("e")]),)))
+    results = [("y", out_dtype, lead + ("N", "D"))]
     if rng.random() < 0.6:
         transposed = E("call", "nc_transpose", [rng.choice([name("xt"), name("e")]) if out_dtype == dtype else name("xt")])
-        inner.append(Stmt("expr", (E("call", "store", [sl("t", (None, None), rows), E("call", "copy", [transposed])]),)))
-        results.append(("t", dtype, ("D", "N")))
+        inner.append(Stmt("expr", (E("call", "store", [at("t", (None, None), rows), E("call", "copy", [transposed])]),)))
+        results.append(("t", dtype, lead + ("D", "N")))
     loop = Stmt("for", ("i", lit(0), name("N"), 128, inner))
-    return Function("kernel", "k", [("N", n), ("D", d)], params, results, [loop])
+    dims = [("N", n), ("D", d)]
+    if batched:
+        loop = Stmt("for", ("b", lit(0), name("B"), 1, [loop]))
+        dims = [("B", rng.choice([1, 2]))] + dims
+    return Function("kernel", "k", dims, params, results, [loop])
+
+
+def online(rng, target):
+    """Loop-carried state as flash attention keeps it: per block of 128 rows, a running row max `m` and a running
+    sum `l` of exp(x - m) over column blocks (a remainder block when D % C != 0), rescaled when the max grows; the
+    vars are filled with constants and read before their first write, and a remainder row tile meets them."""
+    n, d = rng_dim(rng), rng_dim(rng)
+    dtype = rng.choice(["f32", "bf16"])
+    cols = rng.choice([64, 128, 512])
+    params = [Param("x", dtype, ("N", "D"))]
+    rows = block("i", 128)
+    t = E("call", "load", [sl("x", rows, block("j", cols))])
+    if dtype != "f32":
+        t = E("cast", "f32", [t])
+    exp_shifted = (E("act", ("exp", None), [name("t"), E("neg", None, [name("m_new")])]) if rng.random() < 0.5
+                   else E("call", "exp", [E("bin", "-", [name("t"), name("m_new")])]))
+    body = [Stmt("let", ("t", t, None)),
+            Stmt("let", ("m_new", E("call", "maximum", [name("m"), E("red", ("max", 1), [name("t")])]), None)),
+            Stmt("assign", ("l", "=", E("bin", "+", [E("bin", "*", [name("l"), E("call", "exp", [E("bin", "-", [name("m"), name("m_new")])])]),
+                                                       E("red", ("sum", 1), [exp_shifted])]))),
+            Stmt("assign", ("m", "=", name("m_new")))]
+    inner = [Stmt("var", ("m", "sbuf f32[128, 1]", lit(-1.0e30))),
+             Stmt("var", ("l", "sbuf f32[128, 1]", lit(0.0))),
+             Stmt("for", ("j", lit(0), name("D"), cols, body)),
+             Stmt("expr", (E("call", "store", [sl("r0", rows, (None, None)), name("m")]),)),
+             Stmt("expr", (E("call", "store", [sl("r1", rows, (None, None)), name("l")]),))]
+    loop = Stmt("for", ("i", lit(0), name("N"), 128, inner))
+    return Function("kernel", "k", [("N", n), ("D", d)], params, [("r0", "f32", ("N", 1)), ("r1", "f32", ("N", 1))], [loop])
 
 
 def generate_tile(rng, target):
-    maker = rng.choices([rowwise, matmul, accumulate, activations], [5, 4, 1, 2])[0]
+    maker = rng.choices([rowwise, matmul, accumulate, activations, online], [5, 4, 1, 2, 1])[0]
     return Program([], maker(rng, target), "tile", target)

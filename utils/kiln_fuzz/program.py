@@ -15,7 +15,7 @@ class E:
     the axis (or None) of a concat, the target shape of a broadcast_to (`bto`), (function, scale or None) of a
     tile-level `activation` (`act`: args are the tile and, if any, the bias);
     `args` the operands.
-    For `slice`, `val` is a list of (lo, hi) pairs of E or None (None, None meaning `:`)."""
+    For `slice`, `val` is a list of (lo, hi) pairs of E or None (None, None meaning `:`; hi False: the index lo)."""
     op: str
     val: object = None
     args: list = field(default_factory=list)
@@ -68,6 +68,9 @@ class E:
         if op == "slice":
             items = []
             for lo, hi in v:
+                if hi is False:   # a plain index: `x[b, ...]`
+                    items.append(lo.render())
+                    continue
                 items.append(f"{lo.render() if lo else ''} : {hi.render() if hi else ''}".strip() if (lo or hi) else ":")
             return f"{a[0].render()}[{', '.join(items)}]"
         raise ValueError(op)
