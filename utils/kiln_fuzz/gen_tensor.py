@@ -272,8 +272,12 @@ class TensorGen:
         cs, ls, rs = self.operand_shapes(shape, 3)
         if shape == ():
             return self.leaf(dtype, shape)
-        return E("call", self.rng.choice(["select", "select", "where"]),
-                 [self.expr("bool", cs, depth), self.expr(dtype, ls, depth), self.expr(dtype, rs, depth)])
+        branches = [self.expr(dtype, ls, depth), self.expr(dtype, rs, depth)]
+        if dtype != "i32" and ls == () and rs == ():
+            # Two scalar branches give select their dtype: a bare dim (an i32 value) is converted to `dtype`.
+            dims = {d for d, _ in self.dims}
+            branches = [E("cast", dtype, [b]) if b.op == "name" and b.val in dims else b for b in branches]
+        return E("call", self.rng.choice(["select", "select", "where"]), [self.expr("bool", cs, depth)] + branches)
 
     def cast(self, dtype, shape, depth):
         source = self.rng.choice([d for d in DTYPES if d != dtype])

@@ -151,7 +151,7 @@ def activations(rng, target):
     rows = block("i", 128)
 
     def at(base, *items):
-        return sl(base, *(((name("b"), False),) if batched else ()), *items)
+        return sl(base, *(((name("bb"), False),) if batched else ()), *items)
 
     inner = [Stmt("let", ("xt", E("call", "load", [at("x", rows, (None, None))]), None))]
     source = name("xt")
@@ -182,7 +182,7 @@ def activations(rng, target):
     loop = Stmt("for", ("i", lit(0), name("N"), 128, inner))
     dims = [("N", n), ("D", d)]
     if batched:
-        loop = Stmt("for", ("b", lit(0), name("B"), 1, [loop]))
+        loop = Stmt("for", ("bb", lit(0), name("B"), 1, [loop]))
         dims = [("B", rng.choice([1, 2]))] + dims
     return Function("kernel", "k", dims, params, results, [loop])
 
