@@ -6,7 +6,7 @@ import KilnSource
 extension FunctionVerifier {
     /// A placed accumulator stays within one PSUM bank (the group's size limit is the op's declared rule).
     func checkAccumulatorBank(_ op: Operation, _ accumulator: ValueID, bytes: Int) {
-        guard let placed = placement(of: accumulator) else { return }
+        guard let placed = placements[accumulator] else { return }
         let firstBank = placed.offset / target.psumBankBytes
         let lastBank = (placed.offset + bytes - 1) / target.psumBankBytes
         if firstBank != lastBank {
@@ -40,7 +40,8 @@ extension FunctionVerifier {
         }
     }
 
-    /// Partition count and size against the memory; once placed: alignment, range, and overlap with live tiles.
+    /// Partition count and size against the memory; once placed: alignment, range, and overlap with live tiles,
+    /// after which the placed tile is recorded as live in the current block.
     func checkAllocation(_ op: Operation) {
         guard case .alloc(let tile, let placement) = op.kind, let memory = target.onChipMemory(tile.space) else { return }
         if tile.partitions > memory.partitions {
@@ -72,6 +73,8 @@ extension FunctionVerifier {
             let otherSpan = other.span.isKnown ? other.span : nil
             report(at: op) { DiagnosticCatalogue.allocationOverlap(tile.space.rawValue, at: $0, other: otherSpan) }
         }
+        liveAllocations[liveAllocations.count - 1].append(placed)
+        placements[id] = placement
     }
 
     /// True if two placed tiles of the same memory share a partition and a byte.
@@ -91,7 +94,4 @@ extension FunctionVerifier {
         default: nil
         }
     }
-
-    /// Where the tile a value names was placed, if it was made by a placed `alloc` visible here.
-    private func placement(of value: ValueID) -> TilePlacement? { placements[value] }
 }

@@ -93,14 +93,7 @@ final class FunctionVerifier {
                 verifyLoop(loop, op: op)
             }
             if let result = op.result { define(result, at: op) }
-            if case .alloc = op.kind {
-                checkAllocation(op)
-                if case .alloc(let tile, let placement?) = op.kind, let id = op.result?.id {
-                    liveAllocations[liveAllocations.count - 1].append(PlacedTile(id: id, tile: tile, placement: placement,
-                                                                                span: op.span))
-                    placements[id] = placement
-                }
-            }
+            if case .alloc = op.kind { checkAllocation(op) }
         }
     }
 
