@@ -240,8 +240,9 @@ extension Execution {
         return Value(dtype: dtype, staticShape: staticShape, valid: valid, elements: results.map(dtype.storeComputed))
     }
 
-    /// `a @ b`: [..., M, K] @ [..., K, N] -> f32[..., M, N] with NumPy-broadcast batch dims, each dot
-    /// product accumulated in f64 and rounded to f32 once.
+    /// `a @ b`: [..., M, K] @ [..., K, N] -> f32[..., M, N] with NumPy-broadcast batch dims. Each product is
+    /// rounded to f32 and added to the output element's f32 running sum in order k = 0, 1, ... (Docs/numerics.md,
+    /// "Matmul accumulation order"), as the simulator and the LLVM backend accumulate in PSUM.
     func matmul(_ a: Value, _ b: Value) -> Value {
         let (ra, rb) = (a.rank, b.rank)
         let (m, ka, kb, n) = (a.valid[ra - 2], a.valid[ra - 1], b.valid[rb - 2], b.valid[rb - 1])
@@ -254,39 +255,52 @@ extension Execution {
         var offsetsA: [Int] = [], offsetsB: [Int] = []
         RowMajor.forEach(batchValid, strides: Broadcast.strides(of: batchA, staticShape: batchShape)) { offsetsA.append($0 * m * ka) }
         RowMajor.forEach(batchValid, strides: Broadcast.strides(of: batchB, staticShape: batchShape)) { offsetsB.append($0 * kb * n) }
-        var out = [Double](repeating: 0, count: offsetsA.count * m * n)
-        a.elements.withUnsafeBufferPointer { left in
-            b.elements.withUnsafeBufferPointer { right in
-                out.withUnsafeMutableBufferPointer { result in
-                    for batch in offsetsA.indices {
-                        let (baseA, baseB, baseOut) = (offsetsA[batch], offsetsB[batch], batch * m * n)
-                        for i in 0..<m {
-                            for p in 0..<k {
-                                let scale = left[baseA + i * ka + p]
-                                for j in 0..<n { result[baseOut + i * n + j] += scale * right[baseB + p * n + j] }
-                            }
-                        }
-                    }
-                }
+        // Operands are values of float dtypes of at most 24 significant bits: exact as `Float`.
+        let (left, right) = (a.elements.map { Float($0) }, b.elements.map { Float($0) })
+        var out = [Float](repeating: 0, count: offsetsA.count * m * n)
+        for batch in offsetsA.indices {
+            let (baseA, baseB, baseOut) = (offsetsA[batch], offsetsB[batch], batch * m * n)
+            for i in 0..<m {
+                Self.accumulateRow(into: &out, at: baseOut + i * n, n: n, k: k) { left[baseA + i * ka + $0] } moving: { (right, baseB + $0 * n) }
             }
         }
         return Value(dtype: .f32, staticShape: batchShape + [a.staticShape[ra - 2], b.staticShape[rb - 1]],
-                     valid: batchValid + [m, n], elements: out.map(ElementType.f32.storeComputed))
+                     valid: batchValid + [m, n], elements: out.map(Double.init))
     }
 
     /// `nc_matmul(stationary[K, M], moving[K, N])` = stationary^T @ moving into PSUM f32[M, N], over
-    /// the contraction rows both tiles hold.
+    /// the contraction rows both tiles hold, summed from +0 as `a @ b` is (`accumulateMatmul` adds into a buffer).
     func tileMatmul(stationary: Value, moving: Value) -> Value {
-        let (k, m, n) = (min(stationary.rows, moving.rows), stationary.columns, moving.columns)
-        var out = [Double](repeating: 0, count: m * n)
-        for p in 0..<k {
-            for i in 0..<m {
-                let scale = stationary.at(p, i)
-                for j in 0..<n { out[i * n + j] += scale * moving.at(p, j) }
-            }
-        }
+        let (m, n) = (stationary.columns, moving.columns)
+        var out = [Float](repeating: 0, count: m * n)
+        Self.accumulateTileMatmul(stationary: stationary, moving: moving, into: &out, rowLength: n, rows: m, columns: n)
         return Value(dtype: .f32, staticShape: [stationary.staticColumns, moving.staticColumns], valid: [m, n],
-                     elements: out.map(ElementType.f32.storeComputed))
+                     elements: out.map(Double.init))
+    }
+
+    /// `acc += nc_matmul(s, m)` into rows `0 ..< rows` and columns `0 ..< columns` of `sums` (rows `rowLength`
+    /// apart): each product rounded to f32 and added to the element's running f32 sum, in contraction order.
+    static func accumulateTileMatmul(stationary: Value, moving: Value, into sums: inout [Float], rowLength: Int,
+                                     rows: Int, columns: Int) {
+        let k = min(stationary.rows, moving.rows)
+        let (s, v) = (stationary.elements.map { Float($0) }, moving.elements.map { Float($0) })
+        let (sColumns, vColumns) = (stationary.columns, moving.columns)
+        for i in 0..<rows {
+            accumulateRow(into: &sums, at: i * rowLength, n: columns, k: k) { s[$0 * sColumns + i] } moving: { (v, $0 * vColumns) }
+        }
+    }
+
+    /// Adds `sum over p < k of weight(p) * moving[p][j]` into `sums[base + j]` for j < n, one product at a time
+    /// in order p = 0, 1, ...: each product rounded to `Float`, each sum rounded (Swift never fuses them into an
+    /// FMA). `moving(p)` gives the array and the start of its row p.
+    @inline(__always)
+    static func accumulateRow(into sums: inout [Float], at base: Int, n: Int, k: Int, weight: (Int) -> Float,
+                              moving: (Int) -> ([Float], Int)) {
+        for p in 0..<k {
+            let scale = weight(p)
+            let (row, start) = moving(p)
+            for j in 0..<n { sums[base + j] = sums[base + j] + scale * row[start + j] }
+        }
     }
 
     /// `x.T` / `transpose(x)`: the last two dims swapped, per batch index.

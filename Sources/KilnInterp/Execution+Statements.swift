@@ -73,7 +73,14 @@ extension Execution {
         guard let span = frame.lookup(target.name), let type = program.declarations[span] else {
             throw invariant("assignment to unknown buffer '\(target)'", target.span)
         }
-        let value = try evaluate(valueExpr, frame)
+        // `acc += nc_matmul(s, m)`: the operands, evaluated once, for the accumulation below.
+        var products: (stationary: Value, moving: Value)?
+        if op == .accumulate, case .call(_, let arguments) = valueExpr.kind, program.calls[valueExpr.id] == .builtin(.nc_matmul),
+           arguments.count == 2 {
+            products = (try evaluate(arguments[0].value, frame), try evaluate(arguments[1].value, frame))
+        }
+        let value: Value
+        if let products { value = tileMatmul(stationary: products.stationary, moving: products.moving) } else { value = try evaluate(valueExpr, frame) }
         let dtype = type.dtype
         let shape = try self.shape(of: type, frame, at: target.span)
         switch op {
@@ -103,6 +110,16 @@ extension Execution {
                 buffer = Value(dtype: buffer.dtype, staticShape: buffer.staticShape, valid: valid, elements: region)
             }
             let rows = min(buffer.rows, addend.rows), columns = min(buffer.columns, addend.columns)
+            if let products, dtype == .f32 {
+                // `acc += nc_matmul(s, m)` is one pe.matmul accumulating into PSUM: each product is added to the
+                // buffer's running sum in order (Docs/numerics.md, "Matmul accumulation order"), not summed apart first.
+                var sums = buffer.elements.map { Float($0) }
+                Self.accumulateTileMatmul(stationary: products.stationary, moving: products.moving, into: &sums,
+                                          rowLength: buffer.columns, rows: rows, columns: columns)
+                buffer.elements = sums.map(Double.init)
+                frame.locals[span] = buffer
+                return
+            }
             for row in 0..<rows {
                 for column in 0..<columns {
                     let index = row * buffer.columns + column

@@ -18,8 +18,9 @@ public struct InterpreterError: Error, Sendable {
 /// - Each operation is computed in f64 and stored as its checked dtype by rounding to f32 first and
 ///   then to the dtype (`ElementType.storeComputed`): the fp32 engines' behaviour, rounded at every
 ///   value boundary. Float literals are f32 immediates. Casts convert a stored value once (RNE).
-/// - Reductions and matmuls accumulate in f64 and round once at the end; `nc_matmul` rounds each
-///   product block to f32 and `+=` into PSUM rounds each partial sum to f32, as PSUM does.
+/// - Reductions accumulate in f64 and round once at the end. Matmuls (`@`, `nc_matmul`) add each product,
+///   rounded to f32, to an f32 running sum in k order; `acc += nc_matmul(...)` adds them to the buffer's value
+///   (Docs/numerics.md, "Matmul accumulation order"), as the simulator and the LLVM backend do.
 /// - `i32` `+ - *` and negation wrap (two's complement); `/` and `%` truncate toward zero, and a zero
 ///   divisor is an error. Float `%` is C's `fmod` (the sign of the dividend).
 /// - Tile-level code runs as written: loops, loads, stores and slices with remainder clipping, where

@@ -32,9 +32,10 @@ extension LoweringContext {
     ///
     /// Algorithm. C is covered by blocks of 6 rows x 2 vectors (16 or 32 columns). For each block the twelve
     /// vector accumulators start at 0 (`accumulate` false) or at C, then for every k one row slice of B is
-    /// loaded as two vectors and each of the six A(m, k) is splatted and fused-multiply-added into its row's
-    /// accumulators: 12 FMAs per 2 vector loads and 6 scalar loads, with the accumulators in registers for
-    /// the whole k slice (enough independent FMAs to hide their latency). Around the blocks: a loop over k
+    /// loaded as two vectors and each of the six A(m, k) is splatted, multiplied and added into its row's
+    /// accumulators: 12 multiply-adds per 2 vector loads and 6 scalar loads, with the accumulators in registers for
+    /// the whole k slice (enough independent multiply-adds to hide their latency; never fused into FMAs, so each product
+    /// and each sum rounds as the simulator and the reference interpreter round them). Around the blocks: a loop over k
     /// slices of 256 (the first overwrites C unless `accumulate`, later ones add to it), and in each slice a
     /// loop over column panels of 512, inside which every 6-row block walks the panel: the slice of B is read
     /// from L2, not memory, by each row block. Columns past the last full block are done by a 6-row scalar
@@ -148,7 +149,9 @@ extension LoweringContext {
                 for vector in 0..<vectors {
                     let slot = accumulators[row][vector]
                     let current = LLVMBuildLoad2(b, vectorType, slot, "")!
-                    let next = callIntrinsic("llvm.fmuladd", overloads: [vectorType], [aSplat, bVectors[vector], current])
+                    // A multiply and an add, each rounded, never fused (Docs/numerics.md, "Matmul accumulation order").
+                    let product = LLVMBuildFMul(b, aSplat, bVectors[vector], "")!
+                    let next = LLVMBuildFAdd(b, current, product, "")!
                     LLVMBuildStore(b, next, slot)
                 }
             }

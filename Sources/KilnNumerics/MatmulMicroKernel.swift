@@ -1,8 +1,8 @@
 // MatmulMicroKernel.swift: the simulator's matmul micro-kernel, one generic copy for every vector width.
 
 /// `result[r, c] += sum over i of stationary[i, r] * moving[i, c]` for the rows and columns given, with the
-/// numerics of KilnSim's `MatmulKernel` (each dot product summed in `Float` in order i = 0..<k from +0, each
-/// product and each sum rounded, then added to the accumulator). Generic over the vector `V` (`SIMD8<Float>`
+/// numerics of KilnSim's `MatmulKernel` (each product rounded to `Float` and added to the accumulator's value in
+/// order i = 0..<k, each sum rounded: Docs/numerics.md, "Matmul accumulation order"). Generic over the vector `V` (`SIMD8<Float>`
 /// for AVX2's ymm registers, `SIMD16<Float>` for AVX-512's zmm) and transparent, like `VectorExp`: a module
 /// compiled for a wider ISA (KilnSimAVX2, KilnSimAVX512) gets its own specialised copy inside its own function.
 /// Swift never contracts a multiply and an add into an FMA, so the objects have `vmulps` and `vaddps`.
@@ -80,8 +80,10 @@ public enum MatmulMicroKernel {
                                panel: UnsafePointer<Float>, k: Int, into out: UnsafeMutablePointer<Float>, n: Int)
     where V.Scalar == Float {
         let width = V.scalarCount
-        var a0 = V(), a1 = V(), a2 = V(), a3 = V()
-        var b0 = V(), b1 = V(), b2 = V(), b3 = V()
+        // The accumulators start at the result's values: each product is added to the running sum in order.
+        var a0 = load(out, V.self), a1 = load(out + n, V.self), a2 = load(out + 2 * n, V.self), a3 = load(out + 3 * n, V.self)
+        var b0 = load(out + width, V.self), b1 = load(out + n + width, V.self)
+        var b2 = load(out + 2 * n + width, V.self), b3 = load(out + 3 * n + width, V.self)
         var w = weights, p = panel
         for _ in 0..<k {
             let left = load(p, V.self), right = load(p + width, V.self)
@@ -96,10 +98,15 @@ public enum MatmulMicroKernel {
             w += rowStride
             p += 2 * width
         }
-        add(a0, to: out); add(b0, to: out + width)
-        add(a1, to: out + n); add(b1, to: out + n + width)
-        add(a2, to: out + 2 * n); add(b2, to: out + 2 * n + width)
-        add(a3, to: out + 3 * n); add(b3, to: out + 3 * n + width)
+        store(a0, at: out); store(b0, at: out + width)
+        store(a1, at: out + n); store(b1, at: out + n + width)
+        store(a2, at: out + 2 * n); store(b2, at: out + 2 * n + width)
+        store(a3, at: out + 3 * n); store(b3, at: out + 3 * n + width)
+    }
+
+    @_transparent @usableFromInline
+    static func load<V: SIMD>(_ pointer: UnsafeMutablePointer<Float>, _ vector: V.Type) -> V where V.Scalar == Float {
+        load(UnsafePointer(pointer), V.self)
     }
 
     @_transparent @usableFromInline
@@ -112,8 +119,4 @@ public enum MatmulMicroKernel {
         UnsafeMutableRawPointer(pointer).storeBytes(of: values, as: V.self)
     }
 
-    @_transparent @usableFromInline
-    static func add<V: SIMD>(_ dots: V, to pointer: UnsafeMutablePointer<Float>) where V.Scalar == Float {
-        store(load(UnsafePointer(pointer), V.self) + dots, at: pointer)
-    }
 }

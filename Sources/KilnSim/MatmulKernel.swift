@@ -11,10 +11,12 @@ import KilnNumerics
 /// `result[r, c] += sum over i of stationary[i, r] * moving[i, c]`, all in `Float`, where stationary is
 /// [k | m] and moving [k | n] (partition-major, the contraction dim on partitions) and result [m | n].
 ///
-/// Numerics are exactly those of the plain triple loop: for each output element the dot product is summed
-/// in `Float` in order i = 0, 1, ..., k - 1 starting from +0 (each product rounded, then each addition; Swift
-/// does not fuse them into an FMA, which would round once and give other results), and only then added to the
-/// accumulator. Every loop below keeps that order per element; the speed comes from the order of the work
+/// Numerics are exactly those of the plain triple loop: each product is rounded to `Float` and added to the
+/// output element's running sum, which starts at the accumulator's value (+0 for a `start`), in order
+/// i = 0, 1, ..., k - 1, each addition rounded (Swift does not fuse them into an FMA, which would round once and
+/// give other results). Summing from the accumulator, not from +0 per instruction, makes a K split into any
+/// ascending chunks give the same bits as one pass, as the reference interpreter and the LLVM backend compute
+/// it (Docs/numerics.md, "Matmul accumulation order"). Every loop below keeps that order per element; the speed comes from the order of the work
 /// (register blocking: a block of dot products stays in vector registers across the whole k loop), from wider
 /// vectors, and from a second thread, never from reassociation. NaN payloads are not part of the contract.
 ///

@@ -43,3 +43,13 @@ def bf16_values(bits):
 
 def rng(seed):
     return np.random.default_rng(seed)
+
+
+def sequential_matmul(a, b):
+    """a @ b as Docs/numerics.md ("Matmul accumulation order") defines it, written independently of Kiln: each
+    product rounded to f32 and added to the f32 running sum in k order (numpy's float32 ops round each step)."""
+    a32, b32 = np.asarray(a, dtype=np.float32), np.asarray(b, dtype=np.float32)
+    out = np.zeros((a32.shape[0], b32.shape[1]), dtype=np.float32)
+    for k in range(a32.shape[1]):
+        out = out + a32[:, k:k + 1] * b32[k:k + 1, :]
+    return out

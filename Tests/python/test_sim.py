@@ -6,17 +6,17 @@
 # - f32 results of elementwise chains and row reductions: rtol 1e-5, atol 1e-6 (each operation rounds
 #   to f32; the simulator sums a row in f32 in its own order, ~sqrt(D) * 2^-24 relative to the row's
 #   magnitudes, far below 1e-5 for the widths used here).
-# - matmul of exact bf16 inputs: the products are exact, but the tensor engine accumulates in f32 in
-#   PSUM, 128 rows of K at a time, so unlike the reference interpreter (which sums in f64) each of the
-#   K additions may round: |error| <= K * 2^-24 * sum_k |a_ik b_kj| (the classic recursive-summation
-#   bound), checked element by element against that bound.
+# - matmul of exact bf16 inputs: the products are exact and the tensor engine adds them to an f32
+#   running sum in k order across its 128-row K tiles (Docs/numerics.md, "Matmul accumulation order"):
+#   bit for bit numpy's float32 loop, and within the recursive-summation bound K * 2^-24 * sum |a b| of
+#   the exact sum.
 # Shapes are not multiples of 128 where the kernel allows it, so remainder tiles run too.
 import json
 import subprocess
 
 import numpy as np
 
-from kiln_helpers import EXAMPLES, KILN, bf16_bits, bf16_values, requires_kiln, rng, run_backend
+from kiln_helpers import EXAMPLES, KILN, bf16_bits, bf16_values, requires_kiln, rng, run_backend, sequential_matmul
 
 pytestmark = requires_kiln
 
@@ -73,6 +73,7 @@ def test_matmul_bf16_within_f32_accumulation_bound(tmp_path):
     bound = 300 * 2.0 ** -24 * (np.abs(av) @ np.abs(bv))
     assert out.shape == (160, 200) and out.dtype == np.float32
     assert np.all(np.abs(out - ref) <= bound), np.max(np.abs(out - ref) - bound)
+    assert np.array_equal(out.view(np.uint32), sequential_matmul(av, bv).view(np.uint32))
 
 
 def test_sim_stats_report_time(tmp_path):

@@ -6,6 +6,19 @@ from .numerics import erf, random_tensor, store, wrap_i32
 FLOATS = ("f32", "bf16", "f16", "f8e4m3", "f8e5m2")
 
 
+
+def sequential_matmul(a, b):
+    """a @ b with broadcast batch dims, as Docs/numerics.md ("Matmul accumulation order") says: each product rounded
+    to f32 and added to the element's f32 running sum in order k = 0, 1, ... (numpy's float32 operations round to
+    nearest even, one operation at a time)."""
+    a32, b32 = np.asarray(a, dtype=np.float32), np.asarray(b, dtype=np.float32)
+    shape = np.broadcast_shapes(a32.shape[:-2], b32.shape[:-2]) + (a32.shape[-2], b32.shape[-1])
+    out = np.zeros(shape, dtype=np.float32)
+    with np.errstate(all="ignore"):
+        for k in range(a32.shape[-1]):
+            out = out + a32[..., :, k:k + 1] * b32[..., k:k + 1, :]
+    return out
+
 class V:
     """A value: f64 array (values exactly representable in `dtype`), its dtype, and whether it is a weak scalar."""
     __slots__ = ("a", "dtype", "weak")
@@ -136,8 +149,7 @@ class Evaluator:
                  "==": np.equal, "!=": np.not_equal}[op]
             return V(f(a, b), "bool", weak)
         if op == "@":
-            with np.errstate(all="ignore"):
-                return V(store(a @ b, "f32"), "f32")
+            return V(sequential_matmul(a, b).astype(np.float64), "f32")
         dtype = promote(x, y)
         with np.errstate(all="ignore"):
             if dtype == "i32":
