@@ -72,11 +72,12 @@ extension Execution {
         case .cumsum:
             let x = try operand(0)
             return scan(Value(dtype: dtype, staticShape: x.staticShape, valid: x.valid,
-                              elements: Array(repeating: 1, count: x.elements.count)), x, dtype: dtype)
+                              elements: Array(repeating: 1, count: x.elements.count)), x, dtype: dtype,
+                        initial: try scanInitial(arguments, frame))
         case .scan:
             let shaped = Broadcast.map([try operand(0), try operand(1)], dtype: .f32) { $0[0] }
             let other = Broadcast.map([try operand(0), try operand(1)], dtype: .f32) { $0[1] }
-            return scan(shaped, other, dtype: dtype)
+            return scan(shaped, other, dtype: dtype, initial: try scanInitial(arguments, frame))
         case .gather:
             return try gather(try operand(0), try operand(1), dtype: dtype, expr: expr)
         case .concat:
@@ -156,22 +157,33 @@ extension Execution {
                      elements: (0..<count).map { Double(($0 / stride) % shape[axis]) })
     }
 
-    /// h[t] = a[t] * h[t - 1] + b[t] along the last axis from h = 0, with `dve.tensor_scan`'s numerics: the
-    /// operands in `dtype`, each step rounded to f32, each h stored rounded to `dtype` (the state stays f32).
-    func scan(_ a: Value, _ b: Value, dtype: ElementType) -> Value {
-        let length = a.staticShape.last ?? 1
+    /// h[t] = a[t] * h[t - 1] + b[t] along the last axis from h = `initial` (0 unless a tile scan gives `initial:`,
+    /// a scalar or one value per row), with `dve.tensor_scan`'s numerics: the operands in `dtype`, the state starting
+    /// at the initial value rounded to f32, each step rounded to f32, each h stored rounded to `dtype`.
+    func scan(_ a: Value, _ b: Value, dtype: ElementType, initial: Value? = nil) -> Value {
+        let length = a.valid.last ?? 1
         var out = [Double](repeating: 0, count: a.elements.count)
-        var row = 0
+        var (row, rowIndex) = (0, 0)
         while row < out.count {
             var state: Float = 0
+            if let initial, !initial.elements.isEmpty {
+                state = Float(initial.elements[initial.rank == 0 ? 0 : min(rowIndex, initial.elements.count - 1)])
+            }
             for index in row..<min(out.count, row + length) {
                 let (x, y) = (dtype.convert(a.elements[index]), dtype.convert(b.elements[index]))
                 state = Float(Double(Float(x * Double(state))) + y)
                 out[index] = dtype.convert(Double(state))
             }
             row += length
+            rowIndex += 1
         }
         return Value(dtype: dtype, staticShape: a.staticShape, valid: a.valid, elements: out)
+    }
+
+    /// The `initial:` argument of a tile scan, evaluated (nil when not given).
+    func scanInitial(_ arguments: [Argument], _ frame: Frame) throws(InterpreterError) -> Value? {
+        guard let argument = arguments.first(where: { $0.label?.name == "initial" }) else { return nil }
+        return try evaluate(argument.value, frame)
     }
 
     /// The index along `axis` of the first largest (smallest) element, or of the first NaN (NumPy's rule).

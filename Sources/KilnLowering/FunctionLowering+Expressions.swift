@@ -105,6 +105,8 @@ extension FunctionLowering {
             return .value(try tileCopy(id, tile, element: tile.element, at: expr.span), .tile(tile.with(element: tile.element, space: .sbuf)))
         default: break
         }
+        // A tile scan lowers its own arguments (each once), with `initial:`.
+        if builtin == .cumsum || builtin == .scan, try checkedType(expr).isTile { return try tileScan(builtin, expr) }
         // A reduction's `axis:` argument (a literal or a tuple of literals) is read from the checked program.
         let values = try arguments.map { (argument) throws(LoweringFailed) -> Lowered in
             if case .tuple = argument.kind { return .constant(0, .i32) }

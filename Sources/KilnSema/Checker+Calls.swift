@@ -99,17 +99,21 @@ extension Checker {
             // An axis may be a tuple (`axis: (2, 3)`): its items are typed; the builtin's rule says if it may be one.
             if case .tuple(let items) = axis.kind { for item in items { checkExpr(item) } } else { checkExpr(axis) }
         }
+        // A tile scan's carried state: typed here, checked with the scan.
+        let initial = labelled["initial"].map { (expr: $0, type: checkExpr($0)) }
         guard ok else { return nil }
         var operands: [ValueType] = []
         for type in types {
             guard let type else { return nil }
             operands.append(type)
         }
-        return applyBuiltin(builtin, name, operands, positional, axis: axis, expr: expr)
+        if let initial, initial.type == nil { return nil }
+        return applyBuiltin(builtin, name, operands, positional, axis: axis, initial: initial.map { ($0.expr, $0.type!) },
+                            expr: expr)
     }
 
     private func applyBuiltin(_ builtin: Builtin, _ name: String, _ operands: [ValueType], _ arguments: [Expr],
-                              axis: Expr?, expr: Expr) -> ValueType? {
+                              axis: Expr?, initial: (expr: Expr, type: ValueType)?, expr: Expr) -> ValueType? {
         let span = expr.span
         switch builtin {
         case .math:
@@ -168,12 +172,12 @@ extension Checker {
             }
             return type.with(space: .sbuf)
         case .cumsum:
-            return checkScan(name, operands[0], axis: axis, expr: expr)
+            return checkScan(name, operands[0], operands: operands, axis: axis, initial: initial, expr: expr)
         case .argmax, .argmin:
             return checkArgReduction(name, operands[0], axis: axis, expr: expr)
         case .scan:
             guard let combined = elementwise(name, operands[0], operands[1], span: span) else { return nil }
-            return checkScan(name, combined, axis: axis, expr: expr)
+            return checkScan(name, combined, operands: operands, axis: axis, initial: initial, expr: expr)
         case .concat:
             return checkConcat(operands, arguments, axis: axis, expr: expr)
         case .gather:

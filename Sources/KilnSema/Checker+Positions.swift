@@ -49,16 +49,18 @@ extension Checker {
 extension Checker {
     /// `cumsum(x, axis: k)` / `scan(a, b, axis: k)` (already broadcast to `type`): a float tensor of rank 2 or
     /// more, scanned along its last axis (an `axis` given must name it: a literal, negative from the end).
-    /// Whole tensors only: tiles scan with the tile-level form's engine ops.
-    func checkScan(_ name: String, _ type: ValueType, axis: Expr?, expr: Expr) -> ValueType? {
+    /// On tiles (`checkTileScan`) it is one `dve.tensor_scan` per partition and may start from `initial:`.
+    func checkScan(_ name: String, _ type: ValueType, operands: [ValueType], axis: Expr?,
+                   initial: (expr: Expr, type: ValueType)?, expr: Expr) -> ValueType? {
         guard type.dtype.isFloat else {
             report(DiagnosticCatalogue.operandDType(name, "float", found: type.description, hint: "convert with 'as f32'",
                                                     at: expr.span))
             return nil
         }
-        guard !type.isTile else {
-            report(DiagnosticCatalogue.rankRequirement(name, "a whole tensor", what: "its argument", found: type.description,
-                                                       at: expr.span))
+        if type.isTile {
+            guard checkTileScan(name, type, operands: operands, initial: initial, expr: expr) else { return nil }
+        } else if let initial {
+            report(DiagnosticCatalogue.scanInitialOnTensor(name, at: initial.expr.span))
             return nil
         }
         guard type.rank >= 2 else {
@@ -74,6 +76,35 @@ extension Checker {
         }
         reductionAxes[expr.id] = [type.rank - 1]
         return computed(type)
+    }
+}
+
+extension Checker {
+    /// A tile scan: a rank-2 tile `[P, F]` scanned along F in each partition (`dve.tensor_scan`). Each operand is
+    /// a tile of that shape, a per-partition `[P, 1]` tile or a scalar (repeated along F), and `initial:` (the
+    /// state before the first element, default 0) a scalar or a `[P, 1]` tile.
+    func checkTileScan(_ name: String, _ type: ValueType, operands: [ValueType], initial: (expr: Expr, type: ValueType)?,
+                       expr: Expr) -> Bool {
+        guard type.rank == 2 else {
+            report(DiagnosticCatalogue.rankRequirement(name, "rank-2 tiles [P, F]", what: "its tile operands",
+                                                       found: type.description, at: expr.span))
+            return false
+        }
+        let column: [Dim] = [type.shape[0], .constant(1)]
+        let roles = operands.count == 1 ? ["x"] : ["a", "b"]
+        var ok = true
+        for (role, operand) in zip(roles, operands) where !operand.isScalar && operand.shape != type.shape && operand.shape != column {
+            report(DiagnosticCatalogue.tileScanOperand(name, role: "'\(role)'", found: operand.description,
+                                                       shape: type.shapeDescription, partitions: type.shape[0].description,
+                                                       at: expr.span))
+            ok = false
+        }
+        if let initial, !(initial.type.dtype.isNumeric && (initial.type.isScalar || (initial.type.isTile && initial.type.shape == column))) {
+            report(DiagnosticCatalogue.tileScanInitial(name, found: initial.type.description, partitions: type.shape[0].description,
+                                                       at: initial.expr.span))
+            ok = false
+        }
+        return ok
     }
 }
 

@@ -199,6 +199,22 @@ extension DiagnosticCatalogue {
              "the loop variable '\(name)' is an index: it may be used in slice bounds and loop bounds, not as a value "
                 + "(compute positions with iota instead)", at: span, notes: declaredHere(name, declared))
     }
+    public static func scanInitialOnTensor(_ callee: String, at span: SourceSpan) -> Diagnostic {
+        make("K2135", "scan-initial-on-tensor", .error,
+             "'initial:' is the state a tile scan starts from (the carry from the previous chunk); a scan of whole "
+                + "tensors starts from 0 along the whole axis, so '\(callee)' of a tensor takes no 'initial:'", at: span)
+    }
+    public static func tileScanOperand(_ callee: String, role: String, found: String, shape: String, partitions: String,
+                                       at span: SourceSpan) -> Diagnostic {
+        make("K2136", "tile-scan-operand", .error,
+             "\(role) of '\(callee)' on tiles is a tile of the scan's shape \(shape), a per-partition [\(partitions), 1] "
+                + "tile or a scalar; found \(found)", at: span)
+    }
+    public static func tileScanInitial(_ callee: String, found: String, partitions: String, at span: SourceSpan) -> Diagnostic {
+        make("K2137", "tile-scan-initial", .error,
+             "'initial:' of '\(callee)' is the state each partition starts from: a scalar or a per-partition "
+                + "[\(partitions), 1] tile; found \(found)", at: span)
+    }
     public static func repeatedLabel(_ callee: String, _ label: String, at span: SourceSpan) -> Diagnostic {
         make("K2133", "repeated-argument-label", .error, "'\(callee)' is given '\(label):' more than once", at: span)
     }

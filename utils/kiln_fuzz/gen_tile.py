@@ -215,6 +215,64 @@ def online(rng, target):
     return Function("kernel", "k", [("N", n), ("D", d)], params, [("r0", "f32", ("N", 1)), ("r1", "f32", ("N", 1))], [loop])
 
 
+def scans(rng, target):
+    """Tile scans (one `dve.tensor_scan`): `scan(a, b, initial:)` / `cumsum(x, initial:)` along the free axis of row
+    tiles (rows past N clip), the decay a full tile (sigmoid or exp(-|x|): bounded), a per-partition [128, 1] tile or
+    a literal, the initial a literal, a scalar parameter or a [128, 1] tile; or a row scanned in column chunks
+    (a remainder chunk when D % C != 0), the carry a [128, 1] var read before its first write and passed through
+    `initial:`."""
+    n, d = rng_dim(rng), rng_dim(rng)
+    dtype = rng.choice(["f32", "f32", "bf16", "f16"])
+    params = [Param("x", dtype, ("N", "D")), Param("y", dtype, ("N", "D")), Param("c", "f32", ("N", 1)),
+              Param("s", "f32", (), default=0.5)]
+    rows = block("i", 128)
+    if rng.random() < 0.35:
+        step = rng.choice([64, 128, 256])
+        chunk = E("call", "load", [sl("x", rows, block("j", step))])
+        if dtype != "f32" and rng.random() < 0.5:
+            chunk = E("cast", "f32", [chunk])
+        body = [Stmt("let", ("t", chunk, None)),
+                Stmt("expr", (E("call", "store", [sl("r0", rows, block("j", step)),
+                                                  E("scan", ("cumsum", None, True), [name("t"), name("carry")])]),)),
+                Stmt("assign", ("carry", "=", E("bin", "+", [name("carry"), E("red", ("sum", 1), [E("cast", "f32", [name("t")])])])))]
+        inner = [Stmt("var", ("carry", "sbuf f32[128, 1]", lit(rng.choice([0.0, 1.5])))),
+                 Stmt("for", ("j", lit(0), name("D"), step, body))]
+        results = [("r0", rng.choice(["f32", dtype]), ("N", "D"))]
+    else:
+        xt = E("call", "load", [sl("x", rows, (None, None))])
+        yt = E("call", "load", [sl("y", rows, (None, None))])
+        inner = [Stmt("let", ("xt", xt, None)), Stmt("let", ("yt", yt, None))]
+        decay = rng.choice(["sigmoid", "exp", "column", "literal"])
+        if decay == "sigmoid":
+            a = E("call", "sigmoid", [name("xt")])
+        elif decay == "exp":
+            a = E("call", "exp", [E("neg", None, [E("call", "abs", [name("xt")])])])
+        elif decay == "column":
+            inner.append(Stmt("let", ("ct", E("call", "load", [sl("c", rows, (None, None))]), None)))
+            a = E("call", "sigmoid", [name("ct")])
+            if dtype != "f32":
+                a = E("cast", dtype, [a])   # tiles of two dtypes do not mix
+        else:
+            a = lit(rng.choice([0.5, 0.9, -0.75, 1.0]))
+        initial = rng.choice(["none", "literal", "param", "tile"])
+        init_args = []
+        if initial == "literal":
+            init_args = [lit(rng.choice([0.5, -2.0, 1.0]))]
+        elif initial == "param":
+            init_args = [name("s")]
+        elif initial == "tile":
+            init_args = [E("call", "load", [sl("c", rows, (None, None))])]
+        if rng.random() < 0.3:
+            value = E("scan", ("cumsum", None, bool(init_args)), [name("yt")] + init_args)
+        else:
+            drive = rng.choice([name("yt"), E("bin", "*", [name("yt"), name("xt")]), E("bin", "-", [name("yt"), lit(0.25)])])
+            value = E("scan", ("scan", None, bool(init_args)), [a, drive] + init_args)
+        inner.append(Stmt("expr", (E("call", "store", [sl("r0", rows, (None, None)), value]),)))
+        results = [("r0", rng.choice(["f32", dtype]), ("N", "D"))]
+    loop = Stmt("for", ("i", lit(0), name("N"), 128, inner))
+    return Function("kernel", "k", [("N", n), ("D", d)], params, results, [loop])
+
+
 def generate_tile(rng, target):
-    maker = rng.choices([rowwise, matmul, accumulate, activations, online], [5, 4, 1, 2, 1])[0]
+    maker = rng.choices([rowwise, matmul, accumulate, activations, online, scans], [5, 4, 1, 2, 1, 2])[0]
     return Program([], maker(rng, target), "tile", target)

@@ -46,10 +46,12 @@ class E:
             return f"({a[0].render()} as {v})"
         if op == "T":
             return f"{a[0].render()}.T" if a[0].op in ("name", "call") else f"transpose({a[0].render()})"
-        if op == "scan":   # cumsum(x) / scan(a, b), with an optional axis
-            name, axis = v
-            label = "" if axis is None else f", axis: {axis}"
-            return f"{name}({', '.join(x.render() for x in a)}{label})"
+        if op == "scan":   # cumsum(x) / scan(a, b), with an optional axis; a tile scan's last arg may be `initial:`
+            name, axis = v[0], v[1]
+            initial = len(v) > 2 and v[2]
+            operands = a[:-1] if initial else a
+            label = ("" if axis is None else f", axis: {axis}") + (f", initial: {a[-1].render()}" if initial else "")
+            return f"{name}({', '.join(x.render() for x in operands)}{label})"
         if op == "iota":
             shape, axis = v
             dims = ", ".join(str(d) for d in shape)
