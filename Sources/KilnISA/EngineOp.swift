@@ -21,6 +21,7 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
     case dveIota = 0x45
     case dveTensorCorner = 0x46
     case dveTensorScan = 0x47
+    case dvePartitionBroadcast = 0x48
     case poolIota = 0x50
     case poolSelect = 0x51
 
@@ -137,6 +138,13 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
                                         oneInputInPSUM: o.tile(2)?.space == .psum || o.tile(3)?.space == .psum)
                },
                summary: "a scan along the free axis: s = op1(op0(data0, s), data1) from `initial`, each result in dst")
+        case .dvePartitionBroadcast:
+            return OpDeclaration("dve.partition_broadcast", on: .dve, [F("src", .tile(.read)), F("dst", .tile(.write))],
+                                 rules: [.partitionBroadcast(source: 0, destination: 1)],
+                                 cost: .cycles { o, t in
+                                     t.partitionBroadcastCycles(elementsPerPartition: o.n(0), partitions: o.tile(1)?.partitions ?? 1)
+                                 },
+                                 summary: "the one partition of src copied into every partition of dst (a row broadcast)")
         case .poolIota:
             return OpDeclaration("pool.iota", on: .pool, [
                 F("base", .affine, .keyword()), F("partition_step", .integer, .keyword()),

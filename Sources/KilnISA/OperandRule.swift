@@ -23,6 +23,8 @@ public enum OperandRule: Hashable, Sendable {
     case functionOnTarget(Int)
     /// An HBM slice and a tile of the same element type.
     case transferElement(hbm: Int, tile: Int)
+    /// A one-partition source `[1 | F...]` and a destination with the same element type and free dims.
+    case partitionBroadcast(source: Int, destination: Int)
     /// An integer operand within a range.
     case integerIn(Int, ClosedRange<Int>)
     /// `dma.gather`: a rank-2 table of the tile's element, an i32 index tensor, a `[P | F]` tile with F at most
@@ -103,6 +105,10 @@ extension OperandRule {
                 found.append(.immediate(role: role(indices), expected: "an i32 tensor", found: "\(element)"))
             }
             return found
+        case .partitionBroadcast(let source, let destination):
+            guard let input = o.tile(source), let output = o.tile(destination) else { return [] }
+            if input.partitions == 1 && input.freeDims == output.freeDims && input.element == output.element { return [] }
+            return [.shape("\(input) does not broadcast across the partitions of \(output)")]
         case .integerIn(let field, let range):
             guard case .integer(let value) = o[field], !range.contains(value) else { return [] }
             return [.immediate(role: role(field), expected: "a value in \(range.lowerBound)...\(range.upperBound)", found: "\(value)")]

@@ -113,6 +113,14 @@ extension FunctionLowering {
                     lowering.storeElement(value, t.pointer, t.element, index: LLVMBuildNSWAdd(b, rowOffset, f, ""))
                 }
             }
+        case .dvePartitionBroadcast:
+            guard let (row, t) = tiles(instruction.tile(0), instruction.tile(1), op.span) else { return }
+            perPartition(t) { _, rowOffset, free in
+                lowering.emitLoop(from: 0, to: free, name: "f") { f in
+                    let value = lowering.loadElement(row.pointer, row.element, index: f)
+                    lowering.storeElement(value, t.pointer, t.element, index: LLVMBuildNSWAdd(b, rowOffset, f, ""))
+                }
+            }
         case .dveTensorCorner:
             let binaryOp = instruction.binary(0)
             guard let (src, dst) = tiles(instruction.tile(1), instruction.tile(2), op.span) else { return }

@@ -219,12 +219,17 @@ extension FunctionLowering {
     /// An elementwise operator with at least one tile operand.
     func tileBinary(_ op: BinaryOperator, _ a: Lowered, _ b: Lowered, _ expr: Expr) throws(LoweringFailed) -> Lowered {
         var (a, b) = (a, b)
+        let span = expr.span
         if let (_, aTile) = a.tile, let (_, bTile) = b.tile, aTile.partitions != bTile.partitions {
             a = fitUnwrittenBuffer(a, toPartitions: bTile.partitions)
             b = fitUnwrittenBuffer(b, toPartitions: aTile.partitions)
         }
+        // A one-partition row meeting a tile of more partitions is broadcast across them.
+        if let (_, aTile) = a.tile, let (_, bTile) = b.tile, aTile.partitions != bTile.partitions {
+            a = broadcastPartitions(a, to: bTile.partitions, at: span)
+            b = broadcastPartitions(b, to: aTile.partitions, at: span)
+        }
         let element = try checkedType(expr).dtype
-        let span = expr.span
         func unsupported(_ reason: String) -> LoweringFailed {
             fail(DiagnosticCatalogue.loweringUnsupported("'\(op.rawValue)' on these tiles", reason: reason, at: span))
         }
@@ -268,10 +273,24 @@ extension FunctionLowering {
         return .value(destination, .tile(result))
     }
 
+    /// A one-partition tile (`[1 | F]`, a row) met by a tile of `partitions` partitions: `dve.partition_broadcast`
+    /// copies the row into each of them, as NumPy broadcasts a dim of size 1. Any other value is returned as it is.
+    func broadcastPartitions(_ value: Lowered, to partitions: Int, at span: SourceSpan) -> Lowered {
+        guard partitions > 1, case .value(let id, .tile(let tile)) = value, tile.partitions == 1 else { return value }
+        let result = TileType(.sbuf, tile.element, partitions: partitions, free: tile.freeDims)
+        let destination = allocate(result, at: span)
+        emit(.dvePartitionBroadcast(source: id, destination: destination), at: span)
+        return .value(destination, .tile(result))
+    }
+
     /// A full SBUF tile shaped like `tile` holding `value`: a constant, a scalar, a [P | 1] tile repeated along
-    /// the free axis, or a tile of that shape (copied out of PSUM when it lives there); nil for anything else.
+    /// the free axis, a [1 | F] or [1 | 1] tile broadcast across partitions first, or a tile of that shape (copied
+    /// out of PSUM when it lives there); nil for anything else.
     func broadcastIfPossible(_ value: Lowered, like tile: TileType, element: ElementType, at span: SourceSpan) -> ValueID? {
         let wanted = tile.with(element: element, space: .sbuf)
+        if case .value(_, .tile(let other)) = value, other.partitions == 1, tile.partitions > 1 {
+            return broadcastIfPossible(broadcastPartitions(value, to: tile.partitions, at: span), like: tile, element: element, at: span)
+        }
         switch value {
         case .constant(let number, _):
             return fill(wanted, with: number, at: span)
@@ -344,9 +363,15 @@ extension FunctionLowering {
     /// The operands are brought to the widest tile's shape in SBUF: constants and scalars are filled in,
     /// per-partition [P | 1] tiles repeated along the free axis, PSUM tiles copied out (pool reads SBUF only).
     func tileSelect(_ values: [Lowered], _ expr: Expr) throws(LoweringFailed) -> Lowered {
-        guard let shapeTile = values.compactMap({ $0.tile?.1 }).max(by: { $0.freeElements < $1.freeElements }) else {
+        let tiles = values.compactMap { $0.tile?.1 }
+        guard let widest = tiles.max(by: { $0.freeElements < $1.freeElements }) else {
             throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span))
         }
+        // The result's partitions: those of the operands with more than one (one-partition rows are broadcast),
+        // the fewest when a remainder tile meets a `var` not yet written (which takes its rows).
+        let partitions = tiles.map(\.partitions).filter { $0 > 1 }.min() ?? 1
+        let shapeTile = TileType(.sbuf, widest.element, partitions: partitions, free: widest.freeDims)
+        let values = values.map { fitUnwrittenBuffer($0, toPartitions: partitions) }
         let element = try checkedType(expr).dtype
         var operands: [ValueID] = []
         for (index, value) in values.enumerated() {

@@ -27,6 +27,13 @@ extension MachineTarget {
         max(costs.minII, vectorElementCycles(n, perfMode: perfMode, inputs: 1)) + costs.memoryAccessStart
     }
 
+    /// `dve.partition_broadcast` of a [1 | F] row into P partitions: NKI's `nc_stream_shuffle` moves data across
+    /// partitions on the vector engine within quadrants of 32 partitions, one pass per quadrant [isa], each pass
+    /// costed as a copy of N elements per partition.
+    public func partitionBroadcastCycles(elementsPerPartition n: Int, partitions: Int) -> Int {
+        max(1, (partitions + 31) / 32) * tensorScalarCycles(elementsPerPartition: n)
+    }
+
     /// `dve.tensor_tensor`: max(MIN_II, 2N), or N when one input is in PSUM [isa] (N / 2 in perf mode, where the two
     /// inputs halve the speed-up); plus the access start. [perf]
     public func tensorTensorCycles(elementsPerPartition n: Int, oneInputInPSUM: Bool, perfMode: Bool = false) -> Int {

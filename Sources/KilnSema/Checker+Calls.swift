@@ -232,6 +232,11 @@ extension Checker {
             report(DiagnosticCatalogue.tileReductionAxes(name, at: axis?.span ?? expr.span))
             return nil
         }
+        if type.isTile, let index = indices.first, index != type.rank - 1 {
+            report(DiagnosticCatalogue.tileReductionAcrossPartitions(name, axis: index, type: type.description,
+                                                                     at: axis?.span ?? expr.span))
+            return nil
+        }
         reductionAxes[expr.id] = indices.sorted()
         var shape = type.shape
         for index in indices { shape[index] = .constant(1) }

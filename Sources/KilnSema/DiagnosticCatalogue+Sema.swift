@@ -166,6 +166,12 @@ extension DiagnosticCatalogue {
         make("K2095", "tile-reduction-axes", .error,
              "'\(op)' of a tile reduces one axis; reduce the axes one after the other", at: span)
     }
+    public static func tileReductionAcrossPartitions(_ op: String, axis: Int, type: String, at span: SourceSpan) -> Diagnostic {
+        make("K2138", "tile-reduction-across-partitions", .error,
+             "'\(op)' of a tile reduces its last (free) axis; axis \(axis) of \(type) "
+                + (axis == 0 ? "runs across partitions, which the vector engine does not combine" : "is not the last")
+                + ": transpose the tile with nc_transpose and reduce its free axis, or reduce the whole tensor", at: span)
+    }
     public static func tupleNotAllowed(at span: SourceSpan) -> Diagnostic {
         make("K2085", "tuple-not-allowed", .error,
              "a tuple '(a, b)' is only allowed as the axes of a reduction, e.g. 'sum(x, axis: (2, 3))'", at: span)

@@ -140,6 +140,11 @@ extension SimulationRun {
                 }
             }
             store(destination, out, stream: stream, pc: pc)
+        case .dvePartitionBroadcast:
+            let (source, destination) = (o.buffer(0), o.buffer(1))
+            let row = load(source, stream: stream, pc: pc)
+            let partitions = buffers[destination].partitions
+            store(destination, Array([[Double]](repeating: row, count: partitions).joined()), stream: stream, pc: pc)
         case .poolIota:
             let (base, partitionStep, freeStep, destination) = (evaluate(o.affine(0), stream), o.integer(1), o.integer(2), o.buffer(3))
             let (p, f) = (buffers[destination].partitions, buffers[destination].freeElements)

@@ -53,6 +53,9 @@ extension OpKind {
         .engine(EngineInstruction(.dveTensorScan, [.binary(op0), .binary(op1), .tile(data0), .tile(data1), .tile(destination),
                                                    .scalar(initial)]))
     }
+    public static func dvePartitionBroadcast(source: ValueID, destination: ValueID) -> OpKind {
+        .engine(EngineInstruction(.dvePartitionBroadcast, [.tile(source), .tile(destination)]))
+    }
     public static func poolIota(_ iota: Iota) -> OpKind {
         .engine(EngineInstruction(.poolIota, [.affine(iota.base), .integer(iota.partitionStep), .integer(iota.freeStep),
                                               .tile(iota.destination)]))

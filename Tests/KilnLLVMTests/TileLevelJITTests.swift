@@ -162,3 +162,24 @@ extension TileLevelJITTests {
         #expect(y.values == expected)
     }
 }
+
+extension TileLevelJITTests {
+    /// `dve.partition_broadcast`: a one-partition row into every partition of a tile with two free dims.
+    @Test func partitionBroadcast() throws {
+        let text = """
+        kiln.module target "trn1" {
+          func @k() -> (%y: hbm f32[5, 2, 3]) {
+            %r = alloc sbuf f32[1 | 2, 3]
+            %t = alloc sbuf f32[5 | 2, 3]
+            dve.iota axis 1 offset -1 -> %r
+            dve.partition_broadcast %r -> %t
+            dma.store %t -> %y[0, 0, 0]
+            return
+          }
+        }
+        """
+        let outputs = try jitRun(text, [:])
+        let expected: [Double] = (0..<30).map { index in Double(index % 6 - 1) }
+        #expect(try #require(outputs["y"]).values == expected)
+    }
+}

@@ -130,3 +130,10 @@ private func f32(_ value: Double) -> Double { Double(Float(value)) }
     }
     #expect(out == expected)
 }
+
+@Test func partitionBroadcastCopiesTheRowIntoEveryPartition() throws {
+    let (_, out) = try run("dve.iota axis 1 offset 2 -> %r\n    dve.partition_broadcast %r -> %y", engine: "dve",
+                           extra: "    %r = alloc sbuf f32[1 | 8] at partition 0 offset 192")
+    let expected: [Double] = (0..<32).map { index in Double(index % 8 + 2) }
+    #expect(out == expected)
+}

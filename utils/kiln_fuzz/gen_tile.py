@@ -16,17 +16,20 @@ def block(var, size):
     return (name(var), E("bin", "+", [name(var), lit(size)]))
 
 
-def tile_expr(rng, tiles, width, dtype, depth, scalars=()):
-    """An expression over sbuf tiles `tiles` ([(name, dtype)], all [128, width]), of `dtype` and shape [128, width]."""
+def tile_expr(rng, tiles, width, dtype, depth, scalars=(), rows=()):
+    """An expression over sbuf tiles `tiles` ([(name, dtype)], all [128, width]) and one-partition row tiles `rows`
+    ([1, width], broadcast across partitions), of `dtype` and shape [128, width]."""
     shape = (128, width)
+    allowed = {shape, (128, 1)} | ({(1, width)} if rows else set())
     gen = TensorGen(rng, [(width, 0)] if isinstance(width, str) else [("D", 0)], fresh_params=False,
-                    allowed={shape, (128, 1)})
+                    allowed=set(allowed))
     gen.tiles = True
-    gen.params = [Param(n, d, shape) for n, d in tiles] + [Param(s, "f32", ()) for s in scalars]
+    gen.params = ([Param(n, d, shape) for n, d in tiles] + [Param(n, d, (1, width)) for n, d in rows]
+                  + [Param(s, "f32", ()) for s in scalars])
     gen.dims = [(width, 0)] if isinstance(width, str) else []
     if not gen.dims:
         gen.dims = [("_w", 0)]
-        gen.allowed = {shape, (128, 1)}
+        gen.allowed = set(allowed)
         gen.reduction = lambda dt, sh, d: E("red", (rng.choice(["sum", "max", "min", "mean"]), 1), [gen.expr(dt, shape, d)])
         gen.scalar = lambda dt: lit(rng.choice([0.5, 2.0, -1.5, 0.25])) if dt != "i32" else lit(rng.choice([1, 2, 3]))
     return gen.expr(dtype, shape, depth), gen
@@ -49,7 +52,13 @@ def rowwise(rng, target):
         inner.append(Stmt("assign", ("u", "=", E("call", "load", [sl("y", block("i", 128), cols)]))))
     else:
         inner.append(Stmt("let", ("u", E("call", "load", [sl("y", block("i", 128), cols)]), None)))
-    value, _ = tile_expr(rng, [("t", dtype), ("u", dtype)], width, out_dtype, rng.choice([2, 3]))
+    rows = []
+    if rng.random() < 0.3:
+        # A [1, width] row (a bias, a gamma) broadcast across the partitions of the row tiles.
+        params.append(Param("g", dtype, (1, "D")))
+        inner.append(Stmt("let", ("row", E("call", "load", [sl("g", (None, None), cols)]), None)))
+        rows = [("row", dtype)]
+    value, _ = tile_expr(rng, [("t", dtype), ("u", dtype)], width, out_dtype, rng.choice([2, 3]), rows=rows)
     inner.append(Stmt("let", ("e", value, None)))
     results = [("out" if col_step else "r0", out_dtype, ("N", "D"))]
     inner.append(Stmt("expr", (E("call", "store", [sl(results[0][0], block("i", 128), cols), name("e")]),)))
