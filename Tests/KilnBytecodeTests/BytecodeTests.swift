@@ -12,6 +12,7 @@ func everyOpcodeProgram() -> BytecodeProgram {
     let tile = BufferEntry(name: "t", space: .sbuf, dtype: .f32, partitionStart: 0, partitions: 64, offset: 0, freeDims: [64])
     let column = BufferEntry(name: "c", space: .sbuf, dtype: .f32, partitionStart: 0, partitions: 64, offset: 512, freeDims: [1])
     let acc = BufferEntry(name: "acc", space: .psum, dtype: .f32, partitionStart: 0, partitions: 64, offset: 0, freeDims: [64])
+    let row = BufferEntry(name: "r", space: .sbuf, dtype: .f32, partitionStart: 0, partitions: 1, offset: 1024, freeDims: [64])
     let offset = AffineOffset(constant: 4, terms: [.init(slot: 1, coefficient: 64)])
     let body: [Instruction] = [
         Instruction(.loopBegin, [.loopSlot(0), .integer(0), .integer(2), .integer(1)]),
@@ -36,7 +37,8 @@ func everyOpcodeProgram() -> BytecodeProgram {
                          Instruction(.engine(.dveIota), [.integer(1), .integer(-4), .buffer(0)]),
                          Instruction(.engine(.dveTensorCorner), [.binaryOperator(.add), .buffer(1), .buffer(0)]),
                          Instruction(.engine(.dveTensorScan), [.binaryOperator(.mul), .binaryOperator(.add), .buffer(0), .buffer(0),
-                                                               .buffer(0), .scalarSource(.buffer(1))])]),
+                                                               .buffer(0), .scalarSource(.buffer(1))]),
+                         Instruction(.engine(.dvePartitionBroadcast), [.buffer(3), .buffer(0)])]),
         (.engine(.pool), [Instruction(.engine(.poolIota), [.affine(AffineOffset(constant: -3)), .integer(1), .integer(-1), .buffer(0)]),
                           Instruction(.engine(.poolSelect), [.buffer(0), .buffer(0), .buffer(0), .buffer(0)])]),
         (.dmaQueue(5), [Instruction(.loopBegin, [.loopSlot(1), .integer(0), .integer(2), .integer(1)]),
@@ -55,7 +57,7 @@ func everyOpcodeProgram() -> BytecodeProgram {
                   TensorEntry(name: "y", dtype: .f32, shape: [64, 128], role: .output),
                   TensorEntry(name: "eps", dtype: .f32, shape: [], role: .scalar, defaultValue: 1e-5),
                   TensorEntry(name: "ids", dtype: .i32, shape: [128], role: .input)],
-        buffers: [tile, column, acc], semaphoreCount: 2, loopSlotCount: 2, streams: streams)
+        buffers: [tile, column, acc, row], semaphoreCount: 2, loopSlotCount: 2, streams: streams)
 }
 
 @Test func everyOpcodeIsExercisedAndRoundTrips() throws {

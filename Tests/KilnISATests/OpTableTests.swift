@@ -22,6 +22,7 @@ import Testing
             let fields: [Int] = switch rule {
             case .sameShape(let a, let b): [a, b]
             case .fitsWithin(let s, let d): [s, d]
+            case .partitionBroadcast(let s, let d): [s, d]
             case .perPartition(let a, let like): [a, like]
             case .reducesLastFreeDim(let s, let d): [s, d]
             case .matmul(let s, let m, let acc): [s, m, acc]

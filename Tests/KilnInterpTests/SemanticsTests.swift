@@ -96,14 +96,14 @@ import Testing
 }
 
 @Test func tileFormClipsRemainderTilesAndAccumulatesInPSUM() throws {
-    // N = 3 rows in tiles of 2: the second tile holds one valid row; reductions over the
-    // partition axis see only valid rows.
+    // N = 3 rows in tiles of 2: the second tile holds one valid row; row reductions and the PSUM
+    // accumulation over the partition (contraction) axis see only valid rows.
     let source = """
     kernel k<N = 3>(x: f32[N, 4], w: f32[N, 2]) -> (y: f32[N, 4], acc: f32[4, 2]) {
       var total: psum f32[4, 2] = 0.0
       for i in 0 ..< N step 2 {
         let t = load(x[i : i + 2, :])
-        let m = max(t, axis: 0)
+        let m = max(t, axis: 1)
         store(y[i : i + 2, :], t - m)
         total += nc_matmul(t, load(w[i : i + 2, :]))
       }
@@ -113,7 +113,7 @@ import Testing
     let x = try InterpTest.tensor(.f32, [3, 4], [1, 2, 3, 4, 5, 6, 7, 8, -1, -2, -3, -4])
     let w = try InterpTest.tensor(.f32, [3, 2], [1, 0, 0, 1, 1, 1])
     let out = try InterpTest.run(source, inputs: ["x": x, "w": w])
-    #expect(out["y"]?.values == [-4, -4, -4, -4, 0, 0, 0, 0, 0, 0, 0, 0])
+    #expect(out["y"]?.values == [-3, -2, -1, 0, -3, -2, -1, 0, 0, -1, -2, -3])
     // x^T @ w: entry (j, k) is column j of x dotted with column k of w ([1, 0, 1] and [0, 1, 1]).
     #expect(out["acc"]?.values == [0, 4, 0, 4, 0, 4, 0, 4])
 }

@@ -78,16 +78,18 @@ import Testing
         #expect(differences > 0)
     }
 
-    /// Each dot product starts from +0, so products that are all -0 give +0 (a loop starting from the first
-    /// product would give -0), and -0 + +0 in the accumulator is +0.
-    @Test func negativeZeroProductsSumToPositiveZero() {
+    /// The running sum starts at the accumulator's value: -0 products added to a -0 accumulator stay -0, and to
+    /// +0 (the zeros a `start` gives) they give +0, as IEEE addition of signed zeros says.
+    @Test func negativeZeroProductsKeepTheAccumulatorsZero() {
         let (k, m, n) = (9, 11, 37)
         let s = [Float](repeating: -0.0, count: k * m)
         let v = [Float](repeating: 1, count: k * n)
-        let start = [Float](repeating: -0.0, count: m * n)
-        for instructionSet in Self.instructionSets {
-            let got = Self.run(s, v, k: k, m: m, n: n, start: start, using: instructionSet, inHalves: true)
-            #expect(got.allSatisfy { $0.bitPattern == Float(0).bitPattern }, "\(instructionSet)")
+        for zero in [Float(-0.0), Float(0)] {
+            let start = [Float](repeating: zero, count: m * n)
+            for instructionSet in Self.instructionSets {
+                let got = Self.run(s, v, k: k, m: m, n: n, start: start, using: instructionSet, inHalves: true)
+                #expect(got.allSatisfy { $0.bitPattern == zero.bitPattern }, "\(instructionSet), from \(zero)")
+            }
         }
     }
 
@@ -103,13 +105,14 @@ import Testing
         return (s, v, start, expected)
     }
 
-    /// The reference: per output element, the dot product summed in Float in order from +0, then added.
+    /// The reference (Docs/numerics.md, "Matmul accumulation order"): per output element, each product rounded
+    /// to Float and added to the running sum, which starts at the accumulator's value, in order i = 0, 1, ....
     private static func plain(_ s: [Float], _ v: [Float], k: Int, m: Int, n: Int, into result: inout [Float]) {
         for row in 0..<m {
             for column in 0..<n {
-                var dot: Float = 0
-                for i in 0..<k { dot += s[i * m + row] * v[i * n + column] }
-                result[row * n + column] += dot
+                var sum = result[row * n + column]
+                for i in 0..<k { sum += s[i * m + row] * v[i * n + column] }
+                result[row * n + column] = sum
             }
         }
     }
