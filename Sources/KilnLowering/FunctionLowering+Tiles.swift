@@ -260,14 +260,13 @@ extension FunctionLowering {
         } else if op == .sub, tile.element.isFloat {
             // s - t = identity(t * -1 + s)
             emit(.actActivate(Activation(function: .identity, source: tileValue, destination: destination, scale: -1, bias: scalar)), at: span)
-        } else if op == .div, tile.element.isFloat {
-            // s / t = (1 / t) * s
-            emit(.dveReciprocal(source: tileValue, destination: destination), at: span)
-            emit(.dveTensorScalar(.mul, destination, scalar, destination: destination), at: span)
         } else {
-            // Anything else (`%`, integer `/` and `-`) with a per-partition value or scalar on the left: that
-            // operand is broadcast into a full tile first.
-            let left = broadcast(tileOnLeft ? b : a, like: tile, element: tile.element, at: span)
+            // Anything else (`/`, `%`, integer `-`) with a per-partition value or scalar on the left: that operand is
+            // broadcast into a full tile first, so `s / t` is one division rounded once (a reciprocal and a product
+            // would round twice, and in a narrow dtype store 1 / t rounded to it). A float operand is broadcast into
+            // an f32 tile: the engine computes in f32 with the scalar's own value (Docs/numerics.md, "Scalars are f32
+            // immediates").
+            let left = broadcast(tileOnLeft ? b : a, like: tile, element: tile.element.isFloat ? .f32 : tile.element, at: span)
             emit(.dveTensorTensor(op, left, tileValue, destination: destination), at: span)
         }
         return .value(destination, .tile(result))
