@@ -8,9 +8,11 @@ import KilnTileIR
 /// `MathFunction.apply` (KilnNumerics) (gelu is the exact erf form 0.5 x (1 + erf(x / sqrt 2)); silu is x * sigmoid(x);
 /// relu(NaN) is NaN; sign(+-0) keeps the zero; softplus is max(x, 0) + log1p(exp(-|x|)); `rem` has the sign of
 /// the dividend; `max`/`min` propagate NaN). Arithmetic uses LLVM instructions and intrinsics; exp, log, sin,
-/// f32 exp is `exponential` (vectorisable IR, about 1 ulp); log, sin, cos, exp2, floor, pow, sqrt and f64 exp are LLVM intrinsics
-/// (lowered to the C library's functions where the CPU has no instruction);
-/// tanh, erf and log1p are the C library's `tanhf`/`erff`/`log1pf` (or the double versions for f64).
+/// A function whose f32 value depends on how it is computed (`roundsOnceFromF64`: exp, log, tanh, sigmoid, gelu,
+/// silu, softplus, erf, sin, cos, exp2, log1p, rsqrt) is evaluated in f64 and rounded once to f32, with the same C
+/// library the simulator and the reference interpreter call, so the three agree bit for bit (Docs/numerics.md);
+/// exp, log, sin, cos, exp2, floor, pow and sqrt are LLVM intrinsics (lowered to the C library's functions where
+/// the CPU has no instruction); tanh, erf and log1p are the C library's `tanh`/`erf`/`log1p`.
 extension LoweringContext {
     func unary(_ function: UnaryFunction, _ x: ComputedValue) -> ComputedValue {
         switch function {
@@ -43,6 +45,9 @@ extension LoweringContext {
     /// The scalar engine's functions (and the tensor-level ones of the same name), on f32 or f64 values.
     func activation(_ function: ActivationFunction, _ input: ComputedValue) -> ComputedValue {
         let x = input.kind == .bool ? convert(input, to: .f32) : input
+        if x.kind == .f32, function.roundsOnceFromF64 {
+            return convert(activation(function, convert(x, to: .f64)), to: .f32)
+        }
         let type = types.type(of: x.kind)
         let double = x.kind == .f64
         func constant(_ value: Double) -> LLVMValueRef { LLVMConstReal(type, value) }
@@ -50,7 +55,7 @@ extension LoweringContext {
         func libm(_ name: String, _ value: LLVMValueRef) -> LLVMValueRef {
             callExternal(double ? name : name + "f", returns: type, [type], [value])
         }
-        func exp(_ value: LLVMValueRef) -> LLVMValueRef { double ? intrinsic("llvm.exp", [value]) : exponential(value) }
+        func exp(_ value: LLVMValueRef) -> LLVMValueRef { intrinsic("llvm.exp", [value]) }
         func expNegated(_ value: LLVMValueRef) -> LLVMValueRef { exp(LLVMBuildFNeg(b, value, "")) }
         let result: LLVMValueRef
         switch function {
@@ -172,6 +177,18 @@ extension LoweringContext {
         case .add: constant(0, kind: kind)
         case .max: constant(-.infinity, kind: kind)
         case .min: constant(.infinity, kind: kind)
+        }
+    }
+}
+
+extension ActivationFunction {
+    /// True for the functions whose f32 result depends on how they are computed: the LLVM backend evaluates them in
+    /// f64 and rounds once, as `MathFunction.apply` does. The others are exact in f32 (a single correctly rounded
+    /// operation, or no rounding at all).
+    var roundsOnceFromF64: Bool {
+        switch self {
+        case .exp, .log, .tanh, .sigmoid, .gelu, .silu, .softplus, .erf, .sin, .cos, .exp2, .log1p, .rsqrt: true
+        case .identity, .neg, .not, .relu, .abs, .sign, .floor, .square, .sqrt, .reciprocal: false
         }
     }
 }
