@@ -138,7 +138,9 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-Xcc", "-I/usr/lib/llvm-19/include"])]
         ),
         .testTarget(name: "KilnReportTests", dependencies: ["KilnReport"]),
-        .testTarget(name: "KilnTuneTests", dependencies: ["KilnTune", "KilnDriver", "KilnPluginAPI", "KilnSource"]),
+        .testTarget(name: "KilnTuneTests", dependencies: [
+            "KilnTune", "KilnDriver", "KilnPluginAPI", "KilnPasses", "KilnMachine", "KilnSource",
+        ]),
         .testTarget(name: "KilnInterpTests", dependencies: ["KilnInterp", "KilnSema", "KilnSyntax", "KilnSource", "KilnMachine", "KilnNumerics", "KilnNpy"]),
     ]
 )

@@ -37,8 +37,9 @@ public struct SearchRun: Sendable {
     public let strategy: SearchStrategyName
     /// How many candidates to score at most (the default candidate included).
     public let budget: Int
-    /// Candidates per batch: fixed, so that results do not depend on the number of workers.
-    public static let batchSize = 16
+    /// Candidates per batch: fixed per strategy, so that results do not depend on the number of workers. Annealing
+    /// learns from every batch, so its batches are small; grid and random learn nothing and send larger ones.
+    public var batchSize: Int { strategy == .anneal ? 16 : 64 }
     private var random: SplitMix64
     private(set) public var scored: [TuneCandidate: Double?] = [:]
     private var gridNext = 0
@@ -55,7 +56,7 @@ public struct SearchRun: Sendable {
 
     /// The next candidates to score (the first batch starts with the default candidate); empty when done.
     public mutating func nextBatch() -> [TuneCandidate] {
-        let room = min(Self.batchSize, budget - scored.count, space.count - scored.count)
+        let room = min(batchSize, budget - scored.count, space.count - scored.count)
         guard room > 0 else { return [] }
         var batch: [TuneCandidate] = []
         var proposed = Set<TuneCandidate>()

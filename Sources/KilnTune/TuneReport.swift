@@ -60,7 +60,7 @@ public enum TuneReport {
         return out
     }
 
-    static func milliseconds(_ seconds: Double?) -> String {
+    public static func milliseconds(_ seconds: Double?) -> String {
         guard let seconds else { return "-" }
         return format(seconds * 1000, digits: 4) + " ms"
     }

@@ -154,11 +154,11 @@ public struct Tuner: Sendable {
                         : "none of the \(verified.count) fastest candidates matches the reference:\n" + reasons)
     }
 
-    /// The dims correctness checks run at: the kernel's own defaults, else the tuned size capped at 256.
+    /// The dims correctness checks run at: the tuned size, capped at the kernel's own default (else at 256).
     static func smallDims(_ kernel: CheckedKernel, bound: BoundDims) -> [String: Int] {
         var dims: [String: Int] = [:]
         for (name, size) in bound.ordered {
-            dims[name] = kernel.dims.first { $0.name == name }?.defaultSize ?? min(size, 256)
+            dims[name] = min(size, kernel.dims.first { $0.name == name }?.defaultSize ?? 256)
         }
         return dims
     }
