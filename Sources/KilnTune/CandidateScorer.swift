@@ -46,10 +46,18 @@ public struct TuneProblem: Sendable {
         let outcome = Driver.run(frontEnd, request: request)
         guard !outcome.diagnostics.hasErrors, let result = outcome.execution?.details as? SimulationResult else {
             let first = outcome.diagnostics.sorted().first { $0.severity == .error }
-            return CandidateScore(pipeline: pipeline, error: first?.message.split(separator: "\n").first.map(String.init)
-                                  ?? "no simulation result")
+            return CandidateScore(pipeline: pipeline, error: first.map { Self.summary(of: $0.message) } ?? "no simulation result")
         }
         return CandidateScore(pipeline: pipeline, seconds: result.stats.seconds, hfu: result.stats.hfu)
+    }
+
+    /// One line of a (possibly multi-line) compile error: its first line, then the first nested `error:`'s text.
+    static func summary(of message: String) -> String {
+        let lines = message.split(separator: "\n").map(String.init)
+        guard let head = lines.first else { return message }
+        guard let nested = lines.dropFirst().first(where: { $0.contains("error: ") }),
+              let range = nested.range(of: "error: ") else { return head }
+        return head + " " + nested[range.upperBound...]
     }
 }
 
