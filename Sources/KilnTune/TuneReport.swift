@@ -27,7 +27,7 @@ public enum TuneReport {
             + "speedup \(format(result.speedup, digits: 3))x over the default pipeline\n"
         out += "pipeline  \(result.best.pipeline)\n"
         out += "schedule  \(attribute)" + (complete ? "" : "  (with the pipeline's other options; replay with --passes)") + "\n"
-        let small = result.verifyDims.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        let small = result.dims.compactMap { dim in result.verifyDims[dim.name].map { "\(dim.name)=\($0)" } }.joined(separator: " ")
         let rejected = result.verified.filter { !$0.passed }
         out += "verified  ref = sim at \(small)"
             + (rejected.isEmpty ? "" : "; \(rejected.count) faster candidate(s) did not match the reference and were dropped") + "\n"

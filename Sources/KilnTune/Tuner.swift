@@ -93,8 +93,12 @@ public struct Tuner: Sendable {
             }
             kernel = kernels[0]
         }
-        let (bound, diagnostics) = kernel.bindDims(problem.dims.filter { name, _ in kernel.dims.contains { $0.name == name } },
-                                                   inputShapes: [:])
+        let names = kernel.dims.map(\.name)
+        if let unknown = problem.dims.keys.sorted().first(where: { !names.contains($0) }) {
+            throw TuneError("--dim \(unknown): kernel '\(kernel.name)' has no dim '\(unknown)'"
+                            + (names.isEmpty ? " (it has no dims)" : " (its dims are \(names.joined(separator: ", ")))"))
+        }
+        let (bound, diagnostics) = kernel.bindDims(problem.dims, inputShapes: [:])
         guard let bound, !diagnostics.hasErrors else {
             throw TuneError(DiagnosticRenderer().render(diagnostics.sorted(), in: frontEnd.source))
         }
