@@ -58,6 +58,8 @@ public struct TileTensorOps: Pass {
                    help: "contraction rows per matmul instruction"),
         PassOption("accumulators", .integers(1...8), default: "half the PSUM banks (4)",
                    help: "PSUM accumulators per matmul column block: the resident B slab is this many tile_n wide"),
+        PassOption("a_bufs", .integers(1...8), default: "2",
+                   help: "sets of A working tiles a matmul rotates through: A loads in flight ahead of the matmuls"),
     ]
 
     public init() {}

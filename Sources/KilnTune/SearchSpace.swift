@@ -54,6 +54,7 @@ public struct SearchSpace: Sendable, Equatable {
             TuneKnob(pass: "tile", option: "tile_k", values: int([target.tensorEngine.maxK, 64])),
             TuneKnob(pass: "tile", option: "accumulators",
                      values: int([target.psumBanks / 2] + (1...target.psumBanks).filter { $0 != target.psumBanks / 2 })),
+            TuneKnob(pass: "tile", option: "a_bufs", values: int([2, 3, 4])),
             TuneKnob(pass: "double-buffer", option: "bufs", values: int([2, 1, 3, 4])),
             TuneKnob(pass: "schedule", option: "dma_queues", values: int([target.dma.queuesPerEngine, 8, 4])),
             TuneKnob(pass: "assign-engines", option: "portable",
