@@ -19,7 +19,7 @@ GOLDEN_LOG := .build/golden/lit.log
 help:
 	@echo "make run            install what is missing, build kiln (release), compile Examples/matmul.kiln, simulate it with stats, verify it against the reference"
 	@echo "make test           install what is missing, swift test + lit golden tests + pytest (kiln CLI and Python package, debug build)"
-	@echo "make deps           install LLVM 19 (FileCheck, not, C API) and lit if missing"
+	@echo "make deps           install LLVM 19 (FileCheck, not, C API), libsqlite3-dev, lit, numpy, pytest and ray if missing"
 	@echo "make build          swift build -c release, products kiln and KilnLLVMBackend (the llvm backend kiln loads on use)"
 	@echo "make fuzz           random programs on ref, sim, llvm and numpy (release build): FUZZ_N=2000 FUZZ_SEED=1 FUZZ_JOBS=nproc"
 	@echo "make python         build libKiln (release) and pip install ./python (the kiln package) into the active Python"
@@ -35,6 +35,11 @@ deps:
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update; \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y llvm-19-dev llvm-19-tools; \
 	fi
+	@if [ ! -e /usr/include/sqlite3.h ]; then \
+	  echo "deps: installing libsqlite3-dev (the tuning cache of kiln tune is a SQLite database)"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y libsqlite3-dev; \
+	fi
 	@if ! $(PYTHON) -c 'import lit' 2>/dev/null; then \
 	  echo "deps: installing lit"; \
 	  $(PYTHON) -m pip install --quiet lit || $(PYTHON) -m pip install --quiet --break-system-packages lit; \
@@ -44,7 +49,11 @@ deps:
 	  $(PYTHON) -m pip install --quiet numpy pytest ml_dtypes || \
 	    $(PYTHON) -m pip install --quiet --break-system-packages numpy pytest ml_dtypes; \
 	fi
-	@echo "deps: FileCheck, not, lit, numpy and pytest are present"
+	@if ! $(PYTHON) -c 'import ray' 2>/dev/null; then \
+	  echo "deps: installing ray (kiln tune --ray, and its test against a local Ray head)"; \
+	  $(PYTHON) -m pip install --quiet ray || $(PYTHON) -m pip install --quiet --break-system-packages ray; \
+	fi
+	@echo "deps: FileCheck, not, libsqlite3, lit, numpy, pytest and ray are present"
 
 # kiln does not link the llvm backend: it loads libKilnLLVMBackend.so from its own folder on first use.
 build:

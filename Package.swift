@@ -85,6 +85,14 @@ let package = Package(
             "KilnBytecode",
             "KilnBuiltinBackends", "KilnBackendLibraryABI",
         ]),
+        // SQLite 3 from the system (Debian's libsqlite3-dev) as a system library: the tuning cache's database.
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        // `kiln tune`: the search space over pass options, strategies, scoring on the timing model (local cores or a
+        // Ray cluster), correctness checks against the reference, and the persistent SQLite cache.
+        .target(name: "KilnTune", dependencies: [
+            "KilnDriver", "KilnSim", "KilnSyntax", "KilnSema", "KilnPluginAPI", "KilnMachine", "KilnSource", "KilnInterp",
+            "CSQLite",
+        ]),
         // The C API's header (include/kiln.h), its constant tables, and where libKiln was loaded from.
         .target(name: "CKiln"),
         // libKiln: `@_cdecl` functions over the driver (Driver+Embedding.swift), handles, the C types of kiln.h.
@@ -95,7 +103,7 @@ let package = Package(
         .target(name: "KilnReport", dependencies: ["KilnSim", "KilnMachine"]),
         // The `kiln` command.
         .executableTarget(name: "KilnCLI", dependencies: [
-            "KilnDriver",
+            "KilnDriver", "KilnTune",
             "KilnInterp", "KilnNpy", "KilnNumerics", "KilnSource",
             "KilnBytecode", "KilnSim", "KilnMachine",
             "KilnPluginAPI", "KilnReport",
@@ -130,6 +138,9 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-Xcc", "-I/usr/lib/llvm-19/include"])]
         ),
         .testTarget(name: "KilnReportTests", dependencies: ["KilnReport"]),
+        .testTarget(name: "KilnTuneTests", dependencies: [
+            "KilnTune", "KilnDriver", "KilnPluginAPI", "KilnPasses", "KilnMachine", "KilnSource",
+        ]),
         .testTarget(name: "KilnInterpTests", dependencies: ["KilnInterp", "KilnSema", "KilnSyntax", "KilnSource", "KilnMachine", "KilnNumerics", "KilnNpy"]),
     ]
 )

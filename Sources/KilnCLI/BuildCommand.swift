@@ -78,6 +78,9 @@ struct BuildCommand: ParsableCommand {
 
     @OptionGroup var pipeline: PipelineFlags
 
+    @Flag(help: "Compile with the pipeline `kiln tune` cached for this kernel, dims and target (default pipeline if none).")
+    var tuned = false
+
     @OptionGroup var llvmFlags: LLVMFlags
 
     @OptionGroup var plugins: PluginFlags
@@ -88,6 +91,13 @@ struct BuildCommand: ParsableCommand {
     func run() throws {
         guard case .loaded(let source) = load(file) else { throw ExitCode(1) }
         try plugins.load(showIDs: showIDs)
+        if tuned {
+            var resolved = self
+            resolved.tuned = false
+            resolved.pipeline.passes = try tunedPipeline(source, kernel: nil, dims: try dimFlags(),
+                                                         target: pipeline.target ?? "trn1", passes: pipeline.passes)
+            return try resolved.run()
+        }
         guard let stage = emit.stage else { return try emitWithBackend(source, named: emit.name) }
         switch stage {
         case .ast: try emitAST(source)

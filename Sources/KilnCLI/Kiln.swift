@@ -13,6 +13,6 @@ struct Kiln: ParsableCommand {
             Examples: kiln check Examples/*.kiln
                       kiln build Examples/softmax.kiln --emit ast --dim N=1024
             """,
-        subcommands: [CheckCommand.self, BuildCommand.self, OptCommand.self, PassesCommand.self, RunCommand.self, DisasmCommand.self, SimCommand.self, VerifyCommand.self, BenchCommand.self, BackendsCommand.self, ReportCommand.self]
+        subcommands: [CheckCommand.self, BuildCommand.self, TuneCommand.self, OptCommand.self, PassesCommand.self, RunCommand.self, DisasmCommand.self, SimCommand.self, VerifyCommand.self, BenchCommand.self, BackendsCommand.self, ReportCommand.self]
     )
 }

@@ -86,6 +86,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: "sim, llvm: the pass pipeline (default: the target's default pipeline).")
     var passes: String?
 
+    @Flag(help: "sim, llvm: use the pipeline `kiln tune` cached for this kernel, dims and target (default pipeline if none).")
+    var tuned = false
+
     @Flag(help: "sim: print time, per-engine busy time and utilization, HFU, MFU and MBU.")
     var stats = false
 
@@ -115,6 +118,8 @@ struct RunCommand: ParsableCommand {
             }
         }
         guard case .loaded(let source) = load(file) else { throw ExitCode(1) }
+        let passes = tuned ? try tunedPipeline(source, kernel: kernel, dims: dimFlags, target: target, passes: self.passes)
+                           : self.passes
         let options = RunInputOptions(files: inputs.map { ($0.name, $0.value) }, scalars: scalars.map { ($0.name, $0.value) },
                                       randomSeed: random, strictDTypes: strictDTypes)
         guard Driver.runBackendNames().contains(backend.rawValue) else {

@@ -28,12 +28,17 @@ import KilnTileIR
 public struct AssignEngines: Pass {
     public let name = "assign-engines"
     public let summary = "move copies, scalings, relu and reciprocals between act and dve by estimated busy time"
+    public let options: [PassOption] = [
+        PassOption("portable", .choices(["balance", "act", "dve", "keep"]), default: "balance",
+                   help: "portable ops go to the engine that finishes them first, all to act or dve where they can, or stay as written"),
+    ]
 
     public init() {}
 
     public func run(on module: inout Module, context: inout PassContext) throws {
         for index in module.functions.indices {
-            var balancer = EngineBalancer(target: context.target, types: module.functions[index].valueTable())
+            var balancer = EngineBalancer(target: context.target, types: module.functions[index].valueTable(),
+                                          policy: context.options.word("portable") ?? "balance")
             module.functions[index].body = balancer.assign(module.functions[index].body, repetitions: 1)
         }
     }
@@ -48,9 +53,13 @@ struct EngineBalancer {
     /// Estimated busy nanoseconds per shared memory port (trn1).
     private(set) var portBusy: [ExclusiveMemoryUse: Double] = [:]
 
-    init(target: MachineTarget, types: [ValueID: ValueDef]) {
+    /// `balance`, or the one engine (`act`, `dve`) portable ops go to where they can, or `keep` (as written).
+    let policy: String
+
+    init(target: MachineTarget, types: [ValueID: ValueDef], policy: String = "balance") {
         self.target = target
         self.types = types
+        self.policy = policy
     }
 
     mutating func assign(_ block: Block, repetitions: Double) -> Block {
@@ -74,7 +83,13 @@ struct EngineBalancer {
     private mutating func place(_ portable: SchedulingPortableOp, written original: OpKind, repetitions: Double) -> OpKind {
         let touched = memories(of: original)
         var best: (engine: Engine, finish: Double, cost: Double)?
-        for engine in [Engine.act, .dve] where canRun(engine, original) {
+        var candidates = [Engine.act, .dve].filter { canRun($0, original) }
+        switch policy {
+        case "keep": candidates = candidates.filter { $0 == original.engine }
+        case "act", "dve": if candidates.contains(where: { $0.rawValue == policy }) { candidates = candidates.filter { $0.rawValue == policy } }
+        default: break
+        }
+        for engine in candidates {
             let cost = nanoseconds(of: portable.kind(on: engine), on: engine) * repetitions
             var finish = busy[engine, default: 0] + cost
             for port in ports(of: engine, touching: touched) { finish = max(finish, portBusy[port, default: 0] + cost) }

@@ -41,13 +41,17 @@ public struct DoubleBuffer: Pass {
     public let summary = "unroll load-then-compute loops by the buffer count, loads first, so loads overlap compute"
     /// Buffers per loop without a `bufs` hint.
     public static let defaultBuffers = 2
+    public let options: [PassOption] = [
+        PassOption("bufs", .integers(1...8), default: "@schedule's, else 2",
+                   help: "buffers per load-then-compute loop (the unroll factor); 1 leaves loops alone"),
+    ]
 
     public init() {}
 
     public func run(on module: inout Module, context: inout PassContext) throws {
         for index in module.functions.indices {
             var function = module.functions[index]
-            let buffers = function.schedule["bufs"] ?? DoubleBuffer.defaultBuffers
+            let buffers = context.options.overriding(function.schedule)["bufs"] ?? DoubleBuffer.defaultBuffers
             guard buffers >= 2 else { continue }
             let inputs = Set(function.parameters.map(\.value.id))
             let capacity: [MemorySpace: Int] = [.sbuf: context.target.sbuf.bytesPerPartition,

@@ -36,6 +36,10 @@ import KilnTileIR
 public struct Schedule: Pass {
     public let name = "schedule"
     public let summary = "assign DMA queues; insert semaphore signal/wait pairs for every cross-stream dependence"
+    public let options: [PassOption] = [
+        PassOption("dma_queues", .integers(1...16), default: "all the target's queues, 16",
+                   help: "DMA transfers without a queue go round-robin over the first this many queues"),
+    ]
 
     public init() {}
 
@@ -43,7 +47,10 @@ public struct Schedule: Pass {
         for index in module.functions.indices {
             var function = module.functions[index]
             var nextQueue = 0
-            function.body = Self.prepare(function.body, target: context.target, nextQueue: &nextQueue, context: &context)
+            let spread = min(context.options.integer("dma_queues") ?? context.target.dma.queuesPerEngine,
+                             context.target.dma.queuesPerEngine)
+            function.body = Self.prepare(function.body, target: context.target, spread: spread, nextQueue: &nextQueue,
+                                         context: &context)
             let accesses = SchedulingAccessCollector(function: function).accesses
             let edges = SchedulingDependences.edges(accesses, target: context.target)
             function.body = Self.insertSynchronisation(edges, into: function.body)
@@ -51,8 +58,9 @@ public struct Schedule: Pass {
         }
     }
 
-    /// Removes `sync` ops and gives every DMA transfer a queue.
-    static func prepare(_ block: Block, target: MachineTarget, nextQueue: inout Int, context: inout PassContext) -> Block {
+    /// Removes `sync` ops and gives every DMA transfer without one a queue, round-robin over the first `spread`.
+    static func prepare(_ block: Block, target: MachineTarget, spread: Int, nextQueue: inout Int,
+                        context: inout PassContext) -> Block {
         let queues = max(1, target.dma.queuesPerEngine)
         var ops: [Operation] = []
         for var op in block.ops {
@@ -60,7 +68,7 @@ public struct Schedule: Pass {
             case .syncSignal, .syncWait:
                 continue
             case .forLoop(var loop):
-                loop.body = prepare(loop.body, target: target, nextQueue: &nextQueue, context: &context)
+                loop.body = prepare(loop.body, target: target, spread: spread, nextQueue: &nextQueue, context: &context)
                 op.kind = .forLoop(loop)
             case .engine(var instruction) where instruction.op.engine == .dma:
                 if let queue = instruction.queue {
@@ -71,7 +79,7 @@ public struct Schedule: Pass {
                     }
                 } else {
                     instruction.queue = nextQueue
-                    nextQueue = (nextQueue + 1) % queues
+                    nextQueue = (nextQueue + 1) % max(1, spread)
                 }
                 op.kind = .engine(instruction)
             default:

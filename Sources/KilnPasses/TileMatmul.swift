@@ -13,8 +13,8 @@ import KilnTileIR
 ///                   tile, stop on the last); then the epilogue evacuates each acc_j and stores it.
 ///
 /// K tiles are unrolled because each needs its own resident B tile (the IR has no tile indexing); the A
-/// tiles rotate through two buffers per shape so loads, transposes and matmuls of neighbouring K tiles
-/// can overlap. Remainders in M, N and K get their own (smaller) tiles.
+/// tiles rotate through `a_bufs` (2) buffers per shape so loads, transposes and matmuls of neighbouring K
+/// tiles can overlap. Remainders in M, N and K get their own (smaller) tiles.
 struct MatmulTiler {
     let matmul: Operation
     let epilogue: [Operation]
@@ -44,9 +44,9 @@ struct MatmulTiler {
                 var rings: [Int: [(loaded: ValueID?, transposed: ValueID?, stationary: ValueID)]] = [:]
                 for (index, piece) in kPieces.enumerated() {
                     let ring = rings[piece.size]
-                        ?? (0..<2).map { _ in ringBuffers(body, rows: rows, depth: piece.size, element: element) }
+                        ?? (0..<sizes.aBuffers).map { _ in ringBuffers(body, rows: rows, depth: piece.size, element: element) }
                     rings[piece.size] = ring
-                    let buffers = ring[index % 2]
+                    let buffers = ring[index % ring.count]
                     if let loaded = buffers.loaded, let transposed = buffers.transposed {
                         body.load(a, at: [mOffset, .constant(piece.offset)], into: loaded)
                         body.emit(.peTranspose(source: loaded, destination: transposed))

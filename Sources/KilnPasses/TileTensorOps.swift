@@ -44,9 +44,23 @@ import KilnTileIR
 ///    so the copy is left with no reader unless the value is an output, and `dce` removes it; a `concat`
 ///    operand read by nothing else is stored straight into its place in the concat's tensor (`HBMViews`).
 /// Anything else is reported (K3601) at the op's kernel span; the function is then left unchanged.
+///
+/// Options (`tile{tile_m=64,...}`) override the kernel's `@schedule` hints of the same names.
 public struct TileTensorOps: Pass {
     public let name = "tile"
     public let summary = "lower tensor-level ops and fusion groups to tile loops of engine ops"
+    public let options: [PassOption] = [
+        PassOption("tile_m", .integers(1...128), default: "@schedule's, else 128",
+                   help: "rows per tile (partitions); a matmul's stationary width"),
+        PassOption("tile_n", .integers(1...512), default: "@schedule's, else 512",
+                   help: "columns of a matmul's moving operand per PSUM accumulator"),
+        PassOption("tile_k", .integers(1...128), default: "@schedule's, else 128",
+                   help: "contraction rows per matmul instruction"),
+        PassOption("accumulators", .integers(1...8), default: "half the PSUM banks (4)",
+                   help: "PSUM accumulators per matmul column block: the resident B slab is this many tile_n wide"),
+        PassOption("a_bufs", .integers(1...8), default: "2",
+                   help: "sets of A working tiles a matmul rotates through: A loads in flight ahead of the matmuls"),
+    ]
 
     public init() {}
 
@@ -67,7 +81,7 @@ public struct TileTensorOps: Pass {
             }
             guard returnsValues || tensorLevel,
                   function.outputs.allSatisfy({ $0.type.hbmType != nil }) else { continue }
-            var tiler = FunctionTiler(function, target: context.target)
+            var tiler = FunctionTiler(function, target: context.target, schedule: context.options.overriding(function.schedule))
             let tiled = tiler.run()
             for diagnostic in tiler.diagnostics { context.report(diagnostic) }
             if let tiled { module.functions[index] = tiled }
@@ -88,15 +102,19 @@ struct FunctionTiler {
     /// `concat` operands computed straight into their place in the concat's tensor (`HBMViews`).
     var placedInConcat: [ValueID: (concat: ValueID, offsets: [Int])] = [:]
 
-    init(_ function: Function, target: MachineTarget) {
+    /// The schedule hints in force: the function's `@schedule`, overridden by the pass's options.
+    let schedule: [String: Int]
+
+    init(_ function: Function, target: MachineTarget, schedule: [String: Int]? = nil) {
         self.function = function
         self.target = target
+        self.schedule = schedule ?? function.schedule
         self.types = function.valueTable()
     }
 
     mutating func run() -> Function? {
         let function = self.function
-        let sizes = TileSizes.resolve(function.schedule, target: target) { key, value, limit in
+        let sizes = TileSizes.resolve(schedule, target: target) { key, value, limit in
             diagnostics.append(.at(function) { DiagnosticCatalogue.tilingScheduleOutOfRange(key, value, limit: limit, at: $0) })
         }
         var groups = TilingGroups(function)

@@ -10,11 +10,17 @@ struct TileSizes: Equatable {
     var m: Int
     var n: Int
     var k: Int
+    /// The most PSUM accumulators (of `n` columns) a matmul column block may use (`tile{accumulators=N}`);
+    /// half the PSUM banks by default, so `double-buffer` can give the next block the other half.
+    var accumulators: Int
+    /// Sets of A working tiles a matmul rotates through (`tile{a_bufs=N}`): how many A loads (and transposes)
+    /// can be in flight ahead of the matmuls; 2 by default.
+    var aBuffers: Int = 2
 
-    /// The target's natural sizes: M 128, N 512 (one PSUM bank of f32), K 128.
+    /// The target's natural sizes: M 128, N 512 (one PSUM bank of f32), K 128, half the PSUM banks.
     static func defaults(for target: MachineTarget) -> TileSizes {
         TileSizes(m: min(target.tensorEngine.maxM, target.sbuf.partitions), n: target.tensorEngine.maxN,
-                  k: target.tensorEngine.maxK)
+                  k: target.tensorEngine.maxK, accumulators: max(1, target.psumBanks / 2), aBuffers: 2)
     }
 
     /// The sizes `@schedule(tile_m:, tile_n:, tile_k:)` gives, each checked against the machine; a size out
@@ -22,7 +28,8 @@ struct TileSizes: Equatable {
     static func resolve(_ schedule: [String: Int], target: MachineTarget,
                         report: (String, Int, Int) -> Void) -> TileSizes {
         var sizes = defaults(for: target)
-        let limits = [("tile_m", sizes.m), ("tile_n", sizes.n), ("tile_k", sizes.k)]
+        let limits = [("tile_m", sizes.m), ("tile_n", sizes.n), ("tile_k", sizes.k), ("accumulators", target.psumBanks),
+                      ("a_bufs", 8)]
         for (key, limit) in limits {
             guard let value = schedule[key] else { continue }
             guard value >= 1, value <= limit else {
@@ -32,7 +39,9 @@ struct TileSizes: Equatable {
             switch key {
             case "tile_m": sizes.m = value
             case "tile_n": sizes.n = value
-            default: sizes.k = value
+            case "tile_k": sizes.k = value
+            case "accumulators": sizes.accumulators = value
+            default: sizes.aBuffers = value
             }
         }
         return sizes
@@ -54,19 +63,19 @@ struct MatmulBlocking: Equatable {
     var blockWidth: Int { subtiles * sizes.n }
 
     /// Picks the widest column block whose B slab fits the SBUF left after A's working tiles, using at most
-    /// half the PSUM banks (the other half lets a later pass double-buffer the accumulators).
+    /// `sizes.accumulators` PSUM banks (by default half: the other half lets a later pass double-buffer them).
     /// Nil when not even one accumulator's slab fits (`bytesPerSlab` says how much one needs).
     static func choose(m: Int, k: Int, n: Int, element: ElementType, sizes: TileSizes,
                        target: MachineTarget) -> (blocking: MatmulBlocking?, bytesPerSlab: Int, budget: Int) {
         let kTiles = TileSplit(extent: k, tile: sizes.k).pieces.count
         let bytesPerSlab = kTiles * sizes.n * element.byteSize
-        // A's working tiles (two buffers each of the loaded tile and its transpose) and the epilogue's f32 tiles.
-        let working = 2 * 2 * max(sizes.k, sizes.m) * element.byteSize
-        let epilogue = (target.psumBanks / 2) * 3 * sizes.n * ElementType.f32.byteSize
+        // A's working tiles (`aBuffers` sets of the loaded tile and its transpose) and the epilogue's f32 tiles.
+        let working = sizes.aBuffers * 2 * max(sizes.k, sizes.m) * element.byteSize
+        let epilogue = sizes.accumulators * 3 * sizes.n * ElementType.f32.byteSize
         let budget = target.sbuf.bytesPerPartition - working - epilogue
         let columnsTiles = (n + sizes.n - 1) / sizes.n
         let fitting = bytesPerSlab > 0 ? budget / bytesPerSlab : 0
-        let subtiles = min(target.psumBanks / 2, columnsTiles, fitting)
+        let subtiles = min(sizes.accumulators, columnsTiles, fitting)
         guard subtiles >= 1 else { return (nil, bytesPerSlab, budget) }
         let width = min(subtiles * sizes.n, n)
         let slabTiles = TileSplit(extent: width, tile: sizes.n).pieces.count

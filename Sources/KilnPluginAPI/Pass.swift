@@ -13,17 +13,27 @@ public protocol Pass: Sendable {
     var name: String { get }
     /// One line, for listings.
     var summary: String { get }
+    /// The options a pipeline may give the pass (`tile{tile_m=64}`), declared once; none by default.
+    var options: [PassOption] { get }
     /// Rewrites `module`; reports diagnostics to `context`.
     func run(on module: inout Module, context: inout PassContext) throws
 }
 
-/// What a pass can see besides the module: the target machine and a place to report diagnostics.
+extension Pass {
+    public var options: [PassOption] { [] }
+}
+
+/// What a pass can see besides the module: the target machine, the options its pipeline entry gives it, and a
+/// place to report diagnostics.
 public struct PassContext: Sendable {
     public let target: MachineTarget
+    /// The values the pipeline string gives this pass's declared options (`tile{tile_m=64}`); empty if none.
+    public let options: PassOptionValues
     public private(set) var diagnostics: [Diagnostic] = []
 
-    public init(target: MachineTarget) {
+    public init(target: MachineTarget, options: PassOptionValues = PassOptionValues()) {
         self.target = target
+        self.options = options
     }
 
     public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }

@@ -128,9 +128,10 @@ public struct PassManager {
                 return report
             }
         }
-        for pass in pipeline.passes {
+        for entry in pipeline.entries {
+            let pass = entry.pass
             let given = options.verifyEach ? module : Module(target: module.target)
-            var context = PassContext(target: target)
+            var context = PassContext(target: target, options: entry.options)
             let started = clock.now
             do {
                 try pass.run(on: &module, context: &context)

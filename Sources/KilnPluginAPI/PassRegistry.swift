@@ -65,7 +65,8 @@ public final class PassRegistry {
     /// All registered passes, sorted by name.
     public var all: [RegisteredPass] { names.compactMap { entries[$0] } }
 
-    /// `kiln passes`: one line per pass: name, origin, summary, in aligned columns.
+    /// `kiln passes`: one line per pass: name, origin, summary, in aligned columns; under a pass that takes
+    /// options, one line per option: `name=values`, help and default.
     public func listing() -> String {
         let rows = all
         let nameWidth = rows.map(\.pass.name.count).max() ?? 0
@@ -73,8 +74,16 @@ public final class PassRegistry {
         func padded(_ text: String, _ width: Int) -> String {
             text + String(repeating: " ", count: max(0, width - text.count))
         }
+        let indent = String(repeating: " ", count: nameWidth + 2)
         return rows.map { row in
-            padded(row.pass.name, nameWidth) + "  " + padded(row.origin.description, originWidth) + "  " + row.pass.summary + "\n"
+            let options = row.pass.options
+            let optionWidth = options.map { $0.name.count + 3 + $0.values.description.count }.max() ?? 0
+            return padded(row.pass.name, nameWidth) + "  " + padded(row.origin.description, originWidth) + "  "
+                + row.pass.summary + "\n"
+                + options.map { option in
+                    indent + padded("{" + option.name + "=" + option.values.description + "}", optionWidth) + "  " + option.help
+                        + " (default: " + option.defaultDescription + ")\n"
+                }.joined()
         }.joined()
     }
 

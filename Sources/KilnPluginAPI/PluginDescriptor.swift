@@ -25,7 +25,7 @@ public enum KilnPlugin {
     /// the IR types a plugin sees (KilnTileIR, KilnMachine, KilnSource). Emitted into the client, so a
     /// plugin's descriptor carries the number it was compiled with, not the host's.
     @_alwaysEmitIntoClient
-    public static var apiVersion: UInt64 { 5 }
+    public static var apiVersion: UInt64 { 6 }
 
     /// The Swift compiler that compiled the calling code, as `major.minor` (from `#if compiler(...)`).
     /// Emitted into the client: in a plugin it names the plugin's compiler, in the host the host's.

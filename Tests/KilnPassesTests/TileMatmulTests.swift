@@ -76,7 +76,7 @@ private func matmuls(_ module: Module) -> [PEMatmul] {
     var sizes = TileSizes.resolve(["tile_m": 64, "tile_n": 256, "tile_k": 128], target: .trn1) { _, _, _ in
         Issue.record("in-range sizes must not be reported")
     }
-    #expect(sizes == TileSizes(m: 64, n: 256, k: 128))
+    #expect(sizes == TileSizes(m: 64, n: 256, k: 128, accumulators: 4))
     var reported: [String] = []
     sizes = TileSizes.resolve(["tile_n": 1024, "tile_k": 0], target: .trn1) { key, _, _ in reported.append(key) }
     #expect(sizes == TileSizes.defaults(for: .trn1) && reported.sorted() == ["tile_k", "tile_n"])
