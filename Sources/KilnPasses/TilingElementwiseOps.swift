@@ -59,6 +59,14 @@ extension ElementwiseLowering {
             // and rounds once, after the division (Docs/numerics.md: a reduction rounds once to its dtype).
             let length = sourceType?.shape.last ?? 1
             let resultElement = element(result.id)
+            // A per-row value broadcast along the reduced axis (held as a column, or in a one-column window of a
+            // wider row) is constant along it.
+            let heldPerRow: Int
+            if case .column = input { heldPerRow = 1 } else { heldPerRow = window.width }
+            if length > heldPerRow {
+                value = constantAlongAxis(op, input, kind: kind, length: length, element: resultElement)
+                break
+            }
             let isMean = kind == .mean && length > 1
             var column = reduceAlongFree(op, input, reduceOp, element: isMean && resultElement.isFloat ? .f32 : resultElement)
             if isMean {
@@ -71,6 +79,22 @@ extension ElementwiseLowering {
             throw .unsupported(op, "it is not an elementwise op or a row reduction")
         }
         operands[result.id] = roundedAtBoundary(value, name: result.nameHint)
+    }
+
+    /// The reduction of a value that is constant along the reduced axis (a per-row value broadcast across a row of
+    /// `length`, held as one column): its max, min and mean are the value itself, and its sum is the value times
+    /// `length`, one multiply rounded once, which is the reference's f64 sum of `length` equal terms (exact) rounded.
+    private mutating func constantAlongAxis(_ op: Operation, _ input: TileOperand, kind: ReduceKind, length: Int,
+                                            element resultElement: ElementType) -> TileOperand {
+        let column = columnTile(input, element: resultElement, name: op.result?.nameHint)
+        guard kind == .sum || allocatedElement(column) != resultElement else { return .column(column, resultElement) }
+        let reduced = resultTile(op, column: true)
+        if kind == .sum {
+            body.emit(.dveTensorScalar(.mul, column, .constant(Double(length)), destination: reduced))
+        } else {
+            body.emit(.dveCopy(source: column, destination: reduced))
+        }
+        return .column(reduced, resultElement)
     }
 
     /// The op's value as the language defines it: rounded to its dtype (Docs/numerics.md, "Fused chains").
