@@ -59,12 +59,14 @@ extension ElementwiseLowering {
             // and rounds once, after the division (Docs/numerics.md: a reduction rounds once to its dtype).
             let length = sourceType?.shape.last ?? 1
             let resultElement = element(result.id)
-            // A per-row value broadcast along the reduced axis (held as a column, or in a one-column window of a
-            // wider row) is constant along it.
-            let heldPerRow: Int
-            if case .column = input { heldPerRow = 1 } else { heldPerRow = window.width }
-            if length > heldPerRow {
-                value = constantAlongAxis(op, input, kind: kind, length: length, element: resultElement)
+            // A per-row value broadcast along the reduced axis is constant along it: held as a column, or in a group
+            // whose rows are narrower than the axis. The window covers `count` of the axis's elements: all of them,
+            // or its share of a row split into column chunks (whose partial results are combined afterwards).
+            var isColumn = false
+            if case .column = input { isColumn = true }
+            if (isColumn && length > 1) || length > window.columns {
+                let count = length > window.columns ? length : window.width
+                value = constantAlongAxis(op, input, kind: kind, length: length, count: count, element: resultElement)
                 break
             }
             let isMean = kind == .mean && length > 1
@@ -81,16 +83,19 @@ extension ElementwiseLowering {
         operands[result.id] = roundedAtBoundary(value, name: result.nameHint)
     }
 
-    /// The reduction of a value that is constant along the reduced axis (a per-row value broadcast across a row of
-    /// `length`, held as one column): its max, min and mean are the value itself, and its sum is the value times
-    /// `length`, one multiply rounded once, which is the reference's f64 sum of `length` equal terms (exact) rounded.
-    private mutating func constantAlongAxis(_ op: Operation, _ input: TileOperand, kind: ReduceKind, length: Int,
+    /// The reduction, over the `count` elements of an axis of `length` this window covers, of a value constant along
+    /// that axis (a per-row value broadcast across it, held as one column): max and min are the value; the sum is
+    /// the value times `count`, one multiply rounded once (the reference's f64 sum of equal terms is exact, then
+    /// rounded); the mean of a whole row is the value itself, and a column chunk's share of it is value x count /
+    /// length, as the chunks' partial means are added up afterwards.
+    private mutating func constantAlongAxis(_ op: Operation, _ input: TileOperand, kind: ReduceKind, length: Int, count: Int,
                                             element resultElement: ElementType) -> TileOperand {
         let column = columnTile(input, element: resultElement, name: op.result?.nameHint)
-        guard kind == .sum || allocatedElement(column) != resultElement else { return .column(column, resultElement) }
+        let factor: Double = kind == .sum ? Double(count) : kind == .mean ? Double(count) / Double(length) : 1
+        guard factor != 1 || allocatedElement(column) != resultElement else { return .column(column, resultElement) }
         let reduced = resultTile(op, column: true)
-        if kind == .sum {
-            body.emit(.dveTensorScalar(.mul, column, .constant(Double(length)), destination: reduced))
+        if factor != 1 {
+            body.emit(.dveTensorScalar(.mul, column, .constant(factor), destination: reduced))
         } else {
             body.emit(.dveCopy(source: column, destination: reduced))
         }
