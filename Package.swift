@@ -91,7 +91,7 @@ let package = Package(
         // Ray cluster), correctness checks against the reference, and the persistent SQLite cache.
         .target(name: "KilnTune", dependencies: [
             "KilnDriver", "KilnSim", "KilnSyntax", "KilnSema", "KilnPluginAPI", "KilnMachine", "KilnSource", "KilnInterp",
-            "CSQLite",
+            "KilnNumerics", "CSQLite",
         ]),
         // The C API's header (include/kiln.h), its constant tables, and where libKiln was loaded from.
         .target(name: "CKiln"),

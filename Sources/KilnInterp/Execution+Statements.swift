@@ -75,12 +75,19 @@ extension Execution {
         }
         // `acc += nc_matmul(s, m)`: the operands, evaluated once, for the accumulation below.
         var products: (stationary: Value, moving: Value)?
-        if op == .accumulate, case .call(_, let arguments) = valueExpr.kind, program.calls[valueExpr.id] == .builtin(.nc_matmul),
+        if op == .accumulate, type.dtype == .f32, case .call(_, let arguments) = valueExpr.kind,
+           program.calls[valueExpr.id] == .builtin(.nc_matmul),
            arguments.count == 2 {
             products = (try evaluate(arguments[0].value, frame), try evaluate(arguments[1].value, frame))
         }
         let value: Value
-        if let products { value = tileMatmul(stationary: products.stationary, moving: products.moving) } else { value = try evaluate(valueExpr, frame) }
+        if let products {
+            // Only the product's region is needed here: it is accumulated into the buffer below, not formed apart.
+            let (s, m) = (products.stationary, products.moving)
+            value = Value(dtype: .f32, staticShape: [s.staticColumns, m.staticColumns], valid: [s.columns, m.columns], elements: [])
+        } else {
+            value = try evaluate(valueExpr, frame)
+        }
         let dtype = type.dtype
         let shape = try self.shape(of: type, frame, at: target.span)
         switch op {
@@ -110,7 +117,7 @@ extension Execution {
                 buffer = Value(dtype: buffer.dtype, staticShape: buffer.staticShape, valid: valid, elements: region)
             }
             let rows = min(buffer.rows, addend.rows), columns = min(buffer.columns, addend.columns)
-            if let products, dtype == .f32 {
+            if let products {
                 // `acc += nc_matmul(s, m)` is one pe.matmul accumulating into PSUM: each product is added to the
                 // buffer's running sum in order (Docs/numerics.md, "Matmul accumulation order"), not summed apart first.
                 var sums = buffer.elements.map { Float($0) }

@@ -35,8 +35,8 @@ public struct RandomInputs: Sendable {
         return Tensor(dtype: dtype, shape: shape, values: values)
     }
 
-    /// 64-bit FNV-1a.
-    static func fnv1a(_ text: String) -> UInt64 {
+    /// 64-bit FNV-1a of the text's UTF-8 bytes (also the tuning cache's key hash).
+    public static func fnv1a(_ text: String) -> UInt64 {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
         for byte in text.utf8 {
             hash ^= UInt64(byte)

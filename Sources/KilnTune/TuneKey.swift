@@ -1,6 +1,7 @@
 // TuneKey.swift: what a cached tuning result is keyed by: normalized source, kernel, dims, target, model, kiln.
 
 import KilnMachine
+import KilnNumerics
 import KilnSource
 import KilnSyntax
 
@@ -22,11 +23,11 @@ public struct TuneKey: Sendable, Hashable {
     public var kiln: String
 
     public init(source: SourceFile, kernel: String, dims: [(name: String, size: Int)], target: MachineTarget) {
-        self.sourceHash = Self.hex(Self.fnv1a(Self.normalized(source)))
+        self.sourceHash = Self.hex(RandomInputs.fnv1a(Self.normalized(source)))
         self.kernel = kernel
         self.dims = dims.map { "\($0.name)=\($0.size)" }.joined(separator: ",")
         self.target = target.name
-        self.model = Self.hex(Self.fnv1a(Self.modelDescription(target)))
+        self.model = Self.hex(RandomInputs.fnv1a(Self.modelDescription(target)))
         self.kiln = KilnVersion.string
     }
 
@@ -63,15 +64,6 @@ public struct TuneKey: Sendable, Hashable {
         var parts = mirror.children.map { child in (child.label.map { $0 + ":" } ?? "") + describe(child.value) }
         if mirror.displayStyle == .set || mirror.displayStyle == .dictionary { parts.sort() }
         return "(" + parts.joined(separator: ",") + ")"
-    }
-
-    static func fnv1a(_ text: String) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01B3
-        }
-        return hash
     }
 
     static func hex(_ value: UInt64) -> String {
