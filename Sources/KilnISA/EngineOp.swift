@@ -91,14 +91,17 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
                cost: .cycles { o, t in t.tensorScalarCycles(elementsPerPartition: o.n(1), perfMode: o.vectorPerfMode([1, 3])) },
                summary: "a op scalar, the scalar a constant or one value per partition")
         case .dveReduce:
+            // A sum adds the elements in order to a running f32 sum that starts at `initial` (+0 by default), so a
+            // row reduced in chunks gives the bits of one pass (Docs/numerics.md, "Reduction order").
             return OpDeclaration("dve.reduce", on: .dve, [
                 F("op", .reduceOperator), F("src", .tile(.read)), F("dst", .tile(.write)),
-            ], rules: [.reducesLastFreeDim(source: 1, destination: 2)],
+                F("initial", .scalar, .keyword(default: 0)),
+            ], rules: [.reducesLastFreeDim(source: 1, destination: 2), .perPartition(3, like: 1), .initialOnlyForAdd(op: 0, initial: 3)],
                cost: .cycles { o, t in
                    t.tensorReduceCycles(elementsPerPartition: o.n(1), input: o.tile(1)?.element ?? .f32,
                                         isAddOrMax: o.reduceOperator(0) != .min)
                },
-               summary: "reduces the last free dim to 1")
+               summary: "reduces the last free dim to 1 (a sum in order from `initial`, +0 by default)")
         case .dveCopy:
             return OpDeclaration("dve.copy", on: .dve, [F("src", .tile(.read)), F("dst", .tile(.write))],
                                  rules: [.sameShape(0, 1)],

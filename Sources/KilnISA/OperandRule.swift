@@ -27,6 +27,8 @@ public enum OperandRule: Hashable, Sendable {
     case partitionBroadcast(source: Int, destination: Int)
     /// An integer operand within a range.
     case integerIn(Int, ClosedRange<Int>)
+    /// A reduction's starting value other than +0 only with the `add` operator (max and min have none).
+    case initialOnlyForAdd(op: Int, initial: Int)
     /// `dma.gather`: a rank-2 table of the tile's element, an i32 index tensor, a `[P | F]` tile with F at most
     /// the table's row length (`DMAGather`).
     case gather(table: Int, indices: Int, tile: Int)
@@ -109,6 +111,10 @@ extension OperandRule {
             guard let input = o.tile(source), let output = o.tile(destination) else { return [] }
             if input.partitions == 1 && input.freeDims == output.freeDims && input.element == output.element { return [] }
             return [.shape("\(input) does not broadcast across the partitions of \(output)")]
+        case .initialOnlyForAdd(let op, let initial):
+            guard case .reduceOperator(let reduceOp) = o[op], reduceOp != .add else { return [] }
+            if case .scalarConstant(0)? = o[initial] { return [] }
+            return [.immediate(role: role(initial), expected: "no starting value for \(reduceOp)", found: "one")]
         case .integerIn(let field, let range):
             guard case .integer(let value) = o[field], !range.contains(value) else { return [] }
             return [.immediate(role: role(field), expected: "a value in \(range.lowerBound)...\(range.upperBound)", found: "\(value)")]

@@ -217,10 +217,19 @@ extension Execution {
         a.isNaN || b.isNaN ? .nan : pick(a, b)
     }
 
-    /// A reduction over the valid extents of `axes` (one or more), keeping each with size 1. Sums accumulate
-    /// in f64 (exact enough that the order does not matter at f32 precision) and round once; `mean` divides
-    /// the f64 sum by the count; `max`/`min` propagate NaN. `i32` sums wrap and `i32` means truncate toward zero.
+    /// A reduction over the valid extents of `axes` (one or more), keeping each with size 1 (Docs/numerics.md,
+    /// "Reduction order"). A float `sum` or `mean` adds in f32, one axis at a time (the last listed axis first),
+    /// each output element's running sum starting at +0 and taking the elements in index order; `mean` divides
+    /// the f32 sum by the number of elements once. `max`/`min` propagate NaN. `i32` sums wrap and `i32` means
+    /// truncate toward zero.
     func reduce(_ builtin: Builtin, _ value: Value, axes: [Int], dtype: ElementType) -> Value {
+        if value.dtype.isFloat, builtin == .sum || builtin == .mean {
+            var sums = value
+            for axis in Set(axes).sorted(by: >) { sums = Self.sequentialSum(sums, axis: axis) }
+            let count = Double(axes.reduce(1) { $0 * value.valid[$1] })
+            let results = builtin == .mean ? sums.elements.map { Double(Float($0 / count)) } : sums.elements
+            return Value(dtype: dtype, staticShape: sums.staticShape, valid: sums.valid, elements: results.map(dtype.storeComputed))
+        }
         var staticShape = value.staticShape, valid = value.valid
         for axis in axes {
             staticShape[axis] = 1
@@ -250,6 +259,25 @@ extension Execution {
             }
         }
         return Value(dtype: dtype, staticShape: staticShape, valid: valid, elements: results.map(dtype.storeComputed))
+    }
+
+    /// `value` summed along `axis` (kept with size 1) in f32: each output element's sum starts at +0 and adds the
+    /// elements along the axis in index order, rounding to f32 after each addition. The result holds f32 values.
+    static func sequentialSum(_ value: Value, axis: Int) -> Value {
+        var staticShape = value.staticShape, valid = value.valid
+        staticShape[axis] = 1
+        valid[axis] = 1
+        let length = value.valid[axis]
+        let inner = value.valid[(axis + 1)...].reduce(1, *)
+        let outer = value.valid[..<axis].reduce(1, *)
+        var sums = [Float](repeating: 0, count: outer * inner)
+        for o in 0..<outer {
+            for r in 0..<length {
+                let base = (o * length + r) * inner
+                for i in 0..<inner { sums[o * inner + i] += Float(value.elements[base + i]) }
+            }
+        }
+        return Value(dtype: .f32, staticShape: staticShape, valid: valid, elements: sums.map(Double.init))
     }
 
     /// `a @ b`: [..., M, K] @ [..., K, N] -> f32[..., M, N] with NumPy-broadcast batch dims. Each product is

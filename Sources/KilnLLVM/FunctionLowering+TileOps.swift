@@ -78,13 +78,20 @@ extension FunctionLowering {
                 }
             }
         case .dveReduce:
+            // In order, a sum from `initial` (Docs/numerics.md, "Reduction order"); the initial value is read before
+            // the destination (which may be the same tile) is written.
             let (reduceOp, source, destination) = (instruction.reduce(0), instruction.tile(1), instruction.tile(2))
             guard let (a, r) = tiles(source, destination, op.span) else { return }
             let group = a.shape.last ?? 1
             let kind: ComputeKind = ComputeKind(a.element) == .f64 ? .f64 : .f32
             let slot = stackSlot(lowering.types.type(of: kind), name: "acc")
+            let groupsPerPartition = max(1, r.count / max(1, a.shape.first ?? 1))
             lowering.emitLoop(from: 0, to: r.count, name: "g") { g in
-                LLVMBuildStore(b, lowering.reduceIdentity(reduceOp, kind: kind).ref, slot)
+                let partition = LLVMBuildUDiv(b, g, lowering.int64(groupsPerPartition), "")!
+                let start = reduceOp == .add
+                    ? lowering.convert(scalarOperand(instruction.scalar(3), partition: partition, kind: kind), to: kind)
+                    : lowering.reduceIdentity(reduceOp, kind: kind)
+                LLVMBuildStore(b, start.ref, slot)
                 let base = LLVMBuildNSWMul(b, g, lowering.int64(group), "")!
                 lowering.emitLoop(from: 0, to: group, name: "f") { f in
                     let value = lowering.loadElement(a.pointer, a.element, index: LLVMBuildNSWAdd(b, base, f, ""))

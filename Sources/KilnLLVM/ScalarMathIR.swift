@@ -163,8 +163,8 @@ extension LoweringContext {
         let result: LLVMValueRef
         switch op {
         case .add:
+            // In order, never reassociated (Docs/numerics.md, "Reduction order").
             result = LLVMBuildFAdd(b, accumulator.ref, v.ref, "")
-            LLVMSetFastMathFlags(result, LLVMFastMathFlags(LLVMFastMathAllowReassoc))
         case .max: result = callIntrinsic("llvm.maximum", overloads: [type], [accumulator.ref, v.ref])
         case .min: result = callIntrinsic("llvm.minimum", overloads: [type], [accumulator.ref, v.ref])
         }

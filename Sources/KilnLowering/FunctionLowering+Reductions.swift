@@ -33,8 +33,8 @@ extension FunctionLowering {
     }
 
     /// `sum(x, axis: (j, k))`: one `reduce` per axis, last axis first. Narrow floats reduce in f32 and round once
-    /// at the end (as the reference does); an i32 mean is the i32 sum divided by the count (truncating, as the
-    /// reference's mean of one axis), so it is not truncated once per axis.
+    /// at the end; a mean is the sums divided once by the number of elements (Docs/numerics.md, "Reduction
+    /// order"), for i32 truncating, as the reference's mean does, so it is not divided once per axis.
     func multiAxisReduce(_ kind: ReduceKind, _ source: ValueID, axes: [Int], _ expr: Expr) throws(LoweringFailed) -> Lowered {
         let result = try irType(checkedType(expr), at: expr.span)
         guard let element = result.element, var shape = valueTypes[source].flatMap({ ($0.tensorType ?? $0.hbmType)?.shape })
@@ -42,16 +42,16 @@ extension FunctionLowering {
         let wide: ElementType = element.isFloat ? .f32 : element
         var current = source
         if valueTypes[source]?.element != wide { current = value(.cast(current), .tensor(TensorType(wide, shape)), at: expr.span) }
-        let step: ReduceKind = kind == .mean && element == .i32 ? .sum : kind
+        let step: ReduceKind = kind == .mean ? .sum : kind
         var count = 1
         for axis in axes.sorted(by: >) {
             count *= shape[axis]
             shape[axis] = 1
             current = value(.reduce(step, current, axis: axis), .tensor(TensorType(wide, shape)), at: expr.span)
         }
-        if kind == .mean && element == .i32 {
-            let divisor = value(.constant(Double(count)), .tensor(TensorType(.i32, shape)), at: expr.span)
-            current = value(.binary(.div, current, divisor), .tensor(TensorType(.i32, shape)), at: expr.span)
+        if kind == .mean {
+            let divisor = value(.constant(Double(count)), .tensor(TensorType(wide, shape)), at: expr.span)
+            current = value(.binary(.div, current, divisor), .tensor(TensorType(wide, shape)), at: expr.span)
         }
         if wide != element { current = value(.cast(current), result, at: expr.span) }
         return .value(current, result)

@@ -11,17 +11,18 @@ import KilnTileIR
 ///   tile (loop of `tile_m`, remainder peeled) the [P | w] tile is loaded and multiplied by a ones column
 ///   on the tensor engine (`pe.matmul ones[P | 1], x[P | w] -> acc[1 | w]`: ones^T @ x sums the
 ///   partitions), accumulating over the row tiles (`start` on the first, `stop` on the last). The
-///   accumulator is evacuated (a mean scaled by 1/R on the way, on the scalar engine) and stored.
+///   accumulator is evacuated (a mean divided by R on the way, on the vector engine) and stored.
 ///   Operands that are not f32/bf16/f16 are copied to f32 first (the tensor engine takes floats).
 /// - `max` and `min`: per block of `tile_m` columns, each row tile [P | w] is transposed (on the tensor
 ///   engine into PSUM, or by a transposing DMA on trn2) to [w | P] and reduced along its free axis into
 ///   a [w | 1] column; the first row tile's column is the running result, later ones are combined into
 ///   it (`dve.tensor_tensor max|min`). The running [w | 1] column is transposed back to [1 | w] and stored.
-/// - A rank-1 x[n] (`emitFlat`) is reduced on its flat view: the [128 | n / 128] chunks (partition-major,
-///   `tile_n` wide) are reduced along the free axis into one [128 | 1] column (the first chunk peeled,
-///   the others combined into it), which is reduced across partitions (a ones matmul for sums, a transpose
-///   and a free-axis reduce for max/min) to [1 | 1]; the last n mod 128 elements, one [1 | n mod 128]
-///   tile, are reduced and combined; a mean is scaled by 1/n; the [1 | 1] result is stored to the [1] output.
+/// - A rank-1 x[n] (`emitFlat`): `sum` and `mean` add the elements in order on one partition (`emitFlatSum`),
+///   as the language's reduction order says. `max` and `min`, which no order changes, use the flat view: the
+///   [128 | n / 128] chunks (partition-major, `tile_n` wide) are reduced along the free axis into one [128 | 1]
+///   column (the first chunk peeled, the others combined into it), which is reduced across partitions (a
+///   transpose and a free-axis reduce) to [1 | 1]; the last n mod 128 elements, one [1 | n mod 128] tile, are
+///   reduced and combined; the [1 | 1] result is stored to the [1] output.
 struct ColumnReductionTiler {
     let target: MachineTarget
     let sizes: TileSizes
@@ -58,8 +59,8 @@ struct ColumnReductionTiler {
             }
             let result = block.alloc(.sbuf, resultElement, partitions: 1, free: [width], name: "colsum")
             if mean {
-                block.emit(.actActivate(Activation(function: .identity, source: accumulator, destination: result,
-                                                   scale: 1 / Double(rows))))
+                // One division of the f32 sum, rounded once (Docs/numerics.md, "Reduction order").
+                block.emit(.dveTensorScalar(.div, accumulator, .constant(Double(rows)), destination: result))
             } else {
                 block.emit(.dveCopy(source: accumulator, destination: result))
             }
@@ -118,6 +119,10 @@ struct ColumnReductionTiler {
 
     func emitFlat(into top: TileEmitter, kind: ReduceKind, source: ValueID, elements: Int, element: ElementType,
                   resultElement: ElementType, outputs: [ValueID]) {
+        if kind == .sum || kind == .mean {
+            return emitFlatSum(into: top, mean: kind == .mean, source: source, elements: elements, element: element,
+                               resultElement: resultElement, outputs: outputs)
+        }
         let reduceOp: EngineReduceOp = kind == .max ? .max : kind == .min ? .min : .add
         let combine: BinaryOperator = kind == .max ? .max : kind == .min ? .min : .add
         let partitions = sizes.m
@@ -159,8 +164,31 @@ struct ColumnReductionTiler {
             if haveTotal { top.emit(.dveTensorTensor(combine, total, partial, destination: total)) }
         }
         let result = top.alloc(.sbuf, resultElement, partitions: 1, free: [1], name: "total")
-        if kind == .mean {
-            top.emit(.dveTensorScalar(.mul, total, .constant(1 / Double(elements)), destination: result))
+        top.emit(.dveCopy(source: total, destination: result))
+        for output in outputs { top.store(result, to: output, at: [.constant(0)]) }
+    }
+
+    /// The elements per partition of one chunk of a rank-1 sum: 32 KiB of f32.
+    static let flatSumChunk = 8192
+
+    /// `sum` / `mean` of a rank-1 x[n] in the language's order (Docs/numerics.md, "Reduction order"): one running
+    /// f32 sum on one partition, each [1 | w] chunk (`flatSumChunk` wide) added to it in order by a `dve.reduce`
+    /// that starts at the running sum; a mean then divides by n once.
+    private func emitFlatSum(into top: TileEmitter, mean: Bool, source: ValueID, elements: Int, element: ElementType,
+                             resultElement: ElementType, outputs: [ValueID]) {
+        let total = top.alloc(.sbuf, .f32, partitions: 1, free: [1], name: "total")
+        let firstWidth = min(elements, Self.flatSumChunk)
+        let first = top.alloc(.sbuf, element, partitions: 1, free: [firstWidth], name: "x")
+        top.load(source, at: [.constant(0)], into: first)
+        top.emit(.dveReduce(.add, first, destination: total))
+        top.tiled(extent: elements - firstWidth, tile: Self.flatSumChunk, name: "c") { (_, body, offset, width) in
+            let chunk = body.alloc(.sbuf, element, partitions: 1, free: [width], name: "x")
+            body.load(source, at: [offset.adding(firstWidth)], into: chunk)
+            body.emit(.dveReduce(.add, chunk, destination: total, initial: .value(total)))
+        }
+        let result = top.alloc(.sbuf, resultElement, partitions: 1, free: [1], name: "total")
+        if mean {
+            top.emit(.dveTensorScalar(.div, total, .constant(Double(elements)), destination: result))
         } else {
             top.emit(.dveCopy(source: total, destination: result))
         }

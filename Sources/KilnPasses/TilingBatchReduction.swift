@@ -11,7 +11,7 @@ import KilnTileIR
 /// `[P | w]` window: the slice at index 0 of the reduced axis is loaded and copied into an accumulator tile
 /// (f32 for floats, so a bf16 sum rounds once at the end; i32 for integers), then a `for` loop over indices
 /// 1 ..< Ba loads each slice and combines it on the vector engine (`dve.tensor_tensor add | max | min`).
-/// `mean` multiplies by 1 / Ba. The accumulator is converted to the result's dtype (a copy) and stored.
+/// `mean` divides by Ba once. The accumulator is converted to the result's dtype (a copy) and stored.
 /// The slices of one window are independent loads, so `double-buffer` overlaps them with the adds.
 extension FunctionTiler {
     mutating func tileBatchAxisReduction(_ op: Operation, kind: ReduceKind, source: ValueID, axis: Int, into top: TileEmitter,
@@ -55,7 +55,12 @@ extension FunctionTiler {
                 let first = body.alloc(.sbuf, element, partitions: partitions, free: free, name: "x")
                 body.load(hbm, at: slice(.constant(0)), into: first)
                 let total = body.alloc(.sbuf, accumulator, partitions: partitions, free: free, name: "total")
-                body.emit(.dveCopy(source: first, destination: total))
+                if alu == .add && element.isFloat {
+                    // A sum starts at +0 (Docs/numerics.md, "Reduction order"): +0 + x0, then the rest in order.
+                    body.emit(.dveTensorScalar(.add, first, .constant(0), destination: total))
+                } else {
+                    body.emit(.dveCopy(source: first, destination: total))
+                }
                 if extent > 1 {
                     let variable = body.values.make(.index, name: reducedName)
                     let step = body.child()
@@ -66,7 +71,7 @@ extension FunctionTiler {
                                                                body: Block(step.ops))), span: body.span))
                 }
                 if kind == .mean {
-                    body.emit(.dveTensorScalar(.mul, total, .constant(1 / Double(extent)), destination: total))
+                    body.emit(.dveTensorScalar(.div, total, .constant(Double(extent)), destination: total))
                 }
                 var result = total
                 if resultElement != accumulator {

@@ -9,7 +9,7 @@ import KilnTileIR
 /// [1 | w] as it is made (`pe.matmul ones[P | 1], v[P | w] -> acc`: ones^T @ v sums the partitions),
 /// `start` on the first row tile and `stop` on the last. The accumulators and the ones columns are made
 /// before the row loop (shared by its body and its peeled remainder); after the loop `finish` evacuates
-/// each accumulator (a mean scaled by 1/R on the scalar engine) and stores it. Nothing in the group reads
+/// each accumulator (a mean divided by R on the vector engine) and stores it. Nothing in the group reads
 /// the sum (it is complete only after the loop; `fuse` guarantees it), so the group's other values never wait.
 final class ColumnSums {
     /// Rows the group's loop covers, and its row tile.
@@ -53,8 +53,8 @@ final class ColumnSums {
             let element = types[accumulator.value]?.type.element ?? .f32
             let result = emitter.alloc(.sbuf, element, partitions: 1, free: [width], name: types[accumulator.value]?.nameHint)
             if accumulator.mean {
-                emitter.emit(.actActivate(Activation(function: .identity, source: accumulator.tile, destination: result,
-                                                     scale: 1 / Double(rows))))
+                // One division of the f32 sum, rounded once (Docs/numerics.md, "Reduction order").
+                emitter.emit(.dveTensorScalar(.div, accumulator.tile, .constant(Double(rows)), destination: result))
             } else {
                 emitter.emit(.dveCopy(source: accumulator.tile, destination: result))
             }

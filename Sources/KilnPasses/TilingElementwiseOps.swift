@@ -60,20 +60,19 @@ extension ElementwiseLowering {
             let length = sourceType?.shape.last ?? 1
             let resultElement = element(result.id)
             // A per-row value broadcast along the reduced axis is constant along it: held as a column, or in a group
-            // whose rows are narrower than the axis. The window covers `count` of the axis's elements: all of them,
-            // or its share of a row split into column chunks (whose partial results are combined afterwards).
+            // whose rows are narrower than the axis.
             var isColumn = false
             if case .column = input { isColumn = true }
             if (isColumn && length > 1) || length > window.columns {
-                let count = length > window.columns ? length : window.width
-                value = constantAlongAxis(op, input, kind: kind, length: length, count: count, element: resultElement)
+                value = constantAlongAxis(op, input, kind: kind, length: length, element: resultElement)
                 break
             }
             let isMean = kind == .mean && length > 1
             var column = reduceAlongFree(op, input, reduceOp, element: isMean && resultElement.isFloat ? .f32 : resultElement)
             if isMean {
+                // One division of the f32 sum, rounded once (Docs/numerics.md, "Reduction order").
                 let scaled = resultTile(op, column: true, reusing: [column])
-                body.emit(.dveTensorScalar(.mul, column, .constant(1 / Double(length)), destination: scaled))
+                body.emit(.dveTensorScalar(.div, column, .constant(Double(length)), destination: scaled))
                 column = scaled
             }
             value = .column(column, element(result.id))
@@ -83,24 +82,47 @@ extension ElementwiseLowering {
         operands[result.id] = roundedAtBoundary(value, name: result.nameHint)
     }
 
-    /// The reduction, over the `count` elements of an axis of `length` this window covers, of a value constant along
-    /// that axis (a per-row value broadcast across it, held as one column): max and min are the value; the sum is
-    /// the value times `count`, one multiply rounded once (the reference's f64 sum of equal terms is exact, then
-    /// rounded); the mean of a whole row is the value itself, and a column chunk's share of it is value x count /
-    /// length, as the chunks' partial means are added up afterwards.
-    private mutating func constantAlongAxis(_ op: Operation, _ input: TileOperand, kind: ReduceKind, length: Int, count: Int,
+    /// True when 1 / c is exact in f32 (c a power of two whose reciprocal is an f32 value), so multiplying by it
+    /// gives the quotient's bits.
+    static func hasExactReciprocal(_ c: Double) -> Bool {
+        guard c.isFinite, c != 0, c.significand == 1 else { return false }
+        let reciprocal = 1 / c
+        return Double(Float(reciprocal)) == reciprocal && reciprocal.isFinite
+    }
+
+    /// The reduction along an axis of `length` of a value constant along it (a per-row value broadcast across it,
+    /// held as one column). Max and min are the value. A sum adds `length` copies in order, as the language's
+    /// reduction order says (Docs/numerics.md, "Reduction order": v x length rounds differently): the column is
+    /// repeated into [P | w] tiles of at most `constantSumChunk` elements, each added to one running f32 sum by a
+    /// `dve.reduce` that starts at it; a mean then divides by `length`. The f32 result rounds once to its dtype.
+    private mutating func constantAlongAxis(_ op: Operation, _ input: TileOperand, kind: ReduceKind, length: Int,
                                             element resultElement: ElementType) -> TileOperand {
         let column = columnTile(input, element: resultElement, name: op.result?.nameHint)
-        let factor: Double = kind == .sum ? Double(count) : kind == .mean ? Double(count) / Double(length) : 1
-        guard factor != 1 || allocatedElement(column) != resultElement else { return .column(column, resultElement) }
-        let reduced = resultTile(op, column: true)
-        if factor != 1 {
-            body.emit(.dveTensorScalar(.mul, column, .constant(factor), destination: reduced))
-        } else {
-            body.emit(.dveCopy(source: column, destination: reduced))
+        guard kind == .sum || kind == .mean, length > 1 else {
+            guard allocatedElement(column) != resultElement else { return .column(column, resultElement) }
+            let converted = resultTile(op, column: true)
+            body.emit(.dveCopy(source: column, destination: converted))
+            return .column(converted, resultElement)
         }
-        return .column(reduced, resultElement)
+        let partitions = window.partitions
+        let isFloat = resultElement.isFloat
+        let sum = body.alloc(.sbuf, isFloat ? .f32 : resultElement, partitions: partitions, free: [1], name: op.result?.nameHint)
+        body.emit(.poolIota(Iota(base: 0, partitionStep: 0, freeStep: 0, destination: sum)))
+        body.tiled(extent: length, tile: min(length, Self.constantSumChunk), name: "b") { (_, inner, _, width) in
+            let repeated = inner.alloc(.sbuf, isFloat ? .f32 : resultElement, partitions: partitions, free: [width], name: nil)
+            inner.emit(.poolIota(Iota(base: 0, partitionStep: 0, freeStep: 0, destination: repeated)))
+            inner.emit(.dveTensorScalar(.add, repeated, .value(column), destination: repeated))
+            inner.emit(.dveReduce(.add, repeated, destination: sum, initial: .value(sum)))
+        }
+        if kind == .mean { body.emit(.dveTensorScalar(.div, sum, .constant(Double(length)), destination: sum)) }
+        guard allocatedElement(sum) != resultElement else { return .column(sum, resultElement) }
+        let result = resultTile(op, column: true)
+        body.emit(.dveCopy(source: sum, destination: result))
+        return .column(result, resultElement)
     }
+
+    /// The widest tile `constantAlongAxis` repeats a column into, in elements per partition.
+    static let constantSumChunk = 2048
 
     /// The op's value as the language defines it: rounded to its dtype (Docs/numerics.md, "Fused chains").
     /// An affine value is kept unevaluated, for a later activation to fold in, only in f32, which is what
@@ -235,17 +257,13 @@ extension ElementwiseLowering {
             if binaryOp == .sub, operandElement.isFloat, case .tile(let source, let sourceElement, _) = b {
                 return .affine(source: source, scale: -1, bias: perPartition, element: sourceElement)
             }
-            if binaryOp == .div, operandElement.isFloat {
-                // s / b as s * (1 / b): the reciprocal stays f32 unless it is the result, so a bf16 quotient
-                // rounds once, as the reference's division does.
-                let reciprocalElement: ElementType = perPartition == .constant(1) ? operandElement : .f32
-                let reciprocal = body.alloc(.sbuf, reciprocalElement, partitions: window.partitions, free: free, name: nil)
+            if binaryOp == .div, operandElement.isFloat, perPartition == .constant(1) {
+                // 1 / b is the vector engine's reciprocal, one division rounded once.
+                let reciprocal = body.alloc(.sbuf, operandElement, partitions: window.partitions, free: free, name: nil)
                 body.emit(.dveReciprocal(source: fullTile(b, element: operandElement, name: nil), destination: reciprocal))
-                if perPartition == .constant(1) { return .tile(reciprocal, operandElement, .sbuf) }
-                let tile = resultTile(op, column: false, reusing: [reciprocal])
-                body.emit(.dveTensorScalar(.mul, reciprocal, perPartition, destination: tile))
-                return .tile(tile, element, .sbuf)
+                return .tile(reciprocal, operandElement, .sbuf)
             }
+            // Otherwise s / b divides a tile of s by b (falls through): a reciprocal and a product would round twice.
         }
         let x = fullTile(a, element: operandElement, name: nil)
         let y = fullTile(b, element: operandElement, name: nil)
@@ -280,16 +298,10 @@ extension ElementwiseLowering {
             return .affine(source: source, scale: scale, bias: .constant(bias + c), element: affineElement)
         case (.mul, .affine(let source, let scale, .constant(let bias), let affineElement), .constant(let c)):
             return .affine(source: source, scale: scale * c, bias: .constant(bias * c), element: affineElement)
-        case (.div, _, .constant(let c)) where c != 0:
+        case (.div, _, .constant(let c)) where Self.hasExactReciprocal(c):
+            // x / 2^k is x * 2^-k exactly, so it may fold into an activation's scale; any other divisor stays a
+            // division (the default case), since x * (1 / c) rounds twice.
             return fullWithScalar(op, .mul, full, .constant(1 / c), element: element, operandElement: operandElement)
-        case (.div, _, .value(let column)) where isColumnTile(column):
-            // The per-row reciprocal stays f32: the quotient rounds once, into the result's dtype.
-            let reciprocal = body.alloc(.sbuf, .f32, partitions: window.partitions, free: [1], name: nil)
-            body.emit(.dveReciprocal(source: column, destination: reciprocal))
-            let source = fullTile(full, element: operandElement, name: nil)
-            let tile = resultTile(op, column: false, reusing: [source])
-            body.emit(.dveTensorScalar(.mul, source, .value(reciprocal), destination: tile))
-            return .tile(tile, element, .sbuf)
         default:
             let source = fullTile(full, element: operandElement, name: nil)
             let tile = resultTile(op, column: false, reusing: [source])

@@ -10,11 +10,13 @@ import KilnTileIR
 /// layernorm at a large D).
 ///
 /// Per row tile (a loop over `tile_m` partitions, remainder peeled), the reductions are taken in program
-/// order. For each, a *phase* recomputes, chunk by chunk, the ops of the group it depends on (its
+/// order. For each, a *phase* recomputes, chunk by chunk, the ops of the group its operand depends on (its
 /// ancestors, with earlier reductions already done standing in as [P | 1] columns) and reduces each
-/// chunk into a partial column: the first chunk's partial is peeled and becomes the accumulator, a loop
-/// over the other chunks combines theirs into it (`dve.tensor_tensor add|max|min`; a mean is a sum of
-/// partial means, each already divided by C). A final pass over the chunks computes the values the group
+/// chunk of the operand: the first chunk is peeled and reduced into the accumulator column; in the loop over
+/// the other chunks a sum goes on from the accumulator (`dve.reduce add ... initial %acc`, so the f32 sum adds
+/// the row's elements in order, as one pass would: Docs/numerics.md, "Reduction order"), and max/min reduce
+/// into a partial combined into it (`dve.tensor_tensor max|min`). A mean divides the f32 sum by C once; a
+/// float sum or mean is then rounded once to its dtype. A final pass over the chunks computes the values the group
 /// stores at full width and stores each chunk; the reductions the group stores are stored once per row
 /// tile. Rows broadcast along partitions ([C] operands) are loaded per chunk, since the chunk loop is the
 /// inner one. Elementwise work is recomputed once per phase: the price of not keeping a whole row on chip.
@@ -40,29 +42,50 @@ struct ChunkedReductionTiler {
             }
             let firstWidth = min(width, columns)
             for reduction in reductions {
-                guard let result = reduction.result, case .reduce(let kind, _, _) = reduction.kind else { continue }
-                let needed = ancestors(of: [result.id], in: ops, done: done)
+                guard let result = reduction.result, case .reduce(let kind, let source, _) = reduction.kind else { continue }
+                let needed = ancestors(of: [source], in: ops, done: done)
+                let element = types[result.id]?.type.element ?? .f32
+                let reduceOp: EngineReduceOp = kind == .max ? .max : kind == .min ? .min : .add
+                let isSum = reduceOp == .add && element.isFloat
+                // This chunk's values of the reduced operand, as a [P | w] tile.
+                func chunkTile(_ lowering: inout ElementwiseLowering) throws(TilingError) -> ValueID {
+                    lowering.planInPlace(needed, keeping: [source])
+                    for op in needed { try lowering.lower(op) }
+                    let operand = try lowering.operand(source, for: reduction)
+                    return lowering.fullTile(operand, element: lowering.element(source), name: nil)
+                }
                 row.span = reduction.span
                 var first = ElementwiseLowering(body: row, hoist: row, window: window(.constant(0), firstWidth), types: types,
                                                 hbmSources: hbmSources, operands: done)
-                first.planInPlace(needed, keeping: [result.id])
-                for op in needed { try first.lower(op) }
-                guard case .column(let accumulator, let element)? = first.operands[result.id] else {
-                    throw .unsupported(reduction, "its partial reduction is not a per-row column")
-                }
-                let combine: BinaryOperator = kind == .max ? .max : kind == .min ? .min : .add
+                let firstTile = try chunkTile(&first)
+                row.span = reduction.span
+                let accumulator = row.alloc(.sbuf, isSum ? .f32 : element, partitions: partitions, free: [1], name: result.nameHint)
+                row.emit(.dveReduce(reduceOp, firstTile, destination: accumulator))
                 try row.tiled(extent: columns - firstWidth, tile: width, name: "j") { (_, chunk, offset, chunkWidth) throws(TilingError) in
                     var lowering = ElementwiseLowering(body: chunk, hoist: chunk, window: window(offset.adding(firstWidth), chunkWidth),
                                                        types: types, hbmSources: hbmSources, operands: done)
-                    lowering.planInPlace(needed, keeping: [result.id])
-                    for op in needed { try lowering.lower(op) }
-                    guard case .column(let partial, _)? = lowering.operands[result.id] else {
-                        throw .unsupported(reduction, "its partial reduction is not a per-row column")
-                    }
+                    let tile = try chunkTile(&lowering)
                     chunk.span = reduction.span
-                    chunk.emit(.dveTensorTensor(combine, accumulator, partial, destination: accumulator))
+                    if isSum {
+                        // The running sum goes on in order from the accumulator: the bits of one pass over the row.
+                        chunk.emit(.dveReduce(.add, tile, destination: accumulator, initial: .value(accumulator)))
+                    } else {
+                        let partial = chunk.alloc(.sbuf, element, partitions: partitions, free: [1], name: nil)
+                        chunk.emit(.dveReduce(reduceOp, tile, destination: partial))
+                        chunk.emit(.dveTensorTensor(kind == .max ? .max : kind == .min ? .min : .add, accumulator, partial,
+                                                    destination: accumulator))
+                    }
                 }
-                done[result.id] = .column(accumulator, element)
+                var column = accumulator
+                if kind == .mean {
+                    row.emit(.dveTensorScalar(.div, accumulator, .constant(Double(columns)), destination: accumulator))
+                }
+                if isSum && element != .f32 {
+                    // The f32 sum (or mean) rounds once, to the result's dtype.
+                    column = row.alloc(.sbuf, element, partitions: partitions, free: [1], name: result.nameHint)
+                    row.emit(.dveCopy(source: accumulator, destination: column))
+                }
+                done[result.id] = .column(column, element)
             }
             let stored = ancestors(of: fullStores.map(\.value), in: ops, done: done)
             if !fullStores.isEmpty {

@@ -148,9 +148,11 @@ extension SimulationRun {
             let group = max(1, buffers[source].freeDims.last ?? 1)
             let input = readTile(source, slot: 0, stream: stream, pc: pc)
             let groups = (count + group - 1) / group
+            let initial = perPartition(o.scalar(3), partitions: buffers[source].partitions, stream: stream, pc: pc)
+            let groupsPerPartition = max(1, buffers[source].freeElements / group)
             let output = scratch.buffer(1, count: groups)
             RowParallel.forEach(rows: groups, work: count) { _, rows in
-                Self.reduceRows(input, rows: rows, width: group, reduce, into: output, total: count)
+                Self.reduceRows(input, rows: rows, width: group, reduce, into: output, total: count) { initial[$0 / groupsPerPartition] }
             }
             writeTile(destination, output, stream: stream, pc: pc)
         case .dveCopy:
@@ -266,14 +268,15 @@ extension SimulationRun {
     }
 
     /// Reduces the groups `rows` of consecutive groups of `width` values (the last group may stop at `total`) as
-    /// `SimulationRun.reduce` does: in `Float`, each group from its first value, in order; NaN wins max and min.
+    /// `SimulationRun.reduce` does: in `Float`, in order, a sum from `initial(group)` (+0 when not given), max
+    /// and min from the group's first value; NaN wins max and min.
     static func reduceRows(_ values: UnsafePointer<Float>, rows: Range<Int>, width: Int, _ op: EngineReduceOp,
-                           into out: UnsafeMutablePointer<Float>, total: Int? = nil) {
+                           into out: UnsafeMutablePointer<Float>, total: Int? = nil, initial: ((Int) -> Double)? = nil) {
         guard width > 0 else { return }
         let end = total ?? rows.upperBound * width
         for row in rows {
             let (start, stop) = (row * width, min(end, row * width + width))
-            var accumulator = values[start]
+            var accumulator = op == .add ? Float(initial?(row) ?? 0) + values[start] : values[start]
             switch op {
             case .add:
                 for index in (start + 1)..<stop { accumulator += values[index] }

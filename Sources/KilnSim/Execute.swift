@@ -102,7 +102,11 @@ extension SimulationRun {
         case .dveReduce:
             let (reduce, source, destination) = (o.reduce(0), o.buffer(1), o.buffer(2))
             let group = buffers[source].freeDims.last ?? 1
-            store(destination, Self.reduce(load(source, stream: stream, pc: pc), groupSize: group, reduce), stream: stream, pc: pc)
+            let initial = perPartition(o.scalar(3), partitions: buffers[source].partitions, stream: stream, pc: pc)
+            let groupsPerPartition = max(1, buffers[source].freeElements / max(1, group))
+            store(destination, Self.reduce(load(source, stream: stream, pc: pc), groupSize: group, reduce) {
+                initial[$0 / groupsPerPartition]
+            }, stream: stream, pc: pc)
         case .dveCopy:
             store(o.buffer(1), load(o.buffer(0), stream: stream, pc: pc), stream: stream, pc: pc)
         case .dveReciprocal:
@@ -170,16 +174,18 @@ extension SimulationRun {
         return result
     }
 
-    /// Reduces consecutive groups of `groupSize` values in fp32: each group's accumulator starts at its first
-    /// value and takes the others in order (NaN wins max and min); the operator is chosen once per group.
-    static func reduce(_ values: [Double], groupSize: Int, _ op: EngineReduceOp) -> [Double] {
+    /// Reduces consecutive groups of `groupSize` values in fp32 (Docs/numerics.md, "Reduction order"): a sum starts
+    /// at `initial(group)` (+0 when not given) and adds the values in order; max and min start at the group's first
+    /// value and take the others in order (NaN wins).
+    static func reduce(_ values: [Double], groupSize: Int, _ op: EngineReduceOp,
+                       initial: ((Int) -> Double)? = nil) -> [Double] {
         let size = max(1, groupSize)
         let groups = (values.count + size - 1) / size
         return [Double](unsafeUninitializedCapacity: groups) { out, count in
             values.withUnsafeBufferPointer { source in
                 for group in 0..<groups {
                     let (start, end) = (group * size, min(source.count, group * size + size))
-                    var accumulator = Float(source[start])
+                    var accumulator = op == .add ? Float(initial?(group) ?? 0) + Float(source[start]) : Float(source[start])
                     switch op {
                     case .add:
                         for index in (start + 1)..<end { accumulator += Float(source[index]) }

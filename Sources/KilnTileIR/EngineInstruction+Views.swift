@@ -36,8 +36,9 @@ extension OpKind {
                                        destination: ValueID) -> OpKind {
         .engine(EngineInstruction(.dveTensorScalar, [.binary(op), .tile(a), .scalar(scalar), .tile(destination)]))
     }
-    public static func dveReduce(_ op: EngineReduceOp, _ a: ValueID, destination: ValueID) -> OpKind {
-        .engine(EngineInstruction(.dveReduce, [.reduce(op), .tile(a), .tile(destination)]))
+    public static func dveReduce(_ op: EngineReduceOp, _ a: ValueID, destination: ValueID,
+                                 initial: ScalarOperand = .constant(0)) -> OpKind {
+        .engine(EngineInstruction(.dveReduce, [.reduce(op), .tile(a), .tile(destination), .scalar(initial)]))
     }
     public static func dveCopy(source: ValueID, destination: ValueID) -> OpKind {
         .engine(EngineInstruction(.dveCopy, [.tile(source), .tile(destination)]))
@@ -121,9 +122,9 @@ extension OpKind {
         return (op, a, s, d)
     }
 
-    /// `dve.reduce op a -> d`.
+    /// `dve.reduce op a -> d` (with any `initial`).
     public var asReduce: (op: EngineReduceOp, source: ValueID, destination: ValueID)? {
-        guard let i = instruction, i.op == .dveReduce, i.operands.count == 3, case .reduce(let op) = i.operands[0],
+        guard let i = instruction, i.op == .dveReduce, i.operands.count == 4, case .reduce(let op) = i.operands[0],
               case .tile(let a) = i.operands[1], case .tile(let d) = i.operands[2] else { return nil }
         return (op, a, d)
     }

@@ -31,7 +31,7 @@ func everyOpcodeProgram() -> BytecodeProgram {
                                                            .scalarSource(.constant(-1.5)), .reduceInto(ReduceInto(.max, into: 1))])]),
         (.engine(.dve), [Instruction(.engine(.dveTensorTensor), [.binaryOperator(.rem), .buffer(0), .buffer(0), .buffer(0)]),
                          Instruction(.engine(.dveTensorScalar), [.binaryOperator(.lt), .buffer(0), .scalarSource(.constant(2)), .buffer(0)]),
-                         Instruction(.engine(.dveReduce), [.reduceOperator(.add), .buffer(0), .buffer(1)]),
+                         Instruction(.engine(.dveReduce), [.reduceOperator(.add), .buffer(0), .buffer(1), .scalarSource(.buffer(1))]),
                          Instruction(.engine(.dveCopy), [.buffer(2), .buffer(0)]),
                          Instruction(.engine(.dveReciprocal), [.buffer(0), .buffer(0)]),
                          Instruction(.engine(.dveIota), [.integer(1), .integer(-4), .buffer(0)]),

@@ -30,6 +30,7 @@ import Testing
             case .functionOnTarget(let f): [f]
             case .transferElement(let h, let t): [h, t]
             case .integerIn(let f, _): [f]
+            case .initialOnlyForAdd(let op, let initial): [op, initial]
             case .gather(let table, let indices, let tile): [table, indices, tile]
             }
             #expect(fields.allSatisfy { $0 < count }, "\(op): \(rule)")
@@ -42,6 +43,20 @@ import Testing
         #expect(Set(names).count == names.count, "\(op): field names are unique")
         #expect(declaration.fields.contains { $0.access != nil && $0.access != .read }, "\(op) writes something")
     }
+}
+
+@Test func aReductionStartsAtAValueOnlyWhenItAdds() {
+    let declaration = EngineOp.dveReduce.declaration
+    let row = TileShape(space: .sbuf, element: .f32, partitions: 128, freeDims: [512])
+    let column = TileShape(space: .sbuf, element: .f32, partitions: 128, freeDims: [1])
+    func violations(_ op: EngineReduceOp, _ initial: OperandFact) -> [RuleViolation] {
+        let facts = OperandFacts([.reduceOperator(op), .tile(row), .tile(column), initial])
+        return declaration.violations(facts, target: .trn1)
+    }
+    #expect(violations(.add, .scalarTile(column)).isEmpty)
+    #expect(violations(.max, .scalarConstant(0)).isEmpty)
+    #expect(violations(.max, .scalarTile(column)).count == 1)
+    #expect(violations(.min, .scalarConstant(2)).count == 1)
 }
 
 @Test func aGatherNeedsARankTwoTableOfTheTilesElementAndI32Indices() {

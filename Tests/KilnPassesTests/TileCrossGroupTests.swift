@@ -43,8 +43,11 @@ private func transfers(_ module: Module, stores: Bool) -> [DMATransfer] {
         }
         #expect(found[2...].allSatisfy { $0.start == .never && $0.stop == .always })
         #expect(Set(found.map(\.accumulator)).count == 2)
+        // The mean divides the f32 sum by 300 once (Docs/numerics.md, "Reduction order"), never multiplies by 1/300.
         let scales = allOps(module).compactMap { $0.kind.asActivation?.scale }
-        #expect(scales == [1 / 300.0])
+        #expect(scales.isEmpty)
+        let divisions = allOps(module).compactMap { $0.kind.asTensorScalar }.filter { $0.op == .div }
+        #expect(divisions.map(\.scalar) == [.constant(300)])
         #expect(transfers(module, stores: true).map(\.offsets) == [[.constant(0), .constant(0)], [.constant(0), .constant(0)]])
     }
 }
@@ -80,17 +83,24 @@ private func transfers(_ module: Module, stores: Bool) -> [DMATransfer] {
     #expect(Set(shapes) == [[128, 7], [1, 104]])
 }
 
-@Test func rankOneReductionsReduceChunksThenAcrossPartitions() throws {
+@Test func rankOneSumsAddInOrderAndExtremesReduceChunksThenAcrossPartitions() throws {
     let text = kernelModule("(%x: hbm f32[70000]) -> (%s: hbm f32[1], %m: hbm f32[1])", """
             %total = reduce sum %x axis 0 : f32[1]
             %peak = reduce max %x axis 0 : f32[1]
             return %total, %peak
         """)
     let module = try tiledModule(text)
-    // 70000 = 128 x 546 + 112: chunks of 512 and 34 per partition, then the tail.
-    #expect(matmuls(module).count == 1)
+    // The sum adds in order on one partition (Docs/numerics.md, "Reduction order"): [1 | 8192] chunks at 0, 8192,
+    // ... (a loop of 7 after the peeled first: 8 x 8192 = 65536) and the last 4464, each going on from the running sum.
+    // The max: 70000 = 128 x 546 + 112, chunks of 512 and 34 per partition, then the tail.
+    #expect(matmuls(module).isEmpty)
     #expect(opcodes(module).filter { $0 == "pe.transpose" }.count == 1)
-    #expect(transfers(module, stores: false).map { $0.offsets[0].constant }.sorted() == [0, 0, 65536, 65536, 69888, 69888])
+    #expect(transfers(module, stores: false).map { $0.offsets[0].constant }.sorted() == [0, 0, 8192, 65536, 65536, 69888])
+    let continued = allOps(module).filter {
+        guard case .engine(let instruction) = $0.kind, instruction.op == .dveReduce else { return false }
+        return instruction.scalar(3) != .constant(0)
+    }
+    #expect(continued.count == 2)
 }
 
 @Test func valuesCrossingGroupsGoThroughScratchAndGroupsRunInDependencyOrder() throws {
@@ -183,8 +193,16 @@ private func transfers(_ module: Module, stores: Bool) -> [DMATransfer] {
         let combines = allOps(module).compactMap { op -> BinaryOperator? in
             if let t = op.kind.asTensorTensor, t.a == t.destination { t.op } else { nil }
         }
-        // Per reduction: one combine in the loop over chunks, one for the last, narrower chunk.
-        #expect(combines == [.max, .max, .add, .add, .add, .add])
+        // The max: one combine in the loop over chunks, one for the last, narrower chunk. The sums go on from the
+        // running sum instead (`dve.reduce add ... initial %acc`: Docs/numerics.md, "Reduction order"), in the
+        // loop and for the last chunk, for the sum and for the mean; the mean then divides once.
+        #expect(combines == [.max, .max])
+        let continued = allOps(module).filter {
+            guard case .engine(let instruction) = $0.kind, instruction.op == .dveReduce else { return false }
+            return instruction.scalar(3) != .constant(0)
+        }
+        #expect(continued.count == 4)
+        #expect(allOps(module).compactMap { $0.kind.asTensorScalar }.filter { $0.op == .div }.map(\.scalar).contains(.constant(65536)))
         let fullStores = transfers(module, stores: true).filter { $0.hbm == module.functions[0].outputs[0].id }
         #expect(fullStores.count == 2 && fullStores.first?.offsets[1].terms.isEmpty == false)
         let columnStores = transfers(module, stores: true).filter { $0.hbm == module.functions[0].outputs[1].id }

@@ -19,6 +19,18 @@ def sequential_matmul(a, b):
             out = out + a32[..., :, k:k + 1] * b32[..., k:k + 1, :]
     return out
 
+def sequential_sum(a, axes):
+    """A float sum as Docs/numerics.md ("Reduction order") says: in f32, one axis at a time (the last listed first),
+    each output element's running sum starting at +0 and adding the elements in index order. numpy's float32
+    `cumsum` is that loop; its last element is the sum (+0 added turns a -0 start into +0). Returns f64."""
+    out = np.asarray(a, dtype=np.float32)
+    with np.errstate(all="ignore"):
+        for axis in sorted(set(axes), reverse=True):
+            running = np.cumsum(out, axis=axis, dtype=np.float32)
+            out = np.take(running, [-1], axis=axis) + np.float32(0)
+    return out.astype(np.float64)
+
+
 class V:
     """A value: f64 array (values exactly representable in `dtype`), its dtype, and whether it is a weak scalar."""
     __slots__ = ("a", "dtype", "weak")
@@ -174,11 +186,16 @@ class Evaluator:
         count = int(np.prod([x.a.shape[a] for a in (axis if isinstance(axis, tuple) else (axis,))]))
         if name in ("argmax", "argmin"):   # NumPy's rule is the language's: the first extreme, or the first NaN
             return V((np.argmax if name == "argmax" else np.argmin)(x.a, axis=axis, keepdims=True).astype(np.float64), "i32")
+        axes = axis if isinstance(axis, tuple) else (axis,)
         with np.errstate(all="ignore"):
-            if name == "sum":
+            if x.dtype == "i32" and name in ("sum", "mean"):
                 r = np.sum(x.a, axis=axis, keepdims=True)
+                if name == "mean":
+                    r = np.trunc(r / count)
+            elif name == "sum":
+                r = sequential_sum(x.a, axes)
             elif name == "mean":
-                r = np.sum(x.a, axis=axis, keepdims=True) / count
+                r = sequential_sum(x.a, axes) / count   # one division of the f32 sum, rounded by `store`
             else:
                 r = (np.max if name == "max" else np.min)(x.a, axis=axis, keepdims=True)
         if x.dtype == "i32" and name == "sum":
