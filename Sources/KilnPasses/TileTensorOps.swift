@@ -197,6 +197,23 @@ struct FunctionTiler {
                 element: tensor.element)
             return
         }
+        if ops.count == 1, case .permute(let operand, let perm) = ops[0].kind, let shape = ops[0].result?.type.tensorType?.shape {
+            let (hbm, tensor) = try hbmOperand(operand, of: ops[0], sources: sources)
+            top.span = ops[0].span
+            PermuteTiler(rows: sizes.m).emit(into: top, source: hbm, perm: perm, outputs: stores.map(\.output.id), shape: shape,
+                                             element: tensor.element)
+            return
+        }
+        if ops.count == 1, case .reshape(let operand) = ops[0].kind, let shape = ops[0].result?.type.tensorType?.shape {
+            let (hbm, tensor) = try hbmOperand(operand, of: ops[0], sources: sources)
+            guard let dims = ReshapeTiler.refined(tensor.shape, shape) else {
+                throw .unsupported(ops[0], "\(tensor.shape) to \(shape) is not a merge or a split of adjacent dims")
+            }
+            top.span = ops[0].span
+            ReshapeTiler(rows: sizes.m).emit(into: top, source: hbm, sourceShape: tensor.shape, outputs: stores.map(\.output.id),
+                                             shape: shape, element: tensor.element, dims: dims)
+            return
+        }
         if ops.count == 1, case .gather(let table, let indices) = ops[0].kind {
             let (tableHBM, tableTensor) = try hbmOperand(table, of: ops[0], sources: sources)
             let (indexHBM, indexTensor) = try hbmOperand(indices, of: ops[0], sources: sources)
