@@ -34,7 +34,9 @@ import KilnTileIR
 ///    fused into the PSUM evacuation. Tile sizes come from `@schedule` (K3604 when out of range) or the
 ///    target; K3605 when a B slab cannot fit.
 /// 5. A `slice` or a `concat` copies blocks of HBM tensors through SBUF (`RegionCopyTiler`); a `gather` reads
-///    table rows by index into SBUF with `dma.gather` and stores them (`GatherTiler`).
+///    table rows by index into SBUF with `dma.gather` and stores them (`GatherTiler`); a `permute` copies rows of
+///    the last dim with strided loads in loops over the other dims (`PermuteTiler`), and a `reshape` the runs both
+///    shapes share (`ReshapeTiler`).
 /// 6. A reduction over a batch axis of a rank-3/4 tensor becomes `tileBatchAxisReduction`'s accumulation loop;
 ///    a group with batch dims otherwise runs the rules above on the last two dims in loops over the batch
 ///    (`tileBatched`). A transpose becomes `TransposeTiler`'s block loop; a reduction across rows (axis 0) on its own, or

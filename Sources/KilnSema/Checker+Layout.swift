@@ -107,7 +107,9 @@ enum ReshapeGroups {
     static func mismatch(_ source: [Dim], _ target: [Dim]) -> String? {
         let total = { (dims: [Dim]) in dims.reduce(Product()) { $0.times(Product($1)) } }
         let (a, b) = (total(source), total(target))
-        guard a == b else { return "\(a.description) elements != \(b.description)" }
+        guard a == b else {
+            return "their element counts \(a.description) and \(b.description) differ (dims count by name, whatever sizes they are bound to)"
+        }
         let left = source.filter { !$0.isOne }, right = target.filter { !$0.isOne }
         var (i, j) = (0, 0)
         while i < left.count && j < right.count {
