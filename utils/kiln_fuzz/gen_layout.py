@@ -30,7 +30,7 @@ class LayoutMakers:
 
     def reshape(self, dtype, shape, depth):
         """`reshape(x, shape)` that the checker accepts: a size-1 dim added or dropped, or a dim d of `shape` split
-        as (2, d) out of `concat(a, b, axis)` (whose dim is 2 * d) and then reduced, indexed or merged back and
+        as (2, d) out of `concat(a, b, axis)` (whose dim is 2 * d) and then reduced, sliced to one or merged back and
         sliced to d."""
         names = [i for i, d in enumerate(shape) if isinstance(d, str)]
         if names and len(shape) <= 3 and self.rng.random() < 0.6:
@@ -44,7 +44,8 @@ class LayoutMakers:
                 kept = E("red", (self.rng.choice(["sum", "max", "min"]), axis), [split])
             elif r < 0.7:
                 items = [(None, None)] * (len(shape) + 1)
-                items[axis] = (lit(self.rng.choice([0, 1])), False)
+                index = self.rng.choice([0, 1])
+                items[axis] = (lit(index) if index else None, lit(index + 1))
                 kept = E("slice", items, [split])
             else:
                 items = [(None, None)] * len(shape)
