@@ -44,7 +44,8 @@ import KilnTileIR
 ///    transposes for max/min).
 /// 7. Loads of the HBM tensor a `slice` value was copied to read the slice's source at its offsets instead,
 ///    so the copy is left with no reader unless the value is an output, and `dce` removes it; a `concat`
-///    operand read by nothing else is stored straight into its place in the concat's tensor (`HBMViews`).
+///    operand read by nothing else is stored straight into its place in the concat's tensor; loads of a `permute`
+///    of batch dims only read its operand at permuted offsets (`HBMViews`).
 /// Anything else is reported (K3601) at the op's kernel span; the function is then left unchanged.
 ///
 /// Options (`tile{tile_m=64,...}`) override the kernel's `@schedule` hints of the same names.
