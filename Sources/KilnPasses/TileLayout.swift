@@ -65,7 +65,7 @@ struct PermuteTiler {
 struct ReshapeTiler {
     let rows: Int
     /// The most bytes a piece's columns may take per partition before the tiler falls back to a finer cut.
-    static let maxColumnBytes = 65536
+    static let maxColumnBytes = 16384
 
     /// One side of the copy (x or the result): its shape and each dim's flat stride.
     private struct Side {
@@ -153,11 +153,10 @@ struct ReshapeTiler {
             guard top.stride * elementBytes <= maxColumnBytes else { continue }
             let chunk = max(1, min(top.extent, chunkElements / top.stride))
             let partition = dims.first { $0.stride == cut }
-            let byPartitions = partition != nil && x.ends(at: cut, top: top.stride) && y.ends(at: cut, top: top.stride)
             guard x.free(top: top.stride, count: 1) != nil, y.free(top: top.stride, count: 1) != nil else { continue }
             // A flat (rank-1) side steps one piece's columns per partition: partitions only when unchunked.
             let flatOK = (x.shape.count > 1 && y.shape.count > 1) || chunk == top.extent
-            let usePartitions = byPartitions && flatOK
+            let usePartitions = partition != nil && flatOK && x.ends(at: cut, top: top.stride) && y.ends(at: cut, top: top.stride)
             return Plan(loops: dims.filter { $0.stride >= cut && !(usePartitions && $0.stride == cut) },
                         partitions: usePartitions ? partition : nil, top: top, chunk: chunk,
                         sourceTile: { x.free(top: top.stride, count: $0)! }, resultTile: { y.free(top: top.stride, count: $0)! })

@@ -95,9 +95,9 @@ enum ReshapeGroups {
             }
             return true
         }
+        /// `64 * B * S`, `B * H`, `24`.
         var description: String {
-            (constant == 1 && !cores.isEmpty ? [] : [String(constant)]).joined() + (constant == 1 || cores.isEmpty ? "" : " * ")
-                + cores.joined(separator: " * ")
+            ((constant == 1 && !cores.isEmpty ? [] : [String(constant)]) + cores).joined(separator: " * ")
         }
     }
 
