@@ -104,11 +104,11 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
                summary: "reduces the last free dim to 1 (a sum in order from `initial`, +0 by default)")
         case .dveCopy:
             return OpDeclaration("dve.copy", on: .dve, [F("src", .tile(.read)), F("dst", .tile(.write))],
-                                 rules: [.sameShape(0, 1)],
+                                 rules: [.sameElements(0, 1)],
                                  cost: .cycles { o, t in
                                      t.tensorScalarCycles(elementsPerPartition: o.n(0), perfMode: o.vectorPerfMode([0, 1]))
                                  },
-                                 summary: "copies and converts a tile (also how PSUM is evacuated)")
+                                 summary: "copies and converts a tile (also how PSUM is evacuated); the free dims may be regrouped")
         case .dveReciprocal:
             return OpDeclaration("dve.reciprocal", on: .dve, [F("src", .tile(.read)), F("dst", .tile(.write))],
                                  rules: [.sameShape(0, 1)],

@@ -7,6 +7,9 @@ import KilnMachine
 public enum OperandRule: Hashable, Sendable {
     /// Two tiles have the same partitions and free dims.
     case sameShape(Int, Int)
+    /// Two tiles have the same partitions and the same number of elements per partition (free dims may be grouped
+    /// differently: `[P | 1, D]` and `[P | D]` hold the same bytes in each partition).
+    case sameElements(Int, Int)
     /// The source tile has the destination's rank and is no larger in any dim (partitions and free dims).
     case fitsWithin(source: Int, destination: Int)
     /// A scalar operand (or a reduction destination) is a constant, a scalar parameter or a `[P | 1]` tile
@@ -53,6 +56,10 @@ extension OperandRule {
         case .sameShape(let a, let b):
             guard let x = o.tile(a), let y = o.tile(b), !x.hasSameShape(as: y) else { return [] }
             return [.shape("\(x) and \(y)")]
+        case .sameElements(let a, let b):
+            guard let x = o.tile(a), let y = o.tile(b),
+                  x.partitions != y.partitions || x.freeElements != y.freeElements else { return [] }
+            return [.shape("\(x) and \(y) hold different elements per partition")]
         case .fitsWithin(let a, let b):
             guard let x = o.tile(a), let y = o.tile(b) else { return [] }
             let fits = x.partitions <= y.partitions && x.freeDims.count == y.freeDims.count

@@ -19,6 +19,12 @@ extension Execution {
                                elements: Array(repeating: 0, count: shape.reduce(1, *)))
             return Broadcast.map([try evaluate(source.value, frame), target], dtype: try type(of: expr).dtype) { $0[0] }
         }
+        if builtin == .reshape, let source = arguments.first {
+            // The new shape is the checker's type; the row-major elements stay as they are.
+            let shape = try self.shape(of: try type(of: expr), frame, at: expr.span)
+            let value = try evaluate(source.value, frame)
+            return Value(dtype: value.dtype, staticShape: shape, valid: shape, elements: value.elements)
+        }
         var values: [Value] = []
         for argument in arguments where argument.label == nil { values.append(try evaluate(argument.value, frame)) }
         let dtype = try type(of: expr).dtype
@@ -51,7 +57,9 @@ extension Execution {
             }
             return reduce(builtin, try operand(0), axes: axes, dtype: dtype)
         case .matmul: return matmul(try operand(0), try operand(1))
-        case .transpose: return transpose(try operand(0))
+        case .transpose:
+            if let perm = program.reductionAxes[expr.id] { return permute(try operand(0), perm: perm) }
+            return transpose(try operand(0))
         case .select:
             return Broadcast.map([try operand(0), try operand(1), try operand(2)], dtype: dtype) { $0[0] != 0 ? $0[1] : $0[2] }
         case .load, .copy:
@@ -83,7 +91,7 @@ extension Execution {
         case .concat:
             guard let axis = program.reductionAxes[expr.id]?.first else { throw invariant("'concat' has no axis", expr.span) }
             return concat(values, axis: axis, dtype: dtype)
-        case .math, .broadcast_to:
+        case .math, .broadcast_to, .reshape:
             throw invariant("'\(builtin)' has no definition", expr.span)
         }
     }
@@ -360,5 +368,27 @@ extension Execution {
         staticShape.swapAt(rank - 1, rank - 2)
         valid.swapAt(rank - 1, rank - 2)
         return Value(dtype: value.dtype, staticShape: staticShape, valid: valid, elements: elements)
+    }
+
+    /// `transpose(x, perm:)`: NumPy's `transpose(x, perm)`; result axis i is x's axis perm[i].
+    func permute(_ value: Value, perm: [Int]) -> Value {
+        let shape = perm.map { value.valid[$0] }
+        var strides = Array(repeating: 1, count: value.rank)
+        for axis in stride(from: value.rank - 2, through: 0, by: -1) { strides[axis] = strides[axis + 1] * value.valid[axis + 1] }
+        let count = shape.reduce(1, *)
+        var elements = [Double]()
+        elements.reserveCapacity(count)
+        var index = Array(repeating: 0, count: shape.count)
+        for _ in 0..<count {
+            elements.append(value.elements[zip(perm, index).reduce(0) { $0 + strides[$1.0] * $1.1 }])
+            var axis = shape.count - 1
+            while axis >= 0 {
+                index[axis] += 1
+                if index[axis] < shape[axis] { break }
+                index[axis] = 0
+                axis -= 1
+            }
+        }
+        return Value(dtype: value.dtype, staticShape: shape, valid: shape, elements: elements)
     }
 }

@@ -122,6 +122,21 @@ extension FunctionLowering {
         case .slice(let source, let offsets):
             let shifted = zip(index, offsets).map { $1 == 0 ? $0 : LLVMBuildAdd(b, $0, lowering.int64($1), "")! }
             return element(source, at: shifted)
+        case .permute(let source, let perm):
+            // Result axis i is the source's axis perm[i].
+            var sourceIndex = index
+            for (axis, from) in perm.enumerated() where axis < index.count && from < index.count { sourceIndex[from] = index[axis] }
+            return element(source, at: sourceIndex)
+        case .reshape(let source):
+            // The same row-major position, split along the source's dims.
+            var linear = lowering.linearIndex(index, shape: op.result?.type.tensorType?.shape ?? [])
+            let sourceShape = shape(of: source)
+            var sourceIndex = [LLVMValueRef](repeating: lowering.int64(0), count: sourceShape.count)
+            for axis in sourceShape.indices.reversed() {
+                sourceIndex[axis] = axis == 0 ? linear : LLVMBuildURem(b, linear, lowering.int64(sourceShape[axis]), "")!
+                if axis > 0 { linear = LLVMBuildUDiv(b, linear, lowering.int64(sourceShape[axis]), "")! }
+            }
+            return element(source, at: sourceIndex)
         case .select(let condition, let whenTrue, let whenFalse):
             let c = lowering.convert(element(condition, at: index), to: .bool)
             let t = lowering.convert(element(whenTrue, at: index), to: kind)

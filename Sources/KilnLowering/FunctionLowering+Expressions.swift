@@ -100,6 +100,12 @@ extension FunctionLowering {
             // The shape (dims, not values) is the checker's type.
             let result = try irType(checkedType(expr), at: expr.span)
             return .value(try coerce(try lower(arguments[0]), to: result, at: expr.span), result)
+        case .reshape:
+            // The shape (dims, not values) is the checker's type; a reshape to the same shape is the operand.
+            let result = try irType(checkedType(expr), at: expr.span)
+            let source = try tensor(try lower(arguments[0]), arguments[0])
+            if valueTypes[source].flatMap({ $0.tensorType ?? $0.hbmType })?.shape == result.tensorType?.shape { return .value(source, result) }
+            return .value(value(.reshape(source), result, at: expr.span), result)
         case .copy:
             guard let (id, tile) = try lower(arguments[0]).tile else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
             return .value(try tileCopy(id, tile, element: tile.element, at: expr.span), .tile(tile.with(element: tile.element, space: .sbuf)))
@@ -162,7 +168,9 @@ extension FunctionLowering {
         case .matmul:
             return try tensorOp(expr, .matmul(try tensor(values[0], arguments[0]), try tensor(values[1], arguments[1])))
         case .transpose:
-            return try tensorOp(expr, .transpose(try tensor(values[0], arguments[0])))
+            let source = try tensor(values[0], arguments[0])
+            if let perm = program.reductionAxes[expr.id] { return try permute(source, perm: perm, expr) }
+            return try tensorOp(expr, .transpose(source))
         case .select:
             if values.contains(where: { $0.tile != nil }) { return try tileSelect(values, expr) }
             let result = try irType(checkedType(expr), at: expr.span)

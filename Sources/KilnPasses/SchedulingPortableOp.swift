@@ -4,7 +4,7 @@ import KilnMachine
 import KilnTileIR
 
 /// The engine-neutral meaning of an op that act and dve both implement, so `assign-engines` can move it.
-/// Only float tiles qualify: the scalar engine computes in floating point.
+/// Only float tiles qualify: the scalar engine computes in floating point; a copy only between tiles of one shape.
 enum SchedulingPortableOp: Equatable {
     /// `dve.copy a -> b` / `act.activate identity a -> b`.
     case copy(ValueID, ValueID)
@@ -21,6 +21,9 @@ enum SchedulingPortableOp: Equatable {
     init?(_ kind: OpKind, types: [ValueID: ValueDef]) {
         let isFloatTile = { (value: ValueID) in types[value]?.type.tileType?.element.isFloat == true }
         if let (source, destination) = kind.asUnaryTileOp(.dveCopy) {
+            // A copy that regroups free dims (`[P | 1, D]` into `[P | D]`) has no act form.
+            guard let a = types[source]?.type.tileType, let b = types[destination]?.type.tileType, a.hasSameShape(as: b)
+            else { return nil }
             self = .copy(source, destination)
         } else if let (source, destination) = kind.asUnaryTileOp(.dveReciprocal) {
             self = .reciprocal(source, destination)

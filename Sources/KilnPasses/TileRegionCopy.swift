@@ -1,4 +1,4 @@
-// TileRegionCopy.swift: tiles `slice`, `concat` and `gather`: blocks and rows of HBM tensors copied through SBUF.
+// TileRegionCopy.swift: tiles `slice`, `concat` and `gather` (blocks and rows of HBM tensors copied through SBUF); HBM views.
 
 import KilnMachine
 import KilnPluginAPI
@@ -104,14 +104,22 @@ extension TileEmitter {
 ///   transposing, broadcasting, and flat for rank 1, whose slices are contiguous) reads the same elements;
 /// - the tensor of a `concat` operand that nothing else reads (not returned, one use, listed once) is its
 ///   place in the concat's tensor: its loads and stores move there (a concat of a concat resolves to the
-///   outer one), and the concat's tiler skips the copy of that operand.
+///   outer one), and the concat's tiler skips the copy of that operand;
+/// - the tensor a `permute` of batch dims only (the last two axes stay) was copied to is a read-only view of its
+///   operand's tensor: a load of it whose tile covers no more than the last two dims reads the source at the
+///   permuted offsets (offset i of the view is offset perm[i] of the source), the same slice.
 struct HBMViews {
     typealias View = (source: ValueID, offsets: [Int])
     private var readViews: [ValueID: View] = [:]
     private var places: [ValueID: View] = [:]
+    private var permutedViews: [ValueID: (source: ValueID, perm: [Int])] = [:]
 
     init(_ ops: [Operation], hbmSources: [ValueID: ValueID], placed: [ValueID: (concat: ValueID, offsets: [Int])]) {
         for op in ops {
+            if case .permute(let operand, let perm) = op.kind, perm.count >= 2, perm[perm.count - 2] == perm.count - 2,
+               let result = op.result?.id, let view = hbmSources[result], let source = hbmSources[operand], view != source {
+                permutedViews[view] = (source, perm)
+            }
             guard case .slice(let operand, let offsets) = op.kind, let result = op.result?.id,
                   let view = hbmSources[result], let source = hbmSources[operand], view != source else { continue }
             readViews[view] = (source, offsets)
@@ -158,17 +166,36 @@ struct HBMViews {
         return (tensor, offsets)
     }
 
+    /// A load of a permuted view at `offsets` as a load of its source, when `tile` covers only the last two dims.
+    private func resolvePermuted(_ tensor: ValueID, _ offsets: [AffineExpr], load: DMATransfer,
+                                 tile: TileType?) -> (ValueID, [AffineExpr])? {
+        guard let view = permutedViews[tensor], view.perm.count == offsets.count, let tile,
+              let lead = load.leadingDims(tile: tile, hbmRank: offsets.count), lead >= offsets.count - 2 else { return nil }
+        var permuted = offsets
+        for (axis, from) in view.perm.enumerated() { permuted[from] = offsets[axis] }
+        return (view.source, permuted)
+    }
+
     /// `ops` (loop bodies included) with every transfer of a view moved to the tensor it views.
     func forwarding(_ ops: [Operation]) -> [Operation] {
-        guard !readViews.isEmpty || !places.isEmpty else { return ops }
-        return ops.map { op in
+        guard !readViews.isEmpty || !places.isEmpty || !permutedViews.isEmpty else { return ops }
+        var tiles: [ValueID: TileType] = [:]
+        Block(ops).walk { op in if case .alloc(let tile, _) = op.kind, let id = op.result?.id { tiles[id] = tile } }
+        return forwarding(ops, tiles: tiles)
+    }
+
+    private func forwarding(_ ops: [Operation], tiles: [ValueID: TileType]) -> [Operation] {
+        ops.map { op in
             var op = op
             if case .forLoop(var loop) = op.kind {
-                loop.body = Block(forwarding(loop.body.ops))
+                loop.body = Block(forwarding(loop.body.ops, tiles: tiles))
                 op.kind = .forLoop(loop)
             } else if var load = op.kind.asLoad {
                 (load.hbm, load.offsets) = resolve(load.hbm, load.offsets, through: places)
                 (load.hbm, load.offsets) = resolve(load.hbm, load.offsets, through: readViews)
+                if let (source, offsets) = resolvePermuted(load.hbm, load.offsets, load: load, tile: tiles[load.tile]) {
+                    (load.hbm, load.offsets) = resolve(source, offsets, through: readViews)
+                }
                 op.kind = .dmaLoad(load)
             } else if var store = op.kind.asStore, places[store.hbm] != nil {
                 (store.hbm, store.offsets) = resolve(store.hbm, store.offsets, through: places)

@@ -34,7 +34,9 @@ import KilnTileIR
 ///    fused into the PSUM evacuation. Tile sizes come from `@schedule` (K3604 when out of range) or the
 ///    target; K3605 when a B slab cannot fit.
 /// 5. A `slice` or a `concat` copies blocks of HBM tensors through SBUF (`RegionCopyTiler`); a `gather` reads
-///    table rows by index into SBUF with `dma.gather` and stores them (`GatherTiler`).
+///    table rows by index into SBUF with `dma.gather` and stores them (`GatherTiler`); a `permute` copies rows of
+///    the last dim with strided loads in loops over the other dims (`PermuteTiler`), and a `reshape` the runs both
+///    shapes share (`ReshapeTiler`).
 /// 6. A reduction over a batch axis of a rank-3/4 tensor becomes `tileBatchAxisReduction`'s accumulation loop;
 ///    a group with batch dims otherwise runs the rules above on the last two dims in loops over the batch
 ///    (`tileBatched`). A transpose becomes `TransposeTiler`'s block loop; a reduction across rows (axis 0) on its own, or
@@ -42,7 +44,8 @@ import KilnTileIR
 ///    transposes for max/min).
 /// 7. Loads of the HBM tensor a `slice` value was copied to read the slice's source at its offsets instead,
 ///    so the copy is left with no reader unless the value is an output, and `dce` removes it; a `concat`
-///    operand read by nothing else is stored straight into its place in the concat's tensor (`HBMViews`).
+///    operand read by nothing else is stored straight into its place in the concat's tensor; loads of a `permute`
+///    of batch dims only read its operand at permuted offsets (`HBMViews`).
 /// Anything else is reported (K3601) at the op's kernel span; the function is then left unchanged.
 ///
 /// Options (`tile{tile_m=64,...}`) override the kernel's `@schedule` hints of the same names.
@@ -195,6 +198,23 @@ struct FunctionTiler {
             RegionCopyTiler(rows: sizes.m).emit(into: top, source: hbm, sourceOffsets: offsets,
                 destinations: stores.map { ($0.output.id, Array(repeating: 0, count: shape.count)) }, shape: shape,
                 element: tensor.element)
+            return
+        }
+        if ops.count == 1, case .permute(let operand, let perm) = ops[0].kind, let shape = ops[0].result?.type.tensorType?.shape {
+            let (hbm, tensor) = try hbmOperand(operand, of: ops[0], sources: sources)
+            top.span = ops[0].span
+            PermuteTiler(rows: sizes.m).emit(into: top, source: hbm, perm: perm, outputs: stores.map(\.output.id), shape: shape,
+                                             element: tensor.element)
+            return
+        }
+        if ops.count == 1, case .reshape(let operand) = ops[0].kind, let shape = ops[0].result?.type.tensorType?.shape {
+            let (hbm, tensor) = try hbmOperand(operand, of: ops[0], sources: sources)
+            guard let dims = ReshapeTiler.refined(tensor.shape, shape) else {
+                throw .unsupported(ops[0], "\(tensor.shape) to \(shape) is not a merge or a split of adjacent dims")
+            }
+            top.span = ops[0].span
+            ReshapeTiler(rows: sizes.m).emit(into: top, source: hbm, sourceShape: tensor.shape, outputs: stores.map(\.output.id),
+                                             shape: shape, element: tensor.element, dims: dims)
             return
         }
         if ops.count == 1, case .gather(let table, let indices) = ops[0].kind {

@@ -158,9 +158,10 @@ public struct ASTDumper {
         case .function(_, let dims):
             let bound = dims.sorted { $0.key < $1.key }.map { "\($0.key) = \($0.value)" }
             return bound.isEmpty ? " (fn)" : " (fn, \(bound.joined(separator: ", ")))"
-        case .builtin:
+        case .builtin(let builtin):
             return program.reductionAxes[expr.id].map {
-                $0.count == 1 ? " (axis \($0[0]))" : " (axes " + $0.map(String.init).joined(separator: ", ") + ")"
+                builtin == .transpose ? " (perm " + $0.map(String.init).joined(separator: ", ") + ")"
+                    : $0.count == 1 ? " (axis \($0[0]))" : " (axes " + $0.map(String.init).joined(separator: ", ") + ")"
             } ?? ""
         case nil:
             return ""

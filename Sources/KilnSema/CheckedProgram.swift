@@ -117,6 +117,8 @@ public enum Builtin: Sendable, Hashable, CustomStringConvertible {
     case argmax, argmin
     /// `concat(a, b, ..., axis: k)`: whole tensors joined along one axis; `broadcast_to(x, shape)`: NumPy's.
     case concat, broadcast_to
+    /// `reshape(x, shape)`: the same row-major elements with another shape (merges and splits of adjacent dims).
+    case reshape
     /// `gather(table, indices)`: rows of a rank-2 table chosen by i32 indices (an embedding lookup).
     case gather
     /// `bitwise_and(a, b)`, `bitwise_or`, `bitwise_xor`, `left_shift`, `right_shift`: NumPy's, on i32.
@@ -131,7 +133,7 @@ public enum Builtin: Sendable, Hashable, CustomStringConvertible {
 
     /// Every builtin but the math functions, which `MathFunction` lists.
     static let others: [Builtin] = [.maximum, .minimum, .pow, .clamp, .iota, .cumsum, .scan, .argmax, .argmin,
-                                    .concat, .broadcast_to, .gather,
+                                    .concat, .broadcast_to, .reshape, .gather,
                                     .bitwise_and, .bitwise_or, .bitwise_xor, .left_shift, .right_shift, .sum, .max, .min, .mean, .matmul, .transpose, .select,
                                     .load, .store, .nc_matmul, .copy, .nc_transpose, .activation]
 
@@ -161,6 +163,7 @@ public enum Builtin: Sendable, Hashable, CustomStringConvertible {
         case .argmin: "argmin"
         case .concat: "concat"
         case .broadcast_to: "broadcast_to"
+        case .reshape: "reshape"
         case .gather: "gather"
         case .bitwise_and: "bitwise_and"
         case .bitwise_or: "bitwise_or"

@@ -93,6 +93,17 @@ extension Checker {
             guard ok, let source else { return nil }
             return checkBroadcastTo(source, shape: positional[1], expr: expr)
         }
+        if builtin == .reshape {
+            // The shape is dims, as broadcast_to's is.
+            let source = positional.first.flatMap { checkExpr($0) }
+            guard ok, let source else { return nil }
+            return checkReshape(source, shape: positional[1], expr: expr)
+        }
+        if builtin == .transpose, let perm = labelled["perm"] {
+            let source = positional.first.flatMap { checkExpr($0) }
+            guard ok, let source else { return nil }
+            return checkPermute(source, perm: perm, expr: expr)
+        }
         let types = positional.map { checkExpr($0) }
         if let axis {
             // A reduction's axes may be a tuple: `axis: (2, 3)`.
@@ -182,7 +193,7 @@ extension Checker {
             return checkConcat(operands, arguments, axis: axis, expr: expr)
         case .gather:
             return checkGather(operands[0], operands[1], arguments, expr: expr)
-        case .store, .iota, .broadcast_to:
+        case .store, .iota, .broadcast_to, .reshape:
             return nil
         }
     }

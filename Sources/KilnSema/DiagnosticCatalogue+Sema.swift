@@ -294,6 +294,13 @@ extension DiagnosticCatalogue {
     public static func concatMismatch(_ first: String, _ other: String, detail: String, at span: SourceSpan) -> Diagnostic {
         make("K2127", "concat-mismatch", .error, "'concat' cannot join \(first) and \(other): \(detail)", at: span)
     }
+    public static func transposePerm(_ perm: String, of type: String, detail: String, at span: SourceSpan) -> Diagnostic {
+        make("K2139", "transpose-perm", .error,
+             "perm \(perm) is not a permutation of the axes of \(type): \(detail)", at: span)
+    }
+    public static func reshapeMismatch(_ source: String, _ target: String, detail: String, at span: SourceSpan) -> Diagnostic {
+        make("K2140", "reshape-mismatch", .error, "cannot reshape \(source) to \(target): \(detail)", at: span)
+    }
     public static func broadcastToMismatch(_ source: String, _ target: String, detail: String, at span: SourceSpan) -> Diagnostic {
         make("K2128", "broadcast-to-mismatch", .error,
              "\(source) does not broadcast to \(target) (\(detail)); aligned on the right, each dim must match or be 1",

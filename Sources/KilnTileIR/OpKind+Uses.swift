@@ -18,6 +18,8 @@ extension OpKind {
         case .reduce: "reduce"
         case .matmul: "matmul"
         case .transpose: "transpose"
+        case .permute: "permute"
+        case .reshape: "reshape"
         case .select: "select"
         case .cast: "cast"
         case .call: "call"
@@ -36,7 +38,7 @@ extension OpKind {
         switch self {
         case .engine(let instruction): instruction.op.engine
         case .syncSignal(_, let engine, _), .syncWait(_, _, let engine, _): engine
-        case .constant, .iota, .scan, .slice, .concat, .gather, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .select, .cast,
+        case .constant, .iota, .scan, .slice, .concat, .gather, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .permute, .reshape, .select, .cast,
              .call, .forLoop, .alloc, .hbmAlloc, .ret: nil
         }
     }
@@ -44,7 +46,7 @@ extension OpKind {
     /// True for ops without effects whose only output is their result: removable when unused, mergeable when equal.
     public var isPure: Bool {
         switch self {
-        case .constant, .iota, .scan, .slice, .concat, .gather, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .select,
+        case .constant, .iota, .scan, .slice, .concat, .gather, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .permute, .reshape, .select,
              .cast: true
         case .call, .forLoop, .alloc, .hbmAlloc, .engine, .syncSignal, .syncWait, .ret: false
         }
@@ -58,7 +60,7 @@ extension OpKind {
     public var reads: [ValueID] {
         switch self {
         case .constant, .iota, .alloc, .hbmAlloc, .forLoop, .syncSignal, .syncWait: []
-        case .unary(_, let a), .broadcast(let a), .reduce(_, let a, _), .transpose(let a), .cast(let a), .slice(let a, _): [a]
+        case .unary(_, let a), .broadcast(let a), .reduce(_, let a, _), .transpose(let a), .permute(let a, _), .reshape(let a), .cast(let a), .slice(let a, _): [a]
         case .concat(let operands, _): operands
         case .binary(_, let a, let b), .matmul(let a, let b), .scan(let a, let b, _), .gather(let a, let b): [a, b]
         case .select(let c, let a, let b): [c, a, b]
@@ -72,7 +74,7 @@ extension OpKind {
     public var writes: [ValueID] {
         switch self {
         case .engine(let instruction): instruction.writes
-        case .constant, .iota, .scan, .slice, .concat, .gather, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .select, .cast,
+        case .constant, .iota, .scan, .slice, .concat, .gather, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .permute, .reshape, .select, .cast,
              .call, .forLoop, .alloc, .hbmAlloc, .syncSignal, .syncWait, .ret: []
         }
     }
@@ -106,6 +108,8 @@ extension OpKind {
         case .matmul(let a, let b): return .matmul(map(a), map(b))
         case .scan(let a, let b, let axis): return .scan(map(a), map(b), axis: axis)
         case .transpose(let a): return .transpose(map(a))
+        case .permute(let a, let perm): return .permute(map(a), perm: perm)
+        case .reshape(let a): return .reshape(map(a))
         case .slice(let a, let offsets): return .slice(map(a), offsets: offsets)
         case .concat(let operands, let axis): return .concat(operands.map(map), axis: axis)
         case .gather(let table, let indices): return .gather(map(table), map(indices))

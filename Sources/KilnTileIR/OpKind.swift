@@ -20,6 +20,11 @@ public enum OpKind: Hashable, Sendable {
     case matmul(ValueID, ValueID)
     /// `transpose %a : T`: swaps the two dims of a 2-D tensor.
     case transpose(ValueID)
+    /// `permute %a perm [0, 2, 1, 3] : T`: NumPy's `transpose(a, perm)`; result axis i is operand axis perm[i].
+    /// The perm keeps the last axis (a swap of the last two dims is `transpose`).
+    case permute(ValueID, perm: [Int])
+    /// `reshape %a : T`: the same row-major elements with T's shape (same element count).
+    case reshape(ValueID)
     /// `select %c, %a, %b : T`: elementwise c ? a : b.
     case select(ValueID, ValueID, ValueID)
     /// `cast %a : T`: converts the element type.

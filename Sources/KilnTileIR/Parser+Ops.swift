@@ -5,7 +5,7 @@ import KilnSource
 
 extension TileIRParser {
     /// Every opcode, for "did you mean" suggestions.
-    static let opcodes: [String] = ["constant", "broadcast", "reduce", "matmul", "transpose", "select", "cast", "call",
+    static let opcodes: [String] = ["constant", "broadcast", "reduce", "matmul", "transpose", "permute", "reshape", "select", "cast", "call",
         "for", "alloc", "hbm.alloc", "sync.signal", "sync.wait", "return"] + EngineOp.allCases.map(\.mnemonic) + UnaryFunction.allCases.map(\.rawValue) + BinaryOperator.allCases.map(\.rawValue)
 
     /// op := (VALUE '=')? opcode operands-and-attributes (':' type)? ('group' INT)? loc?
@@ -96,6 +96,19 @@ extension TileIRParser {
             while acceptPunct(",") { offsets.append(try parseInteger("an offset")) }
             try expectPunct("]")
             return (.slice(a, offsets: offsets), try parseResultType())
+        case "permute":
+            // permute := 'permute' VALUE 'perm' '[' integer (',' integer)* ']' ':' type
+            let a = try parseValue()
+            try expectWord("perm")
+            try expectPunct("[")
+            var perm = [try parseInteger("an axis")]
+            while acceptPunct(",") { perm.append(try parseInteger("an axis")) }
+            try expectPunct("]")
+            return (.permute(a, perm: perm), try parseResultType())
+        case "reshape":
+            // reshape := 'reshape' VALUE ':' type
+            let a = try parseValue()
+            return (.reshape(a), try parseResultType())
         case "concat":
             // concat := 'concat' VALUE (',' VALUE)* 'axis' INT ':' type
             var operands = [try parseValue()]

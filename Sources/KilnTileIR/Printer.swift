@@ -92,6 +92,8 @@ public struct TileIRPrinter {
         case .reduce(let kind, let a, let axis): return "reduce \(kind.rawValue) \(n(a)) axis \(axis)\(type)"
         case .matmul(let a, let b): return "matmul \(n(a)), \(n(b))\(type)"
         case .transpose(let a): return "transpose \(n(a))\(type)"
+        case .permute(let a, let perm): return "permute \(n(a)) perm [\(perm.map(String.init).joined(separator: ", "))]\(type)"
+        case .reshape(let a): return "reshape \(n(a))\(type)"
         case .slice(let a, let offsets):
             return "slice \(n(a)) [\(offsets.map(String.init).joined(separator: ", "))]\(type)"
         case .gather(let table, let indices): return "gather \(n(table)), \(n(indices))\(type)"

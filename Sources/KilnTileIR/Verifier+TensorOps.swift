@@ -98,6 +98,21 @@ extension FunctionVerifier {
             }
             let expected = IRType.tensor(TensorType(source.element, shape))
             if expected != resultType { resultMismatch(op, expected: expected, found: resultType) }
+        case .permute(let a, let perm):
+            guard let resultType = expectResult(op), let source = tensorOperand(op, a, "operand") else { return }
+            guard perm.count == source.rank, perm.sorted() == Array(0..<source.rank), perm.last == source.rank - 1 else {
+                return report(at: op) { DiagnosticCatalogue.tileIRShapeMismatch(op.opcode,
+                    "perm \(perm) is not a permutation of the axes of \(type(a)) that keeps the last axis", at: $0) }
+            }
+            let expected = IRType.tensor(TensorType(source.element, perm.map { source.shape[$0] }))
+            if expected != resultType { resultMismatch(op, expected: expected, found: resultType) }
+        case .reshape(let a):
+            guard let resultType = expectResult(op), let source = tensorOperand(op, a, "operand") else { return }
+            guard let result = resultType.tensorType, result.element == source.element,
+                  result.shape.reduce(1, *) == source.shape.reduce(1, *) else {
+                return mismatch(op, "result", expected: "a tensor of \(source.element) with \(source.shape.reduce(1, *)) elements",
+                                found: resultType)
+            }
         case .slice(let a, let offsets):
             guard let resultType = expectResult(op), let source = tensorOperand(op, a, "operand") else { return }
             guard let result = resultType.tensorType, result.element == source.element, result.rank == source.rank else {

@@ -20,7 +20,7 @@ import Testing
         let count = declaration.fields.count
         for rule in declaration.rules {
             let fields: [Int] = switch rule {
-            case .sameShape(let a, let b): [a, b]
+            case .sameShape(let a, let b), .sameElements(let a, let b): [a, b]
             case .fitsWithin(let s, let d): [s, d]
             case .partitionBroadcast(let s, let d): [s, d]
             case .perPartition(let a, let like): [a, like]

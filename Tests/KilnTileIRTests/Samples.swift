@@ -43,6 +43,8 @@ enum Samples {
             %7 = transpose %6 : f32[8, 4]
             %8 = reduce mean %4 axis 0 : f32[1, 16]
             %9 = neg %8 : f32[1, 16]
+            %10 = reshape %a : bf16[2, 2, 8]
+            %11 = permute %10 perm [1, 0, 2] : bf16[2, 2, 8]
             return %7
           }
         }

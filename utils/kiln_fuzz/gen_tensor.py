@@ -1,7 +1,9 @@
-"""gen_tensor.py: random well-typed whole-tensor Kiln kernels (elementwise, broadcasting, reductions, matmul, casts),
+"""gen_tensor.py: random well-typed whole-tensor Kiln kernels (elementwise, broadcasting, reductions, matmul, casts,
+transposes with a perm and reshapes),
 of rank 1 to 4: a kernel may have batch dims (B, H) in front of its matrix dims."""
 import itertools
 
+from .gen_layout import LayoutMakers
 from .program import DTYPES, FLOATS, NUMERIC, E, Function, Param, Program, Stmt, lit, name
 
 DIM_SIZES = [1, 7, 64, 128, 129, 300, 513]
@@ -38,7 +40,7 @@ def sub_shapes(shape):
     return sorted(options, key=lambda s: (len(s), str(s)))
 
 
-class TensorGen:
+class TensorGen(LayoutMakers):
     """Builds one kernel body. Values are typed (dtype, shape); leaves are parameters (created on demand),
     earlier `let`s, literals, scalar parameters and dims used as values."""
 
@@ -167,6 +169,8 @@ class TensorGen:
                 makers += [self.gather]
             if dtype != "bool" or self.rng.random() < 0.3:
                 makers += [self.broadcast_to]
+            if self.rng.random() < 0.5:
+                makers += [self.permute, self.reshape]
         if len(shape) == 2 and any(d == dtype for _, d in self.helpers):
             makers += [self.call_helper]
         return self.rng.choice(makers)(dtype, shape, depth - 1)

@@ -58,6 +58,16 @@ UNARY = {
 }
 
 
+def dim_size(d, dims):
+    """The size of a shape entry: an int, a dim name, or "k * name"."""
+    if isinstance(d, int):
+        return d
+    if "*" in d:
+        factor, dim = d.split("*")
+        return int(factor) * dims[dim.strip()]
+    return dims[d]
+
+
 class Evaluator:
     def __init__(self, program, seed):
         self.program = program
@@ -145,6 +155,12 @@ class Evaluator:
             x = ev(e.args[0])
             sizes = tuple(dims[d] if isinstance(d, str) else d for d in v)
             return V(np.broadcast_to(x.a, sizes).copy(), x.dtype)
+        if op == "perm":   # NumPy's transpose(x, perm)
+            x = ev(e.args[0])
+            return V(np.transpose(x.a, [p % x.a.ndim for p in v]), x.dtype)
+        if op == "reshape":   # NumPy's reshape of the row-major elements; entries may be "2 * D"
+            x = ev(e.args[0])
+            return V(np.reshape(x.a, tuple(dim_size(d, dims) for d in v)), x.dtype)
         if op == "iota":   # positions along one axis (language.md, `iota`)
             shape, axis = v
             sizes = tuple(dims[d] if isinstance(d, str) else d for d in shape)

@@ -10,9 +10,10 @@ DTYPES = NUMERIC + ["bool"]
 @dataclass
 class E:
     """One expression. `op` is name | int | float | bool | bin | neg | not | call | red | cast | T | slice | iota |
-    scan | concat | bto | act;
+    scan | concat | bto | act | perm | reshape;
     `val` holds the name, literal, operator, callee, (reduction, axis), target dtype, (shape, axis) of an iota or (cumsum | scan, axis),
-    the axis (or None) of a concat, the target shape of a broadcast_to (`bto`), (function, scale or None) of a
+    the axis (or None) of a concat, the target shape of a broadcast_to (`bto`) or of a `reshape` (entries may be
+    "2 * D"), the axes of a `transpose(x, perm:)` (`perm`), (function, scale or None) of a
     tile-level `activation` (`act`: args are the tile and, if any, the bias);
     `args` the operands.
     For `slice`, `val` is a list of (lo, hi) pairs of E or None (None, None meaning `:`; hi False: the index lo)."""
@@ -64,6 +65,12 @@ class E:
             function, scale = v
             labels = ([f"bias: {a[1].render()}"] if len(a) > 1 else []) + ([f"scale: {scale}"] if scale else [])
             return f"activation({', '.join([function, a[0].render()] + labels)})"
+        if op == "perm":   # transpose(x, perm: ...): `perm: 0` for rank 1
+            axes = ", ".join(str(p) for p in v)
+            return f"transpose({a[0].render()}, perm: {axes if len(v) == 1 else '(' + axes + ')'})"
+        if op == "reshape":   # entries: dim names, ints, or "2 * D"
+            dims = ", ".join(str(d) for d in v)
+            return f"reshape({a[0].render()}, {dims if len(v) == 1 else '(' + dims + ')'})"
         if op == "bto":
             dims = ", ".join(str(d) for d in v)
             return f"broadcast_to({a[0].render()}, {dims if len(v) == 1 else '(' + dims + ')'})"
