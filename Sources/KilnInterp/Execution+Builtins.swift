@@ -373,22 +373,10 @@ extension Execution {
     /// `transpose(x, perm:)`: NumPy's `transpose(x, perm)`; result axis i is x's axis perm[i].
     func permute(_ value: Value, perm: [Int]) -> Value {
         let shape = perm.map { value.valid[$0] }
-        var strides = Array(repeating: 1, count: value.rank)
-        for axis in stride(from: value.rank - 2, through: 0, by: -1) { strides[axis] = strides[axis + 1] * value.valid[axis + 1] }
-        let count = shape.reduce(1, *)
+        let strides = RowMajor.strides(value.valid)
         var elements = [Double]()
-        elements.reserveCapacity(count)
-        var index = Array(repeating: 0, count: shape.count)
-        for _ in 0..<count {
-            elements.append(value.elements[zip(perm, index).reduce(0) { $0 + strides[$1.0] * $1.1 }])
-            var axis = shape.count - 1
-            while axis >= 0 {
-                index[axis] += 1
-                if index[axis] < shape[axis] { break }
-                index[axis] = 0
-                axis -= 1
-            }
-        }
+        elements.reserveCapacity(shape.reduce(1, *))
+        RowMajor.forEach(shape, strides: perm.map { strides[$0] }) { elements.append(value.elements[$0]) }
         return Value(dtype: value.dtype, staticShape: shape, valid: shape, elements: elements)
     }
 }
