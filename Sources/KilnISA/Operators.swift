@@ -38,6 +38,16 @@ public enum BinaryOperator: String, CaseIterable, Hashable, Sendable, CustomStri
 
     /// A bitwise operator on two i32 values (given as exact doubles); nil for other operators.
     public func bitwise(_ a: Double, _ b: Double) -> Double? { bitwiseOperation?.apply(a, b) }
+
+    /// `add`, `sub` or `mul` of two i32 values (given as exact doubles), wrapped to i32; nil for other operators.
+    public func wrappingInteger(_ a: Double, _ b: Double) -> Double? {
+        switch self {
+        case .add: IntegerArithmetic.add.apply(a, b)
+        case .sub: IntegerArithmetic.sub.apply(a, b)
+        case .mul: IntegerArithmetic.mul.apply(a, b)
+        default: nil
+        }
+    }
 }
 
 /// A reduction an engine performs along the free axis (`dve.reduce`, `act.activate ... reduce`). The bytecode

@@ -80,10 +80,9 @@ extension Execution {
         }
         let operation: ([Double]) -> Double
         switch op {
-        case .add: operation = integer ? { Self.wrap($0[0] + $0[1]) } : { $0[0] + $0[1] }
-        case .subtract: operation = integer ? { Self.wrap($0[0] - $0[1]) } : { $0[0] - $0[1] }
-        case .multiply:
-            operation = integer ? { Self.wrap(Double(Int64($0[0]) &* Int64($0[1]))) } : { $0[0] * $0[1] }
+        case .add: operation = integer ? { IntegerArithmetic.add.apply($0[0], $0[1]) ?? 0 } : { $0[0] + $0[1] }
+        case .subtract: operation = integer ? { IntegerArithmetic.sub.apply($0[0], $0[1]) ?? 0 } : { $0[0] - $0[1] }
+        case .multiply: operation = integer ? { IntegerArithmetic.mul.apply($0[0], $0[1]) ?? 0 } : { $0[0] * $0[1] }
         case .divide: operation = integer ? { Self.wrap(($0[0] / $0[1]).rounded(.towardZero)) } : { $0[0] / $0[1] }
         case .remainder:
             operation = integer ? { Self.wrap(Double(Int64($0[0]) % Int64($0[1]))) } : { fmod($0[0], $0[1]) }

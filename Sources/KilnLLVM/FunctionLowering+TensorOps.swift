@@ -228,7 +228,7 @@ extension FunctionLowering {
         let computeKind = ComputeKind(target.element) == .f64 ? ComputeKind.f64 : .f32
         let length = sourceShape[axis]
         func finish(_ accumulated: ComputedValue) -> ComputedValue {
-            guard kind == .mean else { return accumulated }
+            guard kind == .mean else { return kind == .sum ? lowering.wrappedI32(accumulated) : accumulated }
             let count = lowering.constant(Double(length), kind: accumulated.kind)
             return ComputedValue(ref: LLVMBuildFDiv(b, accumulated.ref, count.ref, ""), kind: accumulated.kind)
         }

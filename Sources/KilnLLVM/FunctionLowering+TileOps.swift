@@ -99,7 +99,7 @@ extension FunctionLowering {
                     LLVMBuildStore(b, lowering.reduceStep(reduceOp, current, value).ref, slot)
                 }
                 let total = ComputedValue(ref: LLVMBuildLoad2(b, lowering.types.type(of: kind), slot, ""), kind: kind)
-                lowering.storeElement(total, r.pointer, r.element, index: g)
+                lowering.storeElement(reduceOp == .add ? lowering.wrappedI32(total) : total, r.pointer, r.element, index: g)
             }
         case .dveCopy:
             guard let (a, c) = tiles(instruction.tile(0), instruction.tile(1), op.span) else { return }

@@ -9,7 +9,7 @@ import KilnTileIR
 /// relu(NaN) is NaN; sign(+-0) keeps the zero; softplus is max(x, 0) + log1p(exp(-|x|)); `rem` has the sign of
 /// the dividend; `max`/`min` propagate NaN). Arithmetic uses LLVM instructions and intrinsics; exp, log, sin,
 /// A function whose f32 value depends on how it is computed (`roundsOnceFromF64`: exp, log, tanh, sigmoid, gelu,
-/// silu, softplus, erf, sin, cos, exp2, log1p, rsqrt) is evaluated in f64 and rounded once to f32, with the same C
+/// silu, softplus, erf, sin, cos, exp2, log1p, rsqrt; and the operator `pow`) is evaluated in f64 and rounded once to f32, with the same C
 /// library the simulator and the reference interpreter call, so the three agree bit for bit (Docs/numerics.md);
 /// exp, log, sin, cos, exp2, floor, pow and sqrt are LLVM intrinsics (lowered to the C library's functions where
 /// the CPU has no instruction); tanh, erf and log1p are the C library's `tanh`/`erf`/`log1p`.
@@ -17,7 +17,9 @@ extension LoweringContext {
     func unary(_ function: UnaryFunction, _ x: ComputedValue) -> ComputedValue {
         switch function {
         case .identity: return x
-        case .neg: return ComputedValue(ref: LLVMBuildFNeg(b, x.ref, ""), kind: x.kind)
+        case .neg:
+            guard x.kind == .f64 else { return ComputedValue(ref: LLVMBuildFNeg(b, x.ref, ""), kind: x.kind) }
+            return binary(.sub, constant(0, kind: .f64), x)   // i32: wraps (-(-2^31) is -2^31)
         case .not: return ComputedValue(ref: LLVMBuildNot(b, convert(x, to: .bool).ref, ""), kind: .bool)
         case .exp: return activation(.exp, x)
         case .log: return activation(.log, x)
@@ -122,6 +124,13 @@ extension LoweringContext {
         }
         let kind: ComputeKind = lhs.kind == .f64 || rhs.kind == .f64 ? .f64 : .f32
         let (l, r) = (convert(lhs, to: kind).ref, convert(rhs, to: kind).ref)
+        if kind == .f64, op == .add || op == .sub || op == .mul {
+            // i32 values (held in f64): wrapping two's complement arithmetic on 64-bit integers, as
+            // `IntegerArithmetic` defines it for the other executors (a product of two i32 needs 62 bits).
+            let (x, y) = (LLVMBuildFPToSI(b, l, types.i64, "")!, LLVMBuildFPToSI(b, r, types.i64, "")!)
+            let wide = op == .add ? LLVMBuildAdd(b, x, y, "")! : op == .sub ? LLVMBuildSub(b, x, y, "")! : LLVMBuildMul(b, x, y, "")!
+            return ComputedValue(ref: LLVMBuildSIToFP(b, LLVMBuildTrunc(b, wide, types.i32, ""), types.f64, ""), kind: .f64)
+        }
         let type = types.type(of: kind)
         func compare(_ predicate: LLVMRealPredicate) -> ComputedValue {
             ComputedValue(ref: LLVMBuildFCmp(b, predicate, l, r, ""), kind: .bool)
@@ -135,7 +144,13 @@ extension LoweringContext {
         case .rem: result = LLVMBuildFRem(b, l, r, "")
         case .max: result = callIntrinsic("llvm.maximum", overloads: [type], [l, r])
         case .min: result = callIntrinsic("llvm.minimum", overloads: [type], [l, r])
-        case .pow: result = callIntrinsic("llvm.pow", overloads: [type], [l, r])
+        case .pow:
+            // In f64 and rounded once, as the other executors compute it (`powf` may be an ulp away; an ulp of a
+            // large power then moves `cos` of it or a cast at a tie).
+            guard kind == .f32 else { result = callIntrinsic("llvm.pow", overloads: [type], [l, r]); break }
+            let wide = callIntrinsic("llvm.pow", overloads: [types.f64],
+                                     [LLVMBuildFPExt(b, l, types.f64, "")!, LLVMBuildFPExt(b, r, types.f64, "")!])
+            result = LLVMBuildFPTrunc(b, wide, types.f32, "")
         case .eq: return compare(LLVMRealOEQ)
         case .ne: return compare(LLVMRealUNE)
         case .lt: return compare(LLVMRealOLT)
@@ -155,8 +170,8 @@ extension LoweringContext {
         return convert(binary(op1, first, convert(data1, to: kind)), to: kind)
     }
 
-    /// The engine reduction step `accumulator op value` (NaN-propagating max/min), reassociable so that the
-    /// vectoriser may split a long reduction into lanes.
+    /// The engine reduction step `accumulator op value` (NaN-propagating max/min). A sum is never reassociated:
+    /// it adds in order (Docs/numerics.md, "Reduction order").
     func reduceStep(_ op: EngineReduceOp, _ accumulator: ComputedValue, _ value: ComputedValue) -> ComputedValue {
         let v = convert(value, to: accumulator.kind)
         let type = types.type(of: accumulator.kind)
@@ -169,6 +184,13 @@ extension LoweringContext {
         case .min: result = callIntrinsic("llvm.minimum", overloads: [type], [accumulator.ref, v.ref])
         }
         return ComputedValue(ref: result, kind: accumulator.kind)
+    }
+
+    /// An i32 sum held in f64 (exact) wrapped to i32, as the language's i32 arithmetic wraps.
+    func wrappedI32(_ value: ComputedValue) -> ComputedValue {
+        guard value.kind == .f64 else { return value }
+        let bits = LLVMBuildTrunc(b, LLVMBuildFPToSI(b, value.ref, types.i64, ""), types.i32, "")
+        return ComputedValue(ref: LLVMBuildSIToFP(b, bits, types.f64, ""), kind: .f64)
     }
 
     /// The identity of a reduction: 0, -infinity, +infinity.

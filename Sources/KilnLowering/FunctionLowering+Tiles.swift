@@ -316,12 +316,15 @@ extension FunctionLowering {
         broadcastIfPossible(value, like: tile, element: element, at: span) ?? fill(tile.with(element: element, space: .sbuf), with: 0, at: span)
     }
 
-    /// A math function or negation of a tile on the scalar engine; `!` on the vector engine.
+    /// A math function or negation of a float tile on the scalar engine; `!` and i32 negation on the vector engine.
     func tileUnary(_ function: UnaryFunction, _ operand: Lowered, _ expr: Expr) throws(LoweringFailed) -> Lowered {
         guard let (source, tile) = operand.tile else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
         let result = tile.with(element: try checkedType(expr).dtype, space: .sbuf)
         let destination = allocate(result, at: expr.span)
         switch function {
+        case .neg where !tile.element.isFloat:
+            // i32: the vector engine's integer multiply, which wraps (-(-2^31) is -2^31); the scalar engine computes in f32.
+            emit(.dveTensorScalar(.mul, source, .constant(-1), destination: destination), at: expr.span)
         case .neg:
             emit(.actActivate(Activation(function: .identity, source: source, destination: destination, scale: -1)), at: expr.span)
         case .not:

@@ -36,6 +36,11 @@ enum ActivationMath {
         }
     }
 
+    /// `apply(op, a, b)`, or for i32 operands (`integer`) the language's wrapping `+ - *` (`IntegerArithmetic`).
+    static func apply(_ op: BinaryOperator, _ a: Double, _ b: Double, integer: Bool) -> Double {
+        integer ? op.wrappingInteger(a, b) ?? apply(op, a, b) : apply(op, a, b)
+    }
+
     /// The vector engine's two-operand operators; comparisons and logic give 1 or 0; `rem` has the sign of
     /// the dividend (C's fmod); integer results are truncated when stored.
     static func apply(_ op: BinaryOperator, _ a: Double, _ b: Double) -> Double {

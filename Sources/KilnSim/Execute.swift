@@ -91,22 +91,35 @@ extension SimulationRun {
         case .dveTensorTensor:
             let (binary, a, b, destination) = (o.binary(0), o.buffer(1), o.buffer(2), o.buffer(3))
             let (left, right) = (load(a, stream: stream, pc: pc), load(b, stream: stream, pc: pc))
-            store(destination, zip(left, right).map { ActivationMath.apply(binary, $0, $1) }, stream: stream, pc: pc)
+            let integer = [a, b, destination].allSatisfy { buffers[$0].dtype == .i32 }
+            store(destination, zip(left, right).map { ActivationMath.apply(binary, $0, $1, integer: integer) },
+                  stream: stream, pc: pc)
         case .dveTensorScalar:
             let (binary, a, destination) = (o.binary(0), o.buffer(1), o.buffer(3))
             let f = buffers[a].freeElements
             let scalars = perPartition(o.scalar(2), partitions: buffers[a].partitions, stream: stream, pc: pc)
             let values = load(a, stream: stream, pc: pc)
-            store(destination, Self.perPartitionMap(values, free: f, scalars) { ActivationMath.apply(binary, $0, $1) },
-                  stream: stream, pc: pc)
+            let integer = buffers[a].dtype == .i32 && buffers[destination].dtype == .i32
+            store(destination, Self.perPartitionMap(values, free: f, scalars) {
+                ActivationMath.apply(binary, $0, $1, integer: integer)
+            }, stream: stream, pc: pc)
         case .dveReduce:
             let (reduce, source, destination) = (o.reduce(0), o.buffer(1), o.buffer(2))
             let group = buffers[source].freeDims.last ?? 1
             let initial = perPartition(o.scalar(3), partitions: buffers[source].partitions, stream: stream, pc: pc)
             let groupsPerPartition = max(1, buffers[source].freeElements / max(1, group))
-            store(destination, Self.reduce(load(source, stream: stream, pc: pc), groupSize: group, reduce) {
-                initial[$0 / groupsPerPartition]
-            }, stream: stream, pc: pc)
+            let values = load(source, stream: stream, pc: pc)
+            if buffers[source].dtype == .i32 && reduce == .add {
+                // i32 sums are exact and wrap (Docs/numerics.md), not f32 sums.
+                let size = max(1, group)
+                let sums = stride(from: 0, to: values.count, by: size).enumerated().map { index, start in
+                    IntegerArithmetic.wrap(values[start..<min(values.count, start + size)].reduce(initial[index / groupsPerPartition], +))
+                }
+                store(destination, sums, stream: stream, pc: pc)
+            } else {
+                store(destination, Self.reduce(values, groupSize: group, reduce) { initial[$0 / groupsPerPartition] },
+                      stream: stream, pc: pc)
+            }
         case .dveCopy:
             store(o.buffer(1), load(o.buffer(0), stream: stream, pc: pc), stream: stream, pc: pc)
         case .dveReciprocal:
@@ -121,9 +134,10 @@ extension SimulationRun {
             let values = load(source, stream: stream, pc: pc)
             let from = [buffers[source].partitions] + buffers[source].freeDims
             let into = [buffers[destination].partitions] + buffers[destination].freeDims
+            let integer = buffers[source].dtype == .i32 && buffers[destination].dtype == .i32
             for (index, value) in values.enumerated() {
                 let target = Self.cornerIndex(index, of: from, in: into)
-                out[target] = ActivationMath.apply(binary, out[target], value)
+                out[target] = ActivationMath.apply(binary, out[target], value, integer: integer)
             }
             store(destination, out, stream: stream, pc: pc)
         case .dveTensorScan:
@@ -138,8 +152,8 @@ extension SimulationRun {
             for partition in 0..<p {
                 var state = fp32(initial[partition])
                 for index in partition * f..<(partition + 1) * f {
-                    state = fp32(ActivationMath.apply(op0, a[index], state))
-                    state = fp32(ActivationMath.apply(op1, state, b[index]))
+                    state = fp32(ActivationMath.apply(op0, a[index], state, integer: integer))
+                    state = fp32(ActivationMath.apply(op1, state, b[index], integer: integer))
                     out[index] = state
                 }
             }
