@@ -64,8 +64,19 @@ public final class TuneCache {
             throw TuneError("cannot open the tuning cache '\(path)': \(reason)")
         }
         sqlite3_busy_timeout(handle, 30_000)
-        do {
-            try execute("PRAGMA journal_mode=WAL")
+        do throws(TuneError) {
+            // Switching a new database to WAL takes an exclusive lock, and SQLite answers "database is locked"
+            // without calling the busy handler when two connections race for it: retry for the same 30 s.
+            for attempt in 1...300 {
+                do throws(TuneError) {
+                    try execute("PRAGMA journal_mode=WAL")
+                    break
+                } catch {
+                    let code = sqlite3_errcode(handle) & 0xFF
+                    guard attempt < 300, code == SQLITE_BUSY || code == SQLITE_LOCKED else { throw error }
+                    usleep(100_000)
+                }
+            }
             try execute("""
                 CREATE TABLE IF NOT EXISTS tuned (
                   key TEXT PRIMARY KEY, source_hash TEXT NOT NULL, kernel TEXT NOT NULL, dims TEXT NOT NULL,
