@@ -8,7 +8,7 @@ import random
 import sys
 import time
 
-from .gen_tensor import generate_tensor
+from .gen_tensor import generate_tensor, generate_wide
 from .gen_tile import generate_tile
 from .reduce import reduce_program
 from .runner import AGREED, COMPILE, CRASH, DISAGREE, HANG, REJECTED, Runner
@@ -25,6 +25,9 @@ def program_for(seed, index, batched=False):
         return generate_tensor(rng, target, batched=True)
     rng = random.Random(f"kiln-fuzz:{seed}:{index}")
     target = "trn2" if rng.random() < 0.25 else "trn1"
+    if random.Random(f"kiln-fuzz-wide:{seed}:{index}").random() < 0.03:
+        # Rows too wide for one pass (their own stream, so the other programs of a campaign stay as they were).
+        return generate_wide(rng, target)
     form = generate_tensor if rng.random() < 0.6 else generate_tile
     return form(rng, target)
 

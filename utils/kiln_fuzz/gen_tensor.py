@@ -462,6 +462,27 @@ def make_helper(rng, index):
     return Function("fn", f"h{index}", [("R", None), ("C", None)], params, [(None, dtype, ("R", "C"))], body), dtype
 
 
+# Rows wider than a row tile of SBUF holds at once (the tiler then reduces them in chunks, each `dve.reduce` going on
+# from the running sum: Docs/numerics.md, "Reduction order"), and rank-1 vectors summed in several 8192-wide chunks.
+WIDE_SIZES = [16384, 20001, 40000]
+
+
+def generate_wide(rng, target):
+    """A whole-tensor kernel over `[N, D]` rows with D wider than SBUF holds at once: elementwise chains, row and
+    column statistics, rank-1 `[D]` values; no `[D, D]` or `[D, N]` shapes (no matmul over D), so it stays quick."""
+    dims = [("N", rng.choice([1, 7, 64, 129])), ("D", rng.choice(WIDE_SIZES))]
+    allowed = {("N", "D"), ("N", 1), (1, "D"), ("D",), ("N",), (1,), (1, 1)}
+    gen = TensorGen(rng, dims, allowed=allowed)
+    shapes = [("N", "D"), ("N", "D"), ("N", 1), ("D",), (1, "D"), (1,)]
+    count = rng.choice([1, 2])
+    results = [(f"r{i}" if count > 1 else None, rng.choice(["f32", "f32", "bf16", "f16"]), rng.choice(shapes))
+               for i in range(count)]
+    body = gen.body(results, rng.choice([0, 1, 2]), rng.choice([2, 3]))
+    if not any(p.shape for p in gen.params):
+        gen.params.append(Param(f"p{len(gen.params)}", "f32", ("N", "D")))
+    return Program([], Function("kernel", "k", dims, gen.params, results, body, {}), "tensor", target)
+
+
 def generate_tensor(rng, target, batched=False):
     dims = [(n, rng.choices(DIM_SIZES, DIM_WEIGHTS)[0]) for n in ["N", "D", "K"][: rng.choice([1, 2, 2, 3, 3])]]
     batch = []
