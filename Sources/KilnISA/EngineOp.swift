@@ -22,6 +22,7 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
     case dveTensorCorner = 0x46
     case dveTensorScan = 0x47
     case dvePartitionBroadcast = 0x48
+    case dveCopyColumns = 0x49
     case poolIota = 0x50
     case poolSelect = 0x51
 
@@ -148,6 +149,14 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
                                      t.partitionBroadcastCycles(elementsPerPartition: o.n(0), partitions: o.tile(1)?.partitions ?? 1)
                                  },
                                  summary: "the one partition of src copied into every partition of dst (a row broadcast)")
+        case .dveCopyColumns:
+            // A vector-engine copy whose source access pattern starts `offset` elements into each partition (NKI's
+            // tensor_copy of a free-dim slice): how a scan in column chunks carries its last state to the next chunk.
+            return OpDeclaration("dve.copy_columns", on: .dve, [
+                F("src", .tile(.read)), F("offset", .integer, .keyword(default: 0)), F("dst", .tile(.write)),
+            ], rules: [.columnWindow(source: 0, offset: 1, destination: 2)],
+               cost: .cycles { o, t in t.tensorScalarCycles(elementsPerPartition: o.n(2)) },
+               summary: "dst = src's free elements offset ..< offset + F of each partition, converted to dst's type")
         case .poolIota:
             return OpDeclaration("pool.iota", on: .pool, [
                 F("base", .affine, .keyword()), F("partition_step", .integer, .keyword()),

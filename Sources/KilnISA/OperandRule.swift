@@ -35,6 +35,9 @@ public enum OperandRule: Hashable, Sendable {
     /// `dma.gather`: a rank-2 table of the tile's element, an i32 index tensor, a `[P | F]` tile with F at most
     /// the table's row length (`DMAGather`).
     case gather(table: Int, indices: Int, tile: Int)
+    /// A destination `[P | F]` with the source's partitions, reading the source's free elements
+    /// `offset ..< offset + F` (its free dims flattened), which must exist.
+    case columnWindow(source: Int, offset: Int, destination: Int)
 }
 
 /// One broken rule, for the layer to report in its own terms.
@@ -122,6 +125,13 @@ extension OperandRule {
             guard case .reduceOperator(let reduceOp) = o[op], reduceOp != .add else { return [] }
             if case .scalarConstant(0)? = o[initial] { return [] }
             return [.immediate(role: role(initial), expected: "no starting value for \(reduceOp)", found: "one")]
+        case .columnWindow(let source, let offsetField, let destination):
+            guard let input = o.tile(source), let output = o.tile(destination),
+                  case .integer(let offset) = o[offsetField] else { return [] }
+            if output.partitions == input.partitions, offset >= 0, offset <= input.freeElements - output.freeElements {
+                return []
+            }
+            return [.shape("\(output) does not take free elements \(offset) ..< \(offset + output.freeElements) of \(input)")]
         case .integerIn(let field, let range):
             guard case .integer(let value) = o[field], !range.contains(value) else { return [] }
             return [.immediate(role: role(field), expected: "a value in \(range.lowerBound)...\(range.upperBound)", found: "\(value)")]

@@ -120,6 +120,18 @@ extension FunctionLowering {
                     lowering.storeElement(value, t.pointer, t.element, index: LLVMBuildNSWAdd(b, rowOffset, f, ""))
                 }
             }
+        case .dveCopyColumns:
+            let offset = instruction.integer(1)
+            guard let (src, dst) = tiles(instruction.tile(0), instruction.tile(2), op.span) else { return }
+            let sourceFree = src.count / max(1, src.shape.first ?? 1)
+            perPartition(dst) { partition, rowOffset, free in
+                let sourceRow = LLVMBuildNSWMul(b, partition, lowering.int64(sourceFree), "")!
+                lowering.emitLoop(from: 0, to: free, name: "f") { f in
+                    let from = LLVMBuildNSWAdd(b, sourceRow, LLVMBuildNSWAdd(b, f, lowering.int64(offset), ""), "")!
+                    let value = lowering.loadElement(src.pointer, src.element, index: from)
+                    lowering.storeElement(value, dst.pointer, dst.element, index: LLVMBuildNSWAdd(b, rowOffset, f, ""))
+                }
+            }
         case .dvePartitionBroadcast:
             guard let (row, t) = tiles(instruction.tile(0), instruction.tile(1), op.span) else { return }
             perPartition(t) { _, rowOffset, free in

@@ -58,6 +58,8 @@ struct ElementwiseLowering {
     var materialized: [ValueID: ValueID] = [:]
     /// Where sums across rows (axis 0) accumulate, when the group's loop is over row tiles.
     var columnSums: ColumnSums?
+    /// Where scans carry their state between the column chunks of a row, when the row is lowered chunk by chunk.
+    var scanCarry: ScanCarry?
     /// Where `body.ops` stood when this lowering began: tiles allocated after it are this body's own.
     let bodyStart: Int
     /// For each value, the index in the op list being lowered of the last op that reads it (`Int.max` for

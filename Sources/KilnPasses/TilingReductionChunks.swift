@@ -7,7 +7,7 @@ import KilnTileIR
 
 /// Emits a row group over [R, C] whose row tile does not fit SBUF with the free axis whole, by splitting
 /// the free axis into chunks of `width` and making one pass over the chunks per reduction (softmax or
-/// layernorm at a large D).
+/// layernorm at a large D), and a group with scans along such rows, whose state goes from chunk to chunk.
 ///
 /// Per row tile (a loop over `tile_m` partitions, remainder peeled), the reductions are taken in program
 /// order. For each, a *phase* recomputes, chunk by chunk, the ops of the group its operand depends on (its
@@ -20,6 +20,8 @@ import KilnTileIR
 /// stores at full width and stores each chunk; the reductions the group stores are stored once per row
 /// tile. Rows broadcast along partitions ([C] operands) are loaded per chunk, since the chunk loop is the
 /// inner one. Elementwise work is recomputed once per phase: the price of not keeping a whole row on chip.
+/// A scan among the ops a phase or the final pass lowers carries its state across the chunks in order
+/// (`ScanCarry`), starting afresh in each pass's first chunk, which the final pass then also peels.
 struct ChunkedReductionTiler {
     let types: [ValueID: ValueDef]
     let sizes: TileSizes
@@ -55,8 +57,10 @@ struct ChunkedReductionTiler {
                     return lowering.fullTile(operand, element: lowering.element(source), name: nil)
                 }
                 row.span = reduction.span
+                let carry = ScanCarry()
                 var first = ElementwiseLowering(body: row, hoist: row, window: window(.constant(0), firstWidth), types: types,
                                                 hbmSources: hbmSources, operands: done)
+                first.scanCarry = carry
                 let firstTile = try chunkTile(&first)
                 row.span = reduction.span
                 let accumulator = row.alloc(.sbuf, isSum ? .f32 : element, partitions: partitions, free: [1], name: result.nameHint)
@@ -64,6 +68,7 @@ struct ChunkedReductionTiler {
                 try row.tiled(extent: columns - firstWidth, tile: width, name: "j") { (_, chunk, offset, chunkWidth) throws(TilingError) in
                     var lowering = ElementwiseLowering(body: chunk, hoist: chunk, window: window(offset.adding(firstWidth), chunkWidth),
                                                        types: types, hbmSources: hbmSources, operands: done)
+                    lowering.scanCarry = carry
                     let tile = try chunkTile(&lowering)
                     chunk.span = reduction.span
                     if isSum {
@@ -89,9 +94,11 @@ struct ChunkedReductionTiler {
             }
             let stored = ancestors(of: fullStores.map(\.value), in: ops, done: done)
             if !fullStores.isEmpty {
-                try row.tiled(extent: columns, tile: width, name: "j") { (_, chunk, offset, chunkWidth) throws(TilingError) in
+                let carry = ScanCarry()
+                func storeChunk(_ chunk: TileEmitter, _ offset: AffineExpr, _ chunkWidth: Int) throws(TilingError) {
                     var lowering = ElementwiseLowering(body: chunk, hoist: chunk, window: window(offset, chunkWidth), types: types,
                                                        hbmSources: hbmSources, operands: done)
+                    lowering.scanCarry = carry
                     lowering.planInPlace(stored, keeping: fullStores.map(\.value))
                     for op in stored {
                         chunk.span = op.span
@@ -101,6 +108,13 @@ struct ChunkedReductionTiler {
                         chunk.span = store.op.span
                         try lowering.store(store.value, to: store.output, for: store.op)
                     }
+                }
+                // A scan's chunks go in order from the row's first, which starts its state: peel that one.
+                let scans = stored.contains { if case .scan = $0.kind { true } else { false } }
+                let start = scans ? firstWidth : 0
+                if scans { try storeChunk(row, .constant(0), firstWidth) }
+                try row.tiled(extent: columns - start, tile: width, name: "j") { (_, chunk, offset, chunkWidth) throws(TilingError) in
+                    try storeChunk(chunk, offset.adding(start), chunkWidth)
                 }
             }
             var columnLowering = ElementwiseLowering(body: row, hoist: row, window: window(.constant(0), firstWidth),

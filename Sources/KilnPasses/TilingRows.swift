@@ -13,8 +13,9 @@ import KilnTileIR
 /// tiles), as an outer loop over chunks around the row loop. The budget is SBUF / (2 B) for B buffers
 /// (`schedule(bufs)`, default 2): `double-buffer` makes B copies of a loop body's tiles, at two loop levels
 /// at most (chunks, rows), so what fits the budget still fits SBUF after it, so rows broadcast along the partitions load
-/// once per chunk. A group with free-axis reductions whose row tile does not fit is emitted by
-/// `ChunkedReductionTiler` with that chunk width instead, combining partial reductions across chunks.
+/// once per chunk. A group with free-axis reductions or scans along the rows whose row tile does not fit is
+/// emitted by `ChunkedReductionTiler` with that chunk width instead, combining partial reductions and carrying
+/// scan states across the chunks of each row.
 ///
 /// Sums across rows (axis 0) in the group accumulate in PSUM over the row loop (`ColumnSums`, chunks of
 /// at most `tile_n` columns) and are stored after it.
@@ -52,7 +53,7 @@ struct RowGroupTiler {
         var width = hasColumnSums ? min(full, sizes.n) : full
         while true {
             let trial = TileEmitter(values: TilingValues(top.values.function), span: top.span)
-            let bytes = try emit(ops, space: space, width: width, into: trial, scalars: scalars, hbmSources: hbmSources,
+            let bytes = try emit(ops, space: space, width: width, into: trial, measuring: true, scalars: scalars, hbmSources: hbmSources,
                                  stores: stores)
             if bytes <= capacity { break }
             guard width > 1 else {
@@ -61,11 +62,16 @@ struct RowGroupTiler {
             }
             width = Self.narrower(width, bytes: bytes, capacity: capacity)
         }
-        if hasReduction, width < full, case .rows(let rows, let columns) = space {
+        let hasRowScan = ops.contains { op in
+            guard case .scan = op.kind else { return false }
+            return (op.result?.type.tensorType?.shape.last ?? 1) > 1
+        }
+        if hasReduction || hasRowScan, width < full, case .rows(let rows, let columns) = space {
             let chunked = ChunkedReductionTiler(types: types, sizes: sizes, rows: rows, columns: columns, width: width)
             return try chunked.emit(ops, into: top, scalars: scalars, hbmSources: hbmSources, stores: stores)
         }
-        _ = try emit(ops, space: space, width: width, into: top, scalars: scalars, hbmSources: hbmSources, stores: stores)
+        _ = try emit(ops, space: space, width: width, into: top, measuring: false, scalars: scalars, hbmSources: hbmSources,
+                     stores: stores)
     }
 
     /// A chunk width that should fit: scaled down by the overshoot, rounded down to a multiple of 512 (or a
@@ -130,8 +136,10 @@ struct RowGroupTiler {
     }
 
     /// Emits the group with free-axis chunks of `width`; returns the most SBUF bytes per partition one
-    /// tile body allocates.
-    private func emit(_ ops: [Operation], space: Space, width: Int, into top: TileEmitter, scalars: [ValueID: TileOperand],
+    /// tile body allocates. When `measuring` (a trial emission, only its tiles counted), a scan in a chunk
+    /// allocates its carried state as if the chunks came in order, which `ChunkedReductionTiler` then makes true.
+    private func emit(_ ops: [Operation], space: Space, width: Int, into top: TileEmitter, measuring: Bool,
+                      scalars: [ValueID: TileOperand],
                       hbmSources: [ValueID: ValueID], stores: [GroupStore]) throws(TilingError) -> Int {
         var largest = 0
         top.span = ops.first?.span ?? top.span
@@ -143,7 +151,8 @@ struct RowGroupTiler {
                     let window = TileWindow(partitions: partitions, width: chunkWidth, rowOffset: rowOffset,
                                             columnOffset: columnOffset, rows: rows, columns: columns)
                     largest = max(largest, try lower(ops, window: window, hoist: hoist, body: body, scalars: scalars,
-                                                     hbmSources: hbmSources, stores: stores, sums: sums))
+                                                     hbmSources: hbmSources, stores: stores, sums: sums,
+                                                     carry: measuring ? ScanCarry(measuring: true) : nil))
                 }
                 sums.finish(into: chunk, columnOffset: columnOffset, width: chunkWidth, types: types, stores: stores)
             }
@@ -172,11 +181,12 @@ struct RowGroupTiler {
     /// Lowers the group's ops and stores for one window; returns the SBUF bytes per partition it allocated.
     private func lower(_ ops: [Operation], window: TileWindow, hoist: TileEmitter, body: TileEmitter,
                        scalars: [ValueID: TileOperand], hbmSources: [ValueID: ValueID],
-                       stores: [GroupStore], sums: ColumnSums? = nil) throws(TilingError) -> Int {
+                       stores: [GroupStore], sums: ColumnSums? = nil, carry: ScanCarry? = nil) throws(TilingError) -> Int {
         let hoistStart = hoist.ops.count, bodyStart = body.ops.count
         var lowering = ElementwiseLowering(body: body, hoist: hoist, window: window, types: types,
                                            hbmSources: hbmSources, operands: scalars)
         lowering.columnSums = sums
+        lowering.scanCarry = carry
         lowering.planInPlace(ops, keeping: stores.map(\.value))
         for op in ops {
             body.span = op.span

@@ -163,6 +163,12 @@ extension SimulationRun {
             let row = load(source, stream: stream, pc: pc)
             let partitions = buffers[destination].partitions
             store(destination, Array([[Double]](repeating: row, count: partitions).joined()), stream: stream, pc: pc)
+        case .dveCopyColumns:
+            let (source, offset, destination) = (o.buffer(0), o.integer(1), o.buffer(2))
+            let values = load(source, stream: stream, pc: pc)
+            let (p, f) = (buffers[destination].partitions, buffers[destination].freeElements)
+            let sourceFree = buffers[source].freeElements
+            store(destination, (0..<(p * f)).map { values[$0 / f * sourceFree + offset + $0 % f] }, stream: stream, pc: pc)
         case .poolIota:
             let (base, partitionStep, freeStep, destination) = (evaluate(o.affine(0), stream), o.integer(1), o.integer(2), o.buffer(3))
             let (p, f) = (buffers[destination].partitions, buffers[destination].freeElements)

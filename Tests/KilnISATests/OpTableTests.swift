@@ -32,6 +32,7 @@ import Testing
             case .integerIn(let f, _): [f]
             case .initialOnlyForAdd(let op, let initial): [op, initial]
             case .gather(let table, let indices, let tile): [table, indices, tile]
+            case .columnWindow(let s, let offset, let d): [s, offset, d]
             }
             #expect(fields.allSatisfy { $0 < count }, "\(op): \(rule)")
         }
@@ -115,4 +116,19 @@ import Testing
     let rule = OperandRule.integerIn(0, 0...1)
     #expect(rule.violations(OperandFacts([.integer(1)]), fields: fields, target: .trn1).isEmpty)
     #expect(rule.violations(OperandFacts([.integer(2)]), fields: fields, target: .trn1) == [.immediate(role: "axis", expected: "a value in 0...1", found: "2")])
+}
+
+@Test func aColumnWindowStaysInsideItsSourceAndPartitions() {
+    let declaration = EngineOp.dveCopyColumns.declaration
+    let row = TileShape(space: .sbuf, element: .f32, partitions: 128, freeDims: [512])
+    func violations(_ offset: Int, partitions: Int = 128, free: Int = 1) -> [RuleViolation] {
+        let window = TileShape(space: .sbuf, element: .bf16, partitions: partitions, freeDims: [free])
+        return declaration.violations(OperandFacts([.tile(row), .integer(offset), .tile(window)]), target: .trn1)
+    }
+    #expect(violations(511).isEmpty)
+    #expect(violations(0, free: 512).isEmpty)
+    #expect(violations(512).count == 1)
+    #expect(violations(1, free: 512).count == 1)
+    #expect(violations(-1).count == 1)
+    #expect(violations(3, partitions: 64).count == 1)
 }

@@ -183,3 +183,28 @@ extension TileLevelJITTests {
         #expect(try #require(outputs["y"]).values == expected)
     }
 }
+
+extension TileLevelJITTests {
+    /// `dve.copy_columns`: free elements offset ..< offset + F of each partition, rounded to the destination's bf16.
+    @Test func copyColumnsTakesAWindowOfEachPartition() throws {
+        let text = """
+        kiln.module target "trn1" {
+          func @k() -> (%y: hbm f32[3, 2]) {
+            %t = alloc sbuf f32[3 | 8]
+            %c = alloc sbuf bf16[3 | 2]
+            %o = alloc sbuf f32[3 | 2]
+            pool.iota base 255 partition_step 8 free_step 1 -> %t
+            dve.copy_columns %t offset 6 -> %c
+            dve.copy %c -> %o
+            dma.store %o -> %y[0, 0]
+            return
+          }
+        }
+        """
+        let outputs = try jitRun(text, [:])
+        // 255 + 8p + 6 and + 7 = 261, 262, 269, 270, 277, 278. bf16 steps by 2 in [256, 512): the odd values are ties,
+        // which go to the even significand (260 = 256 + 2 * 2, not 262 = 256 + 2 * 3).
+        let expected: [Double] = [260, 262, 268, 270, 276, 278]
+        #expect(try #require(outputs["y"]).values == expected)
+    }
+}

@@ -137,3 +137,26 @@ private func f32(_ value: Double) -> Double { Double(Float(value)) }
     let expected: [Double] = (0..<32).map { index in Double(index % 8 + 2) }
     #expect(out == expected)
 }
+
+@Test func copyColumnsTakesAWindowOfEachPartition() throws {
+    let (x, out) = try run("dve.copy_columns %xt offset 5 -> %y", engine: "dve", outFree: 3)
+    let expected = (0..<4).flatMap { p in (5..<8).map { x[p * 8 + $0] } }
+    #expect(out == expected)
+}
+
+@Test func chunkedScanCarriesItsStateThroughCopyColumns() throws {
+    // Two chunks of 4 columns: the second scans from the first's last state, as one scan of 8 columns does.
+    let (_, whole) = try run("dve.tensor_scan mul add %xt, %xt -> %y", engine: "dve")
+    let (_, second) = try run("""
+        dve.copy_columns %xt offset 0 -> %a
+            dve.copy_columns %xt offset 4 -> %b
+            dve.tensor_scan mul add %a, %a -> %ha
+            dve.copy_columns %ha offset 3 -> %c
+            dve.tensor_scan mul add %b, %b -> %y initial %c
+        """, engine: "dve", outFree: 4, extra: """
+            %a = alloc sbuf f32[4 | 4] at partition 0 offset 192
+            %b = alloc sbuf f32[4 | 4] at partition 0 offset 208
+            %ha = alloc sbuf f32[4 | 4] at partition 0 offset 224
+        """)
+    #expect(second == (0..<4).flatMap { p in (4..<8).map { whole[p * 8 + $0] } })
+}

@@ -22,11 +22,7 @@ FUZZ_SEED = 17
 BATCH = 48
 
 # index: (class, substring of the failure's detail, issue 17 item)
-KNOWN = {
-    # Found when the generator began making rows wider than SBUF holds (generate_wide): the checker accepts a
-    # whole-tensor scan of such rows and the tiler cannot split it (Tests/golden/fuzz/scan-of-rows-wider-than-sbuf.kiln).
-    34: ("compile-failure", "a scan needs whole rows of", "scan of rows wider than SBUF"),
-}
+KNOWN = {}
 
 
 def run_one(index):
