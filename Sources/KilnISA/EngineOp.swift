@@ -151,12 +151,13 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
                                  summary: "the one partition of src copied into every partition of dst (a row broadcast)")
         case .dveCopyColumns:
             // A vector-engine copy whose source access pattern starts `offset` elements into each partition (NKI's
-            // tensor_copy of a free-dim slice): how a scan in column chunks carries its last state to the next chunk.
+            // tensor_copy of a free-dim slice): how a scan in column chunks carries its last state to the next chunk, and
+            // how a tile is cropped to the leading corner a remainder tile holds.
             return OpDeclaration("dve.copy_columns", on: .dve, [
                 F("src", .tile(.read)), F("offset", .integer, .keyword(default: 0)), F("dst", .tile(.write)),
             ], rules: [.columnWindow(source: 0, offset: 1, destination: 2)],
                cost: .cycles { o, t in t.tensorScalarCycles(elementsPerPartition: o.n(2)) },
-               summary: "dst = src's free elements offset ..< offset + F of each partition, converted to dst's type")
+               summary: "dst = src's free elements offset ..< offset + F of each of dst's partitions (src's leading ones), converted")
         case .poolIota:
             return OpDeclaration("pool.iota", on: .pool, [
                 F("base", .affine, .keyword()), F("partition_step", .integer, .keyword()),

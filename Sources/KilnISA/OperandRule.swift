@@ -35,8 +35,8 @@ public enum OperandRule: Hashable, Sendable {
     /// `dma.gather`: a rank-2 table of the tile's element, an i32 index tensor, a `[P | F]` tile with F at most
     /// the table's row length (`DMAGather`).
     case gather(table: Int, indices: Int, tile: Int)
-    /// A destination `[P | F]` with the source's partitions, reading the source's free elements
-    /// `offset ..< offset + F` (its free dims flattened), which must exist.
+    /// A destination `[P | F]` with at most the source's partitions (its leading ones), reading the source's free
+    /// elements `offset ..< offset + F` (its free dims flattened), which must exist.
     case columnWindow(source: Int, offset: Int, destination: Int)
 }
 
@@ -128,10 +128,11 @@ extension OperandRule {
         case .columnWindow(let source, let offsetField, let destination):
             guard let input = o.tile(source), let output = o.tile(destination),
                   case .integer(let offset) = o[offsetField] else { return [] }
-            if output.partitions == input.partitions, offset >= 0, offset <= input.freeElements - output.freeElements {
+            if output.partitions <= input.partitions, offset >= 0, offset <= input.freeElements - output.freeElements {
                 return []
             }
-            return [.shape("\(output) does not take free elements \(offset) ..< \(offset + output.freeElements) of \(input)")]
+            return [.shape("\(output) does not take free elements \(offset) ..< \(offset + output.freeElements) of the leading "
+                + "partitions of \(input)")]
         case .integerIn(let field, let range):
             guard case .integer(let value) = o[field], !range.contains(value) else { return [] }
             return [.immediate(role: role(field), expected: "a value in \(range.lowerBound)...\(range.upperBound)", found: "\(value)")]

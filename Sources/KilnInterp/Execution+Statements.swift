@@ -34,6 +34,16 @@ extension Execution {
                 try execute(body, frame)
                 index += stride
             }
+        case .ifStatement(let condition, let then, let otherwise):
+            let integer = { (expr: Expr) throws(InterpreterError) -> Int in try self.integer(expr, frame) }
+            guard let holds = try AffineCondition.evaluate(condition, integer: integer) else {
+                throw invariant("the condition of an 'if' is not affine", condition.span)
+            }
+            if holds {
+                try execute(then, frame)
+            } else if let otherwise {
+                try execute(otherwise, frame)
+            }
         case .returnValues(let values):
             frame.returned = []
             for value in values { frame.returned.append(try evaluate(value, frame)) }

@@ -7,6 +7,15 @@ extension DiagnosticCatalogue {
     public static func loweringUnsupported(_ what: String, reason: String, at span: SourceSpan) -> Diagnostic {
         make("K3501", "lowering-unsupported", .error, "cannot lower \(what): \(reason)", at: span)
     }
+    /// A loop unrolled to decide control flow with too many iterations, or too many copies with its outer loops.
+    public static func loweringUnrollLimit(iterations: Int, copies: Int, limit: Int, copiesLimit: Int,
+                                           at span: SourceSpan) -> Diagnostic {
+        make("K3507", "lowering-unroll-limit", .error,
+             "cannot unroll this loop: its variable decides control flow (an inner loop's trip count or an 'if') or is used "
+                + "as a value, so each of its \(iterations) iterations is a copy of the body (the limit is \(limit) per loop and "
+                + "\(copiesLimit) copies with the unrolled loops around it; these make \(copies == Int.max ? "too many" : String(copies)))",
+             at: span)
+    }
     /// A loop whose bounds are not known once dims are bound.
     public static func loweringLoopBounds(_ reason: String, at span: SourceSpan) -> Diagnostic {
         make("K3502", "lowering-loop-bounds", .error, "cannot lower this loop: \(reason)", at: span)

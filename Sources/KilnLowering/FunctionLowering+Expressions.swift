@@ -95,6 +95,14 @@ extension FunctionLowering {
         case .iota:
             // The shape is the checker's type; the axis is recorded with the call.
             guard let axis = program.reductionAxes[expr.id]?.first else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
+            let type = try irType(checkedType(expr), at: expr.span)
+            if case .tile(let tile) = type {
+                // A tile of positions (the tile-level form): made on chip by the pool engine.
+                let id = allocate(tile, at: expr.span)
+                emit(.poolIota(Iota(base: 0, partitionStep: axis == 0 ? 1 : 0, freeStep: axis == 0 ? 0 : 1, destination: id)),
+                     at: expr.span)
+                return .value(id, type)
+            }
             return try tensorOp(expr, .iota(axis: axis))
         case .broadcast_to:
             // The shape (dims, not values) is the checker's type.

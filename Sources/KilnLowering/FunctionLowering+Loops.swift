@@ -20,6 +20,9 @@ extension FunctionLowering {
     /// computed from it are smaller. At most `peelLimit` iterations are peeled.
     func lowerLoop(_ variable: Identifier, _ lower: Expr, _ upper: Expr, _ step: Expr?, _ body: KilnSyntax.Block,
                    span: SourceSpan) throws(LoweringFailed) {
+        if program.unrolledLoops.contains(variable.span) {
+            return try lowerUnrolledLoop(variable, lower, upper, step, body, span: span)
+        }
         let (lowBound, highBound) = (try loopBound(lower), try loopBound(upper))
         if !lowBound.terms.isEmpty || !highBound.terms.isEmpty {
             return try lowerMovingLoop(variable, lowBound, highBound, step, body, span: span)
@@ -104,7 +107,7 @@ extension FunctionLowering {
     /// Lowers a loop body once with the loop variable bound to `value`; returns the ops, which the caller
     /// wraps in a `for` or splices in place (a peeled iteration). Buffer allocs keep their block indices
     /// because a peeled body is built in a block of its own at the same depth.
-    private func lowerBody(_ variable: Identifier, _ value: Lowered, first: Int, last: Int, _ body: KilnSyntax.Block,
+    func lowerBody(_ variable: Identifier, _ value: Lowered, first: Int, last: Int, _ body: KilnSyntax.Block,
                            inductionLast: Int? = nil, offset: IRAffine = IRAffine(constant: 0),
                            offsetRange: ClosedRange<Int> = 0...0) -> [Operation] {
         loopFrames.append(LoopFrame(name: variable.name, value: value, first: first, last: last, body: body.statements,
@@ -244,6 +247,9 @@ extension FunctionLowering {
                     walk(body.statements)
                     innerRanges[variable.name] = nil
                     moving[variable.name] = nil
+                } else if case .ifStatement(_, let then, let otherwise) = statement.kind {
+                    // Either branch may be taken in some iteration: both constrain the loop.
+                    walk(then.statements + (otherwise?.statements ?? []))
                 } else {
                     statement.forEachExpr(visit)
                 }
@@ -348,44 +354,5 @@ struct SliceConstraint {
             if holds(at: first + middle * step) { good = middle } else { bad = middle }
         }
         return good + 1
-    }
-}
-
-extension Expr {
-    /// Calls `visit` on each direct subexpression.
-    func forEachChild(_ visit: (Expr) -> Void) {
-        switch kind {
-        case .integer, .float, .bool, .name, .error: break
-        case .unary(_, let operand), .member(let operand, _), .cast(let operand, _): visit(operand)
-        case .binary(_, let lhs, let rhs):
-            visit(lhs)
-            visit(rhs)
-        case .call(_, let arguments): arguments.forEach { visit($0.value) }
-        case .tuple(let items): items.forEach(visit)
-        case .index(let base, let items):
-            visit(base)
-            for item in items {
-                switch item {
-                case .index(let index): visit(index)
-                case .slice(let lower, let upper, _):
-                    if let lower { visit(lower) }
-                    if let upper { visit(upper) }
-                }
-            }
-        }
-    }
-}
-
-extension Statement {
-    /// Calls `visit` on each expression of the statement (not those of a loop body).
-    func forEachExpr(_ visit: (Expr) -> Void) {
-        switch kind {
-        case .letBinding(_, _, let value), .assign(_, _, let value), .expression(let value): visit(value)
-        case .varDecl(_, _, let initial): if let initial { visit(initial) }
-        case .forLoop(_, let lower, let upper, _, _):
-            visit(lower)
-            visit(upper)
-        case .returnValues(let values): values.forEach(visit)
-        }
     }
 }

@@ -57,6 +57,9 @@ extension FunctionLowering {
             try assign(target, op, value, span: statement.span, following: following)
         case .forLoop(let variable, let lower, let upper, let step, let body):
             try lowerLoop(variable, lower, upper, step, body, span: statement.span)
+        case .ifStatement:
+            throw fail(DiagnosticCatalogue.loweringUnsupported("this 'if'", reason: "an 'if' is decided before its block is lowered",
+                                                               at: statement.span))
         case .returnValues(let values):
             var operands: [ValueID] = []
             for (value, output) in zip(values, results) {
@@ -273,6 +276,8 @@ extension FunctionLowering {
         switch statement.kind {
         case .assign(let target, .accumulate, _): return target.name == name
         case .forLoop(_, _, _, _, let body): return body.statements.contains { accumulates(into: name, $0) }
+        case .ifStatement(_, let then, let otherwise):
+            return (then.statements + (otherwise?.statements ?? [])).contains { accumulates(into: name, $0) }
         default: return false
         }
     }

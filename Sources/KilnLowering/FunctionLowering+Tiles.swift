@@ -29,11 +29,21 @@ extension FunctionLowering {
         return .value(id, .tile(tile))
     }
 
-    /// `store(dst, tile)`: `dma.store` into the result slice; a tile of another dtype is converted first.
+    /// `store(dst, tile)`: `dma.store` into the result slice; a tile of another dtype is converted first. A tile
+    /// larger than a slice clipped at the tensor's end (a full tile stored into a remainder) stores its leading
+    /// corner, the elements the slice holds, as the reference does.
     func store(_ destination: Expr, _ source: Expr, at span: SourceSpan) throws(LoweringFailed) {
         let slice = try hbmSlice(destination)
         guard var (id, tile) = try lower(source).tile else { throw fail(DiagnosticCatalogue.loweringUntyped(at: source.span)) }
-        guard tile.shape == Self.tileShape(ofSlice: slice.shape) else {
+        let wanted = Self.tileShape(ofSlice: slice.shape)
+        if tile.shape != wanted, tile.freeDims.count == 1, wanted.count == 2, wanted[0] <= tile.partitions,
+           wanted[1] <= tile.freeElements {
+            let corner = TileType(.sbuf, slice.element, partitions: wanted[0], free: [wanted[1]])
+            let cropped = allocate(corner, at: span)
+            emit(.dveCopyColumns(source: id, offset: 0, destination: cropped), at: span)
+            (id, tile) = (cropped, corner)
+        }
+        guard tile.shape == wanted else {
             throw fail(DiagnosticCatalogue.loweringRemainder("the stored tile is \(IRType.tile(tile)) but the clipped slice "
                 + "is [\(slice.shape.map(String.init).joined(separator: ", "))]; load the tile with the same slice bounds", at: span))
         }
@@ -224,6 +234,8 @@ extension FunctionLowering {
             a = fitUnwrittenBuffer(a, toPartitions: bTile.partitions)
             b = fitUnwrittenBuffer(b, toPartitions: aTile.partitions)
         }
+        let cropped = croppedToCommonRegion([a, b], at: expr.span)
+        (a, b) = (cropped[0], cropped[1])
         // A one-partition row meeting a tile of more partitions is broadcast across them.
         if let (_, aTile) = a.tile, let (_, bTile) = b.tile, aTile.partitions != bTile.partitions {
             a = broadcastPartitions(a, to: bTile.partitions, at: span)
@@ -270,6 +282,26 @@ extension FunctionLowering {
             emit(.dveTensorTensor(op, left, tileValue, destination: destination), at: span)
         }
         return .value(destination, .tile(result))
+    }
+
+    /// Tiles of one free dim whose sizes differ where both exceed 1 (a remainder tile meeting a full one, such as
+    /// an `iota` of positions): each is cropped to the leading corner they all hold (`dve.copy_columns`), since an
+    /// operation computes the region every operand holds (Docs/numerics.md, "Tile-level code"). A size of 1 against
+    /// a larger one is a broadcast, left as it is; unwritten `var` buffers are resized instead, before this.
+    func croppedToCommonRegion(_ values: [Lowered], at span: SourceSpan) -> [Lowered] {
+        let tiles = values.compactMap { $0.tile?.1 }
+        guard tiles.count > 1, tiles.allSatisfy({ $0.freeDims.count == 1 }) else { return values }
+        let partitions = tiles.map(\.partitions).filter { $0 > 1 }.min() ?? 1
+        let free = tiles.map(\.freeElements).filter { $0 > 1 }.min() ?? 1
+        return values.map { value in
+            guard let (id, tile) = value.tile else { return value }
+            let corner = TileType(.sbuf, tile.element, partitions: tile.partitions > 1 ? partitions : 1,
+                                  free: [tile.freeElements > 1 ? free : 1])
+            guard !corner.hasSameShape(as: tile) else { return value }
+            let destination = allocate(corner, at: span)
+            emit(.dveCopyColumns(source: id, offset: 0, destination: destination), at: span)
+            return .value(destination, .tile(corner))
+        }
     }
 
     /// A one-partition tile (`[1 | F]`, a row) met by a tile of `partitions` partitions: `dve.partition_broadcast`
@@ -364,7 +396,10 @@ extension FunctionLowering {
     /// `select` with tile operands: `pool.select` over tiles of one shape (constants are filled into tiles).
     /// The operands are brought to the widest tile's shape in SBUF: constants and scalars are filled in,
     /// per-partition [P | 1] tiles repeated along the free axis, PSUM tiles copied out (pool reads SBUF only).
-    func tileSelect(_ values: [Lowered], _ expr: Expr) throws(LoweringFailed) -> Lowered {
+    func tileSelect(_ operands: [Lowered], _ expr: Expr) throws(LoweringFailed) -> Lowered {
+        // A `var` not yet written takes a remainder tile's rows; other tiles are cropped to the region all hold.
+        let rows = operands.compactMap { $0.tile?.1.partitions }.filter { $0 > 1 }.min() ?? 1
+        let values = croppedToCommonRegion(operands.map { fitUnwrittenBuffer($0, toPartitions: rows) }, at: expr.span)
         let tiles = values.compactMap { $0.tile?.1 }
         guard let widest = tiles.max(by: { $0.freeElements < $1.freeElements }) else {
             throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span))
@@ -373,7 +408,6 @@ extension FunctionLowering {
         // the fewest when a remainder tile meets a `var` not yet written (which takes its rows).
         let partitions = tiles.map(\.partitions).filter { $0 > 1 }.min() ?? 1
         let shapeTile = TileType(.sbuf, widest.element, partitions: partitions, free: widest.freeDims)
-        let values = values.map { fitUnwrittenBuffer($0, toPartitions: partitions) }
         let element = try checkedType(expr).dtype
         var operands: [ValueID] = []
         for (index, value) in values.enumerated() {

@@ -50,6 +50,8 @@ final class FunctionLowering {
     var results: [ValueID] = []
     /// Enclosing loops, innermost last: an IR induction variable, or a constant in a peeled iteration.
     var loopFrames: [LoopFrame] = []
+    /// Copies of the innermost body that the enclosing unrolled loops make (the product of their trip counts).
+    var unrolledCopies = 1
     /// `var` buffers by name, one scope per enclosing block, innermost last.
     var varScopes: [[String: SourceSpan]] = [[:]]
     /// Accumulation state of `var` tiles (by declaration span): see `FunctionLowering+Statements.swift`.
@@ -198,6 +200,9 @@ final class FunctionLowering {
 
     /// Lowers statements in order; a statement that cannot be lowered is reported and skipped.
     func lowerStatements(_ statements: [Statement]) {
+        // Each `if` is decided here (its loop variables are constants, its dims bound) and replaced by the
+        // statements of the branch taken, so what follows it in the block is seen as following them.
+        guard let statements = try? decidingIfs(statements) else { return }
         for (index, statement) in statements.enumerated() {
             do {
                 try lowerStatement(statement, following: Array(statements[(index + 1)...]))

@@ -29,9 +29,11 @@ import KilnTileIR
 /// Capacity: a loop is unrolled only if B copies of its body's tiles fit beside the tiles of the enclosing
 /// blocks: for SBUF and PSUM separately, B x (bytes per partition of every `alloc` in the body, inner loops
 /// included, after they were rewritten) + (the `alloc`s directly in enclosing blocks) <= the target's bytes
-/// per partition. A loop that keeps large tiles resident (a matmul's B slabs across row tiles) is left
-/// rolled; its inner loops are still double-buffered. (This is conservative: `allocate` reuses memory of
-/// tiles whose lifetimes do not overlap, which the sums ignore.)
+/// per partition, where an enclosing block's tiles count only if they are live at the loop (allocated before
+/// it and used at or after it, within that block): straight-line code with many loops in a row (a triangular
+/// loop unrolled over its outer loop) does not add up tiles that `allocate` gives the same memory. A loop that
+/// keeps large tiles resident (a matmul's B slabs across row tiles) is left rolled; its inner loops are still
+/// double-buffered. (This is still conservative: `allocate` also reuses memory within a loop body.)
 ///
 /// The result, once allocated and scheduled: the B copies' buffers are live together (distinct memory),
 /// and the only wait a load has is for the compute that read the same buffer B iterations earlier, so
@@ -74,13 +76,14 @@ struct DoubleBufferRewriter {
     /// directly in the blocks around it.
     mutating func rewrite(_ block: Block, enclosing: [MemorySpace: Int], in function: inout Function) -> Block {
         var ops: [Operation] = []
-        var around = enclosing
-        for (space, bytes) in Self.footprint(block, nested: false) { around[space, default: 0] += bytes }
-        for var op in block.ops {
+        let lastUse = Self.lastUses(in: block)
+        for (position, var op) in block.ops.enumerated() {
             guard case .forLoop(var loop) = op.kind else {
                 ops.append(op)
                 continue
             }
+            var around = enclosing
+            for (space, bytes) in Self.footprint(block, liveAt: position, lastUse: lastUse) { around[space, default: 0] += bytes }
             loop.body = rewrite(loop.body, enclosing: around, in: &function)
             op.kind = .forLoop(loop)
             let copies = min(buffers, loop.tripCount)
@@ -91,6 +94,29 @@ struct DoubleBufferRewriter {
             }
         }
         return rotateAndHoist(Block(ops), around: enclosing, in: &function)
+    }
+
+    /// For each tile used in `block`, the position of the last op of the block (itself or a loop around the use)
+    /// that uses it.
+    static func lastUses(in block: Block) -> [ValueID: Int] {
+        var last: [ValueID: Int] = [:]
+        func visit(_ op: Operation, at position: Int) {
+            op.kind.forEachUse { last[$0] = position }
+            if case .forLoop(let loop) = op.kind { for inner in loop.body.ops { visit(inner, at: position) } }
+        }
+        for (position, op) in block.ops.enumerated() { visit(op, at: position) }
+        return last
+    }
+
+    /// Bytes per partition, by memory, of the tiles allocated directly in `block` that are live at `position`:
+    /// allocated before it and used at or after it.
+    static func footprint(_ block: Block, liveAt position: Int, lastUse: [ValueID: Int]) -> [MemorySpace: Int] {
+        var total: [MemorySpace: Int] = [:]
+        for (index, op) in block.ops[..<position].enumerated() {
+            guard case .alloc(let tile, _) = op.kind, let id = op.result?.id, (lastUse[id] ?? index) >= position else { continue }
+            total[tile.space, default: 0] += tile.bytesPerPartition
+        }
+        return total
     }
 
     /// Whether `copies` copies of `body`'s tiles fit beside the enclosing ones, in SBUF and in PSUM.

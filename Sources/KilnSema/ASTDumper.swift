@@ -120,6 +120,15 @@ public struct ASTDumper {
             dumpExpr(upper, depth: depth + 1, label: "upper", into: &out)
             if let step { dumpExpr(step, depth: depth + 1, label: "step", into: &out) }
             for inner in body.statements { dumpStatement(inner, depth: depth + 1, into: &out) }
+        case .ifStatement(let condition, let then, let otherwise):
+            line(depth, "if", statement.span, into: &out)
+            dumpExpr(condition, depth: depth + 1, label: "condition", into: &out)
+            line(depth + 1, "then", then.span, into: &out)
+            for inner in then.statements { dumpStatement(inner, depth: depth + 2, into: &out) }
+            if let otherwise {
+                line(depth + 1, "else", otherwise.span, into: &out)
+                for inner in otherwise.statements { dumpStatement(inner, depth: depth + 2, into: &out) }
+            }
         case .returnValues(let values):
             line(depth, "return", statement.span, into: &out)
             for value in values { dumpExpr(value, depth: depth + 1, into: &out) }

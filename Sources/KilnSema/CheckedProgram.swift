@@ -242,6 +242,9 @@ public struct CheckedProgram: Sendable {
     public var declarations: [SourceSpan: ValueType]
     /// What each `activation(...)` call applies, by the call's `Expr.id`.
     public var activations: [Int: ActivationCall] = [:]
+    /// The loops lowering unrolls, by the span of their variable's name: those whose variable decides control
+    /// flow (an inner loop's trip count, an `if`), is used as a value, or moves the start of such a loop.
+    public var unrolledLoops: Set<SourceSpan> = []
 
     public func type(of expr: Expr) -> ValueType? { type(ofID: expr.id) }
     public func type(ofID id: Int) -> ValueType? { id >= 0 && id < types.count ? types[id] : nil }

@@ -66,8 +66,8 @@ extension Checker {
                 return nil
             }
             if case .loopVariable = symbol.kind, boundDepth == 0 {
-                report(DiagnosticCatalogue.loopVariableAsValue(name, at: expr.span, declared: symbol.span))
-                return nil
+                // A value per iteration: the loop is unrolled, and the variable is a constant in each copy.
+                unrolledLoops.insert(symbol.span)
             }
             return symbol.type
         }

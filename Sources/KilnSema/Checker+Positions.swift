@@ -20,6 +20,18 @@ extension Checker {
             }
         }
         reductionAxes[expr.id] = [index]
+        if context.kind == .kernel && context.tileForm {
+            // In the tile-level form, positions are a tile made on chip: [P, F], the partitions first.
+            guard shape.count == 2 else {
+                report(DiagnosticCatalogue.rankRequirement("iota", "a shape (P, F) in a tile-level kernel (positions are an "
+                                                           + "sbuf i32[P, F] tile there)", what: "its shape",
+                                                           found: "'\(text(shapeArgument.span))'", at: shapeArgument.span))
+                return nil
+            }
+            let type = ValueType(.i32, shape, space: .sbuf)
+            checkPartition(type, span: shapeArgument.span)
+            return type
+        }
         return ValueType(.i32, shape, space: .value)
     }
 }

@@ -21,6 +21,8 @@ extension Checker {
             checkAssign(target, op, value, span: statement.span)
         case .forLoop(let variable, let lower, let upper, let step, let body):
             checkFor(variable, lower, upper, step, body)
+        case .ifStatement(let condition, let then, let otherwise):
+            checkIf(condition, then, otherwise)
         case .returnValues(let values):
             report(DiagnosticCatalogue.returnNotLast(context.kindNoun, at: statement.span))
             for value in values { _ = checkExpr(value) }
@@ -135,11 +137,12 @@ extension Checker {
             }
             if let affine = affineIndex(bound, what: "a loop bound") { bounds.append(affine) }
         }
-        // Bounds may move with outer loop variables (`i ..< i + 256`), but the trip count may not.
-        if bounds.count == 2, let count = bounds[1].subtracting(bounds[0]), let loop = count.loopVariables.first {
-            report(DiagnosticCatalogue.tripCountNotStatic(text(lower.span) + " ..< " + text(upper.span), loopVariable: loop.name,
-                                                          at: upper.span))
+        // Bounds may move with outer loop variables (`i ..< i + 256`); a trip count that changes with one
+        // (`0 ..< i + 128`, a triangular loop) is decided at compile time: those outer loops are unrolled.
+        if bounds.count == 2, let count = bounds[1].subtracting(bounds[0]) {
+            for loop in count.loopVariables { unrolledLoops.insert(scopes.symbols[loop.id].span) }
         }
+        let starts = bounds.first?.loopVariables.map { scopes.symbols[$0.id].span } ?? []
         if let step {
             if case .integer(let value) = step.kind, value > 0 {
                 types[step.id] = .scalar(.i32)
@@ -150,6 +153,7 @@ extension Checker {
         }
         scopes.push()
         scopes.declare(variable.name, .loopVariable, type: .scalar(.i32), span: variable.span)
+        loopStarts[variable.span] = starts
         declarations[variable.span] = .scalar(.i32)
         context.loopDepth += 1
         checkBlock(body)

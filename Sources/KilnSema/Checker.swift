@@ -39,6 +39,8 @@ struct BodyContext {
     var storedResults: Set<Int> = []
     /// True once `load` or `store` is used (a tile-form kernel).
     var usesTiles = false
+    /// True for a kernel that calls `load` or `store` anywhere: its `iota` makes SBUF tiles.
+    var tileForm = false
     var usesStore = false
     /// A `store` whose destination had an error: "missing return" would only repeat it.
     var storeFailed = false
@@ -68,6 +70,10 @@ final class Checker {
     var boundDepth = 0
     var slices: [Int: [SliceInfo]] = [:]
     var declarations: [SourceSpan: ValueType] = [:]
+    /// Loops whose variable decides control flow or is a value, by the span of the variable's name.
+    var unrolledLoops: Set<SourceSpan> = []
+    /// For each loop variable (by span), the loop variables its loop's lower bound moves with.
+    var loopStarts: [SourceSpan: [SourceSpan]] = [:]
 
     /// Top-level items by name (the first of duplicates wins).
     var items: [String: Item] = [:]
@@ -128,7 +134,7 @@ final class Checker {
         let program = CheckedProgram(syntax: file, kernels: checkedKernels, functions: checkedFunctions,
                                      types: types, resolutions: resolutions, calls: calls,
                                      reductionAxes: reductionAxes, slices: slices, declarations: declarations,
-                                     activations: activations)
+                                     activations: activations, unrolledLoops: unrolledLoopClosure())
         return (program, diagnostics)
     }
 
@@ -182,6 +188,9 @@ final class Checker {
             declareInSignature(name, .result(index: index), type: type)
         }
         context.results = results
+        context.tileForm = kernel.body.containsExpr { expr in
+            if case .call(let callee, _) = expr.kind { ["load", "store"].contains(callee.name) } else { false }
+        }
         checkBody(kernel.body)
         finishKernel(kernel)
         warnUnused(scopes.outermost)

@@ -200,10 +200,10 @@ extension DiagnosticCatalogue {
     public static func unexpectedLabel(_ callee: String, _ label: String, at span: SourceSpan) -> Diagnostic {
         make("K2041", "unexpected-argument-label", .error, "'\(callee)' has no argument labelled '\(label)'", at: span)
     }
-    public static func loopVariableAsValue(_ name: String, at span: SourceSpan, declared: SourceSpan) -> Diagnostic {
-        make("K2134", "loop-variable-as-value", .error,
-             "the loop variable '\(name)' is an index: it may be used in slice bounds and loop bounds, not as a value "
-                + "(compute positions with iota instead)", at: span, notes: declaredHere(name, declared))
+    public static func conditionNotAffine(_ text: String, at span: SourceSpan) -> Diagnostic {
+        make("K2160", "condition-not-affine", .error,
+             "the condition of an 'if' compares integers affine in loop variables and dims, decided at compile time; "
+                + "'\(text)' is not one (to choose between values elementwise, use select(cond, a, b))", at: span)
     }
     public static func scanInitialOnTensor(_ callee: String, at span: SourceSpan) -> Diagnostic {
         make("K2135", "scan-initial-on-tensor", .error,
@@ -271,11 +271,6 @@ extension DiagnosticCatalogue {
         make("K2126", "slice-end-out-of-bounds", .error,
              "slice ends at \(end), past the end of a dim of size \(dim)\(value); a whole-tensor slice is never clipped",
              at: span)
-    }
-    public static func tripCountNotStatic(_ range: String, loopVariable: String, at span: SourceSpan) -> Diagnostic {
-        make("K2129", "trip-count-not-static", .error,
-             "the trip count of '\(range)' changes with the loop variable '\(loopVariable)'; bounds may move with outer "
-                + "loops, but write them as 'lo ..< lo + count'", at: span)
     }
     public static func activationFunctionName(_ allowed: String, at span: SourceSpan) -> Diagnostic {
         make("K2130", "activation-function", .error,

@@ -187,6 +187,8 @@ public indirect enum StatementKind: Sendable {
     case assign(target: Identifier, op: AssignOp, value: Expr)
     /// `for name in lower ..< upper [step step] { body }`
     case forLoop(variable: Identifier, lower: Expr, upper: Expr, step: Expr?, body: Block)
+    /// `if cond { then } [else { otherwise }]`; `else if` is an `otherwise` block holding one `if`.
+    case ifStatement(condition: Expr, then: Block, otherwise: Block?)
     /// `return a, b`
     case returnValues([Expr])
     /// A call evaluated for its effect, e.g. `store(out[i:i+128, :], t)`.

@@ -54,6 +54,6 @@ extension DiagnosticCatalogue {
     }
     public static func unsupportedControlFlow(_ word: String, at span: SourceSpan) -> Diagnostic {
         make("K1110", "unsupported-control-flow", .error,
-             "Kiln has no '\(word)' statement; compute both values and choose with select(cond, a, b)", at: span)
+             "Kiln has no '\(word)' statement; write a 'for' loop over a range known at compile time", at: span)
     }
 }

@@ -40,7 +40,7 @@ extension Parser {
         return Block(statements: statements, span: span(from: open.span.start))
     }
 
-    /// statement = ( let_stmt | var_stmt | for_stmt | return_stmt | assign_stmt | expr_stmt ) [ ";" ] ;
+    /// statement = ( let_stmt | var_stmt | for_stmt | if_stmt | return_stmt | assign_stmt | expr_stmt ) [ ";" ] ;
     mutating func parseStatement() -> Statement? {
         used(.statement)
         let start = current.span.start
@@ -49,10 +49,14 @@ extension Parser {
         case .keyword(.let): kind = parseLet()
         case .keyword(.var): kind = parseVar()
         case .keyword(.for): kind = parseFor()
+        case .keyword(.if): kind = parseIf()
+        case .keyword(.else) where !current.followsLexicalError:
+            error(DiagnosticCatalogue.expected("a statement ('else' follows the block of an 'if')", found: "'else'", at: current.span))
+            return nil
         case .keyword(.return): kind = parseReturn()
         case .identifier where peekKind() == .assign || peekKind() == .plusAssign:
             kind = parseAssign()
-        case .identifier where ["if", "else", "while"].contains(text(of: current)) && !current.followsLexicalError:
+        case .identifier where text(of: current) == "while" && !current.followsLexicalError:
             // Not in the language: one error for the whole construct (recovery skips its braces), not an
             // undefined name followed by errors about the tokens after it.
             error(DiagnosticCatalogue.unsupportedControlFlow(text(of: current), at: current.span))
@@ -129,6 +133,31 @@ extension Parser {
         }
         let body = parseBlock()
         return .forLoop(variable: variable, lower: lower, upper: upper, step: step, body: body)
+    }
+
+    /// if_stmt = "if" expr block [ "else" ( if_stmt | block ) ] ;
+    mutating func parseIf() -> StatementKind? {
+        used(.if_stmt)
+        advance()
+        let condition = parseExpr()
+        guard currentKind == .leftBrace else {
+            error(DiagnosticCatalogue.expected("'{' to begin the body of the 'if'", found: describeCurrent(), at: current.span))
+            return nil
+        }
+        let then = parseBlock()
+        guard accept(.keyword(.else)) != nil else { return .ifStatement(condition: condition, then: then, otherwise: nil) }
+        if currentKind == .keyword(.if) {
+            let start = current.span.start
+            guard let nested = parseIf() else { return nil }
+            let statement = Statement(nested, span: span(from: start))
+            return .ifStatement(condition: condition, then: then,
+                                otherwise: Block(statements: [statement], span: statement.span))
+        }
+        guard currentKind == .leftBrace else {
+            error(DiagnosticCatalogue.expected("'{' or 'if' after 'else'", found: describeCurrent(), at: current.span))
+            return nil
+        }
+        return .ifStatement(condition: condition, then: then, otherwise: parseBlock())
     }
 
     /// return_stmt = "return" expr { "," expr } ;

@@ -3,7 +3,7 @@
 import KilnSource
 
 public enum Keyword: String, Sendable, CaseIterable {
-    case kernel, fn, `let`, `var`, `for`, `in`, step, `return`, `as`, `true`, `false`, hbm, sbuf, psum
+    case kernel, fn, `let`, `var`, `for`, `in`, step, `return`, `as`, `true`, `false`, hbm, sbuf, psum, `if`, `else`
 }
 
 public enum TokenKind: Hashable, Sendable {

@@ -135,6 +135,27 @@ def check_flash_attention(run):
     assert_within_steps(out, ref, steps=1.0, atol=2.0 ** -8 * (weights @ np.abs(vv)))
 
 
+def check_flash_attention_fwd(run):
+    # S = 300: the diagonal blocks sit at 0, 128 and 256 (a remainder block of 44 queries and 44 keys), so the mask
+    # made from positions is checked at every offset against numpy's np.triu mask.
+    r = rng(34)
+    b, h, s, d = 1, 2, 300, 64
+    q, k = ((r.standard_normal((b, h, d, s)) * 0.5).astype(BF16) for _ in range(2))
+    v = r.standard_normal((b, h, s, d)).astype(BF16)
+    qv, kv, vv = f64(q, k, v)
+    scores = np.einsum("bhds,bhdt->bhst", qv, kv) * float(np.float32(0.08838834764831845))
+    scores = np.where(np.triu(np.ones((s, s), dtype=bool), k=1), -np.inf, scores)   # keys above the diagonal
+    p = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    weights = p / p.sum(axis=-1, keepdims=True)
+    ref = weights @ vv
+    out = run(q, k, v)
+    assert out.shape == (b, h, s, d) and out.dtype == BF16
+    # Query 0 sees only key 0: its output is v[0] rounded once to bf16 (v is bf16 already: exact).
+    np.testing.assert_array_equal(f64(out)[0][:, :, 0, :], vv[:, :, 0, :])
+    # As check_flash_attention: bf16 probabilities into the PE, f32 row sums, then one rounding to bf16.
+    assert_within_steps(out, ref, steps=1.0, atol=2.0 ** -8 * (weights @ np.abs(vv)))
+
+
 def check_gelu(run):
     x = np.linspace(-4, 4, 130 * 96, dtype=np.float32).reshape(130, 96).astype(BF16)
     xv, = f64(x)

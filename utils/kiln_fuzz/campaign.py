@@ -28,8 +28,10 @@ def program_for(seed, index, batched=False):
     if random.Random(f"kiln-fuzz-wide:{seed}:{index}").random() < 0.03:
         # Rows too wide for one pass (their own stream, so the other programs of a campaign stay as they were).
         return generate_wide(rng, target)
-    form = generate_tensor if rng.random() < 0.6 else generate_tile
-    return form(rng, target)
+    if rng.random() < 0.6:
+        return generate_tensor(rng, target)
+    # Control flow decided at compile time: 15% of tile-level programs, from a stream of their own.
+    return generate_tile(rng, target, control_flow=random.Random(f"kiln-fuzz-control:{seed}:{index}").random() < 0.15)
 
 
 def input_seed(seed, index):

@@ -282,6 +282,64 @@ def scans(rng, target):
     return Function("kernel", "k", [("N", n), ("D", d)], params, results, [loop])
 
 
-def generate_tile(rng, target):
+def affine_condition(rng, var):
+    """A random `if` condition affine in the loop variable `var` and the dim N: comparisons joined by && || !."""
+    def comparison():
+        lhs = rng.choice([name(var), E("bin", "+", [name(var), lit(128)]), E("bin", "*", [name(var), lit(2)])])
+        rhs = rng.choice([lit(0), lit(128), lit(256), name("N"), E("bin", "-", [name("N"), lit(128)])])
+        return E("bin", rng.choice(["==", "!=", "<", "<=", ">", ">="]), [lhs, rhs])
+    condition = comparison()
+    for _ in range(rng.choice([0, 0, 1, 2])):
+        other = comparison() if rng.random() < 0.8 else E("bool", rng.random() < 0.5)
+        condition = E("bin", rng.choice(["&&", "||"]), [condition, other])
+    return E("not", None, [condition]) if rng.random() < 0.2 else condition
+
+
+def control(rng, target):
+    """Control flow decided at compile time: per row block i, a triangular loop over the blocks j <= i (or j < i)
+    accumulating them (its trip count grows with i, so the loop over i is unrolled); `if` / `else` on affine
+    conditions of i and N choosing what a block stores; the loop variables as values (`i as f32`); `iota` tiles of
+    positions masking the diagonal block (a remainder block meets full position tiles) and stored as i32."""
+    n, d = rng_dim(rng), rng_dim(rng)
+    dtype = rng.choice(["f32", "f32", "bf16"])
+    params = [Param("x", dtype, ("N", "D"))]
+    rows = block("i", 128)
+    upper = E("bin", "+", [name("i"), lit(128)]) if rng.random() < 0.6 else name("i")
+    load_j = E("call", "load", [sl("x", block("j", 128), (None, None))])
+    if dtype != "f32":
+        load_j = E("cast", "f32", [load_j])
+    term = load_j if rng.random() < 0.5 else E("bin", "*", [load_j, E("bin", "*", [E("cast", "f32", [name("j")]), lit(0.01)])])
+    t = E("call", "load", [sl("x", rows, (None, None))])
+    if dtype != "f32":
+        t = E("cast", "f32", [t])
+    inner = [Stmt("var", ("acc", "sbuf f32[128, D]", lit(rng.choice([0.0, 1.0])))),
+             Stmt("for", ("j", lit(0), upper, 128, [Stmt("assign", ("acc", "+=", term))])),
+             Stmt("expr", (E("call", "store", [sl("r0", rows, (None, None)), name("acc")]),)),
+             Stmt("let", ("t", t, None))]
+    rows_pos = E("bin", "+", [E("iota", ((128, "D"), 0)), name("i")])
+    cols_pos = E("iota", ((128, "D"), 1))
+    masked = E("call", "select", [E("bin", rng.choice(["<=", "<", ">="]), [cols_pos, rows_pos]), name("t"),
+                                  lit(rng.choice([0.0, -1.0e30]))])
+    branches = [E("bin", "*", [name("t"), lit(2.0)]), masked,
+                E("bin", "+", [name("t"), E("bin", "*", [E("cast", "f32", [name("i")]), lit(0.001)])]), name("t")]
+    rng.shuffle(branches)
+
+    def store(value):
+        return Stmt("expr", (E("call", "store", [sl("r1", rows, (None, None)), value]),))
+    otherwise = [store(branches[2])]
+    if rng.random() < 0.5:
+        otherwise = [Stmt("if", (affine_condition(rng, "i"), [store(branches[1])], [store(branches[2])]))]
+    inner.append(Stmt("if", (affine_condition(rng, "i"), [store(branches[0])], otherwise)))
+    positions = E("bin", "+", [E("bin", "*", [rows_pos, name("D")]), cols_pos])
+    inner.append(Stmt("expr", (E("call", "store", [sl("r2", rows, (None, None)), positions]),)))
+    loop = Stmt("for", ("i", lit(0), name("N"), 128, inner))
+    results = [("r0", "f32", ("N", "D")), ("r1", "f32", ("N", "D")), ("r2", "i32", ("N", "D"))]
+    return Function("kernel", "k", [("N", n), ("D", d)], params, results, [loop])
+
+
+def generate_tile(rng, target, control_flow=False):
+    """A tile-level kernel; `control_flow` (drawn by the campaign from a stream of its own) makes it `control`'s."""
+    if control_flow:
+        return Program([], control(rng, target), "tile", target)
     maker = rng.choices([rowwise, matmul, accumulate, activations, online, scans], [5, 4, 1, 2, 1, 2])[0]
     return Program([], maker(rng, target), "tile", target)

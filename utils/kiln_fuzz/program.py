@@ -127,8 +127,9 @@ def type_text(dtype, shape, space=None) -> str:
 
 @dataclass
 class Stmt:
-    """kind: let | var | assign | for | expr | return. let: (name, expr, annotation); var: (name, type text,
-    init or None); assign: (name, op, expr); for: (var, lo, hi, step, body); expr: (expr,); return: (exprs,)."""
+    """kind: let | var | assign | for | if | expr | return. let: (name, expr, annotation); var: (name, type text,
+    init or None); assign: (name, op, expr); for: (var, lo, hi, step, body); if: (condition, then, otherwise or
+    None), the branches statement lists; expr: (expr,); return: (exprs,)."""
     kind: str
     parts: tuple
 
@@ -153,6 +154,16 @@ class Stmt:
             lines = [f"{pad}for {var} in {lo.render()} ..< {hi.render()}{step_text} {{"]
             for s in body:
                 lines += s.render(indent + 1)
+            return lines + [f"{pad}}}"]
+        if k == "if":
+            condition, then, otherwise = p
+            lines = [f"{pad}if {condition.render()} {{"]
+            for s in then:
+                lines += s.render(indent + 1)
+            if otherwise is not None:
+                lines.append(f"{pad}}} else {{")
+                for s in otherwise:
+                    lines += s.render(indent + 1)
             return lines + [f"{pad}}}"]
         raise ValueError(k)
 
@@ -234,6 +245,8 @@ def uses(stmts, wanted: str) -> bool:
             found.append(s)
         if s.kind == "for" and uses(s.parts[4], wanted):
             return True
+        if s.kind == "if" and (uses(s.parts[1], wanted) or uses(s.parts[2] or [], wanted)):
+            return True
     return bool(found)
 
 
@@ -250,6 +263,8 @@ def stmt_exprs(s: Stmt) -> list:
         return list(s.parts[0])
     if s.kind == "for":
         return [s.parts[1], s.parts[2]]
+    if s.kind == "if":
+        return [s.parts[0]]
     return []
 
 

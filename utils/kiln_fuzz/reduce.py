@@ -25,6 +25,8 @@ def blocks(body):
     for s in body:
         if s.kind == "for":
             out += blocks(s.parts[4])
+        if s.kind == "if":
+            out += blocks(s.parts[1]) + (blocks(s.parts[2]) if s.parts[2] is not None else [])
     return out
 
 

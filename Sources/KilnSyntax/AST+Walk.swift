@@ -1,0 +1,65 @@
+// AST+Walk.swift: visiting the expressions and statements of the syntax tree.
+
+extension Expr {
+    /// Calls `visit` on each direct subexpression.
+    public func forEachChild(_ visit: (Expr) -> Void) {
+        switch kind {
+        case .integer, .float, .bool, .name, .error: break
+        case .unary(_, let operand), .member(let operand, _), .cast(let operand, _): visit(operand)
+        case .binary(_, let lhs, let rhs):
+            visit(lhs)
+            visit(rhs)
+        case .call(_, let arguments): arguments.forEach { visit($0.value) }
+        case .tuple(let items): items.forEach(visit)
+        case .index(let base, let items):
+            visit(base)
+            for item in items {
+                switch item {
+                case .index(let index): visit(index)
+                case .slice(let lower, let upper, _):
+                    if let lower { visit(lower) }
+                    if let upper { visit(upper) }
+                }
+            }
+        }
+    }
+}
+
+extension Statement {
+    /// Calls `visit` on each expression of the statement (not those of a loop body).
+    public func forEachExpr(_ visit: (Expr) -> Void) {
+        switch kind {
+        case .letBinding(_, _, let value), .assign(_, _, let value), .expression(let value): visit(value)
+        case .varDecl(_, _, let initial): if let initial { visit(initial) }
+        case .forLoop(_, let lower, let upper, _, _):
+            visit(lower)
+            visit(upper)
+        case .ifStatement(let condition, _, _): visit(condition)
+        case .returnValues(let values): values.forEach(visit)
+        }
+    }
+}
+
+extension Block {
+    /// True if an expression anywhere in the block (loop bodies and branches included) satisfies `test`.
+    public func containsExpr(where test: (Expr) -> Bool) -> Bool {
+        var found = false
+        func visit(_ expr: Expr) {
+            if found { return }
+            if test(expr) { found = true; return }
+            expr.forEachChild(visit)
+        }
+        func walk(_ statements: [Statement]) {
+            for statement in statements where !found {
+                statement.forEachExpr(visit)
+                switch statement.kind {
+                case .forLoop(_, _, _, _, let body): walk(body.statements)
+                case .ifStatement(_, let then, let otherwise): walk(then.statements + (otherwise?.statements ?? []))
+                default: break
+                }
+            }
+        }
+        walk(statements)
+        return found
+    }
+}
