@@ -22,6 +22,7 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
     case dveTensorCorner = 0x46
     case dveTensorScan = 0x47
     case dvePartitionBroadcast = 0x48
+    case dveFreeBroadcast = 0x49
     case poolIota = 0x50
     case poolSelect = 0x51
 
@@ -148,6 +149,14 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
                                      t.partitionBroadcastCycles(elementsPerPartition: o.n(0), partitions: o.tile(1)?.partitions ?? 1)
                                  },
                                  summary: "the one partition of src copied into every partition of dst (a row broadcast)")
+        case .dveFreeBroadcast:
+            return OpDeclaration("dve.free_broadcast", on: .dve, [F("src", .tile(.read)), F("dst", .tile(.write))],
+                                 rules: [.freeBroadcast(source: 0, destination: 1)],
+                                 cost: .cycles { o, t in
+                                     t.tensorScalarCycles(elementsPerPartition: o.n(1), perfMode: o.vectorPerfMode([0, 1]))
+                                 },
+                                 summary: "src repeated along its size-1 free dims to dst's free dims (a per-row value "
+                                     + "[P | F1, 1] stretched to [P | F1, F2]); a copy with a zero-stride access pattern")
         case .poolIota:
             return OpDeclaration("pool.iota", on: .pool, [
                 F("base", .affine, .keyword()), F("partition_step", .integer, .keyword()),
