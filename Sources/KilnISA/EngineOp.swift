@@ -36,16 +36,16 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
             return OpDeclaration("dma.load", on: .dma, [
                 F("src", .hbmSlice(.read)), F("dst", .tile(.write)),
                 F("transpose", .flag, .keyword()), F("broadcast", .flag, .keyword()),
-            ], rules: [.transferElement(hbm: 0, tile: 1)], cost: .dmaTransfer(tile: 1, transposeFlag: 2),
+            ], rules: [.transferElement(hbm: 0, tile: 1)], cost: .dmaTransfer(tile: 1, hbm: 0, transposeFlag: 2),
                summary: "an HBM slice into a tile (transposing, or broadcast into every partition)")
         case .dmaStore:
             return OpDeclaration("dma.store", on: .dma, [F("src", .tile(.read)), F("dst", .hbmSlice(.write))],
-                                 rules: [.transferElement(hbm: 1, tile: 0)], cost: .dmaTransfer(tile: 0, transposeFlag: nil),
+                                 rules: [.transferElement(hbm: 1, tile: 0)], cost: .dmaTransfer(tile: 0, hbm: 1, transposeFlag: nil),
                                  summary: "a tile into an HBM slice")
         case .dmaGather:
             return OpDeclaration("dma.gather", on: .dma, [
                 F("table", .hbmSlice(.read)), F("indices", .hbmSlice(.read)), F("dst", .tile(.write)),
-            ], rules: [.gather(table: 0, indices: 1, tile: 2)], cost: .dmaTransfer(tile: 2, transposeFlag: nil),
+            ], rules: [.gather(table: 0, indices: 1, tile: 2)], cost: .dmaTransfer(tile: 2, hbm: 0, transposeFlag: nil),
                summary: "rows of an HBM table, chosen by an i32 index run in HBM, into a tile (indirect DMA)")
         case .peMatmul:
             return OpDeclaration("pe.matmul", on: .pe, [
