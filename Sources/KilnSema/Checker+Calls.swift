@@ -434,7 +434,7 @@ extension Checker {
             report(DiagnosticCatalogue.needsSBUFTile("the value stored", found: tile.description, hint: hint,
                                                      at: arguments[1].span))
         } else if case let shape = tileShape(ofSlice: destination, arguments[0]), tile.shape != shape {
-            report(DiagnosticCatalogue.shapeMismatch("store", expected: destination.with(space: .value).description,
+            report(DiagnosticCatalogue.shapeMismatch("store", expected: destination.with(space: .value).with(shape: shape).description,
                                                      found: tile.description, at: arguments[1].span))
         }
         return nil
