@@ -26,6 +26,27 @@ public enum DMASlice {
         return rank >= covered ? rank - covered : nil
     }
 
+    /// Elements in one contiguous HBM run of the transfer, which is one DMA descriptor: a plain or broadcasting
+    /// transfer's run is the tile's last free dim, extended over each free dim before it while every free dim after
+    /// that covers its whole tensor dim (`[P | H, D]` of an `[S, H, D]` tensor is one run of H * D per partition,
+    /// `[P | H, 32]` of `[S, H, 64]` is H runs of 32). Each partition is its own run at least (its own destination),
+    /// so a flat or transposing transfer counts a partition's elements. `shape` is the tensor's shape.
+    public static func runElements(partitions: Int, freeDims: [Int], shape: [Int], transpose: Bool,
+                                   broadcast: Bool) -> Int {
+        let free = freeDims.reduce(1, *)
+        guard !transpose, !isFlat(rank: shape.count, transpose: transpose, broadcast: broadcast),
+              let lead = lead(partitions: partitions, freeDims: freeDims, rank: shape.count, transpose: transpose,
+                              broadcast: broadcast),
+              let last = freeDims.last else { return free }
+        var run = last
+        for dim in stride(from: freeDims.count - 1, to: 0, by: -1) {
+            let tensorDim = lead + dim + (broadcast ? 0 : 1)
+            guard tensorDim < shape.count, freeDims[dim] == shape[tensorDim] else { break }
+            run *= freeDims[dim - 1]
+        }
+        return run
+    }
+
     /// The extent, per tensor dim, of the slice; nil when the tile has more dims than the tensor.
     public static func extents(partitions: Int, freeDims: [Int], rank: Int, transpose: Bool, broadcast: Bool) -> [Int]? {
         guard let lead = lead(partitions: partitions, freeDims: freeDims, rank: rank, transpose: transpose,

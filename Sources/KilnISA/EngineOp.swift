@@ -22,7 +22,8 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
     case dveTensorCorner = 0x46
     case dveTensorScan = 0x47
     case dvePartitionBroadcast = 0x48
-    case dveCopyColumns = 0x49
+    case dveCopyColumns = 0x4A
+    case dveFreeBroadcast = 0x49
     case poolIota = 0x50
     case poolSelect = 0x51
 
@@ -36,16 +37,16 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
             return OpDeclaration("dma.load", on: .dma, [
                 F("src", .hbmSlice(.read)), F("dst", .tile(.write)),
                 F("transpose", .flag, .keyword()), F("broadcast", .flag, .keyword()),
-            ], rules: [.transferElement(hbm: 0, tile: 1)], cost: .dmaTransfer(tile: 1, transposeFlag: 2),
+            ], rules: [.transferElement(hbm: 0, tile: 1)], cost: .dmaTransfer(tile: 1, hbm: 0, transposeFlag: 2),
                summary: "an HBM slice into a tile (transposing, or broadcast into every partition)")
         case .dmaStore:
             return OpDeclaration("dma.store", on: .dma, [F("src", .tile(.read)), F("dst", .hbmSlice(.write))],
-                                 rules: [.transferElement(hbm: 1, tile: 0)], cost: .dmaTransfer(tile: 0, transposeFlag: nil),
+                                 rules: [.transferElement(hbm: 1, tile: 0)], cost: .dmaTransfer(tile: 0, hbm: 1, transposeFlag: nil),
                                  summary: "a tile into an HBM slice")
         case .dmaGather:
             return OpDeclaration("dma.gather", on: .dma, [
                 F("table", .hbmSlice(.read)), F("indices", .hbmSlice(.read)), F("dst", .tile(.write)),
-            ], rules: [.gather(table: 0, indices: 1, tile: 2)], cost: .dmaTransfer(tile: 2, transposeFlag: nil),
+            ], rules: [.gather(table: 0, indices: 1, tile: 2)], cost: .dmaTransfer(tile: 2, hbm: 0, transposeFlag: nil),
                summary: "rows of an HBM table, chosen by an i32 index run in HBM, into a tile (indirect DMA)")
         case .peMatmul:
             return OpDeclaration("pe.matmul", on: .pe, [
@@ -158,6 +159,14 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
             ], rules: [.columnWindow(source: 0, offset: 1, destination: 2)],
                cost: .cycles { o, t in t.tensorScalarCycles(elementsPerPartition: o.n(2)) },
                summary: "dst = src's free elements offset ..< offset + F of each of dst's partitions (src's leading ones), converted")
+        case .dveFreeBroadcast:
+            return OpDeclaration("dve.free_broadcast", on: .dve, [F("src", .tile(.read)), F("dst", .tile(.write))],
+                                 rules: [.freeBroadcast(source: 0, destination: 1)],
+                                 cost: .cycles { o, t in
+                                     t.tensorScalarCycles(elementsPerPartition: o.n(1), perfMode: o.vectorPerfMode([0, 1]))
+                                 },
+                                 summary: "src repeated along its size-1 free dims to dst's free dims (a per-row value "
+                                     + "[P | F1, 1] stretched to [P | F1, F2]); a copy with a zero-stride access pattern")
         case .poolIota:
             return OpDeclaration("pool.iota", on: .pool, [
                 F("base", .affine, .keyword()), F("partition_step", .integer, .keyword()),

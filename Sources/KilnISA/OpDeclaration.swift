@@ -5,8 +5,9 @@ import Synchronization
 
 /// How long an op keeps its engine busy.
 public enum OpCost: Sendable {
-    /// A DMA transfer of the tile operand (`MachineTarget.dmaNanoseconds`), transposing when the flag is set.
-    case dmaTransfer(tile: Int, transposeFlag: Int?)
+    /// A DMA transfer of the tile operand to or from the HBM operand (`MachineTarget.dmaNanoseconds`, one descriptor
+    /// per contiguous run: `DMAFacts.runBytes`), transposing when the flag is set.
+    case dmaTransfer(tile: Int, hbm: Int, transposeFlag: Int?)
     /// Engine cycles at the engine's clock, from one of `KilnMachine`'s cost formulas.
     case cycles(@Sendable (OperandFacts, MachineTarget) -> Int)
 }
@@ -61,11 +62,24 @@ public struct OpDeclaration: Sendable {
         switch cost {
         case .cycles(let formula):
             return target.nanoseconds(cycles: formula(operands, target), on: engine)
-        case .dmaTransfer(let tileField, let transposeFlag):
+        case .dmaTransfer(let tileField, let hbmField, let transposeFlag):
             guard let tile = operands.tile(tileField) else { return 0 }
+            let transpose = transposeFlag.map(operands.flag) ?? false
             return target.dmaNanoseconds(partitions: tile.partitions, bytesPerPartition: tile.freeElements * tile.element.byteSize,
-                                         transpose: transposeFlag.map(operands.flag) ?? false)
+                                         runBytes: Self.dmaRunBytes(operands, tile: tileField, hbm: hbmField, transpose: transpose,
+                                                                   broadcastFlag: field("broadcast")),
+                                         transpose: transpose)
         }
+    }
+
+    /// Bytes in one contiguous HBM run (one descriptor) of a DMA op (`DMASlice.runElements`); nil when the HBM
+    /// operand is not seen. A `broadcast` flag field, where the op has one, selects the broadcasting geometry.
+    public static func dmaRunBytes(_ operands: OperandFacts, tile tileField: Int, hbm hbmField: Int, transpose: Bool,
+                                   broadcastFlag: Int? = nil) -> Int? {
+        guard let tile = operands.tile(tileField), case .hbm(_, let shape)? = operands[hbmField] else { return nil }
+        let broadcast = broadcastFlag.map(operands.flag) ?? false
+        return DMASlice.runElements(partitions: tile.partitions, freeDims: tile.freeDims, shape: shape,
+                                    transpose: transpose, broadcast: broadcast) * tile.element.byteSize
     }
 }
 

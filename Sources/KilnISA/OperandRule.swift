@@ -28,6 +28,9 @@ public enum OperandRule: Hashable, Sendable {
     case transferElement(hbm: Int, tile: Int)
     /// A one-partition source `[1 | F...]` and a destination with the same element type and free dims.
     case partitionBroadcast(source: Int, destination: Int)
+    /// A source with the destination's element type, partitions and free rank whose every free dim is 1 or the
+    /// destination's.
+    case freeBroadcast(source: Int, destination: Int)
     /// An integer operand within a range.
     case integerIn(Int, ClosedRange<Int>)
     /// A reduction's starting value other than +0 only with the `add` operator (max and min have none).
@@ -121,6 +124,12 @@ extension OperandRule {
             guard let input = o.tile(source), let output = o.tile(destination) else { return [] }
             if input.partitions == 1 && input.freeDims == output.freeDims && input.element == output.element { return [] }
             return [.shape("\(input) does not broadcast across the partitions of \(output)")]
+        case .freeBroadcast(let source, let destination):
+            guard let input = o.tile(source), let output = o.tile(destination) else { return [] }
+            let stretches = input.freeDims.count == output.freeDims.count
+                && zip(input.freeDims, output.freeDims).allSatisfy { $0 == 1 || $0 == $1 }
+            if input.partitions == output.partitions && input.element == output.element && stretches { return [] }
+            return [.shape("\(input) does not broadcast along the free dims of \(output)")]
         case .initialOnlyForAdd(let op, let initial):
             guard case .reduceOperator(let reduceOp) = o[op], reduceOp != .add else { return [] }
             if case .scalarConstant(0)? = o[initial] { return [] }

@@ -40,6 +40,11 @@ extension DiagnosticCatalogue {
     public static func integerDivisionByZero(at span: SourceSpan) -> Diagnostic {
         make("K4510", "integer-division-by-zero", .error, "integer division by zero", at: span)
     }
+    public static func tileReshapeClipped(_ valid: [Int], _ shape: [Int], at span: SourceSpan) -> Diagnostic {
+        make("K4520", "tile-reshape-clipped", .error,
+             "the reshaped tile holds \(valid) here (its free dims clipped at the tensor's end), which cannot be regrouped "
+                + "as \(shape); reshape a tile whose free dims are whole", at: span)
+    }
     public static func tileReadBeforeWrite(_ name: String, at span: SourceSpan) -> Diagnostic {
         make("K4511", "tile-read-before-write", .error,
              "tile buffer '\(name)' is read before anything is written to it", at: span)

@@ -23,7 +23,15 @@ extension Execution {
             // The new shape is the checker's type; the row-major elements stay as they are.
             let shape = try self.shape(of: try type(of: expr), frame, at: expr.span)
             let value = try evaluate(source.value, frame)
-            return Value(dtype: value.dtype, staticShape: shape, valid: shape, elements: value.elements)
+            guard try type(of: expr).isTile, value.valid != value.staticShape else {
+                return Value(dtype: value.dtype, staticShape: shape, valid: shape, elements: value.elements)
+            }
+            // A remainder tile keeps its valid partitions; its free dims regroup only when they are whole.
+            guard value.valid.dropFirst() == value.staticShape.dropFirst() else {
+                throw fail(DiagnosticCatalogue.tileReshapeClipped(value.valid, shape, at: expr.span))
+            }
+            return Value(dtype: value.dtype, staticShape: shape, valid: [value.valid[0]] + shape.dropFirst(),
+                         elements: value.elements)
         }
         var values: [Value] = []
         for argument in arguments where argument.label == nil { values.append(try evaluate(argument.value, frame)) }

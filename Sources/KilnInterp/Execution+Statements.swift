@@ -137,11 +137,14 @@ extension Execution {
                 frame.locals[span] = buffer
                 return
             }
-            for row in 0..<rows {
-                for column in 0..<columns {
-                    let index = row * buffer.columns + column
-                    buffer.elements[index] = dtype.storeComputed(buffer.elements[index] + addend.at(row, column))
-                }
+            // The region both hold, in any rank (a rank-3 `[P, F1, F2]` buffer too): index by index in each one's
+            // own row-major layout.
+            let region = zip(buffer.valid, addend.valid).map { min($0, $1) }
+            var targets: [Int] = [], sources: [Int] = []
+            RowMajor.forEach(region, strides: RowMajor.strides(buffer.valid)) { targets.append($0) }
+            RowMajor.forEach(region, strides: RowMajor.strides(addend.valid)) { sources.append($0) }
+            for (index, source) in zip(targets, sources) {
+                buffer.elements[index] = dtype.storeComputed(buffer.elements[index] + addend.elements[source])
             }
             frame.locals[span] = buffer
         }

@@ -140,6 +140,13 @@ extension FunctionLowering {
                     lowering.storeElement(value, t.pointer, t.element, index: LLVMBuildNSWAdd(b, rowOffset, f, ""))
                 }
             }
+        case .dveFreeBroadcast:
+            guard let (src, dst) = tiles(instruction.tile(0), instruction.tile(1), op.span) else { return }
+            lowering.emitLoopNest(dst.shape) { index in
+                let from = zip(index, src.shape).map { $1 == 1 ? lowering.int64(0) : $0 }
+                let value = lowering.loadElement(src.pointer, src.element, index: lowering.linearIndex(from, shape: src.shape))
+                lowering.storeElement(value, dst.pointer, dst.element, index: lowering.linearIndex(index, shape: dst.shape))
+            }
         case .dveTensorCorner:
             let binaryOp = instruction.binary(0)
             guard let (src, dst) = tiles(instruction.tile(1), instruction.tile(2), op.span) else { return }

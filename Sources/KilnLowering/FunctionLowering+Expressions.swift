@@ -110,8 +110,10 @@ extension FunctionLowering {
             return .value(try coerce(try lower(arguments[0]), to: result, at: expr.span), result)
         case .reshape:
             // The shape (dims, not values) is the checker's type; a reshape to the same shape is the operand.
+            let operand = try lower(arguments[0])
+            if let (id, tile) = operand.tile { return try reshapeTile(id, tile, expr) }
             let result = try irType(checkedType(expr), at: expr.span)
-            let source = try tensor(try lower(arguments[0]), arguments[0])
+            let source = try tensor(operand, arguments[0])
             if valueTypes[source].flatMap({ $0.tensorType ?? $0.hbmType })?.shape == result.tensorType?.shape { return .value(source, result) }
             return .value(value(.reshape(source), result, at: expr.span), result)
         case .copy:
@@ -170,7 +172,7 @@ extension FunctionLowering {
         case .sum, .max, .min, .mean:
             guard let kind = ReduceKind(rawValue: builtin.name) else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
             let axes = program.reductionAxes[expr.id] ?? [0]
-            if values[0].tile != nil { return try tileReduce(kind, values[0], axis: axes[0], expr) }
+            if values[0].tile != nil { return try tileReduce(kind, values[0], axes: axes, expr) }
             if axes.count > 1 { return try multiAxisReduce(kind, try tensor(values[0], arguments[0]), axes: axes, expr) }
             return try tensorOp(expr, .reduce(kind, try tensor(values[0], arguments[0]), axis: axes[0]))
         case .matmul:

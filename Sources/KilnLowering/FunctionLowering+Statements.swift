@@ -180,7 +180,7 @@ extension FunctionLowering {
         }
         if op == .assign, case .call = value.kind, case .builtin(.load)? = program.calls[value.id], case .call(_, let arguments) = value.kind {
             let slice = try hbmSlice(arguments[0].value)
-            let (_, state, _) = try buffer(target, shape: Self.tileShape(ofSlice: slice.shape), at: span)
+            let (_, state, _) = try buffer(target, shape: Self.tileShape(ofSlice: slice.shape, arguments[0].value), at: span)
             emit(.dmaLoad(DMATransfer(hbm: slice.hbm, offsets: slice.offsets, tile: state.id)), at: span)
             return
         }

@@ -23,7 +23,7 @@ extension FunctionLowering {
     /// `load(src)`: a fresh SBUF tile of the (clipped) slice's shape, filled by `dma.load`.
     func load(_ source: Expr, at span: SourceSpan) throws(LoweringFailed) -> Lowered {
         let slice = try hbmSlice(source)
-        let tile = try tileType(.sbuf, slice.element, Self.tileShape(ofSlice: slice.shape), at: span)
+        let tile = try tileType(.sbuf, slice.element, Self.tileShape(ofSlice: slice.shape, source), at: span)
         let id = allocate(tile, at: span)
         emit(.dmaLoad(DMATransfer(hbm: slice.hbm, offsets: slice.offsets, tile: id)), at: span)
         return .value(id, .tile(tile))
@@ -35,7 +35,7 @@ extension FunctionLowering {
     func store(_ destination: Expr, _ source: Expr, at span: SourceSpan) throws(LoweringFailed) {
         let slice = try hbmSlice(destination)
         guard var (id, tile) = try lower(source).tile else { throw fail(DiagnosticCatalogue.loweringUntyped(at: source.span)) }
-        let wanted = Self.tileShape(ofSlice: slice.shape)
+        let wanted = Self.tileShape(ofSlice: slice.shape, destination)
         if tile.shape != wanted, tile.freeDims.count == 1, wanted.count == 2, wanted[0] <= tile.partitions,
            wanted[1] <= tile.freeElements {
             let corner = TileType(.sbuf, slice.element, partitions: wanted[0], free: [wanted[1]])
@@ -54,10 +54,11 @@ extension FunctionLowering {
         emit(.dmaStore(DMATransfer(hbm: slice.hbm, offsets: slice.offsets, tile: id)), at: span)
     }
 
-    /// The tile a slice loads into or stores from: a slice of a rank-3 or rank-4 tensor indexes its batch dims
-    /// (size 1; the checker requires it, K2087), and the tile has its last two extents, as the checker types it.
-    static func tileShape(ofSlice shape: [Int]) -> [Int] {
-        shape.count > 2 ? Array(shape.suffix(2)) : shape
+    /// The tile a slice loads into or stores from: the (clipped) slice without its leading plain indices, as the
+    /// checker types it (`TileSlice.droppedDims`).
+    static func tileShape(ofSlice shape: [Int], _ sliceExpr: Expr) -> [Int] {
+        guard case .index(_, let items) = sliceExpr.kind else { return shape }
+        return Array(shape.dropFirst(TileSlice.droppedDims(items)))
     }
 
     /// An HBM tensor or a slice of one: its value, offsets in loop variables, and its shape clipped to the
@@ -245,6 +246,13 @@ extension FunctionLowering {
         func unsupported(_ reason: String) -> LoweringFailed {
             fail(DiagnosticCatalogue.loweringUnsupported("'\(op.rawValue)' on these tiles", reason: reason, at: span))
         }
+        // Two tiles whose free dims differ by size-1 dims (`[P | F1, F2]` and `[P | F1, 1]`): the narrow one is
+        // stretched first (`dve.free_broadcast`), unless it holds one value per partition (a scalar operand below).
+        if let (_, aTile) = a.tile, let (_, bTile) = b.tile, aTile.freeElements > 1, bTile.freeElements > 1,
+           let free = Self.broadcastFreeDims(aTile, bTile) {
+            a = broadcastFree(a, to: free, at: span)
+            b = broadcastFree(b, to: free, at: span)
+        }
         // Two tiles of one shape.
         if let (x, xTile) = a.tile, let (y, yTile) = b.tile, xTile.hasSameShape(as: yTile) {
             let destination = allocate(xTile.with(element: element, space: .sbuf), at: span)
@@ -334,6 +342,9 @@ extension FunctionLowering {
             let filled = fill(wanted, with: 0, at: span)
             emit(.dveTensorScalar(.add, filled, .value(id), destination: filled), at: span)
             return filled
+        case .value(_, .tile(let other)) where other.partitions == tile.partitions
+            && Self.broadcastFreeDims(other, tile) == tile.freeDims:
+            return broadcastIfPossible(broadcastFree(value, to: tile.freeDims, at: span), like: tile, element: element, at: span)
         case .value(let id, .scalar):
             let filled = fill(wanted, with: 0, at: span)
             emit(.dveTensorScalar(.add, filled, .value(id), destination: filled), at: span)
@@ -372,7 +383,7 @@ extension FunctionLowering {
     }
 
     /// A reduction of a tile along its last free axis (`mean` divides by the axis length afterwards).
-    func tileReduce(_ kind: ReduceKind, _ operand: Lowered, axis: Int, _ expr: Expr) throws(LoweringFailed) -> Lowered {
+    func tileReduceLast(_ kind: ReduceKind, _ operand: Lowered, axis: Int, _ expr: Expr) throws(LoweringFailed) -> Lowered {
         guard let (source, tile) = operand.tile else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
         guard axis == tile.freeDims.count, let length = tile.freeDims.last else {
             throw fail(DiagnosticCatalogue.loweringUnsupported("a reduction across partitions (axis \(axis)) of a tile",

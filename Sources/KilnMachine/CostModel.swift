@@ -85,7 +85,9 @@ extension MachineTarget {
     /// 4 KiB ([dma]: transfers pay per-packet overhead, >= 2 KiB recommended, >= 4 KiB saturates); a contiguous run
     /// under `efficientRunBytes` (512 B, [perf]) moves at run / 512 of the rate at most. A transposing load runs at
     /// `transposeThroughputFraction` instead (the DMA engine's transpose unit, [arch2]).
-    public func dmaEfficiency(bytesPerPartition: Int, transpose: Bool = false) -> Double {
+    /// `runBytes` is the length of the transfer's contiguous HBM runs (one descriptor each; `DMASlice.runElements`),
+    /// the partition's bytes when not given.
+    public func dmaEfficiency(bytesPerPartition: Int, runBytes: Int? = nil, transpose: Bool = false) -> Double {
         if transpose && dma.transposeThroughputFraction > 0 { return dma.transposeThroughputFraction }
         let bytes = Double(bytesPerPartition)
         let low = Double(dma.recommendedBytesPerPartition), high = Double(dma.saturatingBytesPerPartition)
@@ -95,15 +97,17 @@ extension MachineTarget {
         } else if bytes < high {
             efficiency = dma.smallTransferEfficiency + (1 - dma.smallTransferEfficiency) * (bytes - low) / (high - low)
         }
-        return min(efficiency, min(1, bytes / Double(dma.efficientRunBytes)))
+        return min(efficiency, min(1, Double(runBytes ?? bytesPerPartition) / Double(dma.efficientRunBytes)))
     }
 
     /// One DMA transfer of `bytesPerPartition` bytes on each of `partitions` partitions: the fixed cost, then the
     /// bytes at the rate of the engines it fans out to (one engine per 8 partitions), capped by the core's HBM
     /// share, times `dmaEfficiency`; it uses the core's shared rate times the same efficiency. [dma]
-    public func dmaTransfer(partitions: Int, bytesPerPartition: Int, transpose: Bool = false) -> DMATransferTiming {
+    /// `runBytes`: the contiguous run each descriptor moves (`dmaEfficiency`).
+    public func dmaTransfer(partitions: Int, bytesPerPartition: Int, runBytes: Int? = nil,
+                            transpose: Bool = false) -> DMATransferTiming {
         let enginesUsed = min(dma.engines, max(1, (partitions + dma.partitionsPerEngine - 1) / dma.partitionsPerEngine))
-        let efficiency = dmaEfficiency(bytesPerPartition: bytesPerPartition, transpose: transpose)
+        let efficiency = dmaEfficiency(bytesPerPartition: bytesPerPartition, runBytes: runBytes, transpose: transpose)
         let own = min(Double(enginesUsed) * dma.bytesPerNanosecondPerEngine, dma.hbmShareBytesPerSecond / 1e9)
         return DMATransferTiming(fixedNanoseconds: dma.fixedCostNanoseconds, bytes: partitions * bytesPerPartition,
                                  bytesPerNanosecond: own * efficiency,
@@ -111,8 +115,10 @@ extension MachineTarget {
     }
 
     /// `dmaTransfer`'s time when the transfer has the DMA engines to itself.
-    public func dmaNanoseconds(partitions: Int, bytesPerPartition: Int, transpose: Bool = false) -> Double {
-        dmaTransfer(partitions: partitions, bytesPerPartition: bytesPerPartition, transpose: transpose).nanoseconds
+    public func dmaNanoseconds(partitions: Int, bytesPerPartition: Int, runBytes: Int? = nil,
+                               transpose: Bool = false) -> Double {
+        dmaTransfer(partitions: partitions, bytesPerPartition: bytesPerPartition, runBytes: runBytes,
+                    transpose: transpose).nanoseconds
     }
 }
 

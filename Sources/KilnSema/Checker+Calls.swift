@@ -167,7 +167,7 @@ extension Checker {
         case .select:
             return select(name, operands[0], operands[1], operands[2], span: span)
         case .load:
-            return load(operands[0], span: span)
+            return load(operands[0], arguments[0], span: span)
         case .nc_matmul:
             return ncMatmul(operands[0], operands[1], span: span)
         case .nc_transpose:
@@ -239,11 +239,17 @@ extension Checker {
                 indices.append(index)
             }
         }
-        if type.isTile && indices.count > 1 {
-            report(DiagnosticCatalogue.tileReductionAxes(name, at: axis?.span ?? expr.span))
+        // A tile reduces its trailing free axes: the last one, or several ending at the last (`axis: (1, 2)` of
+        // `[P, F1, F2]`); never the partition axis.
+        let sortedAxes = indices.sorted()
+        if type.isTile, indices.count > 1, !sortedAxes.contains(0),
+           sortedAxes != Array((type.rank - sortedAxes.count)..<type.rank) {
+            report(DiagnosticCatalogue.tileReductionAxes(name, axes: sortedAxes, type: type.description,
+                                                         at: axis?.span ?? expr.span))
             return nil
         }
-        if type.isTile, let index = indices.first, index != type.rank - 1 {
+        if type.isTile, let index = sortedAxes.contains(0) ? 0 : indices.count == 1 ? indices.first : nil,
+           index != type.rank - 1 {
             report(DiagnosticCatalogue.tileReductionAcrossPartitions(name, axis: index, type: type.description,
                                                                      at: axis?.span ?? expr.span))
             return nil
@@ -269,30 +275,23 @@ extension Checker {
         return ValueType(dtype, shape, space: space)
     }
 
-    /// `load(src)`: an hbm tensor or slice of one becomes an sbuf tile of the same dtype and shape.
-    private func load(_ source: ValueType, span: SourceSpan) -> ValueType? {
+    /// `load(src)`: an hbm tensor or slice of one becomes an sbuf tile of the same dtype and the slice's shape
+    /// without its leading plain indices (`TileSlice.droppedDims`).
+    private func load(_ source: ValueType, _ sourceExpr: Expr, span: SourceSpan) -> ValueType? {
         guard source.space == .hbm else {
             report(DiagnosticCatalogue.loadSource(found: source.description, at: span))
             return nil
         }
-        guard let shape = tileShape(ofSlice: source, what: "load", span: span) else { return nil }
-        let tile = source.with(space: .sbuf).with(shape: shape)
+        let tile = source.with(space: .sbuf).with(shape: tileShape(ofSlice: source, sourceExpr))
         checkPartition(tile, span: span)
         return tile
     }
 
-    /// The tile shape a DMA moves for an hbm slice: the slice's shape with the leading dims beyond the tile
-    /// rank dropped; those must be indexed (size 1): `x[b, h, i : i + 128, :]` of an `[B, H, S, D]` tensor
-    /// is a `[128, D]` tile. Nil after reporting when a leading dim is not 1.
-    func tileShape(ofSlice slice: ValueType, what: String, span: SourceSpan) -> [Dim]? {
-        let lead = slice.rank - RankLimit.tile
-        guard lead > 0 else { return slice.shape }
-        guard slice.shape.prefix(lead).allSatisfy(\.isOne) else {
-            report(DiagnosticCatalogue.batchDimsNotIndexed(what, slice.with(space: .value).description, lead: lead,
-                                                          at: span))
-            return nil
-        }
-        return Array(slice.shape.dropFirst(lead))
+    /// The tile shape a DMA moves for an hbm slice: the slice's shape without its leading plain indices, keeping
+    /// at least the last two dims (`TileSlice.droppedDims`).
+    func tileShape(ofSlice slice: ValueType, _ sliceExpr: Expr) -> [Dim] {
+        guard case .index(_, let items) = sliceExpr.kind else { return slice.shape }
+        return Array(slice.shape.dropFirst(TileSlice.droppedDims(items)))
     }
 
     /// `nc_matmul(stationary[K, M], moving[K, N]) -> psum f32[M, N]` on sbuf tiles of one float dtype;
@@ -362,9 +361,9 @@ extension Checker {
             return nil
         }
         guard let operand else { return nil }
-        guard operand.isTile, operand.rank == 2 else {
+        guard operand.isTile, operand.rank >= 2 else {
             report(DiagnosticCatalogue.needsSBUFTile("the argument of 'activation'", found: operand.description,
-                                                     hint: "activation takes a tile (sbuf or psum) of rank 2; load it first",
+                                                     hint: "activation takes a tile (sbuf or psum) of rank 2 to \(RankLimit.tile); load it first",
                                                      at: positional[1].span))
             return nil
         }
@@ -382,10 +381,11 @@ extension Checker {
             scaleValue = Double(Float(value))  // an f32 immediate, as every float scalar (Docs/numerics.md)
         }
         if let bias, let biasType {
-            let perPartition = biasType.isTile && biasType.rank == 2 && biasType.shape[1] == .constant(1)
-                && biasType.shape[0] == operand.shape[0]
+            let perPartition = biasType.isTile && biasType.rank == operand.rank
+                && biasType.shape.dropFirst().allSatisfy(\.isOne) && biasType.shape[0] == operand.shape[0]
             guard biasType.dtype != .bool, biasType.isScalar || perPartition else {
                 report(DiagnosticCatalogue.activationBias(found: biasType.description, partitions: operand.shape[0].description,
+                                                          rank: operand.rank,
                                                           at: bias.span))
                 return nil
             }
@@ -433,9 +433,8 @@ extension Checker {
             let hint = tile.isScalar ? "fill a 'var' tile with it first" : "load or compute it into an SBUF tile first"
             report(DiagnosticCatalogue.needsSBUFTile("the value stored", found: tile.description, hint: hint,
                                                      at: arguments[1].span))
-        } else if let shape = tileShape(ofSlice: destination, what: "store", span: arguments[0].span),
-                  tile.shape != shape {
-            report(DiagnosticCatalogue.shapeMismatch("store", expected: destination.with(space: .value).description,
+        } else if case let shape = tileShape(ofSlice: destination, arguments[0]), tile.shape != shape {
+            report(DiagnosticCatalogue.shapeMismatch("store", expected: destination.with(space: .value).with(shape: shape).description,
                                                      found: tile.description, at: arguments[1].span))
         }
         return nil

@@ -28,6 +28,13 @@ extension Checker {
             report(DiagnosticCatalogue.tileTensorMix(op, tile: tile.description, tensor: whole.description, at: span))
             return nil
         }
+        // Tiles align on their partition dim, which NumPy's right-aligned broadcasting would not keep: tiles of
+        // rank 2 or more meet only tiles of their own rank (`[P, 1, 1]`, not `[P, 1]`, scales a `[P, F1, F2]` tile).
+        let tiles = operands.filter { $0.isTile && $0.rank >= 2 }
+        if let first = tiles.first, let other = tiles.first(where: { $0.rank != first.rank }) {
+            report(DiagnosticCatalogue.tileRankMismatch(op, first.description, other.description, at: span))
+            return nil
+        }
         return tile == nil ? .value : .sbuf
     }
 

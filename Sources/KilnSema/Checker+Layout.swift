@@ -50,12 +50,22 @@ extension Checker {
     /// `reshape-mismatch` (K2140) names both shapes.
     func checkReshape(_ source: ValueType, shape argument: Expr, expr: Expr) -> ValueType? {
         guard let shape = shapeOperand(argument) else { return nil }
-        guard source.isWholeTensor else {
-            report(DiagnosticCatalogue.rankRequirement("reshape", "a whole tensor", what: "its operand",
+        guard source.isWholeTensor || source.isTile else {
+            report(DiagnosticCatalogue.rankRequirement("reshape", "a whole tensor or a tile", what: "its operand",
                                                        found: source.description, at: expr.span))
             return nil
         }
-        let target = ValueType(source.dtype, shape, space: .value)
+        // A tile regroups its free dims only (`[P, F1, F2]` to `[P, F1 * F2]`); the result is a new sbuf tile.
+        let target = ValueType(source.dtype, shape, space: source.isTile ? .sbuf : .value)
+        if source.isTile, shape.first != source.shape.first {
+            report(DiagnosticCatalogue.tileReshape(source.description, target.description, at: expr.span))
+            return nil
+        }
+        if source.isTile, shape.count > RankLimit.tile {
+            report(DiagnosticCatalogue.rankTooHigh(text(argument.span), rank: shape.count, limit: RankLimit.tile,
+                                                   tile: true, at: argument.span))
+            return nil
+        }
         if let detail = ReshapeGroups.mismatch(source.shape, shape) {
             report(DiagnosticCatalogue.reshapeMismatch(source.description, target.description, detail: detail, at: expr.span))
             return nil

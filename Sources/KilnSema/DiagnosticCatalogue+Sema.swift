@@ -47,7 +47,7 @@ extension DiagnosticCatalogue {
     // MARK: types and shapes (K201x-K202x)
     public static func rankTooHigh(_ type: String, rank: Int, limit: Int, tile: Bool, at span: SourceSpan) -> Diagnostic {
         make("K2010", "rank-too-high", .error,
-             tile ? "'\(type)' has rank \(rank); tiles have rank 1 to \(limit) (a partition dim and a free dim)"
+             tile ? "'\(type)' has rank \(rank); tiles have rank 1 to \(limit) (a partition dim and up to \(limit - 1) free dims)"
                   : "'\(type)' has rank \(rank); tensors have rank 1 to \(limit)", at: span)
     }
     public static func invalidDimExpression(found: String, at span: SourceSpan) -> Diagnostic {
@@ -154,17 +154,25 @@ extension DiagnosticCatalogue {
              "'\(op)' over axis \(axis) of \(type) is not supported: over a batch axis (one before the last two) "
                 + "reductions take float tensors, or i32 for sum, max and min", at: span)
     }
-    public static func batchDimsNotIndexed(_ op: String, _ slice: String, lead: Int, at span: SourceSpan) -> Diagnostic {
-        make("K2087", "batch-dims-not-indexed", .error,
-             "'\(op)' moves a tile of rank \(RankLimit.tile), but the slice is \(slice); index "
-                + (lead == 1 ? "its first dim" : "its first \(lead) dims") + " (e.g. 'x[b, i : i + 128, :]')", at: span)
+    public static func tileRankMismatch(_ op: String, _ a: String, _ b: String, at span: SourceSpan) -> Diagnostic {
+        make("K2141", "tile-rank-mismatch", .error,
+             "operands of '\(op)' are tiles of different ranks: \(a) and \(b); tiles broadcast only between equal "
+                + "ranks (axis 0 is the partition dim of both): write a per-partition value as [P, 1, 1], keeping the "
+                + "dims of a reduction", at: span)
+    }
+    public static func tileReshape(_ source: String, _ target: String, at span: SourceSpan) -> Diagnostic {
+        make("K2142", "tile-reshape-partitions", .error,
+             "cannot reshape the tile \(source) to \(target): a tile's reshape keeps its partition dim (axis 0: "
+                + "the first dims differ) and regroups only its free dims", at: span)
     }
     public static func axisRepeated(_ op: String, axis: Int, at span: SourceSpan) -> Diagnostic {
         make("K2086", "axis-repeated", .error, "axis \(axis) of '\(op)' is listed twice (or as itself from the end)", at: span)
     }
-    public static func tileReductionAxes(_ op: String, at span: SourceSpan) -> Diagnostic {
+    public static func tileReductionAxes(_ op: String, axes: [Int], type: String, at span: SourceSpan) -> Diagnostic {
         make("K2095", "tile-reduction-axes", .error,
-             "'\(op)' of a tile reduces one axis; reduce the axes one after the other", at: span)
+             "'\(op)' of a tile reduces its trailing free axes (the last ones, e.g. axis: (1, 2) of a rank-3 tile); "
+                + "axes (\(axes.map(String.init).joined(separator: ", "))) of \(type) are not: reduce them one after the other",
+             at: span)
     }
     public static func tileReductionAcrossPartitions(_ op: String, axis: Int, type: String, at span: SourceSpan) -> Diagnostic {
         make("K2138", "tile-reduction-across-partitions", .error,
@@ -282,9 +290,11 @@ extension DiagnosticCatalogue {
              "'scale:' of 'activation' is a constant number (the engine's immediate); to scale by a value, multiply the "
                 + "tile first", at: span)
     }
-    public static func activationBias(found: String, partitions: String, at span: SourceSpan) -> Diagnostic {
-        make("K2132", "activation-bias", .error,
-             "'bias:' of 'activation' is a scalar or a per-partition [\(partitions), 1] tile, found \(found)", at: span)
+    public static func activationBias(found: String, partitions: String, rank: Int = 2, at span: SourceSpan) -> Diagnostic {
+        let ones = Array(repeating: "1", count: max(1, rank - 1)).joined(separator: ", ")
+        return make("K2132", "activation-bias", .error,
+                    "'bias:' of 'activation' is a scalar or a per-partition [\(partitions), \(ones)] tile, found \(found)",
+                    at: span)
     }
     public static func concatMismatch(_ first: String, _ other: String, detail: String, at span: SourceSpan) -> Diagnostic {
         make("K2127", "concat-mismatch", .error, "'concat' cannot join \(first) and \(other): \(detail)", at: span)

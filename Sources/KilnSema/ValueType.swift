@@ -34,8 +34,9 @@ public struct Dim: Hashable, Sendable, CustomStringConvertible {
 public enum RankLimit {
     /// Whole tensors (hbm parameters and computed values) have rank 1 to `tensor`.
     public static let tensor = 4
-    /// Tiles (sbuf, psum) have rank 1 to `tile`: a partition dim and one free dim.
-    public static let tile = 2
+    /// Tiles (sbuf, psum) have rank 1 to `tile`: a partition dim and up to three free dims, laid out contiguously
+    /// (row-major) in each partition, as NKI's `(par_dim(128), n_tiles, d_head)` tiles.
+    public static let tile = tensor
 }
 
 /// The type of a value: element dtype, shape (empty = scalar) and memory space.

@@ -169,6 +169,13 @@ extension SimulationRun {
             let (p, f) = (buffers[destination].partitions, buffers[destination].freeElements)
             let sourceFree = buffers[source].freeElements
             store(destination, (0..<(p * f)).map { values[$0 / f * sourceFree + offset + $0 % f] }, stream: stream, pc: pc)
+        case .dveFreeBroadcast:
+            let (source, destination) = (o.buffer(0), o.buffer(1))
+            let values = load(source, stream: stream, pc: pc)
+            let from = [buffers[source].partitions] + buffers[source].freeDims
+            let into = [buffers[destination].partitions] + buffers[destination].freeDims
+            let count = into.reduce(1, *)
+            store(destination, (0..<count).map { values[Self.broadcastIndex($0, of: into, from: from)] }, stream: stream, pc: pc)
         case .poolIota:
             let (base, partitionStep, freeStep, destination) = (evaluate(o.affine(0), stream), o.integer(1), o.integer(2), o.buffer(3))
             let (p, f) = (buffers[destination].partitions, buffers[destination].freeElements)
@@ -190,6 +197,19 @@ extension SimulationRun {
             result += (rest % max(1, from[dim])) * scale
             rest /= max(1, from[dim])
             scale *= into[dim]
+        }
+        return result
+    }
+
+    /// The source element that element `index` of a tile shaped `into` reads in a broadcast from `from` (same rank,
+    /// each dim 1 or `into`'s): a dim of size 1 stays at index 0.
+    static func broadcastIndex(_ index: Int, of into: [Int], from: [Int]) -> Int {
+        var (rest, result, scale) = (index, 0, 1)
+        for dim in into.indices.reversed() {
+            let position = rest % max(1, into[dim])
+            rest /= max(1, into[dim])
+            if from[dim] != 1 { result += position * scale }
+            scale *= max(1, from[dim])
         }
         return result
     }

@@ -21,16 +21,18 @@ enum InstructionCost {
         switch declaration.cost {
         case .cycles(let formula):
             return Cost(nanoseconds: target.nanoseconds(cycles: formula(facts, target), on: unit.engine), dma: nil)
-        case .dmaTransfer(let tile, let transposeFlag):
-            return dma(program.buffers[operands.buffer(tile)], transpose: transposeFlag.map(operands.flag) ?? false,
-                       target: target)
+        case .dmaTransfer(let tile, let hbm, let transposeFlag):
+            let transpose = transposeFlag.map(operands.flag) ?? false
+            let runBytes = OpDeclaration.dmaRunBytes(facts, tile: tile, hbm: hbm, transpose: transpose,
+                                                     broadcastFlag: declaration.field("broadcast"))
+            return dma(program.buffers[operands.buffer(tile)], runBytes: runBytes, transpose: transpose, target: target)
         }
     }
 
     /// `MachineTarget.dmaTransfer`: the fixed part, and the rates the simulator needs to share the channel.
-    private static func dma(_ tile: BufferEntry, transpose: Bool, target: MachineTarget) -> Cost {
+    private static func dma(_ tile: BufferEntry, runBytes: Int?, transpose: Bool, target: MachineTarget) -> Cost {
         let timing = target.dmaTransfer(partitions: tile.partitions, bytesPerPartition: tile.bytesPerPartition,
-                                        transpose: transpose)
+                                        runBytes: runBytes, transpose: transpose)
         return Cost(nanoseconds: timing.nanoseconds, dma: timing)
     }
 

@@ -60,6 +60,9 @@ extension OpKind {
     public static func dveCopyColumns(source: ValueID, offset: Int, destination: ValueID) -> OpKind {
         .engine(EngineInstruction(.dveCopyColumns, [.tile(source), .integer(offset), .tile(destination)]))
     }
+    public static func dveFreeBroadcast(source: ValueID, destination: ValueID) -> OpKind {
+        .engine(EngineInstruction(.dveFreeBroadcast, [.tile(source), .tile(destination)]))
+    }
     public static func poolIota(_ iota: Iota) -> OpKind {
         .engine(EngineInstruction(.poolIota, [.affine(iota.base), .integer(iota.partitionStep), .integer(iota.freeStep),
                                               .tile(iota.destination)]))

@@ -33,11 +33,12 @@ import Testing
             case .initialOnlyForAdd(let op, let initial): [op, initial]
             case .gather(let table, let indices, let tile): [table, indices, tile]
             case .columnWindow(let s, let offset, let d): [s, offset, d]
+            case .freeBroadcast(let source, let destination): [source, destination]
             }
             #expect(fields.allSatisfy { $0 < count }, "\(op): \(rule)")
         }
-        if case .dmaTransfer(let tile, let flag) = declaration.cost {
-            #expect(tile < count && (flag ?? 0) < count)
+        if case .dmaTransfer(let tile, let hbm, let flag) = declaration.cost {
+            #expect(tile < count && hbm < count && (flag ?? 0) < count)
             #expect(op.engine == .dma)
         }
         let names = declaration.fields.map(\.name)

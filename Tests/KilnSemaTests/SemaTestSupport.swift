@@ -55,6 +55,10 @@ struct Checked {
             case .forLoop(_, let lo, let hi, let step, let body):
                 visit(lo, f); visit(hi, f); if let step { visit(step, f) }
                 visit(body, f)
+            case .ifStatement(let condition, let then, let otherwise):
+                visit(condition, f)
+                visit(then, f)
+                if let otherwise { visit(otherwise, f) }
             case .returnValues(let es): es.forEach { visit($0, f) }
             case .expression(let e): visit(e, f)
             }

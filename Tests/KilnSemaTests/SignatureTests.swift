@@ -125,8 +125,8 @@ import Testing
     #expect(bag.sorted().first?.message == "arguments of '@schedule' are labelled, e.g. '@schedule(tile_m: 128)'")
 }
 
-@Test func tileRankAboveTwoIsAnError() {
+@Test func tileRankAboveTheTensorLimitIsAnError() {
     expectError("""
-    kernel k(x: f32[128, 4]) -> f32[128, 4] { var t: sbuf f32[128, 2, 2] = load(x); return x }
-    """, "K2010", at: "1:50", "tiles have rank 1 to 2")
+    kernel k(x: f32[128, 4]) -> f32[128, 4] { var t: sbuf f32[128, 2, 2, 1, 1] = load(x); return x }
+    """, "K2010", at: "1:50", "tiles have rank 1 to 4")
 }

@@ -10,6 +10,7 @@ import time
 
 from .gen_tensor import generate_tensor, generate_wide
 from .gen_tile import generate_tile
+from .gen_tile3 import generate_tile3
 from .reduce import reduce_program
 from .runner import AGREED, COMPILE, CRASH, DISAGREE, HANG, REJECTED, Runner
 
@@ -17,7 +18,8 @@ FAILURES = (DISAGREE, COMPILE, CRASH, HANG)
 
 
 def program_for(seed, index, batched=False):
-    """Program `index` of campaign `seed`: 60% whole-tensor, 40% tile-level; a quarter target trn2.
+    """Program `index` of campaign `seed`: 60% whole-tensor, 40% tile-level (a tenth of all, drawn first from their
+    own stream, tile-level on rank-3 tiles); a quarter target trn2.
     `batched`: every program is whole-tensor with batch dims (rank 3 and 4)."""
     if batched:
         rng = random.Random(f"kiln-fuzz-batched:{seed}:{index}")
@@ -28,6 +30,10 @@ def program_for(seed, index, batched=False):
     if random.Random(f"kiln-fuzz-wide:{seed}:{index}").random() < 0.03:
         # Rows too wide for one pass (their own stream, so the other programs of a campaign stay as they were).
         return generate_wide(rng, target)
+    tile3 = random.Random(f"kiln-fuzz-tile3:{seed}:{index}")
+    if tile3.random() < 0.1:
+        # Tiles with several free dims ([128, H, D]), from their own stream like the wide rows above.
+        return generate_tile3(tile3, target)
     if rng.random() < 0.6:
         return generate_tensor(rng, target)
     # Control flow decided at compile time: 15% of tile-level programs, from a stream of their own.
