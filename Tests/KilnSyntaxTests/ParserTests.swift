@@ -186,3 +186,42 @@ private func expression(_ text: String) -> String {
     #expect(Set(ids).count == ids.count)
     #expect(ids.allSatisfy { $0 < file.expressionCount })
 }
+
+@Test func ifElseIfElseParsesAsNestedBlocks() {
+    let (file, diagnostics) = parse("""
+        kernel k(x: f32[N, 64]) -> f32[N, 64] {
+          for i in 0 ..< N step 128 {
+            if i == 0 && !(N < 128) { store(out[i : i + 128, :], load(x[i : i + 128, :])) }
+            else if i + 128 > N || false {
+              store(out[i : i + 128, :], load(x[i : i + 128, :]) * 2.0)
+            } else {
+              store(out[i : i + 128, :], load(x[i : i + 128, :]) * 3.0)
+            }
+          }
+        }
+        """)
+    #expect(diagnostics.isEmpty, "\(diagnostics.map(\.message))")
+    guard case .forLoop(_, _, _, _, let body) = file.kernels[0].body.statements[0].kind,
+          case .ifStatement(let condition, let then, let otherwise?) = body.statements[0].kind,
+          case .ifStatement(let second, _, let last?) = otherwise.statements.first?.kind else {
+        Issue.record("expected an if with an else-if chain")
+        return
+    }
+    #expect(show(condition) == "((i == 0) && (!(N < 128)))")
+    #expect(show(second) == "(((i + 128) > N) || false)")
+    #expect(then.statements.count == 1 && otherwise.statements.count == 1 && last.statements.count == 1)
+}
+
+@Test func elseWithoutIfAndIfWithoutBlockAreOneErrorEach() {
+    let (_, diagnostics) = parse("""
+        kernel k(x: f32[4]) -> f32[4] {
+          else { return x }
+          if true return x
+          return x
+        }
+        """)
+    let errors = diagnostics.filter { $0.severity == .error }.map(\.message)
+    #expect(errors.count == 2, "\(errors)")
+    #expect(errors.first?.contains("'else' follows the block of an 'if'") == true)
+    #expect(errors.last?.contains("'{' to begin the body of the 'if'") == true)
+}
