@@ -29,7 +29,9 @@ extension FunctionLowering {
         case .call(let callee, let arguments):
             return try lowerCall(callee, arguments.map(\.value), expr)
         case .index(let base, _):
-            return try wholeSlice(try lower(base), base, expr)
+            let source = try lower(base)
+            if source.tile != nil { return try tileSlice(source, expr) }
+            return try wholeSlice(source, base, expr)
         case .member(let base, _):
             let value = try lower(base)
             return try tensorOp(expr, .transpose(try tensor(value, base)))

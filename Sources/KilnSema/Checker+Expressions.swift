@@ -170,8 +170,8 @@ extension Checker {
     /// to a constant or a dim (no loop variable); a plain index is a size-1 slice. The result keeps the base's space.
     /// The type of `base[items]`. A slice read `asValue` (anywhere but `load`'s argument and `store`'s
     /// destination) is a whole-tensor slice: its base may be a computed value, its bounds are constants and
-    /// dims, and it must end inside every dim (checked once dims are bound when they are symbolic); a
-    /// tile's slice is not a value (K2124).
+    /// dims, and it must end inside every dim (checked once dims are bound when they are symbolic). A tile's
+    /// slice is a new SBUF tile (`tileSliceType`).
     func sliceType(_ base: ValueType, _ items: [IndexItem], _ expr: Expr, asValue: Bool = false) -> ValueType? {
         let reason: String? = base.isScalar ? "a scalar has no dims"
             : base.space == .value && !asValue ? "only hbm tensors and tiles can be sliced, and this is a computed value" : nil
@@ -191,14 +191,37 @@ extension Checker {
         }
         guard infos.count == items.count else { return nil }
         if asValue {
-            if base.isTile {
-                report(DiagnosticCatalogue.sliceAsValue(text(expr.span), at: expr.span))
-                return nil
-            }
+            if base.isTile { return tileSliceType(base, infos, items, expr) }
             guard wholeSliceBounds(infos, base.shape, items, expr) else { return nil }
         }
         slices[expr.id] = infos
         return base.with(shape: infos.map(\.size))
+    }
+
+    /// `t[...]` of a tile used as a value: an SBUF tile holding the window, which one vector-engine copy reads
+    /// (`dve.copy_columns`). The partition item keeps the leading partitions (it starts at 0, K2161), and the free
+    /// items select one contiguous run of each partition (the dims after the last one not taken whole are whole,
+    /// those before it have size 1; K2162), as an access pattern with an offset does. Loop variables in the bounds are decided at compile
+    /// time: their loops are unrolled. A window past a remainder tile's end is clipped, as loads are.
+    private func tileSliceType(_ base: ValueType, _ infos: [SliceInfo], _ items: [IndexItem], _ expr: Expr) -> ValueType? {
+        guard infos.first?.lower.constantValue == 0 else {
+            report(DiagnosticCatalogue.tileSliceNotLeadingPartitions(text(expr.span), at: items.first?.span ?? expr.span))
+            return nil
+        }
+        // One run: the free dims after the last one not taken whole are whole, and those before it have size 1.
+        let free = Array(zip(infos, base.shape).enumerated().dropFirst())
+        let last = free.last { !($0.element.0.lower.constantValue == 0 && $0.element.0.size == $0.element.1) }?.offset
+        for (index, (info, _)) in free {
+            if let last, index < last, info.size.constantValue != 1 {
+                report(DiagnosticCatalogue.tileSliceNotContiguous(text(expr.span), at: items[last].span))
+                return nil
+            }
+            for loop in info.lower.loopVariables { unrolledLoops.insert(scopes.symbols[loop.id].span) }
+        }
+        slices[expr.id] = infos
+        let type = ValueType(base.dtype, infos.map(\.size), space: .sbuf)
+        checkPartition(type, span: expr.span)
+        return type
     }
 
     /// A whole-tensor slice's items: no loop variables, and each item ends inside its dim.

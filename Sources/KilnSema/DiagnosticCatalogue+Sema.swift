@@ -265,10 +265,15 @@ extension DiagnosticCatalogue {
              "'\(op)' over axis \(axis) of \(type) is not supported: it finds indices along one of the last two axes",
              at: span)
     }
-    public static func sliceAsValue(_ slice: String, at span: SourceSpan) -> Diagnostic {
-        make("K2124", "tile-slice-as-value", .error,
-             "'\(slice)' slices a tile, and a tile's slice is not supported as a value yet; load the block you need "
-                + "from HBM instead (load(x[...]))", at: span)
+    public static func tileSliceNotLeadingPartitions(_ slice: String, at span: SourceSpan) -> Diagnostic {
+        make("K2161", "tile-slice-partition-offset", .error,
+             "'\(slice)' starts inside the tile's partitions; a tile's slice keeps its leading partitions (start the "
+                + "partition slice at 0), since an engine reads a tile from partition 0", at: span)
+    }
+    public static func tileSliceNotContiguous(_ slice: String, at span: SourceSpan) -> Diagnostic {
+        make("K2162", "tile-slice-not-contiguous", .error,
+             "'\(slice)' is not one contiguous run of each partition: after the first free dim not taken whole, take "
+                + "every dim whole (or reshape the tile first)", at: span)
     }
     public static func wholeSliceBound(_ slice: String, loopVariable: String, at span: SourceSpan) -> Diagnostic {
         make("K2125", "whole-slice-bound", .error,

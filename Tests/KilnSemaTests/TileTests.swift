@@ -134,13 +134,29 @@ kernel mm<M, K, N>(a: bf16[K, M], b: bf16[K, N]) -> f32[M, N] {
     """, "K2126", at: "2:15", "slice ends at 10, past the end of a dim of size 8")
 }
 
-@Test func tileSlicesAreNotValues() {
-    expectError("""
+@Test func tileSlicesAreTilesOfLeadingPartitionsAndOneRun() {
+    let checked = expectClean("""
     kernel s(x: f32[128, 256]) -> f32[128, 128] {
       let t = load(x)
-      store(out[:, :], t[:, 0 : 128])
+      for c in 0 ..< 2 {
+        store(out[0 : 64, c * 64 : c * 64 + 64], t[0 : 64, c * 128 : c * 128 + 64])
+      }
     }
-    """, "K2124", at: "3:20", "a tile's slice is not supported as a value yet")
+    """)
+    // The slice's bounds read c: its loop is unrolled, so the copy's offset is a constant.
+    #expect(Set(checked.program.unrolledLoops.map { checked.source.text(of: $0) }) == ["c"])
+    expectError("""
+    kernel s(x: f32[128, 256]) -> f32[64, 256] {
+      let t = load(x)
+      store(out[:, :], t[64 : 128, :])
+    }
+    """, "K2161", at: "3:22", "a tile's slice keeps its leading partitions")
+    expectError("""
+    kernel s(x: f32[128, 4, 8]) -> f32[128, 4, 2] {
+      let t = load(x[:, :, :])
+      store(out[:, :, :], t[:, :, 0 : 2])
+    }
+    """, "K2162", at: "3:31", "is not one contiguous run of each partition")
 }
 
 @Test func partitionDimIsLimitedTo128() {
