@@ -332,8 +332,20 @@ def control(rng, target):
     inner.append(Stmt("if", (affine_condition(rng, "i"), [store(branches[0])], otherwise)))
     positions = E("bin", "+", [E("bin", "*", [rows_pos, name("D")]), cols_pos])
     inner.append(Stmt("expr", (E("call", "store", [sl("r2", rows, (None, None)), positions]),)))
-    loop = Stmt("for", ("i", lit(0), name("N"), 128, inner))
     results = [("r0", "f32", ("N", "D")), ("r1", "f32", ("N", "D")), ("r2", "i32", ("N", "D"))]
+    if d >= 2:
+        # Tile slices as values: columns 0..c as they are, then the rest in pieces of c (a loop whose variable is in
+        # the slice bounds, unrolled) scaled, the last piece clipped at D.
+        c = rng.randint(1, d - 1)
+        pieces = (d - 1) // c + 1
+        inner.append(Stmt("expr", (E("call", "store", [sl("r3", rows, (lit(0), lit(c))), E("slice", [(None, None), (lit(0), lit(c))], [name("t")])]),)))
+        lo = E("bin", "*", [name("q"), lit(c)])
+        hi = E("bin", "+", [lo, lit(c)])
+        piece = E("slice", [(None, None), (lo, hi)], [name("t")])
+        body = [Stmt("expr", (E("call", "store", [sl("r3", rows, (lo, hi)), E("bin", "*", [piece, lit(0.5)])]),))]
+        inner.append(Stmt("for", ("q", lit(1), lit(pieces), 1, body)))
+        results.append(("r3", "f32", ("N", "D")))
+    loop = Stmt("for", ("i", lit(0), name("N"), 128, inner))
     return Function("kernel", "k", [("N", n), ("D", d)], params, results, [loop])
 
 
