@@ -13,7 +13,7 @@ extension FunctionLowering {
     func lower(_ expr: Expr) throws(LoweringFailed) -> Lowered {
         switch expr.kind {
         case .integer(let value): return .constant(Double(value), .i32)
-        case .float(let value): return .constant(value, .f32)
+        case .float(let value): return .constant(Double(Float(value)), .f32)   // a float literal is an f32 (numerics.md)
         case .bool(let value): return .constant(value ? 1 : 0, .bool)
         case .name: return try lowerName(expr)
         case .unary(let op, let operand):
