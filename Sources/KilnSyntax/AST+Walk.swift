@@ -43,23 +43,24 @@ extension Statement {
 extension Block {
     /// True if an expression anywhere in the block (loop bodies and branches included) satisfies `test`.
     public func containsExpr(where test: (Expr) -> Bool) -> Bool {
-        var found = false
-        func visit(_ expr: Expr) {
-            if found { return }
-            if test(expr) { found = true; return }
-            expr.forEachChild(visit)
-        }
-        func walk(_ statements: [Statement]) {
-            for statement in statements where !found {
-                statement.forEachExpr(visit)
+        // An explicit work list, not recursion: a long operator chain is a deep tree (the parser limits nesting, but
+        // a left-associative chain of thousands of `+` is as deep as it is long).
+        var expressions: [Expr] = []
+        var blocks: [[Statement]] = [statements]
+        while let block = blocks.popLast() {
+            for statement in block {
+                statement.forEachExpr { expressions.append($0) }
                 switch statement.kind {
-                case .forLoop(_, _, _, _, let body): walk(body.statements)
-                case .ifStatement(_, let then, let otherwise): walk(then.statements + (otherwise?.statements ?? []))
+                case .forLoop(_, _, _, _, let body): blocks.append(body.statements)
+                case .ifStatement(_, let then, let otherwise): blocks.append(then.statements + (otherwise?.statements ?? []))
                 default: break
                 }
             }
+            while let expr = expressions.popLast() {
+                if test(expr) { return true }
+                expr.forEachChild { expressions.append($0) }
+            }
         }
-        walk(statements)
-        return found
+        return false
     }
 }

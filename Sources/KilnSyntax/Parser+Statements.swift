@@ -147,8 +147,9 @@ extension Parser {
         let then = parseBlock()
         guard accept(.keyword(.else)) != nil else { return .ifStatement(condition: condition, then: then, otherwise: nil) }
         if currentKind == .keyword(.if) {
+            // An `else if` chain nests one level per link, within the parser's depth limit (K1105).
             let start = current.span.start
-            guard let nested = parseIf() else { return nil }
+            guard let parsed = nested({ parser in parser.parseIf() }), let nested = parsed else { return nil }
             let statement = Statement(nested, span: span(from: start))
             return .ifStatement(condition: condition, then: then,
                                 otherwise: Block(statements: [statement], span: statement.span))

@@ -99,3 +99,17 @@ func pathologicalProgramsDoNotCrash(text: String) {
     _ = ASTDumper.dump(c.program, source: c.source)
     for kernel in c.program.kernels { _ = kernel.bindDims([:]) }
 }
+
+@Test func longElseIfChainsAreLimitedNotOverflowed() {
+    // Each `else if` nests a level: a chain longer than the parser's depth limit is K1105, not a stack overflow.
+    func chain(_ links: Int) -> String {
+        "kernel k<N = 4>(x: f32[N, 4]) -> f32[N, 4] {\n  for i in 0 ..< N {\n    if i == 0 { store(out[i : i + 1, :], load(x[i : i + 1, :])) }\n"
+            + (1..<links).map { "    else if i == \($0) { store(out[i : i + 1, :], load(x[i : i + 1, :])) }\n" }.joined()
+            + "  }\n}\n"
+    }
+    let deep = checkSource(chain(5000))
+    #expect(deep.parseDiagnostics.contains { $0.id.code == "K1105" })
+    _ = ASTDumper.dump(deep.program, source: deep.source)
+    let ok = checkSource(chain(100))
+    #expect(ok.parseDiagnostics.isEmpty && ok.errors.isEmpty, "\(ok.summary)")
+}
