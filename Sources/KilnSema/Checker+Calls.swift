@@ -15,6 +15,9 @@ extension Checker {
         if let signature = signatures[name] {
             return checkFunctionCall(signature, callee, arguments, expr)
         }
+        if let generic = genericHelpers[name] {
+            return checkGenericCall(generic, callee, arguments, expr)
+        }
         for argument in arguments { checkExpr(argument.value) }
         if let item = items[name], case .kernel = item {
             report(DiagnosticCatalogue.notCallable("kernel '\(name)'", reason: "only helper functions (fn) can be called",

@@ -75,7 +75,7 @@ extension Checker {
             resolutions[expr.id] = .infinity
             return .scalar(.f32)
         }
-        if BuiltinTable.lookup(name) != nil || signatures[name] != nil {
+        if BuiltinTable.lookup(name) != nil || signatures[name] != nil || genericHelpers[name] != nil {
             report(DiagnosticCatalogue.notAValue(name, "a function", hint: "call it: \(name)(...)", at: expr.span))
         } else if let item = items[name], case .kernel = item {
             report(DiagnosticCatalogue.notAValue(name, "a kernel", hint: "kernels cannot be used in expressions",

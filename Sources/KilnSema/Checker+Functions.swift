@@ -14,11 +14,13 @@ extension Checker {
     ///    equal the argument's dim exactly (after affine normalisation).
     /// The result type is the declared one under the same substitution. Arguments must be whole tensors or
     /// scalars; a scalar argument is weak (an i32 scalar may be passed for an f32 scalar parameter).
+    /// `argumentTypes` are the arguments' types when the caller already checked them; `instance` names the
+    /// specialisation of a generic helper being called (`scale<bf16>`).
     func checkFunctionCall(_ signature: FunctionSignature, _ callee: Identifier, _ arguments: [Argument],
-                           _ expr: Expr) -> ValueType? {
+                           _ expr: Expr, argumentTypes: [ValueType?]? = nil, instance: String? = nil) -> ValueType? {
         let name = callee.name
-        if context.kind == .function { context.callees.append((name, callee.span)) }
-        let types = arguments.map { checkExpr($0.value) }
+        if context.kind == .function { context.callees.append((instance ?? name, callee.span)) }
+        let types = argumentTypes ?? arguments.map { checkExpr($0.value) }
         guard arguments.count == signature.params.count else {
             report(DiagnosticCatalogue.wrongArity(name, expected: DiagnosticCatalogue.argumentCount(signature.params.count),
                                                   given: arguments.count, at: expr.span))
@@ -99,7 +101,7 @@ extension Checker {
         }
         guard ok, let declared = signature.result,
               let result = substitute(declared, replacements, span: expr.span) else { return nil }
-        calls[expr.id] = .function(name: name, dims: bindings.mapValues(\.dim))
+        calls[expr.id] = .function(name: instance ?? name, dims: bindings.mapValues(\.dim))
         return result
     }
 

@@ -240,8 +240,7 @@ extension Checker {
     /// Reports each helper that reaches itself through calls. Breadth-first search from each function
     /// (iterative, so long call chains cannot overflow the stack); the path names the functions in between.
     func reportRecursion(_ graph: [String: [(name: String, span: SourceSpan)]]) {
-        for function in file.functions {
-            let name = function.name.name
+        for name in graph.keys.sorted() {
             guard let edges = graph[name] else { continue }
             if let direct = edges.first(where: { $0.name == name }) {
                 report(DiagnosticCatalogue.recursiveFunction(name, path: [], at: direct.span))
@@ -273,7 +272,7 @@ extension Checker {
                 node = up
             }
             path.reverse()
-            let span = edges.first { $0.name == path.first }?.span ?? function.name.span
+            guard let span = edges.first(where: { $0.name == path.first })?.span else { continue }
             report(DiagnosticCatalogue.recursiveFunction(name, path: path, at: span))
         }
     }

@@ -78,6 +78,10 @@ final class Checker {
     /// Top-level items by name (the first of duplicates wins).
     var items: [String: Item] = [:]
     var signatures: [String: FunctionSignature] = [:]
+    /// Helpers with dtype parameters, by name; their specialisations (`scale<bf16>`) are in `signatures`.
+    var genericHelpers: [String: FunctionDecl] = [:]
+    /// Specialisations created by calls, checked after the items (`checkInstances`).
+    var pendingInstances: [(key: String, decl: FunctionDecl)] = []
 
     // Per-body state.
     var scopes = ScopeStack()
@@ -104,7 +108,8 @@ final class Checker {
 
     func run() -> (CheckedProgram, DiagnosticBag) {
         collectItems()
-        for function in file.functions where signatures[function.name.name] == nil
+        collectGenericHelpers()
+        for function in file.functions where function.dtypeParams.isEmpty && signatures[function.name.name] == nil
             && items[function.name.name].map(isSame(function)) == true {
             signatures[function.name.name] = functionSignature(function)
         }
@@ -113,6 +118,16 @@ final class Checker {
         var checkedKernels: [CheckedKernel] = []
         for item in file.items {
             switch item {
+            case .function(let function) where !function.dtypeParams.isEmpty:
+                if genericHelpers[function.name.name]?.span != function.span {
+                    // A duplicate or a helper whose dtype parameters had errors: check one copy for its errors.
+                    let dtypes = function.dtypeParams.map { _ in "f32" }
+                    var nextID = types.count
+                    let copy = function.specialized(Dictionary(zip(function.dtypeParams.map(\.name.name), dtypes),
+                                                               uniquingKeysWith: { a, _ in a }), nextID: &nextID)
+                    types.append(contentsOf: repeatElement(nil, count: nextID - types.count))
+                    _ = checkFunction(copy, signature: functionSignature(copy))
+                }
             case .function(let function):
                 guard items[function.name.name].map(isSame(function)) == true,
                       let signature = signatures[function.name.name] else {
@@ -130,8 +145,14 @@ final class Checker {
                 checkedKernels.append(checkKernel(kernel))
             }
         }
+        checkInstances(into: &checkedFunctions, callGraph: &callGraph)
         reportRecursion(callGraph)
-        let program = CheckedProgram(syntax: file, kernels: checkedKernels, functions: checkedFunctions,
+        // Generic helpers are replaced by their specialisations, which lowering and the interpreter see as helpers.
+        var items = file.items.filter { if case .function(let f) = $0 { f.dtypeParams.isEmpty } else { true } }
+        items += pendingInstances.map { Item.function($0.decl) }
+        let syntax = SourceFileSyntax(items: items, expressionCount: types.count)
+        diagnostics.removeDuplicates()
+        let program = CheckedProgram(syntax: syntax, kernels: checkedKernels, functions: checkedFunctions,
                                      types: types, resolutions: resolutions, calls: calls,
                                      reductionAxes: reductionAxes, slices: slices, declarations: declarations,
                                      activations: activations, unrolledLoops: unrolledLoopClosure())

@@ -66,6 +66,14 @@ public struct DiagnosticBag: Sendable {
         diagnostics.append(diagnostic)
     }
 
+    /// Drops repeats of an identical diagnostic (same id, span and message), keeping the first: one generic
+    /// body checked once per dtype reports each of its errors once.
+    public mutating func removeDuplicates() {
+        var kept: [Diagnostic] = []
+        for diagnostic in diagnostics where !kept.contains(diagnostic) { kept.append(diagnostic) }
+        diagnostics = kept
+    }
+
     public mutating func append(contentsOf other: DiagnosticBag) {
         for diagnostic in other.diagnostics { report(diagnostic) }
         droppedErrors += other.droppedErrors

@@ -68,6 +68,21 @@ public struct DimDecl: Sendable {
     }
 }
 
+/// `T: float` or `T: float = bf16` in a kernel's or function's `<...>` list: a dtype parameter with a bound
+/// (a named set of dtypes) and an optional default dtype.
+public struct DTypeParamDecl: Sendable {
+    public var name: Identifier
+    public var bound: Identifier
+    public var defaultDType: Identifier?
+    public var span: SourceSpan
+    public init(name: Identifier, bound: Identifier, defaultDType: Identifier?, span: SourceSpan) {
+        self.name = name
+        self.bound = bound
+        self.defaultDType = defaultDType
+        self.span = span
+    }
+}
+
 public struct Param: Sendable {
     public var name: Identifier
     public var type: TypeSyntax
@@ -99,12 +114,15 @@ public struct KernelDecl: Sendable {
     public var attributes: [Attribute]
     public var name: Identifier
     public var dims: [DimDecl]
+    /// The dtype parameters of the `<...>` list (`T: float`); empty once specialised to concrete dtypes.
+    public var dtypeParams: [DTypeParamDecl]
     public var params: [Param]
     public var results: [ResultDecl]
     public var body: Block
     public var span: SourceSpan
     public init(attributes: [Attribute], name: Identifier, dims: [DimDecl], params: [Param],
-                results: [ResultDecl], body: Block, span: SourceSpan) {
+                results: [ResultDecl], body: Block, span: SourceSpan, dtypeParams: [DTypeParamDecl] = []) {
+        self.dtypeParams = dtypeParams
         self.attributes = attributes
         self.name = name
         self.dims = dims
@@ -120,12 +138,15 @@ public struct FunctionDecl: Sendable {
     public var attributes: [Attribute]
     public var name: Identifier
     public var dims: [DimDecl]
+    /// The dtype parameters of the `<...>` list (`T: float`); empty once specialised to concrete dtypes.
+    public var dtypeParams: [DTypeParamDecl]
     public var params: [Param]
     public var result: TypeSyntax
     public var body: Block
     public var span: SourceSpan
     public init(attributes: [Attribute], name: Identifier, dims: [DimDecl], params: [Param],
-                result: TypeSyntax, body: Block, span: SourceSpan) {
+                result: TypeSyntax, body: Block, span: SourceSpan, dtypeParams: [DTypeParamDecl] = []) {
+        self.dtypeParams = dtypeParams
         self.attributes = attributes
         self.name = name
         self.dims = dims

@@ -4,7 +4,7 @@
 /// The parser records a rule when its distinctive form appears in the input (an operator of that
 /// precedence level, the keyword of that statement), so coverage means each form was exercised.
 public enum GrammarRule: String, CaseIterable, Sendable {
-    case file, item, attribute, attribute_arg, kernel_decl, function_decl, dim_list, dim_decl
+    case file, item, attribute, attribute_arg, kernel_decl, function_decl, dim_list, dim_decl, dtype_decl
     case param_list, param, result_spec, named_result
     case type, memory_space, shape, dim_expr
     case block, statement, let_stmt, var_stmt, for_stmt, if_stmt, return_stmt, assign_stmt, assign_op, expr_stmt

@@ -56,7 +56,7 @@ extension Parser {
         let start = attributes.first?.span.start ?? current.span.start
         advance()
         guard let name = expectIdentifier("a kernel name after 'kernel'") else { return nil }
-        let dims = currentKind == .less ? parseDimList() : []
+        let (dims, dtypeParams) = currentKind == .less ? parseDimList() : ([], [])
         let params = parseParamList()
         var results: [ResultDecl] = []
         if expect(.arrow, "'->' and the kernel's result type") != nil || resultSpecFollows {
@@ -70,7 +70,7 @@ extension Parser {
         guard skipToBody() else { return nil }
         let body = parseBlock()
         return KernelDecl(attributes: attributes, name: name, dims: dims, params: params, results: results,
-                          body: body, span: span(from: start))
+                          body: body, span: span(from: start), dtypeParams: dtypeParams)
     }
 
     /// function_decl = "fn" IDENT [ dim_list ] "(" [ param_list ] ")" "->" type block ;
@@ -79,7 +79,7 @@ extension Parser {
         let start = attributes.first?.span.start ?? current.span.start
         advance()
         guard let name = expectIdentifier("a function name after 'fn'") else { return nil }
-        let dims = currentKind == .less ? parseDimList() : []
+        let (dims, dtypeParams) = currentKind == .less ? parseDimList() : ([], [])
         let params = parseParamList()
         var result: TypeSyntax?
         if expect(.arrow, "'->' and the function's result type") != nil || resultSpecFollows {
@@ -92,18 +92,32 @@ extension Parser {
         let body = parseBlock()
         guard let result else { return nil }
         return FunctionDecl(attributes: attributes, name: name, dims: dims, params: params, result: result,
-                            body: body, span: span(from: start))
+                            body: body, span: span(from: start), dtypeParams: dtypeParams)
     }
 
-    /// dim_list = "<" dim_decl { "," dim_decl } ">" ;
+    /// dim_list = "<" ( dim_decl | dtype_decl ) { "," ( dim_decl | dtype_decl ) } ">" ;
     /// dim_decl = IDENT [ "=" INT ] ;
-    mutating func parseDimList() -> [DimDecl] {
+    /// dtype_decl = IDENT ":" IDENT [ "=" IDENT ] ;
+    mutating func parseDimList() -> ([DimDecl], [DTypeParamDecl]) {
         used(.dim_list)
         advance()
         var dims: [DimDecl] = []
+        var dtypeParams: [DTypeParamDecl] = []
         repeat {
             let start = current.span.start
             guard let name = expectIdentifier("a dim name") else { break }
+            if accept(.colon) != nil {
+                guard let bound = expectIdentifier("a dtype bound such as 'float' after ':'") else { break }
+                var defaultDType: Identifier?
+                if accept(.assign) != nil {
+                    defaultDType = expectIdentifier("a default dtype such as bf16")
+                    if defaultDType == nil { break }
+                }
+                used(.dtype_decl)
+                dtypeParams.append(DTypeParamDecl(name: name, bound: bound, defaultDType: defaultDType,
+                                                  span: span(from: start)))
+                continue
+            }
             var size: Int?
             if accept(.assign) != nil {
                 if currentKind == .integer {
@@ -118,7 +132,7 @@ extension Parser {
             dims.append(DimDecl(name: name, defaultSize: size, span: span(from: start)))
         } while accept(.comma) != nil
         expect(.greater, "',' or '>' to close the dim list")
-        return dims
+        return (dims, dtypeParams)
     }
 
     /// param_list = param { "," param } [ "," ] ;   (between parentheses)
