@@ -36,6 +36,8 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("dim"), help: ArgumentHelp("Bind a symbolic dim, e.g. --dim N=1024 (repeatable).", valueName: "NAME=SIZE"))
     var dims: [DimBinding] = []
 
+    @OptionGroup var dtypeFlags: DTypeFlags
+
     @Option(name: .customLong("input"), help: ArgumentHelp("A parameter's value from a .npy file (repeatable).", valueName: "NAME=FILE.npy"))
     var inputs: [NamedArgument] = []
 
@@ -84,8 +86,9 @@ struct BenchCommand: ParsableCommand {
         // The llvm backend's default is the tensor-level pipeline (the fastest host code); others' the target's.
         let pipeline = PipelineOptions(target: target, passes: passes ?? (backend == .llvm ? LLVMCompileOptions.tensorLevelPipeline : nil))
         let execution = ExecutionOptions(timingOnly: timingOnly, cpu: llvmFlags.cpu, optimise: !llvmFlags.noOptimise)
-        let request = BenchRequest(kernelName: kernel, backend: backend, dims: dimFlags, inputs: inputOptions,
+        var request = BenchRequest(kernelName: kernel, backend: backend, dims: dimFlags, inputs: inputOptions,
                                    iterations: iterations, pipeline: pipeline, execution: execution)
+        request.dtypes = try dtypeFlags.resolved()
         let outcome = Driver.bench(source, request: request)
         printError(outcome.renderedDiagnostics(showIDs: showIDs), terminator: "")
         guard let result = outcome.result, !outcome.diagnostics.hasErrors else { throw ExitCode(1) }

@@ -30,7 +30,7 @@ extension BuildCommand {
     /// stdout or -o, binary output needs -o; IR dumps and timings go to standard error first.
     func emitWithBackend(_ source: SourceFile, named name: String) throws {
         let emission = Driver.emit(source, dims: try dimFlags(), options: pipeline.options(target: pipeline.target ?? "trn1"),
-                                   backend: name)
+                                   backend: name, dtypes: try dtypeFlags.resolved())
         if let run = emission.compilation.pipeline {
             if !run.irDumps.isEmpty { printError(run.irDumps, terminator: "") }
             if let timing = run.timingReport { printError(timing, terminator: "") }

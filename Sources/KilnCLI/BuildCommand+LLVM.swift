@@ -32,7 +32,7 @@ extension BuildCommand {
 
     /// `--emit llvm`: the optimised LLVM IR (what `opt-19 -passes=verify` and `llc-19` accept) on stdout or -o.
     func emitLLVM(_ source: SourceFile) throws {
-        let (text, compiled) = Driver.emitLLVMIR(source, dims: try dimFlags(), options: llvmOptions())
+        let (text, compiled) = Driver.emitLLVMIR(source, dims: try dimFlags(), options: llvmOptions(), dtypes: try dtypeFlags.resolved())
         report(compiled)
         guard let text else { throw ExitCode(1) }
         try writeOutput(text, to: output)
@@ -46,7 +46,8 @@ extension BuildCommand {
         let stem = url.deletingPathExtension().lastPathComponent
         let headerPath = url.deletingPathExtension().appendingPathExtension("h").path
         guard headerPath != url.path else { throw ValidationError("-o '\(output)' would be overwritten by its own header; name it FILE.o") }
-        let (artifact, compiled) = Driver.emitLLVMObject(source, dims: try dimFlags(), options: llvmOptions(), headerName: stem)
+        let (artifact, compiled) = Driver.emitLLVMObject(source, dims: try dimFlags(), options: llvmOptions(), headerName: stem,
+                                                         dtypes: try dtypeFlags.resolved())
         report(compiled)
         guard let artifact else { throw ExitCode(1) }
         try writeOutput(bytes: artifact.object, to: output)

@@ -70,6 +70,8 @@ struct BuildCommand: ParsableCommand {
     @Option(name: .customLong("dim"), help: ArgumentHelp("Bind a symbolic dim, e.g. --dim N=1024 (repeatable).", valueName: "NAME=SIZE"))
     var dims: [DimBinding] = []
 
+    @OptionGroup var dtypeFlags: DTypeFlags
+
     @Option(name: .shortAndLong, help: "Write the output here instead of standard output.")
     var output: String?
 
@@ -95,7 +97,8 @@ struct BuildCommand: ParsableCommand {
             var resolved = self
             resolved.tuned = false
             resolved.pipeline.passes = try tunedPipeline(source, kernel: nil, dims: try dimFlags(),
-                                                         target: pipeline.target ?? "trn1", passes: pipeline.passes)
+                                                         target: pipeline.target ?? "trn1", passes: pipeline.passes,
+                                                         dtypes: try dtypeFlags.resolved())
             return try resolved.run()
         }
         guard let stage = emit.stage else { return try emitWithBackend(source, named: emit.name) }
@@ -109,7 +112,7 @@ struct BuildCommand: ParsableCommand {
     }
 
     private func emitAST(_ source: SourceFile) throws {
-        let result = Driver.runFrontEnd(source)
+        let result = Driver.runFrontEnd(source, dtypes: try dtypeFlags.resolved())
         printError(result.renderedDiagnostics(showIDs: showIDs), terminator: "")
         if result.hasErrors { throw ExitCode(1) }
         let options = CompileOptions(dims: try dimFlags())
@@ -124,7 +127,8 @@ struct BuildCommand: ParsableCommand {
     /// The whole pipeline through `Driver.compile`; kernel-source diagnostics, then IR dumps, timings and
     /// IR diagnostics on standard error; the final IR (with line:col in its locations) on stdout or -o.
     private func emitTileIR(_ source: SourceFile) throws {
-        let compilation = Driver.compile(source, dims: try dimFlags(), options: pipeline.options(target: pipeline.target ?? "trn1"))
+        let compilation = Driver.compile(source, dims: try dimFlags(), options: pipeline.options(target: pipeline.target ?? "trn1"),
+                                         dtypes: try dtypeFlags.resolved())
         printError(DiagnosticRenderer(showIDs: showIDs).render(compilation.diagnostics.sorted(), in: source), terminator: "")
         guard let run = compilation.pipeline else { throw ExitCode(1) }
         if !run.irDumps.isEmpty { printError(run.irDumps, terminator: "") }
@@ -143,7 +147,7 @@ struct BuildCommand: ParsableCommand {
     private func emitBytecode(_ source: SourceFile) throws {
         guard let output else { throw ValidationError("--emit bytecode writes a binary file; give -o FILE.kbc") }
         let options = pipeline.options(target: pipeline.target ?? "trn1")
-        let compiled = Driver.compileToBytecode(source, dims: try dimFlags(), options: options)
+        let compiled = Driver.compileToBytecode(source, dims: try dimFlags(), options: options, dtypes: try dtypeFlags.resolved())
         if let run = compiled.compilation.pipeline {
             if !run.irDumps.isEmpty { printError(run.irDumps, terminator: "") }
             if let timing = run.timingReport { printError(timing, terminator: "") }

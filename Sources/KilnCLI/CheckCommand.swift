@@ -13,6 +13,8 @@ struct CheckCommand: ParsableCommand {
     @Argument(help: "Kernel files to check.")
     var files: [String]
 
+    @OptionGroup var dtypeFlags: DTypeFlags
+
     @Flag(name: .customLong("show-ids"), help: "Show each diagnostic's stable id, e.g. [K2001].")
     var showIDs = false
 
@@ -24,7 +26,8 @@ struct CheckCommand: ParsableCommand {
                 failed = true
                 continue
             }
-            let result = Driver.runFrontEnd(file)
+            // A generic kernel whose dtype parameters nothing binds is checked at every dtype of their bounds.
+            let result = Driver.checkEveryInstantiation(file, dtypes: try dtypeFlags.resolved())
             printError(result.renderedDiagnostics(showIDs: showIDs), terminator: "")
             if result.hasErrors { failed = true }
         }

@@ -74,6 +74,8 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("dim"), help: ArgumentHelp("Bind a symbolic dim, e.g. --dim N=1024 (repeatable).", valueName: "NAME=SIZE"))
     var dims: [DimBinding] = []
 
+    @OptionGroup var dtypeFlags: DTypeFlags
+
     @Flag(name: .customLong("strict-dtypes"), help: "An input array's dtype must be exactly its parameter's (no rounding).")
     var strictDTypes = false
 
@@ -118,7 +120,8 @@ struct RunCommand: ParsableCommand {
             }
         }
         guard case .loaded(let source) = load(file) else { throw ExitCode(1) }
-        let passes = tuned ? try tunedPipeline(source, kernel: kernel, dims: dimFlags, target: target, passes: self.passes)
+        let passes = tuned ? try tunedPipeline(source, kernel: kernel, dims: dimFlags, target: target, passes: self.passes,
+                                                       dtypes: try dtypeFlags.resolved())
                            : self.passes
         let options = RunInputOptions(files: inputs.map { ($0.name, $0.value) }, scalars: scalars.map { ($0.name, $0.value) },
                                       randomSeed: random, strictDTypes: strictDTypes)
@@ -130,8 +133,9 @@ struct RunCommand: ParsableCommand {
             throw ValidationError("--stats, --stats-json, --trace, --run-json and --timing-only need --backend sim")
         }
         let execution = ExecutionOptions(timingOnly: timingOnly, recordTrace: trace != nil || runJson != nil)
-        let request = RunRequest(kernelName: kernel, backend: backend, dims: dimFlags, inputs: options,
+        var request = RunRequest(kernelName: kernel, backend: backend, dims: dimFlags, inputs: options,
                                  sim: SimRunOptions(target: target, passes: passes, execution: execution))
+        request.dtypes = try dtypeFlags.resolved()
         let outcome = Driver.run(source, request: request)
         printError(outcome.renderedDiagnostics(showIDs: showIDs), terminator: "")
         if let result = outcome.simulation {

@@ -36,6 +36,8 @@ struct TuneCommand: ParsableCommand {
     @Option(name: .customLong("dim"), help: ArgumentHelp("Bind a symbolic dim, e.g. --dim N=1024 (repeatable).", valueName: "NAME=SIZE"))
     var dims: [DimBinding] = []
 
+    @OptionGroup var dtypeFlags: DTypeFlags
+
     @Option(help: "The target machine: trn1, trn2 or trn3.")
     var target: String = "trn1"
 
@@ -80,7 +82,7 @@ struct TuneCommand: ParsableCommand {
     func run() throws {
         if show { return try showCache() }
         guard let file, case .loaded(let source) = load(file) else { throw ExitCode(1) }
-        let problem = TuneProblem(frontEnd: Driver.runFrontEnd(source), kernel: kernel, dims: try dimFlags(dims), target: target)
+        let problem = TuneProblem(frontEnd: Driver.runFrontEnd(source, dtypes: try dtypeFlags.resolved()), kernel: kernel, dims: try dimFlags(dims), target: target)
         let workers = jobs ?? ProcessInfo.processInfo.activeProcessorCount
         if scoreBatch { return try scoreBatchFromStandardInput(problem, jobs: workers) }
         let started = Date()

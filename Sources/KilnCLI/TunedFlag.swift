@@ -2,15 +2,16 @@
 
 import ArgumentParser
 import KilnDriver
+import KilnMachine
 import KilnSource
 import KilnTune
 
 /// The pipeline `--tuned` stands for: the cached best for this kernel, dims and target, or nil (with a note on
 /// standard error) when nothing was tuned for them; `--tuned` with `--passes` is a usage error.
 func tunedPipeline(_ source: SourceFile, kernel: String?, dims: [String: Int], target: String,
-                   passes: String?) throws -> String? {
+                   passes: String?, dtypes: [String: ElementType] = [:]) throws -> String? {
     if passes != nil { throw ValidationError("give --tuned or --passes, not both") }
-    let problem = TuneProblem(frontEnd: Driver.runFrontEnd(source), kernel: kernel, dims: dims, target: target)
+    let problem = TuneProblem(frontEnd: Driver.runFrontEnd(source, dtypes: dtypes), kernel: kernel, dims: dims, target: target)
     // Errors of the source itself are reported by the compile that follows, at their lines.
     guard !problem.frontEnd.hasErrors else { return nil }
     do {

@@ -37,6 +37,8 @@ struct VerifyCommand: ParsableCommand {
     @Option(name: .customLong("dim"), help: ArgumentHelp("Bind a symbolic dim (repeatable).", valueName: "NAME=SIZE"))
     var dims: [DimBinding] = []
 
+    @OptionGroup var dtypeFlags: DTypeFlags
+
     @Option(help: "sim, llvm: the target machine, trn1 or trn2.")
     var target: String = "trn1"
 
@@ -68,8 +70,9 @@ struct VerifyCommand: ParsableCommand {
                 failed += 1
                 continue
             }
-            let request = RunRequest(kernelName: kernel, dims: dimFlags, inputs: RunInputOptions(randomSeed: seed),
+            var request = RunRequest(kernelName: kernel, dims: dimFlags, inputs: RunInputOptions(randomSeed: seed),
                                      sim: SimRunOptions(target: target, passes: passes))
+            request.dtypes = try dtypeFlags.resolved()
             let report = Driver.verify(source, backends: chosen, request: request)
             printError(report.renderedDiagnostics(showIDs: showIDs), terminator: "")
             print(Self.table(file: file, report))

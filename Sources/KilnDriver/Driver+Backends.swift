@@ -1,5 +1,6 @@
 // Driver+Backends.swift: the pipeline through any registered backend (`kiln build --emit NAME`).
 
+import KilnSema
 import KilnMachine
 import KilnPluginAPI
 import KilnSource
@@ -26,15 +27,15 @@ extension Driver {
     /// the backend named `backendName` from the backend registry (its library loaded first when it is a
     /// backend library). An unknown name, or a library that cannot be loaded, is a backend diagnostic.
     public static func emit(_ source: SourceFile, dims: [String: Int], options: PipelineOptions, backend backendName: String,
-                            kernel: String? = nil) -> BackendEmission {
+                            kernel: String? = nil, dtypes: [String: DType] = [:]) -> BackendEmission {
         let (passes, backends, loadFailure) = makeRegistries(loading: backendName)
         guard let backend = backends.backend(named: backendName), loadFailure == nil else {
-            let frontEnd = runFrontEnd(source)
+            let frontEnd = runFrontEnd(source, dtypes: dtypes)
             var result = BackendEmission(compilation: Compilation(frontEnd: frontEnd, diagnostics: frontEnd.diagnostics))
             result.backendDiagnostics = [loadFailure ?? DiagnosticCatalogue.unknownBackend(backendName, known: backends.names)]
             return result
         }
-        let compilation = compile(source, dims: dims, options: options, registry: passes, scalars: [:])
+        let compilation = compile(source, dims: dims, options: options, registry: passes, scalars: [:], dtypes: dtypes)
         var result = BackendEmission(compilation: compilation)
         guard !compilation.hasErrors, let final = compilation.module, let target = MachineTarget.named(options.target) else {
             return result

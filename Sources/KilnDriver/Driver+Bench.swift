@@ -11,6 +11,8 @@ public struct BenchRequest: Sendable {
     public var kernelName: String?
     public var backend: BenchBackend
     public var dims: [String: Int]
+    /// `--dtype NAME=DTYPE` flags: the kernels' dtype parameters (`T: float`).
+    public var dtypes: [String: DType] = [:]
     /// Inputs as `kiln run` takes them; `--random` defaults to seed 1 so every input has a value.
     public var inputs: RunInputOptions
     /// Timed runs (after one untimed warm-up run).
@@ -81,7 +83,7 @@ extension Driver {
     /// kernel time itself: llvm times the JIT-compiled call alone (inputs packed into native buffers
     /// beforehand); sim times each simulation of the bytecode and reports the simulated time as well.
     public static func bench(_ source: SourceFile, request: BenchRequest) -> BenchOutcome {
-        let frontEnd = runFrontEnd(source)
+        let frontEnd = runFrontEnd(source, dtypes: request.dtypes, inputDTypes: inputDTypes(request.inputs))
         var outcome = BenchOutcome(frontEnd: frontEnd, diagnostics: frontEnd.diagnostics)
         guard let call = prepareCall(frontEnd, kernelName: request.kernelName, dims: request.dims, inputs: request.inputs,
                                      &outcome.diagnostics), let bound = call.bound else { return outcome }

@@ -47,8 +47,9 @@ extension Driver {
     /// passes. Each stage runs only if the one before it succeeded; every diagnostic is kept. Every backend's
     /// compile (`emit`, `compileToBytecode`, `compileForLLVM`) is this function followed by the backend.
     public static func compile(_ source: SourceFile, dims: [String: Int], options: PipelineOptions,
-                               registry: PassRegistry = makePassRegistry(), scalars: [String: Double]? = nil) -> Compilation {
-        compile(runFrontEnd(source), dims: dims, options: options, registry: registry, scalars: scalars)
+                               registry: PassRegistry = makePassRegistry(), scalars: [String: Double]? = nil,
+                               dtypes: [String: DType] = [:]) -> Compilation {
+        compile(runFrontEnd(source, dtypes: dtypes), dims: dims, options: options, registry: registry, scalars: scalars)
     }
 
     /// `compile` from a front end that already ran: `run`, `verify`, `bench` and embedders parse and check a

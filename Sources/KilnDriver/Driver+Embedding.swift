@@ -51,8 +51,8 @@ extension Driver {
     /// lowering and the pass pipeline (`compile`), so that their errors are reported now rather than at the
     /// first run. Each run compiles for its executor again (`prepareEmbedded`), with the dims its inputs bind.
     public static func embed(_ source: SourceFile, kernel name: String?, dims: [String: Int],
-                             pipeline: PipelineOptions) -> EmbeddedKernel {
-        let frontEnd = runFrontEnd(source)
+                             pipeline: PipelineOptions, dtypes: [String: DType] = [:]) -> EmbeddedKernel {
+        let frontEnd = runFrontEnd(source, dtypes: dtypes)
         var embedded = EmbeddedKernel(frontEnd: frontEnd, dims: dims, pipeline: pipeline, diagnostics: frontEnd.diagnostics)
         guard !frontEnd.hasErrors, let kernel = chooseKernel(frontEnd, named: name, &embedded.diagnostics) else {
             return embedded

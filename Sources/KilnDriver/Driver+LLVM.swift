@@ -1,5 +1,6 @@
 // Driver+LLVM.swift: the llvm half of the pipeline: compile a kernel for the llvm backend, emit IR or an object.
 
+import KilnSema
 import KilnMachine
 import KilnPluginAPI
 import KilnSource
@@ -64,22 +65,22 @@ extension Driver {
     /// Source to the llvm backend's input: parse and check, bind dims, lower, bind the scalars `scalars` names
     /// to constants (`bindScalars`; nil keeps every scalar a parameter of the entry point), run the pipeline.
     public static func compileForLLVM(_ source: SourceFile, dims: [String: Int], options: LLVMCompileOptions,
-                                      scalars: [String: Double]? = nil) -> LLVMCompilation {
-        LLVMCompilation(compilation: compile(source, dims: dims, options: options.pipeline, scalars: scalars))
+                                      scalars: [String: Double]? = nil, dtypes: [String: DType] = [:]) -> LLVMCompilation {
+        LLVMCompilation(compilation: compile(source, dims: dims, options: options.pipeline, scalars: scalars, dtypes: dtypes))
     }
 
     /// `kiln build --emit llvm`: the optimised module as LLVM IR text (nil, with diagnostics, on failure).
-    public static func emitLLVMIR(_ source: SourceFile, dims: [String: Int],
-                                  options: LLVMCompileOptions) -> (text: String?, compilation: LLVMCompilation) {
-        let (artifacts, compiled) = emitVariant("llvm", source, dims: dims, options: options, stem: "kernel")
+    public static func emitLLVMIR(_ source: SourceFile, dims: [String: Int], options: LLVMCompileOptions,
+                                  dtypes: [String: DType] = [:]) -> (text: String?, compilation: LLVMCompilation) {
+        let (artifacts, compiled) = emitVariant("llvm", source, dims: dims, options: options, stem: "kernel", dtypes: dtypes)
         guard let main = artifacts?.first else { return (nil, compiled) }
         return (String(decoding: main.output.bytes, as: UTF8.self), compiled)
     }
 
     /// `kiln build --emit obj`: an object file and a C header whose include guard derives from `headerName`.
     public static func emitLLVMObject(_ source: SourceFile, dims: [String: Int], options: LLVMCompileOptions,
-                                      headerName: String) -> (artifact: LLVMObjectArtifact?, compilation: LLVMCompilation) {
-        let (artifacts, compiled) = emitVariant("obj", source, dims: dims, options: options, stem: headerName)
+                                      headerName: String, dtypes: [String: DType] = [:]) -> (artifact: LLVMObjectArtifact?, compilation: LLVMCompilation) {
+        let (artifacts, compiled) = emitVariant("obj", source, dims: dims, options: options, stem: headerName, dtypes: dtypes)
         guard let object = artifacts?.first(where: { $0.fileExtension == "o" }),
               let header = artifacts?.first(where: { $0.fileExtension == "h" }) else { return (nil, compiled) }
         return (LLVMObjectArtifact(object: object.output.bytes, header: String(decoding: header.output.bytes, as: UTF8.self)),
@@ -89,8 +90,8 @@ extension Driver {
     /// The registered `llvm` backend's output `variant` (its main one, `llvm`, or `obj`), through the
     /// registry (`MultiArtifactBackend`; its library loaded first), for the module `compileForLLVM` produces.
     static func emitVariant(_ variant: String, _ source: SourceFile, dims: [String: Int], options: LLVMCompileOptions,
-                            stem: String) -> (artifacts: [BackendArtifact]?, compilation: LLVMCompilation) {
-        var compiled = compileForLLVM(source, dims: dims, options: options)
+                            stem: String, dtypes: [String: DType] = [:]) -> (artifacts: [BackendArtifact]?, compilation: LLVMCompilation) {
+        var compiled = compileForLLVM(source, dims: dims, options: options, dtypes: dtypes)
         guard !compiled.hasErrors, let module = compiled.compilation.module else { return (nil, compiled) }
         let (_, backends, loadFailure) = makeRegistries(loading: RunBackend.llvm.rawValue)
         if let loadFailure {

@@ -33,6 +33,8 @@ public struct RunRequest: Sendable {
     public var backend: RunBackend
     /// `--dim NAME=SIZE` flags.
     public var dims: [String: Int]
+    /// `--dtype NAME=DTYPE` flags: the kernels' dtype parameters (`T: float`).
+    public var dtypes: [String: DType] = [:]
     public var inputs: RunInputOptions
     /// Used by every backend but `ref`.
     public var sim: SimRunOptions
@@ -82,7 +84,7 @@ extension Driver {
     /// reported no error. `ref` runs on the reference interpreter, any other name on the registered
     /// executable backend of that name (`execute`).
     public static func run(_ source: SourceFile, request: RunRequest) -> RunOutcome {
-        run(runFrontEnd(source), request: request)
+        run(runFrontEnd(source, dtypes: request.dtypes, inputDTypes: inputDTypes(request.inputs)), request: request)
     }
 
     /// `run` from a front end that already ran (`verify` runs every executor from one).

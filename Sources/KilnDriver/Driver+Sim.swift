@@ -1,5 +1,6 @@
 // Driver+Sim.swift: the sim half of the pipeline: compile a kernel (or tile IR text) to bytecode, bind scalars.
 
+import KilnSema
 import KilnBytecode
 import KilnMachine
 import KilnPluginAPI
@@ -31,8 +32,9 @@ extension Driver {
     /// bound to constants (`bindScalars`), then the registered `sim` backend (`emitBytecode`) for `kernel`
     /// (nil: the file's only kernel).
     public static func compileToBytecode(_ source: SourceFile, dims: [String: Int], options: PipelineOptions,
-                                         kernel: String? = nil, scalars: [String: Double] = [:]) -> BytecodeCompilation {
-        let compilation = compile(source, dims: dims, options: options, scalars: scalars)
+                                         kernel: String? = nil, scalars: [String: Double] = [:],
+                                         dtypes: [String: DType] = [:]) -> BytecodeCompilation {
+        let compilation = compile(source, dims: dims, options: options, scalars: scalars, dtypes: dtypes)
         var result = BytecodeCompilation(compilation: compilation)
         guard !compilation.hasErrors, let scheduled = compilation.module else { return result }
         (result.bytes, result.program, result.backendDiagnostics) = emitBytecode(scheduled, kernelSource: source, function: kernel)

@@ -132,7 +132,7 @@ extension Driver {
     /// mismatching output adds a K4516 error naming the kernel, the output and its worst element.
     public static func verify(_ source: SourceFile, backends: [RunBackend], request: RunRequest) -> VerifyReport {
         var report = VerifyReport(kernel: nil, runs: [], pairs: [], diagnostics: DiagnosticBag(), source: source)
-        let frontEnd = runFrontEnd(source)  // parsed and checked once, for every executor
+        let frontEnd = runFrontEnd(source, dtypes: request.dtypes, inputDTypes: inputDTypes(request.inputs))  // parsed and checked once, for every executor
         for backend in backends {
             var backendRequest = request
             backendRequest.backend = backend

@@ -67,11 +67,18 @@ public enum Driver {
         return SourceFile(path: path, bytes: bytes)
     }
 
-    /// The front end: lex and parse, then check names, dtypes and shapes. The checker runs even when
-    /// parsing reported errors (it is silent about the parser's error nodes), so one run reports both.
-    public static func runFrontEnd(_ source: SourceFile) -> FrontEndResult {
+    /// The front end: lex and parse, specialise generic kernels to their dtypes (`--dtype` flags `dtypes`, the
+    /// dtypes of the inputs `inputDTypes` gives per parameter, defaults; `Generics.specializeKernels`), then
+    /// check names, dtypes and shapes. The checker runs even when parsing or dtype binding reported errors
+    /// (it is silent about the parser's error nodes), so one run reports them all.
+    public static func runFrontEnd(_ source: SourceFile, dtypes: [String: DType] = [:], inputDTypes: [String: DType] = [:],
+                                   unbound: UnboundDTypePolicy = .error) -> FrontEndResult {
         var (syntax, diagnostics) = Parser.parse(source: source)
-        let (program, semaDiagnostics) = Sema.check(syntax, source: source)
+        for diagnostic in Generics.unmatchedFlags(syntax, flags: dtypes) { diagnostics.report(diagnostic) }
+        let (specialized, bindDiagnostics) = Generics.specializeKernels(syntax, flags: dtypes, inputDTypes: inputDTypes,
+                                                                       unbound: unbound)
+        diagnostics.append(contentsOf: bindDiagnostics)
+        let (program, semaDiagnostics) = Sema.check(specialized, source: source)
         diagnostics.append(contentsOf: semaDiagnostics)
         return FrontEndResult(source: source, syntax: syntax, program: program, diagnostics: diagnostics)
     }

@@ -85,7 +85,7 @@ struct ModuleLowering {
             return existing.irName
         }
         let suffix = helper.dims.map { "_\($0.name)\(dims[$0.name] ?? 0)" }.joined()
-        var name = helper.name + suffix
+        var name = String(helper.name.map { $0.isLetter || $0.isNumber || $0 == "_" ? $0 : "_" }) + suffix
         while pendingHelpers.contains(where: { $0.irName == name }) || program.kernel(named: name) != nil { name += "_" }
         pendingHelpers.append(HelperRequest(helper: helper.name, dims: dims, irName: name))
         return name

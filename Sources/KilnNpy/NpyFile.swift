@@ -41,6 +41,24 @@ public enum NpyFile {
         return NpyArray(shape: header.shape, encoding: encoding, data: data)
     }
 
+    /// The element encoding of the .npy file at `path`, from its prefix and header alone.
+    public static func readEncoding(path: String) throws(NpyError) -> NpyElementEncoding {
+        guard let handle = fopen(path, "rb") else {
+            throw NpyError(path: path, "cannot open: \(String(cString: strerror(errno)))")
+        }
+        defer { fclose(handle) }
+        var status = stat()
+        guard fstat(fileno(handle), &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else {
+            throw NpyError(path: path, "not a regular file")
+        }
+        let fileSize = Int(status.st_size)
+        var head = try readExactly(handle, count: min(fileSize, 4096), path: path)
+        if let end = headerEnd(head), end > head.count, end <= fileSize {
+            head += try readExactly(handle, count: end - head.count, path: path)
+        }
+        return try decodeHead(head, fileSize: fileSize, path: path).1
+    }
+
     /// Decodes the bytes of a .npy file; `path` names it in errors.
     public static func decode(_ bytes: [UInt8], path: String) throws(NpyError) -> NpyArray {
         let (header, encoding, dataOffset) = try decodeHead(bytes, fileSize: bytes.count, path: path)
