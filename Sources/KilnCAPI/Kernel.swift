@@ -97,6 +97,7 @@ struct CompileRequest {
     var passes: String?
     var kernel: String?
     var dims: [String: Int] = [:]
+    var dtypes: [String: DType] = [:]
 
     /// The options, or the problem with them.
     static func read(_ options: UnsafePointer<kiln_compile_options>?, function: String) -> Result<CompileRequest, Problem> {
@@ -114,6 +115,22 @@ struct CompileRequest {
             let text = String(cString: name)
             guard request.dims.updateValue(Int(clamping: dim.size), forKey: text) == nil else {
                 return .failure(Problem(function, "dim '\(text)' is given more than once"))
+            }
+        }
+        guard options.dtype_count == 0 || options.dtypes != nil else {
+            return .failure(Problem(function, "options.dtypes is NULL but options.dtype_count is \(options.dtype_count)"))
+        }
+        for index in 0..<options.dtype_count {
+            let binding = options.dtypes[index]
+            guard let name = binding.name, let dtypeName = binding.dtype else {
+                return .failure(Problem(function, "options.dtypes[\(index)] has a NULL name or dtype"))
+            }
+            let text = String(cString: name)
+            guard let dtype = DType(name: String(cString: dtypeName)) else {
+                return .failure(Problem(function, "dtype parameter '\(text)': unknown dtype '\(String(cString: dtypeName))'; expected one of \(DType.allNames)"))
+            }
+            guard request.dtypes.updateValue(dtype, forKey: text) == nil else {
+                return .failure(Problem(function, "dtype parameter '\(text)' is given more than once"))
             }
         }
         return .success(request)
@@ -140,7 +157,8 @@ private func compileHandle(_ load: () -> Result<SourceFile, DriverError>, option
             object = KernelObject(.refused(KILN_ERROR_IO, DiagnosticCatalogue.cannotRead(path, reason)))
         case .success(let source):
             let pipeline = PipelineOptions(target: request.target, passes: request.passes)
-            object = KernelObject(.compiled(Driver.embed(source, kernel: request.kernel, dims: request.dims, pipeline: pipeline)))
+            object = KernelObject(.compiled(Driver.embed(source, kernel: request.kernel, dims: request.dims, pipeline: pipeline,
+                                                                   dtypes: request.dtypes)))
         }
     }
     let text = String(cString: kilnDiagnosticsText(object.diagnostics) ?? kilnLastError())

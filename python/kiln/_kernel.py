@@ -43,27 +43,42 @@ def _check(run):
         _errors.raise_for(status, _lib.lib().kiln_run_diagnostics(run))
 
 
-def _options(dims, target, passes, kernel):
+def _options(dims, target, passes, kernel, dtypes=None):
     dims = dict(dims or {})
+    dtypes = {name: _dtype_name(dtype) for name, dtype in dict(dtypes or {}).items()}
     entries = (_lib.Dim * max(1, len(dims)))(*[_lib.Dim(name.encode(), int(size)) for name, size in dims.items()])
+    bindings = (_lib.DTypeBinding * max(1, len(dtypes)))(
+        *[_lib.DTypeBinding(name.encode(), dtype.encode()) for name, dtype in dtypes.items()])
     options = _lib.CompileOptions(target.encode() if target else None, passes.encode() if passes is not None else None,
-                                  kernel.encode() if kernel else None, entries, len(dims))
-    return options, entries
+                                  kernel.encode() if kernel else None, entries, len(dims), bindings, len(dtypes))
+    return options, (entries, bindings)
 
 
-def compile(path, dims=None, target="trn1", passes=None, kernel=None):
+def _dtype_name(dtype):
+    """A dtype as Kiln names it: "bf16", or a NumPy / ml_dtypes dtype ("float16", ml_dtypes.bfloat16, ...)."""
+    if isinstance(dtype, str) and dtype in _lib.DTYPE_NAMES.values():
+        return dtype
+    import numpy
+    name = numpy.dtype(dtype).name
+    return {"float32": "f32", "float64": "f32", "float16": "f16", "bfloat16": "bf16", "float8_e4m3": "f8e4m3",
+            "float8_e4m3fn": "f8e4m3", "float8_e5m2": "f8e5m2", "int32": "i32", "bool": "bool"}.get(name, name)
+
+
+def compile(path, dims=None, target="trn1", passes=None, kernel=None, dtypes=None):
     """Compiles a kernel file. `dims` fixes symbolic dims ({"N": 300}); the others are bound at each call from the
-    inputs' shapes, then from the kernel's defaults. `passes` is a pipeline string (None: the target's default);
-    `kernel` picks one when the file has several. Raises CompileError with located diagnostics."""
-    options, keep = _options(dims, target, passes, kernel)
+    inputs' shapes, then from the kernel's defaults. `dtypes` binds a generic kernel's dtype parameters
+    ({"T": "bf16"}, or NumPy dtypes), as `--dtype` does; unlike dims they are fixed here, not by each call's arrays.
+    `passes` is a pipeline string (None: the target's default); `kernel` picks one when the file has several.
+    Raises CompileError with located diagnostics."""
+    options, keep = _options(dims, target, passes, kernel, dtypes)
     handle = _lib.lib().kiln_compile_file(os.fspath(path).encode(), options)
     del keep
     return Kernel._adopt(handle)
 
 
-def compile_source(text, dims=None, target="trn1", passes=None, kernel=None, path="<source>"):
+def compile_source(text, dims=None, target="trn1", passes=None, kernel=None, path="<source>", dtypes=None):
     """Compiles kernel source text; `path` names it in diagnostics. Otherwise as `compile`."""
-    options, keep = _options(dims, target, passes, kernel)
+    options, keep = _options(dims, target, passes, kernel, dtypes)
     handle = _lib.lib().kiln_compile_source(text.encode(), path.encode(), options)
     del keep
     return Kernel._adopt(handle)

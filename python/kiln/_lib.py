@@ -25,9 +25,14 @@ class Dim(ctypes.Structure):
     _fields_ = [("name", ctypes.c_char_p), ("size", ctypes.c_int64)]
 
 
+class DTypeBinding(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_char_p), ("dtype", ctypes.c_char_p)]
+
+
 class CompileOptions(ctypes.Structure):
     _fields_ = [("target", ctypes.c_char_p), ("passes", ctypes.c_char_p), ("kernel", ctypes.c_char_p),
-                ("dims", ctypes.POINTER(Dim)), ("dim_count", ctypes.c_size_t)]
+                ("dims", ctypes.POINTER(Dim)), ("dim_count", ctypes.c_size_t),
+                ("dtypes", ctypes.POINTER(DTypeBinding)), ("dtype_count", ctypes.c_size_t)]
 
 
 class ValueInfo(ctypes.Structure):

@@ -96,12 +96,20 @@ typedef struct kiln_dim {
     int64_t size;
 } kiln_dim;
 
+/* A dtype parameter of a generic kernel bound at compile time (as `--dtype T=bf16`). */
+typedef struct kiln_dtype_binding {
+    const char *name;
+    const char *dtype;     /* "f32", "bf16", "f16", "f8e4m3", "f8e5m2", "i32" or "bool" */
+} kiln_dtype_binding;
+
 typedef struct kiln_compile_options {
     const char *target;    /* "trn1" or "trn2"; NULL: "trn1" */
     const char *passes;    /* a pass pipeline string; NULL: the target's default pipeline */
     const char *kernel;    /* the kernel to use when the file has several; NULL: its only kernel */
     const kiln_dim *dims;  /* dims fixed at compile time (as `--dim`); the others come from inputs or defaults */
     size_t dim_count;
+    const kiln_dtype_binding *dtypes;  /* dtype parameters (`T: float`) bound at compile time; may be NULL */
+    size_t dtype_count;
 } kiln_compile_options;
 
 /* Compiles a kernel file. `options` may be NULL. Never NULL unless memory runs out. */
