@@ -86,13 +86,11 @@ extension Checker {
             }) == true else { continue }
             var bag = DiagnosticBag()
             var ok = true
-            var seen: Set<String> = []
-            for param in function.dtypeParams {
-                if !seen.insert(param.name.name).inserted {
-                    report(DiagnosticCatalogue.duplicateName(param.name.name, "in function '\(function.name.name)'",
-                                                             at: param.name.span, previous: nil))
-                    ok = false
-                }
+            let item = "function '\(function.name.name)'"
+            let unique = Generics.checkDeclList(function.dtypeParams, item: item, dims: function.dims,
+                                                params: function.params, &bag)
+            if unique.count != function.dtypeParams.count || bag.hasErrors { ok = false }
+            for param in function.dtypeParams where unique.contains(param.name.span) {
                 if Generics.checkDecl(param, item: "function", dims: function.dims.map(\.name.name), &bag) == nil { ok = false }
             }
             diagnostics.append(contentsOf: bag)

@@ -41,7 +41,9 @@ public enum Generics {
         for (index, item) in items.enumerated() {
             guard case .kernel(let kernel) = item, !kernel.dtypeParams.isEmpty else { continue }
             var chosen: [String: String] = [:]
-            for param in kernel.dtypeParams {
+            let unique = checkDeclList(kernel.dtypeParams, item: "kernel '\(kernel.name.name)'",
+                                       dims: kernel.dims, params: kernel.params, &diagnostics)
+            for param in kernel.dtypeParams where unique.contains(param.name.span) {
                 // After an error T still takes a dtype of its bound (f32 if it has none), so the body is
                 // checked and its own errors reported in the same run.
                 chosen[param.name.name] = DType.f32.name
@@ -75,6 +77,51 @@ public enum Generics {
         return flags.keys.sorted().filter { !known.contains($0) }.map {
             DiagnosticCatalogue.dtypeFlagMatchesNoKernel($0, known: known.sorted())
         }
+    }
+
+    /// Checks what a `<...>` list's dtype parameters are called as a list: a name given to two dtype parameters
+    /// (K2002, with the first as a note), or used as a dim in a parameter's shape (`x: T[N, T]`, K2157, once per
+    /// name, at its first use; a name the list also declares as a dim is K2156's). Returns the name spans of the dtype parameters that are not repeats.
+    static func checkDeclList(_ dtypeParams: [DTypeParamDecl], item: String, dims: [DimDecl],
+                              params: [Param], _ diagnostics: inout DiagnosticBag) -> Set<SourceSpan> {
+        var first: [String: SourceSpan] = [:]
+        var unique: Set<SourceSpan> = []
+        for param in dtypeParams {
+            let name = param.name.name
+            if let previous = first[name] {
+                diagnostics.report(DiagnosticCatalogue.duplicateName(name, "as a dtype parameter of \(item)",
+                                                                     at: param.name.span, previous: previous))
+                continue
+            }
+            first[name] = param.name.span
+            unique.insert(param.name.span)
+        }
+        var reported: Set<String> = []
+        for param in params {
+            for use in dimNames(in: param.type) where first[use.name] != nil && !reported.contains(use.name)
+                && !dims.contains(where: { $0.name.name == use.name }) {
+                reported.insert(use.name)
+                diagnostics.report(DiagnosticCatalogue.dtypeParamUsedAsDim(use.name, item: item, at: use.span,
+                                                                           declared: first[use.name]!))
+            }
+        }
+        return unique
+    }
+
+    /// The names written in a type's shape (`N` and `D` in `T[N, D + 1]`), in source order.
+    static func dimNames(in type: TypeSyntax) -> [Identifier] {
+        var names: [Identifier] = []
+        func walk(_ expr: Expr) {
+            switch expr.kind {
+            case .name(let name): names.append(Identifier(name, span: expr.span))
+            case .unary(_, let operand): walk(operand)
+            case .binary(_, let lhs, let rhs): walk(lhs); walk(rhs)
+            case .tuple(let elements): elements.forEach(walk)
+            default: break
+            }
+        }
+        type.shape?.forEach(walk)
+        return names
     }
 
     /// Checks a dtype parameter's bound and default (and that its name is not a dtype's or a dim's); returns
@@ -177,6 +224,12 @@ extension DiagnosticCatalogue {
         make("K2155", "dtype-flag-matches-no-kernel", .error,
              "--dtype \(name)=...: no kernel of this file has a dtype parameter '\(name)' (\(known.isEmpty ? "none has dtype parameters" : "they declare " + known.joined(separator: ", ")))",
              at: .unknown)
+    }
+    public static func dtypeParamUsedAsDim(_ name: String, item: String, at span: SourceSpan,
+                                           declared: SourceSpan) -> Diagnostic {
+        make("K2157", "dtype-param-used-as-dim", .error,
+             "'\(name)' is a dtype parameter of \(item) and cannot also be a dim in a shape; give the dim another name",
+             at: span, notes: [DiagnosticNote("dtype parameter '\(name)' declared here", at: declared)])
     }
     public static func dtypeParamName(_ name: String, at span: SourceSpan) -> Diagnostic {
         make("K2156", "dtype-param-name", .error,
