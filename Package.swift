@@ -139,7 +139,7 @@ let package = Package(
         ),
         .testTarget(name: "KilnReportTests", dependencies: ["KilnReport"]),
         .testTarget(name: "KilnTuneTests", dependencies: [
-            "KilnTune", "KilnDriver", "KilnPluginAPI", "KilnPasses", "KilnMachine", "KilnSource",
+            "KilnTune", "KilnDriver", "KilnPluginAPI", "KilnPasses", "KilnMachine", "KilnSource", "CSQLite",
         ]),
         .testTarget(name: "KilnInterpTests", dependencies: ["KilnInterp", "KilnSema", "KilnSyntax", "KilnSource", "KilnMachine", "KilnNumerics", "KilnNpy"]),
     ]

@@ -82,7 +82,9 @@ struct TuneCommand: ParsableCommand {
     func run() throws {
         if show { return try showCache() }
         guard let file, case .loaded(let source) = load(file) else { throw ExitCode(1) }
-        let problem = TuneProblem(frontEnd: Driver.runFrontEnd(source, dtypes: try dtypeFlags.resolved()), kernel: kernel, dims: try dimFlags(dims), target: target)
+        let dtypes = try dtypeFlags.resolved()
+        let problem = TuneProblem(frontEnd: Driver.runFrontEnd(source, dtypes: dtypes), kernel: kernel,
+                                  dims: try dimFlags(dims), target: target, dtypes: dtypes)
         let workers = jobs ?? ProcessInfo.processInfo.activeProcessorCount
         if scoreBatch { return try scoreBatchFromStandardInput(problem, jobs: workers) }
         let started = Date()

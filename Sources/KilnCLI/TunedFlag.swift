@@ -11,7 +11,8 @@ import KilnTune
 func tunedPipeline(_ source: SourceFile, kernel: String?, dims: [String: Int], target: String,
                    passes: String?, dtypes: [String: ElementType] = [:]) throws -> String? {
     if passes != nil { throw ValidationError("give --tuned or --passes, not both") }
-    let problem = TuneProblem(frontEnd: Driver.runFrontEnd(source, dtypes: dtypes), kernel: kernel, dims: dims, target: target)
+    let problem = TuneProblem(frontEnd: Driver.runFrontEnd(source, dtypes: dtypes), kernel: kernel, dims: dims,
+                              target: target, dtypes: dtypes)
     // Errors of the source itself are reported by the compile that follows, at their lines.
     guard !problem.frontEnd.hasErrors else { return nil }
     do {

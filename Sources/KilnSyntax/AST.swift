@@ -116,6 +116,9 @@ public struct KernelDecl: Sendable {
     public var dims: [DimDecl]
     /// The dtype parameters of the `<...>` list (`T: float`); empty once specialised to concrete dtypes.
     public var dtypeParams: [DTypeParamDecl]
+    /// What a specialised kernel's dtype parameters were bound to, in `<...>` order (`[("T", "bf16")]`);
+    /// empty for a kernel written without dtype parameters.
+    public var dtypeBindings: [(name: String, dtype: String)] = []
     public var params: [Param]
     public var results: [ResultDecl]
     public var body: Block

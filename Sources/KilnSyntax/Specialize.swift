@@ -92,13 +92,15 @@ struct DTypeSubstitution {
 
 extension KernelDecl {
     /// The kernel with its dtype parameters replaced by `dtypes` (parameter name -> dtype name) and removed
-    /// from the `<...>` list; expression ids are kept.
+    /// from the `<...>` list (and recorded in `dtypeBindings`); expression ids are kept.
     public func specialized(_ dtypes: [String: String]) -> KernelDecl {
         var substitution = DTypeSubstitution(dtypes: dtypes, nextID: nil)
         let params = substitution.params(params)
         let results = results.map { ResultDecl(name: $0.name, type: substitution.type($0.type), span: $0.span) }
-        return KernelDecl(attributes: attributes, name: name, dims: dims, params: params, results: results,
-                          body: substitution.block(body), span: span)
+        var kernel = KernelDecl(attributes: attributes, name: name, dims: dims, params: params, results: results,
+                                body: substitution.block(body), span: span)
+        kernel.dtypeBindings = dtypeParams.compactMap { param in dtypes[param.name.name].map { (param.name.name, $0) } }
+        return kernel
     }
 }
 

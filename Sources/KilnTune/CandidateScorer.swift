@@ -3,6 +3,7 @@
 import Foundation
 import KilnDriver
 import KilnInterp
+import KilnMachine
 import KilnPluginAPI
 import KilnSim
 import KilnSource
@@ -29,12 +30,16 @@ public struct TuneProblem: Sendable {
     public var kernel: String?
     public var dims: [String: Int]
     public var target: String
+    /// The `--dtype` flags `frontEnd` was made with (workers that compile the source again need them).
+    public var dtypes: [String: ElementType]
 
-    public init(frontEnd: FrontEndResult, kernel: String?, dims: [String: Int], target: String) {
+    public init(frontEnd: FrontEndResult, kernel: String?, dims: [String: Int], target: String,
+                dtypes: [String: ElementType] = [:]) {
         self.frontEnd = frontEnd
         self.kernel = kernel
         self.dims = dims
         self.target = target
+        self.dtypes = dtypes
     }
 
     /// Compiles with `pipeline` and simulates time only; the simulator is deterministic, so a pipeline's score

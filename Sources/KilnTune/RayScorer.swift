@@ -19,6 +19,7 @@ public final class RayScorer: CandidateScorer, @unchecked Sendable {
     public init(address: String, kiln: String, problem: TuneProblem, python: String = "python3") throws(TuneError) {
         var arguments = [python, "-c", Self.script, "--address", address, "--kiln", kiln, "--target", problem.target]
         for (name, size) in problem.dims.sorted(by: { $0.key < $1.key }) { arguments += ["--dim", "\(name)=\(size)"] }
+        for (name, dtype) in problem.dtypes.sorted(by: { $0.key < $1.key }) { arguments += ["--dtype", "\(name)=\(dtype.name)"] }
         if let kernel = problem.kernel { arguments += ["--kernel", kernel] }
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
@@ -91,6 +92,7 @@ import argparse, json, os, subprocess, sys, tempfile
 parser = argparse.ArgumentParser()
 parser.add_argument("--address"); parser.add_argument("--kiln"); parser.add_argument("--target")
 parser.add_argument("--dim", action="append", default=[]); parser.add_argument("--kernel")
+parser.add_argument("--dtype", action="append", default=[])
 args = parser.parse_args()
 
 def reply(obj):
@@ -119,6 +121,7 @@ def score_share(kiln, source, name, flags, pipelines):
         return json.loads(done.stdout)
 
 flags = ["--target", args.target] + [x for d in args.dim for x in ("--dim", d)]
+flags += [x for d in args.dtype for x in ("--dtype", d)]
 flags += ["--kernel", args.kernel] if args.kernel else []
 workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
 reply({"ready": True, "workers": workers})

@@ -82,8 +82,10 @@ public final class TuneCache {
                   key TEXT PRIMARY KEY, source_hash TEXT NOT NULL, kernel TEXT NOT NULL, dims TEXT NOT NULL,
                   target TEXT NOT NULL, model TEXT NOT NULL, kiln TEXT NOT NULL, pipeline TEXT NOT NULL,
                   schedule TEXT NOT NULL, seconds REAL NOT NULL, hfu REAL NOT NULL, default_seconds REAL NOT NULL,
-                  candidates INTEGER NOT NULL, strategy TEXT NOT NULL, seed INTEGER NOT NULL, created TEXT NOT NULL)
+                  candidates INTEGER NOT NULL, strategy TEXT NOT NULL, seed INTEGER NOT NULL, created TEXT NOT NULL,
+                  dtypes TEXT NOT NULL DEFAULT '')
                 """)
+            try addDTypesColumn()
         } catch {
             sqlite3_close(handle)
             db = nil
@@ -93,6 +95,20 @@ public final class TuneCache {
 
     deinit {
         sqlite3_close(db)
+    }
+
+    /// A cache written before generic kernels has no `dtypes` column: add it (empty, which is what those
+    /// entries' kernels have). Two tuners may race to add it; the loser's "duplicate column" is success.
+    private func addDTypesColumn() throws(TuneError) {
+        let statement = try prepare("SELECT 1 FROM pragma_table_info('tuned') WHERE name = 'dtypes'", [])
+        let present = sqlite3_step(statement) == SQLITE_ROW
+        sqlite3_finalize(statement)
+        guard !present else { return }
+        do throws(TuneError) {
+            try execute("ALTER TABLE tuned ADD COLUMN dtypes TEXT NOT NULL DEFAULT ''")
+        } catch {
+            guard error.message.contains("duplicate column") else { throw error }
+        }
     }
 
     /// The entry stored for `key`, if any.
@@ -114,8 +130,8 @@ public final class TuneCache {
             let key = entry.key
             try run("""
                 INSERT INTO tuned (key, source_hash, kernel, dims, target, model, kiln, pipeline, schedule, seconds, hfu,
-                                   default_seconds, candidates, strategy, seed, created)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                   default_seconds, candidates, strategy, seed, created, dtypes)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(key) DO UPDATE SET pipeline = excluded.pipeline, schedule = excluded.schedule,
                   seconds = excluded.seconds, hfu = excluded.hfu, default_seconds = excluded.default_seconds,
                   candidates = excluded.candidates, strategy = excluded.strategy, seed = excluded.seed,
@@ -123,7 +139,7 @@ public final class TuneCache {
                 WHERE excluded.seconds < tuned.seconds
                 """, [key.text, key.sourceHash, key.kernel, key.dims, key.target, key.model, key.kiln, entry.pipeline,
                       entry.schedule, entry.seconds, entry.hfu, entry.defaultSeconds, entry.candidates, entry.strategy,
-                      Int64(bitPattern: entry.seed), created])
+                      Int64(bitPattern: entry.seed), created, key.dtypes])
             let kept = try lookup(key)
             try execute("COMMIT")
             return kept ?? entry
@@ -136,7 +152,7 @@ public final class TuneCache {
     // MARK: SQLite statements
 
     private static let columns = "source_hash, kernel, dims, target, model, kiln, pipeline, schedule, seconds, hfu, "
-        + "default_seconds, candidates, strategy, seed, created"
+        + "default_seconds, candidates, strategy, seed, created, dtypes"
 
     private func execute(_ sql: String) throws(TuneError) {
         var message: UnsafeMutablePointer<CChar>?
@@ -185,7 +201,8 @@ public final class TuneCache {
                 throw TuneError("tuning cache '\(path)': \(String(cString: sqlite3_errmsg(db)))")
             }
             let text = { (column: Int32) in sqlite3_column_text(statement, column).map { String(cString: $0) } ?? "" }
-            let key = TuneKey(sourceHash: text(0), kernel: text(1), dims: text(2), target: text(3), model: text(4), kiln: text(5))
+            let key = TuneKey(sourceHash: text(0), kernel: text(1), dims: text(2), dtypes: text(15), target: text(3),
+                              model: text(4), kiln: text(5))
             entries.append(TuneEntry(key: key, pipeline: text(6), schedule: text(7), seconds: sqlite3_column_double(statement, 8),
                                      hfu: sqlite3_column_double(statement, 9),
                                      defaultSeconds: sqlite3_column_double(statement, 10),

@@ -1,4 +1,4 @@
-// TuneKey.swift: what a cached tuning result is keyed by: normalized source, kernel, dims, target, model, kiln.
+// TuneKey.swift: what a cached tuning result is keyed by: normalized source, kernel, dims, dtypes, target, model, kiln.
 
 import KilnMachine
 import KilnNumerics
@@ -17,31 +17,41 @@ public struct TuneKey: Sendable, Hashable {
     public var kernel: String
     /// `M=4096,K=8192,N=8192`: every dim of the kernel, in declaration order.
     public var dims: String
+    /// `T=bf16`: the dtype each dtype parameter of a generic kernel is bound to, in `<...>` order; empty for
+    /// a kernel without dtype parameters (whose keys are then those of caches written before generics).
+    public var dtypes: String
     public var target: String
     /// A fingerprint of every number of the target's machine model (`modelFingerprint`).
     public var model: String
     public var kiln: String
 
-    public init(source: SourceFile, kernel: String, dims: [(name: String, size: Int)], target: MachineTarget) {
+    public init(source: SourceFile, kernel: String, dims: [(name: String, size: Int)],
+                dtypes: [(name: String, dtype: String)] = [], target: MachineTarget) {
         self.sourceHash = Self.hex(RandomInputs.fnv1a(Self.normalized(source)))
         self.kernel = kernel
         self.dims = dims.map { "\($0.name)=\($0.size)" }.joined(separator: ",")
+        self.dtypes = dtypes.map { "\($0.name)=\($0.dtype)" }.joined(separator: ",")
         self.target = target.name
         self.model = Self.hex(RandomInputs.fnv1a(Self.modelDescription(target)))
         self.kiln = KilnVersion.string
     }
 
-    public init(sourceHash: String, kernel: String, dims: String, target: String, model: String, kiln: String) {
+    public init(sourceHash: String, kernel: String, dims: String, dtypes: String = "", target: String, model: String,
+                kiln: String) {
         self.sourceHash = sourceHash
         self.kernel = kernel
         self.dims = dims
+        self.dtypes = dtypes
         self.target = target
         self.model = model
         self.kiln = kiln
     }
 
-    /// The key as one string, the cache's primary key.
-    public var text: String { [sourceHash, kernel, dims, target, model, kiln].joined(separator: "|") }
+    /// The key as one string, the cache's primary key. The dtypes follow the dims as `dims;dtypes` only when
+    /// there are some, so a kernel without dtype parameters keeps the key it had before generics.
+    public var text: String {
+        [sourceHash, kernel, dtypes.isEmpty ? dims : dims + ";" + dtypes, target, model, kiln].joined(separator: "|")
+    }
 
     /// The source's tokens (their text) joined by single spaces.
     static func normalized(_ source: SourceFile) -> String {

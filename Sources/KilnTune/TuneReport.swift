@@ -13,7 +13,8 @@ public enum TuneReport {
 
     /// The report of a tune that ran.
     public static func text(_ result: TuneResult, options: TuneOptions, cachePath: String?, elapsed: Double) -> String {
-        let dims = result.dims.map { "\($0.name)=\($0.size)" }.joined(separator: " ")
+        let dims = (result.dims.map { "\($0.name)=\($0.size)" } + result.dtypes.map { "\($0.name)=\($0.dtype)" })
+            .joined(separator: " ")
         let failed = result.scores.filter { $0.seconds == nil }.count
         let (attribute, complete) = result.space.scheduleAttribute(result.bestCandidate)
         var out = "kernel    \(result.kernel) \(dims) on \(result.target)\n"
@@ -39,7 +40,8 @@ public enum TuneReport {
     /// The report of a tune answered from the cache.
     public static func cached(_ entry: TuneEntry, path: String, elapsed: Double) -> String {
         let speedup = entry.defaultSeconds / max(entry.seconds, 1e-15)
-        var out = "kernel    \(entry.key.kernel) \(entry.key.dims.replacingOccurrences(of: ",", with: " ")) on \(entry.key.target)\n"
+        let bindings = [entry.key.dims, entry.key.dtypes].filter { !$0.isEmpty }.joined(separator: ",")
+        var out = "kernel    \(entry.key.kernel) \(bindings.replacingOccurrences(of: ",", with: " ")) on \(entry.key.target)\n"
         out += "cached    tuned \(entry.created) (\(entry.candidates) candidates, strategy \(entry.strategy), seed \(entry.seed)); "
             + "answered in \(format(elapsed * 1000, digits: 1)) ms from \(path)\n"
         out += "default   \(milliseconds(entry.defaultSeconds))\n"
@@ -53,7 +55,8 @@ public enum TuneReport {
     public static func listing(_ entries: [TuneEntry], path: String) -> String {
         var out = "tuning cache \(path): \(entries.count) entr\(entries.count == 1 ? "y" : "ies")\n"
         for entry in entries {
-            out += "\(entry.key.kernel) [\(entry.key.dims)] \(entry.key.target)  \(milliseconds(entry.seconds)) "
+            let dtypes = entry.key.dtypes.isEmpty ? "" : " <\(entry.key.dtypes)>"
+            out += "\(entry.key.kernel)\(dtypes) [\(entry.key.dims)] \(entry.key.target)  \(milliseconds(entry.seconds)) "
                 + "(default \(milliseconds(entry.defaultSeconds)))  HFU \(percent(entry.hfu))  source \(entry.key.sourceHash)  "
                 + "tuned \(entry.created)\n  \(entry.pipeline)\n"
         }

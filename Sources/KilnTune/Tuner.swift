@@ -41,6 +41,8 @@ public struct VerifiedCandidate: Sendable {
 public struct TuneResult: Sendable {
     public var kernel: String
     public var dims: [(name: String, size: Int)]
+    /// The kernel's dtype parameters and what they were bound to (`T=bf16`); empty for a non-generic kernel.
+    public var dtypes: [(name: String, dtype: String)] = []
     public var target: String
     /// The space searched, without the knobs that do not change this kernel's code.
     public var space: SearchSpace
@@ -146,7 +148,8 @@ public struct Tuner: Sendable {
             let check = verify(score, dims: verifyDims)
             verified.append(check)
             if check.passed {
-                return TuneResult(kernel: kernel.name, dims: bound.ordered, target: target.name, space: space,
+                return TuneResult(kernel: kernel.name, dims: bound.ordered, dtypes: kernel.syntax.dtypeBindings,
+                                  target: target.name, space: space,
                                   inertKnobs: inert.sorted().map { full.knobs[$0].label }, defaultScore: defaultScore,
                                   best: score, bestCandidate: candidates[score.pipeline] ?? space.defaultCandidate,
                                   scores: scores, verified: verified, verifyDims: verifyDims)
@@ -170,8 +173,9 @@ public struct Tuner: Sendable {
     /// Runs the reference interpreter and the simulator (with the candidate's pipeline) on the same random
     /// inputs at `dims` and compares them with `kiln verify`'s tolerances.
     func verify(_ score: CandidateScore, dims: [String: Int]) -> VerifiedCandidate {
-        let request = RunRequest(kernelName: problem.kernel, dims: dims, inputs: RunInputOptions(randomSeed: 1),
+        var request = RunRequest(kernelName: problem.kernel, dims: dims, inputs: RunInputOptions(randomSeed: 1),
                                  sim: SimRunOptions(target: problem.target, passes: score.pipeline))
+        request.dtypes = problem.dtypes  // the source is checked again: bind its dtype parameters as the tune did
         let report = Driver.verify(problem.frontEnd.source, backends: [.ref, .sim], request: request)
         let problemText = report.diagnostics.sorted().first { $0.severity == .error }.map {
             String($0.message.split(separator: "\n").first ?? "")
