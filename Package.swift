@@ -119,6 +119,7 @@ let package = Package(
         .testTarget(name: "KilnSemaTests", dependencies: ["KilnSema", "KilnSyntax"]),
         .testTarget(name: "KilnDriverTests", dependencies: [
             "KilnDriver", "KilnSim", "KilnNumerics", "KilnMachine", "KilnSource", "KilnPluginAPI", "KilnBuiltinBackends",
+            "KilnSema", "KilnInterp", "KilnNpy",
         ]),
         .testTarget(name: "KilnLoweringTests", dependencies: [
             "KilnLowering", "KilnDriver", "KilnSema", "KilnSource", "KilnTileIR", "KilnMachine", "KilnPluginAPI", "KilnPasses",
