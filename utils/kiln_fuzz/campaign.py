@@ -8,6 +8,7 @@ import random
 import sys
 import time
 
+from .gen_generic import make_generic
 from .gen_tensor import generate_tensor, generate_wide
 from .gen_tile import generate_tile
 from .gen_tile3 import generate_tile3
@@ -19,8 +20,17 @@ FAILURES = (DISAGREE, COMPILE, CRASH, HANG)
 
 def program_for(seed, index, batched=False):
     """Program `index` of campaign `seed`: 60% whole-tensor, 40% tile-level (a tenth of all, drawn first from their
-    own stream, tile-level on rank-3 tiles); a quarter target trn2.
-    `batched`: every program is whole-tensor with batch dims (rank 3 and 4)."""
+    own stream, tile-level on rank-3 tiles); a quarter target trn2; a fifth of them (of any form) rendered generic
+    over a dtype (gen_generic). `batched`: every program is whole-tensor with batch dims (rank 3 and 4)."""
+    program = concrete_program_for(seed, index, batched)
+    # Generic or not comes from its own stream, after the program: every program stays the one it was.
+    choice = random.Random(f"kiln-fuzz-generic:{seed}:{index}")
+    if choice.random() < 0.2:
+        make_generic(program, choice)
+    return program
+
+
+def concrete_program_for(seed, index, batched):
     if batched:
         rng = random.Random(f"kiln-fuzz-batched:{seed}:{index}")
         target = "trn2" if rng.random() < 0.25 else "trn1"
@@ -61,7 +71,8 @@ def save_finding(folder, outcome, program, reduced, tests, seed, index, kiln_see
                 f"target {program.target}\n")
         if reduced is not None:
             f.write(f"reduced with {tests} tests\n")
-        f.write("reproduce: kiln verify --seed {0} --target {1} reduced.kiln\n\n".format(kiln_seed, program.target))
+        flags = "".join(" " + flag for flag in program.dtype_flags())
+        f.write("reproduce: kiln verify --seed {0} --target {1}{2} reduced.kiln\n\n".format(kiln_seed, program.target, flags))
         for step, code, text in outcome.logs:
             f.write(f"--- {step}: exit {code}\n{text}\n")
 

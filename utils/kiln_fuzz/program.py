@@ -178,6 +178,7 @@ class Function:
     results: list
     body: list
     schedule: dict = field(default_factory=dict)
+    dtype_params: list = field(default_factory=list)   # [(name, bound, default or None)], before the dims
 
     def render(self) -> str:
         lines = []
@@ -185,8 +186,10 @@ class Function:
             args = ", ".join(f"{k}: {v}" for k, v in self.schedule.items())
             lines.append(f"@schedule({args})")
         dims = ""
-        if self.dims:
-            dims = "<" + ", ".join(n if d is None else f"{n} = {d}" for n, d in self.dims) + ">"
+        entries = [f"{n}: {b}" + ("" if d is None else f" = {d}") for n, b, d in self.dtype_params]
+        entries += [n if d is None else f"{n} = {d}" for n, d in self.dims]
+        if entries:
+            dims = "<" + ", ".join(entries) + ">"
         params = ", ".join(p.render() for p in self.params)
         if len(self.results) == 1 and self.results[0][0] is None:
             result = type_text(self.results[0][1], self.results[0][2])
@@ -201,15 +204,25 @@ class Function:
 
 @dataclass
 class Program:
-    """form: 'tensor' (whole-tensor, checked against numpy too) or 'tile'; target: trn1 | trn2."""
+    """form: 'tensor' (whole-tensor, checked against numpy too) or 'tile'; target: trn1 | trn2; `generic`: how
+    gen_generic renders it over dtype parameters (None: as it is)."""
     helpers: list
     kernel: Function
     form: str
     target: str = "trn1"
+    generic: Optional[dict] = None
 
     def render(self) -> str:
         header = f"// kiln-fuzz: {self.form} form, target {self.target}\n"
+        if self.generic:
+            from .gen_generic import render_generic
+            return header + "\n\n".join(render_generic(self)) + "\n"
         return header + "\n\n".join([h.render() for h in self.helpers] + [self.kernel.render()]) + "\n"
+
+    def dtype_flags(self) -> list:
+        """`--dtype T=...` for a generic program bound by flag, else []."""
+        from .gen_generic import dtype_flags
+        return dtype_flags(self)
 
     def dim_sizes(self) -> dict:
         return {n: d for n, d in self.kernel.dims}

@@ -68,7 +68,8 @@ class Runner:
         with open(path, "w") as f:
             f.write(program.render())
         logs = []
-        code, text = run_tool([self.kiln, "check", "--show-ids", path], self.timeout)
+        dtypes = program.dtype_flags()   # a generic program is checked and run at the dtype it was made for
+        code, text = run_tool([self.kiln, "check", "--show-ids", path] + dtypes, self.timeout)
         logs.append(("check", code, text))
         bad = self._abnormal("check", code, text, logs)
         if bad:
@@ -76,7 +77,7 @@ class Runner:
         if code == 1:
             kid, message, line = first_error(text)
             return Outcome(REJECTED, (REJECTED, kid, message), line, logs)
-        target = ["--target", program.target]
+        target = ["--target", program.target] + dtypes
         code, text = run_tool([self.kiln, "verify", "--show-ids", "--seed", str(self.seed), path] + target, self.timeout * 3)
         logs.append(("verify", code, text))
         if code != 0:
@@ -90,7 +91,7 @@ class Runner:
         for backend in BACKENDS:
             out = os.path.join(os.path.dirname(path), f"out-{backend}")
             args = [self.kiln, "run", "--show-ids", path, "--backend", backend, "--random", str(self.seed),
-                    "--output-dir", out] + (target if backend != "ref" else [])
+                    "--output-dir", out] + (target if backend != "ref" else target[2:])
             bcode, btext = run_tool(args, self.timeout)
             logs.append((f"run {backend}", bcode, btext))
             bad = self._abnormal(f"run {backend}", bcode, btext, logs)
@@ -110,7 +111,7 @@ class Runner:
     def _numpy(self, program, path, work, logs):
         out = os.path.join(work, "out-ref")
         code, text = run_tool([self.kiln, "run", path, "--backend", "ref", "--random", str(self.seed),
-                               "--output-dir", out], self.timeout)
+                               "--output-dir", out] + program.dtype_flags(), self.timeout)
         logs.append(("run ref", code, text))
         bad = self._abnormal("run ref", code, text, logs)
         if bad or code == 1:
