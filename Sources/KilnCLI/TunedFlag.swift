@@ -17,7 +17,7 @@ func tunedPipeline(_ source: SourceFile, kernel: String?, dims: [String: Int], t
     guard !problem.frontEnd.hasErrors else { return nil }
     do {
         guard let entry = try TunedSchedule.pipeline(for: problem) else {
-            printError("kiln: note: no tuned schedule is cached for this kernel, dims and target; using the default pipeline "
+            printError("kiln: note: no tuned schedule is cached for this kernel, dims, dtypes and target; using the default pipeline "
                        + "(run kiln tune first)")
             return nil
         }
