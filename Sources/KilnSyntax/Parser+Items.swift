@@ -107,15 +107,19 @@ extension Parser {
             let start = current.span.start
             guard let name = expectIdentifier("a dim name") else { break }
             if accept(.colon) != nil {
-                guard let bound = expectIdentifier("a dtype bound such as 'float' after ':'") else { break }
+                let bound = expectIdentifier("a dtype bound such as 'float' after ':'")
                 var defaultDType: Identifier?
-                if accept(.assign) != nil {
+                var complete = bound != nil
+                if complete, accept(.assign) != nil {
                     defaultDType = expectIdentifier("a default dtype such as bf16")
-                    if defaultDType == nil { break }
+                    complete = defaultDType != nil
                 }
+                // A malformed one is still declared (bound `float` if none was read), so its uses are not
+                // reported again as unknown dtypes.
+                dtypeParams.append(DTypeParamDecl(name: name, bound: bound ?? Identifier("float", span: name.span),
+                                                  defaultDType: defaultDType, span: span(from: start)))
+                guard complete else { break }
                 used(.dtype_decl)
-                dtypeParams.append(DTypeParamDecl(name: name, bound: bound, defaultDType: defaultDType,
-                                                  span: span(from: start)))
                 continue
             }
             var size: Int?
