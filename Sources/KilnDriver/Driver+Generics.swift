@@ -28,14 +28,23 @@ extension Driver {
 
     /// `kiln check`: the front end with every kernel dtype parameter that nothing binds checked at each dtype of
     /// its bound in turn (so a generic kernel passes only if every instantiation does), each distinct diagnostic
-    /// reported once. Returns the first instantiation's result with all the diagnostics.
+    /// reported once; one that only some instantiations report gets a note naming the dtypes (`with T = bf16`).
+    /// Returns the first instantiation's result with all the diagnostics.
     public static func checkEveryInstantiation(_ source: SourceFile, dtypes: [String: DType] = [:]) -> FrontEndResult {
         var result = runFrontEnd(source, dtypes: dtypes, unbound: .member(0))
         let count = Generics.unboundInstantiationCount(result.syntax, flags: dtypes)
         guard count > 1 else { return result }
-        var all = result.diagnostics
-        for index in 1..<count {
-            all.append(contentsOf: runFrontEnd(source, dtypes: dtypes, unbound: .member(index)).diagnostics)
+        let runs = [result.diagnostics] + (1..<count).map { runFrontEnd(source, dtypes: dtypes, unbound: .member($0)).diagnostics }
+        var all = DiagnosticBag()
+        for (index, run) in runs.enumerated() {
+            for diagnostic in run.diagnostics {
+                var reported = diagnostic
+                if !runs.allSatisfy({ $0.diagnostics.contains(diagnostic) }) {
+                    reported.notes += Generics.instantiationNotes(result.syntax, flags: dtypes, index: index,
+                                                                  for: diagnostic.span)
+                }
+                all.report(reported)
+            }
         }
         all.removeDuplicates()
         result.diagnostics = all

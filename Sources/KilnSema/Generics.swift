@@ -71,6 +71,28 @@ public enum Generics {
         return count
     }
 
+    /// Notes saying which instantiation `kiln check`'s run `index` (`UnboundDTypePolicy.member(index)`) made of the
+    /// generic kernel containing `span` (of every generic kernel when none contains it, as for a helper's body):
+    /// `T = bf16`, at the kernel's first unbound dtype parameter. Empty when nothing is unbound.
+    public static func instantiationNotes(_ file: SourceFileSyntax, flags: [String: DType], index: Int,
+                                          for span: SourceSpan) -> [DiagnosticNote] {
+        let generic = file.kernels.compactMap { kernel -> (KernelDecl, [(DTypeParamDecl, DType)])? in
+            let unbound = kernel.dtypeParams.compactMap { param -> (DTypeParamDecl, DType)? in
+                guard flags[param.name.name] == nil, param.defaultDType == nil,
+                      let members = DTypeBound(rawValue: param.bound.name)?.members else { return nil }
+                return (param, members[index % members.count])
+            }
+            return unbound.isEmpty ? nil : (kernel, unbound)
+        }
+        let containing = generic.filter { $0.0.span.start <= span.start && span.end <= $0.0.span.end }
+        return (containing.isEmpty ? generic : containing).map { kernel, unbound in
+            let bindings = unbound.map { "\($0.0.name.name) = \($0.1.name)" }.joined(separator: ", ")
+            let flags = unbound.map { "--dtype \($0.0.name.name)=..." }.joined(separator: " ")
+            return DiagnosticNote("with \(bindings) in kernel '\(kernel.name.name)' (check tries every dtype of the bound; \(flags) checks one)",
+                                  at: unbound[0].0.span)
+        }
+    }
+
     /// `--dtype` names that no kernel of the file declares.
     public static func unmatchedFlags(_ file: SourceFileSyntax, flags: [String: DType]) -> [Diagnostic] {
         let known = Set(file.kernels.flatMap { $0.dtypeParams.map(\.name.name) })

@@ -88,9 +88,14 @@ private func paramDTypes(_ result: FrontEndResult, _ kernel: String) -> [DType] 
         // A body that is fine at f32, the bound's first dtype, and wrong at every other: check reports those.
         let narrow = "kernel k<T: float>(x: T[N], y: f32[N]) -> f32[N] { return x + y }"
         #expect(errors(frontEnd(narrow, dtypes: ["T": .f32])).isEmpty)
-        let reported = errors(Driver.checkEveryInstantiation(SourceFile(path: "n.kiln", text: narrow)))
+        let all = Driver.checkEveryInstantiation(SourceFile(path: "n.kiln", text: narrow))
+        let reported = errors(all)
         #expect(reported.count == 4 && reported.allSatisfy { $0.hasPrefix("K2030 1:59") })
         #expect(reported.contains { $0.contains("hbm bf16[N] and hbm f32[N]") })
+        // Each names the instantiation it comes from, at the dtype parameter.
+        let bf16 = all.diagnostics.diagnostics.first { $0.message.contains("hbm bf16[N]") }
+        #expect(bf16?.notes.map(\.message) == ["with T = bf16 in kernel 'k' (check tries every dtype of the bound; --dtype T=... checks one)"])
+        #expect(bf16?.notes.first?.span.map { all.source.lineColumn(of: $0.start).description } == "1:10")
     }
 
     @Test func aGenericHelperIsInstantiatedOncePerDTypeItIsCalledAt() {
