@@ -241,7 +241,7 @@ def walk(e):
     if e.op == "slice":
         for lo, hi in e.val:
             for b in (lo, hi):
-                if b is not None:
+                if isinstance(b, E):   # hi is False for a plain index (`x[b, ...]`), None for an open bound
                     yield from walk(b)
 
 

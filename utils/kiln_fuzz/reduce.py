@@ -35,7 +35,7 @@ def substitute(e, wanted, replacement):
         return copy.deepcopy(replacement)
     e.args = [substitute(x, wanted, replacement) for x in e.args]
     if e.op == "slice":
-        e.val = [tuple(substitute(b, wanted, replacement) if b is not None else None for b in pair) for pair in e.val]
+        e.val = [tuple(substitute(b, wanted, replacement) if isinstance(b, E) else b for b in pair) for pair in e.val]
     return e
 
 
