@@ -171,9 +171,11 @@ enum SchedulingDependences {
         let hazard = a.writes.contains { w in b.reads.contains(where: w.overlaps) || b.writes.contains(where: w.overlaps) }
             || b.writes.contains { w in a.reads.contains(where: w.overlaps) }
         if hazard { return true }
+        let (x, y) = (a.stream.engine, b.stream.engine)
         return target.exclusiveMemoryUse.contains { rule in
-            let engines: Set<Engine> = [a.stream.engine, b.stream.engine]
-            return engines == [rule.first, rule.second] && a.spaces.contains(rule.memory) && b.spaces.contains(rule.memory)
+            // The two engines are the rule's pair (in either order; no set is built: this runs for every pair).
+            ((x == rule.first && y == rule.second) || (x == rule.second && y == rule.first))
+                && a.spaces.contains(rule.memory) && b.spaces.contains(rule.memory)
         }
     }
 
