@@ -18,10 +18,15 @@ from .runner import AGREED, COMPILE, CRASH, DISAGREE, HANG, REJECTED, Runner
 FAILURES = (DISAGREE, COMPILE, CRASH, HANG)
 
 
-def program_for(seed, index, batched=False):
+def program_for(seed, index, batched=False, control_flow=False):
     """Program `index` of campaign `seed`: 60% whole-tensor, 40% tile-level (a tenth of all, drawn first from their
     own stream, tile-level on rank-3 tiles); a quarter target trn2; a fifth of them (of any form) rendered generic
-    over a dtype (gen_generic). `batched`: every program is whole-tensor with batch dims (rank 3 and 4)."""
+    over a dtype (gen_generic). `batched`: every program is whole-tensor with batch dims (rank 3 and 4).
+    `control_flow`: every program is a tile-level kernel with control flow decided at compile time (gen_tile.control)."""
+    if control_flow:
+        rng = random.Random(f"kiln-fuzz-control-only:{seed}:{index}")
+        target = "trn2" if rng.random() < 0.25 else "trn1"
+        return generate_tile(rng, target, control_flow=True)
     program = concrete_program_for(seed, index, batched)
     # Generic or not comes from its own stream, after the program: every program stays the one it was.
     choice = random.Random(f"kiln-fuzz-generic:{seed}:{index}")
@@ -91,6 +96,9 @@ def main(argv=None):
     parser.add_argument("--quiet", action="store_true")
     parser.add_argument("--batched", action="store_true",
                         help="only whole-tensor programs with batch dims (rank-3/4 tensors)")
+    parser.add_argument("--control-flow", action="store_true",
+                        help="every program a tile-level kernel with triangular loops, if, loop variables as values, "
+                             "iota tiles and tile slices (gen_tile.control)")
     args = parser.parse_args(argv)
 
     counts = collections.Counter()
@@ -99,7 +107,7 @@ def main(argv=None):
     started = time.monotonic()
 
     def job(index):
-        program = program_for(args.seed, index, batched=args.batched)
+        program = program_for(args.seed, index, batched=args.batched, control_flow=args.control_flow)
         runner = Runner(args.kiln, seed=input_seed(args.seed, index), timeout=args.timeout)
         return index, program, runner.classify(program)
 
