@@ -75,7 +75,7 @@ static void check_softmax(kiln_kernel *kernel, const char *backend) {
 
 static void check_signature_and_runs(const char *outdir) {
     kiln_dim dims[1] = {{"N", 130}};
-    kiln_compile_options options = {"trn1", NULL, NULL, dims, 1};
+    kiln_compile_options options = {"trn1", NULL, NULL, dims, 1, NULL, 0};
     kiln_kernel *kernel = compile_example("softmax.kiln", &options);
     CHECK(kiln_kernel_status(kernel) == KILN_OK, "%s", kiln_diagnostics_text(kiln_kernel_diagnostics(kernel)));
     CHECK(strcmp(kiln_kernel_name(kernel), "softmax") == 0, "name %s", kiln_kernel_name(kernel));
@@ -186,7 +186,7 @@ static void check_errors(void) {
     kernel = kiln_compile_file("/nonexistent/k.kiln", NULL);
     CHECK(kiln_kernel_status(kernel) == KILN_ERROR_IO, "missing file: %s", kiln_status_name(kiln_kernel_status(kernel)));
     kiln_kernel_free(kernel);
-    kiln_compile_options options = {"trn9", NULL, NULL, NULL, 3};
+    kiln_compile_options options = {"trn9", NULL, NULL, NULL, 3, NULL, 0};
     kernel = kiln_compile_source("kernel k(x: f32[4]) -> f32[4] { return x }", NULL, &options);
     CHECK(kiln_kernel_status(kernel) == KILN_ERROR_USAGE, "dims NULL with dim_count 3");
     kiln_kernel_free(kernel);

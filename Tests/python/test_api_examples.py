@@ -279,6 +279,18 @@ def check_rmsnorm(run):
     np.testing.assert_allclose(run(x, w, eps=0.5), x64 / np.sqrt((x64 ** 2).mean(axis=1, keepdims=True) + 0.5) * w, **F32)
 
 
+def check_rmsnorm_heads_tiled(run):
+    # S = 300: the last row tile holds 44 positions (a remainder tile); every head normalised over its own D.
+    r = rng(35)
+    x = r.standard_normal((2, 300, 4, 64)).astype(np.float32)
+    gamma = r.standard_normal((1, 4, 64)).astype(np.float32)
+    x64, g64 = f64(x, gamma)
+    ref = x64 / np.sqrt((x64 ** 2).mean(axis=-1, keepdims=True) + 1e-6) * g64
+    out = run(x, gamma)
+    assert out.shape == (2, 300, 4, 64) and out.dtype == np.float32
+    np.testing.assert_allclose(out, ref, **F32)
+
+
 def check_row_reduce(run):
     x = rng(13).standard_normal((130, 300)).astype(np.float32)
     total, peak = run(x)
