@@ -1,4 +1,4 @@
-// FunctionLowering+Control.swift: control flow decided at compile time: unrolled loops and `if` branches.
+// FunctionLowering+Control.swift: control flow decided at compile time: the limits of unrolled loops, and `if` branches.
 
 import KilnMachine
 import KilnSema
@@ -12,44 +12,16 @@ extension FunctionLowering {
     /// Most copies of a body the unrolled loops around it may make together.
     static let unrolledCopiesLimit = 8192
 
-    /// A loop the checker marked for unrolling (`CheckedProgram.unrolledLoops`): its variable decides an inner
-    /// loop's trip count or an `if`, or is used as a value. Each iteration is lowered in place with the variable a
-    /// constant, as a peeled remainder iteration is, so the inner bounds, the conditions and the values it feeds
-    /// are constants in that copy, and its slices are clipped per copy. Its bounds must then be constants (the
-    /// checker also unrolls the loops they move with).
-    func lowerUnrolledLoop(_ variable: Identifier, _ lower: Expr, _ upper: Expr, _ step: Expr?, _ body: KilnSyntax.Block,
-                           span: SourceSpan) throws(LoweringFailed) {
-        let (lowBound, highBound) = (try loopBound(lower), try loopBound(upper))
-        guard lowBound.terms.isEmpty, highBound.terms.isEmpty else {
-            throw fail(DiagnosticCatalogue.loweringLoopBounds(
-                "it is unrolled (its variable decides control flow or is a value), so its bounds must be constants in each "
-                    + "copy of the loops around it", at: span))
-        }
-        var stride = 1
-        if let step, case .integer(let value) = step.kind { stride = value }
-        guard stride > 0 else { throw fail(DiagnosticCatalogue.loweringLoopBounds("the step must be positive", at: span)) }
-        let (low, high) = (lowBound.constant, highBound.constant)
-        let (distance, overflow) = high.subtractingReportingOverflow(low)
-        if overflow { throw fail(DiagnosticCatalogue.loweringOverflow("the loop range", at: span)) }
-        guard distance > 0 else { return }
-        let count = (distance - 1) / stride + 1
-        let (copies, copiesOverflow) = unrolledCopies.multipliedReportingOverflow(by: count)
-        guard count <= Self.unrollLimit, !copiesOverflow, copies <= Self.unrolledCopiesLimit else {
+    /// The copies of a body inside the unrolled loops around it and a loop unrolled into `count` more (`lowerLoop`);
+    /// K3507 past the limits.
+    func unrolledCopies(times count: Int, span: SourceSpan) throws(LoweringFailed) -> Int {
+        let (copies, overflow) = unrolledCopies.multipliedReportingOverflow(by: count)
+        guard count <= Self.unrollLimit, !overflow, copies <= Self.unrolledCopiesLimit else {
             throw fail(DiagnosticCatalogue.loweringUnrollLimit(
-                iterations: count, copies: copiesOverflow ? Int.max : copies, limit: Self.unrollLimit,
+                iterations: count, copies: overflow ? Int.max : copies, limit: Self.unrollLimit,
                 copiesLimit: Self.unrolledCopiesLimit, at: span))
         }
-        unrolledCopies = copies
-        defer { unrolledCopies /= count }
-        let last = low + (count - 1) * stride
-        for iteration in 0..<count {
-            let ops = lowerBody(variable, .constant(Double(low + iteration * stride), .i32), first: low, last: last, body)
-            blocks[blocks.count - 1].append(contentsOf: ops)
-        }
-        for (key, state) in buffers where state.depth == loopFrames.count
-            && body.statements.contains(where: { Self.accumulates(into: state.name, $0) }) {
-            buffers[key]?.startPending = false
-        }
+        return copies
     }
 
     /// `statements` with each `if` replaced by the statements of the branch it takes (themselves decided the same

@@ -18,13 +18,21 @@ extension FunctionLowering {
     /// (the last iterations of a shape that is not a multiple of the tile) are emitted one by one as
     /// straight-line code with `i` a constant, where each slice is clipped to the tensor and the tiles
     /// computed from it are smaller. At most `peelLimit` iterations are peeled.
+    ///
+    /// A loop the checker marked for unrolling (`CheckedProgram.unrolledLoops`: its variable decides an inner
+    /// trip count or an `if`, or is a value) peels every iteration, so the variable is a constant in each copy;
+    /// its bounds must then be constants (the checker also unrolls the loops they move with), and the copies are
+    /// limited (`unrolledCopies(times:span:)`).
     func lowerLoop(_ variable: Identifier, _ lower: Expr, _ upper: Expr, _ step: Expr?, _ body: KilnSyntax.Block,
                    span: SourceSpan) throws(LoweringFailed) {
-        if program.unrolledLoops.contains(variable.span) {
-            return try lowerUnrolledLoop(variable, lower, upper, step, body, span: span)
-        }
+        let unrolled = program.unrolledLoops.contains(variable.span)
         let (lowBound, highBound) = (try loopBound(lower), try loopBound(upper))
         if !lowBound.terms.isEmpty || !highBound.terms.isEmpty {
+            guard !unrolled else {
+                throw fail(DiagnosticCatalogue.loweringLoopBounds(
+                    "it is unrolled (its variable decides control flow or is a value), so its bounds must be constants in "
+                        + "each copy of the loops around it", at: span))
+            }
             return try lowerMovingLoop(variable, lowBound, highBound, step, body, span: span)
         }
         let (low, high) = (lowBound.constant, highBound.constant)
@@ -36,11 +44,16 @@ extension FunctionLowering {
         guard distance > 0 else { return }
         let count = (distance - 1) / stride + 1
         let last = low + (count - 1) * stride
-        var inRange = count
-        for constraint in try sliceConstraints(variable.name, body.statements) {
-            inRange = Swift.min(inRange, constraint.iterationsInRange(from: low, step: stride, count: count))
+        var inRange = unrolled ? 0 : count
+        if !unrolled {
+            for constraint in try sliceConstraints(variable.name, body.statements) {
+                inRange = Swift.min(inRange, constraint.iterationsInRange(from: low, step: stride, count: count))
+            }
         }
-        if count - inRange > Self.peelLimit {
+        let outerCopies = unrolledCopies
+        if unrolled { unrolledCopies = try unrolledCopies(times: count, span: span) }
+        defer { unrolledCopies = outerCopies }
+        if !unrolled && count - inRange > Self.peelLimit {
             throw fail(DiagnosticCatalogue.loweringRemainder(
                 "\(count - inRange) of its \(count) iterations reach past a tensor's end (the limit is \(Self.peelLimit))", at: span))
         }
@@ -107,7 +120,7 @@ extension FunctionLowering {
     /// Lowers a loop body once with the loop variable bound to `value`; returns the ops, which the caller
     /// wraps in a `for` or splices in place (a peeled iteration). Buffer allocs keep their block indices
     /// because a peeled body is built in a block of its own at the same depth.
-    func lowerBody(_ variable: Identifier, _ value: Lowered, first: Int, last: Int, _ body: KilnSyntax.Block,
+    private func lowerBody(_ variable: Identifier, _ value: Lowered, first: Int, last: Int, _ body: KilnSyntax.Block,
                            inductionLast: Int? = nil, offset: IRAffine = IRAffine(constant: 0),
                            offsetRange: ClosedRange<Int> = 0...0) -> [Operation] {
         loopFrames.append(LoopFrame(name: variable.name, value: value, first: first, last: last, body: body.statements,

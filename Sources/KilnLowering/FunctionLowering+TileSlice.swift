@@ -43,8 +43,15 @@ extension FunctionLowering {
                 "a slice of a remainder tile with several free dims must take the clipped dims whole", at: expr.span))
         }
         let result = TileType(.sbuf, tile.element, partitions: sizes[0], free: free.isEmpty ? [1] : free)
-        let destination = allocate(result, at: expr.span)
-        emit(.dveCopyColumns(source: id, offset: offset, destination: destination), at: expr.span)
-        return .value(destination, .tile(result))
+        return .value(copyWindow(id, offset: offset, into: result, at: expr.span), .tile(result))
+    }
+
+    /// A fresh SBUF tile of type `window` holding, in each of its partitions (the source's leading ones), the
+    /// source's free elements from `offset` on: one `dve.copy_columns`. Tile slices, the crop of a full tile to the
+    /// region a remainder tile holds, and the store of a full tile into a clipped slice all take their window so.
+    func copyWindow(_ source: ValueID, offset: Int, into window: TileType, at span: SourceSpan) -> ValueID {
+        let destination = allocate(window, at: span)
+        emit(.dveCopyColumns(source: source, offset: offset, destination: destination), at: span)
+        return destination
     }
 }

@@ -39,9 +39,7 @@ extension FunctionLowering {
         if tile.shape != wanted, tile.freeDims.count == 1, wanted.count == 2, wanted[0] <= tile.partitions,
            wanted[1] <= tile.freeElements {
             let corner = TileType(.sbuf, slice.element, partitions: wanted[0], free: [wanted[1]])
-            let cropped = allocate(corner, at: span)
-            emit(.dveCopyColumns(source: id, offset: 0, destination: cropped), at: span)
-            (id, tile) = (cropped, corner)
+            (id, tile) = (copyWindow(id, offset: 0, into: corner, at: span), corner)
         }
         guard tile.shape == wanted else {
             throw fail(DiagnosticCatalogue.loweringRemainder("the stored tile is \(IRType.tile(tile)) but the clipped slice "
@@ -306,9 +304,7 @@ extension FunctionLowering {
             let corner = TileType(.sbuf, tile.element, partitions: tile.partitions > 1 ? partitions : 1,
                                   free: [tile.freeElements > 1 ? free : 1])
             guard !corner.hasSameShape(as: tile) else { return value }
-            let destination = allocate(corner, at: span)
-            emit(.dveCopyColumns(source: id, offset: 0, destination: destination), at: span)
-            return .value(destination, .tile(corner))
+            return .value(copyWindow(id, offset: 0, into: corner, at: span), .tile(corner))
         }
     }
 

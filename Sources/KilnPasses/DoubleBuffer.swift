@@ -121,18 +121,18 @@ struct DoubleBufferRewriter {
 
     /// Whether `copies` copies of `body`'s tiles fit beside the enclosing ones, in SBUF and in PSUM.
     func fits(copies: Int, of body: Block, around: [MemorySpace: Int]) -> Bool {
-        let inside = Self.footprint(body, nested: true)
+        let inside = Self.footprint(body)
         return capacity.allSatisfy { space, bytes in copies * inside[space, default: 0] + around[space, default: 0] <= bytes }
     }
 
-    /// Bytes per partition of the `alloc`s of `block` by memory, those in nested loops too when `nested`.
-    static func footprint(_ block: Block, nested: Bool) -> [MemorySpace: Int] {
+    /// Bytes per partition of the `alloc`s of `block` and of the loops nested in it, by memory.
+    static func footprint(_ block: Block) -> [MemorySpace: Int] {
         var total: [MemorySpace: Int] = [:]
         for op in block.ops {
             switch op.kind {
             case .alloc(let tile, _): total[tile.space, default: 0] += tile.bytesPerPartition
-            case .forLoop(let loop) where nested:
-                for (space, bytes) in footprint(loop.body, nested: true) { total[space, default: 0] += bytes }
+            case .forLoop(let loop):
+                for (space, bytes) in footprint(loop.body) { total[space, default: 0] += bytes }
             default: break
             }
         }

@@ -40,7 +40,7 @@ extension DoubleBufferRewriter {
                 loads[transfer.tile, default: []].append(position)
             }
         }
-        var footprint = Self.footprint(block, nested: true)
+        var footprint = Self.footprint(block)
         var newAllocs: [Int: [Operation]] = [:]
         for tile in loads.keys.sorted() {
             guard let positions = loads[tile], positions.count >= 2, firstAccess[tile] == positions[0],

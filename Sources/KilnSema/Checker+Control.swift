@@ -31,7 +31,6 @@ extension Checker {
             var loops: [SourceSpan] = []
             var ok = true
             var notIntegers = false
-            defer { if notIntegers { report(DiagnosticCatalogue.conditionNotAffine(text(expr.span), at: expr.span)) } }
             for side in [lhs, rhs] {
                 guard let type = checkBound(side) else {
                     ok = false
@@ -46,14 +45,20 @@ extension Checker {
                     ok = false
                     continue
                 }
-                loops += affine.loopVariables.compactMap { scopes.symbols[$0.id].span }
+                loops += declarations(of: affine.loopVariables)
             }
+            if notIntegers { report(DiagnosticCatalogue.conditionNotAffine(text(expr.span), at: expr.span)) }
             return ok ? loops : nil
         default:
             _ = checkExpr(expr)
             report(DiagnosticCatalogue.conditionNotAffine(text(expr.span), at: expr.span))
             return nil
         }
+    }
+
+    /// The spans of the names of loop variables (the keys of `unrolledLoops` and `loopStarts`).
+    func declarations(of loops: [AffineVar]) -> [SourceSpan] {
+        loops.map { scopes.symbols[$0.id].span }
     }
 
     /// Every loop to unroll: the marked ones, and the loops their starts move with (an unrolled loop's start

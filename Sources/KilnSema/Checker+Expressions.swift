@@ -156,14 +156,7 @@ extension Checker {
 
     /// Types the bound expressions of items whose base already failed, for their own errors.
     private func checkIndexItems(_ items: [IndexItem]) {
-        for item in items {
-            switch item {
-            case .index(let e): checkBound(e)
-            case .slice(let lower, let upper, _):
-                if let lower { checkBound(lower) }
-                if let upper { checkBound(upper) }
-            }
-        }
+        for item in items { item.forEachBound { checkBound($0) } }
     }
 
     /// `x[lo : hi, ...]` on an hbm tensor or a tile: one item per dim; each size `hi - lo` must simplify
@@ -216,7 +209,7 @@ extension Checker {
                 report(DiagnosticCatalogue.tileSliceNotContiguous(text(expr.span), at: items[last].span))
                 return nil
             }
-            for loop in info.lower.loopVariables { unrolledLoops.insert(scopes.symbols[loop.id].span) }
+            unrolledLoops.formUnion(declarations(of: info.lower.loopVariables))
         }
         slices[expr.id] = infos
         let type = ValueType(base.dtype, infos.map(\.size), space: .sbuf)

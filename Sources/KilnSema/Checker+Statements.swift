@@ -140,9 +140,9 @@ extension Checker {
         // Bounds may move with outer loop variables (`i ..< i + 256`); a trip count that changes with one
         // (`0 ..< i + 128`, a triangular loop) is decided at compile time: those outer loops are unrolled.
         if bounds.count == 2, let count = bounds[1].subtracting(bounds[0]) {
-            for loop in count.loopVariables { unrolledLoops.insert(scopes.symbols[loop.id].span) }
+            unrolledLoops.formUnion(declarations(of: count.loopVariables))
         }
-        let starts = bounds.first?.loopVariables.map { scopes.symbols[$0.id].span } ?? []
+        let starts = declarations(of: bounds.first?.loopVariables ?? [])
         if let step {
             if case .integer(let value) = step.kind, value > 0 {
                 types[step.id] = .scalar(.i32)

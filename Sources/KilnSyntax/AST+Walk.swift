@@ -13,14 +13,19 @@ extension Expr {
         case .tuple(let items): items.forEach(visit)
         case .index(let base, let items):
             visit(base)
-            for item in items {
-                switch item {
-                case .index(let index): visit(index)
-                case .slice(let lower, let upper, _):
-                    if let lower { visit(lower) }
-                    if let upper { visit(upper) }
-                }
-            }
+            for item in items { item.forEachBound(visit) }
+        }
+    }
+}
+
+extension IndexItem {
+    /// Calls `visit` on the item's index, or on the bounds its slice writes.
+    public func forEachBound(_ visit: (Expr) -> Void) {
+        switch self {
+        case .index(let index): visit(index)
+        case .slice(let lower, let upper, _):
+            if let lower { visit(lower) }
+            if let upper { visit(upper) }
         }
     }
 }
