@@ -17,6 +17,8 @@ struct BufferState {
     var allocIndex: Int
     var written = false
     var startPending: Bool
+    /// Declared with a fill (`= 0.0`): every element holds a value before the first write.
+    var filled = false
     /// The SBUF tile a PSUM buffer's fill is made in and copied from (reshaped with the buffer by `buffer`).
     var fillSource: ValueID?
 }
@@ -55,6 +57,8 @@ extension FunctionLowering {
             try declareBuffer(name, syntax, initial, following: following)
         case .assign(let target, let op, let value):
             try assign(target, op, value, span: statement.span, following: following)
+        case .assignWindow(let target, let op, let value):
+            try assignWindow(target, op, value, span: statement.span)
         case .forLoop(let variable, let lower, let upper, let step, let body):
             try lowerLoop(variable, lower, upper, step, body, span: statement.span)
         case .ifStatement:
@@ -102,7 +106,8 @@ extension FunctionLowering {
         let id = allocate(tile, at: name.span, name: name.name)
         varScopes[varScopes.count - 1][name.name] = name.span
         buffers[name.span] = BufferState(id: id, name: name.name, depth: loopFrames.count, allocBlock: block,
-                                         allocIndex: blocks[block].count - 1, written: false, startPending: startPending)
+                                         allocIndex: blocks[block].count - 1, written: false, startPending: startPending,
+                                         filled: fillValue != nil)
         locals[name.span] = .value(id, .tile(tile))
         if let fillValue, !startPending {
             // Not yet `written`: the first write may still shrink the buffer to a remainder tile's region, as the

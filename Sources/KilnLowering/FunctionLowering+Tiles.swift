@@ -39,7 +39,7 @@ extension FunctionLowering {
         if tile.shape != wanted, tile.freeDims.count == 1, wanted.count == 2, wanted[0] <= tile.partitions,
            wanted[1] <= tile.freeElements {
             let corner = TileType(.sbuf, slice.element, partitions: wanted[0], free: [wanted[1]])
-            (id, tile) = (copyWindow(id, offset: 0, into: corner, at: span), corner)
+            (id, tile) = (window(of: id, offset: 0, as: corner, aliasing: true, at: span), corner)
         }
         guard tile.shape == wanted else {
             throw fail(DiagnosticCatalogue.loweringRemainder("the stored tile is \(IRType.tile(tile)) but the clipped slice "
@@ -304,7 +304,7 @@ extension FunctionLowering {
             let corner = TileType(.sbuf, tile.element, partitions: tile.partitions > 1 ? partitions : 1,
                                   free: [tile.freeElements > 1 ? free : 1])
             guard !corner.hasSameShape(as: tile) else { return value }
-            return .value(copyWindow(id, offset: 0, into: corner, at: span), .tile(corner))
+            return .value(window(of: id, offset: 0, as: corner, aliasing: true, at: span), .tile(corner))
         }
     }
 

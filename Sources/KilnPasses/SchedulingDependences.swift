@@ -67,11 +67,13 @@ struct SchedulingEdge: Hashable {
 struct SchedulingAccessCollector {
     let types: [ValueID: ValueDef]
     var placements: [ValueID: TilePlacement] = [:]
+    let views: TileViews
     var loopRanges: [ValueID: ClosedRange<Int>] = [:]
     var accesses: [SchedulingAccess] = []
 
     init(function: Function) {
         types = function.valueTable()
+        views = TileViews(function)
         function.body.walk { op in
             if case .alloc(_, let placement?) = op.kind, let id = op.result?.id { placements[id] = placement }
         }
@@ -109,7 +111,9 @@ struct SchedulingAccessCollector {
 
     private func region(ofTile value: ValueID) -> SchedulingRegion? {
         guard let tile = types[value]?.type.tileType else { return nil }
-        guard let spot = placements[value] else { return .unplaced(value) }
+        let root = views.root(value)
+        guard let rootSpot = placements[root] else { return .unplaced(root) }
+        let spot = views.placement(of: value, root: rootSpot)
         return .placed(tile.space, partitions: spot.partition..<(spot.partition + tile.partitions),
                        bytes: spot.offset..<(spot.offset + max(1, tile.bytesPerPartition)))
     }
