@@ -177,7 +177,7 @@ extension Execution {
             throw fail(DiagnosticCatalogue.tileReadBeforeWrite(name, at: base.span))
         }
         guard items.count == buffer.rank else { throw invariant("window items do not match the buffer's rank", target.span) }
-        var starts: [Int] = [], window: [Int] = []
+        var starts: [Int] = [], window: [Int] = [], windowShape: [Int] = []
         for (axis, item) in items.enumerated() {
             let start: Int
             switch item {
@@ -191,14 +191,21 @@ extension Execution {
                 throw fail(DiagnosticCatalogue.sliceOutOfBounds("'\(name)'", start: start, size: buffer.staticShape[axis], at: item.span))
             }
             starts.append(start)
+            windowShape.append(size)
             window.append(max(0, min(start + size, buffer.valid[axis]) - start))
         }
-        let region = value.rank == 0 ? window : zip(window, value.valid).map { min($0, $1) }
+        // A value whose shape differs from the window's only in size-1 free dims is seen in the window's dims.
+        var valueValid = value.valid
+        if value.rank > 0, value.staticShape != windowShape {
+            var free = zip(value.staticShape, value.valid).dropFirst().filter { $0.0 != 1 }.map(\.1).makeIterator()
+            valueValid = [value.valid[0]] + windowShape.dropFirst().map { $0 == 1 ? 1 : (free.next() ?? 1) }
+        }
+        let region = value.rank == 0 ? window : zip(window, valueValid).map { min($0, $1) }
         let strides = RowMajor.strides(buffer.valid)
         let origin = zip(starts, strides).reduce(0) { $0 + $1.0 * $1.1 }
         var targets: [Int] = [], sources: [Int] = []
         RowMajor.forEach(region, strides: strides) { targets.append(origin + $0) }
-        if value.rank > 0 { RowMajor.forEach(region, strides: RowMajor.strides(value.valid)) { sources.append($0) } }
+        if value.rank > 0 { RowMajor.forEach(region, strides: RowMajor.strides(valueValid)) { sources.append($0) } }
         for (position, index) in targets.enumerated() {
             let addend = value.rank == 0 ? value.scalarValue : value.elements[sources[position]]
             buffer.elements[index] = op == .assign ? dtype.convert(addend) : dtype.storeComputed(buffer.elements[index] + addend)

@@ -50,6 +50,8 @@ extension FunctionLowering {
     func lowerStatement(_ statement: Statement, following: [Statement]) throws(LoweringFailed) {
         switch statement.kind {
         case .letBinding(let name, _, let value):
+            boundExpression = value.id
+            defer { boundExpression = nil }
             let lowered = try lower(value)
             if case .value(let id, _) = lowered { nameValue(id, name.name) }
             locals[name.span] = lowered

@@ -130,7 +130,8 @@ extension Checker {
 
     /// `t[items] = e` / `t[items] += e`: `t` is an sbuf `var` (K2072, K2170), the window follows the rules of a
     /// tile's slice (leading partitions, one contiguous run: K2161, K2162), and the value is a scalar or a tile of
-    /// the window's dtype and shape (K2073, K2074).
+    /// the window's dtype and shape, size-1 free dims aside (`t[:, k, :]` of a `[P, K, F]` buffer, `[P, 1, F]`, takes a
+    /// `[P, F]` tile) (K2073, K2074).
     private func checkAssignWindow(_ target: Expr, _ op: AssignOp, _ value: Expr) {
         let valueType = checkExpr(value)
         guard case .index(let base, _) = target.kind, case .name(let name) = base.kind else { return }
@@ -160,7 +161,8 @@ extension Checker {
             report(DiagnosticCatalogue.assignNeedsTile(targetText, found: valueType.description, at: value.span))
             return
         }
-        if valueType.dtype != window.dtype || valueType.shape != window.shape {
+        let squeezed = { (shape: [Dim]) in [shape[0]] + shape.dropFirst().filter { !$0.isOne } }
+        if valueType.dtype != window.dtype || squeezed(valueType.shape) != squeezed(window.shape) {
             report(DiagnosticCatalogue.assignMismatch(
                 targetText, opText, targetType: window.description, valueType: valueType.description,
                 hint: dtypeHint(expected: window, found: valueType), at: value.span))

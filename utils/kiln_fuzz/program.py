@@ -128,7 +128,7 @@ def type_text(dtype, shape, space=None) -> str:
 @dataclass
 class Stmt:
     """kind: let | var | assign | for | if | expr | return. let: (name, expr, annotation); var: (name, type text,
-    init or None); assign: (name, op, expr); for: (var, lo, hi, step, body); if: (condition, then, otherwise or
+    init or None); assign: (name or a slice E of a var's window, op, expr); for: (var, lo, hi, step, body); if: (condition, then, otherwise or
     None), the branches statement lists; expr: (expr,); return: (exprs,)."""
     kind: str
     parts: tuple
@@ -143,7 +143,8 @@ class Stmt:
             init = f" = {p[2].render()}" if p[2] is not None else ""
             return [f"{pad}var {p[0]}: {p[1]}{init}"]
         if k == "assign":
-            return [f"{pad}{p[0]} {p[1]} {p[2].render()}"]
+            target = p[0].render() if isinstance(p[0], E) else p[0]
+            return [f"{pad}{target} {p[1]} {p[2].render()}"]
         if k == "expr":
             return [f"{pad}{p[0].render()}"]
         if k == "return":
@@ -254,7 +255,7 @@ def uses(stmts, wanted: str) -> bool:
     for s in stmts:
         for e in stmt_exprs(s):
             visit(e)
-        if s.kind == "assign" and s.parts[0] == wanted:
+        if s.kind == "assign" and (s.parts[0] == wanted or (isinstance(s.parts[0], E) and s.parts[0].args[0].val == wanted)):
             found.append(s)
         if s.kind == "for" and uses(s.parts[4], wanted):
             return True
@@ -269,7 +270,7 @@ def stmt_exprs(s: Stmt) -> list:
     if s.kind == "var":
         return [s.parts[2]] if s.parts[2] is not None else []
     if s.kind == "assign":
-        return [s.parts[2]]
+        return [s.parts[0], s.parts[2]] if isinstance(s.parts[0], E) else [s.parts[2]]
     if s.kind == "expr":
         return [s.parts[0]]
     if s.kind == "return":
