@@ -22,10 +22,10 @@ import KilnTileIR
 ///    the lowest offset that is free in those partitions; the lowest offset wins, then the lowest partition.
 ///    "Free" is tried twice: first avoiding every tile placed so far (fresh memory: no reuse, so no false
 ///    dependencies between engines), then, if that does not fit, avoiding only the tiles whose live ranges
-///    meet this one's (reusing the memory of dead tiles). A matmul accumulator reusing memory takes the free
-///    bank whose last tile died earliest rather than the lowest one: consecutive accumulation groups then
-///    rotate through the banks, and a group does not wait for the copy out of the group just before it (the
-///    tensor engine keeps multiplying while the vector engine drains PSUM).
+///    meet this one's (reusing the memory of dead tiles). PSUM reuse is *next fit*: the search starts after the
+///    PSUM tile placed last and wraps around, so consecutive short-lived tiles (accumulation groups, transposes)
+///    rotate through PSUM instead of all taking the lowest free offset, and one does not wait for the copy out of
+///    the one just before it (the tensor engine keeps working while the vector engine drains PSUM).
 /// 4. A tile that fits neither way is an over-capacity error (K3701) at its `alloc`, naming the tiles live
 ///    with it and their sizes, and the memory's capacity on the target; the other tiles are still placed.
 /// Placements satisfy the verifier's K3304-K3306 and K3308/K3310 by construction.
@@ -70,8 +70,6 @@ struct TileAllocator {
         var bytes: Int
         var alignment: Int
         var staysInBank: Bool
-        /// A `pe.matmul` accumulator: a whole PSUM bank.
-        var isAccumulatorBank = false
     }
 
     let function: Function
@@ -81,6 +79,8 @@ struct TileAllocator {
     var footprints: [ValueID: Footprint] = [:]
     var placed: [ValueID: TilePlacement] = [:]
     var problems: [Diagnostic] = []
+    /// Where the next PSUM search for reusable memory starts: the end of the PSUM tile placed last.
+    var psumCursor = 0
 
     init(function: Function, target: MachineTarget) {
         self.function = function
@@ -97,7 +97,7 @@ struct TileAllocator {
             guard case .alloc(let tile, _) = op.kind else { continue }
             let bank = target.psumBankBytes
             if tile.space == .psum, accumulators.contains(id), tile.bytesPerPartition <= bank {
-                footprints[id] = Footprint(tile: tile, bytes: bank, alignment: bank, staysInBank: true, isAccumulatorBank: true)
+                footprints[id] = Footprint(tile: tile, bytes: bank, alignment: bank, staysInBank: true)
             } else if tile.space == .psum {
                 let fitsBank = tile.bytesPerPartition <= bank
                 footprints[id] = Footprint(tile: tile, bytes: tile.bytesPerPartition,
@@ -122,10 +122,11 @@ struct TileAllocator {
             guard let footprint = footprints[tile], let memory = target.onChipMemory(footprint.tile.space) else { continue }
             let sameSpace = placed.keys.filter { footprints[$0]?.tile.space == footprint.tile.space }.sorted()
             let interfering = sameSpace.filter { liveness.interfere($0, tile) }
+            let cursor = footprint.tile.space == .psum ? psumCursor : 0
             if let spot = firstFit(footprint, avoiding: sameSpace, memory: memory)
-                ?? (footprint.isAccumulatorBank ? leastRecentBank(footprint, tile, sameSpace: sameSpace, memory: memory) : nil)
-                ?? firstFit(footprint, avoiding: interfering, memory: memory) {
+                ?? firstFit(footprint, avoiding: interfering, memory: memory, from: cursor) {
                 placed[tile] = spot
+                if footprint.tile.space == .psum { psumCursor = spot.offset + footprint.bytes }
             } else {
                 reportOverCapacity(tile, footprint, memory: memory, live: interfering)
             }
@@ -133,34 +134,9 @@ struct TileAllocator {
         return placed
     }
 
-    /// For a matmul accumulator that must reuse PSUM: over the allowed partition starts and the banks, the bank
-    /// free of tiles live with `tile` whose tiles (those sharing its partitions) died earliest, or nil.
-    func leastRecentBank(_ footprint: Footprint, _ tile: ValueID, sameSpace: [ValueID], memory: OnChipMemory) -> TilePlacement? {
-        let bank = target.psumBankBytes
-        var best: (placement: TilePlacement, lastEnd: Int)?
-        for start in target.allowedPartitionStarts(forPartitions: footprint.tile.partitions)
-        where start + footprint.tile.partitions <= memory.partitions {
-            for offset in stride(from: 0, to: memory.bytesPerPartition - bank + 1, by: bank) {
-                var lastEnd = -1
-                var free = true
-                for other in sameSpace {
-                    guard let spot = placed[other], let theirs = footprints[other],
-                          spot.partition < start + footprint.tile.partitions, start < spot.partition + theirs.tile.partitions,
-                          spot.offset < offset + bank, offset < spot.offset + theirs.bytes else { continue }
-                    if liveness.interfere(other, tile) { free = false; break }
-                    lastEnd = max(lastEnd, liveness.ranges[other]?.upperBound ?? 0)
-                }
-                guard free else { continue }
-                if best == nil || lastEnd < best!.lastEnd {
-                    best = (TilePlacement(partition: start, offset: offset), lastEnd)
-                }
-            }
-        }
-        return best?.placement
-    }
-
-    /// The lowest free offset over the allowed partition starts, or nil.
-    func firstFit(_ footprint: Footprint, avoiding others: [ValueID], memory: OnChipMemory) -> TilePlacement? {
+    /// The lowest free offset over the allowed partition starts, or nil; with `from`, the lowest one at or after
+    /// it, else the lowest before it (next fit).
+    func firstFit(_ footprint: Footprint, avoiding others: [ValueID], memory: OnChipMemory, from cursor: Int = 0) -> TilePlacement? {
         var best: TilePlacement?
         for start in target.allowedPartitionStarts(forPartitions: footprint.tile.partitions)
         where start + footprint.tile.partitions <= memory.partitions {
@@ -170,7 +146,8 @@ struct TileAllocator {
                     && start < spot.partition + theirs.tile.partitions
                 return overlapsPartitions ? spot.offset..<(spot.offset + theirs.bytes) : nil
             }.sorted { $0.lowerBound < $1.lowerBound }
-            guard let offset = lowestOffset(footprint, blocked: blocked, capacity: memory.bytesPerPartition) else { continue }
+            guard let offset = lowestOffset(footprint, blocked: blocked, capacity: memory.bytesPerPartition, from: cursor)
+                ?? lowestOffset(footprint, blocked: blocked, capacity: memory.bytesPerPartition) else { continue }
             if let current = best, current.offset <= offset { continue }
             best = TilePlacement(partition: start, offset: offset)
         }
@@ -178,9 +155,9 @@ struct TileAllocator {
     }
 
     /// The lowest aligned offset whose bytes miss every blocked range (and, for PSUM, stay in one bank).
-    private func lowestOffset(_ footprint: Footprint, blocked: [Range<Int>], capacity: Int) -> Int? {
+    private func lowestOffset(_ footprint: Footprint, blocked: [Range<Int>], capacity: Int, from start: Int = 0) -> Int? {
         let size = max(footprint.bytes, 1)
-        var offset = 0
+        var offset = roundUp(start, to: footprint.alignment)
         while offset + size <= capacity {
             let bank = target.psumBankBytes
             if footprint.staysInBank, offset / bank != (offset + size - 1) / bank {
