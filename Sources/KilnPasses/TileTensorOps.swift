@@ -322,7 +322,9 @@ struct FunctionTiler {
         }
         let (m, k, n) = (left.shape[0], left.shape[1], right.shape[1])
         let choice = MatmulBlocking.choose(m: m, k: k, n: n, element: left.element, sizes: sizes, target: target)
-        guard let blocking = choice.blocking else {
+        // The K-blocked schedule keeps no slab: its own budget is checked below.
+        let kBlocked = sizes.kBlocked ? MatmulBlocking(sizes: sizes, subtiles: 1, slabBytes: 0) : nil
+        guard let blocking = kBlocked ?? choice.blocking else {
             throw TilingError(.at(matmul) { DiagnosticCatalogue.tilingMatmulSlabTooLarge(
                 bytes: choice.bytesPerSlab, capacity: choice.budget, target: target.name, at: $0) })
         }
@@ -333,7 +335,7 @@ struct FunctionTiler {
             let blocked = KBlockedMatmulTiler(tiler: tiler)
             let needs = blocked.bytesPerPartition(m: m, k: k, n: n, element: left.element)
             guard needs <= target.sbuf.bytesPerPartition else {
-                throw TilingError(.at(matmul) { DiagnosticCatalogue.tilingMatmulSlabTooLarge(
+                throw TilingError(.at(matmul) { DiagnosticCatalogue.tilingKBlocksTooLarge(
                     bytes: needs, capacity: target.sbuf.bytesPerPartition, target: target.name, at: $0) })
             }
             return try blocked.emit(into: top, a: aHBM, b: bHBM, m: m, k: k, n: n, element: left.element)

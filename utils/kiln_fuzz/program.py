@@ -212,13 +212,19 @@ class Program:
     form: str
     target: str = "trn1"
     generic: Optional[dict] = None
+    # The pass pipeline sim and llvm compile it with (None: the default one): a schedule variant.
+    passes: Optional[str] = None
 
     def render(self) -> str:
-        header = f"// kiln-fuzz: {self.form} form, target {self.target}\n"
+        header = f"// kiln-fuzz: {self.form} form, target {self.target}" + (f", passes {self.passes}" if self.passes else "") + "\n"
         if self.generic:
             from .gen_generic import render_generic
             return header + "\n\n".join(render_generic(self)) + "\n"
         return header + "\n\n".join([h.render() for h in self.helpers] + [self.kernel.render()]) + "\n"
+
+    def pass_flags(self) -> list:
+        """`--passes PIPELINE` for a schedule variant, else []."""
+        return ["--passes", self.passes] if self.passes else []
 
     def dtype_flags(self) -> list:
         """`--dtype T=...` for a generic program bound by flag, else []."""
