@@ -85,9 +85,10 @@ extension Execution {
         guard let span = frame.lookup(target.name), let type = program.declarations[span] else {
             throw invariant("assignment to unknown buffer '\(target)'", target.span)
         }
-        // `acc += nc_matmul(s, m)`: the operands, evaluated once, for the accumulation below.
+        // `acc += nc_matmul(s, m)` into a PSUM buffer: the operands, evaluated once, for the accumulation below (one
+        // pe.matmul adding each product to the buffer). An SBUF buffer adds the product formed apart, as any tile.
         var products: (stationary: Value, moving: Value)?
-        if op == .accumulate, type.dtype == .f32, case .call(_, let arguments) = valueExpr.kind,
+        if op == .accumulate, type.dtype == .f32, type.space == .psum, case .call(_, let arguments) = valueExpr.kind,
            program.calls[valueExpr.id] == .builtin(.nc_matmul),
            arguments.count == 2 {
             products = (try evaluate(arguments[0].value, frame), try evaluate(arguments[1].value, frame))

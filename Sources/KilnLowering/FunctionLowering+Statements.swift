@@ -167,10 +167,11 @@ extension FunctionLowering {
         return .value(id, .tile(resized))
     }
 
-    /// `t = e` (the value written into `t`) and `t += e` (accumulated: `pe.matmul` into PSUM with start and
-    /// stop flags, or a vector-engine add).
+    /// `t = e` (the value written into `t`) and `t += e` (accumulated: `pe.matmul` into a PSUM buffer with start and
+    /// stop flags, or a vector-engine add: an SBUF buffer adds the product, made in a PSUM tile of its own).
     func assign(_ target: Identifier, _ op: AssignOp, _ value: Expr, span: SourceSpan, following: [Statement]) throws(LoweringFailed) {
-        if case .call = value.kind, case .builtin(.nc_matmul)? = program.calls[value.id], case .call(_, let arguments) = value.kind {
+        if case .call = value.kind, case .builtin(.nc_matmul)? = program.calls[value.id], case .call(_, let arguments) = value.kind,
+           isPSUMBuffer(target) {
             let (stationary, moving) = (try lower(arguments[0].value), try lower(arguments[1].value))
             guard let (_, sTile) = stationary.tile, let (_, mTile) = moving.tile else { throw fail(DiagnosticCatalogue.loweringUntyped(at: value.span)) }
             let (key, state, _) = try buffer(target, shape: [sTile.freeElements, mTile.freeElements], at: span)
@@ -219,6 +220,13 @@ extension FunctionLowering {
     func fillSourceTile(copiedInto psum: ValueID) -> ValueID? {
         guard let copy = blocks.last?.last?.kind.instruction, copy.op == .dveCopy, copy.tile(1) == psum else { return nil }
         return copy.tile(0)
+    }
+
+    /// True if `target` names a `var` buffer in PSUM.
+    func isPSUMBuffer(_ target: Identifier) -> Bool {
+        guard let key = varScopes.reversed().lazy.compactMap({ $0[target.name] }).first, let state = buffers[key],
+              case .tile(let buffer)? = type(of: state.id) else { return false }
+        return buffer.space == .psum
     }
 
     /// True if something was written into the buffer `target` since its declaration (or it is not a buffer).
