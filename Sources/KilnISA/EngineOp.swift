@@ -37,8 +37,11 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
             return OpDeclaration("dma.load", on: .dma, [
                 F("src", .hbmSlice(.read)), F("dst", .tile(.write)),
                 F("transpose", .flag, .keyword()), F("broadcast", .flag, .keyword()),
-            ], rules: [.transferElement(hbm: 0, tile: 1)], cost: .dmaTransfer(tile: 1, hbm: 0, transposeFlag: 2),
-               summary: "an HBM slice into a tile (transposing, or broadcast into every partition)")
+                F("row_step", .integer, .keyword(default: 1)), F("column_step", .integer, .keyword(default: 1)),
+            ], rules: [.transferElement(hbm: 0, tile: 1), .dmaSteps(hbm: 0, transpose: 2, broadcast: 3, row: 4, column: 5)],
+               cost: .dmaTransfer(tile: 1, hbm: 0, transposeFlag: 2),
+               summary: "an HBM slice into a tile (transposing, broadcast into every partition, or strided: every "
+                   + "row_step-th row and column_step-th column)")
         case .dmaStore:
             return OpDeclaration("dma.store", on: .dma, [F("src", .tile(.read)), F("dst", .hbmSlice(.write))],
                                  rules: [.transferElement(hbm: 1, tile: 0)], cost: .dmaTransfer(tile: 0, hbm: 1, transposeFlag: nil),

@@ -33,6 +33,8 @@ public enum OperandRule: Hashable, Sendable {
     case freeBroadcast(source: Int, destination: Int)
     /// An integer operand within a range.
     case integerIn(Int, ClosedRange<Int>)
+    /// A load's steps (`DMASteps`): at least 1, and other than 1 only on a plain or flat load (`DMASlice.allows`).
+    case dmaSteps(hbm: Int, transpose: Int, broadcast: Int, row: Int, column: Int)
     /// A reduction's starting value other than +0 only with the `add` operator (max and min have none).
     case initialOnlyForAdd(op: Int, initial: Int)
     /// `dma.gather`: a rank-2 table of the tile's element, an i32 index tensor, a `[P | F]` tile with F at most
@@ -142,6 +144,14 @@ extension OperandRule {
             }
             return [.shape("\(output) does not take free elements \(offset) ..< \(offset + output.freeElements) of the leading "
                 + "partitions of \(input)")]
+        case .dmaSteps(let hbm, let transpose, let broadcast, let row, let column):
+            guard case .integer(let rowStep) = o[row], case .integer(let columnStep) = o[column],
+                  case .hbm(_, let shape) = o[hbm] else { return [] }
+            let steps = DMASteps(row: rowStep, column: columnStep)
+            if DMASlice.allows(steps, rank: shape.count, transpose: o.flag(transpose), broadcast: o.flag(broadcast)) { return [] }
+            return [.immediate(role: "\(role(row)) and \(role(column))",
+                               expected: "steps of at least 1, other than 1 only on a plain load (a flat one: column_step only)",
+                               found: "\(rowStep) and \(columnStep)")]
         case .integerIn(let field, let range):
             guard case .integer(let value) = o[field], !range.contains(value) else { return [] }
             return [.immediate(role: role(field), expected: "a value in \(range.lowerBound)...\(range.upperBound)", found: "\(value)")]

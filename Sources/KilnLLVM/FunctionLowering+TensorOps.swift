@@ -119,8 +119,12 @@ extension FunctionLowering {
             return lowering.binary(op, element(lhs, at: index), element(rhs, at: index))
         case .broadcast(let source):
             return element(source, at: broadcastIndex(index, to: shape(of: source)))
-        case .slice(let source, let offsets):
-            let shifted = zip(index, offsets).map { $1 == 0 ? $0 : LLVMBuildAdd(b, $0, lowering.int64($1), "")! }
+        case .slice(let source, let offsets, let strides):
+            // Element i of dim d is the source's offsets[d] + i * strides[d].
+            let shifted = zip(index, zip(offsets, strides)).map { (i, slice) -> LLVMValueRef in
+                let scaled = slice.1 == 1 ? i : LLVMBuildMul(b, i, lowering.int64(slice.1), "")!
+                return slice.0 == 0 ? scaled : LLVMBuildAdd(b, scaled, lowering.int64(slice.0), "")!
+            }
             return element(source, at: shifted)
         case .permute(let source, let perm):
             // Result axis i is the source's axis perm[i].

@@ -335,7 +335,8 @@ extension FunctionLowering {
     /// `dma.load` / `dma.store`: the HBM slice at the affine offsets, element by element in the tile's
     /// partition-major order (transposed: the slice is [F, P]; broadcast: the free dims' slice in every partition;
     /// flat, a rank-1 tensor and a [P | F] tile: the P * F contiguous elements from the offset, so element (p, f)
-    /// is at offset + p * F + f, the tile's own linear index).
+    /// is at offset + p * F + f, the tile's own linear index). A strided load (`DMASteps`) scales the partition's
+    /// stride by its row step and the last free dim's (a flat load's every element's) by its column step.
     private func emitDMA(_ transfer: DMATransfer, load: Bool, _ span: SourceSpan) {
         guard let t = tile(transfer.tile, span), case .buffer(let hbm)? = values[transfer.hbm] else {
             unsupported("a DMA whose operands are not a tile and an HBM tensor", span)
@@ -359,9 +360,10 @@ extension FunctionLowering {
         lowering.emitLoopNest(t.shape) { index in
             let partition = index[0]
             var hbmIndex = base
+            let steps = transfer.steps
             if flat {
-                hbmIndex = LLVMBuildNSWAdd(b, hbmIndex, LLVMBuildNSWAdd(b, LLVMBuildNSWMul(b, partition, lowering.int64(freeCount), ""),
-                                                                        index[1], ""), "")
+                let element = LLVMBuildNSWAdd(b, LLVMBuildNSWMul(b, partition, lowering.int64(freeCount), ""), index[1], "")
+                hbmIndex = LLVMBuildNSWAdd(b, hbmIndex, LLVMBuildNSWMul(b, element, lowering.int64(steps.column), ""), "")
             } else if transfer.transpose {
                 let f = lowering.linearIndex(Array(index.dropFirst()), shape: freeDims)
                 hbmIndex = LLVMBuildNSWAdd(b, hbmIndex, LLVMBuildNSWAdd(b, LLVMBuildNSWMul(b, f, lowering.int64(strides[lead]), ""),
@@ -369,10 +371,11 @@ extension FunctionLowering {
             } else {
                 let first = transfer.broadcast ? lead : lead + 1
                 if !transfer.broadcast {
-                    hbmIndex = LLVMBuildNSWAdd(b, hbmIndex, LLVMBuildNSWMul(b, partition, lowering.int64(strides[lead]), ""), "")
+                    hbmIndex = LLVMBuildNSWAdd(b, hbmIndex, LLVMBuildNSWMul(b, partition, lowering.int64(strides[lead] * steps.row), ""), "")
                 }
                 for (dim, free) in index.dropFirst().enumerated() where first + dim < strides.count {
-                    hbmIndex = LLVMBuildNSWAdd(b, hbmIndex, LLVMBuildNSWMul(b, free, lowering.int64(strides[first + dim]), ""), "")
+                    let step = dim == freeDims.count - 1 ? steps.column : 1
+                    hbmIndex = LLVMBuildNSWAdd(b, hbmIndex, LLVMBuildNSWMul(b, free, lowering.int64(strides[first + dim] * step), ""), "")
                 }
             }
             let tileIndex = LLVMBuildNSWAdd(b, LLVMBuildNSWMul(b, partition, lowering.int64(freeCount), ""),

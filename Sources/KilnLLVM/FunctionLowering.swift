@@ -154,7 +154,7 @@ final class FunctionLowering {
             switch op.kind {
             case .constant, .iota:
                 lazyValues.insert(result.id)
-            case .broadcast(let source), .slice(let source, _):
+            case .broadcast(let source), .slice(let source, _, _):
                 // Views: each element is read from the source where it is used.
                 if uses[result.id, default: 0] <= 1 || !lazyValues.contains(source) { lazyValues.insert(result.id) }
             case .unary, .binary, .select, .cast:

@@ -14,17 +14,24 @@ import KilnTileIR
 /// (remainders peeled, `TileEmitter.tiled`); each `[p | c]` piece is loaded into SBUF at its source offsets
 /// and stored at each destination's. A rank-1 block is copied as flat `[128 | F]` pieces (contiguous runs of
 /// 128 * F elements), then one `[r | F]` piece and one `[1 | n]` piece for what is left.
+///
+/// A strided block (`slice ... step [...]`, `sourceStrides`) reads element i of dim d at `offset + i * stride`: batch
+/// offsets are scaled, and each piece is one strided load (`DMASteps`: the row dim's stride between partitions,
+/// the last dim's between columns; a rank-1 block's stride between every element), stored contiguously.
 struct RegionCopyTiler {
     let rows: Int
     /// The most bytes one piece holds per partition: 8 KiB, 1 MiB per full 128-partition piece.
     static let chunkBytes = 8192
 
-    func emit(into top: TileEmitter, source: ValueID, sourceOffsets: [Int], destinations: [(tensor: ValueID, offsets: [Int])],
-              shape: [Int], element: ElementType) {
+    func emit(into top: TileEmitter, source: ValueID, sourceOffsets: [Int], sourceStrides: [Int]? = nil,
+              destinations: [(tensor: ValueID, offsets: [Int])], shape: [Int], element: ElementType) {
         let chunk = max(1, Self.chunkBytes / max(1, element.byteSize))
+        let strides = sourceStrides ?? Array(repeating: 1, count: shape.count)
+        let steps = DMASteps(row: shape.count >= 2 ? strides[shape.count - 2] : 1, column: strides.last ?? 1)
         func copy(_ body: TileEmitter, at position: [AffineExpr], partitions: Int, free: Int) {
             let tile = body.alloc(.sbuf, element, partitions: partitions, free: [free], name: "piece")
-            body.load(source, at: zip(position, sourceOffsets).map { $0.adding($1) }, into: tile)
+            let offsets = zip(position, zip(sourceOffsets, strides)).map { $0.scaled(by: $1.1).adding($1.0) }
+            body.load(source, at: offsets, into: tile, steps: steps)
             for destination in destinations {
                 body.store(tile, to: destination.tensor, at: zip(position, destination.offsets).map { $0.adding($1) })
             }
@@ -120,8 +127,10 @@ struct HBMViews {
                let result = op.result?.id, let view = hbmSources[result], let source = hbmSources[operand], view != source {
                 permutedViews[view] = (source, perm)
             }
-            guard case .slice(let operand, let offsets) = op.kind, let result = op.result?.id,
-                  let view = hbmSources[result], let source = hbmSources[operand], view != source else { continue }
+            // A strided slice is no view: its tiler copies every step-th element into its own tensor.
+            guard case .slice(let operand, let offsets, let strides) = op.kind, strides.allSatisfy({ $0 == 1 }),
+                  let result = op.result?.id, let view = hbmSources[result], let source = hbmSources[operand],
+                  view != source else { continue }
             readViews[view] = (source, offsets)
         }
         for (operand, place) in placed {

@@ -192,10 +192,11 @@ struct FunctionTiler {
         }
         // A group reads its own values from tiles, never back from the HBM tensor it stores them to.
         let sources = hbmSources.filter { !produced.contains($0.key) || $0.key == $0.value }
-        if ops.count == 1, case .slice(let operand, let offsets) = ops[0].kind, let shape = ops[0].result?.type.tensorType?.shape {
+        if ops.count == 1, case .slice(let operand, let offsets, let strides) = ops[0].kind,
+           let shape = ops[0].result?.type.tensorType?.shape {
             let (hbm, tensor) = try hbmOperand(operand, of: ops[0], sources: sources)
             top.span = ops[0].span
-            RegionCopyTiler(rows: sizes.m).emit(into: top, source: hbm, sourceOffsets: offsets,
+            RegionCopyTiler(rows: sizes.m).emit(into: top, source: hbm, sourceOffsets: offsets, sourceStrides: strides,
                 destinations: stores.map { ($0.output.id, Array(repeating: 0, count: shape.count)) }, shape: shape,
                 element: tensor.element)
             return

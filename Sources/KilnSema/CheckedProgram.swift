@@ -218,6 +218,15 @@ public struct ActivationCall: Sendable, Hashable {
 public struct SliceInfo: Sendable, Hashable {
     public var lower: AffineExpr
     public var size: Dim
+    /// Elements `lower, lower + step, ...` (a whole-tensor slice's `lo : hi : step`); 1 for every other item.
+    public var step: Dim = .constant(1)
+
+    /// One past the last element the item reads: `lower + (size - 1) * step`, plus 1; nil on overflow.
+    public var end: AffineExpr? {
+        guard let span = size.affine.adding(AffineExpr(constant: -1))?.multiplied(by: step.affine),
+              let last = lower.adding(span) else { return nil }
+        return last.adding(AffineExpr(constant: 1))
+    }
 }
 
 /// The checker's output: signatures plus facts keyed by `Expr.id`.

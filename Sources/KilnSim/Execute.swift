@@ -26,7 +26,8 @@ extension SimulationRun {
         case .dmaLoad:
             let (tensor, offsets) = o.slice(0)
             let buffer = o.buffer(1)
-            guard let runs = slice(tensor, offsets, buffer, transpose: o.flag(2), broadcast: o.flag(3), write: false,
+            guard let runs = slice(tensor, offsets, buffer, transpose: o.flag(2), broadcast: o.flag(3),
+                                   steps: DMASteps(row: o.integer(4), column: o.integer(5)), write: false,
                                    stream: stream, pc: pc), memory != nil else { return }
             let entry = buffers[buffer]
             guard OnChipStore.holdsFloats(entry) else {

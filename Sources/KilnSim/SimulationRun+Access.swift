@@ -68,16 +68,17 @@ extension SimulationRun {
     /// The HBM elements of a DMA slice as strided runs, in the tile's partition-major order; nil (with a
     /// finding) when the slice leaves the tensor. Also checks the slice for races.
     mutating func slice(_ tensor: Int, _ offsets: [AffineOffset], _ buffer: Int, transpose: Bool, broadcast: Bool,
-                        write: Bool, stream: Int, pc: Int) -> [HBMRun]? {
+                        steps: DMASteps = .unit, write: Bool, stream: Int, pc: Int) -> [HBMRun]? {
         let entry = prepared.program.tensors[tensor]
         let tile = prepared.program.buffers[buffer]
         let starts = offsets.map { evaluate($0, stream) }
-        let extents = DMAGeometry.sliceExtents(tile: tile, rank: entry.shape.count, transpose: transpose, broadcast: broadcast)
+        let extents = DMAGeometry.sliceExtents(tile: tile, rank: entry.shape.count, transpose: transpose, broadcast: broadcast,
+                                               steps: steps)
         guard access(tensor, starts: starts, extents: extents, write: write, stream: stream, pc: pc) else { return nil }
         guard let memory else { return [] }
         return HBMRun.runs(tile: tile, strides: memory.hbm[tensor].strides,
                            base: zip(starts, memory.hbm[tensor].strides).reduce(0) { $0 + $1.0 * $1.1 },
-                           transpose: transpose, broadcast: broadcast)
+                           transpose: transpose, broadcast: broadcast, steps: steps)
     }
 
     mutating func readHBM(_ tensor: Int, _ runs: [HBMRun], stream: Int, pc: Int) -> [Double] {

@@ -60,7 +60,7 @@ extension OpKind {
     public var reads: [ValueID] {
         switch self {
         case .constant, .iota, .alloc, .hbmAlloc, .forLoop, .syncSignal, .syncWait: []
-        case .unary(_, let a), .broadcast(let a), .reduce(_, let a, _), .transpose(let a), .permute(let a, _), .reshape(let a), .cast(let a), .slice(let a, _): [a]
+        case .unary(_, let a), .broadcast(let a), .reduce(_, let a, _), .transpose(let a), .permute(let a, _), .reshape(let a), .cast(let a), .slice(let a, _, _): [a]
         case .concat(let operands, _): operands
         case .binary(_, let a, let b), .matmul(let a, let b), .scan(let a, let b, _), .gather(let a, let b): [a, b]
         case .select(let c, let a, let b): [c, a, b]
@@ -110,7 +110,7 @@ extension OpKind {
         case .transpose(let a): return .transpose(map(a))
         case .permute(let a, let perm): return .permute(map(a), perm: perm)
         case .reshape(let a): return .reshape(map(a))
-        case .slice(let a, let offsets): return .slice(map(a), offsets: offsets)
+        case .slice(let a, let offsets, let strides): return .slice(map(a), offsets: offsets, strides: strides)
         case .concat(let operands, let axis): return .concat(operands.map(map), axis: axis)
         case .gather(let table, let indices): return .gather(map(table), map(indices))
         case .select(let c, let a, let b): return .select(map(c), map(a), map(b))

@@ -113,15 +113,18 @@ extension FunctionVerifier {
                 return mismatch(op, "result", expected: "a tensor of \(source.element) with \(source.shape.reduce(1, *)) elements",
                                 found: resultType)
             }
-        case .slice(let a, let offsets):
+        case .slice(let a, let offsets, let strides):
             guard let resultType = expectResult(op), let source = tensorOperand(op, a, "operand") else { return }
             guard let result = resultType.tensorType, result.element == source.element, result.rank == source.rank else {
                 return mismatch(op, "result", expected: "a tensor of \(source.element) with rank \(source.rank)", found: resultType)
             }
-            guard offsets.count == source.rank,
-                  zip(offsets, zip(result.shape, source.shape)).allSatisfy({ $0 >= 0 && $0 <= $1.1 - $1.0 }) else {
+            // Dim d reads offsets[d], offsets[d] + strides[d], ..., (size - 1) strides on: the last must be in bounds.
+            guard offsets.count == source.rank, strides.count == source.rank, strides.allSatisfy({ $0 >= 1 }),
+                  (0..<source.rank).allSatisfy({ d in
+                      offsets[d] >= 0 && offsets[d] + (result.shape[d] - 1) * strides[d] < source.shape[d] }) else {
+                let step = strides.allSatisfy { $0 == 1 } ? "" : " step [\(strides.map(String.init).joined(separator: ", "))]"
                 return report(at: op) { DiagnosticCatalogue.tileIRInvalidDims(
-                    "slice [\(offsets.map(String.init).joined(separator: ", "))] of \(result.shape) does not fit inside \(type(a))",
+                    "slice [\(offsets.map(String.init).joined(separator: ", "))]\(step) of \(result.shape) does not fit inside \(type(a))",
                     at: $0) }
             }
         case .gather(let table, let indices):

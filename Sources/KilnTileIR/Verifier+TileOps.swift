@@ -60,7 +60,8 @@ extension FunctionVerifier {
                 let transpose = instruction["transpose"] == .flag(true)
                 let broadcast = instruction["broadcast"] == .flag(true)
                 checkTransfer(op, DMATransfer(hbm: tensor, offsets: offsets, tile: tile, transpose: transpose,
-                                              broadcast: broadcast), writesHBM: declaration.fields[hbm].access != .read)
+                                              broadcast: broadcast, steps: declaration.dmaSteps(operands)),
+                              writesHBM: declaration.fields[hbm].access != .read)
             }
             if case .gather(let table, let indices, let tileField) = rule {
                 checkGather(op, instruction.operands[table], instruction.operands[indices], instruction.operands[tileField])
