@@ -308,8 +308,8 @@ extension Checker {
     private func stridedSize(_ extent: AffineExpr, step: AffineExpr, span: SourceSpan) -> AffineExpr? {
         func ceilDiv(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b + (a % b == 0 ? 0 : 1) : -((-a) / b) }
         func strideError() -> AffineExpr? {
-            report(DiagnosticCatalogue.stridedSliceSize(text(span), extent: extent.description, step: step.description,
-                                                        at: span))
+            func grouped(_ e: AffineExpr) -> String { e.constantValue != nil || e.singleVariable != nil ? e.description : "(\(e))" }
+            report(DiagnosticCatalogue.stridedSliceSize(text(span), extent: grouped(extent), step: grouped(step), at: span))
             return nil
         }
         if step.constantValue == 1 { return extent }

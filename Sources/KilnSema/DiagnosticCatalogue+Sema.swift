@@ -282,8 +282,8 @@ extension DiagnosticCatalogue {
     }
     public static func stridedSliceSize(_ slice: String, extent: String, step: String, at span: SourceSpan) -> Diagnostic {
         make("K2164", "strided-slice-size", .error,
-             "the size of '\(slice)' is ceil((\(extent)) / \(step)), which is not a dim expression; make the extent a "
-                + "multiple of the step (declare the dim as '2 * Ho', or slice 0 : 2 * Ho : 2)", at: span)
+             "the size of '\(slice)' is ceil(\(extent) / \(step)), which is not a dim expression; make the extent a "
+                + "multiple of the step as written (declare the dim as '2 * Ho' and slice 0 : 2 * Ho : 2)", at: span)
     }
     public static func stridedSliceNotWhole(_ slice: String, at span: SourceSpan) -> Diagnostic {
         make("K2165", "strided-slice-not-whole", .error,
