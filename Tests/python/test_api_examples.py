@@ -85,6 +85,19 @@ def check_axpy(run):
     np.testing.assert_allclose(run(x, y), 2.0 * x.astype(np.float64) + y, **F32)   # the default, 2.0
 
 
+def check_avg_pool2d(run):
+    r = rng(41)
+    b, c, ho, wo = 2, 3, 65, 70
+    x = r.standard_normal((b, c, 2 * ho, 2 * wo)).astype(np.float32)
+    xv, = f64(x)
+    ref = xv.reshape(b, c, ho, 2, wo, 2).mean(axis=(3, 5))
+    out = run(x)
+    assert out.shape == (b, c, ho, wo) and out.dtype == np.float32
+    # Three f32 adds and an exact scale by 1/4: a few 2^-24 of the sum of the |corners|.
+    scale = np.abs(xv).reshape(b, c, ho, 2, wo, 2).sum(axis=(3, 5))
+    np.testing.assert_allclose(out, ref, rtol=0, atol=(2.0 ** -22 * scale).max())
+
+
 def check_batched_matmul(run):
     r = rng(19)
     a, b = r.standard_normal((3, 130, 200)).astype(BF16), r.standard_normal((3, 200, 150)).astype(BF16)
@@ -255,6 +268,16 @@ def check_matmul_tiled(run):
     assert_matmul_bound(run(a_t, b), np.asarray(a_t, dtype=np.float64).T, b)
 
 
+def check_max_pool2d(run):
+    r = rng(42)
+    c, ho, wo = 4, 100, 65
+    x = r.standard_normal((c, 2 * ho, 2 * wo)).astype(BF16)
+    ref = x.astype(np.float32).reshape(c, ho, 2, wo, 2).max(axis=(2, 4)).astype(BF16)
+    out = run(x)
+    assert out.shape == (c, ho, wo) and out.dtype == BF16
+    np.testing.assert_array_equal(out, ref)   # a maximum picks one of its operands: exact
+
+
 def check_mean_center(run):
     x = (rng(10).standard_normal((200, 40)) * 2 + 3).astype(np.float32)
     centred, std = run(x)
@@ -388,6 +411,15 @@ def check_swiglu_mlp(run):
 def check_transpose(run):
     x = rng(17).standard_normal((130, 200)).astype(np.float32)
     np.testing.assert_array_equal(run(x), x.T)
+
+
+def check_upsample_nearest2d(run):
+    r = rng(43)
+    c, h, w = 3, 70, 100
+    x = r.standard_normal((c, h, w)).astype(np.float32)
+    out = run(x)
+    assert out.shape == (c, 2 * h, 2 * w) and out.dtype == np.float32
+    np.testing.assert_array_equal(out, x.repeat(2, axis=1).repeat(2, axis=2))   # copies only: exact
 
 
 CHECKS = {name[len("check_"):]: function for name, function in globals().items() if name.startswith("check_")}
