@@ -164,7 +164,7 @@ class TensorGen(LayoutMakers):
         if len(shape) >= 2 and dtype in FLOATS and not self.tiles:
             makers += [self.scan]
         if shape != () and not self.tiles and self.allowed is None:
-            makers += [self.slice_of, self.concat]
+            makers += [self.slice_of, self.concat, self.strided]
             if 2 <= len(shape) <= 4:
                 makers += [self.gather]
             if dtype != "bool" or self.rng.random() < 0.3:

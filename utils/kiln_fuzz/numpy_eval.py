@@ -141,11 +141,14 @@ class Evaluator:
         if op == "slice":   # a whole-tensor slice: constant and dim bounds, never clipped (language.md)
             x = ev(e.args[0])
             index = []
-            for (lo, hi), size in zip(v, x.a.shape):
+            for (lo, hi, *step), size in zip(v, x.a.shape):
                 start = int(ev(lo).a) if lo is not None else 0
                 end = int(ev(hi).a) if hi is not None else size
-                assert 0 <= start < end <= size, "the generator makes in-bounds slices"
-                index.append(slice(start, end))
+                stride = int(ev(step[0]).a) if step else 1
+                # A strided item's end may pass the dim; the elements it reads may not (language.md).
+                last = start + (-(-(end - start) // stride) - 1) * stride
+                assert 0 <= start < end and last < size and (stride > 1 or end <= size), "in-bounds slices"
+                index.append(slice(start, end, stride))
             return V(x.a[tuple(index)], x.dtype)
         if op == "concat":
             parts = [ev(x) for x in e.args]
