@@ -24,6 +24,8 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
     case dvePartitionBroadcast = 0x48
     case dveCopyColumns = 0x4A
     case dveFreeBroadcast = 0x49
+    case dveMax8 = 0x4B
+    case dveFindIndex8 = 0x4C
     case poolIota = 0x50
     case poolSelect = 0x51
 
@@ -170,6 +172,21 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
                                  },
                                  summary: "src repeated along its size-1 free dims to dst's free dims (a per-row value "
                                      + "[P | F1, 1] stretched to [P | F1, F2]); a copy with a zero-stride access pattern")
+        case .dveMax8:
+            // NKI's max8: the 8 largest of each partition's elements, in descending order (KilnMachine's TopKOrder: NaN
+            // first, ties by position), compared in fp32 and written converted to dst's element.
+            return OpDeclaration("dve.max8", on: .dve, [F("src", .tile(.read)), F("dst", .tile(.write))],
+                                 rules: [.eightPerPartition(data: 0, values: nil, destination: 1)],
+                                 cost: .cycles { o, t in t.vectorSearchCycles(elementsPerPartition: o.n(0)) },
+                                 summary: "the 8 largest values of each partition (NaN first, ties by position), descending")
+        case .dveFindIndex8:
+            // NKI's nc_find_index8: for each of the 8 values of a partition, the position of its first occurrence in
+            // data, duplicates of one value taking its occurrences in ascending order (TopKOrder.findIndex8); as i32.
+            return OpDeclaration("dve.find_index8", on: .dve, [
+                F("data", .tile(.read)), F("vals", .tile(.read)), F("dst", .tile(.write)),
+            ], rules: [.eightPerPartition(data: 0, values: 1, destination: 2)],
+               cost: .cycles { o, t in t.vectorSearchCycles(elementsPerPartition: o.n(0)) },
+               summary: "the positions in data of each partition's 8 vals (first occurrences, duplicates in order), i32")
         case .poolIota:
             return OpDeclaration("pool.iota", on: .pool, [
                 F("base", .affine, .keyword()), F("partition_step", .integer, .keyword()),

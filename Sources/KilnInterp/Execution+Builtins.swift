@@ -85,6 +85,11 @@ extension Execution {
         case .argmax, .argmin:
             guard let axis = program.reductionAxes[expr.id]?.first else { throw invariant("'\(builtin)' has no axis", expr.span) }
             return argReduce(try operand(0), axis: axis, largest: builtin == .argmax)
+        case .topk, .argtopk:
+            guard arguments.count == 2, let k = Builtin.topkCount(arguments[1].value) else {
+                throw invariant("'\(builtin)' has no k", expr.span)
+            }
+            return topK(try operand(0), k: k, indices: builtin == .argtopk)
         case .cumsum:
             let x = try operand(0)
             return scan(Value(dtype: dtype, staticShape: x.staticShape, valid: x.valid,
@@ -226,6 +231,19 @@ extension Execution {
         var valid = value.valid
         if axis < valid.count { valid[axis] = 1 }
         return Value(dtype: .i32, staticShape: outShape, valid: valid, elements: out)
+    }
+
+    /// `topk` / `argtopk` along the last axis: each row's k first-ranked elements (`TopKOrder`), or their positions.
+    func topK(_ value: Value, k: Int, indices: Bool) -> Value {
+        let length = value.staticShape.last ?? 1
+        var out: [Double] = []
+        for start in Swift.stride(from: 0, to: value.elements.count, by: max(1, length)) {
+            let row = Array(value.elements[start..<(start + length)])
+            let positions = TopKOrder.top(row, k: k)
+            out += indices ? positions.map(Double.init) : positions.map { row[$0] }
+        }
+        let shape = Array(value.staticShape.dropLast()) + [k]
+        return Value(dtype: indices ? .i32 : value.dtype, staticShape: shape, valid: shape, elements: out)
     }
 
     /// max/min that return NaN when either side is NaN (as NumPy's maximum/minimum do).

@@ -44,6 +44,8 @@ extension FunctionLowering {
             emitConcat(operands, axis: axis, into: target)
         case .gather(let table, let indices):
             emitGather(table, indices, into: target, span: op.span)
+        case .topk(let source, let k, let indices):
+            emitTopK(source, k: k, indices: indices, into: target)
         default:
             values[result.id] = .lazy   // evaluated by `materialise` below, once, into the buffer
             materialise(result.id, into: target)

@@ -132,6 +132,13 @@ extension FunctionLowering {
                     lowering.storeElement(value, dst.pointer, dst.element, index: LLVMBuildNSWAdd(b, rowOffset, f, ""))
                 }
             }
+        case .dveMax8:
+            guard let (src, dst) = tiles(instruction.tile(0), instruction.tile(1), op.span) else { return }
+            emitMax8(src, into: dst)
+        case .dveFindIndex8:
+            guard let (data, dst) = tiles(instruction.tile(0), instruction.tile(2), op.span),
+                  let wanted = tile(instruction.tile(1), op.span) else { return }
+            emitFindIndex8(data, wanted, into: dst)
         case .dvePartitionBroadcast:
             guard let (row, t) = tiles(instruction.tile(0), instruction.tile(1), op.span) else { return }
             perPartition(t) { _, rowOffset, free in

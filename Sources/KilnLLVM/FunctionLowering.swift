@@ -198,7 +198,7 @@ final class FunctionLowering {
             values[result.id] = .buffer(allocate(tensor.element, shape: tensor.shape))
         case .syncSignal, .syncWait:
             break   // the host runs ops in program order
-        case .constant, .iota, .scan, .slice, .concat, .gather, .unary, .binary, .broadcast, .select, .cast, .reduce, .matmul, .transpose, .permute, .reshape,
+        case .constant, .iota, .scan, .slice, .concat, .gather, .topk, .unary, .binary, .broadcast, .select, .cast, .reduce, .matmul, .transpose, .permute, .reshape,
              .call:
             lowerTensorOp(op)
         case .engine(let instruction):

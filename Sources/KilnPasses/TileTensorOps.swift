@@ -34,7 +34,8 @@ import KilnTileIR
 ///    fused into the PSUM evacuation. Tile sizes come from `@schedule` (K3604 when out of range) or the
 ///    target; K3605 when a B slab cannot fit.
 /// 5. A `slice` or a `concat` copies blocks of HBM tensors through SBUF (`RegionCopyTiler`); a `gather` reads
-///    table rows by index into SBUF with `dma.gather` and stores them (`GatherTiler`); a `permute` copies rows of
+///    table rows by index into SBUF with `dma.gather` and stores them (`GatherTiler`); a `topk` loads whole rows and
+///    finds their largest with `dve.max8` and `dve.find_index8` (`TopKTiler`); a `permute` copies rows of
 ///    the last dim with strided loads in loops over the other dims (`PermuteTiler`), and a `reshape` the runs both
 ///    shapes share (`ReshapeTiler`).
 /// 6. A reduction over a batch axis of a rank-3/4 tensor becomes `tileBatchAxisReduction`'s accumulation loop;
@@ -216,6 +217,13 @@ struct FunctionTiler {
             top.span = ops[0].span
             ReshapeTiler(rows: sizes.m).emit(into: top, source: hbm, sourceShape: tensor.shape, outputs: stores.map(\.output.id),
                                              shape: shape, element: tensor.element, dims: dims)
+            return
+        }
+        if ops.count == 1, case .topk(let operand, let k, let indices) = ops[0].kind {
+            let (hbm, tensor) = try hbmOperand(operand, of: ops[0], sources: sources)
+            top.span = ops[0].span
+            TopKTiler(rows: sizes.m).emit(into: top, source: hbm, shape: tensor.shape, k: k, indices: indices,
+                                          outputs: stores.map(\.output.id), element: tensor.element)
             return
         }
         if ops.count == 1, case .gather(let table, let indices) = ops[0].kind {

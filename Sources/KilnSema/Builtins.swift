@@ -32,6 +32,7 @@ enum BuiltinTable {
         case .clamp: BuiltinSpec(positional: ["x", "lo", "hi"])
         case .iota: BuiltinSpec(positional: ["shape"], labels: ["axis"])
         case .argmax, .argmin: BuiltinSpec(positional: ["x"], labels: ["axis"])
+        case .topk, .argtopk: BuiltinSpec(positional: ["x", "k"])
         case .cumsum: BuiltinSpec(positional: ["x"], labels: ["axis", "initial"])
         case .scan: BuiltinSpec(positional: ["a", "b"], labels: ["axis", "initial"])
         case .concat: BuiltinSpec(positional: ["a", "b"], labels: ["axis"], variadic: true)

@@ -115,6 +115,9 @@ public enum Builtin: Sendable, Hashable, CustomStringConvertible {
     case cumsum, scan
     /// `argmax(x, axis: k)` / `argmin`: the index of the first largest (smallest) element along one axis, i32.
     case argmax, argmin
+    /// `topk(x, k)` / `argtopk(x, k)`: the k largest elements of each row (the last axis) in descending order, or their
+    /// i32 indices; k an integer literal from 1 to 8 (one `dve.max8` per row tile).
+    case topk, argtopk
     /// `concat(a, b, ..., axis: k)`: whole tensors joined along one axis; `broadcast_to(x, shape)`: NumPy's.
     case concat, broadcast_to
     /// `reshape(x, shape)`: the same row-major elements with another shape (merges and splits of adjacent dims).
@@ -133,7 +136,7 @@ public enum Builtin: Sendable, Hashable, CustomStringConvertible {
 
     /// Every builtin but the math functions, which `MathFunction` lists.
     static let others: [Builtin] = [.maximum, .minimum, .pow, .clamp, .iota, .cumsum, .scan, .argmax, .argmin,
-                                    .concat, .broadcast_to, .reshape, .gather,
+                                    .topk, .argtopk, .concat, .broadcast_to, .reshape, .gather,
                                     .bitwise_and, .bitwise_or, .bitwise_xor, .left_shift, .right_shift, .sum, .max, .min, .mean, .matmul, .transpose, .select,
                                     .load, .store, .nc_matmul, .copy, .nc_transpose, .activation]
 
@@ -161,6 +164,8 @@ public enum Builtin: Sendable, Hashable, CustomStringConvertible {
         case .scan: "scan"
         case .argmax: "argmax"
         case .argmin: "argmin"
+        case .topk: "topk"
+        case .argtopk: "argtopk"
         case .concat: "concat"
         case .broadcast_to: "broadcast_to"
         case .reshape: "reshape"

@@ -150,6 +150,51 @@ extension Checker {
 }
 
 extension Checker {
+    /// `topk(x, k)` / `argtopk(x, k)`: a float whole tensor whose last axis (each row) is searched, k an integer literal
+    /// from 1 to 8 and at most the row's length, which is 8 to 16,384 elements (`dve.max8` reads one row per
+    /// partition; a symbolic length is checked once bound, by the tile verifier). The last dim becomes k; the values
+    /// keep x's dtype, the indices are i32.
+    func checkTopK(_ name: String, _ type: ValueType, count: Expr, indices: Bool, expr: Expr) -> ValueType? {
+        guard type.dtype.isFloat else {
+            report(DiagnosticCatalogue.operandDType(name, "float", found: type.description, hint: "convert with 'as f32'",
+                                                    at: expr.span))
+            return nil
+        }
+        guard type.isWholeTensor else {
+            report(DiagnosticCatalogue.rankRequirement(name, "a whole tensor", what: "its argument", found: type.description,
+                                                       at: expr.span))
+            return nil
+        }
+        guard let k = Builtin.topkCount(count), (1...TopK.maxCount).contains(k) else {
+            report(DiagnosticCatalogue.topkCount(name, text(count.span), at: count.span))
+            return nil
+        }
+        if let row = type.shape.last?.constantValue, row < max(k, TopK.minRow) || row > TopK.maxRow {
+            report(DiagnosticCatalogue.topkRow(name, row: row, k: k, at: expr.span))
+            return nil
+        }
+        var shape = type.shape
+        shape[shape.count - 1] = .constant(k)
+        return ValueType(indices ? .i32 : type.dtype, shape, space: .value)
+    }
+}
+
+/// The limits of `topk`: one `dve.max8` finds the 8 largest of 8 to 16,384 elements per partition (NKI's `max8`).
+public enum TopK {
+    public static let maxCount = 8
+    public static let minRow = 8
+    public static let maxRow = 16384
+}
+
+extension Builtin {
+    /// The `k` of a `topk` / `argtopk` call: its second argument, an integer literal.
+    public static func topkCount(_ argument: Expr) -> Int? {
+        if case .integer(let k) = argument.kind { return k }
+        return nil
+    }
+}
+
+extension Checker {
     /// An axis argument: an integer literal (negative from the end) within `rank`. Returns the literal and the
     /// axis it names (non-negative), or nil after reporting K2044 / K2045.
     func axisIndex(_ axis: Expr, of name: String, rank: Int) -> (literal: Int, index: Int)? {

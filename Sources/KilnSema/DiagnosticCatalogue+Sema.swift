@@ -290,6 +290,16 @@ extension DiagnosticCatalogue {
              "'\(slice)' has a step, which only a whole-tensor slice may have; load(...), store(...) and tile slices "
                 + "take contiguous ranges (slice the loaded tile's source as a whole tensor instead)", at: span)
     }
+    public static func topkCount(_ callee: String, _ count: String, at span: SourceSpan) -> Diagnostic {
+        make("K2166", "topk-count", .error,
+             "'\(callee)' takes k as an integer literal from 1 to \(TopK.maxCount) (one max8 instruction finds the 8 largest "
+                + "of a row), found '\(count)'", at: span)
+    }
+    public static func topkRow(_ callee: String, row: Int, k: Int, at span: SourceSpan) -> Diagnostic {
+        make("K2167", "topk-row", .error,
+             "'\(callee)' searches rows of \(TopK.minRow) to \(TopK.maxRow) elements (and at least k = \(k)); this row has "
+                + "\(row)", at: span)
+    }
     public static func wholeSliceBound(_ slice: String, loopVariable: String, at span: SourceSpan) -> Diagnostic {
         make("K2125", "whole-slice-bound", .error,
              "'\(slice)' is a whole-tensor slice, whose bounds are constants and dims; it uses the loop variable "

@@ -170,6 +170,18 @@ extension SimulationRun {
             let (p, f) = (buffers[destination].partitions, buffers[destination].freeElements)
             let sourceFree = buffers[source].freeElements
             store(destination, (0..<(p * f)).map { values[$0 / f * sourceFree + offset + $0 % f] }, stream: stream, pc: pc)
+        case .dveMax8, .dveFindIndex8:
+            // Each partition's row through TopKOrder, the one definition of both instructions.
+            let data = o.buffer(0), destination = o.buffer(op == .dveMax8 ? 1 : 2)
+            let rows = load(data, stream: stream, pc: pc), free = buffers[data].freeElements
+            let wanted = op == .dveMax8 ? [] : load(o.buffer(1), stream: stream, pc: pc)
+            var out: [Double] = []
+            for partition in 0..<buffers[data].partitions {
+                let row = Array(rows[(partition * free)..<((partition + 1) * free)])
+                out += op == .dveMax8 ? TopKOrder.max8(row)
+                    : TopKOrder.findIndex8(row, Array(wanted[(partition * 8)..<((partition + 1) * 8)])).map(Double.init)
+            }
+            store(destination, out, stream: stream, pc: pc)
         case .dveFreeBroadcast:
             let (source, destination) = (o.buffer(0), o.buffer(1))
             let values = load(source, stream: stream, pc: pc)

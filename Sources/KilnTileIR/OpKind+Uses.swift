@@ -12,6 +12,7 @@ extension OpKind {
         case .slice: "slice"
         case .concat: "concat"
         case .gather: "gather"
+        case .topk(_, _, let indices): indices ? "argtopk" : "topk"
         case .unary(let function, _): function.rawValue
         case .binary(let op, _, _): op.rawValue
         case .broadcast: "broadcast"
@@ -38,7 +39,7 @@ extension OpKind {
         switch self {
         case .engine(let instruction): instruction.op.engine
         case .syncSignal(_, let engine, _), .syncWait(_, _, let engine, _): engine
-        case .constant, .iota, .scan, .slice, .concat, .gather, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .permute, .reshape, .select, .cast,
+        case .constant, .iota, .scan, .slice, .concat, .gather, .topk, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .permute, .reshape, .select, .cast,
              .call, .forLoop, .alloc, .hbmAlloc, .ret: nil
         }
     }
@@ -46,7 +47,7 @@ extension OpKind {
     /// True for ops without effects whose only output is their result: removable when unused, mergeable when equal.
     public var isPure: Bool {
         switch self {
-        case .constant, .iota, .scan, .slice, .concat, .gather, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .permute, .reshape, .select,
+        case .constant, .iota, .scan, .slice, .concat, .gather, .topk, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .permute, .reshape, .select,
              .cast: true
         case .call, .forLoop, .alloc, .hbmAlloc, .engine, .syncSignal, .syncWait, .ret: false
         }
@@ -60,7 +61,8 @@ extension OpKind {
     public var reads: [ValueID] {
         switch self {
         case .constant, .iota, .alloc, .hbmAlloc, .forLoop, .syncSignal, .syncWait: []
-        case .unary(_, let a), .broadcast(let a), .reduce(_, let a, _), .transpose(let a), .permute(let a, _), .reshape(let a), .cast(let a), .slice(let a, _, _): [a]
+        case .unary(_, let a), .broadcast(let a), .reduce(_, let a, _), .transpose(let a), .permute(let a, _), .reshape(let a), .cast(let a), .slice(let a, _, _),
+             .topk(let a, _, _): [a]
         case .concat(let operands, _): operands
         case .binary(_, let a, let b), .matmul(let a, let b), .scan(let a, let b, _), .gather(let a, let b): [a, b]
         case .select(let c, let a, let b): [c, a, b]
@@ -74,7 +76,7 @@ extension OpKind {
     public var writes: [ValueID] {
         switch self {
         case .engine(let instruction): instruction.writes
-        case .constant, .iota, .scan, .slice, .concat, .gather, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .permute, .reshape, .select, .cast,
+        case .constant, .iota, .scan, .slice, .concat, .gather, .topk, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .permute, .reshape, .select, .cast,
              .call, .forLoop, .alloc, .hbmAlloc, .syncSignal, .syncWait, .ret: []
         }
     }
@@ -113,6 +115,7 @@ extension OpKind {
         case .slice(let a, let offsets, let strides): return .slice(map(a), offsets: offsets, strides: strides)
         case .concat(let operands, let axis): return .concat(operands.map(map), axis: axis)
         case .gather(let table, let indices): return .gather(map(table), map(indices))
+        case .topk(let a, let k, let indices): return .topk(map(a), k: k, indices: indices)
         case .select(let c, let a, let b): return .select(map(c), map(a), map(b))
         case .cast(let a): return .cast(map(a))
         case .call(let callee, let arguments): return .call(callee, arguments.map(map))

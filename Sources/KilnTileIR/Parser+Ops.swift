@@ -127,6 +127,11 @@ extension TileIRParser {
             try expectWord("axis")
             let axis = try parseInteger("an axis")
             return (.reduce(kind, a, axis: axis), try parseResultType())
+        case "topk", "argtopk":
+            // topk := ('topk' | 'argtopk') VALUE 'k' integer ':' type
+            let a = try parseValue()
+            try expectWord("k")
+            return (.topk(a, k: try parseInteger("k"), indices: opcode == "argtopk"), try parseResultType())
         case "gather":
             // gather := 'gather' VALUE ',' VALUE ':' type
             let table = try parseValue()

@@ -137,6 +137,14 @@ extension FunctionVerifier {
             }
             let expected = IRType.tensor(TensorType(rows.element, positions.shape + [rows.shape[1]]))
             if expected != resultType { resultMismatch(op, expected: expected, found: resultType) }
+        case .topk(let a, let k, let indices):
+            guard let resultType = expectResult(op), let source = tensorOperand(op, a, "operand") else { return }
+            guard source.element.isFloat, let row = source.shape.last, (1...8).contains(k), k <= row else {
+                return report(at: op) { DiagnosticCatalogue.tileIRShapeMismatch(op.opcode,
+                    "\(op.opcode) takes k from 1 to 8 of a float tensor's rows; found k \(k) of \(type(a))", at: $0) }
+            }
+            let expected = IRType.tensor(TensorType(indices ? .i32 : source.element, source.shape.dropLast() + [k]))
+            if expected != resultType { resultMismatch(op, expected: expected, found: resultType) }
         case .concat(let operands, let axis):
             guard let resultType = expectResult(op), let result = resultType.tensorType else {
                 return mismatch(op, "result", expected: "a tensor", found: op.result?.type)

@@ -280,6 +280,12 @@ class Evaluator:
         if f == "gather":   # NumPy's take along axis 0; the generator keeps every index in range
             table, indices = args
             return V(np.take(table.a, indices.a.astype(np.int64), axis=0), table.dtype)
+        if f in ("topk", "argtopk"):   # a stable sort, larger first, NaN first of all (TopKOrder in KilnMachine)
+            x, k = args[0], int(args[1].a)
+            order = np.lexsort((-x.a, ~np.isnan(x.a)), axis=-1)[..., :k]
+            if f == "argtopk":
+                return V(order.astype(np.float64), "i32")
+            return V(np.take_along_axis(x.a, order, axis=-1), x.dtype)
         if f == "transpose":
             return V(args[0].a.T, args[0].dtype)
         helper = self.helpers[f]
