@@ -52,6 +52,8 @@ public struct StaticLimit: Sendable, Hashable {
         /// A whole-tensor slice that must end inside its dim: `dim` is the dim's size minus the slice's end, which
         /// must not come out negative; the texts are for the message.
         case sliceEnd(end: String, extent: String)
+        /// The row a `topk` / `argtopk` searches: 8 to 16,384 elements and at least k (`TopK`).
+        case topkRow(callee: String, k: Int)
     }
     public var kind: Kind
     public var dim: Dim
@@ -61,7 +63,7 @@ public struct StaticLimit: Sendable, Hashable {
         switch kind {
         case .partition, .matmulK, .matmulM: 128
         case .matmulN: 512
-        case .positive, .sliceEnd: nil
+        case .positive, .sliceEnd, .topkRow: nil
         }
     }
 }

@@ -152,7 +152,7 @@ extension Checker {
 extension Checker {
     /// `topk(x, k)` / `argtopk(x, k)`: a float whole tensor whose last axis (each row) is searched, k an integer literal
     /// from 1 to 8 and at most the row's length, which is 8 to 16,384 elements (`dve.max8` reads one row per
-    /// partition; a symbolic length is checked once bound, by the tile verifier). The last dim becomes k; the values
+    /// partition; a symbolic length is checked once dims are bound). The last dim becomes k; the values
     /// keep x's dtype, the indices are i32.
     func checkTopK(_ name: String, _ type: ValueType, count: Expr, indices: Bool, expr: Expr) -> ValueType? {
         guard type.dtype.isFloat else {
@@ -169,9 +169,14 @@ extension Checker {
             report(DiagnosticCatalogue.topkCount(name, text(count.span), at: count.span))
             return nil
         }
-        if let row = type.shape.last?.constantValue, row < max(k, TopK.minRow) || row > TopK.maxRow {
-            report(DiagnosticCatalogue.topkRow(name, row: row, k: k, at: expr.span))
-            return nil
+        if let row = type.shape.last?.constantValue {
+            if let problem = limitViolation(StaticLimit(kind: .topkRow(callee: name, k: k), dim: .constant(row), span: expr.span),
+                                            value: row) {
+                report(problem)
+                return nil
+            }
+        } else if let row = type.shape.last {
+            context.limits.append(StaticLimit(kind: .topkRow(callee: name, k: k), dim: row, span: expr.span))
         }
         var shape = type.shape
         shape[shape.count - 1] = .constant(k)

@@ -65,3 +65,18 @@ import Testing
     let transposing = OperandFacts([.hbm(.f32, [3, 200, 100]), .tile(tile), .flag(true), .flag(false), .integer(2), .integer(3)])
     #expect(!declaration.violations(transposing, target: trn1).isEmpty)
 }
+
+@Test func max8AndFindIndex8ReadEightTo16384ElementsAndWriteEight() {
+    let row = TileShape(space: .sbuf, element: .bf16, partitions: 128, freeDims: [64])
+    let top = TileShape(space: .sbuf, element: .bf16, partitions: 128, freeDims: [8])
+    let positions = TileShape(space: .sbuf, element: .i32, partitions: 128, freeDims: [8])
+    let max8 = EngineOp.dveMax8.declaration, find = EngineOp.dveFindIndex8.declaration
+    #expect(max8.violations(OperandFacts([.tile(row), .tile(top)]), target: .trn1).isEmpty)
+    #expect(find.violations(OperandFacts([.tile(row), .tile(top), .tile(positions)]), target: .trn1).isEmpty)
+    let short = TileShape(space: .sbuf, element: .bf16, partitions: 128, freeDims: [4])
+    #expect(max8.violations(OperandFacts([.tile(short), .tile(top)]), target: .trn1).count == 1)
+    #expect(find.violations(OperandFacts([.tile(row), .tile(top), .tile(top)]), target: .trn1).count == 1, "positions are i32")
+    // N cycles plus the access start: a longer row costs more.
+    #expect(max8.cycles(OperandFacts([.tile(row), .tile(top)]), target: .trn1)! >
+            max8.cycles(OperandFacts([.tile(short), .tile(top)]), target: .trn1)!)
+}
