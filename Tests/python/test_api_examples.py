@@ -295,6 +295,31 @@ def check_remainder(run):
     np.testing.assert_allclose(run(x, y), x64 / (1 + np.exp(-x64)) * y64, **F32)
 
 
+def check_moe_router(run):
+    r = rng(44)
+    t, d, e = 130, 256, 64
+    x = r.standard_normal((t, d)).astype(BF16)
+    w = (r.standard_normal((d, e)) * 0.1).astype(BF16)
+    xv, wv = f64(x, w)
+    logits = xv @ wv
+    bound = d * 2.0 ** -24 * (np.abs(xv) @ np.abs(wv))   # the f32 accumulation's error (exact bf16 products)
+    experts, weights = run(x, w)
+    assert experts.shape == (t, 2) and experts.dtype == np.int32 and weights.shape == (t, 2)
+    # Kiln ranks its f32 logits: each chosen expert's exact logit is within the rounding bounds of the one numpy ranks
+    # at that place (the same expert but for near-ties), and the two are distinct.
+    ranked = np.sort(logits, axis=1)[:, ::-1]
+    chosen = np.take_along_axis(logits, experts, axis=1)
+    slack = np.take_along_axis(bound, experts, axis=1) + bound.max(axis=1, keepdims=True)
+    assert np.all(np.abs(chosen - ranked[:, :2]) <= slack) and np.all(experts[:, 0] != experts[:, 1])
+    clear = (ranked[:, 0] - ranked[:, 1] > 2 * bound.max(axis=1)) & (ranked[:, 1] - ranked[:, 2] > 2 * bound.max(axis=1))
+    np.testing.assert_array_equal(experts[clear], np.argsort(-logits, axis=1, kind="stable")[clear][:, :2])
+    assert clear.sum() > t // 2
+    # Softmax of the two f32 logits: a few 2^-24 relative, plus the logits' own rounding through exp's slope.
+    gate = np.exp(chosen - chosen[:, :1])
+    ref = gate / gate.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(weights, ref, rtol=0, atol=2.0 ** -20 + 2 * slack.max())
+
+
 def check_rmsnorm(run):
     r = rng(12)
     x, w = r.standard_normal((150, 64)).astype(np.float32), r.standard_normal(64).astype(np.float32)
