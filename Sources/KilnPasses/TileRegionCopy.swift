@@ -114,10 +114,15 @@ extension TileEmitter {
 ///   outer one), and the concat's tiler skips the copy of that operand;
 /// - the tensor a `permute` of batch dims only (the last two axes stay) was copied to is a read-only view of its
 ///   operand's tensor: a load of it whose tile covers no more than the last two dims reads the source at the
-///   permuted offsets (offset i of the view is offset perm[i] of the source), the same slice.
+///   permuted offsets (offset i of the view is offset perm[i] of the source), the same slice;
+/// - the tensor a strided `slice` was copied to is a read-only view too, for plain loads of `[P | F]` tiles (and flat
+///   loads of a rank-1 view): the load reads the source at `offset + O * step` per dim with the steps of the dims
+///   its partitions and columns map to (`DMASteps`), when its source is not a strided view itself. Other loads
+///   read the copy.
 struct HBMViews {
     typealias View = (source: ValueID, offsets: [Int])
     private var readViews: [ValueID: View] = [:]
+    private var stridedViews: [ValueID: (source: ValueID, offsets: [Int], strides: [Int])] = [:]
     private var places: [ValueID: View] = [:]
     private var permutedViews: [ValueID: (source: ValueID, perm: [Int])] = [:]
 
@@ -127,11 +132,9 @@ struct HBMViews {
                let result = op.result?.id, let view = hbmSources[result], let source = hbmSources[operand], view != source {
                 permutedViews[view] = (source, perm)
             }
-            // A strided slice is no view: its tiler copies every step-th element into its own tensor.
-            guard case .slice(let operand, let offsets, let strides) = op.kind, strides.allSatisfy({ $0 == 1 }),
-                  let result = op.result?.id, let view = hbmSources[result], let source = hbmSources[operand],
-                  view != source else { continue }
-            readViews[view] = (source, offsets)
+            guard case .slice(let operand, let offsets, let strides) = op.kind, let result = op.result?.id,
+                  let view = hbmSources[result], let source = hbmSources[operand], view != source else { continue }
+            if strides.allSatisfy({ $0 == 1 }) { readViews[view] = (source, offsets) } else { stridedViews[view] = (source, offsets, strides) }
         }
         for (operand, place) in placed {
             guard let tensor = hbmSources[operand], let target = hbmSources[place.concat], tensor != target else { continue }
@@ -185,9 +188,24 @@ struct HBMViews {
         return (view.source, permuted)
     }
 
+    /// A plain load of a `[P | F]` tile (or a flat one of a rank-1 view) from a strided view, as a strided load of its
+    /// source: offset O of dim d is the source's `offsets[d] + O * strides[d]`.
+    private func resolveStrided(_ load: DMATransfer, tile: TileType?) -> DMATransfer? {
+        guard let view = stridedViews[load.hbm], stridedViews[view.source] == nil, let tile, tile.freeDims.count == 1,
+              load.steps.isUnit, !load.transpose, !load.broadcast, view.strides.count == load.offsets.count,
+              let lead = load.leadingDims(tile: tile, hbmRank: load.offsets.count) else { return nil }
+        let rank = load.offsets.count
+        var strided = load
+        strided.hbm = view.source
+        strided.offsets = (0..<rank).map { load.offsets[$0].scaled(by: view.strides[$0]).adding(view.offsets[$0]) }
+        strided.steps = rank == 1 ? DMASteps(column: view.strides[0])
+            : DMASteps(row: view.strides[lead], column: view.strides[rank - 1])
+        return strided
+    }
+
     /// `ops` (loop bodies included) with every transfer of a view moved to the tensor it views.
     func forwarding(_ ops: [Operation]) -> [Operation] {
-        guard !readViews.isEmpty || !places.isEmpty || !permutedViews.isEmpty else { return ops }
+        guard !readViews.isEmpty || !places.isEmpty || !permutedViews.isEmpty || !stridedViews.isEmpty else { return ops }
         var tiles: [ValueID: TileType] = [:]
         Block(ops).walk { op in if case .alloc(let tile, _) = op.kind, let id = op.result?.id { tiles[id] = tile } }
         return forwarding(ops, tiles: tiles)
@@ -204,6 +222,10 @@ struct HBMViews {
                 (load.hbm, load.offsets) = resolve(load.hbm, load.offsets, through: readViews)
                 if let (source, offsets) = resolvePermuted(load.hbm, load.offsets, load: load, tile: tiles[load.tile]) {
                     (load.hbm, load.offsets) = resolve(source, offsets, through: readViews)
+                }
+                if let strided = resolveStrided(load, tile: tiles[load.tile]) {
+                    load = strided
+                    (load.hbm, load.offsets) = resolve(load.hbm, load.offsets, through: readViews)
                 }
                 op.kind = .dmaLoad(load)
             } else if var store = op.kind.asStore, places[store.hbm] != nil {
