@@ -46,8 +46,8 @@ extension Checker {
         for item in items {
             guard let dim = resolveDim(item, mode: .known) else { return nil }
             shape.append(dim)
-            // A dim used as a value is an i32 (the AST dump and tools see each item typed).
-            if item.id >= 0 && item.id < types.count { types[item.id] = .scalar(.i32) }
+            // A dim used as a value is an i32 (the AST dump and tools see each item typed, `2 * W`'s operands too).
+            typeDimExpression(item)
         }
         guard shape.count <= RankLimit.tensor else {
             report(DiagnosticCatalogue.rankTooHigh(text(shapeArgument.span), rank: shape.count, limit: RankLimit.tensor,
@@ -55,6 +55,12 @@ extension Checker {
             return nil
         }
         return shape
+    }
+
+    /// Types a dim expression and each of its operands as an i32 scalar.
+    private func typeDimExpression(_ expr: Expr) {
+        if expr.id >= 0 && expr.id < types.count { types[expr.id] = .scalar(.i32) }
+        expr.forEachChild(typeDimExpression)
     }
 }
 
