@@ -10,6 +10,7 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
     case dmaLoad = 0x10
     case dmaStore = 0x11
     case dmaGather = 0x12
+    case dmaScatterAdd = 0x13
     case peMatmul = 0x20
     case peTranspose = 0x21
     case actActivate = 0x30
@@ -53,6 +54,14 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
                 F("table", .hbmSlice(.read)), F("indices", .hbmSlice(.read)), F("dst", .tile(.write)),
             ], rules: [.gather(table: 0, indices: 1, tile: 2)], cost: .dmaTransfer(tile: 2, hbm: 0, transposeFlag: nil),
                summary: "rows of an HBM table, chosen by an i32 index run in HBM, into a tile (indirect DMA)")
+        case .dmaScatterAdd:
+            // NKI's dma_copy with dst_rmw_op=add through indirect (vector) offsets (dma_compute's scatter RMW): row p of
+            // the tile is added, in f32, into the table row the index run names, rounded to the table's element; the
+            // rows are added in partition order, so duplicate indices accumulate in index order.
+            return OpDeclaration("dma.scatter_add", on: .dma, [
+                F("src", .tile(.read)), F("table", .hbmSlice(.accumulate)), F("indices", .hbmSlice(.read)),
+            ], rules: [.gather(table: 1, indices: 2, tile: 0)], cost: .dmaTransfer(tile: 0, hbm: 1, transposeFlag: nil),
+               summary: "each row of a tile added into the HBM table row an i32 index run names (indirect DMA, f32 adds)")
         case .peMatmul:
             return OpDeclaration("pe.matmul", on: .pe, [
                 F("stationary", .tile(.read)), F("moving", .tile(.read)), F("acc", .tile(.accumulate)),

@@ -18,11 +18,16 @@ extension FunctionLowering {
         case .dmaStore:
             guard let transfer = kind.asTransfer else { return unsupported("a malformed 'dma.store'", op.span) }
             emitDMA(transfer, load: false, op.span)
-        case .dmaGather:
-            guard case .slice(let table, let tableOffsets) = instruction.operands[0],
-                  case .slice(let indices, let indexOffsets) = instruction.operands[1], let t = tile(instruction.tile(2), op.span),
+        case .dmaGather, .dmaScatterAdd:
+            // Row p of the tile and the table row the index run's element p names: copied (gather) or added in f32
+            // (scatter_add, in partition order); an index outside the table stops the kernel.
+            let scatter = instruction.op == .dmaScatterAdd
+            let (tableField, indexField, tileField) = scatter ? (1, 2, 0) : (0, 1, 2)
+            guard case .slice(let table, let tableOffsets) = instruction.operands[tableField],
+                  case .slice(let indices, let indexOffsets) = instruction.operands[indexField],
+                  let t = tile(instruction.tile(tileField), op.span),
                   case .buffer(let rows)? = values[table], case .buffer(let positions)? = values[indices], rows.shape.count == 2
-            else { return unsupported("a malformed 'dma.gather'", op.span) }
+            else { return unsupported("a malformed '\(instruction.op.mnemonic)'", op.span) }
             var base = lowering.int64(0)
             var stride = 1
             for (dim, offset) in indexOffsets.enumerated().reversed() where dim < positions.shape.count {
@@ -32,12 +37,20 @@ extension FunctionLowering {
             let column = tableOffsets.count == 2 ? affine(tableOffsets[1]) : lowering.int64(0)
             let free = t.count / max(1, t.shape[0])
             lowering.emitLoop(from: 0, to: t.shape[0], name: "p") { partition in
-                let row = gatherRow(positions, at: LLVMBuildNSWAdd(b, base, partition, "")!, rows: rows.shape[0], op.span)
+                let row = gatherRow(positions, at: LLVMBuildNSWAdd(b, base, partition, "")!, rows: rows.shape[0], op.span,
+                                    scatter: scatter)
                 let start = LLVMBuildNSWAdd(b, LLVMBuildNSWMul(b, row, lowering.int64(rows.shape[1]), ""), column, "")!
                 let tileStart = LLVMBuildNSWMul(b, partition, lowering.int64(free), "")!
                 lowering.emitLoop(from: 0, to: free, name: "f") { f in
-                    let value = lowering.loadElement(rows.pointer, rows.element, index: LLVMBuildNSWAdd(b, start, f, "")!)
-                    lowering.storeElement(value, t.pointer, t.element, index: LLVMBuildNSWAdd(b, tileStart, f, "")!)
+                    let (at, tileAt) = (LLVMBuildNSWAdd(b, start, f, "")!, LLVMBuildNSWAdd(b, tileStart, f, "")!)
+                    let value = lowering.loadElement(rows.pointer, rows.element, index: at)
+                    if scatter {
+                        let added = lowering.convert(lowering.loadElement(t.pointer, t.element, index: tileAt), to: .f32)
+                        lowering.storeElement(lowering.binary(.add, lowering.convert(value, to: .f32), added), rows.pointer,
+                                              rows.element, index: at)
+                    } else {
+                        lowering.storeElement(value, t.pointer, t.element, index: tileAt)
+                    }
                 }
             }
         case .peMatmul:
@@ -398,13 +411,14 @@ extension FunctionLowering {
     /// An affine offset `c + sum(coefficient * variable)` as an i64.
     /// Element `position` of an i32 index buffer as an i64 row of a table with `rows` rows; an index outside them
     /// leaves the function with the gather's status (`failGather`).
-    func gatherRow(_ indices: LoweredBuffer, at position: LLVMValueRef, rows: Int, _ span: SourceSpan) -> LLVMValueRef {
+    func gatherRow(_ indices: LoweredBuffer, at position: LLVMValueRef, rows: Int, _ span: SourceSpan,
+                   scatter: Bool = false) -> LLVMValueRef {
         let storage = lowering.types.storage(.i32)
         let raw = LLVMBuildLoad2(b, storage, lowering.elementAddress(indices.pointer, storage: storage, index: position), "")!
         let row = LLVMBuildSExt(b, raw, lowering.types.i64, "row")!
         let below = LLVMBuildICmp(b, LLVMIntSLT, row, lowering.int64(0), "")!
         let above = LLVMBuildICmp(b, LLVMIntSGE, row, lowering.int64(rows), "")!
-        failGather(at: span, if: LLVMBuildOr(b, below, above, "")!)
+        failGather(at: span, if: LLVMBuildOr(b, below, above, "")!, scatter: scatter)
         return row
     }
 

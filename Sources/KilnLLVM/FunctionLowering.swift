@@ -198,7 +198,7 @@ final class FunctionLowering {
             values[result.id] = .buffer(allocate(tensor.element, shape: tensor.shape))
         case .syncSignal, .syncWait:
             break   // the host runs ops in program order
-        case .constant, .iota, .scan, .slice, .concat, .gather, .topk, .unary, .binary, .broadcast, .select, .cast, .reduce, .matmul, .transpose, .permute, .reshape,
+        case .constant, .iota, .scan, .slice, .concat, .gather, .scatterAdd, .topk, .unary, .binary, .broadcast, .select, .cast, .reduce, .matmul, .transpose, .permute, .reshape,
              .call:
             lowerTensorOp(op)
         case .engine(let instruction):
@@ -242,8 +242,10 @@ final class FunctionLowering {
     }
 
     /// Branches to the failure path with status 2 + k (`EntrySignature.gatherSites`) when `outOfRange` holds.
-    func failGather(at span: SourceSpan, if outOfRange: LLVMValueRef) {
-        let site = lowered.signature.gatherSites.firstIndex(of: span) ?? 0
+    func failGather(at span: SourceSpan, if outOfRange: LLVMValueRef, scatter: Bool = false) {
+        let signature = lowered.signature
+        let site = scatter ? signature.gatherSites.count + (signature.scatterSites.firstIndex(of: span) ?? 0)
+            : signature.gatherSites.firstIndex(of: span) ?? 0
         let fail = LLVMAppendBasicBlockInContext(lowering.context, lowered.function, "gather.out_of_range")!
         let next = LLVMAppendBasicBlockInContext(lowering.context, lowered.function, "gather.ok")!
         LLVMBuildCondBr(b, outOfRange, fail, next)

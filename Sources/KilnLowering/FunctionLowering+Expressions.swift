@@ -162,6 +162,9 @@ extension FunctionLowering {
             return try binary(.min, try binary(.max, values[0], values[1], expr), values[2], expr)
         case .gather:
             return try tensorOp(expr, .gather(try tensor(values[0], arguments[0]), try tensor(values[1], arguments[1])))
+        case .scatter_add:
+            return try tensorOp(expr, .scatterAdd(try tensor(values[0], arguments[0]), try tensor(values[1], arguments[1]),
+                                                  try tensor(values[2], arguments[2])))
         case .topk, .argtopk:
             guard let k = Builtin.topkCount(arguments[1]) else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
             return try tensorOp(expr, .topk(try tensor(values[0], arguments[0]), k: k, indices: builtin == .argtopk))

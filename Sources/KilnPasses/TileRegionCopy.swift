@@ -81,6 +81,33 @@ struct GatherTiler {
     }
 }
 
+/// Emits `out = scatter_add(table, indices, values)` for a `[V, width]` table, i32 indices of `indexShape` and values of
+/// `indexShape + [width]` in HBM: the table is copied into every output (`RegionCopyTiler`), then the values in blocks as
+/// `GatherTiler` reads rows (one loop per leading index dim, the last in tiles of `rows` partitions, columns in chunks):
+/// each `[p | c]` block is loaded and added into every output by one `dma.scatter_add` (row i into the row
+/// `indices[..., r + i]` names, in partition order). The scheduler orders the blocks (each reads and writes the table's
+/// columns), so duplicate indices accumulate in the indices' row-major order; an index outside the table stops the run
+/// with an error on each executor.
+struct ScatterAddTiler {
+    let rows: Int
+
+    func emit(into top: TileEmitter, table: ValueID, tableShape: [Int], indices: ValueID, indexShape: [Int], values: ValueID,
+              outputs: [ValueID], element: ElementType) {
+        RegionCopyTiler(rows: rows).emit(into: top, source: table, sourceOffsets: [0, 0],
+                                         destinations: outputs.map { ($0, [0, 0]) }, shape: tableShape, element: element)
+        let chunk = max(1, RegionCopyTiler.chunkBytes / max(1, element.byteSize))
+        top.blocks(batch: Array(indexShape.dropLast()), rows: indexShape[indexShape.count - 1], rowTile: rows,
+                   columns: tableShape[1], columnTile: chunk) { body, prefix, rowOffset, partitions, columnOffset, columns in
+            let tile = body.alloc(.sbuf, element, partitions: partitions, free: [columns], name: "added")
+            body.load(values, at: prefix + [rowOffset, columnOffset], into: tile)
+            for output in outputs {
+                body.emit(.engine(EngineInstruction(.dmaScatterAdd, [.tile(tile), .slice(output, [.constant(0), columnOffset]),
+                                                                    .slice(indices, prefix + [rowOffset])])))
+            }
+        }
+    }
+}
+
 extension TileEmitter {
     /// Covers `batch x [rows, columns]` in blocks: one loop per batch dim (outermost first), then rows in tiles of
     /// `rowTile` and columns in chunks of `columnTile` (remainders peeled, `tiled`); `body(emitter, batch offsets,

@@ -219,6 +219,16 @@ struct FunctionTiler {
                                              shape: shape, element: tensor.element, dims: dims)
             return
         }
+        if ops.count == 1, case .scatterAdd(let table, let indices, let values) = ops[0].kind {
+            let (tableHBM, tableTensor) = try hbmOperand(table, of: ops[0], sources: sources)
+            let (indexHBM, indexTensor) = try hbmOperand(indices, of: ops[0], sources: sources)
+            let (valueHBM, _) = try hbmOperand(values, of: ops[0], sources: sources)
+            top.span = ops[0].span
+            ScatterAddTiler(rows: sizes.m).emit(into: top, table: tableHBM, tableShape: tableTensor.shape, indices: indexHBM,
+                                                indexShape: indexTensor.shape, values: valueHBM,
+                                                outputs: stores.map(\.output.id), element: tableTensor.element)
+            return
+        }
         if ops.count == 1, case .topk(let operand, let k, let indices) = ops[0].kind {
             let (hbm, tensor) = try hbmOperand(operand, of: ops[0], sources: sources)
             top.span = ops[0].span

@@ -38,6 +38,7 @@ enum BuiltinTable {
         case .concat: BuiltinSpec(positional: ["a", "b"], labels: ["axis"], variadic: true)
         case .broadcast_to, .reshape: BuiltinSpec(positional: ["x", "shape"])
         case .gather: BuiltinSpec(positional: ["table", "indices"])
+        case .scatter_add: BuiltinSpec(positional: ["table", "indices", "values"])
         case .sum, .max, .min, .mean: BuiltinSpec(positional: ["x"], labels: ["axis"])
         case .transpose: BuiltinSpec(positional: ["x"], labels: ["perm"])
         case .copy: BuiltinSpec(positional: ["x"])

@@ -126,6 +126,9 @@ public enum Builtin: Sendable, Hashable, CustomStringConvertible {
     case reshape
     /// `gather(table, indices)`: rows of a rank-2 table chosen by i32 indices (an embedding lookup).
     case gather
+    /// `scatter_add(table, indices, values)`: a copy of the table with row `values[n]` added into row `indices[n]`,
+    /// in the indices' row-major order (duplicates accumulate in that order).
+    case scatter_add
     /// `bitwise_and(a, b)`, `bitwise_or`, `bitwise_xor`, `left_shift`, `right_shift`: NumPy's, on i32.
     case bitwise_and, bitwise_or, bitwise_xor, left_shift, right_shift
     case sum, max, min, mean
@@ -138,7 +141,7 @@ public enum Builtin: Sendable, Hashable, CustomStringConvertible {
 
     /// Every builtin but the math functions, which `MathFunction` lists.
     static let others: [Builtin] = [.maximum, .minimum, .pow, .clamp, .iota, .cumsum, .scan, .argmax, .argmin,
-                                    .topk, .argtopk, .concat, .broadcast_to, .reshape, .gather,
+                                    .topk, .argtopk, .concat, .broadcast_to, .reshape, .gather, .scatter_add,
                                     .bitwise_and, .bitwise_or, .bitwise_xor, .left_shift, .right_shift, .sum, .max, .min, .mean, .matmul, .transpose, .select,
                                     .load, .store, .nc_matmul, .copy, .nc_transpose, .activation]
 
@@ -172,6 +175,7 @@ public enum Builtin: Sendable, Hashable, CustomStringConvertible {
         case .broadcast_to: "broadcast_to"
         case .reshape: "reshape"
         case .gather: "gather"
+        case .scatter_add: "scatter_add"
         case .bitwise_and: "bitwise_and"
         case .bitwise_or: "bitwise_or"
         case .bitwise_xor: "bitwise_xor"

@@ -198,6 +198,8 @@ extension Checker {
             return checkConcat(operands, arguments, axis: axis, expr: expr)
         case .gather:
             return checkGather(operands[0], operands[1], arguments, expr: expr)
+        case .scatter_add:
+            return checkScatterAdd(operands[0], operands[1], operands[2], arguments, expr: expr)
         case .store, .iota, .broadcast_to, .reshape:
             return nil
         }

@@ -300,6 +300,11 @@ extension DiagnosticCatalogue {
              "'\(callee)' searches rows of \(TopK.minRow) to \(TopK.maxRow) elements (and at least k = \(k)); this row has "
                 + "\(row)", at: span)
     }
+    public static func scatterValues(_ found: String, expected: String, at span: SourceSpan) -> Diagnostic {
+        make("K2168", "scatter-values", .error,
+             "'scatter_add' adds one row of values per index: they must be \(expected) (the indices' shape plus the table's "
+                + "row length, in the table's dtype), found \(found)", at: span)
+    }
     public static func wholeSliceBound(_ slice: String, loopVariable: String, at span: SourceSpan) -> Diagnostic {
         make("K2125", "whole-slice-bound", .error,
              "'\(slice)' is a whole-tensor slice, whose bounds are constants and dims; it uses the loop variable "

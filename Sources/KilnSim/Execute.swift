@@ -54,6 +54,10 @@ extension SimulationRun {
             guard let values = gather(table, tableOffsets, indices, indexOffsets, into: buffer, stream: stream, pc: pc),
                   memory != nil else { return }
             store(buffer, values, stream: stream, pc: pc)
+        case .dmaScatterAdd:
+            let (table, tableOffsets) = o.slice(1)
+            let (indices, indexOffsets) = o.slice(2)
+            scatterAdd(o.buffer(0), table, tableOffsets, indices, indexOffsets, stream: stream, pc: pc)
         case .peMatmul:
             // The group's end (`stop`) has no numeric effect; the next `start` overwrites.
             let (s, m, acc) = (o.buffer(0), o.buffer(1), o.buffer(2))

@@ -43,6 +43,9 @@ public enum OpKind: Hashable, Sendable {
     /// `gather %table, %indices : T`: rows of a rank-2 table chosen by an i32 index tensor; T is the indices'
     /// shape plus the table's row length. An index outside the table's rows is a run-time error.
     case gather(ValueID, ValueID)
+    /// `scatter_add %table, %ids, %values : T`: a copy of the rank-2 table with row `values[n]` added into row `ids[n]`
+    /// for each index n in row-major order (f32 sums rounded to T's element); an index outside the rows is a run-time error.
+    case scatterAdd(ValueID, ValueID, ValueID)
     /// `topk %a k 4 : T` / `argtopk %a k 4 : T`: the k first-ranked elements of each row of `a` (its last axis) in
     /// rank order (`TopKOrder`: larger first, NaN first of all, ties by position), or their i32 positions.
     case topk(ValueID, k: Int, indices: Bool)

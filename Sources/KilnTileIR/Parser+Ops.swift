@@ -127,6 +127,14 @@ extension TileIRParser {
             try expectWord("axis")
             let axis = try parseInteger("an axis")
             return (.reduce(kind, a, axis: axis), try parseResultType())
+        case "scatter_add":
+            // scatter_add := 'scatter_add' VALUE ',' VALUE ',' VALUE ':' type
+            let table = try parseValue()
+            try expectPunct(",")
+            let ids = try parseValue()
+            try expectPunct(",")
+            let values = try parseValue()
+            return (.scatterAdd(table, ids, values), try parseResultType())
         case "topk", "argtopk":
             // topk := ('topk' | 'argtopk') VALUE 'k' integer ':' type
             let a = try parseValue()

@@ -137,6 +137,16 @@ extension FunctionVerifier {
             }
             let expected = IRType.tensor(TensorType(rows.element, positions.shape + [rows.shape[1]]))
             if expected != resultType { resultMismatch(op, expected: expected, found: resultType) }
+        case .scatterAdd(let table, let ids, let values):
+            guard let resultType = expectResult(op), let rows = tensorOperand(op, table, "table"),
+                  let positions = tensorOperand(op, ids, "indices"), let added = tensorOperand(op, values, "values") else { return }
+            guard rows.rank == 2, rows.element.isFloat, positions.element == .i32, positions.rank + 1 <= 4,
+                  added.element == rows.element, added.shape == positions.shape + [rows.shape[1]] else {
+                return report(at: op) { DiagnosticCatalogue.tileIRShapeMismatch(op.opcode,
+                    "scatter_add adds values of the indices' shape plus the row length into a float rank-2 table; found "
+                        + "\(type(table)), \(type(ids)) and \(type(values))", at: $0) }
+            }
+            if resultType != .tensor(rows) { resultMismatch(op, expected: .tensor(rows), found: resultType) }
         case .topk(let a, let k, let indices):
             guard let resultType = expectResult(op), let source = tensorOperand(op, a, "operand") else { return }
             guard source.element.isFloat, let row = source.shape.last, (1...8).contains(k), k <= row else {

@@ -26,7 +26,7 @@ extension FunctionVerifier {
                 report(at: op) { DiagnosticCatalogue.tileIRInvalidDims(
                     "only dma names a queue, with a non-negative number; found '\(engine) queue \(queue)'", at: $0) }
             }
-        case .constant, .iota, .scan, .slice, .concat, .gather, .topk, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .permute, .reshape, .select, .cast,
+        case .constant, .iota, .scan, .slice, .concat, .gather, .scatterAdd, .topk, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .permute, .reshape, .select, .cast,
              .call, .forLoop, .ret:
             break
         }
