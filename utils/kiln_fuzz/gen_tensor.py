@@ -168,6 +168,8 @@ class TensorGen(LayoutMakers, SelectMakers):
             makers += [self.slice_of, self.concat, self.strided]
             if shape[-1] == 1 and (dtype in FLOATS or dtype == "i32"):
                 makers += [self.topk]
+            if len(shape) == 2 and dtype in FLOATS:
+                makers += [self.scatter_add]
             if 2 <= len(shape) <= 4:
                 makers += [self.gather]
             if dtype != "bool" or self.rng.random() < 0.3:

@@ -280,6 +280,15 @@ class Evaluator:
         if f == "gather":   # NumPy's take along axis 0; the generator keeps every index in range
             table, indices = args
             return V(np.take(table.a, indices.a.astype(np.int64), axis=0), table.dtype)
+        if f == "scatter_add":   # row by row in index order: an f32 add, rounded to the table's dtype (language.md)
+            table, indices, values = args
+            out = table.a.copy()
+            rows = values.a.reshape(-1, out.shape[1])
+            for n, row in enumerate(indices.a.reshape(-1).astype(np.int64)):
+                with np.errstate(all="ignore"):
+                    total = out[row].astype(np.float32) + rows[n].astype(np.float32)
+                out[row] = store(total.astype(np.float64), table.dtype)
+            return V(out, table.dtype)
         if f in ("topk", "argtopk"):   # a stable sort, larger first, NaN first of all (TopKOrder in KilnMachine)
             x, k = args[0], int(args[1].a)
             order = np.lexsort((-x.a, ~np.isnan(x.a)), axis=-1)[..., :k]
