@@ -53,6 +53,8 @@ func everyOpcodeProgram() -> BytecodeProgram {
                         Instruction(.engine(.dmaStore), [.buffer(0), .tensor(1), .affineList([.init(), .init(terms: [.init(slot: 1, coefficient: 64)])])]),
                         Instruction(.engine(.dmaGather), [.tensor(0), .affineList([.init(), .init()]), .tensor(3),
                                                           .affineList([.init(terms: [.init(slot: 1, coefficient: 32)])]), .buffer(0)]),
+                        Instruction(.engine(.dmaScatterAdd), [.buffer(0), .tensor(1), .affineList([.init(), .init()]), .tensor(3),
+                                                              .affineList([.init(terms: [.init(slot: 1, coefficient: 32)])])]),
                         Instruction(.loopEnd, [.loopSlot(1)])]),
     ]
     for (unit, instructions) in others {
@@ -150,8 +152,9 @@ private func rejection(_ bytes: [UInt8]) -> BytecodeError? {
     #expect(text.contains("stream pe: 6 instructions"))
     #expect(text.contains("     0  loop slot L0 from 0 trips 2 step 1  ; every.kiln:1:3  line 1 text"))
     #expect(text.contains("     2    pe.matmul stationary B0(%t) moving B0(%t) acc B2(%acc) start L0==0 stop always"))
-    #expect(text.contains("dma.load src T0(%x) at [64*L1 + 4, 0] dst B0(%t) transpose no broadcast no"))
+    #expect(text.contains("dma.load src T0(%x) at [64*L1 + 4, 0] dst B0(%t) transpose no broadcast no row_step 2 column_step 1"))
     #expect(text.contains("T2 %eps: scalar f32 = 1e-05"))
-    #expect(text.contains("stream dma.q5: 5 instructions"))
+    #expect(text.contains("stream dma.q5: 6 instructions"))
     #expect(text.contains("dma.gather table T0(%x) table_at [0, 0] indices T3(%ids) indices_at [32*L1] dst B0(%t)"))
+    #expect(text.contains("dma.scatter_add src B0(%t) table T1(%y) table_at [0, 0] indices T3(%ids) indices_at [32*L1]"))
 }
