@@ -131,6 +131,19 @@ def check_embedding(run):
     assert_within_steps(out, ref, atol=np.abs(ref) * 2.0 ** -20)
 
 
+def check_embedding_grad(run):
+    r = rng(45)
+    v, d, b, s = 50, 96, 2, 130
+    table_grad = r.standard_normal((v, d)).astype(np.float32)
+    ids = r.integers(-3 * v, 3 * v, (b, s)).astype(np.int32)
+    grad = r.standard_normal((b, s, d)).astype(np.float32)
+    ref = table_grad.copy()
+    np.add.at(ref, np.abs(ids).reshape(-1) % v, grad.reshape(-1, d))   # f32 adds, one row at a time in index order
+    out = run(table_grad, ids, grad)
+    assert out.shape == (v, d) and out.dtype == np.float32
+    np.testing.assert_array_equal(out, ref)   # the same f32 adds in the same order: exact
+
+
 def check_flash_attention(run):
     r = rng(33)
     b, h, s, d = 1, 2, 200, 64   # 200: a remainder block of 72 queries and of 72 keys
