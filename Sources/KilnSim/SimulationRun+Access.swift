@@ -135,8 +135,8 @@ extension SimulationRun {
         for run in runs {
             for f in 0..<run.count {
                 let at = run.start + f * run.stride
-                let sum = Float(memory!.hbm[table].value(at: at)) + Float(values[run.tileStart + f])
-                memory?.hbm[table].store(Double(sum), at: at)
+                guard let current = memory?.hbm[table].value(at: at) else { return }
+                memory?.hbm[table].store(Double(Float(current) + Float(values[run.tileStart + f])), at: at)
             }
         }
     }
