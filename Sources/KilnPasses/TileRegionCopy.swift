@@ -169,13 +169,17 @@ struct HBMViews {
         }
     }
 
-    /// The `concat` operands to compute in place: computed values whose only reader is one concat.
+    /// The `concat` operands to compute in place: computed values whose only reader is one concat (not a `scatter_add`,
+    /// whose tensor `dma.scatter_add` reads and writes besides the stores that move).
     static func concatPlacements(_ function: Function, returned: [ValueID]) -> [ValueID: (concat: ValueID, offsets: [Int])] {
         let uses = function.useCounts()
         var defined = Set<ValueID>()
         var placed: [ValueID: (concat: ValueID, offsets: [Int])] = [:]
         for op in function.body.ops {
-            if let result = op.result?.id, op.kind.isTensorLevel, !FusionPlanner.isScalarConstant(op) { defined.insert(result) }
+            if let result = op.result?.id, op.kind.isTensorLevel, !FusionPlanner.isScalarConstant(op) {
+                if case .scatterAdd = op.kind { continue }
+                defined.insert(result)
+            }
             guard case .concat(let operands, let axis) = op.kind, let result = op.result?.id,
                   let rank = op.result?.type.tensorType?.rank else { continue }
             var start = 0
