@@ -80,7 +80,7 @@ class LayoutMakers:
             if not fits:
                 continue
             source[axis] = self.rng.choice(fits)
-            if size == 1 and self.rng.random() < 0.3:
+            if shape[axis] == 1 and self.rng.random() < 0.3:   # the literal 1: `0 : X : X` has size 1, not a dim's
                 items[axis] = (None, name(source[axis]), name(source[axis]))
                 continue
             lo = self.rng.choice([0, self.rng.randint(0, self.size(source[axis]) - (size - 1) * step - 1)])
