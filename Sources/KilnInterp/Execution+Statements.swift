@@ -241,7 +241,7 @@ extension Execution {
             for item in items {
                 switch item {
                 case .index(let expr): starts.append(try integer(expr, frame))
-                case .slice(let lower, _, _):
+                case .slice(let lower, _, _, _):
                     starts.append(try lower.map { (expr) throws(InterpreterError) in try integer(expr, frame) } ?? 0)
                 }
             }
