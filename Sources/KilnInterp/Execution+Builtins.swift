@@ -105,7 +105,8 @@ extension Execution {
     }
 
     /// `activation(f, x, bias: b, scale: s)` as the scalar engine computes it: the argument `x * s + b` in f64
-    /// rounded once to f32 (scale and a scalar bias are f32 immediates; a [P, 1] bias tile is read as stored),
+    /// rounded once to f32 (scale and a scalar bias are f32 immediates; a [P, 1] bias tile is read as stored; a zero
+    /// bias adds nothing, `MathFunction.activationAddend`),
     /// `f` of it rounded to f32, then the result rounded to x's dtype (Docs/numerics.md).
     func activation(_ arguments: [Argument], _ expr: Expr, _ frame: Frame) throws(InterpreterError) -> Value {
         let positional = arguments.filter { $0.label == nil }
@@ -120,7 +121,7 @@ extension Execution {
         }
         let (function, scale) = (call.function, call.scale)
         return Broadcast.map([x, bias], dtype: try type(of: expr).dtype) { operands in
-            let argument = Double(Float(operands[0] * scale + operands[1]))
+            let argument = Double(Float(operands[0] * scale + MathFunction.activationAddend(bias: operands[1])))
             return Double(Float(function.apply(argument)))
         }
     }

@@ -42,7 +42,7 @@ extension DiagnosticCatalogue {
         make("K2008", "builtin-name-clash", .error,
              "\(kind) '\(name)' has the name of a builtin function; choose another name", at: span)
     }
-    public static var dtypeNames: String { "f32, bf16, f16, f8e4m3, f8e5m2, i32, bool" }
+    public static var dtypeNames: String { DType.allNames }
 
     // MARK: types and shapes (K201x-K202x)
     public static func rankTooHigh(_ type: String, rank: Int, limit: Int, tile: Bool, at span: SourceSpan) -> Diagnostic {

@@ -71,7 +71,7 @@ extension SimulationRun {
             let reduce = o.reduceInto(5)
             guard floatTiles(source, destination, reduce?.buffer) else { return false }
             let (p, f) = (buffers[source].partitions, buffers[source].freeElements)
-            let biases = perPartition(bias, partitions: p, stream: stream, pc: pc)
+            let biases = perPartition(bias, partitions: p, stream: stream, pc: pc).map { MathFunction.activationAddend(bias: $0) }
             let input = readTile(source, slot: 0, stream: stream, pc: pc)
             let output = scratch.buffer(1, count: p * f)
             let chunks = RowParallel.chunks(rows: p, work: p * f)

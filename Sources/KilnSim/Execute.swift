@@ -80,6 +80,7 @@ extension SimulationRun {
             let (function, source, destination, scale) = (o.function(0), o.buffer(1), o.buffer(2), o.float(3))
             let f = buffers[source].freeElements
             let biases = perPartition(o.scalar(4), partitions: buffers[source].partitions, stream: stream, pc: pc)
+                .map { MathFunction.activationAddend(bias: $0) }
             let values = load(source, stream: stream, pc: pc)
             let out = Self.perPartitionMap(values, free: f, biases) { value, bias in
                 ActivationMath.apply(function, Double(Float(value * scale + bias)))

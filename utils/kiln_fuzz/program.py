@@ -2,7 +2,7 @@
 from dataclasses import dataclass, field, replace
 from typing import Optional
 
-FLOATS = ["f32", "bf16", "f16", "f8e4m3", "f8e5m2"]
+FLOATS = ["f32", "bf16", "f16", "f8e4m3", "f8e4m3fn", "f8e5m2"]
 NUMERIC = FLOATS + ["i32"]
 DTYPES = NUMERIC + ["bool"]
 
