@@ -119,9 +119,13 @@ extension Execution {
             bias = try evaluate(argument.value, frame)
             if bias.staticShape.isEmpty { bias.elements = bias.elements.map { Double(Float($0)) } }
         }
-        let (function, scale) = (call.function, call.scale)
-        return Broadcast.map([x, bias], dtype: try type(of: expr).dtype) { operands in
-            let argument = Double(Float(operands[0] * scale + MathFunction.activationAddend(bias: operands[1])))
+        var scale = Value.scalar(call.scale, .f32)
+        if let id = call.scaleTile, let argument = arguments.first(where: { $0.value.id == id }) {
+            scale = try evaluate(argument.value, frame)   // a [P, 1] tile, read as stored
+        }
+        let function = call.function
+        return Broadcast.map([x, bias, scale], dtype: try type(of: expr).dtype) { operands in
+            let argument = Double(Float(operands[0] * operands[2] + MathFunction.activationAddend(bias: operands[1])))
             return Double(Float(function.apply(argument)))
         }
     }
