@@ -83,15 +83,15 @@ ROWS = [
          target="trn1", published=172.93e-6, source=MAMBA_TUT, kind="measured", tol=0.15),
     dict(name="mamba v1 seq 512 ch 4096", file=K + "mamba_v1.kiln", dims=MAMBA(512, 4096), dtype="f32",
          target="trn1", published=2.34e-3, source=MAMBA_TUT, kind="measured", tol=0.15,
-         why="vector engine 4968 cycles per state and channel tile against the profile's 92% of "
-             "2.34 ms; +572 cycles per unit for delta * A (no per-partition activation scale), and Kiln reloads "
-             "delta and u 16 times where the profile shows about 7"),
+         why="DMA-bound (vector engine 71% busy): delta and u are reloaded for every state, 16 x 256 KiB per channel "
+             "tile in transfers of 2 KiB per partition (the small-transfer efficiency); the tutorial's profile shows "
+             "about 7 reloads (NKI's compiler reuses some loads) and a 92% busy vector engine"),
     dict(name="mamba v2 seq 512 ch 4096", file=K + "mamba_v2.kiln", dims=MAMBA(512, 4096), dtype="f32",
          target="trn1", published=1.61e-3, source=MAMBA_TUT, kind="measured", tol=0.15,
-         why="vector engine 4968 cycles per state and channel tile against the profile's 99.6% of 1.61 ms (3.13 us per state and channel "
-             "tile): the tutorial's 3.1 us fits its instruction list with delta * u hoisted out of the state loop "
-             "(loop-invariant once delta and u are loaded per channel tile) and delta * A folded into the exp; "
-             "Kiln computes both per state (-1656 cycles of its 4968)"),
+         why="vector-engine bound, 4396 cycles per (state, channel tile) against the profile's 3.13 us (99.6% of "
+             "1.61 ms over 512): the profile fits the tutorial's instruction list with delta * u, loop-invariant in "
+             "v2, hoisted out of the state loop (Kiln has no such hoisting: written hoisted, the kernel runs in "
+             "1.59 ms, Docs/simulator.md)"),
     dict(name="mamba v2 seq 8192 ch 4096", file=None, dims=MAMBA(8192, 4096), dtype="f32", target="trn1",
          published=52.2e-3, source=MAMBA_TUT + " (profile text: 53.33 ms)", kind="pending",
          why="needs spilling: v2 at T = 8192 holds [128 | 8192] f32 tiles (32 KiB per partition each) beyond "
@@ -99,9 +99,9 @@ ROWS = [
              "does not spill"),
     dict(name="mamba v3 seq 8192 ch 4096", file=K + "mamba_v3.kiln", dims=MAMBA(8192, 4096), dtype="f32",
          target="trn1", published=27.8e-3, source=MAMBA_TUT, kind="measured", tol=0.15,
-         why="the state and sequence loops are exchanged (no += into a window of a buffer), so each state's scan "
-             "carry goes through a [128, St] buffer: 4 small pool/dve/act instructions per (state, tile) in a "
-             "serial chain with the scan, where the tutorial has one copy"),
+         why="two parts (Docs/simulator.md): the state and sequence loops are exchanged (no += into a window of a "
+             "buffer), so each state's scan carry goes through a [128, St] buffer, small pool/dve/act instructions in "
+             "a serial chain with the scans (35.2 ms without them); and v2's per-tile gap, delta * u not hoisted"),
 ]
 
 
