@@ -85,11 +85,13 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
         case .actActivate:
             return OpDeclaration("act.activate", on: .act, [
                 F("func", .activationFunction), F("src", .tile(.read)), F("dst", .tile(.write)),
-                F("scale", .float, .keyword(default: 1)), F("bias", .scalar, .keyword(default: 0)),
+                F("scale", .scalar, .keyword(default: 1)), F("bias", .scalar, .keyword(default: 0)),
                 F("reduce", .reduceInto, .keyword()),
-            ], rules: [.sameShape(1, 2), .perPartition(4, like: 1), .perPartition(5, like: 1), .functionOnTarget(0)],
+            ], rules: [.sameShape(1, 2), .perPartition(3, like: 1), .perPartition(4, like: 1), .perPartition(5, like: 1),
+                       .functionOnTarget(0)],
                cost: .cycles { o, t in t.activationCycles(elementsPerPartition: o.n(1), withReduce: o.reduces(5)) },
-               summary: "func(src * scale + bias), optionally reducing each partition's results")
+               summary: "func(src * scale + bias), scale and bias each a constant or one value per partition, "
+                   + "optionally reducing each partition's results")
         case .dveTensorTensor:
             return OpDeclaration("dve.tensor_tensor", on: .dve, [
                 F("op", .binaryOperator), F("a", .tile(.read)), F("b", .tile(.read)), F("dst", .tile(.write)),

@@ -112,7 +112,8 @@ extension Execution {
     }
 
     /// `activation(f, x, bias: b, scale: s)` as the scalar engine computes it: the argument `x * s + b` in f64
-    /// rounded once to f32 (scale and a scalar bias are f32 immediates; a [P, 1] bias tile is read as stored),
+    /// rounded once to f32 (scale and a scalar bias are f32 immediates; a [P, 1] bias tile is read as stored; a zero
+    /// bias adds nothing, `MathFunction.activationAddend`),
     /// `f` of it rounded to f32, then the result rounded to x's dtype (Docs/numerics.md).
     func activation(_ arguments: [Argument], _ expr: Expr, _ frame: Frame) throws(InterpreterError) -> Value {
         let positional = arguments.filter { $0.label == nil }
@@ -125,9 +126,13 @@ extension Execution {
             bias = try evaluate(argument.value, frame)
             if bias.staticShape.isEmpty { bias.elements = bias.elements.map { Double(Float($0)) } }
         }
-        let (function, scale) = (call.function, call.scale)
-        return Broadcast.map([x, bias], dtype: try type(of: expr).dtype) { operands in
-            let argument = Double(Float(operands[0] * scale + operands[1]))
+        var scale = Value.scalar(call.scale, .f32)
+        if let id = call.scaleTile, let argument = arguments.first(where: { $0.value.id == id }) {
+            scale = try evaluate(argument.value, frame)   // a [P, 1] tile, read as stored
+        }
+        let function = call.function
+        return Broadcast.map([x, bias, scale], dtype: try type(of: expr).dtype) { operands in
+            let argument = Double(Float(operands[0] * operands[2] + MathFunction.activationAddend(bias: operands[1])))
             return Double(Float(function.apply(argument)))
         }
     }

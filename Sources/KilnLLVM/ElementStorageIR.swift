@@ -9,7 +9,8 @@ import KilnNumerics
 /// Algorithm. Narrow floats are converted with integer arithmetic only, so the result does not depend on the
 /// host's half-precision support or on compiler-rt / libgcc helpers, and matches `KilnNumerics.FloatFormat`
 /// bit for bit:
-/// - decode (format -> f32, exact): an all-ones exponent gives infinity or a quiet NaN with the sign; a zero
+/// - decode (format -> f32, exact): an all-ones exponent gives infinity or a quiet NaN with the sign (in the
+///   "fn" layout, only the all-ones pattern, a quiet NaN); a zero
 ///   exponent is a subnormal, `fraction * 2^(1 - bias - mantissaBits)` (exact in f32); otherwise the fields
 ///   are re-biased into an f32 bit pattern.
 /// - encode (f32 -> format, round to nearest, ties to even): bf16 shares f32's exponent, so it is the classic
@@ -17,7 +18,8 @@ import KilnNumerics
 ///   narrower exponent (f16, fp8) the f32 significand (implicit bit included) is shifted right by
 ///   `23 - mantissaBits + max(0, minNormalExponent - exponent)` with round-to-nearest-even on the dropped
 ///   bits; a carry out of the significand moves to the next binade; results below the smallest normal stay
-///   subnormal, exponents past the largest finite become infinity, NaN becomes `sign | inf | quiet bit`.
+///   subnormal, values past the largest finite become infinity, NaN becomes `sign | inf | quiet bit`; in the
+///   "fn" layout (f8e4m3fn) the all-ones pattern is the one NaN, and values past 448 and infinities become it.
 ///   f32 subnormal inputs are far below half the smallest subnormal of these formats and round to zero.
 extension LoweringContext {
     /// Loads element `index` of a buffer of `element`s and converts it to its compute kind.
@@ -46,7 +48,7 @@ extension LoweringContext {
             let wide = LLVMBuildZExt(b, raw, types.i32, "")
             let bits = LLVMBuildShl(b, wide, int(types.i32, 16), "")
             return ComputedValue(ref: LLVMBuildBitCast(b, bits, types.f32, ""), kind: .f32)
-        case .f16, .f8e4m3, .f8e5m2:
+        case .f16, .f8e4m3, .f8e4m3fn, .f8e5m2:
             guard let format = element.floatFormat else { return ComputedValue(ref: raw, kind: .f32) }
             return ComputedValue(ref: decodeNarrow(raw, format), kind: .f32)
         }
@@ -63,7 +65,7 @@ extension LoweringContext {
             return LLVMBuildZExt(b, convert(value, to: .bool).ref, types.i8, "")
         case .bf16:
             return encodeBF16(convert(value, to: .f32).ref)
-        case .f16, .f8e4m3, .f8e5m2:
+        case .f16, .f8e4m3, .f8e4m3fn, .f8e5m2:
             guard let format = element.floatFormat else { return convert(value, to: .f32).ref }
             return encodeNarrow(convert(value, to: .f32).ref, format, storage: types.storage(element))
         }
@@ -74,7 +76,7 @@ extension LoweringContext {
         switch element {
         case .f32: return convert(value, to: .f32)
         case .bool: return convert(value, to: .bool)
-        case .i32, .bf16, .f16, .f8e4m3, .f8e5m2: return decode(encode(value, element), element)
+        case .i32, .bf16, .f16, .f8e4m3, .f8e4m3fn, .f8e5m2: return decode(encode(value, element), element)
         }
     }
 
@@ -122,11 +124,18 @@ extension LoweringContext {
         let rebias = UInt64(127 - format.bias)
         let normalExponent = LLVMBuildShl(b, LLVMBuildAdd(b, exponentField, int(i32, rebias), ""), int(i32, 23), "")
         let normal = LLVMBuildOr(b, normalExponent, LLVMBuildShl(b, fraction, int(i32, 23 - m), ""), "")!
-        // Infinity / NaN.
-        let special = LLVMBuildOr(b, int(i32, 0x7F80_0000),
+        // Infinity / NaN: the all-ones exponent (IEEE style), or the one all-ones pattern ("fn" layout).
+        let special: LLVMValueRef, isSpecial: LLVMValueRef
+        if format.hasInfinities {
+            special = LLVMBuildOr(b, int(i32, 0x7F80_0000),
                                   LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntEQ, fraction, int(i32, 0), ""),
                                                   int(i32, 0), int(i32, 0x40_0000), ""), "")!
-        let isSpecial = LLVMBuildICmp(b, LLVMIntEQ, exponentField, int(i32, (1 << e) - 1), "")
+            isSpecial = LLVMBuildICmp(b, LLVMIntEQ, exponentField, int(i32, (1 << e) - 1), "")!
+        } else {
+            special = int(i32, 0x7FC0_0000)
+            let magnitude = LLVMBuildAnd(b, bits, int(i32, (1 << (e + m)) - 1), "")
+            isSpecial = LLVMBuildICmp(b, LLVMIntEQ, magnitude, int(i32, format.nanBits), "")!
+        }
         let magnitudeBits = LLVMBuildSelect(b, isSpecial, special, normal, "")
         let nonSubnormal = LLVMBuildBitCast(b, LLVMBuildOr(b, sign, magnitudeBits, ""), types.f32, "")
         // Subnormal (and zero): fraction * 2^(1 - bias - m), exact in f32, with the sign.
@@ -141,7 +150,6 @@ extension LoweringContext {
     private func encodeNarrow(_ value: LLVMValueRef, _ format: FloatFormat, storage: LLVMTypeRef) -> LLVMValueRef {
         let i32 = types.i32
         let m = format.mantissaBits
-        let maxField = (1 << format.exponentBits) - 1
         let bits = LLVMBuildBitCast(b, value, i32, "")!
         let sign = LLVMBuildShl(b, LLVMBuildLShr(b, bits, int(i32, 31), ""), int(i32, UInt64(format.exponentBits + m)), "")!
         let magnitude = LLVMBuildAnd(b, bits, int(i32, 0x7FFF_FFFF), "")!
@@ -173,17 +181,18 @@ extension LoweringContext {
                                      LLVMBuildSub(b, significandOut, implicit, ""), "")!
         let isSubnormal = LLVMBuildICmp(b, LLVMIntULT, significandOut, implicit, "")!
         let finiteBits = LLVMBuildSelect(b, isSubnormal, significandOut, normalBits, "")!
-        let infinityBits = int(i32, UInt64(maxField << m))
-        let overflows = LLVMBuildICmp(b, LLVMIntSGE, field, int(i32, UInt64(maxField)), "")!
-        let finiteOrInfinity = LLVMBuildSelect(b, LLVMBuildAnd(b, overflows, LLVMBuildNot(b, isSubnormal, ""), ""),
-                                               infinityBits, finiteBits, "")!
+        // Past the largest finite: infinity, or NaN in the "fn" layout (`FloatFormat.overflowBits`).
+        let overflowBits = int(i32, format.overflowBits)
+        let overflows = LLVMBuildICmp(b, LLVMIntUGT, normalBits, int(i32, format.largestFiniteBits), "")!
+        let finiteOrOverflow = LLVMBuildSelect(b, LLVMBuildAnd(b, overflows, LLVMBuildNot(b, isSubnormal, ""), ""),
+                                               overflowBits, finiteBits, "")!
         // f32 zeros and subnormals round to zero; infinities and NaNs map to the format's.
         let isTiny = LLVMBuildICmp(b, LLVMIntEQ, f32Exponent, int(i32, 0), "")!
-        let nonSpecial = LLVMBuildSelect(b, isTiny, int(i32, 0), finiteOrInfinity, "")!
+        let nonSpecial = LLVMBuildSelect(b, isTiny, int(i32, 0), finiteOrOverflow, "")!
         let isInfinity = LLVMBuildICmp(b, LLVMIntEQ, magnitude, int(i32, 0x7F80_0000), "")!
         let isNaN = LLVMBuildICmp(b, LLVMIntUGT, magnitude, int(i32, 0x7F80_0000), "")!
-        let nanBits = int(i32, UInt64((maxField << m) | (1 << (m - 1))))
-        let special = LLVMBuildSelect(b, isNaN, nanBits, LLVMBuildSelect(b, isInfinity, infinityBits, nonSpecial, ""), "")!
+        let nanBits = int(i32, format.nanBits)
+        let special = LLVMBuildSelect(b, isNaN, nanBits, LLVMBuildSelect(b, isInfinity, overflowBits, nonSpecial, ""), "")!
         return LLVMBuildTrunc(b, LLVMBuildOr(b, sign, special, ""), storage, "")
     }
 }

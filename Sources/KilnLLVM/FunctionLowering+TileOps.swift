@@ -299,16 +299,21 @@ extension FunctionLowering {
         let slot = activation.reduce.map { _ in stackSlot(lowering.types.f32, name: "acc") }
         perPartition(a) { partition, offset, free in
             // The argument x * scale + bias is computed in f64 and rounded once to f32, as the simulator does
-            // (Docs/numerics.md): bias is read as f32 (an immediate, or a [P | 1] tile's value).
-            let bias = lowering.convert(lowering.convert(scalarOperand(activation.bias, partition: partition, kind: .f32), to: .f32),
-                                        to: .f64)
+            // (Docs/numerics.md): bias is read as f32 (an immediate, or a [P | 1] tile's value), and a zero bias
+            // adds -0, that is nothing (`MathFunction.activationAddend`).
+            let readBias = lowering.convert(lowering.convert(scalarOperand(activation.bias, partition: partition, kind: .f32),
+                                                             to: .f32), to: .f64)
+            let isZero = LLVMBuildFCmp(b, LLVMRealOEQ, readBias.ref, lowering.double(0), "")
+            let bias = ComputedValue(ref: LLVMBuildSelect(b, isZero, lowering.double(-0.0), readBias.ref, "")!, kind: .f64)
+            // The scale: a constant (exact, in f64), or the partition's element of a [P | 1] tile as stored.
+            let scale = lowering.convert(scalarOperand(activation.scale, partition: partition, kind: .f64), to: .f64)
             if let reduce = activation.reduce, let slot {
                 LLVMBuildStore(b, lowering.reduceIdentity(reduce.op, kind: .f32).ref, slot)
             }
             lowering.emitLoop(from: 0, to: free, name: "f") { f in
                 let i = LLVMBuildNSWAdd(b, offset, f, "")!
                 let x = lowering.convert(lowering.convert(lowering.loadElement(a.pointer, a.element, index: i), to: .f32), to: .f64)
-                let scaled = LLVMBuildFMul(b, x.ref, lowering.double(activation.scale), "")!
+                let scaled = LLVMBuildFMul(b, x.ref, scale.ref, "")!
                 let argument = ComputedValue(ref: LLVMBuildFAdd(b, scaled, bias.ref, ""), kind: .f64)
                 let input = lowering.convert(argument, to: .f32)
                 let y = lowering.activation(activation.function, input)

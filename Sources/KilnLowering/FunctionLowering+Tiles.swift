@@ -186,9 +186,16 @@ extension FunctionLowering {
             }
             bias = operand
         }
+        var scale = ScalarOperand.constant(call.scale)
+        if let id = call.scaleTile, let argument = written.first(where: { $0.value.id == id }) {
+            guard let operand = scalarOperand(try lower(argument.value), partitions: tile.partitions) else {
+                throw fail(DiagnosticCatalogue.loweringUntyped(at: argument.value.span))
+            }
+            scale = operand
+        }
         let result = tile.with(element: try checkedType(expr).dtype, space: .sbuf)
         let destination = allocate(result, at: expr.span)
-        emit(.actActivate(Activation(function: call.function, source: source, destination: destination, scale: call.scale,
+        emit(.actActivate(Activation(function: call.function, source: source, destination: destination, scale: scale,
                                      bias: bias)), at: expr.span)
         return .value(destination, .tile(result))
     }

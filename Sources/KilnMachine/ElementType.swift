@@ -3,30 +3,31 @@
 /// An element type as the machine stores it; Kiln's source dtypes are this type
 /// (`KilnSema.DType` is an alias of it).
 public enum ElementType: String, CaseIterable, Sendable, Hashable, CustomStringConvertible {
-    case f32, bf16, f16, f8e4m3, f8e5m2, i32, bool
+    case f32, bf16, f16, f8e4m3, f8e4m3fn, f8e5m2, i32, bool
 
     /// Storage size of one element in bytes.
     public var byteSize: Int {
         switch self {
         case .f32, .i32: 4
         case .bf16, .f16: 2
-        case .f8e4m3, .f8e5m2, .bool: 1
+        case .f8e4m3, .f8e4m3fn, .f8e5m2, .bool: 1
         }
     }
 
     public var isFloat: Bool {
         switch self {
-        case .f32, .bf16, .f16, .f8e4m3, .f8e5m2: true
+        case .f32, .bf16, .f16, .f8e4m3, .f8e4m3fn, .f8e5m2: true
         case .i32, .bool: false
         }
     }
 
-    /// The two 8-bit float formats (the trn2 tensor engine runs them at twice the bf16 rate).
-    public var isFP8: Bool { self == .f8e4m3 || self == .f8e5m2 }
+    /// The 8-bit float formats (the trn2 and trn3 tensor engines run them at twice the bf16 rate): `f8e4m3`
+    /// (IEEE-style, largest finite 240), `f8e4m3fn` (no infinities, largest finite 448) and `f8e5m2`.
+    public var isFP8: Bool { byteSize == 1 && isFloat }
 
     public var description: String { rawValue }
 
-    /// "f32, bf16, f16, f8e4m3, f8e5m2, i32, bool", for messages.
+    /// "f32, bf16, f16, f8e4m3, f8e4m3fn, f8e5m2, i32, bool", for messages.
     public static var allNames: String { allCases.map(\.rawValue).joined(separator: ", ") }
 }
 

@@ -9,7 +9,7 @@ extension ElementType {
     /// Converts `value` to this element type and returns it as a Double (which holds every
     /// value of every element type exactly). The rules, shared by every executor:
     /// - float types: round to nearest, ties to even (`FloatFormat.encode`); NaN stays NaN,
-    ///   overflow goes to infinity.
+    ///   overflow goes to infinity (to NaN in `f8e4m3fn`, which has no infinities).
     /// - `i32`: truncate toward zero; NaN becomes 0; values beyond the i32 range saturate to
     ///   -2^31 or 2^31 - 1 (infinities too). Never a trap.
     /// - `bool`: true (1) for any nonzero value and for NaN, false (0) for zeros.
@@ -19,6 +19,7 @@ extension ElementType {
         case .bf16: FloatFormat.bf16.round(value)
         case .f16: FloatFormat.f16.round(value)
         case .f8e4m3: FloatFormat.f8e4m3.round(value)
+        case .f8e4m3fn: FloatFormat.f8e4m3fn.round(value)
         case .f8e5m2: FloatFormat.f8e5m2.round(value)
         case .i32: Self.truncateToInt32(value)
         case .bool: value == 0 ? 0 : 1
@@ -39,6 +40,7 @@ extension ElementType {
         case .bf16: FloatFormat.bf16.encode(value)
         case .f16: FloatFormat.f16.encode(value)
         case .f8e4m3: FloatFormat.f8e4m3.encode(value)
+        case .f8e4m3fn: FloatFormat.f8e4m3fn.encode(value)
         case .f8e5m2: FloatFormat.f8e5m2.encode(value)
         case .i32: UInt64(UInt32(bitPattern: Int32(Self.truncateToInt32(value))))
         case .bool: value == 0 ? 0 : 1
@@ -52,6 +54,7 @@ extension ElementType {
         case .bf16: FloatFormat.bf16.decode(bits & 0xFFFF)
         case .f16: FloatFormat.f16.decode(bits & 0xFFFF)
         case .f8e4m3: FloatFormat.f8e4m3.decode(bits & 0xFF)
+        case .f8e4m3fn: FloatFormat.f8e4m3fn.decode(bits & 0xFF)
         case .f8e5m2: FloatFormat.f8e5m2.decode(bits & 0xFF)
         case .i32: Double(Int32(bitPattern: UInt32(truncatingIfNeeded: bits)))
         case .bool: bits & 0xFF == 0 ? 0 : 1

@@ -47,3 +47,11 @@ extension MathFunction {
         }
     }
 }
+
+extension MathFunction {
+    /// What the scalar engine adds for an activation's `bias` in `func(x * scale + bias)`: the bias itself, but
+    /// -0 for a zero bias, so that a zero bias adds nothing (x + -0 is x for every x, where IEEE's -0 + +0 is +0).
+    /// A cast or copy the compiler places on the scalar engine (`act.activate identity`) then keeps -0, as the
+    /// language's cast does; the reference interpreter, the simulator and the LLVM backend all add this value.
+    public static func activationAddend(bias: Double) -> Double { bias == 0 ? -0.0 : bias }
+}

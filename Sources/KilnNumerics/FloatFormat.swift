@@ -2,29 +2,35 @@
 
 import KilnMachine
 
-/// A binary floating-point storage format in the IEEE style: a sign bit, `exponentBits` of biased
-/// exponent (bias `2^(exponentBits-1) - 1`) and `mantissaBits` of fraction, with subnormals, signed
-/// zeros, and the all-ones exponent reserved for infinities (fraction 0) and NaNs (fraction != 0).
-///
-/// All of Kiln's float dtypes are of this kind, including `f8e4m3`, which Kiln defines as the
-/// IEEE-style variant with infinities and NaNs (as NKI's `float8_e4m3`), so its largest finite
-/// value is 1.875 * 2^7 = 240 (not the 448 of the "fn" variant without infinities).
+/// A binary floating-point storage format: a sign bit, `exponentBits` of biased exponent (bias
+/// `2^(exponentBits-1) - 1`) and `mantissaBits` of fraction, with subnormals and signed zeros, in one of two
+/// layouts of the all-ones exponent:
+/// - IEEE style (`hasInfinities`): it holds infinities (fraction 0) and NaNs (fraction != 0). Kiln's `f32`,
+///   `bf16`, `f16`, `f8e5m2`, and `f8e4m3`, the IEEE-style e4m3 of NKI's and ml_dtypes' `float8_e4m3`
+///   (largest finite 1.875 * 2^7 = 240).
+/// - finite-only ("fn", not `hasInfinities`): it holds finite values, but for the all-ones pattern, the one
+///   NaN (with either sign). Kiln's `f8e4m3fn`, ml_dtypes' `float8_e4m3fn` (largest finite 1.75 * 2^8 = 448).
 ///
 /// Conversions are written with integer arithmetic only: they do not depend on the host's
 /// half-precision support or on compiler-rt helpers, so every backend gets the same bits.
 public struct FloatFormat: Sendable, Hashable {
     public let exponentBits: Int
     public let mantissaBits: Int
+    /// Whether the all-ones exponent is reserved for infinities and NaNs (IEEE style); false for the "fn"
+    /// layout, whose only NaN is the all-ones pattern and which has no infinities.
+    public let hasInfinities: Bool
 
-    public init(exponentBits: Int, mantissaBits: Int) {
+    public init(exponentBits: Int, mantissaBits: Int, hasInfinities: Bool = true) {
         self.exponentBits = exponentBits
         self.mantissaBits = mantissaBits
+        self.hasInfinities = hasInfinities
     }
 
     public static let f32 = FloatFormat(exponentBits: 8, mantissaBits: 23)
     public static let bf16 = FloatFormat(exponentBits: 8, mantissaBits: 7)
     public static let f16 = FloatFormat(exponentBits: 5, mantissaBits: 10)
     public static let f8e4m3 = FloatFormat(exponentBits: 4, mantissaBits: 3)
+    public static let f8e4m3fn = FloatFormat(exponentBits: 4, mantissaBits: 3, hasInfinities: false)
     public static let f8e5m2 = FloatFormat(exponentBits: 5, mantissaBits: 2)
 
     /// The format of a float element type; nil for `i32` and `bool`.
@@ -34,6 +40,7 @@ public struct FloatFormat: Sendable, Hashable {
         case .bf16: self = .bf16
         case .f16: self = .f16
         case .f8e4m3: self = .f8e4m3
+        case .f8e4m3fn: self = .f8e4m3fn
         case .f8e5m2: self = .f8e5m2
         case .i32, .bool: return nil
         }
@@ -45,23 +52,36 @@ public struct FloatFormat: Sendable, Hashable {
     /// The biased exponent field of infinities and NaNs (all ones).
     var maxExponentField: UInt64 { (1 << UInt64(exponentBits)) - 1 }
     var signBit: UInt64 { 1 << UInt64(exponentBits + mantissaBits) }
-
-    /// The largest finite value (240 for f8e4m3, 57344 for f8e5m2, 65504 for f16).
-    public var largestFinite: Double {
-        decode(((maxExponentField - 1) << UInt64(mantissaBits)) | ((1 << UInt64(mantissaBits)) - 1))
+    /// The magnitude bits of the largest finite value.
+    public var largestFiniteBits: UInt64 {
+        let allOnesFraction: UInt64 = (1 << UInt64(mantissaBits)) - 1
+        return hasInfinities ? ((maxExponentField - 1) << UInt64(mantissaBits)) | allOnesFraction
+                             : (maxExponentField << UInt64(mantissaBits)) | (allOnesFraction - 1)
     }
+    /// The magnitude bits of the NaN every NaN encodes to: the quiet NaN (top fraction bit) of the IEEE layout,
+    /// the all-ones pattern of the "fn" layout.
+    public var nanBits: UInt64 {
+        hasInfinities ? (maxExponentField << UInt64(mantissaBits)) | (1 << UInt64(mantissaBits - 1))
+                      : (maxExponentField << UInt64(mantissaBits)) | ((1 << UInt64(mantissaBits)) - 1)
+    }
+    /// The magnitude bits a value beyond the largest finite rounds to: infinity, or NaN in the "fn" layout.
+    public var overflowBits: UInt64 { hasInfinities ? maxExponentField << UInt64(mantissaBits) : nanBits }
+
+    /// The largest finite value (240 for f8e4m3, 448 for f8e4m3fn, 57344 for f8e5m2, 65504 for f16).
+    public var largestFinite: Double { decode(largestFiniteBits) }
 
     /// Encodes `value` in this format, rounding to nearest with ties to even. NaN stays NaN
-    /// (quiet, sign kept); values beyond the largest finite that round up overflow to infinity;
-    /// signed zeros and subnormals are kept. The result is in the low `bitWidth` bits.
+    /// (quiet, sign kept); values that round beyond the largest finite overflow to infinity, or, in the "fn"
+    /// layout, which has none, to NaN with the value's sign (as ml_dtypes converts: 464, the tie between 448
+    /// and the NaN pattern's 480, rounds to 448, anything above it to NaN; infinities become NaN too); signed
+    /// zeros and subnormals are kept. The result is in the low `bitWidth` bits.
     public func encode(_ value: Double) -> UInt64 {
         let bits = value.bitPattern
         let sign: UInt64 = (bits >> 63) != 0 ? signBit : 0
         let magnitude = bits & 0x7FFF_FFFF_FFFF_FFFF
         let mantissaShift = UInt64(mantissaBits)
         if magnitude >= 0x7FF0_0000_0000_0000 {
-            if magnitude == 0x7FF0_0000_0000_0000 { return sign | (maxExponentField << mantissaShift) }
-            return sign | (maxExponentField << mantissaShift) | (1 << (mantissaShift - 1))
+            return sign | (magnitude == 0x7FF0_0000_0000_0000 ? overflowBits : nanBits)
         }
         if magnitude == 0 { return sign }
         // value = significand * 2^exponent, with an integer significand of up to 53 bits.
@@ -83,8 +103,9 @@ public struct FloatFormat: Sendable, Hashable {
         if rounded == 0 { return sign }
         if rounded < (1 << mantissaShift) { return sign | rounded }   // subnormal
         let exponentField = resultQuantum + mantissaBits + bias
-        if exponentField >= Int(maxExponentField) { return sign | (maxExponentField << mantissaShift) }
-        return sign | (UInt64(exponentField) << mantissaShift) | (rounded - (1 << mantissaShift))
+        if exponentField > Int(maxExponentField) { return sign | overflowBits }
+        let encoded = (UInt64(exponentField) << mantissaShift) | (rounded - (1 << mantissaShift))
+        return sign | (encoded > largestFiniteBits ? overflowBits : encoded)
     }
 
     /// Decodes the low `bitWidth` bits of `bits` to the exact value they represent.
@@ -94,8 +115,10 @@ public struct FloatFormat: Sendable, Hashable {
         let exponentField = (bits >> mantissaShift) & maxExponentField
         let fraction = bits & ((1 << mantissaShift) - 1)
         let magnitude: Double
-        if exponentField == maxExponentField {
+        if hasInfinities && exponentField == maxExponentField {
             magnitude = fraction == 0 ? .infinity : .nan
+        } else if !hasInfinities && bits & (signBit - 1) == nanBits {
+            magnitude = .nan
         } else if exponentField == 0 {
             magnitude = Self.scale(fraction, by: 1 - bias - mantissaBits)
         } else {

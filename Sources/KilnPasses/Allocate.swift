@@ -20,12 +20,21 @@ import KilnTileIR
 ///    tiles the input already placed stay put and are placed first. For each tile, every allowed partition
 ///    start (K3308: > 64 partitions at 0; 33-64 at 0 or 64; <= 32 at 0, 32, 64, 96) is tried and, for each,
 ///    the lowest offset that is free in those partitions; the lowest offset wins, then the lowest partition.
-///    "Free" is tried twice: first avoiding every tile placed so far (fresh memory: no reuse, so no false
-///    dependencies between engines), then, if that does not fit, avoiding only the tiles whose live ranges
-///    meet this one's (reusing the memory of dead tiles). PSUM reuse is *next fit*: the search starts after the
-///    PSUM tile placed last and wraps around, so consecutive short-lived tiles (accumulation groups, transposes)
-///    rotate through PSUM instead of all taking the lowest free offset, and one does not wait for the copy out of
-///    the one just before it (the tensor engine keeps working while the vector engine drains PSUM).
+///    *Small* SBUF tiles (at most one 64-byte alignment unit per partition: per-row statistics, `[P | 1]`
+///    scalars) go the other way, to the highest free offset, so they gather at the top of SBUF instead of
+///    splitting the space between large tiles (a reduction kernel's `[128 | 1]` results used to land between
+///    its `[128 | 8192]` buffers, leaving no run long enough for one more).
+///    "Free" is tried three times: first avoiding every tile placed so far (fresh memory: no reuse, so no false
+///    dependencies between engines); then avoiding the tiles whose live ranges meet this one's and the *load
+///    buffers* of the loops around it (tiles allocated in such a loop's body that a `dma.load` fills): a tile
+///    placed on a load buffer's memory would make the next iteration's load wait for this iteration's use of
+///    the tile, not just for the reads of the loaded data, so the load could not run ahead of the compute;
+///    then, if that does not fit either, avoiding only the tiles whose live ranges meet this one's (reusing the
+///    memory of dead tiles).
+///    PSUM reuse (the last two tries) is *next fit*: the search starts after the PSUM tile placed last and wraps
+///    around, so consecutive short-lived tiles (accumulation groups, transposes) rotate through PSUM instead of all
+///    taking the lowest free offset, and one does not wait for the copy out of the one just before it (the tensor
+///    engine keeps working while the vector engine drains PSUM).
 /// 4. A tile that fits neither way is an over-capacity error (K3701) at its `alloc`, naming the tiles live
 ///    with it and their sizes, and the memory's capacity on the target; the other tiles are still placed.
 /// Placements satisfy the verifier's K3304-K3306 and K3308/K3310 by construction.
@@ -34,6 +43,8 @@ public struct Allocate: Pass {
     public let summary = "place SBUF and PSUM tiles by liveness: partition start, byte offset, PSUM banks"
     /// SBUF offsets are multiples of this many bytes.
     public static let sbufAlignment = 64
+    /// SBUF tiles of at most this many bytes per partition are placed from the top of SBUF down.
+    public static let smallTileBytes = sbufAlignment
 
     public init() {}
 
@@ -81,6 +92,8 @@ struct TileAllocator {
     var problems: [Diagnostic] = []
     /// Where the next PSUM search for reusable memory starts: the end of the PSUM tile placed last.
     var psumCursor = 0
+    /// Tiles a `dma.load` fills that are allocated inside a loop body, with that (innermost) loop.
+    var loadBuffers: [ValueID: ValueID] = [:]
 
     init(function: Function, target: MachineTarget) {
         self.function = function
@@ -88,11 +101,14 @@ struct TileAllocator {
         self.liveness = TileLiveness(function)
         var accumulators = Set<ValueID>()
         var allocs: [ValueID: Operation] = [:]
+        var loaded = Set<ValueID>()
         function.body.walk { op in
             if let matmul = op.kind.asMatmul { accumulators.insert(matmul.accumulator) }
+            if let load = op.kind.asLoad { loaded.insert(load.tile) }
             if case .alloc = op.kind, let id = op.result?.id { allocs[id] = op }
         }
         self.allocs = allocs
+        for tile in loaded { if let loop = liveness.enclosingLoops(of: tile).last { loadBuffers[tile] = loop } }
         for (id, op) in allocs {
             guard case .alloc(let tile, _) = op.kind else { continue }
             let bank = target.psumBankBytes
@@ -122,8 +138,14 @@ struct TileAllocator {
             guard let footprint = footprints[tile], let memory = target.onChipMemory(footprint.tile.space) else { continue }
             let sameSpace = placed.keys.filter { footprints[$0]?.tile.space == footprint.tile.space }.sorted()
             let interfering = sameSpace.filter { liveness.interfere($0, tile) }
+            let loops = Set(liveness.enclosingLoops(of: tile))
+            let loadBuffersAround = sameSpace.filter { other in
+                !interfering.contains(other) && loadBuffers[other].map(loops.contains) == true
+            }
             let cursor = footprint.tile.space == .psum ? psumCursor : 0
             if let spot = firstFit(footprint, avoiding: sameSpace, memory: memory)
+                ?? (loadBuffersAround.isEmpty ? nil
+                    : firstFit(footprint, avoiding: interfering + loadBuffersAround, memory: memory, from: cursor))
                 ?? firstFit(footprint, avoiding: interfering, memory: memory, from: cursor) {
                 placed[tile] = spot
                 if footprint.tile.space == .psum { psumCursor = spot.offset + footprint.bytes }
@@ -134,9 +156,10 @@ struct TileAllocator {
         return placed
     }
 
-    /// The lowest free offset over the allowed partition starts, or nil; with `from`, the lowest one at or after
-    /// it, else the lowest before it (next fit).
+    /// The lowest free offset over the allowed partition starts (the highest for a small SBUF tile), or nil; with
+    /// `from`, the lowest one at or after it, else the lowest before it (next fit).
     func firstFit(_ footprint: Footprint, avoiding others: [ValueID], memory: OnChipMemory, from cursor: Int = 0) -> TilePlacement? {
+        let fromTop = footprint.tile.space == .sbuf && footprint.bytes <= Allocate.smallTileBytes
         var best: TilePlacement?
         for start in target.allowedPartitionStarts(forPartitions: footprint.tile.partitions)
         where start + footprint.tile.partitions <= memory.partitions {
@@ -146,9 +169,11 @@ struct TileAllocator {
                     && start < spot.partition + theirs.tile.partitions
                 return overlapsPartitions ? spot.offset..<(spot.offset + theirs.bytes) : nil
             }.sorted { $0.lowerBound < $1.lowerBound }
-            guard let offset = lowestOffset(footprint, blocked: blocked, capacity: memory.bytesPerPartition, from: cursor)
-                ?? lowestOffset(footprint, blocked: blocked, capacity: memory.bytesPerPartition) else { continue }
-            if let current = best, current.offset <= offset { continue }
+            let capacity = memory.bytesPerPartition
+            guard let offset = fromTop ? highestOffset(footprint, blocked: blocked, capacity: capacity)
+                                       : lowestOffset(footprint, blocked: blocked, capacity: capacity, from: cursor)
+                                         ?? lowestOffset(footprint, blocked: blocked, capacity: capacity) else { continue }
+            if let current = best, fromTop ? current.offset >= offset : current.offset <= offset { continue }
             best = TilePlacement(partition: start, offset: offset)
         }
         return best
@@ -169,6 +194,19 @@ struct TileAllocator {
                 continue
             }
             return offset
+        }
+        return nil
+    }
+
+    /// The highest aligned offset whose bytes miss every blocked range (SBUF: no bank rule).
+    private func highestOffset(_ footprint: Footprint, blocked: [Range<Int>], capacity: Int) -> Int? {
+        let size = max(footprint.bytes, 1), alignment = max(footprint.alignment, 1)
+        var offset = (capacity - size) / alignment * alignment
+        while offset >= 0 {
+            guard let hit = blocked.first(where: { $0.overlaps(offset..<(offset + size)) }) else { return offset }
+            let below = hit.lowerBound - size
+            if below < 0 { return nil }
+            offset = below / alignment * alignment
         }
         return nil
     }

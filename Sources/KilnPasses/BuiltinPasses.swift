@@ -10,6 +10,7 @@ public enum BuiltinPasses {
         DeadCodeElimination(),
         Canonicalize(),
         Inline(),
+        HoistInvariants(),
         AssignEngines(),
         DoubleBuffer(),
         Allocate(),

@@ -36,12 +36,13 @@ enum SchedulingPortableOp: Equatable {
             default: return nil
             }
         } else if let activation = kind.asActivation, activation.reduce == nil {
-            let plain = activation.scale == 1 && activation.bias == .constant(0)
+            guard let scale = activation.constantScale else { return nil }
+            let plain = scale == 1 && activation.bias == .constant(0)
             switch activation.function {
             case .identity where plain: self = .copy(activation.source, activation.destination)
             case .identity where activation.bias == .constant(0):
-                self = .scale(activation.source, activation.scale, activation.destination)
-            case .identity where activation.scale == 1:
+                self = .scale(activation.source, scale, activation.destination)
+            case .identity where scale == 1:
                 self = .addScalar(activation.source, activation.bias, activation.destination)
             case .relu where plain: self = .relu(activation.source, activation.destination)
             case .reciprocal where plain: self = .reciprocal(activation.source, activation.destination)
@@ -71,7 +72,7 @@ enum SchedulingPortableOp: Equatable {
             var activation = Activation(function: .identity, source: source, destination: destination)
             switch self {
             case .copy: break
-            case .scale(_, let factor, _): activation.scale = factor
+            case .scale(_, let factor, _): activation.scale = .constant(factor)
             case .addScalar(_, let operand, _): activation.bias = operand
             case .relu: activation.function = .relu
             case .reciprocal: activation.function = .reciprocal

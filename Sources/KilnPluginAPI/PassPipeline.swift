@@ -125,6 +125,7 @@ public struct PassPipeline: Sendable {
             "inline", "canonicalize", "cse",          // tensor level: helpers inlined, folded, merged
             "fuse", "tile",                           // tensor level -> tile loops and engine ops
             "canonicalize", "cse", "dce",             // clean up what tiling leaves
+            "licm",                                   // loop-invariant computations out of tile loops
             "assign-engines", "double-buffer",        // balance act/dve, overlap loads with compute
             "allocate", "schedule",                   // place tiles, order streams with semaphores
         ].joined(separator: ",")

@@ -219,8 +219,10 @@ public enum CallTarget: Sendable, Hashable {
 /// What an `activation(f, x, bias: b, scale: s)` call applies: `f(x * scale + bias)`.
 public struct ActivationCall: Sendable, Hashable {
     public var function: MathFunction
-    /// The constant scale, rounded to f32 (the engine's immediate).
+    /// The constant scale, rounded to f32 (the engine's immediate); 1 when `scaleTile` gives it.
     public var scale: Double
+    /// The `scale:` argument's `Expr.id` when it is a per-partition `[P, 1]` tile; nil for a constant scale.
+    public var scaleTile: Int?
     /// The `bias:` argument's `Expr.id`; nil without one (a bias of 0).
     public var bias: Int?
 }

@@ -353,12 +353,13 @@ extension Checker {
     }
 
     /// `activation(f, x, bias: b, scale: s)`: `f` names a function the scalar engine applies, `x` is a float tile
-    /// (sbuf or psum), `b` a scalar or a per-partition `[P, 1]` tile, `s` a constant number; the result is an sbuf
-    /// tile of x's type. What the call applies is recorded in `activations` for lowering and the interpreter.
+    /// (sbuf or psum), `b` a scalar or a per-partition `[P, 1]` tile, `s` a constant number or a per-partition
+    /// `[P, 1]` float tile; the result is an sbuf tile of x's type. What the call applies is recorded in
+    /// `activations` for lowering and the interpreter.
     private func checkActivation(_ positional: [Expr], bias: Expr?, scale: Expr?, ok: Bool, expr: Expr) -> ValueType? {
         let operand = positional.count > 1 ? checkExpr(positional[1]) : nil
         let biasType = bias.flatMap { checkExpr($0) }
-        if let scale { checkExpr(scale) }
+        let scaleType = scale.flatMap { checkExpr($0) }
         guard ok, positional.count == 2 else { return nil }
         let named = positional[0]
         guard case .name(let name) = named.kind, let function = MathFunction(rawValue: name), function.isLanguageBuiltin,
@@ -379,18 +380,29 @@ extension Checker {
                                                     hint: "convert the tile with 'as f32'", at: positional[1].span))
             return nil
         }
+        // A per-partition operand: a [P, 1, ..., 1] tile of x's rank and partitions.
+        func perPartition(_ type: ValueType) -> Bool {
+            type.isTile && type.rank == operand.rank && type.shape.dropFirst().allSatisfy(\.isOne)
+                && type.shape[0] == operand.shape[0]
+        }
         var scaleValue = 1.0
+        var scaleTile: Int?
         if let scale {
-            guard let value = constantNumber(scale) else {
-                report(DiagnosticCatalogue.activationScaleNotConstant(at: scale.span))
+            if let value = constantNumber(scale) {
+                scaleValue = Double(Float(value))  // an f32 immediate, as every float scalar (Docs/numerics.md)
+            } else if let scaleType, scaleType.dtype.isFloat, perPartition(scaleType) {
+                scaleTile = scale.id
+            } else {
+                if scaleType != nil {
+                    report(DiagnosticCatalogue.activationScaleNotConstant(found: scaleType?.description ?? "",
+                                                                          partitions: operand.shape[0].description,
+                                                                          rank: operand.rank, at: scale.span))
+                }
                 return nil
             }
-            scaleValue = Double(Float(value))  // an f32 immediate, as every float scalar (Docs/numerics.md)
         }
         if let bias, let biasType {
-            let perPartition = biasType.isTile && biasType.rank == operand.rank
-                && biasType.shape.dropFirst().allSatisfy(\.isOne) && biasType.shape[0] == operand.shape[0]
-            guard biasType.dtype != .bool, biasType.isScalar || perPartition else {
+            guard biasType.dtype != .bool, biasType.isScalar || perPartition(biasType) else {
                 report(DiagnosticCatalogue.activationBias(found: biasType.description, partitions: operand.shape[0].description,
                                                           rank: operand.rank,
                                                           at: bias.span))
@@ -399,7 +411,7 @@ extension Checker {
         } else if bias != nil {
             return nil
         }
-        activations[expr.id] = ActivationCall(function: function, scale: scaleValue, bias: bias?.id)
+        activations[expr.id] = ActivationCall(function: function, scale: scaleValue, scaleTile: scaleTile, bias: bias?.id)
         return operand.with(space: .sbuf)
     }
 

@@ -42,7 +42,7 @@ extension DiagnosticCatalogue {
         make("K2008", "builtin-name-clash", .error,
              "\(kind) '\(name)' has the name of a builtin function; choose another name", at: span)
     }
-    public static var dtypeNames: String { "f32, bf16, f16, f8e4m3, f8e5m2, i32, bool" }
+    public static var dtypeNames: String { DType.allNames }
 
     // MARK: types and shapes (K201x-K202x)
     public static func rankTooHigh(_ type: String, rank: Int, limit: Int, tile: Bool, at span: SourceSpan) -> Diagnostic {
@@ -295,10 +295,13 @@ extension DiagnosticCatalogue {
              "the first argument of 'activation' names the function the scalar engine applies: one of \(allowed)",
              at: span)
     }
-    public static func activationScaleNotConstant(at span: SourceSpan) -> Diagnostic {
-        make("K2131", "activation-scale-not-constant", .error,
-             "'scale:' of 'activation' is a constant number (the engine's immediate); to scale by a value, multiply the "
-                + "tile first", at: span)
+    public static func activationScaleNotConstant(found: String, partitions: String, rank: Int = 2,
+                                                  at span: SourceSpan) -> Diagnostic {
+        let ones = Array(repeating: "1", count: max(1, rank - 1)).joined(separator: ", ")
+        return make("K2131", "activation-scale-not-constant", .error,
+                    "'scale:' of 'activation' is a constant number (the engine's immediate) or a per-partition float "
+                        + "[\(partitions), \(ones)] tile, found \(found); to scale by another value, multiply the tile first",
+                    at: span)
     }
     public static func activationBias(found: String, partitions: String, rank: Int = 2, at span: SourceSpan) -> Diagnostic {
         let ones = Array(repeating: "1", count: max(1, rank - 1)).joined(separator: ", ")

@@ -5,7 +5,7 @@ import KilnSyntax
 
 /// A dtype parameter's bound: the dtypes it may stand for.
 public enum DTypeBound: String, Sendable, CaseIterable {
-    /// f32, bf16, f16, f8e4m3, f8e5m2.
+    /// f32, bf16, f16, f8e4m3, f8e4m3fn, f8e5m2.
     case float
     /// Every dtype.
     case any

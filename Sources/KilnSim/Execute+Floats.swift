@@ -67,11 +67,12 @@ extension SimulationRun {
                                     into: UnsafeMutableBufferPointer(start: result, count: mCount * nCount))
             writeTile(acc, result, stream: stream, pc: pc)
         case .actActivate:
-            let (function, source, destination, scale, bias) = (o.function(0), o.buffer(1), o.buffer(2), o.float(3), o.scalar(4))
+            let (function, source, destination, scale, bias) = (o.function(0), o.buffer(1), o.buffer(2), o.scalar(3), o.scalar(4))
             let reduce = o.reduceInto(5)
             guard floatTiles(source, destination, reduce?.buffer) else { return false }
             let (p, f) = (buffers[source].partitions, buffers[source].freeElements)
-            let biases = perPartition(bias, partitions: p, stream: stream, pc: pc)
+            let biases = perPartition(bias, partitions: p, stream: stream, pc: pc).map { MathFunction.activationAddend(bias: $0) }
+            let scales = perPartition(scale, partitions: p, stream: stream, pc: pc)
             let input = readTile(source, slot: 0, stream: stream, pc: pc)
             let output = scratch.buffer(1, count: p * f)
             let chunks = RowParallel.chunks(rows: p, work: p * f)
@@ -82,7 +83,7 @@ extension SimulationRun {
                 RowParallel.forEach(rows: p, work: p * f) { chunk, rows in
                     let row = arguments + chunk * f
                     for partition in rows {
-                        let bias = biases[partition]
+                        let (bias, scale) = (biases[partition], scales[partition])
                         for element in 0..<f { row[element] = Double(Float(Double(input[partition * f + element]) * scale + bias)) }
                         ActivationExp.expToFloat(row, count: f, into: output + partition * f)
                     }
@@ -92,7 +93,7 @@ extension SimulationRun {
                 // evacuation, the matmul's epilogue), as a loop with no call per element.
                 RowParallel.forEach(rows: p, work: p * f) { _, rows in
                     for partition in rows {
-                        let bias = biases[partition]
+                        let (bias, scale) = (biases[partition], scales[partition])
                         for index in (partition * f)..<(partition * f + f) {
                             output[index] = Float(Double(input[index]) * scale + bias)
                         }
@@ -102,7 +103,7 @@ extension SimulationRun {
                 let apply = ActivationMath.function(function)
                 RowParallel.forEach(rows: p, work: p * f) { _, rows in
                     for partition in rows {
-                        let bias = biases[partition]
+                        let (bias, scale) = (biases[partition], scales[partition])
                         for index in (partition * f)..<(partition * f + f) {
                             output[index] = Float(apply(Double(Float(Double(input[index]) * scale + bias))))
                         }

@@ -82,12 +82,15 @@ extension SimulationRun {
             for row in 0..<p { for column in 0..<f { out[column * p + row] = values[row * f + column] } }
             store(destination, out, stream: stream, pc: pc)
         case .actActivate:
-            let (function, source, destination, scale) = (o.function(0), o.buffer(1), o.buffer(2), o.float(3))
-            let f = buffers[source].freeElements
-            let biases = perPartition(o.scalar(4), partitions: buffers[source].partitions, stream: stream, pc: pc)
+            let (function, source, destination) = (o.function(0), o.buffer(1), o.buffer(2))
+            let (f, p) = (buffers[source].freeElements, buffers[source].partitions)
+            let scales = perPartition(o.scalar(3), partitions: p, stream: stream, pc: pc)
+            let biases = perPartition(o.scalar(4), partitions: p, stream: stream, pc: pc)
+                .map { MathFunction.activationAddend(bias: $0) }
             let values = load(source, stream: stream, pc: pc)
-            let out = Self.perPartitionMap(values, free: f, biases) { value, bias in
-                ActivationMath.apply(function, Double(Float(value * scale + bias)))
+            let out = values.indices.map { index in
+                let partition = index / max(f, 1)
+                return ActivationMath.apply(function, Double(Float(values[index] * scales[partition] + biases[partition])))
             }
             store(destination, out, stream: stream, pc: pc)
             if let reduce = o.reduceInto(5) {

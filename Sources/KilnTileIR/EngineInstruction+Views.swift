@@ -27,7 +27,7 @@ extension OpKind {
     }
     public static func actActivate(_ a: Activation) -> OpKind {
         .engine(EngineInstruction(.actActivate, [.function(a.function), .tile(a.source), .tile(a.destination),
-                                                 .float(a.scale), .scalar(a.bias), .reduceInto(a.reduce)]))
+                                                 .scalar(a.scale), .scalar(a.bias), .reduceInto(a.reduce)]))
     }
     public static func dveTensorTensor(_ op: BinaryOperator, _ a: ValueID, _ b: ValueID, destination: ValueID) -> OpKind {
         .engine(EngineInstruction(.dveTensorTensor, [.binary(op), .tile(a), .tile(b), .tile(destination)]))
@@ -111,7 +111,7 @@ extension OpKind {
     public var asActivation: Activation? {
         guard let i = instruction, i.op == .actActivate, i.operands.count == 6,
               case .function(let function) = i.operands[0], case .tile(let source) = i.operands[1],
-              case .tile(let destination) = i.operands[2], case .float(let scale) = i.operands[3],
+              case .tile(let destination) = i.operands[2], case .scalar(let scale) = i.operands[3],
               case .scalar(let bias) = i.operands[4], case .reduceInto(let reduce) = i.operands[5] else { return nil }
         return Activation(function: function, source: source, destination: destination, scale: scale, bias: bias, reduce: reduce)
     }

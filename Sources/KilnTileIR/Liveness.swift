@@ -72,6 +72,9 @@ public struct TileLiveness: Sendable {
         }
     }
 
+    /// The loops around a tile's `alloc`, outermost first, by induction variable.
+    public func enclosingLoops(of tile: ValueID) -> [ValueID] { allocLoops[tile] ?? [] }
+
     /// True if both tiles are live at some common point (so they may not share memory).
     public func interfere(_ a: ValueID, _ b: ValueID) -> Bool {
         guard let first = ranges[a], let second = ranges[b] else { return true }

@@ -188,16 +188,17 @@ public struct FreeAxisReduce: Hashable, Sendable {
     }
 }
 
-/// func(source * scale + bias) into `destination`, optionally also reducing along the free axis.
+/// func(source * scale + bias) into `destination`, optionally also reducing along the free axis. `scale` and
+/// `bias` are each a constant or a per-partition `[P | 1]` tile (NKI's `activation(scale=, bias=)`).
 public struct Activation: Hashable, Sendable {
     public var function: ActivationFunction
     public var source: ValueID
     public var destination: ValueID
-    public var scale: Double
+    public var scale: ScalarOperand
     public var bias: ScalarOperand
     public var reduce: FreeAxisReduce?
 
-    public init(function: ActivationFunction, source: ValueID, destination: ValueID, scale: Double = 1,
+    public init(function: ActivationFunction, source: ValueID, destination: ValueID, scale: ScalarOperand = .constant(1),
                 bias: ScalarOperand = .constant(0), reduce: FreeAxisReduce? = nil) {
         self.function = function
         self.source = source
@@ -206,6 +207,16 @@ public struct Activation: Hashable, Sendable {
         self.bias = bias
         self.reduce = reduce
     }
+
+    /// With a constant scale.
+    public init(function: ActivationFunction, source: ValueID, destination: ValueID, scale: Double,
+                bias: ScalarOperand = .constant(0), reduce: FreeAxisReduce? = nil) {
+        self.init(function: function, source: source, destination: destination, scale: .constant(scale), bias: bias,
+                  reduce: reduce)
+    }
+
+    /// The scale when it is a constant.
+    public var constantScale: Double? { if case .constant(let value) = scale { value } else { nil } }
 }
 
 /// `pool.iota`: element (p, f) = base + p * partitionStep + f * freeStep (f counts over all free dims); the

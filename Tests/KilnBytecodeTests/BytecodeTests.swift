@@ -27,9 +27,9 @@ func everyOpcodeProgram() -> BytecodeProgram {
     var streams = [InstructionStream(unit: .engine(.pe), instructions: body,
                                      lines: body.indices.map { LineEntry(line: $0 + 1, column: 3) })]
     let others: [(StreamUnit, [Instruction])] = [
-        (.engine(.act), [Instruction(.engine(.actActivate), [.activationFunction(.gelu), .buffer(0), .buffer(0), .float(0.5),
+        (.engine(.act), [Instruction(.engine(.actActivate), [.activationFunction(.gelu), .buffer(0), .buffer(0), .scalarSource(.constant(0.5)),
                                                            .scalarSource(.buffer(1)), .reduceInto(nil)]),
-                         Instruction(.engine(.actActivate), [.activationFunction(.exp), .buffer(2), .buffer(0), .float(1),
+                         Instruction(.engine(.actActivate), [.activationFunction(.exp), .buffer(2), .buffer(0), .scalarSource(.buffer(1)),
                                                            .scalarSource(.constant(-1.5)), .reduceInto(ReduceInto(.max, into: 1))])]),
         (.engine(.dve), [Instruction(.engine(.dveTensorTensor), [.binaryOperator(.rem), .buffer(0), .buffer(0), .buffer(0)]),
                          Instruction(.engine(.dveTensorScalar), [.binaryOperator(.lt), .buffer(0), .scalarSource(.constant(2)), .buffer(0)]),

@@ -90,7 +90,7 @@ private func paramDTypes(_ result: FrontEndResult, _ kernel: String) -> [DType] 
         #expect(errors(frontEnd(narrow, dtypes: ["T": .f32])).isEmpty)
         let all = Driver.checkEveryInstantiation(SourceFile(path: "n.kiln", text: narrow))
         let reported = errors(all)
-        #expect(reported.count == 4 && reported.allSatisfy { $0.hasPrefix("K2030 1:59") })
+        #expect(reported.count == 5 && reported.allSatisfy { $0.hasPrefix("K2030 1:59") })
         #expect(reported.contains { $0.contains("hbm bf16[N] and hbm f32[N]") })
         // Each names the instantiation it comes from, at the dtype parameter.
         let bf16 = all.diagnostics.diagnostics.first { $0.message.contains("hbm bf16[N]") }
@@ -120,7 +120,7 @@ private func paramDTypes(_ result: FrontEndResult, _ kernel: String) -> [DType] 
     }
 
     @Test func theFloatBoundRejectsI32FromAFlagAnInputAndAnArgument() {
-        let bound = "(f32, bf16, f16, f8e4m3, f8e5m2)"
+        let bound = "(f32, bf16, f16, f8e4m3, f8e4m3fn, f8e5m2)"
         #expect(errors(frontEnd(generic, dtypes: ["T": .i32])) == [
             "K2151 5:14 --dtype T=i32 gives T = i32, but T is bounded by 'float' \(bound)",
         ])

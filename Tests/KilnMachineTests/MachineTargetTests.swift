@@ -73,6 +73,8 @@ import Testing
     #expect(trn1.matmulCycles(m: 128, n: 512, input: .f32) == 2048)
     #expect(trn1.matmulCycles(m: 128, n: 512, input: .f8e4m3) == 512)
     #expect(trn2.matmulCycles(m: 128, n: 512, input: .f8e4m3) == 256)
+    #expect(trn2.matmulCycles(m: 128, n: 512, input: .f8e4m3fn) == 256)   // every fp8 format runs double row
+    #expect(MachineTarget.trn3.matmulCycles(m: 128, n: 512, input: .f8e4m3fn) == 256)
     #expect(trn1.peTransposeCycles(partitions: 128, free: 32) == 128)
     #expect(trn1.activationCycles(elementsPerPartition: 10, withReduce: false) == 64 + 60)
     #expect(trn1.activationCycles(elementsPerPartition: 512, withReduce: true) == 576 + 60)

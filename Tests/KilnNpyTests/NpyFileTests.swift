@@ -123,6 +123,8 @@ func malformedFilesGetClearErrors(bytes: [UInt8], expected: String) {
     #expect(NpyArray(bf16) == NpyArray(shape: [2], encoding: .bits16, data: [0x80, 0x3F, 0x00, 0xC0]))
     let e4m3 = try #require(Tensor(dtype: .f8e4m3, shape: [1, 1], values: [240]))
     #expect(NpyArray(e4m3).data == [0x77] && NpyArray(e4m3).encoding.descr == "|u1")
+    let e4m3fn = try #require(Tensor(dtype: .f8e4m3fn, shape: [2], values: [448, -.nan]))
+    #expect(NpyArray(e4m3fn).data == [0x7E, 0xFF] && NpyArray(e4m3fn).encoding.descr == "|u1")
     let ints = try #require(Tensor(dtype: .i32, shape: [], values: [-1]))
     #expect(NpyArray(ints).data == [0xFF, 0xFF, 0xFF, 0xFF] && NpyArray(ints).shape == [])
 }

@@ -11,13 +11,15 @@ import Testing
 struct SlowReferenceFormat {
     let format: FloatFormat
     /// (value, bits) for every finite non-negative pattern, ascending, plus the first value past
-    /// the largest finite (2^(emax+1)) standing for infinity, as IEEE rounding treats it.
+    /// the largest finite standing for what overflow gives: 2^(emax+1) with infinity's bits, as IEEE
+    /// rounding treats it; in the "fn" layout (no infinities), the value the NaN pattern would have
+    /// (480 for f8e4m3fn) with the NaN's bits, as ml_dtypes rounds.
     let ladder: [(value: Double, bits: UInt64)]
 
     init(_ format: FloatFormat) {
         self.format = format
         let mantissaCount = 1 << format.mantissaBits
-        let exponentCount = (1 << format.exponentBits) - 1
+        let exponentCount = format.hasInfinities ? (1 << format.exponentBits) - 1 : 1 << format.exponentBits
         var ladder: [(Double, UInt64)] = []
         for exponentField in 0..<exponentCount {
             for fraction in 0..<mantissaCount {
@@ -25,8 +27,9 @@ struct SlowReferenceFormat {
                 ladder.append((Self.value(format, exponentField: exponentField, fraction: fraction), bits))
             }
         }
-        let infinityBits = UInt64(exponentCount * mantissaCount)
-        ladder.append((pow(2.0, Double(exponentCount - format.bias)), infinityBits))
+        if format.hasInfinities {
+            ladder.append((pow(2.0, Double(exponentCount - format.bias)), UInt64(exponentCount * mantissaCount)))
+        }   // else the last pattern, S.1111.111, is the NaN, and its value is the overflow boundary
         self.ladder = ladder
     }
 
@@ -54,7 +57,7 @@ struct SlowReferenceFormat {
 }
 
 let allFormats: [(String, FloatFormat)] = [
-    ("bf16", .bf16), ("f16", .f16), ("f8e4m3", .f8e4m3), ("f8e5m2", .f8e5m2),
+    ("bf16", .bf16), ("f16", .f16), ("f8e4m3", .f8e4m3), ("f8e4m3fn", .f8e4m3fn), ("f8e5m2", .f8e5m2),
 ]
 
 @Test(arguments: allFormats)
@@ -67,11 +70,17 @@ func everyBitPatternRoundTrips(name: String, format: FloatFormat) {
         let exponentField = Int((bits >> exponentShift) & ((1 << UInt64(format.exponentBits)) - 1))
         let fraction = Int(bits & ((1 << exponentShift) - 1))
         let negative = bits >> UInt64(format.exponentBits + format.mantissaBits) != 0
-        if exponentField == (1 << format.exponentBits) - 1 {
+        let allOnesExponent = exponentField == (1 << format.exponentBits) - 1
+        if format.hasInfinities && allOnesExponent {
             let expectedNaN = fraction != 0
             if value.isNaN != expectedNaN || (!expectedNaN && value != (negative ? -.infinity : .infinity)) { failures += 1 }
             if value.isNaN { if !format.decode(format.encode(value)).isNaN { failures += 1 } }
             else if format.encode(value) != bits { failures += 1 }
+            continue
+        }
+        if !format.hasInfinities && allOnesExponent && fraction == (1 << format.mantissaBits) - 1 {
+            // The "fn" layout's one NaN (per sign) encodes back to itself.
+            if !value.isNaN || format.encode(value) != bits { failures += 1 }
             continue
         }
         let expected = SlowReferenceFormat.value(format, exponentField: exponentField, fraction: fraction)
@@ -138,6 +147,16 @@ func tiesAndNeighboursRoundLikeTheSlowReference(name: String, format: FloatForma
     #expect(FloatFormat.f8e4m3.encode(248) == 0x78)    // +inf
     #expect(FloatFormat.f8e4m3.encode(-1e9) == 0xF8)   // -inf
     #expect(FloatFormat.f8e5m2.largestFinite == 57344)
+    // f8e4m3fn: no infinities; 464 is the tie between 448 (0x7E) and the NaN pattern's 480: even is 448.
+    #expect(FloatFormat.f8e4m3fn.largestFinite == 448)
+    #expect(FloatFormat.f8e4m3fn.decode(0x78) == 256)      // the all-ones exponent holds finite values
+    #expect(FloatFormat.f8e4m3fn.encode(464) == 0x7E)
+    #expect(FloatFormat.f8e4m3fn.encode(464.0.nextUp) == 0x7F)   // NaN, not saturation
+    #expect(FloatFormat.f8e4m3fn.encode(-.infinity) == 0xFF)
+    #expect(FloatFormat.f8e4m3fn.encode(.nan) == 0x7F)
+    #expect(FloatFormat.f8e4m3fn.encode(-0.0) == 0x80)
+    #expect(FloatFormat.f8e4m3fn.decode(0xFF).isNaN && FloatFormat.f8e4m3fn.decode(0xFF).sign == .minus)
+    #expect(FloatFormat.f8e4m3fn.decode(0x01) == 1.0 / 512)
     #expect(FloatFormat.f8e4m3.decode(0x01) == 1.0 / 512)   // smallest subnormal 2^-9
     #expect(FloatFormat.f8e4m3.encode(1.0 / 1024) == 0)     // tie with 0: even
     #expect(FloatFormat.f8e4m3.encode(1.0 / 1024 * 1.01) == 0x01)

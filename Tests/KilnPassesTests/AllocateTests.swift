@@ -76,6 +76,68 @@ private let hbmSignature = "(%x: hbm f32[128, 65536]) -> (%y: hbm f32[128, 65536
     #expect(Set(placed.values.map(\.offset)) == [0, 2048, 4096])
 }
 
+@Test func smallTilesGoToTheTopAndLeaveTheBottomToLargeOnes() throws {
+    // Two 64 KiB tiles and a [128 | 1] sum between them: the sum takes the last 64 bytes of SBUF, so the
+    // second large tile sits right after the first, and a third fits below the sum with 64 KiB - 64 B to spare.
+    let text = SchedulingSamples.module(hbmSignature, """
+            %a = alloc sbuf f32[128 | 16384]
+            %s = alloc sbuf f32[128 | 1]
+            %b = alloc sbuf f32[128 | 16384]
+            dma.load %x[0, 0] -> %a
+            dve.reduce add %a -> %s
+            dve.tensor_scalar sub %a, %s -> %b
+            dma.store %b -> %y[0, 0]
+            return
+        """)
+    let placed = placements(try scheduled("allocate", text))
+    let capacity = MachineTarget.trn1.sbuf.bytesPerPartition
+    #expect(placed["a"] == TilePlacement(partition: 0, offset: 0))
+    #expect(placed["s"] == TilePlacement(partition: 0, offset: capacity - Allocate.sbufAlignment))
+    #expect(placed["b"] == TilePlacement(partition: 0, offset: 65536))
+}
+
+@Test func aLoopsLoadBufferIsNotReusedByTheTilesAfterItInTheBody() throws {
+    // 3 x 64 KiB plus a small sum: %v has no fresh memory; %t is dead when %v is written, but it is the loop's
+    // load buffer, so %v takes the memory of dead tiles elsewhere (the sum's) and the next load need not wait.
+    let text = SchedulingSamples.module("(%x: hbm f32[512, 16384]) -> (%y: hbm f32[512, 16384])", """
+            for %i = 0 to 512 step 128 {
+              %t = alloc sbuf f32[128 | 16384]
+              dma.load %x[%i, 0] -> %t
+              %s = alloc sbuf f32[128 | 1]
+              dve.reduce add %t -> %s
+              %u = alloc sbuf f32[128 | 16384]
+              dve.tensor_scalar sub %t, %s -> %u
+              %v = alloc sbuf f32[128 | 16384]
+              act.activate exp %u -> %v
+              dma.store %v -> %y[%i, 0]
+            }
+            return
+        """)
+    let placed = placements(try scheduled("allocate", text))
+    #expect(placed["t"] == TilePlacement(partition: 0, offset: 0))
+    #expect(placed["u"] == TilePlacement(partition: 0, offset: 65536))
+    #expect(placed["v"] == TilePlacement(partition: 0, offset: 131072))
+    // Without room elsewhere the load buffer's memory is still reused (the third try): %w is written while %u
+    // and %v are live, so only %t's memory is left.
+    let tight = SchedulingSamples.module("(%x: hbm f32[512, 16384]) -> (%y: hbm f32[512, 16384])", """
+            for %i = 0 to 512 step 128 {
+              %t = alloc sbuf f32[128 | 16384]
+              dma.load %x[%i, 0] -> %t
+              %u = alloc sbuf f32[128 | 16384]
+              act.activate exp %t -> %u
+              %v = alloc sbuf f32[128 | 16384]
+              act.activate exp %u -> %v
+              %w = alloc sbuf f32[128 | 16384]
+              dve.tensor_tensor mul %v, %u -> %w
+              dma.store %w -> %y[%i, 0]
+            }
+            return
+        """)
+    let tightPlaced = placements(try scheduled("allocate", tight))
+    #expect(tightPlaced["w"] == TilePlacement(partition: 0, offset: 0))
+    #expect(tightPlaced["v"] == TilePlacement(partition: 0, offset: 131072))
+}
+
 @Test func accumulatorsTakeABankEachAndOtherPSUMTilesNeverCrossOne() throws {
     let text = SchedulingSamples.module("(%x: hbm bf16[128, 128]) -> (%y: hbm f32[128, 128])", """
             %s = alloc sbuf bf16[128 | 128]

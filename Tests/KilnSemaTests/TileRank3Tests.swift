@@ -79,6 +79,14 @@ kernel k<S = 256, H = 4, D = 64>(x: f32[S, H, D], c: f32[S, 1], w: f32[S, 2, 3, 
                 at: "6:60", "a per-partition [128, 1, 1] tile, found sbuf f32[128, 1]")
 }
 
+@Test func activationScaleIsAConstantOrAPerPartitionTileOfTheTilesRank() throws {
+    expectError(rank3Prefix + "    store(out[i : i + 128, :, :], activation(exp, t, scale: col))\n  }\n}", "K2131",
+                at: "6:61", "a per-partition float [128, 1, 1] tile, found sbuf f32[128, 1]")
+    let c = checkSource(rank3Prefix
+        + "    store(out[i : i + 128, :, :], activation(exp, t, scale: max(t, axis: (1, 2))))\n  }\n}")
+    #expect(c.errors.isEmpty, "\(c.summary)")
+}
+
 @Test func aTileReshapeKeepsItsPartitions() throws {
     let c = checkSource(rank3Prefix + "    let f = reshape(q, (128, 24))\n    store(out[i : i + 128, :, :], t)\n  }\n}")
     #expect(c.errors.isEmpty, "\(c.summary)")

@@ -43,3 +43,29 @@ def test_activation_and_nc_transpose_match_numpy(backend):
     assert z.dtype == ml_dtypes.bfloat16
     assert_within_steps(z, np.tanh(zarg), steps=1.0)
     np.testing.assert_array_equal(q, np.maximum((x.astype(np.float64) - 0.125).astype(np.float32), 0))
+
+
+SCALED = """
+kernel k<N = 200, D = 64>(x: f32[N, D], g: f32[N, 1], b: f32[N, 1]) -> (y: f32[N, D], z: f32[N, D]) {
+  for i in 0 ..< N step 128 {
+    let xt = load(x[i : i + 128, :])
+    let gt = load(g[i : i + 128, :])
+    store(y[i : i + 128, :], activation(exp, xt, scale: gt, bias: load(b[i : i + 128, :])))
+    store(z[i : i + 128, :], activation(square, xt, scale: gt))
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("backend", ["ref", "sim", "llvm"])
+def test_activation_with_a_per_partition_scale_matches_numpy(backend):
+    """`scale:` a [P, 1] tile (NKI's scale=A_i): row r is f(x[r] * g[r] + b[r]), the argument rounded once to f32."""
+    r = rng(32)
+    x = r.standard_normal((200, 64)).astype(np.float32)
+    g = r.standard_normal((200, 1)).astype(np.float32)
+    b = (r.standard_normal((200, 1)) * 0.5).astype(np.float32)
+    y, z = kiln.compile_source(SCALED)(x, g, b, backend=backend)
+    argument = (x.astype(np.float64) * g + b).astype(np.float32).astype(np.float64)
+    np.testing.assert_allclose(y, np.exp(argument).astype(np.float32), rtol=2.0 ** -23, atol=0)
+    scaled = (x.astype(np.float64) * g).astype(np.float32).astype(np.float64)
+    np.testing.assert_array_equal(z, (scaled * scaled).astype(np.float32))

@@ -40,7 +40,7 @@ class LayoutMakers:
             joined = E("concat", axis, [self.expr(dtype, shape, depth), self.expr(dtype, shape, depth)])
             split = E("reshape", tuple(shape[:axis]) + (2, d) + tuple(shape[axis + 1:]), [joined])
             r = self.rng.random()
-            if r < 0.4 and dtype not in ("bool", "i32") and dtype != "f8e4m3" and dtype != "f8e5m2":
+            if r < 0.4 and dtype not in ("bool", "i32", "f8e4m3", "f8e4m3fn", "f8e5m2"):
                 kept = E("red", (self.rng.choice(["sum", "max", "min"]), axis), [split])
             elif r < 0.7:
                 items = [(None, None)] * (len(shape) + 1)

@@ -149,7 +149,8 @@ ACTIVATIONS = ["exp", "tanh", "sigmoid", "relu", "silu", "gelu", "square", "abs"
 
 def activations(rng, target):
     """The NKI tile forms: `activation(f, x, bias:, scale:)` on an SBUF or PSUM tile, its bias a per-partition
-    [128, 1] tile, a scalar parameter or a literal, its scale a constant expression; `nc_transpose` of a tile into
+    [128, 1] tile, a scalar parameter or a literal, its scale a constant expression or a per-partition [128, 1]
+    tile (NKI's `scale=A_i`); `nc_transpose` of a tile into
     PSUM, copied back (D <= 128: D becomes the partitions); rows past N clip (a remainder tile)."""
     n, d = rng_dim(rng), rng.choice([1, 7, 64, 100, 128])
     dtype = rng.choice(["f32", "f32", "bf16", "f16"])
@@ -177,7 +178,11 @@ def activations(rng, target):
         args.append(name("s"))
     elif bias_kind == "literal":
         args.append(lit(rng.choice([0.5, -0.125, 1.0])))
-    scale = rng.choice([None, "0.5", "-1.0 / 3.0", "2.0", "0.125"])
+    scale = rng.choice([None, "0.5", "-1.0 / 3.0", "2.0", "0.125", "tile", "tile"])
+    if scale == "tile":
+        params.append(Param("g", "f32", ("N", 1)))
+        inner.append(Stmt("let", ("gt", E("call", "load", [sl("g", rows, (None, None))]), None)))
+        args.append(name("gt"))
     value = E("act", (rng.choice(ACTIVATIONS), scale), args)
     if out_dtype != dtype:
         value = E("cast", out_dtype, [value])

@@ -3,7 +3,7 @@ import numpy as np
 
 from .numerics import erf, random_tensor, store, wrap_i32
 
-FLOATS = ("f32", "bf16", "f16", "f8e4m3", "f8e5m2")
+FLOATS = ("f32", "bf16", "f16", "f8e4m3", "f8e4m3fn", "f8e5m2")
 
 
 

@@ -2,7 +2,7 @@
 from dataclasses import dataclass, field, replace
 from typing import Optional
 
-FLOATS = ["f32", "bf16", "f16", "f8e4m3", "f8e5m2"]
+FLOATS = ["f32", "bf16", "f16", "f8e4m3", "f8e4m3fn", "f8e5m2"]
 NUMERIC = FLOATS + ["i32"]
 DTYPES = NUMERIC + ["bool"]
 
@@ -14,7 +14,7 @@ class E:
     `val` holds the name, literal, operator, callee, (reduction, axis), target dtype, (shape, axis) of an iota or (cumsum | scan, axis),
     the axis (or None) of a concat, the target shape of a broadcast_to (`bto`) or of a `reshape` (entries may be
     "2 * D"), the axes of a `transpose(x, perm:)` (`perm`), (function, scale or None) of a
-    tile-level `activation` (`act`: args are the tile and, if any, the bias);
+    tile-level `activation` (`act`: args are the tile, if any the bias, and for scale "tile" the scale tile);
     `args` the operands.
     For `slice`, `val` is a list of (lo, hi) pairs of E or None (None, None meaning `:`; hi False: the index lo), or
     (lo, hi, step) triples for a strided item."""
@@ -62,10 +62,13 @@ class E:
         if op == "concat":
             label = "" if v is None else f", axis: {v}"
             return f"concat({', '.join(x.render() for x in a)}{label})"
-        if op == "act":
+        if op == "act":   # scale "tile": the last operand is a per-partition [P, 1] scale tile
             function, scale = v
-            labels = ([f"bias: {a[1].render()}"] if len(a) > 1 else []) + ([f"scale: {scale}"] if scale else [])
-            return f"activation({', '.join([function, a[0].render()] + labels)})"
+            operands = list(a)
+            scale_text = operands.pop().render() if scale == "tile" else scale
+            labels = (([f"bias: {operands[1].render()}"] if len(operands) > 1 else [])
+                      + ([f"scale: {scale_text}"] if scale_text else []))
+            return f"activation({', '.join([function, operands[0].render()] + labels)})"
         if op == "perm":   # transpose(x, perm: ...): `perm: 0` for rank 1
             axes = ", ".join(str(p) for p in v)
             return f"transpose({a[0].render()}, perm: {axes if len(v) == 1 else '(' + axes + ')'})"
