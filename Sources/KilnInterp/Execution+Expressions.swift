@@ -107,7 +107,23 @@ extension Execution {
         guard items.count == base.rank, let infos = program.slices[expr.id], infos.count == items.count else {
             throw invariant("slice items do not match the base's rank", expr.span)
         }
-        var starts: [Int] = [], staticShape: [Int] = [], valid: [Int] = [], steps: [Int] = []
+        let (starts, staticShape, steps, valid) = try sliceWindow(of: base, items, infos, name: sliceBaseName(expr),
+                                                                  at: expr.span, frame)
+        let baseStrides = RowMajor.strides(base.valid)
+        let origin = zip(starts, baseStrides).reduce(0) { $0 + $1.0 * $1.1 }
+        let strides = zip(baseStrides, steps).map { $0 * $1 }
+        var elements = [Double]()
+        elements.reserveCapacity(valid.reduce(1, *))
+        RowMajor.forEach(valid, strides: strides) { elements.append(base.elements[origin + $0]) }
+        return Value(dtype: base.dtype, staticShape: staticShape, valid: valid, elements: elements)
+    }
+
+    /// Where `base[items]` lies: each item's start (inside the base's static shape, else K-slice-out-of-bounds),
+    /// static size and step (the checker's), and the extent it holds inside the base's valid region (a unit-step
+    /// item is clipped there, as a remainder tile is; a strided one is whole: the checker keeps it inside).
+    func sliceWindow(of base: Value, _ items: [IndexItem], _ infos: [SliceInfo], name: String, at span: SourceSpan,
+                     _ frame: Frame) throws(InterpreterError) -> (starts: [Int], sizes: [Int], steps: [Int], valid: [Int]) {
+        var starts: [Int] = [], sizes: [Int] = [], valid: [Int] = [], steps: [Int] = []
         for (axis, item) in items.enumerated() {
             let start: Int
             switch item {
@@ -116,26 +132,20 @@ extension Execution {
                 start = try lower.map { (expr) throws(InterpreterError) in try integer(expr, frame) } ?? 0
             }
             guard let size = infos[axis].size.evaluate(frame.dimSizes) else {
-                throw invariant("slice size '\(infos[axis].size)' cannot be evaluated", expr.span)
+                throw invariant("slice size '\(infos[axis].size)' cannot be evaluated", span)
             }
             guard start >= 0, start < base.staticShape[axis] else {
-                throw fail(DiagnosticCatalogue.sliceOutOfBounds("'\(sliceBaseName(expr))'", start: start, size: base.staticShape[axis], at: item.span))
+                throw fail(DiagnosticCatalogue.sliceOutOfBounds("'\(name)'", start: start, size: base.staticShape[axis], at: item.span))
             }
             guard let step = infos[axis].step.evaluate(frame.dimSizes), step > 0 else {
-                throw invariant("slice step '\(infos[axis].step)' cannot be evaluated", expr.span)
+                throw invariant("slice step '\(infos[axis].step)' cannot be evaluated", span)
             }
             starts.append(start)
-            staticShape.append(size)
+            sizes.append(size)
             steps.append(step)
             valid.append(step == 1 ? max(0, min(start + size, base.valid[axis]) - start) : size)
         }
-        let baseStrides = RowMajor.strides(base.valid)
-        let origin = zip(starts, baseStrides).reduce(0) { $0 + $1.0 * $1.1 }
-        let strides = zip(baseStrides, steps).map { $0 * $1 }
-        var elements = [Double]()
-        elements.reserveCapacity(valid.reduce(1, *))
-        RowMajor.forEach(valid, strides: strides) { elements.append(base.elements[origin + $0]) }
-        return Value(dtype: base.dtype, staticShape: staticShape, valid: valid, elements: elements)
+        return (starts, sizes, steps, valid)
     }
 
     private func sliceBaseName(_ expr: Expr) -> String {

@@ -178,23 +178,8 @@ extension Execution {
             throw fail(DiagnosticCatalogue.tileReadBeforeWrite(name, at: base.span))
         }
         guard items.count == buffer.rank else { throw invariant("window items do not match the buffer's rank", target.span) }
-        var starts: [Int] = [], window: [Int] = [], windowShape: [Int] = []
-        for (axis, item) in items.enumerated() {
-            let start: Int
-            switch item {
-            case .index(let index): start = try integer(index, frame)
-            case .slice(let lower, _, _, _): start = try lower.map { (expr) throws(InterpreterError) in try integer(expr, frame) } ?? 0
-            }
-            guard let size = infos[axis].size.evaluate(frame.dimSizes) else {
-                throw invariant("window size '\(infos[axis].size)' cannot be evaluated", target.span)
-            }
-            guard start >= 0, start < buffer.staticShape[axis] else {
-                throw fail(DiagnosticCatalogue.sliceOutOfBounds("'\(name)'", start: start, size: buffer.staticShape[axis], at: item.span))
-            }
-            starts.append(start)
-            windowShape.append(size)
-            window.append(max(0, min(start + size, buffer.valid[axis]) - start))
-        }
+        // Windows have unit steps (the checker's K2165), so each item is clipped at the buffer's valid region.
+        let (starts, windowShape, _, window) = try sliceWindow(of: buffer, items, infos, name: name, at: target.span, frame)
         // A value whose shape differs from the window's only in size-1 free dims is seen in the window's dims.
         var valueValid = value.valid
         if value.rank > 0, value.staticShape != windowShape {

@@ -122,7 +122,7 @@ extension FunctionLowering {
     /// The buffer a name refers to (the innermost `var` of that name), shrunk to `shape` if this is its first
     /// write and it is larger there (a remainder iteration); a later write of another shape is an error.
     func buffer(_ target: Identifier, shape: [Int]?, at span: SourceSpan) throws(LoweringFailed) -> (SourceSpan, BufferState, TileType) {
-        guard let key = varScopes.reversed().lazy.compactMap({ $0[target.name] }).first, var state = buffers[key],
+        guard let key = bufferKey(target.name), var state = buffers[key],
               case .tile(var tile)? = type(of: state.id) else {
             throw fail(DiagnosticCatalogue.loweringUntyped(at: target.span))
         }
@@ -222,22 +222,27 @@ extension FunctionLowering {
         return copy.tile(0)
     }
 
+    /// The declaration of the innermost `var` named `name` in scope (its key in `buffers`).
+    func bufferKey(_ name: String) -> SourceSpan? {
+        varScopes.reversed().lazy.compactMap { $0[name] }.first
+    }
+
     /// True if `target` names a `var` buffer in PSUM.
     func isPSUMBuffer(_ target: Identifier) -> Bool {
-        guard let key = varScopes.reversed().lazy.compactMap({ $0[target.name] }).first, let state = buffers[key],
+        guard let key = bufferKey(target.name), let state = buffers[key],
               case .tile(let buffer)? = type(of: state.id) else { return false }
         return buffer.space == .psum
     }
 
     /// True if something was written into the buffer `target` since its declaration (or it is not a buffer).
     func isWritten(_ target: Identifier) -> Bool {
-        guard let key = varScopes.reversed().lazy.compactMap({ $0[target.name] }).first, let state = buffers[key] else { return true }
+        guard let key = bufferKey(target.name), let state = buffers[key] else { return true }
         return state.written
     }
 
     /// True if the buffer `target` already has the shape of `tile` (or is not a buffer at all).
     func isSized(_ target: Identifier, like tile: TileType) -> Bool {
-        guard let key = varScopes.reversed().lazy.compactMap({ $0[target.name] }).first, let state = buffers[key],
+        guard let key = bufferKey(target.name), let state = buffers[key],
               case .tile(let buffer)? = type(of: state.id) else { return true }
         return buffer.shape == tile.shape
     }

@@ -82,16 +82,7 @@ extension FunctionLowering {
             return try loadIntoWindow(target, name: name, base: base, source: arguments[0].value, span: span)
         }
         var lowered = try lower(value)
-        let identifier = Identifier(name, span: base.span)
-        // The first write into a buffer declared without a fill gives it the value's partitions (a remainder tile's
-        // rows), as a whole write would; its free dims stay whole.
-        var shape: [Int]?
-        if let key = varScopes.reversed().lazy.compactMap({ $0[name] }).first, let state = buffers[key], !state.written,
-           !state.filled, case .tile(let buffer)? = type(of: state.id), let (_, tile) = lowered.tile,
-           tile.partitions < buffer.partitions {
-            shape = [tile.partitions] + buffer.freeDims
-        }
-        let (_, state, buffer) = try self.buffer(identifier, shape: shape, at: span)
+        let (state, buffer) = try windowBuffer(name, base: base, rows: lowered.tile?.1.partitions, at: span)
         guard var (window, windowTile) = try tileSlice(.value(state.id, .tile(buffer)), target, aliasing: true).tile,
               windowTile.space == .sbuf else {
             throw fail(DiagnosticCatalogue.loweringUntyped(at: target.span))
@@ -138,18 +129,25 @@ extension FunctionLowering {
         }
     }
 
+    /// The buffer a window assignment writes, marked written. The first write into a buffer declared without a fill
+    /// gives it the value's `rows` when fewer (a remainder tile's), as a whole write would; its free dims stay whole.
+    private func windowBuffer(_ name: String, base: Expr, rows: Int?,
+                              at span: SourceSpan) throws(LoweringFailed) -> (BufferState, TileType) {
+        var shape: [Int]?
+        if let rows, let key = bufferKey(name), let state = buffers[key], !state.written, !state.filled,
+           case .tile(let tile)? = type(of: state.id), rows < tile.partitions {
+            shape = [rows] + tile.freeDims
+        }
+        let (_, state, tile) = try buffer(Identifier(name, span: base.span), shape: shape, at: span)
+        return (state, tile)
+    }
+
     /// `t[items] = load(src)`: one `dma.load` straight into the window (a view of the buffer in the loaded tile's
     /// shape: the clipped slice's region), no copy.
     private func loadIntoWindow(_ target: Expr, name: String, base: Expr, source: Expr, span: SourceSpan) throws(LoweringFailed) {
         let slice = try hbmSlice(source)
         let loaded = try tileType(.sbuf, slice.element, Self.tileShape(ofSlice: slice.shape, source), at: span)
-        let identifier = Identifier(name, span: base.span)
-        var shape: [Int]?
-        if let key = varScopes.reversed().lazy.compactMap({ $0[name] }).first, let state = buffers[key], !state.written,
-           !state.filled, case .tile(let buffer)? = type(of: state.id), loaded.partitions < buffer.partitions {
-            shape = [loaded.partitions] + buffer.freeDims
-        }
-        let (_, state, buffer) = try self.buffer(identifier, shape: shape, at: span)
+        let (state, buffer) = try windowBuffer(name, base: base, rows: loaded.partitions, at: span)
         guard let (window, windowTile) = try tileSlice(.value(state.id, .tile(buffer)), target, aliasing: true).tile else {
             throw fail(DiagnosticCatalogue.loweringUntyped(at: target.span))
         }

@@ -125,7 +125,7 @@ struct DoubleBufferRewriter {
     /// `prefetching` move to the front: each copy needs at most its peak (`peakFootprint`) with the prefetched tiles
     /// live from the front of the body, so `copies` times that bounds the unrolled body's.
     func fits(copies: Int, of body: Block, prefetching loads: [PrefetchableLoad], around: [MemorySpace: Int]) -> Bool {
-        let prefetched = Set(loads.compactMap { body.ops[$0.positions[0]].result?.id })
+        let prefetched = Set(loads.map(\.tile))
         let inside = Self.peakFootprint(body, liveFromStart: prefetched)
         return capacity.allSatisfy { space, bytes in copies * inside[space, default: 0] + around[space, default: 0] <= bytes }
     }
@@ -182,6 +182,8 @@ struct DoubleBufferRewriter {
     /// order: its tile's `alloc` first, then the `view`s it loads through (if it loads into a window of the tile),
     /// then the load.
     struct PrefetchableLoad {
+        /// The `alloc`ed tile the load fills (through its views, if any).
+        var tile: ValueID
         var positions: [Int]
     }
 
@@ -215,7 +217,7 @@ struct DoubleBufferRewriter {
                 if link == root, let alloc = allocPosition[root], !touched.contains(root), !touched.contains(transfer.tile),
                    isComputed(root, in: body, views: views) {
                     let allocPart = allocMoved.insert(root).inserted ? [alloc] : []
-                    found.append(PrefetchableLoad(positions: allocPart + chain + [position]))
+                    found.append(PrefetchableLoad(tile: root, positions: allocPart + chain + [position]))
                     continue
                 }
             }

@@ -46,7 +46,7 @@ struct KBlockedMatmulTiler {
             try nBlock.tiled(extent: m, tile: blockRows, name: "mb") { (hoist, body, mOffset, height) throws(TilingError) in
                 let block = OutputBlock(rowTiles: TileSplit(extent: height, tile: sizes.m).pieces,
                                   columnTiles: TileSplit(extent: width, tile: sizes.n).pieces,
-                                  mOffset: mOffset, nOffset: nOffset, height: height, width: width)
+                                  mOffset: mOffset, nOffset: nOffset, width: width)
                 let sums = body.alloc(.sbuf, .f32, partitions: block.rowTiles[0].size,
                                       free: [block.rowTiles.count * width], name: "res")
                 // The last K block runs each output tile's epilogue as soon as its sum is complete, so the stores
@@ -68,7 +68,6 @@ struct KBlockedMatmulTiler {
         var columnTiles: [(offset: Int, size: Int)]
         var mOffset: AffineExpr
         var nOffset: AffineExpr
-        var height: Int
         var width: Int
     }
 
