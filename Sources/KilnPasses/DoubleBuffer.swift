@@ -58,7 +58,8 @@ public struct DoubleBuffer: Pass {
             let inputs = Set(function.parameters.map(\.value.id))
             let capacity: [MemorySpace: Int] = [.sbuf: context.target.sbuf.bytesPerPartition,
                                                  .psum: context.target.psum.bytesPerPartition]
-            var rewriter = DoubleBufferRewriter(buffers: buffers, inputs: inputs, capacity: capacity)
+            var rewriter = DoubleBufferRewriter(buffers: buffers, inputs: inputs, capacity: capacity,
+                                                bankBytes: context.target.psumBankBytes)
             function.body = rewriter.rewrite(function.body, enclosing: [:], in: &function)
             module.functions[index] = function
         }
@@ -71,6 +72,8 @@ struct DoubleBufferRewriter {
     let inputs: Set<ValueID>
     /// Bytes per partition of SBUF and PSUM.
     let capacity: [MemorySpace: Int]
+    /// PSUM bytes a matmul accumulator takes however small it is (`allocate` gives each a bank of its own).
+    var bankBytes: Int? = nil
 
     /// Rewrites the loops of `block`; `enclosing` is the per-partition footprint of the tiles allocated
     /// directly in the blocks around it.
@@ -126,16 +129,19 @@ struct DoubleBufferRewriter {
     /// live from the front of the body, so `copies` times that bounds the unrolled body's.
     func fits(copies: Int, of body: Block, prefetching loads: [PrefetchableLoad], around: [MemorySpace: Int]) -> Bool {
         let prefetched = Set(loads.map(\.tile))
-        let inside = Self.peakFootprint(body, liveFromStart: prefetched)
+        let inside = Self.peakFootprint(body, liveFromStart: prefetched, bankBytes: bankBytes)
         return capacity.allSatisfy { space, bytes in copies * inside[space, default: 0] + around[space, default: 0] <= bytes }
     }
 
     /// The most bytes per partition, by memory, that `block`'s tiles hold at once: at each op, the tiles allocated
     /// directly in the block that are live there (first use to last use, through views; `liveFromStart` from the
     /// block's start), plus the peak of a loop's body at the loop. Tiles allocated in a loop body are fresh each
-    /// iteration, so a body's peak is one iteration's.
-    static func peakFootprint(_ block: Block, liveFromStart: Set<ValueID> = []) -> [MemorySpace: Int] {
+    /// iteration, so a body's peak is one iteration's. Given `bankBytes`, a PSUM matmul accumulator counts as a whole
+    /// bank, as `allocate` places it.
+    static func peakFootprint(_ block: Block, liveFromStart: Set<ValueID> = [], bankBytes: Int? = nil) -> [MemorySpace: Int] {
         let views = TileViews(block)
+        var accumulators = Set<ValueID>()
+        if bankBytes != nil { block.walk { op in if let matmul = op.kind.asMatmul { accumulators.insert(views.root(matmul.accumulator)) } } }
         var first: [ValueID: Int] = [:], last: [ValueID: Int] = [:]
         var tiles: [(id: ValueID, tile: TileType, alloc: Int)] = []
         for (position, op) in block.ops.enumerated() {
@@ -154,10 +160,12 @@ struct DoubleBufferRewriter {
             for entry in tiles {
                 let start = liveFromStart.contains(entry.id) ? 0 : (first[entry.id] ?? entry.alloc)
                 guard start <= position, position <= (last[entry.id] ?? entry.alloc) else { continue }
-                here[entry.tile.space, default: 0] += entry.tile.bytesPerPartition
+                let bytes = entry.tile.space == .psum && accumulators.contains(entry.id)
+                    ? max(entry.tile.bytesPerPartition, bankBytes ?? 0) : entry.tile.bytesPerPartition
+                here[entry.tile.space, default: 0] += bytes
             }
             if case .forLoop(let loop) = op.kind {
-                for (space, bytes) in peakFootprint(loop.body) { here[space, default: 0] += bytes }
+                for (space, bytes) in peakFootprint(loop.body, bankBytes: bankBytes) { here[space, default: 0] += bytes }
             }
             for (space, bytes) in here { peak[space] = max(peak[space] ?? 0, bytes) }
         }

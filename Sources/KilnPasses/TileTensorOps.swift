@@ -71,6 +71,9 @@ public struct TileTensorOps: Pass {
                    help: "K-blocked matmul: row tiles per block (16 when not given)"),
         PassOption("block_n", .integers(0...16), default: "0: not given",
                    help: "K-blocked matmul: column tiles per block (2 when not given)"),
+        PassOption("chains", .integers(0...1), default: "1",
+                   help: "keep matmul -> row ops -> matmul chains (attention) on chip, S and P in SBUF row blocks (1), or "
+                       + "tile their groups one by one through HBM scratch (0)"),
     ]
 
     public init() {}
@@ -115,6 +118,8 @@ struct FunctionTiler {
 
     /// The schedule hints in force: the function's `@schedule`, overridden by the pass's options.
     let schedule: [String: Int]
+    /// The on-chip chains being tiled as one group, by their key (the second matmul's result).
+    var chains: [ValueID: MatmulRowChain] = [:]
 
     init(_ function: Function, target: MachineTarget, schedule: [String: Int]? = nil) {
         self.function = function
@@ -123,16 +128,45 @@ struct FunctionTiler {
         self.types = function.valueTable()
     }
 
+    /// Tiles the kernel with its on-chip chains merged; a chain that does not fit SBUF is left unmerged and the
+    /// kernel tiled again.
     mutating func run() -> Function? {
+        var unfit = Set<ValueID>()
+        while true {
+            types = function.valueTable()
+            diagnostics = []
+            placedInConcat = [:]
+            switch attempt(excludingChains: unfit) {
+            case .tiled(let result): return result
+            case .failed: return nil
+            case .chainDoesNotFit(let key): unfit.insert(key)
+            }
+        }
+    }
+
+    enum Attempt {
+        case tiled(Function)
+        case failed
+        case chainDoesNotFit(ValueID)
+    }
+
+    private mutating func attempt(excludingChains unfit: Set<ValueID>) -> Attempt {
         let function = self.function
         let sizes = TileSizes.resolve(schedule, target: target) { key, value, limit in
             diagnostics.append(.at(function) { DiagnosticCatalogue.tilingScheduleOutOfRange(key, value, limit: limit, at: $0) })
         }
         var groups = TilingGroups(function)
         diagnostics += groups.diagnostics
+        chains = [:]
+        if (schedule["chains"] ?? 1) != 0 {
+            for chain in groups.matmulRowChains() where !unfit.contains(chain.key) {
+                groups.merge(chain)
+                chains[chain.key] = chain
+            }
+        }
         guard let order = groups.dependencyOrder() else {
             diagnostics += groups.diagnostics
-            return nil
+            return .failed
         }
         placedInConcat = HBMViews.concatPlacements(function, returned: groups.returned)
         let values = TilingValues(function)
@@ -180,14 +214,15 @@ struct FunctionTiler {
                 try tile(groups.groups[group], into: top, sizes: sizes, scalars: groups.scalars, hbmSources: hbmSources,
                          destinations: destinations)
             } catch {
+                if let key = error.unfitChain { return .chainDoesNotFit(key) }
                 diagnostics.append(error.diagnostic)
             }
         }
-        guard !diagnostics.contains(where: { $0.severity == .error }) else { return nil }
+        guard !diagnostics.contains(where: { $0.severity == .error }) else { return .failed }
         let views = HBMViews(function.body.ops, hbmSources: hbmSources, placed: placedInConcat)
         var result = values.function
         result.body = Block(views.forwarding(top.ops) + [Operation(.ret([]), span: function.body.ops.last?.span ?? function.span)])
-        return result
+        return .tiled(result)
     }
 
     /// Dispatches one group to the row, matmul, transpose or column-reduction tiler, in loops over its batch
@@ -282,6 +317,11 @@ struct FunctionTiler {
     /// Dispatches one group of values of rank 2 or less (or matrix views) to its tiler.
     mutating func tileMatrices(_ ops: [Operation], into top: TileEmitter, sizes: TileSizes, scalars: [ValueID: TileOperand],
                                hbmSources sources: [ValueID: ValueID], stores: [GroupStore]) throws(TilingError) {
+        if let chain = ops.compactMap({ $0.result?.id }).first(where: { chains[$0] != nil }).flatMap({ chains[$0] }) {
+            top.span = ops[0].span
+            return try MatmulRowChainTiler(chain: chain, target: target, types: types, sizes: sizes, scalars: scalars,
+                                           hbmSources: sources, stores: stores).emit(ops, into: top)
+        }
         if let matmul = ops.first(where: { if case .matmul = $0.kind { true } else { false } }) {
             return try tileMatmul(matmul, epilogue: ops.filter { $0 != matmul }, into: top, sizes: sizes, scalars: scalars,
                                   hbmSources: sources, stores: stores)

@@ -18,10 +18,21 @@ final class TilingValues {
 /// A problem found while tiling, located at the tensor-level op that caused it.
 struct TilingError: Error {
     var diagnostic: Diagnostic
-    init(_ diagnostic: Diagnostic) { self.diagnostic = diagnostic }
+    /// Set when an on-chip chain (`MatmulRowChain`, named by this value) does not fit SBUF: `FunctionTiler` then tiles
+    /// its groups one by one instead of reporting the diagnostic.
+    var unfitChain: ValueID?
+    init(_ diagnostic: Diagnostic, unfitChain: ValueID? = nil) {
+        self.diagnostic = diagnostic
+        self.unfitChain = unfitChain
+    }
 
     static func unsupported(_ op: Operation, _ reason: String) -> TilingError {
         TilingError(.at(op) { DiagnosticCatalogue.tilingUnsupported(op.opcode, reason, at: $0) })
+    }
+
+    static func chainTooLarge(_ op: Operation, key: ValueID, bytes: Int, capacity: Int) -> TilingError {
+        TilingError(.at(op) { DiagnosticCatalogue.tilingUnsupported(
+            op.opcode, "the on-chip chain needs \(bytes) SBUF bytes per partition of \(capacity)", at: $0) }, unfitChain: key)
     }
 }
 

@@ -67,6 +67,12 @@ struct ElementwiseLowering {
     var lastRead: [ValueID: Int]?
     /// The index in that list of the op being lowered.
     var step = 0
+    /// Tiles allocated outside this body that results may still be written over once dead, with their types (the
+    /// rows an on-chip chain holds its scores in).
+    var adopted: [ValueID: TileType] = [:]
+    /// Tiles given for values' results (a window of an on-chip chain's SBUF row): the op computing such a value
+    /// writes it there instead of into a tile of its own.
+    var destinations: [ValueID: ValueID] = [:]
 
     init(body: TileEmitter, hoist: TileEmitter, window: TileWindow, types: [ValueID: ValueDef],
          hbmSources: [ValueID: ValueID], operands: [ValueID: TileOperand]) {
@@ -189,8 +195,9 @@ struct ElementwiseLowering {
         return copy
     }
 
-    /// The element type of a tile allocated in this body, nil for any other value.
+    /// The element type of a tile allocated in this body (or adopted), nil for any other value.
     func allocatedElement(_ tile: ValueID) -> ElementType? {
+        if let type = adopted[tile] { return type.element }
         for op in body.ops.reversed() where op.result?.id == tile {
             if case .alloc(let type, _) = op.kind { return type.element }
         }
@@ -235,6 +242,9 @@ struct ElementwiseLowering {
                              reusing inputs: [ValueID] = []) -> ValueID {
         let resultElement = element ?? op.result.map { self.element($0.id) } ?? .f32
         let type = TileType(.sbuf, resultElement, partitions: window.partitions, free: column ? [1] : free)
+        if !column, let result = op.result?.id, let given = destinations[result], resultElement == self.element(result) {
+            return given
+        }
         if let reused = inputs.first(where: { isDeadAfterThisOp($0, type: type) }) {
             activationWriting[reused] = nil  // a later reduction must not fold into the op that wrote the old value
             materialized[reused] = nil
@@ -243,11 +253,11 @@ struct ElementwiseLowering {
         return body.alloc(.sbuf, resultElement, partitions: window.partitions, free: type.freeDims, name: op.result?.nameHint)
     }
 
-    /// True when `tile` was allocated in this body with type `type` and no op after the current one reads a
-    /// value it holds.
+    /// True when `tile` was allocated in this body (or adopted) with type `type` and no op after the current one reads
+    /// a value it holds.
     private func isDeadAfterThisOp(_ tile: ValueID, type: TileType) -> Bool {
         guard let lastRead, !materialized.values.contains(tile) else { return false }
-        let own = body.ops[bodyStart...].contains { op in
+        let own = adopted[tile] == type || body.ops[bodyStart...].contains { op in
             if case .alloc(let allocated, _) = op.kind { op.result?.id == tile && allocated == type } else { false }
         }
         guard own else { return false }

@@ -1,0 +1,348 @@
+// TileMatmulRowChain.swift: tiles a matmul -> row ops -> matmul chain (attention) with every intermediate row in SBUF.
+
+import KilnMachine
+import KilnPluginAPI
+import KilnSource
+import KilnTileIR
+
+/// Emits one on-chip chain (`MatmulRowChain`): `S = A @ B` with its epilogue, the row ops `P = f(S)` and
+/// `O = P @ V` with its epilogue, for every block of `tile_m` rows, without writing S or P to HBM:
+///
+///     B resident: [K tile | N] per K tile (a `transpose` of a kernel input: its [128 | K tile] blocks loaded and
+///       transposed on the PE, or by a transposing DMA on trn2); V resident: [128 | D] per 128 rows of V
+///     for row block (tile_m rows, remainder peeled):
+///       A^T tiles of the block (as `tile` transposes a matmul's A)
+///       for each tile_n window of N: pe.matmul over the K tiles into PSUM; the epilogue (and the position ops of a
+///         mask) on the window, its values written into their window of a [rows | N] SBUF row
+///       the row ops on the whole [rows | N] row (reductions over N in one instruction each, results written over
+///         their inputs where `planInPlace` allows)
+///       for each 128 columns of P: pe.transpose into PSUM, copied to SBUF, pe.matmul with V's rows into one
+///         PSUM accumulator per tile_n columns of D (start on the first, stop on the last); then the epilogue and
+///         the stores
+///
+/// Every engine op is the one the unchained groups would run on the same tiles, in the same order per element (the
+/// row ops see whole rows, as `RowGroupTiler` gives them when a row fits; P's columns are summed over N in order), so
+/// results are bit for bit those of the unchained schedule; what changes is that S and P never leave SBUF.
+/// `interleavedBlocks` row blocks make one loop body, their ops merged round robin (`interleaved`) so that the in-order
+/// engine streams overlap one block's softmax with the other's. The chain needs the residents plus the peak of one
+/// loop body in SBUF; when they do not fit, tiling throws `chainTooLarge` and `FunctionTiler` tiles the chain's groups
+/// one by one (S and P through HBM scratch).
+struct MatmulRowChainTiler {
+    let chain: MatmulRowChain
+    let target: MachineTarget
+    let types: [ValueID: ValueDef]
+    let sizes: TileSizes
+    let scalars: [ValueID: TileOperand]
+    let hbmSources: [ValueID: ValueID]
+    let stores: [GroupStore]
+
+    /// The chain's operands and sizes, read off its (rank-2 view) ops.
+    private struct Plan {
+        var first: Operation, second: Operation
+        var scoreOps: [Operation], rowOps: [Operation], productOps: [Operation]
+        /// The first matmul's A, and B or the kernel input B is the transpose of.
+        var a: ValueID, b: ValueID, bTransposed: Bool
+        var v: ValueID
+        /// The values of the scores part the row ops read (held as whole SBUF rows), and P (the second matmul's A).
+        var crossing: [ValueID], p: ValueID
+        var m: Int, k: Int, n: Int, d: Int
+        var element: ElementType, productElement: ElementType
+    }
+
+    func emit(_ ops: [Operation], into top: TileEmitter) throws(TilingError) {
+        let plan = try self.plan(ops)
+        // Trial: the residents and one loop body of row blocks, to see that the body's peak fits beside the residents
+        // (`double-buffer` checks the same before it unrolls the loop); fewer blocks per body when it does not.
+        // Each block holds one PSUM bank per tile_n columns of O through its product; half the banks at most, so the
+        // S windows and transposes have the rest.
+        let banksPerBlock = TileSplit(extent: plan.d, tile: sizes.n).pieces.count
+        var blocks = Self.interleavedBlocks
+        while blocks > 1, blocks * banksPerBlock > max(1, target.psumBanks / 2) { blocks /= 2 }
+        guard banksPerBlock < target.psumBanks else {
+            throw TilingError(.at(plan.second) { DiagnosticCatalogue.tilingUnsupported(
+                plan.second.opcode, "its \(banksPerBlock) PSUM accumulators leave no bank for the scores", at: $0) },
+                unfitChain: chain.key)
+        }
+        while true {
+            let trial = TileEmitter(values: TilingValues(top.values.function), span: top.span)
+            let residents = emitResidents(plan, into: trial)
+            let residentBytes = Self.sbufBytes(trial.ops)
+            let rowStart = trial.ops.count
+            try emitBlocks(plan, residents: residents, into: trial, hoist: trial, mOffset: .constant(0),
+                           rows: min(plan.m, sizes.m * blocks))
+            let rowBytes = DoubleBufferRewriter.peakFootprint(Block(Array(trial.ops[rowStart...])))[MemorySpace.sbuf] ?? 0
+            let capacity = target.sbuf.bytesPerPartition
+            if residentBytes + rowBytes <= capacity { break }
+            guard blocks > 1 else {
+                throw TilingError.chainTooLarge(plan.second, key: chain.key, bytes: residentBytes + rowBytes, capacity: capacity)
+            }
+            blocks /= 2
+        }
+        let blockRows = sizes.m * blocks
+        top.span = plan.first.span
+        let resident = emitResidents(plan, into: top)
+        try top.tiled(extent: plan.m, tile: blockRows, name: "m") { (hoist, body, mOffset, rows) throws(TilingError) in
+            try emitBlocks(plan, residents: resident, into: body, hoist: hoist, mOffset: mOffset, rows: rows)
+        }
+    }
+
+    private func plan(_ ops: [Operation]) throws(TilingError) -> Plan {
+        let part = { (set: Set<ValueID>) in ops.filter { op in op.result.map { set.contains($0.id) } ?? false } }
+        let scoreOps = part(chain.scores), rowOps = part(chain.rows), productOps = part(chain.product)
+        guard let first = scoreOps.first(where: { if case .matmul = $0.kind { true } else { false } }),
+              case .matmul(let a, let b) = first.kind,
+              let second = productOps.first(where: { if case .matmul = $0.kind { true } else { false } }),
+              case .matmul(let p, let v) = second.kind else {
+            throw .unsupported(ops[0], "the chain has lost a matmul")
+        }
+        var keys = b, bTransposed = false
+        if chain.transposed.contains(b), let op = ops.first(where: { $0.result?.id == b }), case .transpose(let source) = op.kind {
+            (keys, bTransposed) = (source, true)
+        }
+        let (aHBM, left) = try hbm(a, of: first)
+        let (bHBM, right) = try hbm(keys, of: first)
+        let (vHBM, values) = try hbm(v, of: second)
+        guard left.rank == 2, right.rank == 2, values.rank == 2, let pType = types[p]?.type.tensorType, pType.rank == 2 else {
+            throw .unsupported(second, "a chain's matmul operands must be matrices")
+        }
+        let (m, k) = (left.shape[0], left.shape[1])
+        let n = bTransposed ? right.shape[0] : right.shape[1]
+        guard (bTransposed ? right.shape[1] : right.shape[0]) == k, pType.shape == [m, n], values.shape[0] == n else {
+            throw .unsupported(second, "the chain's shapes do not line up: [\(m), \(k)] @ \(right.shape), then \(pType.shape) @ \(values.shape)")
+        }
+        let rowReads = Set(rowOps.flatMap(\.kind.reads))
+        let crossing = scoreOps.compactMap { $0.result?.id }.filter { rowReads.contains($0) }
+        return Plan(first: first, second: second, scoreOps: scoreOps.filter { $0 != first }, rowOps: rowOps,
+                    productOps: productOps.filter { $0 != second }, a: aHBM, b: bHBM, bTransposed: bTransposed, v: vHBM,
+                    crossing: crossing, p: p, m: m, k: k, n: n, d: values.shape[1],
+                    element: left.element, productElement: pType.element)
+    }
+
+    private func hbm(_ value: ValueID, of op: Operation) throws(TilingError) -> (ValueID, TensorType) {
+        guard let source = hbmSources[value], let tensor = types[source]?.type.hbmType else {
+            throw TilingError(.at(op) { DiagnosticCatalogue.tilingValueCrossesLoopNests(
+                types[value]?.nameHint.map { "%" + $0 } ?? "an operand of '\(op.opcode)'", at: $0) })
+        }
+        return (source, tensor)
+    }
+
+    /// B as [K tile | N] tiles (one per K tile) and V as [rows | D] tiles (one per 128 rows of V).
+    private func emitResidents(_ plan: Plan, into top: TileEmitter) -> (b: [ValueID], v: [ValueID]) {
+        let kPieces = TileSplit(extent: plan.k, tile: sizes.k).pieces
+        let keyPieces = TileSplit(extent: plan.n, tile: sizes.m).pieces
+        let b = kPieces.map { top.alloc(.sbuf, plan.element, partitions: $0.size, free: [plan.n], name: "bT") }
+        for (kIndex, kPiece) in kPieces.enumerated() {
+            guard plan.bTransposed else {
+                top.load(plan.b, at: [.constant(kPiece.offset), .constant(0)], into: b[kIndex])
+                continue
+            }
+            for key in keyPieces {
+                let window = top.view(b[kIndex], offset: key.offset,
+                                      as: TileType(.sbuf, plan.element, partitions: kPiece.size, free: [key.size]), name: "bT_w")
+                if target.dma.canTransposeInFlight {
+                    top.load(plan.b, at: [.constant(key.offset), .constant(kPiece.offset)], into: window, transpose: true)
+                    continue
+                }
+                let rows = top.alloc(.sbuf, plan.element, partitions: key.size, free: [kPiece.size], name: "b")
+                top.load(plan.b, at: [.constant(key.offset), .constant(kPiece.offset)], into: rows)
+                let transposed = top.alloc(.psum, plan.element, partitions: kPiece.size, free: [key.size], name: "bT_psum")
+                top.emit(.peTranspose(source: rows, destination: transposed))
+                top.emit(.dveCopy(source: transposed, destination: window))
+            }
+        }
+        let v = keyPieces.map { key in
+            let tile = top.alloc(.sbuf, plan.productElement, partitions: key.size, free: [plan.d], name: "v")
+            top.load(plan.v, at: [.constant(key.offset), .constant(0)], into: tile)
+            return tile
+        }
+        return (b, v)
+    }
+
+    /// Row blocks per loop body, their ops interleaved (`interleaved`), when SBUF holds them (else 2, else 1): on
+    /// attention at S = 4096 on trn1, 1 block takes 0.90 ms, 2 take 0.74 ms and 4 take 0.66 ms.
+    static let interleavedBlocks = 4
+
+    /// `rows` rows from `mOffset` as blocks of `tile_m`, interleaved by stage.
+    private func emitBlocks(_ plan: Plan, residents: (b: [ValueID], v: [ValueID]), into body: TileEmitter,
+                            hoist: TileEmitter, mOffset: AffineExpr, rows: Int) throws(TilingError) {
+        let blocks = TileSplit(extent: rows, tile: sizes.m).pieces
+        var scores: [(emitter: TileEmitter, held: [ValueID: (id: ValueID, type: TileType)])] = []
+        for block in blocks {
+            let stage = body.child()
+            scores.append((stage, try emitScores(plan, residents: residents, into: stage, hoist: hoist,
+                                                 mOffset: mOffset.adding(block.offset), rows: block.size)))
+        }
+        var products: [(emitter: TileEmitter, p: ValueID)] = []
+        for (index, block) in blocks.enumerated() {
+            let stage = body.child()
+            let window = TileWindow(partitions: block.size, width: plan.n, rowOffset: mOffset.adding(block.offset),
+                                    columnOffset: .constant(0), rows: plan.m, columns: plan.n)
+            var lowering = ElementwiseLowering(body: stage, hoist: hoist, window: window, types: types,
+                                               hbmSources: hbmSources, operands: scalars)
+            for (value, tile) in scores[index].held {
+                lowering.operands[value] = .tile(tile.id, tile.type.element, .sbuf)
+                lowering.adopted[tile.id] = tile.type
+            }
+            lowering.planInPlace(plan.rowOps, keeping: [plan.p])
+            for op in plan.rowOps {
+                stage.span = op.span
+                try lowering.lower(op)
+            }
+            stage.span = plan.second.span
+            products.append((stage, lowering.sbufTile(try lowering.operand(plan.p, for: plan.second),
+                                                      element: plan.productElement, name: types[plan.p]?.nameHint)))
+        }
+        var outputs: [TileEmitter] = []
+        for (index, block) in blocks.enumerated() {
+            let stage = body.child()
+            try emitProduct(plan, p: products[index].p, v: residents.v, into: stage, hoist: hoist,
+                            mOffset: mOffset.adding(block.offset), rows: block.size)
+            outputs.append(stage)
+        }
+        body.ops += Self.interleaved(blocks.indices.map { scores[$0].emitter.ops + products[$0].emitter.ops + outputs[$0].ops })
+    }
+
+    /// The op lists of independent blocks merged round robin, one engine or DMA op of each list in turn (with the
+    /// allocs and views before it), each list's own order kept: block 0's max, block 1's max, block 0's exp, ... so
+    /// while one engine waits for another on one block, the other block's op is next in its stream.
+    static func interleaved(_ lists: [[Operation]]) -> [Operation] {
+        var positions = lists.map { _ in 0 }
+        var merged: [Operation] = []
+        merged.reserveCapacity(lists.reduce(0) { $0 + $1.count })
+        while positions.indices.contains(where: { positions[$0] < lists[$0].count }) {
+            for index in lists.indices {
+                while positions[index] < lists[index].count {
+                    let op = lists[index][positions[index]]
+                    merged.append(op)
+                    positions[index] += 1
+                    switch op.kind {
+                    case .alloc, .view: continue
+                    default: break
+                    }
+                    break
+                }
+            }
+        }
+        return merged
+    }
+
+    /// One block's S, window by window into SBUF rows; returns the rows, by the value each holds.
+    private func emitScores(_ plan: Plan, residents: (b: [ValueID], v: [ValueID]), into body: TileEmitter, hoist: TileEmitter,
+                            mOffset: AffineExpr, rows: Int) throws(TilingError) -> [ValueID: (id: ValueID, type: TileType)] {
+        let kPieces = TileSplit(extent: plan.k, tile: sizes.k).pieces
+        // A^T tiles of the block, [K tile | rows].
+        let stationary = kPieces.map { piece -> ValueID in
+            let aT = body.alloc(.sbuf, plan.element, partitions: piece.size, free: [rows], name: "aT")
+            if target.dma.canTransposeInFlight {
+                body.load(plan.a, at: [mOffset, .constant(piece.offset)], into: aT, transpose: true)
+            } else {
+                let loaded = body.alloc(.sbuf, plan.element, partitions: rows, free: [piece.size], name: "a")
+                body.load(plan.a, at: [mOffset, .constant(piece.offset)], into: loaded)
+                let transposed = body.alloc(.psum, plan.element, partitions: piece.size, free: [rows], name: "aT_psum")
+                body.emit(.peTranspose(source: loaded, destination: transposed))
+                body.emit(.dveCopy(source: transposed, destination: aT))
+            }
+            return aT
+        }
+        var held: [ValueID: (id: ValueID, type: TileType)] = [:]
+        for value in plan.crossing {
+            let type = TileType(.sbuf, types[value]?.type.element ?? .f32, partitions: rows, free: [plan.n])
+            held[value] = (body.alloc(type.space, type.element, partitions: rows, free: [plan.n],
+                                      name: types[value]?.nameHint ?? "s"), type)
+        }
+        for column in TileSplit(extent: plan.n, tile: sizes.n).pieces {
+            body.span = plan.first.span
+            let accumulator = body.alloc(.psum, .f32, partitions: rows, free: [column.size], name: "s_psum")
+            for (index, piece) in kPieces.enumerated() {
+                let moving = body.view(residents.b[index], offset: column.offset,
+                                       as: TileType(.sbuf, plan.element, partitions: piece.size, free: [column.size]), name: "bT_w")
+                body.emit(.peMatmul(PEMatmul(stationary: stationary[index], moving: moving, accumulator: accumulator,
+                                             start: index == 0 ? .always : .never,
+                                             stop: index == kPieces.count - 1 ? .always : .never)))
+            }
+            let window = TileWindow(partitions: rows, width: column.size, rowOffset: mOffset,
+                                    columnOffset: .constant(column.offset), rows: plan.m, columns: plan.n)
+            var operands = scalars
+            if let result = plan.first.result?.id { operands[result] = .tile(accumulator, .f32, .psum) }
+            var lowering = ElementwiseLowering(body: body, hoist: hoist, window: window, types: types,
+                                               hbmSources: hbmSources, operands: operands)
+            var targets: [(value: ValueID, tile: ValueID, element: ElementType)] = []
+            for value in plan.crossing {
+                guard let row = held[value] else { continue }
+                let tile = body.view(row.id, offset: column.offset,
+                                     as: TileType(.sbuf, row.type.element, partitions: rows, free: [column.size]), name: "s_w")
+                targets.append((value, tile, row.type.element))
+                lowering.destinations[value] = tile
+            }
+            lowering.planInPlace(plan.scoreOps, keeping: plan.crossing)
+            for op in plan.scoreOps {
+                body.span = op.span
+                try lowering.lower(op)
+            }
+            for target in targets {
+                try lowering.write(target.value, into: target.tile, element: target.element, for: plan.first)
+            }
+        }
+        return held
+    }
+
+    /// O = P @ V for one row block: P's 128-column tiles transposed on the PE, summed over N in PSUM per tile_n
+    /// columns of D, then the epilogue and the stores.
+    private func emitProduct(_ plan: Plan, p: ValueID, v: [ValueID], into body: TileEmitter, hoist: TileEmitter,
+                             mOffset: AffineExpr, rows: Int) throws(TilingError) {
+        let keyPieces = TileSplit(extent: plan.n, tile: sizes.m).pieces
+        let columns = TileSplit(extent: plan.d, tile: sizes.n).pieces
+        let accumulators = columns.map { body.alloc(.psum, .f32, partitions: rows, free: [$0.size], name: "o_psum") }
+        for (index, key) in keyPieces.enumerated() {
+            let window = body.view(p, offset: key.offset, as: TileType(.sbuf, plan.productElement, partitions: rows, free: [key.size]),
+                                   name: "p_w")
+            let transposed = body.alloc(.psum, plan.productElement, partitions: key.size, free: [rows], name: "pT_psum")
+            body.emit(.peTranspose(source: window, destination: transposed))
+            let pT = body.alloc(.sbuf, plan.productElement, partitions: key.size, free: [rows], name: "pT")
+            body.emit(.dveCopy(source: transposed, destination: pT))
+            for (column, accumulator) in zip(columns, accumulators) {
+                let moving = columns.count == 1 ? v[index]
+                    : body.view(v[index], offset: column.offset,
+                                as: TileType(.sbuf, plan.productElement, partitions: key.size, free: [column.size]), name: "v_w")
+                body.emit(.peMatmul(PEMatmul(stationary: pT, moving: moving, accumulator: accumulator,
+                                             start: index == 0 ? .always : .never,
+                                             stop: index == keyPieces.count - 1 ? .always : .never)))
+            }
+        }
+        let tiler = MatmulTiler(matmul: plan.second, epilogue: plan.productOps,
+                                blocking: MatmulBlocking(sizes: sizes, subtiles: 1, slabBytes: 0), target: target, types: types,
+                                hbmSources: hbmSources, scalars: scalars, stores: stores)
+        for (column, accumulator) in zip(columns, accumulators) {
+            let window = TileWindow(partitions: rows, width: column.size, rowOffset: mOffset,
+                                    columnOffset: .constant(column.offset), rows: plan.m, columns: plan.d)
+            try tiler.emitEpilogue(result: .tile(accumulator, .f32, .psum), window: window, body: body, hoist: hoist)
+        }
+    }
+
+    /// SBUF bytes per partition the ops allocate (loops included).
+    static func sbufBytes(_ ops: [Operation]) -> Int {
+        var total = 0
+        Block(ops).walk { op in
+            if case .alloc(let tile, _) = op.kind, tile.space == .sbuf { total += tile.bytesPerPartition }
+        }
+        return total
+    }
+}
+
+extension ElementwiseLowering {
+    /// Writes a value of this window into `destination` (an SBUF tile of the window's shape and `element`): an
+    /// affine operand is computed straight into it, anything else copied (PSUM evacuated, converted).
+    mutating func write(_ value: ValueID, into destination: ValueID, element: ElementType, for op: Operation) throws(TilingError) {
+        let operand = try self.operand(value, for: op)
+        if case .tile(destination, _, _) = operand { return }
+        if case .affine(let source, let scale, let bias, let affineElement) = operand, affineElement == element {
+            activation(.identity, source: source, into: destination, scale: scale, bias: bias)
+            return
+        }
+        if case .column = operand {
+            throw .unsupported(op, "a per-row value cannot be held as a whole row of the chain")
+        }
+        let tile = fullTile(operand, element: element, name: hint(value))
+        body.emit(.dveCopy(source: tile, destination: destination))
+    }
+}
