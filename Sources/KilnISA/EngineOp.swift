@@ -103,11 +103,17 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
                },
                summary: "a op b, elementwise")
         case .dveTensorScalar:
+            // With `reduce`, NKI's tensor_scalar_reduce: the results (in f32, before dst's rounding) also reduced
+            // along each partition, as act.activate's reduce.
             return OpDeclaration("dve.tensor_scalar", on: .dve, [
                 F("op", .binaryOperator), F("a", .tile(.read)), F("scalar", .scalar), F("dst", .tile(.write)),
-            ], rules: [.sameShape(1, 3), .perPartition(2, like: 1)],
-               cost: .cycles { o, t in t.tensorScalarCycles(elementsPerPartition: o.n(1), perfMode: o.vectorPerfMode([1, 3])) },
-               summary: "a op scalar, the scalar a constant or one value per partition")
+                F("reduce", .reduceInto, .keyword()),
+            ], rules: [.sameShape(1, 3), .perPartition(2, like: 1), .perPartition(4, like: 1)],
+               cost: .cycles { o, t in
+                   t.tensorScalarCycles(elementsPerPartition: o.n(1), perfMode: o.vectorPerfMode([1, 3]), withReduce: o.reduces(4))
+               },
+               summary: "a op scalar, the scalar a constant or one value per partition, optionally reducing each "
+                   + "partition's results")
         case .dveReduce:
             // A sum adds the elements in order to a running f32 sum that starts at `initial` (+0 by default), so a
             // row reduced in chunks gives the bits of one pass (Docs/numerics.md, "Reduction order").

@@ -82,12 +82,26 @@ extension FunctionLowering {
                                                            instruction.tile(3))
             guard let (a, c) = tiles(source, destination, op.span) else { return }
             let kind = computeKind(binaryOp, [a, c])
+            // A fused reduce (tensor_scalar_reduce) reduces the f32 results, before dst's rounding, as act's does.
+            let reduce: FreeAxisReduce? = if instruction.operands.count > 4, case .reduceInto(let r) = instruction.operands[4] { r } else { nil }
+            let reduceTarget = reduce.flatMap { tile($0.destination, op.span) }
+            let slot = reduce.map { _ in stackSlot(lowering.types.f32, name: "acc") }
             perPartition(a) { partition, offset, free in
                 let s = lowering.convert(scalarOperand(scalar, partition: partition, kind: kind), to: kind)
+                if let reduce, let slot { LLVMBuildStore(b, lowering.reduceIdentity(reduce.op, kind: .f32).ref, slot) }
                 lowering.emitLoop(from: 0, to: free, name: "f") { f in
                     let i = LLVMBuildNSWAdd(b, offset, f, "")!
                     let l = lowering.convert(lowering.loadElement(a.pointer, a.element, index: i), to: kind)
-                    lowering.storeElement(lowering.binary(binaryOp, l, s), c.pointer, c.element, index: i)
+                    let y = lowering.binary(binaryOp, l, s)
+                    lowering.storeElement(y, c.pointer, c.element, index: i)
+                    if let reduce, let slot {
+                        let current = ComputedValue(ref: LLVMBuildLoad2(b, lowering.types.f32, slot, ""), kind: .f32)
+                        LLVMBuildStore(b, lowering.reduceStep(reduce.op, current, lowering.convert(y, to: .f32)).ref, slot)
+                    }
+                }
+                if let slot, let reduceTarget {
+                    let total = ComputedValue(ref: LLVMBuildLoad2(b, lowering.types.f32, slot, ""), kind: .f32)
+                    lowering.storeElement(total, reduceTarget.pointer, reduceTarget.element, index: partition)
                 }
             }
         case .dveReduce:

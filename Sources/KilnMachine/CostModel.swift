@@ -22,9 +22,11 @@ extension MachineTarget {
     }
 
     /// `dve.tensor_scalar` and `dve.copy`: max(MIN_II, N) [isa], N / 4 in the bf16/fp16 performance mode of targets
-    /// that have one (`perfMode`: every operand a 2-byte float tile in SBUF), plus the access start. [perf]
-    public func tensorScalarCycles(elementsPerPartition n: Int, perfMode: Bool = false) -> Int {
-        max(costs.minII, vectorElementCycles(n, perfMode: perfMode, inputs: 1)) + costs.memoryAccessStart
+    /// that have one (`perfMode`: every operand a 2-byte float tile in SBUF), plus the access start [perf]; a fused
+    /// reduce along the free axis (tensor_scalar_reduce) adds MIN_II [isa].
+    public func tensorScalarCycles(elementsPerPartition n: Int, perfMode: Bool = false, withReduce: Bool = false) -> Int {
+        max(costs.minII, vectorElementCycles(n, perfMode: perfMode, inputs: 1)) + (withReduce ? costs.minII : 0)
+            + costs.memoryAccessStart
     }
 
     /// `dve.partition_broadcast` of a [1 | F] row into P partitions: NKI's `nc_stream_shuffle` moves data across

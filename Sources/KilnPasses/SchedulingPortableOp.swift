@@ -28,6 +28,8 @@ enum SchedulingPortableOp: Equatable {
         } else if let (source, destination) = kind.asUnaryTileOp(.dveReciprocal) {
             self = .reciprocal(source, destination)
         } else if let op = kind.asTensorScalar {
+            // With a fused reduce it is NKI's tensor_scalar_reduce, a vector-engine instruction only.
+            guard kind.instruction?["reduce"].map({ $0 == .reduceInto(nil) }) ?? true else { return nil }
             switch (op.op, op.scalar) {
             case (.mul, .constant(let factor)): self = .scale(op.a, factor, op.destination)
             case (.add, let operand): self = .addScalar(op.a, operand, op.destination)

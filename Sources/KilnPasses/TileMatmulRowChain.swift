@@ -45,6 +45,8 @@ struct MatmulRowChainTiler {
         var v: ValueID
         /// The values of the scores part the row ops read (held as whole SBUF rows), and P (the second matmul's A).
         var crossing: [ValueID], p: ValueID
+        /// Row ops taking the max or min of a held row: reduced window by window as the row is written.
+        var windowReductions: [(result: ValueID, op: EngineReduceOp, source: ValueID)] = []
         var m: Int, k: Int, n: Int, d: Int
         var element: ElementType, productElement: ElementType
     }
@@ -68,7 +70,8 @@ struct MatmulRowChainTiler {
             let residents = emitResidents(plan, into: trial)
             let residentBytes = Self.sbufBytes(trial.ops)
             let rowStart = trial.ops.count
-            try emitBlocks(plan, residents: residents, into: trial, hoist: trial, mOffset: .constant(0),
+            try emitBlocks(plan, residents: residents, residentTypes: typesOf(trial.ops), into: trial, hoist: trial,
+                           mOffset: .constant(0),
                            rows: min(plan.m, sizes.m * blocks))
             let rowBytes = DoubleBufferRewriter.peakFootprint(Block(Array(trial.ops[rowStart...])))[MemorySpace.sbuf] ?? 0
             let capacity = target.sbuf.bytesPerPartition
@@ -80,9 +83,12 @@ struct MatmulRowChainTiler {
         }
         let blockRows = sizes.m * blocks
         top.span = plan.first.span
+        let residentStart = top.ops.count
         let resident = emitResidents(plan, into: top)
+        let residentTypes = typesOf(Array(top.ops[residentStart...]))
         try top.tiled(extent: plan.m, tile: blockRows, name: "m") { (hoist, body, mOffset, rows) throws(TilingError) in
-            try emitBlocks(plan, residents: resident, into: body, hoist: hoist, mOffset: mOffset, rows: rows)
+            try emitBlocks(plan, residents: resident, residentTypes: residentTypes, into: body, hoist: hoist,
+                           mOffset: mOffset, rows: rows)
         }
     }
 
@@ -112,10 +118,17 @@ struct MatmulRowChainTiler {
         }
         let rowReads = Set(rowOps.flatMap(\.kind.reads))
         let crossing = scoreOps.compactMap { $0.result?.id }.filter { rowReads.contains($0) }
-        return Plan(first: first, second: second, scoreOps: scoreOps.filter { $0 != first }, rowOps: rowOps,
+        let windowReductions = rowOps.compactMap { op -> (result: ValueID, op: EngineReduceOp, source: ValueID)? in
+            guard case .reduce(let kind, let source, let axis) = op.kind, crossing.contains(source), let result = op.result,
+                  axis == (result.type.tensorType?.rank ?? 0) - 1, kind == .max || kind == .min else { return nil }
+            return (result.id, kind == .max ? .max : .min, source)
+        }
+        var plan = Plan(first: first, second: second, scoreOps: scoreOps.filter { $0 != first }, rowOps: rowOps,
                     productOps: productOps.filter { $0 != second }, a: aHBM, b: bHBM, bTransposed: bTransposed, v: vHBM,
                     crossing: crossing, p: p, m: m, k: k, n: n, d: values.shape[1],
                     element: left.element, productElement: pType.element)
+        plan.windowReductions = windowReductions
+        return plan
     }
 
     private func hbm(_ value: ValueID, of op: Operation) throws(TilingError) -> (ValueID, TensorType) {
@@ -163,10 +176,11 @@ struct MatmulRowChainTiler {
     static let interleavedBlocks = 4
 
     /// `rows` rows from `mOffset` as blocks of `tile_m`, interleaved by stage.
-    private func emitBlocks(_ plan: Plan, residents: (b: [ValueID], v: [ValueID]), into body: TileEmitter,
+    private func emitBlocks(_ plan: Plan, residents: (b: [ValueID], v: [ValueID]), residentTypes: [ValueID: IRType],
+                            into body: TileEmitter,
                             hoist: TileEmitter, mOffset: AffineExpr, rows: Int) throws(TilingError) {
         let blocks = TileSplit(extent: rows, tile: sizes.m).pieces
-        var scores: [(emitter: TileEmitter, held: [ValueID: (id: ValueID, type: TileType)])] = []
+        var scores: [(emitter: TileEmitter, stage: ScoresStage)] = []
         for block in blocks {
             let stage = body.child()
             scores.append((stage, try emitScores(plan, residents: residents, into: stage, hoist: hoist,
@@ -179,10 +193,11 @@ struct MatmulRowChainTiler {
                                     columnOffset: .constant(0), rows: plan.m, columns: plan.n)
             var lowering = ElementwiseLowering(body: stage, hoist: hoist, window: window, types: types,
                                                hbmSources: hbmSources, operands: scalars)
-            for (value, tile) in scores[index].held {
+            for (value, tile) in scores[index].stage.held {
                 lowering.operands[value] = .tile(tile.id, tile.type.element, .sbuf)
                 lowering.adopted[tile.id] = tile.type
             }
+            lowering.precomputed = scores[index].stage.reduced
             lowering.planInPlace(plan.rowOps, keeping: [plan.p])
             for op in plan.rowOps {
                 stage.span = op.span
@@ -199,36 +214,67 @@ struct MatmulRowChainTiler {
                             mOffset: mOffset.adding(block.offset), rows: block.size)
             outputs.append(stage)
         }
-        body.ops += Self.interleaved(blocks.indices.map { scores[$0].emitter.ops + products[$0].emitter.ops + outputs[$0].ops })
+        body.ops += scheduled(blocks.indices.map { scores[$0].emitter.ops + products[$0].emitter.ops + outputs[$0].ops },
+                              types: residentTypes)
     }
 
-    /// The op lists of independent blocks merged round robin, one engine or DMA op of each list in turn (with the
-    /// allocs and views before it), each list's own order kept: block 0's max, block 1's max, block 0's exp, ... so
-    /// while one engine waits for another on one block, the other block's op is next in its stream.
-    static func interleaved(_ lists: [[Operation]]) -> [Operation] {
+    /// The op lists of independent blocks merged into one, each list's own order kept, by a greedy list schedule
+    /// on the ops' declared costs: next comes the list whose next engine or DMA op could start earliest (its engine
+    /// free, the tiles it reads and writes done by the ops of its list before it), with the allocs and views before
+    /// it. Blocks then skew instead of running in lockstep: while one block's softmax waits on act, another block's
+    /// work is next in dve's stream, and the tensor engine multiplies a third.
+    func scheduled(_ lists: [[Operation]], types known: [ValueID: IRType]) -> [Operation] {
+        var types = known
+        for list in lists { for op in list { if let result = op.result { types[result.id] = result.type } } }
+        var root: [ValueID: ValueID] = [:]
+        for list in lists { for op in list { if case .view(let base, _) = op.kind, let id = op.result?.id { root[id] = root[base] ?? base } } }
+        var engineFree: [Engine: Double] = [:]
+        var readyAt: [ValueID: Double] = [:]
         var positions = lists.map { _ in 0 }
         var merged: [Operation] = []
-        merged.reserveCapacity(lists.reduce(0) { $0 + $1.count })
-        while positions.indices.contains(where: { positions[$0] < lists[$0].count }) {
-            for index in lists.indices {
-                while positions[index] < lists[index].count {
-                    let op = lists[index][positions[index]]
-                    merged.append(op)
-                    positions[index] += 1
-                    switch op.kind {
-                    case .alloc, .view: continue
-                    default: break
-                    }
-                    break
-                }
+        func nextEngineOp(_ list: Int) -> Int? {
+            lists[list][positions[list]...].firstIndex { $0.kind.engine != nil }
+        }
+        func estimate(_ op: Operation) -> (start: Double, cost: Double, engine: Engine?) {
+            guard let engine = op.kind.engine else { return (0, 0, nil) }
+            var start = engineFree[engine] ?? 0
+            for value in op.kind.reads + op.kind.writes { start = max(start, readyAt[root[value] ?? value] ?? 0) }
+            let cost = op.kind.instruction?.nanoseconds({ types[$0] }, target: target) ?? 0
+            return (start, cost, engine)
+        }
+        while true {
+            var best: (list: Int, start: Double)?
+            for list in lists.indices where positions[list] < lists[list].count {
+                let start = nextEngineOp(list).map { estimate(lists[list][$0]).start } ?? 0
+                if best == nil || start < best!.start { best = (list, start) }
             }
+            guard let (list, _) = best else { break }
+            let end = nextEngineOp(list) ?? lists[list].count - 1
+            for op in lists[list][positions[list]...end] {
+                merged.append(op)
+                let (start, cost, engine) = estimate(op)
+                guard let engine else { continue }
+                engineFree[engine] = start + cost
+                for value in op.kind.writes { readyAt[root[value] ?? value] = start + cost }
+            }
+            positions[list] = end + 1
         }
         return merged
     }
 
-    /// One block's S, window by window into SBUF rows; returns the rows, by the value each holds.
+    /// What a block's scores stage leaves: the SBUF rows, by the value each holds, and the row maxima (minima) made as
+    /// the rows were written.
+    private struct ScoresStage {
+        var held: [ValueID: (id: ValueID, type: TileType)] = [:]
+        var reduced: [ValueID: TileOperand] = [:]
+    }
+
+    /// One block's S, window by window into SBUF rows. A max or min of a held row is reduced per window by the op
+    /// writing the window (act.activate's or dve.tensor_scalar's fused reduce, when the row is f32: they reduce the
+    /// f32 results; else a dve.reduce of the window) into a column of a [rows | windows] tile, then one dve.reduce of
+    /// that tile: the first of equal values and any NaN win, as one reduction of the row gives.
     private func emitScores(_ plan: Plan, residents: (b: [ValueID], v: [ValueID]), into body: TileEmitter, hoist: TileEmitter,
-                            mOffset: AffineExpr, rows: Int) throws(TilingError) -> [ValueID: (id: ValueID, type: TileType)] {
+                            mOffset: AffineExpr, rows: Int) throws(TilingError) -> ScoresStage {
         let kPieces = TileSplit(extent: plan.k, tile: sizes.k).pieces
         // A^T tiles of the block, [K tile | rows].
         let stationary = kPieces.map { piece -> ValueID in
@@ -244,13 +290,17 @@ struct MatmulRowChainTiler {
             }
             return aT
         }
-        var held: [ValueID: (id: ValueID, type: TileType)] = [:]
+        var stage = ScoresStage()
         for value in plan.crossing {
             let type = TileType(.sbuf, types[value]?.type.element ?? .f32, partitions: rows, free: [plan.n])
-            held[value] = (body.alloc(type.space, type.element, partitions: rows, free: [plan.n],
-                                      name: types[value]?.nameHint ?? "s"), type)
+            stage.held[value] = (body.alloc(type.space, type.element, partitions: rows, free: [plan.n],
+                                            name: types[value]?.nameHint ?? "s"), type)
         }
-        for column in TileSplit(extent: plan.n, tile: sizes.n).pieces {
+        let windows = TileSplit(extent: plan.n, tile: sizes.n).pieces
+        let partials = plan.windowReductions.map { _ in
+            body.alloc(.sbuf, .f32, partitions: rows, free: [windows.count], name: "partial")
+        }
+        for (windowIndex, column) in windows.enumerated() {
             body.span = plan.first.span
             let accumulator = body.alloc(.psum, .f32, partitions: rows, free: [column.size], name: "s_psum")
             for (index, piece) in kPieces.enumerated() {
@@ -268,7 +318,7 @@ struct MatmulRowChainTiler {
                                                hbmSources: hbmSources, operands: operands)
             var targets: [(value: ValueID, tile: ValueID, element: ElementType)] = []
             for value in plan.crossing {
-                guard let row = held[value] else { continue }
+                guard let row = stage.held[value] else { continue }
                 let tile = body.view(row.id, offset: column.offset,
                                      as: TileType(.sbuf, row.type.element, partitions: rows, free: [column.size]), name: "s_w")
                 targets.append((value, tile, row.type.element))
@@ -282,31 +332,80 @@ struct MatmulRowChainTiler {
             for target in targets {
                 try lowering.write(target.value, into: target.tile, element: target.element, for: plan.first)
             }
+            for (reduction, partial) in zip(plan.windowReductions, partials) {
+                guard let target = targets.first(where: { $0.value == reduction.source }) else { continue }
+                let column = body.view(partial, offset: windowIndex,
+                                       as: TileType(.sbuf, .f32, partitions: rows, free: [1]), name: "partial_w")
+                Self.reduce(target.tile, element: target.element, reduction.op, into: column, in: body)
+            }
         }
-        return held
+        for (reduction, partial) in zip(plan.windowReductions, partials) {
+            let element = types[reduction.result]?.type.element ?? .f32
+            let result = body.alloc(.sbuf, element, partitions: rows, free: [1], name: types[reduction.result]?.nameHint)
+            body.emit(.dveReduce(reduction.op, partial, destination: result))
+            stage.reduced[reduction.result] = .column(result, element)
+        }
+        return stage
     }
 
-    /// O = P @ V for one row block: P's 128-column tiles transposed on the PE, summed over N in PSUM per tile_n
-    /// columns of D, then the epilogue and the stores.
+    /// `op` of each partition of `tile` into `column`: folded into the op that last wrote `tile` when it is an
+    /// act.activate or dve.tensor_scalar without a reduce and `tile` is f32, else a dve.reduce.
+    static func reduce(_ tile: ValueID, element: ElementType, _ op: EngineReduceOp, into column: ValueID, in body: TileEmitter) {
+        if element == .f32, let index = body.ops.lastIndex(where: { $0.kind.writes.contains(tile) }),
+           case .engine(var instruction) = body.ops[index].kind,
+           [.actActivate, .dveTensorScalar].contains(instruction.op),
+           let field = instruction.op.fields.firstIndex(where: { $0.name == "reduce" }),
+           instruction.operands.indices.contains(field), instruction.operands[field] == .reduceInto(nil),
+           !body.ops[(index + 1)...].contains(where: { $0.kind.reads.contains(tile) || $0.kind.writes.contains(tile) }) {
+            instruction.operands[field] = .reduceInto(FreeAxisReduce(op, into: column))
+            // The column's view was made after the op: move the op after it.
+            let writer = body.ops.remove(at: index)
+            body.ops.append(Operation(.engine(instruction), span: writer.span))
+            return
+        }
+        body.emit(.dveReduce(op, tile, destination: column))
+    }
+
+    /// O = P @ V for one row block: P's 128-column tiles transposed on the PE, as many as one PSUM bank holds into
+    /// one PSUM tile copied to SBUF by one instruction, then summed over N in PSUM per tile_n columns of D; then the
+    /// epilogue and the stores.
     private func emitProduct(_ plan: Plan, p: ValueID, v: [ValueID], into body: TileEmitter, hoist: TileEmitter,
                              mOffset: AffineExpr, rows: Int) throws(TilingError) {
         let keyPieces = TileSplit(extent: plan.n, tile: sizes.m).pieces
         let columns = TileSplit(extent: plan.d, tile: sizes.n).pieces
         let accumulators = columns.map { body.alloc(.psum, .f32, partitions: rows, free: [$0.size], name: "o_psum") }
-        for (index, key) in keyPieces.enumerated() {
-            let window = body.view(p, offset: key.offset, as: TileType(.sbuf, plan.productElement, partitions: rows, free: [key.size]),
-                                   name: "p_w")
-            let transposed = body.alloc(.psum, plan.productElement, partitions: key.size, free: [rows], name: "pT_psum")
-            body.emit(.peTranspose(source: window, destination: transposed))
-            let pT = body.alloc(.sbuf, plan.productElement, partitions: key.size, free: [rows], name: "pT")
+        let perBank = max(1, target.psumBankBytes / max(1, rows * plan.productElement.byteSize))
+        // Groups of up to `perBank` pieces of one size (the remainder piece, on fewer partitions, is a group of its own).
+        var starts: [Int] = []
+        for index in keyPieces.indices where starts.isEmpty || index - starts.last! == perBank
+            || keyPieces[index].size != keyPieces[index - 1].size { starts.append(index) }
+        for (number, start) in starts.enumerated() {
+            let group = Array(keyPieces[start..<(number + 1 < starts.count ? starts[number + 1] : keyPieces.count)])
+            let partitions = group[0].size
+            let transposed = body.alloc(.psum, plan.productElement, partitions: partitions, free: [group.count * rows],
+                                        name: "pT_psum")
+            for (slot, key) in group.enumerated() {
+                let window = body.view(p, offset: key.offset,
+                                       as: TileType(.sbuf, plan.productElement, partitions: rows, free: [key.size]), name: "p_w")
+                let target = body.view(transposed, offset: slot * rows,
+                                       as: TileType(.psum, plan.productElement, partitions: key.size, free: [rows]), name: "pT_psum_w")
+                body.emit(.peTranspose(source: window, destination: target))
+            }
+            let pT = body.alloc(.sbuf, plan.productElement, partitions: partitions, free: [group.count * rows], name: "pT")
             body.emit(.dveCopy(source: transposed, destination: pT))
-            for (column, accumulator) in zip(columns, accumulators) {
-                let moving = columns.count == 1 ? v[index]
-                    : body.view(v[index], offset: column.offset,
-                                as: TileType(.sbuf, plan.productElement, partitions: key.size, free: [column.size]), name: "v_w")
-                body.emit(.peMatmul(PEMatmul(stationary: pT, moving: moving, accumulator: accumulator,
-                                             start: index == 0 ? .always : .never,
-                                             stop: index == keyPieces.count - 1 ? .always : .never)))
+            for (slot, key) in group.enumerated() {
+                let index = start + slot
+                let stationary = body.view(pT, offset: slot * rows,
+                                           as: TileType(.sbuf, plan.productElement, partitions: key.size, free: [rows]), name: "pT_w")
+                for (column, accumulator) in zip(columns, accumulators) {
+                    let moving = columns.count == 1 ? v[index]
+                        : body.view(v[index], offset: column.offset,
+                                    as: TileType(.sbuf, plan.productElement, partitions: key.size, free: [column.size]),
+                                    name: "v_w")
+                    body.emit(.peMatmul(PEMatmul(stationary: stationary, moving: moving, accumulator: accumulator,
+                                                 start: index == 0 ? .always : .never,
+                                                 stop: index == keyPieces.count - 1 ? .always : .never)))
+                }
             }
         }
         let tiler = MatmulTiler(matmul: plan.second, epilogue: plan.productOps,
@@ -317,6 +416,13 @@ struct MatmulRowChainTiler {
                                     columnOffset: .constant(column.offset), rows: plan.m, columns: plan.d)
             try tiler.emitEpilogue(result: .tile(accumulator, .f32, .psum), window: window, body: body, hoist: hoist)
         }
+    }
+
+    /// The types of the values the ops define, with the function's (parameters: the DMA costs read them).
+    func typesOf(_ ops: [Operation]) -> [ValueID: IRType] {
+        var table = types.mapValues(\.type)
+        for op in ops { if let result = op.result { table[result.id] = result.type } }
+        return table
     }
 
     /// SBUF bytes per partition the ops allocate (loops included).

@@ -73,6 +73,9 @@ struct ElementwiseLowering {
     /// Tiles given for values' results (a window of an on-chip chain's SBUF row): the op computing such a value
     /// writes it there instead of into a tile of its own.
     var destinations: [ValueID: ValueID] = [:]
+    /// Values computed before this lowering (an on-chip chain's row maxima, reduced window by window): their ops
+    /// take these operands instead of emitting anything.
+    var precomputed: [ValueID: TileOperand] = [:]
 
     init(body: TileEmitter, hoist: TileEmitter, window: TileWindow, types: [ValueID: ValueDef],
          hbmSources: [ValueID: ValueID], operands: [ValueID: TileOperand]) {

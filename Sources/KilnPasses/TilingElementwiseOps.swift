@@ -9,6 +9,10 @@ extension ElementwiseLowering {
     mutating func lower(_ op: Operation) throws(TilingError) {
         guard let result = op.result else { throw .unsupported(op, "it defines no value") }
         defer { step += 1 }
+        if let known = precomputed[result.id] {
+            operands[result.id] = known
+            return
+        }
         if case .reduce(let kind, let source, 0) = op.kind, kind == .sum || kind == .mean, let sums = columnSums,
            !window.flat, (types[source]?.type.tensorType ?? types[source]?.type.hbmType)?.rank == 2 {
             return try sumAcrossRows(op, mean: kind == .mean, source: source, into: sums)
@@ -153,11 +157,40 @@ extension ElementwiseLowering {
             let tile = resultTile(op, column: false, reusing: [source])
             activation(.identity, source: source, into: tile, scale: scale, bias: bias)
             return .tile(tile, element, .sbuf)
-        case .tile(let source, _, _):
+        case .tile(let source, let sourceElement, _):
+            if element.isFloat, sourceElement == .f32, let tile = retargetProducer(of: source, to: element, for: op) {
+                return .tile(tile, element, .sbuf)
+            }
             let tile = resultTile(op, column: false, reusing: [source])
             body.emit(.dveCopy(source: source, destination: tile))
             return .tile(tile, element, .sbuf)
         }
+    }
+
+    /// A float cast of an f32 tile written by the last engine op of this body, when nothing else reads that tile
+    /// afterwards: the op writes a new tile of the cast's dtype instead, and no copy is made. Exact: the vector and
+    /// scalar engines compute in f32, round to f32, then to the destination's dtype (Docs/numerics.md, "Fused
+    /// chains"), which is the language's op followed by its cast.
+    private mutating func retargetProducer(of source: ValueID, to element: ElementType, for op: Operation) -> ValueID? {
+        guard let lastRead, let index = body.ops.lastIndex(where: { $0.kind.engine != nil }), index >= bodyStart,
+              case .engine(var instruction) = body.ops[index].kind,
+              [.dveTensorScalar, .dveTensorTensor, .actActivate].contains(instruction.op),
+              allocatedElement(source) == .f32,
+              operands.allSatisfy({ value, operand in !operand.holds(source) || (lastRead[value] ?? -1) <= step }),
+              !materialized.values.contains(source) else { return nil }
+        let written = instruction.fielded.enumerated().filter { _, entry in
+            entry.operand == .tile(source) && entry.field.access == .write
+        }.map(\.offset)
+        guard written.count == 1 else { return nil }
+        let tile = body.alloc(.sbuf, element, partitions: window.partitions, free: free, name: op.result?.nameHint)
+        instruction.operands[written[0]] = .tile(tile)
+        // The new alloc went to the end: move it before the op it now feeds.
+        let alloc = body.ops.removeLast()
+        body.ops[index].kind = .engine(instruction)
+        body.ops.insert(alloc, at: index)
+        for (key, position) in activationWriting where position >= index { activationWriting[key] = position + 1 }
+        if activationWriting[source] != nil { activationWriting[tile] = activationWriting.removeValue(forKey: source) }
+        return tile
     }
 
     private mutating func unary(_ op: Operation, _ function: UnaryFunction, _ input: TileOperand) throws(TilingError) -> TileOperand {

@@ -131,7 +131,8 @@ extension SimulationRun {
             writeTile(destination, output, stream: stream, pc: pc)
         case .dveTensorScalar:
             let (binary, a, scalar, destination) = (o.binary(0), o.buffer(1), o.scalar(2), o.buffer(3))
-            guard floatTiles(a, destination) else { return false }
+            let reduce = o.reduceInto(4)
+            guard floatTiles(a, destination, reduce?.buffer) else { return false }
             let (p, f) = (buffers[a].partitions, buffers[a].freeElements)
             let scalars = perPartition(scalar, partitions: p, stream: stream, pc: pc)
             let input = readTile(a, slot: 0, stream: stream, pc: pc)
@@ -142,6 +143,13 @@ extension SimulationRun {
                 }
             }
             writeTile(destination, output, stream: stream, pc: pc)
+            if let reduce {
+                let results = scratch.buffer(2, count: p)
+                RowParallel.forEach(rows: p, work: p * f) { _, rows in
+                    Self.reduceRows(output, rows: rows, width: f, reduce.op, into: results)
+                }
+                writeTile(reduce.buffer, results, stream: stream, pc: pc)
+            }
         case .dveReduce:
             let (reduce, source, destination) = (o.reduce(0), o.buffer(1), o.buffer(2))
             guard floatTiles(source, destination) else { return false }

@@ -108,9 +108,11 @@ extension SimulationRun {
             let scalars = perPartition(o.scalar(2), partitions: buffers[a].partitions, stream: stream, pc: pc)
             let values = load(a, stream: stream, pc: pc)
             let integer = buffers[a].dtype == .i32 && buffers[destination].dtype == .i32
-            store(destination, Self.perPartitionMap(values, free: f, scalars) {
-                ActivationMath.apply(binary, $0, $1, integer: integer)
-            }, stream: stream, pc: pc)
+            let out = Self.perPartitionMap(values, free: f, scalars) { ActivationMath.apply(binary, $0, $1, integer: integer) }
+            store(destination, out, stream: stream, pc: pc)
+            if let reduce = o.reduceInto(4) {
+                store(reduce.buffer, Self.reduce(out, groupSize: f, reduce.op), stream: stream, pc: pc)
+            }
         case .dveReduce:
             let (reduce, source, destination) = (o.reduce(0), o.buffer(1), o.buffer(2))
             let group = buffers[source].freeDims.last ?? 1

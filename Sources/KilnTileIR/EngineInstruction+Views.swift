@@ -33,8 +33,9 @@ extension OpKind {
         .engine(EngineInstruction(.dveTensorTensor, [.binary(op), .tile(a), .tile(b), .tile(destination)]))
     }
     public static func dveTensorScalar(_ op: BinaryOperator, _ a: ValueID, _ scalar: ScalarOperand,
-                                       destination: ValueID) -> OpKind {
-        .engine(EngineInstruction(.dveTensorScalar, [.binary(op), .tile(a), .scalar(scalar), .tile(destination)]))
+                                       destination: ValueID, reduce: FreeAxisReduce? = nil) -> OpKind {
+        .engine(EngineInstruction(.dveTensorScalar, [.binary(op), .tile(a), .scalar(scalar), .tile(destination),
+                                                     .reduceInto(reduce)]))
     }
     public static func dveReduce(_ op: EngineReduceOp, _ a: ValueID, destination: ValueID,
                                  initial: ScalarOperand = .constant(0)) -> OpKind {
@@ -125,7 +126,7 @@ extension OpKind {
 
     /// `dve.tensor_scalar op a, s -> d`.
     public var asTensorScalar: (op: BinaryOperator, a: ValueID, scalar: ScalarOperand, destination: ValueID)? {
-        guard let i = instruction, i.op == .dveTensorScalar, i.operands.count == 4, case .binary(let op) = i.operands[0],
+        guard let i = instruction, i.op == .dveTensorScalar, i.operands.count >= 4, case .binary(let op) = i.operands[0],
               case .tile(let a) = i.operands[1], case .scalar(let s) = i.operands[2], case .tile(let d) = i.operands[3] else { return nil }
         return (op, a, s, d)
     }

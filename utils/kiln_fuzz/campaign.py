@@ -9,6 +9,7 @@ import sys
 import time
 
 from .gen_generic import make_generic
+from .gen_attention import generate_attention
 from .gen_tensor import generate_tensor, generate_wide
 from .gen_tile import generate_tile
 from .gen_tile3 import generate_tile3
@@ -18,11 +19,15 @@ from .runner import AGREED, COMPILE, CRASH, DISAGREE, HANG, REJECTED, Runner
 FAILURES = (DISAGREE, COMPILE, CRASH, HANG)
 
 
-def program_for(seed, index, batched=False, control_flow=False):
+def program_for(seed, index, batched=False, control_flow=False, attention=False):
     """Program `index` of campaign `seed`: 60% whole-tensor, 40% tile-level (a tenth of all, drawn first from their
     own stream, tile-level on rank-3 tiles); a quarter target trn2; a fifth of them (of any form) rendered generic
     over a dtype (gen_generic). `batched`: every program is whole-tensor with batch dims (rank 3 and 4).
-    `control_flow`: every program is a tile-level kernel with control flow decided at compile time (gen_tile.control)."""
+    `control_flow`: every program is a tile-level kernel with control flow decided at compile time (gen_tile.control).
+    `attention`: every program is a matmul -> row softmax -> matmul chain (gen_attention)."""
+    if attention:
+        rng = random.Random(f"kiln-fuzz-attention-only:{seed}:{index}")
+        return generate_attention(rng, "trn2" if rng.random() < 0.25 else "trn1")
     if control_flow:
         rng = random.Random(f"kiln-fuzz-control-only:{seed}:{index}")
         target = "trn2" if rng.random() < 0.25 else "trn1"
@@ -59,6 +64,9 @@ def concrete_program_for(seed, index, batched):
     if random.Random(f"kiln-fuzz-wide:{seed}:{index}").random() < 0.03:
         # Rows too wide for one pass (their own stream, so the other programs of a campaign stay as they were).
         return generate_wide(rng, target)
+    if random.Random(f"kiln-fuzz-attention:{seed}:{index}").random() < 0.04:
+        # matmul -> row softmax -> matmul chains, which `tile` keeps on chip (their own stream, as above).
+        return generate_attention(rng, target)
     tile3 = random.Random(f"kiln-fuzz-tile3:{seed}:{index}")
     if tile3.random() < 0.1:
         # Tiles with several free dims ([128, H, D]), from their own stream like the wide rows above.
@@ -110,6 +118,8 @@ def main(argv=None):
     parser.add_argument("--quiet", action="store_true")
     parser.add_argument("--batched", action="store_true",
                         help="only whole-tensor programs with batch dims (rank-3/4 tensors)")
+    parser.add_argument("--attention", action="store_true",
+                        help="every program is an attention-shaped chain (matmul -> row softmax -> matmul; gen_attention)")
     parser.add_argument("--control-flow", action="store_true",
                         help="every program a tile-level kernel with triangular loops, if, loop variables as values, "
                              "iota tiles and tile slices (gen_tile.control)")
@@ -121,7 +131,8 @@ def main(argv=None):
     started = time.monotonic()
 
     def job(index):
-        program = program_for(args.seed, index, batched=args.batched, control_flow=args.control_flow)
+        program = program_for(args.seed, index, batched=args.batched, control_flow=args.control_flow,
+                              attention=args.attention)
         runner = Runner(args.kiln, seed=input_seed(args.seed, index), timeout=args.timeout)
         return index, program, runner.classify(program)
 
