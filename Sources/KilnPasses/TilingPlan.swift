@@ -84,7 +84,8 @@ struct MatmulBlocking: Equatable {
     static func choose(m: Int, k: Int, n: Int, element: ElementType, sizes: TileSizes,
                        target: MachineTarget) -> (blocking: MatmulBlocking?, bytesPerSlab: Int, budget: Int) {
         let kTiles = TileSplit(extent: k, tile: sizes.k).pieces.count
-        let bytesPerSlab = kTiles * sizes.n * element.byteSize
+        // One accumulator's slab is tile_n columns wide, or all of N when N is narrower.
+        let bytesPerSlab = kTiles * min(sizes.n, max(1, n)) * element.byteSize
         // A's working tiles (`aBuffers` sets of the loaded tile and its transpose) and the epilogue's f32 tiles.
         let working = sizes.aBuffers * 2 * max(sizes.k, sizes.m) * element.byteSize
         let epilogue = sizes.accumulators * 3 * sizes.n * ElementType.f32.byteSize

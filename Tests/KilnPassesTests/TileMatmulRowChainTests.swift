@@ -1,0 +1,80 @@
+// TileMatmulRowChainTests.swift: `tile` keeps matmul -> row ops -> matmul chains (attention) on chip, and only those.
+
+import KilnMachine
+@testable import KilnPasses
+import KilnPluginAPI
+import KilnSource
+import KilnTileIR
+import Testing
+
+/// Single-head attention at the tensor level as `fuse` takes it: q [S, D], k [T, D], v [T, E].
+private func attention(s: Int = 300, t: Int = 200, d: Int = 64, e: Int = 64, returnScores: Bool = false) -> String {
+    let outputs = returnScores ? "(%out: hbm f32[\(s), \(e)], %sc: hbm f32[\(s), \(t)])" : "(%out: hbm f32[\(s), \(e)])"
+    return kernelModule("(%q: hbm bf16[\(s), \(d)], %k: hbm bf16[\(t), \(d)], %v: hbm bf16[\(t), \(e)]) -> \(outputs)", """
+            %kt = transpose %k : bf16[\(d), \(t)]
+            %qk = matmul %q, %kt : f32[\(s), \(t)]
+            %c = constant 11.0 : f32[\(s), \(t)]
+            %scores = div %qk, %c : f32[\(s), \(t)]
+            %m = reduce max %scores axis 1 : f32[\(s), 1]
+            %mb = broadcast %m : f32[\(s), \(t)]
+            %x = sub %scores, %mb : f32[\(s), \(t)]
+            %ex = exp %x : f32[\(s), \(t)]
+            %l = reduce sum %ex axis 1 : f32[\(s), 1]
+            %lb = broadcast %l : f32[\(s), \(t)]
+            %p = div %ex, %lb : f32[\(s), \(t)]
+            %pb = cast %p : bf16[\(s), \(t)]
+            %o = matmul %pb, %v : f32[\(s), \(e)]
+            return \(returnScores ? "%o, %scores" : "%o")
+        """)
+}
+
+private func hbmAllocs(_ module: Module) -> Int {
+    allOps(module).filter { if case .hbmAlloc = $0.kind { true } else { false } }.count
+}
+
+@Test func attentionIsOneChainWithTheKeysTransposeMerged() throws {
+    let parsed = TileIR.parse(SourceFile(path: "t.tir", text: attention()))
+    var module = try #require(parsed.module)
+    let manager = PassManager(registry: BuiltinPasses.makeRegistry(), target: .trn1, options: PassManagerOptions(verifyEach: true))
+    _ = try manager.run("fuse", on: &module)
+    let chains = TilingGroups(module.functions[0]).matmulRowChains()
+    #expect(chains.count == 1)
+    let chain = try #require(chains.first)
+    #expect(chain.groups.count == 4)   // the transpose of k, the scores, the softmax rows, the product
+    #expect(chain.transposed.count == 1)
+    #expect(chain.rows.count >= 7 && chain.product.count == 1)
+}
+
+@Test func attentionScoresNeverReachHBM() throws {
+    for target in [MachineTarget.trn1, .trn2] {
+        let module = try tiledModule(attention(), target: target)
+        #expect(hbmAllocs(module) == 0)
+        let stores = allOps(module).compactMap { $0.kind.asStore }
+        #expect(Set(stores.map(\.hbm)).count == 1)
+        // The row max is folded into the evacuations of the scores (one dve.tensor_scalar per window, with a reduce).
+        let fused = allOps(module).filter { $0.kind.instruction?.op == .dveTensorScalar && $0.kind.instruction?["reduce"] != .reduceInto(nil) }
+        #expect(!fused.isEmpty)
+    }
+}
+
+@Test func chainsOffOrScoresReturnedGoThroughScratch() throws {
+    #expect(hbmAllocs(try tiledModule(attention(), pipeline: "fuse,tile{chains=0}")) >= 1)
+    #expect(hbmAllocs(try tiledModule(attention(returnScores: true))) >= 1)
+}
+
+@Test func aChainWhoseRowsDoNotFitFallsBackToScratch() throws {
+    // 20000 keys: 80 KB of f32 scores and 40 KB of probabilities per partition beside 100 KB of resident keys and
+    // values, more than trn1's 192 KiB.
+    let module = try tiledModule(attention(s: 128, t: 20000, d: 130, e: 64), pipeline: "fuse,tile{chains=1}")
+    #expect(hbmAllocs(module) >= 1)
+}
+
+@Test func fourRowBlocksShareOneLoopBodyWhenTheyFit() throws {
+    // 1024 rows: a loop of two bodies of four 128-row blocks; each block loads its q rows once.
+    let module = try tiledModule(attention(s: 1024, t: 256), pipeline: "fuse,tile")
+    let loop = try #require(loops(module.functions[0].body).first)
+    #expect(loop.upperBound == 2)
+    var loads = 0
+    loop.body.walk { if let load = $0.kind.asLoad, load.hbm == module.functions[0].parameters[0].value.id { loads += 1 } }
+    #expect(loads == 4)
+}
