@@ -11,6 +11,7 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
     case dmaStore = 0x11
     case dmaGather = 0x12
     case dmaScatterAdd = 0x13
+    case dmaIndirectLoad = 0x14
     case peMatmul = 0x20
     case peTranspose = 0x21
     case actActivate = 0x30
@@ -62,6 +63,14 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
                 F("src", .tile(.read)), F("table", .hbmSlice(.accumulate)), F("indices", .hbmSlice(.read)),
             ], rules: [.gather(table: 1, indices: 2, tile: 0)], cost: .dmaTransfer(tile: 0, hbm: 1, transposeFlag: nil),
                summary: "each row of a tile added into the HBM table row an i32 index run names (indirect DMA, f32 adds)")
+        case .dmaIndirectLoad:
+            // NKI's indirect DMA with an on-chip index tile (`nl.load(table[idx_tile, cols])`, the offsets a vector
+            // operand in SBUF): row p of the tile is table row idx[p], its columns from the table offset's column.
+            // The descriptors are those of dma.gather (one row run per partition), so the cost is the same transfer.
+            return OpDeclaration("dma.indirect_load", on: .dma, [
+                F("table", .hbmSlice(.read)), F("indices", .tile(.read)), F("dst", .tile(.write)),
+            ], rules: [.gather(table: 0, indices: 1, tile: 2)], cost: .dmaTransfer(tile: 2, hbm: 0, transposeFlag: nil),
+               summary: "rows of an HBM table, chosen by an i32 [P | 1] index tile in SBUF, into a tile (indirect DMA)")
         case .peMatmul:
             return OpDeclaration("pe.matmul", on: .pe, [
                 F("stationary", .tile(.read)), F("moving", .tile(.read)), F("acc", .tile(.accumulate)),

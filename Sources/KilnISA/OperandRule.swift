@@ -40,8 +40,9 @@ public enum OperandRule: Hashable, Sendable {
     case dmaSteps(hbm: Int, transpose: Int, broadcast: Int, row: Int, column: Int)
     /// A reduction's starting value other than +0 only with the `add` operator (max and min have none).
     case initialOnlyForAdd(op: Int, initial: Int)
-    /// `dma.gather`: a rank-2 table of the tile's element, an i32 index tensor, a `[P | F]` tile with F at most
-    /// the table's row length (`DMAGather`).
+    /// `dma.gather` / `dma.indirect_load`: a rank-2 table of the tile's element, an i32 index tensor (or an i32
+    /// `[P | 1]` index tile with the tile's partitions), a `[P | F]` tile with F at most the table's row length
+    /// (`DMAGather`).
     case gather(table: Int, indices: Int, tile: Int)
     /// A destination `[P | F]` with at most the source's partitions (its leading ones), reading the source's free
     /// elements `offset ..< offset + F` (its free dims flattened), which must exist.
@@ -123,6 +124,10 @@ extension OperandRule {
             }
             if case .hbm(let element, _) = o[indices], element != .i32 {
                 found.append(.immediate(role: role(indices), expected: "an i32 tensor", found: "\(element)"))
+            }
+            if let index = o.tile(indices), let tile = o.tile(tileField),
+               index.element != .i32 || index.partitions != tile.partitions || index.freeElements != 1 {
+                found.append(.operand(role: role(indices), expected: "an i32 [\(tile.partitions) | 1] index tile", found: index))
             }
             return found
         case .partitionBroadcast(let source, let destination):

@@ -53,6 +53,26 @@ extension FunctionLowering {
                     }
                 }
             }
+        case .dmaIndirectLoad:
+            // Row p of the tile is the table row the index tile's partition p names; an index outside the table
+            // stops the kernel, as a gather's does.
+            guard case .slice(let table, let tableOffsets) = instruction.operands[0], tableOffsets.count == 2,
+                  let positions = tile(instruction.tile(1), op.span), let t = tile(instruction.tile(2), op.span),
+                  case .buffer(let rows)? = values[table], rows.shape.count == 2
+            else { return unsupported("a malformed 'dma.indirect_load'", op.span) }
+            let column = affine(tableOffsets[1])
+            let free = t.count / max(1, t.shape[0])
+            let indexStride = positions.count / max(1, positions.shape[0])
+            lowering.emitLoop(from: 0, to: t.shape[0], name: "p") { partition in
+                let position = LLVMBuildNSWMul(b, partition, lowering.int64(indexStride), "")!
+                let row = gatherRow(positions, at: position, rows: rows.shape[0], op.span)
+                let start = LLVMBuildNSWAdd(b, LLVMBuildNSWMul(b, row, lowering.int64(rows.shape[1]), ""), column, "")!
+                let tileStart = LLVMBuildNSWMul(b, partition, lowering.int64(free), "")!
+                lowering.emitLoop(from: 0, to: free, name: "f") { f in
+                    let value = lowering.loadElement(rows.pointer, rows.element, index: LLVMBuildNSWAdd(b, start, f, "")!)
+                    lowering.storeElement(value, t.pointer, t.element, index: LLVMBuildNSWAdd(b, tileStart, f, "")!)
+                }
+            }
         case .peMatmul:
             guard let matmul = kind.asMatmul else { return unsupported("a malformed 'pe.matmul'", op.span) }
             emitPEMatmul(matmul, op.span)

@@ -267,6 +267,9 @@ public struct CheckedProgram: Sendable {
     /// The loops lowering unrolls, by the span of their variable's name: those whose variable decides control
     /// flow (an inner loop's trip count, an `if`), is used as a value, or moves the start of such a loop.
     public var unrolledLoops: Set<SourceSpan> = []
+    /// The slices `table[idx, lo : hi]` written as `load`'s argument with a tile `idx` (indirect loads), by the
+    /// index expression's `Expr.id`; their `slices` entry has the row item `0` sized by the index tile's rows.
+    public var indirectLoads: Set<Int> = []
 
     public func type(of expr: Expr) -> ValueType? { type(ofID: expr.id) }
     public func type(ofID id: Int) -> ValueType? { id >= 0 && id < types.count ? types[id] : nil }

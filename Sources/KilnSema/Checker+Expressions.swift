@@ -151,7 +151,39 @@ extension Checker {
             checkIndexItems(items)
             return nil
         }
+        if loadSources.contains(expr.id), case .index(let first)? = items.first, case .name(let name) = first.kind,
+           scopes.lookup(name)?.type?.isTile == true {
+            return indirectSliceType(baseType, first, items, expr)
+        }
         return sliceType(baseType, items, expr, asValue: !loadSources.contains(expr.id))
+    }
+
+    /// `table[idx, lo : hi]` as `load`'s argument, `idx` a tile: an indirect load (NKI's indirect DMA) of the rows
+    /// `idx[p]` of a rank-2 hbm table (K2171), `idx` an sbuf i32 `[P, 1]` tile (K2172), the columns a contiguous range.
+    /// The slice is typed `[P, hi - lo]`; its row item is recorded as starting at 0 with the index tile's P rows.
+    private func indirectSliceType(_ base: ValueType, _ index: Expr, _ items: [IndexItem], _ expr: Expr) -> ValueType? {
+        let indexType = checkExpr(index)
+        guard base.space == .hbm, base.rank == 2, items.count == 2 else {
+            report(DiagnosticCatalogue.indirectLoadTable(items.count == base.rank ? base.description
+                                                           : "\(items.count) indices for \(base.description)", at: expr.span))
+            checkIndexItems(Array(items.dropFirst()))
+            return nil
+        }
+        guard let indexType else { return nil }
+        guard indexType.isTile, indexType.space == .sbuf, indexType.dtype == .i32, indexType.rank == 2,
+              indexType.shape[1].constantValue == 1 else {
+            report(DiagnosticCatalogue.indirectLoadIndex(indexType.description, at: index.span))
+            checkIndexItems(Array(items.dropFirst()))
+            return nil
+        }
+        guard let columns = sliceItem(items[1], dim: base.shape[1]) else { return nil }
+        guard columns.step.isOne else {
+            report(DiagnosticCatalogue.stridedSliceNotWhole(text(expr.span), at: items[1].span))
+            return nil
+        }
+        slices[expr.id] = [SliceInfo(lower: AffineExpr(constant: 0), size: indexType.shape[0]), columns]
+        indirectLoads.insert(expr.id)
+        return ValueType(base.dtype, [indexType.shape[0], columns.size], space: .hbm)
     }
 
     /// Types the bound expressions of items whose base already failed, for their own errors.

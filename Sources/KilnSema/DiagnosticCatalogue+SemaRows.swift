@@ -1,4 +1,5 @@
-// DiagnosticCatalogue+SemaRows.swift: KilnSema's diagnostics of strided slices, topk and scatter_add (K2163-K2168).
+// DiagnosticCatalogue+SemaRows.swift: KilnSema's diagnostics of strided slices, topk, scatter_add and indirect loads
+// (K2163-K2168, K2171-K2172).
 
 import KilnSource
 
@@ -32,5 +33,14 @@ extension DiagnosticCatalogue {
         make("K2168", "scatter-values", .error,
              "'scatter_add' adds one row of values per index: they must be \(expected) (the indices' shape plus the table's "
                 + "row length, in the table's dtype), found \(found)", at: span)
+    }
+    public static func indirectLoadTable(_ found: String, at span: SourceSpan) -> Diagnostic {
+        make("K2171", "indirect-load-table", .error,
+             "an indirect load 'load(table[idx, lo : hi])' reads rows of a rank-2 hbm table, found \(found)", at: span)
+    }
+    public static func indirectLoadIndex(_ found: String, at span: SourceSpan) -> Diagnostic {
+        make("K2172", "indirect-load-index", .error,
+             "the row index of an indirect load is an sbuf i32 [P, 1] tile (one row per partition), found \(found)",
+             at: span)
     }
 }

@@ -54,6 +54,12 @@ extension SimulationRun {
             guard let values = gather(table, tableOffsets, indices, indexOffsets, into: buffer, stream: stream, pc: pc),
                   memory != nil else { return }
             store(buffer, values, stream: stream, pc: pc)
+        case .dmaIndirectLoad:
+            let (table, tableOffsets) = o.slice(0)
+            let buffer = o.buffer(2)
+            guard let values = indirectLoad(table, tableOffsets, indices: o.buffer(1), into: buffer, stream: stream, pc: pc),
+                  memory != nil else { return }
+            store(buffer, values, stream: stream, pc: pc)
         case .dmaScatterAdd:
             let (table, tableOffsets) = o.slice(1)
             let (indices, indexOffsets) = o.slice(2)

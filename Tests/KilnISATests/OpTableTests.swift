@@ -136,3 +136,18 @@ import Testing
     #expect(violations(3, partitions: 64).isEmpty)
     #expect(violations(3, partitions: 129).count == 1)
 }
+
+@Test func anIndirectLoadNeedsAnI32IndexTileWithTheTilesPartitions() {
+    let declaration = EngineOp.dmaIndirectLoad.declaration
+    let rows = TileShape(space: .sbuf, element: .bf16, partitions: 128, freeDims: [64])
+    let index = TileShape(space: .sbuf, element: .i32, partitions: 128, freeDims: [1])
+    #expect(declaration.violations(OperandFacts([.hbm(.bf16, [1000, 64]), .tile(index), .tile(rows)]), target: .trn1).isEmpty)
+    let floatIndex = TileShape(space: .sbuf, element: .f32, partitions: 128, freeDims: [1])
+    let fewer = TileShape(space: .sbuf, element: .i32, partitions: 64, freeDims: [1])
+    let wide = TileShape(space: .sbuf, element: .i32, partitions: 128, freeDims: [2])
+    for bad in [floatIndex, fewer, wide] {
+        #expect(declaration.violations(OperandFacts([.hbm(.bf16, [1000, 64]), .tile(bad), .tile(rows)]), target: .trn1)
+            == [.operand(role: "indices", expected: "an i32 [128 | 1] index tile", found: bad)])
+    }
+    #expect(declaration.violations(OperandFacts([.hbm(.bf16, [1000, 32]), .tile(index), .tile(rows)]), target: .trn1).count == 1)
+}

@@ -131,6 +131,21 @@ def check_embedding(run):
     assert_within_steps(out, ref, atol=np.abs(ref) * 2.0 ** -20)
 
 
+def check_embedding_tiled(run):
+    r = rng(46)
+    v, d, n = 300, 96, 130   # 130: a remainder tile of 2 tokens
+    table = r.standard_normal((v, d)).astype(BF16)
+    ids = r.integers(-3 * v, 3 * v, (n, 1)).astype(np.int32)
+    pos = r.standard_normal((n, d)).astype(BF16)
+    scaled = f64(table)[0][np.abs(ids[:, 0]) % v] * math.sqrt(d)
+    ref = scaled + f64(pos)[0]
+    out = run(table, ids, pos)
+    assert out.shape == (n, d) and out.dtype == BF16
+    # The rows are copied exactly; sqrt, a product and a sum in f32 (2^-24 relative of their terms each), then one
+    # rounding to bf16.
+    assert_within_steps(out, ref, atol=(np.abs(scaled) + np.abs(f64(pos)[0])) * 2.0 ** -22)
+
+
 def check_embedding_grad(run):
     r = rng(45)
     v, d, b, s = 50, 96, 2, 130

@@ -1,0 +1,29 @@
+"""gen_tile_ops.py: random tile-level Kiln kernels on NKI's indirect DMA and gpsimd builtins: `load(table[idx, lo : hi])`."""
+from .gen_tile import block, sl, tile_expr
+from .program import E, Function, Param, Stmt, lit, name
+
+
+def gathers(rng, target):
+    """Rows of a table chosen by an index tile (NKI's indirect DMA): `idx = abs(load(ids[...])) % V` (any i32 input lands
+    in a row; V small so rows repeat), or `load(ids) + 8` when V > 16 (the runs' i32 inputs are in [-8, 8]); the row
+    tile's columns `c : c + W` (all of them or a window), then an elementwise chain and a store."""
+    n, v = rng.choice([1, 7, 128, 130, 300]), rng.choice([1, 5, 17, 40, 300])
+    d = rng.choice([1, 16, 33, 100, 256])
+    dtype = rng.choice(["f32", "bf16", "f16", "i32"])
+    params = [Param("table", dtype, ("V", "D")), Param("ids", "i32", ("N", 1)), Param("y", "f32", ("N", "W"))]
+    c = 0 if rng.random() < 0.5 else rng.randint(0, d - 1)
+    w = d - c if rng.random() < 0.5 else rng.randint(1, d - c)
+    columns = (lit(c), E("bin", "+", [lit(c), name("W")]))
+    rows = block("i", 128)
+    raw = E("call", "load", [sl("ids", rows, (None, None))])
+    index = E("bin", "+", [raw, lit(8)]) if v > 16 and rng.random() < 0.5 else E("bin", "%", [E("call", "abs", [raw]), name("V")])
+    body = [Stmt("let", ("idx", index, None)),
+            Stmt("let", ("e", E("call", "load", [E("slice", [(name("idx"), False), columns], [name("table")])]), None)),
+            Stmt("let", ("u", E("call", "load", [sl("y", rows, (None, None))]), None))]
+    source = name("e") if dtype == "f32" else E("cast", "f32", [name("e")])
+    body.append(Stmt("let", ("ef", source, None)))
+    value, _ = tile_expr(rng, [("ef", "f32"), ("u", "f32")], "W", "f32", rng.choice([1, 2]))
+    body.append(Stmt("let", ("r", value, None)))
+    body.append(Stmt("expr", (E("call", "store", [sl("out", rows, (None, None)), name("r")]),)))
+    loop = Stmt("for", ("i", lit(0), name("N"), 128, body))
+    return Function("kernel", "k", [("N", n), ("V", v), ("D", d), ("W", w)], params, [(None, "f32", ("N", "W"))], [loop])
