@@ -30,6 +30,7 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
     case dveFindIndex8 = 0x4C
     case poolIota = 0x50
     case poolSelect = 0x51
+    case poolAffineSelect = 0x52
 
     public var description: String { mnemonic }
 
@@ -219,6 +220,17 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
             ], rules: [.sameShape(0, 3), .sameShape(1, 3), .sameShape(2, 3)],
                cost: .cycles { o, t in t.gpsimdCycles(elementsPerPartition: o.n(3)) },
                summary: "cond ? a : b, elementwise")
+        case .poolAffineSelect:
+            // NKI's nki.isa.affine_select (GpSimd): the predicate offset + p * partition_step + f * free_step >= 0 is
+            // computed in the engine for each element (p the partition, f the free index), selecting src or the f32
+            // immediate fill; one instruction where iota + compare + select take three. Cost: "150 + N GpSimd Engine
+            // cycles" (the nki.isa.affine_select page), the gpsimd formula pool.iota uses.
+            return OpDeclaration("pool.affine_select", on: .pool, [
+                F("src", .tile(.read)), F("dst", .tile(.write)), F("offset", .affine, .keyword()),
+                F("partition_step", .integer, .keyword()), F("free_step", .integer, .keyword()), F("fill", .float, .keyword()),
+            ], rules: [.sameShape(0, 1)],
+               cost: .cycles { o, t in t.gpsimdCycles(elementsPerPartition: o.n(1)) },
+               summary: "src where offset + p * partition_step + f * free_step >= 0, else fill (an f32 immediate)")
         }
     }
 }

@@ -231,6 +231,24 @@ extension FunctionLowering {
                     lowering.storeElement(value, t.pointer, t.element, index: LLVMBuildNSWAdd(b, offset, f, ""))
                 }
             }
+        case .poolAffineSelect:
+            // src where offset + p * partition_step + f * free_step >= 0 (in i64), else the fill converted to dst's element.
+            guard let (s, d) = tiles(instruction.tile(0), instruction.tile(1), op.span) else { return }
+            let (partitionStep, freeStep) = (instruction.integer(3), instruction.integer(4))
+            let kind: ComputeKind = d.element == .i32 ? .f64 : .f32
+            let fill = lowering.constant(instruction.float(5), kind: kind)
+            let base = affine(instruction.affine(2))
+            perPartition(d) { partition, offset, free in
+                let rowBase = LLVMBuildNSWAdd(b, base, LLVMBuildNSWMul(b, partition, lowering.int64(partitionStep), ""), "")!
+                lowering.emitLoop(from: 0, to: free, name: "f") { f in
+                    let value = LLVMBuildNSWAdd(b, rowBase, LLVMBuildNSWMul(b, f, lowering.int64(freeStep), ""), "")!
+                    let keep = LLVMBuildICmp(b, LLVMIntSGE, value, lowering.int64(0), "")!
+                    let at = LLVMBuildNSWAdd(b, offset, f, "")!
+                    let element = lowering.convert(lowering.loadElement(s.pointer, s.element, index: at), to: kind)
+                    let chosen = ComputedValue(ref: LLVMBuildSelect(b, keep, element.ref, fill.ref, "")!, kind: kind)
+                    lowering.storeElement(chosen, d.pointer, d.element, index: at)
+                }
+            }
         case .poolSelect:
             let (condition, whenTrue, whenFalse, destination) = (instruction.tile(0), instruction.tile(1), instruction.tile(2),
                                                                  instruction.tile(3))

@@ -217,6 +217,25 @@ extension FunctionLowering {
         return .value(destination, .tile(result))
     }
 
+    /// `affine_select(x, fill, ...)`: one `pool.affine_select` into a fresh SBUF tile of x's type (a PSUM x is copied
+    /// to SBUF first: the gpsimd engine reads SBUF only).
+    func affineSelectTile(_ expr: Expr) throws(LoweringFailed) -> Lowered {
+        guard let call = program.affineSelects[expr.id], case .call(_, let written) = expr.kind,
+              let first = written.first(where: { $0.label == nil }), var (source, tile) = try lower(first.value).tile else {
+            throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span))
+        }
+        if tile.space != .sbuf {
+            source = try tileCopy(source, tile, element: tile.element, at: expr.span)
+            tile = tile.with(element: tile.element, space: .sbuf)
+        }
+        let destination = allocate(tile, at: expr.span)
+        emit(.engine(EngineInstruction(.poolAffineSelect, [
+            .tile(source), .tile(destination), .affine(try affine(call.offsetAffine, at: expr.span)),
+            .integer(call.partition), .integer(call.free), .float(call.fill),
+        ])), at: expr.span)
+        return .value(destination, .tile(tile))
+    }
+
     /// `dve.copy` into a fresh SBUF tile of `element`.
     func tileCopy(_ source: ValueID, _ tile: TileType, element: ElementType, at span: SourceSpan) throws(LoweringFailed) -> ValueID {
         let destination = allocate(tile.with(element: element, space: .sbuf), at: span)

@@ -70,6 +70,7 @@ final class Checker {
     var boundDepth = 0
     var slices: [Int: [SliceInfo]] = [:]
     var indirectLoads: Set<Int> = []
+    var affineSelects: [Int: AffineSelectCall] = [:]
     var declarations: [SourceSpan: ValueType] = [:]
     /// Loops whose variable decides control flow or is a value, by the span of the variable's name.
     var unrolledLoops: Set<SourceSpan> = []
@@ -157,7 +158,7 @@ final class Checker {
                                      types: types, resolutions: resolutions, calls: calls,
                                      reductionAxes: reductionAxes, slices: slices, declarations: declarations,
                                      activations: activations, unrolledLoops: unrolledLoopClosure(),
-                                     indirectLoads: indirectLoads)
+                                     indirectLoads: indirectLoads, affineSelects: affineSelects)
         return (program, diagnostics)
     }
 

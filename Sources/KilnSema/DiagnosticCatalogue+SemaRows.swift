@@ -1,5 +1,5 @@
-// DiagnosticCatalogue+SemaRows.swift: KilnSema's diagnostics of strided slices, topk, scatter_add and indirect loads
-// (K2163-K2168, K2171-K2172).
+// DiagnosticCatalogue+SemaRows.swift: KilnSema's diagnostics of strided slices, topk, scatter_add, indirect loads and
+// affine_select (K2163-K2168, K2171-K2174).
 
 import KilnSource
 
@@ -42,5 +42,17 @@ extension DiagnosticCatalogue {
         make("K2172", "indirect-load-index", .error,
              "the row index of an indirect load is an sbuf i32 [P, 1] tile (one row per partition), found \(found)",
              at: span)
+    }
+}
+
+extension DiagnosticCatalogue {
+    public static func affineSelectOperand(found: String, at span: SourceSpan) -> Diagnostic {
+        make("K2173", "affine-select-operand", .error,
+             "'affine_select' selects on a rank-2 numeric sbuf or psum tile [P, F] (the gpsimd engine's partitions and "
+                + "free index), found \(found)", at: span)
+    }
+    public static func affineSelectConstant(_ what: String, found: String, at span: SourceSpan) -> Diagnostic {
+        make("K2174", "affine-select-constant", .error,
+             "the \(what) of 'affine_select' is an instruction immediate: \(found)", at: span)
     }
 }

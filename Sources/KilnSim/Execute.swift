@@ -207,6 +207,14 @@ extension SimulationRun {
             let (p, f) = (buffers[destination].partitions, buffers[destination].freeElements)
             let out = (0..<(p * f)).map { Double(base) + Double($0 / f) * Double(partitionStep) + Double($0 % f) * Double(freeStep) }
             store(destination, out, stream: stream, pc: pc)
+        case .poolAffineSelect:
+            let (source, destination) = (o.buffer(0), o.buffer(1))
+            let (base, partitionStep, freeStep, fill) = (evaluate(o.affine(2), stream), o.integer(3), o.integer(4), o.float(5))
+            let values = load(source, stream: stream, pc: pc)
+            let f = buffers[destination].freeElements
+            store(destination, values.indices.map {
+                base + ($0 / max(1, f)) * partitionStep + ($0 % max(1, f)) * freeStep >= 0 ? values[$0] : fill
+            }, stream: stream, pc: pc)
         case .poolSelect:
             let (condition, a, b, destination) = (o.buffer(0), o.buffer(1), o.buffer(2), o.buffer(3))
             let (c, left, right) = (load(condition, stream: stream, pc: pc), load(a, stream: stream, pc: pc),

@@ -178,7 +178,7 @@ def check_flash_attention(run):
 
 def check_flash_attention_fwd(run):
     # S = 300: the diagonal blocks sit at 0, 128 and 256 (a remainder block of 44 queries and 44 keys), so the mask
-    # made from positions is checked at every offset against numpy's np.triu mask.
+    # (one affine_select) is checked at every offset against numpy's np.triu mask.
     r = rng(34)
     b, h, s, d = 1, 2, 300, 64
     q, k = ((r.standard_normal((b, h, d, s)) * 0.5).astype(BF16) for _ in range(2))

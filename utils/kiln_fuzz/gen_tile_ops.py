@@ -1,4 +1,5 @@
-"""gen_tile_ops.py: random tile-level Kiln kernels on NKI's indirect DMA and gpsimd builtins: `load(table[idx, lo : hi])`."""
+"""gen_tile_ops.py: random tile-level Kiln kernels on NKI's indirect DMA and gpsimd builtins: `load(table[idx, lo : hi])`,
+`affine_select`."""
 from .gen_tile import block, sl, tile_expr
 from .program import E, Function, Param, Stmt, lit, name
 
@@ -27,3 +28,41 @@ def gathers(rng, target):
     body.append(Stmt("expr", (E("call", "store", [sl("out", rows, (None, None)), name("r")]),)))
     loop = Stmt("for", ("i", lit(0), name("N"), 128, body))
     return Function("kernel", "k", [("N", n), ("V", v), ("D", d), ("W", w)], params, [(None, "f32", ("N", "W"))], [loop])
+
+
+def masks(rng, target):
+    """NKI's affine_select on row tiles: `affine_select(e, fill, partition: a, free: b, offset: c)` with small
+    coefficients (zero ones left out), an offset in the row loop's variable and literals, a fill of -inf (then an
+    exp, as a softmax does, or a max) or a finite one, on an f32 chain or an i32 tile; the masked tile stored."""
+    n, d = rng.choice([1, 7, 128, 130, 300]), rng.choice([1, 16, 33, 100, 256])
+    dtype = rng.choice(["f32", "f32", "bf16", "i32"])
+    params = [Param("x", dtype, ("N", "D")), Param("y", "f32", ("N", "D"))]
+    rows = block("i", 128)
+    body = [Stmt("let", ("t", E("call", "load", [sl("x", rows, (None, None))]), None))]
+    if dtype == "i32":
+        source = name("t")
+    else:
+        body.append(Stmt("let", ("u", E("call", "load", [sl("y", rows, (None, None))]), None)))
+        source, _ = tile_expr(rng, [("t", dtype), ("u", "f32")] if dtype == "f32" else [("u", "f32")], "D", "f32", 1)
+    body.append(Stmt("let", ("e", source, None)))
+    labels = []
+    for label in ("partition", "free"):
+        coefficient = rng.choice([0, 1, -1, 2, -3])
+        if coefficient:
+            labels.append((label, lit(coefficient)))
+    shift = lit(rng.randint(-200, 200))
+    offset = rng.choice([shift, E("bin", "+", [name("i"), shift]), E("bin", "-", [shift, name("i")]), None])
+    if offset is not None:
+        labels.append(("offset", offset))
+    infinite = dtype != "i32" and rng.random() < 0.5
+    fill = E("neg", None, [name("inf")]) if infinite else lit(rng.choice([0.0, 2.5, -7.0]) if dtype != "i32" else rng.choice([0, 5, -3]))
+    masked = E("asel", labels, [name("e"), fill])
+    if infinite:
+        masked = E("call", "exp", [masked]) if rng.random() < 0.5 else E("red", ("max", 1), [masked])
+    body.append(Stmt("let", ("r", masked, None)))
+    out_width = 1 if infinite and masked.op == "red" else "D"
+    body.append(Stmt("expr", (E("call", "store", [sl("out", rows, (None, None)), name("r")]),)))
+    loop = Stmt("for", ("i", lit(0), name("N"), 128, body))
+    out_dtype = "i32" if dtype == "i32" else "f32"
+    return Function("kernel", "k", [("N", n), ("D", d)], params, [(None, out_dtype, ("N", out_width))], [loop])
+
