@@ -28,6 +28,7 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
     case dveFreeBroadcast = 0x49
     case dveMax8 = 0x4B
     case dveFindIndex8 = 0x4C
+    case dveCopyStrided = 0x4D
     case poolIota = 0x50
     case poolSelect = 0x51
     case poolAffineSelect = 0x52
@@ -185,6 +186,18 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
             ], rules: [.columnWindow(source: 0, offset: 1, destination: 2)],
                cost: .cycles { o, t in t.tensorScalarCycles(elementsPerPartition: o.n(2)) },
                summary: "dst = src's free elements offset ..< offset + F of each of dst's partitions (src's leading ones), converted")
+        case .dveCopyStrided:
+            // A vector-engine copy whose source access pattern steps `step` elements along the free dim (NKI's
+            // tensor_copy of a strided slice `t[:, lo : hi : step]`, an access pattern with a free-dim stride): a tile
+            // slice with a step. The engine walks the strided pattern at the rate of a contiguous one, so the cost is
+            // tensor_scalar's formula on the elements written (dve.copy_columns').
+            return OpDeclaration("dve.copy_strided", on: .dve, [
+                F("src", .tile(.read)), F("offset", .integer, .keyword(default: 0)), F("step", .integer, .keyword()),
+                F("dst", .tile(.write)),
+            ], rules: [.stridedWindow(source: 0, offset: 1, step: 2, destination: 3)],
+               cost: .cycles { o, t in t.tensorScalarCycles(elementsPerPartition: o.n(3)) },
+               summary: "dst = src's free elements offset, offset + step, ... (F of them) of each of dst's partitions "
+                   + "(src's leading ones), converted")
         case .dveFreeBroadcast:
             return OpDeclaration("dve.free_broadcast", on: .dve, [F("src", .tile(.read)), F("dst", .tile(.write))],
                                  rules: [.freeBroadcast(source: 0, destination: 1)],

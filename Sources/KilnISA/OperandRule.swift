@@ -47,6 +47,10 @@ public enum OperandRule: Hashable, Sendable {
     /// A destination `[P | F]` with at most the source's partitions (its leading ones), reading the source's free
     /// elements `offset ..< offset + F` (its free dims flattened), which must exist.
     case columnWindow(source: Int, offset: Int, destination: Int)
+    /// A destination `[P | F]` with at most the source's partitions (its leading ones), reading the source's free
+    /// elements `offset, offset + step, ..., offset + (F - 1) * step` (its free dims flattened), which must exist; the
+    /// step at least 1.
+    case stridedWindow(source: Int, offset: Int, step: Int, destination: Int)
 }
 
 /// One broken rule, for the layer to report in its own terms.
@@ -152,6 +156,13 @@ extension OperandRule {
             }
             return [.shape("\(output) does not take free elements \(offset) ..< \(offset + output.freeElements) of the leading "
                 + "partitions of \(input)")]
+        case .stridedWindow(let source, let offsetField, let stepField, let destination):
+            guard let input = o.tile(source), let output = o.tile(destination), case .integer(let offset) = o[offsetField],
+                  case .integer(let step) = o[stepField] else { return [] }
+            let last = offset + (max(1, output.freeElements) - 1) * step
+            if output.partitions <= input.partitions, offset >= 0, step >= 1, last < input.freeElements { return [] }
+            return [.shape("\(output) does not take free elements \(offset), \(offset) + \(step), ... of the leading "
+                + "partitions of \(input) (a step of at least 1, the last element \(last) inside)")]
         case .eightPerPartition(let dataField, let valuesField, let destination):
             guard let data = o.tile(dataField), let output = o.tile(destination) else { return [] }
             var found: [RuleViolation] = []

@@ -128,7 +128,8 @@ extension Execution {
             starts.append(start)
             staticShape.append(size)
             steps.append(step)
-            valid.append(step == 1 ? max(0, min(start + size, base.valid[axis]) - start) : size)
+            // A tile's stepped slice is clipped like a contiguous one: the elements start, start + step, ... inside.
+            valid.append(max(0, min(size, (base.valid[axis] - start + step - 1) / step)))
         }
         let baseStrides = RowMajor.strides(base.valid)
         let origin = zip(starts, baseStrides).reduce(0) { $0 + $1.0 * $1.1 }

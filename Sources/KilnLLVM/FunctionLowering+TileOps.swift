@@ -165,6 +165,19 @@ extension FunctionLowering {
                     lowering.storeElement(value, dst.pointer, dst.element, index: LLVMBuildNSWAdd(b, rowOffset, f, ""))
                 }
             }
+        case .dveCopyStrided:
+            let (offset, step) = (instruction.integer(1), instruction.integer(2))
+            guard let (src, dst) = tiles(instruction.tile(0), instruction.tile(3), op.span) else { return }
+            let sourceFree = src.count / max(1, src.shape.first ?? 1)
+            perPartition(dst) { partition, rowOffset, free in
+                let sourceRow = LLVMBuildNSWAdd(b, LLVMBuildNSWMul(b, partition, lowering.int64(sourceFree), ""),
+                                                lowering.int64(offset), "")!
+                lowering.emitLoop(from: 0, to: free, name: "f") { f in
+                    let from = LLVMBuildNSWAdd(b, sourceRow, LLVMBuildNSWMul(b, f, lowering.int64(step), ""), "")!
+                    let value = lowering.loadElement(src.pointer, src.element, index: from)
+                    lowering.storeElement(value, dst.pointer, dst.element, index: LLVMBuildNSWAdd(b, rowOffset, f, ""))
+                }
+            }
         case .dveMax8:
             guard let (src, dst) = tiles(instruction.tile(0), instruction.tile(1), op.span) else { return }
             emitMax8(src, into: dst)

@@ -215,8 +215,11 @@ extension Checker {
             if let info = sliceItem(item, dim: dim) { infos.append(info) }
         }
         guard infos.count == items.count else { return nil }
-        if let strided = zip(infos, items).first(where: { !$0.0.step.isOne })?.1, !asValue || base.isTile {
-            report(DiagnosticCatalogue.stridedSliceNotWhole(text(expr.span), at: strided.span))
+        // A step: on a whole-tensor slice's items, or on the last item of a tile's slice (a strided read of each
+        // partition, `dve.copy_strided`); `load`/`store` slices take contiguous ranges.
+        let stepped = infos.indices.filter { !infos[$0].step.isOne }
+        if let first = stepped.first, !asValue || (base.isTile && (stepped != [items.count - 1] || first == 0)) {
+            report(DiagnosticCatalogue.stridedSliceNotWhole(text(expr.span), at: items[first].span))
             return nil
         }
         if asValue {

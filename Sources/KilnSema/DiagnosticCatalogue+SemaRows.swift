@@ -16,8 +16,9 @@ extension DiagnosticCatalogue {
     }
     public static func stridedSliceNotWhole(_ slice: String, at span: SourceSpan) -> Diagnostic {
         make("K2165", "strided-slice-not-whole", .error,
-             "'\(slice)' has a step, which only a whole-tensor slice may have; load(...), store(...) and tile slices "
-                + "take contiguous ranges (slice the loaded tile's source as a whole tensor instead)", at: span)
+             "'\(slice)' has a step, which only a whole-tensor slice may have, or a tile's slice on its last item "
+                + "(t[:, 0 : D : 2]); load(...), store(...) and the windows of a var written by '=' or '+=' take contiguous "
+                + "ranges (load the range, then slice the tile with the step)", at: span)
     }
     public static func topkCount(_ callee: String, _ count: String, at span: SourceSpan) -> Diagnostic {
         make("K2166", "topk-count", .error,

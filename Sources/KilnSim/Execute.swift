@@ -183,6 +183,12 @@ extension SimulationRun {
             let (p, f) = (buffers[destination].partitions, buffers[destination].freeElements)
             let sourceFree = buffers[source].freeElements
             store(destination, (0..<(p * f)).map { values[$0 / f * sourceFree + offset + $0 % f] }, stream: stream, pc: pc)
+        case .dveCopyStrided:
+            let (source, offset, step, destination) = (o.buffer(0), o.integer(1), o.integer(2), o.buffer(3))
+            let values = load(source, stream: stream, pc: pc)
+            let (p, f) = (buffers[destination].partitions, buffers[destination].freeElements)
+            let sourceFree = buffers[source].freeElements
+            store(destination, (0..<(p * f)).map { values[$0 / f * sourceFree + offset + $0 % f * step] }, stream: stream, pc: pc)
         case .dveMax8, .dveFindIndex8:
             // Each partition's row through TopKOrder, the one definition of both instructions.
             let data = o.buffer(0), destination = o.buffer(op == .dveMax8 ? 1 : 2)

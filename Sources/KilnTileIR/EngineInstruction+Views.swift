@@ -62,6 +62,10 @@ extension OpKind {
     public static func dvePartitionBroadcast(source: ValueID, destination: ValueID) -> OpKind {
         .engine(EngineInstruction(.dvePartitionBroadcast, [.tile(source), .tile(destination)]))
     }
+    /// `dve.copy_strided %src -> %dst offset O step S`: each of dst's partitions takes src's free elements O, O + S, ...
+    public static func dveCopyStrided(source: ValueID, offset: Int, step: Int, destination: ValueID) -> OpKind {
+        .engine(EngineInstruction(.dveCopyStrided, [.tile(source), .integer(offset), .integer(step), .tile(destination)]))
+    }
     public static func dveCopyColumns(source: ValueID, offset: Int, destination: ValueID) -> OpKind {
         .engine(EngineInstruction(.dveCopyColumns, [.tile(source), .integer(offset), .tile(destination)]))
     }

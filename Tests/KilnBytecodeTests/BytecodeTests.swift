@@ -44,6 +44,7 @@ func everyOpcodeProgram() -> BytecodeProgram {
                          Instruction(.engine(.dvePartitionBroadcast), [.buffer(3), .buffer(0)]),
                          Instruction(.engine(.dveFreeBroadcast), [.buffer(1), .buffer(0)]),
                          Instruction(.engine(.dveCopyColumns), [.buffer(0), .integer(3), .buffer(1)]),
+                         Instruction(.engine(.dveCopyStrided), [.buffer(0), .integer(1), .integer(2), .buffer(1)]),
                          Instruction(.engine(.dveMax8), [.buffer(0), .buffer(4)]),
                          Instruction(.engine(.dveFindIndex8), [.buffer(0), .buffer(4), .buffer(5)])]),
         (.engine(.pool), [Instruction(.engine(.poolIota), [.affine(AffineOffset(constant: -3)), .integer(1), .integer(-1), .buffer(0)]),

@@ -1,5 +1,5 @@
-"""gen_tile_ops.py: random tile-level Kiln kernels on NKI's indirect DMA and gpsimd builtins: `load(table[idx, lo : hi])`,
-`affine_select`."""
+"""gen_tile_ops.py: random tile-level Kiln kernels on NKI's indirect DMA, gpsimd and strided access patterns:
+`load(table[idx, lo : hi])`, `affine_select`, stepped tile slices `t[:, lo : hi : s]`."""
 from .gen_tile import block, sl, tile_expr
 from .program import E, Function, Param, Stmt, lit, name
 
@@ -66,3 +66,35 @@ def masks(rng, target):
     out_dtype = "i32" if dtype == "i32" else "f32"
     return Function("kernel", "k", [("N", n), ("D", d)], params, [(None, out_dtype, ("N", out_width))], [loop])
 
+
+def strided(rng, target):
+    """Stepped slices of row tiles (`t[:, lo : hi : s]`, one `dve.copy_strided` each): one or two slices of the same
+    size K from a loaded [128, D] tile (every s-th column from lo, the last inside D), an elementwise chain over them
+    and a store of the [128, K] result."""
+    n, d = rng.choice([1, 7, 128, 130, 300]), rng.choice([2, 9, 33, 100, 256])
+    dtype = rng.choice(["f32", "f32", "bf16", "i32"])
+    params = [Param("x", dtype, ("N", "D"))]
+    rows = block("i", 128)
+    body = [Stmt("let", ("t", E("call", "load", [sl("x", rows, (None, None))]), None))]
+    step = rng.choice([2, 3, 4, 7])
+    count = rng.randint(1, max(1, (d - 1) // step + 1))
+
+    def stepped(label):
+        lo = rng.randint(0, d - 1 - (count - 1) * step) if d - 1 - (count - 1) * step >= 0 else 0
+        body.append(Stmt("let", (label, E("slice", [(None, None), (lit(lo), lit(lo + count * step), lit(step))],
+                                          [name("t")]), None)))
+    stepped("a")
+    tiles = [("a", dtype)]
+    if rng.random() < 0.6:
+        stepped("b")
+        tiles.append(("b", dtype))
+    if dtype == "i32":
+        value = E("bin", rng.choice(["+", "-", "*"]), [name("a"), name(tiles[-1][0])])
+        out_dtype = "i32"
+    else:
+        value, _ = tile_expr(rng, tiles, count, "f32", rng.choice([1, 2]))
+        out_dtype = "f32"
+    body.append(Stmt("let", ("r", value, None)))
+    body.append(Stmt("expr", (E("call", "store", [sl("out", rows, (None, None)), name("r")]),)))
+    loop = Stmt("for", ("i", lit(0), name("N"), 128, body))
+    return Function("kernel", "k", [("N", n), ("D", d)], params, [(None, out_dtype, ("N", count))], [loop])
