@@ -151,11 +151,21 @@ extension Checker {
             checkIndexItems(items)
             return nil
         }
-        if loadSources.contains(expr.id), case .index(let first)? = items.first, case .name(let name) = first.kind,
-           scopes.lookup(name)?.type?.isTile == true {
+        if loadSources.contains(expr.id), case .index(let first)? = items.first, isTileIndex(first) {
             return indirectSliceType(baseType, first, items, expr)
         }
         return sliceType(baseType, items, expr, asValue: !loadSources.contains(expr.id))
+    }
+
+    /// Whether a slice's first item is a tile (an indirect load's index): a name bound to a tile, or an expression
+    /// typed as one (`load(ids[...])`, `abs(t) % V`); typing it here and again as a bound reports its errors once,
+    /// since the checker's diagnostics are deduplicated.
+    private func isTileIndex(_ index: Expr) -> Bool {
+        switch index.kind {
+        case .name(let name): return scopes.lookup(name)?.type?.isTile == true
+        case .integer: return false
+        default: return checkBound(index)?.isTile == true
+        }
     }
 
     /// `table[idx, lo : hi]` as `load`'s argument, `idx` a tile: an indirect load (NKI's indirect DMA) of the rows
