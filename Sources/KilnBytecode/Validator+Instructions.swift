@@ -142,15 +142,18 @@ extension BytecodeValidator {
         }
         let (tableSlice, indexSlice) = (operands(of: table), operands(of: indices))
         guard tableSlice.count == 2, case .tensor(let tableIndex) = tableSlice[0], case .affineList(let tableOffsets) = tableSlice[1],
-              indexSlice.count == 2, case .tensor(let indexIndex) = indexSlice[0], case .affineList(let indexOffsets) = indexSlice[1],
               case .buffer(let bufferIndex)? = operands(of: tileField).first else { return }
-        let (rows, positions, tile) = (program.tensors[tableIndex], program.tensors[indexIndex], program.buffers[bufferIndex])
+        let (rows, tile) = (program.tensors[tableIndex], program.buffers[bufferIndex])
         try require(rows.shape.count == 2 && tableOffsets.count == 2, "a gather's table '\(rows.name)' is rank 2, with 2 offsets")
-        try require(indexOffsets.count == positions.shape.count,
-                    "\(indexOffsets.count) offsets for rank-\(positions.shape.count) '\(positions.name)'")
         try require(tableOffsets[0].terms.isEmpty && tableOffsets[0].constant == 0, "a gather reads its table from row 0")
-        let slices = [(rows, tableOffsets, DMAGather.tableExtents(rows: rows.shape[0], free: tile.freeElements)),
-                      (positions, indexOffsets, DMAGather.indexExtents(rank: positions.shape.count, partitions: tile.partitions))]
+        var slices = [(rows, tableOffsets, DMAGather.tableExtents(rows: rows.shape[0], free: tile.freeElements))]
+        // `dma.indirect_load` reads its indices from a buffer (checked by the rules); `dma.gather` from an index run.
+        if indexSlice.count == 2, case .tensor(let indexIndex) = indexSlice[0], case .affineList(let indexOffsets) = indexSlice[1] {
+            let positions = program.tensors[indexIndex]
+            try require(indexOffsets.count == positions.shape.count,
+                        "\(indexOffsets.count) offsets for rank-\(positions.shape.count) '\(positions.name)'")
+            slices.append((positions, indexOffsets, DMAGather.indexExtents(rank: positions.shape.count, partitions: tile.partitions)))
+        }
         for (tensor, offsets, extents) in slices {
             for (dim, offset) in offsets.enumerated() where offset.terms.isEmpty {
                 try require(offset.constant >= 0 && offset.constant + extents[dim] <= tensor.shape[dim],

@@ -11,6 +11,7 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
     case dmaStore = 0x11
     case dmaGather = 0x12
     case dmaScatterAdd = 0x13
+    case dmaIndirectLoad = 0x14
     case peMatmul = 0x20
     case peTranspose = 0x21
     case actActivate = 0x30
@@ -27,8 +28,10 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
     case dveFreeBroadcast = 0x49
     case dveMax8 = 0x4B
     case dveFindIndex8 = 0x4C
+    case dveCopyStrided = 0x4D
     case poolIota = 0x50
     case poolSelect = 0x51
+    case poolAffineSelect = 0x52
 
     public var description: String { mnemonic }
 
@@ -62,6 +65,14 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
                 F("src", .tile(.read)), F("table", .hbmSlice(.accumulate)), F("indices", .hbmSlice(.read)),
             ], rules: [.gather(table: 1, indices: 2, tile: 0)], cost: .dmaTransfer(tile: 0, hbm: 1, transposeFlag: nil),
                summary: "each row of a tile added into the HBM table row an i32 index run names (indirect DMA, f32 adds)")
+        case .dmaIndirectLoad:
+            // NKI's indirect DMA with an on-chip index tile (`nl.load(table[idx_tile, cols])`, the offsets a vector
+            // operand in SBUF): row p of the tile is table row idx[p], its columns from the table offset's column.
+            // The descriptors are those of dma.gather (one row run per partition), so the cost is the same transfer.
+            return OpDeclaration("dma.indirect_load", on: .dma, [
+                F("table", .hbmSlice(.read)), F("indices", .tile(.read)), F("dst", .tile(.write)),
+            ], rules: [.gather(table: 0, indices: 1, tile: 2)], cost: .dmaTransfer(tile: 2, hbm: 0, transposeFlag: nil),
+               summary: "rows of an HBM table, chosen by an i32 [P | 1] index tile in SBUF, into a tile (indirect DMA)")
         case .peMatmul:
             return OpDeclaration("pe.matmul", on: .pe, [
                 F("stationary", .tile(.read)), F("moving", .tile(.read)), F("acc", .tile(.accumulate)),
@@ -181,6 +192,18 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
             ], rules: [.columnWindow(source: 0, offset: 1, destination: 2)],
                cost: .cycles { o, t in t.tensorScalarCycles(elementsPerPartition: o.n(2)) },
                summary: "dst = src's free elements offset ..< offset + F of each of dst's partitions (src's leading ones), converted")
+        case .dveCopyStrided:
+            // A vector-engine copy whose source access pattern steps `step` elements along the free dim (NKI's
+            // tensor_copy of a strided slice `t[:, lo : hi : step]`, an access pattern with a free-dim stride): a tile
+            // slice with a step. The engine walks the strided pattern at the rate of a contiguous one, so the cost is
+            // tensor_scalar's formula on the elements written (dve.copy_columns').
+            return OpDeclaration("dve.copy_strided", on: .dve, [
+                F("src", .tile(.read)), F("offset", .integer, .keyword(default: 0)), F("step", .integer, .keyword()),
+                F("dst", .tile(.write)),
+            ], rules: [.stridedWindow(source: 0, offset: 1, step: 2, destination: 3)],
+               cost: .cycles { o, t in t.tensorScalarCycles(elementsPerPartition: o.n(3)) },
+               summary: "dst = src's free elements offset, offset + step, ... (F of them) of each of dst's partitions "
+                   + "(src's leading ones), converted")
         case .dveFreeBroadcast:
             return OpDeclaration("dve.free_broadcast", on: .dve, [F("src", .tile(.read)), F("dst", .tile(.write))],
                                  rules: [.freeBroadcast(source: 0, destination: 1)],
@@ -216,6 +239,17 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
             ], rules: [.sameShape(0, 3), .sameShape(1, 3), .sameShape(2, 3)],
                cost: .cycles { o, t in t.gpsimdCycles(elementsPerPartition: o.n(3)) },
                summary: "cond ? a : b, elementwise")
+        case .poolAffineSelect:
+            // NKI's nki.isa.affine_select (GpSimd): the predicate offset + p * partition_step + f * free_step >= 0 is
+            // computed in the engine for each element (p the partition, f the free index), selecting src or the f32
+            // immediate fill; one instruction where iota + compare + select take three. Cost: "150 + N GpSimd Engine
+            // cycles" (the nki.isa.affine_select page), the gpsimd formula pool.iota uses.
+            return OpDeclaration("pool.affine_select", on: .pool, [
+                F("src", .tile(.read)), F("dst", .tile(.write)), F("offset", .affine, .keyword()),
+                F("partition_step", .integer, .keyword()), F("free_step", .integer, .keyword()), F("fill", .float, .keyword()),
+            ], rules: [.sameShape(0, 1)],
+               cost: .cycles { o, t in t.gpsimdCycles(elementsPerPartition: o.n(1)) },
+               summary: "src where offset + p * partition_step + f * free_step >= 0, else fill (an f32 immediate)")
         }
     }
 }

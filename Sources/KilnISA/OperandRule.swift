@@ -40,12 +40,17 @@ public enum OperandRule: Hashable, Sendable {
     case dmaSteps(hbm: Int, transpose: Int, broadcast: Int, row: Int, column: Int)
     /// A reduction's starting value other than +0 only with the `add` operator (max and min have none).
     case initialOnlyForAdd(op: Int, initial: Int)
-    /// `dma.gather`: a rank-2 table of the tile's element, an i32 index tensor, a `[P | F]` tile with F at most
-    /// the table's row length (`DMAGather`).
+    /// `dma.gather` / `dma.indirect_load`: a rank-2 table of the tile's element, an i32 index tensor (or an i32
+    /// `[P | 1]` index tile with the tile's partitions), a `[P | F]` tile with F at most the table's row length
+    /// (`DMAGather`).
     case gather(table: Int, indices: Int, tile: Int)
     /// A destination `[P | F]` with at most the source's partitions (its leading ones), reading the source's free
     /// elements `offset ..< offset + F` (its free dims flattened), which must exist.
     case columnWindow(source: Int, offset: Int, destination: Int)
+    /// A destination `[P | F]` with at most the source's partitions (its leading ones), reading the source's free
+    /// elements `offset, offset + step, ..., offset + (F - 1) * step` (its free dims flattened), which must exist; the
+    /// step at least 1.
+    case stridedWindow(source: Int, offset: Int, step: Int, destination: Int)
 }
 
 /// One broken rule, for the layer to report in its own terms.
@@ -124,6 +129,10 @@ extension OperandRule {
             if case .hbm(let element, _) = o[indices], element != .i32 {
                 found.append(.immediate(role: role(indices), expected: "an i32 tensor", found: "\(element)"))
             }
+            if let index = o.tile(indices), let tile = o.tile(tileField),
+               index.element != .i32 || index.partitions != tile.partitions || index.freeElements != 1 {
+                found.append(.operand(role: role(indices), expected: "an i32 [\(tile.partitions) | 1] index tile", found: index))
+            }
             return found
         case .partitionBroadcast(let source, let destination):
             guard let input = o.tile(source), let output = o.tile(destination) else { return [] }
@@ -147,6 +156,13 @@ extension OperandRule {
             }
             return [.shape("\(output) does not take free elements \(offset) ..< \(offset + output.freeElements) of the leading "
                 + "partitions of \(input)")]
+        case .stridedWindow(let source, let offsetField, let stepField, let destination):
+            guard let input = o.tile(source), let output = o.tile(destination), case .integer(let offset) = o[offsetField],
+                  case .integer(let step) = o[stepField] else { return [] }
+            let last = offset + (max(1, output.freeElements) - 1) * step
+            if output.partitions <= input.partitions, offset >= 0, step >= 1, last < input.freeElements { return [] }
+            return [.shape("\(output) does not take free elements \(offset), \(offset) + \(step), ... of the leading "
+                + "partitions of \(input) (a step of at least 1, the last element \(last) inside)")]
         case .eightPerPartition(let dataField, let valuesField, let destination):
             guard let data = o.tile(dataField), let output = o.tile(destination) else { return [] }
             var found: [RuleViolation] = []

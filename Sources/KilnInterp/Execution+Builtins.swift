@@ -12,6 +12,7 @@ extension Execution {
               _ frame: Frame) throws(InterpreterError) -> Value {
         if builtin == .iota { return try iota(expr, frame) }
         if builtin == .activation { return try activation(arguments, expr, frame) }
+        if builtin == .affine_select { return try affineSelect(arguments, expr, frame) }
         if builtin == .broadcast_to, let source = arguments.first {
             // The shape is the checker's type; a zero tensor of it gives Broadcast.map the target shape.
             let shape = try self.shape(of: try type(of: expr), frame, at: expr.span)
@@ -79,7 +80,7 @@ extension Execution {
                          elements: value.elements.map(dtype.convert))
         case .nc_matmul: return tileMatmul(stationary: try operand(0), moving: try operand(1))
         case .nc_transpose: return transpose(try operand(0))  // exact: the values move, none is computed
-        case .activation: throw invariant("'activation' is evaluated on its own", expr.span)
+        case .activation, .affine_select: throw invariant("'\(builtin)' is evaluated on its own", expr.span)
         case .store: throw invariant("store used as a value", expr.span)
         case .iota: return try iota(expr, frame)
         case .argmax, .argmin:
@@ -135,6 +136,26 @@ extension Execution {
             let argument = Double(Float(operands[0] * operands[2] + MathFunction.activationAddend(bias: operands[1])))
             return Double(Float(function.apply(argument)))
         }
+    }
+
+    /// `affine_select(x, fill, ...)`: element (p, f) of x's valid region where `offset + partition * p + free * f >= 0`,
+    /// else the fill (an f32 value) converted to x's dtype.
+    func affineSelect(_ arguments: [Argument], _ expr: Expr, _ frame: Frame) throws(InterpreterError) -> Value {
+        guard let call = program.affineSelects[expr.id], let source = arguments.first(where: { $0.label == nil }) else {
+            throw invariant("'affine_select' was not checked", expr.span)
+        }
+        let x = try evaluate(source.value, frame)
+        var offset = 0
+        if let id = call.offset, let argument = arguments.first(where: { $0.value.id == id }) {
+            offset = try integer(argument.value, frame)
+        }
+        guard x.rank == 2 else { throw invariant("'affine_select' of a tile that is not rank 2", expr.span) }
+        let columns = x.valid[1]
+        let elements = x.elements.indices.map { index in
+            offset + call.partition * (index / max(1, columns)) + call.free * (index % max(1, columns)) >= 0
+                ? x.elements[index] : x.dtype.convert(call.fill)
+        }
+        return Value(dtype: x.dtype, staticShape: x.staticShape, valid: x.valid, elements: elements)
     }
 
     /// `gather(table, indices)`: row `table[i]` for each index `i`, in the indices' order; an index outside the

@@ -32,6 +32,7 @@ extension Execution {
             case nil: throw invariant("call has no resolved target", expr.span)
             }
         case .index(let base, let items):
+            if program.indirectLoads.contains(expr.id) { return try indirectRows(try evaluate(base, frame), items, expr, frame) }
             return try slice(try evaluate(base, frame), items, expr, frame)
         case .member(let base, _):
             return transpose(try evaluate(base, frame))
@@ -143,9 +144,49 @@ extension Execution {
             starts.append(start)
             sizes.append(size)
             steps.append(step)
-            valid.append(step == 1 ? max(0, min(start + size, base.valid[axis]) - start) : size)
+            // A tile's stepped slice is clipped like a contiguous one: the elements start, start + step, ... inside.
+            valid.append(max(0, min(size, (base.valid[axis] - start + step - 1) / step)))
         }
         return (starts, sizes, steps, valid)
+    }
+
+    /// `table[idx, lo : hi]` in a `load` with an index tile: row p of the result is table row `idx[p]`, columns
+    /// `lo ..< hi` clipped at the table's end; one row per valid partition of `idx`. An index outside the table's
+    /// rows is the gather's error (K4519), located at the slice.
+    private func indirectRows(_ table: Value, _ items: [IndexItem], _ expr: Expr,
+                              _ frame: Frame) throws(InterpreterError) -> Value {
+        guard items.count == 2, table.rank == 2, case .index(let indexExpr) = items[0],
+              let infos = program.slices[expr.id], infos.count == 2 else {
+            throw invariant("an indirect load's slice does not match its table", expr.span)
+        }
+        let indices = try evaluate(indexExpr, frame)
+        let start: Int
+        switch items[1] {
+        case .index(let column): start = try integer(column, frame)
+        case .slice(let lower, _, _, _): start = try lower.map { (expr) throws(InterpreterError) in try integer(expr, frame) } ?? 0
+        }
+        guard let size = infos[1].size.evaluate(frame.dimSizes), let partitions = infos[0].size.evaluate(frame.dimSizes),
+              indices.rank == 2 else {
+            throw invariant("an indirect load's sizes cannot be evaluated", expr.span)
+        }
+        let (rows, width) = (table.staticShape[0], table.staticShape[1])
+        guard start >= 0, start < width else {
+            throw fail(DiagnosticCatalogue.sliceOutOfBounds("'\(sliceBaseName(expr))'", start: start, size: width, at: items[1].span))
+        }
+        let columns = max(0, min(start + size, width) - start)
+        let valid = min(indices.valid[0], partitions)
+        var elements: [Double] = []
+        elements.reserveCapacity(valid * columns)
+        for partition in 0..<valid {
+            let index = indices.elements[partition * indices.valid[1]]
+            guard index >= 0, index < Double(rows) else {
+                throw fail(DiagnosticCatalogue.gatherIndexOutOfRange(Int(exactly: index) ?? Int.min, position: partition,
+                                                                     rows: rows, at: expr.span))
+            }
+            let first = Int(index) * width + start
+            elements += table.elements[first..<(first + columns)]
+        }
+        return Value(dtype: table.dtype, staticShape: [partitions, size], valid: [valid, columns], elements: elements)
     }
 
     private func sliceBaseName(_ expr: Expr) -> String {

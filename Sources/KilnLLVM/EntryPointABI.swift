@@ -87,7 +87,7 @@ public struct EntrySignature: Sendable, Hashable {
         var signature = EntrySignature(kernelName: function.name, arguments: arguments)
         function.body.walk { op in
             if case .gather = op.kind { signature.gatherSites.append(op.span) }
-            if op.kind.engineOp == .dmaGather { signature.gatherSites.append(op.span) }
+            if op.kind.engineOp == .dmaGather || op.kind.engineOp == .dmaIndirectLoad { signature.gatherSites.append(op.span) }
             if case .scatterAdd = op.kind { signature.scatterSites.append(op.span) }
             if op.kind.engineOp == .dmaScatterAdd { signature.scatterSites.append(op.span) }
         }

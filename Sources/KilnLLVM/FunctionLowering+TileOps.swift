@@ -53,6 +53,26 @@ extension FunctionLowering {
                     }
                 }
             }
+        case .dmaIndirectLoad:
+            // Row p of the tile is the table row the index tile's partition p names; an index outside the table
+            // stops the kernel, as a gather's does.
+            guard case .slice(let table, let tableOffsets) = instruction.operands[0], tableOffsets.count == 2,
+                  let positions = tile(instruction.tile(1), op.span), let t = tile(instruction.tile(2), op.span),
+                  case .buffer(let rows)? = values[table], rows.shape.count == 2
+            else { return unsupported("a malformed 'dma.indirect_load'", op.span) }
+            let column = affine(tableOffsets[1])
+            let free = t.count / max(1, t.shape[0])
+            let indexStride = positions.count / max(1, positions.shape[0])
+            lowering.emitLoop(from: 0, to: t.shape[0], name: "p") { partition in
+                let position = LLVMBuildNSWMul(b, partition, lowering.int64(indexStride), "")!
+                let row = gatherRow(positions, at: position, rows: rows.shape[0], op.span)
+                let start = LLVMBuildNSWAdd(b, LLVMBuildNSWMul(b, row, lowering.int64(rows.shape[1]), ""), column, "")!
+                let tileStart = LLVMBuildNSWMul(b, partition, lowering.int64(free), "")!
+                lowering.emitLoop(from: 0, to: free, name: "f") { f in
+                    let value = lowering.loadElement(rows.pointer, rows.element, index: LLVMBuildNSWAdd(b, start, f, "")!)
+                    lowering.storeElement(value, t.pointer, t.element, index: LLVMBuildNSWAdd(b, tileStart, f, "")!)
+                }
+            }
         case .peMatmul:
             guard let matmul = kind.asMatmul else { return unsupported("a malformed 'pe.matmul'", op.span) }
             emitPEMatmul(matmul, op.span)
@@ -159,6 +179,19 @@ extension FunctionLowering {
                     lowering.storeElement(value, dst.pointer, dst.element, index: LLVMBuildNSWAdd(b, rowOffset, f, ""))
                 }
             }
+        case .dveCopyStrided:
+            let (offset, step) = (instruction.integer(1), instruction.integer(2))
+            guard let (src, dst) = tiles(instruction.tile(0), instruction.tile(3), op.span) else { return }
+            let sourceFree = src.count / max(1, src.shape.first ?? 1)
+            perPartition(dst) { partition, rowOffset, free in
+                let sourceRow = LLVMBuildNSWAdd(b, LLVMBuildNSWMul(b, partition, lowering.int64(sourceFree), ""),
+                                                lowering.int64(offset), "")!
+                lowering.emitLoop(from: 0, to: free, name: "f") { f in
+                    let from = LLVMBuildNSWAdd(b, sourceRow, LLVMBuildNSWMul(b, f, lowering.int64(step), ""), "")!
+                    let value = lowering.loadElement(src.pointer, src.element, index: from)
+                    lowering.storeElement(value, dst.pointer, dst.element, index: LLVMBuildNSWAdd(b, rowOffset, f, ""))
+                }
+            }
         case .dveMax8:
             guard let (src, dst) = tiles(instruction.tile(0), instruction.tile(1), op.span) else { return }
             emitMax8(src, into: dst)
@@ -223,6 +256,24 @@ extension FunctionLowering {
                     let step = LLVMBuildFMul(b, LLVMBuildSIToFP(b, f, lowering.types.f64, ""), lowering.double(Double(iota.freeStep)), "")
                     let value = ComputedValue(ref: LLVMBuildFAdd(b, rowBase, step, ""), kind: .f64)
                     lowering.storeElement(value, t.pointer, t.element, index: LLVMBuildNSWAdd(b, offset, f, ""))
+                }
+            }
+        case .poolAffineSelect:
+            // src where offset + p * partition_step + f * free_step >= 0 (in i64), else the fill converted to dst's element.
+            guard let (s, d) = tiles(instruction.tile(0), instruction.tile(1), op.span) else { return }
+            let (partitionStep, freeStep) = (instruction.integer(3), instruction.integer(4))
+            let kind: ComputeKind = d.element == .i32 ? .f64 : .f32
+            let fill = lowering.constant(instruction.float(5), kind: kind)
+            let base = affine(instruction.affine(2))
+            perPartition(d) { partition, offset, free in
+                let rowBase = LLVMBuildNSWAdd(b, base, LLVMBuildNSWMul(b, partition, lowering.int64(partitionStep), ""), "")!
+                lowering.emitLoop(from: 0, to: free, name: "f") { f in
+                    let value = LLVMBuildNSWAdd(b, rowBase, LLVMBuildNSWMul(b, f, lowering.int64(freeStep), ""), "")!
+                    let keep = LLVMBuildICmp(b, LLVMIntSGE, value, lowering.int64(0), "")!
+                    let at = LLVMBuildNSWAdd(b, offset, f, "")!
+                    let element = lowering.convert(lowering.loadElement(s.pointer, s.element, index: at), to: kind)
+                    let chosen = ComputedValue(ref: LLVMBuildSelect(b, keep, element.ref, fill.ref, "")!, kind: kind)
+                    lowering.storeElement(chosen, d.pointer, d.element, index: at)
                 }
             }
         case .poolSelect:

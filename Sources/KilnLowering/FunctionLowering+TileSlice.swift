@@ -8,7 +8,8 @@ import KilnTileIR
 
 extension FunctionLowering {
     /// `t[0 : p, lo : hi, ...]` of a tile: a tile holding the leading `p` partitions and one contiguous run of each
-    /// (the checker's K2161 and K2162), from the run's offset in the row-major free elements: a view of `t`, unless
+    /// (the checker's K2161 and K2162), from the run's offset in the row-major free elements (with a step on the last
+    /// item, `lo : hi : s`, every s-th element of the run: one `dve.copy_strided`): a view of `t`, unless
     /// `t` is a `var`'s buffer and the slice is what a `let` binds (later statements may overwrite the buffer while
     /// the `let` is still in use, so it gets a copy). Anywhere else the slice is an operand read at once. The bounds are constants here (their loop variables were unrolled). A window
     /// that reaches past a remainder tile's end is clipped to the elements the tile holds, as a load is; one
@@ -17,7 +18,7 @@ extension FunctionLowering {
         guard let (id, tile) = source.tile, let infos = program.slices[expr.id], infos.count == tile.shape.count else {
             throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span))
         }
-        var starts: [Int] = [], sizes: [Int] = []
+        var starts: [Int] = [], sizes: [Int] = [], step = 1
         for (info, extent) in zip(infos, tile.shape) {
             let start = try affine(info.lower, at: expr.span)
             guard start.terms.isEmpty else {
@@ -29,8 +30,10 @@ extension FunctionLowering {
                 throw fail(DiagnosticCatalogue.loweringRemainder(
                     "the tile slice starts at \(start.constant), outside a dim of size \(extent)", at: expr.span))
             }
+            // A step (the checker allows one on the last item only): the elements start, start + step, ... inside.
+            step = try self.size(info.step, at: expr.span)
             starts.append(start.constant)
-            sizes.append(min(size, extent - start.constant))
+            sizes.append(min(size, (extent - start.constant + step - 1) / max(1, step)))
         }
         // The run starts at the first free dim's offset (later dims are whole, so start at 0) in row-major order.
         var offset = 0
@@ -46,6 +49,13 @@ extension FunctionLowering {
                 "a slice of a remainder tile with several free dims must take the clipped dims whole", at: expr.span))
         }
         let result = TileType(.sbuf, tile.element, partitions: sizes[0], free: free.isEmpty ? [1] : free)
+        if step > 1 {
+            // A strided read is not a view (a view is one contiguous run of its root's bytes): one vector-engine copy
+            // whose source access pattern steps along the free dim.
+            let destination = allocate(result, at: expr.span)
+            emit(.dveCopyStrided(source: id, offset: offset, step: step, destination: destination), at: expr.span)
+            return .value(destination, .tile(result))
+        }
         return .value(window(of: id, offset: offset, as: result, aliasing: aliasing ?? !(aliasesBuffer(id) && boundExpression == expr.id), at: expr.span), .tile(result))
     }
 

@@ -22,10 +22,27 @@ extension FunctionLowering {
 
     /// `load(src)`: a fresh SBUF tile of the (clipped) slice's shape, filled by `dma.load`.
     func load(_ source: Expr, at span: SourceSpan) throws(LoweringFailed) -> Lowered {
+        if program.indirectLoads.contains(source.id) { return try indirectLoad(source) }
         let slice = try hbmSlice(source)
         let tile = try tileType(.sbuf, slice.element, Self.tileShape(ofSlice: slice.shape, source), at: span)
         let id = allocate(tile, at: span)
         emit(.dmaLoad(DMATransfer(hbm: slice.hbm, offsets: slice.offsets, tile: id)), at: span)
+        return .value(id, .tile(tile))
+    }
+
+    /// `load(table[idx, lo : hi])` with an index tile: a fresh SBUF tile with the index tile's partitions and the
+    /// (clipped) columns, filled by `dma.indirect_load` (located at the slice, where every executor reports an index
+    /// outside the table).
+    private func indirectLoad(_ source: Expr) throws(LoweringFailed) -> Lowered {
+        guard case .index(_, let items) = source.kind, case .index(let indexExpr)? = items.first,
+              let (indices, indexTile) = try lower(indexExpr).tile else {
+            throw fail(DiagnosticCatalogue.loweringUntyped(at: source.span))
+        }
+        let slice = try hbmSlice(source)
+        guard slice.offsets.count == 2, slice.shape.count == 2 else { throw fail(DiagnosticCatalogue.loweringUntyped(at: source.span)) }
+        let tile = try tileType(.sbuf, slice.element, [indexTile.partitions, slice.shape[1]], at: source.span)
+        let id = allocate(tile, at: source.span)
+        emit(.dmaIndirectLoad(table: slice.hbm, column: slice.offsets[1], indices: indices, into: id), at: source.span)
         return .value(id, .tile(tile))
     }
 
@@ -198,6 +215,25 @@ extension FunctionLowering {
         emit(.actActivate(Activation(function: call.function, source: source, destination: destination, scale: scale,
                                      bias: bias)), at: expr.span)
         return .value(destination, .tile(result))
+    }
+
+    /// `affine_select(x, fill, ...)`: one `pool.affine_select` into a fresh SBUF tile of x's type (a PSUM x is copied
+    /// to SBUF first: the gpsimd engine reads SBUF only).
+    func affineSelectTile(_ expr: Expr) throws(LoweringFailed) -> Lowered {
+        guard let call = program.affineSelects[expr.id], case .call(_, let written) = expr.kind,
+              let first = written.first(where: { $0.label == nil }), var (source, tile) = try lower(first.value).tile else {
+            throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span))
+        }
+        if tile.space != .sbuf {
+            source = try tileCopy(source, tile, element: tile.element, at: expr.span)
+            tile = tile.with(element: tile.element, space: .sbuf)
+        }
+        let destination = allocate(tile, at: expr.span)
+        emit(.engine(EngineInstruction(.poolAffineSelect, [
+            .tile(source), .tile(destination), .affine(try affine(call.offsetAffine, at: expr.span)),
+            .integer(call.partition), .integer(call.free), .float(call.fill),
+        ])), at: expr.span)
+        return .value(destination, .tile(tile))
     }
 
     /// `dve.copy` into a fresh SBUF tile of `element`.

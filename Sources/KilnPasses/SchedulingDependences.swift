@@ -147,7 +147,7 @@ struct SchedulingAccessCollector {
             if let transfer = op.kind.asTransfer { queue = transfer.queue; hbmRegion = region(of: transfer) }
             var gatherReads: [SchedulingRegion] = []
             var scatterWrites: [SchedulingRegion] = []
-            if let instruction = op.kind.instruction, instruction.op == .dmaGather {
+            if let instruction = op.kind.instruction, instruction.op == .dmaGather || instruction.op == .dmaIndirectLoad {
                 queue = instruction.queue
                 gatherReads = indirectRegions(instruction, table: 0, indices: 1, tile: 2)
             }
@@ -192,17 +192,18 @@ struct SchedulingAccessCollector {
         return region(transfer.hbm, transfer.offsets, extents: extents)
     }
 
-    /// The HBM boxes `dma.gather` reads and `dma.scatter_add` reads and writes (`DMAGather`), by operand field: the
-    /// table's columns, every row, then the index run.
+    /// The HBM boxes `dma.gather` (and `dma.indirect_load`) reads and `dma.scatter_add` reads and writes (`DMAGather`),
+    /// by operand field: the table's columns, every row, then the index run when it is in HBM.
     private func indirectRegions(_ instruction: EngineInstruction, table tableField: Int, indices indexField: Int,
                                  tile tileField: Int) -> [SchedulingRegion] {
         guard instruction.operands.count == 3, case .slice(let table, let tableOffsets) = instruction.operands[tableField],
-              case .slice(let indices, let indexOffsets) = instruction.operands[indexField],
               case .tile(let value) = instruction.operands[tileField], let tile = types[value]?.type.tileType,
-              let tableShape = types[table]?.type.hbmType?.shape, tableShape.count == 2,
-              let indexRank = types[indices]?.type.hbmType?.rank else { return [] }
-        return [region(table, tableOffsets, extents: DMAGather.tableExtents(rows: tableShape[0], free: tile.freeElements)),
-                region(indices, indexOffsets, extents: DMAGather.indexExtents(rank: indexRank, partitions: tile.partitions))]
+              let tableShape = types[table]?.type.hbmType?.shape, tableShape.count == 2 else { return [] }
+        let rows = region(table, tableOffsets, extents: DMAGather.tableExtents(rows: tableShape[0], free: tile.freeElements))
+        // `dma.indirect_load`'s index tile is a tile read like any other (`op.kind.reads`).
+        guard case .slice(let indices, let indexOffsets) = instruction.operands[indexField],
+              let indexRank = types[indices]?.type.hbmType?.rank else { return [rows] }
+        return [rows, region(indices, indexOffsets, extents: DMAGather.indexExtents(rank: indexRank, partitions: tile.partitions))]
     }
 
     /// The box `offsets` plus `extents` covers over all iterations of the loops the offsets name.

@@ -48,6 +48,7 @@ enum BuiltinTable {
         case .nc_matmul: BuiltinSpec(positional: ["stationary", "moving"])
         case .nc_transpose: BuiltinSpec(positional: ["tile"])
         case .activation: BuiltinSpec(positional: ["function", "x"], labels: ["bias", "scale"])
+        case .affine_select: BuiltinSpec(positional: ["x", "fill"], labels: ["partition", "free", "offset"])
         }
     }
 

@@ -138,12 +138,15 @@ public enum Builtin: Sendable, Hashable, CustomStringConvertible {
     case nc_transpose
     /// `activation(f, x, bias: b, scale: s)`: f(x * s + b) on the scalar engine, one rounding of the argument.
     case activation
+    /// `affine_select(x, fill, partition: a, free: b, offset: c)`: x where c + a * p + b * f >= 0, else fill (NKI's
+    /// gpsimd affine_select).
+    case affine_select
 
     /// Every builtin but the math functions, which `MathFunction` lists.
     static let others: [Builtin] = [.maximum, .minimum, .pow, .clamp, .iota, .cumsum, .scan, .argmax, .argmin,
                                     .topk, .argtopk, .concat, .broadcast_to, .reshape, .gather, .scatter_add,
                                     .bitwise_and, .bitwise_or, .bitwise_xor, .left_shift, .right_shift, .sum, .max, .min, .mean, .matmul, .transpose, .select,
-                                    .load, .store, .nc_matmul, .copy, .nc_transpose, .activation]
+                                    .load, .store, .nc_matmul, .copy, .nc_transpose, .activation, .affine_select]
 
     /// The builtin called `name` (not counting aliases).
     public init?(name: String) {
@@ -194,6 +197,7 @@ public enum Builtin: Sendable, Hashable, CustomStringConvertible {
         case .copy: "copy"
         case .nc_transpose: "nc_transpose"
         case .activation: "activation"
+        case .affine_select: "affine_select"
         }
     }
 
@@ -207,6 +211,7 @@ public enum Builtin: Sendable, Hashable, CustomStringConvertible {
     /// Tile-level builtins, usable in kernels only.
     public var isTileLevel: Bool {
         self == .load || self == .store || self == .nc_matmul || self == .copy || self == .nc_transpose || self == .activation
+            || self == .affine_select
     }
 }
 
@@ -225,6 +230,20 @@ public struct ActivationCall: Sendable, Hashable {
     public var scaleTile: Int?
     /// The `bias:` argument's `Expr.id`; nil without one (a bias of 0).
     public var bias: Int?
+}
+
+/// What an `affine_select(x, fill, partition: a, free: b, offset: c)` call keeps: element (p, f) of x where
+/// `c + a * p + b * f >= 0`, else `fill`.
+public struct AffineSelectCall: Sendable, Hashable {
+    /// The coefficients of the partition index and of the free index (integer literals, 0 when left out).
+    public var partition: Int
+    public var free: Int
+    /// The fill, rounded to f32 (the engine's immediate).
+    public var fill: Double
+    /// The `offset:` argument's `Expr.id`, affine in loop variables and dims; nil for an offset of 0.
+    public var offset: Int?
+    /// The offset in loop variables and dims (0 without one).
+    public var offsetAffine: AffineExpr
 }
 
 /// One item of a slice, in loop variables and dims: the rows `lower ..< lower + size`.
@@ -267,6 +286,11 @@ public struct CheckedProgram: Sendable {
     /// The loops lowering unrolls, by the span of their variable's name: those whose variable decides control
     /// flow (an inner loop's trip count, an `if`), is used as a value, or moves the start of such a loop.
     public var unrolledLoops: Set<SourceSpan> = []
+    /// The slices `table[idx, lo : hi]` written as `load`'s argument with a tile `idx` (indirect loads), by the
+    /// index expression's `Expr.id`; their `slices` entry has the row item `0` sized by the index tile's rows.
+    public var indirectLoads: Set<Int> = []
+    /// What each `affine_select(...)` call keeps, by the call's `Expr.id`.
+    public var affineSelects: [Int: AffineSelectCall] = [:]
 
     public func type(of expr: Expr) -> ValueType? { type(ofID: expr.id) }
     public func type(ofID id: Int) -> ValueType? { id >= 0 && id < types.count ? types[id] : nil }

@@ -80,6 +80,9 @@ extension Checker {
             return checkActivation(positional, bias: labelled["bias"], scale: labelled["scale"], ok: ok && !inFunction,
                                    expr: expr)
         }
+        if builtin == .affine_select {
+            return checkAffineSelect(positional, labelled, ok: ok && !inFunction, expr: expr)
+        }
         if builtin == .load, let source = positional.first { loadSources.insert(source.id) }
         if builtin == .store {
             context.usesStore = true
@@ -175,8 +178,8 @@ extension Checker {
             return ncMatmul(operands[0], operands[1], span: span)
         case .nc_transpose:
             return ncTranspose(operands[0], span: span)
-        case .activation:
-            return nil  // checked by checkActivation before its arguments are typed
+        case .activation, .affine_select:
+            return nil  // checked by checkActivation / checkAffineSelect before their arguments are typed
         case .copy:
             let type = operands[0]
             guard type.isTile else {

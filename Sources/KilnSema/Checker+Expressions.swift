@@ -151,7 +151,49 @@ extension Checker {
             checkIndexItems(items)
             return nil
         }
+        if loadSources.contains(expr.id), case .index(let first)? = items.first, isTileIndex(first) {
+            return indirectSliceType(baseType, first, items, expr)
+        }
         return sliceType(baseType, items, expr, asValue: !loadSources.contains(expr.id))
+    }
+
+    /// Whether a slice's first item is a tile (an indirect load's index): a name bound to a tile, or an expression
+    /// typed as one (`load(ids[...])`, `abs(t) % V`); typing it here and again as a bound reports its errors once,
+    /// since the checker's diagnostics are deduplicated.
+    private func isTileIndex(_ index: Expr) -> Bool {
+        switch index.kind {
+        case .name(let name): return scopes.lookup(name)?.type?.isTile == true
+        case .integer: return false
+        default: return checkBound(index)?.isTile == true
+        }
+    }
+
+    /// `table[idx, lo : hi]` as `load`'s argument, `idx` a tile: an indirect load (NKI's indirect DMA) of the rows
+    /// `idx[p]` of a rank-2 hbm table (K2171), `idx` an sbuf i32 `[P, 1]` tile (K2172), the columns a contiguous range.
+    /// The slice is typed `[P, hi - lo]`; its row item is recorded as starting at 0 with the index tile's P rows.
+    private func indirectSliceType(_ base: ValueType, _ index: Expr, _ items: [IndexItem], _ expr: Expr) -> ValueType? {
+        let indexType = checkExpr(index)
+        guard base.space == .hbm, base.rank == 2, items.count == 2 else {
+            report(DiagnosticCatalogue.indirectLoadTable(items.count == base.rank ? base.description
+                                                           : "\(items.count) indices for \(base.description)", at: expr.span))
+            checkIndexItems(Array(items.dropFirst()))
+            return nil
+        }
+        guard let indexType else { return nil }
+        guard indexType.isTile, indexType.space == .sbuf, indexType.dtype == .i32, indexType.rank == 2,
+              indexType.shape[1].constantValue == 1 else {
+            report(DiagnosticCatalogue.indirectLoadIndex(indexType.description, at: index.span))
+            checkIndexItems(Array(items.dropFirst()))
+            return nil
+        }
+        guard let columns = sliceItem(items[1], dim: base.shape[1]) else { return nil }
+        guard columns.step.isOne else {
+            report(DiagnosticCatalogue.stridedSliceNotWhole(text(expr.span), at: items[1].span))
+            return nil
+        }
+        slices[expr.id] = [SliceInfo(lower: AffineExpr(constant: 0), size: indexType.shape[0]), columns]
+        indirectLoads.insert(expr.id)
+        return ValueType(base.dtype, [indexType.shape[0], columns.size], space: .hbm)
     }
 
     /// Types the bound expressions of items whose base already failed, for their own errors.
@@ -183,8 +225,11 @@ extension Checker {
             if let info = sliceItem(item, dim: dim) { infos.append(info) }
         }
         guard infos.count == items.count else { return nil }
-        if let strided = zip(infos, items).first(where: { !$0.0.step.isOne })?.1, !asValue || base.isTile {
-            report(DiagnosticCatalogue.stridedSliceNotWhole(text(expr.span), at: strided.span))
+        // A step: on a whole-tensor slice's items, or on the last item of a tile's slice (a strided read of each
+        // partition, `dve.copy_strided`); `load`/`store` slices take contiguous ranges.
+        let stepped = infos.indices.filter { !infos[$0].step.isOne }
+        if let first = stepped.first, !asValue || (base.isTile && (stepped != [items.count - 1] || first == 0)) {
+            report(DiagnosticCatalogue.stridedSliceNotWhole(text(expr.span), at: items[first].span))
             return nil
         }
         if asValue {

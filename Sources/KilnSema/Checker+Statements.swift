@@ -149,6 +149,12 @@ extension Checker {
             return
         }
         guard let window = checkExpr(target), let valueType else { return }
+        if let infos = slices[target.id], let stepped = infos.indices.first(where: { !infos[$0].step.isOne }),
+           case .index(_, let items) = target.kind, stepped < items.count {
+            // A strided write is not a window: the buffer is written through one contiguous run per partition.
+            report(DiagnosticCatalogue.stridedSliceNotWhole(targetText, at: items[stepped].span))
+            return
+        }
         let opText = "\(op.rawValue) ..."
         if valueType.isScalar {
             if !weakScalarFits(valueType.dtype, into: window.dtype) {

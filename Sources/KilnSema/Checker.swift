@@ -69,6 +69,8 @@ final class Checker {
     /// read (it is an index, not a value the engines compute with).
     var boundDepth = 0
     var slices: [Int: [SliceInfo]] = [:]
+    var indirectLoads: Set<Int> = []
+    var affineSelects: [Int: AffineSelectCall] = [:]
     var declarations: [SourceSpan: ValueType] = [:]
     /// Loops whose variable decides control flow or is a value, by the span of the variable's name.
     var unrolledLoops: Set<SourceSpan> = []
@@ -155,7 +157,8 @@ final class Checker {
         let program = CheckedProgram(syntax: syntax, kernels: checkedKernels, functions: checkedFunctions,
                                      types: types, resolutions: resolutions, calls: calls,
                                      reductionAxes: reductionAxes, slices: slices, declarations: declarations,
-                                     activations: activations, unrolledLoops: unrolledLoopClosure())
+                                     activations: activations, unrolledLoops: unrolledLoopClosure(),
+                                     indirectLoads: indirectLoads, affineSelects: affineSelects)
         return (program, diagnostics)
     }
 

@@ -1,4 +1,5 @@
-// DiagnosticCatalogue+SemaRows.swift: KilnSema's diagnostics of strided slices, topk and scatter_add (K2163-K2168).
+// DiagnosticCatalogue+SemaRows.swift: KilnSema's diagnostics of strided slices, topk, scatter_add, indirect loads and
+// affine_select (K2163-K2168, K2171-K2174).
 
 import KilnSource
 
@@ -15,8 +16,9 @@ extension DiagnosticCatalogue {
     }
     public static func stridedSliceNotWhole(_ slice: String, at span: SourceSpan) -> Diagnostic {
         make("K2165", "strided-slice-not-whole", .error,
-             "'\(slice)' has a step, which only a whole-tensor slice may have; load(...), store(...) and tile slices "
-                + "take contiguous ranges (slice the loaded tile's source as a whole tensor instead)", at: span)
+             "'\(slice)' has a step, which only a whole-tensor slice may have, or a tile's slice on its last item "
+                + "(t[:, 0 : D : 2]); load(...), store(...) and the windows of a var written by '=' or '+=' take contiguous "
+                + "ranges (load the range, then slice the tile with the step)", at: span)
     }
     public static func topkCount(_ callee: String, _ count: String, at span: SourceSpan) -> Diagnostic {
         make("K2166", "topk-count", .error,
@@ -32,5 +34,26 @@ extension DiagnosticCatalogue {
         make("K2168", "scatter-values", .error,
              "'scatter_add' adds one row of values per index: they must be \(expected) (the indices' shape plus the table's "
                 + "row length, in the table's dtype), found \(found)", at: span)
+    }
+    public static func indirectLoadTable(_ found: String, at span: SourceSpan) -> Diagnostic {
+        make("K2171", "indirect-load-table", .error,
+             "an indirect load 'load(table[idx, lo : hi])' reads rows of a rank-2 hbm table, found \(found)", at: span)
+    }
+    public static func indirectLoadIndex(_ found: String, at span: SourceSpan) -> Diagnostic {
+        make("K2172", "indirect-load-index", .error,
+             "the row index of an indirect load is an sbuf i32 [P, 1] tile (one row per partition), found \(found)",
+             at: span)
+    }
+}
+
+extension DiagnosticCatalogue {
+    public static func affineSelectOperand(found: String, at span: SourceSpan) -> Diagnostic {
+        make("K2173", "affine-select-operand", .error,
+             "'affine_select' selects on a rank-2 numeric sbuf or psum tile [P, F] (the gpsimd engine's partitions and "
+                + "free index), found \(found)", at: span)
+    }
+    public static func affineSelectConstant(_ what: String, found: String, at span: SourceSpan) -> Diagnostic {
+        make("K2174", "affine-select-constant", .error,
+             "the \(what) of 'affine_select' is an instruction immediate: \(found)", at: span)
     }
 }

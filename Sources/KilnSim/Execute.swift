@@ -54,6 +54,12 @@ extension SimulationRun {
             guard let values = gather(table, tableOffsets, indices, indexOffsets, into: buffer, stream: stream, pc: pc),
                   memory != nil else { return }
             store(buffer, values, stream: stream, pc: pc)
+        case .dmaIndirectLoad:
+            let (table, tableOffsets) = o.slice(0)
+            let buffer = o.buffer(2)
+            guard let values = indirectLoad(table, tableOffsets, indices: o.buffer(1), into: buffer, stream: stream, pc: pc),
+                  memory != nil else { return }
+            store(buffer, values, stream: stream, pc: pc)
         case .dmaScatterAdd:
             let (table, tableOffsets) = o.slice(1)
             let (indices, indexOffsets) = o.slice(2)
@@ -179,6 +185,12 @@ extension SimulationRun {
             let (p, f) = (buffers[destination].partitions, buffers[destination].freeElements)
             let sourceFree = buffers[source].freeElements
             store(destination, (0..<(p * f)).map { values[$0 / f * sourceFree + offset + $0 % f] }, stream: stream, pc: pc)
+        case .dveCopyStrided:
+            let (source, offset, step, destination) = (o.buffer(0), o.integer(1), o.integer(2), o.buffer(3))
+            let values = load(source, stream: stream, pc: pc)
+            let (p, f) = (buffers[destination].partitions, buffers[destination].freeElements)
+            let sourceFree = buffers[source].freeElements
+            store(destination, (0..<(p * f)).map { values[$0 / f * sourceFree + offset + $0 % f * step] }, stream: stream, pc: pc)
         case .dveMax8, .dveFindIndex8:
             // Each partition's row through TopKOrder, the one definition of both instructions.
             let data = o.buffer(0), destination = o.buffer(op == .dveMax8 ? 1 : 2)
@@ -203,6 +215,14 @@ extension SimulationRun {
             let (p, f) = (buffers[destination].partitions, buffers[destination].freeElements)
             let out = (0..<(p * f)).map { Double(base) + Double($0 / f) * Double(partitionStep) + Double($0 % f) * Double(freeStep) }
             store(destination, out, stream: stream, pc: pc)
+        case .poolAffineSelect:
+            let (source, destination) = (o.buffer(0), o.buffer(1))
+            let (base, partitionStep, freeStep, fill) = (evaluate(o.affine(2), stream), o.integer(3), o.integer(4), o.float(5))
+            let values = load(source, stream: stream, pc: pc)
+            let f = buffers[destination].freeElements
+            store(destination, values.indices.map {
+                base + ($0 / max(1, f)) * partitionStep + ($0 % max(1, f)) * freeStep >= 0 ? values[$0] : fill
+            }, stream: stream, pc: pc)
         case .poolSelect:
             let (condition, a, b, destination) = (o.buffer(0), o.buffer(1), o.buffer(2), o.buffer(3))
             let (c, left, right) = (load(condition, stream: stream, pc: pc), load(a, stream: stream, pc: pc),

@@ -161,19 +161,52 @@ extension SimulationRun {
             return nil
         }
         guard let memory else { return ([], []) }
-        let (rows, width, column) = (tableEntry.shape[0], tableEntry.shape[1], accesses[0].1[1])
         let indexHBM = memory.hbm[indices]
         let indexBase = zip(accesses[1].1, indexHBM.strides).reduce(0) { $0 + $1.0 * $1.1 }
         checkHBMWritten(indices, [HBMRun(start: indexBase, stride: 1, tileStart: 0, count: partitions)], stream: stream, pc: pc)
+        let rows = (0..<partitions).map { Int(indexHBM.value(at: indexBase + $0)) }
+        return tableRuns(table, column: accesses[0].1[1], rows: rows, free: free, scatter: scatter,
+                         index: { "index element \(indexBase + $0) of %\(indexEntry.name)" }, stream: stream, pc: pc)
+    }
+
+    /// `dma.indirect_load`'s values in tile order: the table's columns checked against the table and for races, the
+    /// index tile read (with its own checks), then each index against the table's rows; nil (with a finding) when
+    /// something is out of range, `[]` in a timing-only run.
+    mutating func indirectLoad(_ table: Int, _ tableOffsets: [AffineOffset], indices: Int, into buffer: Int,
+                               stream: Int, pc: Int) -> [Double]? {
+        let tableEntry = prepared.program.tensors[table]
+        let (partitions, free) = (prepared.program.buffers[buffer].partitions, prepared.program.buffers[buffer].freeElements)
+        let starts = tableOffsets.map { evaluate($0, stream) }
+        guard tableEntry.shape.count == 2,
+              access(table, starts: starts, extents: DMAGather.tableExtents(rows: tableEntry.shape[0], free: free),
+                     write: false, stream: stream, pc: pc) else { return nil }
+        let positions = load(indices, stream: stream, pc: pc)
+        guard let memory else { return [] }
+        let name = prepared.program.buffers[indices].name
+        let rows = (0..<partitions).map { $0 < positions.count ? Int(positions[$0]) : -1 }
+        guard let (runs, outside) = tableRuns(table, column: starts[1], rows: rows, free: free, scatter: false,
+                                              index: { "partition \($0) of index tile %\(name)" }, stream: stream, pc: pc)
+        else { return nil }
+        checkHBMWritten(table, runs, stream: stream, pc: pc)
+        var values = HBMRun.gather(runs, memory.hbm[table])
+        values += Array(repeating: .nan, count: max(0, partitions * free - values.count))
+        for partition in outside { for f in 0..<free { values[partition * free + f] = .nan } }
+        return values
+    }
+
+    /// One table run per partition whose row is inside the table, and the partitions whose row is not (the first
+    /// reported, as a gather's or a scatter's error naming the index with `index`).
+    private mutating func tableRuns(_ table: Int, column: Int, rows indices: [Int], free: Int, scatter: Bool,
+                                    index: (Int) -> String, stream: Int, pc: Int) -> (runs: [HBMRun], outside: [Int])? {
+        let tableEntry = prepared.program.tensors[table]
+        let (rows, width) = (tableEntry.shape[0], tableEntry.shape[1])
         var runs: [HBMRun] = []
         var outside: [Int] = []
-        for partition in 0..<partitions {
-            let row = Int(indexHBM.value(at: indexBase + partition))
+        for (partition, row) in indices.enumerated() {
             guard row >= 0 && row < rows else {
                 if outside.isEmpty {
-                    let detail = "\(site(stream, pc)) \(scatter ? "adds into" : "gathers") row \(row) (index element "
-                        + "\(indexBase + partition) of %\(indexEntry.name)) \(scatter ? "of" : "from") %\(tableEntry.name), "
-                        + "which has rows 0 ..< \(rows)"
+                    let detail = "\(site(stream, pc)) \(scatter ? "adds into" : "gathers") row \(row) (\(index(partition))) "
+                        + "\(scatter ? "of" : "from") %\(tableEntry.name), which has rows 0 ..< \(rows)"
                     report(scatter ? DiagnosticCatalogue.simScatterIndexOutOfRange(detail)
                                    : DiagnosticCatalogue.simGatherIndexOutOfRange(detail), sites: [site(stream, pc)])
                 }

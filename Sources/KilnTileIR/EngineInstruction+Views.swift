@@ -18,6 +18,11 @@ extension OpKind {
         .engine(EngineInstruction(.dmaGather, [.slice(table, [.constant(0), column]), .slice(indices, offsets), .tile(tile)],
                                   queue: queue))
     }
+    /// `dma.indirect_load %table[0, c], %idx -> %tile`: tile row p is table row `idx[p]` (an i32 `[P | 1]` tile) from
+    /// column c.
+    public static func dmaIndirectLoad(table: ValueID, column: AffineExpr, indices: ValueID, into tile: ValueID) -> OpKind {
+        .engine(EngineInstruction(.dmaIndirectLoad, [.slice(table, [.constant(0), column]), .tile(indices), .tile(tile)]))
+    }
     public static func peMatmul(_ m: PEMatmul) -> OpKind {
         .engine(EngineInstruction(.peMatmul, [.tile(m.stationary), .tile(m.moving), .tile(m.accumulator),
                                               .condition(m.start), .condition(m.stop)]))
@@ -57,6 +62,10 @@ extension OpKind {
     }
     public static func dvePartitionBroadcast(source: ValueID, destination: ValueID) -> OpKind {
         .engine(EngineInstruction(.dvePartitionBroadcast, [.tile(source), .tile(destination)]))
+    }
+    /// `dve.copy_strided %src -> %dst offset O step S`: each of dst's partitions takes src's free elements O, O + S, ...
+    public static func dveCopyStrided(source: ValueID, offset: Int, step: Int, destination: ValueID) -> OpKind {
+        .engine(EngineInstruction(.dveCopyStrided, [.tile(source), .integer(offset), .integer(step), .tile(destination)]))
     }
     public static func dveCopyColumns(source: ValueID, offset: Int, destination: ValueID) -> OpKind {
         .engine(EngineInstruction(.dveCopyColumns, [.tile(source), .integer(offset), .tile(destination)]))

@@ -168,4 +168,8 @@ extension EngineInstruction {
         if field < operands.count, case .integer(let value) = operands[field] { return value }
         return 0
     }
+    public func float(_ field: Int) -> Double {
+        if field < operands.count, case .float(let value) = operands[field] { return value }
+        return 0
+    }
 }

@@ -113,17 +113,26 @@ extension FunctionVerifier {
 
     /// `dma.gather`'s slices (`DMAGather`): the table read from row 0 with the tile's columns inside its rows, and
     /// the index run inside the index tensor, for every iteration of the loops.
+    /// `dma.indirect_load`'s index tile is an ordinary tile operand: only its table slice is checked here.
     private func checkGather(_ op: Operation, _ table: IROperand, _ indices: IROperand, _ tileOperand: IROperand) {
-        guard case .slice(let tableValue, let tableOffsets) = table, case .slice(let indexValue, let indexOffsets) = indices,
-              case .tile(let tileValue) = tileOperand, let tableShape = types[tableValue]?.type.hbmType?.shape,
-              let indexShape = types[indexValue]?.type.hbmType?.shape, let tile = types[tileValue]?.type.tileType,
+        guard case .slice(let tableValue, let tableOffsets) = table, case .tile(let tileValue) = tileOperand,
+              let tableShape = types[tableValue]?.type.hbmType?.shape, let tile = types[tileValue]?.type.tileType,
               tableShape.count == 2 else { return }
-        guard tableOffsets.count == 2, tableOffsets[0] == .constant(0), indexOffsets.count == indexShape.count else {
-            return shapeMismatch(op, "a gather reads its table from row 0 (offsets [0, column]) and needs one offset per "
-                + "index dim, found \(tableOffsets.count) and \(indexOffsets.count)")
+        var slices = [(tableShape, tableOffsets, DMAGather.tableExtents(rows: tableShape[0], free: tile.freeElements))]
+        var indexOffsetCount = 0
+        if case .slice(let indexValue, let indexOffsets) = indices {
+            guard let indexShape = types[indexValue]?.type.hbmType?.shape else { return }
+            guard indexOffsets.count == indexShape.count else {
+                return shapeMismatch(op, "a gather needs one offset per index dim, found \(indexOffsets.count) for "
+                    + "rank \(indexShape.count)")
+            }
+            indexOffsetCount = indexOffsets.count
+            slices.append((indexShape, indexOffsets, DMAGather.indexExtents(rank: indexShape.count, partitions: tile.partitions)))
         }
-        let slices = [(tableShape, tableOffsets, DMAGather.tableExtents(rows: tableShape[0], free: tile.freeElements)),
-                      (indexShape, indexOffsets, DMAGather.indexExtents(rank: indexShape.count, partitions: tile.partitions))]
+        guard tableOffsets.count == 2, tableOffsets[0] == .constant(0) else {
+            return shapeMismatch(op, "a gather reads its table from row 0 (offsets [0, column]) and needs one offset per "
+                + "index dim, found \(tableOffsets.count) and \(indexOffsetCount)")
+        }
         for (shape, offsets, extents) in slices {
             for (dim, offset) in offsets.enumerated() {
                 guard let range = range(of: offset, op) else { continue }

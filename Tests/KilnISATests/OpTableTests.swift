@@ -33,6 +33,7 @@ import Testing
             case .initialOnlyForAdd(let op, let initial): [op, initial]
             case .gather(let table, let indices, let tile): [table, indices, tile]
             case .columnWindow(let s, let offset, let d): [s, offset, d]
+            case .stridedWindow(let s, let offset, let step, let d): [s, offset, step, d]
             case .freeBroadcast(let source, let destination): [source, destination]
             case .dmaSteps(let hbm, let transpose, let broadcast, let row, let column): [hbm, transpose, broadcast, row, column]
             case .eightPerPartition(let data, let values, let destination): [data, values ?? data, destination]
@@ -135,4 +136,34 @@ import Testing
     #expect(violations(-1).count == 1)
     #expect(violations(3, partitions: 64).isEmpty)
     #expect(violations(3, partitions: 129).count == 1)
+}
+
+@Test func anIndirectLoadNeedsAnI32IndexTileWithTheTilesPartitions() {
+    let declaration = EngineOp.dmaIndirectLoad.declaration
+    let rows = TileShape(space: .sbuf, element: .bf16, partitions: 128, freeDims: [64])
+    let index = TileShape(space: .sbuf, element: .i32, partitions: 128, freeDims: [1])
+    #expect(declaration.violations(OperandFacts([.hbm(.bf16, [1000, 64]), .tile(index), .tile(rows)]), target: .trn1).isEmpty)
+    let floatIndex = TileShape(space: .sbuf, element: .f32, partitions: 128, freeDims: [1])
+    let fewer = TileShape(space: .sbuf, element: .i32, partitions: 64, freeDims: [1])
+    let wide = TileShape(space: .sbuf, element: .i32, partitions: 128, freeDims: [2])
+    for bad in [floatIndex, fewer, wide] {
+        #expect(declaration.violations(OperandFacts([.hbm(.bf16, [1000, 64]), .tile(bad), .tile(rows)]), target: .trn1)
+            == [.operand(role: "indices", expected: "an i32 [128 | 1] index tile", found: bad)])
+    }
+    #expect(declaration.violations(OperandFacts([.hbm(.bf16, [1000, 32]), .tile(index), .tile(rows)]), target: .trn1).count == 1)
+}
+
+@Test func aStridedWindowStaysInsideItsSourceWithAPositiveStep() {
+    let declaration = EngineOp.dveCopyStrided.declaration
+    let source = TileShape(space: .sbuf, element: .f32, partitions: 128, freeDims: [200])
+    let half = TileShape(space: .sbuf, element: .f32, partitions: 128, freeDims: [100])
+    func facts(_ offset: Int, _ step: Int, _ destination: TileShape) -> OperandFacts {
+        OperandFacts([.tile(source), .integer(offset), .integer(step), .tile(destination)])
+    }
+    #expect(declaration.violations(facts(0, 2, half), target: .trn1).isEmpty)
+    #expect(declaration.violations(facts(1, 2, half), target: .trn1).isEmpty)    // the last element read is 199
+    #expect(declaration.violations(facts(2, 2, half), target: .trn1).count == 1)  // 200 is past the source
+    #expect(declaration.violations(facts(0, 0, half), target: .trn1).count == 1)
+    let more = TileShape(space: .sbuf, element: .f32, partitions: 129, freeDims: [10])
+    #expect(declaration.violations(facts(0, 2, more), target: .trn1).count == 1)
 }

@@ -131,6 +131,21 @@ def check_embedding(run):
     assert_within_steps(out, ref, atol=np.abs(ref) * 2.0 ** -20)
 
 
+def check_embedding_tiled(run):
+    r = rng(46)
+    v, d, n = 300, 96, 130   # 130: a remainder tile of 2 tokens
+    table = r.standard_normal((v, d)).astype(BF16)
+    ids = r.integers(-3 * v, 3 * v, (n, 1)).astype(np.int32)
+    pos = r.standard_normal((n, d)).astype(BF16)
+    scaled = f64(table)[0][np.abs(ids[:, 0]) % v] * math.sqrt(d)
+    ref = scaled + f64(pos)[0]
+    out = run(table, ids, pos)
+    assert out.shape == (n, d) and out.dtype == BF16
+    # The rows are copied exactly; sqrt, a product and a sum in f32 (2^-24 relative of their terms each), then one
+    # rounding to bf16.
+    assert_within_steps(out, ref, atol=(np.abs(scaled) + np.abs(f64(pos)[0])) * 2.0 ** -22)
+
+
 def check_embedding_grad(run):
     r = rng(45)
     v, d, b, s = 50, 96, 2, 130
@@ -163,7 +178,7 @@ def check_flash_attention(run):
 
 def check_flash_attention_fwd(run):
     # S = 300: the diagonal blocks sit at 0, 128 and 256 (a remainder block of 44 queries and 44 keys), so the mask
-    # made from positions is checked at every offset against numpy's np.triu mask.
+    # (one affine_select) is checked at every offset against numpy's np.triu mask.
     r = rng(34)
     b, h, s, d = 1, 2, 300, 64
     q, k = ((r.standard_normal((b, h, d, s)) * 0.5).astype(BF16) for _ in range(2))

@@ -69,3 +69,32 @@ def test_activation_with_a_per_partition_scale_matches_numpy(backend):
     np.testing.assert_allclose(y, np.exp(argument).astype(np.float32), rtol=2.0 ** -23, atol=0)
     scaled = (x.astype(np.float64) * g).astype(np.float32).astype(np.float64)
     np.testing.assert_array_equal(z, (scaled * scaled).astype(np.float32))
+
+
+GPSIMD_AND_STRIDES = """
+kernel k<N = 200, D = 70, V = 50>(x: f32[N, D], table: f32[V, D], ids: i32[N, 1])
+    -> (m: f32[N, D], e: f32[N, 35], g: f32[N, 40]) {
+  for i in 0 ..< N step 128 {
+    let xt = load(x[i : i + 128, :])
+    store(m[i : i + 128, :], affine_select(xt, -inf, partition: 1, free: -2, offset: i - 5))
+    store(e[i : i + 128, :], xt[:, 1 : 71 : 2])
+    store(g[i : i + 128, :], load(table[load(ids[i : i + 128, :]), 30 : 70]))
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("backend", ["ref", "sim", "llvm"])
+def test_affine_select_strided_slices_and_indirect_loads_match_numpy(backend):
+    # affine_select keeps x[r, c] where offset + p - 2 f >= 0 (p the row within its tile, f the column): with the tile
+    # offset i, that is r - 5 - 2 c >= 0 for global row r. The stepped slice takes the odd columns; the indirect load
+    # row ids[r] of the table's columns 30 ..< 70. All three move values without arithmetic: exact.
+    r = rng(47)
+    x = r.standard_normal((200, 70)).astype(np.float32)
+    table = r.standard_normal((50, 70)).astype(np.float32)
+    ids = r.integers(0, 50, (200, 1)).astype(np.int32)
+    m, e, g = kiln.compile_source(GPSIMD_AND_STRIDES)(x, table, ids, backend=backend)
+    rows, cols = np.indices(x.shape)
+    np.testing.assert_array_equal(m, np.where(rows - 5 - 2 * cols >= 0, x, -np.inf))
+    np.testing.assert_array_equal(e, x[:, 1::2])
+    np.testing.assert_array_equal(g, table[ids[:, 0], 30:70])

@@ -397,5 +397,7 @@ def generate_tile(rng, target, control_flow=False):
     """A tile-level kernel; `control_flow` (drawn by the campaign from a stream of its own) makes it `control`'s."""
     if control_flow:
         return Program([], control(rng, target), "tile", target)
-    maker = rng.choices([rowwise, matmul, accumulate, activations, online, scans, windows], [5, 4, 1, 2, 1, 2, 2])[0]
+    from .gen_tile_ops import gathers, masks, strided
+    maker = rng.choices([rowwise, matmul, accumulate, activations, online, scans, windows, gathers, masks, strided],
+                        [5, 4, 1, 2, 1, 2, 2, 2, 2, 2])[0]
     return Program([], maker(rng, target), "tile", target)

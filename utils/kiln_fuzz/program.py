@@ -10,11 +10,12 @@ DTYPES = NUMERIC + ["bool"]
 @dataclass
 class E:
     """One expression. `op` is name | int | float | bool | bin | neg | not | call | red | cast | T | slice | iota |
-    scan | concat | bto | act | perm | reshape;
+    scan | concat | bto | act | perm | reshape | asel;
     `val` holds the name, literal, operator, callee, (reduction, axis), target dtype, (shape, axis) of an iota or (cumsum | scan, axis),
     the axis (or None) of a concat, the target shape of a broadcast_to (`bto`) or of a `reshape` (entries may be
     "2 * D"), the axes of a `transpose(x, perm:)` (`perm`), (function, scale or None) of a
-    tile-level `activation` (`act`: args are the tile, if any the bias, and for scale "tile" the scale tile);
+    tile-level `activation` (`act`: args are the tile, if any the bias, and for scale "tile" the scale tile), the
+    labelled (name, E) pairs of an `affine_select` (`asel`: args are the tile and the fill);
     `args` the operands.
     For `slice`, `val` is a list of (lo, hi) pairs of E or None (None, None meaning `:`; hi False: the index lo), or
     (lo, hi, step) triples for a strided item."""
@@ -40,6 +41,9 @@ class E:
             return f"(!{a[0].render()})"
         if op == "call":
             return f"{v}({', '.join(x.render() for x in a)})"
+        if op == "asel":   # affine_select(x, fill, label: expr, ...): `val` the labelled (name, E) pairs
+            labels = "".join(f", {label}: {e.render()}" for label, e in v)
+            return f"affine_select({a[0].render()}, {a[1].render()}{labels})"
         if op == "red":
             name, axis = v
             label = "" if axis is None else f", axis: {axis}"
