@@ -22,6 +22,8 @@ extension Execution {
             try declareVar(name, initial: initial, frame)
         case .assign(let target, let op, let value):
             try assign(target, op, value, frame)
+        case .assignWindow(let target, let op, let value):
+            try assignWindow(target, op, value, frame)
         case .forLoop(let variable, let lower, let upper, let step, let body):
             let low = try integer(lower, frame), high = try integer(upper, frame)
             let stride = try step.map { (expr) throws(InterpreterError) in try integer(expr, frame) } ?? 1
@@ -83,9 +85,10 @@ extension Execution {
         guard let span = frame.lookup(target.name), let type = program.declarations[span] else {
             throw invariant("assignment to unknown buffer '\(target)'", target.span)
         }
-        // `acc += nc_matmul(s, m)`: the operands, evaluated once, for the accumulation below.
+        // `acc += nc_matmul(s, m)` into a PSUM buffer: the operands, evaluated once, for the accumulation below (one
+        // pe.matmul adding each product to the buffer). An SBUF buffer adds the product formed apart, as any tile.
         var products: (stationary: Value, moving: Value)?
-        if op == .accumulate, type.dtype == .f32, case .call(_, let arguments) = valueExpr.kind,
+        if op == .accumulate, type.dtype == .f32, type.space == .psum, case .call(_, let arguments) = valueExpr.kind,
            program.calls[valueExpr.id] == .builtin(.nc_matmul),
            arguments.count == 2 {
             products = (try evaluate(arguments[0].value, frame), try evaluate(arguments[1].value, frame))
@@ -148,6 +151,69 @@ extension Execution {
             }
             frame.locals[span] = buffer
         }
+    }
+
+    /// `name[items] = value` writes, and `name[items] += value` adds into, the window of the buffer (clipped at the
+    /// buffer's valid region, as a tile's slice is) over the region the window and a tile value both hold, rounding
+    /// as the whole-buffer forms do; the rest of the buffer is unchanged. A buffer nothing has written yet may take
+    /// `=` (which gives it the value's rows; its other elements stay undefined: NaN here) but not `+=`.
+    private func assignWindow(_ target: Expr, _ op: AssignOp, _ valueExpr: Expr, _ frame: Frame) throws(InterpreterError) {
+        guard case .index(let base, let items) = target.kind, case .name(let name) = base.kind,
+              let span = frame.lookup(name), let type = program.declarations[span],
+              let infos = program.slices[target.id], infos.count == items.count else {
+            throw invariant("assignment to an unknown window", target.span)
+        }
+        let value = try evaluate(valueExpr, frame)
+        let dtype = type.dtype
+        var buffer: Value
+        if let current = frame.locals[span], !frame.unwritten.contains(span) {
+            buffer = current
+        } else if op == .assign {
+            // The first write gives the buffer the value's rows (a remainder tile's), its free dims whole.
+            let shape = try self.shape(of: type, frame, at: base.span)
+            var valid = shape
+            if value.rank == shape.count { valid[0] = min(valid[0], value.valid[0]) }
+            buffer = Value(dtype: dtype, staticShape: shape, valid: valid, elements: Array(repeating: .nan, count: valid.reduce(1, *)))
+        } else {
+            throw fail(DiagnosticCatalogue.tileReadBeforeWrite(name, at: base.span))
+        }
+        guard items.count == buffer.rank else { throw invariant("window items do not match the buffer's rank", target.span) }
+        var starts: [Int] = [], window: [Int] = [], windowShape: [Int] = []
+        for (axis, item) in items.enumerated() {
+            let start: Int
+            switch item {
+            case .index(let index): start = try integer(index, frame)
+            case .slice(let lower, _, _): start = try lower.map { (expr) throws(InterpreterError) in try integer(expr, frame) } ?? 0
+            }
+            guard let size = infos[axis].size.evaluate(frame.dimSizes) else {
+                throw invariant("window size '\(infos[axis].size)' cannot be evaluated", target.span)
+            }
+            guard start >= 0, start < buffer.staticShape[axis] else {
+                throw fail(DiagnosticCatalogue.sliceOutOfBounds("'\(name)'", start: start, size: buffer.staticShape[axis], at: item.span))
+            }
+            starts.append(start)
+            windowShape.append(size)
+            window.append(max(0, min(start + size, buffer.valid[axis]) - start))
+        }
+        // A value whose shape differs from the window's only in size-1 free dims is seen in the window's dims.
+        var valueValid = value.valid
+        if value.rank > 0, value.staticShape != windowShape {
+            var free = zip(value.staticShape, value.valid).dropFirst().filter { $0.0 != 1 }.map(\.1).makeIterator()
+            valueValid = [value.valid[0]] + windowShape.dropFirst().map { $0 == 1 ? 1 : (free.next() ?? 1) }
+        }
+        let region = value.rank == 0 ? window : zip(window, valueValid).map { min($0, $1) }
+        let strides = RowMajor.strides(buffer.valid)
+        let origin = zip(starts, strides).reduce(0) { $0 + $1.0 * $1.1 }
+        var targets: [Int] = [], sources: [Int] = []
+        RowMajor.forEach(region, strides: strides) { targets.append(origin + $0) }
+        if value.rank > 0 { RowMajor.forEach(region, strides: RowMajor.strides(valueValid)) { sources.append($0) } }
+        for (position, index) in targets.enumerated() {
+            let addend = value.rank == 0 ? value.scalarValue : value.elements[sources[position]]
+            buffer.elements[index] = op == .assign ? dtype.convert(addend) : dtype.storeComputed(buffer.elements[index] + addend)
+        }
+        frame.locals[span] = buffer
+        frame.unwritten.remove(span)
+        frame.filled.remove(span)
     }
 
     /// Converts the returned values to the kernel's results.

@@ -55,6 +55,8 @@ final class FunctionLowering {
     var types: [ValueID: IRType] = [:]
     var lazyValues: Set<ValueID> = []
     var destinations: [ValueID: LoweredBuffer] = [:]
+    /// Each `view`'s base tile and element offset (see `lowerViewAccess`).
+    var viewBases: [ValueID: (base: ValueID, offset: Int)] = [:]
     var diagnostics: [Diagnostic] = []
     private var heapBuffers: [LLVMValueRef] = []
     /// The status the failure block returns (1, out of memory, unless a gather or a callee stored another).
@@ -193,6 +195,10 @@ final class FunctionLowering {
             guard let result = op.result else { return }
             let shape = [tile.partitions] + tile.freeDims
             values[result.id] = .buffer(allocate(tile.element, shape: shape))
+        case .view(let base, let offset):
+            guard let result = op.result, case .tile(let tile) = result.type else { return }
+            values[result.id] = .buffer(allocate(tile.element, shape: [tile.partitions] + tile.freeDims))
+            viewBases[result.id] = (base, offset)
         case .hbmAlloc(let tensor):
             guard let result = op.result else { return }
             values[result.id] = .buffer(allocate(tensor.element, shape: tensor.shape))
@@ -202,7 +208,7 @@ final class FunctionLowering {
              .call:
             lowerTensorOp(op)
         case .engine(let instruction):
-            lowerTileOp(op, instruction)
+            lowerViewAccess(op, instruction)
         }
     }
 

@@ -17,6 +17,8 @@ struct BufferState {
     var allocIndex: Int
     var written = false
     var startPending: Bool
+    /// Declared with a fill (`= 0.0`): every element holds a value before the first write.
+    var filled = false
     /// The SBUF tile a PSUM buffer's fill is made in and copied from (reshaped with the buffer by `buffer`).
     var fillSource: ValueID?
 }
@@ -48,6 +50,8 @@ extension FunctionLowering {
     func lowerStatement(_ statement: Statement, following: [Statement]) throws(LoweringFailed) {
         switch statement.kind {
         case .letBinding(let name, _, let value):
+            boundExpression = value.id
+            defer { boundExpression = nil }
             let lowered = try lower(value)
             if case .value(let id, _) = lowered { nameValue(id, name.name) }
             locals[name.span] = lowered
@@ -55,6 +59,8 @@ extension FunctionLowering {
             try declareBuffer(name, syntax, initial, following: following)
         case .assign(let target, let op, let value):
             try assign(target, op, value, span: statement.span, following: following)
+        case .assignWindow(let target, let op, let value):
+            try assignWindow(target, op, value, span: statement.span)
         case .forLoop(let variable, let lower, let upper, let step, let body):
             try lowerLoop(variable, lower, upper, step, body, span: statement.span)
         case .ifStatement:
@@ -102,7 +108,8 @@ extension FunctionLowering {
         let id = allocate(tile, at: name.span, name: name.name)
         varScopes[varScopes.count - 1][name.name] = name.span
         buffers[name.span] = BufferState(id: id, name: name.name, depth: loopFrames.count, allocBlock: block,
-                                         allocIndex: blocks[block].count - 1, written: false, startPending: startPending)
+                                         allocIndex: blocks[block].count - 1, written: false, startPending: startPending,
+                                         filled: fillValue != nil)
         locals[name.span] = .value(id, .tile(tile))
         if let fillValue, !startPending {
             // Not yet `written`: the first write may still shrink the buffer to a remainder tile's region, as the
@@ -160,10 +167,11 @@ extension FunctionLowering {
         return .value(id, .tile(resized))
     }
 
-    /// `t = e` (the value written into `t`) and `t += e` (accumulated: `pe.matmul` into PSUM with start and
-    /// stop flags, or a vector-engine add).
+    /// `t = e` (the value written into `t`) and `t += e` (accumulated: `pe.matmul` into a PSUM buffer with start and
+    /// stop flags, or a vector-engine add: an SBUF buffer adds the product, made in a PSUM tile of its own).
     func assign(_ target: Identifier, _ op: AssignOp, _ value: Expr, span: SourceSpan, following: [Statement]) throws(LoweringFailed) {
-        if case .call = value.kind, case .builtin(.nc_matmul)? = program.calls[value.id], case .call(_, let arguments) = value.kind {
+        if case .call = value.kind, case .builtin(.nc_matmul)? = program.calls[value.id], case .call(_, let arguments) = value.kind,
+           isPSUMBuffer(target) {
             let (stationary, moving) = (try lower(arguments[0].value), try lower(arguments[1].value))
             guard let (_, sTile) = stationary.tile, let (_, mTile) = moving.tile else { throw fail(DiagnosticCatalogue.loweringUntyped(at: value.span)) }
             let (key, state, _) = try buffer(target, shape: [sTile.freeElements, mTile.freeElements], at: span)
@@ -212,6 +220,13 @@ extension FunctionLowering {
     func fillSourceTile(copiedInto psum: ValueID) -> ValueID? {
         guard let copy = blocks.last?.last?.kind.instruction, copy.op == .dveCopy, copy.tile(1) == psum else { return nil }
         return copy.tile(0)
+    }
+
+    /// True if `target` names a `var` buffer in PSUM.
+    func isPSUMBuffer(_ target: Identifier) -> Bool {
+        guard let key = varScopes.reversed().lazy.compactMap({ $0[target.name] }).first, let state = buffers[key],
+              case .tile(let buffer)? = type(of: state.id) else { return false }
+        return buffer.space == .psum
     }
 
     /// True if something was written into the buffer `target` since its declaration (or it is not a buffer).

@@ -59,9 +59,11 @@ extension FunctionLowering {
         return .value(destination, .tile(result))
     }
 
-    /// `reshape(t, (P, F...))` of a tile: the same elements in each partition with the free dims regrouped, copied
-    /// into a fresh SBUF tile (`dve.copy` regroups). The partitions are the operand's (a remainder tile keeps its
-    /// rows); free dims clipped at run time (a remainder column block) cannot be regrouped and are reported.
+    /// `reshape(t, (P, F...))` of a tile: the same elements in each partition with the free dims regrouped: a view of
+    /// `t` (the elements of a partition are contiguous, so any grouping names the same bytes), or a fresh SBUF tile
+    /// filled by `dve.copy` when `t` is in PSUM or a `let` binds the reshape of a `var`'s buffer (as for slices,
+    /// `tileSlice`). The partitions are the operand's (a remainder tile keeps its rows); free dims clipped at run
+    /// time (a remainder column block) cannot be regrouped and are reported.
     func reshapeTile(_ source: ValueID, _ tile: TileType, _ expr: Expr) throws(LoweringFailed) -> Lowered {
         guard case .tile(let target) = try irType(checkedType(expr), at: expr.span) else {
             throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span))
@@ -72,6 +74,9 @@ extension FunctionLowering {
                 at: expr.span))
         }
         let result = TileType(.sbuf, tile.element, partitions: tile.partitions, free: target.freeDims)
+        if tile.space == .sbuf, !(aliasesBuffer(source) && boundExpression == expr.id) {
+            return .value(window(of: source, offset: 0, as: result, aliasing: true, at: expr.span), .tile(result))
+        }
         let destination = allocate(result, at: expr.span)
         emit(.dveCopy(source: source, destination: destination), at: expr.span)
         return .value(destination, .tile(result))

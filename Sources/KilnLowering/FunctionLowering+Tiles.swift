@@ -39,7 +39,7 @@ extension FunctionLowering {
         if tile.shape != wanted, tile.freeDims.count == 1, wanted.count == 2, wanted[0] <= tile.partitions,
            wanted[1] <= tile.freeElements {
             let corner = TileType(.sbuf, slice.element, partitions: wanted[0], free: [wanted[1]])
-            (id, tile) = (copyWindow(id, offset: 0, into: corner, at: span), corner)
+            (id, tile) = (window(of: id, offset: 0, as: corner, aliasing: true, at: span), corner)
         }
         guard tile.shape == wanted else {
             throw fail(DiagnosticCatalogue.loweringRemainder("the stored tile is \(IRType.tile(tile)) but the clipped slice "
@@ -240,7 +240,7 @@ extension FunctionLowering {
             a = fitUnwrittenBuffer(a, toPartitions: bTile.partitions)
             b = fitUnwrittenBuffer(b, toPartitions: aTile.partitions)
         }
-        let cropped = croppedToCommonRegion([a, b], at: expr.span)
+        let cropped = croppedToCommonRegion([a, b], statics: operandExpressions(expr).map(staticShape), at: expr.span)
         (a, b) = (cropped[0], cropped[1])
         // A one-partition row meeting a tile of more partitions is broadcast across them.
         if let (_, aTile) = a.tile, let (_, bTile) = b.tile, aTile.partitions != bTile.partitions {
@@ -298,20 +298,44 @@ extension FunctionLowering {
     }
 
     /// Tiles of one free dim whose sizes differ where both exceed 1 (a remainder tile meeting a full one, such as
-    /// an `iota` of positions): each is cropped to the leading corner they all hold (`dve.copy_columns`), since an
-    /// operation computes the region every operand holds (Docs/numerics.md, "Tile-level code"). A size of 1 against
-    /// a larger one is a broadcast, left as it is; unwritten `var` buffers are resized instead, before this.
-    func croppedToCommonRegion(_ values: [Lowered], at span: SourceSpan) -> [Lowered] {
-        let tiles = values.compactMap { $0.tile?.1 }
-        guard tiles.count > 1, tiles.allSatisfy({ $0.freeDims.count == 1 }) else { return values }
-        let partitions = tiles.map(\.partitions).filter { $0 > 1 }.min() ?? 1
-        let free = tiles.map(\.freeElements).filter { $0 > 1 }.min() ?? 1
-        return values.map { value in
+    /// an `iota` of positions): each is cropped to the leading corner they all hold (a view), since an operation
+    /// computes the region every operand holds (Docs/numerics.md, "Tile-level code"). A size of 1 against a larger
+    /// one is a broadcast, left as it is, unless the operand's static shape (`statics`, the checker's, one per value
+    /// or none) is larger there: then it is a remainder tile holding one row or column (the last query row of a
+    /// sequence of 129), and the others are cropped to it. Unwritten `var` buffers are resized instead, before this.
+    func croppedToCommonRegion(_ values: [Lowered], statics: [[Int]?] = [], at span: SourceSpan) -> [Lowered] {
+        let tiles = values.enumerated().compactMap { index, value in
+            value.tile.map { (tile: $0.1, shape: index < statics.count ? statics[index] : nil) }
+        }
+        guard tiles.count > 1, tiles.allSatisfy({ $0.tile.freeDims.count == 1 }) else { return values }
+        let holdsRows = { (entry: (tile: TileType, shape: [Int]?)) in entry.tile.partitions > 1 || (entry.shape?.first ?? 1) > 1 }
+        let holdsColumns = { (entry: (tile: TileType, shape: [Int]?)) in
+            entry.tile.freeElements > 1 || (entry.shape?.dropFirst().reduce(1, *) ?? 1) > 1
+        }
+        let partitions = tiles.filter(holdsRows).map(\.tile.partitions).min() ?? 1
+        let free = tiles.filter(holdsColumns).map(\.tile.freeElements).min() ?? 1
+        return values.enumerated().map { index, value in
             guard let (id, tile) = value.tile else { return value }
-            let corner = TileType(.sbuf, tile.element, partitions: tile.partitions > 1 ? partitions : 1,
-                                  free: [tile.freeElements > 1 ? free : 1])
+            let entry = (tile: tile, shape: index < statics.count ? statics[index] : nil)
+            let corner = TileType(.sbuf, tile.element, partitions: holdsRows(entry) ? partitions : 1,
+                                  free: [holdsColumns(entry) ? free : 1])
             guard !corner.hasSameShape(as: tile) else { return value }
-            return .value(copyWindow(id, offset: 0, into: corner, at: span), .tile(corner))
+            return .value(window(of: id, offset: 0, as: corner, aliasing: true, at: span), .tile(corner))
+        }
+    }
+
+    /// The shape the checker gives a tile expression: its static shape (a remainder tile holds less at run time).
+    func staticShape(_ expr: Expr) -> [Int]? {
+        guard let type = try? checkedType(expr), case .tile(let tile)? = try? irType(type, at: expr.span) else { return nil }
+        return tile.shape
+    }
+
+    /// The operand expressions of an operator or a call, in order.
+    func operandExpressions(_ expr: Expr) -> [Expr] {
+        switch expr.kind {
+        case .binary(_, let lhs, let rhs): [lhs, rhs]
+        case .call(_, let arguments): arguments.map(\.value)
+        default: []
         }
     }
 
@@ -413,7 +437,8 @@ extension FunctionLowering {
     func tileSelect(_ operands: [Lowered], _ expr: Expr) throws(LoweringFailed) -> Lowered {
         // A `var` not yet written takes a remainder tile's rows; other tiles are cropped to the region all hold.
         let rows = operands.compactMap { $0.tile?.1.partitions }.filter { $0 > 1 }.min() ?? 1
-        let values = croppedToCommonRegion(operands.map { fitUnwrittenBuffer($0, toPartitions: rows) }, at: expr.span)
+        let values = croppedToCommonRegion(operands.map { fitUnwrittenBuffer($0, toPartitions: rows) },
+                                           statics: operandExpressions(expr).map(staticShape), at: expr.span)
         let tiles = values.compactMap { $0.tile?.1 }
         guard let widest = tiles.max(by: { $0.freeElements < $1.freeElements }) else {
             throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span))

@@ -56,6 +56,10 @@ final class FunctionLowering {
     var varScopes: [[String: SourceSpan]] = [[:]]
     /// Accumulation state of `var` tiles (by declaration span): see `FunctionLowering+Statements.swift`.
     var buffers: [SourceSpan: BufferState] = [:]
+    /// The tile each `view` made here names the memory of (its root).
+    var viewRoots: [ValueID: ValueID] = [:]
+    /// The expression a `let` binds while it is lowered: a slice of a `var` there is a copy (`tileSlice`).
+    var boundExpression: Int?
     /// The type of every value defined so far.
     var valueTypes: [ValueID: IRType] = [:]
 

@@ -30,7 +30,10 @@ import KilnTileIR
 ///    placed on a load buffer's memory would make the next iteration's load wait for this iteration's use of
 ///    the tile, not just for the reads of the loaded data, so the load could not run ahead of the compute;
 ///    then, if that does not fit either, avoiding only the tiles whose live ranges meet this one's (reusing the
-///    memory of dead tiles).
+///    memory of dead tiles). PSUM reuse is *next fit*: the search starts after the PSUM tile placed last and
+///    wraps around, so consecutive short-lived tiles (accumulation groups, transposes) rotate through PSUM
+///    instead of all taking the lowest free offset, and one does not wait for the copy out of the one just
+///    before it (the tensor engine keeps working while the vector engine drains PSUM).
 /// 4. A tile that fits neither way is an over-capacity error (K3701) at its `alloc`, naming the tiles live
 ///    with it and their sizes, and the memory's capacity on the target; the other tiles are still placed.
 /// Placements satisfy the verifier's K3304-K3306 and K3308/K3310 by construction.
@@ -88,6 +91,8 @@ struct TileAllocator {
     var problems: [Diagnostic] = []
     /// Tiles a `dma.load` fills that are allocated inside a loop body, with that (innermost) loop.
     var loadBuffers: [ValueID: ValueID] = [:]
+    /// Where the next PSUM search for reusable memory starts: the end of the PSUM tile placed last.
+    var psumCursor = 0
 
     init(function: Function, target: MachineTarget) {
         self.function = function
@@ -136,10 +141,13 @@ struct TileAllocator {
             let loadBuffersAround = sameSpace.filter { other in
                 !interfering.contains(other) && loadBuffers[other].map(loops.contains) == true
             }
+            let cursor = footprint.tile.space == .psum ? psumCursor : 0
             if let spot = firstFit(footprint, avoiding: sameSpace, memory: memory)
-                ?? (loadBuffersAround.isEmpty ? nil : firstFit(footprint, avoiding: interfering + loadBuffersAround, memory: memory))
-                ?? firstFit(footprint, avoiding: interfering, memory: memory) {
+                ?? (loadBuffersAround.isEmpty ? nil
+                    : firstFit(footprint, avoiding: interfering + loadBuffersAround, memory: memory, from: cursor))
+                ?? firstFit(footprint, avoiding: interfering, memory: memory, from: cursor) {
                 placed[tile] = spot
+                if footprint.tile.space == .psum { psumCursor = spot.offset + footprint.bytes }
             } else {
                 reportOverCapacity(tile, footprint, memory: memory, live: interfering)
             }
@@ -147,8 +155,9 @@ struct TileAllocator {
         return placed
     }
 
-    /// The lowest free offset over the allowed partition starts (the highest for a small SBUF tile), or nil.
-    func firstFit(_ footprint: Footprint, avoiding others: [ValueID], memory: OnChipMemory) -> TilePlacement? {
+    /// The lowest free offset over the allowed partition starts (the highest for a small SBUF tile), or nil; with
+    /// `from`, the lowest one at or after it, else the lowest before it (next fit).
+    func firstFit(_ footprint: Footprint, avoiding others: [ValueID], memory: OnChipMemory, from cursor: Int = 0) -> TilePlacement? {
         let fromTop = footprint.tile.space == .sbuf && footprint.bytes <= Allocate.smallTileBytes
         var best: TilePlacement?
         for start in target.allowedPartitionStarts(forPartitions: footprint.tile.partitions)
@@ -161,7 +170,8 @@ struct TileAllocator {
             }.sorted { $0.lowerBound < $1.lowerBound }
             let capacity = memory.bytesPerPartition
             guard let offset = fromTop ? highestOffset(footprint, blocked: blocked, capacity: capacity)
-                                       : lowestOffset(footprint, blocked: blocked, capacity: capacity) else { continue }
+                : lowestOffset(footprint, blocked: blocked, capacity: capacity, from: cursor)
+                    ?? lowestOffset(footprint, blocked: blocked, capacity: capacity) else { continue }
             if let current = best, fromTop ? current.offset >= offset : current.offset <= offset { continue }
             best = TilePlacement(partition: start, offset: offset)
         }
@@ -169,9 +179,9 @@ struct TileAllocator {
     }
 
     /// The lowest aligned offset whose bytes miss every blocked range (and, for PSUM, stay in one bank).
-    private func lowestOffset(_ footprint: Footprint, blocked: [Range<Int>], capacity: Int) -> Int? {
+    private func lowestOffset(_ footprint: Footprint, blocked: [Range<Int>], capacity: Int, from start: Int = 0) -> Int? {
         let size = max(footprint.bytes, 1)
-        var offset = 0
+        var offset = roundUp(start, to: footprint.alignment)
         while offset + size <= capacity {
             let bank = target.psumBankBytes
             if footprint.staysInBank, offset / bank != (offset + size - 1) / bank {

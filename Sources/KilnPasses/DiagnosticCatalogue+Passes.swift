@@ -52,6 +52,11 @@ extension DiagnosticCatalogue {
              "the matmul keeps a [K | tile_n] slab of its right operand in SBUF, \(bytes) bytes per partition, but \(target) "
                  + "leaves \(capacity) for it; a smaller tile_n or K is needed", at: span)
     }
+    public static func tilingKBlocksTooLarge(bytes: Int, capacity: Int, target: String, at span: SourceSpan) -> Diagnostic {
+        make("K3609", "tiling-matmul-blocks-too-large", .error,
+             "the K-blocked matmul keeps its f32 output block, its A^T and B blocks and its A rows in SBUF, \(bytes) bytes "
+                 + "per partition, but \(target) has \(capacity); smaller block_m, block_n or block_k are needed", at: span)
+    }
     /// Fused row computations whose rows have different free sizes.
     public static func tilingInconsistentGroup(_ detail: String, at span: SourceSpan) -> Diagnostic {
         make("K3606", "tiling-inconsistent-group", .error, "cannot tile this fusion group: \(detail)", at: span)

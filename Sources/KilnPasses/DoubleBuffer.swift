@@ -87,7 +87,8 @@ struct DoubleBufferRewriter {
             loop.body = rewrite(loop.body, enclosing: around, in: &function)
             op.kind = .forLoop(loop)
             let copies = min(buffers, loop.tripCount)
-            if copies >= 2, fits(copies: copies, of: loop.body, around: around), !prefetchableLoads(in: loop.body).isEmpty {
+            let loads = prefetchableLoads(in: loop.body)
+            if copies >= 2, !loads.isEmpty, fits(copies: copies, of: loop.body, prefetching: loads, around: around) {
                 ops += unroll(op, loop, copies: copies, in: &function)
             } else {
                 ops.append(op)
@@ -100,8 +101,9 @@ struct DoubleBufferRewriter {
     /// that uses it.
     static func lastUses(in block: Block) -> [ValueID: Int] {
         var last: [ValueID: Int] = [:]
+        let views = TileViews(block)
         func visit(_ op: Operation, at position: Int) {
-            op.kind.forEachUse { last[$0] = position }
+            op.kind.forEachUse { last[views.root($0)] = position }
             if case .forLoop(let loop) = op.kind { for inner in loop.body.ops { visit(inner, at: position) } }
         }
         for (position, op) in block.ops.enumerated() { visit(op, at: position) }
@@ -119,10 +121,47 @@ struct DoubleBufferRewriter {
         return total
     }
 
-    /// Whether `copies` copies of `body`'s tiles fit beside the enclosing ones, in SBUF and in PSUM.
-    func fits(copies: Int, of body: Block, around: [MemorySpace: Int]) -> Bool {
-        let inside = Self.footprint(body)
+    /// Whether `copies` copies of `body` fit beside the enclosing tiles, in SBUF and in PSUM, once the loads
+    /// `prefetching` move to the front: each copy needs at most its peak (`peakFootprint`) with the prefetched tiles
+    /// live from the front of the body, so `copies` times that bounds the unrolled body's.
+    func fits(copies: Int, of body: Block, prefetching loads: [PrefetchableLoad], around: [MemorySpace: Int]) -> Bool {
+        let prefetched = Set(loads.compactMap { body.ops[$0.positions[0]].result?.id })
+        let inside = Self.peakFootprint(body, liveFromStart: prefetched)
         return capacity.allSatisfy { space, bytes in copies * inside[space, default: 0] + around[space, default: 0] <= bytes }
+    }
+
+    /// The most bytes per partition, by memory, that `block`'s tiles hold at once: at each op, the tiles allocated
+    /// directly in the block that are live there (first use to last use, through views; `liveFromStart` from the
+    /// block's start), plus the peak of a loop's body at the loop. Tiles allocated in a loop body are fresh each
+    /// iteration, so a body's peak is one iteration's.
+    static func peakFootprint(_ block: Block, liveFromStart: Set<ValueID> = []) -> [MemorySpace: Int] {
+        let views = TileViews(block)
+        var first: [ValueID: Int] = [:], last: [ValueID: Int] = [:]
+        var tiles: [(id: ValueID, tile: TileType, alloc: Int)] = []
+        for (position, op) in block.ops.enumerated() {
+            if case .alloc(let tile, _) = op.kind, let id = op.result?.id { tiles.append((id, tile, position)) }
+            var uses: [ValueID] = []
+            op.kind.forEachUse { uses.append(views.root($0)) }
+            op.regions.forEach { $0.walk { $0.kind.forEachUse { uses.append(views.root($0)) } } }
+            for use in uses {
+                if first[use] == nil { first[use] = position }
+                last[use] = position
+            }
+        }
+        var peak: [MemorySpace: Int] = [:]
+        for (position, op) in block.ops.enumerated() {
+            var here: [MemorySpace: Int] = [:]
+            for entry in tiles {
+                let start = liveFromStart.contains(entry.id) ? 0 : (first[entry.id] ?? entry.alloc)
+                guard start <= position, position <= (last[entry.id] ?? entry.alloc) else { continue }
+                here[entry.tile.space, default: 0] += entry.tile.bytesPerPartition
+            }
+            if case .forLoop(let loop) = op.kind {
+                for (space, bytes) in peakFootprint(loop.body) { here[space, default: 0] += bytes }
+            }
+            for (space, bytes) in here { peak[space] = max(peak[space] ?? 0, bytes) }
+        }
+        return peak
     }
 
     /// Bytes per partition of the `alloc`s of `block` and of the loops nested in it, by memory.
@@ -139,33 +178,60 @@ struct DoubleBufferRewriter {
         return total
     }
 
-    /// Positions (in `body.ops`) of the loads that can move to the front of the body, with their allocs.
-    func prefetchableLoads(in body: Block) -> [(alloc: Int, load: Int)] {
+    /// A load that can move to the front of a loop body: the positions of the ops that move with it, in program
+    /// order: its tile's `alloc` first, then the `view`s it loads through (if it loads into a window of the tile),
+    /// then the load.
+    struct PrefetchableLoad {
+        var positions: [Int]
+    }
+
+    /// The loads of `body` that can move to its front: from a function input into a tile allocated at the top level
+    /// of the body (or into a view of one, made at the top level), the load being the tile's first access (making a
+    /// view of it is no access), and a compute op reading the tile (or a view of it).
+    func prefetchableLoads(in body: Block) -> [PrefetchableLoad] {
+        let views = TileViews(body)
         var allocPosition: [ValueID: Int] = [:]
+        var viewPosition: [ValueID: Int] = [:]
         var touched = Set<ValueID>()
-        var found: [(alloc: Int, load: Int)] = []
+        var found: [PrefetchableLoad] = []
+        var allocMoved = Set<ValueID>()
         for (position, op) in body.ops.enumerated() {
             if case .alloc = op.kind, let tile = op.result?.id {
                 allocPosition[tile] = position
                 continue
             }
-            if let transfer = op.kind.asLoad, inputs.contains(transfer.hbm),
-               let alloc = allocPosition[transfer.tile], !touched.contains(transfer.tile),
-               isComputed(transfer.tile, in: body) {
-                found.append((alloc, position))
+            if case .view = op.kind, let view = op.result?.id {
+                viewPosition[view] = position
+                continue
+            }
+            if let transfer = op.kind.asLoad, inputs.contains(transfer.hbm) {
+                let root = views.root(transfer.tile)
+                var chain: [Int] = []
+                var link = transfer.tile
+                while let at = viewPosition[link], case .view(let base, _) = body.ops[at].kind {
+                    chain.insert(at, at: 0)
+                    link = base
+                }
+                if link == root, let alloc = allocPosition[root], !touched.contains(root), !touched.contains(transfer.tile),
+                   isComputed(root, in: body, views: views) {
+                    let allocPart = allocMoved.insert(root).inserted ? [alloc] : []
+                    found.append(PrefetchableLoad(positions: allocPart + chain + [position]))
+                    continue
+                }
             }
             var uses: [ValueID] = []
-            op.regions.forEach { $0.walk { uses += $0.kind.uses } }
-            touched.formUnion(op.kind.uses + uses)
+            op.kind.forEachUse { uses.append(views.root($0)) }
+            op.regions.forEach { $0.walk { $0.kind.forEachUse { uses.append(views.root($0)) } } }
+            touched.formUnion(uses)
         }
         return found
     }
 
-    /// True if a compute engine op (not DMA) in `body` reads `tile`.
-    private func isComputed(_ tile: ValueID, in body: Block) -> Bool {
+    /// True if a compute engine op (not DMA) in `body` reads `tile` or a view of it.
+    private func isComputed(_ tile: ValueID, in body: Block, views: TileViews) -> Bool {
         var read = false
         body.walk { op in
-            if let engine = op.kind.engine, engine != .dma, op.kind.reads.contains(tile) { read = true }
+            if let engine = op.kind.engine, engine != .dma, op.kind.reads.contains(where: { views.root($0) == tile }) { read = true }
         }
         return read
     }
@@ -186,8 +252,8 @@ struct DoubleBufferRewriter {
             }
             body = simplifyFlags(body, variable: variable, lower: loop.lowerBound, upper: mainUpper, step: mainStep)
             let moved = prefetchableLoads(in: body)
-            let movedPositions = Set(moved.flatMap { [$0.alloc, $0.load] })
-            for entry in moved { prefetch += [body.ops[entry.alloc], body.ops[entry.load]] }
+            let movedPositions = Set(moved.flatMap(\.positions))
+            for entry in moved { prefetch += entry.positions.map { body.ops[$0] } }
             rest += body.ops.enumerated().filter { !movedPositions.contains($0.offset) }.map(\.element)
         }
         var main = loop

@@ -15,8 +15,9 @@ import KilnTileIR
 /// 2. Walk the body's top level in order. An engine op is *invariant* when it is a pure elementwise computation
 ///    (`dve.tensor_tensor`, `dve.tensor_scalar`, `dve.copy`, `dve.reciprocal`, or `act.activate` without a
 ///    reduction), it writes exactly one tile, that tile is allocated at the body's top level and written by
-///    no other op of the loop, it does not read that tile, and every value it reads is written by no op of
-///    the loop (or by an op already hoisted) and is not the induction variable.
+///    no other op of the loop, it does not read that tile, and every value it reads is neither written nor
+///    defined (an `alloc`, a view of a tile) by an op of the loop, unless by an op already hoisted, and is not
+///    the induction variable.
 /// 3. Each invariant op moves, with its tile's `alloc`, to just before the loop, in body order.
 /// Capacity: a hoisted tile lives across the whole loop, so hoisting happens only when the loop's tiles (every
 /// `alloc` of the body, inner loops included) fit beside the tiles of the enclosing blocks live at the loop
@@ -66,7 +67,11 @@ public struct HoistInvariants: Pass {
     /// The invariant ops of `loop`'s body (with their tiles' allocs), and the body without them.
     static func invariants(of loop: ForLoop) -> (hoisted: [Operation], body: Block) {
         var writeCounts: [ValueID: Int] = [:]
-        loop.body.walk { op in for value in op.kind.writes { writeCounts[value, default: 0] += 1 } }
+        var defined = Set<ValueID>()   // values the loop's ops define (allocs, views of tiles, ...)
+        loop.body.walk { op in
+            for value in op.kind.writes { writeCounts[value, default: 0] += 1 }
+            if let result = op.result?.id { defined.insert(result) }
+        }
         var allocs: [ValueID: Int] = [:]
         for (index, op) in loop.body.ops.enumerated() {
             if case .alloc = op.kind, let id = op.result?.id { allocs[id] = index }
@@ -81,7 +86,8 @@ public struct HoistInvariants: Pass {
             else { continue }
             let reads = op.kind.reads
             guard !reads.contains(tile), !reads.contains(loop.inductionVariable.id),
-                  reads.allSatisfy({ writeCounts[$0] == nil || hoistedValues.contains($0) }) else { continue }
+                  reads.allSatisfy({ (writeCounts[$0] == nil && !defined.contains($0)) || hoistedValues.contains($0) })
+            else { continue }
             moved.insert(allocIndex)
             moved.insert(index)
             hoistedValues.insert(tile)

@@ -39,6 +39,9 @@ public struct Schedule: Pass {
     public let options: [PassOption] = [
         PassOption("dma_queues", .integers(1...16), default: "all the target's queues, 16",
                    help: "DMA transfers without a queue go round-robin over the first this many queues"),
+        PassOption("store_queues", .integers(0...15), default: "0: stores share the queues with loads",
+                   help: "stores go round-robin over the last this many of those queues and loads over the others, so a "
+                       + "load never waits in a queue behind a store"),
     ]
 
     public init() {}
@@ -46,11 +49,11 @@ public struct Schedule: Pass {
     public func run(on module: inout Module, context: inout PassContext) throws {
         for index in module.functions.indices {
             var function = module.functions[index]
-            var nextQueue = 0
             let spread = min(context.options.integer("dma_queues") ?? context.target.dma.queuesPerEngine,
                              context.target.dma.queuesPerEngine)
-            function.body = Self.prepare(function.body, target: context.target, spread: spread, nextQueue: &nextQueue,
-                                         context: &context)
+            let stores = min(context.options.integer("store_queues") ?? 0, spread - 1)
+            var queues = QueueCursor(loads: 0..<(spread - stores), stores: stores > 0 ? (spread - stores)..<spread : 0..<spread)
+            function.body = Self.prepare(function.body, target: context.target, queues: &queues, context: &context)
             let accesses = SchedulingAccessCollector(function: function).accesses
             let edges = SchedulingDependences.edges(accesses, target: context.target)
             function.body = Self.insertSynchronisation(edges, into: function.body)
@@ -58,8 +61,26 @@ public struct Schedule: Pass {
         }
     }
 
-    /// Removes `sync` ops and gives every DMA transfer without one a queue, round-robin over the first `spread`.
-    static func prepare(_ block: Block, target: MachineTarget, spread: Int, nextQueue: inout Int,
+    /// Round-robin queue choice: stores over `stores`, other transfers over `loads` (one cursor when they are the same
+    /// range).
+    struct QueueCursor {
+        var loads: Range<Int>
+        var stores: Range<Int>
+        var nextLoad = 0
+        var nextStore = 0
+
+        mutating func next(store: Bool) -> Int {
+            if loads == stores || !store {
+                defer { nextLoad = (nextLoad + 1) % max(1, loads.count) }
+                return loads.lowerBound + nextLoad
+            }
+            defer { nextStore = (nextStore + 1) % max(1, stores.count) }
+            return stores.lowerBound + nextStore
+        }
+    }
+
+    /// Removes `sync` ops and gives every DMA transfer without one a queue, round-robin (`QueueCursor`).
+    static func prepare(_ block: Block, target: MachineTarget, queues cursor: inout QueueCursor,
                         context: inout PassContext) -> Block {
         let queues = max(1, target.dma.queuesPerEngine)
         var ops: [Operation] = []
@@ -68,7 +89,7 @@ public struct Schedule: Pass {
             case .syncSignal, .syncWait:
                 continue
             case .forLoop(var loop):
-                loop.body = prepare(loop.body, target: target, spread: spread, nextQueue: &nextQueue, context: &context)
+                loop.body = prepare(loop.body, target: target, queues: &cursor, context: &context)
                 op.kind = .forLoop(loop)
             case .engine(var instruction) where instruction.op.engine == .dma:
                 if let queue = instruction.queue {
@@ -78,8 +99,7 @@ public struct Schedule: Pass {
                         }
                     }
                 } else {
-                    instruction.queue = nextQueue
-                    nextQueue = (nextQueue + 1) % max(1, spread)
+                    instruction.queue = cursor.next(store: instruction.op == .dmaStore)
                 }
                 op.kind = .engine(instruction)
             default:

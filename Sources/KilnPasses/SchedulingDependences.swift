@@ -16,19 +16,19 @@ struct SchedulingStream: Hashable, Comparable {
     }
 }
 
-/// A piece of memory an op touches: a placed tile's partitions and bytes, an unplaced tile as a whole, or a
-/// box of an HBM tensor covering every iteration of the enclosing loops.
+/// A piece of memory an op touches: a placed tile's partitions and bytes, an unplaced tile as a whole, or the
+/// part of an HBM tensor it touches over every iteration of the enclosing loops, one `HBMRange` per dim.
 enum SchedulingRegion: Equatable {
     case placed(MemorySpace, partitions: Range<Int>, bytes: Range<Int>)
     case unplaced(ValueID)
-    case hbm(ValueID, box: [ClosedRange<Int>])
+    case hbm(ValueID, dims: [HBMRange])
 
     func overlaps(_ other: SchedulingRegion) -> Bool {
         switch (self, other) {
         case (.placed(let s, let p, let b), .placed(let t, let q, let c)): s == t && p.overlaps(q) && b.overlaps(c)
         case (.unplaced(let a), .unplaced(let b)): a == b
-        case (.hbm(let a, let box), .hbm(let b, let other)):
-            a == b && zip(box, other).allSatisfy { $0.overlaps($1) }
+        case (.hbm(let a, let dims), .hbm(let b, let other)):
+            a == b && zip(dims, other).allSatisfy { $0.mayOverlap($1) }
         default: false
         }
     }
@@ -39,6 +39,58 @@ enum SchedulingRegion: Equatable {
         case .unplaced: .sbuf
         case .hbm: .hbm
         }
+    }
+}
+
+/// The offsets one HBM access covers along one dim over all iterations of its loops: `box`, and when the offset
+/// names at most one loop variable, the exact lattice `constant + coefficient * v` for v = first, first + step,
+/// ..., last, each start followed by `extent` elements.
+struct HBMRange: Equatable {
+    struct Lattice: Equatable {
+        var variable: ValueID?
+        var coefficient: Int
+        var constant: Int
+        var first: Int
+        var last: Int
+        var step: Int
+        var extent: Int
+        /// Iterations after the first: v = first + m * step for m in 0...count.
+        var count: Int { step > 0 ? max(0, (last - first) / step) : 0 }
+    }
+    var box: ClosedRange<Int>
+    var lattice: Lattice?
+
+    /// False only if no iteration of one access meets any iteration of the other along this dim (so the two never
+    /// touch the same element, whatever the other dims do). Two offsets on the same loop variable with the same
+    /// coefficient are compared by their difference, the others by the values each takes; anything else by boxes.
+    func mayOverlap(_ other: HBMRange) -> Bool {
+        guard box.overlaps(other.box) else { return false }
+        guard let a = lattice, let b = other.lattice else { return true }
+        // Starts s_a, s_b overlap when -extent_a < s_a - s_b < extent_b.
+        if let v = a.variable, v == b.variable, a.coefficient == b.coefficient, a.step == b.step {
+            // s_a - s_b = (a.constant - b.constant) + coefficient * step * m, m in -count...count.
+            return Self.hits(base: a.constant - b.constant, stride: a.coefficient * a.step, m: -a.count...a.count,
+                             above: -a.extent, below: b.extent)
+        }
+        if a.variable == nil || b.variable == nil {
+            let (moving, fixed, sign) = a.variable == nil ? (b, a, -1) : (a, b, 1)
+            // s_moving - s_fixed in (-extent, extent') with the extents of (a, b) in order.
+            let base = moving.constant + moving.coefficient * moving.first - fixed.constant
+            let (low, high) = sign == 1 ? (-a.extent, b.extent) : (-b.extent, a.extent)
+            return Self.hits(base: base, stride: moving.coefficient * moving.step, m: 0...moving.count, above: low, below: high)
+        }
+        return true
+    }
+
+    /// Whether base + stride * m lies strictly between `above` and `below` for some m in `m`.
+    static func hits(base: Int, stride: Int, m: ClosedRange<Int>, above: Int, below: Int) -> Bool {
+        if stride == 0 { return above < base && base < below }
+        let (s, low, high) = stride > 0 ? (stride, above - base, below - base) : (-stride, base - below, base - above)
+        // s * m' in (low, high) for m' in m (m' = -m when the stride was negative).
+        let range = stride > 0 ? m : (-m.upperBound)...(-m.lowerBound)
+        let smallest = Int((Double(low) / Double(s)).rounded(.down)) + 1
+        let largest = Int((Double(high) / Double(s)).rounded(.up)) - 1
+        return max(smallest, range.lowerBound) <= min(largest, range.upperBound)
     }
 }
 
@@ -67,11 +119,14 @@ struct SchedulingEdge: Hashable {
 struct SchedulingAccessCollector {
     let types: [ValueID: ValueDef]
     var placements: [ValueID: TilePlacement] = [:]
+    let views: TileViews
     var loopRanges: [ValueID: ClosedRange<Int>] = [:]
+    var loopSteps: [ValueID: Int] = [:]
     var accesses: [SchedulingAccess] = []
 
     init(function: Function) {
         types = function.valueTable()
+        views = TileViews(function)
         function.body.walk { op in
             if case .alloc(_, let placement?) = op.kind, let id = op.result?.id { placements[id] = placement }
         }
@@ -82,6 +137,7 @@ struct SchedulingAccessCollector {
         for (index, op) in block.ops.enumerated() {
             if case .forLoop(let loop) = op.kind {
                 if let last = loop.lastValue { loopRanges[loop.inductionVariable.id] = loop.lowerBound...last }
+                loopSteps[loop.inductionVariable.id] = loop.step
                 collect(loop.body, path: path + [index])
                 continue
             }
@@ -109,7 +165,9 @@ struct SchedulingAccessCollector {
 
     private func region(ofTile value: ValueID) -> SchedulingRegion? {
         guard let tile = types[value]?.type.tileType else { return nil }
-        guard let spot = placements[value] else { return .unplaced(value) }
+        let root = views.root(value)
+        guard let rootSpot = placements[root] else { return .unplaced(root) }
+        let spot = views.placement(of: value, root: rootSpot)
         return .placed(tile.space, partitions: spot.partition..<(spot.partition + tile.partitions),
                        bytes: spot.offset..<(spot.offset + max(1, tile.bytesPerPartition)))
     }
@@ -139,7 +197,7 @@ struct SchedulingAccessCollector {
 
     /// The box `offsets` plus `extents` covers over all iterations of the loops the offsets name.
     private func region(_ tensor: ValueID, _ offsets: [AffineExpr], extents: [Int]) -> SchedulingRegion {
-        var box: [ClosedRange<Int>] = []
+        var dims: [HBMRange] = []
         for (dim, offset) in offsets.enumerated() {
             var low = offset.constant, high = offset.constant
             for term in offset.terms {
@@ -148,9 +206,18 @@ struct SchedulingAccessCollector {
                 low += min(a, b)
                 high += max(a, b)
             }
-            box.append(low...(high + max(1, dim < extents.count ? extents[dim] : 1) - 1))
+            let extent = max(1, dim < extents.count ? extents[dim] : 1)
+            var lattice: HBMRange.Lattice?
+            if offset.terms.isEmpty {
+                lattice = .init(variable: nil, coefficient: 0, constant: offset.constant, first: 0, last: 0, step: 1, extent: extent)
+            } else if offset.terms.count == 1, let term = offset.terms.first, let range = loopRanges[term.variable],
+                      let step = loopSteps[term.variable], step > 0 {
+                lattice = .init(variable: term.variable, coefficient: term.coefficient, constant: offset.constant,
+                                first: range.lowerBound, last: range.upperBound, step: step, extent: extent)
+            }
+            dims.append(HBMRange(box: low...(high + extent - 1), lattice: lattice))
         }
-        return .hbm(tensor, box: box)
+        return .hbm(tensor, dims: dims)
     }
 }
 

@@ -63,23 +63,29 @@ struct MatmulTiler {
                 for (subtile, accumulator) in accumulators.enumerated() {
                     let window = TileWindow(partitions: rows, width: subtiles[subtile].size, rowOffset: mOffset,
                                             columnOffset: nOffset.adding(subtiles[subtile].offset), rows: m, columns: n)
-                    var operands = scalars
-                    if let result = matmul.result { operands[result.id] = .tile(accumulator, .f32, .psum) }
-                    var lowering = ElementwiseLowering(body: body, hoist: rowHoist, window: window, types: types,
-                                                       hbmSources: hbmSources, operands: operands)
-                    lowering.planInPlace(epilogue, keeping: stores.map(\.value))
-                    for op in epilogue {
-                        body.span = op.span
-                        try lowering.lower(op)
-                    }
-                    for store in stores {
-                        body.span = store.op.span
-                        try lowering.store(store.value, to: store.output, for: store.op)
-                    }
-                    body.span = matmul.span
+                    try emitEpilogue(result: .tile(accumulator, .f32, .psum), window: window, body: body, hoist: rowHoist)
                 }
             }
         }
+    }
+
+    /// The group's epilogue (its elementwise ops after the matmul, then its stores) over one output tile, the
+    /// matmul's value being `result` (a PSUM accumulator, or an SBUF window holding the sum).
+    func emitEpilogue(result: TileOperand, window: TileWindow, body: TileEmitter, hoist: TileEmitter) throws(TilingError) {
+        var operands = scalars
+        if let id = matmul.result?.id { operands[id] = result }
+        var lowering = ElementwiseLowering(body: body, hoist: hoist, window: window, types: types,
+                                           hbmSources: hbmSources, operands: operands)
+        lowering.planInPlace(epilogue, keeping: stores.map(\.value))
+        for op in epilogue {
+            body.span = op.span
+            try lowering.lower(op)
+        }
+        for store in stores {
+            body.span = store.op.span
+            try lowering.store(store.value, to: store.output, for: store.op)
+        }
+        body.span = matmul.span
     }
 
     /// One set of A working tiles for a K tile of `depth` rows: the loaded [rows | depth] tile and its PSUM

@@ -63,6 +63,13 @@ public struct TileTensorOps: Pass {
                    help: "PSUM accumulators per matmul column block: the resident B slab is this many tile_n wide"),
         PassOption("a_bufs", .integers(1...8), default: "2",
                    help: "sets of A working tiles a matmul rotates through: A loads in flight ahead of the matmuls"),
+        PassOption("block_k", .integers(0...64), default: "0: not given",
+                   help: "K-blocked matmul (any block_ option given; else B slabs stay resident, summed in PSUM over all "
+                       + "of K): K tiles per block (8 when not given); A^T and B blocks in SBUF, results summed in SBUF"),
+        PassOption("block_m", .integers(0...64), default: "0: not given",
+                   help: "K-blocked matmul: row tiles per block (16 when not given)"),
+        PassOption("block_n", .integers(0...16), default: "0: not given",
+                   help: "K-blocked matmul: column tiles per block (2 when not given)"),
     ]
 
     public init() {}
@@ -315,13 +322,24 @@ struct FunctionTiler {
         }
         let (m, k, n) = (left.shape[0], left.shape[1], right.shape[1])
         let choice = MatmulBlocking.choose(m: m, k: k, n: n, element: left.element, sizes: sizes, target: target)
-        guard let blocking = choice.blocking else {
+        // The K-blocked schedule keeps no slab: its own budget is checked below.
+        let kBlocked = sizes.kBlocked ? MatmulBlocking(sizes: sizes, subtiles: 1, slabBytes: 0) : nil
+        guard let blocking = kBlocked ?? choice.blocking else {
             throw TilingError(.at(matmul) { DiagnosticCatalogue.tilingMatmulSlabTooLarge(
                 bytes: choice.bytesPerSlab, capacity: choice.budget, target: target.name, at: $0) })
         }
         top.span = matmul.span
         let tiler = MatmulTiler(matmul: matmul, epilogue: epilogue, blocking: blocking, target: target, types: types,
                                 hbmSources: hbmSources, scalars: scalars, stores: stores)
+        if sizes.kBlocked {
+            let blocked = KBlockedMatmulTiler(tiler: tiler)
+            let needs = blocked.bytesPerPartition(m: m, k: k, n: n, element: left.element)
+            guard needs <= target.sbuf.bytesPerPartition else {
+                throw TilingError(.at(matmul) { DiagnosticCatalogue.tilingKBlocksTooLarge(
+                    bytes: needs, capacity: target.sbuf.bytesPerPartition, target: target.name, at: $0) })
+            }
+            return try blocked.emit(into: top, a: aHBM, b: bHBM, m: m, k: k, n: n, element: left.element)
+        }
         try tiler.emit(into: top, a: aHBM, b: bHBM, m: m, k: k, n: n, element: left.element)
     }
 }

@@ -51,6 +51,13 @@ final class TileEmitter {
         return value.id
     }
 
+    /// `%v = view %base offset O : T`: part of `base`'s memory (its leading partitions, free elements from O on).
+    func view(_ base: ValueID, offset: Int, as tile: TileType, name: String?) -> ValueID {
+        let value = values.make(.tile(tile), name: name)
+        ops.append(Operation(.view(base, offset: offset), result: value, span: span))
+        return value.id
+    }
+
     func load(_ hbm: ValueID, at offsets: [AffineExpr], into tile: ValueID, transpose: Bool = false, broadcast: Bool = false) {
         emit(.dmaLoad(DMATransfer(hbm: hbm, offsets: offsets, tile: tile, transpose: transpose, broadcast: broadcast)))
     }

@@ -16,6 +16,19 @@ struct TileSizes: Equatable {
     /// Sets of A working tiles a matmul rotates through (`tile{a_bufs=N}`): how many A loads (and transposes)
     /// can be in flight ahead of the matmuls; 2 by default.
     var aBuffers: Int = 2
+    /// The K-blocked matmul schedule's K tiles, row tiles and column tiles per block (`tile{block_k=, block_m=,
+    /// block_n=}`); 0 is "not given". Giving any selects that schedule, the others taking `kBlockDefaults`.
+    var blockK = 0, blockM = 0, blockN = 0
+    /// NKI's matmul tutorial's blocks: 8 K tiles, 16 row tiles, 2 column tiles.
+    static let kBlockDefaults = (k: 8, m: 16, n: 2)
+
+    /// True when the K-blocked schedule is asked for.
+    var kBlocked: Bool { blockK > 0 || blockM > 0 || blockN > 0 }
+    /// Tiles per block, given or default.
+    var blocks: (k: Int, m: Int, n: Int) {
+        (blockK > 0 ? blockK : Self.kBlockDefaults.k, blockM > 0 ? blockM : Self.kBlockDefaults.m,
+         blockN > 0 ? blockN : Self.kBlockDefaults.n)
+    }
 
     /// The target's natural sizes: M 128, N 512 (one PSUM bank of f32), K 128, half the PSUM banks.
     static func defaults(for target: MachineTarget) -> TileSizes {
@@ -29,10 +42,10 @@ struct TileSizes: Equatable {
                         report: (String, Int, Int) -> Void) -> TileSizes {
         var sizes = defaults(for: target)
         let limits = [("tile_m", sizes.m), ("tile_n", sizes.n), ("tile_k", sizes.k), ("accumulators", target.psumBanks),
-                      ("a_bufs", 8)]
+                      ("a_bufs", 8), ("block_k", 64), ("block_m", 64), ("block_n", 16)]
         for (key, limit) in limits {
             guard let value = schedule[key] else { continue }
-            guard value >= 1, value <= limit else {
+            guard value >= (key.hasPrefix("block_") ? 0 : 1), value <= limit else {
                 report(key, value, limit)
                 continue
             }
@@ -41,6 +54,9 @@ struct TileSizes: Equatable {
             case "tile_n": sizes.n = value
             case "tile_k": sizes.k = value
             case "accumulators": sizes.accumulators = value
+            case "block_k": sizes.blockK = value
+            case "block_m": sizes.blockM = value
+            case "block_n": sizes.blockN = value
             default: sizes.aBuffers = value
             }
         }

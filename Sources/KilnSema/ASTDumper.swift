@@ -114,6 +114,10 @@ public struct ASTDumper {
         case .assign(let target, let op, let value):
             line(depth, "assign \(target.name) \(op.rawValue)", statement.span, into: &out)
             dumpExpr(value, depth: depth + 1, into: &out)
+        case .assignWindow(let target, let op, let value):
+            line(depth, "assign window \(op.rawValue)", statement.span, into: &out)
+            dumpExpr(target, depth: depth + 1, label: "target", into: &out)
+            dumpExpr(value, depth: depth + 1, into: &out)
         case .forLoop(let variable, let lower, let upper, let step, let body):
             line(depth, "for \(variable.name)", statement.span, into: &out)
             dumpExpr(lower, depth: depth + 1, label: "lower", into: &out)

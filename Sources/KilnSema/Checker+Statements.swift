@@ -19,6 +19,8 @@ extension Checker {
             checkVar(name, type, initial)
         case .assign(let target, let op, let value):
             checkAssign(target, op, value, span: statement.span)
+        case .assignWindow(let target, let op, let value):
+            checkAssignWindow(target, op, value)
         case .forLoop(let variable, let lower, let upper, let step, let body):
             checkFor(variable, lower, upper, step, body)
         case .ifStatement(let condition, let then, let otherwise):
@@ -123,6 +125,47 @@ extension Checker {
             report(DiagnosticCatalogue.assignMismatch(
                 target.name, opText, targetType: targetType.description, valueType: valueType.description,
                 hint: dtypeHint(expected: targetType, found: valueType), at: value.span))
+        }
+    }
+
+    /// `t[items] = e` / `t[items] += e`: `t` is an sbuf `var` (K2072, K2170), the window follows the rules of a
+    /// tile's slice (leading partitions, one contiguous run: K2161, K2162), and the value is a scalar or a tile of
+    /// the window's dtype and shape, size-1 free dims aside (`t[:, k, :]` of a `[P, K, F]` buffer, `[P, 1, F]`, takes a
+    /// `[P, F]` tile) (K2073, K2074).
+    private func checkAssignWindow(_ target: Expr, _ op: AssignOp, _ value: Expr) {
+        let valueType = checkExpr(value)
+        guard case .index(let base, _) = target.kind, case .name(let name) = base.kind else { return }
+        guard let symbol = scopes.lookup(name) else {
+            report(DiagnosticCatalogue.undefinedName(name, at: base.span))
+            return
+        }
+        guard symbol.kind == .varBuffer else {
+            report(DiagnosticCatalogue.assignToImmutable(symbol.kind.noun, name, at: base.span, declared: symbol.span))
+            return
+        }
+        let targetText = text(target.span)
+        if let buffer = symbol.type, buffer.space != .sbuf {
+            report(DiagnosticCatalogue.windowAssignOutsideSBUF(targetText, found: buffer.description, at: base.span))
+            return
+        }
+        guard let window = checkExpr(target), let valueType else { return }
+        let opText = "\(op.rawValue) ..."
+        if valueType.isScalar {
+            if !weakScalarFits(valueType.dtype, into: window.dtype) {
+                report(DiagnosticCatalogue.assignMismatch(targetText, opText, targetType: window.description,
+                                                          valueType: valueType.description, hint: "", at: value.span))
+            }
+            return
+        }
+        guard valueType.isTile else {
+            report(DiagnosticCatalogue.assignNeedsTile(targetText, found: valueType.description, at: value.span))
+            return
+        }
+        let squeezed = { (shape: [Dim]) in [shape[0]] + shape.dropFirst().filter { !$0.isOne } }
+        if valueType.dtype != window.dtype || squeezed(valueType.shape) != squeezed(window.shape) {
+            report(DiagnosticCatalogue.assignMismatch(
+                targetText, opText, targetType: window.description, valueType: valueType.description,
+                hint: dtypeHint(expected: window, found: valueType), at: value.span))
         }
     }
 

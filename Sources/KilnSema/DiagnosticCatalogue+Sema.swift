@@ -275,6 +275,11 @@ extension DiagnosticCatalogue {
              "'\(slice)' is not one contiguous run of each partition: after the first free dim not taken whole, take "
                 + "every dim whole (or reshape the tile first)", at: span)
     }
+    public static func windowAssignOutsideSBUF(_ target: String, found: String, at span: SourceSpan) -> Diagnostic {
+        make("K2170", "window-assign-not-sbuf", .error,
+             "'\(target)' assigns into a window of \(found); a window is written only in an sbuf 'var' buffer (accumulate "
+                + "a whole psum buffer, then add it into the sbuf window)", at: span)
+    }
     public static func wholeSliceBound(_ slice: String, loopVariable: String, at span: SourceSpan) -> Diagnostic {
         make("K2125", "whole-slice-bound", .error,
              "'\(slice)' is a whole-tensor slice, whose bounds are constants and dims; it uses the loop variable "

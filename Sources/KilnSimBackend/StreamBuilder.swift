@@ -81,6 +81,8 @@ struct StreamBuilder {
             }
         case .alloc(let tile, let placement):
             allocate(op, tile, placement)
+        case .view(let base, let offset):
+            view(op, of: base, offset: offset)
         case .hbmAlloc:
             // A scratch tensor: a tensor-table entry of role scratch, named uniquely after its IR name.
             guard let result = op.result else { return }
@@ -116,6 +118,22 @@ struct StreamBuilder {
         default:
             diagnostics.append(DiagnosticCatalogue.simBackendUnsupportedOp(op.opcode, at: op.span))
         }
+    }
+
+    /// A `view`: a buffer-table entry over its base's memory (the same first partition, `offset` elements on), so
+    /// the simulator reads and writes the base's bytes through it and checks races on them.
+    private mutating func view(_ op: Operation, of base: ValueID, offset: Int) {
+        guard let result = op.result, case .tile(let tile) = result.type, let index = bufferIndex[base] else {
+            if let result = op.result {
+                diagnostics.append(DiagnosticCatalogue.simBackendUnplacedTile("%\(result.nameHint ?? "\(result.id.raw)")", at: op.span))
+            }
+            return
+        }
+        let whole = buffers[index]
+        bufferIndex[result.id] = buffers.count
+        buffers.append(BufferEntry(name: result.nameHint ?? "\(result.id.raw)", space: whole.space, dtype: whole.dtype,
+                                   partitionStart: whole.partitionStart, partitions: tile.partitions,
+                                   offset: whole.offset + offset * whole.dtype.byteSize, freeDims: tile.freeDims))
     }
 
     private mutating func allocate(_ op: Operation, _ tile: TileType, _ placement: TilePlacement?) {

@@ -36,6 +36,9 @@ extension Statement {
         switch kind {
         case .letBinding(_, _, let value), .assign(_, _, let value), .expression(let value): visit(value)
         case .varDecl(_, _, let initial): if let initial { visit(initial) }
+        case .assignWindow(let target, _, let value):
+            visit(target)
+            visit(value)
         case .forLoop(_, let lower, let upper, _, _):
             visit(lower)
             visit(upper)

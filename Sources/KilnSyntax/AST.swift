@@ -209,6 +209,9 @@ public indirect enum StatementKind: Sendable {
     case varDecl(name: Identifier, type: TypeSyntax, initial: Expr?)
     /// `name = value` or `name += value`
     case assign(target: Identifier, op: AssignOp, value: Expr)
+    /// `name[items] = value` or `name[items] += value`: into a window of a tile buffer; `target` is the
+    /// `.index` expression `name[items]`.
+    case assignWindow(target: Expr, op: AssignOp, value: Expr)
     /// `for name in lower ..< upper [step step] { body }`
     case forLoop(variable: Identifier, lower: Expr, upper: Expr, step: Expr?, body: Block)
     /// `if cond { then } [else { otherwise }]`; `else if` is an `otherwise` block holding one `if`.

@@ -70,8 +70,12 @@ extension Parser {
             }
             let expr = parseExpr()
             if currentKind == .assign || currentKind == .plusAssign {
-                error(DiagnosticCatalogue.invalidAssignmentTarget(at: expr.span))
-                return nil
+                guard case .index(let base, _) = expr.kind, case .name = base.kind else {
+                    error(DiagnosticCatalogue.invalidAssignmentTarget(at: expr.span))
+                    return nil
+                }
+                kind = parseWindowAssign(expr)
+                break
             }
             used(.expr_stmt)
             kind = .expression(expr)
@@ -175,7 +179,16 @@ extension Parser {
         return .returnValues(values)
     }
 
-    /// assign_stmt = IDENT assign_op expr ;   assign_op = "=" | "+=" ;
+    /// assign_stmt = IDENT [ index_suffix ] assign_op expr ;   (the form with `index_suffix`, after it was parsed
+    /// as an expression: a window of a tile buffer)
+    mutating func parseWindowAssign(_ target: Expr) -> StatementKind? {
+        used(.assign_stmt)
+        used(.assign_op)
+        let op: AssignOp = advance().kind == .plusAssign ? .accumulate : .assign
+        return .assignWindow(target: target, op: op, value: parseExpr())
+    }
+
+    /// assign_stmt = IDENT [ index_suffix ] assign_op expr ;   assign_op = "=" | "+=" ;
     mutating func parseAssign() -> StatementKind? {
         used(.assign_stmt)
         used(.assign_op)

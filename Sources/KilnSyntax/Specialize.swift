@@ -33,6 +33,8 @@ struct DTypeSubstitution {
             kind = .varDecl(name: name, type: self.type(type), initial: initial.map { expr($0) })
         case .assign(let target, let op, let value):
             kind = .assign(target: target, op: op, value: expr(value))
+        case .assignWindow(let target, let op, let value):
+            kind = .assignWindow(target: expr(target), op: op, value: expr(value))
         case .forLoop(let variable, let lower, let upper, let step, let body):
             kind = .forLoop(variable: variable, lower: expr(lower), upper: expr(upper), step: step.map { expr($0) },
                             body: block(body))

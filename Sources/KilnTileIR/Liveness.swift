@@ -8,7 +8,8 @@
 /// is accessed inside it, the access stands for the whole loop (the outermost such loop, since later
 /// iterations run after earlier ones), so the tile stays live across every iteration. A tile allocated inside
 /// a loop body is a fresh buffer each iteration and lives within one iteration. A tile nothing accesses keeps
-/// the scope rule: it lives from its `alloc` to the end of its block. Two tiles may share memory exactly when their ranges are disjoint; the verifier's
+/// the scope rule: it lives from its `alloc` to the end of its block. An access of a `view` is an access of the
+/// tile it is a view of (`TileViews`), so a tile lives as long as any view of it is used. Two tiles may share memory exactly when their ranges are disjoint; the verifier's
 /// overlap rule (K3306) and the `allocate` pass both use this analysis.
 public struct TileLiveness: Sendable {
     /// The live range of each tile, in program points.
@@ -26,7 +27,8 @@ public struct TileLiveness: Sendable {
     private var accesses: [(tile: ValueID, point: Int, loops: [ValueID])] = []
 
     public init(_ function: Function) {
-        walk(function.body, loops: [])
+        let views = TileViews(function)
+        walk(function.body, loops: [], views: views)
         let tileSet = Set(tiles)
         for tile in tiles {
             let point = allocPoints[tile] ?? 0
@@ -47,7 +49,7 @@ public struct TileLiveness: Sendable {
         }
     }
 
-    private mutating func walk(_ block: Block, loops: [ValueID]) {
+    private mutating func walk(_ block: Block, loops: [ValueID], views: TileViews) {
         var allocated: [ValueID] = []
         defer { for tile in allocated { blockEnds[tile] = counter - 1 } }
         for op in block.ops {
@@ -62,10 +64,10 @@ public struct TileLiveness: Sendable {
                     allocLoops[tile] = loops
                 }
             case .forLoop(let loop):
-                walk(loop.body, loops: loops + [loop.inductionVariable.id])
+                walk(loop.body, loops: loops + [loop.inductionVariable.id], views: views)
                 loopSpans[loop.inductionVariable.id] = point...max(point, counter - 1)
             default:
-                for value in op.kind.uses { accesses.append((value, point, loops)) }
+                for value in op.kind.uses { accesses.append((views.root(value), point, loops)) }
             }
         }
     }

@@ -25,6 +25,7 @@ extension OpKind {
         case .call: "call"
         case .forLoop: "for"
         case .alloc: "alloc"
+        case .view: "view"
         case .hbmAlloc: "hbm.alloc"
         case .engine(let instruction): instruction.op.mnemonic
         case .syncSignal: "sync.signal"
@@ -39,7 +40,7 @@ extension OpKind {
         case .engine(let instruction): instruction.op.engine
         case .syncSignal(_, let engine, _), .syncWait(_, _, let engine, _): engine
         case .constant, .iota, .scan, .slice, .concat, .gather, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .permute, .reshape, .select, .cast,
-             .call, .forLoop, .alloc, .hbmAlloc, .ret: nil
+             .call, .forLoop, .alloc, .view, .hbmAlloc, .ret: nil
         }
     }
 
@@ -48,7 +49,7 @@ extension OpKind {
         switch self {
         case .constant, .iota, .scan, .slice, .concat, .gather, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .permute, .reshape, .select,
              .cast: true
-        case .call, .forLoop, .alloc, .hbmAlloc, .engine, .syncSignal, .syncWait, .ret: false
+        case .call, .forLoop, .alloc, .view, .hbmAlloc, .engine, .syncSignal, .syncWait, .ret: false
         }
     }
 
@@ -56,10 +57,11 @@ extension OpKind {
     public var isTensorLevel: Bool { isPure || { if case .call = self { return true } else { return false } }() }
 
     /// The values the op reads (data operands, affine offset variables, flag variables), not the
-    /// tiles or HBM tensors it writes. Values nested in a loop body are not included.
+    /// tiles or HBM tensors it writes. Values nested in a loop body are not included. A `view` reads nothing (it
+    /// names memory, as `alloc` does); its base is one of its `uses`.
     public var reads: [ValueID] {
         switch self {
-        case .constant, .iota, .alloc, .hbmAlloc, .forLoop, .syncSignal, .syncWait: []
+        case .constant, .iota, .alloc, .view, .hbmAlloc, .forLoop, .syncSignal, .syncWait: []
         case .unary(_, let a), .broadcast(let a), .reduce(_, let a, _), .transpose(let a), .permute(let a, _), .reshape(let a), .cast(let a), .slice(let a, _): [a]
         case .concat(let operands, _): operands
         case .binary(_, let a, let b), .matmul(let a, let b), .scan(let a, let b, _), .gather(let a, let b): [a, b]
@@ -75,12 +77,13 @@ extension OpKind {
         switch self {
         case .engine(let instruction): instruction.writes
         case .constant, .iota, .scan, .slice, .concat, .gather, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .permute, .reshape, .select, .cast,
-             .call, .forLoop, .alloc, .hbmAlloc, .syncSignal, .syncWait, .ret: []
+             .call, .forLoop, .alloc, .view, .hbmAlloc, .syncSignal, .syncWait, .ret: []
         }
     }
 
     /// Every value the op refers to (reads and writes), without duplicates, in order.
     public var uses: [ValueID] {
+        if case .view(let base, _) = self { return [base] }
         var values = reads
         for value in writes where !values.contains(value) { values.append(value) }
         var index = 1
@@ -94,6 +97,7 @@ extension OpKind {
     /// possibly more than once, without building an array (values nested in a loop body are not included).
     public func forEachUse(_ body: (ValueID) -> Void) {
         if case .engine(let instruction) = self { return instruction.forEachValue(body) }
+        if case .view(let base, _) = self { return body(base) }
         for value in reads { body(value) }  // only engine ops write
     }
 
@@ -101,6 +105,7 @@ extension OpKind {
     public func mappingValues(_ map: (ValueID) -> ValueID) -> OpKind {
         switch self {
         case .constant, .iota, .alloc, .hbmAlloc, .syncSignal, .syncWait: return self
+        case .view(let base, let offset): return .view(map(base), offset: offset)
         case .unary(let f, let a): return .unary(f, map(a))
         case .binary(let op, let a, let b): return .binary(op, map(a), map(b))
         case .broadcast(let a): return .broadcast(map(a))

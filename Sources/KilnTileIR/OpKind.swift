@@ -49,6 +49,11 @@ public enum OpKind: Hashable, Sendable {
     case forLoop(ForLoop)
     /// `alloc sbuf f32[128 | 512] at partition 0 offset 0`: a tile, placed once `allocate` has run.
     case alloc(TileType, TilePlacement?)
+    /// `view %t offset 256 : sbuf bf16[128 | 128]`: a tile that *is* part of another tile's memory (no copy): the
+    /// base's leading partitions, and in each of them the result's free elements from element `offset` of the
+    /// base's row-major free elements on. Reads and writes of the view are reads and writes of those bytes of the
+    /// base (`TileViews` resolves a view to its base for liveness, placement, dependences and backends).
+    case view(ValueID, offset: Int)
     /// `%s = hbm.alloc f32[256, 256]`: an internal HBM scratch tensor (not a kernel input or output) that
     /// `dma.store` may write and `dma.load` read; `tile` passes values between loop nests through it.
     case hbmAlloc(TensorType)

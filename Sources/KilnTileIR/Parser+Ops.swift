@@ -6,7 +6,7 @@ import KilnSource
 extension TileIRParser {
     /// Every opcode, for "did you mean" suggestions.
     static let opcodes: [String] = ["constant", "broadcast", "reduce", "matmul", "transpose", "permute", "reshape", "select", "cast", "call",
-        "for", "alloc", "hbm.alloc", "sync.signal", "sync.wait", "return"] + EngineOp.allCases.map(\.mnemonic) + UnaryFunction.allCases.map(\.rawValue) + BinaryOperator.allCases.map(\.rawValue)
+        "for", "alloc", "view", "hbm.alloc", "sync.signal", "sync.wait", "return"] + EngineOp.allCases.map(\.mnemonic) + UnaryFunction.allCases.map(\.rawValue) + BinaryOperator.allCases.map(\.rawValue)
 
     /// op := (VALUE '=')? opcode operands-and-attributes (':' type)? ('group' INT)? loc?
     mutating func parseOperation() throws(Recover) -> Operation {
@@ -187,6 +187,12 @@ extension TileIRParser {
                 placement = TilePlacement(partition: partition, offset: try parseInteger("a byte offset"))
             }
             return (.alloc(tile, placement), .tile(tile))
+        case "view":
+            // view := 'view' VALUE 'offset' INT ':' tile-type
+            let base = try parseValue()
+            try expectWord("offset")
+            let offset = try parseInteger("an element offset")
+            return (.view(base, offset: offset), try parseResultType())
         case "hbm.alloc":
             // hbm-alloc := 'hbm.alloc' 'hbm'? ELEMENT '[' INT (',' INT)* ']'
             let typeSpan = current.span

@@ -108,6 +108,8 @@ public struct TileIRPrinter {
         case .alloc(let tile, let placement):
             let at = placement.map { " at partition \($0.partition) offset \($0.offset)" } ?? ""
             return "alloc \(IRType.tile(tile))\(at)"
+        case .view(let base, let offset):
+            return "view \(n(base)) offset \(offset)\(type)"
         case .hbmAlloc(let tensor):
             return "hbm.alloc \(IRType.tensor(tensor))"
         case .engine(let instruction):

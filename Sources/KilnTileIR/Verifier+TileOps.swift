@@ -16,6 +16,8 @@ extension FunctionVerifier {
             if op.result?.type != .hbm(tensor) {
                 resultMismatch(op, expected: .hbm(tensor), found: op.result?.type ?? .index)
             }
+        case .view(let base, let offset):
+            checkView(op, base: base, offset: offset)
         case .engine(let instruction):
             checkEngineInstruction(op, instruction)
         case .syncSignal(let semaphore, let engine, let queue), .syncWait(let semaphore, _, let engine, let queue):
@@ -215,6 +217,20 @@ extension FunctionVerifier {
         guard let scalar = tile(op, id, role) else { return }
         if scalar.partitions != input.partitions || scalar.freeElements != 1 {
             mismatch(op, role, expected: "a [\(input.partitions) | 1] tile", found: .tile(scalar))
+        }
+    }
+
+    /// `view %t offset o : T`: T is a tile of the base's memory and element, over its leading partitions, whose
+    /// free elements lie inside each base partition's from element `o` on.
+    private func checkView(_ op: Operation, base: ValueID, offset: Int) {
+        guard let view = op.result?.type.tileType, let tile = types[base]?.type.tileType else {
+            return shapeMismatch(op, "a view is a tile of a tile, found \(op.result.map { "\($0.type)" } ?? "no result") of \(type(base))")
+        }
+        if view.space != tile.space || view.element != tile.element {
+            shapeMismatch(op, "a view keeps its base's memory and element: \(IRType.tile(view)) of \(IRType.tile(tile))")
+        } else if view.partitions > tile.partitions || offset < 0 || offset + view.freeElements > tile.freeElements {
+            shapeMismatch(op, "\(IRType.tile(view)) from element \(offset) does not fit in \(IRType.tile(tile)) (the base's leading "
+                + "partitions, \(tile.freeElements) elements each)")
         }
     }
 

@@ -42,8 +42,9 @@ public struct SearchSpace: Sendable, Equatable {
     /// Every knob of Kiln's passes that changes generated code, with the values worth trying. Values a pass
     /// would reject on the target (a tile wider than the tensor engine) are left out.
     ///
-    /// What is not a knob, because no pass can vary it today: which matmul operand stays resident (the
-    /// tiler always keeps B's slab resident and streams A), the loop order of the matmul nest, unroll factors
+    /// What is not a knob, because no pass can vary it today: the loop order within each matmul schedule (the
+    /// resident-slab one keeps B's slab and streams A; the K-blocked one, `block_*`, keeps an output block in
+    /// SBUF and streams A and B blocks), unroll factors
     /// apart from `bufs` (which is `double-buffer`'s unroll factor), and the order of passes.
     public static func standard(for target: MachineTarget) -> SearchSpace {
         let int = { (values: [Int]) in values.map(PassOptionValue.integer) }
@@ -55,8 +56,13 @@ public struct SearchSpace: Sendable, Equatable {
             TuneKnob(pass: "tile", option: "accumulators",
                      values: int([target.psumBanks / 2] + (1...target.psumBanks).filter { $0 != target.psumBanks / 2 })),
             TuneKnob(pass: "tile", option: "a_bufs", values: int([2, 3, 4])),
+            // The K-blocked matmul schedule: any block_ value selects it (0: not given, the resident-slab schedule).
+            TuneKnob(pass: "tile", option: "block_k", values: int([0, 4, 8, 16])),
+            TuneKnob(pass: "tile", option: "block_m", values: int([0, 4, 8, 16])),
+            TuneKnob(pass: "tile", option: "block_n", values: int([0, 2, 4, 8])),
             TuneKnob(pass: "double-buffer", option: "bufs", values: int([2, 1, 3, 4])),
             TuneKnob(pass: "schedule", option: "dma_queues", values: int([target.dma.queuesPerEngine, 8, 4])),
+            TuneKnob(pass: "schedule", option: "store_queues", values: int([0, 2, 4])),
             TuneKnob(pass: "assign-engines", option: "portable",
                      values: ["balance", "act", "dve", "keep"].map(PassOptionValue.word)),
         ]

@@ -42,10 +42,12 @@ struct SchedulingRaceChecker {
     var streams: [String: [Step]] = [:]
     var types: [ValueID: ValueDef] = [:]
     var placements: [ValueID: TilePlacement] = [:]
+    let views: TileViews
 
     init(_ function: Function, target: MachineTarget) {
         self.target = target
         types = function.valueTable()
+        views = TileViews(function)
         function.body.walk { op in
             if case .alloc(_, let placement?) = op.kind, let id = op.result?.id { placements[id] = placement }
         }
@@ -81,7 +83,8 @@ struct SchedulingRaceChecker {
     private func name(_ engine: Engine, _ queue: Int?) -> String { queue.map { "\(engine)\($0)" } ?? engine.rawValue }
 
     private func tile(_ value: ValueID) -> Region? {
-        guard let type = types[value]?.type.tileType, let spot = placements[value] else { return nil }
+        guard let type = types[value]?.type.tileType, let rootSpot = placements[views.root(value)] else { return nil }
+        let spot = views.placement(of: value, root: rootSpot)
         return .tile(type.space, spot.partition..<(spot.partition + type.partitions),
                      spot.offset..<(spot.offset + type.bytesPerPartition))
     }

@@ -52,6 +52,7 @@ struct Checked {
             case .letBinding(_, _, let e): visit(e, f)
             case .varDecl(_, _, let e): if let e { visit(e, f) }
             case .assign(_, _, let e): visit(e, f)
+            case .assignWindow(let target, _, let e): visit(target, f); visit(e, f)
             case .forLoop(_, let lo, let hi, let step, let body):
                 visit(lo, f); visit(hi, f); if let step { visit(step, f) }
                 visit(body, f)

@@ -144,8 +144,19 @@ private func expression(_ text: String) -> String {
 }
 
 @Test func assignmentToAnExpressionIsAnError() {
-    let (_, diagnostics) = parse("kernel k(x: f32[N]) -> f32[N] {\n  x[0:1] = 1.0\n  return x\n}")
-    #expect(diagnostics.map(\.id.code) == ["K1108"])
+    let (_, diagnostics) = parse("kernel k(x: f32[N]) -> f32[N] {\n  x.T = 1.0\n  exp(x)[0:1] = 1.0\n  return x\n}")
+    #expect(diagnostics.map(\.id.code) == ["K1108", "K1108"])
+    // A window of a name is an assignment target; whether the name is a var is the checker's (K2072).
+    let (program, windowDiagnostics) = parse("kernel k(x: f32[N]) -> f32[N] {\n  x[0:1] = 1.0\n  return x\n}")
+    #expect(windowDiagnostics.isEmpty)
+    if case .assignWindow(let target, .assign, _)? = program.items.first.flatMap({ item -> StatementKind? in
+        if case .kernel(let kernel) = item { return kernel.body.statements.first?.kind }
+        return nil
+    }) {
+        if case .index = target.kind {} else { Issue.record("the target is not an index expression") }
+    } else {
+        Issue.record("x[0:1] = 1.0 is not a window assignment")
+    }
 }
 
 @Test func deepNestingIsADiagnosticNotACrash() {

@@ -32,7 +32,21 @@ def program_for(seed, index, batched=False, control_flow=False):
     choice = random.Random(f"kiln-fuzz-generic:{seed}:{index}")
     if choice.random() < 0.2:
         make_generic(program, choice)
+    # A third of whole-tensor programs with a matmul compile with a schedule variant (their own stream): the
+    # K-blocked matmul schedule and stores on queues of their own, which the default pipeline never takes.
+    variant = random.Random(f"kiln-fuzz-schedule:{seed}:{index}")
+    if program.form == "tensor" and " @ " in program.render() and variant.random() < 0.33:
+        program.passes = schedule_variant(variant)
     return program
+
+
+def schedule_variant(rng):
+    """The default pipeline (PassPipeline.defaultPipeline) with random K-blocked matmul blocks and store queues."""
+    blocks = ",".join(f"block_{axis}={rng.choice(values)}" for axis, values in
+                      (("k", [1, 2, 4]), ("m", [1, 2, 3]), ("n", [1, 2])) if rng.random() < 0.8) or "block_k=1"
+    stores = f"{{store_queues={rng.choice([1, 2, 4])}}}" if rng.random() < 0.5 else ""
+    return (f"inline,canonicalize,cse,fuse,tile{{{blocks}}},canonicalize,cse,dce,assign-engines,double-buffer,"
+            f"allocate,schedule{stores}")
 
 
 def concrete_program_for(seed, index, batched):
@@ -76,7 +90,7 @@ def save_finding(folder, outcome, program, reduced, tests, seed, index, kiln_see
                 f"target {program.target}\n")
         if reduced is not None:
             f.write(f"reduced with {tests} tests\n")
-        flags = "".join(" " + flag for flag in program.dtype_flags())
+        flags = "".join(" " + flag for flag in program.dtype_flags()) + (f" --passes '{program.passes}'" if program.passes else "")
         f.write("reproduce: kiln verify --seed {0} --target {1}{2} reduced.kiln\n\n".format(kiln_seed, program.target, flags))
         for step, code, text in outcome.logs:
             f.write(f"--- {step}: exit {code}\n{text}\n")

@@ -354,9 +354,48 @@ def control(rng, target):
     return Function("kernel", "k", [("N", n), ("D", d)], params, results, [loop])
 
 
+def windows(rng, target):
+    """Windows of an sbuf `var` written in place (views of the buffer): a matmul whose N columns are split in windows
+    of w, each accumulated over K tiles into its window of an f32 SBUF buffer (K blocking's SBUF accumulation), with
+    the moving operand a slice of one loaded [128, N] tile (a view); and a row tile assembled from column windows
+    by `=` (the first into a buffer declared without a fill, which takes a remainder block's rows) and `+=`."""
+    m, k, d = rng_dim(rng), rng_dim(rng), rng_dim(rng)
+    w, nw = rng.choice([16, 32, 64, 128]), rng.choice([1, 2, 3, 4])
+    dtype = rng.choice(["bf16", "f32"])
+    params = [Param("a_t", dtype, ("K", "M")), Param("b", dtype, ("K", "N")), Param("x", "f32", ("M", "D"))]
+    rows = block("m", 128)
+    lo = E("bin", "*", [name("j"), lit(w)])
+    window = [(None, None), (lo, E("bin", "+", [lo, lit(w)]))]
+    product = E("call", "copy", [E("call", "nc_matmul", [name("at"), E("slice", window, [name("bt")])])])
+    k_loop = Stmt("for", ("kk", lit(0), name("K"), 128, [
+        Stmt("let", ("at", E("call", "load", [sl("a_t", block("kk", 128), rows)]), None)),
+        Stmt("let", ("bt", E("call", "load", [sl("b", block("kk", 128), (None, None))]), None)),
+        Stmt("for", ("j", lit(0), lit(nw), 1, [Stmt("assign", (E("slice", window, [name("res")]), "+=", product))]))]))
+    inner = [Stmt("var", ("res", "sbuf f32[128, N]", lit(rng.choice([0.0, 1.0])))), k_loop,
+             Stmt("expr", (E("call", "store", [sl("c", rows, (None, None)), name("res")]),)),
+             Stmt("let", ("xt", E("call", "load", [sl("x", rows, (None, None))]), None))]
+    filled = rng.random() < 0.3
+    inner.append(Stmt("var", ("y", "sbuf f32[128, D]", lit(0.5) if filled else None)))
+    cut = rng.randint(1, d - 1) if d >= 2 else d
+    first = E("slice", [(None, None), (lit(0), lit(cut))], [name("y")])
+    inner.append(Stmt("assign", (first, "=", E("bin", "*", [E("slice", [(None, None), (lit(0), lit(cut))], [name("xt")]), lit(2.0)]))))
+    if cut < d:
+        rest = [(None, None), (lit(cut), name("D"))]
+        inner.append(Stmt("assign", (E("slice", rest, [name("y")]), "=",
+                                     E("call", "exp", [E("bin", "*", [E("slice", rest, [name("xt")]), lit(0.1)])]))))
+    a = rng.randint(0, d - 1)
+    b = rng.randint(a + 1, d)
+    addend = lit(1.5) if rng.random() < 0.5 else E("slice", [(None, None), (lit(a), lit(b))], [name("xt")])
+    inner.append(Stmt("assign", (E("slice", [(None, None), (lit(a), lit(b))], [name("y")]), "+=", addend)))
+    inner.append(Stmt("expr", (E("call", "store", [sl("r", rows, (None, None)), name("y")]),)))
+    loop = Stmt("for", ("m", lit(0), name("M"), 128, inner))
+    results = [("c", "f32", ("M", "N")), ("r", "f32", ("M", "D"))]
+    return Function("kernel", "k", [("M", m), ("K", k), ("N", w * nw), ("D", d)], params, results, [loop])
+
+
 def generate_tile(rng, target, control_flow=False):
     """A tile-level kernel; `control_flow` (drawn by the campaign from a stream of its own) makes it `control`'s."""
     if control_flow:
         return Program([], control(rng, target), "tile", target)
-    maker = rng.choices([rowwise, matmul, accumulate, activations, online, scans], [5, 4, 1, 2, 1, 2])[0]
+    maker = rng.choices([rowwise, matmul, accumulate, activations, online, scans, windows], [5, 4, 1, 2, 1, 2, 2])[0]
     return Program([], maker(rng, target), "tile", target)

@@ -131,7 +131,7 @@ def type_text(dtype, shape, space=None) -> str:
 @dataclass
 class Stmt:
     """kind: let | var | assign | for | if | expr | return. let: (name, expr, annotation); var: (name, type text,
-    init or None); assign: (name, op, expr); for: (var, lo, hi, step, body); if: (condition, then, otherwise or
+    init or None); assign: (name or a slice E of a var's window, op, expr); for: (var, lo, hi, step, body); if: (condition, then, otherwise or
     None), the branches statement lists; expr: (expr,); return: (exprs,)."""
     kind: str
     parts: tuple
@@ -146,7 +146,8 @@ class Stmt:
             init = f" = {p[2].render()}" if p[2] is not None else ""
             return [f"{pad}var {p[0]}: {p[1]}{init}"]
         if k == "assign":
-            return [f"{pad}{p[0]} {p[1]} {p[2].render()}"]
+            target = p[0].render() if isinstance(p[0], E) else p[0]
+            return [f"{pad}{target} {p[1]} {p[2].render()}"]
         if k == "expr":
             return [f"{pad}{p[0].render()}"]
         if k == "return":
@@ -214,13 +215,19 @@ class Program:
     form: str
     target: str = "trn1"
     generic: Optional[dict] = None
+    # The pass pipeline sim and llvm compile it with (None: the default one): a schedule variant.
+    passes: Optional[str] = None
 
     def render(self) -> str:
-        header = f"// kiln-fuzz: {self.form} form, target {self.target}\n"
+        header = f"// kiln-fuzz: {self.form} form, target {self.target}" + (f", passes {self.passes}" if self.passes else "") + "\n"
         if self.generic:
             from .gen_generic import render_generic
             return header + "\n\n".join(render_generic(self)) + "\n"
         return header + "\n\n".join([h.render() for h in self.helpers] + [self.kernel.render()]) + "\n"
+
+    def pass_flags(self) -> list:
+        """`--passes PIPELINE` for a schedule variant, else []."""
+        return ["--passes", self.passes] if self.passes else []
 
     def dtype_flags(self) -> list:
         """`--dtype T=...` for a generic program bound by flag, else []."""
@@ -257,7 +264,7 @@ def uses(stmts, wanted: str) -> bool:
     for s in stmts:
         for e in stmt_exprs(s):
             visit(e)
-        if s.kind == "assign" and s.parts[0] == wanted:
+        if s.kind == "assign" and (s.parts[0] == wanted or (isinstance(s.parts[0], E) and s.parts[0].args[0].val == wanted)):
             found.append(s)
         if s.kind == "for" and uses(s.parts[4], wanted):
             return True
@@ -272,7 +279,7 @@ def stmt_exprs(s: Stmt) -> list:
     if s.kind == "var":
         return [s.parts[2]] if s.parts[2] is not None else []
     if s.kind == "assign":
-        return [s.parts[2]]
+        return [s.parts[0], s.parts[2]] if isinstance(s.parts[0], E) else [s.parts[2]]
     if s.kind == "expr":
         return [s.parts[0]]
     if s.kind == "return":

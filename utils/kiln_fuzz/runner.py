@@ -78,20 +78,21 @@ class Runner:
             kid, message, line = first_error(text)
             return Outcome(REJECTED, (REJECTED, kid, message), line, logs)
         target = ["--target", program.target] + dtypes
-        code, text = run_tool([self.kiln, "verify", "--show-ids", "--seed", str(self.seed), path] + target, self.timeout * 3)
+        code, text = run_tool([self.kiln, "verify", "--show-ids", "--seed", str(self.seed), path] + target + program.pass_flags(),
+                              self.timeout * 3)
         logs.append(("verify", code, text))
         if code != 0:
-            return self._explain_verify(path, target, code, text, logs)
+            return self._explain_verify(path, target, code, text, logs, program.pass_flags())
         if program.form == "tensor" and self.numpy_check:
             return self._numpy(program, path, work, logs)
         return Outcome(AGREED, logs=logs)
 
-    def _explain_verify(self, path, target, code, text, logs):
+    def _explain_verify(self, path, target, code, text, logs, passes=()):
         """verify failed: rerun each backend alone to tell a crash, hang or compile failure from a disagreement."""
         for backend in BACKENDS:
             out = os.path.join(os.path.dirname(path), f"out-{backend}")
             args = [self.kiln, "run", "--show-ids", path, "--backend", backend, "--random", str(self.seed),
-                    "--output-dir", out] + (target if backend != "ref" else target[2:])
+                    "--output-dir", out] + (target + list(passes) if backend != "ref" else target[2:])
             bcode, btext = run_tool(args, self.timeout)
             logs.append((f"run {backend}", bcode, btext))
             bad = self._abnormal(f"run {backend}", bcode, btext, logs)
