@@ -8,7 +8,7 @@ public enum BytecodeFormat {
     /// `\x7F K I L N B C \n`: the first eight bytes of every `.kbc` file.
     public static let magic: [UInt8] = [0x7F, 0x4B, 0x49, 0x4C, 0x4E, 0x42, 0x43, 0x0A]
     /// The version this kiln writes and reads.
-    public static let version = 5
+    public static let version = 6
     /// The file a bytecode problem's span names: its offsets are byte offsets into the encoded program,
     /// which may never have been a file (the tools print the path they read it from).
     public static let spanFile = "<bytecode>"

@@ -172,9 +172,10 @@ public struct InstructionStream: Hashable, Sendable {
 public enum DMAGeometry {
     /// The slice's extents (`DMASlice.extents`); the tile's shape when the tile has more dims than the tensor
     /// (the validator reports that).
-    public static func sliceExtents(tile: BufferEntry, rank: Int, transpose: Bool, broadcast: Bool) -> [Int] {
+    public static func sliceExtents(tile: BufferEntry, rank: Int, transpose: Bool, broadcast: Bool,
+                                    steps: DMASteps = .unit) -> [Int] {
         DMASlice.extents(partitions: tile.partitions, freeDims: tile.freeDims, rank: rank, transpose: transpose,
-                         broadcast: broadcast) ?? ([tile.partitions] + tile.freeDims)
+                         broadcast: broadcast, steps: steps) ?? ([tile.partitions] + tile.freeDims)
     }
 
     /// The leading tensor dims a transfer indexes (`DMASlice.lead`), 0 when the tile does not fit the tensor.

@@ -165,6 +165,10 @@ extension BytecodeValidator {
         let pairs = Array(zip(instruction.opcode.spec.fields, instruction.operands))
         func operands(of field: Int) -> [Operand] { pairs.filter { $0.0.declarationField == field }.map(\.1) }
         func flag(_ name: String) -> Bool { pairs.contains { $0.0.name == name && $0.1 == .flag(true) } }
+        func integer(_ name: String) -> Int {
+            for (field, operand) in pairs where field.name == name { if case .integer(let value) = operand { return value } }
+            return 1
+        }
         func require(_ ok: Bool, _ detail: @autoclosure () -> String) throws(BytecodeError) {
             if !ok { throw fail("\(context): \(detail())", at: context.offset) }
         }
@@ -184,7 +188,11 @@ extension BytecodeValidator {
         try require(DMASlice.extents(partitions: tile.partitions, freeDims: tile.freeDims, rank: tensor.shape.count,
                                      transpose: transpose, broadcast: broadcast) != nil,
                     "a tile of rank \(1 + tile.freeDims.count) does not fit rank-\(tensor.shape.count) '\(tensor.name)'")
-        let extents = DMAGeometry.sliceExtents(tile: tile, rank: tensor.shape.count, transpose: transpose, broadcast: broadcast)
+        let steps = DMASteps(row: integer("row_step"), column: integer("column_step"))
+        try require(DMASlice.allows(steps, rank: tensor.shape.count, transpose: transpose, broadcast: broadcast),
+                    "steps \(steps.row) and \(steps.column) on a load that cannot take them")
+        let extents = DMAGeometry.sliceExtents(tile: tile, rank: tensor.shape.count, transpose: transpose, broadcast: broadcast,
+                                               steps: steps)
         try require(extents.count == tensor.shape.count && zip(extents, tensor.shape).allSatisfy { $0 <= $1 },
                     "a slice of extents \(extents) does not fit '\(tensor.name)' of shape \(tensor.shape)")
     }

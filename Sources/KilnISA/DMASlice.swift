@@ -9,7 +9,19 @@
 /// - transposing (`[P | F]` tile, trn2's DMA transpose): the slice is `[1, ..., 1, F, P]`;
 /// - broadcasting: the slice is `[1, ..., 1, F1, ...]`, copied into every partition;
 /// - flat (a rank-1 tensor, neither transposing nor broadcasting): `P * F` contiguous elements.
+///
+/// A plain or flat load may be **strided** (`DMASteps`): partition p reads the tensor dim it maps to at
+/// `p * row`, and the last free dim's element f is at `f * column` (a flat load's element i at `i * column`): a
+/// whole-tensor slice `x[:, lo : hi : step]` read straight from its tensor. Its extents are the bounding box.
 public enum DMASlice {
+    /// Whether the transfer may take steps other than 1: plain and flat loads may (row steps only when not flat).
+    public static func allows(_ steps: DMASteps, rank: Int, transpose: Bool, broadcast: Bool) -> Bool {
+        guard steps.row >= 1, steps.column >= 1 else { return false }
+        if steps.isUnit { return true }
+        if transpose || broadcast { return false }
+        return !isFlat(rank: rank, transpose: transpose, broadcast: broadcast) || steps.row == 1
+    }
+
     /// A flat transfer: element (p, f) of a `[P | F]` tile is `x[offset + p * F + f]` of a rank-1 tensor.
     public static func isFlat(rank: Int, transpose: Bool, broadcast: Bool) -> Bool {
         rank == 1 && !transpose && !broadcast
@@ -31,8 +43,11 @@ public enum DMASlice {
     /// that covers its whole tensor dim (`[P | H, D]` of an `[S, H, D]` tensor is one run of H * D per partition,
     /// `[P | H, 32]` of `[S, H, 64]` is H runs of 32). Each partition is its own run at least (its own destination),
     /// so a flat or transposing transfer counts a partition's elements. `shape` is the tensor's shape.
+    /// A column step over 1 makes every element its own run (one descriptor per element: what a strided read
+    /// costs on the DMA engines).
     public static func runElements(partitions: Int, freeDims: [Int], shape: [Int], transpose: Bool,
-                                   broadcast: Bool) -> Int {
+                                   broadcast: Bool, steps: DMASteps = .unit) -> Int {
+        if steps.column > 1 { return 1 }
         let free = freeDims.reduce(1, *)
         guard !transpose, !isFlat(rank: shape.count, transpose: transpose, broadcast: broadcast),
               let lead = lead(partitions: partitions, freeDims: freeDims, rank: shape.count, transpose: transpose,
@@ -47,18 +62,41 @@ public enum DMASlice {
         return run
     }
 
-    /// The extent, per tensor dim, of the slice; nil when the tile has more dims than the tensor.
-    public static func extents(partitions: Int, freeDims: [Int], rank: Int, transpose: Bool, broadcast: Bool) -> [Int]? {
+    /// The extent, per tensor dim, of the slice (a strided one's bounding box); nil when the tile has more dims than
+    /// the tensor.
+    public static func extents(partitions: Int, freeDims: [Int], rank: Int, transpose: Bool, broadcast: Bool,
+                               steps: DMASteps = .unit) -> [Int]? {
         guard let lead = lead(partitions: partitions, freeDims: freeDims, rank: rank, transpose: transpose,
                               broadcast: broadcast) else { return nil }
         let free = freeDims.reduce(1, *)
         let covered: [Int]
         if broadcast { covered = freeDims }
         else if transpose { covered = [free, partitions] }
-        else if isFlat(rank: rank, transpose: transpose, broadcast: broadcast) { covered = [partitions * free] }
-        else { covered = [partitions] + freeDims }
+        else if isFlat(rank: rank, transpose: transpose, broadcast: broadcast) {
+            covered = [steps.span(partitions * free, steps.column)]
+        } else {
+            covered = [steps.span(partitions, steps.row)] + freeDims.dropLast() + freeDims.suffix(1).map { steps.span($0, steps.column) }
+        }
         return Array(repeating: 1, count: lead) + covered
     }
+}
+
+/// The steps of a strided DMA load (`row_step`, `column_step`): 1 and 1 is a plain block.
+public struct DMASteps: Hashable, Sendable {
+    /// Tensor elements, along the dim the partitions map to, from one partition to the next.
+    public var row: Int
+    /// Tensor elements, along the dim the last free dim maps to (a flat load's only dim), between neighbours.
+    public var column: Int
+
+    public init(row: Int = 1, column: Int = 1) {
+        self.row = row
+        self.column = column
+    }
+    public static let unit = DMASteps()
+    public var isUnit: Bool { row == 1 && column == 1 }
+
+    /// The elements of a dim that `count` elements `step` apart cover: `(count - 1) * step + 1`.
+    func span(_ count: Int, _ step: Int) -> Int { count <= 0 ? count : (count - 1) * step + 1 }
 }
 
 /// Which HBM elements `dma.gather` reads, declared once for the verifier, the scheduler, the bytecode validator,

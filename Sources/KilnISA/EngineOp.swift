@@ -10,6 +10,7 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
     case dmaLoad = 0x10
     case dmaStore = 0x11
     case dmaGather = 0x12
+    case dmaScatterAdd = 0x13
     case peMatmul = 0x20
     case peTranspose = 0x21
     case actActivate = 0x30
@@ -24,6 +25,8 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
     case dvePartitionBroadcast = 0x48
     case dveCopyColumns = 0x4A
     case dveFreeBroadcast = 0x49
+    case dveMax8 = 0x4B
+    case dveFindIndex8 = 0x4C
     case poolIota = 0x50
     case poolSelect = 0x51
 
@@ -37,8 +40,11 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
             return OpDeclaration("dma.load", on: .dma, [
                 F("src", .hbmSlice(.read)), F("dst", .tile(.write)),
                 F("transpose", .flag, .keyword()), F("broadcast", .flag, .keyword()),
-            ], rules: [.transferElement(hbm: 0, tile: 1)], cost: .dmaTransfer(tile: 1, hbm: 0, transposeFlag: 2),
-               summary: "an HBM slice into a tile (transposing, or broadcast into every partition)")
+                F("row_step", .integer, .keyword(default: 1)), F("column_step", .integer, .keyword(default: 1)),
+            ], rules: [.transferElement(hbm: 0, tile: 1), .dmaSteps(hbm: 0, transpose: 2, broadcast: 3, row: 4, column: 5)],
+               cost: .dmaTransfer(tile: 1, hbm: 0, transposeFlag: 2),
+               summary: "an HBM slice into a tile (transposing, broadcast into every partition, or strided: every "
+                   + "row_step-th row and column_step-th column)")
         case .dmaStore:
             return OpDeclaration("dma.store", on: .dma, [F("src", .tile(.read)), F("dst", .hbmSlice(.write))],
                                  rules: [.transferElement(hbm: 1, tile: 0)], cost: .dmaTransfer(tile: 0, hbm: 1, transposeFlag: nil),
@@ -48,6 +54,14 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
                 F("table", .hbmSlice(.read)), F("indices", .hbmSlice(.read)), F("dst", .tile(.write)),
             ], rules: [.gather(table: 0, indices: 1, tile: 2)], cost: .dmaTransfer(tile: 2, hbm: 0, transposeFlag: nil),
                summary: "rows of an HBM table, chosen by an i32 index run in HBM, into a tile (indirect DMA)")
+        case .dmaScatterAdd:
+            // NKI's dma_copy with dst_rmw_op=add through indirect (vector) offsets (dma_compute's scatter RMW): row p of
+            // the tile is added, in f32, into the table row the index run names, rounded to the table's element; the
+            // rows are added in partition order, so duplicate indices accumulate in index order.
+            return OpDeclaration("dma.scatter_add", on: .dma, [
+                F("src", .tile(.read)), F("table", .hbmSlice(.accumulate)), F("indices", .hbmSlice(.read)),
+            ], rules: [.gather(table: 1, indices: 2, tile: 0)], cost: .dmaTransfer(tile: 0, hbm: 1, transposeFlag: nil),
+               summary: "each row of a tile added into the HBM table row an i32 index run names (indirect DMA, f32 adds)")
         case .peMatmul:
             return OpDeclaration("pe.matmul", on: .pe, [
                 F("stationary", .tile(.read)), F("moving", .tile(.read)), F("acc", .tile(.accumulate)),
@@ -169,6 +183,21 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
                                  },
                                  summary: "src repeated along its size-1 free dims to dst's free dims (a per-row value "
                                      + "[P | F1, 1] stretched to [P | F1, F2]); a copy with a zero-stride access pattern")
+        case .dveMax8:
+            // NKI's max8: the 8 largest of each partition's elements, in descending order (KilnMachine's TopKOrder: NaN
+            // first, ties by position), compared in fp32 and written converted to dst's element.
+            return OpDeclaration("dve.max8", on: .dve, [F("src", .tile(.read)), F("dst", .tile(.write))],
+                                 rules: [.eightPerPartition(data: 0, values: nil, destination: 1)],
+                                 cost: .cycles { o, t in t.vectorSearchCycles(elementsPerPartition: o.n(0)) },
+                                 summary: "the 8 largest values of each partition (NaN first, ties by position), descending")
+        case .dveFindIndex8:
+            // NKI's nc_find_index8: for each of the 8 values of a partition, the position of its first occurrence in
+            // data, duplicates of one value taking its occurrences in ascending order (TopKOrder.findIndex8); as i32.
+            return OpDeclaration("dve.find_index8", on: .dve, [
+                F("data", .tile(.read)), F("vals", .tile(.read)), F("dst", .tile(.write)),
+            ], rules: [.eightPerPartition(data: 0, values: 1, destination: 2)],
+               cost: .cycles { o, t in t.vectorSearchCycles(elementsPerPartition: o.n(0)) },
+               summary: "the positions in data of each partition's 8 vals (first occurrences, duplicates in order), i32")
         case .poolIota:
             return OpDeclaration("pool.iota", on: .pool, [
                 F("base", .affine, .keyword()), F("partition_step", .integer, .keyword()),

@@ -66,20 +66,28 @@ public struct OpDeclaration: Sendable {
             guard let tile = operands.tile(tileField) else { return 0 }
             let transpose = transposeFlag.map(operands.flag) ?? false
             return target.dmaNanoseconds(partitions: tile.partitions, bytesPerPartition: tile.freeElements * tile.element.byteSize,
-                                         runBytes: Self.dmaRunBytes(operands, tile: tileField, hbm: hbmField, transpose: transpose,
-                                                                   broadcastFlag: field("broadcast")),
+                                         runBytes: dmaRunBytes(operands, tile: tileField, hbm: hbmField, transpose: transpose),
                                          transpose: transpose)
         }
     }
 
     /// Bytes in one contiguous HBM run (one descriptor) of a DMA op (`DMASlice.runElements`); nil when the HBM
-    /// operand is not seen. A `broadcast` flag field, where the op has one, selects the broadcasting geometry.
-    public static func dmaRunBytes(_ operands: OperandFacts, tile tileField: Int, hbm hbmField: Int, transpose: Bool,
-                                   broadcastFlag: Int? = nil) -> Int? {
+    /// operand is not seen. A `broadcast` flag field, where the op has one, selects the broadcasting geometry, and
+    /// `row_step` / `column_step` fields a strided one.
+    public func dmaRunBytes(_ operands: OperandFacts, tile tileField: Int, hbm hbmField: Int, transpose: Bool) -> Int? {
         guard let tile = operands.tile(tileField), case .hbm(_, let shape)? = operands[hbmField] else { return nil }
-        let broadcast = broadcastFlag.map(operands.flag) ?? false
+        let broadcast = field("broadcast").map(operands.flag) ?? false
         return DMASlice.runElements(partitions: tile.partitions, freeDims: tile.freeDims, shape: shape,
-                                    transpose: transpose, broadcast: broadcast) * tile.element.byteSize
+                                    transpose: transpose, broadcast: broadcast, steps: dmaSteps(operands)) * tile.element.byteSize
+    }
+
+    /// A DMA op's steps (`row_step`, `column_step`; 1 where the op has no such field).
+    public func dmaSteps(_ operands: OperandFacts) -> DMASteps {
+        func step(_ name: String) -> Int {
+            guard let index = field(name), case .integer(let value)? = operands[index] else { return 1 }
+            return value
+        }
+        return DMASteps(row: step("row_step"), column: step("column_step"))
     }
 }
 

@@ -33,6 +33,11 @@ public enum OperandRule: Hashable, Sendable {
     case freeBroadcast(source: Int, destination: Int)
     /// An integer operand within a range.
     case integerIn(Int, ClosedRange<Int>)
+    /// `dve.max8` / `dve.find_index8`: a data tile of 8 to 16,384 float elements per partition, an optional `[P | 8]`
+    /// tile of values like it, and a `[P | 8]` destination of the same partitions (i32 when it holds positions).
+    case eightPerPartition(data: Int, values: Int?, destination: Int)
+    /// A load's steps (`DMASteps`): at least 1, and other than 1 only on a plain or flat load (`DMASlice.allows`).
+    case dmaSteps(hbm: Int, transpose: Int, broadcast: Int, row: Int, column: Int)
     /// A reduction's starting value other than +0 only with the `add` operator (max and min have none).
     case initialOnlyForAdd(op: Int, initial: Int)
     /// `dma.gather`: a rank-2 table of the tile's element, an i32 index tensor, a `[P | F]` tile with F at most
@@ -142,6 +147,30 @@ extension OperandRule {
             }
             return [.shape("\(output) does not take free elements \(offset) ..< \(offset + output.freeElements) of the leading "
                 + "partitions of \(input)")]
+        case .eightPerPartition(let dataField, let valuesField, let destination):
+            guard let data = o.tile(dataField), let output = o.tile(destination) else { return [] }
+            var found: [RuleViolation] = []
+            if !(8...16384).contains(data.freeElements) || !data.element.isFloat {
+                found.append(.operand(role: role(dataField), expected: "a float tile of 8 to 16384 elements per partition",
+                                      found: data))
+            }
+            let positions = valuesField != nil
+            if output.partitions != data.partitions || output.freeElements != 8 || (positions ? output.element != .i32 : !output.element.isFloat) {
+                found.append(.operand(role: role(destination),
+                                      expected: "a [\(data.partitions) | 8] \(positions ? "i32" : "float") tile", found: output))
+            }
+            if let valuesField, let values = o.tile(valuesField), values.partitions != data.partitions || values.freeElements != 8 {
+                found.append(.operand(role: role(valuesField), expected: "a [\(data.partitions) | 8] tile", found: values))
+            }
+            return found
+        case .dmaSteps(let hbm, let transpose, let broadcast, let row, let column):
+            guard case .integer(let rowStep) = o[row], case .integer(let columnStep) = o[column],
+                  case .hbm(_, let shape) = o[hbm] else { return [] }
+            let steps = DMASteps(row: rowStep, column: columnStep)
+            if DMASlice.allows(steps, rank: shape.count, transpose: o.flag(transpose), broadcast: o.flag(broadcast)) { return [] }
+            return [.immediate(role: "\(role(row)) and \(role(column))",
+                               expected: "steps of at least 1, other than 1 only on a plain load (a flat one: column_step only)",
+                               found: "\(rowStep) and \(columnStep)")]
         case .integerIn(let field, let range):
             guard case .integer(let value) = o[field], !range.contains(value) else { return [] }
             return [.immediate(role: role(field), expected: "a value in \(range.lowerBound)...\(range.upperBound)", found: "\(value)")]

@@ -61,6 +61,11 @@ extension DiagnosticCatalogue {
              "gather index \(index) (element \(position) of the indices, in row-major order) is outside the table's rows "
                 + "0 ..< \(rows)", at: span)
     }
+    public static func scatterIndexOutOfRange(_ index: Int, position: Int, rows: Int, at span: SourceSpan) -> Diagnostic {
+        make("K4521", "scatter-index-out-of-range", .error,
+             "scatter_add index \(index) (element \(position) of the indices, in row-major order) is outside the table's "
+                + "rows 0 ..< \(rows)", at: span)
+    }
     public static func runTooLarge(_ kernel: String, needed: UInt64?, available: UInt64, bindings: String,
                                    at span: SourceSpan) -> Diagnostic {
         func gib(_ bytes: UInt64) -> String { String(format: "%.1f GiB", Double(bytes) / 1_073_741_824) }

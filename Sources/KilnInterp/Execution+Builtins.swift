@@ -85,6 +85,11 @@ extension Execution {
         case .argmax, .argmin:
             guard let axis = program.reductionAxes[expr.id]?.first else { throw invariant("'\(builtin)' has no axis", expr.span) }
             return argReduce(try operand(0), axis: axis, largest: builtin == .argmax)
+        case .topk, .argtopk:
+            guard arguments.count == 2, let k = Builtin.topkCount(arguments[1].value) else {
+                throw invariant("'\(builtin)' has no k", expr.span)
+            }
+            return topK(try operand(0), k: k, indices: builtin == .argtopk)
         case .cumsum:
             let x = try operand(0)
             return scan(Value(dtype: dtype, staticShape: x.staticShape, valid: x.valid,
@@ -96,6 +101,8 @@ extension Execution {
             return scan(shaped, other, dtype: dtype, initial: try scanInitial(arguments, frame))
         case .gather:
             return try gather(try operand(0), try operand(1), dtype: dtype, expr: expr)
+        case .scatter_add:
+            return try scatterAdd(try operand(0), try operand(1), try operand(2), dtype: dtype, expr: expr)
         case .concat:
             guard let axis = program.reductionAxes[expr.id]?.first else { throw invariant("'concat' has no axis", expr.span) }
             return concat(values, axis: axis, dtype: dtype)
@@ -146,6 +153,25 @@ extension Execution {
         }
         let shape = indices.staticShape + [width]
         return Value(dtype: dtype, staticShape: shape, valid: shape, elements: elements)
+    }
+
+    /// `scatter_add(table, indices, values)`: a copy of the table; for each index in row-major order, its row of values
+    /// added into the row it names, each sum in f32 and rounded to the dtype (as the DMA engines' add does).
+    func scatterAdd(_ table: Value, _ indices: Value, _ values: Value, dtype: ElementType,
+                    expr: Expr) throws(InterpreterError) -> Value {
+        let (rows, width) = (table.staticShape[0], table.staticShape.count == 2 ? table.staticShape[1] : 1)
+        var out = table.elements
+        for (position, index) in indices.elements.enumerated() {
+            guard index >= 0, index < Double(rows) else {
+                throw fail(DiagnosticCatalogue.scatterIndexOutOfRange(Int(exactly: index) ?? Int.min, position: position,
+                                                                      rows: rows, at: expr.span))
+            }
+            let (start, source) = (Int(index) * width, position * width)
+            for column in 0..<width {
+                out[start + column] = dtype.convert(Double(Float(out[start + column]) + Float(values.elements[source + column])))
+            }
+        }
+        return Value(dtype: dtype, staticShape: table.staticShape, valid: table.staticShape, elements: out)
     }
 
     /// `concat(a, b, ..., axis: k)`: for each index before `axis`, the operands' runs along `axis` and after it,
@@ -231,6 +257,19 @@ extension Execution {
         var valid = value.valid
         if axis < valid.count { valid[axis] = 1 }
         return Value(dtype: .i32, staticShape: outShape, valid: valid, elements: out)
+    }
+
+    /// `topk` / `argtopk` along the last axis: each row's k first-ranked elements (`TopKOrder`), or their positions.
+    func topK(_ value: Value, k: Int, indices: Bool) -> Value {
+        let length = value.staticShape.last ?? 1
+        var out: [Double] = []
+        for start in Swift.stride(from: 0, to: value.elements.count, by: max(1, length)) {
+            let row = Array(value.elements[start..<(start + length)])
+            let positions = TopKOrder.top(row, k: k)
+            out += indices ? positions.map(Double.init) : positions.map { row[$0] }
+        }
+        let shape = Array(value.staticShape.dropLast()) + [k]
+        return Value(dtype: indices ? .i32 : value.dtype, staticShape: shape, valid: shape, elements: out)
     }
 
     /// max/min that return NaN when either side is NaN (as NumPy's maximum/minimum do).

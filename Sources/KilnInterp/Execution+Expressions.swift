@@ -100,18 +100,19 @@ extension Execution {
     }
 
     /// `x[lo : hi, ...]` on a tensor or a tile: the static size comes from the checker (a constant
-    /// or a dim); the valid region is clipped at the end of the base's valid region.
+    /// or a dim); the valid region is clipped at the end of the base's valid region. A whole tensor's
+    /// `lo : hi : step` takes every step-th element from `lo` (the checker sized it, never clipped).
     private func slice(_ base: Value, _ items: [IndexItem], _ expr: Expr,
                        _ frame: Frame) throws(InterpreterError) -> Value {
         guard items.count == base.rank, let infos = program.slices[expr.id], infos.count == items.count else {
             throw invariant("slice items do not match the base's rank", expr.span)
         }
-        var starts: [Int] = [], staticShape: [Int] = [], valid: [Int] = []
+        var starts: [Int] = [], staticShape: [Int] = [], valid: [Int] = [], steps: [Int] = []
         for (axis, item) in items.enumerated() {
             let start: Int
             switch item {
             case .index(let index): start = try integer(index, frame)
-            case .slice(let lower, _, _):
+            case .slice(let lower, _, _, _):
                 start = try lower.map { (expr) throws(InterpreterError) in try integer(expr, frame) } ?? 0
             }
             guard let size = infos[axis].size.evaluate(frame.dimSizes) else {
@@ -120,12 +121,17 @@ extension Execution {
             guard start >= 0, start < base.staticShape[axis] else {
                 throw fail(DiagnosticCatalogue.sliceOutOfBounds("'\(sliceBaseName(expr))'", start: start, size: base.staticShape[axis], at: item.span))
             }
+            guard let step = infos[axis].step.evaluate(frame.dimSizes), step > 0 else {
+                throw invariant("slice step '\(infos[axis].step)' cannot be evaluated", expr.span)
+            }
             starts.append(start)
             staticShape.append(size)
-            valid.append(max(0, min(start + size, base.valid[axis]) - start))
+            steps.append(step)
+            valid.append(step == 1 ? max(0, min(start + size, base.valid[axis]) - start) : size)
         }
-        let strides = RowMajor.strides(base.valid)
-        let origin = zip(starts, strides).reduce(0) { $0 + $1.0 * $1.1 }
+        let baseStrides = RowMajor.strides(base.valid)
+        let origin = zip(starts, baseStrides).reduce(0) { $0 + $1.0 * $1.1 }
+        let strides = zip(baseStrides, steps).map { $0 * $1 }
         var elements = [Double]()
         elements.reserveCapacity(valid.reduce(1, *))
         RowMajor.forEach(valid, strides: strides) { elements.append(base.elements[origin + $0]) }

@@ -183,7 +183,7 @@ extension Execution {
             let start: Int
             switch item {
             case .index(let index): start = try integer(index, frame)
-            case .slice(let lower, _, _): start = try lower.map { (expr) throws(InterpreterError) in try integer(expr, frame) } ?? 0
+            case .slice(let lower, _, _, _): start = try lower.map { (expr) throws(InterpreterError) in try integer(expr, frame) } ?? 0
             }
             guard let size = infos[axis].size.evaluate(frame.dimSizes) else {
                 throw invariant("window size '\(infos[axis].size)' cannot be evaluated", target.span)
@@ -241,7 +241,7 @@ extension Execution {
             for item in items {
                 switch item {
                 case .index(let expr): starts.append(try integer(expr, frame))
-                case .slice(let lower, _, _):
+                case .slice(let lower, _, _, _):
                     starts.append(try lower.map { (expr) throws(InterpreterError) in try integer(expr, frame) } ?? 0)
                 }
             }

@@ -11,6 +11,11 @@ extension DiagnosticCatalogue {
         make("K5009", "llvm-gather-index-out-of-range", .error,
              "a gather read an index outside its table's rows (the kernel stopped; its outputs are not written)", at: span)
     }
+    public static func llvmScatterIndexOutOfRange(at span: SourceSpan) -> Diagnostic {
+        make("K5010", "llvm-scatter-index-out-of-range", .error,
+             "a scatter_add wrote an index outside its table's rows (the kernel stopped; its outputs are not written)",
+             at: span)
+    }
     /// `LLVMVerifyModule` rejected the module Kiln generated: a bug in the lowering, reported instead of a crash.
     public static func llvmVerifierFailed(_ function: String, _ message: String, at span: SourceSpan = .unknown) -> Diagnostic {
         make("K5001", "llvm-verifier-failed", .error,

@@ -44,7 +44,8 @@ public struct EntryArgument: Sendable, Hashable {
 /// - `int32_t kiln_NAME(args...)`: every tensor parameter and output as a pointer to its dense row-major
 ///   storage (f32 as float, bf16/f16 as uint16_t bit patterns, fp8 and bool as uint8_t, i32 as int32_t),
 ///   scalars by value; buffers must not overlap. Returns 0; 1 if a scratch buffer could not be allocated;
-///   2 + k if the k-th gather of the function (`gatherSites`) read an index outside its table's rows.
+///   2 + k if the k-th gather of the function (`gatherSites`) read an index outside its table's rows, 2 + G + k (G
+///   gathers) if the k-th scatter_add (`scatterSites`) wrote one.
 /// - `int32_t kiln_NAME_packed(void **args)`: the same, with `args[i]` pointing at argument i (the buffer
 ///   itself for tensors, the scalar's storage for scalars); the JIT calls this one.
 public struct EntrySignature: Sendable, Hashable {
@@ -52,6 +53,8 @@ public struct EntrySignature: Sendable, Hashable {
     public var arguments: [EntryArgument]
     /// Where each gather of the function is (`gather` and `dma.gather`, in walk order): the status 2 + k names the k-th.
     public var gatherSites: [SourceSpan] = []
+    /// Where each scatter_add of the function is (`scatter_add` and `dma.scatter_add`, in walk order).
+    public var scatterSites: [SourceSpan] = []
 
     public var symbol: String { "kiln_" + Self.sanitised(kernelName) }
     public var packedSymbol: String { symbol + "_packed" }
@@ -85,6 +88,8 @@ public struct EntrySignature: Sendable, Hashable {
         function.body.walk { op in
             if case .gather = op.kind { signature.gatherSites.append(op.span) }
             if op.kind.engineOp == .dmaGather { signature.gatherSites.append(op.span) }
+            if case .scatterAdd = op.kind { signature.scatterSites.append(op.span) }
+            if op.kind.engineOp == .dmaScatterAdd { signature.scatterSites.append(op.span) }
         }
         return (signature, nil)
     }

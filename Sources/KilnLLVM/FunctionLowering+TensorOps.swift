@@ -44,6 +44,10 @@ extension FunctionLowering {
             emitConcat(operands, axis: axis, into: target)
         case .gather(let table, let indices):
             emitGather(table, indices, into: target, span: op.span)
+        case .scatterAdd(let table, let indices, let added):
+            emitScatterAdd(table, indices, added, into: target, span: op.span)
+        case .topk(let source, let k, let indices):
+            emitTopK(source, k: k, indices: indices, into: target)
         default:
             values[result.id] = .lazy   // evaluated by `materialise` below, once, into the buffer
             materialise(result.id, into: target)
@@ -119,8 +123,12 @@ extension FunctionLowering {
             return lowering.binary(op, element(lhs, at: index), element(rhs, at: index))
         case .broadcast(let source):
             return element(source, at: broadcastIndex(index, to: shape(of: source)))
-        case .slice(let source, let offsets):
-            let shifted = zip(index, offsets).map { $1 == 0 ? $0 : LLVMBuildAdd(b, $0, lowering.int64($1), "")! }
+        case .slice(let source, let offsets, let strides):
+            // Element i of dim d is the source's offsets[d] + i * strides[d].
+            let shifted = zip(index, zip(offsets, strides)).map { (i, slice) -> LLVMValueRef in
+                let scaled = slice.1 == 1 ? i : LLVMBuildMul(b, i, lowering.int64(slice.1), "")!
+                return slice.0 == 0 ? scaled : LLVMBuildAdd(b, scaled, lowering.int64(slice.0), "")!
+            }
             return element(source, at: shifted)
         case .permute(let source, let perm):
             // Result axis i is the source's axis perm[i].
@@ -164,6 +172,31 @@ extension FunctionLowering {
             lowering.emitLoop(from: 0, to: tableShape[1], name: "c") { c in
                 let value = lowering.loadElement(rows.pointer, rows.element, index: LLVMBuildNSWAdd(b, start, c, "")!)
                 lowering.storeElement(value, target.pointer, target.element, index: LLVMBuildNSWAdd(b, out, c, "")!)
+            }
+        }
+    }
+
+    /// `scatter_add`: the table copied, then for each index in order its row of values added in f32 and rounded to the
+    /// table's element; an index outside the rows stops the kernel (status 2 + gathers + k).
+    private func emitScatterAdd(_ table: ValueID, _ indices: ValueID, _ added: ValueID, into target: LoweredBuffer,
+                                span: SourceSpan) {
+        let tableShape = shape(of: table)
+        guard tableShape.count == 2 else { return }
+        let rows = buffer(table, element: target.element)
+        lowering.emitLoop(from: 0, to: target.count, name: "copy") { i in
+            lowering.storeElement(lowering.loadElement(rows.pointer, rows.element, index: i), target.pointer, target.element, index: i)
+        }
+        let positions = buffer(indices, element: .i32), values = buffer(added, element: target.element)
+        lowering.emitLoop(from: 0, to: positions.count, name: "s") { position in
+            let row = gatherRow(positions, at: position, rows: tableShape[0], span, scatter: true)
+            let start = LLVMBuildNSWMul(b, row, lowering.int64(tableShape[1]), "")!
+            let source = LLVMBuildNSWMul(b, position, lowering.int64(tableShape[1]), "")!
+            lowering.emitLoop(from: 0, to: tableShape[1], name: "c") { c in
+                let at = LLVMBuildNSWAdd(b, start, c, "")!
+                let sum = lowering.binary(.add, lowering.convert(lowering.loadElement(target.pointer, target.element, index: at), to: .f32),
+                                          lowering.convert(lowering.loadElement(values.pointer, values.element,
+                                                                                index: LLVMBuildNSWAdd(b, source, c, "")!), to: .f32))
+                lowering.storeElement(sum, target.pointer, target.element, index: at)
             }
         }
     }

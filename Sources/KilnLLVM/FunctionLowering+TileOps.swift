@@ -18,11 +18,16 @@ extension FunctionLowering {
         case .dmaStore:
             guard let transfer = kind.asTransfer else { return unsupported("a malformed 'dma.store'", op.span) }
             emitDMA(transfer, load: false, op.span)
-        case .dmaGather:
-            guard case .slice(let table, let tableOffsets) = instruction.operands[0],
-                  case .slice(let indices, let indexOffsets) = instruction.operands[1], let t = tile(instruction.tile(2), op.span),
+        case .dmaGather, .dmaScatterAdd:
+            // Row p of the tile and the table row the index run's element p names: copied (gather) or added in f32
+            // (scatter_add, in partition order); an index outside the table stops the kernel.
+            let scatter = instruction.op == .dmaScatterAdd
+            let (tableField, indexField, tileField) = scatter ? (1, 2, 0) : (0, 1, 2)
+            guard case .slice(let table, let tableOffsets) = instruction.operands[tableField],
+                  case .slice(let indices, let indexOffsets) = instruction.operands[indexField],
+                  let t = tile(instruction.tile(tileField), op.span),
                   case .buffer(let rows)? = values[table], case .buffer(let positions)? = values[indices], rows.shape.count == 2
-            else { return unsupported("a malformed 'dma.gather'", op.span) }
+            else { return unsupported("a malformed '\(instruction.op.mnemonic)'", op.span) }
             var base = lowering.int64(0)
             var stride = 1
             for (dim, offset) in indexOffsets.enumerated().reversed() where dim < positions.shape.count {
@@ -32,12 +37,20 @@ extension FunctionLowering {
             let column = tableOffsets.count == 2 ? affine(tableOffsets[1]) : lowering.int64(0)
             let free = t.count / max(1, t.shape[0])
             lowering.emitLoop(from: 0, to: t.shape[0], name: "p") { partition in
-                let row = gatherRow(positions, at: LLVMBuildNSWAdd(b, base, partition, "")!, rows: rows.shape[0], op.span)
+                let row = gatherRow(positions, at: LLVMBuildNSWAdd(b, base, partition, "")!, rows: rows.shape[0], op.span,
+                                    scatter: scatter)
                 let start = LLVMBuildNSWAdd(b, LLVMBuildNSWMul(b, row, lowering.int64(rows.shape[1]), ""), column, "")!
                 let tileStart = LLVMBuildNSWMul(b, partition, lowering.int64(free), "")!
                 lowering.emitLoop(from: 0, to: free, name: "f") { f in
-                    let value = lowering.loadElement(rows.pointer, rows.element, index: LLVMBuildNSWAdd(b, start, f, "")!)
-                    lowering.storeElement(value, t.pointer, t.element, index: LLVMBuildNSWAdd(b, tileStart, f, "")!)
+                    let (at, tileAt) = (LLVMBuildNSWAdd(b, start, f, "")!, LLVMBuildNSWAdd(b, tileStart, f, "")!)
+                    let value = lowering.loadElement(rows.pointer, rows.element, index: at)
+                    if scatter {
+                        let added = lowering.convert(lowering.loadElement(t.pointer, t.element, index: tileAt), to: .f32)
+                        lowering.storeElement(lowering.binary(.add, lowering.convert(value, to: .f32), added), rows.pointer,
+                                              rows.element, index: at)
+                    } else {
+                        lowering.storeElement(value, t.pointer, t.element, index: tileAt)
+                    }
                 }
             }
         case .peMatmul:
@@ -132,6 +145,13 @@ extension FunctionLowering {
                     lowering.storeElement(value, dst.pointer, dst.element, index: LLVMBuildNSWAdd(b, rowOffset, f, ""))
                 }
             }
+        case .dveMax8:
+            guard let (src, dst) = tiles(instruction.tile(0), instruction.tile(1), op.span) else { return }
+            emitMax8(src, into: dst)
+        case .dveFindIndex8:
+            guard let (data, dst) = tiles(instruction.tile(0), instruction.tile(2), op.span),
+                  let wanted = tile(instruction.tile(1), op.span) else { return }
+            emitFindIndex8(data, wanted, into: dst)
         case .dvePartitionBroadcast:
             guard let (row, t) = tiles(instruction.tile(0), instruction.tile(1), op.span) else { return }
             perPartition(t) { _, rowOffset, free in
@@ -340,7 +360,8 @@ extension FunctionLowering {
     /// `dma.load` / `dma.store`: the HBM slice at the affine offsets, element by element in the tile's
     /// partition-major order (transposed: the slice is [F, P]; broadcast: the free dims' slice in every partition;
     /// flat, a rank-1 tensor and a [P | F] tile: the P * F contiguous elements from the offset, so element (p, f)
-    /// is at offset + p * F + f, the tile's own linear index).
+    /// is at offset + p * F + f, the tile's own linear index). A strided load (`DMASteps`) scales the partition's
+    /// stride by its row step and the last free dim's (a flat load's every element's) by its column step.
     private func emitDMA(_ transfer: DMATransfer, load: Bool, _ span: SourceSpan) {
         guard let t = tile(transfer.tile, span), case .buffer(let hbm)? = values[transfer.hbm] else {
             unsupported("a DMA whose operands are not a tile and an HBM tensor", span)
@@ -364,9 +385,10 @@ extension FunctionLowering {
         lowering.emitLoopNest(t.shape) { index in
             let partition = index[0]
             var hbmIndex = base
+            let steps = transfer.steps
             if flat {
-                hbmIndex = LLVMBuildNSWAdd(b, hbmIndex, LLVMBuildNSWAdd(b, LLVMBuildNSWMul(b, partition, lowering.int64(freeCount), ""),
-                                                                        index[1], ""), "")
+                let element = LLVMBuildNSWAdd(b, LLVMBuildNSWMul(b, partition, lowering.int64(freeCount), ""), index[1], "")
+                hbmIndex = LLVMBuildNSWAdd(b, hbmIndex, LLVMBuildNSWMul(b, element, lowering.int64(steps.column), ""), "")
             } else if transfer.transpose {
                 let f = lowering.linearIndex(Array(index.dropFirst()), shape: freeDims)
                 hbmIndex = LLVMBuildNSWAdd(b, hbmIndex, LLVMBuildNSWAdd(b, LLVMBuildNSWMul(b, f, lowering.int64(strides[lead]), ""),
@@ -374,10 +396,11 @@ extension FunctionLowering {
             } else {
                 let first = transfer.broadcast ? lead : lead + 1
                 if !transfer.broadcast {
-                    hbmIndex = LLVMBuildNSWAdd(b, hbmIndex, LLVMBuildNSWMul(b, partition, lowering.int64(strides[lead]), ""), "")
+                    hbmIndex = LLVMBuildNSWAdd(b, hbmIndex, LLVMBuildNSWMul(b, partition, lowering.int64(strides[lead] * steps.row), ""), "")
                 }
                 for (dim, free) in index.dropFirst().enumerated() where first + dim < strides.count {
-                    hbmIndex = LLVMBuildNSWAdd(b, hbmIndex, LLVMBuildNSWMul(b, free, lowering.int64(strides[first + dim]), ""), "")
+                    let step = dim == freeDims.count - 1 ? steps.column : 1
+                    hbmIndex = LLVMBuildNSWAdd(b, hbmIndex, LLVMBuildNSWMul(b, free, lowering.int64(strides[first + dim] * step), ""), "")
                 }
             }
             let tileIndex = LLVMBuildNSWAdd(b, LLVMBuildNSWMul(b, partition, lowering.int64(freeCount), ""),
@@ -393,13 +416,14 @@ extension FunctionLowering {
     /// An affine offset `c + sum(coefficient * variable)` as an i64.
     /// Element `position` of an i32 index buffer as an i64 row of a table with `rows` rows; an index outside them
     /// leaves the function with the gather's status (`failGather`).
-    func gatherRow(_ indices: LoweredBuffer, at position: LLVMValueRef, rows: Int, _ span: SourceSpan) -> LLVMValueRef {
+    func gatherRow(_ indices: LoweredBuffer, at position: LLVMValueRef, rows: Int, _ span: SourceSpan,
+                   scatter: Bool = false) -> LLVMValueRef {
         let storage = lowering.types.storage(.i32)
         let raw = LLVMBuildLoad2(b, storage, lowering.elementAddress(indices.pointer, storage: storage, index: position), "")!
         let row = LLVMBuildSExt(b, raw, lowering.types.i64, "row")!
         let below = LLVMBuildICmp(b, LLVMIntSLT, row, lowering.int64(0), "")!
         let above = LLVMBuildICmp(b, LLVMIntSGE, row, lowering.int64(rows), "")!
-        failGather(at: span, if: LLVMBuildOr(b, below, above, "")!)
+        failGather(at: span, if: LLVMBuildOr(b, below, above, "")!, scatter: scatter)
         return row
     }
 

@@ -156,7 +156,7 @@ final class FunctionLowering {
             switch op.kind {
             case .constant, .iota:
                 lazyValues.insert(result.id)
-            case .broadcast(let source), .slice(let source, _):
+            case .broadcast(let source), .slice(let source, _, _):
                 // Views: each element is read from the source where it is used.
                 if uses[result.id, default: 0] <= 1 || !lazyValues.contains(source) { lazyValues.insert(result.id) }
             case .unary, .binary, .select, .cast:
@@ -204,7 +204,7 @@ final class FunctionLowering {
             values[result.id] = .buffer(allocate(tensor.element, shape: tensor.shape))
         case .syncSignal, .syncWait:
             break   // the host runs ops in program order
-        case .constant, .iota, .scan, .slice, .concat, .gather, .unary, .binary, .broadcast, .select, .cast, .reduce, .matmul, .transpose, .permute, .reshape,
+        case .constant, .iota, .scan, .slice, .concat, .gather, .scatterAdd, .topk, .unary, .binary, .broadcast, .select, .cast, .reduce, .matmul, .transpose, .permute, .reshape,
              .call:
             lowerTensorOp(op)
         case .engine(let instruction):
@@ -248,8 +248,10 @@ final class FunctionLowering {
     }
 
     /// Branches to the failure path with status 2 + k (`EntrySignature.gatherSites`) when `outOfRange` holds.
-    func failGather(at span: SourceSpan, if outOfRange: LLVMValueRef) {
-        let site = lowered.signature.gatherSites.firstIndex(of: span) ?? 0
+    func failGather(at span: SourceSpan, if outOfRange: LLVMValueRef, scatter: Bool = false) {
+        let signature = lowered.signature
+        let site = scatter ? signature.gatherSites.count + (signature.scatterSites.firstIndex(of: span) ?? 0)
+            : signature.gatherSites.firstIndex(of: span) ?? 0
         let fail = LLVMAppendBasicBlockInContext(lowering.context, lowered.function, "gather.out_of_range")!
         let next = LLVMAppendBasicBlockInContext(lowering.context, lowered.function, "gather.ok")!
         LLVMBuildCondBr(b, outOfRange, fail, next)

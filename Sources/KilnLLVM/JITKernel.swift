@@ -90,6 +90,10 @@ public final class PreparedCall: @unchecked Sendable {
         if status >= 2, Int(status) - 2 < sites.count {
             throw LLVMBackendError([DiagnosticCatalogue.llvmGatherIndexOutOfRange(at: sites[Int(status) - 2])])
         }
+        let scatters = kernel.signature.scatterSites
+        if status >= 2, Int(status) - 2 - sites.count < scatters.count {
+            throw LLVMBackendError([DiagnosticCatalogue.llvmScatterIndexOutOfRange(at: scatters[Int(status) - 2 - sites.count])])
+        }
         if status != 0 {
             throw LLVMBackendError([DiagnosticCatalogue.llvmError("running kernel '\(kernel.signature.kernelName)'",
                                                                   "out of memory for its scratch buffers (status \(status))")])

@@ -162,6 +162,12 @@ extension FunctionLowering {
             return try binary(.min, try binary(.max, values[0], values[1], expr), values[2], expr)
         case .gather:
             return try tensorOp(expr, .gather(try tensor(values[0], arguments[0]), try tensor(values[1], arguments[1])))
+        case .scatter_add:
+            return try tensorOp(expr, .scatterAdd(try tensor(values[0], arguments[0]), try tensor(values[1], arguments[1]),
+                                                  try tensor(values[2], arguments[2])))
+        case .topk, .argtopk:
+            guard let k = Builtin.topkCount(arguments[1]) else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
+            return try tensorOp(expr, .topk(try tensor(values[0], arguments[0]), k: k, indices: builtin == .argtopk))
         case .concat:
             guard let axis = program.reductionAxes[expr.id]?.first else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }
             // The tensors are the positional arguments (`axis:` is labelled).
@@ -270,19 +276,25 @@ extension FunctionLowering {
         }
         var offsets: [Int] = []
         var shape: [Int] = []
+        var strides: [Int] = []
         for (item, dimSize) in zip(items, tensor.shape) {
             let offset = try affine(item.lower, at: expr.span)
             let extent = try size(item.size, at: expr.span)
-            guard offset.terms.isEmpty, offset.constant >= 0, extent > 0, offset.constant <= dimSize - extent else {
-                throw fail(DiagnosticCatalogue.sliceEndOutOfBounds(end: "\(offset.constant) + \(extent)", dim: "\(dimSize)",
-                                                                    at: expr.span))
+            let step = try size(item.step, at: expr.span)
+            // The last element read, offset + (extent - 1) * step, must lie inside the dim.
+            guard offset.terms.isEmpty, offset.constant >= 0, extent > 0, step > 0,
+                  (extent - 1).multipliedReportingOverflow(by: step).overflow == false,
+                  offset.constant <= dimSize - 1 - (extent - 1) * step else {
+                let end = step == 1 ? "\(offset.constant) + \(extent)" : "\(offset.constant) + (\(extent) - 1) * \(step) + 1"
+                throw fail(DiagnosticCatalogue.sliceEndOutOfBounds(end: end, dim: "\(dimSize)", at: expr.span))
             }
             offsets.append(offset.constant)
             shape.append(extent)
+            strides.append(step)
         }
         if shape == tensor.shape { return source }
         let result = IRType.tensor(TensorType(tensor.element, shape))
-        return .value(value(.slice(id, offsets: offsets), result, at: expr.span), result)
+        return .value(value(.slice(id, offsets: offsets, strides: strides), result, at: expr.span), result)
     }
 
     /// A value that must be a tensor (whole-tensor operations): an hbm or value tensor.

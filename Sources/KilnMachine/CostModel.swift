@@ -58,6 +58,12 @@ extension MachineTarget {
         (input == .bf16 && isAddOrMax ? (n + 1) / 2 : n) + costs.memoryAccessStart
     }
 
+    /// `dve.max8` and `dve.find_index8`: N cycles for N elements per partition (NKI `max8` and `nc_find_index8`,
+    /// "Estimated instruction cost: N engine cycles" [isa]), plus the access start. [perf]
+    public func vectorSearchCycles(elementsPerPartition n: Int) -> Int {
+        n + costs.memoryAccessStart
+    }
+
     /// `dve.reciprocal`: max(MIN_II, 8N) [isa], plus the access start. [perf]
     public func reciprocalCycles(elementsPerPartition n: Int) -> Int {
         max(costs.minII, costs.reciprocalCyclesPerElement * n) + costs.memoryAccessStart

@@ -30,10 +30,11 @@ import KilnTileIR
 ///    placed on a load buffer's memory would make the next iteration's load wait for this iteration's use of
 ///    the tile, not just for the reads of the loaded data, so the load could not run ahead of the compute;
 ///    then, if that does not fit either, avoiding only the tiles whose live ranges meet this one's (reusing the
-///    memory of dead tiles). PSUM reuse is *next fit*: the search starts after the PSUM tile placed last and
-///    wraps around, so consecutive short-lived tiles (accumulation groups, transposes) rotate through PSUM
-///    instead of all taking the lowest free offset, and one does not wait for the copy out of the one just
-///    before it (the tensor engine keeps working while the vector engine drains PSUM).
+///    memory of dead tiles).
+///    PSUM reuse (the last two tries) is *next fit*: the search starts after the PSUM tile placed last and wraps
+///    around, so consecutive short-lived tiles (accumulation groups, transposes) rotate through PSUM instead of all
+///    taking the lowest free offset, and one does not wait for the copy out of the one just before it (the tensor
+///    engine keeps working while the vector engine drains PSUM).
 /// 4. A tile that fits neither way is an over-capacity error (K3701) at its `alloc`, naming the tiles live
 ///    with it and their sizes, and the memory's capacity on the target; the other tiles are still placed.
 /// Placements satisfy the verifier's K3304-K3306 and K3308/K3310 by construction.
@@ -89,10 +90,10 @@ struct TileAllocator {
     var footprints: [ValueID: Footprint] = [:]
     var placed: [ValueID: TilePlacement] = [:]
     var problems: [Diagnostic] = []
-    /// Tiles a `dma.load` fills that are allocated inside a loop body, with that (innermost) loop.
-    var loadBuffers: [ValueID: ValueID] = [:]
     /// Where the next PSUM search for reusable memory starts: the end of the PSUM tile placed last.
     var psumCursor = 0
+    /// Tiles a `dma.load` fills that are allocated inside a loop body, with that (innermost) loop.
+    var loadBuffers: [ValueID: ValueID] = [:]
 
     init(function: Function, target: MachineTarget) {
         self.function = function
@@ -170,8 +171,8 @@ struct TileAllocator {
             }.sorted { $0.lowerBound < $1.lowerBound }
             let capacity = memory.bytesPerPartition
             guard let offset = fromTop ? highestOffset(footprint, blocked: blocked, capacity: capacity)
-                : lowestOffset(footprint, blocked: blocked, capacity: capacity, from: cursor)
-                    ?? lowestOffset(footprint, blocked: blocked, capacity: capacity) else { continue }
+                                       : lowestOffset(footprint, blocked: blocked, capacity: capacity, from: cursor)
+                                         ?? lowestOffset(footprint, blocked: blocked, capacity: capacity) else { continue }
             if let current = best, fromTop ? current.offset >= offset : current.offset <= offset { continue }
             best = TilePlacement(partition: start, offset: offset)
         }

@@ -73,7 +73,7 @@ public struct DeadCodeElimination: Pass {
         case .engine:
             let writes = kind.writes
             return writes.isEmpty || writes.contains { needed.contains(views.root($0)) || outputs.contains($0) }
-        case .constant, .iota, .scan, .slice, .concat, .gather, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .permute, .reshape, .select,
+        case .constant, .iota, .scan, .slice, .concat, .gather, .scatterAdd, .topk, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .permute, .reshape, .select,
              .cast:
             return result.map(needed.contains) ?? false
         case .call, .ret, .syncSignal, .syncWait, .forLoop, .alloc, .view, .hbmAlloc:

@@ -15,9 +15,9 @@ import KilnTileIR
 /// 2. Walk the body's top level in order. An engine op is *invariant* when it is a pure elementwise computation
 ///    (`dve.tensor_tensor`, `dve.tensor_scalar`, `dve.copy`, `dve.reciprocal`, or `act.activate` without a
 ///    reduction), it writes exactly one tile, that tile is allocated at the body's top level and written by
-///    no other op of the loop, it does not read that tile, and every value it reads is neither written nor
-///    defined (an `alloc`, a view of a tile) by an op of the loop, unless by an op already hoisted, and is not
-///    the induction variable.
+///    no other op of the loop, it does not read that tile, and every value it reads is defined outside the loop
+///    (or by an op already hoisted), written by no op of the loop (through any `view` of its memory: writes
+///    count against the `alloc`ed root, `TileViews`), and is not the induction variable.
 /// 3. Each invariant op moves, with its tile's `alloc`, to just before the loop, in body order.
 /// Capacity: a hoisted tile lives across the whole loop, so hoisting happens only when the loop's tiles (every
 /// `alloc` of the body, inner loops included) fit beside the tiles of the enclosing blocks live at the loop
@@ -33,14 +33,16 @@ public struct HoistInvariants: Pass {
         let capacity: [MemorySpace: Int] = [.sbuf: context.target.sbuf.bytesPerPartition,
                                              .psum: context.target.psum.bytesPerPartition]
         for index in module.functions.indices {
-            module.functions[index].body = Self.hoist(module.functions[index].body, enclosing: [:], capacity: capacity)
+            let views = TileViews(module.functions[index])
+            module.functions[index].body = Self.hoist(module.functions[index].body, enclosing: [:], capacity: capacity,
+                                                      views: views)
         }
     }
 
     /// The engine ops that compute a tile from their operands alone.
     static let pureOps: Set<EngineOp> = [.dveTensorTensor, .dveTensorScalar, .dveCopy, .dveReciprocal, .actActivate]
 
-    static func hoist(_ block: Block, enclosing: [MemorySpace: Int], capacity: [MemorySpace: Int]) -> Block {
+    static func hoist(_ block: Block, enclosing: [MemorySpace: Int], capacity: [MemorySpace: Int], views: TileViews) -> Block {
         var ops: [Operation] = []
         let lastUse = DoubleBufferRewriter.lastUses(in: block)
         for (position, var op) in block.ops.enumerated() {
@@ -52,10 +54,10 @@ public struct HoistInvariants: Pass {
             for (space, bytes) in DoubleBufferRewriter.footprint(block, liveAt: position, lastUse: lastUse) {
                 around[space, default: 0] += bytes
             }
-            loop.body = hoist(loop.body, enclosing: around, capacity: capacity)
+            loop.body = hoist(loop.body, enclosing: around, capacity: capacity, views: views)
             let inside = DoubleBufferRewriter.footprint(loop.body)
             let fits = capacity.allSatisfy { space, bytes in inside[space, default: 0] + around[space, default: 0] <= bytes }
-            let (hoisted, body) = loop.tripCount >= 1 && fits ? invariants(of: loop) : ([], loop.body)
+            let (hoisted, body) = loop.tripCount >= 1 && fits ? invariants(of: loop, views: views) : ([], loop.body)
             loop.body = body
             op.kind = .forLoop(loop)
             ops += hoisted
@@ -65,12 +67,12 @@ public struct HoistInvariants: Pass {
     }
 
     /// The invariant ops of `loop`'s body (with their tiles' allocs), and the body without them.
-    static func invariants(of loop: ForLoop) -> (hoisted: [Operation], body: Block) {
+    static func invariants(of loop: ForLoop, views: TileViews) -> (hoisted: [Operation], body: Block) {
         var writeCounts: [ValueID: Int] = [:]
-        var defined = Set<ValueID>()   // values the loop's ops define (allocs, views of tiles, ...)
+        var definedInside = Set<ValueID>()
         loop.body.walk { op in
-            for value in op.kind.writes { writeCounts[value, default: 0] += 1 }
-            if let result = op.result?.id { defined.insert(result) }
+            for value in op.kind.writes { writeCounts[views.root(value), default: 0] += 1 }
+            if let result = op.result?.id { definedInside.insert(result) }
         }
         var allocs: [ValueID: Int] = [:]
         for (index, op) in loop.body.ops.enumerated() {
@@ -86,8 +88,8 @@ public struct HoistInvariants: Pass {
             else { continue }
             let reads = op.kind.reads
             guard !reads.contains(tile), !reads.contains(loop.inductionVariable.id),
-                  reads.allSatisfy({ (writeCounts[$0] == nil && !defined.contains($0)) || hoistedValues.contains($0) })
-            else { continue }
+                  reads.allSatisfy({ hoistedValues.contains($0)
+                      || (!definedInside.contains($0) && writeCounts[views.root($0)] == nil) }) else { continue }
             moved.insert(allocIndex)
             moved.insert(index)
             hoistedValues.insert(tile)

@@ -146,9 +146,16 @@ struct SchedulingAccessCollector {
             var hbmRegion: SchedulingRegion?
             if let transfer = op.kind.asTransfer { queue = transfer.queue; hbmRegion = region(of: transfer) }
             var gatherReads: [SchedulingRegion] = []
+            var scatterWrites: [SchedulingRegion] = []
             if let instruction = op.kind.instruction, instruction.op == .dmaGather {
                 queue = instruction.queue
-                gatherReads = gatherRegions(instruction)
+                gatherReads = indirectRegions(instruction, table: 0, indices: 1, tile: 2)
+            }
+            if let instruction = op.kind.instruction, instruction.op == .dmaScatterAdd {
+                // A read-modify-write of the table rows: ordered after every access to them, and every later one after it.
+                queue = instruction.queue
+                gatherReads = indirectRegions(instruction, table: 1, indices: 2, tile: 0)
+                scatterWrites = Array(gatherReads.prefix(1))
             }
             let tileReads = op.kind.reads.compactMap(region(ofTile:))
             let tileWrites = op.kind.writes.compactMap(region(ofTile:))
@@ -158,6 +165,7 @@ struct SchedulingAccessCollector {
                 if op.kind.asLoad != nil { access.reads.append(hbmRegion) } else { access.writes.append(hbmRegion) }
             }
             access.reads += gatherReads
+            access.writes += scatterWrites
             access.spaces = Set((access.reads + access.writes).map(\.space))
             accesses.append(access)
         }
@@ -184,11 +192,13 @@ struct SchedulingAccessCollector {
         return region(transfer.hbm, transfer.offsets, extents: extents)
     }
 
-    /// The HBM boxes `dma.gather` reads (`DMAGather`): the index run and the table's columns, every row.
-    private func gatherRegions(_ instruction: EngineInstruction) -> [SchedulingRegion] {
-        guard case .slice(let table, let tableOffsets)? = instruction.operands.first,
-              instruction.operands.count == 3, case .slice(let indices, let indexOffsets) = instruction.operands[1],
-              case .tile(let value) = instruction.operands[2], let tile = types[value]?.type.tileType,
+    /// The HBM boxes `dma.gather` reads and `dma.scatter_add` reads and writes (`DMAGather`), by operand field: the
+    /// table's columns, every row, then the index run.
+    private func indirectRegions(_ instruction: EngineInstruction, table tableField: Int, indices indexField: Int,
+                                 tile tileField: Int) -> [SchedulingRegion] {
+        guard instruction.operands.count == 3, case .slice(let table, let tableOffsets) = instruction.operands[tableField],
+              case .slice(let indices, let indexOffsets) = instruction.operands[indexField],
+              case .tile(let value) = instruction.operands[tileField], let tile = types[value]?.type.tileType,
               let tableShape = types[table]?.type.hbmType?.shape, tableShape.count == 2,
               let indexRank = types[indices]?.type.hbmType?.rank else { return [] }
         return [region(table, tableOffsets, extents: DMAGather.tableExtents(rows: tableShape[0], free: tile.freeElements)),

@@ -14,17 +14,24 @@ import KilnTileIR
 /// (remainders peeled, `TileEmitter.tiled`); each `[p | c]` piece is loaded into SBUF at its source offsets
 /// and stored at each destination's. A rank-1 block is copied as flat `[128 | F]` pieces (contiguous runs of
 /// 128 * F elements), then one `[r | F]` piece and one `[1 | n]` piece for what is left.
+///
+/// A strided block (`slice ... step [...]`, `sourceStrides`) reads element i of dim d at `offset + i * stride`: batch
+/// offsets are scaled, and each piece is one strided load (`DMASteps`: the row dim's stride between partitions,
+/// the last dim's between columns; a rank-1 block's stride between every element), stored contiguously.
 struct RegionCopyTiler {
     let rows: Int
     /// The most bytes one piece holds per partition: 8 KiB, 1 MiB per full 128-partition piece.
     static let chunkBytes = 8192
 
-    func emit(into top: TileEmitter, source: ValueID, sourceOffsets: [Int], destinations: [(tensor: ValueID, offsets: [Int])],
-              shape: [Int], element: ElementType) {
+    func emit(into top: TileEmitter, source: ValueID, sourceOffsets: [Int], sourceStrides: [Int]? = nil,
+              destinations: [(tensor: ValueID, offsets: [Int])], shape: [Int], element: ElementType) {
         let chunk = max(1, Self.chunkBytes / max(1, element.byteSize))
+        let strides = sourceStrides ?? Array(repeating: 1, count: shape.count)
+        let steps = DMASteps(row: shape.count >= 2 ? strides[shape.count - 2] : 1, column: strides.last ?? 1)
         func copy(_ body: TileEmitter, at position: [AffineExpr], partitions: Int, free: Int) {
             let tile = body.alloc(.sbuf, element, partitions: partitions, free: [free], name: "piece")
-            body.load(source, at: zip(position, sourceOffsets).map { $0.adding($1) }, into: tile)
+            let offsets = zip(position, zip(sourceOffsets, strides)).map { $0.scaled(by: $1.1).adding($1.0) }
+            body.load(source, at: offsets, into: tile, steps: steps)
             for destination in destinations {
                 body.store(tile, to: destination.tensor, at: zip(position, destination.offsets).map { $0.adding($1) })
             }
@@ -74,6 +81,33 @@ struct GatherTiler {
     }
 }
 
+/// Emits `out = scatter_add(table, indices, values)` for a `[V, width]` table, i32 indices of `indexShape` and values of
+/// `indexShape + [width]` in HBM: the table is copied into every output (`RegionCopyTiler`), then the values in blocks as
+/// `GatherTiler` reads rows (one loop per leading index dim, the last in tiles of `rows` partitions, columns in chunks):
+/// each `[p | c]` block is loaded and added into every output by one `dma.scatter_add` (row i into the row
+/// `indices[..., r + i]` names, in partition order). The scheduler orders the blocks (each reads and writes the table's
+/// columns), so duplicate indices accumulate in the indices' row-major order; an index outside the table stops the run
+/// with an error on each executor.
+struct ScatterAddTiler {
+    let rows: Int
+
+    func emit(into top: TileEmitter, table: ValueID, tableShape: [Int], indices: ValueID, indexShape: [Int], values: ValueID,
+              outputs: [ValueID], element: ElementType) {
+        RegionCopyTiler(rows: rows).emit(into: top, source: table, sourceOffsets: [0, 0],
+                                         destinations: outputs.map { ($0, [0, 0]) }, shape: tableShape, element: element)
+        let chunk = max(1, RegionCopyTiler.chunkBytes / max(1, element.byteSize))
+        top.blocks(batch: Array(indexShape.dropLast()), rows: indexShape[indexShape.count - 1], rowTile: rows,
+                   columns: tableShape[1], columnTile: chunk) { body, prefix, rowOffset, partitions, columnOffset, columns in
+            let tile = body.alloc(.sbuf, element, partitions: partitions, free: [columns], name: "added")
+            body.load(values, at: prefix + [rowOffset, columnOffset], into: tile)
+            for output in outputs {
+                body.emit(.engine(EngineInstruction(.dmaScatterAdd, [.tile(tile), .slice(output, [.constant(0), columnOffset]),
+                                                                    .slice(indices, prefix + [rowOffset])])))
+            }
+        }
+    }
+}
+
 extension TileEmitter {
     /// Covers `batch x [rows, columns]` in blocks: one loop per batch dim (outermost first), then rows in tiles of
     /// `rowTile` and columns in chunks of `columnTile` (remainders peeled, `tiled`); `body(emitter, batch offsets,
@@ -107,10 +141,15 @@ extension TileEmitter {
 ///   outer one), and the concat's tiler skips the copy of that operand;
 /// - the tensor a `permute` of batch dims only (the last two axes stay) was copied to is a read-only view of its
 ///   operand's tensor: a load of it whose tile covers no more than the last two dims reads the source at the
-///   permuted offsets (offset i of the view is offset perm[i] of the source), the same slice.
+///   permuted offsets (offset i of the view is offset perm[i] of the source), the same slice;
+/// - the tensor a strided `slice` was copied to is a read-only view too, for plain loads of `[P | F]` tiles (and flat
+///   loads of a rank-1 view): the load reads the source at `offset + O * step` per dim with the steps of the dims
+///   its partitions and columns map to (`DMASteps`), when its source is not a strided view itself. Other loads
+///   read the copy.
 struct HBMViews {
     typealias View = (source: ValueID, offsets: [Int])
     private var readViews: [ValueID: View] = [:]
+    private var stridedViews: [ValueID: (source: ValueID, offsets: [Int], strides: [Int])] = [:]
     private var places: [ValueID: View] = [:]
     private var permutedViews: [ValueID: (source: ValueID, perm: [Int])] = [:]
 
@@ -120,9 +159,9 @@ struct HBMViews {
                let result = op.result?.id, let view = hbmSources[result], let source = hbmSources[operand], view != source {
                 permutedViews[view] = (source, perm)
             }
-            guard case .slice(let operand, let offsets) = op.kind, let result = op.result?.id,
+            guard case .slice(let operand, let offsets, let strides) = op.kind, let result = op.result?.id,
                   let view = hbmSources[result], let source = hbmSources[operand], view != source else { continue }
-            readViews[view] = (source, offsets)
+            if strides.allSatisfy({ $0 == 1 }) { readViews[view] = (source, offsets) } else { stridedViews[view] = (source, offsets, strides) }
         }
         for (operand, place) in placed {
             guard let tensor = hbmSources[operand], let target = hbmSources[place.concat], tensor != target else { continue }
@@ -130,13 +169,17 @@ struct HBMViews {
         }
     }
 
-    /// The `concat` operands to compute in place: computed values whose only reader is one concat.
+    /// The `concat` operands to compute in place: computed values whose only reader is one concat (not a `scatter_add`,
+    /// whose tensor `dma.scatter_add` reads and writes besides the stores that move).
     static func concatPlacements(_ function: Function, returned: [ValueID]) -> [ValueID: (concat: ValueID, offsets: [Int])] {
         let uses = function.useCounts()
         var defined = Set<ValueID>()
         var placed: [ValueID: (concat: ValueID, offsets: [Int])] = [:]
         for op in function.body.ops {
-            if let result = op.result?.id, op.kind.isTensorLevel, !FusionPlanner.isScalarConstant(op) { defined.insert(result) }
+            if let result = op.result?.id, op.kind.isTensorLevel, !FusionPlanner.isScalarConstant(op) {
+                if case .scatterAdd = op.kind { continue }
+                defined.insert(result)
+            }
             guard case .concat(let operands, let axis) = op.kind, let result = op.result?.id,
                   let rank = op.result?.type.tensorType?.rank else { continue }
             var start = 0
@@ -176,9 +219,24 @@ struct HBMViews {
         return (view.source, permuted)
     }
 
+    /// A plain load of a `[P | F]` tile (or a flat one of a rank-1 view) from a strided view, as a strided load of its
+    /// source: offset O of dim d is the source's `offsets[d] + O * strides[d]`.
+    private func resolveStrided(_ load: DMATransfer, tile: TileType?) -> DMATransfer? {
+        guard let view = stridedViews[load.hbm], stridedViews[view.source] == nil, let tile, tile.freeDims.count == 1,
+              load.steps.isUnit, !load.transpose, !load.broadcast, view.strides.count == load.offsets.count,
+              let lead = load.leadingDims(tile: tile, hbmRank: load.offsets.count) else { return nil }
+        let rank = load.offsets.count
+        var strided = load
+        strided.hbm = view.source
+        strided.offsets = (0..<rank).map { load.offsets[$0].scaled(by: view.strides[$0]).adding(view.offsets[$0]) }
+        strided.steps = rank == 1 ? DMASteps(column: view.strides[0])
+            : DMASteps(row: view.strides[lead], column: view.strides[rank - 1])
+        return strided
+    }
+
     /// `ops` (loop bodies included) with every transfer of a view moved to the tensor it views.
     func forwarding(_ ops: [Operation]) -> [Operation] {
-        guard !readViews.isEmpty || !places.isEmpty || !permutedViews.isEmpty else { return ops }
+        guard !readViews.isEmpty || !places.isEmpty || !permutedViews.isEmpty || !stridedViews.isEmpty else { return ops }
         var tiles: [ValueID: TileType] = [:]
         Block(ops).walk { op in if case .alloc(let tile, _) = op.kind, let id = op.result?.id { tiles[id] = tile } }
         return forwarding(ops, tiles: tiles)
@@ -195,6 +253,10 @@ struct HBMViews {
                 (load.hbm, load.offsets) = resolve(load.hbm, load.offsets, through: readViews)
                 if let (source, offsets) = resolvePermuted(load.hbm, load.offsets, load: load, tile: tiles[load.tile]) {
                     (load.hbm, load.offsets) = resolve(source, offsets, through: readViews)
+                }
+                if let strided = resolveStrided(load, tile: tiles[load.tile]) {
+                    load = strided
+                    (load.hbm, load.offsets) = resolve(load.hbm, load.offsets, through: readViews)
                 }
                 op.kind = .dmaLoad(load)
             } else if var store = op.kind.asStore, places[store.hbm] != nil {

@@ -34,7 +34,8 @@ import KilnTileIR
 ///    fused into the PSUM evacuation. Tile sizes come from `@schedule` (K3604 when out of range) or the
 ///    target; K3605 when a B slab cannot fit.
 /// 5. A `slice` or a `concat` copies blocks of HBM tensors through SBUF (`RegionCopyTiler`); a `gather` reads
-///    table rows by index into SBUF with `dma.gather` and stores them (`GatherTiler`); a `permute` copies rows of
+///    table rows by index into SBUF with `dma.gather` and stores them (`GatherTiler`); a `topk` loads whole rows and
+///    finds their largest with `dve.max8` and `dve.find_index8` (`TopKTiler`); a `permute` copies rows of
 ///    the last dim with strided loads in loops over the other dims (`PermuteTiler`), and a `reshape` the runs both
 ///    shapes share (`ReshapeTiler`).
 /// 6. A reduction over a batch axis of a rank-3/4 tensor becomes `tileBatchAxisReduction`'s accumulation loop;
@@ -199,10 +200,11 @@ struct FunctionTiler {
         }
         // A group reads its own values from tiles, never back from the HBM tensor it stores them to.
         let sources = hbmSources.filter { !produced.contains($0.key) || $0.key == $0.value }
-        if ops.count == 1, case .slice(let operand, let offsets) = ops[0].kind, let shape = ops[0].result?.type.tensorType?.shape {
+        if ops.count == 1, case .slice(let operand, let offsets, let strides) = ops[0].kind,
+           let shape = ops[0].result?.type.tensorType?.shape {
             let (hbm, tensor) = try hbmOperand(operand, of: ops[0], sources: sources)
             top.span = ops[0].span
-            RegionCopyTiler(rows: sizes.m).emit(into: top, source: hbm, sourceOffsets: offsets,
+            RegionCopyTiler(rows: sizes.m).emit(into: top, source: hbm, sourceOffsets: offsets, sourceStrides: strides,
                 destinations: stores.map { ($0.output.id, Array(repeating: 0, count: shape.count)) }, shape: shape,
                 element: tensor.element)
             return
@@ -222,6 +224,23 @@ struct FunctionTiler {
             top.span = ops[0].span
             ReshapeTiler(rows: sizes.m).emit(into: top, source: hbm, sourceShape: tensor.shape, outputs: stores.map(\.output.id),
                                              shape: shape, element: tensor.element, dims: dims)
+            return
+        }
+        if ops.count == 1, case .scatterAdd(let table, let indices, let values) = ops[0].kind {
+            let (tableHBM, tableTensor) = try hbmOperand(table, of: ops[0], sources: sources)
+            let (indexHBM, indexTensor) = try hbmOperand(indices, of: ops[0], sources: sources)
+            let (valueHBM, _) = try hbmOperand(values, of: ops[0], sources: sources)
+            top.span = ops[0].span
+            ScatterAddTiler(rows: sizes.m).emit(into: top, table: tableHBM, tableShape: tableTensor.shape, indices: indexHBM,
+                                                indexShape: indexTensor.shape, values: valueHBM,
+                                                outputs: stores.map(\.output.id), element: tableTensor.element)
+            return
+        }
+        if ops.count == 1, case .topk(let operand, let k, let indices) = ops[0].kind {
+            let (hbm, tensor) = try hbmOperand(operand, of: ops[0], sources: sources)
+            top.span = ops[0].span
+            TopKTiler(rows: sizes.m).emit(into: top, source: hbm, shape: tensor.shape, k: k, indices: indices,
+                                          outputs: stores.map(\.output.id), element: tensor.element)
             return
         }
         if ops.count == 1, case .gather(let table, let indices) = ops[0].kind {

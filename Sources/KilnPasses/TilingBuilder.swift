@@ -58,8 +58,10 @@ final class TileEmitter {
         return value.id
     }
 
-    func load(_ hbm: ValueID, at offsets: [AffineExpr], into tile: ValueID, transpose: Bool = false, broadcast: Bool = false) {
-        emit(.dmaLoad(DMATransfer(hbm: hbm, offsets: offsets, tile: tile, transpose: transpose, broadcast: broadcast)))
+    func load(_ hbm: ValueID, at offsets: [AffineExpr], into tile: ValueID, transpose: Bool = false, broadcast: Bool = false,
+              steps: DMASteps = .unit) {
+        emit(.dmaLoad(DMATransfer(hbm: hbm, offsets: offsets, tile: tile, transpose: transpose, broadcast: broadcast,
+                                  steps: steps)))
     }
 
     func store(_ tile: ValueID, to hbm: ValueID, at offsets: [AffineExpr]) {

@@ -228,15 +228,16 @@ public struct ASTDumper {
     }
 
     private func dumpIndexItem(_ item: IndexItem, info: SliceInfo?, depth: Int, into out: inout String) {
-        let detail = info.map { " from \($0.lower) size \($0.size)" } ?? ""
+        let detail = info.map { " from \($0.lower) size \($0.size)" + ($0.step.isOne ? "" : " step \($0.step)") } ?? ""
         switch item {
         case .index(let expr):
             line(depth, "at\(detail)", expr.span, into: &out)
             dumpExpr(expr, depth: depth + 1, into: &out)
-        case .slice(let lower, let upper, let span):
+        case .slice(let lower, let upper, let step, let span):
             line(depth, "slice\(detail)", span, into: &out)
             if let lower { dumpExpr(lower, depth: depth + 1, label: "lower", into: &out) }
             if let upper { dumpExpr(upper, depth: depth + 1, label: "upper", into: &out) }
+            if let step { dumpExpr(step, depth: depth + 1, label: "step", into: &out) }
         }
     }
 }

@@ -52,6 +52,8 @@ public struct StaticLimit: Sendable, Hashable {
         /// A whole-tensor slice that must end inside its dim: `dim` is the dim's size minus the slice's end, which
         /// must not come out negative; the texts are for the message.
         case sliceEnd(end: String, extent: String)
+        /// The row a `topk` / `argtopk` searches: 8 to 16,384 elements and at least k (`TopK`).
+        case topkRow(callee: String, k: Int)
     }
     public var kind: Kind
     public var dim: Dim
@@ -61,7 +63,7 @@ public struct StaticLimit: Sendable, Hashable {
         switch kind {
         case .partition, .matmulK, .matmulM: 128
         case .matmulN: 512
-        case .positive, .sliceEnd: nil
+        case .positive, .sliceEnd, .topkRow: nil
         }
     }
 }
@@ -115,12 +117,18 @@ public enum Builtin: Sendable, Hashable, CustomStringConvertible {
     case cumsum, scan
     /// `argmax(x, axis: k)` / `argmin`: the index of the first largest (smallest) element along one axis, i32.
     case argmax, argmin
+    /// `topk(x, k)` / `argtopk(x, k)`: the k largest elements of each row (the last axis) in descending order, or their
+    /// i32 indices; k an integer literal from 1 to 8 (one `dve.max8` per row tile).
+    case topk, argtopk
     /// `concat(a, b, ..., axis: k)`: whole tensors joined along one axis; `broadcast_to(x, shape)`: NumPy's.
     case concat, broadcast_to
     /// `reshape(x, shape)`: the same row-major elements with another shape (merges and splits of adjacent dims).
     case reshape
     /// `gather(table, indices)`: rows of a rank-2 table chosen by i32 indices (an embedding lookup).
     case gather
+    /// `scatter_add(table, indices, values)`: a copy of the table with row `values[n]` added into row `indices[n]`,
+    /// in the indices' row-major order (duplicates accumulate in that order).
+    case scatter_add
     /// `bitwise_and(a, b)`, `bitwise_or`, `bitwise_xor`, `left_shift`, `right_shift`: NumPy's, on i32.
     case bitwise_and, bitwise_or, bitwise_xor, left_shift, right_shift
     case sum, max, min, mean
@@ -133,7 +141,7 @@ public enum Builtin: Sendable, Hashable, CustomStringConvertible {
 
     /// Every builtin but the math functions, which `MathFunction` lists.
     static let others: [Builtin] = [.maximum, .minimum, .pow, .clamp, .iota, .cumsum, .scan, .argmax, .argmin,
-                                    .concat, .broadcast_to, .reshape, .gather,
+                                    .topk, .argtopk, .concat, .broadcast_to, .reshape, .gather, .scatter_add,
                                     .bitwise_and, .bitwise_or, .bitwise_xor, .left_shift, .right_shift, .sum, .max, .min, .mean, .matmul, .transpose, .select,
                                     .load, .store, .nc_matmul, .copy, .nc_transpose, .activation]
 
@@ -161,10 +169,13 @@ public enum Builtin: Sendable, Hashable, CustomStringConvertible {
         case .scan: "scan"
         case .argmax: "argmax"
         case .argmin: "argmin"
+        case .topk: "topk"
+        case .argtopk: "argtopk"
         case .concat: "concat"
         case .broadcast_to: "broadcast_to"
         case .reshape: "reshape"
         case .gather: "gather"
+        case .scatter_add: "scatter_add"
         case .bitwise_and: "bitwise_and"
         case .bitwise_or: "bitwise_or"
         case .bitwise_xor: "bitwise_xor"
@@ -220,6 +231,15 @@ public struct ActivationCall: Sendable, Hashable {
 public struct SliceInfo: Sendable, Hashable {
     public var lower: AffineExpr
     public var size: Dim
+    /// Elements `lower, lower + step, ...` (a whole-tensor slice's `lo : hi : step`); 1 for every other item.
+    public var step: Dim = .constant(1)
+
+    /// One past the last element the item reads: `lower + (size - 1) * step`, plus 1; nil on overflow.
+    public var end: AffineExpr? {
+        guard let span = size.affine.adding(AffineExpr(constant: -1))?.multiplied(by: step.affine),
+              let last = lower.adding(span) else { return nil }
+        return last.adding(AffineExpr(constant: 1))
+    }
 }
 
 /// The checker's output: signatures plus facts keyed by `Expr.id`.

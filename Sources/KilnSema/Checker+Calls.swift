@@ -189,6 +189,8 @@ extension Checker {
             return checkScan(name, operands[0], operands: operands, axis: axis, initial: initial, expr: expr)
         case .argmax, .argmin:
             return checkArgReduction(name, operands[0], axis: axis, expr: expr)
+        case .topk, .argtopk:
+            return checkTopK(name, operands[0], count: arguments[1], indices: builtin == .argtopk, expr: expr)
         case .scan:
             guard let combined = elementwise(name, operands[0], operands[1], span: span) else { return nil }
             return checkScan(name, combined, operands: operands, axis: axis, initial: initial, expr: expr)
@@ -196,6 +198,8 @@ extension Checker {
             return checkConcat(operands, arguments, axis: axis, expr: expr)
         case .gather:
             return checkGather(operands[0], operands[1], arguments, expr: expr)
+        case .scatter_add:
+            return checkScatterAdd(operands[0], operands[1], operands[2], arguments, expr: expr)
         case .store, .iota, .broadcast_to, .reshape:
             return nil
         }

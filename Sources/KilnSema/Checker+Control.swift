@@ -9,11 +9,23 @@ extension Checker {
     /// reads are unrolled. Each branch is a block of its own.
     func checkIf(_ condition: Expr, _ then: Block, _ otherwise: Block?) {
         if let loops = affineCondition(condition) {
-            types[condition.id] = .scalar(.bool)
+            markBool(condition)
             for loop in loops { unrolledLoops.insert(loop) }
         }
         checkBlock(then)
         if let otherwise { checkBlock(otherwise) }
+    }
+
+    /// Types an accepted condition's comparisons and their `&&`, `||`, `!` as bool (every node has a type).
+    private func markBool(_ expr: Expr) {
+        types[expr.id] = .scalar(.bool)
+        switch expr.kind {
+        case .unary(.not, let operand): markBool(operand)
+        case .binary(let op, let lhs, let rhs) where op == .and || op == .or:
+            markBool(lhs)
+            markBool(rhs)
+        default: break
+        }
     }
 
     /// The loop variables (by span) an affine condition reads; nil after reporting why it is not one (K2160).

@@ -189,5 +189,8 @@ func limitViolation(_ limit: StaticLimit, value: Int) -> Diagnostic? {
     case .sliceEnd(let end, let extent):
         guard value < 0 else { return nil }
         return DiagnosticCatalogue.sliceEndOutOfBounds(end: end, dim: extent, value: " (by \(-value))", at: limit.span)
+    case .topkRow(let callee, let k):
+        guard value < max(k, TopK.minRow) || value > TopK.maxRow else { return nil }
+        return DiagnosticCatalogue.topkRow(callee, row: value, k: k, at: limit.span)
     }
 }

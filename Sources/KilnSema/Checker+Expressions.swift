@@ -183,6 +183,10 @@ extension Checker {
             if let info = sliceItem(item, dim: dim) { infos.append(info) }
         }
         guard infos.count == items.count else { return nil }
+        if let strided = zip(infos, items).first(where: { !$0.0.step.isOne })?.1, !asValue || base.isTile {
+            report(DiagnosticCatalogue.stridedSliceNotWhole(text(expr.span), at: strided.span))
+            return nil
+        }
         if asValue {
             if base.isTile { return tileSliceType(base, infos, items, expr) }
             guard wholeSliceBounds(infos, base.shape, items, expr) else { return nil }
@@ -227,7 +231,7 @@ extension Checker {
                 ok = false
                 continue
             }
-            guard let end = info.lower.adding(info.size.affine), let room = dim.affine.subtracting(end) else {
+            guard let end = info.end, let room = dim.affine.subtracting(end) else {
                 report(DiagnosticCatalogue.integerOverflow(text(span), at: span))
                 ok = false
                 continue
@@ -251,14 +255,20 @@ extension Checker {
             guard let lower = boundAffine(expr, what: "an index") else { return nil }
             guard checkStart(lower, dim: dim, span: expr.span) else { return nil }
             return SliceInfo(lower: lower, size: .constant(1))
-        case .slice(let lowerExpr, let upperExpr, let span):
+        case .slice(let lowerExpr, let upperExpr, let stepExpr, let span):
             let lower = lowerExpr.map { boundAffine($0, what: "a slice bound") } ?? AffineExpr(constant: 0)
             let upper = upperExpr.map { boundAffine($0, what: "a slice bound") } ?? dim.affine
-            guard let lower, let upper else { return nil }
-            guard let size = upper.subtracting(lower) else {
+            let step = stepExpr.map(sliceStep) ?? AffineExpr(constant: 1)
+            guard let lower, let upper, let step else { return nil }
+            guard let extent = upper.subtracting(lower) else {
                 report(DiagnosticCatalogue.integerOverflow(text(span), at: span))
                 return nil
             }
+            if let value = extent.constantValue, value <= 0 {
+                report(DiagnosticCatalogue.emptySlice(size: String(value), at: span))
+                return nil
+            }
+            guard let size = stridedSize(extent, step: step, span: span) else { return nil }
             if let loop = size.loopVariables.first {
                 report(DiagnosticCatalogue.sliceSizeNotStatic(size.description, loopVariable: loop.name, at: span))
                 return nil
@@ -271,8 +281,54 @@ extension Checker {
             if size.constantValue == nil && size.singleVariable == nil {
                 context.limits.append(StaticLimit(kind: .positive, dim: Dim(size), span: span))
             }
-            return SliceInfo(lower: lower, size: Dim(size))
+            return SliceInfo(lower: lower, size: Dim(size), step: Dim(step))
         }
+    }
+
+    /// A slice's step: a positive constant, or a dim expression (positive once dims are bound).
+    private func sliceStep(_ expr: Expr) -> AffineExpr? {
+        guard let step = boundAffine(expr, what: "a slice step") else { return nil }
+        if let loop = step.loopVariables.first {
+            report(DiagnosticCatalogue.sliceStep(text(expr.span), reason: "uses the loop variable '\(loop.name)'", at: expr.span))
+            return nil
+        }
+        if let value = step.constantValue, value <= 0 {
+            report(DiagnosticCatalogue.sliceStep(text(expr.span), reason: value == 0 ? "is zero" : "is negative", at: expr.span))
+            return nil
+        }
+        if step.constantValue == nil && step.singleVariable == nil {
+            context.limits.append(StaticLimit(kind: .positive, dim: Dim(step), span: expr.span))
+        }
+        return step
+    }
+
+    /// ceil(extent / step) as a dim expression: exact when the step is 1, when the extent is a constant and the step
+    /// one too, when a constant step divides every dim's coefficient in the extent (ceil only rounds the constant:
+    /// `2 * Ho - 1` by 2 is `Ho`), or when the extent is a constant multiple of a symbolic step. Otherwise K2164.
+    private func stridedSize(_ extent: AffineExpr, step: AffineExpr, span: SourceSpan) -> AffineExpr? {
+        func ceilDiv(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b + (a % b == 0 ? 0 : 1) : -((-a) / b) }
+        func strideError() -> AffineExpr? {
+            func grouped(_ e: AffineExpr) -> String { e.constantValue != nil || e.singleVariable != nil ? e.description : "(\(e))" }
+            report(DiagnosticCatalogue.stridedSliceSize(text(span), extent: grouped(extent), step: grouped(step), at: span))
+            return nil
+        }
+        if step.constantValue == 1 { return extent }
+        if let s = step.constantValue {
+            var size = AffineExpr(constant: ceilDiv(extent.constant, s))
+            for variable in extent.variables {
+                let coefficient = extent.terms[variable] ?? 0
+                guard coefficient % s == 0, let term = AffineExpr(variable).scaled(by: coefficient / s),
+                      let sum = size.adding(term) else { return strideError() }
+                size = sum
+            }
+            return size
+        }
+        if let first = step.variables.first, let ratio = extent.terms[first], let coefficient = step.terms[first],
+           ratio % coefficient == 0, ratio / coefficient > 0, let multiple = step.scaled(by: ratio / coefficient),
+           multiple == extent {
+            return AffineExpr(constant: ratio / coefficient)
+        }
+        return strideError()
     }
 
     /// A constant start must lie inside the dim (when the dim is constant) and not be negative.

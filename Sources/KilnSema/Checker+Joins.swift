@@ -78,22 +78,41 @@ extension Checker {
     /// `gather(table, indices)`: `table` a whole tensor of rank 2 (`T[V, D]`, any dtype), `indices` a whole i32
     /// tensor of rank 1 to 3; the result is `T[indices..., D]`, row `table[i]` for each index `i` (NumPy's
     /// `take(table, indices, axis=0)`). An index outside `0 ..< V` is a run-time error on every executor.
-    func checkGather(_ table: ValueType, _ indices: ValueType, _ arguments: [Expr], expr: Expr) -> ValueType? {
+    func checkGather(_ table: ValueType, _ indices: ValueType, _ arguments: [Expr], expr: Expr,
+                     callee: String = "gather") -> ValueType? {
         guard table.isWholeTensor, table.rank == 2 else {
-            report(DiagnosticCatalogue.rankRequirement("gather", "a rank-2 whole tensor (a table of rows)", what: "its table",
+            report(DiagnosticCatalogue.rankRequirement(callee, "a rank-2 whole tensor (a table of rows)", what: "its table",
                                                        found: table.description, at: arguments[0].span))
             return nil
         }
         guard indices.isWholeTensor, indices.rank + 1 <= RankLimit.tensor else {
-            report(DiagnosticCatalogue.rankRequirement("gather", "whole-tensor indices of rank 1 to \(RankLimit.tensor - 1)",
+            report(DiagnosticCatalogue.rankRequirement(callee, "whole-tensor indices of rank 1 to \(RankLimit.tensor - 1)",
                                                        what: "the index tensor", found: indices.description, at: arguments[1].span))
             return nil
         }
         guard indices.dtype == .i32 else {
-            report(DiagnosticCatalogue.operandDType("gather", "i32 indices as the second of its", found: indices.description,
+            report(DiagnosticCatalogue.operandDType(callee, "i32 indices as the second of its", found: indices.description,
                                                     hint: "convert them with 'as i32'", at: arguments[1].span))
             return nil
         }
         return ValueType(table.dtype, indices.shape + [table.shape[1]], space: .value)
+    }
+
+    /// `scatter_add(table, indices, values)`: a float rank-2 table, i32 indices as `gather`'s, and values shaped as
+    /// what `gather(table, indices)` would give (the indices' shape plus the row length, the table's dtype); the
+    /// result is the table's type.
+    func checkScatterAdd(_ table: ValueType, _ indices: ValueType, _ values: ValueType, _ arguments: [Expr],
+                         expr: Expr) -> ValueType? {
+        guard let rows = checkGather(table, indices, arguments, expr: expr, callee: "scatter_add") else { return nil }
+        guard table.dtype.isFloat else {
+            report(DiagnosticCatalogue.operandDType("scatter_add", "a float table as the first of its", found: table.description,
+                                                    hint: "convert it with 'as f32'", at: arguments[0].span))
+            return nil
+        }
+        guard values.isWholeTensor, values.dtype == table.dtype, values.shape == rows.shape else {
+            report(DiagnosticCatalogue.scatterValues(values.description, expected: rows.description, at: arguments[2].span))
+            return nil
+        }
+        return ValueType(table.dtype, table.shape, space: .value)
     }
 }

@@ -46,8 +46,8 @@ extension Checker {
         for item in items {
             guard let dim = resolveDim(item, mode: .known) else { return nil }
             shape.append(dim)
-            // A dim used as a value is an i32 (the AST dump and tools see each item typed).
-            if item.id >= 0 && item.id < types.count { types[item.id] = .scalar(.i32) }
+            // A dim used as a value is an i32 (the AST dump and tools see each item typed, `2 * W`'s operands too).
+            typeDimExpression(item)
         }
         guard shape.count <= RankLimit.tensor else {
             report(DiagnosticCatalogue.rankTooHigh(text(shapeArgument.span), rank: shape.count, limit: RankLimit.tensor,
@@ -55,6 +55,12 @@ extension Checker {
             return nil
         }
         return shape
+    }
+
+    /// Types a dim expression and each of its operands as an i32 scalar.
+    private func typeDimExpression(_ expr: Expr) {
+        if expr.id >= 0 && expr.id < types.count { types[expr.id] = .scalar(.i32) }
+        expr.forEachChild(typeDimExpression)
     }
 }
 
@@ -146,6 +152,56 @@ extension Checker {
         var shape = type.shape
         shape[index] = .constant(1)
         return ValueType(.i32, shape, space: .value)
+    }
+}
+
+extension Checker {
+    /// `topk(x, k)` / `argtopk(x, k)`: a float whole tensor whose last axis (each row) is searched, k an integer literal
+    /// from 1 to 8 and at most the row's length, which is 8 to 16,384 elements (`dve.max8` reads one row per
+    /// partition; a symbolic length is checked once dims are bound). The last dim becomes k; the values
+    /// keep x's dtype, the indices are i32.
+    func checkTopK(_ name: String, _ type: ValueType, count: Expr, indices: Bool, expr: Expr) -> ValueType? {
+        guard type.dtype.isFloat else {
+            report(DiagnosticCatalogue.operandDType(name, "float", found: type.description, hint: "convert with 'as f32'",
+                                                    at: expr.span))
+            return nil
+        }
+        guard type.isWholeTensor else {
+            report(DiagnosticCatalogue.rankRequirement(name, "a whole tensor", what: "its argument", found: type.description,
+                                                       at: expr.span))
+            return nil
+        }
+        guard let k = Builtin.topkCount(count), (1...TopK.maxCount).contains(k) else {
+            report(DiagnosticCatalogue.topkCount(name, text(count.span), at: count.span))
+            return nil
+        }
+        if let row = type.shape.last?.constantValue {
+            if let problem = limitViolation(StaticLimit(kind: .topkRow(callee: name, k: k), dim: .constant(row), span: expr.span),
+                                            value: row) {
+                report(problem)
+                return nil
+            }
+        } else if let row = type.shape.last {
+            context.limits.append(StaticLimit(kind: .topkRow(callee: name, k: k), dim: row, span: expr.span))
+        }
+        var shape = type.shape
+        shape[shape.count - 1] = .constant(k)
+        return ValueType(indices ? .i32 : type.dtype, shape, space: .value)
+    }
+}
+
+/// The limits of `topk`: one `dve.max8` finds the 8 largest of 8 to 16,384 elements per partition (NKI's `max8`).
+public enum TopK {
+    public static let maxCount = 8
+    public static let minRow = 8
+    public static let maxRow = 16384
+}
+
+extension Builtin {
+    /// The `k` of a `topk` / `argtopk` call: its second argument, an integer literal.
+    public static func topkCount(_ argument: Expr) -> Int? {
+        if case .integer(let k) = argument.kind { return k }
+        return nil
     }
 }
 

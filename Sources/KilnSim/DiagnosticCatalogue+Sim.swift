@@ -13,6 +13,9 @@ extension DiagnosticCatalogue {
     public static func simGatherIndexOutOfRange(_ detail: String) -> Diagnostic {
         make("K4207", "sim-gather-index-out-of-range", .error, detail, at: .unknown)
     }
+    public static func simScatterIndexOutOfRange(_ detail: String) -> Diagnostic {
+        make("K4208", "sim-scatter-index-out-of-range", .error, detail, at: .unknown)
+    }
     public static func simRace(_ detail: String) -> Diagnostic {
         make("K4203", "sim-race", .error, detail, at: .unknown)
     }

@@ -26,7 +26,8 @@ extension SimulationRun {
         case .dmaLoad:
             let (tensor, offsets) = o.slice(0)
             let buffer = o.buffer(1)
-            guard let runs = slice(tensor, offsets, buffer, transpose: o.flag(2), broadcast: o.flag(3), write: false,
+            guard let runs = slice(tensor, offsets, buffer, transpose: o.flag(2), broadcast: o.flag(3),
+                                   steps: DMASteps(row: o.integer(4), column: o.integer(5)), write: false,
                                    stream: stream, pc: pc), memory != nil else { return }
             let entry = buffers[buffer]
             guard OnChipStore.holdsFloats(entry) else {
@@ -53,6 +54,10 @@ extension SimulationRun {
             guard let values = gather(table, tableOffsets, indices, indexOffsets, into: buffer, stream: stream, pc: pc),
                   memory != nil else { return }
             store(buffer, values, stream: stream, pc: pc)
+        case .dmaScatterAdd:
+            let (table, tableOffsets) = o.slice(1)
+            let (indices, indexOffsets) = o.slice(2)
+            scatterAdd(o.buffer(0), table, tableOffsets, indices, indexOffsets, stream: stream, pc: pc)
         case .peMatmul:
             // The group's end (`stop`) has no numeric effect; the next `start` overwrites.
             let (s, m, acc) = (o.buffer(0), o.buffer(1), o.buffer(2))
@@ -172,6 +177,18 @@ extension SimulationRun {
             let (p, f) = (buffers[destination].partitions, buffers[destination].freeElements)
             let sourceFree = buffers[source].freeElements
             store(destination, (0..<(p * f)).map { values[$0 / f * sourceFree + offset + $0 % f] }, stream: stream, pc: pc)
+        case .dveMax8, .dveFindIndex8:
+            // Each partition's row through TopKOrder, the one definition of both instructions.
+            let data = o.buffer(0), destination = o.buffer(op == .dveMax8 ? 1 : 2)
+            let rows = load(data, stream: stream, pc: pc), free = buffers[data].freeElements
+            let wanted = op == .dveMax8 ? [] : load(o.buffer(1), stream: stream, pc: pc)
+            var out: [Double] = []
+            for partition in 0..<buffers[data].partitions {
+                let row = Array(rows[(partition * free)..<((partition + 1) * free)])
+                out += op == .dveMax8 ? TopKOrder.max8(row)
+                    : TopKOrder.findIndex8(row, Array(wanted[(partition * 8)..<((partition + 1) * 8)])).map(Double.init)
+            }
+            store(destination, out, stream: stream, pc: pc)
         case .dveFreeBroadcast:
             let (source, destination) = (o.buffer(0), o.buffer(1))
             let values = load(source, stream: stream, pc: pc)

@@ -1,6 +1,7 @@
 // HBMRun.swift: a DMA slice as strided runs of HBM elements (one per tile row piece), and the copies over them.
 
 import KilnBytecode
+import KilnISA
 import KilnMachine
 
 /// `count` HBM elements `start, start + stride, ...` that are tile elements `tileStart, tileStart + 1, ...`
@@ -18,13 +19,16 @@ struct HBMRun {
     ///   is one run with stride `strides[L]`;
     /// - otherwise each partition (at `p * strides[L]`, or 0 when broadcasting) splits into runs of the last free
     ///   dim, contiguous in HBM; the other free dims step by the strides of the tensor dims they map to.
+    /// A strided load (`steps`) multiplies the partition's stride by `steps.row` and the last free dim's (a flat
+    /// load's every element's) by `steps.column`: its runs have that stride.
     /// L is the number of leading (indexed) tensor dims the tile does not cover (`DMASlice.lead`): the tile's
     /// dims map to the trailing tensor dims.
-    static func runs(tile: BufferEntry, strides: [Int], base: Int, transpose: Bool, broadcast: Bool) -> [HBMRun] {
+    static func runs(tile: BufferEntry, strides: [Int], base: Int, transpose: Bool, broadcast: Bool,
+                     steps: DMASteps = .unit) -> [HBMRun] {
         let (partitions, free) = (tile.partitions, tile.freeElements)
         let rank = strides.count
         if DMAGeometry.isFlat(rank: rank, transpose: transpose, broadcast: broadcast) {
-            return [HBMRun(start: base, stride: 1, tileStart: 0, count: partitions * free)]
+            return [HBMRun(start: base, stride: steps.column, tileStart: 0, count: partitions * free)]
         }
         let lead = DMAGeometry.lead(tile: tile, rank: rank, transpose: transpose, broadcast: broadcast)
         if transpose {
@@ -38,16 +42,16 @@ struct HBMRun {
         var runs: [HBMRun] = []
         runs.reserveCapacity(partitions * (free / runLength))
         for partition in 0..<partitions {
-            let rowBase = base + (broadcast ? 0 : partition * strides[lead])
+            let rowBase = base + (broadcast ? 0 : partition * strides[lead] * steps.row)
             for element in Swift.stride(from: 0, to: free, by: runLength) {
                 var index = rowBase
                 var rest = element
                 for dim in Swift.stride(from: freeDims.count - 1, through: 0, by: -1) {
                     let hbmDim = broadcast ? lead + dim : lead + dim + 1
-                    index += (rest % freeDims[dim]) * strides[hbmDim]
+                    index += (rest % freeDims[dim]) * strides[hbmDim] * (dim == freeDims.count - 1 ? steps.column : 1)
                     rest /= freeDims[dim]
                 }
-                runs.append(HBMRun(start: index, stride: 1, tileStart: partition * free + element, count: runLength))
+                runs.append(HBMRun(start: index, stride: steps.column, tileStart: partition * free + element, count: runLength))
             }
         }
         return runs

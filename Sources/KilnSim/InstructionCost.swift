@@ -23,8 +23,7 @@ enum InstructionCost {
             return Cost(nanoseconds: target.nanoseconds(cycles: formula(facts, target), on: unit.engine), dma: nil)
         case .dmaTransfer(let tile, let hbm, let transposeFlag):
             let transpose = transposeFlag.map(operands.flag) ?? false
-            let runBytes = OpDeclaration.dmaRunBytes(facts, tile: tile, hbm: hbm, transpose: transpose,
-                                                     broadcastFlag: declaration.field("broadcast"))
+            let runBytes = declaration.dmaRunBytes(facts, tile: tile, hbm: hbm, transpose: transpose)
             return dma(program.buffers[operands.buffer(tile)], runBytes: runBytes, transpose: transpose, target: target)
         }
     }

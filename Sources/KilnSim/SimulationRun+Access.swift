@@ -68,16 +68,17 @@ extension SimulationRun {
     /// The HBM elements of a DMA slice as strided runs, in the tile's partition-major order; nil (with a
     /// finding) when the slice leaves the tensor. Also checks the slice for races.
     mutating func slice(_ tensor: Int, _ offsets: [AffineOffset], _ buffer: Int, transpose: Bool, broadcast: Bool,
-                        write: Bool, stream: Int, pc: Int) -> [HBMRun]? {
+                        steps: DMASteps = .unit, write: Bool, stream: Int, pc: Int) -> [HBMRun]? {
         let entry = prepared.program.tensors[tensor]
         let tile = prepared.program.buffers[buffer]
         let starts = offsets.map { evaluate($0, stream) }
-        let extents = DMAGeometry.sliceExtents(tile: tile, rank: entry.shape.count, transpose: transpose, broadcast: broadcast)
+        let extents = DMAGeometry.sliceExtents(tile: tile, rank: entry.shape.count, transpose: transpose, broadcast: broadcast,
+                                               steps: steps)
         guard access(tensor, starts: starts, extents: extents, write: write, stream: stream, pc: pc) else { return nil }
         guard let memory else { return [] }
         return HBMRun.runs(tile: tile, strides: memory.hbm[tensor].strides,
                            base: zip(starts, memory.hbm[tensor].strides).reduce(0) { $0 + $1.0 * $1.1 },
-                           transpose: transpose, broadcast: broadcast)
+                           transpose: transpose, broadcast: broadcast, steps: steps)
     }
 
     mutating func readHBM(_ tensor: Int, _ runs: [HBMRun], stream: Int, pc: Int) -> [Double] {
@@ -111,6 +112,41 @@ extension SimulationRun {
     /// is out of range, `[]` in a timing-only run.
     mutating func gather(_ table: Int, _ tableOffsets: [AffineOffset], _ indices: Int, _ indexOffsets: [AffineOffset],
                          into buffer: Int, stream: Int, pc: Int) -> [Double]? {
+        guard let (runs, outside) = indirectRuns(table, tableOffsets, indices, indexOffsets, buffer, scatter: false,
+                                                 stream: stream, pc: pc) else { return nil }
+        guard let memory else { return [] }
+        let (partitions, free) = (prepared.program.buffers[buffer].partitions, prepared.program.buffers[buffer].freeElements)
+        checkHBMWritten(table, runs, stream: stream, pc: pc)
+        // A row that was not read holds NaN: the run goes on (and fails), with the one error above.
+        var values = HBMRun.gather(runs, memory.hbm[table])
+        values += Array(repeating: .nan, count: max(0, partitions * free - values.count))
+        for partition in outside { for f in 0..<free { values[partition * free + f] = .nan } }
+        return values
+    }
+
+    /// `dma.scatter_add`: each in-range partition's row of the tile added into the table row its index names, in
+    /// partition order (duplicates accumulate in that order), each sum in f32 and stored rounded to the table's type.
+    mutating func scatterAdd(_ buffer: Int, _ table: Int, _ tableOffsets: [AffineOffset], _ indices: Int,
+                             _ indexOffsets: [AffineOffset], stream: Int, pc: Int) {
+        guard let (runs, _) = indirectRuns(table, tableOffsets, indices, indexOffsets, buffer, scatter: true,
+                                           stream: stream, pc: pc), memory != nil else { return }
+        checkHBMWritten(table, runs, stream: stream, pc: pc)
+        let values = load(buffer, stream: stream, pc: pc)
+        for run in runs {
+            for f in 0..<run.count {
+                let at = run.start + f * run.stride
+                guard let current = memory?.hbm[table].value(at: at) else { return }
+                memory?.hbm[table].store(Double(Float(current) + Float(values[run.tileStart + f])), at: at)
+            }
+        }
+    }
+
+    /// The table runs of an indirect transfer (`DMAGather`), one per partition whose index is inside the table's rows,
+    /// and the partitions whose index is not (reported once, as a gather's or a scatter's error): the index run and
+    /// the table's columns checked against their tensors and for races first; nil when one leaves its tensor.
+    private mutating func indirectRuns(_ table: Int, _ tableOffsets: [AffineOffset], _ indices: Int,
+                                       _ indexOffsets: [AffineOffset], _ buffer: Int, scatter: Bool,
+                                       stream: Int, pc: Int) -> (runs: [HBMRun], outside: [Int])? {
         let (tableEntry, indexEntry) = (prepared.program.tensors[table], prepared.program.tensors[indices])
         let tile = prepared.program.buffers[buffer]
         let (partitions, free) = (tile.partitions, tile.freeElements)
@@ -120,11 +156,11 @@ extension SimulationRun {
             (indices, indexOffsets.map { evaluate($0, stream) },
              DMAGather.indexExtents(rank: indexEntry.shape.count, partitions: partitions)),
         ]
-        for (tensor, starts, extents) in accesses
-        where !access(tensor, starts: starts, extents: extents, write: false, stream: stream, pc: pc) {
+        for (index, (tensor, starts, extents)) in accesses.enumerated()
+        where !access(tensor, starts: starts, extents: extents, write: scatter && index == 0, stream: stream, pc: pc) {
             return nil
         }
-        guard let memory else { return [] }
+        guard let memory else { return ([], []) }
         let (rows, width, column) = (tableEntry.shape[0], tableEntry.shape[1], accesses[0].1[1])
         let indexHBM = memory.hbm[indices]
         let indexBase = zip(accesses[1].1, indexHBM.strides).reduce(0) { $0 + $1.0 * $1.1 }
@@ -135,21 +171,18 @@ extension SimulationRun {
             let row = Int(indexHBM.value(at: indexBase + partition))
             guard row >= 0 && row < rows else {
                 if outside.isEmpty {
-                    report(DiagnosticCatalogue.simGatherIndexOutOfRange(
-                        "\(site(stream, pc)) gathers row \(row) (index element \(indexBase + partition) of %\(indexEntry.name)) "
-                            + "from %\(tableEntry.name), which has rows 0 ..< \(rows)"), sites: [site(stream, pc)])
+                    let detail = "\(site(stream, pc)) \(scatter ? "adds into" : "gathers") row \(row) (index element "
+                        + "\(indexBase + partition) of %\(indexEntry.name)) \(scatter ? "of" : "from") %\(tableEntry.name), "
+                        + "which has rows 0 ..< \(rows)"
+                    report(scatter ? DiagnosticCatalogue.simScatterIndexOutOfRange(detail)
+                                   : DiagnosticCatalogue.simGatherIndexOutOfRange(detail), sites: [site(stream, pc)])
                 }
                 outside.append(partition)
                 continue
             }
             runs.append(HBMRun(start: row * width + column, stride: 1, tileStart: partition * free, count: free))
         }
-        checkHBMWritten(table, runs, stream: stream, pc: pc)
-        // A row that was not read holds NaN: the run goes on (and fails), with the one error above.
-        var values = HBMRun.gather(runs, memory.hbm[table])
-        values += Array(repeating: .nan, count: max(0, partitions * free - values.count))
-        for partition in outside { for f in 0..<free { values[partition * free + f] = .nan } }
-        return values
+        return (runs, outside)
     }
 
     /// Reports the first element of the runs (in tile order) that nothing has written (checks on).

@@ -23,9 +23,10 @@ extension IndexItem {
     public func forEachBound(_ visit: (Expr) -> Void) {
         switch self {
         case .index(let index): visit(index)
-        case .slice(let lower, let upper, _):
+        case .slice(let lower, let upper, let step, _):
             if let lower { visit(lower) }
             if let upper { visit(upper) }
+            if let step { visit(step) }
         }
     }
 }

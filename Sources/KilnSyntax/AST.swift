@@ -252,15 +252,15 @@ public enum BinaryOp: String, Sendable, CaseIterable {
     public var isLogical: Bool { self == .and || self == .or }
 }
 
-/// One entry of `x[...]`: a single index or a half-open slice with optional ends.
+/// One entry of `x[...]`: a single index, or a half-open slice with optional ends and an optional step.
 public enum IndexItem: Sendable {
     case index(Expr)
-    case slice(lower: Expr?, upper: Expr?, span: SourceSpan)
+    case slice(lower: Expr?, upper: Expr?, step: Expr? = nil, span: SourceSpan)
 
     public var span: SourceSpan {
         switch self {
         case .index(let e): e.span
-        case .slice(_, _, let span): span
+        case .slice(_, _, _, let span): span
         }
     }
 }

@@ -9,7 +9,7 @@ public enum GrammarRule: String, CaseIterable, Sendable {
     case type, memory_space, shape, dim_expr
     case block, statement, let_stmt, var_stmt, for_stmt, if_stmt, return_stmt, assign_stmt, assign_op, expr_stmt
     case expr, or_expr, and_expr, compare_expr, compare_op, additive_expr, multiplicative_expr, cast_expr
-    case unary_expr, postfix_expr, call_suffix, argument, index_suffix, index_item, slice, member_suffix, primary
+    case unary_expr, postfix_expr, call_suffix, argument, index_suffix, index_item, slice, slice_step, member_suffix, primary
 }
 
 /// A set of grammar rules as a bit mask (cheap enough to record on every node).

@@ -197,7 +197,7 @@ extension Parser {
     }
 
     /// index_suffix = "[" index_item { "," index_item } "]" ;
-    /// index_item = slice | expr ;   slice = [ expr ] ":" [ expr ] ;
+    /// index_item = slice | expr ;   slice = [ expr ] ":" [ expr ] [ slice_step ] ;   slice_step = ":" expr ;
     mutating func parseIndexSuffix() -> [IndexItem] {
         let open = advance()
         groupingDepth += 1
@@ -211,8 +211,13 @@ extension Parser {
             if accept(.colon) != nil {
                 used(.slice)
                 var upper: Expr?
-                if currentKind != .comma && currentKind != .rightBracket { upper = parseExpr() }
-                items.append(.slice(lower: lower, upper: upper, span: span(from: start)))
+                if currentKind != .comma && currentKind != .rightBracket && currentKind != .colon { upper = parseExpr() }
+                var step: Expr?
+                if accept(.colon) != nil {
+                    used(.slice_step)
+                    step = parseExpr()
+                }
+                items.append(.slice(lower: lower, upper: upper, step: step, span: span(from: start)))
             } else if let lower {
                 items.append(.index(lower))
             }

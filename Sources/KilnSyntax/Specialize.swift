@@ -73,8 +73,9 @@ struct DTypeSubstitution {
             kind = .index(base: newBase, items: items.map { item in
                 switch item {
                 case .index(let e): return .index(self.expr(e))
-                case .slice(let lower, let upper, let span):
-                    return .slice(lower: lower.map { self.expr($0) }, upper: upper.map { self.expr($0) }, span: span)
+                case .slice(let lower, let upper, let step, let span):
+                    return .slice(lower: lower.map { self.expr($0) }, upper: upper.map { self.expr($0) },
+                                  step: step.map { self.expr($0) }, span: span)
                 }
             })
         case .member(let base, let member):

@@ -8,7 +8,7 @@ extension DMATransfer {
     /// Nil when the ranks do not fit (the verifier reports it).
     public func sliceShape(tile: TileType, hbmRank: Int) -> [Int]? {
         DMASlice.extents(partitions: tile.partitions, freeDims: tile.freeDims, rank: hbmRank, transpose: transpose,
-                         broadcast: broadcast)
+                         broadcast: broadcast, steps: steps)
     }
 
     /// The leading HBM dims the tile does not cover (indexed by the offsets, extent 1); nil when the tile has

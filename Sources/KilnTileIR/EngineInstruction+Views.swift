@@ -6,8 +6,8 @@ import KilnMachine
 // in KilnISA's EngineOp.swift). A new op needs none of these; passes that build or pattern-match an op use them.
 extension OpKind {
     public static func dmaLoad(_ t: DMATransfer) -> OpKind {
-        .engine(EngineInstruction(.dmaLoad, [.slice(t.hbm, t.offsets), .tile(t.tile), .flag(t.transpose), .flag(t.broadcast)],
-                                  queue: t.queue))
+        .engine(EngineInstruction(.dmaLoad, [.slice(t.hbm, t.offsets), .tile(t.tile), .flag(t.transpose), .flag(t.broadcast),
+                                             .integer(t.steps.row), .integer(t.steps.column)], queue: t.queue))
     }
     public static func dmaStore(_ t: DMATransfer) -> OpKind {
         .engine(EngineInstruction(.dmaStore, [.tile(t.tile), .slice(t.hbm, t.offsets)], queue: t.queue))
@@ -84,10 +84,12 @@ extension OpKind {
     public var asTransfer: DMATransfer? {
         guard let i = instruction else { return nil }
         switch (i.op, i.operands.count) {
-        case (.dmaLoad, 4):
+        case (.dmaLoad, 6):
             guard case .slice(let hbm, let offsets) = i.operands[0], case .tile(let tile) = i.operands[1],
-                  case .flag(let transpose) = i.operands[2], case .flag(let broadcast) = i.operands[3] else { return nil }
-            return DMATransfer(hbm: hbm, offsets: offsets, tile: tile, transpose: transpose, queue: i.queue, broadcast: broadcast)
+                  case .flag(let transpose) = i.operands[2], case .flag(let broadcast) = i.operands[3],
+                  case .integer(let row) = i.operands[4], case .integer(let column) = i.operands[5] else { return nil }
+            return DMATransfer(hbm: hbm, offsets: offsets, tile: tile, transpose: transpose, queue: i.queue, broadcast: broadcast,
+                               steps: DMASteps(row: row, column: column))
         case (.dmaStore, 2):
             guard case .tile(let tile) = i.operands[0], case .slice(let hbm, let offsets) = i.operands[1] else { return nil }
             return DMATransfer(hbm: hbm, offsets: offsets, tile: tile, queue: i.queue)

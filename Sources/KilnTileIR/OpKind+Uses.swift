@@ -12,6 +12,8 @@ extension OpKind {
         case .slice: "slice"
         case .concat: "concat"
         case .gather: "gather"
+        case .scatterAdd: "scatter_add"
+        case .topk(_, _, let indices): indices ? "argtopk" : "topk"
         case .unary(let function, _): function.rawValue
         case .binary(let op, _, _): op.rawValue
         case .broadcast: "broadcast"
@@ -39,7 +41,7 @@ extension OpKind {
         switch self {
         case .engine(let instruction): instruction.op.engine
         case .syncSignal(_, let engine, _), .syncWait(_, _, let engine, _): engine
-        case .constant, .iota, .scan, .slice, .concat, .gather, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .permute, .reshape, .select, .cast,
+        case .constant, .iota, .scan, .slice, .concat, .gather, .scatterAdd, .topk, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .permute, .reshape, .select, .cast,
              .call, .forLoop, .alloc, .view, .hbmAlloc, .ret: nil
         }
     }
@@ -47,7 +49,7 @@ extension OpKind {
     /// True for ops without effects whose only output is their result: removable when unused, mergeable when equal.
     public var isPure: Bool {
         switch self {
-        case .constant, .iota, .scan, .slice, .concat, .gather, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .permute, .reshape, .select,
+        case .constant, .iota, .scan, .slice, .concat, .gather, .scatterAdd, .topk, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .permute, .reshape, .select,
              .cast: true
         case .call, .forLoop, .alloc, .view, .hbmAlloc, .engine, .syncSignal, .syncWait, .ret: false
         }
@@ -62,10 +64,11 @@ extension OpKind {
     public var reads: [ValueID] {
         switch self {
         case .constant, .iota, .alloc, .view, .hbmAlloc, .forLoop, .syncSignal, .syncWait: []
-        case .unary(_, let a), .broadcast(let a), .reduce(_, let a, _), .transpose(let a), .permute(let a, _), .reshape(let a), .cast(let a), .slice(let a, _): [a]
+        case .unary(_, let a), .broadcast(let a), .reduce(_, let a, _), .transpose(let a), .permute(let a, _), .reshape(let a), .cast(let a), .slice(let a, _, _),
+             .topk(let a, _, _): [a]
         case .concat(let operands, _): operands
         case .binary(_, let a, let b), .matmul(let a, let b), .scan(let a, let b, _), .gather(let a, let b): [a, b]
-        case .select(let c, let a, let b): [c, a, b]
+        case .select(let c, let a, let b), .scatterAdd(let c, let a, let b): [c, a, b]
         case .call(_, let arguments): arguments
         case .engine(let instruction): instruction.reads
         case .ret(let values): values
@@ -76,7 +79,7 @@ extension OpKind {
     public var writes: [ValueID] {
         switch self {
         case .engine(let instruction): instruction.writes
-        case .constant, .iota, .scan, .slice, .concat, .gather, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .permute, .reshape, .select, .cast,
+        case .constant, .iota, .scan, .slice, .concat, .gather, .scatterAdd, .topk, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .permute, .reshape, .select, .cast,
              .call, .forLoop, .alloc, .view, .hbmAlloc, .syncSignal, .syncWait, .ret: []
         }
     }
@@ -115,9 +118,11 @@ extension OpKind {
         case .transpose(let a): return .transpose(map(a))
         case .permute(let a, let perm): return .permute(map(a), perm: perm)
         case .reshape(let a): return .reshape(map(a))
-        case .slice(let a, let offsets): return .slice(map(a), offsets: offsets)
+        case .slice(let a, let offsets, let strides): return .slice(map(a), offsets: offsets, strides: strides)
         case .concat(let operands, let axis): return .concat(operands.map(map), axis: axis)
         case .gather(let table, let indices): return .gather(map(table), map(indices))
+        case .topk(let a, let k, let indices): return .topk(map(a), k: k, indices: indices)
+        case .scatterAdd(let table, let ids, let values): return .scatterAdd(map(table), map(ids), map(values))
         case .select(let c, let a, let b): return .select(map(c), map(a), map(b))
         case .cast(let a): return .cast(map(a))
         case .call(let callee, let arguments): return .call(callee, arguments.map(map))

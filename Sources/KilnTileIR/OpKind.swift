@@ -1,5 +1,6 @@
 // OpKind.swift: the closed set of tile IR operations, with their operands and attributes as typed fields.
 
+import KilnISA
 import KilnMachine
 
 /// Every operation the IR has. Tensor-level cases are pure and define a value; engine ops (`engine`) run on
@@ -34,13 +35,20 @@ public enum OpKind: Hashable, Sendable {
     /// `scan %a, %b axis 1 : T`: along the last axis, h[t] = a[t] * h[t - 1] + b[t] from h = 0 (each step in
     /// fp32, each h rounded to T's element): cumulative sums (a = 1) and linear recurrences (Mamba's scan).
     case scan(ValueID, ValueID, axis: Int)
-    /// `slice %a [0, 64] : T`: the block of `a` that starts at `offsets` (one per dim) and has T's shape.
-    case slice(ValueID, offsets: [Int])
+    /// `slice %a [0, 64] : T`: the block of `a` that starts at `offsets` (one per dim) and has T's shape;
+    /// `slice %a [0, 1] step [1, 2] : T` takes every `strides[d]`-th element along dim d from its offset.
+    case slice(ValueID, offsets: [Int], strides: [Int])
     /// `concat %a, %b axis 1 : T`: the operands joined along one axis (their other dims are equal).
     case concat([ValueID], axis: Int)
     /// `gather %table, %indices : T`: rows of a rank-2 table chosen by an i32 index tensor; T is the indices'
     /// shape plus the table's row length. An index outside the table's rows is a run-time error.
     case gather(ValueID, ValueID)
+    /// `scatter_add %table, %ids, %values : T`: a copy of the rank-2 table with row `values[n]` added into row `ids[n]`
+    /// for each index n in row-major order (f32 sums rounded to T's element); an index outside the rows is a run-time error.
+    case scatterAdd(ValueID, ValueID, ValueID)
+    /// `topk %a k 4 : T` / `argtopk %a k 4 : T`: the k first-ranked elements of each row of `a` (its last axis) in
+    /// rank order (`TopKOrder`: larger first, NaN first of all, ties by position), or their i32 positions.
+    case topk(ValueID, k: Int, indices: Bool)
     /// `call @f(%a, %b) : T`: a helper function with one output.
     case call(String, [ValueID])
 
@@ -122,15 +130,19 @@ public struct DMATransfer: Hashable, Sendable {
     /// A broadcasting load: the slice has the shape of the tile's free dims (padded with leading 1s to the
     /// HBM rank) and is copied into every partition of the tile.
     public var broadcast: Bool
+    /// A strided load's steps (`DMASlice`): partition p at `p * steps.row` along its dim, the last free dim's
+    /// element f at `f * steps.column`.
+    public var steps: DMASteps
 
     public init(hbm: ValueID, offsets: [AffineExpr], tile: ValueID, transpose: Bool = false, queue: Int? = nil,
-                broadcast: Bool = false) {
+                broadcast: Bool = false, steps: DMASteps = .unit) {
         self.hbm = hbm
         self.offsets = offsets
         self.tile = tile
         self.transpose = transpose
         self.queue = queue
         self.broadcast = broadcast
+        self.steps = steps
     }
 }
 

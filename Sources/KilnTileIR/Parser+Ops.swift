@@ -89,22 +89,16 @@ extension TileIRParser {
             let axis = try parseInteger("an axis")
             return (.scan(a, b, axis: axis), try parseResultType())
         case "slice":
-            // slice := 'slice' VALUE '[' integer (',' integer)* ']' ':' type
+            // slice := 'slice' VALUE '[' integer (',' integer)* ']' [ 'step' '[' integer (',' integer)* ']' ] ':' type
             let a = try parseValue()
-            try expectPunct("[")
-            var offsets = [try parseInteger("an offset")]
-            while acceptPunct(",") { offsets.append(try parseInteger("an offset")) }
-            try expectPunct("]")
-            return (.slice(a, offsets: offsets), try parseResultType())
+            let offsets = try parseIntegerList("an offset")
+            let strides = acceptWord("step") ? try parseIntegerList("a step") : Array(repeating: 1, count: offsets.count)
+            return (.slice(a, offsets: offsets, strides: strides), try parseResultType())
         case "permute":
             // permute := 'permute' VALUE 'perm' '[' integer (',' integer)* ']' ':' type
             let a = try parseValue()
             try expectWord("perm")
-            try expectPunct("[")
-            var perm = [try parseInteger("an axis")]
-            while acceptPunct(",") { perm.append(try parseInteger("an axis")) }
-            try expectPunct("]")
-            return (.permute(a, perm: perm), try parseResultType())
+            return (.permute(a, perm: try parseIntegerList("an axis")), try parseResultType())
         case "reshape":
             // reshape := 'reshape' VALUE ':' type
             let a = try parseValue()
@@ -133,6 +127,19 @@ extension TileIRParser {
             try expectWord("axis")
             let axis = try parseInteger("an axis")
             return (.reduce(kind, a, axis: axis), try parseResultType())
+        case "scatter_add":
+            // scatter_add := 'scatter_add' VALUE ',' VALUE ',' VALUE ':' type
+            let table = try parseValue()
+            try expectPunct(",")
+            let ids = try parseValue()
+            try expectPunct(",")
+            let values = try parseValue()
+            return (.scatterAdd(table, ids, values), try parseResultType())
+        case "topk", "argtopk":
+            // topk := ('topk' | 'argtopk') VALUE 'k' integer ':' type
+            let a = try parseValue()
+            try expectWord("k")
+            return (.topk(a, k: try parseInteger("k"), indices: opcode == "argtopk"), try parseResultType())
         case "gather":
             // gather := 'gather' VALUE ',' VALUE ':' type
             let table = try parseValue()
@@ -263,6 +270,15 @@ extension TileIRParser {
         let value = try parseInteger()
         try expectPunct(")")
         return .when(variable, equals: value)
+    }
+
+    /// integers := '[' integer (',' integer)* ']'
+    mutating func parseIntegerList(_ what: String) throws(Recover) -> [Int] {
+        try expectPunct("[")
+        var values = [try parseInteger(what)]
+        while acceptPunct(",") { values.append(try parseInteger(what)) }
+        try expectPunct("]")
+        return values
     }
 
     /// slice := VALUE '[' affine (',' affine)* ']'

@@ -94,9 +94,12 @@ public struct TileIRPrinter {
         case .transpose(let a): return "transpose \(n(a))\(type)"
         case .permute(let a, let perm): return "permute \(n(a)) perm [\(perm.map(String.init).joined(separator: ", "))]\(type)"
         case .reshape(let a): return "reshape \(n(a))\(type)"
-        case .slice(let a, let offsets):
-            return "slice \(n(a)) [\(offsets.map(String.init).joined(separator: ", "))]\(type)"
+        case .slice(let a, let offsets, let strides):
+            let step = strides.allSatisfy { $0 == 1 } ? "" : " step [\(strides.map(String.init).joined(separator: ", "))]"
+            return "slice \(n(a)) [\(offsets.map(String.init).joined(separator: ", "))]\(step)\(type)"
         case .gather(let table, let indices): return "gather \(n(table)), \(n(indices))\(type)"
+        case .scatterAdd(let table, let ids, let values): return "scatter_add \(n(table)), \(n(ids)), \(n(values))\(type)"
+        case .topk(let a, let k, let indices): return "\(indices ? "argtopk" : "topk") \(n(a)) k \(k)\(type)"
         case .concat(let operands, let axis): return "concat \(operands.map(n).joined(separator: ", ")) axis \(axis)\(type)"
         case .select(let c, let a, let b): return "select \(n(c)), \(n(a)), \(n(b))\(type)"
         case .cast(let a): return "cast \(n(a))\(type)"

@@ -113,15 +113,18 @@ extension FunctionVerifier {
                 return mismatch(op, "result", expected: "a tensor of \(source.element) with \(source.shape.reduce(1, *)) elements",
                                 found: resultType)
             }
-        case .slice(let a, let offsets):
+        case .slice(let a, let offsets, let strides):
             guard let resultType = expectResult(op), let source = tensorOperand(op, a, "operand") else { return }
             guard let result = resultType.tensorType, result.element == source.element, result.rank == source.rank else {
                 return mismatch(op, "result", expected: "a tensor of \(source.element) with rank \(source.rank)", found: resultType)
             }
-            guard offsets.count == source.rank,
-                  zip(offsets, zip(result.shape, source.shape)).allSatisfy({ $0 >= 0 && $0 <= $1.1 - $1.0 }) else {
+            // Dim d reads offsets[d], offsets[d] + strides[d], ..., (size - 1) strides on: the last must be in bounds.
+            guard offsets.count == source.rank, strides.count == source.rank, strides.allSatisfy({ $0 >= 1 }),
+                  (0..<source.rank).allSatisfy({ d in
+                      offsets[d] >= 0 && offsets[d] + (result.shape[d] - 1) * strides[d] < source.shape[d] }) else {
+                let step = strides.allSatisfy { $0 == 1 } ? "" : " step [\(strides.map(String.init).joined(separator: ", "))]"
                 return report(at: op) { DiagnosticCatalogue.tileIRInvalidDims(
-                    "slice [\(offsets.map(String.init).joined(separator: ", "))] of \(result.shape) does not fit inside \(type(a))",
+                    "slice [\(offsets.map(String.init).joined(separator: ", "))]\(step) of \(result.shape) does not fit inside \(type(a))",
                     at: $0) }
             }
         case .gather(let table, let indices):
@@ -133,6 +136,24 @@ extension FunctionVerifier {
                     at: $0) }
             }
             let expected = IRType.tensor(TensorType(rows.element, positions.shape + [rows.shape[1]]))
+            if expected != resultType { resultMismatch(op, expected: expected, found: resultType) }
+        case .scatterAdd(let table, let ids, let values):
+            guard let resultType = expectResult(op), let rows = tensorOperand(op, table, "table"),
+                  let positions = tensorOperand(op, ids, "indices"), let added = tensorOperand(op, values, "values") else { return }
+            guard rows.rank == 2, rows.element.isFloat, positions.element == .i32, positions.rank + 1 <= 4,
+                  added.element == rows.element, added.shape == positions.shape + [rows.shape[1]] else {
+                return report(at: op) { DiagnosticCatalogue.tileIRShapeMismatch(op.opcode,
+                    "scatter_add adds values of the indices' shape plus the row length into a float rank-2 table; found "
+                        + "\(type(table)), \(type(ids)) and \(type(values))", at: $0) }
+            }
+            if resultType != .tensor(rows) { resultMismatch(op, expected: .tensor(rows), found: resultType) }
+        case .topk(let a, let k, let indices):
+            guard let resultType = expectResult(op), let source = tensorOperand(op, a, "operand") else { return }
+            guard source.element.isFloat, let row = source.shape.last, (1...8).contains(k), k <= row else {
+                return report(at: op) { DiagnosticCatalogue.tileIRShapeMismatch(op.opcode,
+                    "\(op.opcode) takes k from 1 to 8 of a float tensor's rows; found k \(k) of \(type(a))", at: $0) }
+            }
+            let expected = IRType.tensor(TensorType(indices ? .i32 : source.element, source.shape.dropLast() + [k]))
             if expected != resultType { resultMismatch(op, expected: expected, found: resultType) }
         case .concat(let operands, let axis):
             guard let resultType = expectResult(op), let result = resultType.tensorType else {

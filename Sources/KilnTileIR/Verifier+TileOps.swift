@@ -28,7 +28,7 @@ extension FunctionVerifier {
                 report(at: op) { DiagnosticCatalogue.tileIRInvalidDims(
                     "only dma names a queue, with a non-negative number; found '\(engine) queue \(queue)'", at: $0) }
             }
-        case .constant, .iota, .scan, .slice, .concat, .gather, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .permute, .reshape, .select, .cast,
+        case .constant, .iota, .scan, .slice, .concat, .gather, .scatterAdd, .topk, .unary, .binary, .broadcast, .reduce, .matmul, .transpose, .permute, .reshape, .select, .cast,
              .call, .forLoop, .ret:
             break
         }
@@ -62,7 +62,8 @@ extension FunctionVerifier {
                 let transpose = instruction["transpose"] == .flag(true)
                 let broadcast = instruction["broadcast"] == .flag(true)
                 checkTransfer(op, DMATransfer(hbm: tensor, offsets: offsets, tile: tile, transpose: transpose,
-                                              broadcast: broadcast), writesHBM: declaration.fields[hbm].access != .read)
+                                              broadcast: broadcast, steps: declaration.dmaSteps(operands)),
+                              writesHBM: declaration.fields[hbm].access != .read)
             }
             if case .gather(let table, let indices, let tileField) = rule {
                 checkGather(op, instruction.operands[table], instruction.operands[indices], instruction.operands[tileField])

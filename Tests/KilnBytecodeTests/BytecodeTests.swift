@@ -13,6 +13,8 @@ func everyOpcodeProgram() -> BytecodeProgram {
     let column = BufferEntry(name: "c", space: .sbuf, dtype: .f32, partitionStart: 0, partitions: 64, offset: 512, freeDims: [1])
     let acc = BufferEntry(name: "acc", space: .psum, dtype: .f32, partitionStart: 0, partitions: 64, offset: 0, freeDims: [64])
     let row = BufferEntry(name: "r", space: .sbuf, dtype: .f32, partitionStart: 0, partitions: 1, offset: 1024, freeDims: [64])
+    let eight = BufferEntry(name: "e", space: .sbuf, dtype: .f32, partitionStart: 0, partitions: 64, offset: 1536, freeDims: [8])
+    let positions = BufferEntry(name: "i", space: .sbuf, dtype: .i32, partitionStart: 0, partitions: 64, offset: 1600, freeDims: [8])
     let offset = AffineOffset(constant: 4, terms: [.init(slot: 1, coefficient: 64)])
     let body: [Instruction] = [
         Instruction(.loopBegin, [.loopSlot(0), .integer(0), .integer(2), .integer(1)]),
@@ -40,14 +42,19 @@ func everyOpcodeProgram() -> BytecodeProgram {
                                                                .buffer(0), .scalarSource(.buffer(1))]),
                          Instruction(.engine(.dvePartitionBroadcast), [.buffer(3), .buffer(0)]),
                          Instruction(.engine(.dveFreeBroadcast), [.buffer(1), .buffer(0)]),
-                         Instruction(.engine(.dveCopyColumns), [.buffer(0), .integer(3), .buffer(1)])]),
+                         Instruction(.engine(.dveCopyColumns), [.buffer(0), .integer(3), .buffer(1)]),
+                         Instruction(.engine(.dveMax8), [.buffer(0), .buffer(4)]),
+                         Instruction(.engine(.dveFindIndex8), [.buffer(0), .buffer(4), .buffer(5)])]),
         (.engine(.pool), [Instruction(.engine(.poolIota), [.affine(AffineOffset(constant: -3)), .integer(1), .integer(-1), .buffer(0)]),
                           Instruction(.engine(.poolSelect), [.buffer(0), .buffer(0), .buffer(0), .buffer(0)])]),
         (.dmaQueue(5), [Instruction(.loopBegin, [.loopSlot(1), .integer(0), .integer(2), .integer(1)]),
-                        Instruction(.engine(.dmaLoad), [.tensor(0), .affineList([offset, .init()]), .buffer(0), .flag(false), .flag(false)]),
+                        Instruction(.engine(.dmaLoad), [.tensor(0), .affineList([offset, .init()]), .buffer(0), .flag(false), .flag(false),
+                                                        .integer(2), .integer(1)]),
                         Instruction(.engine(.dmaStore), [.buffer(0), .tensor(1), .affineList([.init(), .init(terms: [.init(slot: 1, coefficient: 64)])])]),
                         Instruction(.engine(.dmaGather), [.tensor(0), .affineList([.init(), .init()]), .tensor(3),
                                                           .affineList([.init(terms: [.init(slot: 1, coefficient: 32)])]), .buffer(0)]),
+                        Instruction(.engine(.dmaScatterAdd), [.buffer(0), .tensor(1), .affineList([.init(), .init()]), .tensor(3),
+                                                              .affineList([.init(terms: [.init(slot: 1, coefficient: 32)])])]),
                         Instruction(.loopEnd, [.loopSlot(1)])]),
     ]
     for (unit, instructions) in others {
@@ -59,7 +66,7 @@ func everyOpcodeProgram() -> BytecodeProgram {
                   TensorEntry(name: "y", dtype: .f32, shape: [64, 128], role: .output),
                   TensorEntry(name: "eps", dtype: .f32, shape: [], role: .scalar, defaultValue: 1e-5),
                   TensorEntry(name: "ids", dtype: .i32, shape: [128], role: .input)],
-        buffers: [tile, column, acc, row], semaphoreCount: 2, loopSlotCount: 2, streams: streams)
+        buffers: [tile, column, acc, row, eight, positions], semaphoreCount: 2, loopSlotCount: 2, streams: streams)
 }
 
 @Test func everyOpcodeIsExercisedAndRoundTrips() throws {
@@ -145,8 +152,9 @@ private func rejection(_ bytes: [UInt8]) -> BytecodeError? {
     #expect(text.contains("stream pe: 6 instructions"))
     #expect(text.contains("     0  loop slot L0 from 0 trips 2 step 1  ; every.kiln:1:3  line 1 text"))
     #expect(text.contains("     2    pe.matmul stationary B0(%t) moving B0(%t) acc B2(%acc) start L0==0 stop always"))
-    #expect(text.contains("dma.load src T0(%x) at [64*L1 + 4, 0] dst B0(%t) transpose no broadcast no"))
+    #expect(text.contains("dma.load src T0(%x) at [64*L1 + 4, 0] dst B0(%t) transpose no broadcast no row_step 2 column_step 1"))
     #expect(text.contains("T2 %eps: scalar f32 = 1e-05"))
-    #expect(text.contains("stream dma.q5: 5 instructions"))
+    #expect(text.contains("stream dma.q5: 6 instructions"))
     #expect(text.contains("dma.gather table T0(%x) table_at [0, 0] indices T3(%ids) indices_at [32*L1] dst B0(%t)"))
+    #expect(text.contains("dma.scatter_add src B0(%t) table T1(%y) table_at [0, 0] indices T3(%ids) indices_at [32*L1]"))
 }

@@ -33,6 +33,50 @@ import Testing
     let facts = OperandFacts([.hbm(.f32, [300, 4, 64]), .tile(tile), .flag(false), .flag(false)])
     let full = OperandFacts([.hbm(.f32, [300, 4, 32]), .tile(tile), .flag(false), .flag(false)])
     let declaration = EngineOp.dmaLoad.declaration
-    #expect(OpDeclaration.dmaRunBytes(facts, tile: 1, hbm: 0, transpose: false) == 128)
+    #expect(declaration.dmaRunBytes(facts, tile: 1, hbm: 0, transpose: false) == 128)
     #expect(declaration.nanoseconds(facts, target: trn1) > declaration.nanoseconds(full, target: trn1))
+}
+
+@Test func aStridedLoadCoversItsBoundingBoxInRunsOfOneElement() throws {
+    // [64 | 32] read every 2nd row and every 3rd column of a [C, 200, 100] tensor: 127 rows and 94 columns.
+    let steps = DMASteps(row: 2, column: 3)
+    #expect(DMASlice.extents(partitions: 64, freeDims: [32], rank: 3, transpose: false, broadcast: false, steps: steps)
+        == [1, 127, 94])
+    #expect(DMASlice.runElements(partitions: 64, freeDims: [32], shape: [3, 200, 100], transpose: false, broadcast: false,
+                                 steps: steps) == 1)
+    // A row step alone keeps each partition's run whole.
+    #expect(DMASlice.runElements(partitions: 64, freeDims: [32], shape: [3, 200, 100], transpose: false, broadcast: false,
+                                 steps: DMASteps(row: 2)) == 32)
+    // Flat (rank 1): every element `column` apart; a row step has no meaning there.
+    #expect(DMASlice.extents(partitions: 4, freeDims: [8], rank: 1, transpose: false, broadcast: false,
+                             steps: DMASteps(column: 2)) == [63])
+    #expect(!DMASlice.allows(DMASteps(row: 2), rank: 1, transpose: false, broadcast: false))
+    #expect(!DMASlice.allows(DMASteps(column: 2), rank: 2, transpose: true, broadcast: false))
+    #expect(!DMASlice.allows(DMASteps(column: 0), rank: 2, transpose: false, broadcast: false))
+    // The op table's cost: one descriptor per element is slower than the same bytes in whole rows.
+    let trn1 = try #require(MachineTarget.named("trn1"))
+    let tile = TileShape(space: .sbuf, element: .f32, partitions: 64, freeDims: [32])
+    let declaration = EngineOp.dmaLoad.declaration
+    let strided = OperandFacts([.hbm(.f32, [3, 200, 100]), .tile(tile), .flag(false), .flag(false), .integer(2), .integer(3)])
+    let plain = OperandFacts([.hbm(.f32, [3, 200, 100]), .tile(tile), .flag(false), .flag(false), .integer(1), .integer(1)])
+    #expect(declaration.dmaRunBytes(strided, tile: 1, hbm: 0, transpose: false) == 4)
+    #expect(declaration.nanoseconds(strided, target: trn1) > declaration.nanoseconds(plain, target: trn1))
+    #expect(declaration.violations(strided, target: trn1).isEmpty)
+    let transposing = OperandFacts([.hbm(.f32, [3, 200, 100]), .tile(tile), .flag(true), .flag(false), .integer(2), .integer(3)])
+    #expect(!declaration.violations(transposing, target: trn1).isEmpty)
+}
+
+@Test func max8AndFindIndex8ReadEightTo16384ElementsAndWriteEight() {
+    let row = TileShape(space: .sbuf, element: .bf16, partitions: 128, freeDims: [64])
+    let top = TileShape(space: .sbuf, element: .bf16, partitions: 128, freeDims: [8])
+    let positions = TileShape(space: .sbuf, element: .i32, partitions: 128, freeDims: [8])
+    let max8 = EngineOp.dveMax8.declaration, find = EngineOp.dveFindIndex8.declaration
+    #expect(max8.violations(OperandFacts([.tile(row), .tile(top)]), target: .trn1).isEmpty)
+    #expect(find.violations(OperandFacts([.tile(row), .tile(top), .tile(positions)]), target: .trn1).isEmpty)
+    let short = TileShape(space: .sbuf, element: .bf16, partitions: 128, freeDims: [4])
+    #expect(max8.violations(OperandFacts([.tile(short), .tile(top)]), target: .trn1).count == 1)
+    #expect(find.violations(OperandFacts([.tile(row), .tile(top), .tile(top)]), target: .trn1).count == 1, "positions are i32")
+    // N cycles plus the access start: a longer row costs more.
+    #expect(max8.cycles(OperandFacts([.tile(row), .tile(top)]), target: .trn1)! >
+            max8.cycles(OperandFacts([.tile(short), .tile(top)]), target: .trn1)!)
 }

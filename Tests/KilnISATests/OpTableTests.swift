@@ -34,6 +34,8 @@ import Testing
             case .gather(let table, let indices, let tile): [table, indices, tile]
             case .columnWindow(let s, let offset, let d): [s, offset, d]
             case .freeBroadcast(let source, let destination): [source, destination]
+            case .dmaSteps(let hbm, let transpose, let broadcast, let row, let column): [hbm, transpose, broadcast, row, column]
+            case .eightPerPartition(let data, let values, let destination): [data, values ?? data, destination]
             }
             #expect(fields.allSatisfy { $0 < count }, "\(op): \(rule)")
         }

@@ -74,14 +74,7 @@ struct Checked {
         case .call(_, let args): args.forEach { visit($0.value, f) }
         case .index(let base, let items):
             visit(base, f)
-            for item in items {
-                switch item {
-                case .index(let e): visit(e, f)
-                case .slice(let lo, let hi, _):
-                    if let lo { visit(lo, f) }
-                    if let hi { visit(hi, f) }
-                }
-            }
+            for item in items { item.forEachBound { visit($0, f) } }
         default: break
         }
     }

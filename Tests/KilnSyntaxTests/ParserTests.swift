@@ -24,7 +24,7 @@ private func show(_ e: Expr) -> String {
         show(base) + "[" + items.map { item in
             switch item {
             case .index(let x): show(x)
-            case .slice(let lo, let hi, _): (lo.map(show) ?? "") + ":" + (hi.map(show) ?? "")
+            case .slice(let lo, let hi, let step, _): (lo.map(show) ?? "") + ":" + (hi.map(show) ?? "") + (step.map { ":" + show($0) } ?? "")
             }
         }.joined(separator: ", ") + "]"
     case .member(let base, let m): "\(show(base)).\(m.name)"

@@ -85,6 +85,19 @@ def check_axpy(run):
     np.testing.assert_allclose(run(x, y), 2.0 * x.astype(np.float64) + y, **F32)   # the default, 2.0
 
 
+def check_avg_pool2d(run):
+    r = rng(41)
+    b, c, ho, wo = 2, 3, 65, 70
+    x = r.standard_normal((b, c, 2 * ho, 2 * wo)).astype(np.float32)
+    xv, = f64(x)
+    ref = xv.reshape(b, c, ho, 2, wo, 2).mean(axis=(3, 5))
+    out = run(x)
+    assert out.shape == (b, c, ho, wo) and out.dtype == np.float32
+    # Three f32 adds and an exact scale by 1/4: a few 2^-24 of the sum of the |corners|.
+    scale = np.abs(xv).reshape(b, c, ho, 2, wo, 2).sum(axis=(3, 5))
+    np.testing.assert_allclose(out, ref, rtol=0, atol=(2.0 ** -22 * scale).max())
+
+
 def check_batched_matmul(run):
     r = rng(19)
     a, b = r.standard_normal((3, 130, 200)).astype(BF16), r.standard_normal((3, 200, 150)).astype(BF16)
@@ -116,6 +129,19 @@ def check_embedding(run):
     assert out.shape == (b, s, d) and out.dtype == BF16
     # The rows are copied exactly; the f32 normalisation adds a few 2^-24 relative, then one rounding to bf16.
     assert_within_steps(out, ref, atol=np.abs(ref) * 2.0 ** -20)
+
+
+def check_embedding_grad(run):
+    r = rng(45)
+    v, d, b, s = 50, 96, 2, 130
+    table_grad = r.standard_normal((v, d)).astype(np.float32)
+    ids = r.integers(-3 * v, 3 * v, (b, s)).astype(np.int32)
+    grad = r.standard_normal((b, s, d)).astype(np.float32)
+    ref = table_grad.copy()
+    np.add.at(ref, np.abs(ids).reshape(-1) % v, grad.reshape(-1, d))   # f32 adds, one row at a time in index order
+    out = run(table_grad, ids, grad)
+    assert out.shape == (v, d) and out.dtype == np.float32
+    np.testing.assert_array_equal(out, ref)   # the same f32 adds in the same order: exact
 
 
 def check_flash_attention(run):
@@ -255,6 +281,16 @@ def check_matmul_tiled(run):
     assert_matmul_bound(run(a_t, b), np.asarray(a_t, dtype=np.float64).T, b)
 
 
+def check_max_pool2d(run):
+    r = rng(42)
+    c, ho, wo = 4, 100, 65
+    x = r.standard_normal((c, 2 * ho, 2 * wo)).astype(BF16)
+    ref = x.astype(np.float32).reshape(c, ho, 2, wo, 2).max(axis=(2, 4)).astype(BF16)
+    out = run(x)
+    assert out.shape == (c, ho, wo) and out.dtype == BF16
+    np.testing.assert_array_equal(out, ref)   # a maximum picks one of its operands: exact
+
+
 def check_mean_center(run):
     x = (rng(10).standard_normal((200, 40)) * 2 + 3).astype(np.float32)
     centred, std = run(x)
@@ -270,6 +306,31 @@ def check_remainder(run):
     x, y = r.standard_normal((300, 200)).astype(np.float32), r.standard_normal((300, 200)).astype(np.float32)
     x64, y64 = f64(x, y)
     np.testing.assert_allclose(run(x, y), x64 / (1 + np.exp(-x64)) * y64, **F32)
+
+
+def check_moe_router(run):
+    r = rng(44)
+    t, d, e = 130, 256, 64
+    x = r.standard_normal((t, d)).astype(BF16)
+    w = (r.standard_normal((d, e)) * 0.1).astype(BF16)
+    xv, wv = f64(x, w)
+    logits = xv @ wv
+    bound = d * 2.0 ** -24 * (np.abs(xv) @ np.abs(wv))   # the f32 accumulation's error (exact bf16 products)
+    experts, weights = run(x, w)
+    assert experts.shape == (t, 2) and experts.dtype == np.int32 and weights.shape == (t, 2)
+    # Kiln ranks its f32 logits: each chosen expert's exact logit is within the rounding bounds of the one numpy ranks
+    # at that place (the same expert but for near-ties), and the two are distinct.
+    ranked = np.sort(logits, axis=1)[:, ::-1]
+    chosen = np.take_along_axis(logits, experts, axis=1)
+    slack = np.take_along_axis(bound, experts, axis=1) + bound.max(axis=1, keepdims=True)
+    assert np.all(np.abs(chosen - ranked[:, :2]) <= slack) and np.all(experts[:, 0] != experts[:, 1])
+    clear = (ranked[:, 0] - ranked[:, 1] > 2 * bound.max(axis=1)) & (ranked[:, 1] - ranked[:, 2] > 2 * bound.max(axis=1))
+    np.testing.assert_array_equal(experts[clear], np.argsort(-logits, axis=1, kind="stable")[clear][:, :2])
+    assert clear.sum() > t // 2
+    # Softmax of the two f32 logits: a few 2^-24 relative, plus the logits' own rounding through exp's slope.
+    gate = np.exp(chosen - chosen[:, :1])
+    ref = gate / gate.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(weights, ref, rtol=0, atol=2.0 ** -20 + 2 * slack.max())
 
 
 def check_rmsnorm(run):
@@ -388,6 +449,15 @@ def check_swiglu_mlp(run):
 def check_transpose(run):
     x = rng(17).standard_normal((130, 200)).astype(np.float32)
     np.testing.assert_array_equal(run(x), x.T)
+
+
+def check_upsample_nearest2d(run):
+    r = rng(43)
+    c, h, w = 3, 70, 100
+    x = r.standard_normal((c, h, w)).astype(np.float32)
+    out = run(x)
+    assert out.shape == (c, 2 * h, 2 * w) and out.dtype == np.float32
+    np.testing.assert_array_equal(out, x.repeat(2, axis=1).repeat(2, axis=2))   # copies only: exact
 
 
 CHECKS = {name[len("check_"):]: function for name, function in globals().items() if name.startswith("check_")}

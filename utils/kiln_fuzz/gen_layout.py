@@ -1,4 +1,4 @@
-"""gen_layout.py: the generator's layout makers, `transpose(x, perm:)` and `reshape`, mixed into TensorGen."""
+"""gen_layout.py: the generator's layout makers, `transpose(x, perm:)`, `reshape` and strided slices, mixed into TensorGen."""
 from .program import E, lit, name
 
 # The most work a permute may put in front of the matrix dims (each leading index is a loop in the tiled kernel).
@@ -64,3 +64,29 @@ class LayoutMakers:
         else:
             return self.leaf(dtype, shape)
         return E("reshape", tuple(shape), [self.expr(dtype, source, depth)])
+
+    def strided(self, dtype, shape, depth):
+        """`x[..., lo : lo + s * d : s, ...]`: every s-th element (s 2 or 3) of a bigger value on one or two axes,
+        whose size is d as the checker computes it (ceil of the extent over the step; the extent is s times the
+        dim, so the size stays a dim expression), the last element read inside the source dim (the end may pass
+        it: only the elements read must be inside). A size-1 dim is sometimes `0 : X : X` (a symbolic step)."""
+        axes = self.rng.sample(range(len(shape)), min(len(shape), self.rng.choice([1, 1, 2])))
+        source, items = list(shape), [(None, None)] * len(shape)
+        for axis in axes:
+            names = [n for n, _ in (self.batch if axis < len(shape) - 2 else self.dims)]
+            step = self.rng.choice([2, 3])
+            size = self.size(shape[axis])
+            fits = [n for n in names if self.size(n) >= (size - 1) * step + 1]
+            if not fits:
+                continue
+            source[axis] = self.rng.choice(fits)
+            if shape[axis] == 1 and self.rng.random() < 0.3:   # the literal 1: `0 : X : X` has size 1, not a dim's
+                items[axis] = (None, name(source[axis]), name(source[axis]))
+                continue
+            lo = self.rng.choice([0, self.rng.randint(0, self.size(source[axis]) - (size - 1) * step - 1)])
+            extent = lit(step * shape[axis]) if isinstance(shape[axis], int) else E("bin", "*", [lit(step), name(shape[axis])])
+            hi = extent if lo == 0 else E("bin", "+", [lit(lo), extent])
+            items[axis] = (lit(lo) if lo or self.rng.random() < 0.3 else None, hi, lit(step))
+        if all(item == (None, None) for item in items):
+            return self.expr(dtype, shape, depth)
+        return E("slice", items, [self.expr(dtype, tuple(source), depth)])

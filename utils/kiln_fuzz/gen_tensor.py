@@ -4,6 +4,7 @@ of rank 1 to 4: a kernel may have batch dims (B, H) in front of its matrix dims.
 import itertools
 
 from .gen_layout import LayoutMakers
+from .gen_select import SelectMakers
 from .program import DTYPES, FLOATS, NUMERIC, E, Function, Param, Program, Stmt, lit, name
 
 DIM_SIZES = [1, 7, 64, 128, 129, 300, 513]
@@ -40,7 +41,7 @@ def sub_shapes(shape):
     return sorted(options, key=lambda s: (len(s), str(s)))
 
 
-class TensorGen(LayoutMakers):
+class TensorGen(LayoutMakers, SelectMakers):
     """Builds one kernel body. Values are typed (dtype, shape); leaves are parameters (created on demand),
     earlier `let`s, literals, scalar parameters and dims used as values."""
 
@@ -164,7 +165,11 @@ class TensorGen(LayoutMakers):
         if len(shape) >= 2 and dtype in FLOATS and not self.tiles:
             makers += [self.scan]
         if shape != () and not self.tiles and self.allowed is None:
-            makers += [self.slice_of, self.concat]
+            makers += [self.slice_of, self.concat, self.strided]
+            if shape[-1] == 1 and (dtype in FLOATS or dtype == "i32"):
+                makers += [self.topk]
+            if len(shape) == 2 and dtype in FLOATS:
+                makers += [self.scatter_add]
             if 2 <= len(shape) <= 4:
                 makers += [self.gather]
             if dtype != "bool" or self.rng.random() < 0.3:

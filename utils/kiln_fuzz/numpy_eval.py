@@ -141,11 +141,14 @@ class Evaluator:
         if op == "slice":   # a whole-tensor slice: constant and dim bounds, never clipped (language.md)
             x = ev(e.args[0])
             index = []
-            for (lo, hi), size in zip(v, x.a.shape):
+            for (lo, hi, *step), size in zip(v, x.a.shape):
                 start = int(ev(lo).a) if lo is not None else 0
                 end = int(ev(hi).a) if hi is not None else size
-                assert 0 <= start < end <= size, "the generator makes in-bounds slices"
-                index.append(slice(start, end))
+                stride = int(ev(step[0]).a) if step else 1
+                # A strided item's end may pass the dim; the elements it reads may not (language.md).
+                last = start + (-(-(end - start) // stride) - 1) * stride
+                assert 0 <= start < end and last < size and (stride > 1 or end <= size), "in-bounds slices"
+                index.append(slice(start, end, stride))
             return V(x.a[tuple(index)], x.dtype)
         if op == "concat":
             parts = [ev(x) for x in e.args]
@@ -277,6 +280,21 @@ class Evaluator:
         if f == "gather":   # NumPy's take along axis 0; the generator keeps every index in range
             table, indices = args
             return V(np.take(table.a, indices.a.astype(np.int64), axis=0), table.dtype)
+        if f == "scatter_add":   # row by row in index order: an f32 add, rounded to the table's dtype (language.md)
+            table, indices, values = args
+            out = table.a.copy()
+            rows = values.a.reshape(-1, out.shape[1])
+            for n, row in enumerate(indices.a.reshape(-1).astype(np.int64)):
+                with np.errstate(all="ignore"):
+                    total = out[row].astype(np.float32) + rows[n].astype(np.float32)
+                out[row] = store(total.astype(np.float64), table.dtype)
+            return V(out, table.dtype)
+        if f in ("topk", "argtopk"):   # a stable sort, larger first, NaN first of all (TopKOrder in KilnMachine)
+            x, k = args[0], int(args[1].a)
+            order = np.lexsort((-x.a, ~np.isnan(x.a)), axis=-1)[..., :k]
+            if f == "argtopk":
+                return V(order.astype(np.float64), "i32")
+            return V(np.take_along_axis(x.a, order, axis=-1), x.dtype)
         if f == "transpose":
             return V(args[0].a.T, args[0].dtype)
         helper = self.helpers[f]

@@ -16,7 +16,8 @@ class E:
     "2 * D"), the axes of a `transpose(x, perm:)` (`perm`), (function, scale or None) of a
     tile-level `activation` (`act`: args are the tile, if any the bias, and for scale "tile" the scale tile);
     `args` the operands.
-    For `slice`, `val` is a list of (lo, hi) pairs of E or None (None, None meaning `:`; hi False: the index lo)."""
+    For `slice`, `val` is a list of (lo, hi) pairs of E or None (None, None meaning `:`; hi False: the index lo), or
+    (lo, hi, step) triples for a strided item."""
     op: str
     val: object = None
     args: list = field(default_factory=list)
@@ -79,11 +80,12 @@ class E:
             return f"broadcast_to({a[0].render()}, {dims if len(v) == 1 else '(' + dims + ')'})"
         if op == "slice":
             items = []
-            for lo, hi in v:
+            for lo, hi, *step in v:
                 if hi is False:   # a plain index: `x[b, ...]`
                     items.append(lo.render())
                     continue
-                items.append(f"{lo.render() if lo else ''} : {hi.render() if hi else ''}".strip() if (lo or hi) else ":")
+                item = f"{lo.render() if lo else ''} : {hi.render() if hi else ''}".strip() if (lo or hi) else ":"
+                items.append(item + (f" : {step[0].render()}" if step else ""))
             return f"{a[0].render()}[{', '.join(items)}]"
         raise ValueError(op)
 
@@ -249,8 +251,8 @@ def walk(e):
     for x in e.args:
         yield from walk(x)
     if e.op == "slice":
-        for lo, hi in e.val:
-            for b in (lo, hi):
+        for item in e.val:
+            for b in item:
                 if isinstance(b, E):   # hi is False for a plain index (`x[b, ...]`), None for an open bound
                     yield from walk(b)
 
