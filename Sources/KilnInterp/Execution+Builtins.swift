@@ -79,6 +79,7 @@ extension Execution {
                          elements: value.elements.map(dtype.convert))
         case .nc_matmul: return tileMatmul(stationary: try operand(0), moving: try operand(1))
         case .nc_transpose: return transpose(try operand(0))  // exact: the values move, none is computed
+        case .bn_stats, .bn_aggr: return statistics(try operand(0), stats: builtin == .bn_stats)
         case .activation: throw invariant("'activation' is evaluated on its own", expr.span)
         case .store: throw invariant("store used as a value", expr.span)
         case .iota: return try iota(expr, frame)
@@ -270,6 +271,25 @@ extension Execution {
         }
         let shape = Array(value.staticShape.dropLast()) + [k]
         return Value(dtype: indices ? .i32 : value.dtype, staticShape: shape, valid: shape, elements: out)
+    }
+
+    /// `bn_stats` / `bn_aggr` of a rank-2 tile: each valid partition's valid elements through BatchNormStats, read
+    /// as f32 (exact for every float tile dtype), an f32 `[P, 6]` / `[P, 2]` tile of the operand's valid partitions.
+    func statistics(_ value: Value, stats: Bool) -> Value {
+        let (partitions, free) = (value.valid.first ?? 1, value.valid.count > 1 ? value.valid[1] : 1)
+        let stride = value.staticShape.count > 1 ? value.staticShape[1] : 1
+        let columns = stats ? BatchNormStats.statsWidth : 2
+        var out: [Double] = []
+        for partition in 0..<(value.staticShape.first ?? 1) {
+            guard partition < partitions else {
+                out += Array(repeating: 0, count: columns)
+                continue
+            }
+            let row = (0..<free).map { Float(value.elements[partition * stride + $0]) }
+            out += (stats ? BatchNormStats.stats(row) : BatchNormStats.aggregate(row)).map(Double.init)
+        }
+        let shape = [value.staticShape.first ?? 1, columns]
+        return Value(dtype: .f32, staticShape: shape, valid: [partitions, columns], elements: out)
     }
 
     /// max/min that return NaN when either side is NaN (as NumPy's maximum/minimum do).

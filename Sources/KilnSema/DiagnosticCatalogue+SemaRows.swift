@@ -1,5 +1,6 @@
-// DiagnosticCatalogue+SemaRows.swift: KilnSema's diagnostics of strided slices, topk and scatter_add (K2163-K2168).
+// DiagnosticCatalogue+SemaRows.swift: KilnSema's diagnostics of strided slices, topk and scatter_add (K2163-K2168), bn_stats and bn_aggr (K2171-K2172).
 
+import KilnMachine
 import KilnSource
 
 extension DiagnosticCatalogue {
@@ -27,6 +28,17 @@ extension DiagnosticCatalogue {
         make("K2167", "topk-row", .error,
              "'\(callee)' searches rows of \(TopK.minRow) to \(TopK.maxRow) elements (and at least k = \(k)); this row has "
                 + "\(row)", at: span)
+    }
+    public static func bnStatsFree(_ free: Int, at span: SourceSpan) -> Diagnostic {
+        make("K2171", "bn-stats-free", .error,
+             "'bn_stats' reads 1 to \(BatchNormStats.maxFree) elements per partition (the vector engine's bn_stats_fmax); "
+                + "this tile has \(free): call it on column chunks of \(BatchNormStats.maxFree) and combine them with bn_aggr",
+             at: span)
+    }
+    public static func bnAggrTuples(_ free: Int, at span: SourceSpan) -> Diagnostic {
+        make("K2172", "bn-aggr-tuples", .error,
+             "'bn_aggr' reads whole (count, mean, variance * count) tuples: a positive multiple of 3 elements per partition "
+                + "(the columns of bn_stats results), found \(free)", at: span)
     }
     public static func scatterValues(_ found: String, expected: String, at span: SourceSpan) -> Diagnostic {
         make("K2168", "scatter-values", .error,
