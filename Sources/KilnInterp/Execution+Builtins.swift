@@ -273,23 +273,18 @@ extension Execution {
         return Value(dtype: indices ? .i32 : value.dtype, staticShape: shape, valid: shape, elements: out)
     }
 
-    /// `bn_stats` / `bn_aggr` of a rank-2 tile: each valid partition's valid elements through BatchNormStats, read
-    /// as f32 (exact for every float tile dtype), an f32 `[P, 6]` / `[P, 2]` tile of the operand's valid partitions.
+    /// `bn_stats` / `bn_aggr` of a rank-2 tile: each valid partition's valid elements (a value holds its valid
+    /// region) through BatchNormStats, read as f32 (exact for every float tile dtype), an f32 `[P, 6]` / `[P, 2]` tile
+    /// of the operand's valid partitions.
     func statistics(_ value: Value, stats: Bool) -> Value {
-        let (partitions, free) = (value.valid.first ?? 1, value.valid.count > 1 ? value.valid[1] : 1)
-        let stride = value.staticShape.count > 1 ? value.staticShape[1] : 1
+        let (partitions, free) = (value.rows, value.columns)
         let columns = stats ? BatchNormStats.statsWidth : 2
         var out: [Double] = []
-        for partition in 0..<(value.staticShape.first ?? 1) {
-            guard partition < partitions else {
-                out += Array(repeating: 0, count: columns)
-                continue
-            }
-            let row = (0..<free).map { Float(value.elements[partition * stride + $0]) }
+        for partition in 0..<partitions {
+            let row = (0..<free).map { Float(value.at(partition, $0)) }
             out += (stats ? BatchNormStats.stats(row) : BatchNormStats.aggregate(row)).map(Double.init)
         }
-        let shape = [value.staticShape.first ?? 1, columns]
-        return Value(dtype: .f32, staticShape: shape, valid: [partitions, columns], elements: out)
+        return Value(dtype: .f32, staticShape: [value.staticRows, columns], valid: [partitions, columns], elements: out)
     }
 
     /// max/min that return NaN when either side is NaN (as NumPy's maximum/minimum do).
