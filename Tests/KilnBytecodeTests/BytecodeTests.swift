@@ -15,6 +15,8 @@ func everyOpcodeProgram() -> BytecodeProgram {
     let row = BufferEntry(name: "r", space: .sbuf, dtype: .f32, partitionStart: 0, partitions: 1, offset: 1024, freeDims: [64])
     let eight = BufferEntry(name: "e", space: .sbuf, dtype: .f32, partitionStart: 0, partitions: 64, offset: 1536, freeDims: [8])
     let positions = BufferEntry(name: "i", space: .sbuf, dtype: .i32, partitionStart: 0, partitions: 64, offset: 1600, freeDims: [8])
+    let stats = BufferEntry(name: "s", space: .sbuf, dtype: .f32, partitionStart: 0, partitions: 64, offset: 1664, freeDims: [6])
+    let meanVar = BufferEntry(name: "mv", space: .sbuf, dtype: .f32, partitionStart: 0, partitions: 64, offset: 1696, freeDims: [2])
     let offset = AffineOffset(constant: 4, terms: [.init(slot: 1, coefficient: 64)])
     let body: [Instruction] = [
         Instruction(.loopBegin, [.loopSlot(0), .integer(0), .integer(2), .integer(1)]),
@@ -44,7 +46,9 @@ func everyOpcodeProgram() -> BytecodeProgram {
                          Instruction(.engine(.dveFreeBroadcast), [.buffer(1), .buffer(0)]),
                          Instruction(.engine(.dveCopyColumns), [.buffer(0), .integer(3), .buffer(1)]),
                          Instruction(.engine(.dveMax8), [.buffer(0), .buffer(4)]),
-                         Instruction(.engine(.dveFindIndex8), [.buffer(0), .buffer(4), .buffer(5)])]),
+                         Instruction(.engine(.dveFindIndex8), [.buffer(0), .buffer(4), .buffer(5)]),
+                         Instruction(.engine(.dveBnStats), [.buffer(0), .buffer(6)]),
+                         Instruction(.engine(.dveBnAggr), [.buffer(6), .buffer(7)])]),
         (.engine(.pool), [Instruction(.engine(.poolIota), [.affine(AffineOffset(constant: -3)), .integer(1), .integer(-1), .buffer(0)]),
                           Instruction(.engine(.poolSelect), [.buffer(0), .buffer(0), .buffer(0), .buffer(0)])]),
         (.dmaQueue(5), [Instruction(.loopBegin, [.loopSlot(1), .integer(0), .integer(2), .integer(1)]),
@@ -66,7 +70,7 @@ func everyOpcodeProgram() -> BytecodeProgram {
                   TensorEntry(name: "y", dtype: .f32, shape: [64, 128], role: .output),
                   TensorEntry(name: "eps", dtype: .f32, shape: [], role: .scalar, defaultValue: 1e-5),
                   TensorEntry(name: "ids", dtype: .i32, shape: [128], role: .input)],
-        buffers: [tile, column, acc, row, eight, positions], semaphoreCount: 2, loopSlotCount: 2, streams: streams)
+        buffers: [tile, column, acc, row, eight, positions, stats, meanVar], semaphoreCount: 2, loopSlotCount: 2, streams: streams)
 }
 
 @Test func everyOpcodeIsExercisedAndRoundTrips() throws {
