@@ -47,18 +47,21 @@ ROWS = [
          published=6.97e-3, source=MM_TUT, kind="measured", tol=0.15),
     dict(name="layernorm v1", file=K + "layernorm_v1.kiln", dims={"N": 4096, "D": 8192}, dtype="f32",
          target="trn1", published=2311e-6, source=LN_TUT, kind="measured", tol=0.15),
-    dict(name="layernorm v2", file=None, dims={"N": 4096, "D": 8192}, dtype="f32", target="trn1",
-         published=1969e-6, source=LN_TUT, kind="pending", why="needs bn_stats/bn_aggr and a two-op tensor_scalar"),
-    dict(name="rmsnorm_qkv [1,128,1024]x512", file="Examples/rmsnorm_qkv.kiln",
-         dims={"B": 1, "S": 128, "Dm": 1024, "N": 512}, dtype="bf16", target="trn1", published=28e-6, source=UNIT,
-         kind="ceiling",
-         why="the normalised x goes through an HBM scratch tensor between fusion groups and comes back as "
-             "[128 | 128] tiles (256 B rows) that the PE transposes; the sample keeps it in SBUF"),
-    dict(name="rmsnorm_qkv [1,512,1024]x384", file="Examples/rmsnorm_qkv.kiln",
-         dims={"B": 1, "S": 512, "Dm": 1024, "N": 384}, dtype="bf16", target="trn1", published=40e-6, source=UNIT,
-         kind="ceiling",
-         why="the normalised x goes through an HBM scratch tensor between fusion groups and comes back as "
-             "[128 | 128] tiles that the PE transposes, four row tiles of them; the sample keeps it in SBUF"),
+    dict(name="layernorm v2", file=K + "layernorm_v2.kiln", dims={"N": 4096, "C": 16}, dtype="f32", target="trn1",
+         published=1969e-6, source=LN_TUT + "; D = 512 C = 8192", kind="measured", tol=0.15,
+         why="the tutorial's shift and scale is one two-op tensor_scalar; Kiln issues two (sub, then mult), one more "
+             "8192-element vector pass per row tile (the vector engine is 84% busy); with one pass there the model gives "
+             "1.84 ms (-6.6%) (Docs/simulator.md)"),
+    dict(name="rmsnorm_qkv [1,128,1024]x512", file=K + "rmsnorm_qkv_tile.kiln",
+         dims={"B": 1, "S": 128, "KT": 8, "N": 512}, dtype="bf16", target="trn1", published=28e-6,
+         source=UNIT + " (allocated_fused_rms_norm_qkv's schedule; Dm = 128 KT = 1024)", kind="ceiling"),
+    dict(name="rmsnorm_qkv [1,512,1024]x384", file=K + "rmsnorm_qkv_tile.kiln",
+         dims={"B": 1, "S": 512, "KT": 8, "N": 384}, dtype="bf16", target="trn1", published=40e-6,
+         source=UNIT + " (allocated_fused_rms_norm_qkv's schedule; Dm = 128 KT = 1024)", kind="ceiling",
+         why="the sample's instructions convert on output (dtype=) and reduce inside the activation; Kiln's tile "
+             "form converts in passes of their own: the bf16 row tile to f32 and the two normalised 512-column "
+             "chunks to bf16, three more passes per row tile on a serial chain; the same kernel without them "
+             "(timing only) is 32.3 us (Docs/simulator.md)"),
     dict(name="rmsnorm_qkv [1,128,512]x512", file=K + "rmsnorm_qkv_f16.kiln",
          dims={"B": 1, "S": 128, "Dm": 512, "N": 512}, dtype="f16", target="trn1", published=25e-6, source=UNIT,
          kind="ceiling"),
@@ -96,11 +99,10 @@ ROWS = [
              "does not spill"),
     dict(name="mamba v3 seq 8192 ch 4096", file=K + "mamba_v3.kiln", dims=MAMBA(8192, 4096), dtype="f32",
          target="trn1", published=27.8e-3, source=MAMBA_TUT, kind="measured", tol=0.15,
-         why="two parts (Docs/simulator.md): the state and sequence loops are exchanged (no += into a window of a "
-             "buffer), so each state's scan carry goes through a [128, St] buffer, small pool/dve/act instructions in "
-             "a serial chain with the scans (35.2 ms without them); and each state computes delta * u of its sequence "
-             "tile, the same product 16 times, which Kiln's cse does not merge (the profile's 3.22 us per unit "
-             "against Kiln's 3.93)"),
+         why="vector-engine bound (88% busy): 4396 cycles per (state, channel tile, sequence tile), the tutorial's "
+             "instruction list costed by the model, against the profile's 3.22 us (94.85% of 27.8 ms over 8192); "
+             "that lies between the list with delta * u (3.93 us) and without it (2.96 us, v2's hoisted form): the "
+             "tutorial's compiler evidently shares some of the 16 identical products per sequence tile"),
 ]
 
 

@@ -29,6 +29,8 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
     case dveMax8 = 0x4B
     case dveFindIndex8 = 0x4C
     case dveCopyStrided = 0x4D
+    case dveBnStats = 0x4E
+    case dveBnAggr = 0x4F
     case poolIota = 0x50
     case poolSelect = 0x51
     case poolAffineSelect = 0x52
@@ -227,6 +229,22 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
             ], rules: [.eightPerPartition(data: 0, values: 1, destination: 2)],
                cost: .cycles { o, t in t.vectorSearchCycles(elementsPerPartition: o.n(0)) },
                summary: "the positions in data of each partition's 8 vals (first occurrences, duplicates in order), i32")
+        case .dveBnStats:
+            // NKI's bn_stats: per partition, (count, mean, variance * count) of the even-position elements, then of the
+            // odd-position ones, in f32 (KilnMachine's BatchNormStats: the one order of operations).
+            return OpDeclaration("dve.bn_stats", on: .dve, [F("src", .tile(.read)), F("dst", .tile(.write))],
+                                 rules: [.statistics(source: 0, destination: 1, outputs: BatchNormStats.statsWidth,
+                                                     inputLimit: BatchNormStats.maxFree, inputMultiple: 1)],
+                                 cost: .cycles { o, t in t.bnStatsCycles(elementsPerPartition: o.n(0)) },
+                                 summary: "per partition, (count, mean, variance * count) of the even and of the odd elements")
+        case .dveBnAggr:
+            // NKI's bn_aggr: the (count, mean, variance * count) tuples of a partition combined into its mean and
+            // variance, in f32 (BatchNormStats.aggregate).
+            return OpDeclaration("dve.bn_aggr", on: .dve, [F("src", .tile(.read)), F("dst", .tile(.write))],
+                                 rules: [.statistics(source: 0, destination: 1, outputs: 2, inputLimit: nil,
+                                                     inputMultiple: BatchNormStats.tupleWidth)],
+                                 cost: .cycles { o, t in t.bnAggrCycles(elementsPerPartition: o.n(0)) },
+                                 summary: "per partition, the mean and variance of bn_stats tuples (count, mean, variance * count)")
         case .poolIota:
             return OpDeclaration("pool.iota", on: .pool, [
                 F("base", .affine, .keyword()), F("partition_step", .integer, .keyword()),

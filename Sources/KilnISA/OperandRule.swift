@@ -36,6 +36,9 @@ public enum OperandRule: Hashable, Sendable {
     /// `dve.max8` / `dve.find_index8`: a data tile of 8 to 16,384 float elements per partition, an optional `[P | 8]`
     /// tile of values like it, and a `[P | 8]` destination of the same partitions (i32 when it holds positions).
     case eightPerPartition(data: Int, values: Int?, destination: Int)
+    /// `dve.bn_stats` / `dve.bn_aggr`: a float source with `inputLimit` elements per partition at most (bn_stats) or
+    /// a positive multiple of `inputMultiple` (bn_aggr), into a `[P | outputs]` float tile of the source's partitions.
+    case statistics(source: Int, destination: Int, outputs: Int, inputLimit: Int?, inputMultiple: Int)
     /// A load's steps (`DMASteps`): at least 1, and other than 1 only on a plain or flat load (`DMASlice.allows`).
     case dmaSteps(hbm: Int, transpose: Int, broadcast: Int, row: Int, column: Int)
     /// A reduction's starting value other than +0 only with the `add` operator (max and min have none).
@@ -163,6 +166,19 @@ extension OperandRule {
             if output.partitions <= input.partitions, offset >= 0, step >= 1, last < input.freeElements { return [] }
             return [.shape("\(output) does not take free elements \(offset), \(offset) + \(step), ... of the leading "
                 + "partitions of \(input) (a step of at least 1, the last element \(last) inside)")]
+        case .statistics(let sourceField, let destination, let outputs, let limit, let multiple):
+            guard let source = o.tile(sourceField), let output = o.tile(destination) else { return [] }
+            var found: [RuleViolation] = []
+            let n = source.freeElements
+            if !source.element.isFloat || n < multiple || n % multiple != 0 || limit.map({ n > $0 }) == true {
+                let size = limit.map { "1 to \($0) elements per partition" } ?? "a multiple of \(multiple) elements per partition"
+                found.append(.operand(role: role(sourceField), expected: "a float tile of \(size)", found: source))
+            }
+            if output.partitions != source.partitions || output.freeElements != outputs || !output.element.isFloat {
+                found.append(.operand(role: role(destination), expected: "a [\(source.partitions) | \(outputs)] float tile",
+                                      found: output))
+            }
+            return found
         case .eightPerPartition(let dataField, let valuesField, let destination):
             guard let data = o.tile(dataField), let output = o.tile(destination) else { return [] }
             var found: [RuleViolation] = []

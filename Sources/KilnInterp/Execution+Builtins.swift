@@ -80,6 +80,7 @@ extension Execution {
                          elements: value.elements.map(dtype.convert))
         case .nc_matmul: return tileMatmul(stationary: try operand(0), moving: try operand(1))
         case .nc_transpose: return transpose(try operand(0))  // exact: the values move, none is computed
+        case .bn_stats, .bn_aggr: return statistics(try operand(0), stats: builtin == .bn_stats)
         case .activation, .affine_select: throw invariant("'\(builtin)' is evaluated on its own", expr.span)
         case .store: throw invariant("store used as a value", expr.span)
         case .iota: return try iota(expr, frame)
@@ -291,6 +292,20 @@ extension Execution {
         }
         let shape = Array(value.staticShape.dropLast()) + [k]
         return Value(dtype: indices ? .i32 : value.dtype, staticShape: shape, valid: shape, elements: out)
+    }
+
+    /// `bn_stats` / `bn_aggr` of a rank-2 tile: each valid partition's valid elements (a value holds its valid
+    /// region) through BatchNormStats, read as f32 (exact for every float tile dtype), an f32 `[P, 6]` / `[P, 2]` tile
+    /// of the operand's valid partitions.
+    func statistics(_ value: Value, stats: Bool) -> Value {
+        let (partitions, free) = (value.rows, value.columns)
+        let columns = stats ? BatchNormStats.statsWidth : 2
+        var out: [Double] = []
+        for partition in 0..<partitions {
+            let row = (0..<free).map { Float(value.at(partition, $0)) }
+            out += (stats ? BatchNormStats.stats(row) : BatchNormStats.aggregate(row)).map(Double.init)
+        }
+        return Value(dtype: .f32, staticShape: [value.staticRows, columns], valid: [partitions, columns], elements: out)
     }
 
     /// max/min that return NaN when either side is NaN (as NumPy's maximum/minimum do).

@@ -192,6 +192,12 @@ extension FunctionLowering {
                     lowering.storeElement(value, dst.pointer, dst.element, index: LLVMBuildNSWAdd(b, rowOffset, f, ""))
                 }
             }
+        case .dveBnStats:
+            guard let (src, dst) = tiles(instruction.tile(0), instruction.tile(1), op.span) else { return }
+            emitBnStats(src, into: dst)
+        case .dveBnAggr:
+            guard let (src, dst) = tiles(instruction.tile(0), instruction.tile(1), op.span) else { return }
+            emitBnAggr(src, into: dst)
         case .dveMax8:
             guard let (src, dst) = tiles(instruction.tile(0), instruction.tile(1), op.span) else { return }
             emitMax8(src, into: dst)

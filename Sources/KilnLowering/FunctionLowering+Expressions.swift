@@ -95,6 +95,7 @@ extension FunctionLowering {
         case .nc_transpose: return try transposeTile(try lower(arguments[0]), at: expr.span)
         case .activation: return try activationTile(expr)
         case .affine_select: return try affineSelectTile(expr)
+        case .bn_stats, .bn_aggr: return try statisticsTile(builtin, try lower(arguments[0]), at: expr.span)
         case .iota:
             // The shape is the checker's type; the axis is recorded with the call.
             guard let axis = program.reductionAxes[expr.id]?.first else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }

@@ -91,7 +91,15 @@ extension FunctionLowering {
         if op == .assign, case .call(_, let arguments) = value.kind, case .builtin(.load)? = program.calls[value.id] {
             return try loadIntoWindow(target, name: name, base: base, source: arguments[0].value, span: span)
         }
-        var lowered = try lower(value)
+        var lowered: Lowered
+        if op == .assign, case .call(_, let arguments) = value.kind, case .builtin(let builtin)? = program.calls[value.id],
+           builtin == .bn_stats || builtin == .bn_aggr {
+            let operand = try lower(arguments[0].value)
+            if try statisticsIntoWindow(target, name: name, base: base, builtin, operand, span: span) { return }
+            lowered = try statisticsTile(builtin, operand, at: value.span)
+        } else {
+            lowered = try lower(value)
+        }
         let (state, buffer) = try windowBuffer(name, base: base, rows: lowered.tile?.1.partitions, at: span)
         guard var (window, windowTile) = try tileSlice(.value(state.id, .tile(buffer)), target, aliasing: true).tile,
               windowTile.space == .sbuf else {
@@ -150,6 +158,25 @@ extension FunctionLowering {
         }
         let (_, state, tile) = try buffer(Identifier(name, span: base.span), shape: shape, at: span)
         return (state, tile)
+    }
+
+    /// `t[items] = bn_stats(x)` / `bn_aggr(x)` (`operand` is x lowered): one `dve.bn_stats` / `dve.bn_aggr` straight
+    /// into the window when the window is an f32 SBUF view of exactly the result's shape (NKI's kernels write each
+    /// chunk's statistics into their columns of one buffer); false, with nothing emitted, otherwise.
+    private func statisticsIntoWindow(_ target: Expr, name: String, base: Expr, _ builtin: Builtin, _ operand: Lowered,
+                                      span: SourceSpan) throws(LoweringFailed) -> Bool {
+        guard let (source, tile) = operand.tile,
+              let key = bufferKey(name), let state = buffers[key],
+              case .tile(let buffer)? = type(of: state.id), buffer.element == .f32,
+              buffer.space == .sbuf, buffer.partitions == tile.partitions else { return false }
+        let result = TileType(.sbuf, .f32, partitions: tile.partitions,
+                              free: [builtin == .bn_stats ? BatchNormStats.statsWidth : 2])
+        let (_, written, _) = try self.buffer(Identifier(name, span: base.span), shape: nil, at: span)
+        guard let (window, windowTile) = try tileSlice(.value(written.id, .tile(buffer)), target, aliasing: true).tile,
+              windowTile == result else { return false }
+        emit(.engine(EngineInstruction(builtin == .bn_stats ? .dveBnStats : .dveBnAggr, [.tile(source), .tile(window)])),
+             at: span)
+        return true
     }
 
     /// `t[items] = load(src)`: one `dma.load` straight into the window (a view of the buffer in the loaded tile's

@@ -186,6 +186,17 @@ extension FunctionLowering {
         return .value(destination, .tile(result))
     }
 
+    /// `bn_stats(t)` / `bn_aggr(s)`: one `dve.bn_stats` / `dve.bn_aggr` into a fresh f32 SBUF tile of t's partitions
+    /// and 6 (2) columns.
+    func statisticsTile(_ builtin: Builtin, _ operand: Lowered, at span: SourceSpan) throws(LoweringFailed) -> Lowered {
+        guard let (source, tile) = operand.tile else { throw fail(DiagnosticCatalogue.loweringUntyped(at: span)) }
+        let stats = builtin == .bn_stats
+        let result = TileType(.sbuf, .f32, partitions: tile.partitions, free: [stats ? BatchNormStats.statsWidth : 2])
+        let destination = allocate(result, at: span)
+        emit(.engine(EngineInstruction(stats ? .dveBnStats : .dveBnAggr, [.tile(source), .tile(destination)])), at: span)
+        return .value(destination, .tile(result))
+    }
+
     /// `activation(f, x, bias: b, scale: s)`: one `act.activate` (f, scale and bias as the checker recorded them)
     /// into a fresh SBUF tile of x's dtype.
     func activationTile(_ expr: Expr) throws(LoweringFailed) -> Lowered {

@@ -66,6 +66,18 @@ extension MachineTarget {
         n + costs.memoryAccessStart
     }
 
+    /// `dve.bn_stats`: max(MIN_II, N) for N elements per partition (NKI `bn_stats`, "Estimated instruction cost:
+    /// max(MIN_II, N) Vector Engine cycles" [isa]), plus the access start. [perf]
+    public func bnStatsCycles(elementsPerPartition n: Int) -> Int {
+        max(costs.minII, n) + costs.memoryAccessStart
+    }
+
+    /// `dve.bn_aggr`: max(MIN_II, 13 * (N / 3)) for N elements per partition, 13 cycles per (count, mean, m2) tuple
+    /// (NKI `bn_aggr`, "Estimated instruction cost: max(MIN_II, 13*(N/3))" [isa]), plus the access start. [perf]
+    public func bnAggrCycles(elementsPerPartition n: Int) -> Int {
+        max(costs.minII, 13 * (n / 3)) + costs.memoryAccessStart
+    }
+
     /// `dve.reciprocal`: max(MIN_II, 8N) [isa], plus the access start. [perf]
     public func reciprocalCycles(elementsPerPartition n: Int) -> Int {
         max(costs.minII, costs.reciprocalCyclesPerElement * n) + costs.memoryAccessStart

@@ -47,6 +47,8 @@ enum BuiltinTable {
         case .store: BuiltinSpec(positional: ["dst", "tile"])
         case .nc_matmul: BuiltinSpec(positional: ["stationary", "moving"])
         case .nc_transpose: BuiltinSpec(positional: ["tile"])
+        case .bn_stats: BuiltinSpec(positional: ["tile"])
+        case .bn_aggr: BuiltinSpec(positional: ["stats"])
         case .activation: BuiltinSpec(positional: ["function", "x"], labels: ["bias", "scale"])
         case .affine_select: BuiltinSpec(positional: ["x", "fill"], labels: ["partition", "free", "offset"])
         }

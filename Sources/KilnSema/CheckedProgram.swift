@@ -54,6 +54,10 @@ public struct StaticLimit: Sendable, Hashable {
         case sliceEnd(end: String, extent: String)
         /// The row a `topk` / `argtopk` searches: 8 to 16,384 elements and at least k (`TopK`).
         case topkRow(callee: String, k: Int)
+        /// The free size of a `bn_stats` argument: 1 to 512 (`BatchNormStats.maxFree`).
+        case bnStatsFree
+        /// The free size of a `bn_aggr` argument: a positive multiple of 3 (whole tuples).
+        case bnAggrTuples
     }
     public var kind: Kind
     public var dim: Dim
@@ -63,7 +67,8 @@ public struct StaticLimit: Sendable, Hashable {
         switch kind {
         case .partition, .matmulK, .matmulM: 128
         case .matmulN: 512
-        case .positive, .sliceEnd, .topkRow: nil
+        case .positive, .sliceEnd, .topkRow, .bnAggrTuples: nil
+        case .bnStatsFree: BatchNormStats.maxFree
         }
     }
 }
@@ -141,12 +146,17 @@ public enum Builtin: Sendable, Hashable, CustomStringConvertible {
     /// `affine_select(x, fill, partition: a, free: b, offset: c)`: x where c + a * p + b * f >= 0, else fill (NKI's
     /// gpsimd affine_select).
     case affine_select
+    /// `bn_stats(t)`: per partition of a `[P, F]` tile (F <= 512), two (count, mean, variance * count) tuples, of the
+    /// even and of the odd elements, an f32 `[P, 6]` tile; `bn_aggr(s)`: the mean and variance of a partition's
+    /// tuples, an f32 `[P, 2]` tile (the vector engine's bn_stats / bn_aggr, KilnMachine's BatchNormStats).
+    case bn_stats, bn_aggr
 
     /// Every builtin but the math functions, which `MathFunction` lists.
     static let others: [Builtin] = [.maximum, .minimum, .pow, .clamp, .iota, .cumsum, .scan, .argmax, .argmin,
                                     .topk, .argtopk, .concat, .broadcast_to, .reshape, .gather, .scatter_add,
                                     .bitwise_and, .bitwise_or, .bitwise_xor, .left_shift, .right_shift, .sum, .max, .min, .mean, .matmul, .transpose, .select,
-                                    .load, .store, .nc_matmul, .copy, .nc_transpose, .activation, .affine_select]
+                                    .load, .store, .nc_matmul, .copy, .nc_transpose, .activation, .affine_select, .bn_stats,
+                                    .bn_aggr]
 
     /// The builtin called `name` (not counting aliases).
     public init?(name: String) {
@@ -198,6 +208,8 @@ public enum Builtin: Sendable, Hashable, CustomStringConvertible {
         case .nc_transpose: "nc_transpose"
         case .activation: "activation"
         case .affine_select: "affine_select"
+        case .bn_stats: "bn_stats"
+        case .bn_aggr: "bn_aggr"
         }
     }
 
@@ -212,6 +224,7 @@ public enum Builtin: Sendable, Hashable, CustomStringConvertible {
     public var isTileLevel: Bool {
         self == .load || self == .store || self == .nc_matmul || self == .copy || self == .nc_transpose || self == .activation
             || self == .affine_select
+            || self == .bn_stats || self == .bn_aggr
     }
 }
 

@@ -178,6 +178,8 @@ extension Checker {
             return ncMatmul(operands[0], operands[1], span: span)
         case .nc_transpose:
             return ncTranspose(operands[0], span: span)
+        case .bn_stats, .bn_aggr:
+            return checkStatistics(builtin, operands[0], span: span)
         case .activation, .affine_select:
             return nil  // checked by checkActivation / checkAffineSelect before their arguments are typed
         case .copy:
@@ -353,6 +355,34 @@ extension Checker {
         }
         checkLimit(StaticLimit(kind: .partition(.psum), dim: type.shape[1], span: span))
         return ValueType(type.dtype, [type.shape[1], type.shape[0]], space: .psum)
+    }
+
+    /// `bn_stats(t)` / `bn_aggr(s)`: the argument is a rank-2 float tile (sbuf or psum) whose free size the vector
+    /// engine accepts: at most 512 for bn_stats (K2175), a positive multiple of 3 for bn_aggr (K2176), checked now or,
+    /// for a symbolic dim, once dims are bound. The result is an f32 sbuf tile of 6 (bn_stats) or 2 (bn_aggr) columns.
+    private func checkStatistics(_ builtin: Builtin, _ type: ValueType, span: SourceSpan) -> ValueType? {
+        guard type.isTile, type.rank == 2 else {
+            report(DiagnosticCatalogue.needsSBUFTile("the argument of '\(builtin.name)'", found: type.description,
+                                                     hint: type.isTile ? "\(builtin.name) takes a rank-2 tile" : "load it first with load(...)",
+                                                     at: span))
+            return nil
+        }
+        guard type.dtype.isFloat else {
+            report(DiagnosticCatalogue.operandDType(builtin.name, "float", found: type.description,
+                                                    hint: "convert the tile with 'as f32'", at: span))
+            return nil
+        }
+        let limit = StaticLimit(kind: builtin == .bn_stats ? .bnStatsFree : .bnAggrTuples, dim: type.shape[1], span: span)
+        if let free = type.shape[1].constantValue {
+            if let problem = limitViolation(limit, value: free) {
+                report(problem)
+                return nil
+            }
+        } else {
+            context.limits.append(limit)
+        }
+        let columns = builtin == .bn_stats ? BatchNormStats.statsWidth : 2
+        return ValueType(.f32, [type.shape[0], .constant(columns)], space: .sbuf)
     }
 
     /// `activation(f, x, bias: b, scale: s)`: `f` names a function the scalar engine applies, `x` is a float tile

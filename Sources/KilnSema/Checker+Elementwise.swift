@@ -1,5 +1,6 @@
 // Checker+Elementwise.swift: broadcasting, dtype promotion of weak scalars, tile/tensor spaces, matmul shapes.
 
+import KilnMachine
 import KilnSource
 import KilnSyntax
 
@@ -192,5 +193,11 @@ func limitViolation(_ limit: StaticLimit, value: Int) -> Diagnostic? {
     case .topkRow(let callee, let k):
         guard value < max(k, TopK.minRow) || value > TopK.maxRow else { return nil }
         return DiagnosticCatalogue.topkRow(callee, row: value, k: k, at: limit.span)
+    case .bnStatsFree:
+        guard value < 1 || value > BatchNormStats.maxFree else { return nil }
+        return DiagnosticCatalogue.bnStatsFree(value, at: limit.span)
+    case .bnAggrTuples:
+        guard value < BatchNormStats.tupleWidth || value % BatchNormStats.tupleWidth != 0 else { return nil }
+        return DiagnosticCatalogue.bnAggrTuples(value, at: limit.span)
     }
 }

@@ -1,6 +1,7 @@
-// DiagnosticCatalogue+SemaRows.swift: KilnSema's diagnostics of strided slices, topk, scatter_add, indirect loads and
-// affine_select (K2163-K2168, K2171-K2174).
+// DiagnosticCatalogue+SemaRows.swift: KilnSema's diagnostics of strided slices, topk, scatter_add, indirect loads,
+// affine_select, bn_stats and bn_aggr (K2163-K2168, K2171-K2176).
 
+import KilnMachine
 import KilnSource
 
 extension DiagnosticCatalogue {
@@ -29,6 +30,17 @@ extension DiagnosticCatalogue {
         make("K2167", "topk-row", .error,
              "'\(callee)' searches rows of \(TopK.minRow) to \(TopK.maxRow) elements (and at least k = \(k)); this row has "
                 + "\(row)", at: span)
+    }
+    public static func bnStatsFree(_ free: Int, at span: SourceSpan) -> Diagnostic {
+        make("K2175", "bn-stats-free", .error,
+             "'bn_stats' reads 1 to \(BatchNormStats.maxFree) elements per partition (the vector engine's bn_stats_fmax); "
+                + "this tile has \(free): call it on column chunks of \(BatchNormStats.maxFree) and combine them with bn_aggr",
+             at: span)
+    }
+    public static func bnAggrTuples(_ free: Int, at span: SourceSpan) -> Diagnostic {
+        make("K2176", "bn-aggr-tuples", .error,
+             "'bn_aggr' reads whole (count, mean, variance * count) tuples: a positive multiple of 3 elements per partition "
+                + "(the columns of bn_stats results), found \(free)", at: span)
     }
     public static func scatterValues(_ found: String, expected: String, at span: SourceSpan) -> Diagnostic {
         make("K2168", "scatter-values", .error,

@@ -203,6 +203,16 @@ extension SimulationRun {
                     : TopKOrder.findIndex8(row, Array(wanted[(partition * 8)..<((partition + 1) * 8)])).map(Double.init)
             }
             store(destination, out, stream: stream, pc: pc)
+        case .dveBnStats, .dveBnAggr:
+            // Each partition's row through BatchNormStats (f32), the one definition of both instructions.
+            let (source, destination) = (o.buffer(0), o.buffer(1))
+            let rows = load(source, stream: stream, pc: pc), free = buffers[source].freeElements
+            var out: [Double] = []
+            for partition in 0..<buffers[source].partitions {
+                let row = rows[(partition * free)..<((partition + 1) * free)].map { Float($0) }
+                out += (op == .dveBnStats ? BatchNormStats.stats(row) : BatchNormStats.aggregate(row)).map(Double.init)
+            }
+            store(destination, out, stream: stream, pc: pc)
         case .dveFreeBroadcast:
             let (source, destination) = (o.buffer(0), o.buffer(1))
             let values = load(source, stream: stream, pc: pc)

@@ -16,6 +16,8 @@ func everyOpcodeProgram() -> BytecodeProgram {
     let eight = BufferEntry(name: "e", space: .sbuf, dtype: .f32, partitionStart: 0, partitions: 64, offset: 1536, freeDims: [8])
     let positions = BufferEntry(name: "i", space: .sbuf, dtype: .i32, partitionStart: 0, partitions: 64, offset: 1600, freeDims: [8])
     let rowIndex = BufferEntry(name: "ri", space: .sbuf, dtype: .i32, partitionStart: 0, partitions: 64, offset: 1632, freeDims: [1])
+    let stats = BufferEntry(name: "s", space: .sbuf, dtype: .f32, partitionStart: 0, partitions: 64, offset: 1664, freeDims: [6])
+    let meanVar = BufferEntry(name: "mv", space: .sbuf, dtype: .f32, partitionStart: 0, partitions: 64, offset: 1696, freeDims: [2])
     let offset = AffineOffset(constant: 4, terms: [.init(slot: 1, coefficient: 64)])
     let body: [Instruction] = [
         Instruction(.loopBegin, [.loopSlot(0), .integer(0), .integer(2), .integer(1)]),
@@ -33,7 +35,8 @@ func everyOpcodeProgram() -> BytecodeProgram {
                          Instruction(.engine(.actActivate), [.activationFunction(.exp), .buffer(2), .buffer(0), .scalarSource(.buffer(1)),
                                                            .scalarSource(.constant(-1.5)), .reduceInto(ReduceInto(.max, into: 1))])]),
         (.engine(.dve), [Instruction(.engine(.dveTensorTensor), [.binaryOperator(.rem), .buffer(0), .buffer(0), .buffer(0)]),
-                         Instruction(.engine(.dveTensorScalar), [.binaryOperator(.lt), .buffer(0), .scalarSource(.constant(2)), .buffer(0)]),
+                         Instruction(.engine(.dveTensorScalar), [.binaryOperator(.lt), .buffer(0), .scalarSource(.constant(2)), .buffer(0),
+                                                                   .reduceInto(ReduceInto(.max, into: 1))]),
                          Instruction(.engine(.dveReduce), [.reduceOperator(.add), .buffer(0), .buffer(1), .scalarSource(.buffer(1))]),
                          Instruction(.engine(.dveCopy), [.buffer(2), .buffer(0)]),
                          Instruction(.engine(.dveReciprocal), [.buffer(0), .buffer(0)]),
@@ -46,7 +49,9 @@ func everyOpcodeProgram() -> BytecodeProgram {
                          Instruction(.engine(.dveCopyColumns), [.buffer(0), .integer(3), .buffer(1)]),
                          Instruction(.engine(.dveCopyStrided), [.buffer(0), .integer(1), .integer(2), .buffer(1)]),
                          Instruction(.engine(.dveMax8), [.buffer(0), .buffer(4)]),
-                         Instruction(.engine(.dveFindIndex8), [.buffer(0), .buffer(4), .buffer(5)])]),
+                         Instruction(.engine(.dveFindIndex8), [.buffer(0), .buffer(4), .buffer(5)]),
+                         Instruction(.engine(.dveBnStats), [.buffer(0), .buffer(7)]),
+                         Instruction(.engine(.dveBnAggr), [.buffer(7), .buffer(8)])]),
         (.engine(.pool), [Instruction(.engine(.poolIota), [.affine(AffineOffset(constant: -3)), .integer(1), .integer(-1), .buffer(0)]),
                           Instruction(.engine(.poolSelect), [.buffer(0), .buffer(0), .buffer(0), .buffer(0)]),
                           Instruction(.engine(.poolAffineSelect), [.buffer(0), .buffer(0), .affine(AffineOffset(constant: 5)), .integer(1), .integer(-1),
@@ -71,7 +76,7 @@ func everyOpcodeProgram() -> BytecodeProgram {
                   TensorEntry(name: "y", dtype: .f32, shape: [64, 128], role: .output),
                   TensorEntry(name: "eps", dtype: .f32, shape: [], role: .scalar, defaultValue: 1e-5),
                   TensorEntry(name: "ids", dtype: .i32, shape: [128], role: .input)],
-        buffers: [tile, column, acc, row, eight, positions, rowIndex], semaphoreCount: 2, loopSlotCount: 2, streams: streams)
+        buffers: [tile, column, acc, row, eight, positions, rowIndex, stats, meanVar], semaphoreCount: 2, loopSlotCount: 2, streams: streams)
 }
 
 @Test func everyOpcodeIsExercisedAndRoundTrips() throws {

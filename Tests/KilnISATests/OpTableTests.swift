@@ -37,6 +37,7 @@ import Testing
             case .freeBroadcast(let source, let destination): [source, destination]
             case .dmaSteps(let hbm, let transpose, let broadcast, let row, let column): [hbm, transpose, broadcast, row, column]
             case .eightPerPartition(let data, let values, let destination): [data, values ?? data, destination]
+            case .statistics(let source, let destination, _, _, _): [source, destination]
             }
             #expect(fields.allSatisfy { $0 < count }, "\(op): \(rule)")
         }
@@ -166,4 +167,23 @@ import Testing
     #expect(declaration.violations(facts(0, 0, half), target: .trn1).count == 1)
     let more = TileShape(space: .sbuf, element: .f32, partitions: 129, freeDims: [10])
     #expect(declaration.violations(facts(0, 2, more), target: .trn1).count == 1)
+}
+
+@Test func bnStatsTakesAtMost512ElementsAndBnAggrWholeTuples() {
+    func tile(_ free: Int, _ element: ElementType = .f32) -> TileShape {
+        TileShape(space: .sbuf, element: element, partitions: 128, freeDims: [free])
+    }
+    func violations(_ op: EngineOp, _ source: TileShape, _ destination: TileShape) -> [RuleViolation] {
+        op.declaration.violations(OperandFacts([.tile(source), .tile(destination)]), target: .trn1)
+    }
+    #expect(violations(.dveBnStats, tile(512), tile(6)).isEmpty)
+    #expect(violations(.dveBnStats, tile(513), tile(6)).count == 1)
+    #expect(violations(.dveBnStats, tile(64, .i32), tile(6)).count == 1)
+    #expect(violations(.dveBnStats, tile(64), tile(2)).count == 1)
+    #expect(violations(.dveBnAggr, tile(96), tile(2)).isEmpty)
+    #expect(violations(.dveBnAggr, tile(7), tile(2)).count == 1)
+    #expect(violations(.dveBnAggr, tile(96), tile(6)).count == 1)
+    // NKI's estimates [isa]: bn_stats max(64, N), bn_aggr max(64, 13 N / 3), each plus the 60-cycle access start.
+    #expect(EngineOp.dveBnStats.declaration.cycles(OperandFacts([.tile(tile(512)), .tile(tile(6))]), target: .trn1) == 572)
+    #expect(EngineOp.dveBnAggr.declaration.cycles(OperandFacts([.tile(tile(96)), .tile(tile(2))]), target: .trn1) == 476)
 }

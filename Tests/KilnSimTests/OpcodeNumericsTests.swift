@@ -160,3 +160,20 @@ private func f32(_ value: Double) -> Double { Double(Float(value)) }
         """)
     #expect(second == (0..<4).flatMap { p in (4..<8).map { whole[p * 8 + $0] } })
 }
+
+@Test func bnStatsAndBnAggrFollowBatchNormStats() throws {
+    // bn_stats of each 8-element row into %s [4 | 6], then bn_aggr of the two tuples into %y [4 | 2].
+    let (x, out) = try run("""
+        dve.bn_stats %xt -> %s
+            dve.bn_aggr %s -> %y
+        """, engine: "dve", outFree: 2, extra: "    %s = alloc sbuf f32[4 | 6] at partition 0 offset 192")
+    for row in 0..<4 {
+        let values = x[(row * 8)..<(row * 8 + 8)].map { Float($0) }
+        let expected = BatchNormStats.aggregate(BatchNormStats.stats(values)).map(Double.init)
+        #expect(Array(out[(row * 2)..<(row * 2 + 2)]) == expected)
+        // Against the population mean and variance in f64: the f32 algorithm is within a few ulps of them.
+        let mean = values.reduce(0.0) { $0 + Double($1) } / 8
+        let variance = values.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / 8
+        #expect(abs(out[row * 2] - mean) <= 1e-6 * max(1, abs(mean)) && abs(out[row * 2 + 1] - variance) <= 1e-6 * variance)
+    }
+}

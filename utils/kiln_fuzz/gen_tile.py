@@ -393,11 +393,57 @@ def windows(rng, target):
     return Function("kernel", "k", [("M", m), ("K", k), ("N", w * nw), ("D", d)], params, results, [loop])
 
 
+def statistics(rng, target):
+    """The vector engine's statistics (`bn_stats` / `bn_aggr`): per row tile (rows past N clip), an elementwise tile
+    expression cut into column chunks of at most 512, the last one narrower when D is not a multiple of the chunk;
+    each chunk's bn_stats written into its window of a [128, 6 C] buffer, bn_aggr of the whole buffer (or of its
+    first chunks), and optionally the row normalised by the mean and variance, or one chunk's raw statistics."""
+    n, d = rng_dim(rng), rng_dim(rng)
+    dtype = rng.choice(["f32", "f32", "bf16", "f16"])
+    chunk = rng.choice([c for c in (1, 7, 64, 128, 256, 512) if -(-d // c) <= 8] or [512])
+    chunks = -(-d // chunk)
+    params = [Param("x", dtype, ("N", "D"))]
+    rows = block("i", 128)
+    inner = [Stmt("let", ("t", E("call", "load", [sl("x", rows, (None, None))]), None))]
+    edtype = dtype
+    if rng.random() < 0.5:
+        edtype = rng.choice(["f32", dtype])
+        value, _ = tile_expr(rng, [("t", dtype)], "D", edtype, rng.choice([1, 2]))
+        inner.append(Stmt("let", ("e", value, None)))
+    else:
+        inner.append(Stmt("let", ("e", name("t"), None)))
+    inner.append(Stmt("var", ("st", f"sbuf f32[128, {6 * chunks}]", None)))
+    for c in range(chunks):
+        columns = (lit(c * chunk), lit(min(d, (c + 1) * chunk)))
+        window = E("slice", [(None, None), (lit(6 * c), lit(6 * c + 6))], [name("st")])
+        inner.append(Stmt("assign", (window, "=", E("call", "bn_stats", [E("slice", [(None, None), columns], [name("e")])]))))
+    used = chunks if rng.random() < 0.7 else rng.randint(1, chunks)
+    whole = name("st") if used == chunks else E("slice", [(None, None), (lit(0), lit(6 * used))], [name("st")])
+    inner.append(Stmt("let", ("mv", E("call", "bn_aggr", [whole]), None)))
+    inner.append(Stmt("expr", (E("call", "store", [sl("r0", rows, (None, None)), name("mv")]),)))
+    results = [("r0", "f32", ("N", 2))]
+    extra = rng.choice(["normalise", "stats", "none"])
+    if extra == "normalise":
+        mean = E("slice", [(None, None), (lit(0), lit(1))], [name("mv")])
+        var = E("slice", [(None, None), (lit(1), lit(2))], [name("mv")])
+        source = name("e") if edtype == "f32" else E("cast", "f32", [name("e")])
+        scale = E("call", "rsqrt", [E("bin", "+", [var, lit(1.0e-5)])])
+        inner.append(Stmt("expr", (E("call", "store", [sl("r1", rows, (None, None)),
+                                                        E("bin", "*", [E("bin", "-", [source, mean]), scale])]),)))
+        results.append(("r1", "f32", ("N", "D")))
+    elif extra == "stats":
+        inner.append(Stmt("expr", (E("call", "store", [sl("r1", rows, (None, None)),
+                                                        E("call", "bn_stats", [E("slice", [(None, None), (lit(0), lit(min(d, chunk)))], [name("e")])])]),)))
+        results.append(("r1", "f32", ("N", 6)))
+    loop = Stmt("for", ("i", lit(0), name("N"), 128, inner))
+    return Function("kernel", "k", [("N", n), ("D", d)], params, results, [loop])
+
+
 def generate_tile(rng, target, control_flow=False):
     """A tile-level kernel; `control_flow` (drawn by the campaign from a stream of its own) makes it `control`'s."""
     if control_flow:
         return Program([], control(rng, target), "tile", target)
     from .gen_tile_ops import gathers, masks, strided
-    maker = rng.choices([rowwise, matmul, accumulate, activations, online, scans, windows, gathers, masks, strided],
-                        [5, 4, 1, 2, 1, 2, 2, 2, 2, 2])[0]
+    maker = rng.choices([rowwise, matmul, accumulate, activations, online, scans, windows, gathers, masks, strided, statistics],
+                        [5, 4, 1, 2, 1, 2, 2, 2, 2, 2, 2])[0]
     return Program([], maker(rng, target), "tile", target)
