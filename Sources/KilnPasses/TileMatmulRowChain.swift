@@ -23,7 +23,7 @@ import KilnTileIR
 /// Every engine op is the one the unchained groups would run on the same tiles, in the same order per element (the
 /// row ops see whole rows, as `RowGroupTiler` gives them when a row fits; P's columns are summed over N in order), so
 /// results are bit for bit those of the unchained schedule; what changes is that S and P never leave SBUF.
-/// `interleavedBlocks` row blocks make one loop body, their ops merged round robin (`interleaved`) so that the in-order
+/// `blocksPerBody` row blocks make one loop body, their ops merged by a list schedule (`scheduled`) so that the in-order
 /// engine streams overlap one block's softmax with the other's. The chain needs the residents plus the peak of one
 /// loop body in SBUF; when they do not fit, tiling throws `chainTooLarge` and `FunctionTiler` tiles the chain's groups
 /// one by one (S and P through HBM scratch).
@@ -35,6 +35,8 @@ struct MatmulRowChainTiler {
     let scalars: [ValueID: TileOperand]
     let hbmSources: [ValueID: ValueID]
     let stores: [GroupStore]
+    /// Row blocks per loop body (`tile{chain_blocks}`), fewer when SBUF or half the PSUM banks do not hold them.
+    let blocksPerBody: Int
 
     /// The chain's operands and sizes, read off its (rank-2 view) ops.
     private struct Plan {
@@ -58,7 +60,7 @@ struct MatmulRowChainTiler {
         // Each block holds one PSUM bank per tile_n columns of O through its product; half the banks at most, so the
         // S windows and transposes have the rest.
         let banksPerBlock = TileSplit(extent: plan.d, tile: sizes.n).pieces.count
-        var blocks = Self.interleavedBlocks
+        var blocks = max(1, blocksPerBody)
         while blocks > 1, blocks * banksPerBlock > max(1, target.psumBanks / 2) { blocks /= 2 }
         guard banksPerBlock < target.psumBanks else {
             throw TilingError(.at(plan.second) { DiagnosticCatalogue.tilingUnsupported(
@@ -171,11 +173,12 @@ struct MatmulRowChainTiler {
         return (b, v)
     }
 
-    /// Row blocks per loop body, their ops interleaved (`interleaved`), when SBUF holds them (else 2, else 1): on
-    /// attention at S = 4096 on trn1, 1 block takes 0.90 ms, 2 take 0.74 ms and 4 take 0.66 ms.
-    static let interleavedBlocks = 4
+    /// Row blocks per loop body by default (`tile{chain_blocks}`), their ops merged by `scheduled`: on attention at
+    /// S = 4096 on trn1 (before the fused max and the banked transposes), 1 block took 0.90 ms, 2 took 0.74 ms, 4 took
+    /// 0.66 ms.
+    static let defaultBlocks = 4
 
-    /// `rows` rows from `mOffset` as blocks of `tile_m`, interleaved by stage.
+    /// `rows` rows from `mOffset` as blocks of `tile_m`: each block's scores, rows and product, the blocks merged by `scheduled`.
     private func emitBlocks(_ plan: Plan, residents: (b: [ValueID], v: [ValueID]), residentTypes: [ValueID: IRType],
                             into body: TileEmitter,
                             hoist: TileEmitter, mOffset: AffineExpr, rows: Int) throws(TilingError) {

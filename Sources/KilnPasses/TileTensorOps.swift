@@ -74,6 +74,9 @@ public struct TileTensorOps: Pass {
         PassOption("chains", .integers(0...1), default: "1",
                    help: "keep matmul -> row ops -> matmul chains (attention) on chip, S and P in SBUF row blocks (1), or "
                        + "tile their groups one by one through HBM scratch (0)"),
+        PassOption("chain_blocks", .integers(1...8), default: "4",
+                   help: "row blocks of an on-chip chain per loop body, their ops merged by a list schedule (fewer when "
+                       + "SBUF or half the PSUM banks do not hold them)"),
     ]
 
     public init() {}
@@ -320,7 +323,9 @@ struct FunctionTiler {
         if let chain = ops.compactMap({ $0.result?.id }).first(where: { chains[$0] != nil }).flatMap({ chains[$0] }) {
             top.span = ops[0].span
             return try MatmulRowChainTiler(chain: chain, target: target, types: types, sizes: sizes, scalars: scalars,
-                                           hbmSources: sources, stores: stores).emit(ops, into: top)
+                                           hbmSources: sources, stores: stores,
+                                           blocksPerBody: schedule["chain_blocks"] ?? MatmulRowChainTiler.defaultBlocks)
+                .emit(ops, into: top)
         }
         if let matmul = ops.first(where: { if case .matmul = $0.kind { true } else { false } }) {
             return try tileMatmul(matmul, epilogue: ops.filter { $0 != matmul }, into: top, sizes: sizes, scalars: scalars,

@@ -60,6 +60,8 @@ public struct SearchSpace: Sendable, Equatable {
             TuneKnob(pass: "tile", option: "block_k", values: int([0, 4, 8, 16])),
             TuneKnob(pass: "tile", option: "block_m", values: int([0, 4, 8, 16])),
             TuneKnob(pass: "tile", option: "block_n", values: int([0, 2, 4, 8])),
+            // Row blocks per loop body of an on-chip matmul -> softmax -> matmul chain (attention).
+            TuneKnob(pass: "tile", option: "chain_blocks", values: int([4, 2, 1])),
             TuneKnob(pass: "double-buffer", option: "bufs", values: int([2, 1, 3, 4])),
             TuneKnob(pass: "schedule", option: "dma_queues", values: int([target.dma.queuesPerEngine, 8, 4])),
             TuneKnob(pass: "schedule", option: "store_queues", values: int([0, 2, 4])),

@@ -105,7 +105,8 @@ private func transfers(_ module: Module, stores: Bool) -> [DMATransfer] {
 
 @Test func valuesCrossingGroupsGoThroughScratchAndGroupsRunInDependencyOrder() throws {
     // The attention shape: a transpose of an input, a matmul of it, a softmax (its own group), a cast,
-    // and a matmul of the computed probabilities.
+    // and a matmul of the computed probabilities, tiled group by group (`chains=0`; by default it is one on-chip
+    // chain: TileMatmulRowChainTests).
     let text = kernelModule("(%q: hbm bf16[256, 64], %k: hbm bf16[256, 64], %v: hbm bf16[256, 64]) -> (%out: hbm f32[256, 64])", """
             %kt = transpose %k : bf16[64, 256]
             %s = matmul %q, %kt : f32[256, 256]
@@ -121,7 +122,7 @@ private func transfers(_ module: Module, stores: Bool) -> [DMATransfer] {
             return %o
         """)
     for target in [MachineTarget.trn1, .trn2] {
-        let module = try tiledModule(text, target: target)
+        let module = try tiledModule(text, target: target, pipeline: "fuse,tile{chains=0}")
         let scratch = allOps(module).filter { $0.opcode == "hbm.alloc" }.compactMap(\.result)
         #expect(scratch.map(\.type) == [.hbm(TensorType(.bf16, [64, 256])), .hbm(TensorType(.f32, [256, 256])),
                                          .hbm(TensorType(.bf16, [256, 256]))])

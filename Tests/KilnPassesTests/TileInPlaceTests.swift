@@ -42,14 +42,31 @@ private func sourcesAndDestinations(_ module: Module) -> [(op: String, sources: 
     #expect(ops[1].destination != ops[1].sources[0])  // e is stored after the square
 }
 
-@Test func aResultOfAnotherElementTypeGetsItsOwnTile() throws {
+@Test func aCastOfADeadResultIsWrittenByItsProducer() throws {
+    // exp(x) is read only by the cast: the activation writes a bf16 tile of its own (not over x's f32 tile), no copy.
     let text = kernelModule("(%x: hbm f32[128, 256]) -> (%out: hbm bf16[128, 256])", """
             %e = exp %x : f32[128, 256]
             %c = cast %e : bf16[128, 256]
             return %c
         """)
     let module = try tiledModule(text)
-    let copies = allOps(module).compactMap { $0.kind.asUnaryTileOp(.dveCopy) }
+    #expect(allOps(module).compactMap { $0.kind.asUnaryTileOp(.dveCopy) }.isEmpty)
+    let activation = try #require(allOps(module).compactMap { $0.kind.asActivation }.first)
+    let bf16Tiles = allOps(module).compactMap { op -> ValueID? in
+        if case .alloc(let tile, _) = op.kind, tile.element == .bf16 { return op.result?.id }
+        return nil
+    }
+    #expect(activation.destination != activation.source && bf16Tiles.contains(activation.destination))
+}
+
+@Test func aCastOfAValueStillReadGetsACopy() throws {
+    // exp(x) is stored as well as cast: it keeps its f32 tile and the cast copies it.
+    let text = kernelModule("(%x: hbm f32[128, 256]) -> (%out: hbm bf16[128, 256], %e32: hbm f32[128, 256])", """
+            %e = exp %x : f32[128, 256]
+            %c = cast %e : bf16[128, 256]
+            return %c, %e
+        """)
+    let copies = allOps(try tiledModule(text)).compactMap { $0.kind.asUnaryTileOp(.dveCopy) }
     #expect(copies.count == 1 && copies[0].0 != copies[0].1)
 }
 

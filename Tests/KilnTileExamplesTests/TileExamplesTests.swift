@@ -31,9 +31,14 @@ func exampleTilesAndVerifies(example: URL, target: String) throws {
     let module = try #require(compilation.module)
     let machine = try #require(MachineTarget.named(target))
     #expect(TileIR.verify(module, target: machine).isEmpty)
-    // Tiled: no tensor-level op is left in a kernel.
+    // Tiled: no tensor-level op is left in a kernel but scalar math (`sqrt(D as f32)` in a tile-level kernel stays for
+    // the backends to compute once, TileTensorOps).
     for function in module.functions where function.outputs.allSatisfy({ $0.type.hbmType != nil }) {
-        #expect(!function.body.ops.contains { $0.kind.isTensorLevel && $0.opcode != "call" }, "@\(function.name)")
+        #expect(!function.body.ops.contains { op in
+            guard op.kind.isTensorLevel, op.opcode != "call" else { return false }
+            if case .scalar = op.result?.type { return false }
+            return true
+        }, "@\(function.name)")
     }
     // The printed IR parses back to the same text.
     let printed = TileIR.print(module)
