@@ -3,7 +3,8 @@ keeps on chip (TileMatmulRowChain.swift): scale, causal mask, batch dims, epilog
 from .gen_tensor import BATCH_SIZES, BATCH_WEIGHTS, TensorGen
 from .program import E, Function, Param, Program, Stmt, lit, name
 
-# Query and key counts around the tile and window edges (128 rows, 512-column PSUM windows); widths of q/k and v.
+# Query (S) and key (L: not T, which generic rendering takes for its dtype parameter) counts around the tile and
+# window edges (128 rows, 512-column PSUM windows); widths of q/k (D) and v (E).
 ROWS = [1, 7, 128, 129, 300, 513]
 KEYS = [1, 64, 200, 512, 700, 1100]
 WIDTHS = [16, 64, 128, 130, 600]
@@ -12,7 +13,7 @@ WIDTHS = [16, 64, 128, 130, 600]
 def generate_attention(rng, target):
     """`softmax(f(q @ k.T)) @ v` with f a scale, a causal mask from positions or an elementwise expression of the
     scores, sometimes batched, with an epilogue; q and k of one float dtype, the probabilities cast to v's."""
-    dims = [("S", rng.choice(ROWS)), ("T", rng.choice(KEYS)), ("D", rng.choice(WIDTHS)), ("E", rng.choice(WIDTHS))]
+    dims = [("S", rng.choice(ROWS)), ("L", rng.choice(KEYS)), ("D", rng.choice(WIDTHS)), ("E", rng.choice(WIDTHS))]
     batch = []
     if rng.random() < 0.4:
         batch = [(n, rng.choices(BATCH_SIZES, BATCH_WEIGHTS)[0]) for n in ["B", "H"][: rng.choice([1, 2])]]
@@ -22,17 +23,17 @@ def generate_attention(rng, target):
     values = rng.choice([operand, "bf16"]) if operand != "f32" else "f32"
     gen = TensorGen(rng, batch + dims, batch=batch)
     q = gen.expr(operand, lead + ("S", "D"), 1)
-    k = gen.expr(operand, lead + ("T", "D"), 1)
-    v = gen.param(values, lead + ("T", "E"))
+    k = gen.expr(operand, lead + ("L", "D"), 1)
+    v = gen.param(values, lead + ("L", "E"))
     product = E("bin", "@", [q, E("T", None, [k])])
     r = rng.random()
     if r < 0.35:
         scores = E("bin", rng.choice(["*", "/"]), [product, lit(rng.choice([0.125, 0.0883883, 3.0, 11.313708]))])
     elif r < 0.6:
-        visible = E("bin", "<=", [E("iota", (("S", "T"), 1)), E("iota", (("S", "T"), 0))])
+        visible = E("bin", "<=", [E("iota", (("S", "L"), 1)), E("iota", (("S", "L"), 0))])
         scores = E("call", "select", [visible, E("bin", "*", [product, lit(0.125)]), E("neg", None, [name("inf")])])
     elif r < 0.8:
-        scores = E("bin", "+", [product, gen.expr("f32", lead + ("S", "T"), 1)])
+        scores = E("bin", "+", [product, gen.expr("f32", lead + ("S", "L"), 1)])
     else:
         scores = product
     body = [Stmt("let", ("s", scores, None))]
