@@ -76,6 +76,10 @@ struct ElementwiseLowering {
     /// Values computed before this lowering (an on-chip chain's row maxima, reduced window by window): their ops
     /// take these operands instead of emitting anything.
     var precomputed: [ValueID: TileOperand] = [:]
+    /// Values that are positions of the window (`iota`s of the full space), and comparisons of two of them as affine
+    /// predicates (`... >= 0`): a `select` on such a predicate is one `pool.affine_select` (TilingAffineMasks.swift).
+    var positions: [ValueID: WindowPosition] = [:]
+    var predicates: [ValueID: WindowPosition] = [:]
 
     init(body: TileEmitter, hoist: TileEmitter, window: TileWindow, types: [ValueID: ValueDef],
          hbmSources: [ValueID: ValueID], operands: [ValueID: TileOperand]) {

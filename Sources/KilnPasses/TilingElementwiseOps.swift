@@ -23,18 +23,29 @@ extension ElementwiseLowering {
             value = .scalar(.constant(constant))
         case .iota(let axis):
             value = try iota(op, axis: axis)
+            positions[result.id] = windowPosition(ofIota: op, axis: axis)
         case .scan(let a, let b, _):
             value = try scan(op, a, b)
         case .broadcast(let source):
             value = try operand(source, for: op)
+            (positions[result.id], predicates[result.id]) = (positions[source], predicates[source])
         case .cast(let source):
             value = try cast(op, try operand(source, for: op))
         case .unary(let function, let source):
             value = try unary(op, function, try operand(source, for: op))
         case .binary(let binaryOp, let a, let b):
             value = try binary(op, binaryOp, try operand(a, for: op), try operand(b, for: op))
+            if let first = positions[a], let second = positions[b] {
+                predicates[result.id] = Self.predicate(binaryOp, first, second)
+            }
         case .select(let condition, let a, let b):
             let element = self.element(result.id)
+            if predicates[condition] != nil,
+               let masked = affineSelect(op, condition: condition, try operand(a, for: op), try operand(b, for: op),
+                                         element: element) {
+                value = masked
+                break
+            }
             let inputs = [try operand(condition, for: op), try operand(a, for: op), try operand(b, for: op)]
             let hints = [hint(condition), hint(a), hint(b)]
             let elements = [ElementType.bool, element, element]

@@ -1,0 +1,72 @@
+// TilingAffineMasks.swift: `select(iota <= iota, x, c)` in a tile body as one `pool.affine_select` (a causal mask).
+
+import KilnMachine
+import KilnTileIR
+
+/// A position of the window, `base + p * partitionStep + f * freeStep` at partition p and free index f: an `iota` of the
+/// group's full [rows, columns] space.
+struct WindowPosition {
+    var base: AffineExpr
+    var partitionStep: Int
+    var freeStep: Int
+
+    /// `self - other + shift`: the affine predicate `... >= 0` of a comparison of two positions.
+    func minus(_ other: WindowPosition, plus shift: Int) -> WindowPosition {
+        var terms: [ValueID: Int] = [:]
+        var order: [ValueID] = []
+        for term in base.terms {
+            if terms[term.variable] == nil { order.append(term.variable) }
+            terms[term.variable, default: 0] += term.coefficient
+        }
+        for term in other.base.terms {
+            if terms[term.variable] == nil { order.append(term.variable) }
+            terms[term.variable, default: 0] -= term.coefficient
+        }
+        let combined = order.compactMap { variable in terms[variable].flatMap { $0 == 0 ? nil : AffineExpr.Term(variable, $0) } }
+        return WindowPosition(base: AffineExpr(terms: combined, constant: base.constant - other.base.constant + shift),
+                              partitionStep: partitionStep - other.partitionStep, freeStep: freeStep - other.freeStep)
+    }
+}
+
+extension ElementwiseLowering {
+    /// The position an `iota` of the full space gives (axis 0 counts rows, axis 1 columns), nil for other shapes.
+    func windowPosition(ofIota op: Operation, axis: Int) -> WindowPosition? {
+        guard !window.flat, let shape = op.result?.type.tensorType?.shape, shape == [window.rows, window.columns] else { return nil }
+        switch axis {
+        case 0: return WindowPosition(base: window.rowOffset, partitionStep: 1, freeStep: 0)
+        case 1: return WindowPosition(base: window.columnOffset, partitionStep: 0, freeStep: 1)
+        default: return nil
+        }
+    }
+
+    /// The predicate `... >= 0` a comparison of two integer positions is, nil for `==`, `!=` and other operators.
+    static func predicate(_ op: BinaryOperator, _ a: WindowPosition, _ b: WindowPosition) -> WindowPosition? {
+        switch op {
+        case .le: b.minus(a, plus: 0)
+        case .lt: b.minus(a, plus: -1)
+        case .ge: a.minus(b, plus: 0)
+        case .gt: a.minus(b, plus: -1)
+        default: nil
+        }
+    }
+
+    /// `select(mask, x, c)` as one `pool.affine_select` when the mask is an affine predicate of positions, x a full
+    /// tile and c a constant the result's dtype holds exactly (the engine's fill is an f32 immediate, rounded again
+    /// to the destination: only an exact constant gives the bits `select` gives). Nil, with nothing emitted, otherwise.
+    mutating func affineSelect(_ op: Operation, condition: ValueID, _ x: TileOperand, _ fill: TileOperand,
+                               element: ElementType) -> TileOperand? {
+        guard let predicate = predicates[condition], case .scalar(.constant(let constant)) = fill, !constant.isNaN,
+              Double(Float(constant)) == constant, element.convert(constant) == constant else { return nil }
+        switch x {
+        case .tile, .affine: break
+        case .column, .scalar: return nil
+        }
+        let source = sbufTile(x, element: element, name: hint(op.result?.id ?? condition))
+        let tile = resultTile(op, column: false, reusing: [source])
+        body.emit(.engine(EngineInstruction(.poolAffineSelect, [
+            .tile(source), .tile(tile), .affine(predicate.base), .integer(predicate.partitionStep),
+            .integer(predicate.freeStep), .float(constant),
+        ])))
+        return .tile(tile, element, .sbuf)
+    }
+}
