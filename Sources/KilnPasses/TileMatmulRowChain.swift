@@ -70,7 +70,7 @@ struct MatmulRowChainTiler {
         while true {
             let trial = TileEmitter(values: TilingValues(top.values.function), span: top.span)
             let residents = emitResidents(plan, into: trial)
-            let residentBytes = Self.sbufBytes(trial.ops)
+            let residentBytes = DoubleBufferRewriter.footprint(Block(trial.ops))[MemorySpace.sbuf] ?? 0
             let rowStart = trial.ops.count
             try emitBlocks(plan, residents: residents, residentTypes: typesOf(trial.ops), into: trial, hoist: trial,
                            mOffset: .constant(0),
@@ -426,15 +426,6 @@ struct MatmulRowChainTiler {
         var table = types.mapValues(\.type)
         for op in ops { if let result = op.result { table[result.id] = result.type } }
         return table
-    }
-
-    /// SBUF bytes per partition the ops allocate (loops included).
-    static func sbufBytes(_ ops: [Operation]) -> Int {
-        var total = 0
-        Block(ops).walk { op in
-            if case .alloc(let tile, _) = op.kind, tile.space == .sbuf { total += tile.bytesPerPartition }
-        }
-        return total
     }
 }
 
