@@ -40,6 +40,18 @@ extension ElementwiseLowering {
             }
         case .select(let condition, let a, let b):
             let element = self.element(result.id)
+            if let predicate = predicates[condition], let holds = constantTruth(of: predicate) {
+                // The mask is the same on the whole window (a causal mask's blocks below the diagonal): no select. The
+                // chosen value's producer writes the select's destination tile when it has one.
+                let chosen = try operand(holds ? a : b, for: op)
+                if case .tile(let source, element, _) = chosen, let destination = destinations[result.id],
+                   let tile = retargetProducer(of: source, to: element, for: op, into: destination) {
+                    value = .tile(tile, element, .sbuf)
+                } else {
+                    value = chosen
+                }
+                break
+            }
             if predicates[condition] != nil,
                let masked = affineSelect(op, condition: condition, try operand(a, for: op), try operand(b, for: op),
                                          element: element) {
@@ -182,7 +194,9 @@ extension ElementwiseLowering {
     /// afterwards: the op writes a new tile of the cast's dtype instead, and no copy is made. Exact: the vector and
     /// scalar engines compute in f32, round to f32, then to the destination's dtype (Docs/numerics.md, "Fused
     /// chains"), which is the language's op followed by its cast.
-    private mutating func retargetProducer(of source: ValueID, to element: ElementType, for op: Operation) -> ValueID? {
+    /// With `into`, the op writes that tile (of `element` and the window's shape) instead of a new one.
+    private mutating func retargetProducer(of source: ValueID, to element: ElementType, for op: Operation,
+                                           into destination: ValueID? = nil) -> ValueID? {
         guard let lastRead, let index = body.ops.lastIndex(where: { $0.kind.engine != nil }), index >= bodyStart,
               case .engine(var instruction) = body.ops[index].kind,
               [.dveTensorScalar, .dveTensorTensor, .actActivate].contains(instruction.op),
@@ -193,6 +207,12 @@ extension ElementwiseLowering {
             entry.operand == .tile(source) && entry.field.access == .write
         }.map(\.offset)
         guard written.count == 1 else { return nil }
+        if let destination {
+            instruction.operands[written[0]] = .tile(destination)
+            body.ops[index].kind = .engine(instruction)
+            if activationWriting[source] != nil { activationWriting[destination] = activationWriting.removeValue(forKey: source) }
+            return destination
+        }
         let tile = body.alloc(.sbuf, element, partitions: window.partitions, free: free, name: op.result?.nameHint)
         instruction.operands[written[0]] = .tile(tile)
         // The new alloc went to the end: move it before the op it now feeds.
