@@ -52,11 +52,7 @@ struct ChainMask: Equatable {
                                           columnOffset: .constant(0))
                 }
             case .broadcast(let source):
-                (positions[result], predicates[result], constants[result]) = (positions[source], predicates[source], constants[source])
-            case .binary(let binary, let a, let b):
-                if let first = positions[a], let second = positions[b] {
-                    predicates[result] = ElementwiseLowering.predicate(binary, first, second)
-                }
+                constants[result] = constants[source]
             case .select(let condition, let a, let b):
                 guard let predicate = predicates[condition], predicate.base.terms.isEmpty else { break }
                 for (fill, when) in [(constants[b], false), (constants[a], true)] {
@@ -67,6 +63,9 @@ struct ChainMask: Equatable {
                 }
             default: break
             }
+            let derived = WindowPosition.derived(op.kind, positions: positions, predicates: predicates) { constants[$0] }
+            if let position = derived.position { positions[result] = position }
+            if let predicate = derived.predicate { predicates[result] = predicate }
         }
         return found
     }

@@ -42,6 +42,40 @@ extension WindowPosition {
     }
 }
 
+extension WindowPosition {
+    /// What `kind` makes of positions: a broadcast keeps its operand's position or predicate, a position plus or minus
+    /// an integer constant is a position, and a comparison of two positions a predicate (`ElementwiseLowering.predicate`).
+    static func derived(_ kind: OpKind, positions: [ValueID: WindowPosition], predicates: [ValueID: WindowPosition],
+                        constant: (ValueID) -> Double?) -> (position: WindowPosition?, predicate: WindowPosition?) {
+        switch kind {
+        case .broadcast(let source):
+            return (positions[source], predicates[source])
+        case .binary(let op, let a, let b):
+            if let first = positions[a], let second = positions[b] {
+                return (nil, ElementwiseLowering.predicate(op, first, second))
+            }
+            // Small shifts only: a position plus it stays far inside i32, so the machine's add never wraps.
+            func shift(_ value: ValueID) -> Int? {
+                constant(value).flatMap { Int(exactly: $0) }.flatMap { abs($0) <= 1 << 24 ? $0 : nil }
+            }
+            switch (op, positions[a], positions[b]) {
+            case (.add, let position?, nil): return (shift(b).map { position.shifted($0) }, nil)
+            case (.add, nil, let position?): return (shift(a).map { position.shifted($0) }, nil)
+            case (.sub, let position?, nil): return (shift(b).map { position.shifted(-$0) }, nil)
+            default: return (nil, nil)
+            }
+        default:
+            return (nil, nil)
+        }
+    }
+
+    func shifted(_ amount: Int) -> WindowPosition {
+        var moved = self
+        moved.base.constant += amount
+        return moved
+    }
+}
+
 extension ElementwiseLowering {
     /// The position an `iota` of the full space gives (axis 0 counts rows, axis 1 columns), nil for other shapes.
     func windowPosition(ofIota op: Operation, axis: Int) -> WindowPosition? {

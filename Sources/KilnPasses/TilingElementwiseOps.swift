@@ -28,16 +28,12 @@ extension ElementwiseLowering {
             value = try scan(op, a, b)
         case .broadcast(let source):
             value = try operand(source, for: op)
-            (positions[result.id], predicates[result.id]) = (positions[source], predicates[source])
         case .cast(let source):
             value = try cast(op, try operand(source, for: op))
         case .unary(let function, let source):
             value = try unary(op, function, try operand(source, for: op))
         case .binary(let binaryOp, let a, let b):
             value = try binary(op, binaryOp, try operand(a, for: op), try operand(b, for: op))
-            if let first = positions[a], let second = positions[b] {
-                predicates[result.id] = Self.predicate(binaryOp, first, second)
-            }
         case .select(let condition, let a, let b):
             let element = self.element(result.id)
             if let predicate = predicates[condition], let holds = constantTruth(of: predicate) {
@@ -107,6 +103,11 @@ extension ElementwiseLowering {
             throw .unsupported(op, "it is not an elementwise op or a row reduction")
         }
         operands[result.id] = roundedAtBoundary(value, name: result.nameHint)
+        let derived = WindowPosition.derived(op.kind, positions: positions, predicates: predicates) { [operands] value in
+            if case .scalar(.constant(let constant))? = operands[value] { constant } else { nil }
+        }
+        if let position = derived.position { positions[result.id] = position }
+        if let predicate = derived.predicate { predicates[result.id] = predicate }
     }
 
     /// True when 1 / c is exact in f32 (c a power of two whose reciprocal is an f32 value), so multiplying by it
