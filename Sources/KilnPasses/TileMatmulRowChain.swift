@@ -266,19 +266,17 @@ struct MatmulRowChainTiler {
         for list in lists { for op in list { if let result = op.result { types[result.id] = result.type } } }
         var root: [ValueID: ValueID] = [:]
         for list in lists { for op in list { if case .view(let base, _) = op.kind, let id = op.result?.id { root[id] = root[base] ?? base } } }
-        var engineFree: [Engine: Double] = [:]
+        // One DMA stream: the blocks' loads are few (the keys and values are resident), so where they go matters little.
+        var timeline = StreamTimeline(target: target, types: types, dmaQueues: 1)
         var readyAt: [ValueID: Double] = [:]
         var positions = lists.map { _ in 0 }
         var merged: [Operation] = []
         func nextEngineOp(_ list: Int) -> Int? {
             lists[list][positions[list]...].firstIndex { $0.kind.engine != nil }
         }
-        func estimate(_ op: Operation) -> (start: Double, cost: Double, engine: Engine?) {
-            guard let engine = op.kind.engine else { return (0, 0, nil) }
-            var start = engineFree[engine] ?? 0
-            for value in op.kind.reads + op.kind.writes { start = max(start, readyAt[root[value] ?? value] ?? 0) }
-            let cost = op.kind.instruction?.nanoseconds({ types[$0] }, target: target) ?? 0
-            return (start, cost, engine)
+        func start(_ op: Operation) -> Double {
+            let ready = (op.kind.reads + op.kind.writes).reduce(0.0) { max($0, readyAt[root[$1] ?? $1] ?? 0) }
+            return timeline.start(op, ready: ready)
         }
         var begun = 0
         while true {
@@ -286,7 +284,7 @@ struct MatmulRowChainTiler {
             let candidates = active.count < inFlight && begun < lists.count ? active + [begun] : active
             var best: (list: Int, start: Double)?
             for list in candidates where positions[list] < lists[list].count {
-                let start = nextEngineOp(list).map { estimate(lists[list][$0]).start } ?? 0
+                let start = nextEngineOp(list).map { start(lists[list][$0]) } ?? 0
                 if best == nil || start < best!.start { best = (list, start) }
             }
             guard let (list, _) = best else {
@@ -298,10 +296,9 @@ struct MatmulRowChainTiler {
             let end = nextEngineOp(list) ?? lists[list].count - 1
             for op in lists[list][positions[list]...end] {
                 merged.append(op)
-                let (start, cost, engine) = estimate(op)
-                guard let engine else { continue }
-                engineFree[engine] = start + cost
-                for value in op.kind.writes { readyAt[root[value] ?? value] = start + cost }
+                guard op.kind.engine != nil else { continue }
+                let finish = timeline.commit(op, at: start(op))
+                for value in op.kind.writes { readyAt[root[value] ?? value] = finish }
             }
             positions[list] = end + 1
         }
@@ -315,8 +312,8 @@ struct MatmulRowChainTiler {
         var reduced: [ValueID: TileOperand] = [:]
     }
 
-    /// One block's S, window by window into SBUF rows holding the `live` columns. A max or min of a held row is reduced per window by the op
-    /// writing the window (act.activate's or dve.tensor_scalar's fused reduce, when the row is f32: they reduce the
+    /// One block's S, window by window into SBUF rows holding the `live` columns. A max or min of a held row is reduced
+    /// per window by the op writing the window (act.activate's or dve.tensor_scalar's fused reduce, when the row is f32: they reduce the
     /// f32 results; else a dve.reduce of the window) into a column of a [rows | windows] tile, then one dve.reduce of
     /// that tile: the first of equal values and any NaN win, as one reduction of the row gives.
     private func emitScores(_ plan: Plan, residents: (b: [ValueID], v: [ValueID]), into body: TileEmitter, hoist: TileEmitter,
