@@ -28,8 +28,8 @@ import KilnTileIR
 ///    first op that refers to it (liveness starts at a tile's first access, so where an `alloc` stands is not a
 ///    live range).
 ///    Ops taken ahead of the first unplaced one also leave room for the most any one op of the run makes live.
-/// 4. Capacity guard: if the reordered block's peak footprint (`DoubleBufferRewriter.peakFootprint`, matmul
-///    accumulators taking a PSUM bank each) does not fit beside the enclosing tiles, the block is scheduled again
+/// 4. Capacity guard: if the reordered block's peak footprint (`DoubleBufferRewriter.peakFootprint`, every PSUM
+///    tile taking a whole bank, the worst case of `allocate`'s bank rules) does not fit beside the enclosing tiles, the block is scheduled again
 ///    with half the window, down to program order (a block whose original order does not fit is left alone).
 /// Only independent ops trade places, and every op computes what it computed, so every executor's results are
 /// bit-for-bit unchanged. It runs after `double-buffer` (whose unrolled copies it interleaves) and before
@@ -94,7 +94,7 @@ struct InterleaveRewriter {
         let budget = capacity.merging(enclosing) { total, used in total - used }
         let original = Block(ops)
         let fits = { (block: Block) in
-            DoubleBufferRewriter.peakFootprint(block, bankBytes: bankBytes).allSatisfy { space, bytes in
+            DoubleBufferRewriter.peakFootprint(block, bankBytes: bankBytes, everyPSUMTileABank: true).allSatisfy { space, bytes in
                 bytes <= budget[space, default: Int.max] }
         }
         guard ops.contains(where: { $0.kind.instruction != nil }), fits(original) else { return original }

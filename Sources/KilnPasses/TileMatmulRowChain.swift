@@ -103,9 +103,16 @@ struct MatmulRowChainTiler {
         }
     }
 
-    /// True when a mask covers a window of some block of `tile_m` rows.
+    /// At most this many row blocks are emitted one after another to skip masked windows: the straight-line code
+    /// grows with the rows, and the LLVM backend's optimiser grows faster than linearly with a function's length (at
+    /// 32 blocks, S = 4096, it took over 5 minutes). Longer chains keep their loop and compute every window.
+    static let maxSkippingBlocks = 16
+
+    /// True when a mask covers a window of some block of `tile_m` rows (and the blocks are few enough to unroll).
     private func skipsWindows(_ plan: Plan) -> Bool {
-        guard !plan.masks.isEmpty else { return false }
+        guard !plan.masks.isEmpty, TileSplit(extent: plan.m, tile: sizes.m).pieces.count <= Self.maxSkippingBlocks else {
+            return false
+        }
         let windows = TileSplit(extent: plan.n, tile: sizes.n).pieces
         return TileSplit(extent: plan.m, tile: sizes.m).pieces.contains { block in
             Self.liveColumns(rows: block.offset ..< block.offset + block.size, windows: windows, masks: plan.masks)
