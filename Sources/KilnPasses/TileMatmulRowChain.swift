@@ -103,10 +103,11 @@ struct MatmulRowChainTiler {
         }
     }
 
-    /// At most this many row blocks are emitted one after another to skip masked windows: the straight-line code
-    /// grows with the rows, and the LLVM backend's optimiser grows faster than linearly with a function's length (at
-    /// 32 blocks, S = 4096, it took over 5 minutes). Longer chains keep their loop and compute every window.
-    static let maxSkippingBlocks = 16
+    /// At most this many row blocks are emitted one after another to skip masked windows. The straight-line code
+    /// grows as blocks x windows, so its compile time grows with the square of the rows: at 64 blocks (S = 8192,
+    /// 512-key windows) `kiln build` takes about 20 s in a release build, most of it in `interleave`. Longer
+    /// chains keep their loop and compute every window.
+    static let maxSkippingBlocks = 64
 
     /// True when a mask covers a window of some block of `tile_m` rows (and the blocks are few enough to unroll).
     private func skipsWindows(_ plan: Plan) -> Bool {
