@@ -28,9 +28,15 @@ import KilnTileIR
 ///    first op that refers to it (liveness starts at a tile's first access, so where an `alloc` stands is not a
 ///    live range).
 ///    Ops taken ahead of the first unplaced one also leave room for the most any one op of the run makes live.
-/// 4. Capacity guard: if the reordered block's peak footprint (`DoubleBufferRewriter.peakFootprint`, every PSUM
-///    tile taking a whole bank, the worst case of `allocate`'s bank rules) does not fit beside the enclosing tiles, the block is scheduled again
-///    with half the window, down to program order (a block whose original order does not fit is left alone).
+/// 4. Capacity guard: the reordered block must fit beside the enclosing tiles: its peak footprint
+///    (`DoubleBufferRewriter.peakFootprint`) must fit with accumulators as whole banks, and its PSUM tiles must
+///    either fit with every PSUM tile as a whole bank (the worst case of `allocate`'s bank rules) or, when no PSUM
+///    tile is live around the block, be placed by `allocate`'s own placement (`TileAllocator.placesPSUM`), so small
+///    tiles may share banks. Where a block starts in the whole function changes `allocate`'s next-fit cursor, so
+///    the whole rewritten function is then placed the same way, and if its PSUM tiles do not all place, the function
+///    is rewritten again with the worst-case count alone. Otherwise the block is
+///    scheduled again with half the window, down to program order (a block whose original order does not fit is
+///    left alone).
 /// Only independent ops trade places, and every op computes what it computed, so every executor's results are
 /// bit-for-bit unchanged. It runs after `double-buffer` (whose unrolled copies it interleaves) and before
 /// `allocate` (which places the tiles by the new live ranges) and `schedule` (which adds semaphores for them).
@@ -58,10 +64,15 @@ public struct Interleave: Pass {
             for parameter in function.parameters { types[parameter.value.id] = parameter.value.type }
             for output in function.outputs { types[output.id] = output.type }
             function.body.walk { op in for definition in op.definitions { types[definition.id] = definition.type } }
-            let rewriter = InterleaveRewriter(target: context.target, types: types, views: TileViews(function),
+            var rewriter = InterleaveRewriter(target: context.target, types: types, views: TileViews(function),
                                               window: window, capacity: capacity,
-                                              bankBytes: context.target.psumBankBytes)
-            module.functions[index].body = rewriter.rewrite(function.body, enclosing: [:])
+                                              bankBytes: context.target.psumBankBytes, psumByPlacement: true)
+            var body = rewriter.rewrite(function.body, enclosing: [:])
+            if !TileAllocator.placesPSUM(of: body, target: context.target) {
+                rewriter.psumByPlacement = false
+                body = rewriter.rewrite(function.body, enclosing: [:])
+            }
+            module.functions[index].body = body
         }
     }
 }
@@ -74,6 +85,9 @@ struct InterleaveRewriter {
     let window: Int
     let capacity: [MemorySpace: Int]
     let bankBytes: Int
+    /// Whether a block's PSUM tiles may fit by `allocate`'s placement rather than only by the worst-case count
+    /// (step 4); `run` turns it off when the whole function's PSUM tiles then do not place.
+    var psumByPlacement: Bool
 
     /// `block` with its loops' bodies rewritten and each of its runs list-scheduled; `enclosing` is the
     /// per-partition footprint of the tiles of the blocks around it that are live at it.
@@ -93,9 +107,15 @@ struct InterleaveRewriter {
         }
         let budget = capacity.merging(enclosing) { total, used in total - used }
         let original = Block(ops)
+        let fitsCount = { (block: Block, everyPSUMTileABank: Bool) in
+            DoubleBufferRewriter.peakFootprint(block, bankBytes: bankBytes, everyPSUMTileABank: everyPSUMTileABank)
+                .allSatisfy { space, bytes in bytes <= budget[space, default: Int.max] }
+        }
+        let psumAround = enclosing[.psum, default: 0] > 0
         let fits = { (block: Block) in
-            DoubleBufferRewriter.peakFootprint(block, bankBytes: bankBytes, everyPSUMTileABank: true).allSatisfy { space, bytes in
-                bytes <= budget[space, default: Int.max] }
+            guard fitsCount(block, false) else { return false }
+            return fitsCount(block, true)
+                || (psumByPlacement && !psumAround && TileAllocator.placesPSUM(of: block, target: target))
         }
         guard ops.contains(where: { $0.kind.instruction != nil }), fits(original) else { return original }
         var lookahead = window
