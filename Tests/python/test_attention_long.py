@@ -30,3 +30,21 @@ def test_attention_at_the_sd_shape_on_llvm():
     out = kiln.compile(EXAMPLES / "attention.kiln")(q, k, v, backend="llvm")
     assert out.shape == (4096, 128)
     np.testing.assert_allclose(np.asarray(out, dtype=np.float64), ref, rtol=2.0 ** -7, atol=2.0 ** -9)
+
+
+def test_causal_attention_with_skipped_windows_on_llvm():
+    # [1, 1, 2048, 128]: 16 query blocks, each computing only the key windows at or below its diagonal, emitted
+    # one after another; that code is long enough for the llvm backend to emit it in parts (Docs/llvm-backend.md).
+    r = rng(2048)
+    q, k, v = ((r.standard_normal((1, 1, 2048, 128)) * 0.5).astype(BF16) for _ in range(3))
+    qv, kv, vv = (np.asarray(a, dtype=np.float64) for a in (q, k, v))
+    s = qv @ np.swapaxes(kv, -1, -2) / np.sqrt(128.0)
+    s = np.where(np.triu(np.ones((2048, 2048), dtype=bool), k=1), -np.inf, s)
+    e = np.exp(s - s.max(axis=-1, keepdims=True))
+    p = e / e.sum(axis=-1, keepdims=True)
+    ref = np.asarray(p.astype(np.float32).astype(BF16), dtype=np.float64) @ vv
+    out = kiln.compile(EXAMPLES / "causal_attention.kiln")(q, k, v, backend="llvm")
+    assert out.shape == (1, 1, 2048, 128) and out.dtype == BF16
+    np.testing.assert_array_equal(np.asarray(out, dtype=np.float64)[0, 0, 0], vv[0, 0, 0])   # row 0 sees key 0 only
+    # As test_api_examples.check_causal_attention: bf16 probabilities, then the output's rounding to bf16.
+    np.testing.assert_allclose(np.asarray(out, dtype=np.float64), ref, rtol=2.0 ** -6, atol=2.0 ** -8)
