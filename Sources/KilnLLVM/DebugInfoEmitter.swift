@@ -33,15 +33,19 @@ final class DebugInfoEmitter {
     /// Starts a function: its subprogram, at the line of the function's span.
     func enter(function: Function, llvmFunction: LLVMValueRef, lowering: LoweringContext) {
         functionLine = line(of: function.span)
+        scope = attachSubprogram(named: function.name, to: llvmFunction, line: functionLine, isLocal: false)
+        setLocation(function.span, lowering: lowering)
+    }
+
+    /// Makes a subprogram (a definition, no parameter types) for `llvmFunction` and attaches it.
+    private func attachSubprogram(named name: String, to llvmFunction: LLVMValueRef, line: UInt32, isLocal: Bool) -> LLVMMetadataRef? {
         var noTypes: [LLVMMetadataRef?] = []
         let type = LLVMDIBuilderCreateSubroutineType(builder.ref, file, &noTypes, 0, LLVMDIFlagZero)
         let linkage = String(cString: LLVMGetValueName(llvmFunction))
-        let subprogram = LLVMDIBuilderCreateFunction(builder.ref, file, function.name, function.name.utf8.count,
-                                                     linkage, linkage.utf8.count, file, functionLine, type, 0, 1,
-                                                     functionLine, LLVMDIFlagZero, 1)
+        let subprogram = LLVMDIBuilderCreateFunction(builder.ref, file, name, name.utf8.count, linkage, linkage.utf8.count,
+                                                     file, line, type, isLocal ? 1 : 0, 1, line, LLVMDIFlagZero, 1)
         LLVMSetSubprogram(llvmFunction, subprogram)
-        scope = subprogram
-        setLocation(function.span, lowering: lowering)
+        return subprogram
     }
 
     /// Starts a part of the current function (`FunctionLowering+Parts`): its own subprogram, named after the
@@ -50,13 +54,8 @@ final class DebugInfoEmitter {
         let saved = (scope, functionLine)
         guard scope != nil else { return saved }
         let line = line(of: span) == 0 ? functionLine : line(of: span)
-        var noTypes: [LLVMMetadataRef?] = []
-        let type = LLVMDIBuilderCreateSubroutineType(builder.ref, file, &noTypes, 0, LLVMDIFlagZero)
-        let name = String(cString: LLVMGetValueName(llvmFunction))
-        let subprogram = LLVMDIBuilderCreateFunction(builder.ref, file, name, name.utf8.count, name, name.utf8.count, file,
-                                                     line, type, 1, 1, line, LLVMDIFlagZero, 1)
-        LLVMSetSubprogram(llvmFunction, subprogram)
-        scope = subprogram
+        scope = attachSubprogram(named: String(cString: LLVMGetValueName(llvmFunction)), to: llvmFunction, line: line,
+                                 isLocal: true)
         functionLine = line
         setLocation(span, lowering: lowering)
         return saved

@@ -109,7 +109,7 @@ extension FunctionLowering {
             captured.append(value)
             if let base = viewBases[value]?.base { capture(base) }
         }
-        walk(ops) { $0.kind.forEachUse(capture) }
+        Block(ops).walk { $0.kind.forEachUse(capture) }
         // A value computed where it is used cannot be passed; such a run stays in place (not expected at tile level).
         guard captured.allSatisfy({ if case .lazy? = values[$0] { false } else { true } }) else {
             for op in ops { lower(op) }
@@ -152,7 +152,7 @@ extension FunctionLowering {
     /// Binds the results of every `alloc`, `view` and `hbm.alloc` among `ops` (loop bodies included) now, in
     /// the function being emitted, and marks them so their ops do nothing later.
     private func preallocate(_ ops: [Operation]) {
-        walk(ops) { op in
+        Block(ops).walk { op in
             switch op.kind {
             case .alloc, .view, .hbmAlloc:
                 lower(op)
@@ -160,13 +160,6 @@ extension FunctionLowering {
             default:
                 break
             }
-        }
-    }
-
-    private func walk(_ ops: [Operation], _ body: (Operation) -> Void) {
-        for op in ops {
-            body(op)
-            if case .forLoop(let loop) = op.kind { walk(loop.body.ops, body) }
         }
     }
 
@@ -202,15 +195,14 @@ extension FunctionLowering {
         LLVMSetLinkage(part, LLVMInternalLinkage)
         let functionIndex = LLVMAttributeIndex(truncatingIfNeeded: LLVMAttributeFunctionIndex)
         for attribute in ["nounwind", "noinline"] {
-            let kind = LLVMGetEnumAttributeKindForName(attribute, attribute.utf8.count)
-            LLVMAddAttributeAtIndex(part, functionIndex, LLVMCreateEnumAttribute(lowering.context, kind, 0))
+            LLVMAddAttributeAtIndex(part, functionIndex, lowering.enumAttribute(attribute))
         }
         for key in ["target-cpu", "target-features"] {
             if let attribute = LLVMGetStringAttributeAtIndex(lowered.function, functionIndex, key, UInt32(key.utf8.count)) {
                 LLVMAddAttributeAtIndex(part, functionIndex, attribute)
             }
         }
-        let noalias = LLVMCreateEnumAttribute(lowering.context, LLVMGetEnumAttributeKindForName("noalias", 7), 0)
+        let noalias = lowering.enumAttribute("noalias")
         for (index, parameter) in parameters.enumerated() where parameter == lowering.types.pointer {
             LLVMAddAttributeAtIndex(part, LLVMAttributeIndex(index + 1), noalias)
         }

@@ -127,6 +127,11 @@ final class LoweringContext {
         return LLVMBuildCall2(b, declaration.type, declaration.function, &arguments, UInt32(args.count), "")
     }
 
+    /// The enum attribute `name` (`noalias`, `nounwind`, `noinline`), without a value.
+    func enumAttribute(_ name: String) -> LLVMAttributeRef {
+        LLVMCreateEnumAttribute(context, LLVMGetEnumAttributeKindForName(name, name.utf8.count), 0)
+    }
+
     // Constants.
     func int64(_ value: Int) -> LLVMValueRef { LLVMConstInt(types.i64, UInt64(bitPattern: Int64(value)), 1) }
     func int32(_ value: Int32) -> LLVMValueRef { LLVMConstInt(types.i32, UInt64(UInt32(bitPattern: value)), 0) }

@@ -53,8 +53,8 @@ enum ModuleLowering {
                                 machine: LLVMTargetMachineOwner) -> LoweredFunction {
         let type = signature.functionType(lowering.types)
         let function = LLVMAddFunction(lowering.module.ref, signature.symbol, type)!
-        let noalias = LLVMCreateEnumAttribute(lowering.context, LLVMGetEnumAttributeKindForName("noalias", 7), 0)
-        let nounwind = LLVMCreateEnumAttribute(lowering.context, LLVMGetEnumAttributeKindForName("nounwind", 8), 0)
+        let noalias = lowering.enumAttribute("noalias")
+        let nounwind = lowering.enumAttribute("nounwind")
         let functionIndex = LLVMAttributeIndex(truncatingIfNeeded: LLVMAttributeFunctionIndex)
         LLVMAddAttributeAtIndex(function, functionIndex, nounwind)
         // The CPU the code is for, recorded in the IR as clang does, so llc and the JIT generate the same code.

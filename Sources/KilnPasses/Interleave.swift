@@ -34,9 +34,8 @@ import KilnTileIR
 ///    tile is live around the block, be placed by `allocate`'s own placement (`TileAllocator.placesPSUM`), so small
 ///    tiles may share banks. Where a block starts in the whole function changes `allocate`'s next-fit cursor, so
 ///    the whole rewritten function is then placed the same way, and if its PSUM tiles do not all place, the function
-///    is rewritten again with the worst-case count alone. Otherwise the block is
-///    scheduled again with half the window, down to program order (a block whose original order does not fit is
-///    left alone).
+///    is rewritten again with the worst-case count alone. A block that does not fit is scheduled again with half
+///    the window, down to program order (a block whose original order does not fit is left alone).
 /// Only independent ops trade places, and every op computes what it computed, so every executor's results are
 /// bit-for-bit unchanged. It runs after `double-buffer` (whose unrolled copies it interleaves) and before
 /// `allocate` (which places the tiles by the new live ranges) and `schedule` (which adds semaphores for them).
