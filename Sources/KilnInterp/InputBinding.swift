@@ -155,7 +155,7 @@ public struct InputBinding {
         switch dtype {
         case .bool: return text == "true" ? 1 : text == "false" ? 0 : nil
         case .i32: return Int32(text).map(Double.init)
-        case .f32, .bf16, .f16, .f8e4m3, .f8e4m3fn, .f8e5m2: return Double(text)
+        case .f32, .bf16, .f16, .f8e4m3, .f8e4m3fn, .f8e5m2, .f4e2m1fn: return Double(text)
         }
     }
 
@@ -163,7 +163,7 @@ public struct InputBinding {
         switch dtype {
         case .bool: "true or false"
         case .i32: "an integer that fits in i32"
-        case .f32, .bf16, .f16, .f8e4m3, .f8e4m3fn, .f8e5m2: "a number"
+        case .f32, .bf16, .f16, .f8e4m3, .f8e4m3fn, .f8e5m2, .f4e2m1fn: "a number"
         }
     }
 

@@ -28,7 +28,7 @@ public struct RandomInputs: Sendable {
             switch dtype {
             case .i32: values.append(Double(Int(draw % 17) - 8))
             case .bool: values.append(Double(draw >> 63))
-            case .f32, .bf16, .f16, .f8e4m3, .f8e4m3fn, .f8e5m2:
+            case .f32, .bf16, .f16, .f8e4m3, .f8e4m3fn, .f8e5m2, .f4e2m1fn:
                 values.append(Double(draw >> 40) / Double(1 << 23) - 1)
             }
         }

@@ -327,6 +327,10 @@ extension Checker {
             report(DiagnosticCatalogue.matmulDType("nc_matmul", stationary.description, moving.description, at: span))
             return nil
         }
+        guard !stationary.dtype.isFP4 else {
+            report(DiagnosticCatalogue.matmulFP4("nc_matmul", stationary.description, at: span))
+            return nil
+        }
         guard stationary.shape[0] == moving.shape[0] else {
             report(DiagnosticCatalogue.contractionMismatch(stationary.description, moving.description,
                                                            stationary.shape[0].description,

@@ -1,5 +1,5 @@
 // DiagnosticCatalogue+SemaRows.swift: KilnSema's diagnostics of strided slices, topk, scatter_add, indirect loads,
-// affine_select, bn_stats and bn_aggr (K2163-K2168, K2171-K2176).
+// affine_select, bn_stats and bn_aggr (K2163-K2168, K2171-K2176), and fp4 matmul operands (K2180).
 
 import KilnMachine
 import KilnSource
@@ -41,6 +41,11 @@ extension DiagnosticCatalogue {
         make("K2176", "bn-aggr-tuples", .error,
              "'bn_aggr' reads whole (count, mean, variance * count) tuples: a positive multiple of 3 elements per partition "
                 + "(the columns of bn_stats results), found \(free)", at: span)
+    }
+    public static func matmulFP4(_ op: String, _ type: String, at span: SourceSpan) -> Diagnostic {
+        make("K2180", "matmul-fp4", .error,
+             "'\(op)' cannot multiply \(type) operands: the tensor engine multiplies fp4 (f4e2m1fn) only block-scaled, in "
+                + "its MX mode; convert the operands with 'as' (to bf16 or an fp8 dtype) before the matmul", at: span)
     }
     public static func scatterValues(_ found: String, expected: String, at span: SourceSpan) -> Diagnostic {
         make("K2168", "scatter-values", .error,
