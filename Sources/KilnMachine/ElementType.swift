@@ -31,6 +31,12 @@ public enum ElementType: String, CaseIterable, Sendable, Hashable, CustomStringC
     /// fp4 matmul; it multiplies fp4 only block-scaled, in its MX mode (Docs/numerics.md).
     public var isFP4: Bool { self == .f4e2m1fn }
 
+    /// The element types of the OCP MX formats: `f8e4m3fn` and `f8e5m2` (MXFP8), `f4e2m1fn` (MXFP4); each block of
+    /// `mxBlockSize` elements along the contraction shares one E8M0 scale (KilnNumerics' MXQuantization).
+    public var isMXElement: Bool { self == .f8e4m3fn || self == .f8e5m2 || self == .f4e2m1fn }
+    /// Elements per MX block (OCP MX v1.0: 32).
+    public static let mxBlockSize = 32
+
     public var description: String { rawValue }
 
     /// "f32, bf16, f16, f8e4m3, f8e4m3fn, f8e5m2, f4e2m1fn, i32, bool", for messages.

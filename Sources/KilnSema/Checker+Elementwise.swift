@@ -203,5 +203,8 @@ func limitViolation(_ limit: StaticLimit, value: Int) -> Diagnostic? {
     case .bnAggrTuples:
         guard value < BatchNormStats.tupleWidth || value % BatchNormStats.tupleWidth != 0 else { return nil }
         return DiagnosticCatalogue.bnAggrTuples(value, at: limit.span)
+    case .mxBlocks(let callee):
+        guard value < ElementType.mxBlockSize || value % ElementType.mxBlockSize != 0 else { return nil }
+        return DiagnosticCatalogue.mxBlocks(callee, value, at: limit.span)
     }
 }
