@@ -8,7 +8,7 @@ import KilnTileIR
 
 /// Algorithm (KilnNumerics' MXQuantization, bit for bit): per partition and block of 32 elements, the block's
 /// largest magnitude `amax` is `llvm.maximum` of the |values| (NaN propagates, an infinity stays infinite); from
-/// amax's f32 exponent field `f` the scale exponent is `e = max((f == 0 ? -127 : f - 127) - emax, -127)`, or the
+/// amax's f32 exponent field `f` the scale exponent is `e = max((f == 0 ? -127 : f - 127) - emax + 1, -127)`, or the
 /// NaN scale when `f == 255`; each element is `v * 2^-e` (exact but in f32's subnormal range, far below half the
 /// element type's smallest subnormal), clamped to +-largest finite and stored in the element type (round to nearest
 /// even, `storeElement`); in a NaN-scale block every element is +NaN stored in the element type. `pe.matmul_mx`
@@ -41,7 +41,7 @@ extension FunctionLowering {
             let floorLog2 = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntEQ, field, lowering.int(i32, 0), ""),
                                             lowering.int(i32, UInt64(bitPattern: -127)),
                                             LLVMBuildSub(b, field, lowering.int(i32, 127), ""), "")!
-            let unclamped = LLVMBuildSub(b, floorLog2, lowering.int(i32, UInt64(exponent)), "")!
+            let unclamped = LLVMBuildSub(b, floorLog2, lowering.int(i32, UInt64(exponent - 1)), "")!
             let scaleExponent = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, unclamped, lowering.int(i32, UInt64(bitPattern: -127)), ""),
                                                 lowering.int(i32, UInt64(bitPattern: -127)), unclamped, "")!
             let nan = LLVMBuildBitCast(b, lowering.int(i32, 0x7FC0_0000), f32, "")!
@@ -55,7 +55,7 @@ extension FunctionLowering {
                 lowering.storeElement(ComputedValue(ref: scale, kind: .f32), dst.pointer, dst.element, index: at)
                 return
             }
-            // 2^-e is normal for every e in -127...(127 - emax): field 127 - e.
+            // 2^-e is normal for every e in -127...(128 - emax): field 127 - e >= 1.
             let inverseBits = LLVMBuildShl(b, LLVMBuildSub(b, lowering.int(i32, 127), scaleExponent, ""), lowering.int(i32, 23), "")!
             let inverse = LLVMBuildBitCast(b, inverseBits, f32, "")!
             lowering.emitLoop(from: 0, to: MXQuantization.blockSize, name: "e") { e in

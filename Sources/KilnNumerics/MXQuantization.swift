@@ -3,17 +3,19 @@
 import KilnMachine
 
 /// The OCP Microscaling (MX) formats of OCP MX v1.0: a block of 32 elements shares one E8M0 scale (`ScaleFormat`),
-/// the elements are `f8e4m3fn` or `f8e5m2` (MXFP8) or `f4e2m1fn` (MXFP4). Kiln quantizes as the spec's section 6.3
-/// conversion does:
+/// the elements are `f8e4m3fn` or `f8e5m2` (MXFP8) or `f4e2m1fn` (MXFP4). Kiln quantizes as trn3's vector engine
+/// does (NKI's `nisa.quantize_mx`: the spec's section 6.3 conversion with a scale twice as large, "reserving
+/// additional range for rounding the largest values in each group without saturation"):
 /// - the block's largest magnitude `amax` (the values as stored, exact in f32) gives the scale `2^e`,
-///   `e = floor(log2(amax)) - emax`, `emax` the exponent of the element type's largest normal (8 for f8e4m3fn's
-///   448, 15 for f8e5m2's 57344, 2 for f4e2m1fn's 6), clamped to E8M0's -127...127; a block of zeros (or of f32
-///   subnormals, whose `e` is below -127 anyway) has scale 2^-127;
-/// - each element is `v / 2^e` clamped to the element type's largest finite and rounded to it to nearest even;
+///   `e = floor(log2(amax)) - emax + 1`, `emax` the exponent of the element type's largest normal (8 for
+///   f8e4m3fn's 448, 15 for f8e5m2's 57344, 2 for f4e2m1fn's 6), clamped to E8M0's -127...127; a block of zeros (or
+///   of f32 subnormals, whose `e` is below -127 anyway) has scale 2^-127; so every `|v| / 2^e < 2^emax`;
+/// - each element is `v / 2^e` rounded to the element type to nearest even (clamped to its largest finite first,
+///   which with this scale never changes a value: the spec's own scale, half this one, would clamp 448...511.99);
 /// - a block holding a NaN or an infinity has the NaN scale, and each element is the element type's encoding of +NaN
 ///   (f8: its NaN; f4e2m1fn, which has none: 0x8, as its conversion of +NaN).
-/// NKI's `nisa.quantize_mx` uses a scale twice as large (`e + 1`, no element ever clamps, one bit of range less at the
-/// bottom); both are OCP-compliant. Kiln follows the spec's conversion (Docs/numerics.md, "MX block quantization").
+/// Both scales are OCP-compliant; NKI's costs one bit of range at the bottom of a block and never saturates
+/// (Docs/numerics.md, "MX block quantization").
 /// The dequantized value of an element is `element * scale` rounded once to f32 (exact whenever the scale came from
 /// this quantization; a scale operand is first rounded to E8M0 as a store to an E8M0 tile would round it).
 public enum MXQuantization {
@@ -41,7 +43,7 @@ public enum MXQuantization {
         let field = Int((bits >> 23) & 0xFF)
         // Zero and f32 subnormals: floor(log2(amax)) <= -127, so e clamps to -127 for every emax >= 0.
         let floorLog2 = field == 0 ? -127 : field - 127
-        return max(floorLog2 - emax, ScaleFormat.exponentRange.lowerBound)
+        return max(floorLog2 - emax + 1, ScaleFormat.exponentRange.lowerBound)
     }
 
     /// One block quantized: its scale (a power of two, or NaN) and its elements (values of `element`).
