@@ -6,7 +6,7 @@ import KilnSyntax
 
 extension Checker {
     /// `quantize_mx(t, dt)` / `scale_mx(t, dt)`: `t` a rank-2 float tile (sbuf or psum) whose free size is a constant
-    /// positive multiple of 32 (K2181), `dt` an MX element dtype named as an identifier (K2182). The result is an sbuf
+    /// positive multiple of 32 (K2181, K2185), `dt` an MX element dtype named as an identifier (K2182). The result is an sbuf
     /// `dt[P, F]` tile (quantize_mx) or an sbuf `f32[P, F / 32]` tile of the block scales (scale_mx).
     func checkQuantizeMX(_ builtin: Builtin, _ positional: [Expr], ok: Bool, expr: Expr) -> ValueType? {
         let operand = positional.first.flatMap { checkExpr($0) }
@@ -72,7 +72,7 @@ extension Checker {
         return ValueType(.f32, [stationary.shape[1], moving.shape[1]], space: .psum)
     }
 
-    /// The number of MX blocks in `dim` elements: a constant positive multiple of 32, else K2181 and nil.
+    /// The number of MX blocks in `dim` elements: a constant (K2185) positive multiple of 32 (K2181), else nil.
     private func mxBlocks(_ callee: String, _ dim: Dim, span: SourceSpan) -> Int? {
         guard let value = dim.constantValue else {
             report(DiagnosticCatalogue.mxBlocksNotConstant(callee, dim.description, at: span))

@@ -1,5 +1,5 @@
 // DiagnosticCatalogue+SemaRows.swift: KilnSema's diagnostics of strided slices, topk, scatter_add, indirect loads,
-// affine_select, bn_stats and bn_aggr (K2163-K2168, K2171-K2176), fp4 matmul operands (K2180) and the MX builtins (K2181-K2184).
+// affine_select, bn_stats and bn_aggr (K2163-K2168, K2171-K2176), fp4 matmul operands (K2180) and the MX builtins (K2181-K2185).
 
 import KilnMachine
 import KilnSource
@@ -54,7 +54,7 @@ extension DiagnosticCatalogue {
                 + "\(ElementType.mxBlockSize), found \(size); pad the data with zeros to a whole block", at: span)
     }
     public static func mxBlocksNotConstant(_ callee: String, _ size: String, at span: SourceSpan) -> Diagnostic {
-        make("K2181", "mx-blocks", .error,
+        make("K2185", "mx-blocks-not-constant", .error,
              "'\(callee)' works on whole MX blocks of \(ElementType.mxBlockSize) elements: the size must be a constant "
                 + "multiple of \(ElementType.mxBlockSize), found '\(size)'; slice the tile with constant bounds", at: span)
     }
