@@ -18,12 +18,17 @@ func everyOpcodeProgram() -> BytecodeProgram {
     let rowIndex = BufferEntry(name: "ri", space: .sbuf, dtype: .i32, partitionStart: 0, partitions: 64, offset: 1632, freeDims: [1])
     let stats = BufferEntry(name: "s", space: .sbuf, dtype: .f32, partitionStart: 0, partitions: 64, offset: 1664, freeDims: [6])
     let meanVar = BufferEntry(name: "mv", space: .sbuf, dtype: .f32, partitionStart: 0, partitions: 64, offset: 1696, freeDims: [2])
+    let mxData = BufferEntry(name: "q", space: .sbuf, dtype: .f8e4m3fn, partitionStart: 0, partitions: 64, offset: 1712, freeDims: [64])
+    let mxRowScales = BufferEntry(name: "qs", space: .sbuf, dtype: .f32, partitionStart: 0, partitions: 64, offset: 1776, freeDims: [2])
+    let mxScales = BufferEntry(name: "ms", space: .sbuf, dtype: .f32, partitionStart: 0, partitions: 2, offset: 1784, freeDims: [64])
     let offset = AffineOffset(constant: 4, terms: [.init(slot: 1, coefficient: 64)])
     let body: [Instruction] = [
         Instruction(.loopBegin, [.loopSlot(0), .integer(0), .integer(2), .integer(1)]),
         Instruction(.semWait, [.semaphore(1), .affine(AffineOffset(constant: 1))]),
         Instruction(.engine(.peMatmul), [.buffer(0), .buffer(0), .buffer(2), .condition(.when(slot: 0, equals: 0)), .condition(.always)]),
         Instruction(.engine(.peTranspose), [.buffer(0), .buffer(2)]),
+        Instruction(.engine(.peMatmulMX), [.buffer(9), .buffer(9), .buffer(11), .buffer(11), .buffer(2), .condition(.always),
+                                           .condition(.when(slot: 0, equals: 1))]),
         Instruction(.semSignal, [.semaphore(0)]),
         Instruction(.loopEnd, [.loopSlot(0)]),
     ]
@@ -51,7 +56,9 @@ func everyOpcodeProgram() -> BytecodeProgram {
                          Instruction(.engine(.dveMax8), [.buffer(0), .buffer(4)]),
                          Instruction(.engine(.dveFindIndex8), [.buffer(0), .buffer(4), .buffer(5)]),
                          Instruction(.engine(.dveBnStats), [.buffer(0), .buffer(7)]),
-                         Instruction(.engine(.dveBnAggr), [.buffer(7), .buffer(8)])]),
+                         Instruction(.engine(.dveBnAggr), [.buffer(7), .buffer(8)]),
+                         Instruction(.engine(.dveQuantizeMX), [.buffer(0), .buffer(9)]),
+                         Instruction(.engine(.dveScaleMX), [.buffer(0), .buffer(10), .integer(15)])]),
         (.engine(.pool), [Instruction(.engine(.poolIota), [.affine(AffineOffset(constant: -3)), .integer(1), .integer(-1), .buffer(0)]),
                           Instruction(.engine(.poolSelect), [.buffer(0), .buffer(0), .buffer(0), .buffer(0)]),
                           Instruction(.engine(.poolAffineSelect), [.buffer(0), .buffer(0), .affine(AffineOffset(constant: 5)), .integer(1), .integer(-1),
@@ -76,7 +83,7 @@ func everyOpcodeProgram() -> BytecodeProgram {
                   TensorEntry(name: "y", dtype: .f32, shape: [64, 128], role: .output),
                   TensorEntry(name: "eps", dtype: .f32, shape: [], role: .scalar, defaultValue: 1e-5),
                   TensorEntry(name: "ids", dtype: .i32, shape: [128], role: .input)],
-        buffers: [tile, column, acc, row, eight, positions, rowIndex, stats, meanVar], semaphoreCount: 2, loopSlotCount: 2, streams: streams)
+        buffers: [tile, column, acc, row, eight, positions, rowIndex, stats, meanVar, mxData, mxRowScales, mxScales], semaphoreCount: 2, loopSlotCount: 2, streams: streams)
 }
 
 @Test func everyOpcodeIsExercisedAndRoundTrips() throws {

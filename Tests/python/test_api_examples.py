@@ -361,6 +361,24 @@ def check_matmul_mx(run):
     assert np.all(np.abs(out - a.astype(np.float64) @ b) <= (2 * 2.0 ** -4 + 2.0 ** -16) * (np.abs(a) @ np.abs(b)))
 
 
+def check_matmul_mx_resident(run):
+    r = rng(46)
+    kt, m, n = 3, 256, 1024
+    a = r.standard_normal((m, 128 * kt)).astype(np.float32)
+    b = r.standard_normal((128 * kt, n)).astype(np.float32)
+    a_q, a_s = mx_quantize_rows(a)                               # [M, K], [M, K / 32]
+    bt_q, bt_s = mx_quantize_rows(np.ascontiguousarray(b.T))     # [N, K], [N, K / 32]
+    # The kernel's layout: [row in slab, slab, column] (K = 128 slab + row) and [block in slab, slab, column].
+    def slabs(q, s):
+        cols = q.shape[0]
+        return (q.T.reshape(kt, 128, cols).transpose(1, 0, 2).copy(), s.T.reshape(kt, 4, cols).transpose(1, 0, 2).copy())
+    (aq3, as3), (bq3, bs3) = slabs(a_q, a_s), slabs(bt_q, bt_s)
+    out = run(aq3, as3, bq3, bs3)
+    deq_a = (a_q.astype(np.float32) * a_s.repeat(32, axis=1)).astype(np.float32)      # [M, K]
+    deq_b = (bt_q.astype(np.float32) * bt_s.repeat(32, axis=1)).astype(np.float32).T  # [K, N]
+    np.testing.assert_array_equal(out, sequential_matmul(deq_a, deq_b))
+
+
 def check_max_pool2d(run):
     r = rng(42)
     c, ho, wo = 4, 100, 65
