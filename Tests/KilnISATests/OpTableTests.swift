@@ -38,6 +38,9 @@ import Testing
             case .dmaSteps(let hbm, let transpose, let broadcast, let row, let column): [hbm, transpose, broadcast, row, column]
             case .eightPerPartition(let data, let values, let destination): [data, values ?? data, destination]
             case .statistics(let source, let destination, _, _, _): [source, destination]
+            case .mxOnTarget: []
+            case .mxQuantize(let source, let destination, _): [source, destination]
+            case .matmulMX(let s, let m, let ss, let ms, let acc): [s, m, ss, ms, acc]
             }
             #expect(fields.allSatisfy { $0 < count }, "\(op): \(rule)")
         }
@@ -186,7 +189,7 @@ import Testing
     let matmul = EngineOp.peMatmulMX.declaration
     func mm(_ s: TileShape, _ m: TileShape, _ ss: TileShape, _ ms: TileShape, target: MachineTarget = .trn3) -> [RuleViolation] {
         matmul.violations(OperandFacts([.tile(s), .tile(m), .tile(ss), .tile(ms), .tile(tile(128, 512, .f32, .psum)),
-                                        .condition(.always), .condition(.always)]), target: target)
+                                        .condition(isAlways: true), .condition(isAlways: true)]), target: target)
     }
     #expect(mm(tile(96, 128, .f8e4m3fn), tile(96, 512, .f4e2m1fn), tile(3, 128), tile(3, 512)).isEmpty)
     #expect(mm(tile(96, 128, .bf16), tile(96, 512, .f8e5m2), tile(3, 128), tile(3, 512)).count == 1)
@@ -195,11 +198,11 @@ import Testing
     #expect(mm(tile(96, 128, .f8e4m3fn), tile(96, 512, .f8e5m2), tile(3, 128), tile(3, 512), target: .trn1).count == 1)
     // trn3: a quarter of the bf16 instruction's max(min(64, M), N) cycles; trn1 has no MX mode (bf16's, unused).
     let facts = OperandFacts([.tile(tile(128, 128, .f8e4m3fn)), .tile(tile(128, 512, .f8e4m3fn)), .tile(tile(4, 128)),
-                              .tile(tile(4, 512)), .tile(tile(128, 512, .f32, .psum)), .condition(.always), .condition(.always)])
+                              .tile(tile(4, 512)), .tile(tile(128, 512, .f32, .psum)), .condition(isAlways: true), .condition(isAlways: true)])
     #expect(matmul.cycles(facts, target: .trn3) == 128)
     #expect(EngineOp.peMatmul.declaration.cycles(OperandFacts([.tile(tile(128, 128, .bf16)), .tile(tile(128, 512, .bf16)),
-                                                               .tile(tile(128, 512, .f32, .psum)), .condition(.always),
-                                                               .condition(.always)]), target: .trn3) == 512)
+                                                               .tile(tile(128, 512, .f32, .psum)), .condition(isAlways: true),
+                                                               .condition(isAlways: true)]), target: .trn3) == 512)
 }
 
 @Test func bnStatsTakesAtMost512ElementsAndBnAggrWholeTuples() {
