@@ -44,6 +44,35 @@ final class DebugInfoEmitter {
         setLocation(function.span, lowering: lowering)
     }
 
+    /// Starts a part of the current function (`FunctionLowering+Parts`): its own subprogram, named after the
+    /// part's symbol, at `span`'s line. Returns what `leavePart` restores.
+    func enterPart(llvmFunction: LLVMValueRef, at span: SourceSpan, lowering: LoweringContext) -> (LLVMMetadataRef?, UInt32) {
+        let saved = (scope, functionLine)
+        guard scope != nil else { return saved }
+        let line = line(of: span) == 0 ? functionLine : line(of: span)
+        var noTypes: [LLVMMetadataRef?] = []
+        let type = LLVMDIBuilderCreateSubroutineType(builder.ref, file, &noTypes, 0, LLVMDIFlagZero)
+        let name = String(cString: LLVMGetValueName(llvmFunction))
+        let subprogram = LLVMDIBuilderCreateFunction(builder.ref, file, name, name.utf8.count, name, name.utf8.count, file,
+                                                     line, type, 1, 1, line, LLVMDIFlagZero, 1)
+        LLVMSetSubprogram(llvmFunction, subprogram)
+        scope = subprogram
+        functionLine = line
+        setLocation(span, lowering: lowering)
+        return saved
+    }
+
+    /// Returns to the function a part was made from.
+    func leavePart(restoring saved: (LLVMMetadataRef?, UInt32)?, lowering: LoweringContext) {
+        guard let saved else { return }
+        (scope, functionLine) = saved
+        if scope == nil {
+            LLVMSetCurrentDebugLocation2(lowering.b, nil)
+        } else {
+            setLocation(.unknown, lowering: lowering)
+        }
+    }
+
     /// Points the builder's debug location at `span` (the enclosing function's line when the span is unknown).
     func setLocation(_ span: SourceSpan, lowering: LoweringContext) {
         guard let scope else { return }

@@ -58,14 +58,16 @@ final class FunctionLowering {
     /// Each `view`'s base tile and element offset (see `lowerViewAccess`).
     var viewBases: [ValueID: (base: ValueID, offset: Int)] = [:]
     var diagnostics: [Diagnostic] = []
-    private var heapBuffers: [LLVMValueRef] = []
-    /// The status the failure block returns (1, out of memory, unless a gather or a callee stored another).
-    private var statusSlot: LLVMValueRef?
-    private let prologue: LLVMBasicBlockRef
-    private let bodyStart: LLVMBasicBlockRef
-    private let failure: LLVMBasicBlockRef
-    private let exit: LLVMBasicBlockRef
+    /// The LLVM function ops are emitted into: the kernel's own, or one of its parts (`FunctionLowering+Parts`).
+    var emission: EmissionTarget
     private var returned = false
+    /// Whether long blocks are split into parts: on when the body is long (`outlineAbove`), off inside a part.
+    var outlining = false
+    /// How many parts the function has (their names' suffixes).
+    var partCount = 0
+    /// `alloc`/`view`/`hbm.alloc` results bound before their op is reached: a part's tiles, which the kernel
+    /// function allocates so that later parts see the same buffers.
+    var preallocated: Set<ValueID> = []
     /// While lowering a row-wise function body: the current row (i64) and the number of rows.
     var rowIndex: LLVMValueRef?
     var rowCount = 0
@@ -75,11 +77,7 @@ final class FunctionLowering {
         self.function = function
         self.lowered = lowered
         self.callees = callees
-        let context = lowering.context
-        prologue = LLVMAppendBasicBlockInContext(context, lowered.function, "prologue")
-        bodyStart = LLVMAppendBasicBlockInContext(context, lowered.function, "body")
-        failure = LLVMAppendBasicBlockInContext(context, lowered.function, "out_of_memory")
-        exit = LLVMAppendBasicBlockInContext(context, lowered.function, "exit")
+        emission = EmissionTarget(function: lowered.function, context: lowering.context)
     }
 
     var b: LLVMBuilderRef { lowering.b }
@@ -89,7 +87,7 @@ final class FunctionLowering {
         lowering.debugInfo?.enter(function: function, llvmFunction: lowered.function, lowering: lowering)
         bindArguments()
         planLaziness()
-        LLVMPositionBuilderAtEnd(b, bodyStart)
+        LLVMPositionBuilderAtEnd(b, emission.bodyStart)
         if let rows = rowWiseRows(), case .ret(let results)? = function.body.ops.last?.kind {
             // Row-wise: the whole body, return stores included, runs once per row on row-sized scratch.
             rowCount = rows
@@ -102,10 +100,12 @@ final class FunctionLowering {
             rowIndex = nil
             emitReturn([], span: function.span)
         } else {
+            outlining = Self.weight(of: function.body) > Self.outlineAbove
             lower(function.body)
         }
         if !returned { emitReturn([], span: function.span) }
-        finish()
+        LLVMBuildUnreachable(b)
+        finish(emission)
     }
 
     private func bindArguments() {
@@ -117,7 +117,7 @@ final class FunctionLowering {
             types[value.id] = value.type
             switch value.type {
             case .scalar(let element):
-                LLVMPositionBuilderAtEnd(b, prologue)
+                LLVMPositionBuilderAtEnd(b, emission.entry)
                 let computed: ComputedValue
                 switch element {
                 case .bool:
@@ -176,10 +176,14 @@ final class FunctionLowering {
     }
 
     func lower(_ block: Block) {
-        for op in block.ops { lower(op) }
+        guard outlining else {
+            for op in block.ops { lower(op) }
+            return
+        }
+        lowerInParts(block)
     }
 
-    private func lower(_ op: Operation) {
+    func lower(_ op: Operation) {
         lowering.debugInfo?.setLocation(op.span, lowering: lowering)
         switch op.kind {
         case .forLoop(let loop):
@@ -192,15 +196,15 @@ final class FunctionLowering {
         case .ret(let results):
             emitReturn(results, span: op.span)
         case .alloc(let tile, _):
-            guard let result = op.result else { return }
+            guard let result = op.result, !preallocated.contains(result.id) else { return }
             let shape = [tile.partitions] + tile.freeDims
             values[result.id] = .buffer(allocate(tile.element, shape: shape))
         case .view(let base, let offset):
-            guard let result = op.result, case .tile(let tile) = result.type else { return }
+            guard let result = op.result, !preallocated.contains(result.id), case .tile(let tile) = result.type else { return }
             values[result.id] = .buffer(allocate(tile.element, shape: [tile.partitions] + tile.freeDims))
             viewBases[result.id] = (base, offset)
         case .hbmAlloc(let tensor):
-            guard let result = op.result else { return }
+            guard let result = op.result, !preallocated.contains(result.id) else { return }
             values[result.id] = .buffer(allocate(tensor.element, shape: tensor.shape))
         case .syncSignal, .syncWait:
             break   // the host runs ops in program order
@@ -214,22 +218,24 @@ final class FunctionLowering {
 
     // MARK: buffers
 
-    /// A scratch buffer of `shape`, malloc'ed in the prologue and freed on exit.
+    /// A scratch buffer of `shape`, malloc'ed in the entry block of the function being emitted and freed on
+    /// its exit.
     func allocate(_ element: ElementType, shape: [Int]) -> LoweredBuffer {
         let count = max(1, shape.reduce(1, *))
         let position = LLVMGetInsertBlock(b)!
-        LLVMPositionBuilderAtEnd(b, prologue)
+        LLVMPositionBuilderAtEnd(b, emission.entry)
         let bytes = lowering.int64(count * element.byteSize)
         let pointer = lowering.callExternal("malloc", returns: lowering.types.pointer, [lowering.types.i64], [bytes])
-        heapBuffers.append(pointer)
+        emission.heapBuffers.append(pointer)
         LLVMPositionBuilderAtEnd(b, position)
         return LoweredBuffer(pointer: pointer, element: element, shape: shape)
     }
 
-    /// A stack slot of `type` in the prologue (promoted to a register by the optimiser).
+    /// A stack slot of `type` in the entry block of the function being emitted (promoted to a register by the
+    /// optimiser).
     func stackSlot(_ type: LLVMTypeRef, name: String) -> LLVMValueRef {
         let position = LLVMGetInsertBlock(b)!
-        LLVMPositionBuilderAtEnd(b, prologue)
+        LLVMPositionBuilderAtEnd(b, emission.entry)
         let slot = LLVMBuildAlloca(b, type, name)!
         LLVMPositionBuilderAtEnd(b, position)
         return slot
@@ -237,13 +243,13 @@ final class FunctionLowering {
 
     /// The slot holding the status the failure block returns; made (holding 1) on first use.
     private func status() -> LLVMValueRef {
-        if let statusSlot { return statusSlot }
+        if let slot = emission.statusSlot { return slot }
         let slot = stackSlot(lowering.types.i32, name: "status")
         let position = LLVMGetInsertBlock(b)!
-        LLVMPositionBuilderAtEnd(b, prologue)
+        LLVMPositionBuilderAtEnd(b, emission.entry)
         LLVMBuildStore(b, lowering.int32(1), slot)
         LLVMPositionBuilderAtEnd(b, position)
-        statusSlot = slot
+        emission.statusSlot = slot
         return slot
     }
 
@@ -252,21 +258,21 @@ final class FunctionLowering {
         let signature = lowered.signature
         let site = scatter ? signature.gatherSites.count + (signature.scatterSites.firstIndex(of: span) ?? 0)
             : signature.gatherSites.firstIndex(of: span) ?? 0
-        let fail = LLVMAppendBasicBlockInContext(lowering.context, lowered.function, "gather.out_of_range")!
-        let next = LLVMAppendBasicBlockInContext(lowering.context, lowered.function, "gather.ok")!
+        let fail = LLVMAppendBasicBlockInContext(lowering.context, emission.function, "gather.out_of_range")!
+        let next = LLVMAppendBasicBlockInContext(lowering.context, emission.function, "gather.ok")!
         LLVMBuildCondBr(b, outOfRange, fail, next)
         LLVMPositionBuilderAtEnd(b, fail)
         LLVMBuildStore(b, lowering.int32(Int32(2 + site)), status())
-        LLVMBuildBr(b, failure)
+        LLVMBuildBr(b, emission.failure)
         LLVMPositionBuilderAtEnd(b, next)
     }
 
     /// Branches to the failure path when a callee reported failure (`status != 0`), passing its status on.
     func checkStatus(_ status: LLVMValueRef) {
-        let next = LLVMAppendBasicBlockInContext(lowering.context, lowered.function, "call.ok")!
+        let next = LLVMAppendBasicBlockInContext(lowering.context, emission.function, "call.ok")!
         LLVMBuildStore(b, status, self.status())
         let failed = LLVMBuildICmp(b, LLVMIntNE, status, lowering.int32(0), "")
-        LLVMBuildCondBr(b, failed, failure, next)
+        LLVMBuildCondBr(b, failed, emission.failure, next)
         LLVMPositionBuilderAtEnd(b, next)
     }
 
@@ -280,36 +286,39 @@ final class FunctionLowering {
 
     private func emitReturn(_ results: [ValueID], span: SourceSpan) {
         storeResults(results, span: span)
-        LLVMBuildBr(b, exit)
+        LLVMBuildBr(b, emission.exit)
         returned = true
         // Anything after a return (the verifier forbids it) would land in an unreachable block.
         let rest = LLVMAppendBasicBlockInContext(lowering.context, lowered.function, "after.return")!
         LLVMPositionBuilderAtEnd(b, rest)
     }
 
-    private func finish() {
-        LLVMBuildUnreachable(b)
-        LLVMPositionBuilderAtEnd(b, exit)
-        freeHeapBuffers()
+    /// Completes a function's fixed blocks: the exit frees the function's buffers and returns 0, the failure
+    /// block frees them and returns the status (1 unless set), and the entry block, after its allocations,
+    /// goes to the failure block if any `malloc` returned null and to the body otherwise. The builder must
+    /// be at a terminated point of the function when this is called.
+    func finish(_ target: EmissionTarget) {
+        LLVMPositionBuilderAtEnd(b, target.exit)
+        freeHeapBuffers(target)
         LLVMBuildRet(b, lowering.int32(0))
-        LLVMPositionBuilderAtEnd(b, failure)
-        freeHeapBuffers()
-        LLVMBuildRet(b, statusSlot.map { LLVMBuildLoad2(b, lowering.types.i32, $0, "status")! } ?? lowering.int32(1))
-        LLVMPositionBuilderAtEnd(b, prologue)
+        LLVMPositionBuilderAtEnd(b, target.failure)
+        freeHeapBuffers(target)
+        LLVMBuildRet(b, target.statusSlot.map { LLVMBuildLoad2(b, lowering.types.i32, $0, "status")! } ?? lowering.int32(1))
+        LLVMPositionBuilderAtEnd(b, target.entry)
         var anyNull: LLVMValueRef?
-        for pointer in heapBuffers {
+        for pointer in target.heapBuffers {
             let isNull = LLVMBuildIsNull(b, pointer, "")!
             anyNull = anyNull.map { LLVMBuildOr(b, $0, isNull, "")! } ?? isNull
         }
         if let anyNull {
-            LLVMBuildCondBr(b, anyNull, failure, bodyStart)
+            LLVMBuildCondBr(b, anyNull, target.failure, target.bodyStart)
         } else {
-            LLVMBuildBr(b, bodyStart)
+            LLVMBuildBr(b, target.bodyStart)
         }
     }
 
-    private func freeHeapBuffers() {
-        for pointer in heapBuffers.reversed() {
+    private func freeHeapBuffers(_ target: EmissionTarget) {
+        for pointer in target.heapBuffers.reversed() {
             _ = lowering.callExternal("free", returns: lowering.types.void, [lowering.types.pointer], [pointer])
         }
     }

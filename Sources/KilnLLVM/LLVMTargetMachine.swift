@@ -103,11 +103,39 @@ final class LLVMTargetMachineOwner {
         let options = LLVMCreatePassBuilderOptions()
         defer { LLVMDisposePassBuilderOptions(options) }
         LLVMPassBuilderOptionsSetLoopVectorization(options, 1)
-        LLVMPassBuilderOptionsSetSLPVectorization(options, 1)
+        // O3's function passes (the SLP vectorizer's tree search, loop rotation) grow faster than linearly with a
+        // function's length: a kernel whose tile IR is long straight-line code (an on-chip attention chain with its
+        // masked windows skipped, one body per block of queries: ~40K engine ops at S = 4096) took over 20 minutes.
+        // A module that large gets `default<O1>` without SLP instead; the engine ops' element loops stay compiled.
+        let large = Self.instructionCount(module, atMost: Self.largeModule) >= Self.largeModule
+        let pipeline = large && passes == "default<O3>" ? "default<O1>" : passes
+        LLVMPassBuilderOptionsSetSLPVectorization(options, large ? 0 : 1)
         LLVMPassBuilderOptionsSetLoopUnrolling(options, 1)
-        if let failure = consumeLLVMError(LLVMRunPasses(module.ref, passes, ref, options)) {
+        if let failure = consumeLLVMError(LLVMRunPasses(module.ref, pipeline, ref, options)) {
             throw LLVMBackendError([DiagnosticCatalogue.llvmError("running the pass pipeline '\(passes)'", failure)])
         }
+    }
+
+    /// Modules with this many LLVM instructions or more are optimised at O1 (`optimise`).
+    static let largeModule = 100_000
+
+    /// The number of instructions in the module's functions, counted up to `limit`.
+    static func instructionCount(_ module: LLVMModuleOwner, atMost limit: Int) -> Int {
+        var count = 0
+        var function = LLVMGetFirstFunction(module.ref)
+        while let current = function, count < limit {
+            var block = LLVMGetFirstBasicBlock(current)
+            while let basicBlock = block, count < limit {
+                var instruction = LLVMGetFirstInstruction(basicBlock)
+                while let value = instruction, count < limit {
+                    count += 1
+                    instruction = LLVMGetNextInstruction(value)
+                }
+                block = LLVMGetNextBasicBlock(basicBlock)
+            }
+            function = LLVMGetNextFunction(current)
+        }
+        return count
     }
 
     /// Emits the module as a relocatable object file, in memory.

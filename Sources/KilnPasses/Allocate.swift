@@ -92,6 +92,8 @@ struct TileAllocator {
     var problems: [Diagnostic] = []
     /// Where the next PSUM search for reusable memory starts: the end of the PSUM tile placed last.
     var psumCursor = 0
+    /// Only these memories' tiles are placed (all by default; `placesPSUM` places PSUM alone).
+    var spaces: Set<MemorySpace> = [.sbuf, .psum]
     /// Tiles a `dma.load` fills that are allocated inside a loop body, with that (innermost) loop.
     var loadBuffers: [ValueID: ValueID] = [:]
 
@@ -135,7 +137,8 @@ struct TileAllocator {
             return ra != rb ? ra < rb : (liveness.allocPoints[a] ?? 0) < (liveness.allocPoints[b] ?? 0)
         }
         for tile in order {
-            guard let footprint = footprints[tile], let memory = target.onChipMemory(footprint.tile.space) else { continue }
+            guard let footprint = footprints[tile], spaces.contains(footprint.tile.space),
+                  let memory = target.onChipMemory(footprint.tile.space) else { continue }
             let sameSpace = placed.keys.filter { footprints[$0]?.tile.space == footprint.tile.space }.sorted()
             let interfering = sameSpace.filter { liveness.interfere($0, tile) }
             let loops = Set(liveness.enclosingLoops(of: tile))
@@ -154,6 +157,18 @@ struct TileAllocator {
             }
         }
         return placed
+    }
+
+    /// True when `allocate` would place every PSUM tile allocated in `block` if the block were a function's
+    /// whole body (no PSUM tile live around it): the exact check `interleave` makes of a reordering whose PSUM
+    /// tiles do not fit its simpler worst-case count.
+    static func placesPSUM(of block: Block, target: MachineTarget) -> Bool {
+        var function = Function(name: "psum-trial")
+        function.body = block
+        var allocator = TileAllocator(function: function, target: target)
+        allocator.spaces = [.psum]
+        _ = allocator.placeAll()
+        return allocator.problems.isEmpty
     }
 
     /// The lowest free offset over the allowed partition starts (the highest for a small SBUF tile), or nil; with

@@ -137,8 +137,10 @@ struct DoubleBufferRewriter {
     /// directly in the block that are live there (first use to last use, through views; `liveFromStart` from the
     /// block's start), plus the peak of a loop's body at the loop. Tiles allocated in a loop body are fresh each
     /// iteration, so a body's peak is one iteration's. Given `bankBytes`, a PSUM matmul accumulator counts as a whole
-    /// bank, as `allocate` places it.
-    static func peakFootprint(_ block: Block, liveFromStart: Set<ValueID> = [], bankBytes: Int? = nil) -> [MemorySpace: Int] {
+    /// bank, as `allocate` places it; with `everyPSUMTileABank` every PSUM tile does (the worst case of `allocate`'s
+    /// placement: a small tile that never crosses a bank may still keep a whole bank from an accumulator).
+    static func peakFootprint(_ block: Block, liveFromStart: Set<ValueID> = [], bankBytes: Int? = nil,
+                              everyPSUMTileABank: Bool = false) -> [MemorySpace: Int] {
         let views = TileViews(block)
         var accumulators = Set<ValueID>()
         if bankBytes != nil { block.walk { op in if let matmul = op.kind.asMatmul { accumulators.insert(views.root(matmul.accumulator)) } } }
@@ -160,12 +162,16 @@ struct DoubleBufferRewriter {
             for entry in tiles {
                 let start = liveFromStart.contains(entry.id) ? 0 : (first[entry.id] ?? entry.alloc)
                 guard start <= position, position <= (last[entry.id] ?? entry.alloc) else { continue }
-                let bytes = entry.tile.space == .psum && accumulators.contains(entry.id)
-                    ? max(entry.tile.bytesPerPartition, bankBytes ?? 0) : entry.tile.bytesPerPartition
+                let wholeBank = entry.tile.space == .psum && (everyPSUMTileABank || accumulators.contains(entry.id))
+                let bank = max(1, bankBytes ?? 1)
+                let bytes = wholeBank && bankBytes != nil
+                    ? (entry.tile.bytesPerPartition + bank - 1) / bank * bank : entry.tile.bytesPerPartition
                 here[entry.tile.space, default: 0] += bytes
             }
             if case .forLoop(let loop) = op.kind {
-                for (space, bytes) in peakFootprint(loop.body, bankBytes: bankBytes) { here[space, default: 0] += bytes }
+                for (space, bytes) in peakFootprint(loop.body, bankBytes: bankBytes, everyPSUMTileABank: everyPSUMTileABank) {
+                    here[space, default: 0] += bytes
+                }
             }
             for (space, bytes) in here { peak[space] = max(peak[space] ?? 0, bytes) }
         }

@@ -8,8 +8,9 @@ import KilnTileIR
 enum SchedulingPortableOp: Equatable {
     /// `dve.copy a -> b` / `act.activate identity a -> b`.
     case copy(ValueID, ValueID)
-    /// `dve.tensor_scalar mul a, c -> b` / `act.activate identity a -> b scale c`.
-    case scale(ValueID, Double, ValueID)
+    /// `dve.tensor_scalar mul a, s -> b` / `act.activate identity a -> b scale s` (s a constant or a [P | 1] tile:
+    /// both round the f32 product once).
+    case scale(ValueID, ScalarOperand, ValueID)
     /// `dve.tensor_scalar add a, s -> b` / `act.activate identity a -> b bias s` (s a constant or [P | 1] tile).
     case addScalar(ValueID, ScalarOperand, ValueID)
     /// `dve.tensor_scalar max a, 0.0 -> b` / `act.activate relu a -> b`.
@@ -31,19 +32,28 @@ enum SchedulingPortableOp: Equatable {
             // With a fused reduce it is NKI's tensor_scalar_reduce, a vector-engine instruction only.
             guard kind.instruction?["reduce"].map({ $0 == .reduceInto(nil) }) ?? true else { return nil }
             switch (op.op, op.scalar) {
-            case (.mul, .constant(let factor)): self = .scale(op.a, factor, op.destination)
+            case (.mul, .constant(let factor)): self = .scale(op.a, .constant(factor), op.destination)
+            case (.mul, .value(let factor)) where types[factor]?.type.tileType != nil:
+                // A per-partition tile (a kernel's scalar parameter is a dve operand only).
+                self = .scale(op.a, .value(factor), op.destination)
             case (.add, let operand): self = .addScalar(op.a, operand, op.destination)
             case (.sub, .constant(let value)): self = .addScalar(op.a, .constant(-value), op.destination)
             case (.max, .constant(0)): self = .relu(op.a, op.destination)
             default: return nil
             }
         } else if let activation = kind.asActivation, activation.reduce == nil {
+            if case .value = activation.scale {
+                guard activation.function == .identity, activation.bias == .constant(0) else { return nil }
+                self = .scale(activation.source, activation.scale, activation.destination)
+                guard isFloatTile(source), isFloatTile(destination) else { return nil }
+                return
+            }
             guard let scale = activation.constantScale else { return nil }
             let plain = scale == 1 && activation.bias == .constant(0)
             switch activation.function {
             case .identity where plain: self = .copy(activation.source, activation.destination)
             case .identity where activation.bias == .constant(0):
-                self = .scale(activation.source, scale, activation.destination)
+                self = .scale(activation.source, .constant(scale), activation.destination)
             case .identity where scale == 1:
                 self = .addScalar(activation.source, activation.bias, activation.destination)
             case .relu where plain: self = .relu(activation.source, activation.destination)
@@ -74,7 +84,7 @@ enum SchedulingPortableOp: Equatable {
             var activation = Activation(function: .identity, source: source, destination: destination)
             switch self {
             case .copy: break
-            case .scale(_, let factor, _): activation.scale = .constant(factor)
+            case .scale(_, let factor, _): activation.scale = factor
             case .addScalar(_, let operand, _): activation.bias = operand
             case .relu: activation.function = .relu
             case .reciprocal: activation.function = .reciprocal
@@ -83,7 +93,7 @@ enum SchedulingPortableOp: Equatable {
         }
         switch self {
         case .copy(let a, let b): return .dveCopy(source: a, destination: b)
-        case .scale(let a, let factor, let b): return .dveTensorScalar(.mul, a, .constant(factor), destination: b)
+        case .scale(let a, let factor, let b): return .dveTensorScalar(.mul, a, factor, destination: b)
         case .addScalar(let a, let operand, let b): return .dveTensorScalar(.add, a, operand, destination: b)
         case .relu(let a, let b): return .dveTensorScalar(.max, a, .constant(0), destination: b)
         case .reciprocal(let a, let b): return .dveReciprocal(source: a, destination: b)

@@ -49,6 +49,9 @@ struct MatmulRowChainTiler {
         var crossing: [ValueID], p: ValueID
         /// Row ops taking the max or min of a held row: reduced window by window as the row is written.
         var windowReductions: [(result: ValueID, op: EngineReduceOp, source: ValueID)] = []
+        /// Position masks whose covered windows are skipped (`ChainMask`); none when tile_n is not a multiple of
+        /// tile_m (P's 128-key pieces must not straddle a skipped window).
+        var masks: [ChainMask] = []
         var m: Int, k: Int, n: Int, d: Int
         var element: ElementType, productElement: ElementType
     }
@@ -73,8 +76,7 @@ struct MatmulRowChainTiler {
             let residentBytes = DoubleBufferRewriter.footprint(Block(trial.ops))[MemorySpace.sbuf] ?? 0
             let rowStart = trial.ops.count
             try emitBlocks(plan, residents: residents, residentTypes: typesOf(trial.ops), into: trial, hoist: trial,
-                           mOffset: .constant(0),
-                           rows: min(plan.m, sizes.m * blocks))
+                           mOffset: .constant(0), rows: min(plan.m, sizes.m * blocks), skipping: false)
             let rowBytes = DoubleBufferRewriter.peakFootprint(Block(Array(trial.ops[rowStart...])))[MemorySpace.sbuf] ?? 0
             let capacity = target.sbuf.bytesPerPartition
             if residentBytes + rowBytes <= capacity { break }
@@ -88,10 +90,43 @@ struct MatmulRowChainTiler {
         let residentStart = top.ops.count
         let resident = emitResidents(plan, into: top)
         let residentTypes = typesOf(Array(top.ops[residentStart...]))
+        // Masked windows differ from block to block: the blocks are then emitted one after another, each with its own
+        // columns, instead of as a loop, and merged by `scheduled` with `blocks` of them in flight at a time.
+        if skipsWindows(plan) {
+            try emitBlocks(plan, residents: resident, residentTypes: residentTypes, into: top, hoist: top,
+                           mOffset: .constant(0), rows: plan.m, skipping: true, inFlight: blocks)
+            return
+        }
         try top.tiled(extent: plan.m, tile: blockRows, name: "m") { (hoist, body, mOffset, rows) throws(TilingError) in
             try emitBlocks(plan, residents: resident, residentTypes: residentTypes, into: body, hoist: hoist,
-                           mOffset: mOffset, rows: rows)
+                           mOffset: mOffset, rows: rows, skipping: false)
         }
+    }
+
+    /// At most this many row blocks are emitted one after another to skip masked windows. The straight-line code
+    /// grows as blocks x windows, so its compile time grows with the square of the rows: at 64 blocks (S = 8192,
+    /// 512-key windows) `kiln build` takes about 20 s in a release build, most of it in `interleave`. Longer
+    /// chains keep their loop and compute every window.
+    static let maxSkippingBlocks = 64
+
+    /// True when a mask covers a window of some block of `tile_m` rows (and the blocks are few enough to unroll).
+    private func skipsWindows(_ plan: Plan) -> Bool {
+        guard !plan.masks.isEmpty, TileSplit(extent: plan.m, tile: sizes.m).pieces.count <= Self.maxSkippingBlocks else {
+            return false
+        }
+        let windows = TileSplit(extent: plan.n, tile: sizes.n).pieces
+        return TileSplit(extent: plan.m, tile: sizes.m).pieces.contains { block in
+            Self.liveColumns(rows: block.offset ..< block.offset + block.size, windows: windows, masks: plan.masks)
+                != 0 ..< plan.n
+        }
+    }
+
+    /// The columns of the scores the block of `rows` rows from `mOffset` computes: all unless skipping, when the
+    /// masks' covered windows are left out (`liveColumns`).
+    private func computedColumns(_ plan: Plan, mOffset: AffineExpr, rows: Int, skipping: Bool) -> Range<Int> {
+        guard skipping, mOffset.terms.isEmpty else { return 0 ..< plan.n }
+        return Self.liveColumns(rows: mOffset.constant ..< mOffset.constant + rows,
+                                windows: TileSplit(extent: plan.n, tile: sizes.n).pieces, masks: plan.masks)
     }
 
     private func plan(_ ops: [Operation]) throws(TilingError) -> Plan {
@@ -130,6 +165,10 @@ struct MatmulRowChainTiler {
                     crossing: crossing, p: p, m: m, k: k, n: n, d: values.shape[1],
                     element: left.element, productElement: pType.element)
         plan.windowReductions = windowReductions
+        if sizes.n % sizes.m == 0 {
+            plan.masks = ChainMask.find(in: ops.filter { scoreOps.contains($0) || rowOps.contains($0) }, p: p,
+                                        types: types, m: m, n: n)
+        }
         return plan
     }
 
@@ -178,22 +217,24 @@ struct MatmulRowChainTiler {
     /// 0.66 ms.
     static let defaultBlocks = 4
 
-    /// `rows` rows from `mOffset` as blocks of `tile_m`: each block's scores, rows and product, the blocks merged by `scheduled`.
+    /// `rows` rows from `mOffset` as blocks of `tile_m`: each block's scores, rows and product, the blocks merged by
+    /// `scheduled` with `inFlight` of them (all by default) in flight at a time.
     private func emitBlocks(_ plan: Plan, residents: (b: [ValueID], v: [ValueID]), residentTypes: [ValueID: IRType],
-                            into body: TileEmitter,
-                            hoist: TileEmitter, mOffset: AffineExpr, rows: Int) throws(TilingError) {
+                            into body: TileEmitter, hoist: TileEmitter, mOffset: AffineExpr, rows: Int, skipping: Bool,
+                            inFlight: Int? = nil) throws(TilingError) {
         let blocks = TileSplit(extent: rows, tile: sizes.m).pieces
+        let live = blocks.map { computedColumns(plan, mOffset: mOffset.adding($0.offset), rows: $0.size, skipping: skipping) }
         var scores: [(emitter: TileEmitter, stage: ScoresStage)] = []
-        for block in blocks {
+        for (index, block) in blocks.enumerated() {
             let stage = body.child()
             scores.append((stage, try emitScores(plan, residents: residents, into: stage, hoist: hoist,
-                                                 mOffset: mOffset.adding(block.offset), rows: block.size)))
+                                                 mOffset: mOffset.adding(block.offset), rows: block.size, live: live[index])))
         }
         var products: [(emitter: TileEmitter, p: ValueID)] = []
         for (index, block) in blocks.enumerated() {
             let stage = body.child()
-            let window = TileWindow(partitions: block.size, width: plan.n, rowOffset: mOffset.adding(block.offset),
-                                    columnOffset: .constant(0), rows: plan.m, columns: plan.n)
+            let window = TileWindow(partitions: block.size, width: live[index].count, rowOffset: mOffset.adding(block.offset),
+                                    columnOffset: .constant(live[index].lowerBound), rows: plan.m, columns: plan.n)
             var lowering = ElementwiseLowering(body: stage, hoist: hoist, window: window, types: types,
                                                hbmSources: hbmSources, operands: scalars)
             for (value, tile) in scores[index].stage.held {
@@ -214,51 +255,58 @@ struct MatmulRowChainTiler {
         for (index, block) in blocks.enumerated() {
             let stage = body.child()
             try emitProduct(plan, p: products[index].p, v: residents.v, into: stage, hoist: hoist,
-                            mOffset: mOffset.adding(block.offset), rows: block.size)
+                            mOffset: mOffset.adding(block.offset), rows: block.size, live: live[index])
             outputs.append(stage)
         }
         body.ops += scheduled(blocks.indices.map { scores[$0].emitter.ops + products[$0].emitter.ops + outputs[$0].ops },
-                              types: residentTypes)
+                              types: residentTypes, inFlight: inFlight ?? blocks.count)
     }
 
     /// The op lists of independent blocks merged into one, each list's own order kept, by a greedy list schedule
     /// on the ops' declared costs: next comes the list whose next engine or DMA op could start earliest (its engine
     /// free, the tiles it reads and writes done by the ops of its list before it), with the allocs and views before
     /// it. Blocks then skew instead of running in lockstep: while one block's softmax waits on act, another block's
-    /// work is next in dve's stream, and the tensor engine multiplies a third.
-    func scheduled(_ lists: [[Operation]], types known: [ValueID: IRType]) -> [Operation] {
+    /// work is next in dve's stream, and the tensor engine multiplies a third. At most `inFlight` lists are begun and
+    /// not finished at any time (the next list in order begins when one finishes), so at most that many blocks' tiles
+    /// are live: a sliding window over the blocks rather than groups in lockstep.
+    func scheduled(_ lists: [[Operation]], types known: [ValueID: IRType], inFlight: Int) -> [Operation] {
         var types = known
         for list in lists { for op in list { if let result = op.result { types[result.id] = result.type } } }
         var root: [ValueID: ValueID] = [:]
         for list in lists { for op in list { if case .view(let base, _) = op.kind, let id = op.result?.id { root[id] = root[base] ?? base } } }
-        var engineFree: [Engine: Double] = [:]
+        // One DMA stream: the blocks' loads are few (the keys and values are resident), so where they go matters little.
+        var timeline = StreamTimeline(target: target, types: types, dmaQueues: 1)
         var readyAt: [ValueID: Double] = [:]
         var positions = lists.map { _ in 0 }
         var merged: [Operation] = []
         func nextEngineOp(_ list: Int) -> Int? {
             lists[list][positions[list]...].firstIndex { $0.kind.engine != nil }
         }
-        func estimate(_ op: Operation) -> (start: Double, cost: Double, engine: Engine?) {
-            guard let engine = op.kind.engine else { return (0, 0, nil) }
-            var start = engineFree[engine] ?? 0
-            for value in op.kind.reads + op.kind.writes { start = max(start, readyAt[root[value] ?? value] ?? 0) }
-            let cost = op.kind.instruction?.nanoseconds({ types[$0] }, target: target) ?? 0
-            return (start, cost, engine)
+        func start(_ op: Operation) -> Double {
+            let ready = (op.kind.reads + op.kind.writes).reduce(0.0) { max($0, readyAt[root[$1] ?? $1] ?? 0) }
+            return timeline.start(op, ready: ready)
         }
+        var begun = 0
         while true {
+            let active = lists.indices[..<begun].filter { positions[$0] < lists[$0].count }
+            let candidates = active.count < inFlight && begun < lists.count ? active + [begun] : active
             var best: (list: Int, start: Double)?
-            for list in lists.indices where positions[list] < lists[list].count {
-                let start = nextEngineOp(list).map { estimate(lists[list][$0]).start } ?? 0
+            for list in candidates where positions[list] < lists[list].count {
+                let start = nextEngineOp(list).map { start(lists[list][$0]) } ?? 0
                 if best == nil || start < best!.start { best = (list, start) }
             }
-            guard let (list, _) = best else { break }
+            guard let (list, _) = best else {
+                guard begun < lists.count else { break }
+                begun += 1  // an empty list
+                continue
+            }
+            if list == begun { begun += 1 }
             let end = nextEngineOp(list) ?? lists[list].count - 1
             for op in lists[list][positions[list]...end] {
                 merged.append(op)
-                let (start, cost, engine) = estimate(op)
-                guard let engine else { continue }
-                engineFree[engine] = start + cost
-                for value in op.kind.writes { readyAt[root[value] ?? value] = start + cost }
+                guard op.kind.engine != nil else { continue }
+                let finish = timeline.commit(op, at: start(op))
+                for value in op.kind.writes { readyAt[root[value] ?? value] = finish }
             }
             positions[list] = end + 1
         }
@@ -272,12 +320,12 @@ struct MatmulRowChainTiler {
         var reduced: [ValueID: TileOperand] = [:]
     }
 
-    /// One block's S, window by window into SBUF rows. A max or min of a held row is reduced per window by the op
-    /// writing the window (act.activate's or dve.tensor_scalar's fused reduce, when the row is f32: they reduce the
+    /// One block's S, window by window into SBUF rows holding the `live` columns. A max or min of a held row is reduced
+    /// per window by the op writing the window (act.activate's or dve.tensor_scalar's fused reduce, when the row is f32: they reduce the
     /// f32 results; else a dve.reduce of the window) into a column of a [rows | windows] tile, then one dve.reduce of
     /// that tile: the first of equal values and any NaN win, as one reduction of the row gives.
     private func emitScores(_ plan: Plan, residents: (b: [ValueID], v: [ValueID]), into body: TileEmitter, hoist: TileEmitter,
-                            mOffset: AffineExpr, rows: Int) throws(TilingError) -> ScoresStage {
+                            mOffset: AffineExpr, rows: Int, live: Range<Int>) throws(TilingError) -> ScoresStage {
         let kPieces = TileSplit(extent: plan.k, tile: sizes.k).pieces
         // A^T tiles of the block, [K tile | rows].
         let stationary = kPieces.map { piece -> ValueID in
@@ -295,11 +343,11 @@ struct MatmulRowChainTiler {
         }
         var stage = ScoresStage()
         for value in plan.crossing {
-            let type = TileType(.sbuf, types[value]?.type.element ?? .f32, partitions: rows, free: [plan.n])
-            stage.held[value] = (body.alloc(type.space, type.element, partitions: rows, free: [plan.n],
+            let type = TileType(.sbuf, types[value]?.type.element ?? .f32, partitions: rows, free: [live.count])
+            stage.held[value] = (body.alloc(type.space, type.element, partitions: rows, free: [live.count],
                                             name: types[value]?.nameHint ?? "s"), type)
         }
-        let windows = TileSplit(extent: plan.n, tile: sizes.n).pieces
+        let windows = TileSplit(extent: plan.n, tile: sizes.n).pieces.filter { live.contains($0.offset) }
         let partials = plan.windowReductions.map { _ in
             body.alloc(.sbuf, .f32, partitions: rows, free: [windows.count], name: "partial")
         }
@@ -322,7 +370,7 @@ struct MatmulRowChainTiler {
             var targets: [(value: ValueID, tile: ValueID, element: ElementType)] = []
             for value in plan.crossing {
                 guard let row = stage.held[value] else { continue }
-                let tile = body.view(row.id, offset: column.offset,
+                let tile = body.view(row.id, offset: column.offset - live.lowerBound,
                                      as: TileType(.sbuf, row.type.element, partitions: rows, free: [column.size]), name: "s_w")
                 targets.append((value, tile, row.type.element))
                 lowering.destinations[value] = tile
@@ -373,8 +421,10 @@ struct MatmulRowChainTiler {
     /// one PSUM tile copied to SBUF by one instruction, then summed over N in PSUM per tile_n columns of D; then the
     /// epilogue and the stores.
     private func emitProduct(_ plan: Plan, p: ValueID, v: [ValueID], into body: TileEmitter, hoist: TileEmitter,
-                             mOffset: AffineExpr, rows: Int) throws(TilingError) {
-        let keyPieces = TileSplit(extent: plan.n, tile: sizes.m).pieces
+                             mOffset: AffineExpr, rows: Int, live: Range<Int>) throws(TilingError) {
+        // The 128-key pieces of the live columns, with the index of V's resident tile each multiplies.
+        let keyPieces = TileSplit(extent: plan.n, tile: sizes.m).pieces.enumerated()
+            .filter { live.contains($0.element.offset) }.map { (index: $0.offset, offset: $0.element.offset, size: $0.element.size) }
         let columns = TileSplit(extent: plan.d, tile: sizes.n).pieces
         let accumulators = columns.map { body.alloc(.psum, .f32, partitions: rows, free: [$0.size], name: "o_psum") }
         let perBank = max(1, target.psumBankBytes / max(1, rows * plan.productElement.byteSize))
@@ -388,7 +438,7 @@ struct MatmulRowChainTiler {
             let transposed = body.alloc(.psum, plan.productElement, partitions: partitions, free: [group.count * rows],
                                         name: "pT_psum")
             for (slot, key) in group.enumerated() {
-                let window = body.view(p, offset: key.offset,
+                let window = body.view(p, offset: key.offset - live.lowerBound,
                                        as: TileType(.sbuf, plan.productElement, partitions: rows, free: [key.size]), name: "p_w")
                 let target = body.view(transposed, offset: slot * rows,
                                        as: TileType(.psum, plan.productElement, partitions: key.size, free: [rows]), name: "pT_psum_w")
@@ -397,12 +447,12 @@ struct MatmulRowChainTiler {
             let pT = body.alloc(.sbuf, plan.productElement, partitions: partitions, free: [group.count * rows], name: "pT")
             body.emit(.dveCopy(source: transposed, destination: pT))
             for (slot, key) in group.enumerated() {
-                let index = start + slot
+                let index = start + slot, resident = key.index
                 let stationary = body.view(pT, offset: slot * rows,
                                            as: TileType(.sbuf, plan.productElement, partitions: key.size, free: [rows]), name: "pT_w")
                 for (column, accumulator) in zip(columns, accumulators) {
-                    let moving = columns.count == 1 ? v[index]
-                        : body.view(v[index], offset: column.offset,
+                    let moving = columns.count == 1 ? v[resident]
+                        : body.view(v[resident], offset: column.offset,
                                     as: TileType(.sbuf, plan.productElement, partitions: key.size, free: [column.size]),
                                     name: "v_w")
                     body.emit(.peMatmul(PEMatmul(stationary: stationary, moving: moving, accumulator: accumulator,

@@ -28,15 +28,70 @@ struct WindowPosition {
     }
 }
 
+extension WindowPosition {
+    /// The position an `iota` of `shape` gives in a window of a [rows, columns] space whose first row and column are
+    /// at these offsets (axis 0 counts rows, axis 1 columns), nil unless the iota spans the whole space.
+    static func ofIota(shape: [Int], axis: Int, rows: Int, columns: Int, rowOffset: AffineExpr,
+                       columnOffset: AffineExpr) -> WindowPosition? {
+        guard shape == [rows, columns] else { return nil }
+        switch axis {
+        case 0: return WindowPosition(base: rowOffset, partitionStep: 1, freeStep: 0)
+        case 1: return WindowPosition(base: columnOffset, partitionStep: 0, freeStep: 1)
+        default: return nil
+        }
+    }
+}
+
+extension WindowPosition {
+    /// What `kind` makes of positions: a broadcast keeps its operand's position or predicate, a position plus or minus
+    /// an integer constant is a position, and a comparison of two positions a predicate (`ElementwiseLowering.predicate`).
+    static func derived(_ kind: OpKind, positions: [ValueID: WindowPosition], predicates: [ValueID: WindowPosition],
+                        constant: (ValueID) -> Double?) -> (position: WindowPosition?, predicate: WindowPosition?) {
+        switch kind {
+        case .broadcast(let source):
+            return (positions[source], predicates[source])
+        case .binary(let op, let a, let b):
+            if let first = positions[a], let second = positions[b] {
+                return (nil, ElementwiseLowering.predicate(op, first, second))
+            }
+            // Small shifts only: a position plus it stays far inside i32, so the machine's add never wraps.
+            func shift(_ value: ValueID) -> Int? {
+                constant(value).flatMap { Int(exactly: $0) }.flatMap { abs($0) <= 1 << 24 ? $0 : nil }
+            }
+            switch (op, positions[a], positions[b]) {
+            case (.add, let position?, nil): return (shift(b).map { position.shifted($0) }, nil)
+            case (.add, nil, let position?): return (shift(a).map { position.shifted($0) }, nil)
+            case (.sub, let position?, nil): return (shift(b).map { position.shifted(-$0) }, nil)
+            default: return (nil, nil)
+            }
+        default:
+            return (nil, nil)
+        }
+    }
+
+    func shifted(_ amount: Int) -> WindowPosition {
+        var moved = self
+        moved.base.constant += amount
+        return moved
+    }
+}
+
 extension ElementwiseLowering {
     /// The position an `iota` of the full space gives (axis 0 counts rows, axis 1 columns), nil for other shapes.
     func windowPosition(ofIota op: Operation, axis: Int) -> WindowPosition? {
-        guard !window.flat, let shape = op.result?.type.tensorType?.shape, shape == [window.rows, window.columns] else { return nil }
-        switch axis {
-        case 0: return WindowPosition(base: window.rowOffset, partitionStep: 1, freeStep: 0)
-        case 1: return WindowPosition(base: window.columnOffset, partitionStep: 0, freeStep: 1)
-        default: return nil
-        }
+        guard !window.flat, let shape = op.result?.type.tensorType?.shape else { return nil }
+        return WindowPosition.ofIota(shape: shape, axis: axis, rows: window.rows, columns: window.columns,
+                                     rowOffset: window.rowOffset, columnOffset: window.columnOffset)
+    }
+
+    /// The predicate's value when it is the same at every element of the window (its base a constant), else nil.
+    func constantTruth(of predicate: WindowPosition) -> Bool? {
+        guard predicate.base.terms.isEmpty else { return nil }
+        let rows = [0, predicate.partitionStep * (window.partitions - 1)]
+        let columns = [0, predicate.freeStep * (window.width - 1)]
+        if predicate.base.constant + rows.min()! + columns.min()! >= 0 { return true }
+        if predicate.base.constant + rows.max()! + columns.max()! < 0 { return false }
+        return nil
     }
 
     /// The predicate `... >= 0` a comparison of two integer positions is, nil for `==`, `!=` and other operators.

@@ -28,18 +28,26 @@ extension ElementwiseLowering {
             value = try scan(op, a, b)
         case .broadcast(let source):
             value = try operand(source, for: op)
-            (positions[result.id], predicates[result.id]) = (positions[source], predicates[source])
         case .cast(let source):
             value = try cast(op, try operand(source, for: op))
         case .unary(let function, let source):
             value = try unary(op, function, try operand(source, for: op))
         case .binary(let binaryOp, let a, let b):
             value = try binary(op, binaryOp, try operand(a, for: op), try operand(b, for: op))
-            if let first = positions[a], let second = positions[b] {
-                predicates[result.id] = Self.predicate(binaryOp, first, second)
-            }
         case .select(let condition, let a, let b):
             let element = self.element(result.id)
+            if let predicate = predicates[condition], let holds = constantTruth(of: predicate) {
+                // The mask is the same on the whole window (a causal mask's blocks below the diagonal): no select. The
+                // chosen value's producer writes the select's destination tile when it has one.
+                let chosen = try operand(holds ? a : b, for: op)
+                if case .tile(let source, element, _) = chosen, let destination = destinations[result.id],
+                   let tile = retargetProducer(of: source, to: element, for: op, into: destination) {
+                    value = .tile(tile, element, .sbuf)
+                } else {
+                    value = chosen
+                }
+                break
+            }
             if predicates[condition] != nil,
                let masked = affineSelect(op, condition: condition, try operand(a, for: op), try operand(b, for: op),
                                          element: element) {
@@ -95,6 +103,11 @@ extension ElementwiseLowering {
             throw .unsupported(op, "it is not an elementwise op or a row reduction")
         }
         operands[result.id] = roundedAtBoundary(value, name: result.nameHint)
+        let derived = WindowPosition.derived(op.kind, positions: positions, predicates: predicates) { [operands] value in
+            if case .scalar(.constant(let constant))? = operands[value] { constant } else { nil }
+        }
+        if let position = derived.position { positions[result.id] = position }
+        if let predicate = derived.predicate { predicates[result.id] = predicate }
     }
 
     /// True when 1 / c is exact in f32 (c a power of two whose reciprocal is an f32 value), so multiplying by it
@@ -182,7 +195,9 @@ extension ElementwiseLowering {
     /// afterwards: the op writes a new tile of the cast's dtype instead, and no copy is made. Exact: the vector and
     /// scalar engines compute in f32, round to f32, then to the destination's dtype (Docs/numerics.md, "Fused
     /// chains"), which is the language's op followed by its cast.
-    private mutating func retargetProducer(of source: ValueID, to element: ElementType, for op: Operation) -> ValueID? {
+    /// With `into`, the op writes that tile (of `element` and the window's shape) instead of a new one.
+    private mutating func retargetProducer(of source: ValueID, to element: ElementType, for op: Operation,
+                                           into destination: ValueID? = nil) -> ValueID? {
         guard let lastRead, let index = body.ops.lastIndex(where: { $0.kind.engine != nil }), index >= bodyStart,
               case .engine(var instruction) = body.ops[index].kind,
               [.dveTensorScalar, .dveTensorTensor, .actActivate].contains(instruction.op),
@@ -193,6 +208,12 @@ extension ElementwiseLowering {
             entry.operand == .tile(source) && entry.field.access == .write
         }.map(\.offset)
         guard written.count == 1 else { return nil }
+        if let destination {
+            instruction.operands[written[0]] = .tile(destination)
+            body.ops[index].kind = .engine(instruction)
+            if activationWriting[source] != nil { activationWriting[destination] = activationWriting.removeValue(forKey: source) }
+            return destination
+        }
         let tile = body.alloc(.sbuf, element, partitions: window.partitions, free: free, name: op.result?.nameHint)
         instruction.operands[written[0]] = .tile(tile)
         // The new alloc went to the end: move it before the op it now feeds.

@@ -124,9 +124,11 @@ public struct PassPipeline: Sendable {
         [
             "inline", "canonicalize", "cse",          // tensor level: helpers inlined, folded, merged
             "fuse", "tile",                           // tensor level -> tile loops and engine ops
-            "canonicalize", "cse", "dce",             // clean up what tiling leaves
+            "canonicalize", "cse",                    // clean up what tiling leaves
+            "fold-copies", "dce",                     // copies, casts and row reductions done by their producers
             "licm",                                   // loop-invariant computations out of tile loops
             "assign-engines", "double-buffer",        // balance act/dve, overlap loads with compute
+            "interleave",                             // overlap independent straight-line chains on the engines
             "allocate", "schedule",                   // place tiles, order streams with semaphores
         ].joined(separator: ",")
     }

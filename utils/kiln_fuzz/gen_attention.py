@@ -10,6 +10,23 @@ KEYS = [1, 64, 200, 512, 700, 1100]
 WIDTHS = [16, 64, 128, 130, 600]
 
 
+def masked(rng, scores):
+    """Scores under a mask of positions (key column, query row): causal, anticausal (the constant in the true
+    branch), a band below the diagonal (two masks, one of a shifted position), or a fill that is not -inf. The chain
+    skips the windows such a mask empties when the fill reaches the reductions as their identity
+    (TileMatmulRowChainMasks.swift)."""
+    key, query = E("iota", (("S", "L"), 1)), E("iota", (("S", "L"), 0))
+    minus_inf = E("neg", None, [name("inf")])
+    kind = rng.choice(["causal", "causal", "anticausal", "band", "zero"])
+    if kind == "anticausal":
+        return E("call", "select", [E("bin", "<", [key, query]), minus_inf, scores])
+    causal = E("call", "select", [E("bin", "<=", [key, query]), scores, lit(0.0) if kind == "zero" else minus_inf])
+    if kind != "band":
+        return causal
+    width = rng.choice([1, 100, 300, 600])
+    return E("call", "select", [E("bin", ">", [E("bin", "+", [key, lit(width)]), query]), causal, minus_inf])
+
+
 def generate_attention(rng, target):
     """`softmax(f(q @ k.T)) @ v` with f a scale, a causal mask from positions or an elementwise expression of the
     scores, sometimes batched, with an epilogue; q and k of one float dtype, the probabilities cast to v's."""
@@ -30,8 +47,7 @@ def generate_attention(rng, target):
     if r < 0.35:
         scores = E("bin", rng.choice(["*", "/"]), [product, lit(rng.choice([0.125, 0.0883883, 3.0, 11.313708]))])
     elif r < 0.6:
-        visible = E("bin", "<=", [E("iota", (("S", "L"), 1)), E("iota", (("S", "L"), 0))])
-        scores = E("call", "select", [visible, E("bin", "*", [product, lit(0.125)]), E("neg", None, [name("inf")])])
+        scores = masked(rng, E("bin", "*", [product, lit(0.125)]))
     elif r < 0.8:
         scores = E("bin", "+", [product, gen.expr("f32", lead + ("S", "L"), 1)])
     else:
