@@ -93,7 +93,7 @@ public struct InputBinding {
         }
         var inputs: [String: PackedTensor] = [:]
         let random = options.randomSeed.map(RandomInputs.init(seed:))
-        for param in kernel.params {
+        for (index, param) in kernel.params.enumerated() {
             let dtype = param.type.dtype
             guard let shape = dims.shape(of: param.type) else {
                 diagnostics.report(DiagnosticCatalogue.interpreterInvariant("the shape of '\(param.name)' cannot be evaluated", at: param.span))
@@ -116,6 +116,9 @@ public struct InputBinding {
                 }
             } else if let defaultValue = param.defaultValue {
                 inputs[param.name] = PackedTensor(Tensor(scalar: Self.value(of: defaultValue), dtype: dtype))
+            } else if let random, kernel.mxScaleParameters.contains(index), dtype.isFloat,
+                      let tensor = random.mxScales(named: param.name, dtype: dtype, shape: shape) {
+                inputs[param.name] = PackedTensor(tensor)
             } else if let random, let tensor = random.tensor(named: param.name, dtype: dtype, shape: shape) {
                 inputs[param.name] = PackedTensor(tensor)
             } else if param.type.isScalar {

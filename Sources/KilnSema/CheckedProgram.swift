@@ -88,6 +88,9 @@ public struct CheckedKernel: Sendable {
     public var isTileForm: Bool
     public var schedule: ScheduleAttribute?
     public var limits: [StaticLimit]
+    /// The parameters `nc_matmul_mx` reads as block scales (by index), which `--random` fills with powers of two
+    /// (`Checker.mxScaleParameters`).
+    public var mxScaleParameters: Set<Int> = []
     public var span: SourceSpan { syntax.span }
 }
 
