@@ -2,6 +2,7 @@
 """compile.py: compile speed of the whole pipeline (front end, lowering, default passes) per example.
 
 Usage:  python3 Benchmarks/compile.py [--kiln .build/release/kiln] [--runs 5] [--target trn1]
+(an example whose header has a `// target: NAME` line, as the MX examples' trn3, compiles for that target)
                                      [--baseline-kiln OTHER/kiln]
 
 For every Examples/*.kiln it runs, in this one script:
@@ -30,6 +31,16 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PASS_LINE = re.compile(r"^\s*([0-9.]+) ms\s+(?:[0-9.]+%\s+)?(\S+)\s*$")
+
+
+def target_of(path, default):
+    """The target a `// target: NAME` line of the example's header names (the MX examples: trn3, the only target with
+    the MX mode; trn1 and trn2 reject them), else `default`."""
+    with open(path) as source:
+        for line in source.read().splitlines()[:20]:
+            if line.startswith("// target: "):
+                return line[len("// target: "):].strip()
+    return default
 
 
 def best_time(command, runs, must_succeed=True):
@@ -71,7 +82,7 @@ def main():
     for name in examples:
         path = os.path.join(ROOT, "Examples", name)
         check, _ = best_time([args.kiln, "check", path], args.runs)
-        build, stderr = best_time([args.kiln, "build", path, "--emit", "tile-ir", "--target", args.target,
+        build, stderr = best_time([args.kiln, "build", path, "--emit", "tile-ir", "--target", target_of(path, args.target),
                                    "--time-passes", "-o", scratch], args.runs)
         passes = [(float(m.group(1)), m.group(2)) for m in map(PASS_LINE.match, stderr.splitlines()) if m]
         per_pass = [p for p in passes if p[1] != "total"]
@@ -96,7 +107,7 @@ def compare(args, examples, scratch):
     ratios, skipped = [], []
     for name in examples:
         path = os.path.join(ROOT, "Examples", name)
-        command = ["build", path, "--emit", "tile-ir", "--target", args.target, "-o", scratch]
+        command = ["build", path, "--emit", "tile-ir", "--target", target_of(path, args.target), "-o", scratch]
         if best_time([args.baseline_kiln] + command, 1, must_succeed=False)[0] is None:
             skipped.append(name)  # uses what the baseline's language does not have: nothing to compare
             continue

@@ -18,7 +18,7 @@ size_t kiln_dtype_size(kiln_dtype dtype) {
     switch (dtype) {
     case KILN_F32: case KILN_I32: return 4;
     case KILN_BF16: case KILN_F16: return 2;
-    case KILN_F8E4M3: case KILN_F8E4M3FN: case KILN_F8E5M2: case KILN_BOOL: return 1;
+    case KILN_F8E4M3: case KILN_F8E4M3FN: case KILN_F8E5M2: case KILN_F4E2M1FN: case KILN_BOOL: return 1;
     case KILN_F64: case KILN_I64: return 8;
     }
     return 0;

@@ -97,7 +97,7 @@ public struct ReduceInto: Hashable, Sendable {
 
 /// The stable byte codes of element types, memory spaces, engines and activation functions.
 public enum BytecodeCodes {
-    public static let elementTypes: [ElementType] = [.f32, .bf16, .f16, .f8e4m3, .f8e5m2, .i32, .bool, .f8e4m3fn]
+    public static let elementTypes: [ElementType] = [.f32, .bf16, .f16, .f8e4m3, .f8e5m2, .i32, .bool, .f8e4m3fn, .f4e2m1fn]
     public static let memorySpaces: [MemorySpace] = [.hbm, .sbuf, .psum]
     public static let engines: [Engine] = [.pe, .act, .dve, .pool, .dma]
 

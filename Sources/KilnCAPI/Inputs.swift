@@ -54,7 +54,7 @@ private func encoding(of dtype: kiln_dtype) -> NpyElementEncoding? {
     case KILN_I64: .int64
     case KILN_BOOL: .bool
     case KILN_BF16: .bits16
-    case KILN_F8E4M3, KILN_F8E4M3FN, KILN_F8E5M2: .bits8
+    case KILN_F8E4M3, KILN_F8E4M3FN, KILN_F8E5M2, KILN_F4E2M1FN: .bits8
     default: nil
     }
 }
@@ -65,6 +65,7 @@ private func storedType(of dtype: kiln_dtype) -> ElementType? {
     case KILN_BF16: .bf16
     case KILN_F8E4M3: .f8e4m3
     case KILN_F8E4M3FN: .f8e4m3fn
+    case KILN_F4E2M1FN: .f4e2m1fn
     case KILN_F8E5M2: .f8e5m2
     default: nil
     }

@@ -86,6 +86,7 @@ func kilnDType(_ type: ElementType) -> kiln_dtype {
     case .f16: KILN_F16
     case .f8e4m3: KILN_F8E4M3
     case .f8e4m3fn: KILN_F8E4M3FN
+    case .f4e2m1fn: KILN_F4E2M1FN
     case .f8e5m2: KILN_F8E5M2
     case .i32: KILN_I32
     case .bool: KILN_BOOL

@@ -33,7 +33,7 @@ public struct Tolerance: Sendable, Hashable, CustomStringConvertible {
         case .f32: self.init(rtol: 1e-5, atol: 1e-6, normRTol: 0x1p-16, formatSteps: 0, format: nil)
         case .bf16: self.init(rtol: 0x1p-8, atol: 0x1p-12, normRTol: 0, formatSteps: 1, format: dtype.floatFormat)
         case .f16: self.init(rtol: 0x1p-10, atol: 0x1p-14, normRTol: 0, formatSteps: 1, format: dtype.floatFormat)
-        case .f8e4m3, .f8e4m3fn, .f8e5m2: self.init(rtol: 0, atol: 0, normRTol: 0, formatSteps: 1, format: dtype.floatFormat)
+        case .f8e4m3, .f8e4m3fn, .f8e5m2, .f4e2m1fn: self.init(rtol: 0, atol: 0, normRTol: 0, formatSteps: 1, format: dtype.floatFormat)
         case .i32, .bool: self.init(rtol: 0, atol: 0, normRTol: 0, formatSteps: 0, format: nil)
         }
     }

@@ -14,6 +14,9 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
     case dmaIndirectLoad = 0x14
     case peMatmul = 0x20
     case peTranspose = 0x21
+    case dveQuantizeMX = 0x22
+    case dveScaleMX = 0x23
+    case peMatmulMX = 0x24
     case actActivate = 0x30
     case dveTensorTensor = 0x40
     case dveTensorScalar = 0x41
@@ -95,6 +98,37 @@ public enum EngineOp: UInt8, CaseIterable, Hashable, Sendable, CustomStringConve
                                      return (2.0 * p * p * Double(o.n(0)), 0)
                                  },
                                  summary: "[P | F] in SBUF to [F | P] in PSUM (a matmul against the identity)")
+        case .dveQuantizeMX, .dveScaleMX:
+            // NKI's nisa.quantize_mx (NeuronCore-v4, vector engine): per partition, blocks of 32 free elements share one
+            // scale (KilnNumerics' MXQuantization, OCP MX v1.0 section 6.3); quantize_mx writes the elements (an MX
+            // element tile), scale_mx the block scales (f32 powers of two, [P | F / 32]). NKI's one instruction writes
+            // both; Kiln's two each cost a pass over the data (CostModel.quantizeMXCycles).
+            // scale_mx's `emax` is the exponent of the element type's largest normal (8 f8e4m3fn, 15 f8e5m2, 2
+            // f4e2m1fn), the one fact of the element type the scales depend on.
+            let elements = self == .dveQuantizeMX
+            return OpDeclaration(elements ? "dve.quantize_mx" : "dve.scale_mx", on: .dve,
+                                 [F("src", .tile(.read)), F("dst", .tile(.write))]
+                                     + (elements ? [] : [F("emax", .integer, .keyword(default: 8))]),
+                                 rules: [.mxQuantize(source: 0, destination: 1, scales: !elements), .mxOnTarget]
+                                     + (elements ? [] : [.integerIn(2, 2...15)]),
+                                 cost: .cycles { o, t in t.quantizeMXCycles(elementsPerPartition: o.n(0)) },
+                                 summary: elements ? "each partition's blocks of 32 elements quantized to the MX element type of dst"
+                                     : "the scale (a power of two) of each partition's blocks of 32 elements, for dst's MX element type")
+        case .peMatmulMX:
+            // NKI's nisa.nc_matmul_mx (NeuronCore-v4): MX element operands with their block scales, dequantized in the
+            // array, accumulated in f32 PSUM; K per instruction up to 512 on the hardware (4 per PE row), modelled as
+            // a K <= 128 instruction at a quarter of the bf16 time (CostModel.matmulMXCycles): the same PE time per K.
+            return OpDeclaration("pe.matmul_mx", on: .pe, [
+                F("stationary", .tile(.read)), F("moving", .tile(.read)), F("stationary_scale", .tile(.read)),
+                F("moving_scale", .tile(.read)), F("acc", .tile(.accumulate)),
+                F("start", .condition, .keyword()), F("stop", .condition, .keyword()),
+            ], rules: [.matmulMX(stationary: 0, moving: 1, stationaryScale: 2, movingScale: 3, accumulator: 4), .mxOnTarget],
+               cost: .cycles { o, t in t.matmulMXCycles(m: o.n(0), n: o.n(1)) },
+               flops: { o in
+                   let value = 2.0 * Double(o.tile(0)?.partitions ?? 0) * Double(o.n(0)) * Double(o.n(1))
+                   return (value, value)
+               },
+               summary: "(stationary * scale)[K | M]^T @ (moving * scale)[K | N] into a PSUM accumulator, MX operands")
         case .actActivate:
             return OpDeclaration("act.activate", on: .act, [
                 F("func", .activationFunction), F("src", .tile(.read)), F("dst", .tile(.write)),

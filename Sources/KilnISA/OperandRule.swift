@@ -24,6 +24,14 @@ public enum OperandRule: Hashable, Sendable {
     case transpose(source: Int, destination: Int)
     /// The target's scalar engine implements the function.
     case functionOnTarget(Int)
+    /// An op of the tensor engine's MX mode (`TensorEngine.mx`), which only some targets have (trn3).
+    case mxOnTarget
+    /// `dve.quantize_mx` / `dve.scale_mx`: a float source whose free size is a positive multiple of 32, into an MX
+    /// element tile of its shape (quantize_mx) or an f32 `[P | F / 32]` tile (scale_mx).
+    case mxQuantize(source: Int, destination: Int, scales: Bool)
+    /// `pe.matmul_mx`: MX element tiles `[K | M]`, `[K | N]` (K a multiple of 32), f32 scale tiles `[K / 32 | M]`,
+    /// `[K / 32 | N]`, an f32 PSUM accumulator `[M | N]`, within the tensor engine's limits.
+    case matmulMX(stationary: Int, moving: Int, stationaryScale: Int, movingScale: Int, accumulator: Int)
     /// An HBM slice and a tile of the same element type.
     case transferElement(hbm: Int, tile: Int)
     /// A one-partition source `[1 | F...]` and a destination with the same element type and free dims.
@@ -95,7 +103,7 @@ extension OperandRule {
             return [.shape("reducing \(input) gives [\(input.partitions) | "
                 + "\(expected.map(String.init).joined(separator: ", "))], found \(output)")]
         case .matmul(let s, let m, let acc):
-            return Self.matmulViolations(o.tile(s), o.tile(m), o.tile(acc), target: target)
+            return Self.matmulViolations(o.tile(s), o.tile(m), o.tile(acc), target: target, mx: false)
         case .transpose(let source, let destination):
             guard let input = o.tile(source), let output = o.tile(destination) else { return [] }
             guard input.freeDims.count == 1, output.partitions == input.freeElements, output.freeDims == [input.partitions] else {
@@ -108,6 +116,40 @@ extension OperandRule {
             }
             if input.freeElements > engine.maxM {
                 found.append(.limit(what: "transpose input free size", actual: input.freeElements, limit: engine.maxM))
+            }
+            return found
+        case .mxOnTarget:
+            return target.tensorEngine.mx == nil ? [.unsupported("the MX mode (nc_matmul_mx / quantize_mx, NeuronCore-v4)")] : []
+        case .mxQuantize(let sourceField, let destination, let scales):
+            guard let source = o.tile(sourceField), let output = o.tile(destination) else { return [] }
+            let block = ElementType.mxBlockSize
+            var found: [RuleViolation] = []
+            let n = source.freeElements
+            if !source.element.isFloat || source.freeDims.count != 1 || n < block || n % block != 0 {
+                found.append(.operand(role: role(sourceField), expected: "a float [P | F] tile, F a multiple of \(block)",
+                                      found: source))
+            }
+            let columns = scales ? n / block : n
+            if output.partitions != source.partitions || output.freeElements != columns || output.freeDims.count != 1
+                || (scales ? output.element != .f32 : !output.element.isMXElement) {
+                let what = scales ? "an f32 [\(source.partitions) | \(columns)] tile"
+                    : "a [\(source.partitions) | \(columns)] tile of an MX element type"
+                found.append(.operand(role: role(destination), expected: what, found: output))
+            }
+            return found
+        case .matmulMX(let s, let m, let ss, let ms, let acc):
+            guard let stationary = o.tile(s), let moving = o.tile(m), let sScale = o.tile(ss), let mScale = o.tile(ms),
+                  let accumulator = o.tile(acc) else { return [] }
+            let block = ElementType.mxBlockSize
+            var found = Self.matmulViolations(stationary, moving, accumulator, target: target, mx: true)
+            let k = stationary.partitions
+            if k % block != 0 {
+                found.append(.shape("the contraction K = \(k) is not a multiple of \(block) (whole MX blocks)"))
+            }
+            for (scale, field, data) in [(sScale, ss, stationary), (mScale, ms, moving)]
+            where scale.element != .f32 || scale.partitions != k / block || scale.freeElements != data.freeElements {
+                found.append(.operand(role: role(field), expected: "an f32 [\(k / block) | \(data.freeElements)] tile",
+                                      found: scale))
             }
             return found
         case .functionOnTarget(let field):
@@ -210,15 +252,20 @@ extension OperandRule {
     }
 
     private static func matmulViolations(_ s: TileShape?, _ m: TileShape?, _ acc: TileShape?,
-                                         target: MachineTarget) -> [RuleViolation] {
+                                         target: MachineTarget, mx: Bool) -> [RuleViolation] {
         guard let s, let m, let acc else { return [] }
         let single = [s, m, acc].allSatisfy { $0.freeDims.count == 1 }
         guard single, s.partitions == m.partitions, acc.partitions == s.freeElements, acc.freeDims == m.freeDims else {
             return [.shape("stationary \(s), moving \(m), accumulator \(acc): needs [K | M], [K | N] and [M | N]")]
         }
         var found: [RuleViolation] = []
-        if s.element != m.element || !s.element.isFloat {
-            found.append(.operand(role: "moving", expected: "\(s.element) like the stationary one (a float type)", found: m))
+        if mx {
+            // The MX mode takes any MX element types (MXFP8 and MXFP4 may meet).
+            for (tile, role) in [(s, "stationary"), (m, "moving")] where !tile.element.isMXElement {
+                found.append(.operand(role: role, expected: "a tile of an MX element type (f8e4m3fn, f8e5m2, f4e2m1fn)", found: tile))
+            }
+        } else if s.element != m.element || !s.element.isFloat || s.element.isFP4 {
+            found.append(.operand(role: "moving", expected: "\(s.element) like the stationary one (a float type, not fp4)", found: m))
         }
         if acc.element != .f32 || acc.space != .psum {
             found.append(.operand(role: "accumulator", expected: "an f32 psum tile", found: acc))

@@ -11,7 +11,7 @@ import KilnSource
 /// |---|---|---|
 /// | same dtype (`<f4` f32, `<f2` f16, `<i4` i32, `|b1` bool) | | bit for bit |
 /// | `<u2` / `<V2` raw 16-bit | bf16 or f16 | the bits, as that type |
-/// | `|u1` / `<V1` / `<f1` raw 8-bit | f8e4m3, f8e4m3fn or f8e5m2 | the bits, as that type |
+/// | `|u1` / `<V1` / `<f1` raw 8-bit | f8e4m3, f8e4m3fn, f8e5m2 or f4e2m1fn | the bits, as that type |
 /// | another float (`<f8`, `<f4`, `<f2`) | a float type | rounded to nearest even, with a note; an error with `--strict-dtypes` |
 /// | `<i8` | i32 | each value must fit in i32; a note; an error with `--strict-dtypes` |
 /// | anything else | | an error naming both dtypes |
@@ -76,7 +76,7 @@ public struct ArrayConversion: Sendable {
     /// 16/8-bit patterns of a 2/1-byte float type); bool bytes are normalised to 0 or 1.
     private func exactPacked(_ array: NpyArray) -> PackedTensor? {
         switch (array.encoding, dtype) {
-        case (.bits16, .bf16), (.bits16, .f16), (.bits8, .f8e4m3), (.bits8, .f8e4m3fn), (.bits8, .f8e5m2),
+        case (.bits16, .bf16), (.bits16, .f16), (.bits8, .f8e4m3), (.bits8, .f8e4m3fn), (.bits8, .f8e5m2), (.bits8, .f4e2m1fn),
              (.float32, .f32), (.float16, .f16), (.int32, .i32):
             return PackedTensor(dtype: dtype, shape: array.shape, bytes: array.data)
         case (.bool, .bool):

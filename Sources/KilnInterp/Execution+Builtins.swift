@@ -13,6 +13,7 @@ extension Execution {
         if builtin == .iota { return try iota(expr, frame) }
         if builtin == .activation { return try activation(arguments, expr, frame) }
         if builtin == .affine_select { return try affineSelect(arguments, expr, frame) }
+        if builtin == .quantize_mx || builtin == .scale_mx { return try quantizeMX(builtin, arguments, expr, frame) }
         if builtin == .broadcast_to, let source = arguments.first {
             // The shape is the checker's type; a zero tensor of it gives Broadcast.map the target shape.
             let shape = try self.shape(of: try type(of: expr), frame, at: expr.span)
@@ -81,7 +82,12 @@ extension Execution {
         case .nc_matmul: return tileMatmul(stationary: try operand(0), moving: try operand(1))
         case .nc_transpose: return transpose(try operand(0))  // exact: the values move, none is computed
         case .bn_stats, .bn_aggr: return statistics(try operand(0), stats: builtin == .bn_stats)
-        case .activation, .affine_select: throw invariant("'\(builtin)' is evaluated on its own", expr.span)
+        case .nc_matmul_mx:
+            guard values.count == 4 else { throw invariant("'nc_matmul_mx' is missing an argument", expr.span) }
+            let (stationary, moving) = dequantizedMX(values)
+            return tileMatmul(stationary: stationary, moving: moving)
+        case .activation, .affine_select, .quantize_mx, .scale_mx:
+            throw invariant("'\(builtin)' is evaluated on its own", expr.span)
         case .store: throw invariant("store used as a value", expr.span)
         case .iota: return try iota(expr, frame)
         case .argmax, .argmin:

@@ -93,6 +93,13 @@ extension Execution {
            arguments.count == 2 {
             products = (try evaluate(arguments[0].value, frame), try evaluate(arguments[1].value, frame))
         }
+        // `acc += nc_matmul_mx(s, m, ss, ms)` likewise, with the operands dequantized (one pe.matmul_mx).
+        if op == .accumulate, type.dtype == .f32, type.space == .psum, case .call(_, let arguments) = valueExpr.kind,
+           program.calls[valueExpr.id] == .builtin(.nc_matmul_mx), arguments.count == 4 {
+            var operands: [Value] = []
+            for argument in arguments { operands.append(try evaluate(argument.value, frame)) }
+            products = dequantizedMX(operands)
+        }
         let value: Value
         if let products {
             // Only the product's region is needed here: it is accumulated into the buffer below, not formed apart.

@@ -93,7 +93,7 @@ public struct InputBinding {
         }
         var inputs: [String: PackedTensor] = [:]
         let random = options.randomSeed.map(RandomInputs.init(seed:))
-        for param in kernel.params {
+        for (index, param) in kernel.params.enumerated() {
             let dtype = param.type.dtype
             guard let shape = dims.shape(of: param.type) else {
                 diagnostics.report(DiagnosticCatalogue.interpreterInvariant("the shape of '\(param.name)' cannot be evaluated", at: param.span))
@@ -116,6 +116,9 @@ public struct InputBinding {
                 }
             } else if let defaultValue = param.defaultValue {
                 inputs[param.name] = PackedTensor(Tensor(scalar: Self.value(of: defaultValue), dtype: dtype))
+            } else if let random, kernel.mxScaleParameters.contains(index), dtype.isFloat,
+                      let tensor = random.mxScales(named: param.name, dtype: dtype, shape: shape) {
+                inputs[param.name] = PackedTensor(tensor)
             } else if let random, let tensor = random.tensor(named: param.name, dtype: dtype, shape: shape) {
                 inputs[param.name] = PackedTensor(tensor)
             } else if param.type.isScalar {
@@ -155,7 +158,7 @@ public struct InputBinding {
         switch dtype {
         case .bool: return text == "true" ? 1 : text == "false" ? 0 : nil
         case .i32: return Int32(text).map(Double.init)
-        case .f32, .bf16, .f16, .f8e4m3, .f8e4m3fn, .f8e5m2: return Double(text)
+        case .f32, .bf16, .f16, .f8e4m3, .f8e4m3fn, .f8e5m2, .f4e2m1fn: return Double(text)
         }
     }
 
@@ -163,7 +166,7 @@ public struct InputBinding {
         switch dtype {
         case .bool: "true or false"
         case .i32: "an integer that fits in i32"
-        case .f32, .bf16, .f16, .f8e4m3, .f8e4m3fn, .f8e5m2: "a number"
+        case .f32, .bf16, .f16, .f8e4m3, .f8e4m3fn, .f8e5m2, .f4e2m1fn: "a number"
         }
     }
 

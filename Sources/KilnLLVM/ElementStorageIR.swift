@@ -19,7 +19,9 @@ import KilnNumerics
 ///   `23 - mantissaBits + max(0, minNormalExponent - exponent)` with round-to-nearest-even on the dropped
 ///   bits; a carry out of the significand moves to the next binade; results below the smallest normal stay
 ///   subnormal, values past the largest finite become infinity, NaN becomes `sign | inf | quiet bit`; in the
-///   "fn" layout (f8e4m3fn) the all-ones pattern is the one NaN, and values past 448 and infinities become it.
+///   "fn" layout (f8e4m3fn) the all-ones pattern is the one NaN, and values past 448 and infinities become it;
+///   f4e2m1fn, which has no NaN, saturates (past 6 and infinities to +-6) and takes a NaN to a zero of the
+///   other sign.
 ///   f32 subnormal inputs are far below half the smallest subnormal of these formats and round to zero.
 extension LoweringContext {
     /// Loads element `index` of a buffer of `element`s and converts it to its compute kind.
@@ -48,7 +50,7 @@ extension LoweringContext {
             let wide = LLVMBuildZExt(b, raw, types.i32, "")
             let bits = LLVMBuildShl(b, wide, int(types.i32, 16), "")
             return ComputedValue(ref: LLVMBuildBitCast(b, bits, types.f32, ""), kind: .f32)
-        case .f16, .f8e4m3, .f8e4m3fn, .f8e5m2:
+        case .f16, .f8e4m3, .f8e4m3fn, .f8e5m2, .f4e2m1fn:
             guard let format = element.floatFormat else { return ComputedValue(ref: raw, kind: .f32) }
             return ComputedValue(ref: decodeNarrow(raw, format), kind: .f32)
         }
@@ -65,7 +67,7 @@ extension LoweringContext {
             return LLVMBuildZExt(b, convert(value, to: .bool).ref, types.i8, "")
         case .bf16:
             return encodeBF16(convert(value, to: .f32).ref)
-        case .f16, .f8e4m3, .f8e4m3fn, .f8e5m2:
+        case .f16, .f8e4m3, .f8e4m3fn, .f8e5m2, .f4e2m1fn:
             guard let format = element.floatFormat else { return convert(value, to: .f32).ref }
             return encodeNarrow(convert(value, to: .f32).ref, format, storage: types.storage(element))
         }
@@ -76,7 +78,7 @@ extension LoweringContext {
         switch element {
         case .f32: return convert(value, to: .f32)
         case .bool: return convert(value, to: .bool)
-        case .i32, .bf16, .f16, .f8e4m3, .f8e4m3fn, .f8e5m2: return decode(encode(value, element), element)
+        case .i32, .bf16, .f16, .f8e4m3, .f8e4m3fn, .f8e5m2, .f4e2m1fn: return decode(encode(value, element), element)
         }
     }
 
@@ -136,7 +138,8 @@ extension LoweringContext {
             let magnitude = LLVMBuildAnd(b, bits, int(i32, (1 << (e + m)) - 1), "")
             isSpecial = LLVMBuildICmp(b, LLVMIntEQ, magnitude, int(i32, format.nanBits), "")!
         }
-        let magnitudeBits = LLVMBuildSelect(b, isSpecial, special, normal, "")
+        // A format without NaN (f4e2m1fn) has no special pattern: every normal field is a value.
+        let magnitudeBits = format.hasNaN ? LLVMBuildSelect(b, isSpecial, special, normal, "")! : normal
         let nonSubnormal = LLVMBuildBitCast(b, LLVMBuildOr(b, sign, magnitudeBits, ""), types.f32, "")
         // Subnormal (and zero): fraction * 2^(1 - bias - m), exact in f32, with the sign.
         let scale = Float(sign: .plus, exponent: 1 - format.bias - format.mantissaBits, significand: 1)
@@ -193,6 +196,9 @@ extension LoweringContext {
         let isNaN = LLVMBuildICmp(b, LLVMIntUGT, magnitude, int(i32, 0x7F80_0000), "")!
         let nanBits = int(i32, format.nanBits)
         let special = LLVMBuildSelect(b, isNaN, nanBits, LLVMBuildSelect(b, isInfinity, overflowBits, nonSpecial, ""), "")!
-        return LLVMBuildTrunc(b, LLVMBuildOr(b, sign, special, ""), storage, "")
+        // A format without NaN encodes a NaN as a zero of the other sign (`FloatFormat.encode`, as ml_dtypes).
+        let signOut = format.hasNaN ? sign
+            : LLVMBuildSelect(b, isNaN, LLVMBuildXor(b, sign, int(i32, UInt64(1 << (format.exponentBits + m))), ""), sign, "")!
+        return LLVMBuildTrunc(b, LLVMBuildOr(b, signOut, special, ""), storage, "")
     }
 }

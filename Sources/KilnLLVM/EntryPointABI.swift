@@ -24,7 +24,7 @@ public struct EntryArgument: Sendable, Hashable {
         switch element {
         case .f32: "float"
         case .bf16, .f16: "uint16_t"
-        case .f8e4m3, .f8e4m3fn, .f8e5m2, .bool: "uint8_t"
+        case .f8e4m3, .f8e4m3fn, .f8e5m2, .f4e2m1fn, .bool: "uint8_t"
         case .i32: "int32_t"
         }
     }
@@ -32,7 +32,7 @@ public struct EntryArgument: Sendable, Hashable {
     /// The C type of a scalar argument.
     public var cScalarType: String {
         switch element {
-        case .f32, .bf16, .f16, .f8e4m3, .f8e4m3fn, .f8e5m2: "float"
+        case .f32, .bf16, .f16, .f8e4m3, .f8e4m3fn, .f8e5m2, .f4e2m1fn: "float"
         case .i32: "int32_t"
         case .bool: "uint8_t"
         }

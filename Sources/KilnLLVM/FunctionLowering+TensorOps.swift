@@ -373,7 +373,7 @@ extension FunctionLowering {
                 switch parameter.element {
                 case .i32: args.append(lowering.encode(value, .i32))
                 case .bool: args.append(lowering.encode(value, .bool))
-                case .f32, .bf16, .f16, .f8e4m3, .f8e4m3fn, .f8e5m2: args.append(lowering.convert(value, to: .f32).ref)
+                case .f32, .bf16, .f16, .f8e4m3, .f8e4m3fn, .f8e5m2, .f4e2m1fn: args.append(lowering.convert(value, to: .f32).ref)
                 }
             }
         }

@@ -76,6 +76,12 @@ extension FunctionLowering {
         case .peMatmul:
             guard let matmul = kind.asMatmul else { return unsupported("a malformed 'pe.matmul'", op.span) }
             emitPEMatmul(matmul, op.span)
+        case .peMatmulMX:
+            emitMatmulMX(instruction, op.span)
+        case .dveQuantizeMX, .dveScaleMX:
+            guard let (src, dst) = tiles(instruction.tile(0), instruction.tile(1), op.span) else { return }
+            let emax: Int = if instruction.op == .dveScaleMX, case .integer(let value) = instruction.operands[2] { value } else { 0 }
+            emitQuantizeMX(src, into: dst, scales: instruction.op == .dveScaleMX, emax: emax)
         case .peTranspose:
             let (source, destination) = (instruction.tile(0), instruction.tile(1))
             guard let (src, dst) = tiles(source, destination, op.span) else { return }
@@ -418,6 +424,8 @@ extension FunctionLowering {
     }
 
     /// A matmul flag as an i1: never, always, or `loop variable == value`.
+    func matmulCondition(_ condition: IterationCondition) -> LLVMValueRef { self.condition(condition) }
+
     private func condition(_ condition: IterationCondition) -> LLVMValueRef {
         switch condition {
         case .never: return lowering.bool(false)

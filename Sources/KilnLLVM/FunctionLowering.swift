@@ -125,7 +125,7 @@ final class FunctionLowering {
                                              kind: .bool)
                 case .i32:
                     computed = ComputedValue(ref: LLVMBuildSIToFP(b, argument, lowering.types.f64, ""), kind: .f64)
-                case .f32, .bf16, .f16, .f8e4m3, .f8e4m3fn, .f8e5m2:
+                case .f32, .bf16, .f16, .f8e4m3, .f8e4m3fn, .f8e5m2, .f4e2m1fn:
                     computed = ComputedValue(ref: argument, kind: .f32)
                 }
                 values[value.id] = .scalar(lowering.round(computed, to: element))

@@ -11,7 +11,7 @@ enum ComputeKind: Equatable {
 
     init(_ element: ElementType) {
         switch element {
-        case .f32, .bf16, .f16, .f8e4m3, .f8e4m3fn, .f8e5m2: self = .f32
+        case .f32, .bf16, .f16, .f8e4m3, .f8e4m3fn, .f8e5m2, .f4e2m1fn: self = .f32
         case .i32: self = .f64
         case .bool: self = .bool
         }
@@ -54,7 +54,7 @@ struct LoweringTypes {
         switch element {
         case .f32: f32
         case .bf16, .f16: i16
-        case .f8e4m3, .f8e4m3fn, .f8e5m2, .bool: i8
+        case .f8e4m3, .f8e4m3fn, .f8e5m2, .f4e2m1fn, .bool: i8
         case .i32: i32
         }
     }
@@ -62,7 +62,7 @@ struct LoweringTypes {
     /// How a scalar parameter is passed to an entry point: float dtypes as `float`, i32 as `int32_t`, bool as `uint8_t`.
     func scalarArgument(_ element: ElementType) -> LLVMTypeRef {
         switch element {
-        case .f32, .bf16, .f16, .f8e4m3, .f8e4m3fn, .f8e5m2: f32
+        case .f32, .bf16, .f16, .f8e4m3, .f8e4m3fn, .f8e5m2, .f4e2m1fn: f32
         case .i32: i32
         case .bool: i8
         }

@@ -96,6 +96,11 @@ extension FunctionLowering {
         case .activation: return try activationTile(expr)
         case .affine_select: return try affineSelectTile(expr)
         case .bn_stats, .bn_aggr: return try statisticsTile(builtin, try lower(arguments[0]), at: expr.span)
+        case .quantize_mx, .scale_mx: return try quantizeMXTile(builtin, arguments, at: expr.span)
+        case .nc_matmul_mx:
+            var operands: [Lowered] = []
+            for argument in arguments { operands.append(try lower(argument)) }
+            return try matmulMXTile(operands, into: nil, at: expr.span)
         case .iota:
             // The shape is the checker's type; the axis is recorded with the call.
             guard let axis = program.reductionAxes[expr.id]?.first else { throw fail(DiagnosticCatalogue.loweringUntyped(at: expr.span)) }

@@ -186,6 +186,25 @@ extension FunctionLowering {
             _ = try matmulTile(stationary, moving, into: state.id, at: span, start: start, stop: stop)
             return
         }
+        if case .call = value.kind, case .builtin(.nc_matmul_mx)? = program.calls[value.id], case .call(_, let arguments) = value.kind,
+           isPSUMBuffer(target) {
+            // `acc = / += nc_matmul_mx(...)`: as nc_matmul's accumulation group, with pe.matmul_mx.
+            var operands: [Lowered] = []
+            for argument in arguments { operands.append(try lower(argument.value)) }
+            guard operands.count == 4, let (_, sTile) = operands[0].tile, let (_, mTile) = operands[1].tile else {
+                throw fail(DiagnosticCatalogue.loweringUntyped(at: value.span))
+            }
+            let (key, state, _) = try buffer(target, shape: [sTile.freeElements, mTile.freeElements], at: span)
+            var (start, stop) = (IterationCondition.always, IterationCondition.always)
+            if op == .accumulate {
+                (start, stop) = try accumulationFlags(key, state, following: following, at: span)
+            } else if state.depth == loopFrames.count {
+                buffers[key]?.startPending = false
+                if following.contains(where: { Self.accumulates(into: state.name, $0) }) { stop = .never }
+            }
+            _ = try matmulMXTile(operands, into: state.id, at: span, start: start, stop: stop)
+            return
+        }
         if op == .assign, case .call = value.kind, case .builtin(.load)? = program.calls[value.id], case .call(_, let arguments) = value.kind {
             let slice = try hbmSlice(arguments[0].value)
             let (_, state, _) = try buffer(target, shape: Self.tileShape(ofSlice: slice.shape, arguments[0].value), at: span)

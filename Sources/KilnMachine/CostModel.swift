@@ -10,6 +10,24 @@ extension MachineTarget {
         return base
     }
 
+    /// `pe.matmul_mx` of MX stationary[K, M] by moving[K, N], K <= 128: a quarter (`TensorEngine.mx.speedup`) of the
+    /// bf16 instruction's max(min(64, M), N) cycles, rounded up. The hardware's nc_matmul_mx contracts up to 512 (four
+    /// elements per PE row) in the bf16 instruction's time, 4x the bf16 rate [arch3]; an instruction of K <= 128 at a
+    /// quarter of the time is the same PE time per K. A target without the MX mode has no such instruction (the op
+    /// table's `mxOnTarget` rule rejects it); it is costed as bf16 there.
+    public func matmulMXCycles(m: Int, n: Int) -> Int {
+        let base = max(min(costs.matmulMinStationaryColumns, m), n)
+        guard let speedup = tensorEngine.mx?.speedup else { return base }
+        return (base + speedup - 1) / speedup
+    }
+
+    /// `dve.quantize_mx` / `dve.scale_mx` over N elements per partition: two vector passes, the block maxima (a
+    /// tensor_reduce) and the scaled cast (a tensor_scalar), each max(MIN_II, N) plus the access start [isa]. NKI
+    /// publishes no cost for quantize_mx; this is the cost of the two instructions it replaces.
+    public func quantizeMXCycles(elementsPerPartition n: Int) -> Int {
+        2 * (max(costs.minII, n) + costs.memoryAccessStart)
+    }
+
     /// `pe.transpose` of a [P | F] tile: max(P, min(64, F)) cycles. [isa]
     public func peTransposeCycles(partitions: Int, free: Int) -> Int {
         max(partitions, min(costs.matmulMinStationaryColumns, free))

@@ -117,7 +117,7 @@ public struct TensorEngine: Sendable, Hashable {
     /// Peak bf16 FLOP/s: rows * columns * 2 * clock.
     public var peakBF16FlopsPerSecond: Double
     /// The MX (block-scaled fp8/fp4) matmul mode, where the target has one: K per instruction and the rate
-    /// relative to bf16. Kiln has no MX dtypes yet, so no op uses it; it is part of the target's description.
+    /// relative to bf16; `pe.matmul_mx` and `dve.quantize_mx` / `dve.scale_mx` run only where it is present.
     public var mx: MXMatmulMode? = nil
 }
 

@@ -12,7 +12,7 @@ extension NpyArray {
         case .f32: .float32
         case .f16: .float16
         case .bf16: .bits16
-        case .f8e4m3, .f8e4m3fn, .f8e5m2: .bits8
+        case .f8e4m3, .f8e4m3fn, .f8e5m2, .f4e2m1fn: .bits8
         case .i32: .int32
         case .bool: .bool
         }

@@ -9,7 +9,8 @@ extension ElementType {
     /// Converts `value` to this element type and returns it as a Double (which holds every
     /// value of every element type exactly). The rules, shared by every executor:
     /// - float types: round to nearest, ties to even (`FloatFormat.encode`); NaN stays NaN,
-    ///   overflow goes to infinity (to NaN in `f8e4m3fn`, which has no infinities).
+    ///   overflow goes to infinity (to NaN in `f8e4m3fn`, which has no infinities; `f4e2m1fn`, which has neither
+    ///   infinities nor NaN, saturates to +-6 and takes a NaN to a zero of the other sign, as ml_dtypes does).
     /// - `i32`: truncate toward zero; NaN becomes 0; values beyond the i32 range saturate to
     ///   -2^31 or 2^31 - 1 (infinities too). Never a trap.
     /// - `bool`: true (1) for any nonzero value and for NaN, false (0) for zeros.
@@ -21,6 +22,7 @@ extension ElementType {
         case .f8e4m3: FloatFormat.f8e4m3.round(value)
         case .f8e4m3fn: FloatFormat.f8e4m3fn.round(value)
         case .f8e5m2: FloatFormat.f8e5m2.round(value)
+        case .f4e2m1fn: FloatFormat.f4e2m1fn.round(value)
         case .i32: Self.truncateToInt32(value)
         case .bool: value == 0 ? 0 : 1
         }
@@ -42,6 +44,7 @@ extension ElementType {
         case .f8e4m3: FloatFormat.f8e4m3.encode(value)
         case .f8e4m3fn: FloatFormat.f8e4m3fn.encode(value)
         case .f8e5m2: FloatFormat.f8e5m2.encode(value)
+        case .f4e2m1fn: FloatFormat.f4e2m1fn.encode(value)
         case .i32: UInt64(UInt32(bitPattern: Int32(Self.truncateToInt32(value))))
         case .bool: value == 0 ? 0 : 1
         }
@@ -56,6 +59,7 @@ extension ElementType {
         case .f8e4m3: FloatFormat.f8e4m3.decode(bits & 0xFF)
         case .f8e4m3fn: FloatFormat.f8e4m3fn.decode(bits & 0xFF)
         case .f8e5m2: FloatFormat.f8e5m2.decode(bits & 0xFF)
+        case .f4e2m1fn: FloatFormat.f4e2m1fn.decode(bits & 0xF)
         case .i32: Double(Int32(bitPattern: UInt32(truncatingIfNeeded: bits)))
         case .bool: bits & 0xFF == 0 ? 0 : 1
         }

@@ -10,6 +10,10 @@ import KilnMachine
 ///   (largest finite 1.875 * 2^7 = 240).
 /// - finite-only ("fn", not `hasInfinities`): it holds finite values, but for the all-ones pattern, the one
 ///   NaN (with either sign). Kiln's `f8e4m3fn`, ml_dtypes' `float8_e4m3fn` (largest finite 1.75 * 2^8 = 448).
+/// - finite without NaN (not `hasInfinities`, not `hasNaN`): every pattern is a finite value. Kiln's `f4e2m1fn`,
+///   the MXFP4 element of the OCP Microscaling spec and ml_dtypes' `float4_e2m1fn` (codes 0, 0.5, 1, 1.5, 2, 3,
+///   4, 6 and their negatives). Values beyond 6 and infinities saturate to +-6, and a NaN, which it cannot hold,
+///   becomes a zero of the opposite sign, as ml_dtypes converts (bit for bit: +NaN -> 0x8, -NaN -> 0x0).
 ///
 /// Conversions are written with integer arithmetic only: they do not depend on the host's
 /// half-precision support or on compiler-rt helpers, so every backend gets the same bits.
@@ -19,11 +23,14 @@ public struct FloatFormat: Sendable, Hashable {
     /// Whether the all-ones exponent is reserved for infinities and NaNs (IEEE style); false for the "fn"
     /// layout, whose only NaN is the all-ones pattern and which has no infinities.
     public let hasInfinities: Bool
+    /// Whether the format holds a NaN (true but for `f4e2m1fn`, whose every pattern is finite).
+    public let hasNaN: Bool
 
-    public init(exponentBits: Int, mantissaBits: Int, hasInfinities: Bool = true) {
+    public init(exponentBits: Int, mantissaBits: Int, hasInfinities: Bool = true, hasNaN: Bool = true) {
         self.exponentBits = exponentBits
         self.mantissaBits = mantissaBits
         self.hasInfinities = hasInfinities
+        self.hasNaN = hasInfinities || hasNaN
     }
 
     public static let f32 = FloatFormat(exponentBits: 8, mantissaBits: 23)
@@ -32,6 +39,7 @@ public struct FloatFormat: Sendable, Hashable {
     public static let f8e4m3 = FloatFormat(exponentBits: 4, mantissaBits: 3)
     public static let f8e4m3fn = FloatFormat(exponentBits: 4, mantissaBits: 3, hasInfinities: false)
     public static let f8e5m2 = FloatFormat(exponentBits: 5, mantissaBits: 2)
+    public static let f4e2m1fn = FloatFormat(exponentBits: 2, mantissaBits: 1, hasInfinities: false, hasNaN: false)
 
     /// The format of a float element type; nil for `i32` and `bool`.
     public init?(_ type: ElementType) {
@@ -42,6 +50,7 @@ public struct FloatFormat: Sendable, Hashable {
         case .f8e4m3: self = .f8e4m3
         case .f8e4m3fn: self = .f8e4m3fn
         case .f8e5m2: self = .f8e5m2
+        case .f4e2m1fn: self = .f4e2m1fn
         case .i32, .bool: return nil
         }
     }
@@ -55,33 +64,42 @@ public struct FloatFormat: Sendable, Hashable {
     /// The magnitude bits of the largest finite value.
     public var largestFiniteBits: UInt64 {
         let allOnesFraction: UInt64 = (1 << UInt64(mantissaBits)) - 1
+        if !hasNaN { return (maxExponentField << UInt64(mantissaBits)) | allOnesFraction }
         return hasInfinities ? ((maxExponentField - 1) << UInt64(mantissaBits)) | allOnesFraction
                              : (maxExponentField << UInt64(mantissaBits)) | (allOnesFraction - 1)
     }
     /// The magnitude bits of the NaN every NaN encodes to: the quiet NaN (top fraction bit) of the IEEE layout,
-    /// the all-ones pattern of the "fn" layout.
+    /// the all-ones pattern of the "fn" layout; zero in a format without NaN (whose encoding of a NaN also flips
+    /// the sign, `encode`).
     public var nanBits: UInt64 {
-        hasInfinities ? (maxExponentField << UInt64(mantissaBits)) | (1 << UInt64(mantissaBits - 1))
-                      : (maxExponentField << UInt64(mantissaBits)) | ((1 << UInt64(mantissaBits)) - 1)
+        if !hasNaN { return 0 }
+        return hasInfinities ? (maxExponentField << UInt64(mantissaBits)) | (1 << UInt64(mantissaBits - 1))
+                             : (maxExponentField << UInt64(mantissaBits)) | ((1 << UInt64(mantissaBits)) - 1)
     }
-    /// The magnitude bits a value beyond the largest finite rounds to: infinity, or NaN in the "fn" layout.
-    public var overflowBits: UInt64 { hasInfinities ? maxExponentField << UInt64(mantissaBits) : nanBits }
+    /// The magnitude bits a value beyond the largest finite rounds to: infinity, NaN in the "fn" layout, the
+    /// largest finite (saturation) in a format without NaN.
+    public var overflowBits: UInt64 {
+        hasInfinities ? maxExponentField << UInt64(mantissaBits) : hasNaN ? nanBits : largestFiniteBits
+    }
 
-    /// The largest finite value (240 for f8e4m3, 448 for f8e4m3fn, 57344 for f8e5m2, 65504 for f16).
+    /// The largest finite value (240 for f8e4m3, 448 for f8e4m3fn, 57344 for f8e5m2, 65504 for f16, 6 for
+    /// f4e2m1fn).
     public var largestFinite: Double { decode(largestFiniteBits) }
 
     /// Encodes `value` in this format, rounding to nearest with ties to even. NaN stays NaN
     /// (quiet, sign kept); values that round beyond the largest finite overflow to infinity, or, in the "fn"
     /// layout, which has none, to NaN with the value's sign (as ml_dtypes converts: 464, the tie between 448
     /// and the NaN pattern's 480, rounds to 448, anything above it to NaN; infinities become NaN too); signed
-    /// zeros and subnormals are kept. The result is in the low `bitWidth` bits.
+    /// zeros and subnormals are kept; a format without NaN saturates instead (`f4e2m1fn`: 6.5 -> 6, infinity -> 6)
+    /// and encodes a NaN as a zero of the other sign. The result is in the low `bitWidth` bits.
     public func encode(_ value: Double) -> UInt64 {
         let bits = value.bitPattern
         let sign: UInt64 = (bits >> 63) != 0 ? signBit : 0
         let magnitude = bits & 0x7FFF_FFFF_FFFF_FFFF
         let mantissaShift = UInt64(mantissaBits)
         if magnitude >= 0x7FF0_0000_0000_0000 {
-            return sign | (magnitude == 0x7FF0_0000_0000_0000 ? overflowBits : nanBits)
+            if magnitude == 0x7FF0_0000_0000_0000 { return sign | overflowBits }
+            return hasNaN ? sign | nanBits : sign ^ signBit   // no NaN: a zero of the other sign (ml_dtypes)
         }
         if magnitude == 0 { return sign }
         // value = significand * 2^exponent, with an integer significand of up to 53 bits.
@@ -117,7 +135,7 @@ public struct FloatFormat: Sendable, Hashable {
         let magnitude: Double
         if hasInfinities && exponentField == maxExponentField {
             magnitude = fraction == 0 ? .infinity : .nan
-        } else if !hasInfinities && bits & (signBit - 1) == nanBits {
+        } else if !hasInfinities && hasNaN && bits & (signBit - 1) == nanBits {
             magnitude = .nan
         } else if exponentField == 0 {
             magnitude = Self.scale(fraction, by: 1 - bias - mantissaBits)

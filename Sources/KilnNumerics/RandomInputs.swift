@@ -11,7 +11,8 @@ import KilnMachine
 /// - float types: uniform in [-1, 1) on a grid of 2^-23 (the top 24 bits of a draw), so the
 ///   value is exact in f32 before it is rounded to a narrower format;
 /// - `i32`: uniform integers in [-8, 8];
-/// - `bool`: true or false with equal probability.
+/// - `bool`: true or false with equal probability;
+/// - the block scales of an MX matmul (`mxScales`): powers of two, 2^-4 to 2^4 with equal probability.
 public struct RandomInputs: Sendable {
     public let seed: UInt64
 
@@ -28,10 +29,20 @@ public struct RandomInputs: Sendable {
             switch dtype {
             case .i32: values.append(Double(Int(draw % 17) - 8))
             case .bool: values.append(Double(draw >> 63))
-            case .f32, .bf16, .f16, .f8e4m3, .f8e4m3fn, .f8e5m2:
+            case .f32, .bf16, .f16, .f8e4m3, .f8e4m3fn, .f8e5m2, .f4e2m1fn:
                 values.append(Double(draw >> 40) / Double(1 << 23) - 1)
             }
         }
+        return Tensor(dtype: dtype, shape: shape, values: values)
+    }
+
+    /// The tensor for parameter `name` when a kernel reads it as MX block scales (`nc_matmul_mx`): powers of two
+    /// 2^-4 ... 2^4, the scales of blocks whose largest magnitudes are about 1 (a [-1, 1) draw would make half of
+    /// them negative, which E8M0 reads as NaN). The same stream as `tensor(named:dtype:shape:)`.
+    public func mxScales(named name: String, dtype: ElementType, shape: [Int]) -> Tensor? {
+        guard let count = Tensor.elementCount(of: shape) else { return nil }
+        var stream = SplitMix64(state: seed ^ Self.fnv1a(name))
+        let values = (0..<count).map { _ in FloatFormat.scale(1, by: Int(stream.next() % 9) - 4) }
         return Tensor(dtype: dtype, shape: shape, values: values)
     }
 

@@ -142,8 +142,10 @@ public struct ASTDumper {
         }
     }
 
-    private func typeText(_ expr: Expr) -> String {
+    private func typeText(_ expr: Expr, namesDType: Bool = false) -> String {
         if let type = program.type(of: expr) { return type.description }
+        // `quantize_mx(t, f8e4m3fn)`'s second argument names a dtype; it is not a value and resolves to nothing.
+        if namesDType, case .name(let name) = expr.kind, DType(name: name)?.isMXElement == true { return "dtype" }
         if case .builtin(.store) = program.calls[expr.id] { return "void" }
         if case .tuple = expr.kind { return "tuple" }   // axes of a reduction, the shape of an iota
         // `activation(exp, ...)`'s first argument names a function; it is not a value and resolves to nothing.
@@ -181,7 +183,8 @@ public struct ASTDumper {
         }
     }
 
-    private func dumpExpr(_ expr: Expr, depth: Int, label: String? = nil, into out: inout String) {
+    private func dumpExpr(_ expr: Expr, depth: Int, label: String? = nil, namesDType: Bool = false,
+                          into out: inout String) {
         guard depth < ASTDumper.maxDepth else {
             out += String(repeating: "  ", count: depth) + "...\n"
             return
@@ -189,6 +192,7 @@ public struct ASTDumper {
         let prefix = label.map { "\($0): " } ?? ""
         let head: String
         var children: [(label: String?, expr: Expr)] = []
+        var dtypeArgument: Int?
         switch expr.kind {
         case .integer(let value): head = "int \(value)"
         case .float(let value): head = "float \(value)"
@@ -203,6 +207,9 @@ public struct ASTDumper {
         case .call(let callee, let arguments):
             head = "call \(callee.name)\(callText(expr))"
             children = arguments.map { ($0.label?.name, $0.value) }
+            if case .builtin(let builtin) = program.calls[expr.id], builtin == .quantize_mx || builtin == .scale_mx {
+                dtypeArgument = 1
+            }
         case .member(let base, let member):
             head = "member \(member.name)"
             children = [(nil, base)]
@@ -223,8 +230,10 @@ public struct ASTDumper {
             return
         case .error: head = "error"
         }
-        line(depth, "\(prefix)\(head) : \(typeText(expr))", expr.span, into: &out)
-        for child in children { dumpExpr(child.expr, depth: depth + 1, label: child.label, into: &out) }
+        line(depth, "\(prefix)\(head) : \(typeText(expr, namesDType: namesDType))", expr.span, into: &out)
+        for (position, child) in children.enumerated() {
+            dumpExpr(child.expr, depth: depth + 1, label: child.label, namesDType: position == dtypeArgument, into: &out)
+        }
     }
 
     private func dumpIndexItem(_ item: IndexItem, info: SliceInfo?, depth: Int, into out: inout String) {

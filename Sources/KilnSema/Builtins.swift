@@ -49,6 +49,8 @@ enum BuiltinTable {
         case .nc_transpose: BuiltinSpec(positional: ["tile"])
         case .bn_stats: BuiltinSpec(positional: ["tile"])
         case .bn_aggr: BuiltinSpec(positional: ["stats"])
+        case .quantize_mx, .scale_mx: BuiltinSpec(positional: ["tile", "dtype"])
+        case .nc_matmul_mx: BuiltinSpec(positional: ["stationary", "moving", "stationary_scale", "moving_scale"])
         case .activation: BuiltinSpec(positional: ["function", "x"], labels: ["bias", "scale"])
         case .affine_select: BuiltinSpec(positional: ["x", "fill"], labels: ["partition", "free", "offset"])
         }

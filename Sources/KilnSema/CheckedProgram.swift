@@ -58,6 +58,9 @@ public struct StaticLimit: Sendable, Hashable {
         case bnStatsFree
         /// The free size of a `bn_aggr` argument: a positive multiple of 3 (whole tuples).
         case bnAggrTuples
+        /// The free size of a `quantize_mx` / `scale_mx` argument, or the contraction size of `nc_matmul_mx`: a
+        /// positive multiple of 32 (whole MX blocks).
+        case mxBlocks(callee: String)
     }
     public var kind: Kind
     public var dim: Dim
@@ -67,7 +70,7 @@ public struct StaticLimit: Sendable, Hashable {
         switch kind {
         case .partition, .matmulK, .matmulM: 128
         case .matmulN: 512
-        case .positive, .sliceEnd, .topkRow, .bnAggrTuples: nil
+        case .positive, .sliceEnd, .topkRow, .bnAggrTuples, .mxBlocks: nil
         case .bnStatsFree: BatchNormStats.maxFree
         }
     }
@@ -85,6 +88,9 @@ public struct CheckedKernel: Sendable {
     public var isTileForm: Bool
     public var schedule: ScheduleAttribute?
     public var limits: [StaticLimit]
+    /// The parameters `nc_matmul_mx` reads as block scales (by index), which `--random` fills with powers of two
+    /// (`Checker.mxScaleParameters`).
+    public var mxScaleParameters: Set<Int> = []
     public var span: SourceSpan { syntax.span }
 }
 
@@ -150,13 +156,18 @@ public enum Builtin: Sendable, Hashable, CustomStringConvertible {
     /// even and of the odd elements, an f32 `[P, 6]` tile; `bn_aggr(s)`: the mean and variance of a partition's
     /// tuples, an f32 `[P, 2]` tile (the vector engine's bn_stats / bn_aggr, KilnMachine's BatchNormStats).
     case bn_stats, bn_aggr
+    /// `quantize_mx(t, dt)` / `scale_mx(t, dt)`: a float tile `[P, F]` (F a multiple of 32) quantized to the MX
+    /// element type `dt` in blocks of 32 along each partition (OCP MX, KilnNumerics' MXQuantization): the elements,
+    /// an sbuf `dt[P, F]` tile, and the block scales, an sbuf `f32[P, F / 32]` tile of powers of two (the vector
+    /// engine's quantize_mx). `nc_matmul_mx(s, m, s_scale, m_scale)`: the tensor engine's MX matmul (trn3).
+    case quantize_mx, scale_mx, nc_matmul_mx
 
     /// Every builtin but the math functions, which `MathFunction` lists.
     static let others: [Builtin] = [.maximum, .minimum, .pow, .clamp, .iota, .cumsum, .scan, .argmax, .argmin,
                                     .topk, .argtopk, .concat, .broadcast_to, .reshape, .gather, .scatter_add,
                                     .bitwise_and, .bitwise_or, .bitwise_xor, .left_shift, .right_shift, .sum, .max, .min, .mean, .matmul, .transpose, .select,
                                     .load, .store, .nc_matmul, .copy, .nc_transpose, .activation, .affine_select, .bn_stats,
-                                    .bn_aggr]
+                                    .bn_aggr, .quantize_mx, .scale_mx, .nc_matmul_mx]
 
     /// The builtin called `name` (not counting aliases).
     public init?(name: String) {
@@ -210,6 +221,9 @@ public enum Builtin: Sendable, Hashable, CustomStringConvertible {
         case .affine_select: "affine_select"
         case .bn_stats: "bn_stats"
         case .bn_aggr: "bn_aggr"
+        case .quantize_mx: "quantize_mx"
+        case .scale_mx: "scale_mx"
+        case .nc_matmul_mx: "nc_matmul_mx"
         }
     }
 
@@ -224,7 +238,7 @@ public enum Builtin: Sendable, Hashable, CustomStringConvertible {
     public var isTileLevel: Bool {
         self == .load || self == .store || self == .nc_matmul || self == .copy || self == .nc_transpose || self == .activation
             || self == .affine_select
-            || self == .bn_stats || self == .bn_aggr
+            || self == .bn_stats || self == .bn_aggr || self == .quantize_mx || self == .scale_mx || self == .nc_matmul_mx
     }
 }
 

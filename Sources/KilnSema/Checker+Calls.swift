@@ -83,6 +83,10 @@ extension Checker {
         if builtin == .affine_select {
             return checkAffineSelect(positional, labelled, ok: ok && !inFunction, expr: expr)
         }
+        if builtin == .quantize_mx || builtin == .scale_mx {
+            // The dtype argument is a name, not a value: it is not typed as an expression.
+            return checkQuantizeMX(builtin, positional, ok: ok && !inFunction, expr: expr)
+        }
         if builtin == .load, let source = positional.first { loadSources.insert(source.id) }
         if builtin == .store {
             context.usesStore = true
@@ -180,8 +184,10 @@ extension Checker {
             return ncTranspose(operands[0], span: span)
         case .bn_stats, .bn_aggr:
             return checkStatistics(builtin, operands[0], span: span)
-        case .activation, .affine_select:
-            return nil  // checked by checkActivation / checkAffineSelect before their arguments are typed
+        case .activation, .affine_select, .quantize_mx, .scale_mx:
+            return nil  // checked by checkActivation / checkAffineSelect / checkQuantizeMX before their arguments are typed
+        case .nc_matmul_mx:
+            return checkMatmulMX(operands, span: span)
         case .copy:
             let type = operands[0]
             guard type.isTile else {
@@ -325,6 +331,10 @@ extension Checker {
         }
         guard stationary.dtype == moving.dtype && stationary.dtype.isFloat else {
             report(DiagnosticCatalogue.matmulDType("nc_matmul", stationary.description, moving.description, at: span))
+            return nil
+        }
+        guard !stationary.dtype.isFP4 else {
+            report(DiagnosticCatalogue.matmulFP4("nc_matmul", stationary.description, at: span))
             return nil
         }
         guard stationary.shape[0] == moving.shape[0] else {

@@ -110,6 +110,10 @@ extension Checker {
             report(DiagnosticCatalogue.matmulDType(op, a.description, b.description, at: span))
             return nil
         }
+        guard !a.dtype.isFP4 else {
+            report(DiagnosticCatalogue.matmulFP4(op, a.with(space: .value).description, at: span))
+            return nil
+        }
         let (k1, k2) = (a.shape[a.rank - 1], b.shape[b.rank - 2])
         guard k1 == k2 else {
             report(DiagnosticCatalogue.matmulInnerMismatch(aName, a.with(space: .value).description, bName,
@@ -199,5 +203,8 @@ func limitViolation(_ limit: StaticLimit, value: Int) -> Diagnostic? {
     case .bnAggrTuples:
         guard value < BatchNormStats.tupleWidth || value % BatchNormStats.tupleWidth != 0 else { return nil }
         return DiagnosticCatalogue.bnAggrTuples(value, at: limit.span)
+    case .mxBlocks(let callee):
+        guard value < ElementType.mxBlockSize || value % ElementType.mxBlockSize != 0 else { return nil }
+        return DiagnosticCatalogue.mxBlocks(callee, value, at: limit.span)
     }
 }

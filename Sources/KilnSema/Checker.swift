@@ -219,7 +219,8 @@ final class Checker {
         finishKernel(kernel)
         warnUnused(scopes.outermost)
         return CheckedKernel(name: kernel.name.name, syntax: kernel, dims: dims, params: params, results: results,
-                             isTileForm: context.usesTiles, schedule: schedule, limits: context.limits)
+                             isTileForm: context.usesTiles, schedule: schedule, limits: context.limits,
+                             mxScaleParameters: mxScaleParameters(kernel.body))
     }
 
     /// Checks a helper function's body against its signature; returns the helpers it calls.

@@ -1,5 +1,5 @@
 // DiagnosticCatalogue+SemaRows.swift: KilnSema's diagnostics of strided slices, topk, scatter_add, indirect loads,
-// affine_select, bn_stats and bn_aggr (K2163-K2168, K2171-K2176).
+// affine_select, bn_stats and bn_aggr (K2163-K2168, K2171-K2176), fp4 matmul operands (K2180) and the MX builtins (K2181-K2185).
 
 import KilnMachine
 import KilnSource
@@ -41,6 +41,40 @@ extension DiagnosticCatalogue {
         make("K2176", "bn-aggr-tuples", .error,
              "'bn_aggr' reads whole (count, mean, variance * count) tuples: a positive multiple of 3 elements per partition "
                 + "(the columns of bn_stats results), found \(free)", at: span)
+    }
+    public static func matmulFP4(_ op: String, _ type: String, at span: SourceSpan) -> Diagnostic {
+        make("K2180", "matmul-fp4", .error,
+             "'\(op)' cannot multiply \(type) operands: the tensor engine multiplies fp4 (f4e2m1fn) only block-scaled, in "
+                + "its MX mode; convert the operands with 'as' (to bf16 or an fp8 dtype) before the matmul", at: span)
+    }
+    public static func mxBlocks(_ callee: String, _ size: Int, at span: SourceSpan) -> Diagnostic {
+        make("K2181", "mx-blocks", .error,
+             "'\(callee)' works on whole MX blocks of \(ElementType.mxBlockSize) elements (along each partition for "
+                + "quantize_mx / scale_mx, along the contraction for nc_matmul_mx): the size must be a positive multiple of "
+                + "\(ElementType.mxBlockSize), found \(size); pad the data with zeros to a whole block", at: span)
+    }
+    public static func mxBlocksNotConstant(_ callee: String, _ size: String, at span: SourceSpan) -> Diagnostic {
+        make("K2185", "mx-blocks-not-constant", .error,
+             "'\(callee)' works on whole MX blocks of \(ElementType.mxBlockSize) elements: the size must be a constant "
+                + "multiple of \(ElementType.mxBlockSize), found '\(size)'; slice the tile with constant bounds", at: span)
+    }
+    public static func mxElementDType(_ callee: String, found: String, at span: SourceSpan) -> Diagnostic {
+        let names = ElementType.allCases.filter(\.isMXElement).map(\.rawValue).joined(separator: ", ")
+        return make("K2182", "mx-element-dtype", .error,
+                    "'\(callee)' takes the MX element dtype to quantize to as its second argument (\(names)), found \(found)",
+                    at: span)
+    }
+    public static func mxOperandDType(_ role: String, found: String, at span: SourceSpan) -> Diagnostic {
+        let names = ElementType.allCases.filter(\.isMXElement).map(\.rawValue).joined(separator: ", ")
+        return make("K2183", "mx-operand-dtype", .error,
+                    "the \(role) operand of 'nc_matmul_mx' must be a tile of an MX element dtype (\(names)), found \(found); "
+                        + "make it with quantize_mx(t, dtype)", at: span)
+    }
+    public static func mxScaleShape(_ role: String, expected: String, found: String, at span: SourceSpan) -> Diagnostic {
+        make("K2184", "mx-scale-shape", .error,
+             "the \(role) operand of 'nc_matmul_mx' holds one scale per block of \(ElementType.mxBlockSize) contraction "
+                + "elements and column: it must be \(expected), found \(found); make it with scale_mx(t, dtype) on the "
+                + "untransposed data and transpose it like the data", at: span)
     }
     public static func scatterValues(_ found: String, expected: String, at span: SourceSpan) -> Diagnostic {
         make("K2168", "scatter-values", .error,

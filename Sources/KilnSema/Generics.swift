@@ -5,14 +5,16 @@ import KilnSyntax
 
 /// A dtype parameter's bound: the dtypes it may stand for.
 public enum DTypeBound: String, Sendable, CaseIterable {
-    /// f32, bf16, f16, f8e4m3, f8e4m3fn, f8e5m2.
+    /// f32, bf16, f16, f8e4m3, f8e4m3fn, f8e5m2: the floats every float operation takes. Not f4e2m1fn, MXFP4's
+    /// element, which the tensor engine multiplies only block-scaled (K2180): a `T: float` kernel with a matmul
+    /// stays valid for every member. `any` includes it.
     case float
     /// Every dtype.
     case any
 
     public var members: [DType] {
         switch self {
-        case .float: DType.allCases.filter(\.isFloat)
+        case .float: DType.allCases.filter { $0.isFloat && !$0.isFP4 }
         case .any: DType.allCases
         }
     }

@@ -80,6 +80,10 @@ extension SimulationRun {
                 }
             }
             storeFloats(acc, result, stream: stream, pc: pc)
+        case .dveQuantizeMX, .dveScaleMX:
+            quantizeMX(op, o, stream: stream, pc: pc)
+        case .peMatmulMX:
+            matmulMX(o, stream: stream, pc: pc)
         case .peTranspose:
             let (source, destination) = (o.buffer(0), o.buffer(1))
             let (p, f) = (buffers[source].partitions, buffers[source].freeElements)

@@ -27,6 +27,11 @@ extension OpKind {
         .engine(EngineInstruction(.peMatmul, [.tile(m.stationary), .tile(m.moving), .tile(m.accumulator),
                                               .condition(m.start), .condition(m.stop)]))
     }
+    /// `pe.matmul_mx %s, %m, %s_scale, %m_scale -> %acc [start] [stop]`.
+    public static func peMatmulMX(_ m: PEMatmul, stationaryScale: ValueID, movingScale: ValueID) -> OpKind {
+        .engine(EngineInstruction(.peMatmulMX, [.tile(m.stationary), .tile(m.moving), .tile(stationaryScale),
+                                                .tile(movingScale), .tile(m.accumulator), .condition(m.start), .condition(m.stop)]))
+    }
     public static func peTranspose(source: ValueID, destination: ValueID) -> OpKind {
         .engine(EngineInstruction(.peTranspose, [.tile(source), .tile(destination)]))
     }

@@ -36,6 +36,8 @@ final class FunctionVerifier {
     let module: Module
     let target: MachineTarget
     var diagnostics: [Diagnostic] = []
+    /// The diagnostics recorded so far, to record each once.
+    private var reported = Set<DiagnosticKey>()
     /// Types of the values defined so far (a value is defined once it has one: the SSA check).
     var types = ValueTable<ValueDef>()
     /// Whether each value is visible at the current point (defined earlier in an enclosing block).
@@ -146,8 +148,11 @@ final class FunctionVerifier {
     }
 
     /// Reports at an op, or at the function for problems of its signature.
+    /// Records a problem once: ops that passes copied from one source op (an unrolled loop's bodies) report the same
+    /// diagnostic at the same kernel span, and the user is told of it once.
     func report(at op: Operation?, _ make: (SourceSpan) -> Diagnostic) {
-        if let op { diagnostics.append(.at(op, make)) } else { diagnostics.append(.at(function, make)) }
+        let diagnostic: Diagnostic = if let op { .at(op, make) } else { .at(function, make) }
+        if reported.insert(DiagnosticKey(diagnostic)).inserted { diagnostics.append(diagnostic) }
     }
 
     /// Dimensions must be positive and tile types must be on chip.
@@ -194,4 +199,13 @@ struct PlacedTile {
     var tile: TileType
     var placement: TilePlacement
     var span: SourceSpan
+}
+
+/// What makes two diagnostics the same for the reader: code, message and location.
+private struct DiagnosticKey: Hashable {
+    let id: DiagnosticID, message: String, span: SourceSpan
+
+    init(_ diagnostic: Diagnostic) {
+        (id, message, span) = (diagnostic.id, diagnostic.message, diagnostic.span)
+    }
 }

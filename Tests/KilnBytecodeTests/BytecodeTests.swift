@@ -18,12 +18,17 @@ func everyOpcodeProgram() -> BytecodeProgram {
     let rowIndex = BufferEntry(name: "ri", space: .sbuf, dtype: .i32, partitionStart: 0, partitions: 64, offset: 1632, freeDims: [1])
     let stats = BufferEntry(name: "s", space: .sbuf, dtype: .f32, partitionStart: 0, partitions: 64, offset: 1664, freeDims: [6])
     let meanVar = BufferEntry(name: "mv", space: .sbuf, dtype: .f32, partitionStart: 0, partitions: 64, offset: 1696, freeDims: [2])
+    let mxData = BufferEntry(name: "q", space: .sbuf, dtype: .f8e4m3fn, partitionStart: 0, partitions: 64, offset: 1712, freeDims: [64])
+    let mxRowScales = BufferEntry(name: "qs", space: .sbuf, dtype: .f32, partitionStart: 0, partitions: 64, offset: 1776, freeDims: [2])
+    let mxScales = BufferEntry(name: "ms", space: .sbuf, dtype: .f32, partitionStart: 0, partitions: 2, offset: 1784, freeDims: [64])
     let offset = AffineOffset(constant: 4, terms: [.init(slot: 1, coefficient: 64)])
     let body: [Instruction] = [
         Instruction(.loopBegin, [.loopSlot(0), .integer(0), .integer(2), .integer(1)]),
         Instruction(.semWait, [.semaphore(1), .affine(AffineOffset(constant: 1))]),
         Instruction(.engine(.peMatmul), [.buffer(0), .buffer(0), .buffer(2), .condition(.when(slot: 0, equals: 0)), .condition(.always)]),
         Instruction(.engine(.peTranspose), [.buffer(0), .buffer(2)]),
+        Instruction(.engine(.peMatmulMX), [.buffer(9), .buffer(9), .buffer(11), .buffer(11), .buffer(2), .condition(.always),
+                                           .condition(.when(slot: 0, equals: 1))]),
         Instruction(.semSignal, [.semaphore(0)]),
         Instruction(.loopEnd, [.loopSlot(0)]),
     ]
@@ -51,7 +56,9 @@ func everyOpcodeProgram() -> BytecodeProgram {
                          Instruction(.engine(.dveMax8), [.buffer(0), .buffer(4)]),
                          Instruction(.engine(.dveFindIndex8), [.buffer(0), .buffer(4), .buffer(5)]),
                          Instruction(.engine(.dveBnStats), [.buffer(0), .buffer(7)]),
-                         Instruction(.engine(.dveBnAggr), [.buffer(7), .buffer(8)])]),
+                         Instruction(.engine(.dveBnAggr), [.buffer(7), .buffer(8)]),
+                         Instruction(.engine(.dveQuantizeMX), [.buffer(0), .buffer(9)]),
+                         Instruction(.engine(.dveScaleMX), [.buffer(0), .buffer(10), .integer(15)])]),
         (.engine(.pool), [Instruction(.engine(.poolIota), [.affine(AffineOffset(constant: -3)), .integer(1), .integer(-1), .buffer(0)]),
                           Instruction(.engine(.poolSelect), [.buffer(0), .buffer(0), .buffer(0), .buffer(0)]),
                           Instruction(.engine(.poolAffineSelect), [.buffer(0), .buffer(0), .affine(AffineOffset(constant: 5)), .integer(1), .integer(-1),
@@ -71,12 +78,12 @@ func everyOpcodeProgram() -> BytecodeProgram {
         streams.append(InstructionStream(unit: unit, instructions: instructions, lines: instructions.map { _ in .unknown }))
     }
     return BytecodeProgram(
-        target: "trn2", kernelName: "every", sourcePath: "every.kiln",
+        target: "trn3", kernelName: "every", sourcePath: "every.kiln",   // trn3: the MX ops need its MX mode
         tensors: [TensorEntry(name: "x", dtype: .f32, shape: [132, 64], role: .input),
                   TensorEntry(name: "y", dtype: .f32, shape: [64, 128], role: .output),
                   TensorEntry(name: "eps", dtype: .f32, shape: [], role: .scalar, defaultValue: 1e-5),
                   TensorEntry(name: "ids", dtype: .i32, shape: [128], role: .input)],
-        buffers: [tile, column, acc, row, eight, positions, rowIndex, stats, meanVar], semaphoreCount: 2, loopSlotCount: 2, streams: streams)
+        buffers: [tile, column, acc, row, eight, positions, rowIndex, stats, meanVar, mxData, mxRowScales, mxScales], semaphoreCount: 2, loopSlotCount: 2, streams: streams)
 }
 
 @Test func everyOpcodeIsExercisedAndRoundTrips() throws {
@@ -143,9 +150,10 @@ private func rejection(_ bytes: [UInt8]) -> BytecodeError? {
     }
     #expect(message { _ in } == "accepted")
     #expect(message { $0.target = "trn9" }.contains("'trn9' is not a known target"))
-    #expect(message { $0.buffers[0].offset = 229_300 }.contains("spans bytes 229300..<229556"))
+    #expect(message { $0.buffers[0].offset = 262_100 }.contains("spans bytes 262100..<262356"))   // trn3: 256 KiB a partition
     #expect(message { $0.buffers[0].partitionStart = 100 }.contains("covers partitions 100..<164"))
-    #expect(message { $0.streams[0].instructions[2].operands[2] = .buffer(9) }.contains("buffer 9 does not exist"))
+    #expect(message { $0.streams[0].instructions[2].operands[2] = .buffer(12) }.contains("buffer 12 does not exist"))
+    #expect(message { $0.target = "trn2" }.contains("the MX mode (nc_matmul_mx / quantize_mx, NeuronCore-v4) is not supported"))
     #expect(message { $0.streams[0].instructions[1].operands[0] = .semaphore(2) }.contains("semaphore 2 does not exist"))
     #expect(message { $0.streams[0].instructions.removeLast(); $0.streams[0].lines.removeLast() }.contains("still open"))
     #expect(message { $0.streams[1].unit = .dmaQueue(9) }.contains("cannot run on dma.q9"))
@@ -159,7 +167,9 @@ private func rejection(_ bytes: [UInt8]) -> BytecodeError? {
 
 @Test func disassemblyShowsStreamsLoopsAndSourceLines() {
     let text = BytecodeDisassembler(everyOpcodeProgram(), sourceLine: { "  line \($0) text" }).render()
-    #expect(text.contains("stream pe: 6 instructions"))
+    #expect(text.contains("stream pe: 7 instructions"))
+    #expect(text.contains("pe.matmul_mx stationary B9(%q) moving B9(%q) stationary_scale B11(%ms) moving_scale B11(%ms) acc B2(%acc)"))
+    #expect(text.contains("dve.scale_mx src B0(%t) dst B10(%qs) emax 15"))
     #expect(text.contains("     0  loop slot L0 from 0 trips 2 step 1  ; every.kiln:1:3  line 1 text"))
     #expect(text.contains("     2    pe.matmul stationary B0(%t) moving B0(%t) acc B2(%acc) start L0==0 stop always"))
     #expect(text.contains("dma.load src T0(%x) at [64*L1 + 4, 0] dst B0(%t) transpose no broadcast no row_step 2 column_step 1"))

@@ -14,7 +14,8 @@ private let optPath = ["/usr/lib/llvm-19/bin/opt", "/usr/bin/opt-19"].first { Fi
     @Test(arguments: Repository.examples)
     func defaultPipelineMatchesReference(_ url: URL) throws {
         let source = try Repository.source(url)
-        let report = Driver.verify(source, backends: [.ref, .llvm], request: RunRequest(inputs: .init(randomSeed: 2)))
+        let request = RunRequest(inputs: .init(randomSeed: 2), sim: SimRunOptions(target: Repository.target(of: url)))
+        let report = Driver.verify(source, backends: [.ref, .llvm], request: request)
         #expect(report.passed, "\(url.lastPathComponent):\n\(report.renderedDiagnostics())")
         #expect(report.pairs.count == 1 && report.pairs[0].outputs.count == report.runs[0].outcome.outputs?.count)
     }
@@ -23,7 +24,8 @@ private let optPath = ["/usr/lib/llvm-19/bin/opt", "/usr/bin/opt-19"].first { Fi
     @Test(arguments: Repository.examples)
     func tensorLevelPipelineMatchesReference(_ url: URL) throws {
         let source = try Repository.source(url)
-        let request = RunRequest(inputs: .init(randomSeed: 3), sim: SimRunOptions(passes: LLVMCompileOptions.tensorLevelPipeline))
+        let request = RunRequest(inputs: .init(randomSeed: 3), sim: SimRunOptions(target: Repository.target(of: url),
+                                                                                    passes: LLVMCompileOptions.tensorLevelPipeline))
         let report = Driver.verify(source, backends: [.ref, .llvm], request: request)
         #expect(report.passed, "\(url.lastPathComponent):\n\(report.renderedDiagnostics())")
     }
@@ -33,7 +35,8 @@ private let optPath = ["/usr/lib/llvm-19/bin/opt", "/usr/bin/opt-19"].first { Fi
           arguments: Repository.examples)
     func emittedIRPassesOptVerify(_ url: URL) throws {
         let source = try Repository.source(url)
-        let (text, compiled) = Driver.emitLLVMIR(source, dims: [:], options: LLVMCompileOptions(cpu: "x86-64-v3"))
+        let (text, compiled) = Driver.emitLLVMIR(source, dims: [:],
+                                                 options: LLVMCompileOptions(target: Repository.target(of: url), cpu: "x86-64-v3"))
         let ir = try #require(text, "\(url.lastPathComponent):\n\(compiled.renderedDiagnostics())")
         #expect(ir.contains("@kiln_\(url.deletingPathExtension().lastPathComponent)("))
         let file = FileManager.default.temporaryDirectory

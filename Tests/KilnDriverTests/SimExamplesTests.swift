@@ -11,15 +11,16 @@ import Testing
         #expect(Repository.examples.count >= 18)
     }
 
-    /// Compiles with the default trn1 pipeline (`compileToBytecode`), runs on the simulator with `--random`
+    /// Compiles with the default trn1 pipeline (an example's `// target:` line's, Repository.target) (`compileToBytecode`), runs on the simulator with `--random`
     /// inputs and the race / uninitialised-read / out-of-bounds checks on, and compares every output with the
     /// reference interpreter within its dtype's tolerance (`Driver.verify`).
     @Test(arguments: Repository.examples)
     func exampleMatchesReferenceOnSimulator(_ url: URL) throws {
         let source = try Repository.source(url)
-        let compiled = Driver.compileToBytecode(source, dims: [:], options: PipelineOptions(target: "trn1"))
+        let target = Repository.target(of: url)
+        let compiled = Driver.compileToBytecode(source, dims: [:], options: PipelineOptions(target: target))
         #expect(compiled.program != nil, "\(url.lastPathComponent) does not compile:\n\(compiled.renderedDiagnostics())")
-        let request = RunRequest(inputs: .init(randomSeed: 1), sim: SimRunOptions(target: "trn1"))
+        let request = RunRequest(inputs: .init(randomSeed: 1), sim: SimRunOptions(target: target))
         let report = Driver.verify(source, backends: [.ref, .sim], request: request)
         #expect(report.passed, "\(url.lastPathComponent):\n\(report.renderedDiagnostics())")
         let simulation = report.runs.first { $0.backend == .sim }?.outcome.execution?.details as? SimulationResult

@@ -38,6 +38,9 @@ import Testing
             case .dmaSteps(let hbm, let transpose, let broadcast, let row, let column): [hbm, transpose, broadcast, row, column]
             case .eightPerPartition(let data, let values, let destination): [data, values ?? data, destination]
             case .statistics(let source, let destination, _, _, _): [source, destination]
+            case .mxOnTarget: []
+            case .mxQuantize(let source, let destination, _): [source, destination]
+            case .matmulMX(let s, let m, let ss, let ms, let acc): [s, m, ss, ms, acc]
             }
             #expect(fields.allSatisfy { $0 < count }, "\(op): \(rule)")
         }
@@ -167,6 +170,39 @@ import Testing
     #expect(declaration.violations(facts(0, 0, half), target: .trn1).count == 1)
     let more = TileShape(space: .sbuf, element: .f32, partitions: 129, freeDims: [10])
     #expect(declaration.violations(facts(0, 2, more), target: .trn1).count == 1)
+}
+
+@Test func theMXOpsTakeWholeBlocksAndRunOnlyWhereTheTargetHasTheMXMode() {
+    func tile(_ partitions: Int, _ free: Int, _ element: ElementType = .f32, _ space: MemorySpace = .sbuf) -> TileShape {
+        TileShape(space: space, element: element, partitions: partitions, freeDims: [free])
+    }
+    func quantize(_ source: TileShape, _ destination: TileShape, target: MachineTarget = .trn3) -> [RuleViolation] {
+        EngineOp.dveQuantizeMX.declaration.violations(OperandFacts([.tile(source), .tile(destination)]), target: target)
+    }
+    #expect(quantize(tile(128, 512, .bf16), tile(128, 512, .f8e4m3fn)).isEmpty)
+    #expect(quantize(tile(128, 48, .bf16), tile(128, 48, .f8e4m3fn)).count == 1)      // not whole blocks
+    #expect(quantize(tile(128, 64, .bf16), tile(128, 64, .bf16)).count == 1)          // not an MX element type
+    #expect(quantize(tile(128, 64, .bf16), tile(128, 64, .f4e2m1fn), target: .trn2).count == 1)   // no MX mode
+    let scales = EngineOp.dveScaleMX.declaration
+    #expect(scales.violations(OperandFacts([.tile(tile(128, 64)), .tile(tile(128, 2)), .integer(2)]), target: .trn3).isEmpty)
+    #expect(scales.violations(OperandFacts([.tile(tile(128, 64)), .tile(tile(128, 64)), .integer(2)]), target: .trn3).count == 1)
+    let matmul = EngineOp.peMatmulMX.declaration
+    func mm(_ s: TileShape, _ m: TileShape, _ ss: TileShape, _ ms: TileShape, target: MachineTarget = .trn3) -> [RuleViolation] {
+        matmul.violations(OperandFacts([.tile(s), .tile(m), .tile(ss), .tile(ms), .tile(tile(128, 512, .f32, .psum)),
+                                        .condition(isAlways: true), .condition(isAlways: true)]), target: target)
+    }
+    #expect(mm(tile(96, 128, .f8e4m3fn), tile(96, 512, .f4e2m1fn), tile(3, 128), tile(3, 512)).isEmpty)
+    #expect(mm(tile(96, 128, .bf16), tile(96, 512, .f8e5m2), tile(3, 128), tile(3, 512)).count == 1)
+    #expect(mm(tile(96, 128, .f8e4m3fn), tile(96, 512, .f8e5m2), tile(96, 128), tile(3, 512)).count == 1)
+    #expect(mm(tile(80, 128, .f8e4m3fn), tile(80, 512, .f8e5m2), tile(2, 128), tile(2, 512)).count >= 1)   // K = 80
+    #expect(mm(tile(96, 128, .f8e4m3fn), tile(96, 512, .f8e5m2), tile(3, 128), tile(3, 512), target: .trn1).count == 1)
+    // trn3: a quarter of the bf16 instruction's max(min(64, M), N) cycles; trn1 has no MX mode (bf16's, unused).
+    let facts = OperandFacts([.tile(tile(128, 128, .f8e4m3fn)), .tile(tile(128, 512, .f8e4m3fn)), .tile(tile(4, 128)),
+                              .tile(tile(4, 512)), .tile(tile(128, 512, .f32, .psum)), .condition(isAlways: true), .condition(isAlways: true)])
+    #expect(matmul.cycles(facts, target: .trn3) == 128)
+    #expect(EngineOp.peMatmul.declaration.cycles(OperandFacts([.tile(tile(128, 128, .bf16)), .tile(tile(128, 512, .bf16)),
+                                                               .tile(tile(128, 512, .f32, .psum)), .condition(isAlways: true),
+                                                               .condition(isAlways: true)]), target: .trn3) == 512)
 }
 
 @Test func bnStatsTakesAtMost512ElementsAndBnAggrWholeTuples() {

@@ -7,7 +7,7 @@ import KilnTileIR
 import Testing
 
 @Suite struct ConversionIRTests {
-    static let narrowTypes: [ElementType] = [.bf16, .f16, .f8e4m3, .f8e4m3fn, .f8e5m2]
+    static let narrowTypes: [ElementType] = [.bf16, .f16, .f8e4m3, .f8e4m3fn, .f8e5m2, .f4e2m1fn]
 
     /// f32 -> narrow (round to nearest even) for every upper 16-bit pattern of an f32 combined with low
     /// halves that sit just below, at and above the rounding points of each format (ties included).

@@ -1,4 +1,4 @@
-// ExampleLoweringTests.swift: every example lowers, verifies on trn1 and trn2, and round-trips after each pass.
+// ExampleLoweringTests.swift: every example lowers, verifies on trn1 and trn2 (or its header's target), and round-trips after each pass.
 
 import Foundation
 import KilnDriver
@@ -29,7 +29,11 @@ func exampleLowersVerifiesAndRoundTripsThroughTheDefaultPipeline(path: String) t
     let module = try #require(lowered, "\(diagnostics.sorted().map(\.message))")
     #expect(module.sourcePath == path)
     expectRoundTrip(module, "lowered")
-    for target in [MachineTarget.trn1, MachineTarget.trn2] {
+    // An example whose header names a target (`// target: trn3`, the MX examples) is checked on that one.
+    let header = (try? String(contentsOfFile: path, encoding: .utf8))?.split(separator: "\n").prefix(20)
+        .first { $0.hasPrefix("// target: ") }.map { String($0.dropFirst("// target: ".count)) }
+    let targets = header.flatMap { MachineTarget.named($0) }.map { [$0] } ?? [MachineTarget.trn1, MachineTarget.trn2]
+    for target in targets {
         let problems = TileIR.verify(module, target: target)
         #expect(problems.isEmpty, "\(target.name): \(problems.map(\.message))")
         // Each pass of the target's default pipeline, one at a time: valid IR that round-trips after each.
@@ -48,7 +52,10 @@ func exampleLowersVerifiesAndRoundTripsThroughTheDefaultPipeline(path: String) t
 @Test(arguments: examplePaths)
 func exampleSurvivesInlineAndCanonicalize(path: String) throws {
     let source = try Driver.loadSource(path: path)
-    let compilation = Driver.compile(source, dims: [:], options: PipelineOptions(passes: "inline,canonicalize,cse,dce", verifyEach: true))
+    let target = (try? String(contentsOfFile: path, encoding: .utf8))?.split(separator: "\n").prefix(20)
+        .first { $0.hasPrefix("// target: ") }.map { String($0.dropFirst("// target: ".count)) } ?? "trn1"
+    let compilation = Driver.compile(source, dims: [:], options: PipelineOptions(target: target, passes: "inline,canonicalize,cse,dce",
+                                                                                 verifyEach: true))
     let run = try #require(compilation.pipeline)
     #expect(!compilation.hasErrors, "\(run.diagnostics.map(\.message))")
     let module = try #require(run.module)

@@ -59,6 +59,12 @@ func bitPatternsRoundTripThroughValues(type: ElementType) {
     #expect(Set(flags.values) == [0, 1])
 }
 
+@Test func randomMXScalesArePowersOfTwoFromOneSixteenthToSixteen() throws {
+    let scales = try #require(RandomInputs(seed: 3).mxScales(named: "a_s", dtype: .f32, shape: [4, 128]))
+    #expect(Set(scales.values) == Set((-4...4).map { Double(sign: .plus, exponent: $0, significand: 1) }))
+    #expect(scales == RandomInputs(seed: 3).mxScales(named: "a_s", dtype: .f32, shape: [4, 128]))
+}
+
 @Test func unaryMathDefinitions() {
     #expect(MathFunction.gelu.apply(0) == 0)
     #expect(Swift.abs(MathFunction.gelu.apply(1) - 0.8413447460685429) < 1e-15)

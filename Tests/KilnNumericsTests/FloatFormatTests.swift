@@ -13,7 +13,8 @@ struct SlowReferenceFormat {
     /// (value, bits) for every finite non-negative pattern, ascending, plus the first value past
     /// the largest finite standing for what overflow gives: 2^(emax+1) with infinity's bits, as IEEE
     /// rounding treats it; in the "fn" layout (no infinities), the value the NaN pattern would have
-    /// (480 for f8e4m3fn) with the NaN's bits, as ml_dtypes rounds.
+    /// (480 for f8e4m3fn) with the NaN's bits, as ml_dtypes rounds; in a format without NaN (f4e2m1fn), nothing:
+    /// past the largest finite it saturates.
     let ladder: [(value: Double, bits: UInt64)]
 
     init(_ format: FloatFormat) {
@@ -58,6 +59,7 @@ struct SlowReferenceFormat {
 
 let allFormats: [(String, FloatFormat)] = [
     ("bf16", .bf16), ("f16", .f16), ("f8e4m3", .f8e4m3), ("f8e4m3fn", .f8e4m3fn), ("f8e5m2", .f8e5m2),
+    ("f4e2m1fn", .f4e2m1fn),
 ]
 
 @Test(arguments: allFormats)
@@ -78,7 +80,7 @@ func everyBitPatternRoundTrips(name: String, format: FloatFormat) {
             else if format.encode(value) != bits { failures += 1 }
             continue
         }
-        if !format.hasInfinities && allOnesExponent && fraction == (1 << format.mantissaBits) - 1 {
+        if format.hasNaN && !format.hasInfinities && allOnesExponent && fraction == (1 << format.mantissaBits) - 1 {
             // The "fn" layout's one NaN (per sign) encodes back to itself.
             if !value.isNaN || format.encode(value) != bits { failures += 1 }
             continue
@@ -162,6 +164,18 @@ func tiesAndNeighboursRoundLikeTheSlowReference(name: String, format: FloatForma
     #expect(FloatFormat.f8e4m3.encode(1.0 / 1024 * 1.01) == 0x01)
     #expect(FloatFormat.f8e4m3.encode(-0.0) == 0x80)
     #expect(FloatFormat.f8e5m2.decode(FloatFormat.f8e5m2.encode(.nan)).isNaN)
+    // f4e2m1fn (MXFP4's element): no infinity, no NaN; saturates; a NaN becomes a zero of the other sign (as
+    // ml_dtypes' float4_e2m1fn: +NaN -> 0x8, -NaN -> 0x0).
+    #expect(FloatFormat.f4e2m1fn.largestFinite == 6)
+    #expect((0..<8).map { FloatFormat.f4e2m1fn.decode(UInt64($0)) } == [0, 0.5, 1, 1.5, 2, 3, 4, 6])
+    #expect(FloatFormat.f4e2m1fn.decode(0xF) == -6 && FloatFormat.f4e2m1fn.decode(0x8).sign == .minus)
+    #expect(FloatFormat.f4e2m1fn.encode(5) == 0x6)        // the tie between 4 (0b110) and 6 (0b111): even is 4
+    #expect(FloatFormat.f4e2m1fn.encode(0.25) == 0x0)     // the tie between 0 and the subnormal 0.5
+    #expect(FloatFormat.f4e2m1fn.encode(0.75) == 0x2)     // the tie between 0.5 (0b001) and 1 (0b010)
+    #expect(FloatFormat.f4e2m1fn.encode(6.5) == 0x7 && FloatFormat.f4e2m1fn.encode(7) == 0x7)
+    #expect(FloatFormat.f4e2m1fn.encode(1e30) == 0x7 && FloatFormat.f4e2m1fn.encode(-.infinity) == 0xF)
+    #expect(FloatFormat.f4e2m1fn.encode(.nan) == 0x8 && FloatFormat.f4e2m1fn.encode(-Double.nan) == 0x0)
+    #expect(FloatFormat.f4e2m1fn.encode(-0.0) == 0x8)
     #expect(FloatFormat.bf16.encode(1e-300) == 0)
     #expect(FloatFormat.bf16.encode(.leastNonzeroMagnitude) == 0)
 }

@@ -189,7 +189,7 @@ import Testing
     kernel c(x: f32[N]) -> f32[N] {
       return x as f64
     }
-    """, "K2003", at: "2:15", "unknown dtype 'f64'; expected one of f32, bf16, f16, f8e4m3, f8e4m3fn, f8e5m2, i32, bool")
+    """, "K2003", at: "2:15", "unknown dtype 'f64'; expected one of f32, bf16, f16, f8e4m3, f8e4m3fn, f8e5m2, f4e2m1fn, i32, bool")
 }
 
 @Test func reductionsKeepTheReducedAxis() {

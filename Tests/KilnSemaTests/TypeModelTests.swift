@@ -5,9 +5,9 @@ import Testing
 
 @Test(arguments: [
     ("f32", 4, true), ("bf16", 2, true), ("f16", 2, true), ("f8e4m3", 1, true), ("f8e4m3fn", 1, true),
-    ("f8e5m2", 1, true), ("i32", 4, false), ("bool", 1, false),
+    ("f8e5m2", 1, true), ("f4e2m1fn", 1, true), ("i32", 4, false), ("bool", 1, false),
 ])
-func theEightDTypes(name: String, bytes: Int, isFloat: Bool) {
+func theNineDTypes(name: String, bytes: Int, isFloat: Bool) {
     let dtype = DType(name: name)
     #expect(dtype != nil)
     #expect(dtype?.byteSize == bytes)
@@ -19,8 +19,8 @@ func theEightDTypes(name: String, bytes: Int, isFloat: Bool) {
 @Test func unknownDTypeNamesDoNotParse() {
     #expect(DType(name: "f64") == nil)
     #expect(DType(name: "F32") == nil)
-    #expect(DType.allCases.count == 8)
-    #expect(DType.allNames == "f32, bf16, f16, f8e4m3, f8e4m3fn, f8e5m2, i32, bool")
+    #expect(DType.allCases.count == 9)
+    #expect(DType.allNames == "f32, bf16, f16, f8e4m3, f8e4m3fn, f8e5m2, f4e2m1fn, i32, bool")
 }
 
 @Test func affineExpressionsSimplify() throws {

@@ -1,4 +1,4 @@
-// TileExamplesTests.swift: every kernel in Examples/ tiles through `fuse` and `tile` and verifies, on every target.
+// TileExamplesTests.swift: every kernel in Examples/ tiles through `fuse` and `tile` and verifies, on trn1 and trn2 or its own target.
 
 import Foundation
 import KilnDriver
@@ -16,11 +16,26 @@ private let exampleFiles: [URL] = {
     return names.filter { $0.hasSuffix(".kiln") }.sorted().map { directory.appendingPathComponent($0) }
 }()
 
+/// The targets an example compiles for: the one its `// target: NAME` header line names (the MX examples: trn3, the
+/// only target with the MX mode; trn1 and trn2 reject them, Tests/golden/diagnostics/mx-on-trn1.test), else trn1
+/// and trn2.
+private func targets(of example: URL) -> [String] {
+    let text = (try? String(contentsOf: example, encoding: .utf8)) ?? ""
+    for line in text.split(separator: "\n").prefix(20) where line.hasPrefix("// target: ") {
+        return [String(line.dropFirst("// target: ".count)).trimmingCharacters(in: .whitespaces)]
+    }
+    return ["trn1", "trn2"]
+}
+
+/// Each example with each of its targets.
+private let exampleTargets: [(URL, String)] = exampleFiles.flatMap { url in targets(of: url).map { (url, $0) } }
+
 @Test func theExamplesDirectoryHasKernels() {
+    #expect(exampleTargets.contains { $0.0.lastPathComponent == "matmul_mx.kiln" && $0.1 == "trn3" })
     #expect(!exampleFiles.isEmpty)
 }
 
-@Test(arguments: exampleFiles, ["trn1", "trn2"])
+@Test(arguments: exampleTargets)
 func exampleTilesAndVerifies(example: URL, target: String) throws {
     let source = try Driver.loadSource(path: example.path)
     let options = PipelineOptions(target: target, passes: "inline,canonicalize,cse,fuse,tile,dce", verifyEach: true)
@@ -48,7 +63,7 @@ func exampleTilesAndVerifies(example: URL, target: String) throws {
 @Test(arguments: exampleFiles)
 func exampleRunsTheWholeDefaultPipeline(example: URL) throws {
     let source = try Driver.loadSource(path: example.path)
-    for target in ["trn1", "trn2"] {
+    for target in targets(of: example) {
         let compilation = Driver.compile(source, dims: [:], options: PipelineOptions(target: target, verifyEach: true))
         #expect(!compilation.hasErrors, "\(target): \(compilation.pipeline?.diagnostics.map(\.message) ?? [])")
     }

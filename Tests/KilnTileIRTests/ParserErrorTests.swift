@@ -41,7 +41,7 @@ private func located(_ text: String) -> [String] {
     #expect(errors == [
         "3:14: use of undefined value %nope",
         "4:24: expected ']', found end of line",
-        "5:19: unknown element type 'int8'; expected one of: f32, bf16, f16, f8e4m3, f8e4m3fn, f8e5m2, i32, bool, index",
+        "5:19: unknown element type 'int8'; expected one of: f32, bf16, f16, f8e4m3, f8e4m3fn, f8e5m2, f4e2m1fn, i32, bool, index",
         "6:23: expected a new line after the operation, found 'extra'",
     ])
 }

@@ -242,7 +242,8 @@ int main(int argc, char **argv) {
     }
     examples = argv[1];
     CHECK(kiln_api_version() == KILN_API_VERSION, "library API %u, header %d", kiln_api_version(), KILN_API_VERSION);
-    CHECK(kiln_dtype_size(KILN_BF16) == 2 && kiln_dtype_size(KILN_F8E4M3FN) == 1 && kiln_dtype_size((kiln_dtype)42) == 0, "dtype sizes");
+    CHECK(kiln_dtype_size(KILN_BF16) == 2 && kiln_dtype_size(KILN_F8E4M3FN) == 1 && kiln_dtype_size(KILN_F4E2M1FN) == 1
+          && kiln_dtype_size((kiln_dtype)42) == 0, "dtype sizes");
     check_signature_and_runs(argv[2]);
     check_named_results_and_scalars();
     check_errors();

@@ -14,6 +14,7 @@ import pytest
 
 import kiln
 from api_support import EXAMPLES, F32, assert_matmul_bound, assert_within_steps, requires_library, rng
+from kiln_helpers import sequential_matmul
 
 pytestmark = requires_library
 
@@ -296,6 +297,91 @@ def check_matmul_tiled(run):
     assert_matmul_bound(run(a_t, b), np.asarray(a_t, dtype=np.float64).T, b)
 
 
+def mx_quantize_rows(x, element=ml_dtypes.float8_e4m3fn, emax=8):
+    """NKI's quantize_mx on each row's blocks of 32 (Docs/numerics.md), written here with numpy and ml_dtypes: OCP MX
+    v1.0 section 6.3 with a scale twice as large, 2^(floor(log2(amax)) - emax + 1), clamped to 2^-127 at the bottom;
+    elements x / scale rounded to the format (ml_dtypes: nearest even); blocks holding NaN or inf get the NaN scale."""
+    rows, columns = x.shape
+    blocks = np.asarray(x, dtype=np.float64).reshape(rows, columns // 32, 32)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        amax = np.abs(blocks).max(axis=2, initial=0.0)   # NaN propagates
+        _, exponent = np.frexp(np.where(np.isfinite(amax) & (amax > 0), amax, 1.0))
+        e = np.where(amax >= 2.0 ** -126, exponent - 1, -127) - emax + 1
+        e = np.maximum(e, -127)
+        scale = np.where(np.isfinite(amax), np.ldexp(1.0, e), np.nan)
+        limit = float(ml_dtypes.finfo(element).max)
+        q = blocks / scale[:, :, None]
+        assert not np.any(np.abs(q) > limit)             # the doubled scale never saturates
+        q = np.where(np.isfinite(amax)[:, :, None], q, np.nan)
+    return q.astype(np.float32).astype(element).reshape(rows, columns), scale.astype(np.float32)
+
+
+def check_mx_quantize(run):
+    r = rng(44)
+    x = (r.standard_normal((256, 1024)) * np.exp(r.standard_normal((256, 1)) * 4)).astype(BF16)
+    x[0, :32] = 0                                    # a zero block: scale 2^-127, elements 0
+    x[1, 32:64] = BF16(1e-38)                        # a block of bf16 subnormals: the scale clamps at 2^-127
+    x[2, 64] = np.inf                                # an infinity: the block's scale is NaN, its elements NaN
+    x[3, 96] = np.nan
+    x[4, 128:160] = np.linspace(400, 500, 32)        # with OCP's own scale these would clamp at 448; here they fit
+    q, s = run(x)
+    want_q, want_s = mx_quantize_rows(np.asarray(x, dtype=np.float32))
+    assert q.dtype == ml_dtypes.float8_e4m3fn and s.shape == (256, 32)
+    np.testing.assert_array_equal(q.view(np.uint8), want_q.view(np.uint8))
+    np.testing.assert_array_equal(s.view(np.uint32), want_s.view(np.uint32))
+    # Dequantized, every finite block is x within half a step of f8e4m3fn (3 mantissa bits: 2^-4 relative) or
+    # 2^-10 times its scale (the subnormals).
+    finite = np.isfinite(want_s).repeat(32, axis=1)
+    deq = q.astype(np.float64) * s.astype(np.float64).repeat(32, axis=1)
+    xv = np.asarray(x, dtype=np.float64)
+    err = np.abs(deq - xv)[finite]
+    bound = (2.0 ** -4 * np.abs(xv) + 2.0 ** -10 * s.astype(np.float64).repeat(32, axis=1))[finite]
+    assert np.all(err <= bound)
+
+
+def check_matmul_mx(run):
+    r = rng(45)
+    a = r.standard_normal((256, 256)).astype(np.float32)         # A [M, K]
+    b = r.standard_normal((256, 512)).astype(np.float32)         # B [K, N]
+    a_q, a_s = mx_quantize_rows(a)                               # A's rows quantized along K
+    bt_q, bt_s = mx_quantize_rows(np.ascontiguousarray(b.T))     # B's columns quantized along K
+    a_q, a_s, b_q, b_s = a_q.T.copy(), a_s.T.copy(), bt_q.T.copy(), bt_s.T.copy()
+    # A scale that is not a power of two is rounded to E8M0 as ml_dtypes' float8_e8m0fnu rounds it (1.5 -> 2).
+    a_s[0, 0] *= np.float32(1.5)
+    a_s[1, 1] *= np.float32(1.4)
+    out = run(a_q, a_s, b_q, b_s)
+    e8 = ml_dtypes.float8_e8m0fnu
+    deq_a = (a_q.astype(np.float32) * a_s.astype(e8).astype(np.float32).repeat(32, axis=0)).astype(np.float32)
+    deq_b = (b_q.astype(np.float32) * b_s.astype(e8).astype(np.float32).repeat(32, axis=0)).astype(np.float32)
+    # The products of dequantized MX values are exact in f32; the sums are in k order, as a 128-deep slab after
+    # another accumulates in PSUM: the same f32 running sum as `sequential_matmul`.
+    np.testing.assert_array_equal(out, sequential_matmul(deq_a.T, deq_b))
+    # Against the f32 product of the unquantized operands (Docs/numerics.md): each MXFP8 element is within
+    # u = 2^-4 of its value, so |out - a @ b| <= (2u + u^2 + K 2^-24) |a| @ |b| (the last term the f32 sums). Row 0
+    # is left out: its first block's scale was made 1.5x above, so it is not the quantization of a.
+    u, k = 2.0 ** -4, a.shape[1]
+    error = np.abs(out - a.astype(np.float64) @ b)[1:]
+    assert np.all(error <= (2 * u + u * u + k * 2.0 ** -24) * (np.abs(a) @ np.abs(b))[1:])
+
+
+def check_matmul_mx_resident(run):
+    r = rng(46)
+    kt, m, n = 3, 256, 1024
+    a = r.standard_normal((m, 128 * kt)).astype(np.float32)
+    b = r.standard_normal((128 * kt, n)).astype(np.float32)
+    a_q, a_s = mx_quantize_rows(a)                               # [M, K], [M, K / 32]
+    bt_q, bt_s = mx_quantize_rows(np.ascontiguousarray(b.T))     # [N, K], [N, K / 32]
+    # The kernel's layout: [row in slab, slab, column] (K = 128 slab + row) and [block in slab, slab, column].
+    def slabs(q, s):
+        cols = q.shape[0]
+        return (q.T.reshape(kt, 128, cols).transpose(1, 0, 2).copy(), s.T.reshape(kt, 4, cols).transpose(1, 0, 2).copy())
+    (aq3, as3), (bq3, bs3) = slabs(a_q, a_s), slabs(bt_q, bt_s)
+    out = run(aq3, as3, bq3, bs3)
+    deq_a = (a_q.astype(np.float32) * a_s.repeat(32, axis=1)).astype(np.float32)      # [M, K]
+    deq_b = (bt_q.astype(np.float32) * bt_s.repeat(32, axis=1)).astype(np.float32).T  # [K, N]
+    np.testing.assert_array_equal(out, sequential_matmul(deq_a, deq_b))
+
+
 def check_max_pool2d(run):
     r = rng(42)
     c, ho, wo = 4, 100, 65
@@ -485,7 +571,10 @@ def test_every_example_has_a_check():
 @pytest.mark.parametrize("backend", ["sim", "llvm"])
 @pytest.mark.parametrize("example", sorted(CHECKS))
 def test_example(example, backend):
-    kernel = kiln.compile(EXAMPLES / f"{example}.kiln")
+    path = EXAMPLES / f"{example}.kiln"
+    # An example whose header names its target (`// target: trn3`: the MX examples) compiles for it.
+    header = [line[len("// target: "):].strip() for line in path.read_text().splitlines()[:20] if line.startswith("// target: ")]
+    kernel = kiln.compile(path, target=header[0] if header else "trn1")
     CHECKS[example](lambda *args, **named: kernel(*args, backend=backend, **named))
     if backend == "sim":
         # A second call of the same kernel runs the same program on the on-chip memories the first call left

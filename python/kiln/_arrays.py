@@ -10,7 +10,7 @@ from . import _lib
 NUMPY_DTYPES = {
     "f32": np.dtype(np.float32), "bf16": np.dtype(ml_dtypes.bfloat16), "f16": np.dtype(np.float16),
     "f8e4m3": np.dtype(ml_dtypes.float8_e4m3), "f8e4m3fn": np.dtype(ml_dtypes.float8_e4m3fn),
-    "f8e5m2": np.dtype(ml_dtypes.float8_e5m2),
+    "f8e5m2": np.dtype(ml_dtypes.float8_e5m2), "f4e2m1fn": np.dtype(ml_dtypes.float4_e2m1fn),
     "i32": np.dtype(np.int32), "bool": np.dtype(np.bool_),
 }
 # The buffer code of each numpy dtype libKiln reads (others floats are rounded by it, as `kiln run` rounds .npy data).
@@ -19,11 +19,12 @@ _CODES = {
     np.dtype(np.int32): _lib.I32, np.dtype(np.int64): _lib.I64, np.dtype(np.bool_): _lib.BOOL,
     np.dtype(ml_dtypes.bfloat16): _lib.BF16, np.dtype(ml_dtypes.float8_e4m3): _lib.F8E4M3,
     np.dtype(ml_dtypes.float8_e4m3fn): _lib.F8E4M3FN, np.dtype(ml_dtypes.float8_e5m2): _lib.F8E5M2,
+    np.dtype(ml_dtypes.float4_e2m1fn): _lib.F4E2M1FN,
 }
 # Raw bit patterns the CLI also accepts (`<u2` for a 16-bit float parameter, `|u1` for an fp8 one), by parameter dtype.
 _RAW_BITS = {("bf16", np.dtype(np.uint16)): _lib.BF16, ("f16", np.dtype(np.uint16)): _lib.F16,
              ("f8e4m3", np.dtype(np.uint8)): _lib.F8E4M3, ("f8e4m3fn", np.dtype(np.uint8)): _lib.F8E4M3FN,
-             ("f8e5m2", np.dtype(np.uint8)): _lib.F8E5M2}
+             ("f8e5m2", np.dtype(np.uint8)): _lib.F8E5M2, ("f4e2m1fn", np.dtype(np.uint8)): _lib.F4E2M1FN}
 
 
 class InputBuffers:

@@ -65,7 +65,7 @@ def _dtype_name(dtype):
         raise _errors.UsageError(f"unknown dtype {dtype!r}; expected one of {', '.join(_lib.DTYPE_NAMES.values())}"
                                  " or a NumPy / ml_dtypes dtype") from None
     return {"float32": "f32", "float64": "f32", "float16": "f16", "bfloat16": "bf16", "float8_e4m3": "f8e4m3",
-            "float8_e4m3fn": "f8e4m3fn", "float8_e5m2": "f8e5m2", "int32": "i32", "bool": "bool"}.get(name, name)
+            "float8_e4m3fn": "f8e4m3fn", "float8_e5m2": "f8e5m2", "float4_e2m1fn": "f4e2m1fn", "int32": "i32", "bool": "bool"}.get(name, name)
 
 
 def compile(path, dims=None, target="trn1", passes=None, kernel=None, dtypes=None):

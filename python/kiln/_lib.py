@@ -10,8 +10,8 @@ API_VERSION = 1
 # kiln_status
 OK, ERROR_USAGE, ERROR_COMPILE, ERROR_INPUT, ERROR_RUN, ERROR_VERIFY, ERROR_IO = range(7)
 # kiln_dtype
-F32, BF16, F16, F8E4M3, F8E5M2, I32, BOOL, F64, I64, F8E4M3FN = range(10)
-DTYPE_NAMES = {F32: "f32", BF16: "bf16", F16: "f16", F8E4M3: "f8e4m3", F8E4M3FN: "f8e4m3fn", F8E5M2: "f8e5m2",
+F32, BF16, F16, F8E4M3, F8E5M2, I32, BOOL, F64, I64, F8E4M3FN, F4E2M1FN = range(11)
+DTYPE_NAMES = {F32: "f32", BF16: "bf16", F16: "f16", F8E4M3: "f8e4m3", F8E4M3FN: "f8e4m3fn", F8E5M2: "f8e5m2", F4E2M1FN: "f4e2m1fn",
                I32: "i32", BOOL: "bool"}
 SEVERITIES = {0: "note", 1: "warning", 2: "error"}
 

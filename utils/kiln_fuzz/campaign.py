@@ -11,6 +11,7 @@ import time
 from .gen_generic import make_generic
 from .gen_attention import generate_attention
 from .gen_tensor import generate_tensor, generate_wide
+from .gen_mx import generate_mx
 from .gen_tile import generate_tile
 from .gen_tile3 import generate_tile3
 from .reduce import reduce_program
@@ -67,6 +68,10 @@ def concrete_program_for(seed, index, batched):
     if random.Random(f"kiln-fuzz-attention:{seed}:{index}").random() < 0.04:
         # matmul -> row softmax -> matmul chains, which `tile` keeps on chip (their own stream, as above).
         return generate_attention(rng, target)
+    mx = random.Random(f"kiln-fuzz-mx:{seed}:{index}")
+    if mx.random() < 0.05:
+        # MX tile kernels on trn3 (quantize_mx, nc_matmul_mx), from their own stream as the ones above.
+        return generate_mx(mx)
     tile3 = random.Random(f"kiln-fuzz-tile3:{seed}:{index}")
     if tile3.random() < 0.1:
         # Tiles with several free dims ([128, H, D]), from their own stream like the wide rows above.

@@ -289,6 +289,11 @@ class TensorGen(LayoutMakers, SelectMakers):
         return E("call", self.rng.choice(["select", "select", "where"]), [self.expr("bool", cs, depth)] + branches)
 
     def cast(self, dtype, shape, depth):
+        if dtype in FLOATS and self.rng.random() < 0.1:
+            # A round trip through MXFP4's element, f4e2m1fn (a storage dtype only: no arithmetic is generated on
+            # it, and the tensor engine has no plain fp4 matmul, K2180): `(x as f4e2m1fn) as dtype`.
+            source = self.rng.choice(FLOATS)
+            return E("cast", dtype, [E("cast", "f4e2m1fn", [self.expr(source, shape, depth)])])
         source = self.rng.choice([d for d in DTYPES if d != dtype])
         return E("cast", dtype, [self.expr(source, shape, depth)])
 

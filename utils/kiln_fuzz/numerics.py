@@ -5,9 +5,10 @@ import ml_dtypes
 import numpy as np
 
 NARROW = {"bf16": ml_dtypes.bfloat16, "f16": np.float16, "f8e4m3": ml_dtypes.float8_e4m3,
-          "f8e4m3fn": ml_dtypes.float8_e4m3fn, "f8e5m2": ml_dtypes.float8_e5m2}
-MANTISSA = {"f32": 23, "bf16": 7, "f16": 10, "f8e4m3": 3, "f8e4m3fn": 3, "f8e5m2": 2}
-BIAS = {"f32": 127, "bf16": 127, "f16": 15, "f8e4m3": 7, "f8e4m3fn": 7, "f8e5m2": 15}
+          "f8e4m3fn": ml_dtypes.float8_e4m3fn, "f8e5m2": ml_dtypes.float8_e5m2,
+          "f4e2m1fn": ml_dtypes.float4_e2m1fn}
+MANTISSA = {"f32": 23, "bf16": 7, "f16": 10, "f8e4m3": 3, "f8e4m3fn": 3, "f8e5m2": 2, "f4e2m1fn": 1}
+BIAS = {"f32": 127, "bf16": 127, "f16": 15, "f8e4m3": 7, "f8e4m3fn": 7, "f8e5m2": 15, "f4e2m1fn": 1}
 
 
 def store(values, dtype):
@@ -65,13 +66,13 @@ def load_output(path, dtype):
     a = np.load(path)
     if dtype == "bf16":
         return (a.astype(np.uint32) << 16).view(np.float32).astype(np.float64)
-    if dtype in ("f8e4m3", "f8e4m3fn", "f8e5m2"):
+    if dtype in ("f8e4m3", "f8e4m3fn", "f8e5m2", "f4e2m1fn"):
         return a.view(NARROW[dtype]).astype(np.float64)
     return a.astype(np.float64)
 
 
 TOLERANCE = {"f32": (1e-5, 1e-6, 2.0 ** -16, 0), "bf16": (2.0 ** -8, 2.0 ** -12, 0, 1), "f16": (2.0 ** -10, 2.0 ** -14, 0, 1),
-             "f8e4m3": (0, 0, 0, 1), "f8e4m3fn": (0, 0, 0, 1), "f8e5m2": (0, 0, 0, 1), "i32": (0, 0, 0, 0), "bool": (0, 0, 0, 0)}
+             "f8e4m3": (0, 0, 0, 1), "f8e4m3fn": (0, 0, 0, 1), "f8e5m2": (0, 0, 0, 1), "f4e2m1fn": (0, 0, 0, 1), "i32": (0, 0, 0, 0), "bool": (0, 0, 0, 0)}
 
 
 def mismatches(oracle, other, dtype, steps=1.0):

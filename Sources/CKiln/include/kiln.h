@@ -46,7 +46,8 @@ const char *kiln_last_error(void);
 
 /*
  * Element types. All but f64 and i64 are Kiln's dtypes; every value names how a buffer stores its elements:
- * f32 float, bf16/f16 uint16_t bit patterns, f8e4m3/f8e4m3fn/f8e5m2 uint8_t bit patterns, i32 int32_t, bool
+ * f32 float, bf16/f16 uint16_t bit patterns, f8e4m3/f8e4m3fn/f8e5m2 uint8_t bit patterns, f4e2m1fn
+ * uint8_t codes (one per byte, in the low four bits), i32 int32_t, bool
  * uint8_t 0 or 1, f64 double, i64 int64_t. Inputs of another dtype than their parameter's are converted
  * as `kiln run` converts .npy files: floats rounded to nearest even, i64 to i32 when every value fits.
  */
@@ -60,7 +61,8 @@ typedef enum kiln_dtype {
     KILN_BOOL = 6,
     KILN_F64 = 7, /* inputs only */
     KILN_I64 = 8, /* inputs only */
-    KILN_F8E4M3FN = 9
+    KILN_F8E4M3FN = 9,
+    KILN_F4E2M1FN = 10
 } kiln_dtype;
 
 /* Bytes per element of a dtype; 0 for an unknown value. */
@@ -100,7 +102,7 @@ typedef struct kiln_dim {
 /* A dtype parameter of a generic kernel bound at compile time (as `--dtype T=bf16`). */
 typedef struct kiln_dtype_binding {
     const char *name;
-    const char *dtype;     /* "f32", "bf16", "f16", "f8e4m3", "f8e4m3fn", "f8e5m2", "i32" or "bool" */
+    const char *dtype;     /* "f32", "bf16", "f16", "f8e4m3", "f8e4m3fn", "f8e5m2", "f4e2m1fn", "i32" or "bool" */
 } kiln_dtype_binding;
 
 typedef struct kiln_compile_options {
