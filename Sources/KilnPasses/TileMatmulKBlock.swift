@@ -14,7 +14,12 @@ import KilnTileIR
 ///           of the matmuls (trn2: transposing DMAs straight into the windows)
 ///         per output tile: pe.matmul over the K tiles of the block on windows of aT and bt (views: no copies)
 ///           into a PSUM accumulator, then one vector-engine copy (first K block) or add into its window of res
-///         (last K block) the epilogue of each output tile on its window of res, and its stores
+///         (last K block) once a row tile's sums are complete, the epilogue and the stores of the whole row of the
+///           block, [rows | block width], on its window of res: one store per row tile and block, wide enough
+///           (>= 4 KiB per partition once the block is 2 f32 tiles wide) to move at the full DMA rate, where a
+///           [rows | 512] f32 tile (2 KiB) moves at the small-transfer rate ([dma]); per-tile stores drain a
+///           block's output a few times slower than the tensor engine fills the next block's first K block, whose
+///           writes into res must wait for them
 ///
 /// B is read once per M block and A once per N block (against once per row tile for B in the resident-slab
 /// schedule, whose A^T transfers are one K tile wide); the price is an SBUF add per output tile and K block.
@@ -49,7 +54,7 @@ struct KBlockedMatmulTiler {
                                   mOffset: mOffset, nOffset: nOffset, width: width)
                 let sums = body.alloc(.sbuf, .f32, partitions: block.rowTiles[0].size,
                                       free: [block.rowTiles.count * width], name: "res")
-                // The last K block runs each output tile's epilogue as soon as its sum is complete, so the stores
+                // The last K block runs each row tile's epilogue as soon as its sums are complete, so the stores
                 // spread over that block's matmuls instead of queueing up after them.
                 let epilogue = { (window: ValueID, rowIndex: Int, column: (offset: Int, size: Int)) throws(TilingError) in
                     let row = block.rowTiles[rowIndex]
@@ -166,7 +171,13 @@ struct KBlockedMatmulTiler {
                                     as: TileType(.sbuf, .f32, partitions: row.size, free: [column.size]), name: "res_w")
                 body.emit(first ? .dveCopy(source: accumulator, destination: sum)
                                 : .dveTensorTensor(.add, sum, accumulator, destination: sum))
-                try epilogue?(sum, rowIndex, column)
+            }
+            // The row tile's sums are complete: its epilogue and stores run once on the whole row of the block,
+            // [rows | block width] (contiguous in res), not once per output tile.
+            if let epilogue {
+                let rowSums = body.view(sums, offset: rowIndex * width,
+                                        as: TileType(.sbuf, .f32, partitions: row.size, free: [width]), name: "res_row")
+                try epilogue(rowSums, rowIndex, (offset: 0, size: width))
             }
         }
     }
