@@ -62,13 +62,20 @@ public struct OpDeclaration: Sendable {
         switch cost {
         case .cycles(let formula):
             return target.nanoseconds(cycles: formula(operands, target), on: engine)
-        case .dmaTransfer(let tileField, let hbmField, let transposeFlag):
-            guard let tile = operands.tile(tileField) else { return 0 }
-            let transpose = transposeFlag.map(operands.flag) ?? false
-            return target.dmaNanoseconds(partitions: tile.partitions, bytesPerPartition: tile.freeElements * tile.element.byteSize,
-                                         runBytes: dmaRunBytes(operands, tile: tileField, hbm: hbmField, transpose: transpose),
-                                         transpose: transpose)
+        case .dmaTransfer:
+            return dmaTiming(operands, target: target)?.nanoseconds ?? 0
         }
+    }
+
+    /// A DMA op's transfer timing (its fixed cost, its own rate and the rate at which it occupies the core's
+    /// shared DMA bandwidth); nil for ops that are not DMA transfers or whose tile is not seen.
+    public func dmaTiming(_ operands: OperandFacts, target: MachineTarget) -> DMATransferTiming? {
+        guard case .dmaTransfer(let tileField, let hbmField, let transposeFlag) = cost,
+              let tile = operands.tile(tileField) else { return nil }
+        let transpose = transposeFlag.map(operands.flag) ?? false
+        return target.dmaTransfer(partitions: tile.partitions, bytesPerPartition: tile.freeElements * tile.element.byteSize,
+                                  runBytes: dmaRunBytes(operands, tile: tileField, hbm: hbmField, transpose: transpose),
+                                  transpose: transpose)
     }
 
     /// Bytes in one contiguous HBM run (one descriptor) of a DMA op (`DMASlice.runElements`); nil when the HBM

@@ -20,7 +20,8 @@ import KilnTileIR
 /// 3. List schedule (`StreamTimeline`): repeatedly, of the ops whose predecessors are placed and which lie within
 ///    `window` ops of the first op not yet placed, place the one whose stream could start it earliest (its engine
 ///    or the least busy DMA queue free, its predecessors finished, by the op table's declared costs; an engine waiting
-///    on another stream's result pays the fixed instruction overhead, as in the simulator); ties go to the op with
+///    on another stream's result pays the fixed instruction overhead, and DMA data moves through the core's shared
+///    bandwidth in issue order, as in the simulator); ties go to the op with
 ///    the longest path of dependent ops' costs after it (so long chains start early and do not finish alone), then
 ///    to program order. An op that would make new tiles live (its run's first access to them) is taken only if the
 ///    tiles live then, plus its new ones, fit the memory beside the enclosing blocks' live tiles; the first op not

@@ -3,8 +3,8 @@
 import KilnMachine
 import KilnTileIR
 
-/// The in-order streams' estimated timeline a list schedule fills: when each engine (and each DMA queue, and each
-/// memory port two engines share on trn1) is next free, from the ops' declared costs (the op table's `nanoseconds`). The chain tiler's block merge (`scheduled`)
+/// The in-order streams' estimated timeline a list schedule fills: when each engine (and each DMA queue, the core's
+/// shared DMA bandwidth, and each memory port two engines share on trn1) is next free, from the ops' declared costs (the op table's `nanoseconds`). The chain tiler's block merge (`scheduled`)
 /// and `interleave` share it.
 struct StreamTimeline {
     let target: MachineTarget
@@ -16,6 +16,9 @@ struct StreamTimeline {
     /// One entry per DMA queue that transfers without a queue of their own can go to (`schedule` spreads them
     /// round-robin over the target's queues), each in order.
     private var dmaFree: [Double]
+    /// When the core's shared DMA bandwidth is next free: the queues' data moves through it in issue order, as in
+    /// the simulator (`SimulationRun`'s `dmaChannelFree`), so loads placed ahead delay every later transfer.
+    private var channelFree: Double = 0
 
     init(target: MachineTarget, types: [ValueID: IRType], dmaQueues: Int) {
         self.target = target
@@ -28,12 +31,21 @@ struct StreamTimeline {
         op.kind.instruction?.nanoseconds({ types[$0] }, target: target) ?? 0
     }
 
+    /// A DMA op's transfer timing (nil for other ops).
+    private func dmaTiming(_ op: Operation) -> DMATransferTiming? {
+        op.kind.instruction?.dmaTiming({ types[$0] }, target: target)
+    }
+
     /// The earliest the op's stream could start it: when the stream is free, and not before `ready`. An engine
     /// that waits for another stream's result (a semaphore) starts the fixed instruction overhead after it arrives,
     /// as the simulator does (`SimulationRun.wait`).
     func start(_ op: Operation, ready: Double) -> Double {
         guard let engine = op.kind.engine else { return ready }
-        if engine == .dma { return max(ready, dmaFree.min() ?? 0) }
+        if engine == .dma {
+            let queue = max(ready, dmaFree.min() ?? 0)
+            guard let timing = dmaTiming(op) else { return queue }
+            return max(queue, channelFree - timing.fixedNanoseconds)
+        }
         var free = engineFree[engine] ?? 0
         for port in ports(op, on: engine) { free = max(free, portFree[port] ?? 0) }
         guard ready > free else { return free }
@@ -42,9 +54,14 @@ struct StreamTimeline {
 
     /// Puts the op on its stream at `start` (as `start(_:ready:)` gave it); returns when it finishes.
     mutating func commit(_ op: Operation, at start: Double) -> Double {
-        let finish = start + cost(op)
+        var finish = start + cost(op)
         guard let engine = op.kind.engine else { return finish }
         if engine == .dma {
+            if let timing = dmaTiming(op) {
+                let dataStart = max(start + timing.fixedNanoseconds, channelFree)
+                channelFree = dataStart + Double(timing.bytes) / timing.channelBytesPerNanosecond
+                finish = dataStart + Double(timing.bytes) / timing.bytesPerNanosecond
+            }
             let queue = dmaFree.indices.min { dmaFree[$0] < dmaFree[$1] } ?? 0
             dmaFree[queue] = finish
         } else {

@@ -37,4 +37,9 @@ extension EngineInstruction {
     public func nanoseconds(_ type: (ValueID) -> IRType?, target: MachineTarget) -> Double {
         declaration.nanoseconds(facts(type), target: target)
     }
+
+    /// A DMA op's transfer timing, from the op's declared cost (`OpDeclaration.dmaTiming`); nil for other ops.
+    public func dmaTiming(_ type: (ValueID) -> IRType?, target: MachineTarget) -> DMATransferTiming? {
+        declaration.dmaTiming(facts(type), target: target)
+    }
 }

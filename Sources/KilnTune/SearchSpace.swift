@@ -44,8 +44,9 @@ public struct SearchSpace: Sendable, Equatable {
     ///
     /// What is not a knob, because no pass can vary it today: the loop order within each matmul schedule (the
     /// resident-slab one keeps B's slab and streams A; the K-blocked one, `block_*`, keeps an output block in
-    /// SBUF and streams A and B blocks), unroll factors
-    /// apart from `bufs` (which is `double-buffer`'s unroll factor), and the order of passes.
+    /// SBUF and streams A and B blocks), unroll factors apart from `bufs` (which is `double-buffer`'s unroll
+    /// factor), and the order of passes (`interleave`'s window stands for the one order that matters today: how
+    /// far its list schedule may reorder).
     public static func standard(for target: MachineTarget) -> SearchSpace {
         let int = { (values: [Int]) in values.map(PassOptionValue.integer) }
         let maxM = min(target.tensorEngine.maxM, target.sbuf.partitions)
@@ -63,6 +64,9 @@ public struct SearchSpace: Sendable, Equatable {
             // Row blocks per loop body of an on-chip matmul -> softmax -> matmul chain (attention).
             TuneKnob(pass: "tile", option: "chain_blocks", values: int([4, 2, 1])),
             TuneKnob(pass: "double-buffer", option: "bufs", values: int([2, 1, 3, 4])),
+            // How far `interleave` may move an op ahead (1: program order). Its list schedule sees one straight-line
+            // block, not the overlap across loop iterations that program order can give (Docs/simulator.md, MX).
+            TuneKnob(pass: "interleave", option: "window", values: int([128, 1, 32, 512])),
             TuneKnob(pass: "schedule", option: "dma_queues", values: int([target.dma.queuesPerEngine, 8, 4])),
             TuneKnob(pass: "schedule", option: "store_queues", values: int([0, 2, 4])),
             TuneKnob(pass: "assign-engines", option: "portable",

@@ -8,8 +8,17 @@ public enum SearchStrategyName: String, Sendable, CaseIterable {
     case grid
     /// Distinct candidates drawn uniformly from the seed.
     case random
-    /// Simulated annealing from the default: each step scores a batch of neighbours (one knob moved) and moves
-    /// to the best of them when better, or when worse with probability exp(-relative loss / temperature).
+    /// A descent from the default, then simulated annealing from the local optimum it reaches.
+    ///
+    /// Descent: each batch is the centre's unscored one-knob neighbours (in an order drawn from the seed); the
+    /// centre moves to the batch's best when that beats it. When every neighbour of the centre is scored and none
+    /// is better, the centre is a local optimum of one-knob moves and the walk starts there. Walk: each batch is
+    /// neighbours of the current point (mostly one knob moved, one in eight a random jump); the walk moves to the
+    /// batch's best when better, or when worse with probability exp(-relative loss / temperature). After
+    /// `stallLimit` batches without a new best, descent again from the best point.
+    ///
+    /// Knobs interact (a K-blocked matmul's block sizes, its store queues), so the good points sit in narrow
+    /// valleys a random walk from the default leaves early; the descent follows one down before exploring.
     case anneal
 }
 
@@ -46,12 +55,20 @@ public struct SearchRun: Sendable {
     /// Annealing: the current point, its time, and the temperature (relative loss accepted with probability 1/e).
     private var current: (candidate: TuneCandidate, seconds: Double)?
     private var temperature = 0.05
+    /// Annealing: the centre of the descent under way (nil: the walk). The first descent starts at the default.
+    private var descentCentre: TuneCandidate?
+    /// Annealing: the best point scored, and how many walk batches in a row have not improved it.
+    private var best: (candidate: TuneCandidate, seconds: Double)?
+    private var stalledBatches = 0
+    /// Walk batches without a new best after which the search descends again from the best point.
+    static let stallLimit = 2
 
     public init(space: SearchSpace, strategy: SearchStrategyName, budget: Int, seed: UInt64) {
         self.space = space
         self.strategy = strategy
         self.budget = max(1, budget)
         self.random = SplitMix64(seed: seed)
+        if strategy == .anneal { descentCentre = space.defaultCandidate }
     }
 
     /// The next candidates to score (the first batch starts with the default candidate); empty when done.
@@ -80,6 +97,14 @@ public struct SearchRun: Sendable {
                 attempts += 1
             }
         case .anneal:
+            if let centre = descentCentre {
+                let pending = oneKnobNeighbours(of: centre).filter { scored[$0] == nil && !proposed.contains($0) }
+                for candidate in shuffled(pending) where batch.count < room { propose(candidate) }
+                if !batch.isEmpty { break }
+                // A local optimum of one-knob moves: the walk starts from it.
+                descentCentre = nil
+                if let time = scored[centre] ?? nil { current = (centre, time) }
+            }
             let origin = current?.candidate ?? space.defaultCandidate
             var attempts = 0
             while batch.count < room, attempts < room * 64 {
@@ -105,15 +130,52 @@ public struct SearchRun: Sendable {
         guard strategy == .anneal else { return }
         let best = zip(batch, seconds).compactMap { candidate, time in time.map { (candidate, $0) } }
             .min { $0.1 < $1.1 || ($0.1 == $1.1 && $0.0.lexicographicallyPrecedes($1.0)) }
-        guard let best else { return }
+        guard let batchBest = best else { return }
+        let improved = self.best.map { batchBest.1 < $0.seconds } ?? true
+        if improved { self.best = (batchBest.0, batchBest.1) }
+        if let centre = descentCentre {
+            // Descent: move to the batch's best when it beats the centre (any time beats a centre that failed).
+            let centreTime: Double = (scored[centre] ?? nil) ?? .infinity
+            if batchBest.1 < centreTime { descentCentre = batchBest.0 }
+            return
+        }
+        stalledBatches = improved ? 0 : stalledBatches + 1
         if let walk = current {
-            let loss = (best.1 - walk.seconds) / walk.seconds
+            let loss = (batchBest.1 - walk.seconds) / walk.seconds
             let accept = loss < 0 || Double(random.next() >> 11) / Double(1 << 53) < exp(-loss / max(temperature, 1e-9))
-            if accept { current = (best.0, best.1) }
+            if accept { current = (batchBest.0, batchBest.1) }
         } else {
-            current = (best.0, best.1)
+            current = (batchBest.0, batchBest.1)
         }
         temperature *= 0.85
+        if stalledBatches >= Self.stallLimit, let top = self.best {
+            // A stalled walk: descend again from the best point (its scored neighbours are skipped).
+            stalledBatches = 0
+            descentCentre = top.candidate
+            current = top
+        }
+    }
+
+    /// Every candidate with exactly one knob of `centre` moved, knob by knob, value by value.
+    private func oneKnobNeighbours(of centre: TuneCandidate) -> [TuneCandidate] {
+        var found: [TuneCandidate] = []
+        for (knob, definition) in space.knobs.enumerated() {
+            for value in definition.values.indices where value != centre[knob] {
+                var moved = centre
+                moved[knob] = value
+                found.append(moved)
+            }
+        }
+        return found
+    }
+
+    /// `items` in an order drawn from the run's generator (Fisher-Yates).
+    private mutating func shuffled(_ items: [TuneCandidate]) -> [TuneCandidate] {
+        var items = items
+        for index in items.indices.dropFirst().reversed() {
+            items.swapAt(index, Int(random.next() % UInt64(index + 1)))
+        }
+        return items
     }
 
     private mutating func randomCandidate() -> TuneCandidate {
