@@ -33,7 +33,7 @@ let package = Package(
             "KilnBackendLibraryABI",
         ]),
         // What a backend library hands kiln (closures over IR values) and its C entry point's descriptor.
-        .target(name: "KilnBackendLibraryABI", dependencies: ["KilnTileIR", "KilnMachine", "KilnNumerics", "KilnSource"]),
+        .target(name: "KilnBackendLibraryABI", dependencies: ["KilnTileIR", "KilnISA", "KilnMachine", "KilnNumerics", "KilnSource"]),
         // The llvm backend as a backend library (product KilnLLVMBackend): no KilnPluginAPI type crosses into it.
         .target(name: "KilnLLVMBackend", dependencies: [
             "KilnBackendLibraryABI", "KilnLLVM", "KilnNumerics", "KilnSource",
@@ -119,7 +119,7 @@ let package = Package(
         .testTarget(name: "KilnSemaTests", dependencies: ["KilnSema", "KilnSyntax"]),
         .testTarget(name: "KilnDriverTests", dependencies: [
             "KilnDriver", "KilnSim", "KilnNumerics", "KilnMachine", "KilnSource", "KilnPluginAPI", "KilnBuiltinBackends",
-            "KilnSema", "KilnInterp", "KilnNpy",
+            "KilnSema", "KilnInterp", "KilnNpy", "KilnBackendLibraryABI",
         ]),
         .testTarget(name: "KilnLoweringTests", dependencies: [
             "KilnLowering", "KilnDriver", "KilnSema", "KilnSource", "KilnTileIR", "KilnMachine", "KilnPluginAPI", "KilnPasses",

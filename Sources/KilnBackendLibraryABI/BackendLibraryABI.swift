@@ -1,5 +1,6 @@
 // BackendLibraryABI.swift: the C entry point of a backend library, the descriptor it returns, and the checks kiln makes on it.
 
+import KilnISA
 import KilnMachine
 import KilnNumerics
 import KilnSource
@@ -42,10 +43,13 @@ public enum BackendLibraryABI {
     /// The Swift compiler that compiled this copy of the module, as `major.minor`.
     public static var swiftCompilerVersion: String { SwiftCompilerVersion.current }
 
-    /// The sizes of the types that cross between kiln and the library, as this copy lays them out: a
-    /// library built from other sources than kiln (another checkout, an older build) differs here first.
+    /// The sizes of the types that cross between kiln and the library, as this copy lays them out, and the
+    /// element types and engine ops it knows: a library built from other sources than kiln (another checkout,
+    /// an older build) differs here first. An added dtype or op changes no size, but a library without it reads
+    /// the new raw values as other cases (a library built before f4e2m1fn and the MX ops crashed in its verifier).
     public static var layoutFingerprint: String {
-        [("Module", MemoryLayout<Module>.size), ("Function", MemoryLayout<Function>.size),
+        [("ElementTypes", ElementType.allCases.count), ("EngineOps", EngineOp.allCases.count),
+         ("Module", MemoryLayout<Module>.size), ("Function", MemoryLayout<Function>.size),
          ("MachineTarget", MemoryLayout<MachineTarget>.size), ("Tensor", MemoryLayout<Tensor>.size),
          ("Diagnostic", MemoryLayout<Diagnostic>.size), ("LibraryRequest", MemoryLayout<LibraryRequest>.size),
          ("LibraryArtifact", MemoryLayout<LibraryArtifact>.size), ("LibraryKernel", MemoryLayout<LibraryKernel>.size),
