@@ -16,12 +16,14 @@ import KilnTileIR
 ///    (`dve.tensor_tensor`, `dve.tensor_scalar`, `dve.copy`, `dve.reciprocal`, or `act.activate` without a
 ///    reduction), it writes exactly one tile, that tile is allocated at the body's top level and written by
 ///    no other op of the loop, it does not read that tile, and every value it reads is defined outside the loop
-///    (or by an op already hoisted), written by no op of the loop (through any `view` of its memory: writes
+///    (or by an op already hoisted, or is a `view` at the body's top level of a tile defined outside the loop:
+///    a fixed window, which moves with it), written by no op of the loop (through any `view` of its memory: writes
 ///    count against the `alloc`ed root, `TileViews`), and is not the induction variable.
 /// 3. Each invariant op moves, with its tile's `alloc`, to just before the loop, in body order.
-/// Capacity: a hoisted tile lives across the whole loop, so hoisting happens only when the loop's tiles (every
-/// `alloc` of the body, inner loops included) fit beside the tiles of the enclosing blocks live at the loop
-/// (`DoubleBufferRewriter`'s footprints); a loop near the memory's capacity is left alone. The values are the
+/// Capacity: a hoisted tile lives across the whole loop, so a loop's invariants are hoisted only when they fit
+/// beside the tiles of the enclosing blocks live at the loop and the loop's own tiles, counted either as every
+/// `alloc` of the body (inner loops included) or as the body's peak by live ranges (`DoubleBufferRewriter`'s
+/// footprints; every PSUM tile a whole bank); a loop near the memory's capacity is left alone. The values are the
 /// same (the op computes what it computed in every iteration), so no executor's result changes.
 public struct HoistInvariants: Pass {
     public let name = "licm"
@@ -35,14 +37,31 @@ public struct HoistInvariants: Pass {
         for index in module.functions.indices {
             let views = TileViews(module.functions[index])
             module.functions[index].body = Self.hoist(module.functions[index].body, enclosing: [:], capacity: capacity,
-                                                      views: views)
+                                                      views: views, bankBytes: context.target.psumBankBytes)
         }
     }
 
     /// The engine ops that compute a tile from their operands alone.
     static let pureOps: Set<EngineOp> = [.dveTensorTensor, .dveTensorScalar, .dveCopy, .dveReciprocal, .actActivate]
 
-    static func hoist(_ block: Block, enclosing: [MemorySpace: Int], capacity: [MemorySpace: Int], views: TileViews) -> Block {
+    /// Whether the hoisted tiles, live across the whole loop, fit beside the enclosing tiles live at the loop and
+    /// the loop's own tiles: either every `alloc` of the body counted at once, or, by live ranges, the body's peak
+    /// (`DoubleBufferRewriter.peakFootprint`, every PSUM tile a whole bank: the worst case of `allocate`). An
+    /// unrolled body (the fused Mamba's 16 sequence tiles) allocates many times what it holds at once.
+    static func fits(hoisted: [Operation], body: Block, around: [MemorySpace: Int], capacity: [MemorySpace: Int],
+                     bankBytes: Int) -> Bool {
+        let kept = DoubleBufferRewriter.footprint(body)
+        let peak = DoubleBufferRewriter.peakFootprint(body, bankBytes: bankBytes, everyPSUMTileABank: true)
+        let moved = DoubleBufferRewriter.footprint(Block(hoisted))
+        return [kept, peak].contains { inside in
+            capacity.allSatisfy { space, bytes in
+                inside[space, default: 0] + moved[space, default: 0] + around[space, default: 0] <= bytes
+            }
+        }
+    }
+
+    static func hoist(_ block: Block, enclosing: [MemorySpace: Int], capacity: [MemorySpace: Int], views: TileViews,
+                      bankBytes: Int) -> Block {
         var ops: [Operation] = []
         let lastUse = DoubleBufferRewriter.lastUses(in: block)
         for (position, var op) in block.ops.enumerated() {
@@ -54,13 +73,13 @@ public struct HoistInvariants: Pass {
             for (space, bytes) in DoubleBufferRewriter.footprint(block, liveAt: position, lastUse: lastUse) {
                 around[space, default: 0] += bytes
             }
-            loop.body = hoist(loop.body, enclosing: around, capacity: capacity, views: views)
-            let inside = DoubleBufferRewriter.footprint(loop.body)
-            let fits = capacity.allSatisfy { space, bytes in inside[space, default: 0] + around[space, default: 0] <= bytes }
-            let (hoisted, body) = loop.tripCount >= 1 && fits ? invariants(of: loop, views: views) : ([], loop.body)
-            loop.body = body
+            loop.body = hoist(loop.body, enclosing: around, capacity: capacity, views: views, bankBytes: bankBytes)
+            let (hoisted, body) = loop.tripCount >= 1 ? invariants(of: loop, views: views) : ([], loop.body)
+            if !hoisted.isEmpty && fits(hoisted: hoisted, body: body, around: around, capacity: capacity, bankBytes: bankBytes) {
+                loop.body = body
+                ops += hoisted
+            }
             op.kind = .forLoop(loop)
-            ops += hoisted
             ops.append(op)
         }
         return Block(ops)
@@ -75,8 +94,13 @@ public struct HoistInvariants: Pass {
             if let result = op.result?.id { definedInside.insert(result) }
         }
         var allocs: [ValueID: Int] = [:]
+        // Views at a fixed offset of a tile defined before the loop: the same window every iteration.
+        var outsideViews: [ValueID: Int] = [:]
         for (index, op) in loop.body.ops.enumerated() {
             if case .alloc = op.kind, let id = op.result?.id { allocs[id] = index }
+            if case .view(let source, _) = op.kind, let id = op.result?.id, !definedInside.contains(source) {
+                outsideViews[id] = index
+            }
         }
         var moved = Set<Int>()
         var hoistedValues = Set<ValueID>()
@@ -89,9 +113,13 @@ public struct HoistInvariants: Pass {
             let reads = op.kind.reads
             guard !reads.contains(tile), !reads.contains(loop.inductionVariable.id),
                   reads.allSatisfy({ hoistedValues.contains($0)
-                      || (!definedInside.contains($0) && writeCounts[views.root($0)] == nil) }) else { continue }
+                      || ((!definedInside.contains($0) || outsideViews[$0] != nil) && writeCounts[views.root($0)] == nil) })
+            else { continue }
             moved.insert(allocIndex)
             moved.insert(index)
+            // The windows it reads move with it (a view defined before the loop is the same window in every
+            // iteration, so the body's other readers of it see what they saw).
+            for read in reads { if let viewIndex = outsideViews[read] { moved.insert(viewIndex) } }
             hoistedValues.insert(tile)
         }
         let hoisted = loop.body.ops.indices.filter(moved.contains).map { loop.body.ops[$0] }

@@ -67,3 +67,49 @@ private func loopBody(_ module: Module) -> [Operation] {
     let module = try scheduled("licm", text)
     #expect(topLevel(module) == ["alloc d", "dma.load", "for", "return"])
 }
+
+@Test func aComputationOnFixedWindowsOfAnOuterTileLeavesWithItsViews() throws {
+    // The fused Mamba's `delta[:, t : t + 512] * u[:, t : t + 512]` in an unrolled sequence loop inside the state
+    // loop: the views are windows of tiles loaded before the loop, the same in every iteration, so the product
+    // leaves with them; the scan's input, which also reads a loop-loaded tile, stays.
+    let text = SchedulingSamples.module("(%x: hbm f32[128, 1024], %b: hbm f32[128, 512]) -> (%y: hbm f32[128, 512])", """
+            %d = alloc sbuf f32[128 | 1024]
+            dma.load %x[0, 0] -> %d
+            for %s = 0 to 4 {
+              %w = view %d offset 512 : sbuf f32[128 | 512]
+              %p = alloc sbuf f32[128 | 512]
+              dve.tensor_tensor mul %w, %w -> %p
+              %bs = alloc sbuf f32[128 | 512]
+              dma.load %b[0, 0] -> %bs
+              %q = alloc sbuf f32[128 | 512]
+              dve.tensor_tensor mul %p, %bs -> %q
+              dma.store %q -> %y[0, 0]
+            }
+            return
+        """)
+    let module = try scheduled("licm", text)
+    #expect(topLevel(module) == ["alloc d", "dma.load", "alloc w", "alloc p", "dve.tensor_tensor", "for", "return"])
+    #expect(loopBody(module).compactMap { $0.kind.engineOp?.mnemonic } == ["dma.load", "dve.tensor_tensor", "dma.store"])
+}
+
+@Test func anUnrolledBodyIsMeasuredByWhatItHoldsAtOnce() throws {
+    // Nine 32 KiB tiles allocated in the body (288 KiB, beyond trn1's 192 KiB), but each of the chain's is dead
+    // once the next is written, so the body holds two at once: the 32 KiB product of the outer tile leaves.
+    var chain = "      %t0 = alloc sbuf f32[128 | 8192]\n      dma.load %x[0, 0] -> %t0\n"
+    for index in 1..<8 {
+        chain += "      %t\(index) = alloc sbuf f32[128 | 8192]\n      act.activate exp %t\(index - 1) -> %t\(index)\n"
+    }
+    let text = SchedulingSamples.module("(%x: hbm f32[128, 8192]) -> (%y: hbm f32[128, 8192])", """
+            %d = alloc sbuf f32[128 | 8192]
+            dma.load %x[0, 0] -> %d
+            for %s = 0 to 4 {
+              %p = alloc sbuf f32[128 | 8192]
+              dve.tensor_tensor mul %d, %d -> %p
+        \(chain)      dve.tensor_tensor add %t7, %p -> %t7
+              dma.store %t7 -> %y[0, 0]
+            }
+            return
+        """)
+    let module = try scheduled("licm", text)
+    #expect(topLevel(module) == ["alloc d", "dma.load", "alloc p", "dve.tensor_tensor", "for", "return"])
+}
