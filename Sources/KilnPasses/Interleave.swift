@@ -60,11 +60,7 @@ public struct Interleave: Pass {
                                              .psum: context.target.psum.bytesPerPartition]
         for index in module.functions.indices {
             let function = module.functions[index]
-            var types: [ValueID: IRType] = [:]
-            for parameter in function.parameters { types[parameter.value.id] = parameter.value.type }
-            for output in function.outputs { types[output.id] = output.type }
-            function.body.walk { op in for definition in op.definitions { types[definition.id] = definition.type } }
-            var rewriter = InterleaveRewriter(target: context.target, types: types, views: TileViews(function),
+            var rewriter = InterleaveRewriter(target: context.target, types: Self.valueTypes(of: function), views: TileViews(function),
                                               window: window, capacity: capacity,
                                               bankBytes: context.target.psumBankBytes, psumByPlacement: true)
             var body = rewriter.rewrite(function.body, enclosing: [:])
@@ -74,6 +70,17 @@ public struct Interleave: Pass {
             }
             module.functions[index].body = body
         }
+    }
+}
+
+extension Interleave {
+    /// The type of every value of `function`: its parameters, its outputs and every op's definitions.
+    static func valueTypes(of function: Function) -> [ValueID: IRType] {
+        var types: [ValueID: IRType] = [:]
+        for parameter in function.parameters { types[parameter.value.id] = parameter.value.type }
+        for output in function.outputs { types[output.id] = output.type }
+        function.body.walk { op in for definition in op.definitions { types[definition.id] = definition.type } }
+        return types
     }
 }
 

@@ -132,9 +132,7 @@ private func mnemonics(_ module: Module) -> [String] {
             """)
         let parsed = TileIR.parse(SourceFile(path: "t.tir", text: text))
         let function = try #require(parsed.module).functions[0]
-        var types: [ValueID: IRType] = [:]
-        for parameter in function.parameters { types[parameter.value.id] = parameter.value.type }
-        function.body.walk { op in for definition in op.definitions { types[definition.id] = definition.type } }
+        let types = Interleave.valueTypes(of: function)
         let loads = function.body.ops.filter { $0.kind.engine == .dma }
         #expect(loads.count == 2)
         var timeline = StreamTimeline(target: .trn1, types: types, dmaQueues: 16)
