@@ -163,10 +163,15 @@ struct TileAllocator {
     /// whole body (no PSUM tile live around it): the exact check `interleave` makes of a reordering whose PSUM
     /// tiles do not fit its simpler worst-case count.
     static func placesPSUM(of block: Block, target: MachineTarget) -> Bool {
-        var function = Function(name: "psum-trial")
+        places(block, spaces: [.psum], target: target)
+    }
+
+    /// True if `allocate`'s placement places every tile of `block` in `spaces`.
+    static func places(_ block: Block, spaces: Set<MemorySpace>, target: MachineTarget) -> Bool {
+        var function = Function(name: "placement-trial")
         function.body = block
         var allocator = TileAllocator(function: function, target: target)
-        allocator.spaces = [.psum]
+        allocator.spaces = spaces
         _ = allocator.placeAll()
         return allocator.problems.isEmpty
     }

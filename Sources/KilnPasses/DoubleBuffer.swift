@@ -156,24 +156,30 @@ struct DoubleBufferRewriter {
                 last[use] = position
             }
         }
+        // A sweep over the positions: each tile's bytes join at its first live position and leave after its last.
+        var changes = Array(repeating: [(space: MemorySpace, bytes: Int)](), count: block.ops.count + 1)
+        for entry in tiles {
+            let start = liveFromStart.contains(entry.id) ? 0 : (first[entry.id] ?? entry.alloc)
+            let end = last[entry.id] ?? entry.alloc
+            guard start <= end else { continue }
+            let wholeBank = entry.tile.space == .psum && (everyPSUMTileABank || accumulators.contains(entry.id))
+            let bank = max(1, bankBytes ?? 1)
+            let bytes = wholeBank && bankBytes != nil
+                ? (entry.tile.bytesPerPartition + bank - 1) / bank * bank : entry.tile.bytesPerPartition
+            changes[start].append((entry.tile.space, bytes))
+            changes[end + 1].append((entry.tile.space, -bytes))
+        }
         var peak: [MemorySpace: Int] = [:]
+        var live: [MemorySpace: Int] = [:]
         for (position, op) in block.ops.enumerated() {
-            var here: [MemorySpace: Int] = [:]
-            for entry in tiles {
-                let start = liveFromStart.contains(entry.id) ? 0 : (first[entry.id] ?? entry.alloc)
-                guard start <= position, position <= (last[entry.id] ?? entry.alloc) else { continue }
-                let wholeBank = entry.tile.space == .psum && (everyPSUMTileABank || accumulators.contains(entry.id))
-                let bank = max(1, bankBytes ?? 1)
-                let bytes = wholeBank && bankBytes != nil
-                    ? (entry.tile.bytesPerPartition + bank - 1) / bank * bank : entry.tile.bytesPerPartition
-                here[entry.tile.space, default: 0] += bytes
-            }
+            for change in changes[position] { live[change.space, default: 0] += change.bytes }
+            var here = live
             if case .forLoop(let loop) = op.kind {
                 for (space, bytes) in peakFootprint(loop.body, bankBytes: bankBytes, everyPSUMTileABank: everyPSUMTileABank) {
                     here[space, default: 0] += bytes
                 }
             }
-            for (space, bytes) in here { peak[space] = max(peak[space] ?? 0, bytes) }
+            for (space, bytes) in here where bytes > 0 { peak[space] = max(peak[space] ?? 0, bytes) }
         }
         return peak
     }

@@ -35,20 +35,27 @@ import KilnTileIR
 ///    tile is live around the block, be placed by `allocate`'s own placement (`TileAllocator.placesPSUM`), so small
 ///    tiles may share banks. Where a block starts in the whole function changes `allocate`'s next-fit cursor, so
 ///    the whole rewritten function is then placed the same way, and if its PSUM tiles do not all place, the function
-///    is rewritten again with the worst-case count alone. A block that does not fit is scheduled again with half
-///    the window, down to program order (a block whose original order does not fit is left alone).
+///    is rewritten again with the worst-case count alone. A block that does not fit is scheduled again at the same
+///    window with every PSUM tile counted as a whole bank in step 3 (small tiles such as P's transposes, placed next
+///    fit, can otherwise take a slice of every bank and leave none whole for the next accumulator), then so and with
+///    one bank fewer (the first unplaced op, always taken, may still go one bank over), and if none of these fits,
+///    with half the window, down to program order (a block whose original order does not fit is left alone).
+/// 5. Placement guard: step 4 counts bytes, but `allocate` places tiles of many sizes first fit, so a reordered
+///    function can leave SBUF too fragmented for a large tile even though the bytes fit (causal attention at
+///    S = 8192: 30 KiB score rows among 80 KiB live). When the original function places and the rewritten one does
+///    not (`TileAllocator.places`), the function is rewritten again with half the window, down to program order.
 /// Only independent ops trade places, and every op computes what it computed, so every executor's results are
 /// bit-for-bit unchanged. It runs after `double-buffer` (whose unrolled copies it interleaves) and before
 /// `allocate` (which places the tiles by the new live ranges) and `schedule` (which adds semaphores for them).
 public struct Interleave: Pass {
     public let name = "interleave"
     public let summary = "list-schedule straight-line engine ops by dependences and op costs so independent chains overlap"
-    /// Ops of lookahead by default: about four 512-key blocks of a tile-form attention (~30 ops each). On
-    /// `flash_attention_fwd` at [1, 1, 2048, 128] on trn1: 64 took 90.9 us, 128 took 84.7 us; wider windows run out
-    /// of PSUM and fall back to 128 (step 4).
-    public static let defaultWindow = 128
+    /// Ops of lookahead by default: about four 2048-key steps of a tile-form flash attention (~100 ops each). On
+    /// `flash_attention_fwd` at [1, 8, 4096, 128], 128 took 2.00 ms (trn1) / 1.80 ms (trn2) and 512 took
+    /// 1.77 / 1.76 ms; SD attention [4096, 128] went 358.3 -> 367.2 us on trn1 and 393.6 -> 361.0 us on trn2.
+    public static let defaultWindow = 512
     public let options: [PassOption] = [
-        PassOption("window", .integers(1...4096), default: "128",
+        PassOption("window", .integers(1...4096), default: "512",
                    help: "how many ops past the first unplaced one an op may be moved ahead of (1 keeps program order)"),
     ]
 
@@ -60,15 +67,24 @@ public struct Interleave: Pass {
                                              .psum: context.target.psum.bytesPerPartition]
         for index in module.functions.indices {
             let function = module.functions[index]
-            var rewriter = InterleaveRewriter(target: context.target, types: Self.valueTypes(of: function), views: TileViews(function),
-                                              window: window, capacity: capacity,
-                                              bankBytes: context.target.psumBankBytes, psumByPlacement: true)
-            var body = rewriter.rewrite(function.body, enclosing: [:])
-            if !TileAllocator.placesPSUM(of: body, target: context.target) {
-                rewriter.psumByPlacement = false
-                body = rewriter.rewrite(function.body, enclosing: [:])
+            // Step 5: the rewritten function must place wherever the original does.
+            let originalPlaces = TileAllocator.places(function.body, spaces: [.sbuf, .psum], target: context.target)
+            var lookahead = window
+            while lookahead > 1 {
+                var rewriter = InterleaveRewriter(target: context.target, types: Self.valueTypes(of: function),
+                                                  views: TileViews(function), window: lookahead, capacity: capacity,
+                                                  bankBytes: context.target.psumBankBytes, psumByPlacement: true)
+                var body = rewriter.rewrite(function.body, enclosing: [:])
+                if !TileAllocator.placesPSUM(of: body, target: context.target) {
+                    rewriter.psumByPlacement = false
+                    body = rewriter.rewrite(function.body, enclosing: [:])
+                }
+                if !originalPlaces || TileAllocator.places(body, spaces: [.sbuf, .psum], target: context.target) {
+                    module.functions[index].body = body
+                    break
+                }
+                lookahead /= 2
             }
-            module.functions[index].body = body
         }
     }
 }
@@ -127,15 +143,22 @@ struct InterleaveRewriter {
         guard ops.contains(where: { $0.kind.instruction != nil }), fits(original) else { return original }
         var lookahead = window
         while lookahead > 1 {
-            let reordered = Block(schedule(ops, budget: budget, window: lookahead))
-            if fits(reordered) { return reordered }
+            for (psumByBank, margin) in [(false, 0), (true, 0), (true, bankBytes)] {
+                var tighter = budget
+                if let psum = tighter[.psum] { tighter[.psum] = psum - margin }
+                let reordered = Block(schedule(ops, budget: tighter, window: lookahead, everyPSUMTileABank: psumByBank))
+                if fits(reordered) { return reordered }
+            }
             lookahead /= 2
         }
         return original
     }
 
     /// The ops of a block, each run of engine ops, allocs and views list-scheduled (the rest in place).
-    func schedule(_ ops: [Operation], budget: [MemorySpace: Int], window: Int) -> [Operation] {
+    /// `everyPSUMTileABank` counts every PSUM tile as a whole bank while the list schedule checks what fits (the
+    /// worst case of `allocate`'s bank rules), instead of accumulators as banks and other PSUM tiles by their bytes.
+    func schedule(_ ops: [Operation], budget: [MemorySpace: Int], window: Int,
+                  everyPSUMTileABank: Bool = false) -> [Operation] {
         let accumulators = Set(ops.compactMap { $0.kind.asMatmul.map { views.root($0.accumulator) } })
         // First and last top-level positions at which each root tile is used (a loop counts as its position).
         var first: [ValueID: Int] = [:], last: [ValueID: Int] = [:]
@@ -151,8 +174,8 @@ struct InterleaveRewriter {
         var bytes: [ValueID: (MemorySpace, Int)] = [:]
         for op in ops {
             guard case .alloc(let tile, _) = op.kind, let id = op.result?.id else { continue }
-            let size = tile.space == .psum && accumulators.contains(id) ? max(tile.bytesPerPartition, bankBytes)
-                : tile.bytesPerPartition
+            let size = tile.space == .psum && (everyPSUMTileABank || accumulators.contains(id))
+                ? max(tile.bytesPerPartition, bankBytes) : tile.bytesPerPartition
             bytes[id] = (tile.space, size)
         }
         var result: [Operation] = []
@@ -190,9 +213,11 @@ struct InterleaveRewriter {
         var definer: [ValueID: Int] = [:]
         for (index, op) in run.enumerated() where op.kind.instruction == nil { if let id = op.result?.id { definer[id] = index } }
         // Remaining uses within the run of each root tile, and the tiles live when the run starts.
+        // The root tiles each op of the run refers to, once each (asked for every candidate at every step).
+        let roots = run.map { Array(Set($0.kind.uses.map(views.root))) }
         var remaining: [ValueID: Int] = [:]
-        for op in run where op.kind.instruction != nil {
-            for root in Set(op.kind.uses.map(views.root)) { remaining[root, default: 0] += 1 }
+        for (index, op) in run.enumerated() where op.kind.instruction != nil {
+            for root in roots[index] { remaining[root, default: 0] += 1 }
         }
         var live = Set<ValueID>()
         var liveBytes: [MemorySpace: Int] = [:]
@@ -217,7 +242,7 @@ struct InterleaveRewriter {
         }
         var finish = Array(repeating: 0.0, count: run.count)
         var placed = Array(repeating: false, count: run.count)
-        var ready = Set(engineOps.filter { waiting[$0] == 0 })
+        var ready = run.indices.map { run[$0].kind.instruction != nil && waiting[$0] == 0 }
         var emitted = Set<Int>()
         var result: [Operation] = []
         var cursor = 0  // index into engineOps of the first op not yet placed
@@ -229,10 +254,27 @@ struct InterleaveRewriter {
         }
         func newBytes(_ index: Int) -> [MemorySpace: Int] {
             var added: [MemorySpace: Int] = [:]
-            for root in Set(run[index].kind.uses.map(views.root)) where !live.contains(root) {
+            for root in roots[index] where !live.contains(root) {
                 if let (space, size) = bytes[root] { added[space, default: 0] += size }
             }
             return added
+        }
+        /// Whether op `index`'s new tiles fit beside the live ones and the headroom (without building a dictionary:
+        /// this is asked of every candidate at every step).
+        func fitsAhead(_ index: Int) -> Bool {
+            var sbuf = 0, psum = 0
+            for root in roots[index] where !live.contains(root) {
+                guard let (space, size) = bytes[root] else { continue }
+                switch space {
+                case .psum: psum += size
+                case .sbuf: sbuf += size
+                case .hbm: continue
+                }
+            }
+            if sbuf > 0, liveBytes[.sbuf, default: 0] + sbuf + reserve[.sbuf, default: 0] > budget[.sbuf, default: Int.max] {
+                return false
+            }
+            return psum == 0 || liveBytes[.psum, default: 0] + psum + reserve[.psum, default: 0] <= budget[.psum, default: Int.max]
         }
         // Headroom kept for the ops in program order: an op taken ahead of the first unplaced one must leave room
         // for the largest set of tiles any one op of the run makes live.
@@ -244,11 +286,10 @@ struct InterleaveRewriter {
             let head = engineOps[cursor]
             let limit = cursor + window < engineOps.count ? engineOps[cursor + window] : run.count
             var best: (index: Int, start: Double)?
-            for index in ready where index < limit {
+            // The window's ready ops: engine ops from the first unplaced one up to `limit`.
+            for index in engineOps[cursor...].prefix(while: { $0 < limit }) where ready[index] {
                 if index != head {
-                    let fits = newBytes(index).allSatisfy { space, size in
-                        liveBytes[space, default: 0] + size + reserve[space, default: 0] <= budget[space, default: Int.max] }
-                    guard fits else { continue }
+                    guard fitsAhead(index) else { continue }
                 }
                 let readyAt = dependences[index].reduce(0.0) { max($0, finish[$1]) }
                 let start = timeline.start(run[index], ready: readyAt)
@@ -265,13 +306,13 @@ struct InterleaveRewriter {
             result.append(run[chosen])
             emitted.insert(chosen)
             placed[chosen] = true
-            ready.remove(chosen)
+            ready[chosen] = false
             finish[chosen] = timeline.commit(run[chosen], at: start)
             for successor in successors[chosen] {
                 waiting[successor] -= 1
-                if waiting[successor] == 0 { ready.insert(successor) }
+                if waiting[successor] == 0 { ready[successor] = true }
             }
-            for root in Set(run[chosen].kind.uses.map(views.root)) {
+            for root in roots[chosen] {
                 guard let (space, size) = bytes[root] else { continue }
                 if !live.contains(root) {
                     live.insert(root)

@@ -66,7 +66,7 @@ public struct SearchSpace: Sendable, Equatable {
             TuneKnob(pass: "double-buffer", option: "bufs", values: int([2, 1, 3, 4])),
             // How far `interleave` may move an op ahead (1: program order). Its list schedule sees one straight-line
             // block, not the overlap across loop iterations that program order can give (Docs/simulator.md, MX).
-            TuneKnob(pass: "interleave", option: "window", values: int([128, 1, 32, 512])),
+            TuneKnob(pass: "interleave", option: "window", values: int([512, 1, 32, 128])),
             TuneKnob(pass: "schedule", option: "dma_queues", values: int([target.dma.queuesPerEngine, 8, 4])),
             TuneKnob(pass: "schedule", option: "store_queues", values: int([0, 2, 4])),
             TuneKnob(pass: "assign-engines", option: "portable",
