@@ -370,8 +370,12 @@ struct MatmulRowChainTiler {
                                             name: types[value]?.nameHint ?? "s"), type)
         }
         let windows = TileSplit(extent: plan.n, tile: sizes.n).pieces.filter { live.contains($0.offset) }
-        let partials = plan.windowReductions.map { _ in
-            body.alloc(.sbuf, .f32, partitions: rows, free: [windows.count], name: "partial")
+        // One window (the online form's, or a short row): its reduction is the row's, written straight into the result.
+        let direct = windows.count == 1
+            && plan.windowReductions.allSatisfy { (types[$0.result]?.type.element ?? .f32) == .f32 }
+        let partials = plan.windowReductions.map { reduction in
+            body.alloc(.sbuf, .f32, partitions: rows, free: [windows.count],
+                       name: direct ? types[reduction.result]?.nameHint : "partial")
         }
         for (windowIndex, column) in windows.enumerated() {
             body.span = plan.first.span
@@ -413,6 +417,10 @@ struct MatmulRowChainTiler {
             }
         }
         for (reduction, partial) in zip(plan.windowReductions, partials) {
+            if direct {
+                stage.reduced[reduction.result] = .column(partial, .f32)
+                continue
+            }
             let element = types[reduction.result]?.type.element ?? .f32
             let result = body.alloc(.sbuf, element, partitions: rows, free: [1], name: types[reduction.result]?.nameHint)
             body.emit(.dveReduce(reduction.op, partial, destination: result))
