@@ -61,7 +61,10 @@ struct MatmulRowChainTiler {
 
     func emit(_ ops: [Operation], into top: TileEmitter) throws(TilingError) {
         let plan = try self.plan(ops)
-        let softmax = online == .off || sizes.n % sizes.m != 0 ? nil : OnlineSoftmax(plan, types: types)
+        // The streamed form holds a block's O accumulators, an S window and a P^T tile in PSUM at once.
+        let onlineBanks = TileSplit(extent: plan.d, tile: sizes.n).pieces.count + 2
+        let softmax = online == .off || sizes.n % sizes.m != 0 || onlineBanks > target.psumBanks ? nil
+            : OnlineSoftmax(plan, types: types)
         if online == .on, let softmax { return try emitOnline(plan, softmax, into: top) }
         // Trial: the residents and one loop body of row blocks, to see that the body's peak fits beside the residents
         // (`double-buffer` checks the same before it unrolls the loop); fewer blocks per body when it does not.

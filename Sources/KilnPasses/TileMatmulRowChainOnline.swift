@@ -62,7 +62,7 @@ extension MatmulRowChainTiler {
     /// the reference's (Docs/numerics.md, "Online softmax").
     func emitOnline(_ plan: Plan, _ softmax: OnlineSoftmax, into top: TileEmitter) throws(TilingError) {
         top.span = plan.first.span
-        // Each block holds its O accumulators, an S window and a P^T tile in PSUM at a time.
+        // Each block holds its O accumulators, an S window and a P^T tile in PSUM at a time (`emit` checks one fits).
         let banksPerBlock = TileSplit(extent: plan.d, tile: sizes.n).pieces.count + 2
         var blocks = max(1, blocksPerBody)
         while blocks > 1, blocks * banksPerBlock > target.psumBanks { blocks /= 2 }

@@ -123,3 +123,13 @@ private func dividesByARowValue(_ instruction: EngineInstruction) -> Bool {
     loop.body.walk { if let load = $0.kind.asLoad, load.hbm == module.functions[0].parameters[0].value.id { loads += 1 } }
     #expect(loads == 4)
 }
+
+@Test func aChainWhoseOutputAccumulatorsLeaveNoPSUMForTheWindowsKeepsItsWholeRows() throws {
+    // E 3500: 7 PSUM accumulators per block; with an S window and a P^T tile that is 9 of trn1's 8 banks, so even
+    // forced on the chain keeps whole rows (no running max across its two windows of keys).
+    let runningMax = { (module: Module) in
+        allOps(module).contains { $0.kind.instruction?.op == .dveTensorTensor && $0.kind.instruction?.operands.first == .binary(.max) }
+    }
+    #expect(runningMax(try tiledModule(attention(s: 128, t: 700, e: 3000), pipeline: "fuse,tile{chain_online=on}")))
+    #expect(!runningMax(try tiledModule(attention(s: 128, t: 700, e: 3500), pipeline: "fuse,tile{chain_online=on}")))
+}
