@@ -55,10 +55,10 @@ extension MatmulRowChainTiler {
     ///     c = exp(m_old - m); l = l * c + l_w; acc = acc * c + O_w (dve, in place; the first window copies)
     ///   then O = acc / l, the second matmul's epilogue and stores.
     ///
-    /// B's and V's windows are loaded per block and window (double-buffered by `allocate` and the list schedule) unless
-    /// both fit resident in half of SBUF, so the key length is unbounded by SBUF and no score reaches HBM. The blocks
-    /// of a loop body, or the unrolled blocks when a mask skips windows, are merged by `scheduled` as in the whole-row
-    /// form. P is divided by the row sum at the end rather than before the second matmul, so O's rounding differs from
+    /// B and V stay resident when both fit half of SBUF; the blocks of a loop body (or the unrolled blocks when a mask
+    /// skips windows) are then merged by `scheduled` as in the whole-row form. Else each window's B and V tiles are
+    /// loaded once for all the blocks of a loop body, which go window by window together (`interleave` overlaps them
+    /// and the next window's loads), so the key length is unbounded by SBUF and no score reaches HBM. P is divided by the row sum at the end rather than before the second matmul, so O's rounding differs from
     /// the reference's (Docs/numerics.md, "Online softmax").
     func emitOnline(_ plan: Plan, _ softmax: OnlineSoftmax, into top: TileEmitter) throws(TilingError) {
         top.span = plan.first.span
@@ -83,83 +83,113 @@ extension MatmulRowChainTiler {
         }
     }
 
-    /// `rows` rows from `mOffset` as blocks of tile_m, each streamed on its own, merged by `scheduled`.
+    /// `rows` rows from `mOffset` as blocks of tile_m. With resident keys and values (or one block) each block is
+    /// streamed on its own and the blocks merged by `scheduled`; else the blocks go window by window together, each
+    /// window's keys and values loaded once for all of them, and `interleave` overlaps the blocks.
     private func emitOnlineBlocks(_ plan: Plan, _ softmax: OnlineSoftmax, residents: (b: [ValueID], v: [ValueID])?,
                                   residentTypes: [ValueID: IRType], into body: TileEmitter, hoist: TileEmitter,
                                   mOffset: AffineExpr, rows: Int, skipping: Bool, inFlight: Int) throws(TilingError) {
-        var lists: [[Operation]] = []
+        let shared = residents == nil && TileSplit(extent: rows, tile: sizes.m).pieces.count > 1
+        var blocks: [OnlineBlock] = []
         for block in TileSplit(extent: rows, tile: sizes.m).pieces {
-            let stage = body.child()
             let offset = mOffset.adding(block.offset)
-            try emitOnlineBlock(plan, softmax, residents: residents, into: stage, hoist: hoist, mOffset: offset,
-                                rows: block.size,
-                                live: computedColumns(plan, mOffset: offset, rows: block.size, skipping: skipping))
-            lists.append(stage.ops)
+            let emitter = shared ? body : body.child()
+            blocks.append(OnlineBlock(emitter: emitter, mOffset: offset, rows: block.size,
+                                      live: computedColumns(plan, mOffset: offset, rows: block.size, skipping: skipping),
+                                      stationary: emitStationary(plan, into: emitter, mOffset: offset, rows: block.size)))
         }
-        body.ops += scheduled(lists, types: residentTypes, inFlight: inFlight)
+        let windows = TileSplit(extent: plan.n, tile: sizes.n).pieces
+        if shared {
+            for window in windows where blocks.contains(where: { $0.live.contains(window.offset) }) {
+                let columns = window.offset ..< window.offset + window.size
+                let keys = loadKeys(plan, columns: columns, into: body), values = loadValues(plan, rows: columns, into: body)
+                for index in blocks.indices where blocks[index].live.contains(window.offset) {
+                    try emitOnlineWindow(plan, softmax, columns: columns, keys: keys, keyBase: window.offset, values: values,
+                                         block: &blocks[index], hoist: hoist)
+                }
+            }
+        } else {
+            for index in blocks.indices {
+                for window in windows where blocks[index].live.contains(window.offset) {
+                    let columns = window.offset ..< window.offset + window.size
+                    let pieces = TileSplit(extent: window.size, tile: sizes.m).pieces.count
+                    let keys = residents?.b ?? loadKeys(plan, columns: columns, into: blocks[index].emitter)
+                    let values = residents.map { Array($0.v[(window.offset / sizes.m)...].prefix(pieces)) }
+                        ?? loadValues(plan, rows: columns, into: blocks[index].emitter)
+                    try emitOnlineWindow(plan, softmax, columns: columns, keys: keys,
+                                         keyBase: residents == nil ? window.offset : 0, values: values,
+                                         block: &blocks[index], hoist: hoist)
+                }
+            }
+        }
+        for block in blocks { try finishOnline(plan, block, hoist: hoist) }
+        if !shared { body.ops += scheduled(blocks.map(\.emitter.ops), types: residentTypes, inFlight: inFlight) }
     }
 
-    /// One block's windows of keys, its running max, sum and output, and its stores.
-    private func emitOnlineBlock(_ plan: Plan, _ softmax: OnlineSoftmax, residents: (b: [ValueID], v: [ValueID])?,
-                                 into body: TileEmitter, hoist: TileEmitter, mOffset: AffineExpr, rows: Int,
-                                 live: Range<Int>) throws(TilingError) {
-        let stationary = emitStationary(plan, into: body, mOffset: mOffset, rows: rows)
-        let dPieces = TileSplit(extent: plan.d, tile: sizes.n).pieces
+    /// One block of query rows being streamed: where its ops go, its A^T tiles and its running max, sum and output.
+    private struct OnlineBlock {
+        let emitter: TileEmitter
+        let mOffset: AffineExpr, rows: Int, live: Range<Int>
+        let stationary: [ValueID]
         var state: (max: ValueID, sum: ValueID, output: [ValueID])?
+    }
+
+    /// One window of keys (`columns`, B's tiles `keys` from `keyBase`, V's 128-row tiles `values`) for one block.
+    private func emitOnlineWindow(_ plan: Plan, _ softmax: OnlineSoftmax, columns: Range<Int>, keys: [ValueID], keyBase: Int,
+                                  values: [ValueID], block: inout OnlineBlock, hoist: TileEmitter) throws(TilingError) {
+        let body = block.emitter, rows = block.rows
+        let dPieces = TileSplit(extent: plan.d, tile: sizes.n).pieces
         func column(_ name: String) -> ValueID { body.alloc(.sbuf, .f32, partitions: rows, free: [1], name: name) }
-        for window in TileSplit(extent: plan.n, tile: sizes.n).pieces where live.contains(window.offset) {
-            let columns = window.offset ..< window.offset + window.size
-            let keyPieces = TileSplit(extent: window.size, tile: sizes.m).pieces
-            let keys = residents?.b ?? loadKeys(plan, columns: columns, into: body)
-            let values = residents.map { Array($0.v[(window.offset / sizes.m)...].prefix(keyPieces.count)) }
-                ?? loadValues(plan, rows: columns, into: body)
-            let scores = try emitScores(plan, stationary: stationary, keys: keys, keyBase: residents == nil ? window.offset : 0,
-                                        into: body, hoist: hoist, mOffset: mOffset, rows: rows, live: columns)
-            guard let s = scores.held[softmax.scores]?.id, case .column(let windowMax, _)? = scores.reduced[softmax.max] else {
-                throw .unsupported(plan.second, "the online softmax lost its scores")
-            }
-            body.span = plan.second.span
-            let newMax = column("m")
-            if let state {
-                body.emit(.dveTensorTensor(.max, state.max, windowMax, destination: newMax))
-            } else {
-                body.emit(.dveTensorScalar(.max, windowMax, .constant(-3.0e38), destination: newMax))
-            }
-            let negated = column("neg_m")
-            body.emit(.dveTensorScalar(.mul, newMax, .constant(-1), destination: negated))
-            let p = body.alloc(.sbuf, plan.productElement, partitions: rows, free: [window.size], name: "p")
-            let windowSum = column("l_w")
-            body.emit(.actActivate(Activation(function: .exp, source: s, destination: p, scale: 1, bias: .value(negated),
-                                              reduce: FreeAxisReduce(.add, into: windowSum))))
-            let accumulators = dPieces.map { body.alloc(.psum, .f32, partitions: rows, free: [$0.size], name: "o_psum") }
-            let pieces = zip(keyPieces, values).map { (p: $0.0.offset, size: $0.0.size, v: $0.1) }
-            accumulateProduct(plan, p: p, pieces: pieces, into: accumulators, body: body, rows: rows)
-            guard let old = state else {
-                let output = zip(dPieces, accumulators).map { piece, accumulator in
-                    let tile = body.alloc(.sbuf, .f32, partitions: rows, free: [piece.size], name: "acc")
-                    body.emit(.dveCopy(source: accumulator, destination: tile))
-                    return tile
-                }
-                state = (newMax, windowSum, output)
-                continue
-            }
-            let correction = column("corr")
-            body.emit(.actActivate(Activation(function: .exp, source: old.max, destination: correction, scale: 1,
-                                              bias: .value(negated))))
-            body.emit(.dveTensorScalar(.mul, old.sum, .value(correction), destination: old.sum))
-            body.emit(.dveTensorTensor(.add, old.sum, windowSum, destination: old.sum))
-            for (output, accumulator) in zip(old.output, accumulators) {
-                body.emit(.dveTensorScalar(.mul, output, .value(correction), destination: output))
-                body.emit(.dveTensorTensor(.add, output, accumulator, destination: output))
-            }
-            state = (newMax, old.sum, old.output)
+        let scores = try emitScores(plan, stationary: block.stationary, keys: keys, keyBase: keyBase, into: body,
+                                    hoist: hoist, mOffset: block.mOffset, rows: rows, live: columns)
+        guard let s = scores.held[softmax.scores]?.id, case .column(let windowMax, _)? = scores.reduced[softmax.max] else {
+            throw .unsupported(plan.second, "the online softmax lost its scores")
         }
-        guard let state else { throw .unsupported(plan.second, "the online softmax has no live window") }
         body.span = plan.second.span
-        for output in state.output {
-            body.emit(.dveTensorScalar(.div, output, .value(state.sum), destination: output))
+        let newMax = column("m")
+        if let state = block.state {
+            body.emit(.dveTensorTensor(.max, state.max, windowMax, destination: newMax))
+        } else {
+            body.emit(.dveTensorScalar(.max, windowMax, .constant(-3.0e38), destination: newMax))
         }
-        try emitProductEpilogue(plan, results: state.output.map { .tile($0, .f32, .sbuf) }, into: body, hoist: hoist,
-                                mOffset: mOffset, rows: rows)
+        let negated = column("neg_m")
+        body.emit(.dveTensorScalar(.mul, newMax, .constant(-1), destination: negated))
+        let p = body.alloc(.sbuf, plan.productElement, partitions: rows, free: [columns.count], name: "p")
+        let windowSum = column("l_w")
+        body.emit(.actActivate(Activation(function: .exp, source: s, destination: p, scale: 1, bias: .value(negated),
+                                          reduce: FreeAxisReduce(.add, into: windowSum))))
+        let accumulators = dPieces.map { body.alloc(.psum, .f32, partitions: rows, free: [$0.size], name: "o_psum") }
+        let pieces = zip(TileSplit(extent: columns.count, tile: sizes.m).pieces, values).map { (p: $0.0.offset, size: $0.0.size, v: $0.1) }
+        accumulateProduct(plan, p: p, pieces: pieces, into: accumulators, body: body, rows: rows)
+        guard let old = block.state else {
+            let output = zip(dPieces, accumulators).map { piece, accumulator in
+                let tile = body.alloc(.sbuf, .f32, partitions: rows, free: [piece.size], name: "acc")
+                body.emit(.dveCopy(source: accumulator, destination: tile))
+                return tile
+            }
+            block.state = (newMax, windowSum, output)
+            return
+        }
+        let correction = column("corr")
+        body.emit(.actActivate(Activation(function: .exp, source: old.max, destination: correction, scale: 1,
+                                          bias: .value(negated))))
+        body.emit(.dveTensorScalar(.mul, old.sum, .value(correction), destination: old.sum))
+        body.emit(.dveTensorTensor(.add, old.sum, windowSum, destination: old.sum))
+        for (output, accumulator) in zip(old.output, accumulators) {
+            body.emit(.dveTensorScalar(.mul, output, .value(correction), destination: output))
+            body.emit(.dveTensorTensor(.add, output, accumulator, destination: output))
+        }
+        block.state = (newMax, old.sum, old.output)
+    }
+
+    /// O = acc / l for a block after its last window, then the second matmul's epilogue and stores.
+    private func finishOnline(_ plan: Plan, _ block: OnlineBlock, hoist: TileEmitter) throws(TilingError) {
+        guard let state = block.state else { throw .unsupported(plan.second, "the online softmax has no live window") }
+        block.emitter.span = plan.second.span
+        for output in state.output {
+            block.emitter.emit(.dveTensorScalar(.div, output, .value(state.sum), destination: output))
+        }
+        try emitProductEpilogue(plan, results: state.output.map { .tile($0, .f32, .sbuf) }, into: block.emitter,
+                                hoist: hoist, mOffset: block.mOffset, rows: block.rows)
     }
 }
