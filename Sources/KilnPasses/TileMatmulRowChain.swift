@@ -26,7 +26,8 @@ import KilnTileIR
 /// `blocksPerBody` row blocks make one loop body, their ops merged by a list schedule (`scheduled`) so that the in-order
 /// engine streams overlap one block's softmax with the other's. The chain needs the residents plus the peak of one
 /// loop body in SBUF; when they do not fit, tiling throws `chainTooLarge` and `FunctionTiler` tiles the chain's groups
-/// one by one (S and P through HBM scratch).
+/// one by one (S and P through HBM scratch), unless the row ops are a softmax: then `emitOnline` streams the keys
+/// (`tile{chain_online=auto}`; `on` streams every softmax chain, `off` none).
 struct MatmulRowChainTiler {
     let chain: MatmulRowChain
     let target: MachineTarget
@@ -37,9 +38,11 @@ struct MatmulRowChainTiler {
     let stores: [GroupStore]
     /// Row blocks per loop body (`tile{chain_blocks}`), fewer when SBUF or half the PSUM banks do not hold them.
     let blocksPerBody: Int
+    /// When a softmax chain streams its keys by online softmax instead (`tile{chain_online}`).
+    let online: ChainOnlineMode
 
     /// The chain's operands and sizes, read off its (rank-2 view) ops.
-    private struct Plan {
+    struct Plan {
         var first: Operation, second: Operation
         var scoreOps: [Operation], rowOps: [Operation], productOps: [Operation]
         /// The first matmul's A, and B or the kernel input B is the transpose of.
@@ -58,6 +61,11 @@ struct MatmulRowChainTiler {
 
     func emit(_ ops: [Operation], into top: TileEmitter) throws(TilingError) {
         let plan = try self.plan(ops)
+        // The streamed form holds a block's O accumulators, an S window and a P^T tile in PSUM at once.
+        let onlineBanks = TileSplit(extent: plan.d, tile: sizes.n).pieces.count + 2
+        let softmax = online == .off || sizes.n % sizes.m != 0 || onlineBanks > target.psumBanks ? nil
+            : OnlineSoftmax(plan, types: types)
+        if online == .on, let softmax { return try emitOnline(plan, softmax, into: top) }
         // Trial: the residents and one loop body of row blocks, to see that the body's peak fits beside the residents
         // (`double-buffer` checks the same before it unrolls the loop); fewer blocks per body when it does not.
         // Each block holds one PSUM bank per tile_n columns of O through its product; half the banks at most, so the
@@ -81,6 +89,7 @@ struct MatmulRowChainTiler {
             let capacity = target.sbuf.bytesPerPartition
             if residentBytes + rowBytes <= capacity { break }
             guard blocks > 1 else {
+                if let softmax { return try emitOnline(plan, softmax, into: top) }
                 throw TilingError.chainTooLarge(plan.second, key: chain.key, bytes: residentBytes + rowBytes, capacity: capacity)
             }
             blocks /= 2
@@ -110,7 +119,7 @@ struct MatmulRowChainTiler {
     static let maxSkippingBlocks = 64
 
     /// True when a mask covers a window of some block of `tile_m` rows (and the blocks are few enough to unroll).
-    private func skipsWindows(_ plan: Plan) -> Bool {
+    func skipsWindows(_ plan: Plan) -> Bool {
         guard !plan.masks.isEmpty, TileSplit(extent: plan.m, tile: sizes.m).pieces.count <= Self.maxSkippingBlocks else {
             return false
         }
@@ -123,13 +132,13 @@ struct MatmulRowChainTiler {
 
     /// The columns of the scores the block of `rows` rows from `mOffset` computes: all unless skipping, when the
     /// masks' covered windows are left out (`liveColumns`).
-    private func computedColumns(_ plan: Plan, mOffset: AffineExpr, rows: Int, skipping: Bool) -> Range<Int> {
+    func computedColumns(_ plan: Plan, mOffset: AffineExpr, rows: Int, skipping: Bool) -> Range<Int> {
         guard skipping, mOffset.terms.isEmpty else { return 0 ..< plan.n }
         return Self.liveColumns(rows: mOffset.constant ..< mOffset.constant + rows,
                                 windows: TileSplit(extent: plan.n, tile: sizes.n).pieces, masks: plan.masks)
     }
 
-    private func plan(_ ops: [Operation]) throws(TilingError) -> Plan {
+    func plan(_ ops: [Operation]) throws(TilingError) -> Plan {
         let part = { (set: Set<ValueID>) in ops.filter { op in op.result.map { set.contains($0.id) } ?? false } }
         let scoreOps = part(chain.scores), rowOps = part(chain.rows), productOps = part(chain.product)
         guard let first = scoreOps.first(where: { if case .matmul = $0.kind { true } else { false } }),
@@ -181,35 +190,46 @@ struct MatmulRowChainTiler {
     }
 
     /// B as [K tile | N] tiles (one per K tile) and V as [rows | D] tiles (one per 128 rows of V).
-    private func emitResidents(_ plan: Plan, into top: TileEmitter) -> (b: [ValueID], v: [ValueID]) {
+    func emitResidents(_ plan: Plan, into top: TileEmitter) -> (b: [ValueID], v: [ValueID]) {
+        (loadKeys(plan, columns: 0 ..< plan.n, into: top), loadValues(plan, rows: 0 ..< plan.n, into: top))
+    }
+
+    /// B's `columns` as [K tile | columns] tiles, one per K tile: B^T's [128 | K tile] blocks loaded and transposed on
+    /// the PE (or by a transposing DMA on trn2) when B is a `transpose` of a kernel input.
+    func loadKeys(_ plan: Plan, columns: Range<Int>, into top: TileEmitter) -> [ValueID] {
         let kPieces = TileSplit(extent: plan.k, tile: sizes.k).pieces
-        let keyPieces = TileSplit(extent: plan.n, tile: sizes.m).pieces
-        let b = kPieces.map { top.alloc(.sbuf, plan.element, partitions: $0.size, free: [plan.n], name: "bT") }
+        let keyPieces = TileSplit(extent: columns.count, tile: sizes.m).pieces
+        let b = kPieces.map { top.alloc(.sbuf, plan.element, partitions: $0.size, free: [columns.count], name: "bT") }
         for (kIndex, kPiece) in kPieces.enumerated() {
             guard plan.bTransposed else {
-                top.load(plan.b, at: [.constant(kPiece.offset), .constant(0)], into: b[kIndex])
+                top.load(plan.b, at: [.constant(kPiece.offset), .constant(columns.lowerBound)], into: b[kIndex])
                 continue
             }
             for key in keyPieces {
                 let window = top.view(b[kIndex], offset: key.offset,
                                       as: TileType(.sbuf, plan.element, partitions: kPiece.size, free: [key.size]), name: "bT_w")
+                let at: [AffineExpr] = [.constant(columns.lowerBound + key.offset), .constant(kPiece.offset)]
                 if target.dma.canTransposeInFlight {
-                    top.load(plan.b, at: [.constant(key.offset), .constant(kPiece.offset)], into: window, transpose: true)
+                    top.load(plan.b, at: at, into: window, transpose: true)
                     continue
                 }
                 let rows = top.alloc(.sbuf, plan.element, partitions: key.size, free: [kPiece.size], name: "b")
-                top.load(plan.b, at: [.constant(key.offset), .constant(kPiece.offset)], into: rows)
+                top.load(plan.b, at: at, into: rows)
                 let transposed = top.alloc(.psum, plan.element, partitions: kPiece.size, free: [key.size], name: "bT_psum")
                 top.emit(.peTranspose(source: rows, destination: transposed))
                 top.emit(.dveCopy(source: transposed, destination: window))
             }
         }
-        let v = keyPieces.map { key in
+        return b
+    }
+
+    /// V's `rows` as [128 | D] tiles, one per 128 rows.
+    func loadValues(_ plan: Plan, rows: Range<Int>, into top: TileEmitter) -> [ValueID] {
+        TileSplit(extent: rows.count, tile: sizes.m).pieces.map { key in
             let tile = top.alloc(.sbuf, plan.productElement, partitions: key.size, free: [plan.d], name: "v")
-            top.load(plan.v, at: [.constant(key.offset), .constant(0)], into: tile)
+            top.load(plan.v, at: [.constant(rows.lowerBound + key.offset), .constant(0)], into: tile)
             return tile
         }
-        return (b, v)
     }
 
     /// Row blocks per loop body by default (`tile{chain_blocks}`), their ops merged by `scheduled`: on attention at
@@ -227,7 +247,8 @@ struct MatmulRowChainTiler {
         var scores: [(emitter: TileEmitter, stage: ScoresStage)] = []
         for (index, block) in blocks.enumerated() {
             let stage = body.child()
-            scores.append((stage, try emitScores(plan, residents: residents, into: stage, hoist: hoist,
+            let stationary = emitStationary(plan, into: stage, mOffset: mOffset.adding(block.offset), rows: block.size)
+            scores.append((stage, try emitScores(plan, stationary: stationary, keys: residents.b, into: stage, hoist: hoist,
                                                  mOffset: mOffset.adding(block.offset), rows: block.size, live: live[index])))
         }
         var products: [(emitter: TileEmitter, p: ValueID)] = []
@@ -315,20 +336,14 @@ struct MatmulRowChainTiler {
 
     /// What a block's scores stage leaves: the SBUF rows, by the value each holds, and the row maxima (minima) made as
     /// the rows were written.
-    private struct ScoresStage {
+    struct ScoresStage {
         var held: [ValueID: (id: ValueID, type: TileType)] = [:]
         var reduced: [ValueID: TileOperand] = [:]
     }
 
-    /// One block's S, window by window into SBUF rows holding the `live` columns. A max or min of a held row is reduced
-    /// per window by the op writing the window (act.activate's or dve.tensor_scalar's fused reduce, when the row is f32: they reduce the
-    /// f32 results; else a dve.reduce of the window) into a column of a [rows | windows] tile, then one dve.reduce of
-    /// that tile: the first of equal values and any NaN win, as one reduction of the row gives.
-    private func emitScores(_ plan: Plan, residents: (b: [ValueID], v: [ValueID]), into body: TileEmitter, hoist: TileEmitter,
-                            mOffset: AffineExpr, rows: Int, live: Range<Int>) throws(TilingError) -> ScoresStage {
-        let kPieces = TileSplit(extent: plan.k, tile: sizes.k).pieces
-        // A^T tiles of the block, [K tile | rows].
-        let stationary = kPieces.map { piece -> ValueID in
+    /// A^T tiles of a block of `rows` rows from `mOffset`, [K tile | rows] (as `tile` transposes a matmul's A).
+    func emitStationary(_ plan: Plan, into body: TileEmitter, mOffset: AffineExpr, rows: Int) -> [ValueID] {
+        TileSplit(extent: plan.k, tile: sizes.k).pieces.map { piece -> ValueID in
             let aT = body.alloc(.sbuf, plan.element, partitions: piece.size, free: [rows], name: "aT")
             if target.dma.canTransposeInFlight {
                 body.load(plan.a, at: [mOffset, .constant(piece.offset)], into: aT, transpose: true)
@@ -341,6 +356,16 @@ struct MatmulRowChainTiler {
             }
             return aT
         }
+    }
+
+    /// One block's S, window by window into SBUF rows holding the `live` columns. A max or min of a held row is reduced
+    /// per window by the op writing the window (act.activate's or dve.tensor_scalar's fused reduce, when the row is f32: they reduce the
+    /// f32 results; else a dve.reduce of the window) into a column of a [rows | windows] tile, then one dve.reduce of
+    /// that tile: the first of equal values and any NaN win, as one reduction of the row gives.
+    /// `keys` are B's [K tile | columns] tiles (one per K tile) holding the scores' columns from `keyBase`.
+    func emitScores(_ plan: Plan, stationary: [ValueID], keys: [ValueID], keyBase: Int = 0, into body: TileEmitter,
+                    hoist: TileEmitter, mOffset: AffineExpr, rows: Int, live: Range<Int>) throws(TilingError) -> ScoresStage {
+        let kPieces = TileSplit(extent: plan.k, tile: sizes.k).pieces
         var stage = ScoresStage()
         for value in plan.crossing {
             let type = TileType(.sbuf, types[value]?.type.element ?? .f32, partitions: rows, free: [live.count])
@@ -348,14 +373,18 @@ struct MatmulRowChainTiler {
                                             name: types[value]?.nameHint ?? "s"), type)
         }
         let windows = TileSplit(extent: plan.n, tile: sizes.n).pieces.filter { live.contains($0.offset) }
-        let partials = plan.windowReductions.map { _ in
-            body.alloc(.sbuf, .f32, partitions: rows, free: [windows.count], name: "partial")
+        // One window (the online form's, or a short row): its reduction is the row's, written straight into the result.
+        let direct = windows.count == 1
+            && plan.windowReductions.allSatisfy { (types[$0.result]?.type.element ?? .f32) == .f32 }
+        let partials = plan.windowReductions.map { reduction in
+            body.alloc(.sbuf, .f32, partitions: rows, free: [windows.count],
+                       name: direct ? types[reduction.result]?.nameHint : "partial")
         }
         for (windowIndex, column) in windows.enumerated() {
             body.span = plan.first.span
             let accumulator = body.alloc(.psum, .f32, partitions: rows, free: [column.size], name: "s_psum")
             for (index, piece) in kPieces.enumerated() {
-                let moving = body.view(residents.b[index], offset: column.offset,
+                let moving = body.view(keys[index], offset: column.offset - keyBase,
                                        as: TileType(.sbuf, plan.element, partitions: piece.size, free: [column.size]), name: "bT_w")
                 body.emit(.peMatmul(PEMatmul(stationary: stationary[index], moving: moving, accumulator: accumulator,
                                              start: index == 0 ? .always : .never,
@@ -391,6 +420,10 @@ struct MatmulRowChainTiler {
             }
         }
         for (reduction, partial) in zip(plan.windowReductions, partials) {
+            if direct {
+                stage.reduced[reduction.result] = .column(partial, .f32)
+                continue
+            }
             let element = types[reduction.result]?.type.element ?? .f32
             let result = body.alloc(.sbuf, element, partitions: rows, free: [1], name: types[reduction.result]?.nameHint)
             body.emit(.dveReduce(reduction.op, partial, destination: result))
@@ -417,16 +450,27 @@ struct MatmulRowChainTiler {
         body.emit(.dveReduce(op, tile, destination: column))
     }
 
-    /// O = P @ V for one row block: P's 128-column tiles transposed on the PE, as many as one PSUM bank holds into
-    /// one PSUM tile copied to SBUF by one instruction, then summed over N in PSUM per tile_n columns of D; then the
-    /// epilogue and the stores.
+    /// O = P @ V for one row block (`accumulateProduct` over the live columns' 128-key pieces); then the epilogue
+    /// and the stores.
     private func emitProduct(_ plan: Plan, p: ValueID, v: [ValueID], into body: TileEmitter, hoist: TileEmitter,
                              mOffset: AffineExpr, rows: Int, live: Range<Int>) throws(TilingError) {
-        // The 128-key pieces of the live columns, with the index of V's resident tile each multiplies.
+        // The 128-key pieces of the live columns, with V's resident tile each multiplies.
         let keyPieces = TileSplit(extent: plan.n, tile: sizes.m).pieces.enumerated()
-            .filter { live.contains($0.element.offset) }.map { (index: $0.offset, offset: $0.element.offset, size: $0.element.size) }
+            .filter { live.contains($0.element.offset) }
+            .map { (p: $0.element.offset - live.lowerBound, size: $0.element.size, v: v[$0.offset]) }
         let columns = TileSplit(extent: plan.d, tile: sizes.n).pieces
         let accumulators = columns.map { body.alloc(.psum, .f32, partitions: rows, free: [$0.size], name: "o_psum") }
+        accumulateProduct(plan, p: p, pieces: keyPieces, into: accumulators, body: body, rows: rows)
+        try emitProductEpilogue(plan, results: accumulators.map { .tile($0, .f32, .psum) }, into: body, hoist: hoist,
+                                mOffset: mOffset, rows: rows)
+    }
+
+    /// P's 128-column pieces (`p`: offset in P, size, the [size | D] tile of V it multiplies) transposed on the PE, as
+    /// many as one PSUM bank holds into one PSUM tile copied to SBUF by one instruction, then summed in order into one
+    /// PSUM accumulator per tile_n columns of D (start on the first piece, stop on the last).
+    func accumulateProduct(_ plan: Plan, p: ValueID, pieces keyPieces: [(p: Int, size: Int, v: ValueID)],
+                           into accumulators: [ValueID], body: TileEmitter, rows: Int) {
+        let columns = TileSplit(extent: plan.d, tile: sizes.n).pieces
         let perBank = max(1, target.psumBankBytes / max(1, rows * plan.productElement.byteSize))
         // Groups of up to `perBank` pieces of one size (the remainder piece, on fewer partitions, is a group of its own).
         var starts: [Int] = []
@@ -438,7 +482,7 @@ struct MatmulRowChainTiler {
             let transposed = body.alloc(.psum, plan.productElement, partitions: partitions, free: [group.count * rows],
                                         name: "pT_psum")
             for (slot, key) in group.enumerated() {
-                let window = body.view(p, offset: key.offset - live.lowerBound,
+                let window = body.view(p, offset: key.p,
                                        as: TileType(.sbuf, plan.productElement, partitions: rows, free: [key.size]), name: "p_w")
                 let target = body.view(transposed, offset: slot * rows,
                                        as: TileType(.psum, plan.productElement, partitions: key.size, free: [rows]), name: "pT_psum_w")
@@ -447,12 +491,12 @@ struct MatmulRowChainTiler {
             let pT = body.alloc(.sbuf, plan.productElement, partitions: partitions, free: [group.count * rows], name: "pT")
             body.emit(.dveCopy(source: transposed, destination: pT))
             for (slot, key) in group.enumerated() {
-                let index = start + slot, resident = key.index
+                let index = start + slot
                 let stationary = body.view(pT, offset: slot * rows,
                                            as: TileType(.sbuf, plan.productElement, partitions: key.size, free: [rows]), name: "pT_w")
                 for (column, accumulator) in zip(columns, accumulators) {
-                    let moving = columns.count == 1 ? v[resident]
-                        : body.view(v[resident], offset: column.offset,
+                    let moving = columns.count == 1 ? key.v
+                        : body.view(key.v, offset: column.offset,
                                     as: TileType(.sbuf, plan.productElement, partitions: key.size, free: [column.size]),
                                     name: "v_w")
                     body.emit(.peMatmul(PEMatmul(stationary: stationary, moving: moving, accumulator: accumulator,
@@ -461,13 +505,18 @@ struct MatmulRowChainTiler {
                 }
             }
         }
+    }
+
+    /// The second matmul's epilogue and stores on O's tiles of a row block, one per tile_n columns of D.
+    func emitProductEpilogue(_ plan: Plan, results: [TileOperand], into body: TileEmitter, hoist: TileEmitter,
+                             mOffset: AffineExpr, rows: Int) throws(TilingError) {
         let tiler = MatmulTiler(matmul: plan.second, epilogue: plan.productOps,
                                 blocking: MatmulBlocking(sizes: sizes, subtiles: 1, slabBytes: 0), target: target, types: types,
                                 hbmSources: hbmSources, scalars: scalars, stores: stores)
-        for (column, accumulator) in zip(columns, accumulators) {
+        for (column, result) in zip(TileSplit(extent: plan.d, tile: sizes.n).pieces, results) {
             let window = TileWindow(partitions: rows, width: column.size, rowOffset: mOffset,
                                     columnOffset: .constant(column.offset), rows: plan.m, columns: plan.d)
-            try tiler.emitEpilogue(result: .tile(accumulator, .f32, .psum), window: window, body: body, hoist: hoist)
+            try tiler.emitEpilogue(result: result, window: window, body: body, hoist: hoist)
         }
     }
 

@@ -74,6 +74,9 @@ public struct TileTensorOps: Pass {
         PassOption("chains", .integers(0...1), default: "1",
                    help: "keep matmul -> row ops -> matmul chains (attention) on chip, S and P in SBUF row blocks (1), or "
                        + "tile their groups one by one through HBM scratch (0)"),
+        PassOption("chain_online", .choices(ChainOnlineMode.allCases.map(\.rawValue)), default: "auto",
+                   help: "stream a softmax chain's keys by online softmax (flash attention) when its whole rows do not "
+                       + "fit SBUF (auto), always (on) or never (off)"),
         PassOption("chain_blocks", .integers(1...8), default: "4",
                    help: "row blocks of an on-chip chain per loop body, their ops merged by a list schedule (fewer when "
                        + "SBUF or half the PSUM banks do not hold them)"),
@@ -99,6 +102,7 @@ public struct TileTensorOps: Pass {
             guard returnsValues || tensorLevel,
                   function.outputs.allSatisfy({ $0.type.hbmType != nil }) else { continue }
             var tiler = FunctionTiler(function, target: context.target, schedule: context.options.overriding(function.schedule))
+            tiler.chainOnline = context.options.word("chain_online").flatMap(ChainOnlineMode.init(rawValue:)) ?? .auto
             let tiled = tiler.run()
             for diagnostic in tiler.diagnostics { context.report(diagnostic) }
             if let tiled { module.functions[index] = tiled }
@@ -123,6 +127,8 @@ struct FunctionTiler {
     let schedule: [String: Int]
     /// The on-chip chains being tiled as one group, by their key (the second matmul's result).
     var chains: [ValueID: MatmulRowChain] = [:]
+    /// `tile{chain_online}`.
+    var chainOnline = ChainOnlineMode.auto
 
     init(_ function: Function, target: MachineTarget, schedule: [String: Int]? = nil) {
         self.function = function
@@ -324,7 +330,8 @@ struct FunctionTiler {
             top.span = ops[0].span
             return try MatmulRowChainTiler(chain: chain, target: target, types: types, sizes: sizes, scalars: scalars,
                                            hbmSources: sources, stores: stores,
-                                           blocksPerBody: schedule["chain_blocks"] ?? MatmulRowChainTiler.defaultBlocks)
+                                           blocksPerBody: schedule["chain_blocks"] ?? MatmulRowChainTiler.defaultBlocks,
+                                           online: chainOnline)
                 .emit(ops, into: top)
         }
         if let matmul = ops.first(where: { if case .matmul = $0.kind { true } else { false } }) {

@@ -62,11 +62,59 @@ private func hbmAllocs(_ module: Module) -> Int {
     #expect(hbmAllocs(try tiledModule(attention(returnScores: true))) >= 1)
 }
 
-@Test func aChainWhoseRowsDoNotFitFallsBackToScratch() throws {
+@Test func aChainWhoseRowsDoNotFitFallsBackToScratchWhenNotStreamed() throws {
     // 20000 keys: 80 KB of f32 scores and 40 KB of probabilities per partition beside 100 KB of resident keys and
     // values, more than trn1's 192 KiB.
-    let module = try tiledModule(attention(s: 128, t: 20000, d: 130, e: 64), pipeline: "fuse,tile{chains=1}")
+    let module = try tiledModule(attention(s: 128, t: 20000, d: 130, e: 64), pipeline: "fuse,tile{chains=1,chain_online=off}")
     #expect(hbmAllocs(module) >= 1)
+}
+
+/// The loads of the kernel's `index`th parameter.
+private func loads(of index: Int, in module: Module) -> Int {
+    allOps(module).filter { $0.kind.asLoad?.hbm == module.functions[0].parameters[index].value.id }.count
+}
+
+@Test func aSoftmaxChainWhoseRowsDoNotFitStreamsItsKeysByOnlineSoftmax() throws {
+    // As above, by default: no scratch, and the keys and values (100 KB, more than half of SBUF) are loaded per
+    // window of keys, once for the 2 blocks of rows of a loop body: 157 pieces of 128 keys in 2 K tiles and 157 of
+    // values. At 300 rows and 2 blocks per body, the body and the 44-row remainder after it each load them.
+    let module = try tiledModule(attention(s: 256, t: 20000, d: 130, e: 64), pipeline: "fuse,tile")
+    #expect(hbmAllocs(module) == 0)
+    #expect(loads(of: 1, in: module) == 157 * 2)
+    #expect(loads(of: 2, in: module) == 157)
+    let three = try tiledModule(attention(s: 300, t: 20000, d: 130, e: 64), pipeline: "fuse,tile{chain_blocks=2}")
+    #expect(loads(of: 1, in: three) == 2 * 157 * 2)
+}
+
+/// A dve.tensor_scalar dividing by a per-row value (the softmax's division by the row sum).
+private func dividesByARowValue(_ instruction: EngineInstruction) -> Bool {
+    guard instruction.op == .dveTensorScalar, instruction.operands.first == .binary(.div),
+          case .scalar(.value)? = instruction["scalar"] else { return false }
+    return true
+}
+
+@Test func theStreamedFormHasNoScratchAndRescalesByTheRunningMax() throws {
+    for target in [MachineTarget.trn1, .trn2] {
+        let module = try tiledModule(attention(s: 300, t: 700), target: target, pipeline: "fuse,tile{chain_online=on}")
+        #expect(hbmAllocs(module) == 0)
+        let ops = allOps(module).compactMap(\.kind.instruction)
+        // exp(s - m) with its row sum, per 512-key window (2) of each 128-row block (3), and the rescalings
+        // exp(m_old - m) of the second window; O = acc / l once per block.
+        let exps = ops.filter { $0.op == .actActivate && $0.operands.first == .function(.exp) }
+        #expect(exps.filter { $0["reduce"] != .reduceInto(nil) }.count == 3 * 2)
+        #expect(exps.filter { $0["reduce"] == .reduceInto(nil) }.count == 3)
+        #expect(ops.filter(dividesByARowValue).count == 3)
+        // Small keys and values stay resident: loaded once.
+        #expect(loads(of: 2, in: module) == 6)
+    }
+}
+
+@Test func onlySoftmaxRowsStream() throws {
+    // p = exp(x - max(x)) without the division is no softmax: the chain keeps its whole rows.
+    let text = attention().replacingOccurrences(of: "%p = div %ex, %lb", with: "%p = mul %ex, %lb")
+    let module = try tiledModule(text, pipeline: "fuse,tile{chain_online=on}")
+    #expect(hbmAllocs(module) == 0)
+    #expect(!allOps(module).compactMap(\.kind.instruction).contains(where: dividesByARowValue))
 }
 
 @Test func fourRowBlocksShareOneLoopBodyWhenTheyFit() throws {
@@ -77,4 +125,14 @@ private func hbmAllocs(_ module: Module) -> Int {
     var loads = 0
     loop.body.walk { if let load = $0.kind.asLoad, load.hbm == module.functions[0].parameters[0].value.id { loads += 1 } }
     #expect(loads == 4)
+}
+
+@Test func aChainWhoseOutputAccumulatorsLeaveNoPSUMForTheWindowsKeepsItsWholeRows() throws {
+    // E 3500: 7 PSUM accumulators per block; with an S window and a P^T tile that is 9 of trn1's 8 banks, so even
+    // forced on the chain keeps whole rows (no running max across its two windows of keys).
+    let runningMax = { (module: Module) in
+        allOps(module).contains { $0.kind.instruction?.op == .dveTensorTensor && $0.kind.instruction?.operands.first == .binary(.max) }
+    }
+    #expect(runningMax(try tiledModule(attention(s: 128, t: 700, e: 3000), pipeline: "fuse,tile{chain_online=on}")))
+    #expect(!runningMax(try tiledModule(attention(s: 128, t: 700, e: 3500), pipeline: "fuse,tile{chain_online=on}")))
 }

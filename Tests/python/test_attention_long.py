@@ -48,3 +48,38 @@ def test_causal_attention_with_skipped_windows_on_llvm():
     np.testing.assert_array_equal(np.asarray(out, dtype=np.float64)[0, 0, 0], vv[0, 0, 0])   # row 0 sees key 0 only
     # As test_api_examples.check_causal_attention: bf16 probabilities, then the output's rounding to bf16.
     np.testing.assert_allclose(np.asarray(out, dtype=np.float64), ref, rtol=2.0 ** -6, atol=2.0 ** -8)
+
+
+def _attention_reference(q, k, v):
+    qv, kv, vv = (np.asarray(a, dtype=np.float64) for a in (q, k, v))
+    s = qv @ kv.T / np.sqrt(qv.shape[1])
+    e = np.exp(s - s.max(axis=1, keepdims=True))
+    p = e / e.sum(axis=1, keepdims=True)
+    return np.asarray(p.astype(np.float32).astype(BF16), dtype=np.float64) @ vv
+
+
+def test_attention_with_rows_too_long_for_sbuf_streams_on_llvm():
+    # Sq = 256, Sk = 16384, D = 128: a block's 16384 f32 scores do not fit trn1's SBUF beside the keys and values,
+    # so `tile` streams the keys by online softmax (tile{chain_online=auto}; Docs/tile-ir.md, "Online softmax").
+    # The output is divided by the row sum at the end instead of rounding p to bf16 first: the tolerance is
+    # Docs/numerics.md's "Online softmax", the same as the whole-row form's.
+    r = rng(16384)
+    q = (r.standard_normal((256, 128)) * 0.5).astype(BF16)
+    k, v = ((r.standard_normal((16384, 128)) * 0.5).astype(BF16) for _ in range(2))
+    out = kiln.compile(EXAMPLES / "attention.kiln", dims={"Sq": 256, "Sk": 16384, "D": 128})(q, k, v, backend="llvm")
+    assert out.shape == (256, 128)
+    np.testing.assert_allclose(np.asarray(out, dtype=np.float64), _attention_reference(q, k, v),
+                               rtol=2.0 ** -7, atol=2.0 ** -9)
+
+
+def test_attention_streamed_at_remainder_sizes_on_sim():
+    # Forced on at Sq = 300, Sk = 700, D = 64: 3 blocks (the last of 44 rows), a 512-key window and one of 188.
+    passes = ("inline,canonicalize,cse,fuse,tile{chain_online=on},canonicalize,cse,fold-copies,dce,licm,"
+              "assign-engines,double-buffer,interleave,allocate,schedule")
+    r = rng(300)
+    q = (r.standard_normal((300, 64)) * 0.5).astype(BF16)
+    k, v = ((r.standard_normal((700, 64)) * 0.5).astype(BF16) for _ in range(2))
+    out = kiln.compile(EXAMPLES / "attention.kiln", dims={"Sq": 300, "Sk": 700, "D": 64}, passes=passes)(
+        q, k, v, backend="sim")
+    np.testing.assert_allclose(np.asarray(out, dtype=np.float64), _attention_reference(q, k, v),
+                               rtol=2.0 ** -7, atol=2.0 ** -9)

@@ -9,7 +9,7 @@ import sys
 import time
 
 from .gen_generic import make_generic
-from .gen_attention import generate_attention
+from .gen_attention import generate_attention, online_variant
 from .gen_tensor import generate_tensor, generate_wide
 from .gen_mx import generate_mx
 from .gen_tile import generate_tile
@@ -28,7 +28,7 @@ def program_for(seed, index, batched=False, control_flow=False, attention=False)
     `attention`: every program is a matmul -> row softmax -> matmul chain (gen_attention)."""
     if attention:
         rng = random.Random(f"kiln-fuzz-attention-only:{seed}:{index}")
-        return generate_attention(rng, "trn2" if rng.random() < 0.25 else "trn1")
+        return with_online_variant(generate_attention(rng, "trn2" if rng.random() < 0.25 else "trn1"), seed, index)
     if control_flow:
         rng = random.Random(f"kiln-fuzz-control-only:{seed}:{index}")
         target = "trn2" if rng.random() < 0.25 else "trn1"
@@ -43,6 +43,15 @@ def program_for(seed, index, batched=False, control_flow=False, attention=False)
     variant = random.Random(f"kiln-fuzz-schedule:{seed}:{index}")
     if program.form == "tensor" and " @ " in program.render() and variant.random() < 0.33:
         program.passes = schedule_variant(variant)
+    return program
+
+
+def with_online_variant(program, seed, index):
+    """A third of attention programs compile with their chain streamed by online softmax (their own stream, so the
+    programs stay the ones they were)."""
+    variant = random.Random(f"kiln-fuzz-online:{seed}:{index}")
+    if variant.random() < 0.33:
+        program.passes = online_variant(variant)
     return program
 
 
@@ -67,7 +76,7 @@ def concrete_program_for(seed, index, batched):
         return generate_wide(rng, target)
     if random.Random(f"kiln-fuzz-attention:{seed}:{index}").random() < 0.04:
         # matmul -> row softmax -> matmul chains, which `tile` keeps on chip (their own stream, as above).
-        return generate_attention(rng, target)
+        return with_online_variant(generate_attention(rng, target), seed, index)
     mx = random.Random(f"kiln-fuzz-mx:{seed}:{index}")
     if mx.random() < 0.05:
         # MX tile kernels on trn3 (quantize_mx, nc_matmul_mx), from their own stream as the ones above.

@@ -65,3 +65,12 @@ def generate_attention(rng, target):
     body.append(Stmt("return", ([out],)))
     results = [(None, result, lead + ("S", "E"))]
     return Program([], Function("kernel", "attention", batch + dims, gen.params, results, body, {}), "tensor", target)
+
+
+def online_variant(rng):
+    """The default pipeline (PassPipeline.defaultPipeline) with the chain streamed by online softmax whatever its size
+    (`tile{chain_online=on}`, TileMatmulRowChainOnline.swift), sometimes with one row block per loop body."""
+    blocks = f",chain_blocks={rng.choice([1, 2])}" if rng.random() < 0.3 else ""
+    return (f"inline,canonicalize,cse,fuse,tile{{chain_online=on{blocks}}},canonicalize,cse,fold-copies,dce,licm,"
+            "assign-engines,double-buffer,interleave,allocate,schedule")
+
