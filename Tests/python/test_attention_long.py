@@ -83,3 +83,17 @@ def test_attention_streamed_at_remainder_sizes_on_sim():
         q, k, v, backend="sim")
     np.testing.assert_allclose(np.asarray(out, dtype=np.float64), _attention_reference(q, k, v),
                                rtol=2.0 ** -7, atol=2.0 ** -9)
+
+
+def test_attention_streamed_at_the_sd_shape_on_llvm():
+    # Forced on at Sq = Sk = 4096, D = 128 (the rows fit, so `auto` keeps them whole): the online softmax's reordered
+    # sum over eight 512-key windows, each rescaled by exp(m_old - m_new), against numpy within the whole-row form's
+    # tolerance (Docs/numerics.md, "Online softmax").
+    passes = ("inline,canonicalize,cse,fuse,tile{chain_online=on},canonicalize,cse,fold-copies,dce,licm,"
+              "assign-engines,double-buffer,interleave,allocate,schedule")
+    r = rng(4097)
+    q, k, v = ((r.standard_normal((4096, 128)) * 0.5).astype(BF16) for _ in range(3))
+    out = kiln.compile(EXAMPLES / "attention.kiln", passes=passes)(q, k, v, backend="llvm")
+    assert out.shape == (4096, 128)
+    np.testing.assert_allclose(np.asarray(out, dtype=np.float64), _attention_reference(q, k, v),
+                               rtol=2.0 ** -7, atol=2.0 ** -9)
