@@ -93,6 +93,7 @@ extension Checker {
             return
         }
         if let type { declarations[name.span] = type }
+        varLoopDepths[name.span] = context.loopDepth
         scopes.declare(name.name, .varBuffer, type: type, span: name.span)
     }
 
@@ -110,6 +111,7 @@ extension Checker {
         }
         guard let targetType = symbol.type, let valueType else { return }
         let opText = "\(op.rawValue) ..."
+        checkAccumulationLoops(target, op, value, targetType: targetType, declared: symbol.span, span: span)
         if valueType.isScalar {
             if !weakScalarFits(valueType.dtype, into: targetType.dtype) {
                 report(DiagnosticCatalogue.assignMismatch(target.name, opText, targetType: targetType.description,
@@ -126,6 +128,17 @@ extension Checker {
                 target.name, opText, targetType: targetType.description, valueType: valueType.description,
                 hint: dtypeHint(expected: targetType, found: valueType), at: value.span))
         }
+    }
+
+    /// `acc += nc_matmul(...)` (or `nc_matmul_mx`) into a psum `var` is one accumulation group, whose start and stop
+    /// flags the lowering sets on the first and last iteration of at most one loop between the var and the `+=`
+    /// (K2186 for more).
+    private func checkAccumulationLoops(_ target: Identifier, _ op: AssignOp, _ value: Expr, targetType: ValueType,
+                                        declared: SourceSpan, span: SourceSpan) {
+        guard op == .accumulate, targetType.space == .psum, let depth = varLoopDepths[declared],
+              context.loopDepth - depth > 1, case .builtin(let builtin)? = calls[value.id],
+              builtin == .nc_matmul || builtin == .nc_matmul_mx else { return }
+        report(DiagnosticCatalogue.psumAccumulationAcrossLoops(target.name, loops: context.loopDepth - depth, at: span))
     }
 
     /// `t[items] = e` / `t[items] += e`: `t` is an sbuf `var` (K2072, K2170), the window follows the rules of a

@@ -72,6 +72,8 @@ final class Checker {
     var indirectLoads: Set<Int> = []
     var affineSelects: [Int: AffineSelectCall] = [:]
     var declarations: [SourceSpan: ValueType] = [:]
+    /// The loop depth (`context.loopDepth`) at each `var`'s declaration, keyed by its name's span.
+    var varLoopDepths: [SourceSpan: Int] = [:]
     /// Loops whose variable decides control flow or is a value, by the span of the variable's name.
     var unrolledLoops: Set<SourceSpan> = []
     /// For each loop variable (by span), the loop variables its loop's lower bound moves with.

@@ -1,5 +1,6 @@
 // DiagnosticCatalogue+SemaRows.swift: KilnSema's diagnostics of strided slices, topk, scatter_add, indirect loads,
-// affine_select, bn_stats and bn_aggr (K2163-K2168, K2171-K2176), fp4 matmul operands (K2180) and the MX builtins (K2181-K2185).
+// affine_select, bn_stats and bn_aggr (K2163-K2168, K2171-K2176), fp4 matmul operands (K2180), the MX builtins
+// (K2181-K2185) and a matmul accumulated across nested loops (K2186).
 
 import KilnMachine
 import KilnSource
@@ -52,6 +53,12 @@ extension DiagnosticCatalogue {
              "'\(callee)' works on whole MX blocks of \(ElementType.mxBlockSize) elements (along each partition for "
                 + "quantize_mx / scale_mx, along the contraction for nc_matmul_mx): the size must be a positive multiple of "
                 + "\(ElementType.mxBlockSize), found \(size); pad the data with zeros to a whole block", at: span)
+    }
+    public static func psumAccumulationAcrossLoops(_ name: String, loops: Int, at span: SourceSpan) -> Diagnostic {
+        make("K2186", "psum-accumulate-nested-loops", .error,
+             "'\(name) += ...' accumulates a matmul into the psum 'var' across \(loops) nested loops; one loop (over K) "
+                + "between the var and its '+=' is supported: make the inner loops one loop (for k in 0 ..< 8 over both) "
+                + "or declare the var inside the outer loop", at: span)
     }
     public static func mxBlocksNotConstant(_ callee: String, _ size: String, at span: SourceSpan) -> Diagnostic {
         make("K2185", "mx-blocks-not-constant", .error,
