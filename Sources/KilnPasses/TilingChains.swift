@@ -29,8 +29,8 @@ extension TilingGroups {
     /// by the three groups (the product group reading only its matmul's left operand from them) and never returned.
     /// A group holding only `transpose` of a kernel input that only the first matmul reads as its right operand is
     /// merged too (the keys are transposed on chip), and so are groups of positions (iota, constants and the
-    /// elementwise ops on them, reading nothing else) that only the scores group reads (a causal mask is made per tile
-    /// instead of read from an S x S scratch tensor).
+    /// elementwise ops on them, reading nothing else) that only the scores group reads and that do not make the first
+    /// matmul's operands (a causal mask is made per tile instead of read from an S x S scratch tensor).
     func matmulRowChains() -> [MatmulRowChain] {
         var readers: [ValueID: Set<Int>] = [:]
         for (group, ops) in groups.enumerated() {
@@ -44,7 +44,7 @@ extension TilingGroups {
                   Self.isRowGroup(groups[rowsGroup]) else { continue }
             let scoreGroups = predecessors(of: rowsGroup).filter { Self.onlyMatmul(groups[$0]) != nil }
             guard scoreGroups.count == 1, let scores = scoreGroups.first, scores != product,
-                  let (_, _, b1) = Self.onlyMatmul(groups[scores]),
+                  let (_, a1, b1) = Self.onlyMatmul(groups[scores]),
                   groups[scores].allSatisfy({ Self.isMatmulOrElementwise($0.kind) }) else { continue }
             // Nothing made in the scores or row groups leaves the chain, and the product group reads only `a2` of them.
             let inner = Set(groups[scores].compactMap { $0.result?.id } + groups[rowsGroup].compactMap { $0.result?.id })
@@ -65,7 +65,10 @@ extension TilingGroups {
             }
             for group in predecessors(of: scores).sorted() where !merged.contains(group) && group != rowsGroup {
                 let made = groups[group].compactMap { $0.result?.id }
-                guard predecessors(of: group).isEmpty, groups[group].allSatisfy({ Self.isPositionOp($0.kind) }),
+                // A matmul operand made of positions stays a group of its own: the chain reads its operands whole
+                // from memory, and only elementwise epilogue inputs (masks) are made per window.
+                guard !made.contains(a1), !made.contains(b1),
+                      predecessors(of: group).isEmpty, groups[group].allSatisfy({ Self.isPositionOp($0.kind) }),
                       groups[group].flatMap(\.kind.reads).allSatisfy({ definingGroup[$0] == group || scalars[$0] != nil }),
                       made.allSatisfy({ !returnedValues.contains($0) && (readers[$0] ?? []).isSubset(of: [group, scores]) })
                 else { continue }
