@@ -259,23 +259,6 @@ struct InterleaveRewriter {
             }
             return added
         }
-        /// Whether op `index`'s new tiles fit beside the live ones and the headroom (without building a dictionary:
-        /// this is asked of every candidate at every step).
-        func fitsAhead(_ index: Int) -> Bool {
-            var sbuf = 0, psum = 0
-            for root in roots[index] where !live.contains(root) {
-                guard let (space, size) = bytes[root] else { continue }
-                switch space {
-                case .psum: psum += size
-                case .sbuf: sbuf += size
-                case .hbm: continue
-                }
-            }
-            if sbuf > 0, liveBytes[.sbuf, default: 0] + sbuf + reserve[.sbuf, default: 0] > budget[.sbuf, default: Int.max] {
-                return false
-            }
-            return psum == 0 || liveBytes[.psum, default: 0] + psum + reserve[.psum, default: 0] <= budget[.psum, default: Int.max]
-        }
         // Headroom kept for the ops in program order: an op taken ahead of the first unplaced one must leave room
         // for the largest set of tiles any one op of the run makes live.
         var reserve: [MemorySpace: Int] = [:]
@@ -289,7 +272,9 @@ struct InterleaveRewriter {
             // The window's ready ops: engine ops from the first unplaced one up to `limit`.
             for index in engineOps[cursor...].prefix(while: { $0 < limit }) where ready[index] {
                 if index != head {
-                    guard fitsAhead(index) else { continue }
+                    let fits = newBytes(index).allSatisfy { space, size in
+                        liveBytes[space, default: 0] + size + reserve[space, default: 0] <= budget[space, default: Int.max] }
+                    guard fits else { continue }
                 }
                 let readyAt = dependences[index].reduce(0.0) { max($0, finish[$1]) }
                 let start = timeline.start(run[index], ready: readyAt)

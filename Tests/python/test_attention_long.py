@@ -72,28 +72,29 @@ def test_attention_with_rows_too_long_for_sbuf_streams_on_llvm():
                                rtol=2.0 ** -7, atol=2.0 ** -9)
 
 
-def test_attention_streamed_at_remainder_sizes_on_sim():
-    # Forced on at Sq = 300, Sk = 700, D = 64: 3 blocks (the last of 44 rows), a 512-key window and one of 188.
-    passes = ("inline,canonicalize,cse,fuse,tile{chain_online=on},canonicalize,cse,fold-copies,dce,licm,"
-              "assign-engines,double-buffer,interleave,allocate,schedule")
-    r = rng(300)
-    q = (r.standard_normal((300, 64)) * 0.5).astype(BF16)
-    k, v = ((r.standard_normal((700, 64)) * 0.5).astype(BF16) for _ in range(2))
-    out = kiln.compile(EXAMPLES / "attention.kiln", dims={"Sq": 300, "Sk": 700, "D": 64}, passes=passes)(
-        q, k, v, backend="sim")
+STREAMED = ("inline,canonicalize,cse,fuse,tile{chain_online=on},canonicalize,cse,fold-copies,dce,licm,"
+            "assign-engines,double-buffer,interleave,allocate,schedule")
+
+
+def _check_streamed(seed, sq, sk, d, backend):
+    # attention.kiln at Sq x Sk x D with the chain forced to stream (tile{chain_online=on}), against numpy within the
+    # whole-row form's tolerance (Docs/numerics.md, "Online softmax").
+    r = rng(seed)
+    q = (r.standard_normal((sq, d)) * 0.5).astype(BF16)
+    k, v = ((r.standard_normal((sk, d)) * 0.5).astype(BF16) for _ in range(2))
+    out = kiln.compile(EXAMPLES / "attention.kiln", dims={"Sq": sq, "Sk": sk, "D": d}, passes=STREAMED)(
+        q, k, v, backend=backend)
+    assert out.shape == (sq, d)
     np.testing.assert_allclose(np.asarray(out, dtype=np.float64), _attention_reference(q, k, v),
                                rtol=2.0 ** -7, atol=2.0 ** -9)
+
+
+def test_attention_streamed_at_remainder_sizes_on_sim():
+    # Forced on at Sq = 300, Sk = 700, D = 64: 3 blocks (the last of 44 rows), a 512-key window and one of 188.
+    _check_streamed(300, 300, 700, 64, "sim")
 
 
 def test_attention_streamed_at_the_sd_shape_on_llvm():
     # Forced on at Sq = Sk = 4096, D = 128 (the rows fit, so `auto` keeps them whole): the online softmax's reordered
-    # sum over eight 512-key windows, each rescaled by exp(m_old - m_new), against numpy within the whole-row form's
-    # tolerance (Docs/numerics.md, "Online softmax").
-    passes = ("inline,canonicalize,cse,fuse,tile{chain_online=on},canonicalize,cse,fold-copies,dce,licm,"
-              "assign-engines,double-buffer,interleave,allocate,schedule")
-    r = rng(4097)
-    q, k, v = ((r.standard_normal((4096, 128)) * 0.5).astype(BF16) for _ in range(3))
-    out = kiln.compile(EXAMPLES / "attention.kiln", passes=passes)(q, k, v, backend="llvm")
-    assert out.shape == (4096, 128)
-    np.testing.assert_allclose(np.asarray(out, dtype=np.float64), _attention_reference(q, k, v),
-                               rtol=2.0 ** -7, atol=2.0 ** -9)
+    # sum over eight 512-key windows, each rescaled by exp(m_old - m_new).
+    _check_streamed(4097, 4096, 4096, 128, "llvm")
